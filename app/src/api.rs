@@ -1,0 +1,70 @@
+//! Server functions: thin doors from the UI to the `Backend`.
+//!
+//! Each one finds the `Caller` the server attached to the request and the `Backend` it put in the
+//! context, and calls one method. None of them decides anything about authorisation.
+
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::*;
+    use crate::backend::Backend;
+    use std::sync::Arc;
+
+    /// The backend the server provided for this request.
+    pub fn backend() -> Result<Arc<dyn Backend>, AppError> {
+        use_context::<Arc<dyn Backend>>().ok_or_else(|| AppError::Internal("no-backend".into()))
+    }
+
+    /// The caller the server's middleware attached to this request.
+    pub fn caller() -> Result<Caller, AppError> {
+        let parts = use_context::<leptos::server_fn::http_export::request::Parts>()
+            .ok_or_else(|| AppError::Internal("no-request".into()))?;
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("no-caller".into()))
+    }
+}
+
+#[server(prefix = "/fn", endpoint = "me")]
+pub async fn whoami() -> Result<Option<Me>, AppError> {
+    let caller = ssr::caller()?;
+    match ssr::backend()?.me(&caller).await {
+        Ok(me) => Ok(Some(me)),
+        Err(AppError::Unauthorized) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+#[server(prefix = "/fn", endpoint = "pins")]
+pub async fn list_pins() -> Result<Vec<PinSummary>, AppError> {
+    ssr::backend()?.list_pins(&ssr::caller()?).await
+}
+
+#[server(prefix = "/fn", endpoint = "tree")]
+pub async fn open_tree(pin: String, path: String) -> Result<TreeView, AppError> {
+    let pin = PinId::parse(&pin)?;
+    let path = RepoPath::parse(&path)?;
+    ssr::backend()?.open_tree(&ssr::caller()?, pin, path).await
+}
+
+#[server(prefix = "/fn", endpoint = "blob")]
+pub async fn open_blob(pin: String, path: String) -> Result<BlobView, AppError> {
+    let pin = PinId::parse(&pin)?;
+    let path = RepoPath::parse(&path)?;
+    ssr::backend()?.open_blob(&ssr::caller()?, pin, path).await
+}
+
+#[server(prefix = "/fn", endpoint = "audit")]
+pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, AppError> {
+    ssr::backend()?.audit_log(&ssr::caller()?, query).await
+}
+
+#[server(prefix = "/fn", endpoint = "admin")]
+pub async fn admin_console() -> Result<AdminOverview, AppError> {
+    ssr::backend()?.admin_overview(&ssr::caller()?).await
+}

@@ -1,0 +1,24 @@
+//! The `Backend` trait: everything the UI's server functions may ask of the domain.
+//!
+//! `app` declares it and `server` implements it, so that this crate never names a database, git or
+//! password crate. Every method takes the `Caller` and the implementation checks role and grant
+//! itself: the UI never decides who may see what.
+
+use crate::error::AppResult;
+use crate::model::*;
+
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// The signed-in person, or `Unauthorized`.
+    async fn me(&self, caller: &Caller) -> AppResult<Me>;
+    /// The pins the caller may browse now (a reviewer: those with an active grant).
+    async fn list_pins(&self, caller: &Caller) -> AppResult<Vec<PinSummary>>;
+    /// A directory listing; records a `tree.view` event before any entry is read.
+    async fn open_tree(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<TreeView>;
+    /// A file, highlighted; records a `blob.view` event before any byte is read.
+    async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlobView>;
+    /// The audit log, newest first (staff and regulators).
+    async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage>;
+    /// Users, repositories, pins and grants (staff).
+    async fn admin_overview(&self, caller: &Caller) -> AppResult<AdminOverview>;
+}

@@ -1,0 +1,90 @@
+//! The page frame (header, navigation, watermark) and the error panel.
+
+use crate::api::whoami;
+use crate::components::islands::{Keyboard, LocalTimes, ThemeToggle};
+use crate::error::AppError;
+use crate::model::{Me, Role};
+use crate::set_http_status;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Everything inside the header and around a page's content.
+#[component]
+pub fn Page(#[prop(into)] title: String, children: Children) -> impl IntoView {
+    let me = Resource::new(|| (), |_| whoami());
+    view! {
+        <Title text=format!("{title} · Clearroom")/>
+        <header class="topbar">
+            <a href="/" class="brand">
+                <span class="brand-mark" aria-hidden="true"></span>
+                "Clearroom"
+            </a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(me)) => view! { <Nav me/> }.into_any(),
+                        _ => view! { <nav class="nav"></nav> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </header>
+        <div class="page">{children()}</div>
+        <LocalTimes/>
+        <Keyboard/>
+    }
+}
+
+#[component]
+fn Nav(me: Me) -> impl IntoView {
+    let staff = me.role == Role::Staff;
+    let auditor = matches!(me.role, Role::Staff | Role::Regulator);
+    view! {
+        <nav class="nav">
+            <a href="/">"Pins"</a>
+            {auditor.then(|| view! { <a href="/audit">"Audit log"</a> })}
+            {staff.then(|| view! { <a href="/admin">"Administration"</a> })}
+        </nav>
+        <div class="whoami">
+            <ThemeToggle/>
+            <span class="user">
+                <span class="user-name">{me.username.clone()}</span>
+                <span class=format!("role role-{}", me.role.as_str())>{me.role.as_str()}</span>
+            </span>
+            <form method="post" action="/logout" class="inline">
+                <input type="hidden" name="csrf" value=me.csrf_token.clone()/>
+                <button type="submit" class="button subtle">"Sign out"</button>
+            </form>
+        </div>
+    }
+}
+
+/// A full-width error message; also sets the response's HTTP status.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    set_http_status(error.status());
+    let title = error.title();
+    let message = error.to_string();
+    view! {
+        <section class="error-panel" role="alert">
+            <h1>{title}</h1>
+            <p>{message}</p>
+            <p>
+                <a href="/">"Back to your pins"</a>
+            </p>
+        </section>
+    }
+}
+
+/// A diagonal, repeated name and time over source pages, so that a photo of the screen names its
+/// viewer.
+#[component]
+pub fn Watermark(text: String) -> impl IntoView {
+    let marks = (0..60).map(|_| view! { <span>{text.clone()}</span> }).collect_view();
+    view! { <div class="watermark" aria-hidden="true">{marks}</div> }
+}
+
+/// The loading state shared by pages.
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="muted loading">"Loading…"</p> }
+}

@@ -1,0 +1,82 @@
+//! Clearroom's user interface: pages rendered on the server, with small islands hydrated in the
+//! browser (line selection, theme, keyboard, local times).
+//!
+//! This crate owns the wire types (`model`), the server functions (`api`) and the `Backend` trait
+//! they call (`backend`, server side only). Outside its `ssr` parts it names no server crate: no
+//! database, git, highlighting or password code lives here.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod routes;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+use std::sync::Arc;
+
+/// Sets the HTTP status of the page being rendered. The server provides it per request; the UI
+/// calls it when a page shows an error, so a 404 page is a 404 response.
+#[derive(Clone)]
+pub struct HttpStatus(pub Arc<dyn Fn(u16) + Send + Sync>);
+
+pub fn set_http_status(code: u16) {
+    if let Some(setter) = use_context::<HttpStatus>() {
+        (setter.0)(code);
+    }
+}
+
+/// The HTML document around the application.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options islands=true/>
+                <leptos_meta::MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="main" href="/style/main.css"/>
+        <Title text="Clearroom"/>
+        <Router>
+            <Routes fallback=routes::not_found::NotFound>
+                <Route path=path!("/") view=routes::home::Home/>
+                <Route path=path!("/login") view=routes::login::Login/>
+                <Route path=path!("/pins/:pin") view=routes::tree::TreePage/>
+                <Route path=path!("/pins/:pin/tree") view=routes::tree::TreePage/>
+                <Route path=path!("/pins/:pin/tree/*path") view=routes::tree::TreePage/>
+                <Route path=path!("/pins/:pin/blob/*path") view=routes::blob::BlobPage/>
+                <Route path=path!("/audit") view=routes::audit::AuditPage/>
+                <Route path=path!("/admin") view=routes::admin::AdminPage/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Entry point of the WASM half: hydrate the islands only.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_islands();
+}

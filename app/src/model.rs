@@ -1,0 +1,414 @@
+//! Wire types shared by the UI and the server, and the newtypes that parse user input.
+//!
+//! Everything here is plain data: it derives `Serialize` because it crosses the wire. It must never
+//! hold a secret (a password, a hash, a session id) nor a database row or git object as such.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A role decides what a signed-in person may do; grants narrow what a reviewer may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Staff,
+    Reviewer,
+    Regulator,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Result<Role, InputError> {
+        match text {
+            "staff" => Ok(Role::Staff),
+            "reviewer" => Ok(Role::Reviewer),
+            "regulator" => Ok(Role::Regulator),
+            _ => Err(InputError("role must be staff, reviewer or regulator")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::Reviewer => "reviewer",
+            Role::Regulator => "regulator",
+        }
+    }
+}
+
+/// Why a piece of user input was refused; the text is shown to the user as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError(pub &'static str);
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// The person behind a request, as the server established it from the session or an API token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+}
+
+/// Who is asking, where from, under which session. Built by the server for every request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub identity: Option<Identity>,
+    /// A short, non-secret fingerprint of the session (never the session id itself).
+    pub session: Option<String>,
+    pub client_address: String,
+    /// The anti-forgery token that every state-changing form must echo.
+    pub csrf_token: Option<String>,
+}
+
+/// A pin id as it appears in URLs: a positive decimal integer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PinId(i64);
+
+impl PinId {
+    pub fn parse(text: &str) -> Result<PinId, InputError> {
+        let refused = InputError("a pin id is a positive number");
+        if text.is_empty() || text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(refused);
+        }
+        match text.parse::<i64>() {
+            Ok(value) if value > 0 => Ok(PinId(value)),
+            _ => Err(refused),
+        }
+    }
+
+    pub fn from_stored(value: i64) -> PinId {
+        PinId(value)
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for PinId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A path inside a pinned git tree: relative, `/`-separated, no empty, `.` or `..` segment, no NUL,
+/// no backslash. The empty path is the root. It never names a file on the server's disk.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RepoPath(String);
+
+impl RepoPath {
+    pub const MAX_LEN: usize = 4096;
+
+    pub fn parse(text: &str) -> Result<RepoPath, InputError> {
+        let trimmed = text.trim_end_matches('/');
+        if trimmed.is_empty() {
+            return Ok(RepoPath(String::new()));
+        }
+        if trimmed.len() > Self::MAX_LEN {
+            return Err(InputError("the path is too long"));
+        }
+        if trimmed.starts_with('/') {
+            return Err(InputError("the path must be relative to the repository root"));
+        }
+        if trimmed.contains('\0') || trimmed.contains('\\') {
+            return Err(InputError("the path contains a forbidden character"));
+        }
+        for segment in trimmed.split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." {
+                return Err(InputError("the path contains an empty, '.' or '..' segment"));
+            }
+        }
+        Ok(RepoPath(trimmed.to_string()))
+    }
+
+    pub fn root() -> RepoPath {
+        RepoPath(String::new())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/').filter(|s| !s.is_empty())
+    }
+
+    pub fn file_name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or("")
+    }
+
+    pub fn parent(&self) -> RepoPath {
+        match self.0.rfind('/') {
+            Some(at) => RepoPath(self.0[..at].to_string()),
+            None => RepoPath::root(),
+        }
+    }
+
+    pub fn join(&self, name: &str) -> RepoPath {
+        if self.0.is_empty() {
+            RepoPath(name.to_string())
+        } else {
+            RepoPath(format!("{}/{}", self.0, name))
+        }
+    }
+}
+
+impl fmt::Display for RepoPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A line range from a permalink fragment: `L12` or `L10-L20` (1-based, inclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineRange {
+    pub first: u32,
+    pub last: u32,
+}
+
+impl LineRange {
+    pub fn parse(text: &str) -> Result<LineRange, InputError> {
+        let refused = InputError("a line range looks like L12 or L10-L20");
+        let text = text.strip_prefix('#').unwrap_or(text);
+        let number = |part: &str| -> Result<u32, InputError> {
+            let digits = part.strip_prefix('L').ok_or(refused.clone())?;
+            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(refused.clone());
+            }
+            match digits.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(refused.clone()),
+            }
+        };
+        let (first, last) = match text.split_once('-') {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => {
+                let n = number(text)?;
+                (n, n)
+            }
+        };
+        if last < first {
+            return Err(InputError("a line range must not end before it starts"));
+        }
+        Ok(LineRange { first, last })
+    }
+
+    pub fn contains(&self, line: u32) -> bool {
+        self.first <= line && line <= self.last
+    }
+}
+
+impl fmt::Display for LineRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.first == self.last {
+            write!(f, "L{}", self.first)
+        } else {
+            write!(f, "L{}-L{}", self.first, self.last)
+        }
+    }
+}
+
+/// What the signed-in person sees about themselves in the page header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub username: String,
+    pub role: Role,
+    pub csrf_token: String,
+}
+
+/// A pin as listed to someone who may see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinSummary {
+    pub id: PinId,
+    pub repository: String,
+    pub label: String,
+    pub commit_id: String,
+    pub pinned_at_ms: i64,
+    pub pinned_by: Option<String>,
+    pub withdrawn: bool,
+    /// For a reviewer: when their access ends.
+    pub access_ends_ms: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryKind {
+    Directory,
+    File,
+    Symlink,
+    Submodule,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeEntry {
+    pub name: String,
+    pub kind: EntryKind,
+    /// Bytes, for files and symlinks.
+    pub size: Option<u64>,
+}
+
+/// A directory listing at a pin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeView {
+    pub pin: PinSummary,
+    pub path: RepoPath,
+    pub entries: Vec<TreeEntry>,
+    pub watermark: String,
+}
+
+/// How a file's content is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BlobContent {
+    /// One HTML fragment per line; highlighted lines hold `<span class="hl-…">` markup, the rest
+    /// escaped text. `notice` explains any part shown without highlighting.
+    Text {
+        lines: Vec<String>,
+        language: Option<String>,
+        notice: Option<String>,
+    },
+    /// Binary content: a type guess and the first bytes as a hex dump (already formatted lines).
+    Binary { mime: String, hex_preview: Vec<String> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobView {
+    pub pin: PinSummary,
+    pub path: RepoPath,
+    pub blob_id: String,
+    pub size: u64,
+    pub content: BlobContent,
+    /// The directory that holds the file, for the tree beside the code.
+    pub siblings: Vec<TreeEntry>,
+    pub watermark: String,
+}
+
+/// One audit event as shown in the UI and the JSON API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub index: i64,
+    pub recorded_at_ms: i64,
+    pub actor: Option<String>,
+    pub action: String,
+    pub pin: Option<i64>,
+    pub path: Option<String>,
+    pub outcome: String,
+    /// The exact leaf bytes, as text (they are UTF-8 JSON).
+    pub leaf: String,
+    /// Hex SHA-256(0x00 ‖ leaf).
+    pub leaf_hash: String,
+}
+
+/// Filters for the audit log view; all optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub pin: Option<i64>,
+    pub action: Option<String>,
+    pub from_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// Show events with an index below this one (newest first paging).
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub log_size: i64,
+    /// The `before` value for the next (older) page, if any.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub created_at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositorySummary {
+    pub id: i64,
+    pub name: String,
+    pub source: String,
+    pub imported_at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantSummary {
+    pub id: i64,
+    pub reviewer: String,
+    pub pin: PinId,
+    pub pin_label: String,
+    pub starts_at_ms: i64,
+    pub ends_at_ms: i64,
+    pub granted_by: Option<String>,
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// Everything the staff console shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminOverview {
+    pub users: Vec<UserSummary>,
+    pub repositories: Vec<RepositorySummary>,
+    pub pins: Vec<PinSummary>,
+    pub grants: Vec<GrantSummary>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pin_id_is_a_positive_number() {
+        assert_eq!(PinId::parse("42").unwrap().get(), 42);
+        for bad in ["", "0", "-1", "1.5", "abc", "١", "99999999999999999999", " 1", "+1"] {
+            assert!(PinId::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn a_repository_path_stays_inside_the_tree() {
+        assert_eq!(RepoPath::parse("src/main.rs").unwrap().as_str(), "src/main.rs");
+        assert_eq!(RepoPath::parse("src/").unwrap().as_str(), "src");
+        assert!(RepoPath::parse("").unwrap().is_root());
+        for bad in ["../etc/passwd", "src/../../x", "/etc/passwd", "a//b", "./a", "a/./b", "a\0b", "a\\b"] {
+            assert!(RepoPath::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(RepoPath::parse(&"a".repeat(5000)).is_err());
+    }
+
+    #[test]
+    fn a_repository_path_knows_its_parent_and_name() {
+        let path = RepoPath::parse("a/b/c.rs").unwrap();
+        assert_eq!(path.parent().as_str(), "a/b");
+        assert_eq!(path.file_name(), "c.rs");
+        assert_eq!(RepoPath::root().join("x").as_str(), "x");
+        assert_eq!(path.segments().collect::<Vec<_>>(), ["a", "b", "c.rs"]);
+    }
+
+    #[test]
+    fn a_line_range_reads_a_permalink_fragment() {
+        assert_eq!(LineRange::parse("L12").unwrap(), LineRange { first: 12, last: 12 });
+        assert_eq!(LineRange::parse("#L10-L20").unwrap(), LineRange { first: 10, last: 20 });
+        assert_eq!(LineRange::parse("L10-L20").unwrap().to_string(), "L10-L20");
+        for bad in ["", "L", "L0", "12", "L20-L10", "L1-", "Lx", "L1-L2-L3", "L99999999999"] {
+            assert!(LineRange::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn a_role_is_one_of_three() {
+        assert_eq!(Role::parse("staff").unwrap(), Role::Staff);
+        assert!(Role::parse("admin").is_err());
+    }
+}

@@ -1,0 +1,182 @@
+//! The staff console: users, repositories, pins and grants. Every form posts to a plain server
+//! route (so it works without JavaScript) carrying the session's anti-forgery token.
+
+use crate::api::{admin_console, whoami};
+use crate::components::layout::{ErrorPanel, Loading, Page};
+use crate::components::time::Time;
+use crate::model::{AdminOverview, Role};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(|| (), |_| async move { (admin_console().await, whoami().await) });
+    let flash = move || {
+        let q = query.read();
+        if let Some(error) = q.get("error") {
+            Some(view! { <div class="notice notice-error" role="alert">{error}</div> })
+        } else {
+            q.get("done").map(|done| view! { <div class="notice notice-ok" role="status">{done}</div> })
+        }
+    };
+    view! {
+        <Page title="Administration">
+            <main class="content">
+                <h1>"Administration"</h1>
+                {flash}
+                <Suspense fallback=Loading>
+                    {move || Suspend::new(async move {
+                        match data.await {
+                            (Ok(overview), Ok(Some(me))) if me.role == Role::Staff => {
+                                view! { <Console overview csrf=me.csrf_token/> }.into_any()
+                            }
+                            (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error/> }.into_any(),
+                            _ => view! { <ErrorPanel error=crate::error::AppError::Forbidden("only staff may administer the centre".into())/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </Page>
+    }
+}
+
+#[component]
+fn Console(overview: AdminOverview, csrf: String) -> impl IntoView {
+    let reviewers: Vec<String> = overview
+        .users
+        .iter()
+        .filter(|u| u.role == Role::Reviewer)
+        .map(|u| u.username.clone())
+        .collect();
+    let csrf_field = move || view! { <input type="hidden" name="csrf" value=csrf.clone()/> };
+    let user_rows = overview
+        .users
+        .iter()
+        .map(|u| view! { <tr><td>{u.username.clone()}</td><td>{u.role.as_str()}</td><td><Time ms=u.created_at_ms/></td></tr> })
+        .collect_view();
+    let repo_rows = overview
+        .repositories
+        .iter()
+        .map(|r| view! { <tr><td>{r.name.clone()}</td><td class="path">{r.source.clone()}</td><td><Time ms=r.imported_at_ms/></td></tr> })
+        .collect_view();
+    let pin_rows = overview
+        .pins
+        .iter()
+        .map(|p| {
+            view! {
+                <tr>
+                    <td class="num">{p.id.get()}</td>
+                    <td><a href=format!("/pins/{}/tree", p.id)>{p.label.clone()}</a></td>
+                    <td>{p.repository.clone()}</td>
+                    <td><code>{p.commit_id.chars().take(12).collect::<String>()}</code></td>
+                    <td><Time ms=p.pinned_at_ms/></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let grant_rows = overview
+        .grants
+        .iter()
+        .map(|g| {
+            let state = match g.revoked_at_ms {
+                Some(_) => view! { <span class="badge badge-revoked">"revoked"</span> }.into_any(),
+                None => view! {
+                    <form method="post" action=format!("/admin/grants/{}/revoke", g.id) class="inline">
+                        {csrf_field()}
+                        <button type="submit" class="button danger small">"Revoke"</button>
+                    </form>
+                }
+                .into_any(),
+            };
+            view! {
+                <tr data-grant=g.id.to_string()>
+                    <td>{g.reviewer.clone()}</td>
+                    <td>{g.pin_label.clone()} " (#" {g.pin.get()} ")"</td>
+                    <td><Time ms=g.starts_at_ms/></td>
+                    <td><Time ms=g.ends_at_ms/></td>
+                    <td>{g.granted_by.clone()}</td>
+                    <td>{state}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let repo_options = overview
+        .repositories
+        .iter()
+        .map(|r| view! { <option value=r.name.clone()>{r.name.clone()}</option> })
+        .collect_view();
+    let pin_options = overview
+        .pins
+        .iter()
+        .map(|p| view! { <option value=p.id.get().to_string()>{format!("#{} {} ({})", p.id, p.label, p.repository)}</option> })
+        .collect_view();
+    let reviewer_options = reviewers
+        .into_iter()
+        .map(|r| view! { <option value=r.clone()>{r.clone()}</option> })
+        .collect_view();
+    view! {
+        <section class="panel">
+            <h2>"Grants"</h2>
+            <form method="post" action="/admin/grants" class="row-form">
+                {csrf_field()}
+                <label>"Reviewer" <select name="username" required>{reviewer_options}</select></label>
+                <label>"Pins" <select name="pin" multiple required size="3">{pin_options}</select></label>
+                <label>"From (UTC)" <input name="from" type="datetime-local" required/></label>
+                <label>"Until (UTC)" <input name="until" type="datetime-local" required/></label>
+                <button type="submit" class="button primary">"Grant access"</button>
+            </form>
+            <table class="grid">
+                <thead><tr><th>"Reviewer"</th><th>"Pin"</th><th>"From"</th><th>"Until"</th><th>"Granted by"</th><th></th></tr></thead>
+                <tbody>{grant_rows}</tbody>
+            </table>
+        </section>
+        <section class="panel">
+            <h2>"Pins"</h2>
+            <form method="post" action="/admin/pins" class="row-form">
+                {csrf_field()}
+                <label>"Repository" <select name="repository" required>{repo_options}</select></label>
+                <label>"Commit" <input name="commit" required placeholder="commit id, or HEAD" size="20"/></label>
+                <label>"Label" <input name="label" required placeholder="v1.2.0 release"/></label>
+                <button type="submit" class="button primary">"Pin commit"</button>
+            </form>
+            <table class="grid">
+                <thead><tr><th>"#"</th><th>"Label"</th><th>"Repository"</th><th>"Commit"</th><th>"Pinned"</th></tr></thead>
+                <tbody>{pin_rows}</tbody>
+            </table>
+        </section>
+        <section class="panel">
+            <h2>"Repositories"</h2>
+            <form method="post" action="/admin/repositories" class="row-form">
+                {csrf_field()}
+                <label>"Name" <input name="name" required pattern="[A-Za-z0-9._-]+" placeholder="product-firmware"/></label>
+                <label>"Import from (path on the server)" <input name="source" required size="40"/></label>
+                <button type="submit" class="button primary">"Import"</button>
+            </form>
+            <table class="grid">
+                <thead><tr><th>"Name"</th><th>"Imported from"</th><th>"Imported"</th></tr></thead>
+                <tbody>{repo_rows}</tbody>
+            </table>
+        </section>
+        <section class="panel">
+            <h2>"Users"</h2>
+            <form method="post" action="/admin/users" class="row-form">
+                {csrf_field()}
+                <label>"Username" <input name="username" required pattern="[a-z0-9._-]{2,64}"/></label>
+                <label>"Role"
+                    <select name="role">
+                        <option value="reviewer">"reviewer"</option>
+                        <option value="staff">"staff"</option>
+                        <option value="regulator">"regulator"</option>
+                    </select>
+                </label>
+                <label>"Password (blank: generate)" <input name="password" type="password" autocomplete="new-password"/></label>
+                <button type="submit" class="button primary">"Create user"</button>
+            </form>
+            <table class="grid">
+                <thead><tr><th>"Username"</th><th>"Role"</th><th>"Created"</th></tr></thead>
+                <tbody>{user_rows}</tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per page.
+
+pub mod admin;
+pub mod audit;
+pub mod blob;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod tree;

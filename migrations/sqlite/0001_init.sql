@@ -1,0 +1,97 @@
+-- Clearroom schema for SQLite. Times are BIGINT milliseconds since the Unix epoch, UTC.
+
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    username      TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL CHECK (role IN ('staff', 'reviewer', 'regulator')),
+    password_hash TEXT NOT NULL, -- argon2id PHC string; never leaves the store
+    created_at    BIGINT NOT NULL
+);
+
+CREATE TABLE api_tokens (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id      BIGINT NOT NULL REFERENCES users (id),
+    token_sha256 TEXT NOT NULL UNIQUE, -- hex SHA-256 of the token; the token itself is shown once
+    created_at   BIGINT NOT NULL
+);
+
+CREATE TABLE repositories (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    name        TEXT NOT NULL UNIQUE, -- also the directory name under <data-dir>/repos/
+    source      TEXT NOT NULL,        -- where it was imported from, for the record
+    imported_by BIGINT REFERENCES users (id),
+    imported_at BIGINT NOT NULL
+);
+
+CREATE TABLE pins (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    repository_id BIGINT NOT NULL REFERENCES repositories (id),
+    commit_id     TEXT NOT NULL,
+    tree_id       TEXT NOT NULL, -- the commit's root tree, stored so browsing never resolves a ref
+    label         TEXT NOT NULL,
+    pinned_by     BIGINT REFERENCES users (id),
+    pinned_at     BIGINT NOT NULL,
+    withdrawn_at  BIGINT
+);
+
+-- One row per reviewer and pin; granting several pins at once writes several rows in one transaction.
+CREATE TABLE grants (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    reviewer_id BIGINT NOT NULL REFERENCES users (id),
+    pin_id      BIGINT NOT NULL REFERENCES pins (id),
+    starts_at   BIGINT NOT NULL,
+    ends_at     BIGINT NOT NULL,
+    granted_by  BIGINT REFERENCES users (id),
+    granted_at  BIGINT NOT NULL,
+    revoked_at  BIGINT,
+    revoked_by  BIGINT REFERENCES users (id)
+);
+CREATE INDEX grants_by_reviewer ON grants (reviewer_id, pin_id);
+
+-- The audit log. `idx` is the leaf's position in the RFC 6962 Merkle tree (0-based, no gaps);
+-- `leaf` holds the exact bytes that were hashed. The other columns are copies for filtering.
+CREATE TABLE audit_events (
+    idx         BIGINT PRIMARY KEY,
+    leaf        BLOB NOT NULL,
+    leaf_hash   BLOB NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    actor       TEXT,
+    action      TEXT NOT NULL,
+    pin_id      BIGINT,
+    path        TEXT,
+    outcome     TEXT NOT NULL
+);
+CREATE INDEX audit_events_by_actor ON audit_events (actor, idx);
+CREATE INDEX audit_events_by_pin ON audit_events (pin_id, idx);
+CREATE INDEX audit_events_by_action ON audit_events (action, idx);
+
+-- The log's head: size, root and the compact range (frontier) that makes each append O(log n).
+-- Exactly one row. Appends first run a no-op UPDATE on it to take the write lock.
+CREATE TABLE log_state (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    size     BIGINT NOT NULL,
+    root     BLOB NOT NULL,
+    frontier BLOB NOT NULL -- concatenated 32-byte subtree roots, largest subtree first
+);
+INSERT INTO log_state (id, size, root, frontier)
+VALUES (1, 0, x'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', x'');
+
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+CREATE TRIGGER log_state_no_delete BEFORE DELETE ON log_state
+BEGIN SELECT RAISE(ABORT, 'the log state cannot be deleted'); END;
+-- The log may only grow, and a new size must come with a new entry at every index below it.
+CREATE TRIGGER log_state_only_grows BEFORE UPDATE ON log_state
+WHEN NEW.size < OLD.size
+  OR (NEW.size = OLD.size AND (NEW.root <> OLD.root OR NEW.frontier <> OLD.frontier))
+  OR (NEW.size > OLD.size AND (SELECT COUNT(*) FROM audit_events WHERE idx >= OLD.size AND idx < NEW.size) <> NEW.size - OLD.size)
+BEGIN SELECT RAISE(ABORT, 'the audit log only grows by appending'); END;
+
+CREATE TABLE sessions (
+    id          TEXT PRIMARY KEY,
+    data        BLOB NOT NULL,
+    expiry_date BIGINT NOT NULL -- seconds since the Unix epoch
+);
+CREATE INDEX sessions_by_expiry ON sessions (expiry_date);

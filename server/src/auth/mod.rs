@@ -1,0 +1,178 @@
+//! Authentication: argon2id passwords, API tokens, and the secrets they involve.
+//!
+//! Hashing runs off the async runtime. An unknown username is checked against a dummy hash, so the
+//! time a failed sign-in takes does not tell whether the account exists. No secret or hash is
+//! ever logged or sent to a client.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine as _;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::sync::OnceLock;
+
+/// A password as typed; redacted in `Debug`.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(text: String) -> Password {
+        Password(text)
+    }
+
+    /// A random password for generated accounts: 20 characters from an unambiguous alphabet.
+    pub fn generate() -> Password {
+        const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let mut bytes = [0u8; 20];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        Password(bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the password must be at least 12 characters")]
+    WeakPassword,
+    #[error("password hashing failed")]
+    Hashing,
+    #[error("hashing task failed")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// argon2id with the OWASP parameters: 19 MiB, 2 iterations, 1 lane.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut rand::thread_rng());
+        argon2()
+            .hash_password(b"not a real password, only for timing", &salt)
+            .expect("hashing the dummy password")
+            .to_string()
+    })
+}
+
+pub async fn hash_password(password: Password) -> Result<String, AuthError> {
+    if password.expose().chars().count() < 12 {
+        return Err(AuthError::WeakPassword);
+    }
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut rand::thread_rng());
+        argon2()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|_| AuthError::Hashing)
+    })
+    .await?
+}
+
+/// Checks a password against a stored hash, or against the dummy hash when there is no account.
+pub async fn verify_password(stored_hash: Option<String>, password: Password) -> Result<bool, AuthError> {
+    let known = stored_hash.is_some();
+    let hash = stored_hash.unwrap_or_else(|| dummy_hash().to_string());
+    let matches = tokio::task::spawn_blocking(move || {
+        let Ok(parsed) = PasswordHash::new(&hash) else { return false };
+        argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok()
+    })
+    .await?;
+    Ok(known && matches)
+}
+
+/// A new API token (shown once) and the hex SHA-256 under which it is stored.
+pub fn new_api_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = format!("crt_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let digest = token_digest(&token);
+    (token, digest)
+}
+
+pub fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A random token for anti-forgery fields.
+pub fn new_csrf_token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Compares two secrets without an early exit.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A username: 2–64 characters of `a-z 0-9 . _ -`.
+pub fn parse_username(text: &str) -> Result<String, &'static str> {
+    let ok = (2..=64).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err("a username is 2 to 64 characters: lowercase letters, digits, '.', '_' or '-'")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password(Password::new("correct horse battery".into())).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password(Some(hash.clone()), Password::new("correct horse battery".into())).await.unwrap());
+        assert!(!verify_password(Some(hash), Password::new("wrong horse battery".into())).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies() {
+        assert!(!verify_password(None, Password::new("not a real password, only for timing".into())).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_short_password_is_refused() {
+        assert!(matches!(hash_password(Password::new("short".into())).await, Err(AuthError::WeakPassword)));
+    }
+
+    #[test]
+    fn a_password_is_redacted_in_debug_output() {
+        assert_eq!(format!("{:?}", Password::new("secret".into())), "Password(<redacted>)");
+    }
+
+    #[test]
+    fn a_username_is_plain_lowercase() {
+        assert!(parse_username("alice.b-2").is_ok());
+        for bad in ["", "a", "Alice", "al ice", "al/ice", &"a".repeat(65)] {
+            assert!(parse_username(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn a_token_is_stored_as_its_digest() {
+        let (token, digest) = new_api_token();
+        assert!(token.starts_with("crt_"));
+        assert_eq!(token_digest(&token), digest);
+        assert_ne!(token, digest);
+    }
+}

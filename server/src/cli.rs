@@ -1,0 +1,216 @@
+//! The command line: `serve` and the administrative subcommands, which open the same data
+//! directory and database (they work while a server runs on them).
+
+use crate::auth::Password;
+use crate::config::{Config, SourceLimits};
+use crate::domain::{Actor, Domain};
+use crate::startup::{open_domain, Application};
+use anyhow::Context as _;
+use app::model::{PinId, Role};
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "server", version, about = "Clearroom: a transparency centre for source review")]
+struct Cli {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DataArgs {
+    /// Where the database, repositories and keys live.
+    #[arg(long, global = true, env = "CLEARROOM_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// sqlite://FILE or postgres://…; default: a SQLite file in the data directory.
+    #[arg(long, global = true, env = "CLEARROOM_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Seed a demo: three accounts (passwords printed), a repository, a pin and a grant.
+        #[arg(long)]
+        demo: bool,
+        /// The built site (CSS and the WASM half); `cargo xtask build` writes it.
+        #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+        site_root: PathBuf,
+        /// Files larger than this many bytes are shown without highlighting.
+        #[arg(long, default_value_t = 1024 * 1024)]
+        highlight_max_bytes: u64,
+    },
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage repositories.
+    #[command(subcommand)]
+    Repo(RepoCommand),
+    /// Pin a commit of a repository; prints the new pin's id last.
+    Pin {
+        repository: String,
+        commit: String,
+        #[arg(long)]
+        label: String,
+    },
+    /// Grant a reviewer access to pins for a time window (RFC 3339 times).
+    Grant {
+        #[arg(long)]
+        username: String,
+        #[arg(long = "pin", required = true)]
+        pins: Vec<String>,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        until: String,
+    },
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input, or generated and printed.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RepoCommand {
+    /// Import a git repository from a local path (bare copy into the data directory).
+    Import { name: String, path: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; printed once, as the last word.
+    Create {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    match execute(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config(data: &DataArgs, listen: SocketAddr, site_root: PathBuf, limits: SourceLimits) -> Config {
+    let database_url = data.database_url.clone().unwrap_or_else(|| Config::default_database_url(&data.data_dir));
+    Config { listen, data_dir: data.data_dir.clone(), database_url, site_root, limits }
+}
+
+/// An `AppError` from the domain, as a command-line error.
+fn fail(error: app::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{error}")
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<()> {
+    let admin_config = || {
+        config(&cli.data, "127.0.0.1:0".parse().expect("address"), PathBuf::from("target/site"), SourceLimits::default())
+    };
+    match cli.command {
+        Command::Serve { listen, demo, site_root, highlight_max_bytes } => {
+            let limits = SourceLimits { highlight_max_bytes, ..SourceLimits::default() };
+            let site_root = std::path::absolute(&site_root).unwrap_or(site_root);
+            let config = config(&cli.data, listen, site_root, limits);
+            if !config.site_root.join("pkg").exists() {
+                tracing::warn!(
+                    site_root = %config.site_root.display(),
+                    "the built site is missing: pages work, but without styles or scripts; run `cargo xtask build`"
+                );
+            }
+            let domain = open_domain(&config).await?;
+            if demo {
+                crate::demo::seed(&domain, &config).await?;
+            }
+            let application = Application::build(config, domain).await?;
+            println!("Clearroom is listening on http://{}", application.address());
+            application.run_until_stopped().await
+        }
+        Command::User(UserCommand::Add { username, role }) => {
+            let domain = open_domain(&admin_config()).await?;
+            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let password = read_password()?;
+            let (_, generated) =
+                domain.create_user(Actor::Operator, &username, role, password).await.map_err(fail)?;
+            match generated {
+                Some(password) => println!("created {username} ({}) with password {}", role.as_str(), password.expose()),
+                None => println!("created {username} ({})", role.as_str()),
+            }
+            Ok(())
+        }
+        Command::Repo(RepoCommand::Import { name, path }) => {
+            let domain = open_domain(&admin_config()).await?;
+            let from = std::path::absolute(&path).map(|p| p.display().to_string()).unwrap_or(path);
+            domain.import_repository(Actor::Operator, &name, &from).await.map_err(fail)?;
+            println!("imported {name} from {from}");
+            Ok(())
+        }
+        Command::Pin { repository, commit, label } => {
+            let domain = open_domain(&admin_config()).await?;
+            let pin = domain.create_pin(Actor::Operator, &repository, &commit, &label).await.map_err(fail)?;
+            println!("pinned {repository} {commit} as {pin}");
+            Ok(())
+        }
+        Command::Grant { username, pins, from, until } => {
+            let domain = open_domain(&admin_config()).await?;
+            let pins = pins
+                .iter()
+                .map(|p| PinId::parse(p).map_err(|e| anyhow::anyhow!("pin {p:?}: {e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let rfc3339 = |t: &str| -> anyhow::Result<i64> {
+                let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .with_context(|| format!("{t:?} is not an RFC 3339 time"))?;
+                Ok((at.unix_timestamp_nanos() / 1_000_000) as i64)
+            };
+            let ids = domain
+                .grant(Actor::Operator, &username, &pins, rfc3339(&from)?, rfc3339(&until)?)
+                .await
+                .map_err(fail)?;
+            println!("granted {username} {} pin(s); grant ids {ids:?}", pins.len());
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { username }) => {
+            let domain: Arc<Domain> = open_domain(&admin_config()).await?;
+            let token = domain.create_token(Actor::Operator, &username).await.map_err(fail)?;
+            println!("token for {username} (shown once): {token}");
+            Ok(())
+        }
+    }
+}
+
+/// A password from standard input when it is piped; none (so one is generated) at a terminal.
+fn read_password() -> anyhow::Result<Option<Password>> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    stdin.lock().read_to_string(&mut text).context("reading the password from standard input")?;
+    let text = text.trim_end_matches(['\r', '\n']).to_string();
+    Ok((!text.is_empty()).then(|| Password::new(text)))
+}

@@ -1,0 +1,55 @@
+//! Configuration: where the data lives, which database, where to listen, and the source limits.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// The built site (WASM half, CSS); pages work without it, but unstyled.
+    pub site_root: PathBuf,
+    pub limits: SourceLimits,
+}
+
+/// Guards that keep a huge or pathological file from costing much.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceLimits {
+    /// Files larger than this are shown as plain escaped text.
+    pub highlight_max_bytes: u64,
+    /// Lines longer than this are not highlighted.
+    pub line_max_bytes: usize,
+    /// After this much highlighting time, the rest of a file is plain text.
+    pub highlight_budget_ms: u64,
+    /// Files larger than this are not shown at all, only described.
+    pub display_max_bytes: u64,
+}
+
+impl Default for SourceLimits {
+    fn default() -> Self {
+        SourceLimits {
+            highlight_max_bytes: 1024 * 1024,
+            line_max_bytes: 5_000,
+            highlight_budget_ms: 3_000,
+            display_max_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// The database URL for a data directory when none is given: one SQLite file inside it.
+    pub fn default_database_url(data_dir: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", data_dir.join("clearroom.db").display())
+    }
+
+    pub fn repos_dir(&self) -> PathBuf {
+        self.data_dir.join("repos")
+    }
+
+    /// Cookies carry `Secure` unless the server listens on loopback only (local development).
+    pub fn secure_cookies(&self) -> bool {
+        !self.listen.ip().is_loopback()
+    }
+}

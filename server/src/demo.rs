@@ -1,0 +1,84 @@
+//! `serve --demo`: three accounts with printed passwords, a repository (this checkout's own git
+//! repository, or a generated multi-language sample), a pin of its current commit, and an
+//! eight-hour grant for the reviewer. Runs once per data directory.
+
+use crate::auth::Password;
+use crate::config::Config;
+use crate::domain::{Actor, Domain};
+use anyhow::Context as _;
+use app::model::Role;
+use std::path::{Path, PathBuf};
+
+pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
+    if domain.store.count_users().await? > 0 {
+        println!("Demo: this data directory is already set up; its passwords were printed when it was created.");
+        println!("      (Remove {} to start over.)", config.data_dir.display());
+        return Ok(());
+    }
+    let fail = |e: app::error::AppError| anyhow::anyhow!("{e}");
+    let mut accounts = Vec::new();
+    for (username, role) in [("staff", Role::Staff), ("reviewer", Role::Reviewer), ("regulator", Role::Regulator)] {
+        let password = Password::generate();
+        domain.create_user(Actor::Operator, username, role, Some(password.clone())).await.map_err(fail)?;
+        accounts.push((username, role, password));
+    }
+    let (source, name) = match std::env::current_dir().ok().and_then(|d| git2::Repository::discover(d).ok()) {
+        Some(repo) if repo.head().is_ok() => (repo.path().to_path_buf(), "clearroom"),
+        _ => (generate_sample(&config.data_dir.join("demo-source")).context("generating the demo repository")?, "sample"),
+    };
+    domain
+        .import_repository(Actor::Operator, name, &source.display().to_string())
+        .await
+        .map_err(fail)?;
+    let pin = domain.create_pin(Actor::Operator, name, "HEAD", "Demo release").await.map_err(fail)?;
+    let now = crate::now_ms();
+    domain.grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 8 * 3_600_000).await.map_err(fail)?;
+    println!();
+    println!("Demo accounts (passwords are shown only now):");
+    for (username, role, password) in &accounts {
+        println!("  {:<10} {:<10} {}", username, role.as_str(), password.expose());
+    }
+    println!("Demo repository {name} pinned as pin {pin}; the reviewer may browse it for 8 hours.");
+    println!();
+    Ok(())
+}
+
+/// A small repository with files in several languages, a binary and a long-line file.
+fn generate_sample(dir: &Path) -> anyhow::Result<PathBuf> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    let repo = git2::Repository::init_bare(dir)?;
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("README.md", b"# Sample firmware\n\nA small multi-language sample for Clearroom's demo.\n".to_vec()),
+        ("src/main.rs", b"//! Entry point.\n\nfn main() {\n    let total: u32 = (1..=10).sum();\n    println!(\"total = {total}\");\n}\n".to_vec()),
+        ("src/crypto.c", b"#include <stdint.h>\n\n/* Constant-time comparison. */\nint equal(const uint8_t *a, const uint8_t *b, int n) {\n    uint8_t d = 0;\n    for (int i = 0; i < n; i++) d |= a[i] ^ b[i];\n    return d == 0;\n}\n".to_vec()),
+        ("tools/report.py", b"\"\"\"Summarise a build log.\"\"\"\n\nimport sys\n\n\ndef main() -> int:\n    lines = sys.stdin.read().splitlines()\n    print(f\"{len(lines)} lines\")\n    return 0\n\n\nif __name__ == \"__main__\":\n    raise SystemExit(main())\n".to_vec()),
+        ("web/app.js", b"'use strict';\n\nexport function greet(name) {\n  return `Hello, ${name}!`;\n}\n".to_vec()),
+        ("assets/logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\0\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82".to_vec()),
+        ("config/long.json", format!("{{\"values\": [{}]}}\n", (0..3000).map(|i| i.to_string()).collect::<Vec<_>>().join(",")).into_bytes()),
+    ];
+    let mut index = git2::Index::new()?;
+    for (path, content) in &files {
+        let oid = repo.blob(content)?;
+        let entry = git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: 0o100644,
+            uid: 0,
+            gid: 0,
+            file_size: content.len() as u32,
+            id: oid,
+            flags: path.len() as u16,
+            flags_extended: 0,
+            path: path.as_bytes().to_vec(),
+        };
+        index.add(&entry)?;
+    }
+    let tree = repo.find_tree(index.write_tree_to(&repo)?)?;
+    let signature = git2::Signature::new("Clearroom demo", "demo@clearroom.invalid", &git2::Time::new(1_700_000_000, 0))?;
+    repo.commit(Some("HEAD"), &signature, &signature, "Sample release", &tree, &[])?;
+    Ok(dir.to_path_buf())
+}

@@ -1,0 +1,204 @@
+//! Middleware every request passes: who is calling (session or API token, with the session's
+//! deadline enforced), forgery checks on state-changing requests, and strict response headers.
+
+use super::session::{CSRF, DEADLINE, HAD_GRANTS, USER_ID};
+use super::{error_page, AppState, HttpError};
+use app::error::AppError;
+use app::model::{Caller, Role};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+/// The CSP for responses that are not Leptos pages (pages add their script nonce).
+pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+pub fn page_csp(nonce: &str) -> String {
+    DEFAULT_CSP.replacen(
+        "script-src 'self' 'wasm-unsafe-eval'",
+        &format!("script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'"),
+        1,
+    )
+}
+
+fn is_public_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path.starts_with("/style/") || path == "/favicon.svg"
+}
+
+/// Adds security headers; source-bearing and dynamic responses are never cached.
+pub async fn security_headers(State(secure): State<bool>, request: Request, next: Next) -> Response {
+    let cacheable = is_public_asset(request.uri().path());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let mut set = |name: header::HeaderName, value: &'static str| {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(header::CONTENT_SECURITY_POLICY, DEFAULT_CSP);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::REFERRER_POLICY, "same-origin");
+    set(header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(header::HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
+    set(header::HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()");
+    if secure {
+        set(header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
+    }
+    if cacheable {
+        set(header::CACHE_CONTROL, "public, max-age=300");
+    } else {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Refuses a state-changing request that a browser says came from another site.
+pub async fn same_origin_writes(request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !same_origin(request.headers()) {
+        return error_page(StatusCode::FORBIDDEN, "Request refused", "This form was sent from another site.");
+    }
+    next.run(request).await
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return false;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Not a browser, or an old one: the anti-forgery token still guards the forms.
+        return true;
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+}
+
+/// A short, non-secret fingerprint of a session id for the audit log.
+fn fingerprint(session_id: &str) -> String {
+    hex::encode(&Sha256::digest(session_id.as_bytes())[..8])
+}
+
+/// Works out the caller from an API token or the session, ends sessions past their deadline or
+/// whose reviewer lost every grant, and sends anonymous page requests to the sign-in page.
+pub async fn identify(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match identify_caller(&state, &address, &session, request.headers()).await {
+        Ok((caller, ended)) => {
+            let path = request.uri().path().to_string();
+            let page = request.method() == Method::GET
+                && !is_public_asset(&path)
+                && !path.starts_with("/api/")
+                && !path.starts_with("/fn/")
+                && path != "/login"
+                && path != "/healthz";
+            if caller.identity.is_none() && page {
+                let query = if ended { "expired=1".to_string() } else { format!("next={}", encode(&path)) };
+                return Redirect::to(&format!("/login?{query}")).into_response();
+            }
+            if caller.identity.is_none() && path.starts_with("/api/") {
+                return HttpError(AppError::Unauthorized).into_response();
+            }
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(error) => HttpError(error).into_response(),
+    }
+}
+
+fn encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn identify_caller(
+    state: &AppState,
+    address: &SocketAddr,
+    session: &Session,
+    headers: &HeaderMap,
+) -> Result<(Caller, bool), AppError> {
+    let mut caller = Caller {
+        identity: None,
+        session: None,
+        client_address: address.ip().to_string(),
+        csrf_token: None,
+    };
+    if let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        caller.identity = state.domain.identity_for_token(token.trim()).await?;
+        if caller.identity.is_none() {
+            return Err(AppError::Unauthorized);
+        }
+        caller.session = Some("api-token".into());
+        return Ok((caller, false));
+    }
+    let user_id: Option<i64> = session.get(USER_ID).await.map_err(crate::domain::internal)?;
+    let Some(user_id) = user_id else { return Ok((caller, false)) };
+    let now = crate::now_ms();
+    let deadline: i64 = session.get(DEADLINE).await.map_err(crate::domain::internal)?.unwrap_or(0);
+    let identity = state.domain.identity_of(user_id).await?;
+    let mut over = now >= deadline || identity.is_none();
+    if let Some(identity) = &identity {
+        let had_grants: bool = session.get(HAD_GRANTS).await.map_err(crate::domain::internal)?.unwrap_or(false);
+        if identity.role == Role::Reviewer && had_grants && !over {
+            // A revoked or expired last grant ends the reviewer's session at once.
+            over = state.domain.store.latest_active_grant_end(user_id, now).await?.is_none();
+        }
+    }
+    if over {
+        session.flush().await.map_err(crate::domain::internal)?;
+        return Ok((caller, true));
+    }
+    caller.identity = identity;
+    caller.session = session.id().map(|id| fingerprint(&id.to_string()));
+    caller.csrf_token = session.get(CSRF).await.map_err(crate::domain::internal)?;
+    Ok((caller, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn a_cross_site_write_is_refused() {
+        assert!(same_origin(&headers(&[("host", "a.test"), ("origin", "http://a.test")])));
+        assert!(!same_origin(&headers(&[("host", "a.test"), ("origin", "http://evil.test")])));
+        assert!(!same_origin(&headers(&[("host", "a.test"), ("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[("host", "a.test"), ("origin", "null")])));
+    }
+
+    #[test]
+    fn a_page_csp_carries_the_nonce() {
+        assert!(page_csp("abc").contains("'nonce-abc'"));
+    }
+}

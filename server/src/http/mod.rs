@@ -1,0 +1,59 @@
+//! HTTP: the Leptos pages, sign-in and sign-out, the staff forms, the JSON API, health, and the
+//! middleware every request passes (security headers, forgery checks, identifying the caller).
+//! Each area owns a `router()`; `startup` merges them.
+
+pub mod api;
+pub mod middleware;
+pub mod session;
+pub mod staff;
+
+use crate::domain::Domain;
+use app::error::AppError;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use std::sync::Arc;
+
+/// State shared by the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub domain: Arc<Domain>,
+    pub leptos_options: leptos::config::LeptosOptions,
+    pub login_limiter: Arc<session::LoginLimiter>,
+}
+
+impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// An `AppError` as a plain HTTP response (for API and form routes).
+pub struct HttpError(pub AppError);
+
+impl From<AppError> for HttpError {
+    fn from(error: AppError) -> Self {
+        HttpError(error)
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::json!({ "error": self.0.to_string() });
+        (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+    }
+}
+
+/// A minimal HTML page for errors outside the Leptos pages.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let escape = crate::source::highlight::escape;
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · Clearroom</title>\
+         <link rel=\"stylesheet\" href=\"/style/main.css\"></head><body><main class=\"content narrow\">\
+         <section class=\"error-panel\" role=\"alert\"><h1>{t}</h1><p>{m}</p><p><a href=\"/\">Back to Clearroom</a></p>\
+         </section></main></body></html>",
+        t = escape(title),
+        m = escape(message)
+    );
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+}

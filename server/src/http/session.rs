@@ -1,0 +1,167 @@
+//! Sign-in and sign-out: the session's contents, the login rate limit, and the two routes.
+
+use super::{error_page, AppState};
+use crate::auth::{constant_time_eq, new_csrf_token, Password};
+use app::model::{Caller, Role};
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Extension, Form, Router};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use tower_sessions::Session;
+
+pub const USER_ID: &str = "user_id";
+pub const CSRF: &str = "csrf";
+/// Milliseconds since the epoch after which the session is over, whatever its activity.
+pub const DEADLINE: &str = "deadline_ms";
+/// For reviewers: whether they had an active grant at sign-in (then losing all grants ends it).
+pub const HAD_GRANTS: &str = "had_grants";
+
+/// The idle timeout, and the absolute lifetime of a staff or regulator session.
+pub const IDLE_MINUTES: i64 = 30;
+pub const STAFF_SESSION_HOURS: i64 = 12;
+
+/// Sign-in attempts: 10 a minute (bursts of 5) per client address and username, and 60 a minute
+/// per client address whatever the username.
+pub struct LoginLimiter {
+    per_account: DefaultKeyedRateLimiter<String>,
+    per_client: DefaultKeyedRateLimiter<String>,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        let per_minute = |n: u32, burst: u32| {
+            Quota::per_minute(NonZeroU32::new(n).expect("non-zero")).allow_burst(NonZeroU32::new(burst).expect("non-zero"))
+        };
+        LoginLimiter {
+            per_account: governor::RateLimiter::keyed(per_minute(10, 5)),
+            per_client: governor::RateLimiter::keyed(per_minute(60, 20)),
+        }
+    }
+}
+
+impl LoginLimiter {
+    fn allow(&self, client: &str, username: &str) -> bool {
+        self.per_client.check_key(&client.to_string()).is_ok()
+            && self.per_account.check_key(&format!("{client}|{username}")).is_ok()
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/login", post(login)).route("/logout", post(logout))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only local paths are followed after sign-in, never another site.
+fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/login");
+    if local {
+        next
+    } else {
+        "/"
+    }
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let client = address.ip().to_string();
+    if !state.login_limiter.allow(&client, &form.username) {
+        return error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts",
+            "Wait a minute, then try again.",
+        );
+    }
+    let user = match state.domain.sign_in(&client, form.username.trim(), Password::new(form.password)).await {
+        Ok(user) => user,
+        Err(error) => return super::HttpError(error).into_response(),
+    };
+    let Some(user) = user else {
+        return Redirect::to("/login?error=1").into_response();
+    };
+    let now = crate::now_ms();
+    let role = Role::parse(&user.role).unwrap_or(Role::Reviewer);
+    // A reviewer's session never outlives their grants; others get a fixed working day.
+    let (deadline, had_grants) = match role {
+        Role::Reviewer => match state.domain.store.latest_active_grant_end(user.id, now).await {
+            Ok(Some(end)) => (end, true),
+            Ok(None) => (now + IDLE_MINUTES * 60_000, false),
+            Err(error) => return super::HttpError(error.into()).into_response(),
+        },
+        _ => (now + STAFF_SESSION_HOURS * 3_600_000, false),
+    };
+    // A new session id at sign-in, so a planted id is worth nothing.
+    let stored = async {
+        session.cycle_id().await?;
+        session.insert(USER_ID, user.id).await?;
+        session.insert(CSRF, new_csrf_token()).await?;
+        session.insert(DEADLINE, deadline).await?;
+        session.insert(HAD_GRANTS, had_grants).await?;
+        session.save().await
+    }
+    .await;
+    if let Err(error) = stored {
+        return super::HttpError(crate::domain::internal(error)).into_response();
+    }
+    Redirect::to(safe_next(&form.next)).into_response()
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    session: Session,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    if !csrf_matches(&caller, &form.csrf) {
+        return error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page and try again.");
+    }
+    if caller.identity.is_some() {
+        if let Err(error) = state.domain.record_sign_out(&caller).await {
+            return super::HttpError(error).into_response();
+        }
+    }
+    let _ = session.flush().await;
+    Redirect::to("/login?signed_out=1").into_response()
+}
+
+/// Whether a submitted anti-forgery token matches the session's.
+pub fn csrf_matches(caller: &Caller, submitted: &str) -> bool {
+    match &caller.csrf_token {
+        Some(expected) => !submitted.is_empty() && constant_time_eq(expected, submitted),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/pins/1/tree"), "/pins/1/tree");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil", "", "/login?x"] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
+}

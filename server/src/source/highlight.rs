@@ -1,0 +1,193 @@
+//! Syntax highlighting to CSS classes (`hl-…`), one self-contained HTML fragment per line, with
+//! guards: no highlighting past a size cap, for over-long lines, or after a time budget.
+
+use crate::config::SourceLimits;
+use std::time::{Duration, Instant};
+use syntect::html::{line_tokens_to_classed_spans, ClassStyle};
+use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
+use syntect::util::LinesWithEndings;
+
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+
+/// The result for one file.
+#[derive(Clone, Debug)]
+pub struct Highlighted {
+    pub lines: Vec<String>,
+    pub language: Option<String>,
+    pub notice: Option<String>,
+}
+
+pub struct Highlighter {
+    syntaxes: SyntaxSet,
+}
+
+impl Default for Highlighter {
+    fn default() -> Self {
+        Highlighter { syntaxes: SyntaxSet::load_defaults_newlines() }
+    }
+}
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn strip_newline(line: &str) -> &str {
+    line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(line)
+}
+
+/// Every line escaped, none highlighted.
+pub fn plain_lines(text: &str) -> Vec<String> {
+    LinesWithEndings::from(text).map(|l| escape(strip_newline(l))).collect()
+}
+
+impl Highlighter {
+    fn syntax_for(&self, file_name: &str, text: &str) -> Option<&SyntaxReference> {
+        let extension = file_name.rsplit_once('.').map(|(_, e)| e).unwrap_or(file_name);
+        self.syntaxes
+            .find_syntax_by_extension(extension)
+            .or_else(|| self.syntaxes.find_syntax_by_extension(file_name))
+            .or_else(|| self.syntaxes.find_syntax_by_first_line(text.lines().next().unwrap_or("")))
+            .filter(|s| s.name != "Plain Text")
+    }
+
+    pub fn highlight(&self, file_name: &str, text: &str, limits: &SourceLimits) -> Highlighted {
+        if text.len() as u64 > limits.highlight_max_bytes {
+            return Highlighted {
+                lines: plain_lines(text),
+                language: None,
+                notice: Some(format!(
+                    "This file is larger than {} KiB, so it is shown as plain text without highlighting.",
+                    limits.highlight_max_bytes / 1024
+                )),
+            };
+        }
+        let Some(syntax) = self.syntax_for(file_name, text) else {
+            return Highlighted { lines: plain_lines(text), language: None, notice: None };
+        };
+        let budget = Duration::from_millis(limits.highlight_budget_ms);
+        let started = Instant::now();
+        let mut state = ParseState::new(syntax);
+        let mut stack = ScopeStack::new();
+        let mut lines = Vec::new();
+        let mut long_lines = 0usize;
+        let mut out_of_time_at = None;
+        for (number, line) in LinesWithEndings::from(text).enumerate() {
+            if out_of_time_at.is_some() {
+                lines.push(escape(strip_newline(line)));
+                continue;
+            }
+            if line.len() > limits.line_max_bytes {
+                long_lines += 1;
+                lines.push(escape(strip_newline(line)));
+                continue;
+            }
+            match highlight_line(line, &mut state, &mut stack, &self.syntaxes) {
+                Some(html) => lines.push(html),
+                None => {
+                    // The grammar failed on this line: show the rest plainly rather than guess.
+                    out_of_time_at = Some(number + 1);
+                    lines.push(escape(strip_newline(line)));
+                }
+            }
+            if number % 64 == 63 && started.elapsed() > budget {
+                out_of_time_at = Some(number + 2);
+            }
+        }
+        let mut notices = Vec::new();
+        if long_lines > 0 {
+            notices.push(format!(
+                "{long_lines} line(s) longer than {} bytes are shown without highlighting.",
+                limits.line_max_bytes
+            ));
+        }
+        if let Some(line) = out_of_time_at {
+            notices.push(format!("Highlighting stopped at line {line}; the rest is plain text."));
+        }
+        Highlighted {
+            lines,
+            language: Some(syntax.name.clone()),
+            notice: (!notices.is_empty()).then(|| notices.join(" ")),
+        }
+    }
+}
+
+/// One line as a self-contained fragment: the spans still open from earlier lines are reopened at
+/// its start and all spans are closed at its end, so each table row is valid HTML on its own.
+fn highlight_line(line: &str, state: &mut ParseState, stack: &mut ScopeStack, syntaxes: &SyntaxSet) -> Option<String> {
+    let ops = state.parse_line(line, syntaxes).ok()?;
+    let mut html = String::new();
+    for scope in stack.as_slice() {
+        html.push_str("<span class=\"");
+        for (i, atom) in scope.build_string().split('.').enumerate() {
+            if i > 0 {
+                html.push(' ');
+            }
+            html.push_str("hl-");
+            html.push_str(atom);
+        }
+        html.push_str("\">");
+    }
+    let open_before = stack.len() as isize;
+    let content = strip_newline(line);
+    // Highlight the line with its newline (grammars expect it) and drop the escaped newline after.
+    let (body, delta) = line_tokens_to_classed_spans(line, &ops, CLASS_STYLE, stack).ok()?;
+    let body = body.replacen('\n', "", 1).replacen('\r', "", 1);
+    debug_assert!(content.len() <= line.len());
+    html.push_str(&body);
+    for _ in 0..(open_before + delta).max(0) {
+        html.push_str("</span>");
+    }
+    Some(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_is_highlighted_with_classes_line_by_line() {
+        let out = Highlighter::default().highlight("main.rs", "fn main() {\n    let s = \"a\nb\";\n}\n", &SourceLimits::default());
+        assert_eq!(out.lines.len(), 4);
+        assert_eq!(out.language.as_deref(), Some("Rust"));
+        assert!(out.lines[0].contains("hl-storage"), "{}", out.lines[0]);
+        // The string spans two lines: each line opens and closes its own spans.
+        for line in &out.lines {
+            assert_eq!(line.matches("<span").count(), line.matches("</span>").count(), "{line}");
+        }
+    }
+
+    #[test]
+    fn markup_in_source_is_escaped() {
+        let out = Highlighter::default().highlight("x.txt", "<script>alert(1)</script>", &SourceLimits::default());
+        assert_eq!(out.lines, vec!["&lt;script&gt;alert(1)&lt;/script&gt;"]);
+    }
+
+    #[test]
+    fn a_file_over_the_cap_is_plain_with_a_notice() {
+        let limits = SourceLimits { highlight_max_bytes: 10, ..SourceLimits::default() };
+        let out = Highlighter::default().highlight("a.rs", "fn main() {}\n// more\n", &limits);
+        assert!(out.notice.unwrap().contains("plain text"));
+        assert!(!out.lines[0].contains("<span"));
+    }
+
+    #[test]
+    fn a_long_line_is_not_highlighted() {
+        let limits = SourceLimits { line_max_bytes: 20, ..SourceLimits::default() };
+        let text = format!("fn a() {{}}\nlet x = \"{}\";\n", "y".repeat(50));
+        let out = Highlighter::default().highlight("a.rs", &text, &limits);
+        assert!(!out.lines[1].contains("<span"));
+        assert!(out.notice.unwrap().contains("longer than 20 bytes"));
+    }
+}

@@ -1,0 +1,141 @@
+//! Builds the whole application from a `Config`: store, domain, routes, middleware; binds the
+//! listener and reports the port. Tests run exactly this wiring.
+
+use crate::config::Config;
+use crate::domain::Domain;
+use crate::http::{self, middleware, AppState};
+use crate::source::Source;
+use crate::store::sessions::DatabaseSessionStore;
+use crate::store::Store;
+use anyhow::Context as _;
+use app::backend::Backend;
+use app::HttpStatus;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::services::ServeDir;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Opens the store (running migrations) and the source access for a configuration.
+pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let store = Store::connect(&config.database_url).await.context("opening the database")?;
+    let source = Source::new(config.repos_dir(), config.limits);
+    Ok(Arc::new(Domain::new(store, source)))
+}
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    address: SocketAddr,
+}
+
+impl Application {
+    pub async fn build(config: Config, domain: Arc<Domain>) -> anyhow::Result<Application> {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let address = listener.local_addr()?;
+        let router = router(&config, domain, address);
+        Ok(Application { listener, router, address })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
+    let site_root = config.site_root.to_string_lossy().to_string();
+    let leptos_options = LeptosOptions::builder()
+        .output_name("clearroom")
+        .site_root(site_root.clone())
+        .site_pkg_dir("pkg")
+        .site_addr(address)
+        .build();
+    let state = AppState {
+        domain: Arc::clone(&domain),
+        leptos_options: leptos_options.clone(),
+        login_limiter: Arc::new(http::session::LoginLimiter::default()),
+    };
+    let backend: Arc<dyn Backend> = domain.clone();
+    let context = move || {
+        provide_context(Arc::clone(&backend));
+        if let Some(response) = use_context::<ResponseOptions>() {
+            if let Some(nonce) = leptos::nonce::use_nonce() {
+                if let Ok(csp) = HeaderValue::from_str(&middleware::page_csp(&nonce.to_string())) {
+                    response.insert_header(header::CONTENT_SECURITY_POLICY, csp);
+                }
+            }
+            provide_context(HttpStatus(Arc::new(move |code| {
+                response.set_status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+            })));
+        }
+    };
+    let routes = generate_route_list(app::App);
+    let shell_options = leptos_options.clone();
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(shell_options.clone()))
+        .fallback(leptos_axum::render_app_to_stream_with_context(context, {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        }));
+
+    let session_store = DatabaseSessionStore::new(domain.store.clone());
+    tokio::spawn({
+        let store = session_store.clone();
+        async move {
+            let mut every = tokio::time::interval(tokio::time::Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                if let Err(error) = store.delete_expired().await {
+                    tracing::warn!(%error, "deleting expired sessions failed");
+                }
+            }
+        }
+    });
+    let secure = config.secure_cookies();
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name("clearroom_session")
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(
+            http::session::IDLE_MINUTES,
+        )));
+
+    Router::new()
+        .nest_service("/pkg", ServeDir::new(config.site_root.join("pkg")))
+        .nest_service("/style", ServeDir::new(config.site_root.join("style")))
+        .route_service("/favicon.svg", tower_http::services::ServeFile::new(config.site_root.join("favicon.svg")))
+        .merge(http::session::router())
+        .merge(http::staff::router())
+        .merge(http::api::router())
+        .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::identify))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(middleware::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(secure, middleware::security_headers))
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .with_state(state)
+}

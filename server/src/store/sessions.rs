@@ -1,0 +1,115 @@
+//! Sessions kept in the application's own database (SQLite or PostgreSQL), so that several server
+//! instances share them and revocation reaches every instance.
+//!
+//! Implements tower-sessions' `SessionStore` over the store's pool instead of pulling in a second
+//! sqlx version through a ready-made store crate.
+
+use super::Store;
+use sqlx::Row;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSessionStore {
+    store: Store,
+}
+
+impl DatabaseSessionStore {
+    pub fn new(store: Store) -> Self {
+        DatabaseSessionStore { store }
+    }
+}
+
+fn backend(error: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DatabaseSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // Try fresh ids until one is free; a collision of 128-bit random ids is a formality.
+        loop {
+            let data = serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(record.id.to_string())
+            .bind(data)
+            .bind(record.expiry_date.unix_timestamp())
+            .execute(&self.store.pool)
+            .await
+            .map_err(backend)?;
+            if inserted.rows_affected() == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
+        )
+        .bind(record.id.to_string())
+        .bind(data)
+        .bind(record.expiry_date.unix_timestamp())
+        .execute(&self.store.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let row = sqlx::query("SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2")
+            .bind(id.to_string())
+            .bind(now)
+            .fetch_optional(&self.store.pool)
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let data: Vec<u8> = row.try_get(0).map_err(backend)?;
+        let expiry: i64 = row.try_get(1).map_err(backend)?;
+        Ok(Some(Record {
+            id: *id,
+            data: serde_json::from_slice(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?,
+            expiry_date: time::OffsetDateTime::from_unix_timestamp(expiry).map_err(backend)?,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.store.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl ExpiredDeletion for DatabaseSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        sqlx::query("DELETE FROM sessions WHERE expiry_date <= $1")
+            .bind(now)
+            .execute(&self.store.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The number of live sessions; used by tests and the health endpoint.
+    pub async fn count_sessions(&self) -> super::Result<i64> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Ok(sqlx::query("SELECT COUNT(*) FROM sessions WHERE expiry_date > $1")
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+}
