@@ -48,14 +48,14 @@ pub async fn list_pins() -> Result<Vec<PinSummary>, AppError> {
 #[server(prefix = "/fn", endpoint = "tree")]
 pub async fn open_tree(pin: String, path: String) -> Result<TreeView, AppError> {
     let pin = PinId::parse(&pin)?;
-    let path = RepoPath::parse(&path)?;
+    let path = RepoPath::parse_url_encoded(&path)?;
     ssr::backend()?.open_tree(&ssr::caller()?, pin, path).await
 }
 
 #[server(prefix = "/fn", endpoint = "blob")]
 pub async fn open_blob(pin: String, path: String) -> Result<BlobView, AppError> {
     let pin = PinId::parse(&pin)?;
-    let path = RepoPath::parse(&path)?;
+    let path = RepoPath::parse_url_encoded(&path)?;
     ssr::backend()?.open_blob(&ssr::caller()?, pin, path).await
 }
 

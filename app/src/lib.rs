@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 use std::sync::Arc;
 
@@ -60,14 +60,14 @@ pub fn App() -> impl IntoView {
         <Title text="Clearroom"/>
         <Router>
             <Routes fallback=routes::not_found::NotFound>
-                <Route path=path!("/") view=routes::home::Home/>
-                <Route path=path!("/login") view=routes::login::Login/>
-                <Route path=path!("/pins/:pin") view=routes::tree::TreePage/>
-                <Route path=path!("/pins/:pin/tree") view=routes::tree::TreePage/>
-                <Route path=path!("/pins/:pin/tree/*path") view=routes::tree::TreePage/>
-                <Route path=path!("/pins/:pin/blob/*path") view=routes::blob::BlobPage/>
-                <Route path=path!("/audit") view=routes::audit::AuditPage/>
-                <Route path=path!("/admin") view=routes::admin::AdminPage/>
+                <Route path=path!("/") ssr=SsrMode::Async view=routes::home::Home/>
+                <Route path=path!("/login") ssr=SsrMode::Async view=routes::login::Login/>
+                <Route path=path!("/pins/:pin") ssr=SsrMode::Async view=routes::tree::TreePage/>
+                <Route path=path!("/pins/:pin/tree") ssr=SsrMode::Async view=routes::tree::TreePage/>
+                <Route path=path!("/pins/:pin/tree/*path") ssr=SsrMode::Async view=routes::tree::TreePage/>
+                <Route path=path!("/pins/:pin/blob/*path") ssr=SsrMode::Async view=routes::blob::BlobPage/>
+                <Route path=path!("/audit") ssr=SsrMode::Async view=routes::audit::AuditPage/>
+                <Route path=path!("/admin") ssr=SsrMode::Async view=routes::admin::AdminPage/>
             </Routes>
         </Router>
     }

@@ -126,6 +126,25 @@ impl RepoPath {
         Ok(RepoPath(trimmed.to_string()))
     }
 
+    /// Parses a path as it appears in a URL, percent-encoded; invalid UTF-8 is refused.
+    pub fn parse_url_encoded(text: &str) -> Result<RepoPath, InputError> {
+        let decoded = percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .map_err(|_| InputError("the path is not valid UTF-8"))?;
+        RepoPath::parse(&decoded)
+    }
+
+    /// The path for use in a URL: each segment percent-encoded, `/` kept between them.
+    pub fn url_encoded(&self) -> String {
+        const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+            .add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`')
+            .add(b'{').add(b'}').add(b'/').add(b'\\').add(b'^').add(b'|').add(b'[').add(b']');
+        self.segments()
+            .map(|s| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
     pub fn root() -> RepoPath {
         RepoPath(String::new())
     }
@@ -385,6 +404,17 @@ mod tests {
             assert!(RepoPath::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(RepoPath::parse(&"a".repeat(5000)).is_err());
+    }
+
+    #[test]
+    fn a_url_encoded_path_is_decoded_before_it_is_checked() {
+        assert_eq!(RepoPath::parse_url_encoded("src/my%20file.rs").unwrap().as_str(), "src/my file.rs");
+        let odd = RepoPath::parse("docs/a #1?.md").unwrap();
+        assert_eq!(odd.url_encoded(), "docs/a%20%231%3F.md");
+        assert_eq!(RepoPath::parse_url_encoded(&odd.url_encoded()).unwrap(), odd);
+        for bad in ["src/%2e%2e/%2e%2e/etc", "%2fetc/passwd", "a%00b", "a/%ff%fe"] {
+            assert!(RepoPath::parse_url_encoded(bad).is_err(), "{bad:?} should be refused");
+        }
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub fn Breadcrumbs(pin: PinSummary, path: RepoPath, leaf_is_file: bool) -> impl 
             so_far = so_far.join(&name);
             let last = i + 1 == count;
             let kind = if last && leaf_is_file { "blob" } else { "tree" };
-            let href = format!("/pins/{}/{}/{}", pin.id, kind, so_far);
+            let href = format!("/pins/{}/{}/{}", pin.id, kind, so_far.url_encoded());
             view! {
                 <span class="sep">"/"</span>
                 {if last {
@@ -121,7 +121,7 @@ pub fn EntryList(
     #[prop(into)] class: String,
 ) -> impl IntoView {
     let parent = (!dir.is_root()).then(|| {
-        let href = format!("/pins/{pin}/tree/{}", dir.parent());
+        let href = format!("/pins/{pin}/tree/{}", dir.parent().url_encoded());
         view! {
             <li class="entry up">
                 <a href=href>
@@ -134,7 +134,7 @@ pub fn EntryList(
     let items = entries
         .into_iter()
         .map(|entry| {
-            let path = dir.join(&entry.name);
+            let path = dir.join(&entry.name).url_encoded();
             let (href, icon, kind_class) = match entry.kind {
                 EntryKind::Directory => (Some(format!("/pins/{pin}/tree/{path}")), "▸", "dir"),
                 EntryKind::File => (Some(format!("/pins/{pin}/blob/{path}")), "·", "file"),

@@ -1,0 +1,117 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn each_view_is_one_event_with_actor_pin_and_path() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let (status, _) = app.open_file("src/main.rs").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.open_tree("src").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let views = app.events("blob.view").await;
+    assert_eq!(views.len(), 1, "one event for one file view");
+    assert_eq!(views[0].actor.as_deref(), Some("reviewer"));
+    assert_eq!(views[0].pin, Some(app.pin.get()));
+    assert_eq!(views[0].path.as_deref(), Some("src/main.rs"));
+    assert!(views[0].leaf.contains("\"client\":\"127.0.0.1\""));
+    let trees = app.events("tree.view").await;
+    assert_eq!(trees.len(), 1);
+    assert_eq!(trees[0].path.as_deref(), Some("src"));
+}
+
+#[tokio::test]
+async fn no_source_is_sent_when_the_event_cannot_be_stored() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let before = app.events("blob.view").await.len();
+    // A fault in the audit store: every insert into the log fails from now on.
+    if app.is_postgres() {
+        app.execute_sql(&[
+            "CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$",
+            "CREATE TRIGGER test_fail BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_fail()",
+        ])
+        .await;
+    } else {
+        app.execute_sql(&["CREATE TRIGGER test_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"])
+            .await;
+    }
+    let (status, html) = app.open_file("src/deep/secret.c").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(html.contains("audit log cannot record"), "a clear message");
+    assert!(!html.contains(SECRET_MARKER), "no source byte was sent");
+    assert!(!html.contains("disk full"), "no internal error text");
+    let (status, html) = app.open_tree("src/deep").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!html.contains("secret.c"), "not even a file name");
+    assert_eq!(app.events("blob.view").await.len(), before);
+}
+
+#[tokio::test]
+async fn events_are_append_only_in_the_database() {
+    let app = spawn_app().await;
+    use sqlx::Connection;
+    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    assert!(sqlx::query("UPDATE audit_events SET actor = 'someone else'").execute(&mut connection).await.is_err());
+    assert!(sqlx::query("DELETE FROM audit_events").execute(&mut connection).await.is_err());
+    assert!(sqlx::query("UPDATE log_state SET size = 0").execute(&mut connection).await.is_err());
+}
+
+#[tokio::test]
+async fn the_log_head_matches_a_rebuild_from_the_stored_leaves() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    app.open_file("README.md").await;
+    let size = app.domain.audit.size().await.unwrap();
+    let entries = app.domain.audit.entries(0, size).await.unwrap();
+    assert_eq!(entries.len() as i64, size);
+    let mut frontier = clearroom::audit::merkle::Frontier::empty();
+    for (i, entry) in entries.iter().enumerate() {
+        assert_eq!(entry.index, i as i64, "no gaps");
+        let hash = clearroom::audit::merkle::leaf_hash(entry.leaf.as_bytes());
+        assert_eq!(hex::encode(hash), entry.leaf_hash);
+        frontier.push(hash);
+    }
+    use sqlx::{Connection, Row};
+    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    let row = sqlx::query("SELECT root FROM log_state WHERE id = 1").fetch_one(&mut connection).await.unwrap();
+    let root: Vec<u8> = row.try_get(0).unwrap();
+    assert_eq!(root, frontier.root().to_vec());
+}
+
+#[tokio::test]
+async fn staff_filter_the_audit_log_in_the_ui() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    app.open_file("src/main.rs").await;
+    let staff = spawn_client_as(&app, "staff").await;
+    let html = staff.get(app.url("/audit?action=blob.view")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("src/main.rs"));
+    assert!(!html.contains("auth.login</code>"), "the filter keeps other actions out");
+    let html = staff.get(app.url("/audit?actor=nobody")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("No events match"));
+}
+
+#[tokio::test]
+async fn a_reviewer_cannot_read_the_audit_log() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let (status, html) = app.get_text("/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("only staff and regulators"));
+}
+
+/// A second browser, signed in as someone else.
+pub async fn spawn_client_as(app: &TestApp, username: &str) -> reqwest::Client {
+    let client = new_client();
+    let response = client
+        .post(app.url("/login"))
+        .header("origin", &app.address)
+        .form(&[("username", username), ("password", PASSWORD), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    client
+}

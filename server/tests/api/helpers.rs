@@ -1,0 +1,223 @@
+//! `spawn_app()` and the `TestApp` with helpers named after what users do.
+
+use clearroom::auth::Password;
+use clearroom::config::{Config, SourceLimits};
+use clearroom::domain::{Actor, Domain};
+use clearroom::startup::{open_domain, Application};
+use app::model::{PinId, Role};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A 30-line Rust file, so that permalinks to ranges have lines to point at.
+pub fn main_rs() -> String {
+    let mut text = String::from("//! The sample program.\n\nuse std::collections::HashMap;\n\n");
+    text.push_str("/// Counts words.\npub fn count(text: &str) -> HashMap<&str, usize> {\n    let mut counts = HashMap::new();\n");
+    text.push_str("    for word in text.split_whitespace() {\n        *counts.entry(word).or_insert(0) += 1;\n    }\n    counts\n}\n\n");
+    for i in 0..15 {
+        text.push_str(&format!("const LIMIT_{i}: u32 = {i};\n"));
+    }
+    text.push_str("fn main() {\n    println!(\"{:?}\", count(\"a b a\"));\n}\n");
+    text
+}
+
+pub const SECRET_MARKER: &str = "TOP_SECRET_ALGORITHM_MARKER";
+
+/// Writes a repository with a commit: Rust, Markdown, a nested directory, a binary, a big file.
+pub fn make_repository(dir: &Path) -> PathBuf {
+    let repo = git2::Repository::init_bare(dir).expect("init");
+    let big = "x = 1\n".repeat(200_000);
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("README.md", b"# Sample\n\nReview me.\n".to_vec()),
+        ("src/main.rs", main_rs().into_bytes()),
+        ("src/deep/secret.c", format!("/* {SECRET_MARKER} */\nint f(void) {{ return 42; }}\n").into_bytes()),
+        ("assets/logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec()),
+        ("data/big.py", big.into_bytes()),
+    ];
+    let mut index = git2::Index::new().unwrap();
+    for (path, content) in &files {
+        let oid = repo.blob(content).unwrap();
+        index
+            .add(&git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: 0o100644,
+                uid: 0,
+                gid: 0,
+                file_size: content.len() as u32,
+                id: oid,
+                flags: path.len() as u16,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            })
+            .unwrap();
+    }
+    let tree = repo.find_tree(index.write_tree_to(&repo).unwrap()).unwrap();
+    let who = git2::Signature::new("Test", "test@example.invalid", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    repo.commit(Some("HEAD"), &who, &who, "Release 1.0", &tree, &[]).unwrap();
+    dir.to_path_buf()
+}
+
+/// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database.
+async fn database_url(dir: &Path) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            use sqlx::Connection;
+            let name = format!("clearroom_test_{}", hex::encode(rand::random::<[u8; 6]>()));
+            let mut admin = sqlx::PgConnection::connect(&base).await.expect("connecting to TEST_DATABASE_URL");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
+            let (prefix, _) = base.rsplit_once('/').expect("a database URL ends in /NAME");
+            format!("{prefix}/{name}")
+        }
+        _ => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub domain: Arc<Domain>,
+    pub client: Client,
+    pub pin: PinId,
+    pub repository_path: PathBuf,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// The server with a staff, two reviewers (one granted the pin) and a regulator.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let repository_path = make_repository(&dir.path().join("upstream.git"));
+    let database_url = database_url(dir.path()).await;
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        database_url: database_url.clone(),
+        site_root: dir.path().join("site"),
+        limits: SourceLimits::default(),
+    };
+    let domain = open_domain(&config).await.expect("open domain");
+    for (name, role) in [
+        ("staff", Role::Staff),
+        ("reviewer", Role::Reviewer),
+        ("outsider", Role::Reviewer),
+        ("regulator", Role::Regulator),
+    ] {
+        domain
+            .create_user(Actor::Operator, name, role, Some(Password::new(PASSWORD.into())))
+            .await
+            .expect("create user");
+    }
+    domain
+        .import_repository(Actor::Operator, "product", &repository_path.display().to_string())
+        .await
+        .expect("import");
+    let pin = domain.create_pin(Actor::Operator, "product", "HEAD", "Release 1.0").await.expect("pin");
+    let now = clearroom::now_ms();
+    domain.grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 3_600_000).await.expect("grant");
+    let application = Application::build(config, Arc::clone(&domain)).await.expect("build");
+    let address = format!("http://{}", application.address());
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        domain,
+        client: new_client(),
+        pin,
+        repository_path,
+        database_url,
+        _dir: dir,
+    }
+}
+
+pub fn new_client() -> Client {
+    Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    /// Posts a form the way the browser's sign-in page does.
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/login"))
+            .header("origin", &self.address)
+            .form(&[("username", username), ("password", password), ("next", "")])
+            .send()
+            .await
+            .expect("login")
+    }
+
+    pub async fn login_as(&self, username: &str) {
+        let response = self.login(username, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in of {username} should redirect");
+        assert_eq!(location(&response), "/");
+    }
+
+    pub async fn open_file(&self, path: &str) -> (StatusCode, String) {
+        self.get_text(&format!("/pins/{}/blob/{}", self.pin, path)).await
+    }
+
+    pub async fn open_tree(&self, path: &str) -> (StatusCode, String) {
+        self.get_text(&format!("/pins/{}/tree/{}", self.pin, path)).await
+    }
+
+    /// The anti-forgery token from a page's forms.
+    pub async fn csrf_token(&self) -> String {
+        let (_, html) = self.get_text("/").await;
+        let marker = "name=\"csrf\" value=\"";
+        let start = html.find(marker).expect("a page with a csrf field") + marker.len();
+        html[start..].split('"').next().unwrap().to_string()
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("origin", &self.address)
+            .form(fields)
+            .send()
+            .await
+            .expect("post")
+    }
+
+    pub async fn events(&self, action: &str) -> Vec<app::model::AuditEntry> {
+        let query = app::model::AuditQuery { action: Some(action.into()), limit: 500, ..Default::default() };
+        self.domain.audit.query(&query).await.expect("audit query").entries
+    }
+
+    /// Runs SQL against the app's database from the outside, as an operator or a fault would.
+    pub async fn execute_sql(&self, statements: &[&str]) {
+        use sqlx::Connection;
+        let mut connection = sqlx::AnyConnection::connect(&self.database_url).await.unwrap();
+        for statement in statements {
+            sqlx::query(statement).execute(&mut connection).await.unwrap();
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests: each starts the real server on a random port against a real git repository
+//! and a real database (a SQLite file, or a fresh PostgreSQL database when TEST_DATABASE_URL is
+//! set), and acts as a user would.
+
+mod helpers;
+
+mod access;
+mod api;
+mod audit;
+mod browsing;
+mod security;
+mod sign_in;
+mod staff;
