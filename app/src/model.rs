@@ -113,14 +113,18 @@ impl RepoPath {
             return Err(InputError("the path is too long"));
         }
         if trimmed.starts_with('/') {
-            return Err(InputError("the path must be relative to the repository root"));
+            return Err(InputError(
+                "the path must be relative to the repository root",
+            ));
         }
         if trimmed.contains('\0') || trimmed.contains('\\') {
             return Err(InputError("the path contains a forbidden character"));
         }
         for segment in trimmed.split('/') {
             if segment.is_empty() || segment == "." || segment == ".." {
-                return Err(InputError("the path contains an empty, '.' or '..' segment"));
+                return Err(InputError(
+                    "the path contains an empty, '.' or '..' segment",
+                ));
             }
         }
         Ok(RepoPath(trimmed.to_string()))
@@ -137,8 +141,22 @@ impl RepoPath {
     /// The path for use in a URL: each segment percent-encoded, `/` kept between them.
     pub fn url_encoded(&self) -> String {
         const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-            .add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`')
-            .add(b'{').add(b'}').add(b'/').add(b'\\').add(b'^').add(b'|').add(b'[').add(b']');
+            .add(b' ')
+            .add(b'"')
+            .add(b'#')
+            .add(b'%')
+            .add(b'<')
+            .add(b'>')
+            .add(b'?')
+            .add(b'`')
+            .add(b'{')
+            .add(b'}')
+            .add(b'/')
+            .add(b'\\')
+            .add(b'^')
+            .add(b'|')
+            .add(b'[')
+            .add(b']');
         self.segments()
             .map(|s| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string())
             .collect::<Vec<_>>()
@@ -200,7 +218,8 @@ impl LineRange {
         let text = text.strip_prefix('#').unwrap_or(text);
         let number = |part: &str| -> Result<u32, InputError> {
             let digits = part.strip_prefix('L').ok_or(refused.clone())?;
-            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
                 return Err(refused.clone());
             }
             match digits.parse::<u32>() {
@@ -294,7 +313,10 @@ pub enum BlobContent {
         notice: Option<String>,
     },
     /// Binary content: a type guess and the first bytes as a hex dump (already formatted lines).
-    Binary { mime: String, hex_preview: Vec<String> },
+    Binary {
+        mime: String,
+        hex_preview: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -390,17 +412,39 @@ mod tests {
     #[test]
     fn a_pin_id_is_a_positive_number() {
         assert_eq!(PinId::parse("42").unwrap().get(), 42);
-        for bad in ["", "0", "-1", "1.5", "abc", "١", "99999999999999999999", " 1", "+1"] {
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "1.5",
+            "abc",
+            "١",
+            "99999999999999999999",
+            " 1",
+            "+1",
+        ] {
             assert!(PinId::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
 
     #[test]
     fn a_repository_path_stays_inside_the_tree() {
-        assert_eq!(RepoPath::parse("src/main.rs").unwrap().as_str(), "src/main.rs");
+        assert_eq!(
+            RepoPath::parse("src/main.rs").unwrap().as_str(),
+            "src/main.rs"
+        );
         assert_eq!(RepoPath::parse("src/").unwrap().as_str(), "src");
         assert!(RepoPath::parse("").unwrap().is_root());
-        for bad in ["../etc/passwd", "src/../../x", "/etc/passwd", "a//b", "./a", "a/./b", "a\0b", "a\\b"] {
+        for bad in [
+            "../etc/passwd",
+            "src/../../x",
+            "/etc/passwd",
+            "a//b",
+            "./a",
+            "a/./b",
+            "a\0b",
+            "a\\b",
+        ] {
             assert!(RepoPath::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(RepoPath::parse(&"a".repeat(5000)).is_err());
@@ -408,12 +452,28 @@ mod tests {
 
     #[test]
     fn a_url_encoded_path_is_decoded_before_it_is_checked() {
-        assert_eq!(RepoPath::parse_url_encoded("src/my%20file.rs").unwrap().as_str(), "src/my file.rs");
+        assert_eq!(
+            RepoPath::parse_url_encoded("src/my%20file.rs")
+                .unwrap()
+                .as_str(),
+            "src/my file.rs"
+        );
         let odd = RepoPath::parse("docs/a #1?.md").unwrap();
         assert_eq!(odd.url_encoded(), "docs/a%20%231%3F.md");
-        assert_eq!(RepoPath::parse_url_encoded(&odd.url_encoded()).unwrap(), odd);
-        for bad in ["src/%2e%2e/%2e%2e/etc", "%2fetc/passwd", "a%00b", "a/%ff%fe"] {
-            assert!(RepoPath::parse_url_encoded(bad).is_err(), "{bad:?} should be refused");
+        assert_eq!(
+            RepoPath::parse_url_encoded(&odd.url_encoded()).unwrap(),
+            odd
+        );
+        for bad in [
+            "src/%2e%2e/%2e%2e/etc",
+            "%2fetc/passwd",
+            "a%00b",
+            "a/%ff%fe",
+        ] {
+            assert!(
+                RepoPath::parse_url_encoded(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
     }
 
@@ -428,10 +488,32 @@ mod tests {
 
     #[test]
     fn a_line_range_reads_a_permalink_fragment() {
-        assert_eq!(LineRange::parse("L12").unwrap(), LineRange { first: 12, last: 12 });
-        assert_eq!(LineRange::parse("#L10-L20").unwrap(), LineRange { first: 10, last: 20 });
+        assert_eq!(
+            LineRange::parse("L12").unwrap(),
+            LineRange {
+                first: 12,
+                last: 12
+            }
+        );
+        assert_eq!(
+            LineRange::parse("#L10-L20").unwrap(),
+            LineRange {
+                first: 10,
+                last: 20
+            }
+        );
         assert_eq!(LineRange::parse("L10-L20").unwrap().to_string(), "L10-L20");
-        for bad in ["", "L", "L0", "12", "L20-L10", "L1-", "Lx", "L1-L2-L3", "L99999999999"] {
+        for bad in [
+            "",
+            "L",
+            "L0",
+            "12",
+            "L20-L10",
+            "L1-",
+            "Lx",
+            "L1-L2-L3",
+            "L99999999999",
+        ] {
             assert!(LineRange::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -41,7 +41,10 @@ impl Default for SourceLimits {
 impl Config {
     /// The database URL for a data directory when none is given: one SQLite file inside it.
     pub fn default_database_url(data_dir: &std::path::Path) -> String {
-        format!("sqlite://{}?mode=rwc", data_dir.join("clearroom.db").display())
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("clearroom.db").display()
+        )
     }
 
     pub fn repos_dir(&self) -> PathBuf {

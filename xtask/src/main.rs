@@ -1,6 +1,8 @@
 //! The build, with nothing but cargo and crates: `cargo xtask build [--release]` compiles the
 //! WASM half of `app`, runs wasm-bindgen as a library, assembles the site directory (scripts,
-//! styles, icon) and builds the server. `cargo xtask serve-demo` does that and starts the demo.
+//! styles, icon) and builds the server. `cargo xtask serve-demo` does that and starts the demo;
+//! `cargo xtask test` runs every test: Rust tests on SQLite, again on PostgreSQL, then the browser
+//! tests in Debian's Chromium (installing Chromium and the npm packages when they are missing).
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -12,19 +14,23 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("build") => build(release),
         Some("site") => site(release),
+        Some("test") => test(),
         Some("serve-demo") => {
             build(release)?;
             serve_demo(release, &args[1..])
         }
         _ => {
-            eprintln!("usage: cargo xtask build [--release] | site [--release] | serve-demo [--release] [server args…]");
+            eprintln!("usage: cargo xtask build [--release] | site | test | serve-demo [--release] [server args…]");
             std::process::exit(2)
         }
     }
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn cargo() -> Command {
@@ -34,7 +40,9 @@ fn cargo() -> Command {
 }
 
 fn run(mut command: Command, what: &str) -> Result<()> {
-    let status = command.status().with_context(|| format!("starting {what}"))?;
+    let status = command
+        .status()
+        .with_context(|| format!("starting {what}"))?;
     if !status.success() {
         bail!("{what} failed ({status})");
     }
@@ -43,9 +51,15 @@ fn run(mut command: Command, what: &str) -> Result<()> {
 
 /// Adds the wasm32 target through rustup when it is missing.
 fn ensure_wasm_target() -> Result<()> {
-    let output = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let output = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     match output {
-        Ok(output) if String::from_utf8_lossy(&output.stdout).contains("wasm32-unknown-unknown") => Ok(()),
+        Ok(output)
+            if String::from_utf8_lossy(&output.stdout).contains("wasm32-unknown-unknown") =>
+        {
+            Ok(())
+        }
         Ok(_) => {
             let mut add = Command::new("rustup");
             add.args(["target", "add", "wasm32-unknown-unknown"]);
@@ -106,7 +120,11 @@ fn site(_release: bool) -> Result<()> {
         }
     }
     let size = std::fs::metadata(pkg.join("clearroom.wasm"))?.len();
-    println!("site ready in {} (WASM {} KiB)", site.display(), size / 1024);
+    println!(
+        "site ready in {} (WASM {} KiB)",
+        site.display(),
+        size / 1024
+    );
     Ok(())
 }
 
@@ -122,9 +140,147 @@ fn build(release: bool) -> Result<()> {
 
 fn serve_demo(release: bool, rest: &[String]) -> Result<()> {
     let root = workspace_root();
-    let binary = root.join(if release { "target/release/server" } else { "target/debug/server" });
+    let binary = root.join(if release {
+        "target/release/server"
+    } else {
+        "target/debug/server"
+    });
     let mut serve = Command::new(binary);
-    serve.current_dir(&root).arg("serve").arg("--demo").env("LEPTOS_SITE_ROOT", root.join("target/site"));
+    serve
+        .current_dir(&root)
+        .arg("serve")
+        .arg("--demo")
+        .env("LEPTOS_SITE_ROOT", root.join("target/site"));
     serve.args(rest.iter().filter(|a| *a != "--release"));
     run(serve, "the server")
+}
+
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn succeeds(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn postgres_reachable() -> bool {
+    std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:5432".parse().expect("address"),
+        std::time::Duration::from_secs(2),
+    )
+    .is_ok()
+}
+
+/// The PostgreSQL URL for the store tests: TEST_DATABASE_URL, or the local server (started if it is
+/// installed but stopped).
+fn postgres_url() -> Option<String> {
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+        return Some(url);
+    }
+    if !postgres_reachable() {
+        if let Ok(versions) = std::fs::read_dir("/etc/postgresql") {
+            for version in versions.flatten() {
+                let version = version.file_name().to_string_lossy().to_string();
+                let _ = Command::new("pg_ctlcluster")
+                    .args(["--skip-systemctl-redirect", &version, "main", "start"])
+                    .status();
+            }
+            for _ in 0..20 {
+                if postgres_reachable() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+        }
+    }
+    if !postgres_reachable() {
+        return None;
+    }
+    // Databases left by earlier runs (one per test) are dropped first.
+    if let Ok(output) = Command::new("psql")
+        .args([
+            DEFAULT_POSTGRES,
+            "-Atc",
+            "SELECT datname FROM pg_database WHERE datname LIKE 'clearroom_test_%'",
+        ])
+        .output()
+    {
+        for name in String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+        {
+            let _ = Command::new("psql")
+                .args([
+                    DEFAULT_POSTGRES,
+                    "-qc",
+                    &format!("DROP DATABASE IF EXISTS {name}"),
+                ])
+                .status();
+        }
+    }
+    Some(DEFAULT_POSTGRES.to_string())
+}
+
+/// Debian's Chromium and Node.js, installed from Debian's packages when missing (as root).
+fn ensure_browser_tools() -> Result<()> {
+    let chromium = Path::new("/usr/bin/chromium").exists();
+    let node = succeeds("node", &["--version"]) && succeeds("npm", &["--version"]);
+    if chromium && node {
+        return Ok(());
+    }
+    let mut packages = Vec::new();
+    if !chromium {
+        packages.push("chromium");
+    }
+    if !node {
+        packages.extend(["nodejs", "npm"]);
+    }
+    println!("installing {} from Debian's packages", packages.join(" "));
+    let mut update = Command::new("apt-get");
+    update.arg("update");
+    run(update, "apt-get update")?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(&packages)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(install, "installing the browser test tools")
+}
+
+fn test() -> Result<()> {
+    let root = workspace_root();
+    let in_ci = std::env::var("CI").is_ok();
+    build(false)?;
+
+    let mut sqlite = cargo();
+    sqlite
+        .args(["test", "--workspace"])
+        .env_remove("TEST_DATABASE_URL");
+    run(sqlite, "the tests on SQLite")?;
+
+    match postgres_url() {
+        Some(url) => {
+            let mut postgres = cargo();
+            postgres
+                .args(["test", "--package", "server", "--test", "api"])
+                .env("TEST_DATABASE_URL", url);
+            run(postgres, "the store and integration tests on PostgreSQL")?;
+        }
+        None if in_ci => {
+            bail!("PostgreSQL is not reachable on 127.0.0.1:5432; CI must test against it")
+        }
+        None => eprintln!("warning: PostgreSQL is not reachable; the PostgreSQL run was skipped"),
+    }
+
+    ensure_browser_tools()?;
+    let end2end = root.join("end2end");
+    let mut npm = Command::new("npm");
+    npm.current_dir(&end2end)
+        .args(["ci", "--no-audit", "--no-fund"]);
+    run(npm, "npm ci")?;
+    let mut browser = Command::new("node");
+    browser.current_dir(&end2end).args(["--test", "tests/"]);
+    run(browser, "the browser tests")
 }

@@ -1,8 +1,8 @@
 //! Times: rendered in UTC on the server, turned into the viewer's time zone by the `LocalTimes`
 //! island, with UTC kept on hover.
 
-use leptos::prelude::*;
 use ::time::{format_description::well_known::Rfc3339, macros::format_description, OffsetDateTime};
+use leptos::prelude::*;
 
 fn from_ms(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)

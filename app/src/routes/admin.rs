@@ -11,13 +11,17 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let query = use_query_map();
-    let data = Resource::new(|| (), |_| async move { (admin_console().await, whoami().await) });
+    let data = Resource::new(
+        || (),
+        |_| async move { (admin_console().await, whoami().await) },
+    );
     let flash = move || {
         let q = query.read();
         if let Some(error) = q.get("error") {
             Some(view! { <div class="notice notice-error" role="alert">{error}</div> })
         } else {
-            q.get("done").map(|done| view! { <div class="notice notice-ok" role="status">{done}</div> })
+            q.get("done")
+                .map(|done| view! { <div class="notice notice-ok" role="status">{done}</div> })
         }
     };
     view! {

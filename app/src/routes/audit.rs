@@ -16,11 +16,18 @@ fn parse_time(text: &str, end_of_day: bool) -> Option<i64> {
     if text.is_empty() {
         return None;
     }
-    if let Ok(at) = time::PrimitiveDateTime::parse(text, &format_description!("[year]-[month]-[day]T[hour]:[minute]")) {
+    if let Ok(at) = time::PrimitiveDateTime::parse(
+        text,
+        &format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+    ) {
         return Some((at.assume_utc().unix_timestamp_nanos() / 1_000_000) as i64);
     }
     let day = time::Date::parse(text, &format_description!("[year]-[month]-[day]")).ok()?;
-    let at = if end_of_day { day.with_hms_milli(23, 59, 59, 999).ok()? } else { day.midnight() };
+    let at = if end_of_day {
+        day.with_hms_milli(23, 59, 59, 999).ok()?
+    } else {
+        day.midnight()
+    };
     Some((at.assume_utc().unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
@@ -29,7 +36,11 @@ pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let filters = move || {
         let q = query.read();
-        let text = |k: &str| q.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let text = |k: &str| {
+            q.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         AuditQuery {
             actor: text("actor"),
             pin: text("pin").and_then(|v| v.parse().ok()),

@@ -41,15 +41,21 @@ pub struct CorruptFrontier;
 
 impl Frontier {
     pub fn empty() -> Frontier {
-        Frontier { size: 0, roots: Vec::new() }
+        Frontier {
+            size: 0,
+            roots: Vec::new(),
+        }
     }
 
     /// Reads the stored form: concatenated 32-byte hashes.
     pub fn from_bytes(size: u64, bytes: &[u8]) -> Result<Frontier, CorruptFrontier> {
-        if bytes.len() % 32 != 0 || bytes.len() / 32 != size.count_ones() as usize {
+        if !bytes.len().is_multiple_of(32) || bytes.len() / 32 != size.count_ones() as usize {
             return Err(CorruptFrontier);
         }
-        let roots = bytes.chunks_exact(32).map(|c| c.try_into().expect("32-byte chunk")).collect();
+        let roots = bytes
+            .chunks_exact(32)
+            .map(|c| c.try_into().expect("32-byte chunk"))
+            .collect();
         Ok(Frontier { size, roots })
     }
 
@@ -77,7 +83,9 @@ impl Frontier {
     /// The tree head: fold the subtrees from the smallest (rightmost) up.
     pub fn root(&self) -> Hash {
         let mut iter = self.roots.iter().rev();
-        let Some(last) = iter.next() else { return empty_root() };
+        let Some(last) = iter.next() else {
+            return empty_root();
+        };
         iter.fold(*last, |acc, left| node_hash(left, &acc))
     }
 }
@@ -100,15 +108,27 @@ mod tests {
     }
 
     fn reference_leaves() -> Vec<Vec<u8>> {
-        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
-            .iter()
-            .map(|h| hex::decode(h).unwrap())
-            .collect()
+        [
+            "",
+            "00",
+            "10",
+            "2021",
+            "3031",
+            "40414243",
+            "5051525354555657",
+            "606162636465666768696a6b6c6d6e6f",
+        ]
+        .iter()
+        .map(|h| hex::decode(h).unwrap())
+        .collect()
     }
 
     #[test]
     fn the_empty_tree_has_the_known_root() {
-        assert_eq!(hex::encode(Frontier::empty().root()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            hex::encode(Frontier::empty().root()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 
     #[test]
@@ -117,7 +137,10 @@ mod tests {
         for leaf in reference_leaves() {
             frontier.push(leaf_hash(&leaf));
         }
-        assert_eq!(hex::encode(frontier.root()), "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
+        assert_eq!(
+            hex::encode(frontier.root()),
+            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
+        );
     }
 
     #[test]

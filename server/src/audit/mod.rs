@@ -122,7 +122,10 @@ struct LeafV1<'a> {
 fn encode_leaf(event: &Event, time_ms: i64) -> Vec<u8> {
     let time = time::OffsetDateTime::from_unix_timestamp_nanos(time_ms as i128 * 1_000_000)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default();
     let leaf = LeafV1 {
         v: 1,
@@ -229,14 +232,20 @@ impl AuditLog {
     /// locks the single log-state row, serialising appenders across server instances.
     pub async fn begin(&self) -> Result<LogTx> {
         let mut tx = self.store.pool.begin().await?;
-        sqlx::query("UPDATE log_state SET size = size WHERE id = 1").execute(&mut *tx).await?;
+        sqlx::query("UPDATE log_state SET size = size WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
         let row = sqlx::query("SELECT size, frontier FROM log_state WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
         let size: i64 = row.try_get(0)?;
         let frontier_bytes: Vec<u8> = row.try_get(1)?;
         let frontier = Frontier::from_bytes(size as u64, &frontier_bytes)?;
-        Ok(LogTx { tx, size: size as u64, frontier })
+        Ok(LogTx {
+            tx,
+            size: size as u64,
+            frontier,
+        })
     }
 
     /// Records one event on its own and returns its index once it is durable.
@@ -248,10 +257,19 @@ impl AuditLog {
     }
 
     /// Records a read of source at (pin, path) and hands out the receipt that allows it.
-    pub async fn record_source_read(&self, event: &Event, pin: PinId, path: &RepoPath) -> Result<Receipt> {
+    pub async fn record_source_read(
+        &self,
+        event: &Event,
+        pin: PinId,
+        path: &RepoPath,
+    ) -> Result<Receipt> {
         debug_assert_eq!(event.pin, Some(pin.get()));
         let index = self.record(event).await?;
-        Ok(Receipt { index, pin: pin.get(), path: path.as_str().to_string() })
+        Ok(Receipt {
+            index,
+            pin: pin.get(),
+            path: path.as_str().to_string(),
+        })
     }
 
     pub async fn size(&self) -> Result<i64> {
@@ -311,14 +329,21 @@ impl AuditLog {
             q = q.bind(before);
         }
         let rows = q.bind(limit + 1).fetch_all(&self.store.pool).await?;
-        let mut entries = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
+        let mut entries = rows
+            .iter()
+            .map(entry_from_row)
+            .collect::<Result<Vec<_>>>()?;
         let next_before = if entries.len() as i64 > limit {
             entries.truncate(limit as usize);
             entries.last().map(|e| e.index)
         } else {
             None
         };
-        Ok(AuditPage { entries, log_size: self.size().await?, next_before })
+        Ok(AuditPage {
+            entries,
+            log_size: self.size().await?,
+            next_before,
+        })
     }
 
     /// Events with `start <= index < end`, oldest first.
@@ -361,7 +386,8 @@ mod tests {
 
     #[test]
     fn a_leaf_is_canonical_json_in_a_fixed_order() {
-        let event = Event::by_operator("user.create").with(serde_json::json!({"username": "alice"}));
+        let event =
+            Event::by_operator("user.create").with(serde_json::json!({"username": "alice"}));
         let leaf = String::from_utf8(encode_leaf(&event, 0)).unwrap();
         assert_eq!(
             leaf,

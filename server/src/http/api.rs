@@ -11,7 +11,9 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/log/entries", get(log_entries)).route("/healthz", get(health))
+    Router::new()
+        .route("/api/v1/log/entries", get(log_entries))
+        .route("/healthz", get(health))
 }
 
 #[derive(Deserialize)]
@@ -45,9 +47,11 @@ struct Entries {
 fn number(text: &Option<String>, default: i64) -> Result<i64, HttpError> {
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(default),
-        Some(t) => t
-            .parse()
-            .map_err(|_| HttpError(app::error::AppError::Invalid("start and end are whole numbers".into()))),
+        Some(t) => t.parse().map_err(|_| {
+            HttpError(app::error::AppError::Invalid(
+                "start and end are whole numbers".into(),
+            ))
+        }),
     }
 }
 
@@ -83,6 +87,9 @@ async fn log_entries(
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
     match state.domain.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" }))),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "database unavailable" })),
+        ),
     }
 }

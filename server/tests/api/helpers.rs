@@ -1,10 +1,10 @@
 //! `spawn_app()` and the `TestApp` with helpers named after what users do.
 
+use app::model::{PinId, Role};
 use clearroom::auth::Password;
 use clearroom::config::{Config, SourceLimits};
 use clearroom::domain::{Actor, Domain};
 use clearroom::startup::{open_domain, Application};
-use app::model::{PinId, Role};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response, StatusCode};
 use std::path::{Path, PathBuf};
@@ -33,8 +33,14 @@ pub fn make_repository(dir: &Path) -> PathBuf {
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("README.md", b"# Sample\n\nReview me.\n".to_vec()),
         ("src/main.rs", main_rs().into_bytes()),
-        ("src/deep/secret.c", format!("/* {SECRET_MARKER} */\nint f(void) {{ return 42; }}\n").into_bytes()),
-        ("assets/logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec()),
+        (
+            "src/deep/secret.c",
+            format!("/* {SECRET_MARKER} */\nint f(void) {{ return 42; }}\n").into_bytes(),
+        ),
+        (
+            "assets/logo.png",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec(),
+        ),
         ("data/big.py", big.into_bytes()),
     ];
     let mut index = git2::Index::new().unwrap();
@@ -58,8 +64,14 @@ pub fn make_repository(dir: &Path) -> PathBuf {
             .unwrap();
     }
     let tree = repo.find_tree(index.write_tree_to(&repo).unwrap()).unwrap();
-    let who = git2::Signature::new("Test", "test@example.invalid", &git2::Time::new(1_700_000_000, 0)).unwrap();
-    repo.commit(Some("HEAD"), &who, &who, "Release 1.0", &tree, &[]).unwrap();
+    let who = git2::Signature::new(
+        "Test",
+        "test@example.invalid",
+        &git2::Time::new(1_700_000_000, 0),
+    )
+    .unwrap();
+    repo.commit(Some("HEAD"), &who, &who, "Release 1.0", &tree, &[])
+        .unwrap();
     dir.to_path_buf()
 }
 
@@ -69,8 +81,13 @@ async fn database_url(dir: &Path) -> String {
         Ok(base) if !base.is_empty() => {
             use sqlx::Connection;
             let name = format!("clearroom_test_{}", hex::encode(rand::random::<[u8; 6]>()));
-            let mut admin = sqlx::PgConnection::connect(&base).await.expect("connecting to TEST_DATABASE_URL");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
+            let mut admin = sqlx::PgConnection::connect(&base)
+                .await
+                .expect("connecting to TEST_DATABASE_URL");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .expect("create database");
             let (prefix, _) = base.rsplit_once('/').expect("a database URL ends in /NAME");
             format!("{prefix}/{name}")
         }
@@ -108,18 +125,41 @@ pub async fn spawn_app() -> TestApp {
         ("regulator", Role::Regulator),
     ] {
         domain
-            .create_user(Actor::Operator, name, role, Some(Password::new(PASSWORD.into())))
+            .create_user(
+                Actor::Operator,
+                name,
+                role,
+                Some(Password::new(PASSWORD.into())),
+            )
             .await
             .expect("create user");
     }
     domain
-        .import_repository(Actor::Operator, "product", &repository_path.display().to_string())
+        .import_repository(
+            Actor::Operator,
+            "product",
+            &repository_path.display().to_string(),
+        )
         .await
         .expect("import");
-    let pin = domain.create_pin(Actor::Operator, "product", "HEAD", "Release 1.0").await.expect("pin");
+    let pin = domain
+        .create_pin(Actor::Operator, "product", "HEAD", "Release 1.0")
+        .await
+        .expect("pin");
     let now = clearroom::now_ms();
-    domain.grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 3_600_000).await.expect("grant");
-    let application = Application::build(config, Arc::clone(&domain)).await.expect("build");
+    domain
+        .grant(
+            Actor::Operator,
+            "reviewer",
+            &[pin],
+            now - 60_000,
+            now + 3_600_000,
+        )
+        .await
+        .expect("grant");
+    let application = Application::build(config, Arc::clone(&domain))
+        .await
+        .expect("build");
     let address = format!("http://{}", application.address());
     tokio::spawn(application.run_until_stopped());
     TestApp {
@@ -134,7 +174,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub fn new_client() -> Client {
-    Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub fn location(response: &Response) -> String {
@@ -151,7 +195,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
@@ -173,16 +221,22 @@ impl TestApp {
 
     pub async fn login_as(&self, username: &str) {
         let response = self.login(username, PASSWORD).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in of {username} should redirect");
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {username} should redirect"
+        );
         assert_eq!(location(&response), "/");
     }
 
     pub async fn open_file(&self, path: &str) -> (StatusCode, String) {
-        self.get_text(&format!("/pins/{}/blob/{}", self.pin, path)).await
+        self.get_text(&format!("/pins/{}/blob/{}", self.pin, path))
+            .await
     }
 
     pub async fn open_tree(&self, path: &str) -> (StatusCode, String) {
-        self.get_text(&format!("/pins/{}/tree/{}", self.pin, path)).await
+        self.get_text(&format!("/pins/{}/tree/{}", self.pin, path))
+            .await
     }
 
     /// The anti-forgery token from a page's forms.
@@ -204,16 +258,30 @@ impl TestApp {
     }
 
     pub async fn events(&self, action: &str) -> Vec<app::model::AuditEntry> {
-        let query = app::model::AuditQuery { action: Some(action.into()), limit: 500, ..Default::default() };
-        self.domain.audit.query(&query).await.expect("audit query").entries
+        let query = app::model::AuditQuery {
+            action: Some(action.into()),
+            limit: 500,
+            ..Default::default()
+        };
+        self.domain
+            .audit
+            .query(&query)
+            .await
+            .expect("audit query")
+            .entries
     }
 
     /// Runs SQL against the app's database from the outside, as an operator or a fault would.
     pub async fn execute_sql(&self, statements: &[&str]) {
         use sqlx::Connection;
-        let mut connection = sqlx::AnyConnection::connect(&self.database_url).await.unwrap();
+        let mut connection = sqlx::AnyConnection::connect(&self.database_url)
+            .await
+            .unwrap();
         for statement in statements {
-            sqlx::query(statement).execute(&mut connection).await.unwrap();
+            sqlx::query(statement)
+                .execute(&mut connection)
+                .await
+                .unwrap();
         }
     }
 

@@ -1,0 +1,31 @@
+// Takes screenshots of the main pages for a visual check: node screenshot.mjs [outdir]
+import { startDemo, launchBrowser, signIn } from './tests/support.mjs';
+
+const out = process.argv[2] ?? 'test-results';
+const server = await startDemo();
+const browser = await launchBrowser();
+try {
+  for (const scheme of ['light', 'dark']) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: scheme });
+    const page = await context.newPage();
+    await signIn(page, server.url, 'reviewer', server.passwords.reviewer);
+    await page.screenshot({ path: `${out}/home-${scheme}.png` });
+    await page.goto(`${server.url}/pins/1/blob/server/src/audit/merkle.rs#L30-L36`);
+    await page.waitForSelector('tr#L30.selected', { timeout: 15_000 });
+    await page.screenshot({ path: `${out}/blob-${scheme}.png` });
+    const staff = await context.newPage();
+    await context.clearCookies();
+    await signIn(staff, server.url, 'staff', server.passwords.staff);
+    await staff.goto(`${server.url}/admin`);
+    await staff.screenshot({ path: `${out}/admin-${scheme}.png` });
+    await staff.goto(`${server.url}/audit`);
+    await staff.screenshot({ path: `${out}/audit-${scheme}.png` });
+    await context.close();
+  }
+  const login = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await login.goto(`${server.url}/login?error=1`);
+  await login.screenshot({ path: `${out}/login.png` });
+} finally {
+  await browser.close();
+  server.stop();
+}

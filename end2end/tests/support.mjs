@@ -1,0 +1,80 @@
+// Starts the real server binary with a fresh demo data directory and drives Debian's Chromium.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Runs `server serve --demo` on a free port; resolves with its URL and the printed passwords. */
+export async function startDemo() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'clearroom-e2e-'));
+  const binary = process.env.CLEARROOM_SERVER ?? join(root, 'target', 'debug', 'server');
+  const child = spawn(binary, ['--data-dir', dataDir, 'serve', '--demo', '--listen', '127.0.0.1:0'], {
+    cwd: root,
+    env: { ...process.env, LEPTOS_SITE_ROOT: join(root, 'target', 'site'), RUST_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const passwords = {};
+  const url = await new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error('the server did not start in 60 s')), 60_000);
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk.toString();
+      for (const match of buffer.matchAll(/^\s+(staff|reviewer|regulator)\s+\S+\s+(\S+)$/gm)) {
+        passwords[match[1]] = match[2];
+      }
+      const listening = buffer.match(/listening on (http:\/\/\S+)/);
+      if (listening) {
+        clearTimeout(timer);
+        resolve(listening[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+  });
+  return {
+    url,
+    passwords,
+    stop() {
+      child.kill('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export async function signIn(page, url, username, password) {
+  await page.goto(`${url}/login`);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+}
+
+/** Runs a test body; on failure leaves a screenshot in end2end/test-results/. */
+export async function withScreenshotOnFailure(page, name, body) {
+  try {
+    await body();
+  } catch (error) {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(root, 'end2end', 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(root, 'end2end', 'test-results', `${name}.png`), fullPage: true }).catch(() => {});
+    throw error;
+  }
+}
