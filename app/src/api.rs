@@ -22,11 +22,7 @@ pub mod ssr {
     pub fn caller() -> Result<Caller, AppError> {
         let parts = use_context::<leptos::server_fn::http_export::request::Parts>()
             .ok_or_else(|| AppError::Internal("no-request".into()))?;
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or_else(|| AppError::Internal("no-caller".into()))
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| AppError::Internal("no-caller".into()))
     }
 }
 

@@ -113,18 +113,14 @@ impl RepoPath {
             return Err(InputError("the path is too long"));
         }
         if trimmed.starts_with('/') {
-            return Err(InputError(
-                "the path must be relative to the repository root",
-            ));
+            return Err(InputError("the path must be relative to the repository root"));
         }
         if trimmed.contains('\0') || trimmed.contains('\\') {
             return Err(InputError("the path contains a forbidden character"));
         }
         for segment in trimmed.split('/') {
             if segment.is_empty() || segment == "." || segment == ".." {
-                return Err(InputError(
-                    "the path contains an empty, '.' or '..' segment",
-                ));
+                return Err(InputError("the path contains an empty, '.' or '..' segment"));
             }
         }
         Ok(RepoPath(trimmed.to_string()))
@@ -218,8 +214,7 @@ impl LineRange {
         let text = text.strip_prefix('#').unwrap_or(text);
         let number = |part: &str| -> Result<u32, InputError> {
             let digits = part.strip_prefix('L').ok_or(refused.clone())?;
-            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit())
-            {
+            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(refused.clone());
             }
             match digits.parse::<u32>() {
@@ -307,16 +302,9 @@ pub struct TreeView {
 pub enum BlobContent {
     /// One HTML fragment per line; highlighted lines hold `<span class="hl-…">` markup, the rest
     /// escaped text. `notice` explains any part shown without highlighting.
-    Text {
-        lines: Vec<String>,
-        language: Option<String>,
-        notice: Option<String>,
-    },
+    Text { lines: Vec<String>, language: Option<String>, notice: Option<String> },
     /// Binary content: a type guess and the first bytes as a hex dump (already formatted lines).
-    Binary {
-        mime: String,
-        hex_preview: Vec<String>,
-    },
+    Binary { mime: String, hex_preview: Vec<String> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -412,39 +400,17 @@ mod tests {
     #[test]
     fn a_pin_id_is_a_positive_number() {
         assert_eq!(PinId::parse("42").unwrap().get(), 42);
-        for bad in [
-            "",
-            "0",
-            "-1",
-            "1.5",
-            "abc",
-            "١",
-            "99999999999999999999",
-            " 1",
-            "+1",
-        ] {
+        for bad in ["", "0", "-1", "1.5", "abc", "١", "99999999999999999999", " 1", "+1"] {
             assert!(PinId::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
 
     #[test]
     fn a_repository_path_stays_inside_the_tree() {
-        assert_eq!(
-            RepoPath::parse("src/main.rs").unwrap().as_str(),
-            "src/main.rs"
-        );
+        assert_eq!(RepoPath::parse("src/main.rs").unwrap().as_str(), "src/main.rs");
         assert_eq!(RepoPath::parse("src/").unwrap().as_str(), "src");
         assert!(RepoPath::parse("").unwrap().is_root());
-        for bad in [
-            "../etc/passwd",
-            "src/../../x",
-            "/etc/passwd",
-            "a//b",
-            "./a",
-            "a/./b",
-            "a\0b",
-            "a\\b",
-        ] {
+        for bad in ["../etc/passwd", "src/../../x", "/etc/passwd", "a//b", "./a", "a/./b", "a\0b", "a\\b"] {
             assert!(RepoPath::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(RepoPath::parse(&"a".repeat(5000)).is_err());
@@ -452,28 +418,12 @@ mod tests {
 
     #[test]
     fn a_url_encoded_path_is_decoded_before_it_is_checked() {
-        assert_eq!(
-            RepoPath::parse_url_encoded("src/my%20file.rs")
-                .unwrap()
-                .as_str(),
-            "src/my file.rs"
-        );
+        assert_eq!(RepoPath::parse_url_encoded("src/my%20file.rs").unwrap().as_str(), "src/my file.rs");
         let odd = RepoPath::parse("docs/a #1?.md").unwrap();
         assert_eq!(odd.url_encoded(), "docs/a%20%231%3F.md");
-        assert_eq!(
-            RepoPath::parse_url_encoded(&odd.url_encoded()).unwrap(),
-            odd
-        );
-        for bad in [
-            "src/%2e%2e/%2e%2e/etc",
-            "%2fetc/passwd",
-            "a%00b",
-            "a/%ff%fe",
-        ] {
-            assert!(
-                RepoPath::parse_url_encoded(bad).is_err(),
-                "{bad:?} should be refused"
-            );
+        assert_eq!(RepoPath::parse_url_encoded(&odd.url_encoded()).unwrap(), odd);
+        for bad in ["src/%2e%2e/%2e%2e/etc", "%2fetc/passwd", "a%00b", "a/%ff%fe"] {
+            assert!(RepoPath::parse_url_encoded(bad).is_err(), "{bad:?} should be refused");
         }
     }
 
@@ -488,32 +438,10 @@ mod tests {
 
     #[test]
     fn a_line_range_reads_a_permalink_fragment() {
-        assert_eq!(
-            LineRange::parse("L12").unwrap(),
-            LineRange {
-                first: 12,
-                last: 12
-            }
-        );
-        assert_eq!(
-            LineRange::parse("#L10-L20").unwrap(),
-            LineRange {
-                first: 10,
-                last: 20
-            }
-        );
+        assert_eq!(LineRange::parse("L12").unwrap(), LineRange { first: 12, last: 12 });
+        assert_eq!(LineRange::parse("#L10-L20").unwrap(), LineRange { first: 10, last: 20 });
         assert_eq!(LineRange::parse("L10-L20").unwrap().to_string(), "L10-L20");
-        for bad in [
-            "",
-            "L",
-            "L0",
-            "12",
-            "L20-L10",
-            "L1-",
-            "Lx",
-            "L1-L2-L3",
-            "L99999999999",
-        ] {
+        for bad in ["", "L", "L0", "12", "L20-L10", "L1-", "Lx", "L1-L2-L3", "L99999999999"] {
             assert!(LineRange::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

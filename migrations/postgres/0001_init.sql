@@ -103,6 +103,30 @@ $$;
 CREATE TRIGGER log_state_only_grows BEFORE UPDATE ON log_state
 FOR EACH ROW EXECUTE FUNCTION clearroom_log_only_grows();
 
+-- Hashes of the perfect subtrees completed by appends: node (level, idx) covers leaves
+-- [idx * 2^level, (idx + 1) * 2^level). Level 0 is audit_events.leaf_hash and is not repeated here.
+-- Proofs read O(log n) of these rows instead of rehashing the log.
+CREATE TABLE merkle_nodes (
+    level INTEGER NOT NULL,
+    idx   BIGINT NOT NULL,
+    hash  BYTEA NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+
+-- Every checkpoint the server signed (signed-note text), so that it never signs one inconsistent
+-- with an earlier one, and so that regulators can fetch old ones.
+CREATE TABLE checkpoints (
+    size      BIGINT PRIMARY KEY,
+    root      BYTEA NOT NULL,
+    note      TEXT NOT NULL,
+    signed_at BIGINT NOT NULL
+);
+
+CREATE TRIGGER merkle_nodes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON merkle_nodes
+FOR EACH STATEMENT EXECUTE FUNCTION clearroom_append_only();
+CREATE TRIGGER checkpoints_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON checkpoints
+FOR EACH STATEMENT EXECUTE FUNCTION clearroom_append_only();
+
 CREATE TABLE sessions (
     id          TEXT PRIMARY KEY,
     data        BYTEA NOT NULL,

@@ -89,6 +89,34 @@ WHEN NEW.size < OLD.size
   OR (NEW.size > OLD.size AND (SELECT COUNT(*) FROM audit_events WHERE idx >= OLD.size AND idx < NEW.size) <> NEW.size - OLD.size)
 BEGIN SELECT RAISE(ABORT, 'the audit log only grows by appending'); END;
 
+-- Hashes of the perfect subtrees completed by appends: node (level, idx) covers leaves
+-- [idx * 2^level, (idx + 1) * 2^level). Level 0 is audit_events.leaf_hash and is not repeated here.
+-- Proofs read O(log n) of these rows instead of rehashing the log.
+CREATE TABLE merkle_nodes (
+    level INTEGER NOT NULL,
+    idx   BIGINT NOT NULL,
+    hash  BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+
+-- Every checkpoint the server signed (signed-note text), so that it never signs one inconsistent
+-- with an earlier one, and so that regulators can fetch old ones.
+CREATE TABLE checkpoints (
+    size      BIGINT PRIMARY KEY,
+    root      BLOB NOT NULL,
+    note      TEXT NOT NULL,
+    signed_at BIGINT NOT NULL
+);
+
+CREATE TRIGGER merkle_nodes_no_update BEFORE UPDATE ON merkle_nodes
+BEGIN SELECT RAISE(ABORT, 'tree nodes are append-only'); END;
+CREATE TRIGGER merkle_nodes_no_delete BEFORE DELETE ON merkle_nodes
+BEGIN SELECT RAISE(ABORT, 'tree nodes are append-only'); END;
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+
 CREATE TABLE sessions (
     id          TEXT PRIMARY KEY,
     data        BLOB NOT NULL,

@@ -15,11 +15,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(
-    name = "server",
-    version,
-    about = "Clearroom: a transparency centre for source review"
-)]
+#[command(name = "server", version, about = "Clearroom: a transparency centre for source review")]
 struct Cli {
     #[command(flatten)]
     data: DataArgs,
@@ -30,16 +26,18 @@ struct Cli {
 #[derive(Args, Clone)]
 struct DataArgs {
     /// Where the database, repositories and keys live.
-    #[arg(
-        long,
-        global = true,
-        env = "CLEARROOM_DATA_DIR",
-        default_value = "data"
-    )]
+    #[arg(long, global = true, env = "CLEARROOM_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
     /// sqlite://FILE or postgres://…; default: a SQLite file in the data directory.
     #[arg(long, global = true, env = "CLEARROOM_DATABASE_URL")]
     database_url: Option<String>,
+    /// The log's checkpoint signing key (created at first start); default DATA_DIR/log-signing.key.
+    /// Several instances on one PostgreSQL database must share it.
+    #[arg(long, global = true, env = "CLEARROOM_LOG_KEY")]
+    log_key: Option<PathBuf>,
+    /// The log's origin, used when the key is created; default `<host>/clearroom/log`.
+    #[arg(long, global = true, env = "CLEARROOM_LOG_ORIGIN")]
+    log_origin: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -85,6 +83,30 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Verify records without trusting the server.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
+}
+
+#[derive(Subcommand)]
+enum VerifyCommand {
+    /// Check the latest checkpoint's signature, every entry, the root, and consistency with an older
+    /// checkpoint; exits non-zero naming the first bad index. Reads the log from a server (--url)
+    /// or from a data directory and database (--data-dir / --database-url).
+    Log {
+        /// A file holding the log's verifier key (GET /api/v1/log/key).
+        #[arg(long)]
+        key: PathBuf,
+        /// A file holding an older checkpoint kept by the regulator.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The server's base URL.
+        #[arg(long)]
+        url: Option<String>,
+        /// An API token for --url (staff or regulator).
+        #[arg(long, env = "CLEARROOM_TOKEN")]
+        token: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -115,13 +137,9 @@ enum TokenCommand {
 
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     match execute(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -132,16 +150,15 @@ pub async fn run() -> ExitCode {
 }
 
 fn config(data: &DataArgs, listen: SocketAddr, site_root: PathBuf, limits: SourceLimits) -> Config {
-    let database_url = data
-        .database_url
-        .clone()
-        .unwrap_or_else(|| Config::default_database_url(&data.data_dir));
+    let database_url = data.database_url.clone().unwrap_or_else(|| Config::default_database_url(&data.data_dir));
     Config {
         listen,
         data_dir: data.data_dir.clone(),
         database_url,
         site_root,
         limits,
+        log_key: data.log_key.clone(),
+        log_origin: data.log_origin.clone().unwrap_or_else(Config::default_log_origin),
     }
 }
 
@@ -160,16 +177,8 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         )
     };
     match cli.command {
-        Command::Serve {
-            listen,
-            demo,
-            site_root,
-            highlight_max_bytes,
-        } => {
-            let limits = SourceLimits {
-                highlight_max_bytes,
-                ..SourceLimits::default()
-            };
+        Command::Serve { listen, demo, site_root, highlight_max_bytes } => {
+            let limits = SourceLimits { highlight_max_bytes, ..SourceLimits::default() };
             let site_root = std::path::absolute(&site_root).unwrap_or(site_root);
             let config = config(&cli.data, listen, site_root, limits);
             if !config.site_root.join("pkg").exists() {
@@ -190,84 +199,55 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let domain = open_domain(&admin_config()).await?;
             let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
             let password = read_password()?;
-            let (_, generated) = domain
-                .create_user(Actor::Operator, &username, role, password)
-                .await
-                .map_err(fail)?;
+            let (_, generated) = domain.create_user(Actor::Operator, &username, role, password).await.map_err(fail)?;
             match generated {
-                Some(password) => println!(
-                    "created {username} ({}) with password {}",
-                    role.as_str(),
-                    password.expose()
-                ),
+                Some(password) => {
+                    println!("created {username} ({}) with password {}", role.as_str(), password.expose())
+                }
                 None => println!("created {username} ({})", role.as_str()),
             }
             Ok(())
         }
         Command::Repo(RepoCommand::Import { name, path }) => {
             let domain = open_domain(&admin_config()).await?;
-            let from = std::path::absolute(&path)
-                .map(|p| p.display().to_string())
-                .unwrap_or(path);
-            domain
-                .import_repository(Actor::Operator, &name, &from)
-                .await
-                .map_err(fail)?;
+            let from = std::path::absolute(&path).map(|p| p.display().to_string()).unwrap_or(path);
+            domain.import_repository(Actor::Operator, &name, &from).await.map_err(fail)?;
             println!("imported {name} from {from}");
             Ok(())
         }
-        Command::Pin {
-            repository,
-            commit,
-            label,
-        } => {
+        Command::Pin { repository, commit, label } => {
             let domain = open_domain(&admin_config()).await?;
-            let pin = domain
-                .create_pin(Actor::Operator, &repository, &commit, &label)
-                .await
-                .map_err(fail)?;
+            let pin = domain.create_pin(Actor::Operator, &repository, &commit, &label).await.map_err(fail)?;
             println!("pinned {repository} {commit} as {pin}");
             Ok(())
         }
-        Command::Grant {
-            username,
-            pins,
-            from,
-            until,
-        } => {
+        Command::Grant { username, pins, from, until } => {
             let domain = open_domain(&admin_config()).await?;
             let pins = pins
                 .iter()
                 .map(|p| PinId::parse(p).map_err(|e| anyhow::anyhow!("pin {p:?}: {e}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let rfc3339 = |t: &str| -> anyhow::Result<i64> {
-                let at =
-                    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                        .with_context(|| format!("{t:?} is not an RFC 3339 time"))?;
+                let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .with_context(|| format!("{t:?} is not an RFC 3339 time"))?;
                 Ok((at.unix_timestamp_nanos() / 1_000_000) as i64)
             };
             let ids = domain
-                .grant(
-                    Actor::Operator,
-                    &username,
-                    &pins,
-                    rfc3339(&from)?,
-                    rfc3339(&until)?,
-                )
+                .grant(Actor::Operator, &username, &pins, rfc3339(&from)?, rfc3339(&until)?)
                 .await
                 .map_err(fail)?;
-            println!(
-                "granted {username} {} pin(s); grant ids {ids:?}",
-                pins.len()
-            );
+            println!("granted {username} {} pin(s); grant ids {ids:?}", pins.len());
             Ok(())
+        }
+        Command::Verify(VerifyCommand::Log { key, checkpoint, url, token }) => {
+            let database_url =
+                cli.data.database_url.clone().unwrap_or_else(|| Config::default_database_url(&cli.data.data_dir));
+            crate::verify_cli::verify_log(&key, checkpoint.as_deref(), url.as_deref(), token.as_deref(), &database_url)
+                .await
         }
         Command::Token(TokenCommand::Create { username }) => {
             let domain: Arc<Domain> = open_domain(&admin_config()).await?;
-            let token = domain
-                .create_token(Actor::Operator, &username)
-                .await
-                .map_err(fail)?;
+            let token = domain.create_token(Actor::Operator, &username).await.map_err(fail)?;
             println!("token for {username} (shown once): {token}");
             Ok(())
         }
@@ -281,10 +261,7 @@ fn read_password() -> anyhow::Result<Option<Password>> {
         return Ok(None);
     }
     let mut text = String::new();
-    stdin
-        .lock()
-        .read_to_string(&mut text)
-        .context("reading the password from standard input")?;
+    stdin.lock().read_to_string(&mut text).context("reading the password from standard input")?;
     let text = text.trim_end_matches(['\r', '\n']).to_string();
     Ok((!text.is_empty()).then(|| Password::new(text)))
 }

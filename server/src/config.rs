@@ -12,6 +12,10 @@ pub struct Config {
     /// The built site (WASM half, CSS); pages work without it, but unstyled.
     pub site_root: PathBuf,
     pub limits: SourceLimits,
+    /// The log's signing key file; default `<data-dir>/log-signing.key`, created at first start.
+    pub log_key: Option<PathBuf>,
+    /// The log's origin (checkpoint first line and key name), used when the key is created.
+    pub log_origin: String,
 }
 
 /// Guards that keep a huge or pathological file from costing much.
@@ -41,10 +45,22 @@ impl Default for SourceLimits {
 impl Config {
     /// The database URL for a data directory when none is given: one SQLite file inside it.
     pub fn default_database_url(data_dir: &std::path::Path) -> String {
-        format!(
-            "sqlite://{}?mode=rwc",
-            data_dir.join("clearroom.db").display()
-        )
+        format!("sqlite://{}?mode=rwc", data_dir.join("clearroom.db").display())
+    }
+
+    pub fn log_key_path(&self) -> PathBuf {
+        self.log_key.clone().unwrap_or_else(|| self.data_dir.join("log-signing.key"))
+    }
+
+    /// `<host>/clearroom/log`, from the machine's host name.
+    pub fn default_log_origin() -> String {
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+            .map(|h| h.trim().to_lowercase())
+            .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+            .unwrap_or_else(|| "localhost".into());
+        format!("{host}/clearroom/log")
     }
 
     pub fn repos_dir(&self) -> PathBuf {

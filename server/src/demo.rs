@@ -12,65 +12,30 @@ use std::path::{Path, PathBuf};
 pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     if domain.store.count_users().await? > 0 {
         println!("Demo: this data directory is already set up; its passwords were printed when it was created.");
-        println!(
-            "      (Remove {} to start over.)",
-            config.data_dir.display()
-        );
+        println!("      (Remove {} to start over.)", config.data_dir.display());
         return Ok(());
     }
     let fail = |e: app::error::AppError| anyhow::anyhow!("{e}");
     let mut accounts = Vec::new();
-    for (username, role) in [
-        ("staff", Role::Staff),
-        ("reviewer", Role::Reviewer),
-        ("regulator", Role::Regulator),
-    ] {
+    for (username, role) in [("staff", Role::Staff), ("reviewer", Role::Reviewer), ("regulator", Role::Regulator)] {
         let password = Password::generate();
-        domain
-            .create_user(Actor::Operator, username, role, Some(password.clone()))
-            .await
-            .map_err(fail)?;
+        domain.create_user(Actor::Operator, username, role, Some(password.clone())).await.map_err(fail)?;
         accounts.push((username, role, password));
     }
-    let (source, name) = match std::env::current_dir()
-        .ok()
-        .and_then(|d| git2::Repository::discover(d).ok())
-    {
+    let (source, name) = match std::env::current_dir().ok().and_then(|d| git2::Repository::discover(d).ok()) {
         Some(repo) if repo.head().is_ok() => (repo.path().to_path_buf(), "clearroom"),
-        _ => (
-            generate_sample(&config.data_dir.join("demo-source"))
-                .context("generating the demo repository")?,
-            "sample",
-        ),
+        _ => {
+            (generate_sample(&config.data_dir.join("demo-source")).context("generating the demo repository")?, "sample")
+        }
     };
-    domain
-        .import_repository(Actor::Operator, name, &source.display().to_string())
-        .await
-        .map_err(fail)?;
-    let pin = domain
-        .create_pin(Actor::Operator, name, "HEAD", "Demo release")
-        .await
-        .map_err(fail)?;
+    domain.import_repository(Actor::Operator, name, &source.display().to_string()).await.map_err(fail)?;
+    let pin = domain.create_pin(Actor::Operator, name, "HEAD", "Demo release").await.map_err(fail)?;
     let now = crate::now_ms();
-    domain
-        .grant(
-            Actor::Operator,
-            "reviewer",
-            &[pin],
-            now - 60_000,
-            now + 8 * 3_600_000,
-        )
-        .await
-        .map_err(fail)?;
+    domain.grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 8 * 3_600_000).await.map_err(fail)?;
     println!();
     println!("Demo accounts (passwords are shown only now):");
     for (username, role, password) in &accounts {
-        println!(
-            "  {:<10} {:<10} {}",
-            username,
-            role.as_str(),
-            password.expose()
-        );
+        println!("  {:<10} {:<10} {}", username, role.as_str(), password.expose());
     }
     println!("Demo repository {name} pinned as pin {pin}; the reviewer may browse it for 8 hours.");
     println!();
@@ -112,18 +77,8 @@ fn generate_sample(dir: &Path) -> anyhow::Result<PathBuf> {
         index.add(&entry)?;
     }
     let tree = repo.find_tree(index.write_tree_to(&repo)?)?;
-    let signature = git2::Signature::new(
-        "Clearroom demo",
-        "demo@clearroom.invalid",
-        &git2::Time::new(1_700_000_000, 0),
-    )?;
-    repo.commit(
-        Some("HEAD"),
-        &signature,
-        &signature,
-        "Sample release",
-        &tree,
-        &[],
-    )?;
+    let signature =
+        git2::Signature::new("Clearroom demo", "demo@clearroom.invalid", &git2::Time::new(1_700_000_000, 0))?;
+    repo.commit(Some("HEAD"), &signature, &signature, "Sample release", &tree, &[])?;
     Ok(dir.to_path_buf())
 }

@@ -2,6 +2,8 @@
 //! and grants itself (deny by default) and recording its audit event in the same transaction as
 //! its change. It implements the UI's `Backend`.
 
+use crate::audit::checkpoint::{self, Checkpoint};
+use crate::audit::note::NoteSigner;
 use crate::audit::{AuditError, AuditLog, Event, Outcome};
 use crate::auth::{self, Password};
 use crate::source::{PinLocation, Source, SourceError};
@@ -18,6 +20,8 @@ pub struct Domain {
     pub store: Store,
     pub audit: AuditLog,
     pub source: Arc<Source>,
+    /// The log's checkpoint signing key.
+    pub signer: Arc<NoteSigner>,
 }
 
 /// Who performs an administrative operation: a signed-in person, or the operator at the CLI.
@@ -81,24 +85,25 @@ fn audit_unavailable(error: AuditError) -> AppError {
     ))
 }
 
+/// Errors from proofs and checkpoints: bad ranges are the caller's, the rest are ours.
+fn log_error(error: AuditError) -> AppError {
+    match error {
+        AuditError::Proof(e) => AppError::Invalid(format!("{e}")),
+        other => audit_unavailable(other),
+    }
+}
+
 fn source_error(error: SourceError) -> AppError {
     match error {
         SourceError::NotFound => AppError::NotFound("there is no such path at this pin".into()),
-        SourceError::IsDirectory => {
-            AppError::NotFound("this path is a directory; open it as a tree".into())
-        }
+        SourceError::IsDirectory => AppError::NotFound("this path is a directory; open it as a tree".into()),
         SourceError::IsFile => AppError::NotFound("this path is a file; open it as a blob".into()),
         other => internal(other),
     }
 }
 
 fn watermark(identity: &Identity) -> String {
-    format!(
-        "{} · {} · {}",
-        identity.username,
-        identity.role.as_str(),
-        app::components::time::utc_text(crate::now_ms())
-    )
+    format!("{} · {} · {}", identity.username, identity.role.as_str(), app::components::time::utc_text(crate::now_ms()))
 }
 
 fn summary(pin: &PinRecord, access_ends_ms: Option<i64>) -> PinSummary {
@@ -118,27 +123,87 @@ fn summary(pin: &PinRecord, access_ends_ms: Option<i64>) -> PinSummary {
 pub fn parse_repository_name(text: &str) -> AppResult<String> {
     let ok = (1..=64).contains(&text.len())
         && !text.starts_with('.')
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if ok {
         Ok(text.to_string())
     } else {
         Err(AppError::Invalid(
-            "a repository name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
-                .into(),
+            "a repository name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'".into(),
         ))
     }
 }
 
 impl Domain {
-    pub fn new(store: Store, source: Arc<Source>) -> Domain {
+    pub fn new(store: Store, source: Arc<Source>, signer: Arc<NoteSigner>) -> Domain {
         let audit = AuditLog::new(store.clone());
-        Domain {
-            store,
-            audit,
-            source,
+        Domain { store, audit, source, signer }
+    }
+
+    fn require_log_reader(caller: &Caller) -> AppResult<()> {
+        match Self::identity(caller)?.role {
+            Role::Staff | Role::Regulator => Ok(()),
+            Role::Reviewer => Err(AppError::Forbidden("only staff and regulators may read the audit log".into())),
         }
+    }
+
+    /// The latest signed checkpoint, signing one now if the log grew since (on demand).
+    pub async fn log_checkpoint(&self, caller: &Caller) -> AppResult<Checkpoint> {
+        Self::require_log_reader(caller)?;
+        self.audit.publish_checkpoint(&self.signer).await.map_err(log_error)
+    }
+
+    /// The verifier key, in signed-note verifier-key format.
+    pub fn log_verifier_key(&self) -> String {
+        self.signer.verifier().to_string()
+    }
+
+    pub async fn inclusion_proof(&self, caller: &Caller, index: u64, size: u64) -> AppResult<Vec<[u8; 32]>> {
+        Self::require_log_reader(caller)?;
+        self.audit.inclusion_proof(index, size).await.map_err(log_error)
+    }
+
+    pub async fn consistency_proof(&self, caller: &Caller, from: u64, to: u64) -> AppResult<Vec<[u8; 32]>> {
+        Self::require_log_reader(caller)?;
+        self.audit.consistency_proof(from, to).await.map_err(log_error)
+    }
+
+    /// A `tlog-proof` for one entry against the latest checkpoint (signed now if needed).
+    pub async fn entry_proof(&self, caller: &Caller, index: u64) -> AppResult<String> {
+        let checkpoint = self.log_checkpoint(caller).await?;
+        if index >= checkpoint.size {
+            return Err(AppError::NotFound(format!("there is no entry {index} in the log")));
+        }
+        let proof = self.audit.inclusion_proof(index, checkpoint.size).await.map_err(log_error)?;
+        Ok(checkpoint::tlog_proof(index, &proof, &checkpoint))
+    }
+
+    /// Checks an old checkpoint (pasted by a regulator) against the log: its signature, then
+    /// consistency with the latest checkpoint.
+    pub async fn check_old_checkpoint(&self, caller: &Caller, note: &str) -> AppResult<String> {
+        Self::require_log_reader(caller)?;
+        let verifier = self.signer.verifier();
+        let note = note.replace("\r\n", "\n");
+        let note = if note.ends_with('\n') { note } else { format!("{note}\n") };
+        let (size, root) = checkpoint::open(&verifier, &note)
+            .map_err(|e| AppError::Invalid(format!("this is not a checkpoint signed by this log's key ({e})")))?;
+        let latest = self.log_checkpoint(caller).await?;
+        if size > latest.size {
+            return Err(AppError::Conflict(format!(
+                "NOT consistent: the old checkpoint has {size} entries but the log has {}; the log was truncated",
+                latest.size
+            )));
+        }
+        if size == 0 {
+            return Ok("consistent: the empty log is a prefix of every log".into());
+        }
+        let proof = self.audit.consistency_proof(size, latest.size).await.map_err(log_error)?;
+        crate::audit::proof::verify_consistency(size, latest.size, &root, &latest.root, &proof).map_err(|_| {
+            AppError::Conflict(format!(
+                "NOT consistent: the log at {} entries does not extend the checkpoint of {size} entries",
+                latest.size
+            ))
+        })?;
+        Ok(format!("consistent: the checkpoint of {size} entries is a prefix of the log at {} entries", latest.size))
     }
 
     fn identity(caller: &Caller) -> AppResult<&Identity> {
@@ -151,21 +216,15 @@ impl Domain {
 
     /// Decides whether the caller may read source at `pin`, and records a refusal.
     /// Staff may read every pin; reviewers and regulators need an active grant for it.
-    async fn authorize_pin(
-        &self,
-        caller: &Caller,
-        pin: PinId,
-    ) -> AppResult<(PinRecord, Option<i64>)> {
+    async fn authorize_pin(&self, caller: &Caller, pin: PinId) -> AppResult<(PinRecord, Option<i64>)> {
         let identity = Self::identity(caller)?;
         let now = crate::now_ms();
         let record = self.store.pin(pin.get()).await?;
         let allowed = match (&record, identity.role) {
             (Some(_), Role::Staff) => Some(None),
-            (Some(record), Role::Reviewer | Role::Regulator) => self
-                .store
-                .active_grant_end(identity.user_id, record.id, now)
-                .await?
-                .map(Some),
+            (Some(record), Role::Reviewer | Role::Regulator) => {
+                self.store.active_grant_end(identity.user_id, record.id, now).await?.map(Some)
+            }
             (None, _) => None,
         };
         match (record, allowed) {
@@ -173,9 +232,7 @@ impl Domain {
             _ => {
                 let event = Event::by(caller, "access.denied", Outcome::Denied).on_pin(pin);
                 self.audit.record(&event).await.map_err(audit_unavailable)?;
-                Err(AppError::NotFound(
-                    "there is no such pin, or you have no access to it".into(),
-                ))
+                Err(AppError::NotFound("there is no such pin, or you have no access to it".into()))
             }
         }
     }
@@ -183,26 +240,11 @@ impl Domain {
     // Sign-in ---------------------------------------------------------------------------------
 
     /// Checks a username and password, records the attempt, and returns the user on success.
-    pub async fn sign_in(
-        &self,
-        client: &str,
-        username: &str,
-        password: Password,
-    ) -> AppResult<Option<UserRecord>> {
-        let user = if auth::parse_username(username).is_ok() {
-            self.store.user_by_name(username).await?
-        } else {
-            None
-        };
-        let ok = auth::verify_password(user.as_ref().map(|u| u.password_hash.clone()), password)
-            .await
-            .map_err(internal)?;
-        let caller = Caller {
-            identity: None,
-            session: None,
-            client_address: client.to_string(),
-            csrf_token: None,
-        };
+    pub async fn sign_in(&self, client: &str, username: &str, password: Password) -> AppResult<Option<UserRecord>> {
+        let user = if auth::parse_username(username).is_ok() { self.store.user_by_name(username).await? } else { None };
+        let ok =
+            auth::verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await.map_err(internal)?;
+        let caller = Caller { identity: None, session: None, client_address: client.to_string(), csrf_token: None };
         let attempted: String = username.chars().take(64).collect();
         let event = match (&user, ok) {
             (Some(user), true) => {
@@ -211,18 +253,14 @@ impl Domain {
                 event.role = Some(Self::role_of(user).as_str());
                 event
             }
-            _ => Event::by(&caller, "auth.login_failed", Outcome::Denied)
-                .with(json!({ "username": attempted })),
+            _ => Event::by(&caller, "auth.login_failed", Outcome::Denied).with(json!({ "username": attempted })),
         };
         self.audit.record(&event).await.map_err(audit_unavailable)?;
         Ok(if ok { user } else { None })
     }
 
     pub async fn record_sign_out(&self, caller: &Caller) -> AppResult<()> {
-        self.audit
-            .record(&Event::by(caller, "auth.logout", Outcome::Ok))
-            .await
-            .map_err(audit_unavailable)?;
+        self.audit.record(&Event::by(caller, "auth.logout", Outcome::Ok)).await.map_err(audit_unavailable)?;
         Ok(())
     }
 
@@ -236,15 +274,11 @@ impl Domain {
     }
 
     pub async fn identity_for_token(&self, token: &str) -> AppResult<Option<Identity>> {
-        Ok(self
-            .store
-            .user_by_token_hash(&auth::token_digest(token))
-            .await?
-            .map(|u| Identity {
-                user_id: u.id,
-                role: Self::role_of(&u),
-                username: u.username,
-            }))
+        Ok(self.store.user_by_token_hash(&auth::token_digest(token)).await?.map(|u| Identity {
+            user_id: u.id,
+            role: Self::role_of(&u),
+            username: u.username,
+        }))
     }
 
     // Administration ---------------------------------------------------------------------------
@@ -260,9 +294,7 @@ impl Domain {
         actor.require_staff()?;
         let username = auth::parse_username(username).map_err(|m| AppError::Invalid(m.into()))?;
         if self.store.user_by_name(&username).await?.is_some() {
-            return Err(AppError::Conflict(format!(
-                "the username {username} is taken"
-            )));
+            return Err(AppError::Conflict(format!("the username {username} is taken")));
         }
         let generated = password.is_none().then(Password::generate);
         let chosen = password.or_else(|| generated.clone()).expect("a password");
@@ -281,42 +313,30 @@ impl Domain {
         .fetch_one(tx.conn())
         .await
         .map_err(|e| internal(StoreError::from(e)))?;
-        let event = actor
-            .event("user.create")
-            .with(json!({ "username": username, "role": role.as_str(), "user_id": id }));
+        let event =
+            actor.event("user.create").with(json!({ "username": username, "role": role.as_str(), "user_id": id }));
         tx.append(&event).await.map_err(audit_unavailable)?;
         tx.commit().await.map_err(audit_unavailable)?;
         Ok((id, generated))
     }
 
     /// Copies a local repository (bare) into the data directory and registers it.
-    pub async fn import_repository(
-        &self,
-        actor: Actor<'_>,
-        name: &str,
-        from: &str,
-    ) -> AppResult<i64> {
+    pub async fn import_repository(&self, actor: Actor<'_>, name: &str, from: &str) -> AppResult<i64> {
         actor.require_staff()?;
         let name = parse_repository_name(name)?;
         if self.store.repository_by_name(&name).await?.is_some() {
-            return Err(AppError::Conflict(format!(
-                "a repository named {name} exists"
-            )));
+            return Err(AppError::Conflict(format!("a repository named {name} exists")));
         }
         let target = self.source.repos_dir().join(format!("{name}.git"));
         if target.exists() {
-            return Err(AppError::Conflict(format!(
-                "a repository directory named {name} exists"
-            )));
+            return Err(AppError::Conflict(format!("a repository directory named {name} exists")));
         }
         let source = from.to_string();
         let clone_target = target.clone();
         let cloned = tokio::task::spawn_blocking(move || -> Result<(), git2::Error> {
             std::fs::create_dir_all(clone_target.parent().expect("repos dir"))
                 .map_err(|e| git2::Error::from_str(&e.to_string()))?;
-            git2::build::RepoBuilder::new()
-                .bare(true)
-                .clone(&source, &clone_target)?;
+            git2::build::RepoBuilder::new().bare(true).clone(&source, &clone_target)?;
             Ok(())
         })
         .await
@@ -353,13 +373,7 @@ impl Domain {
     }
 
     /// Pins a commit (any revision expression that names one) with a label.
-    pub async fn create_pin(
-        &self,
-        actor: Actor<'_>,
-        repository: &str,
-        commit: &str,
-        label: &str,
-    ) -> AppResult<PinId> {
+    pub async fn create_pin(&self, actor: Actor<'_>, repository: &str, commit: &str, label: &str) -> AppResult<PinId> {
         actor.require_staff()?;
         let label = label.trim();
         if label.is_empty() || label.len() > 200 {
@@ -369,22 +383,18 @@ impl Domain {
             .store
             .repository_by_name(repository)
             .await?
-            .ok_or_else(|| {
-                AppError::NotFound(format!("there is no repository named {repository}"))
-            })?;
+            .ok_or_else(|| AppError::NotFound(format!("there is no repository named {repository}")))?;
         let dir = self.source.repos_dir().join(format!("{}.git", repo.name));
         let spec = commit.trim().to_string();
-        let resolved =
-            tokio::task::spawn_blocking(move || -> Result<(String, String), git2::Error> {
-                let git = git2::Repository::open_bare(dir)?;
-                let commit = git.revparse_single(&spec)?.peel_to_commit()?;
-                Ok((commit.id().to_string(), commit.tree_id().to_string()))
-            })
-            .await
-            .map_err(internal)?;
-        let (commit_id, tree_id) = resolved.map_err(|_| {
-            AppError::Invalid(format!("{commit} does not name a commit in {repository}"))
-        })?;
+        let resolved = tokio::task::spawn_blocking(move || -> Result<(String, String), git2::Error> {
+            let git = git2::Repository::open_bare(dir)?;
+            let commit = git.revparse_single(&spec)?.peel_to_commit()?;
+            Ok((commit.id().to_string(), commit.tree_id().to_string()))
+        })
+        .await
+        .map_err(internal)?;
+        let (commit_id, tree_id) =
+            resolved.map_err(|_| AppError::Invalid(format!("{commit} does not name a commit in {repository}")))?;
         let mut tx = self.audit.begin().await.map_err(audit_unavailable)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO pins (repository_id, commit_id, tree_id, label, pinned_by, pinned_at) \
@@ -431,9 +441,7 @@ impl Domain {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
         if Self::role_of(&user) == Role::Staff {
-            return Err(AppError::Invalid(
-                "staff see every pin; grants are for reviewers and regulators".into(),
-            ));
+            return Err(AppError::Invalid("staff see every pin; grants are for reviewers and regulators".into()));
         }
         for pin in pins {
             match self.store.pin(pin.get()).await? {
@@ -475,16 +483,13 @@ impl Domain {
     pub async fn revoke_grant(&self, actor: Actor<'_>, grant_id: i64) -> AppResult<()> {
         actor.require_staff()?;
         let mut tx = self.audit.begin().await.map_err(audit_unavailable)?;
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT pin_id FROM grants WHERE id = $1 AND revoked_at IS NULL")
-                .bind(grant_id)
-                .fetch_optional(tx.conn())
-                .await
-                .map_err(|e| internal(StoreError::from(e)))?;
+        let row: Option<(i64,)> = sqlx::query_as("SELECT pin_id FROM grants WHERE id = $1 AND revoked_at IS NULL")
+            .bind(grant_id)
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(|e| internal(StoreError::from(e)))?;
         let Some((pin_id,)) = row else {
-            return Err(AppError::NotFound(
-                "there is no active grant with that id".into(),
-            ));
+            return Err(AppError::NotFound("there is no active grant with that id".into()));
         };
         sqlx::query("UPDATE grants SET revoked_at = $1, revoked_by = $2 WHERE id = $3")
             .bind(crate::now_ms())
@@ -493,10 +498,8 @@ impl Domain {
             .execute(tx.conn())
             .await
             .map_err(|e| internal(StoreError::from(e)))?;
-        let event = actor
-            .event("grant.revoke")
-            .on_pin(PinId::from_stored(pin_id))
-            .with(json!({ "grant_id": grant_id }));
+        let event =
+            actor.event("grant.revoke").on_pin(PinId::from_stored(pin_id)).with(json!({ "grant_id": grant_id }));
         tx.append(&event).await.map_err(audit_unavailable)?;
         tx.commit().await.map_err(audit_unavailable)?;
         Ok(())
@@ -512,56 +515,35 @@ impl Domain {
             .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
         let (token, digest) = auth::new_api_token();
         let mut tx = self.audit.begin().await.map_err(audit_unavailable)?;
-        sqlx::query(
-            "INSERT INTO api_tokens (user_id, token_sha256, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(user.id)
-        .bind(digest)
-        .bind(crate::now_ms())
-        .execute(tx.conn())
-        .await
-        .map_err(|e| internal(StoreError::from(e)))?;
-        tx.append(
-            &actor
-                .event("token.create")
-                .with(json!({ "username": user.username })),
-        )
-        .await
-        .map_err(audit_unavailable)?;
+        sqlx::query("INSERT INTO api_tokens (user_id, token_sha256, created_at) VALUES ($1, $2, $3)")
+            .bind(user.id)
+            .bind(digest)
+            .bind(crate::now_ms())
+            .execute(tx.conn())
+            .await
+            .map_err(|e| internal(StoreError::from(e)))?;
+        tx.append(&actor.event("token.create").with(json!({ "username": user.username })))
+            .await
+            .map_err(audit_unavailable)?;
         tx.commit().await.map_err(audit_unavailable)?;
         Ok(token)
     }
 
     /// Audit entries by index range for the API (staff and regulators), itself recorded.
-    pub async fn log_entries(
-        &self,
-        caller: &Caller,
-        start: i64,
-        end: i64,
-    ) -> AppResult<Vec<AuditEntry>> {
+    pub async fn log_entries(&self, caller: &Caller, start: i64, end: i64) -> AppResult<Vec<AuditEntry>> {
         let identity = Self::identity(caller)?;
         if !matches!(identity.role, Role::Staff | Role::Regulator) {
-            return Err(AppError::Forbidden(
-                "only staff and regulators may read the audit log".into(),
-            ));
+            return Err(AppError::Forbidden("only staff and regulators may read the audit log".into()));
         }
         if start < 0 || end < start {
-            return Err(AppError::Invalid(
-                "start and end must satisfy 0 <= start <= end".into(),
-            ));
+            return Err(AppError::Invalid("start and end must satisfy 0 <= start <= end".into()));
         }
         let end = end.min(start + 1000);
         self.audit
-            .record(
-                &Event::by(caller, "log.read", Outcome::Ok)
-                    .with(json!({ "start": start, "end": end })),
-            )
+            .record(&Event::by(caller, "log.read", Outcome::Ok).with(json!({ "start": start, "end": end })))
             .await
             .map_err(audit_unavailable)?;
-        self.audit
-            .entries(start, end)
-            .await
-            .map_err(audit_unavailable)
+        self.audit.entries(start, end).await.map_err(audit_unavailable)
     }
 
     /// Whether an existing data directory path looks like a git repository (for the demo).
@@ -584,13 +566,7 @@ impl Backend for Domain {
     async fn list_pins(&self, caller: &Caller) -> AppResult<Vec<PinSummary>> {
         let identity = Self::identity(caller)?;
         Ok(match identity.role {
-            Role::Staff => self
-                .store
-                .list_pins()
-                .await?
-                .iter()
-                .map(|p| summary(p, None))
-                .collect(),
+            Role::Staff => self.store.list_pins().await?.iter().map(|p| summary(p, None)).collect(),
             Role::Reviewer | Role::Regulator => self
                 .store
                 .pins_granted_to(identity.user_id, crate::now_ms())
@@ -604,30 +580,11 @@ impl Backend for Domain {
     async fn open_tree(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<TreeView> {
         let (record, ends) = self.authorize_pin(caller, pin).await?;
         let identity = Self::identity(caller)?;
-        let event = Event::by(caller, "tree.view", Outcome::Ok)
-            .on_pin(pin)
-            .on_path(&path);
-        let receipt = self
-            .audit
-            .record_source_read(&event, pin, &path)
-            .await
-            .map_err(audit_unavailable)?;
-        let location = PinLocation {
-            pin,
-            repository: record.repository.clone(),
-            tree_id: record.tree_id.clone(),
-        };
-        let entries = self
-            .source
-            .read_tree(&receipt, &location, &path)
-            .await
-            .map_err(source_error)?;
-        Ok(TreeView {
-            pin: summary(&record, ends),
-            path,
-            entries,
-            watermark: watermark(identity),
-        })
+        let event = Event::by(caller, "tree.view", Outcome::Ok).on_pin(pin).on_path(&path);
+        let receipt = self.audit.record_source_read(&event, pin, &path).await.map_err(audit_unavailable)?;
+        let location = PinLocation { pin, repository: record.repository.clone(), tree_id: record.tree_id.clone() };
+        let entries = self.source.read_tree(&receipt, &location, &path).await.map_err(source_error)?;
+        Ok(TreeView { pin: summary(&record, ends), path, entries, watermark: watermark(identity) })
     }
 
     async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlobView> {
@@ -636,24 +593,10 @@ impl Backend for Domain {
         }
         let (record, ends) = self.authorize_pin(caller, pin).await?;
         let identity = Self::identity(caller)?;
-        let event = Event::by(caller, "blob.view", Outcome::Ok)
-            .on_pin(pin)
-            .on_path(&path);
-        let receipt = self
-            .audit
-            .record_source_read(&event, pin, &path)
-            .await
-            .map_err(audit_unavailable)?;
-        let location = PinLocation {
-            pin,
-            repository: record.repository.clone(),
-            tree_id: record.tree_id.clone(),
-        };
-        let (file, siblings) = self
-            .source
-            .read_file(&receipt, &location, &path)
-            .await
-            .map_err(source_error)?;
+        let event = Event::by(caller, "blob.view", Outcome::Ok).on_pin(pin).on_path(&path);
+        let receipt = self.audit.record_source_read(&event, pin, &path).await.map_err(audit_unavailable)?;
+        let location = PinLocation { pin, repository: record.repository.clone(), tree_id: record.tree_id.clone() };
+        let (file, siblings) = self.source.read_file(&receipt, &location, &path).await.map_err(source_error)?;
         Ok(BlobView {
             pin: summary(&record, ends),
             path,
@@ -668,9 +611,7 @@ impl Backend for Domain {
     async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage> {
         let identity = Self::identity(caller)?;
         if !matches!(identity.role, Role::Staff | Role::Regulator) {
-            return Err(AppError::Forbidden(
-                "only staff and regulators may read the audit log".into(),
-            ));
+            return Err(AppError::Forbidden("only staff and regulators may read the audit log".into()));
         }
         self.audit.query(&query).await.map_err(audit_unavailable)
     }
@@ -695,20 +636,9 @@ impl Backend for Domain {
                 .list_repositories()
                 .await?
                 .into_iter()
-                .map(|r| RepositorySummary {
-                    id: r.id,
-                    name: r.name,
-                    source: r.source,
-                    imported_at_ms: r.imported_at,
-                })
+                .map(|r| RepositorySummary { id: r.id, name: r.name, source: r.source, imported_at_ms: r.imported_at })
                 .collect(),
-            pins: self
-                .store
-                .list_pins()
-                .await?
-                .iter()
-                .map(|p| summary(p, None))
-                .collect(),
+            pins: self.store.list_pins().await?.iter().map(|p| summary(p, None)).collect(),
             grants: self
                 .store
                 .list_grants()

@@ -14,6 +14,7 @@ pub mod http;
 pub mod source;
 pub mod startup;
 pub mod store;
+pub mod verify_cli;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {

@@ -25,11 +25,10 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-    let store = Store::connect(&config.database_url)
-        .await
-        .context("opening the database")?;
+    let store = Store::connect(&config.database_url).await.context("opening the database")?;
     let source = Source::new(config.repos_dir(), config.limits);
-    Ok(Arc::new(Domain::new(store, source)))
+    let signer = crate::audit::checkpoint::load_or_create_key(&config.log_key_path(), &config.log_origin)?;
+    Ok(Arc::new(Domain::new(store, source, Arc::new(signer))))
 }
 
 pub struct Application {
@@ -40,16 +39,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, domain: Arc<Domain>) -> anyhow::Result<Application> {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
+        let listener =
+            tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr()?;
         let router = router(&config, domain, address);
-        Ok(Application {
-            listener,
-            router,
-            address,
-        })
+        Ok(Application { listener, router, address })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -61,15 +55,11 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
         Ok(())
     }
 }
@@ -97,23 +87,33 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
                 }
             }
             provide_context(HttpStatus(Arc::new(move |code| {
-                response.set_status(
-                    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                );
+                response.set_status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
             })));
         }
     };
     let routes = generate_route_list(app::App);
     let shell_options = leptos_options.clone();
     let pages = Router::new()
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            app::shell(shell_options.clone())
-        })
+        .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(shell_options.clone()))
         .fallback(leptos_axum::render_app_to_stream_with_context(context, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         }));
 
+    // Publish a checkpoint at most once a second, when the log grew.
+    tokio::spawn({
+        let domain = Arc::clone(&domain);
+        async move {
+            let mut every = tokio::time::interval(tokio::time::Duration::from_secs(1));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if let Err(error) = domain.audit.publish_checkpoint(&domain.signer).await {
+                    tracing::warn!(%error, "publishing a checkpoint failed");
+                }
+            }
+        }
+    });
     let session_store = DatabaseSessionStore::new(domain.store.clone());
     tokio::spawn({
         let store = session_store.clone();
@@ -134,31 +134,22 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::minutes(http::session::IDLE_MINUTES),
-        ));
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(
+            http::session::IDLE_MINUTES,
+        )));
 
     Router::new()
         .nest_service("/pkg", ServeDir::new(config.site_root.join("pkg")))
         .nest_service("/style", ServeDir::new(config.site_root.join("style")))
-        .route_service(
-            "/favicon.svg",
-            tower_http::services::ServeFile::new(config.site_root.join("favicon.svg")),
-        )
+        .route_service("/favicon.svg", tower_http::services::ServeFile::new(config.site_root.join("favicon.svg")))
         .merge(http::session::router())
         .merge(http::staff::router())
         .merge(http::api::router())
         .merge(pages)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::identify,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::identify))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::same_origin_writes))
-        .layer(axum::middleware::from_fn_with_state(
-            secure,
-            middleware::security_headers,
-        ))
+        .layer(axum::middleware::from_fn_with_state(secure, middleware::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .with_state(state)
 }

@@ -27,10 +27,7 @@ fn main() -> Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
 fn cargo() -> Command {
@@ -40,9 +37,7 @@ fn cargo() -> Command {
 }
 
 fn run(mut command: Command, what: &str) -> Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("starting {what}"))?;
+    let status = command.status().with_context(|| format!("starting {what}"))?;
     if !status.success() {
         bail!("{what} failed ({status})");
     }
@@ -51,15 +46,9 @@ fn run(mut command: Command, what: &str) -> Result<()> {
 
 /// Adds the wasm32 target through rustup when it is missing.
 fn ensure_wasm_target() -> Result<()> {
-    let output = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output();
+    let output = Command::new("rustup").args(["target", "list", "--installed"]).output();
     match output {
-        Ok(output)
-            if String::from_utf8_lossy(&output.stdout).contains("wasm32-unknown-unknown") =>
-        {
-            Ok(())
-        }
+        Ok(output) if String::from_utf8_lossy(&output.stdout).contains("wasm32-unknown-unknown") => Ok(()),
         Ok(_) => {
             let mut add = Command::new("rustup");
             add.args(["target", "add", "wasm32-unknown-unknown"]);
@@ -120,11 +109,7 @@ fn site(_release: bool) -> Result<()> {
         }
     }
     let size = std::fs::metadata(pkg.join("clearroom.wasm"))?.len();
-    println!(
-        "site ready in {} (WASM {} KiB)",
-        site.display(),
-        size / 1024
-    );
+    println!("site ready in {} (WASM {} KiB)", site.display(), size / 1024);
     Ok(())
 }
 
@@ -140,17 +125,9 @@ fn build(release: bool) -> Result<()> {
 
 fn serve_demo(release: bool, rest: &[String]) -> Result<()> {
     let root = workspace_root();
-    let binary = root.join(if release {
-        "target/release/server"
-    } else {
-        "target/debug/server"
-    });
+    let binary = root.join(if release { "target/release/server" } else { "target/debug/server" });
     let mut serve = Command::new(binary);
-    serve
-        .current_dir(&root)
-        .arg("serve")
-        .arg("--demo")
-        .env("LEPTOS_SITE_ROOT", root.join("target/site"));
+    serve.current_dir(&root).arg("serve").arg("--demo").env("LEPTOS_SITE_ROOT", root.join("target/site"));
     serve.args(rest.iter().filter(|a| *a != "--release"));
     run(serve, "the server")
 }
@@ -158,19 +135,12 @@ fn serve_demo(release: bool, rest: &[String]) -> Result<()> {
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 fn succeeds(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+    Command::new(program).args(args).status().map(|s| s.success()).unwrap_or(false)
 }
 
 fn postgres_reachable() -> bool {
-    std::net::TcpStream::connect_timeout(
-        &"127.0.0.1:5432".parse().expect("address"),
-        std::time::Duration::from_secs(2),
-    )
-    .is_ok()
+    std::net::TcpStream::connect_timeout(&"127.0.0.1:5432".parse().expect("address"), std::time::Duration::from_secs(2))
+        .is_ok()
 }
 
 /// The PostgreSQL URL for the store tests: TEST_DATABASE_URL, or the local server (started if it is
@@ -200,23 +170,12 @@ fn postgres_url() -> Option<String> {
     }
     // Databases left by earlier runs (one per test) are dropped first.
     if let Ok(output) = Command::new("psql")
-        .args([
-            DEFAULT_POSTGRES,
-            "-Atc",
-            "SELECT datname FROM pg_database WHERE datname LIKE 'clearroom_test_%'",
-        ])
+        .args([DEFAULT_POSTGRES, "-Atc", "SELECT datname FROM pg_database WHERE datname LIKE 'clearroom_test_%'"])
         .output()
     {
-        for name in String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter(|l| !l.is_empty())
-        {
+        for name in String::from_utf8_lossy(&output.stdout).lines().filter(|l| !l.is_empty()) {
             let _ = Command::new("psql")
-                .args([
-                    DEFAULT_POSTGRES,
-                    "-qc",
-                    &format!("DROP DATABASE IF EXISTS {name}"),
-                ])
+                .args([DEFAULT_POSTGRES, "-qc", &format!("DROP DATABASE IF EXISTS {name}")])
                 .status();
         }
     }
@@ -242,10 +201,7 @@ fn ensure_browser_tools() -> Result<()> {
     update.arg("update");
     run(update, "apt-get update")?;
     let mut install = Command::new("apt-get");
-    install
-        .args(["install", "-y", "--no-install-recommends"])
-        .args(&packages)
-        .env("DEBIAN_FRONTEND", "noninteractive");
+    install.args(["install", "-y", "--no-install-recommends"]).args(&packages).env("DEBIAN_FRONTEND", "noninteractive");
     run(install, "installing the browser test tools")
 }
 
@@ -255,17 +211,13 @@ fn test() -> Result<()> {
     build(false)?;
 
     let mut sqlite = cargo();
-    sqlite
-        .args(["test", "--workspace"])
-        .env_remove("TEST_DATABASE_URL");
+    sqlite.args(["test", "--workspace"]).env_remove("TEST_DATABASE_URL");
     run(sqlite, "the tests on SQLite")?;
 
     match postgres_url() {
         Some(url) => {
             let mut postgres = cargo();
-            postgres
-                .args(["test", "--package", "server", "--test", "api"])
-                .env("TEST_DATABASE_URL", url);
+            postgres.args(["test", "--package", "server", "--test", "api"]).env("TEST_DATABASE_URL", url);
             run(postgres, "the store and integration tests on PostgreSQL")?;
         }
         None if in_ci => {
@@ -277,8 +229,7 @@ fn test() -> Result<()> {
     ensure_browser_tools()?;
     let end2end = root.join("end2end");
     let mut npm = Command::new("npm");
-    npm.current_dir(&end2end)
-        .args(["ci", "--no-audit", "--no-fund"]);
+    npm.current_dir(&end2end).args(["ci", "--no-audit", "--no-fund"]);
     run(npm, "npm ci")?;
     let mut browser = Command::new("node");
     browser.current_dir(&end2end).args(["--test", "tests/"]);

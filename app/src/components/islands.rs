@@ -8,19 +8,14 @@ mod browser {
     use wasm_bindgen::JsCast;
 
     pub fn document() -> web_sys::Document {
-        web_sys::window()
-            .and_then(|w| w.document())
-            .expect("a browser document")
+        web_sys::window().and_then(|w| w.document()).expect("a browser document")
     }
 
     pub fn query_all(selector: &str) -> Vec<web_sys::Element> {
         let mut found = Vec::new();
         if let Ok(list) = document().query_selector_all(selector) {
             for i in 0..list.length() {
-                if let Some(element) = list
-                    .item(i)
-                    .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-                {
+                if let Some(element) = list.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
                     found.push(element);
                 }
             }
@@ -59,16 +54,13 @@ mod browser {
     }
 
     pub fn current_hash() -> String {
-        web_sys::window()
-            .and_then(|w| w.location().hash().ok())
-            .unwrap_or_default()
+        web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
     }
 
     pub fn set_hash(hash: &str) {
         if let Some(window) = web_sys::window() {
             if let Ok(history) = window.history() {
-                let _ =
-                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(hash));
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(hash));
             }
         }
     }
@@ -87,19 +79,13 @@ pub fn LineSelection() -> impl IntoView {
             browser::select_lines(&browser::current_hash(), false)
         });
         let _ = window_event_listener(leptos::ev::click, move |event| {
-            let Some(target) = event
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            else {
+            let Some(target) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
                 return;
             };
             let Some(link) = target.closest("td.ln a").ok().flatten() else {
                 return;
             };
-            let Some(line) = link
-                .text_content()
-                .and_then(|t| t.trim().parse::<u32>().ok())
-            else {
+            let Some(line) = link.text_content().and_then(|t| t.trim().parse::<u32>().ok()) else {
                 return;
             };
             event.prevent_default();
@@ -164,16 +150,11 @@ pub fn LocalTimes() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         for element in browser::query_all("time.local-time[data-ms]") {
-            let Some(ms) = element
-                .get_attribute("data-ms")
-                .and_then(|v| v.parse::<f64>().ok())
-            else {
+            let Some(ms) = element.get_attribute("data-ms").and_then(|v| v.parse::<f64>().ok()) else {
                 continue;
             };
             let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
-            let local: String = date
-                .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
-                .into();
+            let local: String = date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED).into();
             element.set_text_content(Some(&local));
         }
     });
@@ -214,18 +195,10 @@ pub fn Keyboard() -> impl IntoView {
                     }
                 }
                 "j" | "k" => {
-                    let current = crate::model::LineRange::parse(&browser::current_hash())
-                        .map(|r| r.first)
-                        .unwrap_or(0);
-                    let next = if event.key() == "j" {
-                        current + 1
-                    } else {
-                        current.saturating_sub(1).max(1)
-                    };
-                    if browser::document()
-                        .get_element_by_id(&format!("L{next}"))
-                        .is_some()
-                    {
+                    let current =
+                        crate::model::LineRange::parse(&browser::current_hash()).map(|r| r.first).unwrap_or(0);
+                    let next = if event.key() == "j" { current + 1 } else { current.saturating_sub(1).max(1) };
+                    if browser::document().get_element_by_id(&format!("L{next}")).is_some() {
                         let fragment = format!("#L{next}");
                         browser::set_hash(&fragment);
                         browser::select_lines(&fragment, true);
@@ -245,18 +218,12 @@ pub fn FileFilter() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let Some(input) = _event
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            else {
+            let Some(input) = _event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
                 return;
             };
             let needle = input.value().to_lowercase();
             for item in browser::query_all(".file-list li[data-name]") {
-                let name = item
-                    .get_attribute("data-name")
-                    .unwrap_or_default()
-                    .to_lowercase();
+                let name = item.get_attribute("data-name").unwrap_or_default().to_lowercase();
                 let hide = !needle.is_empty() && !name.contains(&needle);
                 let _ = item.toggle_attribute_with_force("hidden", hide);
             }

@@ -79,9 +79,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
 /// viewer.
 #[component]
 pub fn Watermark(text: String) -> impl IntoView {
-    let marks = (0..60)
-        .map(|_| view! { <span>{text.clone()}</span> })
-        .collect_view();
+    let marks = (0..60).map(|_| view! { <span>{text.clone()}</span> }).collect_view();
     view! { <div class="watermark" aria-hidden="true">{marks}</div> }
 }
 

@@ -11,17 +11,13 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let query = use_query_map();
-    let data = Resource::new(
-        || (),
-        |_| async move { (admin_console().await, whoami().await) },
-    );
+    let data = Resource::new(|| (), |_| async move { (admin_console().await, whoami().await) });
     let flash = move || {
         let q = query.read();
         if let Some(error) = q.get("error") {
             Some(view! { <div class="notice notice-error" role="alert">{error}</div> })
         } else {
-            q.get("done")
-                .map(|done| view! { <div class="notice notice-ok" role="status">{done}</div> })
+            q.get("done").map(|done| view! { <div class="notice notice-ok" role="status">{done}</div> })
         }
     };
     view! {
@@ -47,12 +43,8 @@ pub fn AdminPage() -> impl IntoView {
 
 #[component]
 fn Console(overview: AdminOverview, csrf: String) -> impl IntoView {
-    let reviewers: Vec<String> = overview
-        .users
-        .iter()
-        .filter(|u| u.role == Role::Reviewer)
-        .map(|u| u.username.clone())
-        .collect();
+    let reviewers: Vec<String> =
+        overview.users.iter().filter(|u| u.role == Role::Reviewer).map(|u| u.username.clone()).collect();
     let csrf_field = move || view! { <input type="hidden" name="csrf" value=csrf.clone()/> };
     let user_rows = overview
         .users
@@ -115,10 +107,8 @@ fn Console(overview: AdminOverview, csrf: String) -> impl IntoView {
         .iter()
         .map(|p| view! { <option value=p.id.get().to_string()>{format!("#{} {} ({})", p.id, p.label, p.repository)}</option> })
         .collect_view();
-    let reviewer_options = reviewers
-        .into_iter()
-        .map(|r| view! { <option value=r.clone()>{r.clone()}</option> })
-        .collect_view();
+    let reviewer_options =
+        reviewers.into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view();
     view! {
         <section class="panel">
             <h2>"Grants"</h2>

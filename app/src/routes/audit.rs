@@ -16,18 +16,11 @@ fn parse_time(text: &str, end_of_day: bool) -> Option<i64> {
     if text.is_empty() {
         return None;
     }
-    if let Ok(at) = time::PrimitiveDateTime::parse(
-        text,
-        &format_description!("[year]-[month]-[day]T[hour]:[minute]"),
-    ) {
+    if let Ok(at) = time::PrimitiveDateTime::parse(text, &format_description!("[year]-[month]-[day]T[hour]:[minute]")) {
         return Some((at.assume_utc().unix_timestamp_nanos() / 1_000_000) as i64);
     }
     let day = time::Date::parse(text, &format_description!("[year]-[month]-[day]")).ok()?;
-    let at = if end_of_day {
-        day.with_hms_milli(23, 59, 59, 999).ok()?
-    } else {
-        day.midnight()
-    };
+    let at = if end_of_day { day.with_hms_milli(23, 59, 59, 999).ok()? } else { day.midnight() };
     Some((at.assume_utc().unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
@@ -36,11 +29,7 @@ pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let filters = move || {
         let q = query.read();
-        let text = |k: &str| {
-            q.get(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let text = |k: &str| q.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         AuditQuery {
             actor: text("actor"),
             pin: text("pin").and_then(|v| v.parse().ok()),
@@ -96,10 +85,7 @@ fn AuditTable(page: Page_) -> impl IntoView {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         pairs.push(("before".into(), before.to_string()));
-        let encoded: Vec<String> = pairs
-            .into_iter()
-            .map(|(k, v)| format!("{}={}", encode(&k), encode(&v)))
-            .collect();
+        let encoded: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{}={}", encode(&k), encode(&v))).collect();
         format!("/audit?{}", encoded.join("&"))
     });
     if page.entries.is_empty() {

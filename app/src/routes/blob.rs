@@ -13,10 +13,7 @@ pub fn BlobPage() -> impl IntoView {
     let params = use_params_map();
     let key = move || {
         let params = params.read();
-        (
-            params.get("pin").unwrap_or_default(),
-            params.get("path").unwrap_or_default(),
-        )
+        (params.get("pin").unwrap_or_default(), params.get("path").unwrap_or_default())
     };
     let blob = Resource::new(key, |(pin, path)| open_blob(pin, path));
     view! {
@@ -38,11 +35,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     let pin_id = view.pin.id.to_string();
     let name = view.path.file_name().to_string();
     let dir = view.path.parent();
-    let meta = format!(
-        "{} · blob {}",
-        size_text(view.size),
-        &view.blob_id[..view.blob_id.len().min(12)]
-    );
+    let meta = format!("{} · blob {}", size_text(view.size), &view.blob_id[..view.blob_id.len().min(12)]);
     view! {
         <leptos_meta::Title text=format!("{} · {} · Clearroom", view.path, view.pin.label)/>
         <Watermark text=view.watermark.clone()/>

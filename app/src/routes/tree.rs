@@ -12,10 +12,7 @@ pub fn TreePage() -> impl IntoView {
     let params = use_params_map();
     let key = move || {
         let params = params.read();
-        (
-            params.get("pin").unwrap_or_default(),
-            params.get("path").unwrap_or_default(),
-        )
+        (params.get("pin").unwrap_or_default(), params.get("path").unwrap_or_default())
     };
     let tree = Resource::new(key, |(pin, path)| open_tree(pin, path));
     view! {

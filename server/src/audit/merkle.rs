@@ -41,10 +41,7 @@ pub struct CorruptFrontier;
 
 impl Frontier {
     pub fn empty() -> Frontier {
-        Frontier {
-            size: 0,
-            roots: Vec::new(),
-        }
+        Frontier { size: 0, roots: Vec::new() }
     }
 
     /// Reads the stored form: concatenated 32-byte hashes.
@@ -52,10 +49,7 @@ impl Frontier {
         if !bytes.len().is_multiple_of(32) || bytes.len() / 32 != size.count_ones() as usize {
             return Err(CorruptFrontier);
         }
-        let roots = bytes
-            .chunks_exact(32)
-            .map(|c| c.try_into().expect("32-byte chunk"))
-            .collect();
+        let roots = bytes.chunks_exact(32).map(|c| c.try_into().expect("32-byte chunk")).collect();
         Ok(Frontier { size, roots })
     }
 
@@ -67,17 +61,23 @@ impl Frontier {
         self.size
     }
 
-    /// Adds one leaf hash: merge equal-sized subtrees, as a binary counter carries.
-    pub fn push(&mut self, leaf: Hash) {
+    /// Adds one leaf hash: merge equal-sized subtrees, as a binary counter carries. Returns the
+    /// perfect subtrees this completed, as (level, index, hash) with level >= 1.
+    pub fn push(&mut self, leaf: Hash) -> Vec<(u32, u64, Hash)> {
         let mut node = leaf;
         let mut size = self.size;
+        let mut level = 0;
+        let mut completed = Vec::new();
         while size & 1 == 1 {
             let left = self.roots.pop().expect("a set bit has a subtree");
             node = node_hash(&left, &node);
             size >>= 1;
+            level += 1;
+            completed.push((level, size, node));
         }
         self.roots.push(node);
         self.size += 1;
+        completed
     }
 
     /// The tree head: fold the subtrees from the smallest (rightmost) up.
@@ -108,19 +108,10 @@ mod tests {
     }
 
     fn reference_leaves() -> Vec<Vec<u8>> {
-        [
-            "",
-            "00",
-            "10",
-            "2021",
-            "3031",
-            "40414243",
-            "5051525354555657",
-            "606162636465666768696a6b6c6d6e6f",
-        ]
-        .iter()
-        .map(|h| hex::decode(h).unwrap())
-        .collect()
+        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+            .iter()
+            .map(|h| hex::decode(h).unwrap())
+            .collect()
     }
 
     #[test]
@@ -137,10 +128,7 @@ mod tests {
         for leaf in reference_leaves() {
             frontier.push(leaf_hash(&leaf));
         }
-        assert_eq!(
-            hex::encode(frontier.root()),
-            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
-        );
+        assert_eq!(hex::encode(frontier.root()), "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
     }
 
     #[test]

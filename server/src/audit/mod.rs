@@ -5,7 +5,11 @@
 //! This module is the only issuer of `Receipt`s, the proof that a source read was recorded. It
 //! never re-serialises a stored event: the leaf bytes written are the bytes hashed and exported.
 
+pub mod checkpoint;
 pub mod merkle;
+pub mod note;
+pub mod proof;
+pub mod verify;
 
 use crate::store::{Engine, Store};
 use app::model::{AuditEntry, AuditPage, AuditQuery, Caller, PinId, RepoPath};
@@ -19,6 +23,12 @@ pub enum AuditError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Corrupt(#[from] merkle::CorruptFrontier),
+    #[error(transparent)]
+    Proof(#[from] proof::ProofError),
+    #[error(transparent)]
+    Note(#[from] note::NoteError),
+    #[error("refusing to sign: the log is not consistent with checkpoint {0}")]
+    Inconsistent(u64),
 }
 
 pub type Result<T, E = AuditError> = std::result::Result<T, E>;
@@ -102,10 +112,13 @@ impl Event {
     }
 }
 
-/// The leaf format, version 1: a JSON object with fields in this fixed order.
+/// The leaf format, version 1: a JSON object with fields in this fixed order. `prev` is the hex
+/// leaf hash of the entry before (empty for the first), so a verifier can name the exact index
+/// where a stored log was edited, reordered or cut, not only that its root differs.
 #[derive(Serialize)]
 struct LeafV1<'a> {
     v: u8,
+    prev: &'a str,
     time: String,
     time_ms: i64,
     actor: &'a Option<String>,
@@ -119,16 +132,14 @@ struct LeafV1<'a> {
     details: &'a serde_json::Value,
 }
 
-fn encode_leaf(event: &Event, time_ms: i64) -> Vec<u8> {
+fn encode_leaf(event: &Event, time_ms: i64, prev: &str) -> Vec<u8> {
     let time = time::OffsetDateTime::from_unix_timestamp_nanos(time_ms as i128 * 1_000_000)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default();
     let leaf = LeafV1 {
         v: 1,
+        prev,
         time,
         time_ms,
         actor: &event.actor,
@@ -170,6 +181,8 @@ pub struct LogTx {
     tx: Transaction<'static, Any>,
     size: u64,
     frontier: Frontier,
+    /// Hex leaf hash of the last entry (empty for an empty log).
+    last_leaf: String,
 }
 
 impl LogTx {
@@ -180,7 +193,7 @@ impl LogTx {
     /// Appends one event and returns its index.
     pub async fn append(&mut self, event: &Event) -> Result<u64> {
         let now = crate::now_ms();
-        let leaf = encode_leaf(event, now);
+        let leaf = encode_leaf(event, now, &self.last_leaf);
         let hash = merkle::leaf_hash(&leaf);
         let index = self.size;
         sqlx::query(
@@ -198,8 +211,16 @@ impl LogTx {
         .bind(event.outcome.as_str())
         .execute(&mut *self.tx)
         .await?;
-        self.frontier.push(hash);
+        for (level, node_index, node) in self.frontier.push(hash) {
+            sqlx::query("INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)")
+                .bind(level as i32)
+                .bind(node_index as i64)
+                .bind(node.to_vec())
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.size += 1;
+        self.last_leaf = hex::encode(hash);
         Ok(index)
     }
 
@@ -232,20 +253,22 @@ impl AuditLog {
     /// locks the single log-state row, serialising appenders across server instances.
     pub async fn begin(&self) -> Result<LogTx> {
         let mut tx = self.store.pool.begin().await?;
-        sqlx::query("UPDATE log_state SET size = size WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query("SELECT size, frontier FROM log_state WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
+        sqlx::query("UPDATE log_state SET size = size WHERE id = 1").execute(&mut *tx).await?;
+        let row = sqlx::query("SELECT size, frontier FROM log_state WHERE id = 1").fetch_one(&mut *tx).await?;
         let size: i64 = row.try_get(0)?;
         let frontier_bytes: Vec<u8> = row.try_get(1)?;
         let frontier = Frontier::from_bytes(size as u64, &frontier_bytes)?;
-        Ok(LogTx {
-            tx,
-            size: size as u64,
-            frontier,
-        })
+        let last_leaf = match size {
+            0 => String::new(),
+            _ => {
+                let row = sqlx::query("SELECT leaf_hash FROM audit_events WHERE idx = $1")
+                    .bind(size - 1)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                hex::encode(row.try_get::<Vec<u8>, _>(0)?)
+            }
+        };
+        Ok(LogTx { tx, size: size as u64, frontier, last_leaf })
     }
 
     /// Records one event on its own and returns its index once it is durable.
@@ -257,26 +280,14 @@ impl AuditLog {
     }
 
     /// Records a read of source at (pin, path) and hands out the receipt that allows it.
-    pub async fn record_source_read(
-        &self,
-        event: &Event,
-        pin: PinId,
-        path: &RepoPath,
-    ) -> Result<Receipt> {
+    pub async fn record_source_read(&self, event: &Event, pin: PinId, path: &RepoPath) -> Result<Receipt> {
         debug_assert_eq!(event.pin, Some(pin.get()));
         let index = self.record(event).await?;
-        Ok(Receipt {
-            index,
-            pin: pin.get(),
-            path: path.as_str().to_string(),
-        })
+        Ok(Receipt { index, pin: pin.get(), path: path.as_str().to_string() })
     }
 
     pub async fn size(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT size FROM log_state WHERE id = 1")
-            .fetch_one(&self.store.pool)
-            .await?
-            .try_get(0)?)
+        Ok(sqlx::query("SELECT size FROM log_state WHERE id = 1").fetch_one(&self.store.pool).await?.try_get(0)?)
     }
 
     /// Events newest first, filtered; the page size is capped at 500.
@@ -329,21 +340,14 @@ impl AuditLog {
             q = q.bind(before);
         }
         let rows = q.bind(limit + 1).fetch_all(&self.store.pool).await?;
-        let mut entries = rows
-            .iter()
-            .map(entry_from_row)
-            .collect::<Result<Vec<_>>>()?;
+        let mut entries = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
         let next_before = if entries.len() as i64 > limit {
             entries.truncate(limit as usize);
             entries.last().map(|e| e.index)
         } else {
             None
         };
-        Ok(AuditPage {
-            entries,
-            log_size: self.size().await?,
-            next_before,
-        })
+        Ok(AuditPage { entries, log_size: self.size().await?, next_before })
     }
 
     /// Events with `start <= index < end`, oldest first.
@@ -362,6 +366,85 @@ impl AuditLog {
     pub fn engine(&self) -> Engine {
         self.store.engine
     }
+
+    /// Stored entries `start..end` as they are: (index, exact leaf bytes, stored leaf hash).
+    pub async fn raw_entries(&self, start: i64, end: i64) -> Result<Vec<(i64, Vec<u8>, Vec<u8>)>> {
+        let rows =
+            sqlx::query("SELECT idx, leaf, leaf_hash FROM audit_events WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                .bind(start)
+                .bind(end)
+                .fetch_all(&self.store.pool)
+                .await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))).collect()
+    }
+
+    /// The committed log head: (size, root).
+    pub async fn head(&self) -> Result<(u64, merkle::Hash)> {
+        let row = sqlx::query("SELECT size, root FROM log_state WHERE id = 1").fetch_one(&self.store.pool).await?;
+        let size: i64 = row.try_get(0)?;
+        Ok((size as u64, to_hash(row.try_get(1)?)?))
+    }
+
+    /// Fetches the stored nodes a proof computation asked for, in two queries.
+    async fn fetch_nodes(&self, keys: &std::collections::BTreeSet<proof::NodeKey>) -> Result<proof::Nodes> {
+        let mut known = std::collections::HashMap::new();
+        let leaves: Vec<String> = keys.iter().filter(|(l, _)| *l == 0).map(|(_, i)| i.to_string()).collect();
+        // The keys are numbers this module computed, never user text, so they are inlined.
+        if !leaves.is_empty() {
+            let sql = format!("SELECT idx, leaf_hash FROM audit_events WHERE idx IN ({})", leaves.join(","));
+            for row in sqlx::query(&sql).fetch_all(&self.store.pool).await? {
+                let index: i64 = row.try_get(0)?;
+                known.insert((0, index as u64), to_hash(row.try_get(1)?)?);
+            }
+        }
+        let inner: Vec<String> = keys.iter().filter(|(l, _)| *l > 0).map(|(l, i)| format!("({l},{i})")).collect();
+        if !inner.is_empty() {
+            let sql = format!("SELECT level, idx, hash FROM merkle_nodes WHERE (level, idx) IN ({})", inner.join(","));
+            for row in sqlx::query(&sql).fetch_all(&self.store.pool).await? {
+                let level: i32 = row.try_get(0)?;
+                let index: i64 = row.try_get(1)?;
+                known.insert((level as u32, index as u64), to_hash(row.try_get(2)?)?);
+            }
+        }
+        Ok(proof::Nodes::Known(known))
+    }
+
+    /// Runs a proof computation: once to learn the nodes, then with them.
+    async fn compute<T>(&self, run: impl Fn(&mut proof::Nodes) -> Result<T, proof::ProofError>) -> Result<T> {
+        let mut recorder = proof::Nodes::Recording(Default::default());
+        run(&mut recorder)?;
+        let proof::Nodes::Recording(keys) = recorder else { unreachable!("a recorder stays one") };
+        let mut nodes = self.fetch_nodes(&keys).await?;
+        Ok(run(&mut nodes)?)
+    }
+
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<merkle::Hash>> {
+        self.require_size(size).await?;
+        self.compute(|nodes| proof::inclusion_proof(nodes, index, size)).await
+    }
+
+    pub async fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<merkle::Hash>> {
+        self.require_size(to).await?;
+        self.compute(|nodes| proof::consistency_proof(nodes, from, to)).await
+    }
+
+    /// The root of the log's first `size` entries, from stored nodes.
+    pub async fn root_at(&self, size: u64) -> Result<merkle::Hash> {
+        self.require_size(size).await?;
+        self.compute(|nodes| proof::root(nodes, size)).await
+    }
+
+    async fn require_size(&self, size: u64) -> Result<()> {
+        let (current, _) = self.head().await?;
+        if size > current {
+            return Err(AuditError::Proof(proof::ProofError::IndexOutOfRange));
+        }
+        Ok(())
+    }
+}
+
+fn to_hash(bytes: Vec<u8>) -> Result<merkle::Hash> {
+    bytes.try_into().map_err(|_| AuditError::Corrupt(merkle::CorruptFrontier))
 }
 
 fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
@@ -386,12 +469,11 @@ mod tests {
 
     #[test]
     fn a_leaf_is_canonical_json_in_a_fixed_order() {
-        let event =
-            Event::by_operator("user.create").with(serde_json::json!({"username": "alice"}));
-        let leaf = String::from_utf8(encode_leaf(&event, 0)).unwrap();
+        let event = Event::by_operator("user.create").with(serde_json::json!({"username": "alice"}));
+        let leaf = String::from_utf8(encode_leaf(&event, 0, "")).unwrap();
         assert_eq!(
             leaf,
-            r#"{"v":1,"time":"1970-01-01T00:00:00Z","time_ms":0,"actor":"operator","role":"operator","session":null,"client":"cli","action":"user.create","outcome":"ok","pin":null,"path":null,"details":{"username":"alice"}}"#
+            r#"{"v":1,"prev":"","time":"1970-01-01T00:00:00Z","time_ms":0,"actor":"operator","role":"operator","session":null,"client":"cli","action":"user.create","outcome":"ok","pin":null,"path":null,"details":{"username":"alice"}}"#
         );
     }
 }

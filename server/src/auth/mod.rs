@@ -26,12 +26,7 @@ impl Password {
         const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
         let mut bytes = [0u8; 20];
         rand::thread_rng().fill_bytes(&mut bytes);
-        Password(
-            bytes
-                .iter()
-                .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-                .collect(),
-        )
+        Password(bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
     }
 
     pub fn expose(&self) -> &str {
@@ -87,19 +82,14 @@ pub async fn hash_password(password: Password) -> Result<String, AuthError> {
 }
 
 /// Checks a password against a stored hash, or against the dummy hash when there is no account.
-pub async fn verify_password(
-    stored_hash: Option<String>,
-    password: Password,
-) -> Result<bool, AuthError> {
+pub async fn verify_password(stored_hash: Option<String>, password: Password) -> Result<bool, AuthError> {
     let known = stored_hash.is_some();
     let hash = stored_hash.unwrap_or_else(|| dummy_hash().to_string());
     let matches = tokio::task::spawn_blocking(move || {
         let Ok(parsed) = PasswordHash::new(&hash) else {
             return false;
         };
-        argon2()
-            .verify_password(password.expose().as_bytes(), &parsed)
-            .is_ok()
+        argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok()
     })
     .await?;
     Ok(known && matches)
@@ -109,10 +99,7 @@ pub async fn verify_password(
 pub fn new_api_token() -> (String, String) {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
-    let token = format!(
-        "crt_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let token = format!("crt_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     let digest = token_digest(&token);
     (token, digest)
 }
@@ -140,9 +127,7 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 /// A username: 2–64 characters of `a-z 0-9 . _ -`.
 pub fn parse_username(text: &str) -> Result<String, &'static str> {
     let ok = (2..=64).contains(&text.len())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if ok {
         Ok(text.to_string())
     } else {
@@ -156,47 +141,25 @@ mod tests {
 
     #[tokio::test]
     async fn a_password_verifies_against_its_own_hash_only() {
-        let hash = hash_password(Password::new("correct horse battery".into()))
-            .await
-            .unwrap();
+        let hash = hash_password(Password::new("correct horse battery".into())).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify_password(
-            Some(hash.clone()),
-            Password::new("correct horse battery".into())
-        )
-        .await
-        .unwrap());
-        assert!(
-            !verify_password(Some(hash), Password::new("wrong horse battery".into()))
-                .await
-                .unwrap()
-        );
+        assert!(verify_password(Some(hash.clone()), Password::new("correct horse battery".into())).await.unwrap());
+        assert!(!verify_password(Some(hash), Password::new("wrong horse battery".into())).await.unwrap());
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
-        assert!(!verify_password(
-            None,
-            Password::new("not a real password, only for timing".into())
-        )
-        .await
-        .unwrap());
+        assert!(!verify_password(None, Password::new("not a real password, only for timing".into())).await.unwrap());
     }
 
     #[tokio::test]
     async fn a_short_password_is_refused() {
-        assert!(matches!(
-            hash_password(Password::new("short".into())).await,
-            Err(AuthError::WeakPassword)
-        ));
+        assert!(matches!(hash_password(Password::new("short".into())).await, Err(AuthError::WeakPassword)));
     }
 
     #[test]
     fn a_password_is_redacted_in_debug_output() {
-        assert_eq!(
-            format!("{:?}", Password::new("secret".into())),
-            "Password(<redacted>)"
-        );
+        assert_eq!(format!("{:?}", Password::new("secret".into())), "Password(<redacted>)");
     }
 
     #[test]

@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/log/entries", get(log_entries))
+        .route("/api/v1/log/entries/{index}/proof", get(entry_proof))
+        .route("/api/v1/log/checkpoint", get(checkpoint))
+        .route("/api/v1/log/key", get(verifier_key))
+        .route("/api/v1/log/proof/inclusion", get(inclusion_proof))
+        .route("/api/v1/log/proof/consistency", get(consistency_proof))
         .route("/healthz", get(health))
 }
 
@@ -47,11 +52,9 @@ struct Entries {
 fn number(text: &Option<String>, default: i64) -> Result<i64, HttpError> {
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(default),
-        Some(t) => t.parse().map_err(|_| {
-            HttpError(app::error::AppError::Invalid(
-                "start and end are whole numbers".into(),
-            ))
-        }),
+        Some(t) => {
+            t.parse().map_err(|_| HttpError(app::error::AppError::Invalid("start and end are whole numbers".into())))
+        }
     }
 }
 
@@ -87,9 +90,86 @@ async fn log_entries(
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
     match state.domain.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "database unavailable" })),
-        ),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" }))),
     }
+}
+
+fn text(body: String) -> axum::response::Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+fn parse_u64(name: &str, value: Option<&str>) -> Result<u64, HttpError> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| HttpError(app::error::AppError::Invalid(format!("{name} is required"))))?
+        .parse()
+        .map_err(|_| HttpError(app::error::AppError::Invalid(format!("{name} must be a whole number"))))
+}
+
+fn encode_hashes(hashes: &[[u8; 32]]) -> Vec<String> {
+    hashes.iter().map(|h| base64::engine::general_purpose::STANDARD.encode(h)).collect()
+}
+
+/// The latest signed checkpoint (signed now if the log grew since), as a signed note.
+async fn checkpoint(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<impl IntoResponse, HttpError> {
+    Ok(text(state.domain.log_checkpoint(&caller).await?.note))
+}
+
+/// The log's verifier key in signed-note verifier-key format.
+async fn verifier_key(State(state): State<AppState>) -> impl IntoResponse {
+    text(format!("{}\n", state.domain.log_verifier_key()))
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    index: Option<String>,
+    size: Option<String>,
+}
+
+async fn inclusion_proof(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<InclusionQuery>,
+) -> Result<impl IntoResponse, HttpError> {
+    let index = parse_u64("index", query.index.as_deref())?;
+    let size = parse_u64("size", query.size.as_deref())?;
+    let proof = state.domain.inclusion_proof(&caller, index, size).await?;
+    Ok(Json(serde_json::json!({ "index": index, "size": size, "proof": encode_hashes(&proof) })))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn consistency_proof(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<ConsistencyQuery>,
+) -> Result<impl IntoResponse, HttpError> {
+    let from = parse_u64("from", query.from.as_deref())?;
+    let to = parse_u64("to", query.to.as_deref())?;
+    let proof = state.domain.consistency_proof(&caller, from, to).await?;
+    Ok(Json(serde_json::json!({ "from": from, "to": to, "proof": encode_hashes(&proof) })))
+}
+
+/// One entry's `c2sp.org/tlog-proof@v1` against the latest checkpoint, as a download.
+async fn entry_proof(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    axum::extract::Path(index): axum::extract::Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    let index = parse_u64("the entry index", Some(&index))?;
+    let proof = state.domain.entry_proof(&caller, index).await?;
+    let mut response = text(proof);
+    let disposition = format!("attachment; filename=\"entry-{index}.tlog-proof\"");
+    if let Ok(value) = axum::http::HeaderValue::from_str(&disposition) {
+        response.headers_mut().insert(axum::http::header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }

@@ -31,11 +31,7 @@ fn is_public_asset(path: &str) -> bool {
 }
 
 /// Adds security headers; source-bearing and dynamic responses are never cached.
-pub async fn security_headers(
-    State(secure): State<bool>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn security_headers(State(secure): State<bool>, request: Request, next: Next) -> Response {
     let cacheable = is_public_asset(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -48,23 +44,11 @@ pub async fn security_headers(
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::REFERRER_POLICY, "same-origin");
-    set(
-        header::HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
-    set(
-        header::HeaderName::from_static("cross-origin-resource-policy"),
-        "same-origin",
-    );
-    set(
-        header::HeaderName::from_static("permissions-policy"),
-        "camera=(), microphone=(), geolocation=(), payment=()",
-    );
+    set(header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(header::HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
+    set(header::HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()");
     if secure {
-        set(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
-        );
+        set(header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
     }
     if cacheable {
         set(header::CACHE_CONTROL, "public, max-age=300");
@@ -76,16 +60,9 @@ pub async fn security_headers(
 
 /// Refuses a state-changing request that a browser says came from another site.
 pub async fn same_origin_writes(request: Request, next: Next) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && !same_origin(request.headers()) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Request refused",
-            "This form was sent from another site.",
-        );
+        return error_page(StatusCode::FORBIDDEN, "Request refused", "This form was sent from another site.");
     }
     next.run(request).await
 }
@@ -103,10 +80,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        == Some(host)
+    origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
 }
 
 /// A short, non-secret fingerprint of a session id for the audit log.
@@ -133,11 +107,7 @@ pub async fn identify(
                 && path != "/login"
                 && path != "/healthz";
             if caller.identity.is_none() && page {
-                let query = if ended {
-                    "expired=1".to_string()
-                } else {
-                    format!("next={}", encode(&path))
-                };
+                let query = if ended { "expired=1".to_string() } else { format!("next={}", encode(&path)) };
                 return Redirect::to(&format!("/login?{query}")).into_response();
             }
             if caller.identity.is_none() && path.starts_with("/api/") {
@@ -168,16 +138,10 @@ async fn identify_caller(
     session: &Session,
     headers: &HeaderMap,
 ) -> Result<(Caller, bool), AppError> {
-    let mut caller = Caller {
-        identity: None,
-        session: None,
-        client_address: address.ip().to_string(),
-        csrf_token: None,
-    };
-    if let Some(token) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+    let mut caller =
+        Caller { identity: None, session: None, client_address: address.ip().to_string(), csrf_token: None };
+    if let Some(token) =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
     {
         caller.identity = state.domain.identity_for_token(token.trim()).await?;
         if caller.identity.is_none() {
@@ -186,35 +150,19 @@ async fn identify_caller(
         caller.session = Some("api-token".into());
         return Ok((caller, false));
     }
-    let user_id: Option<i64> = session
-        .get(USER_ID)
-        .await
-        .map_err(crate::domain::internal)?;
+    let user_id: Option<i64> = session.get(USER_ID).await.map_err(crate::domain::internal)?;
     let Some(user_id) = user_id else {
         return Ok((caller, false));
     };
     let now = crate::now_ms();
-    let deadline: i64 = session
-        .get(DEADLINE)
-        .await
-        .map_err(crate::domain::internal)?
-        .unwrap_or(0);
+    let deadline: i64 = session.get(DEADLINE).await.map_err(crate::domain::internal)?.unwrap_or(0);
     let identity = state.domain.identity_of(user_id).await?;
     let mut over = now >= deadline || identity.is_none();
     if let Some(identity) = &identity {
-        let had_grants: bool = session
-            .get(HAD_GRANTS)
-            .await
-            .map_err(crate::domain::internal)?
-            .unwrap_or(false);
+        let had_grants: bool = session.get(HAD_GRANTS).await.map_err(crate::domain::internal)?.unwrap_or(false);
         if identity.role == Role::Reviewer && had_grants && !over {
             // A revoked or expired last grant ends the reviewer's session at once.
-            over = state
-                .domain
-                .store
-                .latest_active_grant_end(user_id, now)
-                .await?
-                .is_none();
+            over = state.domain.store.latest_active_grant_end(user_id, now).await?.is_none();
         }
     }
     if over {
@@ -241,22 +189,10 @@ mod tests {
 
     #[test]
     fn a_cross_site_write_is_refused() {
-        assert!(same_origin(&headers(&[
-            ("host", "a.test"),
-            ("origin", "http://a.test")
-        ])));
-        assert!(!same_origin(&headers(&[
-            ("host", "a.test"),
-            ("origin", "http://evil.test")
-        ])));
-        assert!(!same_origin(&headers(&[
-            ("host", "a.test"),
-            ("sec-fetch-site", "cross-site")
-        ])));
-        assert!(!same_origin(&headers(&[
-            ("host", "a.test"),
-            ("origin", "null")
-        ])));
+        assert!(same_origin(&headers(&[("host", "a.test"), ("origin", "http://a.test")])));
+        assert!(!same_origin(&headers(&[("host", "a.test"), ("origin", "http://evil.test")])));
+        assert!(!same_origin(&headers(&[("host", "a.test"), ("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[("host", "a.test"), ("origin", "null")])));
     }
 
     #[test]

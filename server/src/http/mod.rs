@@ -38,15 +38,9 @@ impl From<AppError> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::json!({ "error": self.0.to_string() });
-        (
-            status,
-            [(header::CACHE_CONTROL, "no-store")],
-            axum::Json(body),
-        )
-            .into_response()
+        (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
     }
 }
 

@@ -48,17 +48,12 @@ impl Default for LoginLimiter {
 impl LoginLimiter {
     fn allow(&self, client: &str, username: &str) -> bool {
         self.per_client.check_key(&client.to_string()).is_ok()
-            && self
-                .per_account
-                .check_key(&format!("{client}|{username}"))
-                .is_ok()
+            && self.per_account.check_key(&format!("{client}|{username}")).is_ok()
     }
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", post(login))
-        .route("/logout", post(logout))
+    Router::new().route("/login", post(login)).route("/logout", post(logout))
 }
 
 #[derive(Deserialize)]
@@ -71,10 +66,7 @@ struct LoginForm {
 
 /// Only local paths are followed after sign-in, never another site.
 fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.starts_with("/login");
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/login");
     if local {
         next
     } else {
@@ -96,11 +88,7 @@ async fn login(
             "Wait a minute, then try again.",
         );
     }
-    let user = match state
-        .domain
-        .sign_in(&client, form.username.trim(), Password::new(form.password))
-        .await
-    {
+    let user = match state.domain.sign_in(&client, form.username.trim(), Password::new(form.password)).await {
         Ok(user) => user,
         Err(error) => return super::HttpError(error).into_response(),
     };
@@ -111,12 +99,7 @@ async fn login(
     let role = Role::parse(&user.role).unwrap_or(Role::Reviewer);
     // A reviewer's session never outlives their grants; others get a fixed working day.
     let (deadline, had_grants) = match role {
-        Role::Reviewer => match state
-            .domain
-            .store
-            .latest_active_grant_end(user.id, now)
-            .await
-        {
+        Role::Reviewer => match state.domain.store.latest_active_grant_end(user.id, now).await {
             Ok(Some(end)) => (end, true),
             Ok(None) => (now + IDLE_MINUTES * 60_000, false),
             Err(error) => return super::HttpError(error.into()).into_response(),
@@ -152,11 +135,7 @@ async fn logout(
     Form(form): Form<LogoutForm>,
 ) -> Response {
     if !csrf_matches(&caller, &form.csrf) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "Reload the page and try again.",
-        );
+        return error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page and try again.");
     }
     if caller.identity.is_some() {
         if let Err(error) = state.domain.record_sign_out(&caller).await {
@@ -182,13 +161,7 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next("/pins/1/tree"), "/pins/1/tree");
-        for bad in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil",
-            "",
-            "/login?x",
-        ] {
+        for bad in ["https://evil.example", "//evil.example", "/\\evil", "", "/login?x"] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
     }

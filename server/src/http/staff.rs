@@ -28,27 +28,15 @@ struct Fields(Vec<(String, String)>);
 
 impl Fields {
     fn parse(body: &Bytes) -> Fields {
-        Fields(
-            form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
+        Fields(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
     }
 
     fn get(&self, key: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 
     fn all(&self, key: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
     }
 }
 
@@ -57,20 +45,13 @@ fn back(result: Result<String, AppError>) -> Response {
         Ok(done) => ("done", done),
         Err(error) => ("error", error.to_string()),
     };
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair(key, &message)
-        .finish();
+    let query = form_urlencoded::Serializer::new(String::new()).append_pair(key, &message).finish();
     Redirect::to(&format!("/admin?{query}")).into_response()
 }
 
 fn check(caller: &Caller, fields: &Fields) -> Option<Response> {
-    (!csrf_matches(caller, fields.get("csrf"))).then(|| {
-        error_page(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "Reload the page and try again.",
-        )
-    })
+    (!csrf_matches(caller, fields.get("csrf")))
+        .then(|| error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page and try again."))
 }
 
 /// Reads `2026-11-28T10:00` (a browser's datetime-local, taken as UTC) or RFC 3339.
@@ -80,45 +61,27 @@ pub fn parse_form_time(text: &str) -> Result<i64, AppError> {
     let text = text.trim();
     let parsed = time::OffsetDateTime::parse(text, &Rfc3339)
         .or_else(|_| {
-            time::PrimitiveDateTime::parse(
-                text,
-                &format_description!("[year]-[month]-[day]T[hour]:[minute]"),
-            )
-            .map(|t| t.assume_utc())
+            time::PrimitiveDateTime::parse(text, &format_description!("[year]-[month]-[day]T[hour]:[minute]"))
+                .map(|t| t.assume_utc())
         })
         .or_else(|_| {
-            time::PrimitiveDateTime::parse(
-                text,
-                &format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
-            )
-            .map(|t| t.assume_utc())
+            time::PrimitiveDateTime::parse(text, &format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"))
+                .map(|t| t.assume_utc())
         })
-        .map_err(|_| {
-            AppError::Invalid(format!(
-                "{text:?} is not a time (use 2026-11-28T10:00 or RFC 3339)"
-            ))
-        })?;
+        .map_err(|_| AppError::Invalid(format!("{text:?} is not a time (use 2026-11-28T10:00 or RFC 3339)")))?;
     Ok((parsed.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
-async fn create_user(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
-) -> Response {
+async fn create_user(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
     let fields = Fields::parse(&body);
     if let Some(refused) = check(&caller, &fields) {
         return refused;
     }
     let result = async {
         let role = Role::parse(fields.get("role"))?;
-        let password = Some(fields.get("password"))
-            .filter(|p| !p.is_empty())
-            .map(|p| Password::new(p.to_string()));
-        let (_, generated) = state
-            .domain
-            .create_user(Actor::Web(&caller), fields.get("username"), role, password)
-            .await?;
+        let password = Some(fields.get("password")).filter(|p| !p.is_empty()).map(|p| Password::new(p.to_string()));
+        let (_, generated) =
+            state.domain.create_user(Actor::Web(&caller), fields.get("username"), role, password).await?;
         Ok(match generated {
             Some(password) => format!(
                 "created {} ({}); the password, shown only now: {}",
@@ -151,60 +114,30 @@ async fn import_repository(
     back(result)
 }
 
-async fn create_pin(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
-) -> Response {
+async fn create_pin(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
     let fields = Fields::parse(&body);
     if let Some(refused) = check(&caller, &fields) {
         return refused;
     }
     let result = state
         .domain
-        .create_pin(
-            Actor::Web(&caller),
-            fields.get("repository"),
-            fields.get("commit"),
-            fields.get("label"),
-        )
+        .create_pin(Actor::Web(&caller), fields.get("repository"), fields.get("commit"), fields.get("label"))
         .await
         .map(|pin| format!("pinned as #{pin}"));
     back(result)
 }
 
-async fn create_grant(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
-) -> Response {
+async fn create_grant(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
     let fields = Fields::parse(&body);
     if let Some(refused) = check(&caller, &fields) {
         return refused;
     }
     let result = async {
-        let pins = fields
-            .all("pin")
-            .into_iter()
-            .map(PinId::parse)
-            .collect::<Result<Vec<_>, _>>()?;
+        let pins = fields.all("pin").into_iter().map(PinId::parse).collect::<Result<Vec<_>, _>>()?;
         let from = parse_form_time(fields.get("from"))?;
         let until = parse_form_time(fields.get("until"))?;
-        let ids = state
-            .domain
-            .grant(
-                Actor::Web(&caller),
-                fields.get("username"),
-                &pins,
-                from,
-                until,
-            )
-            .await?;
-        Ok(format!(
-            "granted {} pin(s) to {}",
-            ids.len(),
-            fields.get("username")
-        ))
+        let ids = state.domain.grant(Actor::Web(&caller), fields.get("username"), &pins, from, until).await?;
+        Ok(format!("granted {} pin(s) to {}", ids.len(), fields.get("username")))
     }
     .await;
     back(result)
@@ -221,9 +154,7 @@ async fn revoke_grant(
         return refused;
     }
     let result = async {
-        let id: i64 = id
-            .parse()
-            .map_err(|_| AppError::Invalid("a grant id is a number".into()))?;
+        let id: i64 = id.parse().map_err(|_| AppError::Invalid("a grant id is a number".into()))?;
         state.domain.revoke_grant(Actor::Web(&caller), id).await?;
         Ok(format!("revoked grant {id}"))
     }

@@ -23,9 +23,7 @@ pub struct Highlighter {
 
 impl Default for Highlighter {
     fn default() -> Self {
-        Highlighter {
-            syntaxes: SyntaxSet::load_defaults_newlines(),
-        }
+        Highlighter { syntaxes: SyntaxSet::load_defaults_newlines() }
     }
 }
 
@@ -46,31 +44,21 @@ pub fn escape(text: &str) -> String {
 }
 
 fn strip_newline(line: &str) -> &str {
-    line.strip_suffix('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .unwrap_or(line)
+    line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(line)
 }
 
 /// Every line escaped, none highlighted.
 pub fn plain_lines(text: &str) -> Vec<String> {
-    LinesWithEndings::from(text)
-        .map(|l| escape(strip_newline(l)))
-        .collect()
+    LinesWithEndings::from(text).map(|l| escape(strip_newline(l))).collect()
 }
 
 impl Highlighter {
     fn syntax_for(&self, file_name: &str, text: &str) -> Option<&SyntaxReference> {
-        let extension = file_name
-            .rsplit_once('.')
-            .map(|(_, e)| e)
-            .unwrap_or(file_name);
+        let extension = file_name.rsplit_once('.').map(|(_, e)| e).unwrap_or(file_name);
         self.syntaxes
             .find_syntax_by_extension(extension)
             .or_else(|| self.syntaxes.find_syntax_by_extension(file_name))
-            .or_else(|| {
-                self.syntaxes
-                    .find_syntax_by_first_line(text.lines().next().unwrap_or(""))
-            })
+            .or_else(|| self.syntaxes.find_syntax_by_first_line(text.lines().next().unwrap_or("")))
             .filter(|s| s.name != "Plain Text")
     }
 
@@ -86,11 +74,7 @@ impl Highlighter {
             };
         }
         let Some(syntax) = self.syntax_for(file_name, text) else {
-            return Highlighted {
-                lines: plain_lines(text),
-                language: None,
-                notice: None,
-            };
+            return Highlighted { lines: plain_lines(text), language: None, notice: None };
         };
         let budget = Duration::from_millis(limits.highlight_budget_ms);
         let started = Instant::now();
@@ -129,9 +113,7 @@ impl Highlighter {
             ));
         }
         if let Some(line) = out_of_time_at {
-            notices.push(format!(
-                "Highlighting stopped at line {line}; the rest is plain text."
-            ));
+            notices.push(format!("Highlighting stopped at line {line}; the rest is plain text."));
         }
         Highlighted {
             lines,
@@ -143,12 +125,7 @@ impl Highlighter {
 
 /// One line as a self-contained fragment: the spans still open from earlier lines are reopened at
 /// its start and all spans are closed at its end, so each table row is valid HTML on its own.
-fn highlight_line(
-    line: &str,
-    state: &mut ParseState,
-    stack: &mut ScopeStack,
-    syntaxes: &SyntaxSet,
-) -> Option<String> {
+fn highlight_line(line: &str, state: &mut ParseState, stack: &mut ScopeStack, syntaxes: &SyntaxSet) -> Option<String> {
     let ops = state.parse_line(line, syntaxes).ok()?;
     let mut html = String::new();
     for scope in stack.as_slice() {
@@ -191,30 +168,19 @@ mod tests {
         assert!(out.lines[0].contains("hl-storage"), "{}", out.lines[0]);
         // The string spans two lines: each line opens and closes its own spans.
         for line in &out.lines {
-            assert_eq!(
-                line.matches("<span").count(),
-                line.matches("</span>").count(),
-                "{line}"
-            );
+            assert_eq!(line.matches("<span").count(), line.matches("</span>").count(), "{line}");
         }
     }
 
     #[test]
     fn markup_in_source_is_escaped() {
-        let out = Highlighter::default().highlight(
-            "x.txt",
-            "<script>alert(1)</script>",
-            &SourceLimits::default(),
-        );
+        let out = Highlighter::default().highlight("x.txt", "<script>alert(1)</script>", &SourceLimits::default());
         assert_eq!(out.lines, vec!["&lt;script&gt;alert(1)&lt;/script&gt;"]);
     }
 
     #[test]
     fn a_file_over_the_cap_is_plain_with_a_notice() {
-        let limits = SourceLimits {
-            highlight_max_bytes: 10,
-            ..SourceLimits::default()
-        };
+        let limits = SourceLimits { highlight_max_bytes: 10, ..SourceLimits::default() };
         let out = Highlighter::default().highlight("a.rs", "fn main() {}\n// more\n", &limits);
         assert!(out.notice.unwrap().contains("plain text"));
         assert!(!out.lines[0].contains("<span"));
@@ -222,10 +188,7 @@ mod tests {
 
     #[test]
     fn a_long_line_is_not_highlighted() {
-        let limits = SourceLimits {
-            line_max_bytes: 20,
-            ..SourceLimits::default()
-        };
+        let limits = SourceLimits { line_max_bytes: 20, ..SourceLimits::default() };
         let text = format!("fn a() {{}}\nlet x = \"{}\";\n", "y".repeat(50));
         let out = Highlighter::default().highlight("a.rs", &text, &limits);
         assert!(!out.lines[1].contains("<span"));

@@ -59,18 +59,10 @@ impl RepositoryPool {
     const MAX_IDLE_PER_REPOSITORY: usize = 8;
 
     fn take(&self, dir: &Path, name: &str) -> Result<git2::Repository> {
-        if let Some(repo) = self
-            .idle
-            .lock()
-            .expect("pool lock")
-            .get_mut(name)
-            .and_then(Vec::pop)
-        {
+        if let Some(repo) = self.idle.lock().expect("pool lock").get_mut(name).and_then(Vec::pop) {
             return Ok(repo);
         }
-        Ok(git2::Repository::open_bare(
-            dir.join(format!("{name}.git")),
-        )?)
+        Ok(git2::Repository::open_bare(dir.join(format!("{name}.git")))?)
     }
 
     fn give_back(&self, name: &str, repo: git2::Repository) {
@@ -103,9 +95,7 @@ impl Source {
             repos_dir,
             pool: RepositoryPool::default(),
             highlighter: Highlighter::default(),
-            cache: Mutex::new(lru::LruCache::new(
-                NonZeroUsize::new(256).expect("non-zero"),
-            )),
+            cache: Mutex::new(lru::LruCache::new(NonZeroUsize::new(256).expect("non-zero"))),
             limits,
         })
     }
@@ -180,9 +170,7 @@ impl Source {
                 list_entries(repo, &repo.find_tree(dir.id())?)?
             };
             let content = match entry.kind() {
-                Some(git2::ObjectType::Blob) => {
-                    this.render_blob(repo, entry.id(), path.file_name())?
-                }
+                Some(git2::ObjectType::Blob) => this.render_blob(repo, entry.id(), path.file_name())?,
                 Some(git2::ObjectType::Tree) => return Err(SourceError::IsDirectory),
                 _ => return Err(SourceError::NotFound),
             };
@@ -191,12 +179,7 @@ impl Source {
         .await
     }
 
-    fn render_blob(
-        &self,
-        repo: &git2::Repository,
-        id: git2::Oid,
-        file_name: &str,
-    ) -> Result<FileContent> {
+    fn render_blob(&self, repo: &git2::Repository, id: git2::Oid, file_name: &str) -> Result<FileContent> {
         let blob_id = id.to_string();
         let blob = repo.find_blob(id)?;
         let size = blob.size() as u64;
@@ -234,10 +217,7 @@ impl Source {
             None => {
                 let text = String::from_utf8_lossy(blob.content());
                 let fresh = Arc::new(self.highlighter.highlight(file_name, &text, &self.limits));
-                self.cache
-                    .lock()
-                    .expect("cache lock")
-                    .put(key, Arc::clone(&fresh));
+                self.cache.lock().expect("cache lock").put(key, Arc::clone(&fresh));
                 fresh
             }
         };
@@ -270,17 +250,8 @@ fn list_entries(repo: &git2::Repository, tree: &git2::Tree<'_>) -> Result<Vec<Tr
             Some(git2::ObjectType::Tree) => (EntryKind::Directory, None),
             Some(git2::ObjectType::Commit) => (EntryKind::Submodule, None),
             Some(git2::ObjectType::Blob) => {
-                let kind = if entry.filemode() == 0o120000 {
-                    EntryKind::Symlink
-                } else {
-                    EntryKind::File
-                };
-                (
-                    kind,
-                    odb.read_header(entry.id())
-                        .ok()
-                        .map(|(size, _)| size as u64),
-                )
+                let kind = if entry.filemode() == 0o120000 { EntryKind::Symlink } else { EntryKind::File };
+                (kind, odb.read_header(entry.id()).ok().map(|(size, _)| size as u64))
             }
             _ => continue,
         };
@@ -321,16 +292,8 @@ fn hex_preview(bytes: &[u8]) -> Vec<String> {
         .enumerate()
         .map(|(i, chunk)| {
             let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
-            let text: String = chunk
-                .iter()
-                .map(|&b| {
-                    if b.is_ascii_graphic() || b == b' ' {
-                        b as char
-                    } else {
-                        '.'
-                    }
-                })
-                .collect();
+            let text: String =
+                chunk.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect();
             format!("{:08x}  {:<47}  {}", i * 16, hex.join(" "), text)
         })
         .collect()
@@ -343,14 +306,8 @@ mod tests {
     #[test]
     fn a_hex_preview_shows_offsets_bytes_and_text() {
         let lines = hex_preview(b"\x89PNG\r\n\x1a\nabcdefgh0123");
-        assert_eq!(
-            lines[0],
-            "00000000  89 50 4e 47 0d 0a 1a 0a 61 62 63 64 65 66 67 68  .PNG....abcdefgh"
-        );
+        assert_eq!(lines[0], "00000000  89 50 4e 47 0d 0a 1a 0a 61 62 63 64 65 66 67 68  .PNG....abcdefgh");
         assert!(lines[1].starts_with("00000010  30 31 32 33"));
-        assert_eq!(
-            guess_binary_type(b"!<arch>\nfoo"),
-            "application/x-archive (static library)"
-        );
+        assert_eq!(guess_binary_type(b"!<arch>\nfoo"), "application/x-archive (static library)");
     }
 }

@@ -73,8 +73,10 @@ pub struct GrantRecord {
     pub revoked_at: Option<i64>,
 }
 
-const PIN_COLUMNS: &str = "p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, p.withdrawn_at";
-const PIN_FROM: &str = "FROM pins p JOIN repositories r ON r.id = p.repository_id LEFT JOIN users u ON u.id = p.pinned_by";
+const PIN_COLUMNS: &str =
+    "p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, p.withdrawn_at";
+const PIN_FROM: &str =
+    "FROM pins p JOIN repositories r ON r.id = p.repository_id LEFT JOIN users u ON u.id = p.pinned_by";
 
 fn pin_from_row(row: &AnyRow) -> Result<PinRecord> {
     Ok(PinRecord {
@@ -143,16 +145,8 @@ impl Store {
 
     async fn migrate(&self) -> Result<()> {
         match self.engine {
-            Engine::Sqlite => {
-                sqlx::migrate!("../migrations/sqlite")
-                    .run(&self.pool)
-                    .await?
-            }
-            Engine::Postgres => {
-                sqlx::migrate!("../migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
+            Engine::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?,
+            Engine::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
     }
@@ -165,22 +159,18 @@ impl Store {
     // Users ---------------------------------------------------------------------------------
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
-        let row = sqlx::query(
-            "SELECT id, username, role, password_hash, created_at FROM users WHERE username = $1",
-        )
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query("SELECT id, username, role, password_hash, created_at FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
-        let row = sqlx::query(
-            "SELECT id, username, role, password_hash, created_at FROM users WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query("SELECT id, username, role, password_hash, created_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -196,29 +186,23 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, username, role, password_hash, created_at FROM users ORDER BY username",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query("SELECT id, username, role, password_hash, created_at FROM users ORDER BY username")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?)
+        Ok(sqlx::query("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?.try_get(0)?)
     }
 
     // Repositories and pins -----------------------------------------------------------------
 
     pub async fn repository_by_name(&self, name: &str) -> Result<Option<RepositoryRecord>> {
-        let row =
-            sqlx::query("SELECT id, name, source, imported_at FROM repositories WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query("SELECT id, name, source, imported_at FROM repositories WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(match row {
             Some(row) => Some(RepositoryRecord {
                 id: row.try_get(0)?,
@@ -231,10 +215,9 @@ impl Store {
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<RepositoryRecord>> {
-        let rows =
-            sqlx::query("SELECT id, name, source, imported_at FROM repositories ORDER BY name")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query("SELECT id, name, source, imported_at FROM repositories ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(RepositoryRecord {
@@ -249,10 +232,7 @@ impl Store {
 
     pub async fn pin(&self, id: i64) -> Result<Option<PinRecord>> {
         let sql = format!("SELECT {PIN_COLUMNS} {PIN_FROM} WHERE p.id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(pin_from_row).transpose()
     }
 
@@ -263,11 +243,7 @@ impl Store {
     }
 
     /// Pins a reviewer has an active grant for at `at_ms`, with the latest end among those grants.
-    pub async fn pins_granted_to(
-        &self,
-        reviewer_id: i64,
-        at_ms: i64,
-    ) -> Result<Vec<(PinRecord, i64)>> {
+    pub async fn pins_granted_to(&self, reviewer_id: i64, at_ms: i64) -> Result<Vec<(PinRecord, i64)>> {
         let sql = format!(
             "SELECT {PIN_COLUMNS}, g.ends_at {PIN_FROM} \
              JOIN (SELECT pin_id, MAX(ends_at) AS ends_at FROM grants \
@@ -275,23 +251,12 @@ impl Store {
                    GROUP BY pin_id) g ON g.pin_id = p.id \
              ORDER BY p.id DESC"
         );
-        let rows = sqlx::query(&sql)
-            .bind(reviewer_id)
-            .bind(at_ms)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| Ok((pin_from_row(row)?, row.try_get::<i64, _>(9)?)))
-            .collect()
+        let rows = sqlx::query(&sql).bind(reviewer_id).bind(at_ms).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((pin_from_row(row)?, row.try_get::<i64, _>(9)?))).collect()
     }
 
     /// When the reviewer's access to the pin ends, if a grant for it is active at `at_ms`.
-    pub async fn active_grant_end(
-        &self,
-        reviewer_id: i64,
-        pin_id: i64,
-        at_ms: i64,
-    ) -> Result<Option<i64>> {
+    pub async fn active_grant_end(&self, reviewer_id: i64, pin_id: i64, at_ms: i64) -> Result<Option<i64>> {
         let row = sqlx::query(
             "SELECT MAX(ends_at) FROM grants WHERE reviewer_id = $1 AND pin_id = $2 \
              AND revoked_at IS NULL AND starts_at <= $3 AND ends_at > $3",
@@ -305,11 +270,7 @@ impl Store {
     }
 
     /// The latest end among all the reviewer's grants active at `at_ms`.
-    pub async fn latest_active_grant_end(
-        &self,
-        reviewer_id: i64,
-        at_ms: i64,
-    ) -> Result<Option<i64>> {
+    pub async fn latest_active_grant_end(&self, reviewer_id: i64, at_ms: i64) -> Result<Option<i64>> {
         let row = sqlx::query(
             "SELECT MAX(ends_at) FROM grants WHERE reviewer_id = $1 \
              AND revoked_at IS NULL AND starts_at <= $2 AND ends_at > $2",

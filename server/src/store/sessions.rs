@@ -29,8 +29,7 @@ impl SessionStore for DatabaseSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // Try fresh ids until one is free; a collision of 128-bit random ids is a formality.
         loop {
-            let data = serde_json::to_vec(&record.data)
-                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            let data = serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
             let inserted = sqlx::query(
                 "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
             )
@@ -48,8 +47,7 @@ impl SessionStore for DatabaseSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_vec(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(
             "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
@@ -65,21 +63,18 @@ impl SessionStore for DatabaseSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let row = sqlx::query(
-            "SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2",
-        )
-        .bind(id.to_string())
-        .bind(now)
-        .fetch_optional(&self.store.pool)
-        .await
-        .map_err(backend)?;
+        let row = sqlx::query("SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2")
+            .bind(id.to_string())
+            .bind(now)
+            .fetch_optional(&self.store.pool)
+            .await
+            .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let data: Vec<u8> = row.try_get(0).map_err(backend)?;
         let expiry: i64 = row.try_get(1).map_err(backend)?;
         Ok(Some(Record {
             id: *id,
-            data: serde_json::from_slice(&data)
-                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+            data: serde_json::from_slice(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?,
             expiry_date: time::OffsetDateTime::from_unix_timestamp(expiry).map_err(backend)?,
         }))
     }
@@ -111,12 +106,10 @@ impl Store {
     /// The number of live sessions; used by tests and the health endpoint.
     pub async fn count_sessions(&self) -> super::Result<i64> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        Ok(
-            sqlx::query("SELECT COUNT(*) FROM sessions WHERE expiry_date > $1")
-                .bind(now)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?,
-        )
+        Ok(sqlx::query("SELECT COUNT(*) FROM sessions WHERE expiry_date > $1")
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
     }
 }

@@ -34,8 +34,10 @@ async fn no_source_is_sent_when_the_event_cannot_be_stored() {
         ])
         .await;
     } else {
-        app.execute_sql(&["CREATE TRIGGER test_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"])
-            .await;
+        app.execute_sql(&[
+            "CREATE TRIGGER test_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+        ])
+        .await;
     }
     let (status, html) = app.open_file("src/deep/secret.c").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -52,23 +54,10 @@ async fn no_source_is_sent_when_the_event_cannot_be_stored() {
 async fn events_are_append_only_in_the_database() {
     let app = spawn_app().await;
     use sqlx::Connection;
-    let mut connection = sqlx::AnyConnection::connect(&app.database_url)
-        .await
-        .unwrap();
-    assert!(
-        sqlx::query("UPDATE audit_events SET actor = 'someone else'")
-            .execute(&mut connection)
-            .await
-            .is_err()
-    );
-    assert!(sqlx::query("DELETE FROM audit_events")
-        .execute(&mut connection)
-        .await
-        .is_err());
-    assert!(sqlx::query("UPDATE log_state SET size = 0")
-        .execute(&mut connection)
-        .await
-        .is_err());
+    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    assert!(sqlx::query("UPDATE audit_events SET actor = 'someone else'").execute(&mut connection).await.is_err());
+    assert!(sqlx::query("DELETE FROM audit_events").execute(&mut connection).await.is_err());
+    assert!(sqlx::query("UPDATE log_state SET size = 0").execute(&mut connection).await.is_err());
 }
 
 #[tokio::test]
@@ -87,13 +76,8 @@ async fn the_log_head_matches_a_rebuild_from_the_stored_leaves() {
         frontier.push(hash);
     }
     use sqlx::{Connection, Row};
-    let mut connection = sqlx::AnyConnection::connect(&app.database_url)
-        .await
-        .unwrap();
-    let row = sqlx::query("SELECT root FROM log_state WHERE id = 1")
-        .fetch_one(&mut connection)
-        .await
-        .unwrap();
+    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    let row = sqlx::query("SELECT root FROM log_state WHERE id = 1").fetch_one(&mut connection).await.unwrap();
     let root: Vec<u8> = row.try_get(0).unwrap();
     assert_eq!(root, frontier.root().to_vec());
 }
@@ -104,27 +88,10 @@ async fn staff_filter_the_audit_log_in_the_ui() {
     app.login_as("reviewer").await;
     app.open_file("src/main.rs").await;
     let staff = spawn_client_as(&app, "staff").await;
-    let html = staff
-        .get(app.url("/audit?action=blob.view"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = staff.get(app.url("/audit?action=blob.view")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("src/main.rs"));
-    assert!(
-        !html.contains("auth.login</code>"),
-        "the filter keeps other actions out"
-    );
-    let html = staff
-        .get(app.url("/audit?actor=nobody"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert!(!html.contains("auth.login</code>"), "the filter keeps other actions out");
+    let html = staff.get(app.url("/audit?actor=nobody")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("No events match"));
 }
 

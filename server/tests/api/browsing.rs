@@ -8,36 +8,19 @@ async fn a_reviewer_walks_the_tree_and_reads_a_highlighted_file() {
 
     let (status, root) = app.open_tree("").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        root.contains("README.md") && root.contains(">src<"),
-        "the root lists its entries"
-    );
+    assert!(root.contains("README.md") && root.contains(">src<"), "the root lists its entries");
     let (status, src) = app.open_tree("src").await;
     assert_eq!(status, StatusCode::OK);
     assert!(src.contains("main.rs") && src.contains("deep"));
-    assert!(
-        src.contains(&format!("href=\"/pins/{}/tree\"", app.pin)),
-        "breadcrumbs lead back to the root"
-    );
+    assert!(src.contains(&format!("href=\"/pins/{}/tree\"", app.pin)), "breadcrumbs lead back to the root");
 
-    let response = app
-        .get(&format!("/pins/{}/blob/src/main.rs", app.pin))
-        .await;
+    let response = app.get(&format!("/pins/{}/blob/src/main.rs", app.pin)).await;
     assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
     let html = response.text().await.unwrap();
-    assert!(
-        html.contains("hl-storage") && html.contains("hl-entity"),
-        "the code is highlighted"
-    );
+    assert!(html.contains("hl-storage") && html.contains("hl-entity"), "the code is highlighted");
     assert!(html.contains("HashMap"), "the code is there");
-    assert!(
-        html.contains("class=\"entry file current\""),
-        "the tree beside the code marks the open file"
-    );
-    assert!(
-        html.contains("reviewer · reviewer ·"),
-        "the watermark names the viewer"
-    );
+    assert!(html.contains("class=\"entry file current\""), "the tree beside the code marks the open file");
+    assert!(html.contains("reviewer · reviewer ·"), "the watermark names the viewer");
 }
 
 #[tokio::test]
@@ -46,12 +29,7 @@ async fn every_line_has_a_permalink_anchor() {
     app.login_as("reviewer").await;
     let (_, html) = app.open_file("src/main.rs").await;
     for n in [1, 10, 20, 30] {
-        assert!(
-            html.contains(&format!(
-                "<tr id=\"L{n}\"><td class=\"ln\"><a href=\"#L{n}\">{n}</a>"
-            )),
-            "line {n}"
-        );
+        assert!(html.contains(&format!("<tr id=\"L{n}\"><td class=\"ln\"><a href=\"#L{n}\">{n}</a>")), "line {n}");
     }
 }
 
@@ -102,9 +80,7 @@ async fn bad_paths_and_ids_are_refused() {
         assert!(!body.contains("root:"), "{path}");
     }
     // Invalid UTF-8 never matches a route: the page does not exist.
-    let (status, _) = app
-        .get_text(&format!("/pins/{}/blob/src/%ff%fe", app.pin))
-        .await;
+    let (status, _) = app.get_text(&format!("/pins/{}/blob/src/%ff%fe", app.pin)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = app.get_text("/pins/999999/tree").await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -15,7 +15,9 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// A 30-line Rust file, so that permalinks to ranges have lines to point at.
 pub fn main_rs() -> String {
     let mut text = String::from("//! The sample program.\n\nuse std::collections::HashMap;\n\n");
-    text.push_str("/// Counts words.\npub fn count(text: &str) -> HashMap<&str, usize> {\n    let mut counts = HashMap::new();\n");
+    text.push_str(
+        "/// Counts words.\npub fn count(text: &str) -> HashMap<&str, usize> {\n    let mut counts = HashMap::new();\n",
+    );
     text.push_str("    for word in text.split_whitespace() {\n        *counts.entry(word).or_insert(0) += 1;\n    }\n    counts\n}\n\n");
     for i in 0..15 {
         text.push_str(&format!("const LIMIT_{i}: u32 = {i};\n"));
@@ -33,14 +35,8 @@ pub fn make_repository(dir: &Path) -> PathBuf {
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("README.md", b"# Sample\n\nReview me.\n".to_vec()),
         ("src/main.rs", main_rs().into_bytes()),
-        (
-            "src/deep/secret.c",
-            format!("/* {SECRET_MARKER} */\nint f(void) {{ return 42; }}\n").into_bytes(),
-        ),
-        (
-            "assets/logo.png",
-            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec(),
-        ),
+        ("src/deep/secret.c", format!("/* {SECRET_MARKER} */\nint f(void) {{ return 42; }}\n").into_bytes()),
+        ("assets/logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec()),
         ("data/big.py", big.into_bytes()),
     ];
     let mut index = git2::Index::new().unwrap();
@@ -64,14 +60,8 @@ pub fn make_repository(dir: &Path) -> PathBuf {
             .unwrap();
     }
     let tree = repo.find_tree(index.write_tree_to(&repo).unwrap()).unwrap();
-    let who = git2::Signature::new(
-        "Test",
-        "test@example.invalid",
-        &git2::Time::new(1_700_000_000, 0),
-    )
-    .unwrap();
-    repo.commit(Some("HEAD"), &who, &who, "Release 1.0", &tree, &[])
-        .unwrap();
+    let who = git2::Signature::new("Test", "test@example.invalid", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    repo.commit(Some("HEAD"), &who, &who, "Release 1.0", &tree, &[]).unwrap();
     dir.to_path_buf()
 }
 
@@ -81,13 +71,8 @@ async fn database_url(dir: &Path) -> String {
         Ok(base) if !base.is_empty() => {
             use sqlx::Connection;
             let name = format!("clearroom_test_{}", hex::encode(rand::random::<[u8; 6]>()));
-            let mut admin = sqlx::PgConnection::connect(&base)
-                .await
-                .expect("connecting to TEST_DATABASE_URL");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .expect("create database");
+            let mut admin = sqlx::PgConnection::connect(&base).await.expect("connecting to TEST_DATABASE_URL");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
             let (prefix, _) = base.rsplit_once('/').expect("a database URL ends in /NAME");
             format!("{prefix}/{name}")
         }
@@ -102,6 +87,7 @@ pub struct TestApp {
     pub pin: PinId,
     pub repository_path: PathBuf,
     pub database_url: String,
+    pub data_dir: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -116,6 +102,8 @@ pub async fn spawn_app() -> TestApp {
         database_url: database_url.clone(),
         site_root: dir.path().join("site"),
         limits: SourceLimits::default(),
+        log_key: None,
+        log_origin: "test.invalid/clearroom/log".into(),
     };
     let domain = open_domain(&config).await.expect("open domain");
     for (name, role) in [
@@ -125,68 +113,27 @@ pub async fn spawn_app() -> TestApp {
         ("regulator", Role::Regulator),
     ] {
         domain
-            .create_user(
-                Actor::Operator,
-                name,
-                role,
-                Some(Password::new(PASSWORD.into())),
-            )
+            .create_user(Actor::Operator, name, role, Some(Password::new(PASSWORD.into())))
             .await
             .expect("create user");
     }
-    domain
-        .import_repository(
-            Actor::Operator,
-            "product",
-            &repository_path.display().to_string(),
-        )
-        .await
-        .expect("import");
-    let pin = domain
-        .create_pin(Actor::Operator, "product", "HEAD", "Release 1.0")
-        .await
-        .expect("pin");
+    domain.import_repository(Actor::Operator, "product", &repository_path.display().to_string()).await.expect("import");
+    let pin = domain.create_pin(Actor::Operator, "product", "HEAD", "Release 1.0").await.expect("pin");
     let now = clearroom::now_ms();
-    domain
-        .grant(
-            Actor::Operator,
-            "reviewer",
-            &[pin],
-            now - 60_000,
-            now + 3_600_000,
-        )
-        .await
-        .expect("grant");
-    let application = Application::build(config, Arc::clone(&domain))
-        .await
-        .expect("build");
+    domain.grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 3_600_000).await.expect("grant");
+    let application = Application::build(config, Arc::clone(&domain)).await.expect("build");
     let address = format!("http://{}", application.address());
     tokio::spawn(application.run_until_stopped());
-    TestApp {
-        address,
-        domain,
-        client: new_client(),
-        pin,
-        repository_path,
-        database_url,
-        _dir: dir,
-    }
+    let data_dir = dir.path().join("data");
+    TestApp { address, domain, client: new_client(), pin, repository_path, database_url, data_dir, _dir: dir }
 }
 
 pub fn new_client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
+    Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
 }
 
 pub fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
+    response.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
 
 impl TestApp {
@@ -195,11 +142,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request")
+        self.client.get(self.url(path)).send().await.expect("request")
     }
 
     pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
@@ -221,22 +164,16 @@ impl TestApp {
 
     pub async fn login_as(&self, username: &str) {
         let response = self.login(username, PASSWORD).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::SEE_OTHER,
-            "sign-in of {username} should redirect"
-        );
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in of {username} should redirect");
         assert_eq!(location(&response), "/");
     }
 
     pub async fn open_file(&self, path: &str) -> (StatusCode, String) {
-        self.get_text(&format!("/pins/{}/blob/{}", self.pin, path))
-            .await
+        self.get_text(&format!("/pins/{}/blob/{}", self.pin, path)).await
     }
 
     pub async fn open_tree(&self, path: &str) -> (StatusCode, String) {
-        self.get_text(&format!("/pins/{}/tree/{}", self.pin, path))
-            .await
+        self.get_text(&format!("/pins/{}/tree/{}", self.pin, path)).await
     }
 
     /// The anti-forgery token from a page's forms.
@@ -248,44 +185,42 @@ impl TestApp {
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .header("origin", &self.address)
-            .form(fields)
-            .send()
-            .await
-            .expect("post")
+        self.client.post(self.url(path)).header("origin", &self.address).form(fields).send().await.expect("post")
     }
 
     pub async fn events(&self, action: &str) -> Vec<app::model::AuditEntry> {
-        let query = app::model::AuditQuery {
-            action: Some(action.into()),
-            limit: 500,
-            ..Default::default()
-        };
-        self.domain
-            .audit
-            .query(&query)
-            .await
-            .expect("audit query")
-            .entries
+        let query = app::model::AuditQuery { action: Some(action.into()), limit: 500, ..Default::default() };
+        self.domain.audit.query(&query).await.expect("audit query").entries
     }
 
     /// Runs SQL against the app's database from the outside, as an operator or a fault would.
     pub async fn execute_sql(&self, statements: &[&str]) {
         use sqlx::Connection;
-        let mut connection = sqlx::AnyConnection::connect(&self.database_url)
-            .await
-            .unwrap();
+        let mut connection = sqlx::AnyConnection::connect(&self.database_url).await.unwrap();
         for statement in statements {
-            sqlx::query(statement)
-                .execute(&mut connection)
-                .await
-                .unwrap();
+            sqlx::query(statement).execute(&mut connection).await.unwrap();
         }
     }
 
     pub fn is_postgres(&self) -> bool {
         self.database_url.starts_with("postgres")
     }
+}
+
+/// A second server instance on the same database and data (as behind a load balancer).
+pub async fn spawn_second_instance(app: &TestApp) -> String {
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: app.data_dir.clone(),
+        database_url: app.database_url.clone(),
+        site_root: app.data_dir.join("site"),
+        limits: SourceLimits::default(),
+        log_key: None,
+        log_origin: "test.invalid/clearroom/log".into(),
+    };
+    let domain = open_domain(&config).await.expect("second instance");
+    let application = Application::build(config, domain).await.expect("build second");
+    let address = format!("http://{}", application.address());
+    tokio::spawn(application.run_until_stopped());
+    address
 }

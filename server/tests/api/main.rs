@@ -8,6 +8,7 @@ mod access;
 mod api;
 mod audit;
 mod browsing;
+mod log;
 mod security;
 mod sign_in;
 mod staff;

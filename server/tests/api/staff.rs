@@ -20,41 +20,17 @@ async fn staff_grant_and_revoke_access_from_the_console() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert!(
-        location(&response).contains("done="),
-        "{}",
-        location(&response)
-    );
+    assert!(location(&response).contains("done="), "{}", location(&response));
 
     let outsider = crate::audit::spawn_client_as(&app, "outsider").await;
     let url = app.url(&format!("/pins/{}/blob/README.md", app.pin));
-    assert_eq!(
-        outsider.get(&url).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(outsider.get(&url).send().await.unwrap().status(), StatusCode::OK);
 
-    let grant = app
-        .domain
-        .store
-        .list_grants()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|g| g.reviewer == "outsider")
-        .unwrap();
-    let response = app
-        .post_form(
-            &format!("/admin/grants/{}/revoke", grant.id),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let grant = app.domain.store.list_grants().await.unwrap().into_iter().find(|g| g.reviewer == "outsider").unwrap();
+    let response = app.post_form(&format!("/admin/grants/{}/revoke", grant.id), &[("csrf", &csrf)]).await;
     assert!(location(&response).contains("done="));
     let after = outsider.get(&url).send().await.unwrap();
-    assert_eq!(
-        location(&after),
-        "/login?expired=1",
-        "the outsider's live session ends"
-    );
+    assert_eq!(location(&after), "/login?expired=1", "the outsider's live session ends");
     assert_eq!(app.events("grant.revoke").await.len(), 1);
 }
 
@@ -64,72 +40,29 @@ async fn staff_create_users_import_and_pin_from_the_console() {
     app.login_as("staff").await;
     let csrf = app.csrf_token().await;
     let response = app
-        .post_form(
-            "/admin/users",
-            &[
-                ("csrf", &csrf),
-                ("username", "carol"),
-                ("role", "reviewer"),
-                ("password", ""),
-            ],
-        )
+        .post_form("/admin/users", &[("csrf", &csrf), ("username", "carol"), ("role", "reviewer"), ("password", "")])
         .await;
     let done = location(&response);
-    assert!(
-        done.contains("password%2C+shown+only+now") || done.contains("shown+only+now"),
-        "{done}"
-    );
+    assert!(done.contains("password%2C+shown+only+now") || done.contains("shown+only+now"), "{done}");
 
     let source = app.repository_path.display().to_string();
+    let response =
+        app.post_form("/admin/repositories", &[("csrf", &csrf), ("name", "second"), ("source", &source)]).await;
+    assert!(location(&response).contains("done="), "{}", location(&response));
     let response = app
-        .post_form(
-            "/admin/repositories",
-            &[("csrf", &csrf), ("name", "second"), ("source", &source)],
-        )
+        .post_form("/admin/pins", &[("csrf", &csrf), ("repository", "second"), ("commit", "HEAD"), ("label", "Second")])
         .await;
-    assert!(
-        location(&response).contains("done="),
-        "{}",
-        location(&response)
-    );
-    let response = app
-        .post_form(
-            "/admin/pins",
-            &[
-                ("csrf", &csrf),
-                ("repository", "second"),
-                ("commit", "HEAD"),
-                ("label", "Second"),
-            ],
-        )
-        .await;
-    assert!(
-        location(&response).contains("pinned+as"),
-        "{}",
-        location(&response)
-    );
+    assert!(location(&response).contains("pinned+as"), "{}", location(&response));
 
     let response = app
         .post_form(
             "/admin/pins",
-            &[
-                ("csrf", &csrf),
-                ("repository", "second"),
-                ("commit", "deadbeef"),
-                ("label", "Bad"),
-            ],
+            &[("csrf", &csrf), ("repository", "second"), ("commit", "deadbeef"), ("label", "Bad")],
         )
         .await;
-    assert!(
-        location(&response).contains("error="),
-        "a commit that does not exist is refused"
-    );
-    let response = app
-        .post_form(
-            "/admin/repositories",
-            &[("csrf", &csrf), ("name", "../escape"), ("source", &source)],
-        )
-        .await;
+    assert!(location(&response).contains("error="), "a commit that does not exist is refused");
+    let response =
+        app.post_form("/admin/repositories", &[("csrf", &csrf), ("name", "../escape"), ("source", &source)]).await;
     assert!(location(&response).contains("error="));
 
     let (_, html) = app.get_text("/admin").await;
@@ -143,24 +76,10 @@ async fn a_reviewer_cannot_use_the_console() {
     app.login_as("reviewer").await;
     let csrf = app.csrf_token().await;
     let response = app
-        .post_form(
-            "/admin/users",
-            &[
-                ("csrf", &csrf),
-                ("username", "mallory"),
-                ("role", "staff"),
-                ("password", ""),
-            ],
-        )
+        .post_form("/admin/users", &[("csrf", &csrf), ("username", "mallory"), ("role", "staff"), ("password", "")])
         .await;
     assert!(location(&response).contains("error="));
-    assert!(app
-        .domain
-        .store
-        .user_by_name("mallory")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(app.domain.store.user_by_name("mallory").await.unwrap().is_none());
     let (status, _) = app.get_text("/admin").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -1,0 +1,149 @@
+//! Browsing benchmark against the real server (release build), over HTTP, as a signed-in staff
+//! member: cold (a fresh server, empty highlight cache) and warm times for a ~5,000-line Rust file,
+//! for sqlite3.c, and for the largest directory listing, each including its audit event.
+//!
+//!     bash ../shared/corpus/make-corpus.sh /tmp/corpus
+//!     cargo bench -p server --bench browse -- /tmp/corpus/corpus.git
+//!
+//! Prints medians; it asserts nothing about time.
+
+use app::model::Role;
+use clearroom::auth::Password;
+use clearroom::config::{Config, SourceLimits};
+use clearroom::domain::Actor;
+use clearroom::startup::{open_domain, Application};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "benchmark password 2026";
+const COLD_RUNS: usize = 3;
+const WARM_RUNS: usize = 10;
+
+/// Finds the benchmark targets in the pinned tree.
+fn targets(repository: &Path) -> (String, String, String) {
+    let repo = git2::Repository::open_bare(repository).expect("open corpus");
+    let tree = repo.revparse_single("HEAD").unwrap().peel_to_tree().unwrap();
+    let mut rust: Option<(usize, String)> = None;
+    let mut sqlite = None;
+    let mut largest_dir: (usize, String) = (tree.len(), String::new());
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        let path = format!("{dir}{}", entry.name().unwrap_or(""));
+        match entry.kind() {
+            Some(git2::ObjectType::Tree) => {
+                let len = repo.find_tree(entry.id()).map(|t| t.len()).unwrap_or(0);
+                if len > largest_dir.0 {
+                    largest_dir = (len, path);
+                }
+            }
+            Some(git2::ObjectType::Blob) if path.ends_with("/sqlite3.c") && sqlite.is_none() => {
+                sqlite = Some(path);
+            }
+            Some(git2::ObjectType::Blob) if path.ends_with(".rs") => {
+                if let Ok(blob) = repo.find_blob(entry.id()) {
+                    let lines = blob.content().iter().filter(|b| **b == b'\n').count();
+                    let distance = lines.abs_diff(5_000);
+                    if rust.as_ref().map(|(d, _)| distance < *d).unwrap_or(true) {
+                        rust = Some((distance, path));
+                    }
+                }
+            }
+            _ => {}
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .unwrap();
+    println!("largest directory: {} ({} entries)", largest_dir.1, largest_dir.0);
+    (rust.expect("a Rust file").1, sqlite.expect("sqlite3.c"), largest_dir.1)
+}
+
+struct Server {
+    url: String,
+    client: reqwest::Client,
+    _runtime_guard: tokio::task::JoinHandle<()>,
+}
+
+async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.to_path_buf(),
+        database_url: Config::default_database_url(data_dir),
+        site_root: data_dir.join("site"),
+        limits: SourceLimits::default(),
+        log_key: None,
+        log_origin: "test.invalid/clearroom/log".into(),
+    };
+    let domain = open_domain(&config).await.unwrap();
+    if first {
+        domain.create_user(Actor::Operator, "bench", Role::Staff, Some(Password::new(PASSWORD.into()))).await.unwrap();
+        domain.import_repository(Actor::Operator, "corpus", &repository.display().to_string()).await.unwrap();
+        domain.create_pin(Actor::Operator, "corpus", "HEAD", "v2.0").await.unwrap();
+    }
+    let application = Application::build(config, domain).await.unwrap();
+    let url = format!("http://{}", application.address());
+    let handle = tokio::spawn(async move {
+        let _ = application.run_until_stopped().await;
+    });
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(format!("{url}/login"))
+        .form(&[("username", "bench"), ("password", PASSWORD), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "bench sign-in");
+    Server { url, client, _runtime_guard: handle }
+}
+
+async fn fetch(server: &Server, path: &str) -> (Duration, usize) {
+    let started = Instant::now();
+    let response = server.client.get(format!("{}{}", server.url, path)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let body = response.bytes().await.unwrap();
+    (started.elapsed(), body.len())
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let repository =
+        std::env::args().skip(1).find(|a| !a.starts_with('-')).unwrap_or_else(|| "/tmp/corpus/corpus.git".into());
+    let repository = Path::new(&repository).canonicalize().expect("the corpus repository (make-corpus.sh)");
+    let (rust, sqlite, directory) = targets(&repository);
+    let dir = tempfile::tempdir().unwrap();
+    let pages = [
+        ("~5,000-line Rust file", format!("/pins/1/blob/{rust}")),
+        ("sqlite3.c", format!("/pins/1/blob/{sqlite}")),
+        ("largest directory", format!("/pins/1/tree/{directory}")),
+    ];
+    let mut cold: Vec<Vec<Duration>> = vec![Vec::new(); pages.len()];
+    for run in 0..COLD_RUNS {
+        // A fresh server each time: empty highlight cache, fresh git handles.
+        let server = start(dir.path(), &repository, run == 0).await;
+        for (i, (_, path)) in pages.iter().enumerate() {
+            cold[i].push(fetch(&server, path).await.0);
+        }
+        server._runtime_guard.abort();
+    }
+    let server = start(dir.path(), &repository, false).await;
+    println!("{:<24} {:>10} {:>10} {:>12}", "page", "cold", "warm", "bytes");
+    for (i, (name, path)) in pages.iter().enumerate() {
+        let (_, bytes) = fetch(&server, path).await;
+        let mut warm = Vec::new();
+        for _ in 0..WARM_RUNS {
+            warm.push(fetch(&server, path).await.0);
+        }
+        println!(
+            "{:<24} {:>8.1}ms {:>8.1}ms {:>12}   {}",
+            name,
+            median(cold[i].clone()).as_secs_f64() * 1e3,
+            median(warm).as_secs_f64() * 1e3,
+            bytes,
+            path
+        );
+    }
+}

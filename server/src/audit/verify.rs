@@ -1,0 +1,119 @@
+//! Offline verification of a log: the checkpoint's signature, every leaf against its stored hash
+//! and against the hash chain (`prev`), the root recomputed from all entries, and consistency with
+//! an older checkpoint a regulator kept. It trusts nothing the server says except what the
+//! verifier key signs.
+
+use super::checkpoint;
+use super::merkle::{leaf_hash, Frontier, Hash};
+use super::note::NoteVerifier;
+
+/// Why verification failed; `index` names the first bad entry where one can be named.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub index: Option<u64>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.index {
+            Some(index) => write!(f, "first bad index {index}: {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+fn fail(index: Option<u64>, reason: impl Into<String>) -> Failure {
+    Failure { index, reason: reason.into() }
+}
+
+/// The outcome of a successful verification.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Report {
+    pub size: u64,
+    pub root: Hash,
+    pub consistent_with: Option<u64>,
+}
+
+/// A verifier fed entries in order.
+pub struct LogVerifier {
+    size: u64,
+    root: Hash,
+    old: Option<(u64, Hash)>,
+    frontier: Frontier,
+    previous: String,
+}
+
+impl LogVerifier {
+    /// Checks the checkpoint signatures and sets up the expected sizes and roots.
+    pub fn new(key: &NoteVerifier, latest: &str, old: Option<&str>) -> Result<LogVerifier, Failure> {
+        let (size, root) = checkpoint::open(key, latest)
+            .map_err(|e| fail(None, format!("the latest checkpoint does not verify with the key: {e}")))?;
+        let old = match old {
+            Some(note) => {
+                let (old_size, old_root) = checkpoint::open(key, note)
+                    .map_err(|e| fail(None, format!("the old checkpoint does not verify with the key: {e}")))?;
+                if old_size > size {
+                    return Err(fail(
+                        Some(size),
+                        format!("the log shrank: the old checkpoint has {old_size} entries, the latest {size}"),
+                    ));
+                }
+                Some((old_size, old_root))
+            }
+            None => None,
+        };
+        Ok(LogVerifier { size, root, old, frontier: Frontier::empty(), previous: String::new() })
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Takes the next entry: its index as stored, its exact bytes, and the hash stored beside it.
+    pub fn push(&mut self, index: u64, leaf: &[u8], stored_hash: &[u8]) -> Result<(), Failure> {
+        let expected = self.frontier.size();
+        if index != expected {
+            return Err(fail(Some(expected), format!("entry {expected} is missing (next stored index is {index})")));
+        }
+        if expected >= self.size {
+            return Ok(()); // Entries past the checkpoint are for a later checkpoint.
+        }
+        let hash = leaf_hash(leaf);
+        if stored_hash != hash {
+            return Err(fail(Some(index), "the entry's bytes do not match its stored leaf hash (altered)"));
+        }
+        let prev = serde_json::from_slice::<serde_json::Value>(leaf)
+            .ok()
+            .and_then(|v| v.get("prev").and_then(|p| p.as_str()).map(str::to_string))
+            .ok_or_else(|| fail(Some(index), "the entry is not a Clearroom event"))?;
+        if prev != self.previous {
+            return Err(fail(
+                Some(index),
+                "the entry does not follow the one before it (removed, inserted or reordered)",
+            ));
+        }
+        self.previous = hex::encode(hash);
+        self.frontier.push(hash);
+        if let Some((old_size, old_root)) = self.old {
+            if self.frontier.size() == old_size && self.frontier.root() != old_root {
+                return Err(fail(
+                    None,
+                    format!("the log's first {old_size} entries differ from the old checkpoint: history was rewritten"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<Report, Failure> {
+        if self.frontier.size() < self.size {
+            let missing = self.frontier.size();
+            return Err(fail(Some(missing), format!("entry {missing} is missing (the log ends early)")));
+        }
+        if self.frontier.root() != self.root {
+            return Err(fail(None, "the root recomputed from the entries differs from the signed checkpoint"));
+        }
+        Ok(Report { size: self.size, root: self.root, consistent_with: self.old.map(|(size, _)| size) })
+    }
+}

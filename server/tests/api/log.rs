@@ -1,0 +1,288 @@
+//! The tamper-evident log end to end: checkpoints, proofs, the verifier, tampering, and two server
+//! instances appending to one database.
+
+use crate::helpers::*;
+use base64::Engine as _;
+use clearroom::audit::checkpoint;
+use clearroom::audit::merkle::{leaf_hash, Frontier, Hash};
+use clearroom::audit::note::NoteVerifier;
+use clearroom::audit::proof;
+use clearroom::domain::Actor;
+use reqwest::StatusCode;
+use std::path::Path;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+async fn regulator_token(app: &TestApp) -> String {
+    app.domain.create_token(Actor::Operator, "regulator").await.unwrap()
+}
+
+async fn get_text(app: &TestApp, token: &str, path: &str) -> (StatusCode, String) {
+    let response = new_client().get(app.url(path)).bearer_auth(token).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+fn hashes(value: &serde_json::Value) -> Vec<Hash> {
+    value.as_array().unwrap().iter().map(|h| B64.decode(h.as_str().unwrap()).unwrap().try_into().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_signed_checkpoint_and_its_proofs_verify_with_the_published_key() {
+    let app = spawn_app().await;
+    let token = regulator_token(&app).await;
+    let (status, key) = get_text(&app, &token, "/api/v1/log/key").await;
+    assert_eq!(status, StatusCode::OK);
+    let key = NoteVerifier::parse(&key).unwrap();
+    assert_eq!(key.name(), "test.invalid/clearroom/log");
+
+    let (_, old_note) = get_text(&app, &token, "/api/v1/log/checkpoint").await;
+    let (old_size, old_root) = checkpoint::open(&key, &old_note).unwrap();
+    assert!(old_size >= 7, "the setup's events are in the log");
+
+    app.login_as("reviewer").await;
+    app.open_file("src/main.rs").await;
+    let (_, note) = get_text(&app, &token, "/api/v1/log/checkpoint").await;
+    let (size, root) = checkpoint::open(&key, &note).unwrap();
+    assert!(size > old_size);
+
+    let view = app.events("blob.view").await.remove(0);
+    let (_, body) =
+        get_text(&app, &token, &format!("/api/v1/log/proof/inclusion?index={}&size={size}", view.index)).await;
+    let inclusion = hashes(&serde_json::from_str::<serde_json::Value>(&body).unwrap()["proof"]);
+    let leaf = leaf_hash(view.leaf.as_bytes());
+    assert!(proof::verify_inclusion(view.index as u64, size, &leaf, &inclusion, &root).is_ok());
+
+    let (_, body) = get_text(&app, &token, &format!("/api/v1/log/proof/consistency?from={old_size}&to={size}")).await;
+    let consistency = hashes(&serde_json::from_str::<serde_json::Value>(&body).unwrap()["proof"]);
+    assert!(proof::verify_consistency(old_size, size, &old_root, &root, &consistency).is_ok());
+
+    let (status, _) = get_text(&app, &token, &format!("/api/v1/log/proof/inclusion?index={size}&size={size}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = get_text(&app, &token, "/api/v1/log/proof/consistency?from=1&to=999999").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_entry_proof_is_a_tlog_proof_document() {
+    let app = spawn_app().await;
+    let token = regulator_token(&app).await;
+    let (status, document) = get_text(&app, &token, "/api/v1/log/entries/2/proof").await;
+    assert_eq!(status, StatusCode::OK);
+    let (head, note) = document.split_once("\n\n").unwrap();
+    let mut lines = head.lines();
+    assert_eq!(lines.next(), Some("c2sp.org/tlog-proof@v1"));
+    assert_eq!(lines.next(), Some("index 2"));
+    let path: Vec<Hash> = lines.map(|l| B64.decode(l).unwrap().try_into().unwrap()).collect();
+    let key = NoteVerifier::parse(&app.domain.log_verifier_key()).unwrap();
+    let (size, root) = checkpoint::open(&key, note).unwrap();
+    let entry = &app.domain.audit.entries(2, 3).await.unwrap()[0];
+    assert!(proof::verify_inclusion(2, size, &leaf_hash(entry.leaf.as_bytes()), &path, &root).is_ok());
+    let (status, _) = get_text(&app, &token, "/api/v1/log/entries/999999/proof").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Writes the verifier key and a checkpoint to files and runs `server verify log` on the database.
+async fn verify(app: &TestApp, dir: &Path, old_checkpoint: Option<&str>) -> Result<(), String> {
+    let key = dir.join("log.pub");
+    std::fs::write(&key, app.domain.log_verifier_key()).unwrap();
+    let old = old_checkpoint.map(|note| {
+        let path = dir.join("old.checkpoint");
+        std::fs::write(&path, note).unwrap();
+        path
+    });
+    clearroom::verify_cli::verify_log(&key, old.as_deref(), None, None, &app.database_url)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// What a malicious database administrator does first.
+async fn disable_append_only(app: &TestApp) {
+    if app.is_postgres() {
+        app.execute_sql(&[
+            "ALTER TABLE audit_events DISABLE TRIGGER USER",
+            "ALTER TABLE log_state DISABLE TRIGGER USER",
+            "ALTER TABLE merkle_nodes DISABLE TRIGGER USER",
+            "ALTER TABLE checkpoints DISABLE TRIGGER USER",
+        ])
+        .await;
+    } else {
+        app.execute_sql(&[
+            "DROP TRIGGER audit_events_no_update",
+            "DROP TRIGGER audit_events_no_delete",
+            "DROP TRIGGER log_state_only_grows",
+            "DROP TRIGGER merkle_nodes_no_update",
+            "DROP TRIGGER merkle_nodes_no_delete",
+            "DROP TRIGGER checkpoints_no_delete",
+        ])
+        .await;
+    }
+}
+
+async fn signed_log(app: &TestApp) -> String {
+    app.login_as("reviewer").await;
+    for path in ["README.md", "src/main.rs", "src/deep/secret.c"] {
+        app.open_file(path).await;
+    }
+    app.domain.audit.publish_checkpoint(&app.domain.signer).await.unwrap().note
+}
+
+#[tokio::test]
+async fn an_untouched_log_verifies() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let old = signed_log(&app).await;
+    app.open_file("README.md").await;
+    app.domain.audit.publish_checkpoint(&app.domain.signer).await.unwrap();
+    assert_eq!(verify(&app, dir.path(), Some(&old)).await, Ok(()));
+}
+
+#[tokio::test]
+async fn the_verifier_names_an_edited_byte() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    signed_log(&app).await;
+    disable_append_only(&app).await;
+    let target = app.events("blob.view").await.last().unwrap().index;
+    let entry = &app.domain.audit.raw_entries(target, target + 1).await.unwrap()[0];
+    let mut edited = entry.1.clone();
+    let at = edited.windows(6).position(|w| w == b"README").unwrap();
+    edited[at] = b'X';
+    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE audit_events SET leaf = $1 WHERE idx = $2")
+        .bind(edited)
+        .bind(target)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let error = verify(&app, dir.path(), None).await.unwrap_err();
+    assert!(error.contains(&format!("first bad index {target}")), "{error}");
+}
+
+use sqlx::Connection;
+
+#[tokio::test]
+async fn the_verifier_names_a_deleted_row() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    signed_log(&app).await;
+    disable_append_only(&app).await;
+    app.execute_sql(&["DELETE FROM audit_events WHERE idx = 3"]).await;
+    let error = verify(&app, dir.path(), None).await.unwrap_err();
+    assert!(error.contains("first bad index 3"), "{error}");
+}
+
+#[tokio::test]
+async fn the_verifier_names_swapped_rows() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    signed_log(&app).await;
+    disable_append_only(&app).await;
+    let rows = app.domain.audit.raw_entries(4, 6).await.unwrap();
+    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    for (to, from) in [(4i64, &rows[1]), (5i64, &rows[0])] {
+        sqlx::query("UPDATE audit_events SET leaf = $1, leaf_hash = $2 WHERE idx = $3")
+            .bind(from.1.clone())
+            .bind(from.2.clone())
+            .bind(to)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+    let error = verify(&app, dir.path(), None).await.unwrap_err();
+    assert!(error.contains("first bad index 4"), "{error}");
+}
+
+#[tokio::test]
+async fn a_rewritten_history_signed_with_the_real_key_fails_consistency() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let old = signed_log(&app).await;
+    let key = NoteVerifier::parse(&app.domain.log_verifier_key()).unwrap();
+    let (old_size, _) = checkpoint::open(&key, &old).unwrap();
+
+    // The vendor drops the last events (the views of the secret), rebuilds the head, appends
+    // innocuous events and has the server sign the new history with its real key.
+    disable_append_only(&app).await;
+    let keep = old_size - 3;
+    let kept = app.domain.audit.raw_entries(0, keep as i64).await.unwrap();
+    let mut frontier = Frontier::empty();
+    for (_, _, hash) in &kept {
+        frontier.push(hash.clone().try_into().unwrap());
+    }
+    let mut statements =
+        vec![format!("DELETE FROM audit_events WHERE idx >= {keep}"), "DELETE FROM checkpoints".to_string()];
+    for level in 1..40u32 {
+        statements.push(format!("DELETE FROM merkle_nodes WHERE level = {level} AND idx >= {}", keep >> level));
+    }
+    let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+    app.execute_sql(&refs).await;
+    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE log_state SET size = $1, root = $2, frontier = $3 WHERE id = 1")
+        .bind(keep as i64)
+        .bind(frontier.root().to_vec())
+        .bind(frontier.to_bytes())
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    for _ in 0..6 {
+        app.open_file("README.md").await;
+    }
+    let rewritten = app.domain.audit.publish_checkpoint(&app.domain.signer).await.unwrap();
+    assert!(rewritten.size > old_size, "the new history is longer than the old one");
+
+    assert_eq!(verify(&app, dir.path(), None).await, Ok(()), "on its own the rewritten log is self-consistent");
+    let error = verify(&app, dir.path(), Some(&old)).await.unwrap_err();
+    assert!(error.contains("history was rewritten"), "{error}");
+}
+
+#[tokio::test]
+async fn the_server_refuses_to_sign_a_history_inconsistent_with_its_last_checkpoint() {
+    let app = spawn_app().await;
+    signed_log(&app).await;
+    disable_append_only(&app).await;
+    // Rewrite the stored subtrees over the oldest entries: the tree no longer extends the checkpoint.
+    app.execute_sql(&[
+        "UPDATE merkle_nodes SET hash = (SELECT leaf_hash FROM audit_events WHERE idx = 1) WHERE idx = 0",
+    ])
+    .await;
+    app.open_file("README.md").await;
+    assert!(app.domain.audit.publish_checkpoint(&app.domain.signer).await.is_err());
+}
+
+#[tokio::test]
+async fn two_instances_append_one_log_without_gaps() {
+    let app = spawn_app().await;
+    let second = crate::helpers::spawn_second_instance(&app).await;
+    let mut clients = Vec::new();
+    for address in [&app.address, &second] {
+        let client = new_client();
+        let response = client
+            .post(format!("{address}/login"))
+            .form(&[("username", "reviewer"), ("password", PASSWORD), ("next", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        clients.push((client, address.clone()));
+    }
+    let before = app.events("blob.view").await.len();
+    let mut requests = Vec::new();
+    for i in 0..40 {
+        let (client, address) = clients[i % 2].clone();
+        let url = format!("{address}/pins/{}/blob/src/main.rs", app.pin);
+        requests.push(tokio::spawn(async move { client.get(url).send().await.unwrap().status() }));
+    }
+    for request in requests {
+        assert_eq!(request.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(app.events("blob.view").await.len() - before, 40, "every request's event is present");
+    let size = app.domain.audit.size().await.unwrap();
+    let entries = app.domain.audit.raw_entries(0, size).await.unwrap();
+    assert_eq!(entries.len() as i64, size);
+    for (i, entry) in entries.iter().enumerate() {
+        assert_eq!(entry.0, i as i64, "no gap, no duplicate");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    app.domain.audit.publish_checkpoint(&app.domain.signer).await.unwrap();
+    assert_eq!(verify(&app, dir.path(), None).await, Ok(()));
+}
