@@ -64,3 +64,8 @@ pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, AppError> {
 pub async fn admin_console() -> Result<AdminOverview, AppError> {
     ssr::backend()?.admin_overview(&ssr::caller()?).await
 }
+
+#[server(prefix = "/fn", endpoint = "log")]
+pub async fn log_integrity() -> Result<LogOverview, AppError> {
+    ssr::backend()?.log_overview(&ssr::caller()?).await
+}

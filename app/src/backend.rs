@@ -19,6 +19,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlobView>;
     /// The audit log, newest first (staff and regulators).
     async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage>;
+    /// The latest signed checkpoint and the verifier key (staff and regulators).
+    async fn log_overview(&self, caller: &Caller) -> AppResult<LogOverview>;
     /// Users, repositories, pins and grants (staff).
     async fn admin_overview(&self, caller: &Caller) -> AppResult<AdminOverview>;
 }

@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pins/:pin/blob/*path") ssr=SsrMode::Async view=routes::blob::BlobPage/>
                 <Route path=path!("/audit") ssr=SsrMode::Async view=routes::audit::AuditPage/>
                 <Route path=path!("/admin") ssr=SsrMode::Async view=routes::admin::AdminPage/>
+                <Route path=path!("/log") ssr=SsrMode::Async view=routes::log::LogPage/>
             </Routes>
         </Router>
     }

@@ -356,6 +356,17 @@ pub struct AuditPage {
     pub next_before: Option<i64>,
 }
 
+/// The log's signed head and key, for staff and regulators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogOverview {
+    pub size: u64,
+    pub root_hex: String,
+    /// The latest checkpoint, a signed note, exactly as served.
+    pub checkpoint: String,
+    pub verifier_key: String,
+    pub fingerprint: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
     pub id: i64,

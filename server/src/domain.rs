@@ -616,6 +616,18 @@ impl Backend for Domain {
         self.audit.query(&query).await.map_err(audit_unavailable)
     }
 
+    async fn log_overview(&self, caller: &Caller) -> AppResult<LogOverview> {
+        let checkpoint = self.log_checkpoint(caller).await?;
+        let verifier = self.signer.verifier();
+        Ok(LogOverview {
+            size: checkpoint.size,
+            root_hex: hex::encode(checkpoint.root),
+            checkpoint: checkpoint.note,
+            verifier_key: verifier.to_string(),
+            fingerprint: verifier.fingerprint(),
+        })
+    }
+
     async fn admin_overview(&self, caller: &Caller) -> AppResult<AdminOverview> {
         Actor::Web(caller).require_staff()?;
         Ok(AdminOverview {

@@ -41,7 +41,7 @@ fn Nav(me: Me) -> impl IntoView {
     view! {
         <nav class="nav">
             <a href="/">"Pins"</a>
-            {auditor.then(|| view! { <a href="/audit">"Audit log"</a> })}
+            {auditor.then(|| view! { <a href="/audit">"Audit log"</a> <a href="/log">"Log integrity"</a> })}
             {staff.then(|| view! { <a href="/admin">"Administration"</a> })}
         </nav>
         <div class="whoami">

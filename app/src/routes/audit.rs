@@ -116,6 +116,11 @@ fn AuditTable(page: Page_) -> impl IntoView {
                             <summary><code class="hash">{e.leaf_hash[..16].to_string()}"…"</code></summary>
                             <pre class="leaf">{e.leaf.clone()}</pre>
                             <p class="muted">"Leaf hash " <code>{e.leaf_hash.clone()}</code></p>
+                            <p>
+                                <a href=format!("/api/v1/log/entries/{}/proof", e.index) download>
+                                    "Download inclusion proof (tlog-proof)"
+                                </a>
+                            </p>
                         </details>
                     </td>
                 </tr>

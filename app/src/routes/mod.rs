@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod blob;
 pub mod home;
+pub mod log;
 pub mod login;
 pub mod not_found;
 pub mod tree;

@@ -27,6 +27,8 @@ pub enum AuditError {
     Proof(#[from] proof::ProofError),
     #[error(transparent)]
     Note(#[from] note::NoteError),
+    #[error("the audit log could not store the event")]
+    Unavailable,
     #[error("refusing to sign: the log is not consistent with checkpoint {0}")]
     Inconsistent(u64),
 }
@@ -241,42 +243,42 @@ impl LogTx {
 #[derive(Clone, Debug)]
 pub struct AuditLog {
     store: Store,
+    /// Where stand-alone events queue for the group committer.
+    queue: tokio::sync::mpsc::Sender<Pending>,
 }
 
+/// An event waiting for the group committer, and where to report its index.
+struct Pending {
+    event: Event,
+    reply: tokio::sync::oneshot::Sender<Option<u64>>,
+}
+
+/// Most events a single group commit takes.
+const MAX_BATCH: usize = 512;
+
 impl AuditLog {
+    /// The log over a store, with its group committer (a task on the current runtime).
     pub fn new(store: Store) -> AuditLog {
-        AuditLog { store }
+        let (queue, receiver) = tokio::sync::mpsc::channel(4 * MAX_BATCH);
+        let log = AuditLog { store, queue };
+        tokio::spawn(group_commit(log.store.clone(), receiver));
+        log
     }
 
     /// Opens a transaction that holds the log's write lock. The no-op UPDATE is its first statement
     /// so that SQLite takes the write lock at once (no failed lock upgrade later) and PostgreSQL
     /// locks the single log-state row, serialising appenders across server instances.
     pub async fn begin(&self) -> Result<LogTx> {
-        let mut tx = self.store.pool.begin().await?;
-        sqlx::query("UPDATE log_state SET size = size WHERE id = 1").execute(&mut *tx).await?;
-        let row = sqlx::query("SELECT size, frontier FROM log_state WHERE id = 1").fetch_one(&mut *tx).await?;
-        let size: i64 = row.try_get(0)?;
-        let frontier_bytes: Vec<u8> = row.try_get(1)?;
-        let frontier = Frontier::from_bytes(size as u64, &frontier_bytes)?;
-        let last_leaf = match size {
-            0 => String::new(),
-            _ => {
-                let row = sqlx::query("SELECT leaf_hash FROM audit_events WHERE idx = $1")
-                    .bind(size - 1)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                hex::encode(row.try_get::<Vec<u8>, _>(0)?)
-            }
-        };
-        Ok(LogTx { tx, size: size as u64, frontier, last_leaf })
+        begin(&self.store).await
     }
 
-    /// Records one event on its own and returns its index once it is durable.
+    /// Records one event on its own and returns its index once it is durable. Concurrent calls
+    /// share one transaction and one durable commit (group commit); each still returns only after
+    /// that commit, and every event of a failed commit fails.
     pub async fn record(&self, event: &Event) -> Result<u64> {
-        let mut tx = self.begin().await?;
-        let index = tx.append(event).await?;
-        tx.commit().await?;
-        Ok(index)
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.queue.send(Pending { event: event.clone(), reply }).await.map_err(|_| AuditError::Unavailable)?;
+        answer.await.ok().flatten().ok_or(AuditError::Unavailable)
     }
 
     /// Records a read of source at (pin, path) and hands out the receipt that allows it.
@@ -440,6 +442,65 @@ impl AuditLog {
             return Err(AuditError::Proof(proof::ProofError::IndexOutOfRange));
         }
         Ok(())
+    }
+}
+
+/// Opens a transaction holding the log's write lock (see `AuditLog::begin`).
+async fn begin(store: &Store) -> Result<LogTx> {
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("UPDATE log_state SET size = size WHERE id = 1").execute(&mut *tx).await?;
+    let row = sqlx::query("SELECT size, frontier FROM log_state WHERE id = 1").fetch_one(&mut *tx).await?;
+    let size: i64 = row.try_get(0)?;
+    let frontier_bytes: Vec<u8> = row.try_get(1)?;
+    let frontier = Frontier::from_bytes(size as u64, &frontier_bytes)?;
+    let last_leaf = match size {
+        0 => String::new(),
+        _ => {
+            let row = sqlx::query("SELECT leaf_hash FROM audit_events WHERE idx = $1")
+                .bind(size - 1)
+                .fetch_one(&mut *tx)
+                .await?;
+            hex::encode(row.try_get::<Vec<u8>, _>(0)?)
+        }
+    };
+    Ok(LogTx { tx, size: size as u64, frontier, last_leaf })
+}
+
+/// The group committer: takes every event waiting (up to `MAX_BATCH`), appends them in one
+/// transaction, commits once, then answers each caller. A failed commit fails them all.
+async fn group_commit(store: Store, mut queue: tokio::sync::mpsc::Receiver<Pending>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let committed = async {
+            let mut tx = begin(&store).await?;
+            let mut indices = Vec::with_capacity(batch.len());
+            for pending in &batch {
+                indices.push(tx.append(&pending.event).await?);
+            }
+            tx.commit().await?;
+            Ok::<_, AuditError>(indices)
+        }
+        .await;
+        match committed {
+            Ok(indices) => {
+                for (pending, index) in batch.into_iter().zip(indices) {
+                    let _ = pending.reply.send(Some(index));
+                }
+            }
+            Err(error) => {
+                let cause = std::error::Error::source(&error).map(|c| c.to_string()).unwrap_or_default();
+                tracing::error!(%error, cause, events = batch.len(), "the audit log could not commit");
+                for pending in batch {
+                    let _ = pending.reply.send(None);
+                }
+            }
+        }
     }
 }
 

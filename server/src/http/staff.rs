@@ -1,5 +1,6 @@
-//! The staff console's form posts. Each checks the anti-forgery token, calls the domain (which
-//! checks the role and records the event), and redirects back with a message.
+//! Form posts from the staff console and the log-integrity page. Each checks the anti-forgery
+//! token, calls the domain (which checks the role and records any event), and redirects back with
+//! a message.
 
 use super::session::csrf_matches;
 use super::{error_page, AppState};
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/pins", post(create_pin))
         .route("/admin/grants", post(create_grant))
         .route("/admin/grants/{id}/revoke", post(revoke_grant))
+        .route("/log/check", post(check_checkpoint))
 }
 
 /// A urlencoded form body; repeated keys (a multiple select) keep every value.
@@ -41,12 +43,16 @@ impl Fields {
 }
 
 fn back(result: Result<String, AppError>) -> Response {
+    back_to("/admin", result)
+}
+
+fn back_to(page: &str, result: Result<String, AppError>) -> Response {
     let (key, message) = match result {
         Ok(done) => ("done", done),
         Err(error) => ("error", error.to_string()),
     };
     let query = form_urlencoded::Serializer::new(String::new()).append_pair(key, &message).finish();
-    Redirect::to(&format!("/admin?{query}")).into_response()
+    Redirect::to(&format!("{page}?{query}")).into_response()
 }
 
 fn check(caller: &Caller, fields: &Fields) -> Option<Response> {
@@ -172,4 +178,17 @@ mod tests {
         assert_eq!(parse_form_time("1970-01-01T01:00:00+01:00").unwrap(), 0);
         assert!(parse_form_time("tomorrow").is_err());
     }
+}
+
+/// A regulator pastes an old checkpoint; the answer says whether the log still extends it.
+async fn check_checkpoint(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    back_to("/log", state.domain.check_old_checkpoint(&caller, fields.get("checkpoint")).await)
 }

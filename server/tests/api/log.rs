@@ -286,3 +286,47 @@ async fn two_instances_append_one_log_without_gaps() {
     app.domain.audit.publish_checkpoint(&app.domain.signer).await.unwrap();
     assert_eq!(verify(&app, dir.path(), None).await, Ok(()));
 }
+
+#[tokio::test]
+async fn a_regulator_checks_an_old_checkpoint_in_the_ui() {
+    let app = spawn_app().await;
+    app.login_as("regulator").await;
+    let (status, page) = app.get_text("/log").await;
+    assert_eq!(status, StatusCode::OK);
+    let key = NoteVerifier::parse(&app.domain.log_verifier_key()).unwrap();
+    assert!(page.contains(&key.fingerprint()), "the fingerprint is shown");
+    assert!(page.contains("test.invalid/clearroom/log"), "the checkpoint is shown");
+
+    let old = app.domain.audit.latest_checkpoint().await.unwrap().unwrap().note;
+    app.open_file("README.md").await; // A regulator without a grant: recorded, refused.
+    let csrf = app.csrf_token().await;
+    let response = app.post_form("/log/check", &[("csrf", &csrf), ("checkpoint", &old)]).await;
+    let answer = location(&response);
+    assert!(answer.starts_with("/log?done=consistent"), "{answer}");
+
+    let forged = old.replacen("test.invalid", "evil.invalid", 1);
+    let response = app.post_form("/log/check", &[("csrf", &csrf), ("checkpoint", &forged)]).await;
+    assert!(location(&response).starts_with("/log?error="), "{}", location(&response));
+}
+
+#[tokio::test]
+async fn many_concurrent_views_share_commits_and_all_are_recorded() {
+    let app = spawn_app().await;
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let log = app.domain.audit.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut event = clearroom::audit::Event::by_operator("blob.view");
+            event.path = Some(format!("file-{i}"));
+            log.record(&event).await.unwrap()
+        }));
+    }
+    let mut indices = Vec::new();
+    for task in tasks {
+        indices.push(task.await.unwrap());
+    }
+    indices.sort();
+    indices.dedup();
+    assert_eq!(indices.len(), 64, "each event has its own index");
+    assert_eq!(app.events("blob.view").await.len(), 64);
+}

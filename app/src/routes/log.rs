@@ -1,0 +1,76 @@
+//! Log integrity, for staff and regulators: the latest signed checkpoint, the verifier key and its
+//! fingerprint, and a form to check that the log still extends a checkpoint kept from before.
+
+use crate::api::{log_integrity, whoami};
+use crate::components::layout::{ErrorPanel, Loading, Page};
+use crate::model::LogOverview;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn LogPage() -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(|| (), |_| async move { (log_integrity().await, whoami().await) });
+    let result = move || {
+        let q = query.read();
+        if let Some(error) = q.get("error") {
+            Some(view! { <div class="notice notice-error" role="alert">{error}</div> })
+        } else {
+            q.get("done").map(|done| view! { <div class="notice notice-ok" role="status">{done}</div> })
+        }
+    };
+    view! {
+        <Page title="Log integrity">
+            <main class="content narrow">
+                <h1>"Log integrity"</h1>
+                <p class="muted">
+                    "Every access is an entry in an append-only Merkle tree (RFC 6962). The server signs its head as a checkpoint; keep one, and later check that the log still extends it."
+                </p>
+                {result}
+                <Suspense fallback=Loading>
+                    {move || Suspend::new(async move {
+                        match data.await {
+                            (Ok(overview), Ok(Some(me))) => view! { <Overview overview csrf=me.csrf_token/> }.into_any(),
+                            (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error/> }.into_any(),
+                            _ => view! { <ErrorPanel error=crate::error::AppError::Unauthorized/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </Page>
+    }
+}
+
+#[component]
+fn Overview(overview: LogOverview, csrf: String) -> impl IntoView {
+    view! {
+        <section class="panel">
+            <h2>"Latest checkpoint"</h2>
+            <p>
+                {overview.size} " entries · root " <code class="hash">{overview.root_hex.clone()}</code>
+            </p>
+            <pre class="leaf checkpoint">{overview.checkpoint.clone()}</pre>
+            <p><a href="/api/v1/log/checkpoint" download="clearroom.checkpoint">"Download this checkpoint"</a></p>
+        </section>
+        <section class="panel">
+            <h2>"Verifier key"</h2>
+            <pre class="leaf">{overview.verifier_key.clone()}</pre>
+            <p>"Fingerprint " <code>{overview.fingerprint.clone()}</code></p>
+            <p class="muted">
+                "Compare the fingerprint with the one the centre gave you out of band. Verify offline with "
+                <code>"server verify log --key KEYFILE --checkpoint OLD --url URL"</code> "."
+            </p>
+        </section>
+        <section class="panel">
+            <h2>"Check an older checkpoint"</h2>
+            <form method="post" action="/log/check" class="stack">
+                <input type="hidden" name="csrf" value=csrf/>
+                <label>
+                    "Paste a checkpoint you kept"
+                    <textarea name="checkpoint" rows="7" required spellcheck="false" class="mono"></textarea>
+                </label>
+                <div><button type="submit" class="button primary">"Check consistency"</button></div>
+            </form>
+        </section>
+    }
+}
