@@ -168,18 +168,6 @@ async fn revoke_grant(
     back(result)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_times_are_utc() {
-        assert_eq!(parse_form_time("1970-01-01T00:01").unwrap(), 60_000);
-        assert_eq!(parse_form_time("1970-01-01T01:00:00+01:00").unwrap(), 0);
-        assert!(parse_form_time("tomorrow").is_err());
-    }
-}
-
 /// A regulator pastes an old checkpoint; the answer says whether the log still extends it.
 async fn check_checkpoint(
     State(state): State<AppState>,
@@ -191,4 +179,16 @@ async fn check_checkpoint(
         return refused;
     }
     back_to("/log", state.domain.check_old_checkpoint(&caller, fields.get("checkpoint")).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_times_are_utc() {
+        assert_eq!(parse_form_time("1970-01-01T00:01").unwrap(), 60_000);
+        assert_eq!(parse_form_time("1970-01-01T01:00:00+01:00").unwrap(), 0);
+        assert!(parse_form_time("tomorrow").is_err());
+    }
 }
