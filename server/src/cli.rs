@@ -80,6 +80,11 @@ enum Command {
         #[arg(long)]
         until: String,
     },
+    /// Revoke a grant (ids are listed on the staff console); the grantee loses access at once.
+    Revoke {
+        /// The grant's id.
+        grant: i64,
+    },
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -244,6 +249,12 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 cli.data.database_url.clone().unwrap_or_else(|| Config::default_database_url(&cli.data.data_dir));
             crate::verify_cli::verify_log(&key, checkpoint.as_deref(), url.as_deref(), token.as_deref(), &database_url)
                 .await
+        }
+        Command::Revoke { grant } => {
+            let domain = open_domain(&admin_config()).await?;
+            domain.revoke_grant(Actor::Operator, grant).await.map_err(fail)?;
+            println!("revoked grant {grant}");
+            Ok(())
         }
         Command::Token(TokenCommand::Create { username }) => {
             let domain: Arc<Domain> = open_domain(&admin_config()).await?;

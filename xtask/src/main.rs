@@ -210,14 +210,21 @@ fn test() -> Result<()> {
     let in_ci = std::env::var("CI").is_ok();
     build(false)?;
 
-    let mut sqlite = cargo();
-    sqlite.args(["test", "--workspace"]).env_remove("TEST_DATABASE_URL");
+    // cargo-nextest (one process per test, hung tests stopped) when it is installed; cargo test otherwise.
+    let nextest = succeeds("cargo", &["nextest", "--version"]);
+    let test_command = |args: &[&str]| {
+        let mut command = cargo();
+        command.args(if nextest { ["nextest", "run"] } else { ["test", "--quiet"] }).args(args);
+        command
+    };
+    let mut sqlite = test_command(&["--package", "server", "--package", "app"]);
+    sqlite.env_remove("TEST_DATABASE_URL");
     run(sqlite, "the tests on SQLite")?;
 
     match postgres_url() {
         Some(url) => {
-            let mut postgres = cargo();
-            postgres.args(["test", "--package", "server", "--test", "api"]).env("TEST_DATABASE_URL", url);
+            let mut postgres = test_command(&["--package", "server", "--test", "api"]);
+            postgres.env("TEST_DATABASE_URL", url);
             run(postgres, "the store and integration tests on PostgreSQL")?;
         }
         None if in_ci => {

@@ -278,7 +278,11 @@ impl AuditLog {
     pub async fn record(&self, event: &Event) -> Result<u64> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.queue.send(Pending { event: event.clone(), reply }).await.map_err(|_| AuditError::Unavailable)?;
-        answer.await.ok().flatten().ok_or(AuditError::Unavailable)
+        // A committer that does not answer in time counts as a failed commit: fail closed.
+        match tokio::time::timeout(std::time::Duration::from_secs(30), answer).await {
+            Ok(Ok(Some(index))) => Ok(index),
+            _ => Err(AuditError::Unavailable),
+        }
     }
 
     /// Records a read of source at (pin, path) and hands out the receipt that allows it.

@@ -8,6 +8,7 @@ mod access;
 mod api;
 mod audit;
 mod browsing;
+mod cli;
 mod log;
 mod security;
 mod sign_in;

@@ -1,0 +1,99 @@
+//! The administrative command line, as an operator uses it, on a data directory.
+
+use crate::helpers::make_repository;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+fn server(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--log-origin")
+        .arg("cli.invalid/clearroom/log")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
+fn last_word(text: &str) -> String {
+    text.split_whitespace().last().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_operator_sets_up_a_review_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let repository = make_repository(&dir.path().join("upstream.git"));
+    let data = dir.path().join("data");
+
+    let (ok, out) =
+        server(&data, &["user", "add", "--username", "alice", "--role", "reviewer"], Some("a long enough password\n"));
+    assert!(ok, "{out}");
+    let (ok, out) = server(&data, &["user", "add", "--username", "rex", "--role", "regulator"], None);
+    assert!(ok && out.contains("with password"), "a generated password is printed: {out}");
+    let (ok, out) =
+        server(&data, &["user", "add", "--username", "alice", "--role", "reviewer"], Some("another password 123\n"));
+    assert!(!ok && out.contains("taken"), "{out}");
+
+    let (ok, out) = server(&data, &["repo", "import", "product", repository.to_str().unwrap()], None);
+    assert!(ok, "{out}");
+    let (ok, out) = server(&data, &["pin", "product", "HEAD", "--label", "Release 1.0"], None);
+    assert!(ok, "{out}");
+    let pin = last_word(&out);
+    assert_eq!(pin, "1");
+    let (ok, out) = server(&data, &["pin", "product", "no-such-commit", "--label", "Bad"], None);
+    assert!(!ok && out.contains("does not name a commit"), "{out}");
+
+    let (ok, out) = server(
+        &data,
+        &[
+            "grant",
+            "--username",
+            "alice",
+            "--pin",
+            &pin,
+            "--from",
+            "2020-01-01T00:00:00Z",
+            "--until",
+            "2099-01-01T00:00:00Z",
+        ],
+        None,
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = server(
+        &data,
+        &["grant", "--username", "alice", "--pin", "x", "--from", "2020-01-01T00:00:00Z", "--until", "soon"],
+        None,
+    );
+    assert!(!ok, "{out}");
+
+    let (ok, out) = server(&data, &["token", "create", "--username", "rex"], None);
+    assert!(ok, "{out}");
+    assert!(last_word(&out).starts_with("crt_"));
+
+    let (ok, out) = server(&data, &["revoke", "1"], None);
+    assert!(ok, "{out}");
+    let (ok, out) = server(&data, &["revoke", "1"], None);
+    assert!(!ok && out.contains("no active grant"), "{out}");
+
+    // The operator's actions are in the log, which verifies offline once a checkpoint is signed.
+    let url = format!("sqlite://{}?mode=rwc", data.join("clearroom.db").display());
+    let store = clearroom::store::Store::connect(&url).await.unwrap();
+    let log = clearroom::audit::AuditLog::new(store);
+    let key_text = std::fs::read_to_string(data.join("log-signing.key")).unwrap();
+    let signer = clearroom::audit::note::NoteSigner::parse(&key_text).unwrap();
+    log.publish_checkpoint(&signer).await.unwrap();
+    std::fs::write(dir.path().join("log.pub"), signer.verifier().to_string()).unwrap();
+    let (ok, out) = server(&data, &["verify", "log", "--key", dir.path().join("log.pub").to_str().unwrap()], None);
+    assert!(ok && out.contains("all 7 verified"), "{out}");
+}
