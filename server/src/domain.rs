@@ -12,7 +12,6 @@ use app::backend::Backend;
 use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
-use std::path::Path;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -544,11 +543,6 @@ impl Domain {
             .await
             .map_err(audit_unavailable)?;
         self.audit.entries(start, end).await.map_err(audit_unavailable)
-    }
-
-    /// Whether an existing data directory path looks like a git repository (for the demo).
-    pub fn is_git_repository(path: &Path) -> bool {
-        git2::Repository::open(path).is_ok()
     }
 }
 

@@ -11,7 +11,7 @@ pub mod note;
 pub mod proof;
 pub mod verify;
 
-use crate::store::{Engine, Store};
+use crate::store::Store;
 use app::model::{AuditEntry, AuditPage, AuditQuery, Caller, PinId, RepoPath};
 use merkle::Frontier;
 use serde::Serialize;
@@ -367,10 +367,6 @@ impl AuditLog {
         .fetch_all(&self.store.pool)
         .await?;
         rows.iter().map(entry_from_row).collect()
-    }
-
-    pub fn engine(&self) -> Engine {
-        self.store.engine
     }
 
     /// Stored entries `start..end` as they are: (index, exact leaf bytes, stored leaf hash).

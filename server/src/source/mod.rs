@@ -148,7 +148,9 @@ impl Source {
         .await
     }
 
-    /// Reads a file at a pin and the directory around it (for the tree beside the code).
+    /// Reads a file at a pin and the directory around it (for the tree beside the code). The
+    /// listing is part of the same recorded view: the receipt names the file, whose event records
+    /// the pin and path that the listing's directory is the parent of.
     pub async fn read_file(
         self: &Arc<Self>,
         receipt: &Receipt,
