@@ -3,11 +3,8 @@
 
 use crate::config::SourceLimits;
 use std::time::{Duration, Instant};
-use syntect::html::{line_tokens_to_classed_spans, ClassStyle};
-use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
+use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
-
-const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 
 /// The result for one file.
 #[derive(Clone, Debug)]
@@ -80,6 +77,7 @@ impl Highlighter {
         let started = Instant::now();
         let mut state = ParseState::new(syntax);
         let mut stack = ScopeStack::new();
+        let mut cache = ClassCache(Default::default());
         let mut lines = Vec::new();
         let mut long_lines = 0usize;
         let mut out_of_time_at = None;
@@ -93,7 +91,7 @@ impl Highlighter {
                 lines.push(escape(strip_newline(line)));
                 continue;
             }
-            match highlight_line(line, &mut state, &mut stack, &self.syntaxes) {
+            match highlight_line(line, &mut state, &mut stack, &self.syntaxes, &mut cache) {
                 Some(html) => lines.push(html),
                 None => {
                     // The grammar failed on this line: show the rest plainly rather than guess.
@@ -123,30 +121,76 @@ impl Highlighter {
     }
 }
 
-/// One line as a self-contained fragment: the spans still open from earlier lines are reopened at
-/// its start and all spans are closed at its end, so each table row is valid HTML on its own.
-fn highlight_line(line: &str, state: &mut ParseState, stack: &mut ScopeStack, syntaxes: &SyntaxSet) -> Option<String> {
-    let ops = state.parse_line(line, syntaxes).ok()?;
-    let mut html = String::new();
-    for scope in stack.as_slice() {
-        html.push_str("<span class=\"");
-        for (i, atom) in scope.build_string().split('.').enumerate() {
-            if i > 0 {
-                html.push(' ');
+/// Classes for the innermost scope that says what a token is, cached per scope. Scopes that only
+/// group (`source.*`, `text.*`, `meta.*`) carry no class, so markup stays flat: one span per token
+/// kind instead of the whole scope stack on every line.
+struct ClassCache(std::collections::HashMap<Scope, Option<String>>);
+
+impl ClassCache {
+    fn classes(&mut self, stack: &ScopeStack) -> Option<String> {
+        for scope in stack.as_slice().iter().rev() {
+            let entry = self.0.entry(*scope).or_insert_with(|| {
+                let name = scope.build_string();
+                let first = name.split('.').next().unwrap_or("");
+                if matches!(first, "source" | "text" | "meta" | "") {
+                    None
+                } else {
+                    Some(name.split('.').map(|atom| format!("hl-{atom}")).collect::<Vec<_>>().join(" "))
+                }
+            });
+            if entry.is_some() {
+                return entry.clone();
             }
-            html.push_str("hl-");
-            html.push_str(atom);
         }
-        html.push_str("\">");
+        None
     }
-    let open_before = stack.len() as isize;
+}
+
+/// Appends `text` to `html` under `class`, merging with the span already open when it has the same.
+fn push_token(html: &mut String, open: &mut Option<String>, class: Option<String>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    if *open != class {
+        if open.is_some() {
+            html.push_str("</span>");
+        }
+        if let Some(class) = &class {
+            html.push_str("<span class=\"");
+            html.push_str(class);
+            html.push_str("\">");
+        }
+        *open = class;
+    }
+    html.push_str(&escape(text));
+}
+
+/// One line as a self-contained fragment of flat spans (none crosses a line end), so each table row
+/// is valid HTML on its own.
+fn highlight_line(
+    line: &str,
+    state: &mut ParseState,
+    stack: &mut ScopeStack,
+    syntaxes: &SyntaxSet,
+    cache: &mut ClassCache,
+) -> Option<String> {
+    let ops = state.parse_line(line, syntaxes).ok()?;
     let content = strip_newline(line);
-    // Highlight the line with its newline (grammars expect it) and drop the escaped newline after.
-    let (body, delta) = line_tokens_to_classed_spans(line, &ops, CLASS_STYLE, stack).ok()?;
-    let body = body.replacen('\n', "", 1).replacen('\r', "", 1);
-    debug_assert!(content.len() <= line.len());
-    html.push_str(&body);
-    for _ in 0..(open_before + delta).max(0) {
+    let mut html = String::with_capacity(content.len() * 2);
+    let mut open: Option<String> = None;
+    let mut cursor = 0;
+    for (at, op) in &ops {
+        let at = (*at).min(content.len());
+        if at > cursor {
+            push_token(&mut html, &mut open, cache.classes(stack), &content[cursor..at]);
+            cursor = at;
+        }
+        stack.apply(op).ok()?;
+    }
+    if cursor < content.len() {
+        push_token(&mut html, &mut open, cache.classes(stack), &content[cursor..]);
+    }
+    if open.is_some() {
         html.push_str("</span>");
     }
     Some(html)
@@ -165,7 +209,9 @@ mod tests {
         );
         assert_eq!(out.lines.len(), 4);
         assert_eq!(out.language.as_deref(), Some("Rust"));
-        assert!(out.lines[0].contains("hl-storage"), "{}", out.lines[0]);
+        assert!(out.lines[0].contains("<span class=\"hl-storage hl-type hl-function hl-rust\">fn</span>"), "{}", out.lines[0]);
+        assert!(!out.lines[0].contains("hl-source"), "grouping scopes carry no span");
+        assert!(out.lines[2].starts_with("<span class=\"hl-string"), "a string continues on the next line: {}", out.lines[2]);
         // The string spans two lines: each line opens and closes its own spans.
         for line in &out.lines {
             assert_eq!(line.matches("<span").count(), line.matches("</span>").count(), "{line}");
