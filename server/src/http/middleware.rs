@@ -97,6 +97,7 @@ pub async fn identify(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let api = request.uri().path().starts_with("/api/");
     match identify_caller(&state, &address, &session, request.headers()).await {
         Ok((caller, ended)) => {
             let path = request.uri().path().to_string();
@@ -116,7 +117,8 @@ pub async fn identify(
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        Err(error) => HttpError(error).into_response(),
+        Err(error) if api => HttpError(error).into_response(),
+        Err(error) => super::html_error(error),
     }
 }
 

@@ -44,6 +44,12 @@ impl IntoResponse for HttpError {
     }
 }
 
+/// An `AppError` as an HTML page, for routes a browser posts forms to.
+pub fn html_error(error: AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    error_page(status, error.title(), &error.to_string())
+}
+
 /// A minimal HTML page for errors outside the Leptos pages.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let escape = crate::source::highlight::escape;

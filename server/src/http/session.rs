@@ -90,7 +90,7 @@ async fn login(
     }
     let user = match state.domain.sign_in(&client, form.username.trim(), Password::new(form.password)).await {
         Ok(user) => user,
-        Err(error) => return super::HttpError(error).into_response(),
+        Err(error) => return super::html_error(error),
     };
     let Some(user) = user else {
         return Redirect::to("/login?error=1").into_response();
@@ -102,7 +102,7 @@ async fn login(
         Role::Reviewer => match state.domain.store.latest_active_grant_end(user.id, now).await {
             Ok(Some(end)) => (end, true),
             Ok(None) => (now + IDLE_MINUTES * 60_000, false),
-            Err(error) => return super::HttpError(error.into()).into_response(),
+            Err(error) => return super::html_error(error.into()),
         },
         _ => (now + STAFF_SESSION_HOURS * 3_600_000, false),
     };
@@ -117,7 +117,7 @@ async fn login(
     }
     .await;
     if let Err(error) = stored {
-        return super::HttpError(crate::domain::internal(error)).into_response();
+        return super::html_error(crate::domain::internal(error));
     }
     Redirect::to(safe_next(&form.next)).into_response()
 }
@@ -139,7 +139,7 @@ async fn logout(
     }
     if caller.identity.is_some() {
         if let Err(error) = state.domain.record_sign_out(&caller).await {
-            return super::HttpError(error).into_response();
+            return super::html_error(error);
         }
     }
     let _ = session.flush().await;

@@ -209,9 +209,17 @@ mod tests {
         );
         assert_eq!(out.lines.len(), 4);
         assert_eq!(out.language.as_deref(), Some("Rust"));
-        assert!(out.lines[0].contains("<span class=\"hl-storage hl-type hl-function hl-rust\">fn</span>"), "{}", out.lines[0]);
+        assert!(
+            out.lines[0].contains("<span class=\"hl-storage hl-type hl-function hl-rust\">fn</span>"),
+            "{}",
+            out.lines[0]
+        );
         assert!(!out.lines[0].contains("hl-source"), "grouping scopes carry no span");
-        assert!(out.lines[2].starts_with("<span class=\"hl-string"), "a string continues on the next line: {}", out.lines[2]);
+        assert!(
+            out.lines[2].starts_with("<span class=\"hl-string"),
+            "a string continues on the next line: {}",
+            out.lines[2]
+        );
         // The string spans two lines: each line opens and closes its own spans.
         for line in &out.lines {
             assert_eq!(line.matches("<span").count(), line.matches("</span>").count(), "{line}");

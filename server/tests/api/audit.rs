@@ -51,6 +51,29 @@ async fn no_source_is_sent_when_the_event_cannot_be_stored() {
 }
 
 #[tokio::test]
+async fn no_one_signs_in_unrecorded() {
+    let app = spawn_app().await;
+    if app.is_postgres() {
+        app.execute_sql(&[
+            "CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$",
+            "CREATE TRIGGER test_fail BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_fail()",
+        ])
+        .await;
+    } else {
+        app.execute_sql(&[
+            "CREATE TRIGGER test_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+        ])
+        .await;
+    }
+    let response = app.login("reviewer", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().get("set-cookie").is_none(), "no session was started");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("<html") && page.contains("audit log cannot record"), "{page}");
+    assert!(!page.contains("disk full"));
+}
+
+#[tokio::test]
 async fn events_are_append_only_in_the_database() {
     let app = spawn_app().await;
     use sqlx::Connection;
