@@ -151,5 +151,10 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .layer(axum::middleware::from_fn(middleware::same_origin_writes))
         .layer(axum::middleware::from_fn_with_state(secure, middleware::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        // No request may hang a connection: past a minute the answer is 503, and nothing is sent.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            std::time::Duration::from_secs(60),
+        ))
         .with_state(state)
 }
