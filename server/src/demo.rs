@@ -42,23 +42,15 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A small repository with files in several languages, a binary and a long-line file.
-fn generate_sample(dir: &Path) -> anyhow::Result<PathBuf> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    let repo = git2::Repository::init_bare(dir)?;
-    let files: Vec<(&str, Vec<u8>)> = vec![
-        ("README.md", b"# Sample firmware\n\nA small multi-language sample for Clearroom's demo.\n".to_vec()),
-        ("src/main.rs", b"//! Entry point.\n\nfn main() {\n    let total: u32 = (1..=10).sum();\n    println!(\"total = {total}\");\n}\n".to_vec()),
-        ("src/crypto.c", b"#include <stdint.h>\n\n/* Constant-time comparison. */\nint equal(const uint8_t *a, const uint8_t *b, int n) {\n    uint8_t d = 0;\n    for (int i = 0; i < n; i++) d |= a[i] ^ b[i];\n    return d == 0;\n}\n".to_vec()),
-        ("tools/report.py", b"\"\"\"Summarise a build log.\"\"\"\n\nimport sys\n\n\ndef main() -> int:\n    lines = sys.stdin.read().splitlines()\n    print(f\"{len(lines)} lines\")\n    return 0\n\n\nif __name__ == \"__main__\":\n    raise SystemExit(main())\n".to_vec()),
-        ("web/app.js", b"'use strict';\n\nexport function greet(name) {\n  return `Hello, ${name}!`;\n}\n".to_vec()),
-        ("assets/logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\0\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82".to_vec()),
-        ("config/long.json", format!("{{\"values\": [{}]}}\n", (0..3000).map(|i| i.to_string()).collect::<Vec<_>>().join(",")).into_bytes()),
-    ];
+/// Commits `files` (path, content) as the whole tree of a new commit on HEAD, with a fixed author and
+/// date, so the same files give the same commit id.
+pub fn write_commit(
+    repo: &git2::Repository,
+    files: &[(&str, Vec<u8>)],
+    message: &str,
+) -> Result<git2::Oid, git2::Error> {
     let mut index = git2::Index::new()?;
-    for (path, content) in &files {
+    for (path, content) in files {
         let oid = repo.blob(content)?;
         let entry = git2::IndexEntry {
             ctime: git2::IndexTime::new(0, 0),
@@ -76,9 +68,26 @@ fn generate_sample(dir: &Path) -> anyhow::Result<PathBuf> {
         };
         index.add(&entry)?;
     }
-    let tree = repo.find_tree(index.write_tree_to(&repo)?)?;
-    let signature =
-        git2::Signature::new("Clearroom demo", "demo@clearroom.invalid", &git2::Time::new(1_700_000_000, 0))?;
-    repo.commit(Some("HEAD"), &signature, &signature, "Sample release", &tree, &[])?;
+    let tree = repo.find_tree(index.write_tree_to(repo)?)?;
+    let signature = git2::Signature::new("Clearroom", "clearroom@example.invalid", &git2::Time::new(1_700_000_000, 0))?;
+    repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &[])
+}
+
+/// A small repository with files in several languages, a binary and a long-line file.
+fn generate_sample(dir: &Path) -> anyhow::Result<PathBuf> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    let repo = git2::Repository::init_bare(dir)?;
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("README.md", b"# Sample firmware\n\nA small multi-language sample for Clearroom's demo.\n".to_vec()),
+        ("src/main.rs", b"//! Entry point.\n\nfn main() {\n    let total: u32 = (1..=10).sum();\n    println!(\"total = {total}\");\n}\n".to_vec()),
+        ("src/crypto.c", b"#include <stdint.h>\n\n/* Constant-time comparison. */\nint equal(const uint8_t *a, const uint8_t *b, int n) {\n    uint8_t d = 0;\n    for (int i = 0; i < n; i++) d |= a[i] ^ b[i];\n    return d == 0;\n}\n".to_vec()),
+        ("tools/report.py", b"\"\"\"Summarise a build log.\"\"\"\n\nimport sys\n\n\ndef main() -> int:\n    lines = sys.stdin.read().splitlines()\n    print(f\"{len(lines)} lines\")\n    return 0\n\n\nif __name__ == \"__main__\":\n    raise SystemExit(main())\n".to_vec()),
+        ("web/app.js", b"'use strict';\n\nexport function greet(name) {\n  return `Hello, ${name}!`;\n}\n".to_vec()),
+        ("assets/logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\0\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82".to_vec()),
+        ("config/long.json", format!("{{\"values\": [{}]}}\n", (0..3000).map(|i| i.to_string()).collect::<Vec<_>>().join(",")).into_bytes()),
+    ];
+    write_commit(&repo, &files, "Sample release")?;
     Ok(dir.to_path_buf())
 }

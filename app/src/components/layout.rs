@@ -88,3 +88,17 @@ pub fn Watermark(text: String) -> impl IntoView {
 pub fn Loading() -> impl IntoView {
     view! { <p class="muted loading">"Loading…"</p> }
 }
+
+/// The message a form post redirected back with: `?done=` or `?error=`.
+#[component]
+pub fn Flash() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        let q = query.read();
+        if let Some(error) = q.get("error") {
+            Some(view! { <div class="notice notice-error" role="alert">{error}</div> }.into_any())
+        } else {
+            q.get("done").map(|done| view! { <div class="notice notice-ok" role="status">{done}</div> }.into_any())
+        }
+    }
+}

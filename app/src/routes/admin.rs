@@ -2,29 +2,19 @@
 //! route (so it works without JavaScript) carrying the session's anti-forgery token.
 
 use crate::api::{admin_console, whoami};
-use crate::components::layout::{ErrorPanel, Loading, Page};
+use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
 use crate::components::time::Time;
 use crate::model::{AdminOverview, Role};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let query = use_query_map();
     let data = Resource::new(|| (), |_| async move { (admin_console().await, whoami().await) });
-    let flash = move || {
-        let q = query.read();
-        if let Some(error) = q.get("error") {
-            Some(view! { <div class="notice notice-error" role="alert">{error}</div> })
-        } else {
-            q.get("done").map(|done| view! { <div class="notice notice-ok" role="status">{done}</div> })
-        }
-    };
     view! {
         <Page title="Administration">
             <main class="content">
                 <h1>"Administration"</h1>
-                {flash}
+                <Flash/>
                 <Suspense fallback=Loading>
                     {move || Suspend::new(async move {
                         match data.await {
@@ -91,7 +81,7 @@ fn Console(overview: AdminOverview, csrf: String) -> impl IntoView {
                     <td>{g.pin_label.clone()} " (#" {g.pin.get()} ")"</td>
                     <td><Time ms=g.starts_at_ms/></td>
                     <td><Time ms=g.ends_at_ms/></td>
-                    <td>{g.granted_by.clone()}</td>
+                    <td>{g.granted_by.clone().unwrap_or_else(|| "operator (command line)".into())}</td>
                     <td>{state}</td>
                 </tr>
             }

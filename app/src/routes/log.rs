@@ -2,23 +2,13 @@
 //! fingerprint, and a form to check that the log still extends a checkpoint kept from before.
 
 use crate::api::{log_integrity, whoami};
-use crate::components::layout::{ErrorPanel, Loading, Page};
+use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
 use crate::model::LogOverview;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn LogPage() -> impl IntoView {
-    let query = use_query_map();
     let data = Resource::new(|| (), |_| async move { (log_integrity().await, whoami().await) });
-    let result = move || {
-        let q = query.read();
-        if let Some(error) = q.get("error") {
-            Some(view! { <div class="notice notice-error" role="alert">{error}</div> })
-        } else {
-            q.get("done").map(|done| view! { <div class="notice notice-ok" role="status">{done}</div> })
-        }
-    };
     view! {
         <Page title="Log integrity">
             <main class="content narrow">
@@ -26,7 +16,7 @@ pub fn LogPage() -> impl IntoView {
                 <p class="muted">
                     "Every access is an entry in an append-only Merkle tree (RFC 6962). The server signs its head as a checkpoint; keep one, and later check that the log still extends it."
                 </p>
-                {result}
+                <Flash/>
                 <Suspense fallback=Loading>
                     {move || Suspend::new(async move {
                         match data.await {

@@ -26,19 +26,7 @@ async fn no_source_is_sent_when_the_event_cannot_be_stored() {
     let app = spawn_app().await;
     app.login_as("reviewer").await;
     let before = app.events("blob.view").await.len();
-    // A fault in the audit store: every insert into the log fails from now on.
-    if app.is_postgres() {
-        app.execute_sql(&[
-            "CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$",
-            "CREATE TRIGGER test_fail BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_fail()",
-        ])
-        .await;
-    } else {
-        app.execute_sql(&[
-            "CREATE TRIGGER test_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END",
-        ])
-        .await;
-    }
+    app.break_audit_inserts().await;
     let (status, html) = app.open_file("src/deep/secret.c").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(html.contains("audit log cannot record"), "a clear message");
@@ -53,18 +41,7 @@ async fn no_source_is_sent_when_the_event_cannot_be_stored() {
 #[tokio::test]
 async fn no_one_signs_in_unrecorded() {
     let app = spawn_app().await;
-    if app.is_postgres() {
-        app.execute_sql(&[
-            "CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$",
-            "CREATE TRIGGER test_fail BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_fail()",
-        ])
-        .await;
-    } else {
-        app.execute_sql(&[
-            "CREATE TRIGGER test_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END",
-        ])
-        .await;
-    }
+    app.break_audit_inserts().await;
     let response = app.login("reviewer", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.headers().get("set-cookie").is_none(), "no session was started");

@@ -39,29 +39,7 @@ pub fn make_repository(dir: &Path) -> PathBuf {
         ("assets/logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec()),
         ("data/big.py", big.into_bytes()),
     ];
-    let mut index = git2::Index::new().unwrap();
-    for (path, content) in &files {
-        let oid = repo.blob(content).unwrap();
-        index
-            .add(&git2::IndexEntry {
-                ctime: git2::IndexTime::new(0, 0),
-                mtime: git2::IndexTime::new(0, 0),
-                dev: 0,
-                ino: 0,
-                mode: 0o100644,
-                uid: 0,
-                gid: 0,
-                file_size: content.len() as u32,
-                id: oid,
-                flags: path.len() as u16,
-                flags_extended: 0,
-                path: path.as_bytes().to_vec(),
-            })
-            .unwrap();
-    }
-    let tree = repo.find_tree(index.write_tree_to(&repo).unwrap()).unwrap();
-    let who = git2::Signature::new("Test", "test@example.invalid", &git2::Time::new(1_700_000_000, 0)).unwrap();
-    repo.commit(Some("HEAD"), &who, &who, "Release 1.0", &tree, &[]).unwrap();
+    clearroom::demo::write_commit(&repo, &files, "Release 1.0").unwrap();
     dir.to_path_buf()
 }
 
@@ -199,6 +177,22 @@ impl TestApp {
         let mut connection = sqlx::AnyConnection::connect(&self.database_url).await.unwrap();
         for statement in statements {
             sqlx::query(statement).execute(&mut connection).await.unwrap();
+        }
+    }
+
+    /// A fault in the audit store: every insert into the log fails from now on.
+    pub async fn break_audit_inserts(&self) {
+        if self.is_postgres() {
+            self.execute_sql(&[
+                "CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$",
+                "CREATE TRIGGER test_fail BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_fail()",
+            ])
+            .await;
+        } else {
+            self.execute_sql(&[
+                "CREATE TRIGGER test_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+            ])
+            .await;
         }
     }
 
