@@ -144,19 +144,6 @@ impl AuditLog {
         // Another instance may have signed the same size first; serve what is stored.
         Ok(self.latest_checkpoint().await?.unwrap_or(Checkpoint { size, root, note }))
     }
-
-    /// A checkpoint of exactly `size` entries that was signed before, if any.
-    pub async fn checkpoint_of_size(&self, size: u64) -> Result<Option<Checkpoint>> {
-        let row = sqlx::query("SELECT size, root, note FROM checkpoints WHERE size = $1")
-            .bind(size as i64)
-            .fetch_optional(&self.store.pool)
-            .await?;
-        row.map(|row| {
-            let size: i64 = row.try_get(0)?;
-            Ok(Checkpoint { size: size as u64, root: super::to_hash(row.try_get(1)?)?, note: row.try_get(2)? })
-        })
-        .transpose()
-    }
 }
 
 #[cfg(test)]

@@ -29,6 +29,22 @@ fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.contains('+') && !name.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// Reads `<name>+<hex id>+<base64(0x01 ‖ 32 key bytes)>`; the key data is base64 and may itself
+/// contain '+'. Returns the name, the id and the key bytes.
+fn parse_key_parts(text: &str) -> Result<(&str, u32, [u8; 32]), NoteError> {
+    let mut parts = text.trim().splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(NoteError::MalformedKey);
+    };
+    let id = u32::from_str_radix(id, 16).map_err(|_| NoteError::MalformedKey)?;
+    let bytes = BASE64.decode(key).map_err(|_| NoteError::MalformedKey)?;
+    if !valid_name(name) || bytes.len() != 33 || bytes[0] != ALGORITHM_ED25519 {
+        return Err(NoteError::MalformedKey);
+    }
+    let key: [u8; 32] = bytes[1..].try_into().map_err(|_| NoteError::MalformedKey)?;
+    Ok((name, id, key))
+}
+
 fn key_id(name: &str, public: &[u8; 32]) -> u32 {
     let mut hasher = Sha256::new();
     hasher.update(name.as_bytes());
@@ -65,17 +81,7 @@ impl NoteSigner {
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 ‖ seed)>`.
     pub fn parse(text: &str) -> Result<NoteSigner, NoteError> {
         let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or(NoteError::MalformedKey)?;
-        // The key data is base64 and may itself contain '+'.
-        let mut parts = rest.splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(NoteError::MalformedKey);
-        };
-        let id = u32::from_str_radix(id, 16).map_err(|_| NoteError::MalformedKey)?;
-        let bytes = BASE64.decode(key).map_err(|_| NoteError::MalformedKey)?;
-        if !valid_name(name) || bytes.len() != 33 || bytes[0] != ALGORITHM_ED25519 {
-            return Err(NoteError::MalformedKey);
-        }
-        let seed: [u8; 32] = bytes[1..].try_into().map_err(|_| NoteError::MalformedKey)?;
+        let (name, id, seed) = parse_key_parts(rest)?;
         let key = SigningKey::from_bytes(&seed);
         if key_id(name, key.verifying_key().as_bytes()) != id {
             return Err(NoteError::MalformedKey);
@@ -119,17 +125,7 @@ pub struct NoteVerifier {
 
 impl NoteVerifier {
     pub fn parse(text: &str) -> Result<NoteVerifier, NoteError> {
-        // The key data is base64 and may itself contain '+'.
-        let mut parts = text.trim().splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(NoteError::MalformedKey);
-        };
-        let id = u32::from_str_radix(id, 16).map_err(|_| NoteError::MalformedKey)?;
-        let bytes = BASE64.decode(key).map_err(|_| NoteError::MalformedKey)?;
-        if !valid_name(name) || bytes.len() != 33 || bytes[0] != ALGORITHM_ED25519 {
-            return Err(NoteError::MalformedKey);
-        }
-        let public: [u8; 32] = bytes[1..].try_into().map_err(|_| NoteError::MalformedKey)?;
+        let (name, id, public) = parse_key_parts(text)?;
         if key_id(name, &public) != id {
             return Err(NoteError::MalformedKey);
         }
