@@ -12,6 +12,7 @@ pub mod components;
 pub mod error;
 pub mod model;
 pub mod routes;
+pub mod times;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};

@@ -71,6 +71,7 @@ async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
         limits: SourceLimits::default(),
         log_key: None,
         log_origin: "test.invalid/clearroom/log".into(),
+        clock: clearroom::clock::Clock::system(),
     };
     let domain = open_domain(&config).await.unwrap();
     if first {

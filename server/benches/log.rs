@@ -7,7 +7,8 @@
 //! Prints figures; it asserts nothing about time.
 
 use clearroom::audit::note::NoteSigner;
-use clearroom::audit::{AuditLog, Event};
+use clearroom::audit::{AuditLog, Event, Object};
+use clearroom::clock::Clock;
 use clearroom::store::Store;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,10 +18,10 @@ const RUN: Duration = Duration::from_secs(4);
 const BIG: u64 = 1_000_000;
 
 fn event(i: u64) -> Event {
-    let mut event = Event::by_operator("blob.view");
-    event.pin = Some(1);
-    event.path = Some(format!("src/module_{}/file_{}.rs", i % 97, i % 1013));
-    event
+    let path = app::model::RepoPath::parse(&format!("src/module_{}/file_{}.rs", i % 97, i % 1013)).unwrap();
+    let pin = app::model::PinId::from_stored(1);
+    Event::by_operator("blob.view").on(Object::at(pin, Some("9f1c0ffee0000000000000000000000000000001"), &path)
+        .shown("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"))
 }
 
 async fn appends_per_second(log: &AuditLog, writers: usize) -> f64 {
@@ -65,7 +66,7 @@ async fn main() {
     }
     println!("durable appends per second ({} s per run, synchronous commits, group commit)", RUN.as_secs());
     for (name, url) in &engines {
-        let log = AuditLog::new(Store::connect(url).await.unwrap());
+        let log = AuditLog::new(Store::connect(url).await.unwrap(), Clock::system());
         for writers in [1, 16, 64] {
             let rate = appends_per_second(&log, writers).await;
             println!("  {name:<10} {writers:>2} writers: {rate:>8.0} appends/s");
@@ -74,9 +75,9 @@ async fn main() {
 
     // Grow the SQLite log to a million entries in large transactions.
     let store = Store::connect(&sqlite).await.unwrap();
-    let log = AuditLog::new(store);
+    let log = AuditLog::new(store, Clock::system());
     let started = Instant::now();
-    let mut size = log.size().await.unwrap() as u64;
+    let mut size = log.size().await.unwrap();
     while size < BIG {
         let mut tx = log.begin().await.unwrap();
         let batch = (BIG - size).min(20_000);

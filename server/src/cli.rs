@@ -69,7 +69,7 @@ enum Command {
         #[arg(long)]
         label: String,
     },
-    /// Grant a reviewer access to pins for a time window (RFC 3339 times).
+    /// Grant a reviewer access to pins for a time window (RFC 3339 times, or 2026-11-28T10:00 as UTC).
     Grant {
         #[arg(long)]
         username: String,
@@ -164,6 +164,7 @@ fn config(data: &DataArgs, listen: SocketAddr, site_root: PathBuf, limits: Sourc
         limits,
         log_key: data.log_key.clone(),
         log_origin: data.log_origin.clone().unwrap_or_else(Config::default_log_origin),
+        clock: crate::clock::Clock::system(),
     }
 }
 
@@ -232,15 +233,9 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 .iter()
                 .map(|p| PinId::parse(p).map_err(|e| anyhow::anyhow!("pin {p:?}: {e}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let rfc3339 = |t: &str| -> anyhow::Result<i64> {
-                let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                    .with_context(|| format!("{t:?} is not an RFC 3339 time"))?;
-                Ok((at.unix_timestamp_nanos() / 1_000_000) as i64)
-            };
-            let ids = domain
-                .grant(Actor::Operator, &username, &pins, rfc3339(&from)?, rfc3339(&until)?)
-                .await
-                .map_err(fail)?;
+            let time = |t: &str| app::times::parse(t).map_err(|e| anyhow::anyhow!("{t:?}: {e}"));
+            let ids =
+                domain.grant(Actor::Operator, &username, &pins, time(&from)?, time(&until)?).await.map_err(fail)?;
             println!("granted {username} {} pin(s); grant ids {ids:?}", pins.len());
             Ok(())
         }

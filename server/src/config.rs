@@ -1,5 +1,6 @@
 //! Configuration: where the data lives, which database, where to listen, and the source limits.
 
+use crate::clock::Clock;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -16,6 +17,8 @@ pub struct Config {
     pub log_key: Option<PathBuf>,
     /// The log's origin (checkpoint first line and key name), used when the key is created.
     pub log_origin: String,
+    /// The clock the domain, the log and sessions read (the system clock; tests move their own).
+    pub clock: Clock,
 }
 
 /// Guards that keep a huge or pathological file from costing much.

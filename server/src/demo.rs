@@ -10,12 +10,12 @@ use app::model::Role;
 use std::path::{Path, PathBuf};
 
 pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
-    if domain.store.count_users().await? > 0 {
+    let fail = |e: app::error::AppError| anyhow::anyhow!("{e}");
+    if !domain.is_new().await.map_err(fail)? {
         println!("Demo: this data directory is already set up; its passwords were printed when it was created.");
         println!("      (Remove {} to start over.)", config.data_dir.display());
         return Ok(());
     }
-    let fail = |e: app::error::AppError| anyhow::anyhow!("{e}");
     let mut accounts = Vec::new();
     for (username, role) in [("staff", Role::Staff), ("reviewer", Role::Reviewer), ("regulator", Role::Regulator)] {
         let password = Password::generate();
@@ -30,7 +30,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     };
     domain.import_repository(Actor::Operator, name, &source.display().to_string()).await.map_err(fail)?;
     let pin = domain.create_pin(Actor::Operator, name, "HEAD", "Demo release").await.map_err(fail)?;
-    let now = crate::now_ms();
+    let now = domain.clock().now_ms();
     domain.grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 8 * 3_600_000).await.map_err(fail)?;
     println!();
     println!("Demo accounts (passwords are shown only now):");

@@ -8,17 +8,25 @@ pub mod audit;
 pub mod auth;
 pub mod builds;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod html;
 pub mod http;
 pub mod source;
 pub mod startup;
 pub mod store;
 pub mod verify_cli;
 
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
-    (nanos / 1_000_000) as i64
+/// An error and its causes, `outer: inner: innermost`, for log lines (never for users).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -5,7 +5,6 @@ use crate::config::Config;
 use crate::domain::Domain;
 use crate::http::{self, middleware, AppState};
 use crate::source::Source;
-use crate::store::sessions::DatabaseSessionStore;
 use crate::store::Store;
 use anyhow::Context as _;
 use app::backend::Backend;
@@ -28,7 +27,7 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     let store = Store::connect(&config.database_url).await.context("opening the database")?;
     let source = Source::new(config.repos_dir(), config.limits);
     let signer = crate::audit::checkpoint::load_or_create_key(&config.log_key_path(), &config.log_origin)?;
-    Ok(Arc::new(Domain::new(store, source, Arc::new(signer))))
+    Ok(Arc::new(Domain::new(store, source, Arc::new(signer), config.clock.clone())))
 }
 
 pub struct Application {
@@ -108,13 +107,13 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;
-                if let Err(error) = domain.audit.publish_checkpoint(&domain.signer).await {
+                if let Err(error) = domain.publish_checkpoint().await {
                     tracing::warn!(%error, "publishing a checkpoint failed");
                 }
             }
         }
     });
-    let session_store = DatabaseSessionStore::new(domain.store.clone());
+    let session_store = domain.session_store();
     tokio::spawn({
         let store = session_store.clone();
         async move {
@@ -134,9 +133,9 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(
-            http::session::IDLE_MINUTES,
-        )));
+        // Each session's record and cookie expire at its next deadline (`TypedSession::set`);
+        // a session that was never signed into lives only as long as the browser.
+        .with_expiry(Expiry::OnSessionEnd);
 
     Router::new()
         .nest_service("/pkg", ServeDir::new(config.site_root.join("pkg")))

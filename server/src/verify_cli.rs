@@ -54,7 +54,7 @@ async fn from_database(
     database_url: &str,
 ) -> anyhow::Result<Result<crate::audit::verify::Report, Failure>> {
     let store = Store::connect(database_url).await.context("opening the database")?;
-    let log = AuditLog::new(store);
+    let log = AuditLog::new(store, crate::clock::Clock::system());
     let Some(latest) = log.latest_checkpoint().await? else { bail!("this log has no signed checkpoint yet") };
     let mut verifier = match LogVerifier::new(key, &latest.note, old) {
         Ok(v) => v,
@@ -64,9 +64,9 @@ async fn from_database(
     let mut start = 0u64;
     while start < size {
         let end = (start + 10 * PAGE).min(size);
-        let page = log.raw_entries(start as i64, end as i64).await?;
+        let page = log.raw_entries(start, end).await?;
         for (index, leaf, hash) in &page {
-            if let Err(failure) = verifier.push(*index as u64, leaf, hash) {
+            if let Err(failure) = verifier.push(*index, leaf, hash) {
                 return Ok(Err(failure));
             }
         }

@@ -75,10 +75,14 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     }
 }
 
-/// A diagonal, repeated name and time over source pages, so that a photo of the screen names its
-/// viewer.
+/// A diagonal, repeated name, role, session and time over source pages, so that a photo of the
+/// screen names its viewer.
 #[component]
-pub fn Watermark(text: String) -> impl IntoView {
+pub fn Watermark(mark: crate::model::Watermark) -> impl IntoView {
+    let mut text = format!("{} · {} · {}", mark.username, mark.role.as_str(), crate::times::utc_text(mark.at_ms));
+    if let Some(session) = &mark.session {
+        text.push_str(&format!(" · session {session}"));
+    }
     let marks = (0..60).map(|_| view! { <span>{text.clone()}</span> }).collect_view();
     view! { <div class="watermark" aria-hidden="true">{marks}</div> }
 }

@@ -38,7 +38,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     let meta = format!("{} · blob {}", size_text(view.size), &view.blob_id[..view.blob_id.len().min(12)]);
     view! {
         <leptos_meta::Title text=format!("{} · {} · Clearroom", view.path, view.pin.label)/>
-        <Watermark text=view.watermark.clone()/>
+        <Watermark mark=view.watermark.clone()/>
         <PinBar pin=view.pin.clone()/>
         <div class="browse">
             <aside class="sidebar" aria-label="Files in this directory">

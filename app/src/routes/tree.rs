@@ -28,7 +28,7 @@ pub fn TreePage() -> impl IntoView {
                             };
                             view! {
                                 <leptos_meta::Title text=format!("{title} · Clearroom")/>
-                                <Watermark text=view.watermark.clone()/>
+                                <Watermark mark=view.watermark.clone()/>
                                 <PinBar pin=view.pin.clone()/>
                                 <main class="content">
                                     <Breadcrumbs pin=view.pin.clone() path=view.path.clone() leaf_is_file=false/>

@@ -11,7 +11,6 @@ use super::proof;
 use super::{AuditError, AuditLog, Result};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use sqlx::Row;
 use std::path::Path;
 
 /// A checkpoint the server signed.
@@ -97,14 +96,11 @@ pub fn tlog_proof(index: u64, proof: &[Hash], checkpoint: &Checkpoint) -> String
 impl AuditLog {
     /// The most recent checkpoint signed, if any.
     pub async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>> {
-        let row = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1")
-            .fetch_optional(&self.store.pool)
-            .await?;
-        row.map(|row| {
-            let size: i64 = row.try_get(0)?;
-            Ok(Checkpoint { size: size as u64, root: super::to_hash(row.try_get(1)?)?, note: row.try_get(2)? })
-        })
-        .transpose()
+        Ok(self.store.latest_checkpoint().await?.map(|row| Checkpoint {
+            size: row.size,
+            root: row.root,
+            note: row.note,
+        }))
     }
 
     /// Signs a checkpoint of the current log if it grew since the last one; returns the latest.
@@ -123,8 +119,9 @@ impl AuditLog {
             return Err(AuditError::Inconsistent(size));
         }
         if let Some(previous) = &previous {
+            // From an empty log the proof is empty: every tree extends the empty tree.
             let proof = self.consistency_proof(previous.size, size).await?;
-            if proof::verify_consistency(previous.size, size, &previous.root, &root, &proof).is_err() {
+            if proof::verify_extension(previous.size, size, &previous.root, &root, &proof).is_err() {
                 tracing::error!(
                     from = previous.size,
                     to = size,
@@ -134,13 +131,7 @@ impl AuditLog {
             }
         }
         let note = signer.sign(&body(signer.name(), size, &root))?;
-        sqlx::query("INSERT INTO checkpoints (size, root, note, signed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING")
-            .bind(size as i64)
-            .bind(root.to_vec())
-            .bind(&note)
-            .bind(crate::now_ms())
-            .execute(&self.store.pool)
-            .await?;
+        self.store.insert_checkpoint(size, &root, &note, self.clock.now_ms()).await?;
         // Another instance may have signed the same size first; serve what is stored.
         Ok(self.latest_checkpoint().await?.unwrap_or(Checkpoint { size, root, note }))
     }

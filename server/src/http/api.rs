@@ -44,12 +44,12 @@ struct Entry {
 
 #[derive(Serialize)]
 struct Entries {
-    start: i64,
-    end: i64,
+    start: u64,
+    end: u64,
     entries: Vec<Entry>,
 }
 
-fn number(text: &Option<String>, default: i64) -> Result<i64, HttpError> {
+fn number(text: &Option<String>, default: u64) -> Result<u64, HttpError> {
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(default),
         Some(t) => {
@@ -64,9 +64,9 @@ async fn log_entries(
     Query(range): Query<Range>,
 ) -> Result<impl IntoResponse, HttpError> {
     let start = number(&range.start, 0)?;
-    let end = number(&range.end, start + 100)?;
+    let end = number(&range.end, start.saturating_add(100))?;
     let entries = state.domain.log_entries(&caller, start, end).await?;
-    let end = entries.last().map(|e| e.index + 1).unwrap_or(start);
+    let end = entries.last().map(|e| e.index as u64 + 1).unwrap_or(start);
     Ok(Json(Entries {
         start,
         end,
@@ -88,7 +88,7 @@ async fn log_entries(
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    match state.domain.store.ping().await {
+    match state.domain.health().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" }))),
     }

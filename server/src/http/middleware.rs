@@ -1,15 +1,16 @@
 //! Middleware every request passes: who is calling (session or API token, with the session's
 //! deadline enforced), forgery checks on state-changing requests, and strict response headers.
 
-use super::session::{CSRF, DEADLINE, HAD_GRANTS, USER_ID};
+use super::session_state::TypedSession;
 use super::{error_page, AppState, HttpError};
+use crate::domain::error::internal;
+use crate::domain::Resumed;
 use app::error::AppError;
-use app::model::{Caller, Role};
+use app::model::Caller;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use tower_sessions::Session;
 
@@ -83,11 +84,6 @@ fn same_origin(headers: &HeaderMap) -> bool {
     origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
 }
 
-/// A short, non-secret fingerprint of a session id for the audit log.
-fn fingerprint(session_id: &str) -> String {
-    hex::encode(&Sha256::digest(session_id.as_bytes())[..8])
-}
-
 /// Works out the caller from an API token or the session, ends sessions past their deadline or
 /// whose reviewer lost every grant, and sends anonymous page requests to the sign-in page.
 pub async fn identify(
@@ -98,7 +94,7 @@ pub async fn identify(
     next: Next,
 ) -> Response {
     let api = request.uri().path().starts_with("/api/");
-    match identify_caller(&state, &address, &session, request.headers()).await {
+    match identify_caller(&state, &address, session, request.headers()).await {
         Ok((caller, ended)) => {
             let path = request.uri().path().to_string();
             let page = request.method() == Method::GET
@@ -137,7 +133,7 @@ fn encode(path: &str) -> String {
 async fn identify_caller(
     state: &AppState,
     address: &SocketAddr,
-    session: &Session,
+    session: Session,
     headers: &HeaderMap,
 ) -> Result<(Caller, bool), AppError> {
     let mut caller =
@@ -152,29 +148,25 @@ async fn identify_caller(
         caller.session = Some("api-token".into());
         return Ok((caller, false));
     }
-    let user_id: Option<i64> = session.get(USER_ID).await.map_err(crate::domain::internal)?;
-    let Some(user_id) = user_id else {
+    let session = TypedSession(session);
+    let Some(data) = session.get().await.map_err(|e| internal(&e))? else {
         return Ok((caller, false));
     };
-    let now = crate::now_ms();
-    let deadline: i64 = session.get(DEADLINE).await.map_err(crate::domain::internal)?.unwrap_or(0);
-    let identity = state.domain.identity_of(user_id).await?;
-    let mut over = now >= deadline || identity.is_none();
-    if let Some(identity) = &identity {
-        let had_grants: bool = session.get(HAD_GRANTS).await.map_err(crate::domain::internal)?.unwrap_or(false);
-        if identity.role == Role::Reviewer && had_grants && !over {
-            // A revoked or expired last grant ends the reviewer's session at once.
-            over = state.domain.store.latest_active_grant_end(user_id, now).await?.is_none();
+    match state.domain.resume_session(&data).await? {
+        Resumed::Ended => {
+            session.end().await.map_err(|e| internal(&e))?;
+            Ok((caller, true))
+        }
+        Resumed::Active { identity, touched } => {
+            if let Some(touched) = touched {
+                session.set(&touched).await.map_err(|e| internal(&e))?;
+            }
+            caller.identity = Some(identity);
+            caller.session = session.fingerprint();
+            caller.csrf_token = Some(data.csrf);
+            Ok((caller, false))
         }
     }
-    if over {
-        session.flush().await.map_err(crate::domain::internal)?;
-        return Ok((caller, true));
-    }
-    caller.identity = identity;
-    caller.session = session.id().map(|id| fingerprint(&id.to_string()));
-    caller.csrf_token = session.get(CSRF).await.map_err(crate::domain::internal)?;
-    Ok((caller, false))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod middleware;
 pub mod session;
+pub mod session_state;
 pub mod staff;
 
 use crate::domain::Domain;
@@ -52,7 +53,7 @@ pub fn html_error(error: AppError) -> Response {
 
 /// A minimal HTML page for errors outside the Leptos pages.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let escape = crate::source::highlight::escape;
+    let escape = crate::html::escape;
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · Clearroom</title>\
          <link rel=\"stylesheet\" href=\"/style/main.css\"></head><body><main class=\"content narrow\">\

@@ -1,8 +1,9 @@
-//! Sign-in and sign-out: the session's contents, the login rate limit, and the two routes.
+//! Sign-in and sign-out: the login rate limit and the two routes.
 
+use super::session_state::TypedSession;
 use super::{error_page, AppState};
-use crate::auth::{constant_time_eq, new_csrf_token, Password};
-use app::model::{Caller, Role};
+use crate::auth::{constant_time_eq, Password};
+use app::model::Caller;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,17 +14,6 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use tower_sessions::Session;
-
-pub const USER_ID: &str = "user_id";
-pub const CSRF: &str = "csrf";
-/// Milliseconds since the epoch after which the session is over, whatever its activity.
-pub const DEADLINE: &str = "deadline_ms";
-/// For reviewers: whether they had an active grant at sign-in (then losing all grants ends it).
-pub const HAD_GRANTS: &str = "had_grants";
-
-/// The idle timeout, and the absolute lifetime of a staff or regulator session.
-pub const IDLE_MINUTES: i64 = 30;
-pub const STAFF_SESSION_HOURS: i64 = 12;
 
 /// Sign-in attempts: 10 a minute (bursts of 5) per client address and username, and 60 a minute
 /// per client address whatever the username.
@@ -88,36 +78,22 @@ async fn login(
             "Wait a minute, then try again.",
         );
     }
-    let user = match state.domain.sign_in(&client, form.username.trim(), Password::new(form.password)).await {
-        Ok(user) => user,
+    let signed_in = match state.domain.sign_in(&client, form.username.trim(), Password::new(form.password)).await {
+        Ok(signed_in) => signed_in,
         Err(error) => return super::html_error(error),
     };
-    let Some(user) = user else {
+    let Some(data) = signed_in else {
         return Redirect::to("/login?error=1").into_response();
     };
-    let now = crate::now_ms();
-    let role = Role::parse(&user.role).unwrap_or(Role::Reviewer);
-    // A reviewer's session never outlives their grants; others get a fixed working day.
-    let (deadline, had_grants) = match role {
-        Role::Reviewer => match state.domain.store.latest_active_grant_end(user.id, now).await {
-            Ok(Some(end)) => (end, true),
-            Ok(None) => (now + IDLE_MINUTES * 60_000, false),
-            Err(error) => return super::html_error(error.into()),
-        },
-        _ => (now + STAFF_SESSION_HOURS * 3_600_000, false),
-    };
     // A new session id at sign-in, so a planted id is worth nothing.
+    let session = TypedSession(session);
     let stored = async {
         session.cycle_id().await?;
-        session.insert(USER_ID, user.id).await?;
-        session.insert(CSRF, new_csrf_token()).await?;
-        session.insert(DEADLINE, deadline).await?;
-        session.insert(HAD_GRANTS, had_grants).await?;
-        session.save().await
+        session.set(&data).await
     }
     .await;
     if let Err(error) = stored {
-        return super::html_error(crate::domain::internal(error));
+        return super::html_error(crate::domain::error::internal(&error));
     }
     Redirect::to(safe_next(&form.next)).into_response()
 }
@@ -142,7 +118,7 @@ async fn logout(
             return super::html_error(error);
         }
     }
-    let _ = session.flush().await;
+    let _ = TypedSession(session).end().await;
     Redirect::to("/login?signed_out=1").into_response()
 }
 

@@ -60,24 +60,6 @@ fn check(caller: &Caller, fields: &Fields) -> Option<Response> {
         .then(|| error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page and try again."))
 }
 
-/// Reads `2026-11-28T10:00` (a browser's datetime-local, taken as UTC) or RFC 3339.
-pub fn parse_form_time(text: &str) -> Result<i64, AppError> {
-    use time::format_description::well_known::Rfc3339;
-    use time::macros::format_description;
-    let text = text.trim();
-    let parsed = time::OffsetDateTime::parse(text, &Rfc3339)
-        .or_else(|_| {
-            time::PrimitiveDateTime::parse(text, &format_description!("[year]-[month]-[day]T[hour]:[minute]"))
-                .map(|t| t.assume_utc())
-        })
-        .or_else(|_| {
-            time::PrimitiveDateTime::parse(text, &format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"))
-                .map(|t| t.assume_utc())
-        })
-        .map_err(|_| AppError::Invalid(format!("{text:?} is not a time (use 2026-11-28T10:00 or RFC 3339)")))?;
-    Ok((parsed.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 async fn create_user(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
     let fields = Fields::parse(&body);
     if let Some(refused) = check(&caller, &fields) {
@@ -140,8 +122,8 @@ async fn create_grant(State(state): State<AppState>, Extension(caller): Extensio
     }
     let result = async {
         let pins = fields.all("pin").into_iter().map(PinId::parse).collect::<Result<Vec<_>, _>>()?;
-        let from = parse_form_time(fields.get("from"))?;
-        let until = parse_form_time(fields.get("until"))?;
+        let from = app::times::parse(fields.get("from"))?;
+        let until = app::times::parse(fields.get("until"))?;
         let ids = state.domain.grant(Actor::Web(&caller), fields.get("username"), &pins, from, until).await?;
         Ok(format!("granted {} pin(s) to {}", ids.len(), fields.get("username")))
     }
@@ -179,16 +161,4 @@ async fn check_checkpoint(
         return refused;
     }
     back_to("/log", state.domain.check_old_checkpoint(&caller, fields.get("checkpoint")).await)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_times_are_utc() {
-        assert_eq!(parse_form_time("1970-01-01T00:01").unwrap(), 60_000);
-        assert_eq!(parse_form_time("1970-01-01T01:00:00+01:00").unwrap(), 0);
-        assert!(parse_form_time("tomorrow").is_err());
-    }
 }

@@ -2,6 +2,7 @@
 //! guards: no highlighting past a size cap, for over-long lines, or after a time budget.
 
 use crate::config::SourceLimits;
+use crate::html::{escape, escape_into};
 use std::time::{Duration, Instant};
 use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
@@ -22,22 +23,6 @@ impl Default for Highlighter {
     fn default() -> Self {
         Highlighter { syntaxes: SyntaxSet::load_defaults_newlines() }
     }
-}
-
-/// Escapes text for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 fn strip_newline(line: &str) -> &str {
@@ -162,7 +147,7 @@ fn push_token(html: &mut String, open: &mut Option<String>, class: Option<String
         }
         *open = class;
     }
-    html.push_str(&escape(text));
+    escape_into(html, text);
 }
 
 /// One line as a self-contained fragment of flat spans (none crosses a line end), so each table row

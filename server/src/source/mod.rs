@@ -1,20 +1,26 @@
 //! Source access: the bare repositories under the data directory, read through git2 off the async
-//! runtime, and highlighted through a cache keyed by blob id.
+//! runtime, and highlighted through a cache keyed by blob id. Every git2 call of the server is here.
 //!
-//! Every function that returns source content takes an audit `Receipt` for exactly the pin and path
-//! it reads: there is no way to get a tree entry or a blob byte out of this module without one.
-//! Paths resolve inside git trees only; nothing here joins a user path onto the file system.
+//! Every function that returns source content takes an audit `Receipt` and asks it whether it
+//! covers each (pin, path) before reading: there is no way to get a tree entry or a blob byte out of
+//! this module without one. `locate` answers only what an event must name before the read — whether
+//! a path exists and its object id — never content. Paths resolve inside git trees only; nothing
+//! here joins a user path onto the file system.
 
+pub mod binary;
 pub mod highlight;
+mod repository;
 
 use crate::audit::Receipt;
 use crate::config::SourceLimits;
 use app::model::{BlobContent, EntryKind, PinId, RepoPath, TreeEntry};
 use highlight::Highlighter;
-use std::collections::HashMap;
+use repository::RepositoryPool;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+pub use repository::StagedRepository;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -26,8 +32,14 @@ pub enum SourceError {
     IsFile,
     #[error("the receipt does not cover this read")]
     WrongReceipt,
+    #[error("{0} does not name a commit")]
+    NoSuchCommit(String),
+    #[error("the repository could not be copied")]
+    Import(#[source] git2::Error),
     #[error("repository error")]
     Git(#[from] git2::Error),
+    #[error("file system error")]
+    Io(#[from] std::io::Error),
     #[error("background task failed")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -42,36 +54,18 @@ pub struct PinLocation {
     pub tree_id: String,
 }
 
+/// What a path at a pin is, without its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located {
+    pub kind: EntryKind,
+    /// The git object id: a blob for files and symlinks, a tree for directories.
+    pub object_id: String,
+}
+
 pub struct FileContent {
     pub blob_id: String,
     pub size: u64,
     pub content: BlobContent,
-}
-
-/// Open repositories, kept for reuse: `git2::Repository` is `Send` but not `Sync`, so each handle is
-/// used by one blocking task at a time and returned afterwards.
-#[derive(Default)]
-struct RepositoryPool {
-    idle: Mutex<HashMap<String, Vec<git2::Repository>>>,
-}
-
-impl RepositoryPool {
-    const MAX_IDLE_PER_REPOSITORY: usize = 8;
-
-    fn take(&self, dir: &Path, name: &str) -> Result<git2::Repository> {
-        if let Some(repo) = self.idle.lock().expect("pool lock").get_mut(name).and_then(Vec::pop) {
-            return Ok(repo);
-        }
-        Ok(git2::Repository::open_bare(dir.join(format!("{name}.git")))?)
-    }
-
-    fn give_back(&self, name: &str, repo: git2::Repository) {
-        let mut idle = self.idle.lock().expect("pool lock");
-        let list = idle.entry(name.to_string()).or_default();
-        if list.len() < Self::MAX_IDLE_PER_REPOSITORY {
-            list.push(repo);
-        }
-    }
 }
 
 pub struct Source {
@@ -92,19 +86,15 @@ impl Source {
             let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Tree, 4 * 1024 * 1024);
         }
         Arc::new(Source {
+            pool: RepositoryPool::new(repos_dir.clone()),
             repos_dir,
-            pool: RepositoryPool::default(),
             highlighter: Highlighter::default(),
             cache: Mutex::new(lru::LruCache::new(NonZeroUsize::new(256).expect("non-zero"))),
             limits,
         })
     }
 
-    pub fn repos_dir(&self) -> &Path {
-        &self.repos_dir
-    }
-
-    /// Runs `work` with a pooled handle on a blocking thread.
+    /// Runs `work` with a pooled handle of the named repository on a blocking thread.
     async fn with_repo<T: Send + 'static>(
         self: &Arc<Self>,
         name: &str,
@@ -112,13 +102,31 @@ impl Source {
     ) -> Result<T> {
         let this = Arc::clone(self);
         let name = name.to_string();
-        tokio::task::spawn_blocking(move || {
-            let repo = this.pool.take(&this.repos_dir, &name)?;
-            let result = work(&this, &repo);
-            this.pool.give_back(&name, repo);
-            result
+        tokio::task::spawn_blocking(move || this.pool.with(&name, |repo| work(&this, repo))).await?
+    }
+
+    /// What each path is at a pin (`None` where nothing is), reading tree entries only.
+    pub async fn locate(self: &Arc<Self>, at: &PinLocation, paths: &[RepoPath]) -> Result<Vec<Option<Located>>> {
+        let (tree_id, paths) = (at.tree_id.clone(), paths.to_vec());
+        self.with_repo(&at.repository, move |_, repo| {
+            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
+            paths
+                .iter()
+                .map(|path| {
+                    if path.is_root() {
+                        return Ok(Some(Located { kind: EntryKind::Directory, object_id: tree_id.clone() }));
+                    }
+                    match root.get_path(Path::new(path.as_str())) {
+                        Ok(entry) => {
+                            Ok(entry_kind(&entry).map(|kind| Located { kind, object_id: entry.id().to_string() }))
+                        }
+                        Err(error) if error.code() == git2::ErrorCode::NotFound => Ok(None),
+                        Err(error) => Err(error.into()),
+                    }
+                })
+                .collect()
         })
-        .await?
+        .await
     }
 
     /// Lists a directory at a pin; directories first, then files, each by name.
@@ -133,50 +141,34 @@ impl Source {
         }
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |_, repo| {
-            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
-            let tree = if path.is_root() {
-                root
-            } else {
-                let entry = root.get_path(Path::new(path.as_str())).map_err(not_found)?;
-                match entry.kind() {
-                    Some(git2::ObjectType::Tree) => repo.find_tree(entry.id())?,
-                    _ => return Err(SourceError::IsFile),
-                }
-            };
+            let tree = subtree(repo, &tree_id, &path)?.ok_or(SourceError::IsFile)?;
             list_entries(repo, &tree)
         })
         .await
     }
 
-    /// Reads a file at a pin and the directory around it (for the tree beside the code). The
-    /// listing is part of the same recorded view: the receipt names the file, whose event records
-    /// the pin and path that the listing's directory is the parent of.
+    /// Reads a file at a pin and lists the directory that holds it (for the tree beside the code):
+    /// the receipt must cover both.
     pub async fn read_file(
         self: &Arc<Self>,
         receipt: &Receipt,
         at: &PinLocation,
         path: &RepoPath,
     ) -> Result<(FileContent, Vec<TreeEntry>)> {
-        if !receipt.covers(at.pin, path) || path.is_root() {
+        if path.is_root() || !receipt.covers(at.pin, path) || !receipt.covers(at.pin, &path.parent()) {
             return Err(SourceError::WrongReceipt);
         }
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |this, repo| {
             let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
             let entry = root.get_path(Path::new(path.as_str())).map_err(not_found)?;
-            let parent = path.parent();
-            let siblings = if parent.is_root() {
-                list_entries(repo, &root)?
-            } else {
-                let dir = root.get_path(Path::new(parent.as_str()))?;
-                list_entries(repo, &repo.find_tree(dir.id())?)?
-            };
             let content = match entry.kind() {
                 Some(git2::ObjectType::Blob) => this.render_blob(repo, entry.id(), path.file_name())?,
                 Some(git2::ObjectType::Tree) => return Err(SourceError::IsDirectory),
                 _ => return Err(SourceError::NotFound),
             };
-            Ok((content, siblings))
+            let directory = subtree(repo, &tree_id, &path.parent())?.ok_or(SourceError::NotFound)?;
+            Ok((content, list_entries(repo, &directory)?))
         })
         .await
     }
@@ -191,8 +183,8 @@ impl Source {
                 blob_id,
                 size,
                 content: BlobContent::Binary {
-                    mime: guess_binary_type(bytes).to_string(),
-                    hex_preview: hex_preview(&bytes[..bytes.len().min(512)]),
+                    mime: binary::guess_binary_type(bytes).to_string(),
+                    hex_preview: binary::hex_preview(&bytes[..bytes.len().min(512)]),
                 },
             });
         }
@@ -233,6 +225,47 @@ impl Source {
             },
         })
     }
+
+    // Administration: copying repositories in and resolving what to pin. -------------------------
+
+    /// Copies a repository (bare) into a staging directory beside the imported ones; `install`
+    /// moves it into place once its row is written. A staged copy that is not installed is removed.
+    pub async fn stage_import(&self, from: &str) -> Result<StagedRepository> {
+        let staging = self.repos_dir.join(format!(".staging-{}", hex::encode(rand::random::<[u8; 8]>())));
+        let from = from.to_string();
+        let repos_dir = self.repos_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&repos_dir)?;
+            let staged = StagedRepository::new(staging);
+            git2::build::RepoBuilder::new().bare(true).clone(&from, staged.path()).map_err(SourceError::Import)?;
+            Ok(staged)
+        })
+        .await?
+    }
+
+    /// Moves a staged copy into place as repository `name`, replacing a directory left by an
+    /// import that crashed before its row was written (the caller holds that row's insert).
+    pub fn install(&self, staged: StagedRepository, name: &str) -> Result<()> {
+        staged.install(&self.repos_dir.join(format!("{name}.git")))
+    }
+
+    /// Removes an installed repository again (its row did not commit).
+    pub fn uninstall(&self, name: &str) {
+        let _ = std::fs::remove_dir_all(self.repos_dir.join(format!("{name}.git")));
+    }
+
+    /// The commit and root tree a revision expression names in a repository.
+    pub async fn resolve_commit(self: &Arc<Self>, repository: &str, spec: &str) -> Result<(String, String)> {
+        let spec = spec.trim().to_string();
+        self.with_repo(repository, move |_, repo| {
+            let commit = repo
+                .revparse_single(&spec)
+                .and_then(|object| object.peel_to_commit())
+                .map_err(|_| SourceError::NoSuchCommit(spec.clone()))?;
+            Ok((commit.id().to_string(), commit.tree_id().to_string()))
+        })
+        .await
+    }
 }
 
 fn not_found(error: git2::Error) -> SourceError {
@@ -243,73 +276,42 @@ fn not_found(error: git2::Error) -> SourceError {
     }
 }
 
+fn entry_kind(entry: &git2::TreeEntry<'_>) -> Option<EntryKind> {
+    match entry.kind() {
+        Some(git2::ObjectType::Tree) => Some(EntryKind::Directory),
+        Some(git2::ObjectType::Commit) => Some(EntryKind::Submodule),
+        Some(git2::ObjectType::Blob) if entry.filemode() == 0o120000 => Some(EntryKind::Symlink),
+        Some(git2::ObjectType::Blob) => Some(EntryKind::File),
+        _ => None,
+    }
+}
+
+/// The tree at `path` under the pinned root, `None` if `path` is not a directory.
+fn subtree<'r>(repo: &'r git2::Repository, tree_id: &str, path: &RepoPath) -> Result<Option<git2::Tree<'r>>> {
+    let root = repo.find_tree(git2::Oid::from_str(tree_id)?)?;
+    if path.is_root() {
+        return Ok(Some(root));
+    }
+    let entry = root.get_path(Path::new(path.as_str())).map_err(not_found)?;
+    match entry.kind() {
+        Some(git2::ObjectType::Tree) => Ok(Some(repo.find_tree(entry.id())?)),
+        _ => Ok(None),
+    }
+}
+
 fn list_entries(repo: &git2::Repository, tree: &git2::Tree<'_>) -> Result<Vec<TreeEntry>> {
     let odb = repo.odb()?;
     let mut entries = Vec::with_capacity(tree.len());
     for entry in tree.iter() {
-        let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-        let (kind, size) = match entry.kind() {
-            Some(git2::ObjectType::Tree) => (EntryKind::Directory, None),
-            Some(git2::ObjectType::Commit) => (EntryKind::Submodule, None),
-            Some(git2::ObjectType::Blob) => {
-                let kind = if entry.filemode() == 0o120000 { EntryKind::Symlink } else { EntryKind::File };
-                (kind, odb.read_header(entry.id()).ok().map(|(size, _)| size as u64))
-            }
-            _ => continue,
-        };
-        entries.push(TreeEntry { name, kind, size });
+        let Some(kind) = entry_kind(&entry) else { continue };
+        let size = matches!(kind, EntryKind::File | EntryKind::Symlink)
+            .then(|| odb.read_header(entry.id()).ok().map(|(size, _)| size as u64))
+            .flatten();
+        entries.push(TreeEntry { name: String::from_utf8_lossy(entry.name_bytes()).into_owned(), kind, size });
     }
     entries.sort_by(|a, b| {
         let dir = |e: &TreeEntry| e.kind != EntryKind::Directory;
         dir(a).cmp(&dir(b)).then_with(|| a.name.cmp(&b.name))
     });
     Ok(entries)
-}
-
-/// A type name from the first bytes of common binary formats.
-fn guess_binary_type(bytes: &[u8]) -> &'static str {
-    const MAGIC: &[(&[u8], &str)] = &[
-        (b"\x89PNG\r\n\x1a\n", "image/png"),
-        (b"\xff\xd8\xff", "image/jpeg"),
-        (b"GIF8", "image/gif"),
-        (b"%PDF", "application/pdf"),
-        (b"PK\x03\x04", "application/zip"),
-        (b"\x1f\x8b", "application/gzip"),
-        (b"\x7fELF", "application/x-elf"),
-        (b"!<arch>\n", "application/x-archive (static library)"),
-        (b"\0asm", "application/wasm"),
-        (b"MZ", "application/x-msdownload"),
-    ];
-    MAGIC
-        .iter()
-        .find(|(magic, _)| bytes.starts_with(magic))
-        .map(|(_, name)| *name)
-        .unwrap_or("application/octet-stream")
-}
-
-/// `xxd`-style lines: offset, 16 bytes in hex, and their printable characters.
-fn hex_preview(bytes: &[u8]) -> Vec<String> {
-    bytes
-        .chunks(16)
-        .enumerate()
-        .map(|(i, chunk)| {
-            let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
-            let text: String =
-                chunk.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect();
-            format!("{:08x}  {:<47}  {}", i * 16, hex.join(" "), text)
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_hex_preview_shows_offsets_bytes_and_text() {
-        let lines = hex_preview(b"\x89PNG\r\n\x1a\nabcdefgh0123");
-        assert_eq!(lines[0], "00000000  89 50 4e 47 0d 0a 1a 0a 61 62 63 64 65 66 67 68  .PNG....abcdefgh");
-        assert!(lines[1].starts_with("00000010  30 31 32 33"));
-        assert_eq!(guess_binary_type(b"!<arch>\nfoo"), "application/x-archive (static library)");
-    }
 }

@@ -5,6 +5,7 @@
 //! sqlx version through a ready-made store crate.
 
 use super::Store;
+use crate::clock::Clock;
 use sqlx::Row;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
@@ -12,13 +13,23 @@ use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 #[derive(Clone, Debug)]
 pub struct DatabaseSessionStore {
     store: Store,
+    /// The domain's clock: a record is gone once its expiry passed by this clock.
+    clock: Clock,
 }
 
 impl DatabaseSessionStore {
-    pub fn new(store: Store) -> Self {
-        DatabaseSessionStore { store }
+    pub fn new(store: Store, clock: Clock) -> Self {
+        DatabaseSessionStore { store, clock }
+    }
+
+    fn now_seconds(&self) -> i64 {
+        self.clock.now_ms().div_euclid(1000)
     }
 }
+
+/// A record is kept and loaded this long past its expiry, so that the next request learns that
+/// its session *ended* (the domain guard decides, and ends it) rather than finding none at all.
+const ENDED_GRACE_SECONDS: i64 = 86_400;
 
 fn backend(error: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(error.to_string())
@@ -62,7 +73,7 @@ impl SessionStore for DatabaseSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = self.now_seconds() - ENDED_GRACE_SECONDS;
         let row = sqlx::query("SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2")
             .bind(id.to_string())
             .bind(now)
@@ -92,24 +103,12 @@ impl SessionStore for DatabaseSessionStore {
 #[async_trait::async_trait]
 impl ExpiredDeletion for DatabaseSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = self.now_seconds() - ENDED_GRACE_SECONDS;
         sqlx::query("DELETE FROM sessions WHERE expiry_date <= $1")
             .bind(now)
             .execute(&self.store.pool)
             .await
             .map_err(backend)?;
         Ok(())
-    }
-}
-
-impl Store {
-    /// The number of live sessions; used by tests and the health endpoint.
-    pub async fn count_sessions(&self) -> super::Result<i64> {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        Ok(sqlx::query("SELECT COUNT(*) FROM sessions WHERE expiry_date > $1")
-            .bind(now)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?)
     }
 }

@@ -25,7 +25,7 @@ async fn a_revoked_grant_ends_a_live_session_at_once() {
     let (status, _) = app.open_file("README.md").await;
     assert_eq!(status, StatusCode::OK);
 
-    let grant = app.domain.store.list_grants().await.unwrap()[0].id;
+    let grant = app.grants().await[0].id;
     app.domain.revoke_grant(Actor::Operator, grant).await.unwrap();
 
     let response = app.get(&format!("/pins/{}/blob/README.md", app.pin)).await;
@@ -33,18 +33,18 @@ async fn a_revoked_grant_ends_a_live_session_at_once() {
     assert_eq!(location(&response), "/login?expired=1");
     let (_, page) = app.get_text("/login?expired=1").await;
     assert!(page.contains("Your session has ended"));
-    assert_eq!(app.domain.store.count_sessions().await.unwrap(), 0, "the session is gone from the store");
+    assert_eq!(app.count_sessions().await, 0, "the session is gone from the store");
 }
 
 #[tokio::test]
 async fn a_session_ends_when_the_grant_window_ends() {
     let app = spawn_app().await;
-    let now = clearroom::now_ms();
+    let now = app.clock.now_ms();
     app.domain.grant(Actor::Operator, "outsider", &[app.pin], now - 1_000, now + 1_500).await.unwrap();
     app.login_as("outsider").await;
     let (status, _) = app.open_file("README.md").await;
     assert_eq!(status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(1_700)).await;
+    app.clock.advance(1_700);
     let response = app.get(&format!("/pins/{}/blob/README.md", app.pin)).await;
     assert_eq!(location(&response), "/login?expired=1");
 }

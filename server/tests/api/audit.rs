@@ -16,9 +16,41 @@ async fn each_view_is_one_event_with_actor_pin_and_path() {
     assert_eq!(views[0].pin, Some(app.pin.get()));
     assert_eq!(views[0].path.as_deref(), Some("src/main.rs"));
     assert!(views[0].leaf.contains("\"client\":\"127.0.0.1\""));
+    assert!(views[0].leaf.starts_with("{\"v\":2,"), "leaf format v2: {}", views[0].leaf);
     let trees = app.events("tree.view").await;
     assert_eq!(trees.len(), 1);
     assert_eq!(trees[0].path.as_deref(), Some("src"));
+
+    // The events name the git objects shown, so the exact bytes can be proven later.
+    let repo = git2::Repository::open_bare(&app.repository_path).unwrap();
+    let tree = repo.head().unwrap().peel_to_tree().unwrap();
+    let commit = repo.head().unwrap().peel_to_commit().unwrap().id().to_string();
+    let blob = tree.get_path(std::path::Path::new("src/main.rs")).unwrap().id().to_string();
+    let src = tree.get_path(std::path::Path::new("src")).unwrap().id().to_string();
+    let leaf: serde_json::Value = serde_json::from_str(&views[0].leaf).unwrap();
+    assert_eq!(
+        leaf["objects"],
+        serde_json::json!([
+            {"pin": app.pin.get(), "commit": commit, "path": "src/main.rs", "blob": blob, "lines": null},
+            {"pin": app.pin.get(), "commit": commit, "path": "src", "blob": src, "lines": null}
+        ])
+    );
+    let leaf: serde_json::Value = serde_json::from_str(&trees[0].leaf).unwrap();
+    assert_eq!(leaf["objects"][0]["blob"], src);
+}
+
+#[tokio::test]
+async fn a_missing_path_is_recorded_as_a_failed_view_naming_no_object() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let (status, _) = app.open_file("src/nope.rs").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let views = app.events("blob.view").await;
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].outcome, "failed");
+    let leaf: serde_json::Value = serde_json::from_str(&views[0].leaf).unwrap();
+    assert_eq!(leaf["objects"][0]["path"], "src/nope.rs");
+    assert_eq!(leaf["objects"][0]["blob"], serde_json::Value::Null);
 }
 
 #[tokio::test]
@@ -65,9 +97,9 @@ async fn the_log_head_matches_a_rebuild_from_the_stored_leaves() {
     let app = spawn_app().await;
     app.login_as("reviewer").await;
     app.open_file("README.md").await;
-    let size = app.domain.audit.size().await.unwrap();
-    let entries = app.domain.audit.entries(0, size).await.unwrap();
-    assert_eq!(entries.len() as i64, size);
+    let size = app.log.size().await.unwrap();
+    let entries = app.log.entries(0, size).await.unwrap();
+    assert_eq!(entries.len() as u64, size);
     let mut frontier = clearroom::audit::merkle::Frontier::empty();
     for (i, entry) in entries.iter().enumerate() {
         assert_eq!(entry.index, i as i64, "no gaps");

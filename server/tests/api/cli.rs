@@ -89,7 +89,7 @@ async fn an_operator_sets_up_a_review_from_the_command_line() {
     // The operator's actions are in the log, which verifies offline once a checkpoint is signed.
     let url = format!("sqlite://{}?mode=rwc", data.join("clearroom.db").display());
     let store = clearroom::store::Store::connect(&url).await.unwrap();
-    let log = clearroom::audit::AuditLog::new(store);
+    let log = clearroom::audit::AuditLog::new(store, clearroom::clock::Clock::system());
     let key_text = std::fs::read_to_string(data.join("log-signing.key")).unwrap();
     let signer = clearroom::audit::note::NoteSigner::parse(&key_text).unwrap();
     log.publish_checkpoint(&signer).await.unwrap();

@@ -1,7 +1,11 @@
 //! `spawn_app()` and the `TestApp` with helpers named after what users do.
 
 use app::model::{PinId, Role};
+use clearroom::audit::checkpoint::Checkpoint;
+use clearroom::audit::note::NoteSigner;
+use clearroom::audit::AuditLog;
 use clearroom::auth::Password;
+use clearroom::clock::Clock;
 use clearroom::config::{Config, SourceLimits};
 use clearroom::domain::{Actor, Domain};
 use clearroom::startup::{open_domain, Application};
@@ -44,7 +48,7 @@ pub fn make_repository(dir: &Path) -> PathBuf {
 }
 
 /// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database.
-async fn database_url(dir: &Path) -> String {
+pub async fn test_database_url(dir: &Path) -> String {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
             use sqlx::Connection;
@@ -61,6 +65,11 @@ async fn database_url(dir: &Path) -> String {
 pub struct TestApp {
     pub address: String,
     pub domain: Arc<Domain>,
+    /// The server's clock: tests move it instead of sleeping.
+    pub clock: Clock,
+    /// The log over the same database, read from the outside as an operator's tools would.
+    pub log: AuditLog,
+    pub signer: NoteSigner,
     pub client: Client,
     pub pin: PinId,
     pub repository_path: PathBuf,
@@ -73,7 +82,7 @@ pub struct TestApp {
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let repository_path = make_repository(&dir.path().join("upstream.git"));
-    let database_url = database_url(dir.path()).await;
+    let database_url = test_database_url(dir.path()).await;
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().join("data"),
@@ -82,7 +91,9 @@ pub async fn spawn_app() -> TestApp {
         limits: SourceLimits::default(),
         log_key: None,
         log_origin: "test.invalid/clearroom/log".into(),
+        clock: Clock::movable(),
     };
+    let clock = config.clock.clone();
     let domain = open_domain(&config).await.expect("open domain");
     for (name, role) in [
         ("staff", Role::Staff),
@@ -97,13 +108,33 @@ pub async fn spawn_app() -> TestApp {
     }
     domain.import_repository(Actor::Operator, "product", &repository_path.display().to_string()).await.expect("import");
     let pin = domain.create_pin(Actor::Operator, "product", "HEAD", "Release 1.0").await.expect("pin");
-    let now = clearroom::now_ms();
+    let now = clock.now_ms();
     domain.grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 3_600_000).await.expect("grant");
+    let (log, signer) = outside_log(&config).await;
     let application = Application::build(config, Arc::clone(&domain)).await.expect("build");
     let address = format!("http://{}", application.address());
     tokio::spawn(application.run_until_stopped());
     let data_dir = dir.path().join("data");
-    TestApp { address, domain, client: new_client(), pin, repository_path, database_url, data_dir, _dir: dir }
+    TestApp {
+        address,
+        domain,
+        clock,
+        log,
+        signer,
+        client: new_client(),
+        pin,
+        repository_path,
+        database_url,
+        data_dir,
+        _dir: dir,
+    }
+}
+
+/// The log and its signing key, opened beside the server on its database and data directory.
+pub async fn outside_log(config: &Config) -> (AuditLog, NoteSigner) {
+    let store = clearroom::store::Store::connect(&config.database_url).await.expect("connect");
+    let key = std::fs::read_to_string(config.log_key_path()).expect("the log key");
+    (AuditLog::new(store, config.clock.clone()), NoteSigner::parse(&key).expect("a signing key"))
 }
 
 pub fn new_client() -> Client {
@@ -168,7 +199,36 @@ impl TestApp {
 
     pub async fn events(&self, action: &str) -> Vec<app::model::AuditEntry> {
         let query = app::model::AuditQuery { action: Some(action.into()), limit: 500, ..Default::default() };
-        self.domain.audit.query(&query).await.expect("audit query").entries
+        self.log.query(&query).await.expect("audit query").entries
+    }
+
+    /// Signs a checkpoint now, as the server's publisher would.
+    pub async fn publish_checkpoint(&self) -> Checkpoint {
+        self.log.publish_checkpoint(&self.signer).await.expect("a checkpoint")
+    }
+
+    /// The grants, as the staff console lists them.
+    pub async fn grants(&self) -> Vec<app::model::GrantSummary> {
+        self.domain.admin_overview(Actor::Operator).await.expect("overview").grants
+    }
+
+    pub async fn user_exists(&self, username: &str) -> bool {
+        let overview = self.domain.admin_overview(Actor::Operator).await.expect("overview");
+        overview.users.iter().any(|u| u.username == username)
+    }
+
+    /// Live sessions in the store.
+    pub async fn count_sessions(&self) -> i64 {
+        use sqlx::{Connection, Row};
+        let mut connection = sqlx::AnyConnection::connect(&self.database_url).await.unwrap();
+        let now = self.clock.now_ms() / 1000;
+        sqlx::query("SELECT COUNT(*) FROM sessions WHERE expiry_date > $1")
+            .bind(now)
+            .fetch_one(&mut connection)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
     }
 
     /// Runs SQL against the app's database from the outside, as an operator or a fault would.
@@ -211,6 +271,7 @@ pub async fn spawn_second_instance(app: &TestApp) -> String {
         limits: SourceLimits::default(),
         log_key: None,
         log_origin: "test.invalid/clearroom/log".into(),
+        clock: app.clock.clone(),
     };
     let domain = open_domain(&config).await.expect("second instance");
     let application = Application::build(config, domain).await.expect("build second");

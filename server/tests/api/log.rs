@@ -75,7 +75,7 @@ async fn an_entry_proof_is_a_tlog_proof_document() {
     let path: Vec<Hash> = lines.map(|l| B64.decode(l).unwrap().try_into().unwrap()).collect();
     let key = NoteVerifier::parse(&app.domain.log_verifier_key()).unwrap();
     let (size, root) = checkpoint::open(&key, note).unwrap();
-    let entry = &app.domain.audit.entries(2, 3).await.unwrap()[0];
+    let entry = &app.log.entries(2, 3).await.unwrap()[0];
     assert!(proof::verify_inclusion(2, size, &leaf_hash(entry.leaf.as_bytes()), &path, &root).is_ok());
     let (status, _) = get_text(&app, &token, "/api/v1/log/entries/999999/proof").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -100,6 +100,7 @@ async fn disable_append_only(app: &TestApp) {
     if app.is_postgres() {
         app.execute_sql(&[
             "ALTER TABLE audit_events DISABLE TRIGGER USER",
+            "ALTER TABLE audit_objects DISABLE TRIGGER USER",
             "ALTER TABLE log_state DISABLE TRIGGER USER",
             "ALTER TABLE merkle_nodes DISABLE TRIGGER USER",
             "ALTER TABLE checkpoints DISABLE TRIGGER USER",
@@ -109,6 +110,7 @@ async fn disable_append_only(app: &TestApp) {
         app.execute_sql(&[
             "DROP TRIGGER audit_events_no_update",
             "DROP TRIGGER audit_events_no_delete",
+            "DROP TRIGGER audit_objects_no_delete",
             "DROP TRIGGER log_state_only_grows",
             "DROP TRIGGER merkle_nodes_no_update",
             "DROP TRIGGER merkle_nodes_no_delete",
@@ -123,7 +125,7 @@ async fn signed_log(app: &TestApp) -> String {
     for path in ["README.md", "src/main.rs", "src/deep/secret.c"] {
         app.open_file(path).await;
     }
-    app.domain.audit.publish_checkpoint(&app.domain.signer).await.unwrap().note
+    app.publish_checkpoint().await.note
 }
 
 #[tokio::test]
@@ -132,7 +134,7 @@ async fn an_untouched_log_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let old = signed_log(&app).await;
     app.open_file("README.md").await;
-    app.domain.audit.publish_checkpoint(&app.domain.signer).await.unwrap();
+    app.publish_checkpoint().await;
     assert_eq!(verify(&app, dir.path(), Some(&old)).await, Ok(()));
 }
 
@@ -143,7 +145,7 @@ async fn the_verifier_names_an_edited_byte() {
     signed_log(&app).await;
     disable_append_only(&app).await;
     let target = app.events("blob.view").await.last().unwrap().index;
-    let entry = &app.domain.audit.raw_entries(target, target + 1).await.unwrap()[0];
+    let entry = &app.log.raw_entries(target as u64, target as u64 + 1).await.unwrap()[0];
     let mut edited = entry.1.clone();
     let at = edited.windows(6).position(|w| w == b"README").unwrap();
     edited[at] = b'X';
@@ -177,7 +179,7 @@ async fn the_verifier_names_swapped_rows() {
     let dir = tempfile::tempdir().unwrap();
     signed_log(&app).await;
     disable_append_only(&app).await;
-    let rows = app.domain.audit.raw_entries(4, 6).await.unwrap();
+    let rows = app.log.raw_entries(4, 6).await.unwrap();
     let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
     for (to, from) in [(4i64, &rows[1]), (5i64, &rows[0])] {
         sqlx::query("UPDATE audit_events SET leaf = $1, leaf_hash = $2 WHERE idx = $3")
@@ -204,13 +206,16 @@ async fn a_rewritten_history_signed_with_the_real_key_fails_consistency() {
     // innocuous events and has the server sign the new history with its real key.
     disable_append_only(&app).await;
     let keep = old_size - 3;
-    let kept = app.domain.audit.raw_entries(0, keep as i64).await.unwrap();
+    let kept = app.log.raw_entries(0, keep).await.unwrap();
     let mut frontier = Frontier::empty();
     for (_, _, hash) in &kept {
         frontier.push(hash.clone().try_into().unwrap());
     }
-    let mut statements =
-        vec![format!("DELETE FROM audit_events WHERE idx >= {keep}"), "DELETE FROM checkpoints".to_string()];
+    let mut statements = vec![
+        format!("DELETE FROM audit_events WHERE idx >= {keep}"),
+        format!("DELETE FROM audit_objects WHERE event_idx >= {keep}"),
+        "DELETE FROM checkpoints".to_string(),
+    ];
     for level in 1..40u32 {
         statements.push(format!("DELETE FROM merkle_nodes WHERE level = {level} AND idx >= {}", keep >> level));
     }
@@ -227,7 +232,7 @@ async fn a_rewritten_history_signed_with_the_real_key_fails_consistency() {
     for _ in 0..6 {
         app.open_file("README.md").await;
     }
-    let rewritten = app.domain.audit.publish_checkpoint(&app.domain.signer).await.unwrap();
+    let rewritten = app.publish_checkpoint().await;
     assert!(rewritten.size > old_size, "the new history is longer than the old one");
 
     assert_eq!(verify(&app, dir.path(), None).await, Ok(()), "on its own the rewritten log is self-consistent");
@@ -246,7 +251,7 @@ async fn the_server_refuses_to_sign_a_history_inconsistent_with_its_last_checkpo
     ])
     .await;
     app.open_file("README.md").await;
-    assert!(app.domain.audit.publish_checkpoint(&app.domain.signer).await.is_err());
+    assert!(app.log.publish_checkpoint(&app.signer).await.is_err());
 }
 
 #[tokio::test]
@@ -276,14 +281,14 @@ async fn two_instances_append_one_log_without_gaps() {
         assert_eq!(request.await.unwrap(), StatusCode::OK);
     }
     assert_eq!(app.events("blob.view").await.len() - before, 40, "every request's event is present");
-    let size = app.domain.audit.size().await.unwrap();
-    let entries = app.domain.audit.raw_entries(0, size).await.unwrap();
-    assert_eq!(entries.len() as i64, size);
+    let size = app.log.size().await.unwrap();
+    let entries = app.log.raw_entries(0, size).await.unwrap();
+    assert_eq!(entries.len() as u64, size);
     for (i, entry) in entries.iter().enumerate() {
-        assert_eq!(entry.0, i as i64, "no gap, no duplicate");
+        assert_eq!(entry.0, i as u64, "no gap, no duplicate");
     }
     let dir = tempfile::tempdir().unwrap();
-    app.domain.audit.publish_checkpoint(&app.domain.signer).await.unwrap();
+    app.publish_checkpoint().await;
     assert_eq!(verify(&app, dir.path(), None).await, Ok(()));
 }
 
@@ -297,7 +302,7 @@ async fn a_regulator_checks_an_old_checkpoint_in_the_ui() {
     assert!(page.contains(&key.fingerprint()), "the fingerprint is shown");
     assert!(page.contains("test.invalid/clearroom/log"), "the checkpoint is shown");
 
-    let old = app.domain.audit.latest_checkpoint().await.unwrap().unwrap().note;
+    let old = app.log.latest_checkpoint().await.unwrap().unwrap().note;
     app.open_file("README.md").await; // A regulator without a grant: recorded, refused.
     let csrf = app.csrf_token().await;
     let response = app.post_form("/log/check", &[("csrf", &csrf), ("checkpoint", &old)]).await;
@@ -314,10 +319,14 @@ async fn many_concurrent_views_share_commits_and_all_are_recorded() {
     let app = spawn_app().await;
     let mut tasks = Vec::new();
     for i in 0..64 {
-        let log = app.domain.audit.clone();
+        let log = app.log.clone();
         tasks.push(tokio::spawn(async move {
-            let mut event = clearroom::audit::Event::by_operator("blob.view");
-            event.path = Some(format!("file-{i}"));
+            let path = app::model::RepoPath::parse(&format!("file-{i}")).unwrap();
+            let event = clearroom::audit::Event::by_operator("blob.view").on(clearroom::audit::Object::at(
+                app::model::PinId::from_stored(1),
+                None,
+                &path,
+            ));
             log.record(&event).await.unwrap()
         }));
     }
@@ -329,4 +338,61 @@ async fn many_concurrent_views_share_commits_and_all_are_recorded() {
     indices.dedup();
     assert_eq!(indices.len(), 64, "each event has its own index");
     assert_eq!(app.events("blob.view").await.len(), 64);
+}
+
+#[tokio::test]
+async fn a_server_started_on_an_empty_log_goes_on_publishing_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = clearroom::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("fresh"),
+        database_url: test_database_url(dir.path()).await,
+        site_root: dir.path().join("site"),
+        limits: clearroom::config::SourceLimits::default(),
+        log_key: None,
+        log_origin: "fresh.invalid/clearroom/log".into(),
+        clock: clearroom::clock::Clock::system(),
+    };
+    let domain = clearroom::startup::open_domain(&config).await.unwrap();
+    let application = clearroom::startup::Application::build(config.clone(), domain.clone()).await.unwrap();
+    let address = format!("http://{}", application.address());
+    tokio::spawn(application.run_until_stopped());
+    let (log, _) = outside_log(&config).await;
+
+    // The first event after start: the background publisher must sign past the empty checkpoint.
+    domain
+        .create_user(
+            Actor::Operator,
+            "rex",
+            app::model::Role::Regulator,
+            Some(clearroom::auth::Password::new(PASSWORD.into())),
+        )
+        .await
+        .unwrap();
+    let mut signed = 0;
+    for _ in 0..50 {
+        signed = log.latest_checkpoint().await.unwrap().map(|c| c.size).unwrap_or(0);
+        if signed >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(signed, 1, "the publisher signed the log of one entry");
+
+    let token = domain.create_token(Actor::Operator, "rex").await.unwrap();
+    let response =
+        new_client().get(format!("{address}/api/v1/log/checkpoint")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let key = NoteVerifier::parse(&domain.log_verifier_key()).unwrap();
+    let (size, _) = checkpoint::open(&key, &response.text().await.unwrap()).unwrap();
+    assert_eq!(size, 2, "on demand, too");
+    let response = new_client()
+        .get(format!("{address}/api/v1/log/proof/consistency?from=0&to=2"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the empty log is a prefix of every log");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["proof"].as_array().unwrap().len(), 0);
 }

@@ -11,5 +11,6 @@ mod browsing;
 mod cli;
 mod log;
 mod security;
+mod sessions;
 mod sign_in;
 mod staff;

@@ -1,4 +1,7 @@
 use crate::helpers::*;
+use app::model::Role;
+use clearroom::auth::Password;
+use clearroom::domain::Actor;
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -26,7 +29,7 @@ async fn staff_grant_and_revoke_access_from_the_console() {
     let url = app.url(&format!("/pins/{}/blob/README.md", app.pin));
     assert_eq!(outsider.get(&url).send().await.unwrap().status(), StatusCode::OK);
 
-    let grant = app.domain.store.list_grants().await.unwrap().into_iter().find(|g| g.reviewer == "outsider").unwrap();
+    let grant = app.grants().await.into_iter().find(|g| g.reviewer == "outsider").unwrap();
     let response = app.post_form(&format!("/admin/grants/{}/revoke", grant.id), &[("csrf", &csrf)]).await;
     assert!(location(&response).contains("done="));
     let after = outsider.get(&url).send().await.unwrap();
@@ -79,7 +82,42 @@ async fn a_reviewer_cannot_use_the_console() {
         .post_form("/admin/users", &[("csrf", &csrf), ("username", "mallory"), ("role", "staff"), ("password", "")])
         .await;
     assert!(location(&response).contains("error="));
-    assert!(app.domain.store.user_by_name("mallory").await.unwrap().is_none());
+    assert!(!app.user_exists("mallory").await);
     let (status, _) = app.get_text("/admin").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn two_concurrent_creations_of_one_name_give_one_row_and_one_conflict() {
+    let app = spawn_app().await;
+    let create = |name: &'static str| {
+        let domain = app.domain.clone();
+        tokio::spawn(async move {
+            domain.create_user(Actor::Operator, name, Role::Reviewer, Some(Password::new(PASSWORD.into()))).await
+        })
+    };
+    let (first, second) = (create("twin"), create("twin"));
+    let results = [first.await.unwrap(), second.await.unwrap()];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    let refused = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+    assert_eq!(refused.status(), 409, "{refused:?}");
+    assert!(refused.to_string().contains("taken"));
+
+    let source = app.repository_path.display().to_string();
+    let import = || {
+        let (domain, source) = (app.domain.clone(), source.clone());
+        tokio::spawn(async move { domain.import_repository(Actor::Operator, "twin", &source).await })
+    };
+    let (first, second) = (import(), import());
+    let results = [first.await.unwrap(), second.await.unwrap()];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert_eq!(results.iter().find_map(|r| r.as_ref().err()).unwrap().status(), 409);
+    let pin = app.domain.create_pin(Actor::Operator, "twin", "HEAD", "Twin").await.unwrap();
+    assert!(pin.get() > app.pin.get(), "the imported repository is usable");
+    let leftovers: Vec<_> = std::fs::read_dir(app.data_dir.join("repos"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.starts_with(".staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "no staged copy is left behind: {leftovers:?}");
 }

@@ -1,0 +1,10 @@
+//! Wire types shared by the UI and the server, and the newtypes that parse user input.
+//!
+//! Everything here is plain data: it derives `Serialize` because it crosses the wire. It must never
+//! hold a secret (a password, a hash, a session id) nor a database row or git object as such.
+
+mod input;
+mod views;
+
+pub use input::*;
+pub use views::*;

@@ -1,0 +1,168 @@
+//! What pages and the JSON API show: plain data that crosses the wire.
+
+use super::*;
+use serde::{Deserialize, Serialize};
+
+/// What the signed-in person sees about themselves in the page header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub username: String,
+    pub role: Role,
+    pub csrf_token: String,
+}
+
+/// A pin as listed to someone who may see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinSummary {
+    pub id: PinId,
+    pub repository: String,
+    pub label: String,
+    pub commit_id: String,
+    pub pinned_at_ms: i64,
+    pub pinned_by: Option<String>,
+    pub withdrawn: bool,
+    /// For a reviewer: when their access ends.
+    pub access_ends_ms: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryKind {
+    Directory,
+    File,
+    Symlink,
+    Submodule,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeEntry {
+    pub name: String,
+    pub kind: EntryKind,
+    /// Bytes, for files and symlinks.
+    pub size: Option<u64>,
+}
+
+/// Who is looking, shown over every page of source so that a photo of the screen names its viewer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watermark {
+    pub username: String,
+    pub role: Role,
+    /// The session's short fingerprint (never the session id).
+    pub session: Option<String>,
+    pub at_ms: i64,
+}
+
+/// A directory listing at a pin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeView {
+    pub pin: PinSummary,
+    pub path: RepoPath,
+    pub entries: Vec<TreeEntry>,
+    pub watermark: Watermark,
+}
+
+/// How a file's content is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BlobContent {
+    /// One HTML fragment per line; highlighted lines hold `<span class="hl-…">` markup, the rest
+    /// escaped text. `notice` explains any part shown without highlighting.
+    Text { lines: Vec<String>, language: Option<String>, notice: Option<String> },
+    /// Binary content: a type guess and the first bytes as a hex dump (already formatted lines).
+    Binary { mime: String, hex_preview: Vec<String> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobView {
+    pub pin: PinSummary,
+    pub path: RepoPath,
+    pub blob_id: String,
+    pub size: u64,
+    pub content: BlobContent,
+    /// The directory that holds the file, for the tree beside the code.
+    pub siblings: Vec<TreeEntry>,
+    pub watermark: Watermark,
+}
+
+/// One audit event as shown in the UI and the JSON API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub index: i64,
+    pub recorded_at_ms: i64,
+    pub actor: Option<String>,
+    pub action: String,
+    pub pin: Option<i64>,
+    pub path: Option<String>,
+    pub outcome: String,
+    /// The exact leaf bytes, as text (they are UTF-8 JSON).
+    pub leaf: String,
+    /// Hex SHA-256(0x00 ‖ leaf).
+    pub leaf_hash: String,
+}
+
+/// Filters for the audit log view; all optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub pin: Option<i64>,
+    pub action: Option<String>,
+    pub from_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// Show events with an index below this one (newest first paging).
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub log_size: i64,
+    /// The `before` value for the next (older) page, if any.
+    pub next_before: Option<i64>,
+}
+
+/// The log's signed head and key, for staff and regulators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogOverview {
+    pub size: u64,
+    pub root_hex: String,
+    /// The latest checkpoint, a signed note, exactly as served.
+    pub checkpoint: String,
+    pub verifier_key: String,
+    pub fingerprint: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub created_at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositorySummary {
+    pub id: i64,
+    pub name: String,
+    pub source: String,
+    pub imported_at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantSummary {
+    pub id: i64,
+    pub reviewer: String,
+    pub pin: PinId,
+    pub pin_label: String,
+    pub starts_at_ms: i64,
+    pub ends_at_ms: i64,
+    pub granted_by: Option<String>,
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// Everything the staff console shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminOverview {
+    pub users: Vec<UserSummary>,
+    pub repositories: Vec<RepositorySummary>,
+    pub pins: Vec<PinSummary>,
+    pub grants: Vec<GrantSummary>,
+}

@@ -1,0 +1,263 @@
+//! Administration: accounts, repositories, pins, grants and API tokens. Each operation is staff's
+//! (or the operator's) and writes its rows in the same transaction as its event.
+
+use super::browse::summary;
+use super::error::OnDuplicate;
+use super::guard::{require, Actor, Permission};
+use super::Domain;
+use crate::audit::Object;
+use crate::auth::{self, Password};
+use crate::store::grants::{self, NewGrant};
+use crate::store::pins::{self, NewPin};
+use crate::store::users;
+use app::error::{AppError, AppResult};
+use app::model::*;
+use serde_json::json;
+
+/// A repository name: 1–64 characters of `A-Z a-z 0-9 . _ -`, not starting with a dot.
+pub fn parse_repository_name(text: &str) -> AppResult<String> {
+    let ok = (1..=64).contains(&text.len())
+        && !text.starts_with('.')
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(AppError::Invalid(
+            "a repository name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'".into(),
+        ))
+    }
+}
+
+impl Domain {
+    /// Creates an account. Without a password, one is generated and returned (shown once).
+    pub async fn create_user(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+        role: Role,
+        password: Option<Password>,
+    ) -> AppResult<(i64, Option<Password>)> {
+        require(&actor, Permission::Administer)?;
+        let username = auth::parse_username(username).map_err(|m| AppError::Invalid(m.into()))?;
+        let generated = password.is_none().then(Password::generate);
+        let chosen = password.or_else(|| generated.clone()).expect("a given or generated password");
+        let hash = auth::hash_password(chosen).await?;
+        let now = self.clock.now_ms();
+        let id = self
+            .write(async |tx| {
+                let id = users::insert_user(tx.conn(), &username, role, &hash, now)
+                    .await
+                    .on_duplicate(|| format!("the username {username} is taken"))?;
+                let details = json!({ "username": username, "role": role.as_str(), "user_id": id });
+                tx.append(&actor.event("user.create").with(details)).await?;
+                Ok(id)
+            })
+            .await?;
+        Ok((id, generated))
+    }
+
+    /// Copies a local repository (bare) into the data directory and registers it. The copy is made
+    /// aside and moved into place inside the transaction that writes its row, so a concurrent or
+    /// repeated import of the same name is one repository and one 409.
+    pub async fn import_repository(&self, actor: Actor<'_>, name: &str, from: &str) -> AppResult<i64> {
+        require(&actor, Permission::Administer)?;
+        let name = parse_repository_name(name)?;
+        if self.store.repository_by_name(&name).await?.is_some() {
+            return Err(AppError::Conflict(format!("a repository named {name} exists")));
+        }
+        let staged = self.source.stage_import(from).await.map_err(|error| {
+            tracing::warn!(error = %crate::error_chain(&error), "repository import failed");
+            AppError::Invalid(format!(
+                "could not import from {from}: it must be a git repository this server can read (a local path; network URLs need network access)"
+            ))
+        })?;
+        let now = self.clock.now_ms();
+        let mut installed = false;
+        let result = self
+            .write(async |tx| {
+                let id = pins::insert_repository(tx.conn(), &name, from, actor.user_id(), now)
+                    .await
+                    .on_duplicate(|| format!("a repository named {name} exists"))?;
+                let details = json!({ "repository": name, "source": from, "repository_id": id });
+                tx.append(&actor.event("repo.import").with(details)).await?;
+                self.source.install(staged, &name)?;
+                installed = true;
+                Ok(id)
+            })
+            .await;
+        if result.is_err() && installed {
+            self.source.uninstall(&name);
+        }
+        result
+    }
+
+    /// Pins a commit (any revision expression that names one) with a label.
+    pub async fn create_pin(&self, actor: Actor<'_>, repository: &str, commit: &str, label: &str) -> AppResult<PinId> {
+        require(&actor, Permission::Administer)?;
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > 200 {
+            return Err(AppError::Invalid("a label is 1 to 200 characters".into()));
+        }
+        let repo = self
+            .store
+            .repository_by_name(repository)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no repository named {repository}")))?;
+        let (commit_id, tree_id) = self
+            .source
+            .resolve_commit(&repo.name, commit)
+            .await
+            .map_err(|_| AppError::Invalid(format!("{} does not name a commit in {repository}", commit.trim())))?;
+        let new = NewPin {
+            repository_id: repo.id,
+            commit_id: &commit_id,
+            tree_id: &tree_id,
+            label,
+            pinned_by: actor.user_id(),
+            pinned_at: self.clock.now_ms(),
+        };
+        self.write(async |tx| {
+            let pin = PinId::from_stored(pins::insert_pin(tx.conn(), &new).await?);
+            let event = actor
+                .event("pin.create")
+                .on(Object::at(pin, Some(&commit_id), &RepoPath::root()))
+                .with(json!({ "repository": repo.name, "tree": tree_id, "label": label }));
+            tx.append(&event).await?;
+            Ok(pin)
+        })
+        .await
+    }
+
+    /// Grants a reviewer (or regulator) access to pins for a time window.
+    pub async fn grant(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+        pins: &[PinId],
+        starts_at_ms: i64,
+        ends_at_ms: i64,
+    ) -> AppResult<Vec<i64>> {
+        require(&actor, Permission::Administer)?;
+        if pins.is_empty() {
+            return Err(AppError::Invalid("choose at least one pin".into()));
+        }
+        if ends_at_ms <= starts_at_ms {
+            return Err(AppError::Invalid("a grant must end after it starts".into()));
+        }
+        let user = self
+            .store
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        if user.role == Role::Staff {
+            return Err(AppError::Invalid("staff see every pin; grants are for reviewers and regulators".into()));
+        }
+        let mut records = Vec::new();
+        for pin in pins {
+            match self.store.pin(pin.get()).await? {
+                None => return Err(AppError::NotFound(format!("there is no pin {pin}"))),
+                Some(record) if record.withdrawn_at.is_some() => {
+                    return Err(AppError::Invalid(format!("pin {pin} is withdrawn")))
+                }
+                Some(record) => records.push(record),
+            }
+        }
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            let mut ids = Vec::new();
+            for record in &records {
+                let new = NewGrant {
+                    reviewer_id: user.id,
+                    pin_id: record.id,
+                    starts_at: starts_at_ms,
+                    ends_at: ends_at_ms,
+                    granted_by: actor.user_id(),
+                    granted_at: now,
+                };
+                let id = grants::insert_grant(tx.conn(), &new).await?;
+                let pin = PinId::from_stored(record.id);
+                let event = actor
+                    .event("grant.create")
+                    .on(Object::at(pin, Some(&record.commit_id), &RepoPath::root()))
+                    .with(json!({
+                        "grant_id": id, "grantee": user.username, "starts_at_ms": starts_at_ms, "ends_at_ms": ends_at_ms
+                    }));
+                tx.append(&event).await?;
+                ids.push(id);
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
+    /// Revokes a grant; the grantee loses access on their next request.
+    pub async fn revoke_grant(&self, actor: Actor<'_>, grant_id: i64) -> AppResult<()> {
+        require(&actor, Permission::Administer)?;
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            let Some(pin_id) = grants::revoke_grant(tx.conn(), grant_id, now, actor.user_id()).await? else {
+                return Err(AppError::NotFound("there is no active grant with that id".into()));
+            };
+            let pin = PinId::from_stored(pin_id);
+            let event = actor
+                .event("grant.revoke")
+                .on(Object::at(pin, None, &RepoPath::root()))
+                .with(json!({ "grant_id": grant_id }));
+            tx.append(&event).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Creates an API token for a user; the token is returned once and stored as a digest.
+    pub async fn create_token(&self, actor: Actor<'_>, username: &str) -> AppResult<String> {
+        require(&actor, Permission::Administer)?;
+        let user = self
+            .store
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        let (token, digest) = auth::new_api_token();
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            users::insert_token(tx.conn(), user.id, &digest, now).await?;
+            tx.append(&actor.event("token.create").with(json!({ "username": user.username }))).await?;
+            Ok(())
+        })
+        .await?;
+        Ok(token)
+    }
+
+    /// Users, repositories, pins and grants, for the staff console (and the operator).
+    pub async fn admin_overview(&self, actor: Actor<'_>) -> AppResult<AdminOverview> {
+        require(&actor, Permission::Administer)?;
+        let users = self.store.list_users().await?;
+        let repositories = self.store.list_repositories().await?;
+        let pins = self.store.list_pins().await?;
+        let grants = self.store.list_grants().await?;
+        Ok(AdminOverview {
+            users: users
+                .into_iter()
+                .map(|u| UserSummary { id: u.id, role: u.role, username: u.username, created_at_ms: u.created_at })
+                .collect(),
+            repositories: repositories
+                .into_iter()
+                .map(|r| RepositorySummary { id: r.id, name: r.name, source: r.source, imported_at_ms: r.imported_at })
+                .collect(),
+            pins: pins.iter().map(|p| summary(p, None)).collect(),
+            grants: grants
+                .into_iter()
+                .map(|g| GrantSummary {
+                    id: g.id,
+                    reviewer: g.reviewer,
+                    pin: PinId::from_stored(g.pin_id),
+                    pin_label: g.pin_label,
+                    starts_at_ms: g.starts_at,
+                    ends_at_ms: g.ends_at,
+                    granted_by: g.granted_by,
+                    revoked_at_ms: g.revoked_at,
+                })
+                .collect(),
+        })
+    }
+}

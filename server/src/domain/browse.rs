@@ -1,0 +1,135 @@
+//! Browsing pinned source: the pins one may see, directory listings and files. Each read locates
+//! what it will show, records an event naming it (the git object ids), and reads with the receipt.
+
+use super::guard::{self, pin_readable, Actor, PinAccess};
+use super::Domain;
+use crate::audit::{Outcome, Scope};
+use crate::source::Located;
+use crate::store::pins::PinRecord;
+use app::error::{AppError, AppResult};
+use app::model::*;
+use serde_json::json;
+
+pub fn summary(pin: &PinRecord, access_ends_ms: Option<i64>) -> PinSummary {
+    PinSummary {
+        id: PinId::from_stored(pin.id),
+        repository: pin.repository.clone(),
+        label: pin.label.clone(),
+        commit_id: pin.commit_id.clone(),
+        pinned_at_ms: pin.pinned_at,
+        pinned_by: pin.pinned_by.clone(),
+        withdrawn: pin.withdrawn_at.is_some(),
+        access_ends_ms,
+    }
+}
+
+fn watermark(caller: &Caller, identity: &Identity, now: i64) -> Watermark {
+    Watermark { username: identity.username.clone(), role: identity.role, session: caller.session.clone(), at_ms: now }
+}
+
+/// The pins the caller may browse now; for a reviewer or regulator, with when access ends.
+pub async fn list_pins(domain: &Domain, caller: &Caller) -> AppResult<Vec<PinSummary>> {
+    let identity = guard::signed_in(caller)?;
+    if identity.role == Role::Staff {
+        return Ok(domain.store.list_pins().await?.iter().map(|p| summary(p, None)).collect());
+    }
+    let now = domain.clock.now_ms();
+    // One row per grant, newest pin first: the rows of one pin are adjacent.
+    let granted = domain.store.pins_with_grants_of(identity.user_id).await?;
+    let mut pins = Vec::new();
+    for rows in granted.chunk_by(|a, b| a.0.id == b.0.id) {
+        let pin = &rows[0].0;
+        let grants: Vec<_> = rows.iter().map(|(_, grant)| *grant).collect();
+        if let Some(ends) = pin_readable(identity.role, pin.withdrawn_at.is_some(), &grants, now) {
+            pins.push(summary(pin, ends));
+        }
+    }
+    Ok(pins)
+}
+
+impl Domain {
+    /// Where a path is at a pin, recording a failed read when it is not what the caller asked for.
+    async fn locate_or_refuse(
+        &self,
+        actor: &Actor<'_>,
+        access: &PinAccess,
+        action: &'static str,
+        paths: &[RepoPath],
+        want: impl Fn(usize, &Located) -> Result<(), AppError>,
+    ) -> AppResult<Vec<Located>> {
+        let found = self.source.locate(&access.location(), paths).await?;
+        let mut located = Vec::new();
+        for (at, (path, found)) in paths.iter().zip(found).enumerate() {
+            let problem = match &found {
+                None => Some(AppError::NotFound("there is no such path at this pin".into())),
+                Some(found) => want(at, found).err(),
+            };
+            if let Some(problem) = problem {
+                let event = actor
+                    .event(action)
+                    .outcome(Outcome::Failed)
+                    .on(access.object(path))
+                    .with(json!({ "reason": problem.to_string() }));
+                self.record(event).await?;
+                return Err(problem);
+            }
+            located.extend(found);
+        }
+        Ok(located)
+    }
+}
+
+pub async fn open_tree(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<TreeView> {
+    let actor = Actor::Web(caller);
+    let identity = guard::signed_in(caller)?;
+    let access = domain.pin_access(&actor, pin).await?;
+    let located = domain
+        .locate_or_refuse(&actor, &access, "tree.view", std::slice::from_ref(&path), |_, found| match found.kind {
+            EntryKind::Directory => Ok(()),
+            _ => Err(AppError::NotFound("this path is a file; open it as a blob".into())),
+        })
+        .await?;
+    let event = actor.event("tree.view").on(access.object(&path).shown(&located[0].object_id));
+    let receipt = domain.read(event, Scope::path(pin, &path)).await?;
+    let entries = domain.source.read_tree(&receipt, &access.location(), &path).await?;
+    Ok(TreeView {
+        pin: summary(&access.record, access.ends_at),
+        path,
+        entries,
+        watermark: watermark(caller, identity, domain.clock.now_ms()),
+    })
+}
+
+pub async fn open_blob(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlobView> {
+    if path.is_root() {
+        return Err(AppError::Invalid("name a file to open".into()));
+    }
+    let actor = Actor::Web(caller);
+    let identity = guard::signed_in(caller)?;
+    let access = domain.pin_access(&actor, pin).await?;
+    // The file and the directory that holds it (the tree beside the code) are one recorded view.
+    let directory = path.parent();
+    let paths = [path.clone(), directory.clone()];
+    let located = domain
+        .locate_or_refuse(&actor, &access, "blob.view", &paths, |at, found| match (at, found.kind) {
+            (0, EntryKind::File | EntryKind::Symlink) | (1, _) => Ok(()),
+            (_, EntryKind::Directory) => Err(AppError::NotFound("this path is a directory; open it as a tree".into())),
+            _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
+        })
+        .await?;
+    let event = actor
+        .event("blob.view")
+        .on(access.object(&path).shown(&located[0].object_id))
+        .on(access.object(&directory).shown(&located[1].object_id));
+    let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory)])).await?;
+    let (file, siblings) = domain.source.read_file(&receipt, &access.location(), &path).await?;
+    Ok(BlobView {
+        pin: summary(&access.record, access.ends_at),
+        path,
+        blob_id: file.blob_id,
+        size: file.size,
+        content: file.content,
+        siblings,
+        watermark: watermark(caller, identity, domain.clock.now_ms()),
+    })
+}

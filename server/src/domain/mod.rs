@@ -1,0 +1,100 @@
+//! The domain: every operation a person, the operator or the server's own jobs perform. A small
+//! core — the guard (`guard`: who acts and what they may do, the only place authorisation is
+//! decided) and the audited write and read (`audited`) — and one module per area. The `Backend`
+//! the UI declares is implemented here as one-line delegations.
+//!
+//! The domain orchestrates: SQL is in `store`, git in `source`, the log in `audit`. Its fields are
+//! private; HTTP and the command line call its operations.
+
+mod admin;
+mod audited;
+mod browse;
+pub mod error;
+pub mod guard;
+mod log;
+mod sessions;
+
+use crate::audit::note::NoteSigner;
+use crate::audit::AuditLog;
+use crate::clock::Clock;
+use crate::source::Source;
+use crate::store::Store;
+use app::backend::Backend;
+use app::error::AppResult;
+use app::model::*;
+use std::sync::Arc;
+
+pub use admin::parse_repository_name;
+pub use guard::{Actor, SessionData};
+pub use sessions::Resumed;
+
+pub struct Domain {
+    store: Store,
+    audit: AuditLog,
+    source: Arc<Source>,
+    /// The log's checkpoint signing key.
+    signer: Arc<NoteSigner>,
+    clock: Clock,
+}
+
+impl Domain {
+    pub fn new(store: Store, source: Arc<Source>, signer: Arc<NoteSigner>, clock: Clock) -> Domain {
+        let audit = AuditLog::new(store.clone(), clock.clone());
+        Domain { store, audit, source, signer, clock }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The session store over the domain's database; sessions end by the clock the guard reads.
+    pub fn session_store(&self) -> crate::store::sessions::DatabaseSessionStore {
+        crate::store::sessions::DatabaseSessionStore::new(self.store.clone(), self.clock.clone())
+    }
+
+    /// Whether the database answers.
+    pub async fn health(&self) -> AppResult<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// Whether no account exists yet (a new data directory).
+    pub async fn is_new(&self) -> AppResult<bool> {
+        Ok(self.store.count_users().await? == 0)
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for Domain {
+    async fn me(&self, caller: &Caller) -> AppResult<Me> {
+        let identity = guard::signed_in(caller)?;
+        Ok(Me {
+            username: identity.username.clone(),
+            role: identity.role,
+            csrf_token: caller.csrf_token.clone().unwrap_or_default(),
+        })
+    }
+
+    async fn list_pins(&self, caller: &Caller) -> AppResult<Vec<PinSummary>> {
+        browse::list_pins(self, caller).await
+    }
+
+    async fn open_tree(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<TreeView> {
+        browse::open_tree(self, caller, pin, path).await
+    }
+
+    async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlobView> {
+        browse::open_blob(self, caller, pin, path).await
+    }
+
+    async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage> {
+        Domain::audit_log(self, Actor::Web(caller), &query).await
+    }
+
+    async fn log_overview(&self, caller: &Caller) -> AppResult<LogOverview> {
+        Domain::log_overview(self, caller).await
+    }
+
+    async fn admin_overview(&self, caller: &Caller) -> AppResult<AdminOverview> {
+        Domain::admin_overview(self, Actor::Web(caller)).await
+    }
+}

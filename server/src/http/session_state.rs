@@ -1,0 +1,40 @@
+//! The session's contents, typed: one `SessionData` value under one key, so that no string key is
+//! scattered over files. What the data means and when a session ends is the domain guard's; this
+//! module only stores it, and keeps the stored record's expiry at the session's next deadline.
+
+use crate::domain::SessionData;
+use tower_sessions::{Expiry, Session};
+
+const KEY: &str = "clearroom";
+
+pub struct TypedSession(pub Session);
+
+impl TypedSession {
+    pub async fn get(&self) -> Result<Option<SessionData>, tower_sessions::session::Error> {
+        self.0.get(KEY).await
+    }
+
+    /// Stores the data and moves the record's expiry (and the cookie's) to its next deadline.
+    pub async fn set(&self, data: &SessionData) -> Result<(), tower_sessions::session::Error> {
+        let expires = time::OffsetDateTime::from_unix_timestamp_nanos(data.expires_at() as i128 * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        self.0.set_expiry(Some(Expiry::AtDateTime(expires)));
+        self.0.insert(KEY, data).await
+    }
+
+    /// A new session id for the same session (at sign-in, so a planted id is worth nothing).
+    pub async fn cycle_id(&self) -> Result<(), tower_sessions::session::Error> {
+        self.0.cycle_id().await
+    }
+
+    /// Ends the session: its record is deleted and its cookie cleared.
+    pub async fn end(&self) -> Result<(), tower_sessions::session::Error> {
+        self.0.flush().await
+    }
+
+    /// A short, non-secret fingerprint of the session id for the audit log.
+    pub fn fingerprint(&self) -> Option<String> {
+        use sha2::Digest as _;
+        self.0.id().map(|id| hex::encode(&sha2::Sha256::digest(id.to_string().as_bytes())[..8]))
+    }
+}

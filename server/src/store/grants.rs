@@ -1,0 +1,128 @@
+//! Grants: who may see which pin, when. The store returns the windows; whether one is active at a
+//! moment is the domain guard's decision, made against the one clock.
+
+use super::pins::{pin_from_row, PinRecord};
+use super::{Connection, Result, Store};
+use sqlx::Row;
+
+/// One grant's window, as the guard needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrantWindow {
+    pub id: i64,
+    pub pin_id: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub struct GrantRecord {
+    pub id: i64,
+    pub reviewer: String,
+    pub pin_id: i64,
+    pub pin_label: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub granted_by: Option<String>,
+    pub revoked_at: Option<i64>,
+}
+
+const WINDOW_COLUMNS: &str = "g.id, g.pin_id, g.starts_at, g.ends_at, g.revoked_at";
+
+fn window_from_row(row: &sqlx::any::AnyRow, at: usize) -> Result<GrantWindow> {
+    Ok(GrantWindow {
+        id: row.try_get(at)?,
+        pin_id: row.try_get(at + 1)?,
+        starts_at: row.try_get(at + 2)?,
+        ends_at: row.try_get(at + 3)?,
+        revoked_at: row.try_get(at + 4)?,
+    })
+}
+
+impl Store {
+    /// Every grant the user holds or held, revoked ones included.
+    pub async fn grants_of(&self, user_id: i64) -> Result<Vec<GrantWindow>> {
+        let sql = format!("SELECT {WINDOW_COLUMNS} FROM grants g WHERE g.reviewer_id = $1");
+        let rows = sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| window_from_row(row, 0)).collect()
+    }
+
+    /// The user's grants for one pin.
+    pub async fn grants_of_for_pin(&self, user_id: i64, pin_id: i64) -> Result<Vec<GrantWindow>> {
+        let sql = format!("SELECT {WINDOW_COLUMNS} FROM grants g WHERE g.reviewer_id = $1 AND g.pin_id = $2");
+        let rows = sqlx::query(&sql).bind(user_id).bind(pin_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| window_from_row(row, 0)).collect()
+    }
+
+    /// The pins the user holds an unrevoked grant for, each with that grant (a pin appears once per
+    /// grant), newest pin first.
+    pub async fn pins_with_grants_of(&self, user_id: i64) -> Result<Vec<(PinRecord, GrantWindow)>> {
+        let sql = "SELECT p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, \
+                   p.withdrawn_at, g.id, g.pin_id, g.starts_at, g.ends_at, g.revoked_at \
+                   FROM grants g JOIN pins p ON p.id = g.pin_id JOIN repositories r ON r.id = p.repository_id \
+                   LEFT JOIN users u ON u.id = p.pinned_by \
+                   WHERE g.reviewer_id = $1 AND g.revoked_at IS NULL ORDER BY p.id DESC";
+        let rows = sqlx::query(sql).bind(user_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((pin_from_row(row)?, window_from_row(row, 9)?))).collect()
+    }
+
+    pub async fn list_grants(&self) -> Result<Vec<GrantRecord>> {
+        let rows = sqlx::query(
+            "SELECT g.id, r.username, g.pin_id, p.label, g.starts_at, g.ends_at, s.username, g.revoked_at \
+             FROM grants g JOIN users r ON r.id = g.reviewer_id JOIN pins p ON p.id = g.pin_id \
+             LEFT JOIN users s ON s.id = g.granted_by ORDER BY g.id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(GrantRecord {
+                    id: row.try_get(0)?,
+                    reviewer: row.try_get(1)?,
+                    pin_id: row.try_get(2)?,
+                    pin_label: row.try_get(3)?,
+                    starts_at: row.try_get(4)?,
+                    ends_at: row.try_get(5)?,
+                    granted_by: row.try_get(6)?,
+                    revoked_at: row.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+}
+
+pub struct NewGrant {
+    pub reviewer_id: i64,
+    pub pin_id: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub granted_by: Option<i64>,
+    pub granted_at: i64,
+}
+
+pub async fn insert_grant(conn: &mut Connection, grant: &NewGrant) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO grants (reviewer_id, pin_id, starts_at, ends_at, granted_by, granted_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(grant.reviewer_id)
+    .bind(grant.pin_id)
+    .bind(grant.starts_at)
+    .bind(grant.ends_at)
+    .bind(grant.granted_by)
+    .bind(grant.granted_at)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Marks an unrevoked grant revoked; returns its pin, or `None` when there is no such grant.
+pub async fn revoke_grant(conn: &mut Connection, grant_id: i64, at: i64, by: Option<i64>) -> Result<Option<i64>> {
+    let pin: Option<i64> = sqlx::query_scalar(
+        "UPDATE grants SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL RETURNING pin_id",
+    )
+    .bind(at)
+    .bind(by)
+    .bind(grant_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(pin)
+}

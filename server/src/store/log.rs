@@ -1,0 +1,276 @@
+//! The audit log's tables: events (exact leaf bytes and their hashes), the objects each names, the
+//! stored Merkle subtrees, the head, and the signed checkpoints. What the rows mean is `audit`'s
+//! business; this module only moves them.
+
+use super::{Connection, Result, Store, StoreError};
+use app::model::{AuditEntry, AuditPage, AuditQuery};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+pub type Hash = [u8; 32];
+
+fn to_hash(bytes: Vec<u8>) -> Result<Hash> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt("a stored hash"))
+}
+
+/// The head as an appender sees it, read under the log's write lock.
+pub struct Head {
+    pub size: u64,
+    pub frontier: Vec<u8>,
+    /// The leaf hash of the last entry, if any.
+    pub last_leaf: Option<Hash>,
+}
+
+/// Opens a transaction that holds the log's write lock. The no-op UPDATE is its first statement
+/// so that SQLite takes the write lock at once (no failed lock upgrade later) and PostgreSQL locks
+/// the single log-state row, serialising appenders across server instances.
+pub async fn begin_append(store: &Store) -> Result<(Transaction<'static, Any>, Head)> {
+    let mut tx = store.begin().await?;
+    sqlx::query("UPDATE log_state SET size = size WHERE id = 1").execute(&mut *tx).await?;
+    let row = sqlx::query("SELECT size, frontier FROM log_state WHERE id = 1").fetch_one(&mut *tx).await?;
+    let size: i64 = row.try_get(0)?;
+    let frontier: Vec<u8> = row.try_get(1)?;
+    let last_leaf = match size {
+        0 => None,
+        _ => {
+            let row = sqlx::query("SELECT leaf_hash FROM audit_events WHERE idx = $1")
+                .bind(size - 1)
+                .fetch_one(&mut *tx)
+                .await?;
+            Some(to_hash(row.try_get(0)?)?)
+        }
+    };
+    Ok((tx, Head { size: size as u64, frontier, last_leaf }))
+}
+
+/// One event's row: the leaf and the copies of its fields the log is filtered by.
+pub struct EventRow<'a> {
+    pub index: u64,
+    pub leaf: &'a [u8],
+    pub leaf_hash: &'a Hash,
+    pub recorded_at: i64,
+    pub actor: Option<&'a str>,
+    pub action: &'a str,
+    pub pin: Option<i64>,
+    pub path: Option<&'a str>,
+    pub outcome: &'a str,
+}
+
+/// One object an event names, for the `audit_objects` index.
+pub struct ObjectRow<'a> {
+    pub pin: i64,
+    pub path: &'a str,
+    pub blob: Option<&'a str>,
+    pub lines: Option<(u32, u32)>,
+}
+
+pub async fn insert_event(conn: &mut Connection, event: &EventRow<'_>, objects: &[ObjectRow<'_>]) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (idx, leaf, leaf_hash, recorded_at, actor, action, pin_id, path, outcome) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(event.index as i64)
+    .bind(event.leaf)
+    .bind(event.leaf_hash.as_slice())
+    .bind(event.recorded_at)
+    .bind(event.actor)
+    .bind(event.action)
+    .bind(event.pin)
+    .bind(event.path)
+    .bind(event.outcome)
+    .execute(&mut *conn)
+    .await?;
+    for (position, object) in objects.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO audit_objects (event_idx, position, pin_id, path, blob_id, first_line, last_line) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(event.index as i64)
+        .bind(position as i32)
+        .bind(object.pin)
+        .bind(object.path)
+        .bind(object.blob)
+        .bind(object.lines.map(|(first, _)| first as i64))
+        .bind(object.lines.map(|(_, last)| last as i64))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Stores the perfect subtrees an append completed: (level, index, hash).
+pub async fn insert_nodes(conn: &mut Connection, nodes: &[(u32, u64, Hash)]) -> Result<()> {
+    for (level, index, hash) in nodes {
+        sqlx::query("INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)")
+            .bind(*level as i32)
+            .bind(*index as i64)
+            .bind(hash.as_slice())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn update_head(conn: &mut Connection, size: u64, root: &Hash, frontier: &[u8]) -> Result<()> {
+    sqlx::query("UPDATE log_state SET size = $1, root = $2, frontier = $3 WHERE id = 1")
+        .bind(size as i64)
+        .bind(root.as_slice())
+        .bind(frontier)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+const ENTRY_COLUMNS: &str = "idx, recorded_at, actor, action, pin_id, path, outcome, leaf, leaf_hash";
+
+fn entry_from_row(row: &AnyRow) -> Result<AuditEntry> {
+    let leaf: Vec<u8> = row.try_get(7)?;
+    let hash: Vec<u8> = row.try_get(8)?;
+    Ok(AuditEntry {
+        index: row.try_get(0)?,
+        recorded_at_ms: row.try_get(1)?,
+        actor: row.try_get(2)?,
+        action: row.try_get(3)?,
+        pin: row.try_get(4)?,
+        path: row.try_get(5)?,
+        outcome: row.try_get(6)?,
+        leaf: String::from_utf8_lossy(&leaf).into_owned(),
+        leaf_hash: hex::encode(hash),
+    })
+}
+
+/// A stored checkpoint row.
+pub struct CheckpointRow {
+    pub size: u64,
+    pub root: Hash,
+    pub note: String,
+}
+
+impl Store {
+    /// The committed head: (size, root).
+    pub async fn log_head(&self) -> Result<(u64, Hash)> {
+        let row = sqlx::query("SELECT size, root FROM log_state WHERE id = 1").fetch_one(&self.pool).await?;
+        let size: i64 = row.try_get(0)?;
+        Ok((size as u64, to_hash(row.try_get(1)?)?))
+    }
+
+    /// Events newest first, filtered; the page size is capped at 500.
+    pub async fn query_events(&self, query: &AuditQuery) -> Result<AuditPage> {
+        let limit = query.limit.clamp(1, 500) as i64;
+        let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_events WHERE 1 = 1");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let filters: [(bool, &str); 6] = [
+            (query.actor.is_some(), "actor ="),
+            (query.pin.is_some(), "pin_id ="),
+            (query.action.is_some(), "action ="),
+            (query.from_ms.is_some(), "recorded_at >="),
+            (query.until_ms.is_some(), "recorded_at <="),
+            (query.before.is_some(), "idx <"),
+        ];
+        for (present, condition) in filters {
+            if present {
+                sql += &format!(" AND {condition} {}", next());
+            }
+        }
+        sql += &format!(" ORDER BY idx DESC LIMIT {}", next());
+        let mut q = sqlx::query(&sql);
+        if let Some(actor) = &query.actor {
+            q = q.bind(actor.clone());
+        }
+        if let Some(pin) = query.pin {
+            q = q.bind(pin);
+        }
+        if let Some(action) = &query.action {
+            q = q.bind(action.clone());
+        }
+        for number in [query.from_ms, query.until_ms, query.before].into_iter().flatten() {
+            q = q.bind(number);
+        }
+        let rows = q.bind(limit + 1).fetch_all(&self.pool).await?;
+        let mut entries = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
+        let next_before = if entries.len() as i64 > limit {
+            entries.truncate(limit as usize);
+            entries.last().map(|e| e.index)
+        } else {
+            None
+        };
+        let (size, _) = self.log_head().await?;
+        Ok(AuditPage { entries, log_size: size as i64, next_before })
+    }
+
+    /// Events with `start <= index < end`, oldest first.
+    pub async fn log_entries(&self, start: u64, end: u64) -> Result<Vec<AuditEntry>> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_events WHERE idx >= $1 AND idx < $2 ORDER BY idx");
+        let rows = sqlx::query(&sql).bind(start as i64).bind(end as i64).fetch_all(&self.pool).await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// Stored entries `start..end` as they are: (index, exact leaf bytes, stored leaf hash).
+    pub async fn raw_log_entries(&self, start: u64, end: u64) -> Result<Vec<(u64, Vec<u8>, Vec<u8>)>> {
+        let rows =
+            sqlx::query("SELECT idx, leaf, leaf_hash FROM audit_events WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                .bind(start as i64)
+                .bind(end as i64)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?, row.try_get(2)?))).collect()
+    }
+
+    /// Leaf hashes by index (level-0 nodes), for proofs.
+    pub async fn leaf_hashes(&self, indices: &[u64]) -> Result<Vec<(u64, Hash)>> {
+        if indices.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The indices are numbers the proof code computed, never user text, so they are inlined.
+        let list: Vec<String> = indices.iter().map(u64::to_string).collect();
+        let sql = format!("SELECT idx, leaf_hash FROM audit_events WHERE idx IN ({})", list.join(","));
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)? as u64, to_hash(row.try_get(1)?)?))).collect()
+    }
+
+    /// Stored subtree hashes by (level, index), for proofs.
+    pub async fn tree_nodes(&self, keys: &[(u32, u64)]) -> Result<Vec<((u32, u64), Hash)>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = keys.iter().map(|(level, index)| format!("({level},{index})")).collect();
+        let sql = format!("SELECT level, idx, hash FROM merkle_nodes WHERE (level, idx) IN ({})", list.join(","));
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let level: i32 = row.try_get(0)?;
+                let index: i64 = row.try_get(1)?;
+                Ok(((level as u32, index as u64), to_hash(row.try_get(2)?)?))
+            })
+            .collect()
+    }
+
+    pub async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>> {
+        let row = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let size: i64 = row.try_get(0)?;
+            Ok(CheckpointRow { size: size as u64, root: to_hash(row.try_get(1)?)?, note: row.try_get(2)? })
+        })
+        .transpose()
+    }
+
+    /// Stores a signed checkpoint unless one of that size exists (another instance signed first).
+    pub async fn insert_checkpoint(&self, size: u64, root: &Hash, note: &str, signed_at: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO checkpoints (size, root, note, signed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING",
+        )
+        .bind(size as i64)
+        .bind(root.as_slice())
+        .bind(note)
+        .bind(signed_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! Repositories and the pins of their commits.
+
+use super::{Connection, Result, Store};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+pub struct RepositoryRecord {
+    pub id: i64,
+    pub name: String,
+    pub source: String,
+    pub imported_at: i64,
+}
+
+pub struct PinRecord {
+    pub id: i64,
+    pub repository_id: i64,
+    pub repository: String,
+    pub commit_id: String,
+    pub tree_id: String,
+    pub label: String,
+    pub pinned_by: Option<String>,
+    pub pinned_at: i64,
+    pub withdrawn_at: Option<i64>,
+}
+
+const PIN_COLUMNS: &str =
+    "p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, p.withdrawn_at";
+const PIN_FROM: &str =
+    "FROM pins p JOIN repositories r ON r.id = p.repository_id LEFT JOIN users u ON u.id = p.pinned_by";
+
+pub(super) fn pin_from_row(row: &AnyRow) -> Result<PinRecord> {
+    Ok(PinRecord {
+        id: row.try_get(0)?,
+        repository_id: row.try_get(1)?,
+        repository: row.try_get(2)?,
+        commit_id: row.try_get(3)?,
+        tree_id: row.try_get(4)?,
+        label: row.try_get(5)?,
+        pinned_by: row.try_get(6)?,
+        pinned_at: row.try_get(7)?,
+        withdrawn_at: row.try_get(8)?,
+    })
+}
+
+fn repository_from_row(row: &AnyRow) -> Result<RepositoryRecord> {
+    Ok(RepositoryRecord {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        source: row.try_get(2)?,
+        imported_at: row.try_get(3)?,
+    })
+}
+
+impl Store {
+    pub async fn repository_by_name(&self, name: &str) -> Result<Option<RepositoryRecord>> {
+        let row = sqlx::query("SELECT id, name, source, imported_at FROM repositories WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(repository_from_row).transpose()
+    }
+
+    pub async fn list_repositories(&self) -> Result<Vec<RepositoryRecord>> {
+        let rows = sqlx::query("SELECT id, name, source, imported_at FROM repositories ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(repository_from_row).collect()
+    }
+
+    pub async fn pin(&self, id: i64) -> Result<Option<PinRecord>> {
+        let sql = format!("SELECT {PIN_COLUMNS} {PIN_FROM} WHERE p.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(pin_from_row).transpose()
+    }
+
+    pub async fn list_pins(&self) -> Result<Vec<PinRecord>> {
+        let sql = format!("SELECT {PIN_COLUMNS} {PIN_FROM} ORDER BY p.id DESC");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(pin_from_row).collect()
+    }
+}
+
+pub async fn insert_repository(
+    conn: &mut Connection,
+    name: &str,
+    source: &str,
+    imported_by: Option<i64>,
+    imported_at: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO repositories (name, source, imported_by, imported_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(name)
+    .bind(source)
+    .bind(imported_by)
+    .bind(imported_at)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub struct NewPin<'a> {
+    pub repository_id: i64,
+    pub commit_id: &'a str,
+    pub tree_id: &'a str,
+    pub label: &'a str,
+    pub pinned_by: Option<i64>,
+    pub pinned_at: i64,
+}
+
+pub async fn insert_pin(conn: &mut Connection, pin: &NewPin<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO pins (repository_id, commit_id, tree_id, label, pinned_by, pinned_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(pin.repository_id)
+    .bind(pin.commit_id)
+    .bind(pin.tree_id)
+    .bind(pin.label)
+    .bind(pin.pinned_by)
+    .bind(pin.pinned_at)
+    .fetch_one(conn)
+    .await?)
+}
