@@ -69,3 +69,26 @@ pub async fn admin_console() -> Result<AdminOverview, AppError> {
 pub async fn log_integrity() -> Result<LogOverview, AppError> {
     ssr::backend()?.log_overview(&ssr::caller()?).await
 }
+
+#[server(prefix = "/fn", endpoint = "my-threads")]
+pub async fn my_threads() -> Result<Vec<Thread>, AppError> {
+    ssr::backend()?.my_threads(&ssr::caller()?).await
+}
+
+#[server(prefix = "/fn", endpoint = "comments")]
+pub async fn pin_comments(pin: String, filter: CommentFilter) -> Result<CommentList, AppError> {
+    let pin = PinId::parse(&pin)?;
+    ssr::backend()?.pin_comments(&ssr::caller()?, pin, filter).await
+}
+
+#[server(prefix = "/fn", endpoint = "coverage")]
+pub async fn load_coverage(pin: String, reviewer: Option<String>) -> Result<CoveragePage, AppError> {
+    let pin = PinId::parse(&pin)?;
+    ssr::backend()?.coverage_page(&ssr::caller()?, pin, reviewer).await
+}
+
+#[server(prefix = "/fn", endpoint = "verdicts")]
+pub async fn verdicts(pin: String) -> Result<VerdictPage, AppError> {
+    let pin = PinId::parse(&pin)?;
+    ssr::backend()?.verdicts(&ssr::caller()?, pin).await
+}

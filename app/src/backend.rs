@@ -23,4 +23,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn log_overview(&self, caller: &Caller) -> AppResult<LogOverview>;
     /// Users, repositories, pins and grants (staff).
     async fn admin_overview(&self, caller: &Caller) -> AppResult<AdminOverview>;
+    /// The threads the caller started, newest first (a reviewer's home page).
+    async fn my_threads(&self, caller: &Caller) -> AppResult<Vec<Thread>>;
+    /// A pin's threads, filtered, one page of them.
+    async fn pin_comments(&self, caller: &Caller, pin: PinId, filter: CommentFilter) -> AppResult<CommentList>;
+    /// A pin's coverage with its picture for one reviewer (or everyone).
+    async fn coverage_page(&self, caller: &Caller, pin: PinId, selected: Option<String>) -> AppResult<CoveragePage>;
+    /// A pin's verdicts and the verdict form's facts.
+    async fn verdicts(&self, caller: &Caller, pin: PinId) -> AppResult<VerdictPage>;
 }

@@ -5,6 +5,8 @@
 //! they call (`backend`, server side only). Outside its `ssr` parts it names no server crate: no
 //! database, git, highlighting or password code lives here.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -67,6 +69,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pins/:pin/tree") ssr=SsrMode::Async view=routes::tree::TreePage/>
                 <Route path=path!("/pins/:pin/tree/*path") ssr=SsrMode::Async view=routes::tree::TreePage/>
                 <Route path=path!("/pins/:pin/blob/*path") ssr=SsrMode::Async view=routes::blob::BlobPage/>
+                <Route path=path!("/pins/:pin/comments") ssr=SsrMode::Async view=routes::comments::CommentsPage/>
+                <Route path=path!("/pins/:pin/coverage") ssr=SsrMode::Async view=routes::coverage::CoveragePage/>
+                <Route path=path!("/pins/:pin/verdicts") ssr=SsrMode::Async view=routes::verdicts::VerdictsPage/>
                 <Route path=path!("/audit") ssr=SsrMode::Async view=routes::audit::AuditPage/>
                 <Route path=path!("/admin") ssr=SsrMode::Async view=routes::admin::AdminPage/>
                 <Route path=path!("/log") ssr=SsrMode::Async view=routes::log::LogPage/>

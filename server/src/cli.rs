@@ -84,6 +84,9 @@ enum Command {
     Revoke {
         /// The grant's id.
         grant: i64,
+        /// Why, for the log.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Manage API tokens.
     #[command(subcommand)]
@@ -245,9 +248,9 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             crate::verify_cli::verify_log(&key, checkpoint.as_deref(), url.as_deref(), token.as_deref(), &database_url)
                 .await
         }
-        Command::Revoke { grant } => {
+        Command::Revoke { grant, reason } => {
             let domain = open_domain(&admin_config()).await?;
-            domain.revoke_grant(Actor::Operator, grant).await.map_err(fail)?;
+            domain.revoke_grant(Actor::Operator, grant, reason.as_deref()).await.map_err(fail)?;
             println!("revoked grant {grant}");
             Ok(())
         }

@@ -1,12 +1,14 @@
 //! `serve --demo`: three accounts with printed passwords, a repository (this checkout's own git
-//! repository, or a generated multi-language sample), a pin of its current commit, and an
-//! eight-hour grant for the reviewer. Runs once per data directory.
+//! repository, or a generated multi-language sample), a pin of its current commit, an eight-hour
+//! grant for the reviewer, and a review under way (comments, a finding the vendor answered, a
+//! private note, a reviewed file, a verdict). Runs once per data directory.
 
 use crate::auth::Password;
 use crate::config::Config;
 use crate::domain::{Actor, Domain};
 use anyhow::Context as _;
-use app::model::Role;
+use app::error::AppResult;
+use app::model::{Caller, Identity, NewComment, PinId, RepoPath, Role, ThreadState, VerdictKind};
 use std::path::{Path, PathBuf};
 
 pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
@@ -19,8 +21,9 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     let mut accounts = Vec::new();
     for (username, role) in [("staff", Role::Staff), ("reviewer", Role::Reviewer), ("regulator", Role::Regulator)] {
         let password = Password::generate();
-        domain.create_user(Actor::Operator, username, role, Some(password.clone())).await.map_err(fail)?;
-        accounts.push((username, role, password));
+        let (id, _) =
+            domain.create_user(Actor::Operator, username, role, Some(password.clone())).await.map_err(fail)?;
+        accounts.push((username, role, password, id));
     }
     let (source, name) = match std::env::current_dir().ok().and_then(|d| git2::Repository::discover(d).ok()) {
         Some(repo) if repo.head().is_ok() => (repo.path().to_path_buf(), "clearroom"),
@@ -32,9 +35,19 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     let pin = domain.create_pin(Actor::Operator, name, "HEAD", "Demo release").await.map_err(fail)?;
     let now = domain.clock().now_ms();
     domain.grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 8 * 3_600_000).await.map_err(fail)?;
+    let person = |name: &str| {
+        let (username, role, _, id) = accounts.iter().find(|a| a.0 == name).expect("a demo account");
+        Caller {
+            identity: Some(Identity { user_id: *id, username: username.to_string(), role: *role }),
+            session: Some("demo-seed".into()),
+            client_address: "demo-seed".into(),
+            csrf_token: None,
+        }
+    };
+    review(domain, pin, &source, &person("reviewer"), &person("staff")).await.map_err(fail)?;
     println!();
     println!("Demo accounts (passwords are shown only now):");
-    for (username, role, password) in &accounts {
+    for (username, role, password, _) in &accounts {
         println!("  {:<10} {:<10} {}", username, role.as_str(), password.expose());
     }
     println!("Demo repository {name} pinned as pin {pin}; the reviewer may browse it for 8 hours.");
@@ -42,8 +55,87 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Commits `files` (path, content) as the whole tree of a new commit on HEAD, with a fixed author and
-/// date, so the same files give the same commit id.
+/// A review under way: a comment, a finding the vendor answered, a private note, a file marked
+/// reviewed, and a verdict, made by the demo's reviewer and staff (recorded as such, from
+/// `demo-seed`).
+async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, staff: &Caller) -> AppResult<()> {
+    let code = demo_code_file(source).unwrap_or_else(|| "README.md".into());
+    let comment =
+        |path: &str, lines: Option<(u32, u32)>, body: &str, severity: Option<&str>, private: bool| NewComment {
+            path: path.into(),
+            start_line: lines.map(|l| l.0),
+            end_line: lines.map(|l| l.1),
+            body: body.into(),
+            severity: severity.map(str::to_string),
+            private,
+            reply_to: None,
+        };
+    let who = Actor::Web(reviewer);
+    domain
+        .add_comment(
+            who,
+            pin,
+            &comment(
+                "README.md",
+                Some((1, 1)),
+                "The title says *sample*; is this the release build's README?",
+                None,
+                false,
+            ),
+        )
+        .await?;
+    let finding = domain
+        .add_comment(
+            who,
+            pin,
+            &comment(
+                &code,
+                Some((1, 3)),
+                "No input validation before use: **please confirm** the caller checks bounds.",
+                Some("high"),
+                false,
+            ),
+        )
+        .await?;
+    let reply = NewComment {
+        reply_to: Some(finding),
+        ..comment(&code, None, "The caller validates lengths; see the module docs.", None, false)
+    };
+    domain.add_comment(Actor::Web(staff), pin, &reply).await?;
+    domain
+        .set_comment_state(Actor::Web(staff), finding, ThreadState::Responded, Some("answered in the thread"), None)
+        .await?;
+    domain
+        .add_comment(
+            who,
+            pin,
+            &comment(&code, None, "Private: compare with the previous release's bounds checks.", None, true),
+        )
+        .await?;
+    domain.mark_reviewed(who, pin, &RepoPath::parse("README.md")?, true).await?;
+    domain
+        .submit_verdict(
+            who,
+            pin,
+            VerdictKind::Concerns,
+            "One high finding is open; the vendor's answer needs checking.",
+        )
+        .await?;
+    Ok(())
+}
+
+/// A source file of the demo repository to comment on: this checkout's or the sample's.
+fn demo_code_file(source: &Path) -> Option<String> {
+    let repo = git2::Repository::open(source).ok()?;
+    let tree = repo.head().ok()?.peel_to_tree().ok()?;
+    ["server/src/audit/merkle.rs", "src/crypto.c", "src/main.rs"]
+        .into_iter()
+        .find(|path| tree.get_path(Path::new(path)).is_ok())
+        .map(str::to_string)
+}
+
+/// Commits `files` (path, content) as the whole tree of a new commit on HEAD (whose parent is the
+/// commit HEAD names, if any), with a fixed author and date, so the same files give the same id.
 pub fn write_commit(
     repo: &git2::Repository,
     files: &[(&str, Vec<u8>)],
@@ -70,7 +162,9 @@ pub fn write_commit(
     }
     let tree = repo.find_tree(index.write_tree_to(repo)?)?;
     let signature = git2::Signature::new("Clearroom", "clearroom@example.invalid", &git2::Time::new(1_700_000_000, 0))?;
-    repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &[])
+    let parent = repo.head().ok().and_then(|head| head.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)
 }
 
 /// A small repository with files in several languages, a binary and a long-line file.

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod html;
 pub mod http;
+pub mod review;
 pub mod source;
 pub mod startup;
 pub mod store;

@@ -113,6 +113,20 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
             }
         }
     });
+    // Background jobs (pin indexing): run one after another, look for more every second.
+    tokio::spawn({
+        let domain = Arc::clone(&domain);
+        async move {
+            loop {
+                match domain.run_next_job().await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(%error, "claiming a background job failed"),
+                }
+                tokio::time::sleep(tokio::time::Duration::from_secs(1)).await;
+            }
+        }
+    });
     let session_store = domain.session_store();
     tokio::spawn({
         let store = session_store.clone();
@@ -144,6 +158,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .merge(http::session::router())
         .merge(http::staff::router())
         .merge(http::api::router())
+        .merge(http::review::router())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::identify))
         .layer(sessions)

@@ -1,7 +1,7 @@
 //! The page frame (header, navigation, watermark) and the error panel.
 
 use crate::api::whoami;
-use crate::components::islands::{Keyboard, LocalTimes, ThemeToggle};
+use crate::components::islands::{Keyboard, LocalTimes, SessionClock, ThemeToggle};
 use crate::error::AppError;
 use crate::model::{Me, Role};
 use crate::set_http_status;
@@ -29,8 +29,31 @@ pub fn Page(#[prop(into)] title: String, children: Children) -> impl IntoView {
             </Suspense>
         </header>
         <div class="page">{children()}</div>
+        <KeysHelp/>
         <LocalTimes/>
         <Keyboard/>
+    }
+}
+
+/// The keys, shown by `?`.
+#[component]
+fn KeysHelp() -> impl IntoView {
+    let keys = [
+        ("j / k", "next / previous line"),
+        ("n / p", "next / previous file beside the code"),
+        ("t or /", "find a file"),
+        ("c", "comment on the selected lines"),
+        ("r", "mark the file reviewed"),
+        ("?", "show or hide these keys"),
+        ("Esc", "leave a field, close this"),
+    ];
+    view! {
+        <aside id="keys-help" class="keys-help" hidden aria-label="Keyboard shortcuts">
+            <h2>"Keys"</h2>
+            <dl>
+                {keys.into_iter().map(|(key, what)| view! { <dt><kbd>{key}</kbd></dt><dd>{what}</dd> }).collect_view()}
+            </dl>
+        </aside>
     }
 }
 
@@ -45,6 +68,7 @@ fn Nav(me: Me) -> impl IntoView {
             {staff.then(|| view! { <a href="/admin">"Administration"</a> })}
         </nav>
         <div class="whoami">
+            {me.access_ends_ms.map(|ends_ms| view! { <SessionClock ends_ms now_ms=me.now_ms/> })}
             <ThemeToggle/>
             <span class="user">
                 <span class="user-name">{me.username.clone()}</span>

@@ -2,4 +2,5 @@
 
 pub mod islands;
 pub mod layout;
+pub mod review;
 pub mod time;

@@ -4,7 +4,9 @@
 //! hold a secret (a password, a hash, a session id) nor a database row or git object as such.
 
 mod input;
+mod review;
 mod views;
 
 pub use input::*;
+pub use review::*;
 pub use views::*;

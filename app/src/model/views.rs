@@ -9,6 +9,10 @@ pub struct Me {
     pub username: String,
     pub role: Role,
     pub csrf_token: String,
+    /// For a reviewer: when their access ends (the latest end of their active grants).
+    pub access_ends_ms: Option<i64>,
+    /// The server's time when the page was made (for counting down).
+    pub now_ms: i64,
 }
 
 /// A pin as listed to someone who may see it.
@@ -80,6 +84,14 @@ pub struct BlobView {
     /// The directory that holds the file, for the tree beside the code.
     pub siblings: Vec<TreeEntry>,
     pub watermark: Watermark,
+    /// The threads on this file, and those carried from other pins where it had the same blob.
+    pub threads: Vec<Thread>,
+    /// For a reviewer: whether they marked this file reviewed.
+    pub reviewed: Option<bool>,
+    /// Whether the viewer may start a thread here (a reviewer with a grant).
+    pub can_comment: bool,
+    /// The anti-forgery token the page's forms and islands send back.
+    pub csrf_token: String,
 }
 
 /// One audit event as shown in the UI and the JSON API.

@@ -4,7 +4,7 @@
 use crate::api::{admin_console, whoami};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
 use crate::components::time::Time;
-use crate::model::{AdminOverview, Role};
+use crate::model::{AdminOverview, GrantSummary, Role};
 use leptos::prelude::*;
 
 #[component]
@@ -19,7 +19,7 @@ pub fn AdminPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match data.await {
                             (Ok(overview), Ok(Some(me))) if me.role == Role::Staff => {
-                                view! { <Console overview csrf=me.csrf_token/> }.into_any()
+                                view! { <Console overview csrf=me.csrf_token now_ms=me.now_ms/> }.into_any()
                             }
                             (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error/> }.into_any(),
                             _ => view! { <ErrorPanel error=crate::error::AppError::Forbidden("only staff may administer the centre".into())/> }.into_any(),
@@ -32,7 +32,7 @@ pub fn AdminPage() -> impl IntoView {
 }
 
 #[component]
-fn Console(overview: AdminOverview, csrf: String) -> impl IntoView {
+fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView {
     let reviewers: Vec<String> =
         overview.users.iter().filter(|u| u.role == Role::Reviewer).map(|u| u.username.clone()).collect();
     let csrf_field = move || view! { <input type="hidden" name="csrf" value=csrf.clone()/> };
@@ -61,32 +61,63 @@ fn Console(overview: AdminOverview, csrf: String) -> impl IntoView {
             }
         })
         .collect_view();
-    let grant_rows = overview
+    let grant_section = |title: &'static str, grants: Vec<&GrantSummary>, live: bool| {
+        let rows = grants
+            .into_iter()
+            .map(|g| {
+                let actions = match (g.revoked_at_ms, live) {
+                    (Some(ms), _) => view! { <span class="badge badge-revoked">"revoked "<Time ms/></span> }.into_any(),
+                    (None, false) => view! { <span class="muted">"ended"</span> }.into_any(),
+                    (None, true) => view! {
+                        <form method="post" action=format!("/admin/grants/{}/extend", g.id) class="inline grant-action">
+                            {csrf_field()}
+                            <label class="inline-label">"New end (UTC)"
+                                <input name="until" type="datetime-local" required value=crate::times::form_value(g.ends_at_ms)/>
+                            </label>
+                            <button type="submit" class="button small">"Extend"</button>
+                        </form>
+                        <form method="post" action=format!("/admin/grants/{}/revoke", g.id) class="inline grant-action">
+                            {csrf_field()}
+                            <label class="inline-label">"Reason" <input name="reason" type="text" maxlength="500" placeholder="logged"/></label>
+                            <button type="submit" class="button danger small">"Revoke"</button>
+                        </form>
+                    }
+                    .into_any(),
+                };
+                view! {
+                    <tr data-grant=g.id.to_string()>
+                        <td>{g.reviewer.clone()}</td>
+                        <td>{g.pin_label.clone()} " (#" {g.pin.get()} ")"</td>
+                        <td><Time ms=g.starts_at_ms/></td>
+                        <td><Time ms=g.ends_at_ms/></td>
+                        <td>{g.granted_by.clone().unwrap_or_else(|| "operator (command line)".into())}</td>
+                        <td>{actions}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <h3>{title}</h3>
+            <table class="grid">
+                <thead><tr><th scope="col">"Reviewer"</th><th scope="col">"Pin"</th><th scope="col">"From"</th><th scope="col">"Until"</th><th scope="col">"Granted by"</th><th scope="col">"Actions"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    };
+    let active: Vec<&GrantSummary> = overview
         .grants
         .iter()
-        .map(|g| {
-            let state = match g.revoked_at_ms {
-                Some(_) => view! { <span class="badge badge-revoked">"revoked"</span> }.into_any(),
-                None => view! {
-                    <form method="post" action=format!("/admin/grants/{}/revoke", g.id) class="inline">
-                        {csrf_field()}
-                        <button type="submit" class="button danger small">"Revoke"</button>
-                    </form>
-                }
-                .into_any(),
-            };
-            view! {
-                <tr data-grant=g.id.to_string()>
-                    <td>{g.reviewer.clone()}</td>
-                    <td>{g.pin_label.clone()} " (#" {g.pin.get()} ")"</td>
-                    <td><Time ms=g.starts_at_ms/></td>
-                    <td><Time ms=g.ends_at_ms/></td>
-                    <td>{g.granted_by.clone().unwrap_or_else(|| "operator (command line)".into())}</td>
-                    <td>{state}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+        .filter(|g| g.revoked_at_ms.is_none() && g.starts_at_ms <= now_ms && now_ms < g.ends_at_ms)
+        .collect();
+    let upcoming: Vec<&GrantSummary> =
+        overview.grants.iter().filter(|g| g.revoked_at_ms.is_none() && g.starts_at_ms > now_ms).collect();
+    let ended: Vec<&GrantSummary> =
+        overview.grants.iter().filter(|g| g.revoked_at_ms.is_some() || g.ends_at_ms <= now_ms).collect();
+    let grant_tables = view! {
+        {grant_section("Active now", active, true)}
+        {grant_section("Upcoming", upcoming, true)}
+        {grant_section("Expired or revoked", ended, false)}
+    };
     let repo_options = overview
         .repositories
         .iter()
@@ -110,10 +141,7 @@ fn Console(overview: AdminOverview, csrf: String) -> impl IntoView {
                 <label>"Until (UTC)" <input name="until" type="datetime-local" required/></label>
                 <button type="submit" class="button primary">"Grant access"</button>
             </form>
-            <table class="grid">
-                <thead><tr><th>"Reviewer"</th><th>"Pin"</th><th>"From"</th><th>"Until"</th><th>"Granted by"</th><th></th></tr></thead>
-                <tbody>{grant_rows}</tbody>
-            </table>
+            {grant_tables}
         </section>
         <section class="panel">
             <h2>"Pins"</h2>
@@ -125,7 +153,7 @@ fn Console(overview: AdminOverview, csrf: String) -> impl IntoView {
                 <button type="submit" class="button primary">"Pin commit"</button>
             </form>
             <table class="grid">
-                <thead><tr><th>"#"</th><th>"Label"</th><th>"Repository"</th><th>"Commit"</th><th>"Pinned"</th></tr></thead>
+                <thead><tr><th scope="col">"#"</th><th scope="col">"Label"</th><th scope="col">"Repository"</th><th scope="col">"Commit"</th><th scope="col">"Pinned"</th></tr></thead>
                 <tbody>{pin_rows}</tbody>
             </table>
         </section>
@@ -138,7 +166,7 @@ fn Console(overview: AdminOverview, csrf: String) -> impl IntoView {
                 <button type="submit" class="button primary">"Import"</button>
             </form>
             <table class="grid">
-                <thead><tr><th>"Name"</th><th>"Imported from"</th><th>"Imported"</th></tr></thead>
+                <thead><tr><th scope="col">"Name"</th><th scope="col">"Imported from"</th><th scope="col">"Imported"</th></tr></thead>
                 <tbody>{repo_rows}</tbody>
             </table>
         </section>
@@ -158,7 +186,7 @@ fn Console(overview: AdminOverview, csrf: String) -> impl IntoView {
                 <button type="submit" class="button primary">"Create user"</button>
             </form>
             <table class="grid">
-                <thead><tr><th>"Username"</th><th>"Role"</th><th>"Created"</th></tr></thead>
+                <thead><tr><th scope="col">"Username"</th><th scope="col">"Role"</th><th scope="col">"Created"</th></tr></thead>
                 <tbody>{user_rows}</tbody>
             </table>
         </section>

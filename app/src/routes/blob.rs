@@ -1,9 +1,11 @@
-//! A file at a pin: the tree beside it, the highlighted code with line numbers and permalinks.
+//! A file at a pin: the tree beside it, the highlighted code with line numbers and permalinks, the
+//! threads under the lines they are on, the reviewed mark, and the composer for a new comment.
 
 use crate::api::open_blob;
-use crate::components::islands::{FileFilter, LineSelection};
-use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
-use crate::model::{BlobContent, BlobView};
+use crate::components::islands::{Composer, FileFilter, LineSelection};
+use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
+use crate::components::review::ThreadCard;
+use crate::model::{BlobContent, BlobView, Thread};
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -36,49 +38,122 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     let name = view.path.file_name().to_string();
     let dir = view.path.parent();
     let meta = format!("{} · blob {}", size_text(view.size), &view.blob_id[..view.blob_id.len().min(12)]);
+    let back = format!("/pins/{}/blob/{}", view.pin.id, view.path.url_encoded());
+    let (file_threads, line_threads): (Vec<Thread>, Vec<Thread>) =
+        view.threads.into_iter().partition(|t| t.lines.is_none());
+    let reviewed = view.reviewed.map(|reviewed| {
+        let (value, label, class) = if reviewed {
+            ("0", "Reviewed ✓", "button small reviewed")
+        } else {
+            ("1", "Mark reviewed", "button small")
+        };
+        view! {
+            <form method="post" action=format!("/pins/{}/reviewed", view.pin.id) class="inline" id="reviewed-form">
+                <input type="hidden" name="csrf" value=view.csrf_token.clone()/>
+                <input type="hidden" name="back" value=back.clone()/>
+                <input type="hidden" name="path" value=view.path.to_string()/>
+                <input type="hidden" name="reviewed" value=value/>
+                <button type="submit" class=class aria-pressed=if reviewed { "true" } else { "false" } title="Mark this file reviewed (r)">
+                    {label}
+                </button>
+            </form>
+        }
+    });
+    let file_threads_view = (!file_threads.is_empty()).then(|| {
+        let csrf = view.csrf_token.clone();
+        let back = back.clone();
+        view! {
+            <section class="file-threads" aria-label="Comments on this file">
+                {file_threads.into_iter().map(|thread| view! { <ThreadCard thread back=back.clone() csrf=csrf.clone()/> }).collect_view()}
+            </section>
+        }
+    });
+    let composer = view.can_comment.then(|| {
+        view! { <Composer pin=pin_id.clone() path=view.path.to_string() csrf=view.csrf_token.clone() back=back.clone()/> }
+    });
     view! {
         <leptos_meta::Title text=format!("{} · {} · Clearroom", view.path, view.pin.label)/>
         <Watermark mark=view.watermark.clone()/>
-        <PinBar pin=view.pin.clone()/>
+        <PinBar pin=view.pin.clone() current="files"/>
         <div class="browse">
             <aside class="sidebar" aria-label="Files in this directory">
                 <FileFilter/>
                 <EntryList pin=pin_id.clone() dir=dir entries=view.siblings.clone() current=Some(name) class="file-list side"/>
             </aside>
             <main class="content code-pane">
+                <Flash/>
                 <Breadcrumbs pin=view.pin.clone() path=view.path.clone() leaf_is_file=true/>
                 <div class="file-header">
-                    <span class="file-name">{view.path.file_name().to_string()}</span>
+                    <h1 class="file-name">{view.path.file_name().to_string()}</h1>
                     <span class="muted">{meta}</span>
                     {match &view.content {
                         BlobContent::Text { language: Some(language), .. } => Some(view! { <span class="badge">{language.clone()}</span> }),
                         _ => None,
                     }}
+                    <span class="spacer"></span>
+                    {reviewed}
                 </div>
-                <FileContent content=view.content/>
+                {file_threads_view}
+                <FileContent content=view.content threads=line_threads csrf=view.csrf_token.clone() back=back.clone()/>
+                {composer}
             </main>
         </div>
         <LineSelection/>
     }
 }
 
+/// One `<tbody>` of raw rows for lines `from..=to` (1-based); `marked` lines carry a thread marker.
+fn rows_html(lines: &[String], from: usize, to: usize, marked: &[bool]) -> String {
+    let mut rows = String::with_capacity(lines[from - 1..to].iter().map(|l| l.len() + 90).sum());
+    for n in from..=to {
+        let number = n.to_string();
+        rows.push_str("<tr id=\"L");
+        rows.push_str(&number);
+        if marked[n] {
+            rows.push_str("\" class=\"has-thread");
+        }
+        rows.push_str("\"><td class=\"ln\"><a href=\"#L");
+        rows.push_str(&number);
+        rows.push_str("\">");
+        rows.push_str(&number);
+        rows.push_str("</a></td><td class=\"lc\">");
+        rows.push_str(&lines[n - 1]);
+        rows.push_str("</td></tr>");
+    }
+    rows
+}
+
 #[component]
-fn FileContent(content: BlobContent) -> impl IntoView {
+fn FileContent(content: BlobContent, threads: Vec<Thread>, csrf: String, back: String) -> impl IntoView {
     match content {
         BlobContent::Text { lines, notice, .. } => {
             let count = lines.len();
-            let mut rows = String::with_capacity(lines.iter().map(|l| l.len() + 80).sum());
-            for (i, line) in lines.iter().enumerate() {
-                let n = i + 1;
-                rows.push_str("<tr id=\"L");
-                rows.push_str(&n.to_string());
-                rows.push_str("\"><td class=\"ln\"><a href=\"#L");
-                rows.push_str(&n.to_string());
-                rows.push_str("\">");
-                rows.push_str(&n.to_string());
-                rows.push_str("</a></td><td class=\"lc\">");
-                rows.push_str(line);
-                rows.push_str("</td></tr>");
+            // The table is raw rows, cut after each line a thread ends on, where the thread follows.
+            let mut marked = vec![false; count + 2];
+            let mut by_last_line: std::collections::BTreeMap<usize, Vec<Thread>> = Default::default();
+            for thread in threads {
+                let Some(range) = thread.lines else { continue };
+                let last = (range.last as usize).clamp(1, count.max(1));
+                marked[(range.first as usize).min(last)..=last].fill(true);
+                by_last_line.entry(last).or_default().push(thread);
+            }
+            let mut segments = Vec::new();
+            let mut next = 1;
+            for (last, threads) in by_last_line {
+                if last >= next && count > 0 {
+                    segments
+                        .push(view! { <tbody inner_html=rows_html(&lines, next, last, &marked)></tbody> }.into_any());
+                    next = last + 1;
+                }
+                let cards = threads
+                    .into_iter()
+                    .map(|thread| view! { <ThreadCard thread back=back.clone() csrf=csrf.clone()/> })
+                    .collect_view();
+                segments
+                    .push(view! { <tbody class="thread-row"><tr><td colspan="2">{cards}</td></tr></tbody> }.into_any());
+            }
+            if next <= count {
+                segments.push(view! { <tbody inner_html=rows_html(&lines, next, count, &marked)></tbody> }.into_any());
             }
             view! {
                 {notice.map(|text| view! { <div class="notice notice-info" role="status">{text}</div> })}
@@ -88,7 +163,8 @@ fn FileContent(content: BlobContent) -> impl IntoView {
                     view! {
                         <div class="code-scroll">
                             <table class="code" data-lines=count.to_string()>
-                                <tbody inner_html=rows></tbody>
+                                <caption class="visually-hidden">"The file's lines; each line number is a permalink"</caption>
+                                {segments}
                             </table>
                         </div>
                     }.into_any()

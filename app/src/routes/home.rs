@@ -1,14 +1,16 @@
 //! The pins the signed-in person may browse.
 
-use crate::api::list_pins;
+use crate::api::{list_pins, my_threads};
 use crate::components::layout::{ErrorPanel, Loading, Page};
+use crate::components::review::{thread_link, SeverityBadge, StateBadge};
 use crate::components::time::Time;
-use crate::model::PinSummary;
+use crate::model::{PinSummary, Thread};
 use leptos::prelude::*;
 
 #[component]
 pub fn Home() -> impl IntoView {
     let pins = Resource::new(|| (), |_| list_pins());
+    let threads = Resource::new(|| (), |_| my_threads());
     view! {
         <Page title="Pins">
             <main class="content narrow">
@@ -35,8 +37,49 @@ pub fn Home() -> impl IntoView {
                         }
                     })}
                 </Suspense>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match threads.await {
+                            Ok(threads) if !threads.is_empty() => Some(view! { <MyThreads threads/> }),
+                            _ => None,
+                        }
+                    })}
+                </Suspense>
             </main>
         </Page>
+    }
+}
+
+/// The threads the signed-in person started, with where they are and how they stand.
+#[component]
+fn MyThreads(threads: Vec<Thread>) -> impl IntoView {
+    view! {
+        <section class="panel my-threads" aria-label="Your comments">
+            <h2>"Your comments and findings"</h2>
+            <table class="grid">
+                <thead><tr><th scope="col">"Where"</th><th scope="col">"What"</th><th scope="col">"State"</th><th scope="col">"Replies"</th><th scope="col">"When"</th></tr></thead>
+                <tbody>
+                    {threads.into_iter().map(|thread| {
+                        let href = thread_link(&thread);
+                        let place = if thread.path.is_root() { thread.pin_label.clone() } else { format!("{} · {}", thread.pin_label, thread.path) };
+                        let first_line: String = thread.root.current().body.lines().next().unwrap_or("").chars().take(90).collect();
+                        view! {
+                            <tr>
+                                <td class="path"><a href=href>{place}</a></td>
+                                <td>
+                                    {thread.severity.map(|severity| view! { <SeverityBadge severity/> })}
+                                    {(thread.kind == crate::model::CommentKind::Note).then(|| view! { <span class="badge">"private note"</span> })}
+                                    " " {first_line}
+                                </td>
+                                <td><StateBadge state=thread.state/></td>
+                                <td class="num">{thread.replies.len()}</td>
+                                <td><Time ms=thread.root.created_at_ms/></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
     }
 }
 
@@ -74,11 +117,11 @@ pub fn PinTable(pins: Vec<PinSummary>) -> impl IntoView {
         <table class="grid">
             <thead>
                 <tr>
-                    <th>"Pin"</th>
-                    <th>"Repository"</th>
-                    <th>"Commit"</th>
-                    <th>"Pinned"</th>
-                    <th>"Your access ends"</th>
+                    <th scope="col">"Pin"</th>
+                    <th scope="col">"Repository"</th>
+                    <th scope="col">"Commit"</th>
+                    <th scope="col">"Pinned"</th>
+                    <th scope="col">"Your access ends"</th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>

@@ -3,8 +3,11 @@
 pub mod admin;
 pub mod audit;
 pub mod blob;
+pub mod comments;
+pub mod coverage;
 pub mod home;
 pub mod log;
 pub mod login;
 pub mod not_found;
 pub mod tree;
+pub mod verdicts;

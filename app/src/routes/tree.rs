@@ -3,6 +3,7 @@
 use crate::api::open_tree;
 use crate::components::islands::FileFilter;
 use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
+use crate::components::review::PinTabs;
 use crate::model::{EntryKind, PinSummary, RepoPath, TreeEntry};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -29,7 +30,7 @@ pub fn TreePage() -> impl IntoView {
                             view! {
                                 <leptos_meta::Title text=format!("{title} · Clearroom")/>
                                 <Watermark mark=view.watermark.clone()/>
-                                <PinBar pin=view.pin.clone()/>
+                                <PinBar pin=view.pin.clone() current="files"/>
                                 <main class="content">
                                     <Breadcrumbs pin=view.pin.clone() path=view.path.clone() leaf_is_file=false/>
                                     <FileFilter/>
@@ -46,17 +47,17 @@ pub fn TreePage() -> impl IntoView {
     }
 }
 
-/// The strip above source pages naming the pin and its commit.
+/// The strip above a pin's pages naming the pin and its commit, with the pin's tabs.
 #[component]
-pub fn PinBar(pin: PinSummary) -> impl IntoView {
+pub fn PinBar(pin: PinSummary, current: &'static str) -> impl IntoView {
     view! {
         <div class="pinbar">
             <a href=format!("/pins/{}/tree", pin.id) class="pin-label">{pin.label.clone()}</a>
             <span class="muted">{pin.repository.clone()}</span>
-            <span class="muted">"commit"</span>
             <code class="commit" title="The pinned commit: what you review is this exact revision">
                 {pin.commit_id.clone()}
             </code>
+            <PinTabs pin=pin.id current/>
         </div>
     }
 }

@@ -53,6 +53,11 @@ impl Receipt {
         self.index
     }
 
+    /// Whether this receipt covers every path of `pin` (a search or a job of the server's own).
+    pub fn covers_whole(&self, pin: PinId) -> bool {
+        matches!(&self.scope, Scope::Search(p) | Scope::WholePin(p) if *p == pin)
+    }
+
     /// Whether this receipt covers reading `path` at `pin`.
     pub fn covers(&self, pin: PinId, path: &RepoPath) -> bool {
         match &self.scope {

@@ -118,6 +118,8 @@ impl Domain {
         };
         self.write(async |tx| {
             let pin = PinId::from_stored(pins::insert_pin(tx.conn(), &new).await?);
+            // The pin's file index (coverage, the file finder) is built in the background.
+            crate::store::files::queue_job(tx.conn(), super::jobs::INDEX_PIN, pin.get(), new.pinned_at).await?;
             let event = actor
                 .event("pin.create")
                 .on(Object::at(pin, Some(&commit_id), &RepoPath::root()))
@@ -190,9 +192,34 @@ impl Domain {
         .await
     }
 
-    /// Revokes a grant; the grantee loses access on their next request.
-    pub async fn revoke_grant(&self, actor: Actor<'_>, grant_id: i64) -> AppResult<()> {
+    /// Moves a grant's end (later or earlier); the grantee's access follows on their next request.
+    pub async fn extend_grant(&self, actor: Actor<'_>, grant_id: i64, ends_at_ms: i64) -> AppResult<()> {
         require(&actor, Permission::Administer)?;
+        self.write(async |tx| {
+            let starts = grants::grant_start(tx.conn(), grant_id).await?;
+            if starts.is_some_and(|start| ends_at_ms <= start) {
+                return Err(AppError::Invalid("a grant must end after it starts".into()));
+            }
+            let Some((pin_id, old_end)) = grants::extend_grant(tx.conn(), grant_id, ends_at_ms).await? else {
+                return Err(AppError::NotFound("there is no active grant with that id".into()));
+            };
+            let event = actor
+                .event("grant.extend")
+                .on(Object::at(PinId::from_stored(pin_id), None, &RepoPath::root()))
+                .with(json!({ "grant_id": grant_id, "from_ends_at_ms": old_end, "ends_at_ms": ends_at_ms }));
+            tx.append(&event).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Revokes a grant, with a reason for the log; the grantee loses access on their next request.
+    pub async fn revoke_grant(&self, actor: Actor<'_>, grant_id: i64, reason: Option<&str>) -> AppResult<()> {
+        require(&actor, Permission::Administer)?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if reason.is_some_and(|r| r.chars().count() > 500) {
+            return Err(AppError::Invalid("a reason is at most 500 characters".into()));
+        }
         let now = self.clock.now_ms();
         self.write(async |tx| {
             let Some(pin_id) = grants::revoke_grant(tx.conn(), grant_id, now, actor.user_id()).await? else {
@@ -202,7 +229,7 @@ impl Domain {
             let event = actor
                 .event("grant.revoke")
                 .on(Object::at(pin, None, &RepoPath::root()))
-                .with(json!({ "grant_id": grant_id }));
+                .with(json!({ "grant_id": grant_id, "reason": reason }));
             tx.append(&event).await?;
             Ok(())
         })

@@ -123,6 +123,9 @@ pub async fn open_blob(domain: &Domain, caller: &Caller, pin: PinId, path: RepoP
         .on(access.object(&directory).shown(&located[1].object_id));
     let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory)])).await?;
     let (file, siblings) = domain.source.read_file(&receipt, &access.location(), &path).await?;
+    let threads = domain.threads_of_file(&actor, &access, &path, &file.blob_id).await?;
+    let reviewed = domain.is_marked(&actor, pin, &path).await?;
+    let can_comment = identity.role == Role::Reviewer && domain.viewer(&actor, &access).await?.may_review;
     Ok(BlobView {
         pin: summary(&access.record, access.ends_at),
         path,
@@ -131,5 +134,9 @@ pub async fn open_blob(domain: &Domain, caller: &Caller, pin: PinId, path: RepoP
         content: file.content,
         siblings,
         watermark: watermark(caller, identity, domain.clock.now_ms()),
+        threads,
+        reviewed,
+        can_comment,
+        csrf_token: caller.csrf_token.clone().unwrap_or_default(),
     })
 }

@@ -104,15 +104,41 @@ pub fn latest_active_end(grants: &[GrantWindow], now: i64) -> Option<i64> {
     grants.iter().filter(|g| grant_is_active_at(g, now)).map(|g| g.ends_at).max()
 }
 
-/// Whether a role may read a pin at `now`: `Some(None)` without an end (staff), `Some(Some(end))`
-/// until a grant's end, `None` not at all. Staff read every pin, withdrawn ones included;
-/// reviewers and regulators need an active grant for it, and never read a withdrawn pin.
-pub fn pin_readable(role: Role, withdrawn: bool, grants: &[GrantWindow], now: i64) -> Option<Option<i64>> {
-    match role {
-        Role::Staff => Some(None),
-        Role::Reviewer | Role::Regulator if withdrawn => None,
-        Role::Reviewer | Role::Regulator => latest_active_end(grants, now).map(Some),
+/// What a pin is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinUse {
+    /// Reading its source.
+    ReadSource,
+    /// Reading its review records: comments, coverage, verdicts (no source).
+    ReadReview,
+    /// Taking part in its review: commenting, marking, giving a verdict, answering.
+    Review,
+}
+
+/// Whether a role may use a pin so at `now`: `Some(None)` without an end, `Some(Some(end))` until a
+/// grant's end, `None` not at all. Staff use every pin, withdrawn ones included (their part in a
+/// review is answering). Regulators oversee every pin's review records, and read source only with an
+/// active grant. Reviewers need an active grant for everything. Nobody but staff uses a withdrawn
+/// pin.
+pub fn pin_permitted(
+    role: Role,
+    usage: PinUse,
+    withdrawn: bool,
+    grants: &[GrantWindow],
+    now: i64,
+) -> Option<Option<i64>> {
+    match (role, usage) {
+        (Role::Staff, _) => Some(None),
+        (Role::Regulator, PinUse::ReadReview) => Some(None),
+        (Role::Regulator, PinUse::Review) => None,
+        (Role::Reviewer | Role::Regulator, _) if withdrawn => None,
+        (Role::Reviewer | Role::Regulator, _) => latest_active_end(grants, now).map(Some),
     }
+}
+
+/// Whether a role may read a pin's source at `now` (see `pin_permitted`).
+pub fn pin_readable(role: Role, withdrawn: bool, grants: &[GrantWindow], now: i64) -> Option<Option<i64>> {
+    pin_permitted(role, PinUse::ReadSource, withdrawn, grants, now)
 }
 
 /// A pin the actor may read, and until when (for a person with a grant).
@@ -193,6 +219,11 @@ impl Domain {
     /// Decides whether the actor may read source at `pin` now; a refusal is recorded (and answered
     /// as "no such pin", so that refusals do not tell which pins exist).
     pub(super) async fn pin_access(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinAccess> {
+        self.pin_use(actor, pin, PinUse::ReadSource).await
+    }
+
+    /// Decides whether the actor may use `pin` so now, recording a refusal as `pin_access` does.
+    pub(super) async fn pin_use(&self, actor: &Actor<'_>, pin: PinId, usage: PinUse) -> AppResult<PinAccess> {
         require(actor, Permission::ReadSource)?;
         let record = self.store.pin(pin.get()).await?;
         let now = self.clock.now_ms();
@@ -204,7 +235,7 @@ impl Domain {
                     Role::Staff => Vec::new(),
                     _ => self.store.grants_of_for_pin(identity.user_id, record.id).await?,
                 };
-                pin_readable(identity.role, record.withdrawn_at.is_some(), &grants, now)
+                pin_permitted(identity.role, usage, record.withdrawn_at.is_some(), &grants, now)
             }
         };
         match (record, readable) {
@@ -260,6 +291,20 @@ mod tests {
         for withdrawn in [false, true] {
             assert_eq!(pin_readable(Role::Staff, withdrawn, &[], now), Some(None), "staff read every pin");
         }
+    }
+
+    #[test]
+    fn regulators_oversee_review_records_without_a_grant_but_never_take_part() {
+        let now = HOUR;
+        assert_eq!(pin_permitted(Role::Regulator, PinUse::ReadReview, true, &[], now), Some(None));
+        assert_eq!(pin_permitted(Role::Regulator, PinUse::Review, false, &[grant(0, 2 * HOUR, None)], now), None);
+        assert_eq!(pin_permitted(Role::Reviewer, PinUse::ReadReview, false, &[], now), None);
+        assert_eq!(
+            pin_permitted(Role::Reviewer, PinUse::Review, false, &[grant(0, 2 * HOUR, None)], now),
+            Some(Some(2 * HOUR))
+        );
+        assert_eq!(pin_permitted(Role::Reviewer, PinUse::Review, true, &[grant(0, 2 * HOUR, None)], now), None);
+        assert_eq!(pin_permitted(Role::Staff, PinUse::Review, true, &[], now), Some(None));
     }
 
     #[test]

@@ -9,10 +9,14 @@
 mod admin;
 mod audited;
 mod browse;
+mod coverage;
 pub mod error;
 pub mod guard;
+pub mod jobs;
 mod log;
+mod review;
 mod sessions;
+mod threads;
 
 use crate::audit::note::NoteSigner;
 use crate::audit::AuditLog;
@@ -67,10 +71,17 @@ impl Domain {
 impl Backend for Domain {
     async fn me(&self, caller: &Caller) -> AppResult<Me> {
         let identity = guard::signed_in(caller)?;
+        let now = self.clock.now_ms();
+        let access_ends_ms = match identity.role {
+            Role::Reviewer => guard::latest_active_end(&self.store.grants_of(identity.user_id).await?, now),
+            _ => None,
+        };
         Ok(Me {
             username: identity.username.clone(),
             role: identity.role,
             csrf_token: caller.csrf_token.clone().unwrap_or_default(),
+            access_ends_ms,
+            now_ms: now,
         })
     }
 
@@ -96,5 +107,25 @@ impl Backend for Domain {
 
     async fn admin_overview(&self, caller: &Caller) -> AppResult<AdminOverview> {
         Domain::admin_overview(self, Actor::Web(caller)).await
+    }
+
+    async fn my_threads(&self, caller: &Caller) -> AppResult<Vec<Thread>> {
+        Domain::my_threads(self, caller).await
+    }
+
+    async fn pin_comments(&self, caller: &Caller, pin: PinId, filter: CommentFilter) -> AppResult<CommentList> {
+        let mut list = Domain::pin_comments(self, Actor::Web(caller), pin, &filter, true).await?;
+        list.csrf_token = caller.csrf_token.clone().unwrap_or_default();
+        Ok(list)
+    }
+
+    async fn coverage_page(&self, caller: &Caller, pin: PinId, selected: Option<String>) -> AppResult<CoveragePage> {
+        Domain::coverage_page(self, Actor::Web(caller), pin, selected).await
+    }
+
+    async fn verdicts(&self, caller: &Caller, pin: PinId) -> AppResult<VerdictPage> {
+        let mut page = Domain::verdicts(self, Actor::Web(caller), pin).await?;
+        page.csrf_token = caller.csrf_token.clone().unwrap_or_default();
+        Ok(page)
     }
 }

@@ -3,7 +3,9 @@
 //! Each area owns a `router()`; `startup` merges them.
 
 pub mod api;
+pub mod forms;
 pub mod middleware;
+pub mod review;
 pub mod session;
 pub mod session_state;
 pub mod staff;
@@ -34,6 +36,12 @@ pub struct HttpError(pub AppError);
 impl From<AppError> for HttpError {
     fn from(error: AppError) -> Self {
         HttpError(error)
+    }
+}
+
+impl From<app::model::InputError> for HttpError {
+    fn from(error: app::model::InputError) -> Self {
+        HttpError(error.into())
     }
 }
 

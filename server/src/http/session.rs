@@ -55,7 +55,7 @@ struct LoginForm {
 }
 
 /// Only local paths are followed after sign-in, never another site.
-fn safe_next(next: &str) -> &str {
+pub fn safe_next(next: &str) -> &str {
     let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/login");
     if local {
         next

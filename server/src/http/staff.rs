@@ -2,16 +2,15 @@
 //! token, calls the domain (which checks the role and records any event), and redirects back with
 //! a message.
 
-use super::session::csrf_matches;
-use super::{error_page, AppState};
+use super::forms::{back_to, check, Fields};
+use super::AppState;
 use crate::auth::Password;
 use crate::domain::Actor;
 use app::error::AppError;
 use app::model::{Caller, PinId, Role};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
 use axum::{Extension, Router};
 
@@ -22,42 +21,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/pins", post(create_pin))
         .route("/admin/grants", post(create_grant))
         .route("/admin/grants/{id}/revoke", post(revoke_grant))
+        .route("/admin/grants/{id}/extend", post(extend_grant))
         .route("/log/check", post(check_checkpoint))
-}
-
-/// A urlencoded form body; repeated keys (a multiple select) keep every value.
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn parse(body: &Bytes) -> Fields {
-        Fields(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-    }
-
-    fn get(&self, key: &str) -> &str {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
-    }
-
-    fn all(&self, key: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
-    }
 }
 
 fn back(result: Result<String, AppError>) -> Response {
     back_to("/admin", result)
-}
-
-fn back_to(page: &str, result: Result<String, AppError>) -> Response {
-    let (key, message) = match result {
-        Ok(done) => ("done", done),
-        Err(error) => ("error", error.to_string()),
-    };
-    let query = form_urlencoded::Serializer::new(String::new()).append_pair(key, &message).finish();
-    Redirect::to(&format!("{page}?{query}")).into_response()
-}
-
-fn check(caller: &Caller, fields: &Fields) -> Option<Response> {
-    (!csrf_matches(caller, fields.get("csrf")))
-        .then(|| error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page and try again."))
 }
 
 async fn create_user(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
@@ -143,8 +112,28 @@ async fn revoke_grant(
     }
     let result = async {
         let id: i64 = id.parse().map_err(|_| AppError::Invalid("a grant id is a number".into()))?;
-        state.domain.revoke_grant(Actor::Web(&caller), id).await?;
+        state.domain.revoke_grant(Actor::Web(&caller), id, fields.optional("reason")).await?;
         Ok(format!("revoked grant {id}"))
+    }
+    .await;
+    back(result)
+}
+
+async fn extend_grant(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = async {
+        let id: i64 = id.parse().map_err(|_| AppError::Invalid("a grant id is a number".into()))?;
+        let until = app::times::parse(fields.get("until"))?;
+        state.domain.extend_grant(Actor::Web(&caller), id, until).await?;
+        Ok(format!("grant {id} now ends at {}", app::times::utc_text(until)))
     }
     .await;
     back(result)

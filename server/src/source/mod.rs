@@ -9,6 +9,7 @@
 
 pub mod binary;
 pub mod highlight;
+mod index;
 mod repository;
 
 use crate::audit::Receipt;

@@ -114,6 +114,23 @@ pub async fn insert_grant(conn: &mut Connection, grant: &NewGrant) -> Result<i64
     .await?)
 }
 
+/// Moves an unrevoked grant's end; returns (pin, old end), or `None` when there is no such grant.
+pub async fn extend_grant(conn: &mut Connection, grant_id: i64, ends_at: i64) -> Result<Option<(i64, i64)>> {
+    let row = sqlx::query("SELECT pin_id, ends_at FROM grants WHERE id = $1 AND revoked_at IS NULL")
+        .bind(grant_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let (pin_id, old_end): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    sqlx::query("UPDATE grants SET ends_at = $1 WHERE id = $2").bind(ends_at).bind(grant_id).execute(conn).await?;
+    Ok(Some((pin_id, old_end)))
+}
+
+/// The start of a grant (to check a new end against it).
+pub async fn grant_start(conn: &mut Connection, grant_id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT starts_at FROM grants WHERE id = $1").bind(grant_id).fetch_optional(conn).await?)
+}
+
 /// Marks an unrevoked grant revoked; returns its pin, or `None` when there is no such grant.
 pub async fn revoke_grant(conn: &mut Connection, grant_id: i64, at: i64, by: Option<i64>) -> Result<Option<i64>> {
     let pin: Option<i64> = sqlx::query_scalar(

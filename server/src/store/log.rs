@@ -139,6 +139,17 @@ fn entry_from_row(row: &AnyRow) -> Result<AuditEntry> {
     })
 }
 
+/// An object the log says was shown to someone: who, which path and blob, which lines.
+pub struct ShownRow {
+    pub actor: String,
+    pub path: String,
+    pub blob_id: String,
+    pub lines: Option<(u64, u64)>,
+}
+
+/// The actions whose objects were shown to the actor (views of files and of their lines).
+pub const SHOWING_ACTIONS: &str = "'blob.view', 'blob.lines', 'diff.view'";
+
 /// A stored checkpoint row.
 pub struct CheckpointRow {
     pub size: u64,
@@ -200,6 +211,29 @@ impl Store {
         };
         let (size, _) = self.log_head().await?;
         Ok(AuditPage { entries, log_size: size as i64, next_before })
+    }
+
+    /// Every object of a pin that the log says was shown, with whom to.
+    pub async fn shown_objects(&self, pin_id: i64) -> Result<Vec<ShownRow>> {
+        let sql = format!(
+            "SELECT e.actor, o.path, o.blob_id, o.first_line, o.last_line FROM audit_objects o \
+             JOIN audit_events e ON e.idx = o.event_idx \
+             WHERE o.pin_id = $1 AND o.blob_id IS NOT NULL AND e.outcome = 'ok' AND e.actor IS NOT NULL \
+             AND e.action IN ({SHOWING_ACTIONS})"
+        );
+        let rows = sqlx::query(&sql).bind(pin_id).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let first: Option<i64> = row.try_get(3)?;
+                let last: Option<i64> = row.try_get(4)?;
+                Ok(ShownRow {
+                    actor: row.try_get(0)?,
+                    path: row.try_get(1)?,
+                    blob_id: row.try_get(2)?,
+                    lines: first.zip(last).map(|(a, b)| (a.max(0) as u64, b.max(0) as u64)),
+                })
+            })
+            .collect()
     }
 
     /// Events with `start <= index < end`, oldest first.

@@ -6,9 +6,11 @@
 //! transaction, so that a business row commits with its event or not at all. The store decides
 //! nothing about authorisation; `domain` does.
 
+pub mod files;
 pub mod grants;
 pub mod log;
 pub mod pins;
+pub mod review;
 pub mod sessions;
 pub mod users;
 

@@ -26,7 +26,7 @@ async fn a_revoked_grant_ends_a_live_session_at_once() {
     assert_eq!(status, StatusCode::OK);
 
     let grant = app.grants().await[0].id;
-    app.domain.revoke_grant(Actor::Operator, grant).await.unwrap();
+    app.domain.revoke_grant(Actor::Operator, grant, Some("the review ended early")).await.unwrap();
 
     let response = app.get(&format!("/pins/{}/blob/README.md", app.pin)).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);

@@ -80,6 +80,8 @@ pub struct TestApp {
 
 /// The server with a staff, two reviewers (one granted the pin) and a regulator.
 pub async fn spawn_app() -> TestApp {
+    // The server's log lines go to the test's output, shown when a test fails.
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,clearroom=info").try_init();
     let dir = tempfile::tempdir().unwrap();
     let repository_path = make_repository(&dir.path().join("upstream.git"));
     let database_url = test_database_url(dir.path()).await;

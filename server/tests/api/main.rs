@@ -10,6 +10,7 @@ mod audit;
 mod browsing;
 mod cli;
 mod log;
+mod review;
 mod security;
 mod sessions;
 mod sign_in;

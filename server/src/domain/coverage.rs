@@ -1,0 +1,286 @@
+//! Reviewed marks, coverage (from the file index, the log's view events and the marks) with its
+//! picture, and verdicts. Staff and regulators see every reviewer's coverage; a reviewer sees their
+//! own and everyone's together.
+
+use super::guard::{Actor, PinAccess, PinUse};
+use super::threads::{self, Viewer};
+use super::Domain;
+use crate::review::coverage::{self as figures, IndexedFile, ReviewerInputs};
+use crate::review::treemap;
+use crate::store::review::{self as rows, NewVerdict};
+use app::error::{AppError, AppResult};
+use app::model::*;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+
+impl Domain {
+    /// Marks a file reviewed (or unmarks it) for the acting reviewer.
+    pub async fn mark_reviewed(&self, actor: Actor<'_>, pin: PinId, path: &RepoPath, reviewed: bool) -> AppResult<()> {
+        let identity = actor.identity().cloned().ok_or(AppError::Unauthorized)?;
+        if identity.role != Role::Reviewer {
+            return Err(AppError::Forbidden("reviewers mark files reviewed".into()));
+        }
+        let access = self.pin_use(&actor, pin, PinUse::Review).await?;
+        let located = self.source.locate(&access.location(), std::slice::from_ref(path)).await?.pop().flatten();
+        let Some(blob) = located.filter(|l| matches!(l.kind, EntryKind::File | EntryKind::Symlink)) else {
+            return Err(AppError::NotFound("there is no such file at this pin".into()));
+        };
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            rows::insert_mark(tx.conn(), pin.get(), path.as_str(), &blob.object_id, identity.user_id, reviewed, now)
+                .await?;
+            let action = if reviewed { "review.mark" } else { "review.unmark" };
+            tx.append(&actor.event(action).on(access.object(path).shown(&blob.object_id))).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Whether the acting reviewer has marked the file reviewed at the pin.
+    pub(super) async fn is_marked(&self, actor: &Actor<'_>, pin: PinId, path: &RepoPath) -> AppResult<Option<bool>> {
+        let Some(identity) = actor.identity().filter(|i| i.role == Role::Reviewer) else { return Ok(None) };
+        let marks = self.store.latest_marks(pin.get(), Some(identity.user_id)).await?;
+        Ok(Some(marks.iter().any(|m| m.path == path.as_str() && m.reviewed)))
+    }
+
+    /// Everyone's coverage inputs at a pin, and the pin's indexed files.
+    async fn coverage_inputs(
+        &self,
+        access: &PinAccess,
+    ) -> AppResult<(Vec<IndexedFile>, Vec<ReviewerInputs>, bool, Option<(u64, u64)>)> {
+        let pin = access.pin();
+        let progress = self.ensure_indexed(pin).await?;
+        let indexed = self.store.pin_files(pin.get()).await?;
+        let files: Vec<IndexedFile> = indexed
+            .iter()
+            .map(|f| IndexedFile { path: f.path.clone(), blob_id: f.blob_id.clone(), lines: f.lines })
+            .collect();
+        let blob_at: HashMap<&str, &str> = files.iter().map(|f| (f.path.as_str(), f.blob_id.as_str())).collect();
+        let users = self.store.list_users().await?;
+        let reviewers: HashSet<&str> =
+            users.iter().filter(|u| u.role == Role::Reviewer).map(|u| u.username.as_str()).collect();
+        let mut inputs: HashMap<String, ReviewerInputs> = HashMap::new();
+        fn entry<'i>(
+            inputs: &'i mut HashMap<String, ReviewerInputs>,
+            reviewers: &HashSet<&str>,
+            name: &str,
+        ) -> Option<&'i mut ReviewerInputs> {
+            reviewers.contains(name).then(|| {
+                inputs
+                    .entry(name.to_string())
+                    .or_insert_with(|| ReviewerInputs { username: name.into(), ..Default::default() })
+            })
+        }
+        for grant in self.store.list_grants().await?.iter().filter(|g| g.pin_id == pin.get()) {
+            entry(&mut inputs, &reviewers, &grant.reviewer);
+        }
+        for shown in self.store.shown_objects(pin.get()).await? {
+            if blob_at.get(shown.path.as_str()) == Some(&shown.blob_id.as_str()) {
+                if let Some(reviewer) = entry(&mut inputs, &reviewers, &shown.actor) {
+                    reviewer.shown.entry(shown.path).or_default().add(shown.lines);
+                }
+            }
+        }
+        for mark in self.store.latest_marks(pin.get(), None).await?.into_iter().filter(|m| m.reviewed) {
+            if let Some(reviewer) = entry(&mut inputs, &reviewers, &mark.reviewer) {
+                reviewer.reviewed.insert(mark.path);
+            }
+        }
+        for mark in self.store.latest_marks_before(pin.get()).await?.into_iter().filter(|m| m.reviewed) {
+            if let Some(reviewer) = entry(&mut inputs, &reviewers, &mark.reviewer) {
+                let latest = reviewer.carried.entry(mark.blob_id).or_insert(PinId::from_stored(mark.pin_id));
+                *latest = (*latest).max(PinId::from_stored(mark.pin_id));
+            }
+        }
+        let mut inputs: Vec<ReviewerInputs> = inputs.into_values().collect();
+        inputs.sort_by(|a, b| a.username.cmp(&b.username));
+        let partial = (!progress.finished).then_some((progress.done, progress.total));
+        Ok((files, inputs, progress.finished, partial))
+    }
+
+    /// Coverage of a pin: everyone's for staff and regulators, one's own for a reviewer.
+    pub async fn coverage(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+    ) -> AppResult<(PinAccess, CoverageReport, Vec<IndexedFile>)> {
+        let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
+        let (files, inputs, indexed, index_progress) = self.coverage_inputs(&access).await?;
+        let combined = figures::combined_coverage(&files, &inputs);
+        let own = actor.identity().filter(|i| i.role == Role::Reviewer).map(|i| i.username.clone());
+        let reviewers = inputs
+            .iter()
+            .filter(|i| own.as_ref().is_none_or(|me| *me == i.username))
+            .map(|i| figures::reviewer_coverage(&files, i))
+            .collect();
+        let mut reviewers: Vec<ReviewerCoverage> = reviewers;
+        if let Some(me) = &own {
+            if reviewers.is_empty() {
+                let mine = ReviewerInputs { username: me.clone(), ..Default::default() };
+                reviewers.push(figures::reviewer_coverage(&files, &mine));
+            }
+        }
+        self.record(actor.event("coverage.view").on(access.object(&RepoPath::root()))).await?;
+        let report = CoverageReport { total: figures::total(&files), reviewers, combined, indexed, index_progress };
+        Ok((access, report, files))
+    }
+
+    /// The coverage page: the report, the directory table and the picture for one reviewer (or all).
+    pub async fn coverage_page(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+        selected: Option<String>,
+    ) -> AppResult<CoveragePage> {
+        let (access, report, files) = self.coverage(actor, pin).await?;
+        let selected = selected.filter(|name| report.reviewers.iter().any(|r| &r.username == name));
+        let shown = match &selected {
+            Some(name) => report.reviewers.iter().find(|r| &r.username == name).unwrap_or(&report.combined),
+            None => &report.combined,
+        };
+        let states: HashMap<&str, FileCoverage> = shown.files.iter().map(|f| (f.path.as_str(), f.state)).collect();
+        let tiles: Vec<treemap::Tile<'_>> = files
+            .iter()
+            .map(|f| treemap::Tile {
+                path: &f.path,
+                lines: f.lines,
+                state: states.get(f.path.as_str()).copied().unwrap_or(FileCoverage::None),
+            })
+            .collect();
+        let link = |path: &str| {
+            let encoded = RepoPath::parse(path).map(|p| p.url_encoded()).unwrap_or_default();
+            format!("/pins/{pin}/blob/{encoded}")
+        };
+        let label =
+            format!("Coverage of {} by {}", access.record.label, selected.as_deref().unwrap_or("all reviewers"));
+        let svg = treemap::render(&tiles, &link, &label);
+        let mut directories: Vec<DirectoryCoverage> = figures::by_directory(&files, shown)
+            .into_iter()
+            .filter(|(path, _)| !path.contains('/') || path.matches('/').count() < 2)
+            .map(|(path, [total, seen, reviewed])| DirectoryCoverage { path, total, seen, reviewed })
+            .collect();
+        directories.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(CoveragePage {
+            pin: super::browse::summary(&access.record, access.ends_at),
+            report,
+            selected,
+            svg,
+            directories,
+        })
+    }
+
+    /// A pin's verdicts, and what a verdict given now would record.
+    pub async fn verdicts(&self, actor: Actor<'_>, pin: PinId) -> AppResult<VerdictPage> {
+        let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
+        let viewer = self.viewer(&actor, &access).await?;
+        let stored = self.store.verdicts_of_pin(pin.get()).await?;
+        let superseded: HashSet<i64> = stored.iter().filter_map(|v| v.supersedes).collect();
+        let verdicts = stored
+            .into_iter()
+            .map(|v| VerdictView {
+                id: v.id,
+                reviewer: v.reviewer,
+                verdict: VerdictKind::parse(&v.verdict).unwrap_or(VerdictKind::Concerns),
+                summary: v.summary,
+                commit_id: v.commit_id,
+                coverage: serde_json::from_str(&v.coverage).unwrap_or_default(),
+                open_findings: serde_json::from_str(&v.open_findings).unwrap_or_default(),
+                binaries: serde_json::from_str(&v.binaries).unwrap_or_default(),
+                supersedes: v.supersedes,
+                superseded: superseded.contains(&v.id),
+                created_at_ms: v.created_at,
+            })
+            .collect();
+        Ok(VerdictPage {
+            pin: super::browse::summary(&access.record, access.ends_at),
+            verdicts,
+            can_submit: viewer.may_review && viewer.role == Role::Reviewer,
+            open_findings: self.open_findings(&access, &viewer).await?,
+            binaries: self.binaries_of(pin).await?,
+            csrf_token: String::new(),
+        })
+    }
+
+    async fn open_findings(&self, access: &PinAccess, viewer: &Viewer) -> AppResult<Vec<FindingSummary>> {
+        let threads =
+            threads::assemble(self.store.comments_of_pin(access.record.id).await?, viewer, None, &HashMap::new());
+        Ok(threads
+            .into_iter()
+            .filter(|t| t.kind == CommentKind::Finding && t.state.is_open())
+            .filter_map(|t| {
+                t.severity.map(|severity| FindingSummary {
+                    id: t.id,
+                    severity,
+                    state: t.state,
+                    path: t.path.to_string(),
+                })
+            })
+            .collect())
+    }
+
+    /// The binaries recorded for a pin (build records arrive with their own capability).
+    pub(super) async fn binaries_of(&self, _pin: PinId) -> AppResult<Vec<BinaryRef>> {
+        Ok(Vec::new())
+    }
+
+    /// Records a reviewer's verdict with the commit, their coverage, the open findings and the
+    /// binaries recorded at this moment; a later verdict supersedes it.
+    pub async fn submit_verdict(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+        verdict: VerdictKind,
+        summary: &str,
+    ) -> AppResult<i64> {
+        let identity = actor.identity().cloned().ok_or(AppError::Unauthorized)?;
+        if identity.role != Role::Reviewer {
+            return Err(AppError::Forbidden("reviewers give verdicts".into()));
+        }
+        let summary = summary.trim();
+        if summary.is_empty() || summary.chars().count() > 20_000 {
+            return Err(AppError::Invalid("a verdict needs a summary of at most 20000 characters".into()));
+        }
+        let access = self.pin_use(&actor, pin, PinUse::Review).await?;
+        let viewer = self.viewer(&actor, &access).await?;
+        let (files, inputs, _, _) = self.coverage_inputs(&access).await?;
+        let mine = inputs.iter().find(|i| i.username == identity.username).cloned().unwrap_or_default();
+        let mine = figures::reviewer_coverage(&files, &mine);
+        let coverage = ReviewerCoverageFigures {
+            total: figures::total(&files),
+            shown: mine.shown,
+            reviewed: mine.reviewed,
+            carried: mine.carried,
+        };
+        let open_findings = self.open_findings(&access, &viewer).await?;
+        let binaries = self.binaries_of(pin).await?;
+        let (coverage_json, findings_json, binaries_json) = (
+            serde_json::to_string(&coverage).unwrap_or_default(),
+            serde_json::to_string(&open_findings).unwrap_or_default(),
+            serde_json::to_string(&binaries).unwrap_or_default(),
+        );
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            let new = NewVerdict {
+                pin_id: pin.get(),
+                reviewer_id: identity.user_id,
+                verdict: verdict.as_str(),
+                summary,
+                commit_id: &access.record.commit_id,
+                coverage: &coverage_json,
+                open_findings: &findings_json,
+                binaries: &binaries_json,
+                created_at: now,
+            };
+            let (id, supersedes) = rows::insert_verdict(tx.conn(), &new).await?;
+            let event = actor.event("verdict.submit").on(access.object(&RepoPath::root())).with(json!({
+                "verdict_id": id, "verdict": verdict.as_str(), "supersedes": supersedes,
+                "summary_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(summary.as_bytes())),
+                "coverage": coverage, "open_findings": open_findings.len(),
+                "binaries": binaries.iter().map(|b| &b.sha256).collect::<Vec<_>>()
+            }));
+            tx.append(&event).await?;
+            Ok(id)
+        })
+        .await
+    }
+}

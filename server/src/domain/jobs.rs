@@ -1,0 +1,85 @@
+//! Background jobs of the server's own: queued in the database (with the change that asks for
+//! them), claimed by one instance, resumed by another when the first stops, with progress for the
+//! UI. Each reads source only through its own whole-pin receipt (actor `system:<job>`).
+
+use super::guard::Actor;
+use super::Domain;
+use crate::audit::Scope;
+use crate::store::files::JobRow;
+use app::error::{AppError, AppResult};
+use app::model::{PinId, RepoPath};
+
+/// Indexes a pin's files (for coverage and the file finder).
+pub const INDEX_PIN: &str = "pin.index";
+
+/// A job whose instance has not reported for this long is taken over.
+const STALE_MS: i64 = 60_000;
+
+/// Rows written per progress report.
+const CHUNK: usize = 1000;
+
+/// A job's progress: (done, total) units, and whether it finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobProgress {
+    pub done: u64,
+    pub total: u64,
+    pub finished: bool,
+    pub failed: bool,
+}
+
+impl Domain {
+    /// Runs the next job waiting, if any; returns whether one ran.
+    pub async fn run_next_job(&self) -> AppResult<bool> {
+        let now = self.clock.now_ms();
+        let Some(job) = self.store.claim_job(now, now - STALE_MS).await? else { return Ok(false) };
+        let outcome = match job.kind.as_str() {
+            INDEX_PIN => self.index_pin(&job).await,
+            other => Err(AppError::Invalid(format!("unknown job kind {other}"))),
+        };
+        let now = self.clock.now_ms();
+        match outcome {
+            Ok(()) => self.store.finish_job(job.id, "done", None, now).await?,
+            Err(error) => {
+                tracing::warn!(job = job.id, kind = job.kind, %error, "a background job failed");
+                self.store.finish_job(job.id, "failed", Some(&error.to_string()), now).await?
+            }
+        }
+        Ok(true)
+    }
+
+    /// Queues a pin's index job unless one exists (pins made before indexing existed).
+    pub(super) async fn ensure_indexed(&self, pin: PinId) -> AppResult<JobProgress> {
+        let job = match self.store.job_for(INDEX_PIN, pin.get()).await? {
+            Some(job) => job,
+            None => {
+                self.store.queue_job(INDEX_PIN, pin.get(), self.clock.now_ms()).await?;
+                return Ok(JobProgress { done: 0, total: 0, finished: false, failed: false });
+            }
+        };
+        Ok(JobProgress {
+            done: job.done_units as u64,
+            total: job.total_units as u64,
+            finished: job.state == "done",
+            failed: job.state == "failed" || job.state == "cancelled",
+        })
+    }
+
+    async fn index_pin(&self, job: &JobRow) -> AppResult<()> {
+        let pin = PinId::from_stored(job.subject);
+        let actor = Actor::System("index");
+        let access = self.pin_access(&actor, pin).await?;
+        let event = actor.event("pin.index").on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
+        let receipt = self.read(event, Scope::WholePin(pin)).await?;
+        let files = self.source.index_files(&receipt, &access.location()).await?;
+        let total = files.len() as u64;
+        for (n, chunk) in files.chunks(CHUNK).enumerate() {
+            self.store.insert_pin_files(pin.get(), chunk).await?;
+            let done = ((n + 1) * CHUNK).min(files.len()) as u64;
+            if !self.store.job_progress(job.id, done, total, self.clock.now_ms()).await? {
+                return Err(AppError::Conflict("the job was cancelled".into()));
+            }
+        }
+        self.store.job_progress(job.id, total, total, self.clock.now_ms()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,394 @@
+//! Comments, findings and private notes: listing a pin's threads, starting and answering them,
+//! editing (a new version) and moving their state. Each change commits with its event; the text of
+//! a comment is in the log only as its SHA-256, and a private note's place only so, so that staff
+//! reading the log learn nothing a note says.
+
+use super::guard::{pin_permitted, require, signed_in, Actor, Permission, PinAccess, PinUse};
+use super::threads::{self, Viewer};
+use super::Domain;
+use crate::audit::Outcome;
+use crate::review::states::allowed_states;
+use crate::store::review::{self as rows, NewCommentRow, NewState};
+use app::error::{AppError, AppResult};
+use app::model::*;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+const MAX_BODY: usize = 20_000;
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+fn parse_body(body: &str) -> AppResult<&str> {
+    let body = body.trim_end();
+    if body.trim().is_empty() {
+        return Err(AppError::Invalid("write something first".into()));
+    }
+    if body.chars().count() > MAX_BODY {
+        return Err(AppError::Invalid(format!("a comment is at most {MAX_BODY} characters")));
+    }
+    Ok(body)
+}
+
+/// Where a new thread is anchored: the whole pin, a file, or lines of a file.
+fn parse_anchor(new: &NewComment) -> AppResult<(RepoPath, Option<LineRange>)> {
+    let path = RepoPath::parse(&new.path)?;
+    let lines = match (new.start_line, new.end_line) {
+        (None, None) => None,
+        (Some(first), last) => {
+            let last = last.unwrap_or(first);
+            if first == 0 || last < first {
+                return Err(AppError::Invalid(
+                    "lines are numbered from 1 and a range must not end before it starts".into(),
+                ));
+            }
+            Some(LineRange { first, last })
+        }
+        (None, Some(_)) => return Err(AppError::Invalid("a range needs its first line".into())),
+    };
+    if path.is_root() && lines.is_some() {
+        return Err(AppError::Invalid("a comment on lines names the file they are in".into()));
+    }
+    Ok((path, lines))
+}
+
+impl Domain {
+    /// Whether a person may take part in the review of the pin now.
+    pub(super) async fn viewer(&self, actor: &Actor<'_>, access: &PinAccess) -> AppResult<Viewer> {
+        let identity = match actor.identity() {
+            Some(identity) => identity,
+            None => return Ok(Viewer { user_id: None, role: Role::Staff, may_review: false }),
+        };
+        let grants = match identity.role {
+            Role::Staff => Vec::new(),
+            _ => self.store.grants_of_for_pin(identity.user_id, access.record.id).await?,
+        };
+        let withdrawn = access.record.withdrawn_at.is_some();
+        let may_review =
+            pin_permitted(identity.role, PinUse::Review, withdrawn, &grants, self.clock.now_ms()).is_some();
+        Ok(Viewer { user_id: Some(identity.user_id), role: identity.role, may_review })
+    }
+
+    pub(super) async fn pin_labels(&self) -> AppResult<HashMap<i64, String>> {
+        Ok(self.store.list_pins().await?.into_iter().map(|p| (p.id, p.label)).collect())
+    }
+
+    /// The threads at a pin's file, and those carried from other pins where the file had the same
+    /// blob, for the file view (recorded with the view itself).
+    pub(super) async fn threads_of_file(
+        &self,
+        actor: &Actor<'_>,
+        access: &PinAccess,
+        path: &RepoPath,
+        blob_id: &str,
+    ) -> AppResult<Vec<Thread>> {
+        let viewer = self.viewer(actor, access).await?;
+        let labels = self.pin_labels().await?;
+        let here = self.store.comments_of_file(access.record.id, path.as_str()).await?;
+        let carried = self.store.comments_of_blob_elsewhere(blob_id, access.record.id).await?;
+        let mut threads = threads::assemble(here, &viewer, Some(access.record.id), &labels);
+        threads.extend(threads::assemble(carried, &viewer, Some(access.record.id), &labels));
+        threads.sort_by_key(|t| (t.lines.map(|l| l.last).unwrap_or(0), t.id));
+        threads::render_bodies(&mut threads);
+        Ok(threads)
+    }
+
+    /// The threads a person started, newest first, at the pins they may still see.
+    pub async fn my_threads(&self, caller: &Caller) -> AppResult<Vec<Thread>> {
+        let identity = signed_in(caller)?;
+        let visible: std::collections::HashSet<i64> =
+            super::browse::list_pins(self, caller).await?.iter().map(|p| p.id.get()).collect();
+        let viewer = Viewer { user_id: Some(identity.user_id), role: identity.role, may_review: false };
+        let labels = self.pin_labels().await?;
+        let rows = self.store.comments_by_author(identity.user_id).await?;
+        let mut mine: Vec<Thread> = threads::assemble(rows, &viewer, None, &labels)
+            .into_iter()
+            .filter(|t| visible.contains(&t.pin.get()) || identity.role != Role::Reviewer)
+            .collect();
+        mine.sort_by_key(|t| std::cmp::Reverse(t.id));
+        mine.truncate(50);
+        threads::render_bodies(&mut mine);
+        Ok(mine)
+    }
+
+    /// A pin's threads the actor may see, filtered, a page of them with their Markdown rendered
+    /// when `render`. Reading them is recorded.
+    pub async fn pin_comments(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+        filter: &CommentFilter,
+        render: bool,
+    ) -> AppResult<CommentList> {
+        let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
+        let viewer = self.viewer(&actor, &access).await?;
+        let labels = self.pin_labels().await?;
+        let all = threads::assemble(self.store.comments_of_pin(pin.get()).await?, &viewer, Some(pin.get()), &labels);
+        let total = all.len();
+        let mut authors: Vec<String> = all.iter().map(|t| t.root.author.clone()).collect();
+        authors.sort();
+        authors.dedup();
+        let mut matching = threads::filter(all, filter);
+        let count = matching.len();
+        let page = filter.page.unwrap_or(1).max(1);
+        if render {
+            let start = ((page - 1) as usize * COMMENT_PAGE).min(count);
+            matching = matching.drain(start..(start + COMMENT_PAGE).min(count)).collect();
+            threads::render_bodies(&mut matching);
+        }
+        self.record(
+            actor.event("comments.list").on(access.object(&RepoPath::root())).with(json!({ "threads": count })),
+        )
+        .await?;
+        Ok(CommentList {
+            pin: super::browse::summary(&access.record, access.ends_at),
+            threads: matching,
+            authors,
+            matching: count,
+            page,
+            total,
+            can_comment: viewer.may_review && viewer.role != Role::Staff,
+            csrf_token: String::new(),
+        })
+    }
+
+    /// Starts a thread (a comment, a finding with a severity, or a private note) or replies to one.
+    pub async fn add_comment(&self, actor: Actor<'_>, pin: PinId, new: &NewComment) -> AppResult<i64> {
+        let identity = match &actor {
+            Actor::Web(caller) => signed_in(caller)?.clone(),
+            _ => return Err(AppError::Forbidden("comments are made by people".into())),
+        };
+        if identity.role == Role::Regulator {
+            return Err(AppError::Forbidden("regulators oversee reviews; they do not comment".into()));
+        }
+        let body = parse_body(&new.body)?;
+        let severity = match new.severity.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(text) => Some(Severity::parse(text)?),
+            None => None,
+        };
+        let access = self.pin_use(&actor, pin, PinUse::Review).await?;
+        let now = self.clock.now_ms();
+        // A reply joins its thread: same anchor, a plain comment, never a note.
+        let (root, path, lines, kind) = match new.reply_to {
+            Some(reply_to) => {
+                let mut root = self.store.comment(reply_to).await?.filter(|c| c.pin_id == pin.get());
+                if let Some(parent) = root.as_ref().and_then(|c| c.reply_to) {
+                    root = self.store.comment(parent).await?;
+                }
+                let root = root.ok_or_else(|| AppError::NotFound("there is no such thread at this pin".into()))?;
+                if root.kind == "note" {
+                    return Err(AppError::NotFound("there is no such thread at this pin".into()));
+                }
+                if severity.is_some() || new.private {
+                    return Err(AppError::Invalid("a reply is a plain comment".into()));
+                }
+                let lines = match (root.start_line, root.end_line) {
+                    (Some(a), Some(b)) => Some(LineRange { first: a as u32, last: b as u32 }),
+                    _ => None,
+                };
+                (Some(root.id), RepoPath::parse(&root.path)?, lines, CommentKind::Comment)
+            }
+            None if identity.role == Role::Staff => {
+                return Err(AppError::Invalid("staff answer threads; reviewers start them".into()))
+            }
+            None => {
+                let (path, lines) = parse_anchor(new)?;
+                let kind = match (severity, new.private) {
+                    (Some(_), true) => return Err(AppError::Invalid("a private note has no severity".into())),
+                    (Some(_), false) => CommentKind::Finding,
+                    (None, true) => CommentKind::Note,
+                    (None, false) => CommentKind::Comment,
+                };
+                (None, path, lines, kind)
+            }
+        };
+        let blob_id = self.file_blob(&access, &path, lines).await?;
+        let content_sha256 = sha256_hex(body);
+        self.write(async |tx| {
+            let row = NewCommentRow {
+                pin_id: pin.get(),
+                path: path.as_str(),
+                blob_id: blob_id.as_deref(),
+                lines: lines.map(|l| (l.first, l.last)),
+                author_id: identity.user_id,
+                kind: kind.as_str(),
+                severity: severity.map(Severity::as_str),
+                reply_to: root,
+                created_at: now,
+            };
+            let id = rows::insert_comment(tx.conn(), &row).await?;
+            rows::insert_version(tx.conn(), id, body, identity.user_id, now).await?;
+            if root.is_none() {
+                let state = NewState {
+                    comment_id: id,
+                    state: "open",
+                    reason: None,
+                    fixed_pin: None,
+                    by_id: Some(identity.user_id),
+                    at: now,
+                };
+                rows::insert_state(tx.conn(), &state).await?;
+            }
+            let event = if kind == CommentKind::Note {
+                // The note's place and text stay its author's: the log binds them by hash only.
+                let anchor = format!("{}\n{}", path, lines.map(|l| l.to_string()).unwrap_or_default());
+                actor.event("note.create").on(access.object(&RepoPath::root())).with(json!({
+                    "comment_id": id, "content_sha256": content_sha256, "anchor_sha256": sha256_hex(&anchor)
+                }))
+            } else {
+                let mut object = access.object(&path);
+                object.blob = blob_id.clone();
+                object.lines = lines;
+                actor.event("comment.create").on(object).with(json!({
+                    "comment_id": id, "kind": kind.as_str(), "severity": severity.map(Severity::as_str),
+                    "reply_to": root, "content_sha256": content_sha256
+                }))
+            };
+            tx.append(&event).await?;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// The blob of the file a thread is anchored at (none for the whole pin); lines must lie in it.
+    async fn file_blob(
+        &self,
+        access: &PinAccess,
+        path: &RepoPath,
+        lines: Option<LineRange>,
+    ) -> AppResult<Option<String>> {
+        if path.is_root() {
+            return Ok(None);
+        }
+        let located = self.source.locate(&access.location(), std::slice::from_ref(path)).await?.pop().flatten();
+        let Some(located) = located.filter(|l| matches!(l.kind, EntryKind::File | EntryKind::Symlink)) else {
+            return Err(AppError::NotFound("there is no such file at this pin".into()));
+        };
+        if let Some(range) = lines {
+            let files = self.store.pin_files(access.record.id).await?;
+            if let Some(file) = files.iter().find(|f| f.path == path.as_str()) {
+                if u64::from(range.last) > file.lines.max(1) {
+                    return Err(AppError::Invalid(format!("{} has {} lines", path, file.lines)));
+                }
+            }
+        }
+        Ok(Some(located.object_id))
+    }
+
+    /// Adds a new version of a comment's text; every earlier version stays.
+    pub async fn edit_comment(&self, actor: Actor<'_>, comment_id: i64, body: &str) -> AppResult<u32> {
+        let identity = require_person(&actor)?;
+        let body = parse_body(body)?;
+        let comment = self.visible_comment(&actor, comment_id).await?;
+        if comment.author_id != identity.user_id {
+            return Err(AppError::Forbidden("only its author edits a comment".into()));
+        }
+        let access = self.pin_use(&actor, PinId::from_stored(comment.pin_id), PinUse::Review).await?;
+        let now = self.clock.now_ms();
+        let action = if comment.kind == "note" { "note.edit" } else { "comment.edit" };
+        self.write(async |tx| {
+            let version = rows::insert_version(tx.conn(), comment_id, body, identity.user_id, now).await?;
+            let event = actor.event(action).on(access.object(&RepoPath::root())).with(json!({
+                "comment_id": comment_id, "version": version, "content_sha256": sha256_hex(body)
+            }));
+            tx.append(&event).await?;
+            Ok(version as u32)
+        })
+        .await
+    }
+
+    /// Moves a thread to a new state, if the actor may (see `review::states`).
+    pub async fn set_comment_state(
+        &self,
+        actor: Actor<'_>,
+        comment_id: i64,
+        state: ThreadState,
+        reason: Option<&str>,
+        fixed_pin: Option<PinId>,
+    ) -> AppResult<()> {
+        let identity = require_person(&actor)?;
+        let comment = self.visible_comment(&actor, comment_id).await?;
+        if comment.reply_to.is_some() {
+            return Err(AppError::Invalid(
+                "a state belongs to a thread; change it on the thread's first comment".into(),
+            ));
+        }
+        let access = self.pin_use(&actor, PinId::from_stored(comment.pin_id), PinUse::Review).await?;
+        let current = self
+            .store
+            .current_state(comment_id)
+            .await?
+            .and_then(|s| ThreadState::parse(&s).ok())
+            .unwrap_or(ThreadState::Open);
+        let kind = CommentKind::parse(&comment.kind)?;
+        let allowed = allowed_states(kind, current, identity.role, identity.user_id == comment.author_id);
+        if !allowed.contains(&state) {
+            return Err(AppError::Forbidden(format!(
+                "you may not move this thread from {} to {}",
+                current.label(),
+                state.label()
+            )));
+        }
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if reason.is_some_and(|r| r.chars().count() > 2000) {
+            return Err(AppError::Invalid("a reason is at most 2000 characters".into()));
+        }
+        let fixed_pin = match (state, fixed_pin) {
+            (ThreadState::Fixed, Some(fixed)) => {
+                let fixed_access = self.pin_use(&actor, fixed, PinUse::ReadSource).await?;
+                if fixed_access.record.repository_id != access.record.repository_id {
+                    return Err(AppError::Invalid("a fix is verified at a pin of the same repository".into()));
+                }
+                Some(fixed)
+            }
+            (ThreadState::Fixed, None) => {
+                return Err(AppError::Invalid("name the pin at which you verified the fix".into()))
+            }
+            _ => None,
+        };
+        let now = self.clock.now_ms();
+        let note = comment.kind == "note";
+        self.write(async |tx| {
+            let row = NewState { comment_id, state: state.as_str(), reason, fixed_pin: fixed_pin.map(PinId::get), by_id: Some(identity.user_id), at: now };
+            rows::insert_state(tx.conn(), &row).await?;
+            let details = if note {
+                json!({ "comment_id": comment_id, "state": state.as_str() })
+            } else {
+                json!({ "comment_id": comment_id, "from": current.as_str(), "state": state.as_str(), "reason": reason, "fixed_pin": fixed_pin.map(PinId::get) })
+            };
+            let action = if note { "note.state" } else { "comment.state" };
+            tx.append(&actor.event(action).on(access.object(&RepoPath::root())).with(details)).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A comment the actor may see (another's private note is "not found", and its probing recorded).
+    async fn visible_comment(&self, actor: &Actor<'_>, comment_id: i64) -> AppResult<rows::CommentRow> {
+        let comment = self.store.comment(comment_id).await?;
+        let root_kind = match &comment {
+            Some(c) if c.reply_to.is_some() => {
+                self.store.comment(c.reply_to.unwrap_or_default()).await?.map(|r| r.kind)
+            }
+            Some(c) => Some(c.kind.clone()),
+            None => None,
+        };
+        let mine = comment.as_ref().is_some_and(|c| Some(c.author_id) == actor.user_id());
+        match comment {
+            Some(comment) if root_kind.as_deref() != Some("note") || mine => Ok(comment),
+            _ => {
+                let event =
+                    actor.event("comment.denied").outcome(Outcome::Denied).with(json!({ "comment_id": comment_id }));
+                self.record(event).await?;
+                Err(AppError::NotFound("there is no such comment".into()))
+            }
+        }
+    }
+}
+
+fn require_person<'a>(actor: &'a Actor<'a>) -> AppResult<&'a Identity> {
+    require(actor, Permission::ReadSource)?;
+    actor.identity().ok_or_else(|| AppError::Forbidden("comments are changed by people".into()))
+}

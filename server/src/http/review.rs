@@ -1,0 +1,405 @@
+//! The reviewer workflow over HTTP: the JSON API (`/api/v1/pins/{pin}/comments`, states, versions,
+//! reviewed marks, coverage, verdicts) and the plain form posts the pages use without JavaScript.
+//! Writes by a session carry its anti-forgery token (a form field, or the `X-CSRF-Token` header);
+//! the domain decides everything else.
+
+use super::forms::{back_to, check, Fields};
+use super::session::{csrf_matches, safe_next};
+use super::{AppState, HttpError};
+use crate::domain::Actor;
+use app::error::AppError;
+use app::model::*;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/pins/{pin}/comments", get(list_comments).post(create_comment))
+        .route("/api/v1/comments/{id}/state", post(set_state))
+        .route("/api/v1/comments/{id}/versions", post(add_version))
+        .route("/api/v1/pins/{pin}/reviewed/{*path}", put(mark).delete(unmark))
+        .route("/api/v1/pins/{pin}/coverage", get(coverage))
+        .route("/api/v1/pins/{pin}/verdicts", get(list_verdicts).post(create_verdict))
+        .route("/pins/{pin}/comments", post(form_comment))
+        .route("/comments/{id}/state", post(form_state))
+        .route("/comments/{id}/versions", post(form_version))
+        .route("/pins/{pin}/reviewed", post(form_mark))
+        .route("/pins/{pin}/verdicts", post(form_verdict))
+}
+
+fn pin_id(text: &str) -> Result<PinId, HttpError> {
+    Ok(PinId::parse(text)?)
+}
+
+fn comment_id(text: &str) -> Result<i64, AppError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::Invalid("a comment id is a positive number".into()))
+}
+
+/// A session's write must carry its anti-forgery token; an API token needs none.
+fn api_write_allowed(caller: &Caller, headers: &HeaderMap) -> Result<(), HttpError> {
+    if caller.session.as_deref() == Some("api-token") {
+        return Ok(());
+    }
+    let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if csrf_matches(caller, sent) {
+        Ok(())
+    } else {
+        Err(HttpError(AppError::Forbidden("send the page's X-CSRF-Token header with this request".into())))
+    }
+}
+
+// The JSON API ---------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct ApiVersion {
+    version: u32,
+    body: String,
+    author: String,
+    created_at: String,
+}
+
+#[derive(Serialize)]
+struct ApiComment {
+    id: i64,
+    author: String,
+    body: String,
+    versions: Vec<ApiVersion>,
+    created_at: String,
+}
+
+#[derive(Serialize)]
+struct ApiThread {
+    id: i64,
+    path: String,
+    start_line: Option<u32>,
+    end_line: Option<u32>,
+    author: String,
+    kind: CommentKind,
+    severity: Option<Severity>,
+    state: &'static str,
+    body: String,
+    versions: Vec<ApiVersion>,
+    replies: Vec<ApiComment>,
+    created_at: String,
+}
+
+fn api_versions(comment: &CommentView) -> Vec<ApiVersion> {
+    comment
+        .versions
+        .iter()
+        .map(|v| ApiVersion {
+            version: v.version,
+            body: v.body.clone(),
+            author: v.author.clone(),
+            created_at: app::times::rfc3339(v.created_at_ms),
+        })
+        .collect()
+}
+
+fn api_thread(thread: &Thread) -> ApiThread {
+    ApiThread {
+        id: thread.id,
+        path: thread.path.to_string(),
+        start_line: thread.lines.map(|l| l.first),
+        end_line: thread.lines.map(|l| l.last),
+        author: thread.root.author.clone(),
+        kind: thread.kind,
+        severity: thread.severity,
+        state: thread.state.as_str(),
+        body: thread.root.current().body.clone(),
+        versions: api_versions(&thread.root),
+        replies: thread
+            .replies
+            .iter()
+            .map(|r| ApiComment {
+                id: r.id,
+                author: r.author.clone(),
+                body: r.current().body.clone(),
+                versions: api_versions(r),
+                created_at: app::times::rfc3339(r.created_at_ms),
+            })
+            .collect(),
+        created_at: app::times::rfc3339(thread.root.created_at_ms),
+    }
+}
+
+async fn list_comments(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    Query(filter): Query<CommentFilter>,
+) -> Result<impl IntoResponse, HttpError> {
+    let list = state.domain.pin_comments(Actor::Web(&caller), pin_id(&pin)?, &filter, false).await?;
+    let comments: Vec<ApiThread> = list.threads.iter().map(api_thread).collect();
+    Ok(Json(serde_json::json!({ "comments": comments })))
+}
+
+async fn create_comment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    headers: HeaderMap,
+    Json(new): Json<NewComment>,
+) -> Result<impl IntoResponse, HttpError> {
+    api_write_allowed(&caller, &headers)?;
+    let id = state.domain.add_comment(Actor::Web(&caller), pin_id(&pin)?, &new).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+}
+
+#[derive(Deserialize)]
+struct StateChangeRequest {
+    state: String,
+    reason: Option<String>,
+    fixed_pin: Option<String>,
+}
+
+fn fixed_pin(text: Option<&str>) -> Result<Option<PinId>, AppError> {
+    Ok(match text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => Some(PinId::parse(text)?),
+        None => None,
+    })
+}
+
+async fn set_state(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(change): Json<StateChangeRequest>,
+) -> Result<impl IntoResponse, HttpError> {
+    api_write_allowed(&caller, &headers)?;
+    let to = ThreadState::parse(&change.state)?;
+    let fixed = fixed_pin(change.fixed_pin.as_deref())?;
+    state.domain.set_comment_state(Actor::Web(&caller), comment_id(&id)?, to, change.reason.as_deref(), fixed).await?;
+    Ok(Json(serde_json::json!({ "state": to.as_str() })))
+}
+
+#[derive(Deserialize)]
+struct VersionRequest {
+    body: String,
+}
+
+async fn add_version(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(request): Json<VersionRequest>,
+) -> Result<impl IntoResponse, HttpError> {
+    api_write_allowed(&caller, &headers)?;
+    let version = state.domain.edit_comment(Actor::Web(&caller), comment_id(&id)?, &request.body).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "version": version }))))
+}
+
+async fn set_mark(
+    state: AppState,
+    caller: Caller,
+    pin: String,
+    path: String,
+    headers: HeaderMap,
+    reviewed: bool,
+) -> Result<Response, HttpError> {
+    api_write_allowed(&caller, &headers)?;
+    let path = RepoPath::parse_url_encoded(&path)?;
+    state.domain.mark_reviewed(Actor::Web(&caller), pin_id(&pin)?, &path, reviewed).await?;
+    Ok(Json(serde_json::json!({ "path": path.as_str(), "reviewed": reviewed })).into_response())
+}
+
+async fn mark(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((pin, path)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    set_mark(state, caller, pin, path, headers, true).await
+}
+
+async fn unmark(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((pin, path)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    set_mark(state, caller, pin, path, headers, false).await
+}
+
+async fn coverage(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    let (_, report, _) = state.domain.coverage(Actor::Web(&caller), pin_id(&pin)?).await?;
+    Ok(Json(serde_json::json!({
+        "total": report.total,
+        "indexed": report.indexed,
+        "reviewers": report.reviewers,
+        "combined": { "shown": report.combined.shown, "reviewed": report.combined.reviewed, "carried": report.combined.carried },
+    })))
+}
+
+async fn list_verdicts(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    let page = state.domain.verdicts(Actor::Web(&caller), pin_id(&pin)?).await?;
+    Ok(Json(serde_json::json!({ "verdicts": page.verdicts })))
+}
+
+#[derive(Deserialize)]
+struct VerdictRequest {
+    verdict: String,
+    summary: String,
+}
+
+async fn create_verdict(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    headers: HeaderMap,
+    Json(request): Json<VerdictRequest>,
+) -> Result<impl IntoResponse, HttpError> {
+    api_write_allowed(&caller, &headers)?;
+    let verdict = VerdictKind::parse(&request.verdict)?;
+    let id = state.domain.submit_verdict(Actor::Web(&caller), pin_id(&pin)?, verdict, &request.summary).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+}
+
+// Forms, for pages without JavaScript -----------------------------------------------------------
+
+/// The page a form came from (its `back` field), or `fallback`.
+fn back_page(fields: &Fields, fallback: String) -> String {
+    match fields.optional("back") {
+        Some(back) if safe_next(back) == back => back.to_string(),
+        _ => fallback,
+    }
+}
+
+fn line(fields: &Fields, key: &str) -> Result<Option<u32>, AppError> {
+    match fields.optional(key) {
+        None => Ok(None),
+        Some(text) => text.parse::<u32>().map(Some).map_err(|_| AppError::Invalid(format!("{key} is a line number"))),
+    }
+}
+
+async fn form_comment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let back = back_page(&fields, format!("/pins/{pin}/comments"));
+    let result = async {
+        let new = NewComment {
+            path: fields.get("path").to_string(),
+            start_line: line(&fields, "start_line")?,
+            end_line: line(&fields, "end_line")?,
+            body: fields.get("body").to_string(),
+            severity: fields.optional("severity").map(str::to_string),
+            private: fields.get("private") == "on" || fields.get("private") == "1",
+            reply_to: fields.optional("reply_to").map(comment_id).transpose()?,
+        };
+        let pin = PinId::parse(&pin)?;
+        state.domain.add_comment(Actor::Web(&caller), pin, &new).await.map(|id| format!("saved comment #{id}"))
+    }
+    .await;
+    back_to(&back, result)
+}
+
+async fn form_state(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let back = back_page(&fields, "/".into());
+    let result = async {
+        let to = ThreadState::parse(fields.get("state"))?;
+        let fixed = fixed_pin(fields.optional("fixed_pin"))?;
+        state
+            .domain
+            .set_comment_state(Actor::Web(&caller), comment_id(&id)?, to, fields.optional("reason"), fixed)
+            .await
+            .map(|()| format!("the thread is now {}", to.label()))
+    }
+    .await;
+    back_to(&back, result)
+}
+
+async fn form_version(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let back = back_page(&fields, "/".into());
+    let result = async {
+        let version = state.domain.edit_comment(Actor::Web(&caller), comment_id(&id)?, fields.get("body")).await?;
+        Ok(format!("saved version {version}"))
+    }
+    .await;
+    back_to(&back, result)
+}
+
+async fn form_mark(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let back = back_page(&fields, format!("/pins/{pin}/tree"));
+    let result = async {
+        let path = RepoPath::parse(fields.get("path"))?;
+        let reviewed = fields.get("reviewed") == "1";
+        state.domain.mark_reviewed(Actor::Web(&caller), PinId::parse(&pin)?, &path, reviewed).await?;
+        Ok(if reviewed { format!("marked {path} reviewed") } else { format!("unmarked {path}") })
+    }
+    .await;
+    back_to(&back, result)
+}
+
+async fn form_verdict(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = async {
+        let verdict = VerdictKind::parse(fields.get("verdict"))?;
+        let id = state
+            .domain
+            .submit_verdict(Actor::Web(&caller), PinId::parse(&pin)?, verdict, fields.get("summary"))
+            .await?;
+        Ok(format!("verdict #{id} recorded"))
+    }
+    .await;
+    back_to(&format!("/pins/{pin}/verdicts"), result)
+}

@@ -1,0 +1,211 @@
+//! Coverage: what of a pin each reviewer has seen and vouched for, in files and lines.
+//!
+//! - **shown**: the files (and the lines of them) the audit log says were shown to the reviewer at
+//!   this pin — the objects of their view events whose blob is the file's blob at the pin;
+//! - **reviewed**: the files the reviewer marked reviewed at this pin (the latest mark counts);
+//! - **carried**: the files not marked here whose blob the reviewer marked reviewed at an earlier
+//!   pin of the same repository (incremental review of the next release).
+//!
+//! A file's state is the best of these: reviewed, then carried, then shown, then none. Everything
+//! here is a pure function of those inputs, so the figures are checked against hand-computed ones.
+
+use app::model::{Amount, FileCoverage, FileState, PinId, ReviewerCoverage};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// One file of the pin's index.
+#[derive(Clone, Debug)]
+pub struct IndexedFile {
+    pub path: String,
+    pub blob_id: String,
+    pub lines: u64,
+}
+
+/// What of a file was shown: all of it, or line ranges (1-based, inclusive).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shown {
+    pub whole: bool,
+    pub ranges: Vec<(u64, u64)>,
+}
+
+impl Shown {
+    pub fn add(&mut self, lines: Option<(u64, u64)>) {
+        match lines {
+            None => self.whole = true,
+            Some(range) => self.ranges.push(range),
+        }
+    }
+
+    /// How many of a file's `total` lines this covers (ranges merged, clipped to the file).
+    pub fn lines(&self, total: u64) -> u64 {
+        if self.whole {
+            return total;
+        }
+        let mut ranges: Vec<(u64, u64)> =
+            self.ranges.iter().map(|&(a, b)| (a.max(1), b.min(total))).filter(|(a, b)| a <= b).collect();
+        ranges.sort_unstable();
+        let mut count = 0;
+        let mut reached = 0;
+        for (first, last) in ranges {
+            let first = first.max(reached + 1);
+            if last >= first {
+                count += last - first + 1;
+                reached = last;
+            }
+        }
+        count
+    }
+
+    fn merge(&mut self, other: &Shown) {
+        self.whole |= other.whole;
+        self.ranges.extend_from_slice(&other.ranges);
+    }
+}
+
+/// One reviewer's inputs.
+#[derive(Clone, Debug, Default)]
+pub struct ReviewerInputs {
+    pub username: String,
+    /// Path → what was shown of the file at this pin.
+    pub shown: HashMap<String, Shown>,
+    /// Paths marked reviewed at this pin.
+    pub reviewed: HashSet<String>,
+    /// Blob → the earlier pin where the reviewer marked a file with that blob reviewed.
+    pub carried: HashMap<String, PinId>,
+}
+
+pub fn total(files: &[IndexedFile]) -> Amount {
+    Amount { files: files.len() as u64, lines: files.iter().map(|f| f.lines).sum() }
+}
+
+fn add(amount: &mut Amount, file: &IndexedFile, lines: u64) {
+    amount.files += 1;
+    amount.lines += lines.min(file.lines);
+}
+
+/// One reviewer's coverage.
+pub fn reviewer_coverage(files: &[IndexedFile], inputs: &ReviewerInputs) -> ReviewerCoverage {
+    let mut coverage = ReviewerCoverage {
+        username: inputs.username.clone(),
+        shown: Amount::default(),
+        reviewed: Amount::default(),
+        carried: Amount::default(),
+        files: Vec::with_capacity(files.len()),
+    };
+    for file in files {
+        let shown = inputs.shown.get(&file.path);
+        if let Some(shown) = shown {
+            add(&mut coverage.shown, file, shown.lines(file.lines));
+        }
+        let (state, carried_from) = if inputs.reviewed.contains(&file.path) {
+            add(&mut coverage.reviewed, file, file.lines);
+            (FileCoverage::Reviewed, None)
+        } else if let Some(pin) = inputs.carried.get(&file.blob_id) {
+            add(&mut coverage.carried, file, file.lines);
+            (FileCoverage::Carried, Some(*pin))
+        } else if shown.is_some() {
+            (FileCoverage::Shown, None)
+        } else {
+            (FileCoverage::None, None)
+        };
+        coverage.files.push(FileState { path: file.path.clone(), state, carried_from });
+    }
+    coverage
+}
+
+/// Everyone together: a file is reviewed if anyone marked it, and so on; shown lines are the union.
+pub fn combined_coverage(files: &[IndexedFile], reviewers: &[ReviewerInputs]) -> ReviewerCoverage {
+    let mut together = ReviewerInputs { username: "everyone".into(), ..Default::default() };
+    for inputs in reviewers {
+        for (path, shown) in &inputs.shown {
+            together.shown.entry(path.clone()).or_default().merge(shown);
+        }
+        together.reviewed.extend(inputs.reviewed.iter().cloned());
+        for (blob, pin) in &inputs.carried {
+            together.carried.entry(blob.clone()).or_insert(*pin);
+        }
+    }
+    reviewer_coverage(files, &together)
+}
+
+/// Per directory (every ancestor of every file, "" for the root): total, shown and reviewed
+/// (reviewed or carried) amounts.
+pub fn by_directory(files: &[IndexedFile], coverage: &ReviewerCoverage) -> BTreeMap<String, [Amount; 3]> {
+    let states: HashMap<&str, FileCoverage> = coverage.files.iter().map(|f| (f.path.as_str(), f.state)).collect();
+    let mut directories: BTreeMap<String, [Amount; 3]> = BTreeMap::new();
+    for file in files {
+        let state = states.get(file.path.as_str()).copied().unwrap_or(FileCoverage::None);
+        let mut dir = file.path.as_str();
+        loop {
+            dir = dir.rsplit_once('/').map(|(parent, _)| parent).unwrap_or("");
+            let entry = directories.entry(dir.to_string()).or_default();
+            add(&mut entry[0], file, file.lines);
+            if state != FileCoverage::None {
+                add(&mut entry[1], file, file.lines);
+            }
+            if matches!(state, FileCoverage::Reviewed | FileCoverage::Carried) {
+                add(&mut entry[2], file, file.lines);
+            }
+            if dir.is_empty() {
+                break;
+            }
+        }
+    }
+    directories
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, blob: &str, lines: u64) -> IndexedFile {
+        IndexedFile { path: path.into(), blob_id: blob.into(), lines }
+    }
+
+    fn files() -> Vec<IndexedFile> {
+        vec![file("a.rs", "A", 100), file("src/b.rs", "B", 50), file("src/c.rs", "C", 10), file("logo.png", "P", 0)]
+    }
+
+    #[test]
+    fn shown_ranges_are_merged_and_clipped() {
+        let mut shown = Shown::default();
+        shown.add(Some((1, 10)));
+        shown.add(Some((5, 20)));
+        shown.add(Some((40, 200)));
+        assert_eq!(shown.lines(50), 20 + 11);
+        shown.add(None);
+        assert_eq!(shown.lines(50), 50);
+    }
+
+    #[test]
+    fn each_file_counts_at_its_best_state() {
+        let mut inputs = ReviewerInputs { username: "rev".into(), ..Default::default() };
+        inputs.shown.insert("a.rs".into(), Shown { whole: false, ranges: vec![(1, 30)] });
+        inputs.shown.insert("src/b.rs".into(), Shown { whole: true, ranges: vec![] });
+        inputs.reviewed.insert("src/b.rs".into());
+        inputs.carried.insert("C".into(), PinId::from_stored(1));
+        let coverage = reviewer_coverage(&files(), &inputs);
+        assert_eq!(coverage.shown, Amount { files: 2, lines: 30 + 50 });
+        assert_eq!(coverage.reviewed, Amount { files: 1, lines: 50 });
+        assert_eq!(coverage.carried, Amount { files: 1, lines: 10 });
+        let states: Vec<_> = coverage.files.iter().map(|f| f.state).collect();
+        assert_eq!(states, [FileCoverage::Shown, FileCoverage::Reviewed, FileCoverage::Carried, FileCoverage::None]);
+        assert_eq!(coverage.files[2].carried_from, Some(PinId::from_stored(1)));
+        assert_eq!(total(&files()), Amount { files: 4, lines: 160 });
+    }
+
+    #[test]
+    fn everyone_together_takes_the_union() {
+        let mut first = ReviewerInputs { username: "a".into(), ..Default::default() };
+        first.shown.insert("a.rs".into(), Shown { whole: false, ranges: vec![(1, 30)] });
+        let mut second = ReviewerInputs { username: "b".into(), ..Default::default() };
+        second.shown.insert("a.rs".into(), Shown { whole: false, ranges: vec![(21, 60)] });
+        second.reviewed.insert("src/c.rs".into());
+        let together = combined_coverage(&files(), &[first, second]);
+        assert_eq!(together.shown, Amount { files: 1, lines: 60 });
+        assert_eq!(together.reviewed, Amount { files: 1, lines: 10 });
+        let directories = by_directory(&files(), &together);
+        assert_eq!(directories[""][0], Amount { files: 4, lines: 160 });
+        assert_eq!(directories["src"][1], Amount { files: 1, lines: 10 }, "shown or better");
+        assert_eq!(directories["src"][2], Amount { files: 1, lines: 10 });
+    }
+}

@@ -1,0 +1,174 @@
+//! The per-pin file index (path, blob, size, lines) and the background jobs that build it.
+
+use super::{Connection, Result, Store};
+use sqlx::Row;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinFileRow {
+    pub path: String,
+    pub blob_id: String,
+    pub bytes: u64,
+    pub lines: u64,
+    pub binary: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub subject: i64,
+    pub state: String,
+    pub done_units: i64,
+    pub total_units: i64,
+    pub message: Option<String>,
+}
+
+const JOB_COLUMNS: &str = "id, kind, subject, state, done_units, total_units, message";
+
+fn job_from_row(row: &sqlx::any::AnyRow) -> Result<JobRow> {
+    Ok(JobRow {
+        id: row.try_get(0)?,
+        kind: row.try_get(1)?,
+        subject: row.try_get(2)?,
+        state: row.try_get(3)?,
+        done_units: row.try_get(4)?,
+        total_units: row.try_get(5)?,
+        message: row.try_get(6)?,
+    })
+}
+
+impl Store {
+    pub async fn pin_files(&self, pin_id: i64) -> Result<Vec<PinFileRow>> {
+        let rows =
+            sqlx::query("SELECT path, blob_id, bytes, lines, is_binary FROM pin_files WHERE pin_id = $1 ORDER BY path")
+                .bind(pin_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PinFileRow {
+                    path: row.try_get(0)?,
+                    blob_id: row.try_get(1)?,
+                    bytes: row.try_get::<i64, _>(2)? as u64,
+                    lines: row.try_get::<i64, _>(3)? as u64,
+                    binary: row.try_get::<i64, _>(4)? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds index rows (a job may write the same rows again after a restart: they are kept once).
+    pub async fn insert_pin_files(&self, pin_id: i64, files: &[PinFileRow]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for file in files {
+            sqlx::query(
+                "INSERT INTO pin_files (pin_id, path, blob_id, bytes, lines, is_binary) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (pin_id, path) DO NOTHING",
+            )
+            .bind(pin_id)
+            .bind(&file.path)
+            .bind(&file.blob_id)
+            .bind(file.bytes as i64)
+            .bind(file.lines as i64)
+            .bind(i64::from(file.binary))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Queues a job on its own (not part of a change).
+    pub async fn queue_job(&self, kind: &str, subject: i64, now: i64) -> Result<i64> {
+        let mut conn = self.pool.acquire().await?;
+        queue_job(&mut conn, kind, subject, now).await
+    }
+
+    /// The latest job of a kind for a subject.
+    pub async fn job_for(&self, kind: &str, subject: i64) -> Result<Option<JobRow>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE kind = $1 AND subject = $2 ORDER BY id DESC LIMIT 1");
+        let row = sqlx::query(&sql).bind(kind).bind(subject).fetch_optional(&self.pool).await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Claims the oldest job that is queued, or running with a heartbeat older than `stale_before`
+    /// (its instance stopped): the claim sets the heartbeat, so one instance wins.
+    pub async fn claim_job(&self, now: i64, stale_before: i64) -> Result<Option<JobRow>> {
+        let candidates = sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND heartbeat_at < $1) ORDER BY id LIMIT 5",
+        )
+        .bind(stale_before)
+        .fetch_all(&self.pool)
+        .await?;
+        for id in candidates {
+            let claimed = sqlx::query(
+                "UPDATE jobs SET state = 'running', heartbeat_at = $1 \
+                 WHERE id = $2 AND (state = 'queued' OR (state = 'running' AND heartbeat_at < $3))",
+            )
+            .bind(now)
+            .bind(id)
+            .bind(stale_before)
+            .execute(&self.pool)
+            .await?;
+            if claimed.rows_affected() == 1 {
+                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+                return sqlx::query(&sql)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(job_from_row)
+                    .transpose();
+            }
+        }
+        Ok(None)
+    }
+
+    /// Records progress (and keeps the claim alive); false when the job was cancelled meanwhile.
+    pub async fn job_progress(&self, id: i64, done: u64, total: u64, now: i64) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE jobs SET done_units = $1, total_units = $2, heartbeat_at = $3 WHERE id = $4 AND state = 'running'",
+        )
+        .bind(done as i64)
+        .bind(total as i64)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    pub async fn finish_job(&self, id: i64, state: &str, message: Option<&str>, now: i64) -> Result<()> {
+        sqlx::query("UPDATE jobs SET state = $1, message = $2, finished_at = $3 WHERE id = $4 AND state = 'running'")
+            .bind(state)
+            .bind(message)
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn cancel_job(&self, id: i64, now: i64) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', finished_at = $1 WHERE id = $2 AND state IN ('queued', 'running')",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+}
+
+/// Queues a job in the caller's transaction (a pin's index job commits with the pin).
+pub async fn queue_job(conn: &mut Connection, kind: &str, subject: i64, now: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO jobs (kind, subject, state, created_at) VALUES ($1, $2, 'queued', $3) RETURNING id",
+    )
+    .bind(kind)
+    .bind(subject)
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}

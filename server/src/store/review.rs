@@ -1,0 +1,421 @@
+//! Comments with their versions and states, reviewed marks, and verdicts. Every table is
+//! append-only: what is current is the latest row.
+
+use super::{Connection, Result, Store, StoreError};
+use app::model::Role;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+pub struct CommentRow {
+    pub id: i64,
+    pub pin_id: i64,
+    pub path: String,
+    pub blob_id: Option<String>,
+    pub start_line: Option<i64>,
+    pub end_line: Option<i64>,
+    pub author_id: i64,
+    pub author: String,
+    pub author_role: Role,
+    pub kind: String,
+    pub severity: Option<String>,
+    pub reply_to: Option<i64>,
+    pub created_at: i64,
+}
+
+pub struct VersionRow {
+    pub comment_id: i64,
+    pub version: i64,
+    pub body: String,
+    pub author: String,
+    pub created_at: i64,
+}
+
+pub struct StateRow {
+    pub comment_id: i64,
+    pub state: String,
+    pub reason: Option<String>,
+    pub fixed_pin: Option<i64>,
+    pub by: Option<String>,
+    pub at: i64,
+}
+
+/// A pin's comments, or a chosen set of threads, with every version and state.
+pub struct CommentRows {
+    pub comments: Vec<CommentRow>,
+    pub versions: Vec<VersionRow>,
+    pub states: Vec<StateRow>,
+}
+
+const COMMENT_COLUMNS: &str = "c.id, c.pin_id, c.path, c.blob_id, c.start_line, c.end_line, c.author_id, u.username, \
+     u.role, c.kind, c.severity, c.reply_to, c.created_at";
+
+fn comment_from_row(row: &AnyRow) -> Result<CommentRow> {
+    let role: String = row.try_get(8)?;
+    Ok(CommentRow {
+        id: row.try_get(0)?,
+        pin_id: row.try_get(1)?,
+        path: row.try_get(2)?,
+        blob_id: row.try_get(3)?,
+        start_line: row.try_get(4)?,
+        end_line: row.try_get(5)?,
+        author_id: row.try_get(6)?,
+        author: row.try_get(7)?,
+        author_role: Role::parse(&role).map_err(|_| StoreError::Corrupt("a user's role"))?,
+        kind: row.try_get(9)?,
+        severity: row.try_get(10)?,
+        reply_to: row.try_get(11)?,
+        created_at: row.try_get(12)?,
+    })
+}
+
+impl Store {
+    /// Every comment of the threads chosen by `condition` on `c` (the thread roots), with the
+    /// replies of those threads; `bind` is the condition's one parameter.
+    async fn comment_rows(&self, condition: &str, bind: ThreadKey<'_>) -> Result<CommentRows> {
+        let threads = format!("SELECT c.id FROM comments c WHERE c.reply_to IS NULL AND {condition}");
+        let in_threads = format!("(c.id IN ({threads}) OR c.reply_to IN ({threads}))");
+        let comments_sql = format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments c JOIN users u ON u.id = c.author_id WHERE {in_threads} ORDER BY c.id"
+        );
+        let versions_sql = format!(
+            "SELECT v.comment_id, v.version, v.body, u.username, v.created_at FROM comment_versions v \
+             JOIN comments c ON c.id = v.comment_id JOIN users u ON u.id = v.author_id \
+             WHERE {in_threads} ORDER BY v.comment_id, v.version"
+        );
+        let states_sql = format!(
+            "SELECT s.comment_id, s.state, s.reason, s.fixed_pin, u.username, s.at FROM comment_states s \
+             JOIN comments c ON c.id = s.comment_id LEFT JOIN users u ON u.id = s.by_id \
+             WHERE {in_threads} ORDER BY s.comment_id, s.seq"
+        );
+        let comments = bind.apply(sqlx::query(&comments_sql)).fetch_all(&self.pool).await?;
+        let versions = bind.apply(sqlx::query(&versions_sql)).fetch_all(&self.pool).await?;
+        let states = bind.apply(sqlx::query(&states_sql)).fetch_all(&self.pool).await?;
+        Ok(CommentRows {
+            comments: comments.iter().map(comment_from_row).collect::<Result<_>>()?,
+            versions: versions
+                .iter()
+                .map(|row| {
+                    Ok(VersionRow {
+                        comment_id: row.try_get(0)?,
+                        version: row.try_get::<i32, _>(1)? as i64,
+                        body: row.try_get(2)?,
+                        author: row.try_get(3)?,
+                        created_at: row.try_get(4)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            states: states
+                .iter()
+                .map(|row| {
+                    Ok(StateRow {
+                        comment_id: row.try_get(0)?,
+                        state: row.try_get(1)?,
+                        reason: row.try_get(2)?,
+                        fixed_pin: row.try_get(3)?,
+                        by: row.try_get(4)?,
+                        at: row.try_get(5)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    /// Every thread anchored at a pin.
+    pub async fn comments_of_pin(&self, pin_id: i64) -> Result<CommentRows> {
+        self.comment_rows("c.pin_id = $1", ThreadKey::Id(pin_id)).await
+    }
+
+    /// Threads anchored at a path of a pin.
+    pub async fn comments_of_file(&self, pin_id: i64, path: &str) -> Result<CommentRows> {
+        let key = ThreadKey::PinPath(pin_id, path);
+        self.comment_rows("c.pin_id = $1 AND c.path = $2", key).await
+    }
+
+    /// Threads on files with this blob at other pins of the same repository (carried comments).
+    pub async fn comments_of_blob_elsewhere(&self, blob_id: &str, pin_id: i64) -> Result<CommentRows> {
+        let key = ThreadKey::BlobPin(blob_id, pin_id);
+        self.comment_rows(
+            "c.blob_id = $1 AND c.pin_id <> $2 AND c.pin_id IN (SELECT p.id FROM pins p WHERE p.repository_id = \
+             (SELECT repository_id FROM pins WHERE id = $2))",
+            key,
+        )
+        .await
+    }
+
+    /// Threads a person started (their home page), newest first.
+    pub async fn comments_by_author(&self, author_id: i64) -> Result<CommentRows> {
+        self.comment_rows("c.author_id = $1", ThreadKey::Id(author_id)).await
+    }
+
+    /// One comment (a thread root or a reply).
+    pub async fn comment(&self, id: i64) -> Result<Option<CommentRow>> {
+        let sql =
+            format!("SELECT {COMMENT_COLUMNS} FROM comments c JOIN users u ON u.id = c.author_id WHERE c.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(comment_from_row).transpose()
+    }
+
+    /// The thread's current state, if it has one.
+    pub async fn current_state(&self, comment_id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT state FROM comment_states WHERE comment_id = $1 ORDER BY seq DESC LIMIT 1")
+            .bind(comment_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The latest reviewed mark of each path a reviewer marked at a pin: path → (blob, reviewed).
+    pub async fn latest_marks(&self, pin_id: i64, reviewer_id: Option<i64>) -> Result<Vec<MarkRow>> {
+        let sql = "SELECT m.reviewer_id, u.username, m.path, m.blob_id, m.reviewed, m.pin_id FROM reviewed_marks m \
+                   JOIN users u ON u.id = m.reviewer_id \
+                   WHERE m.id IN (SELECT MAX(id) FROM reviewed_marks WHERE pin_id = $1 GROUP BY reviewer_id, path) \
+                   AND ($2 < 0 OR m.reviewer_id = $2)";
+        let rows = sqlx::query(sql).bind(pin_id).bind(reviewer_id.unwrap_or(-1)).fetch_all(&self.pool).await?;
+        rows.iter().map(mark_from_row).collect()
+    }
+
+    /// The latest marks at the earlier pins of the pin's repository (for carried coverage).
+    pub async fn latest_marks_before(&self, pin_id: i64) -> Result<Vec<MarkRow>> {
+        let sql = "SELECT m.reviewer_id, u.username, m.path, m.blob_id, m.reviewed, m.pin_id FROM reviewed_marks m \
+                   JOIN users u ON u.id = m.reviewer_id \
+                   WHERE m.id IN (SELECT MAX(id) FROM reviewed_marks WHERE pin_id IN \
+                       (SELECT p.id FROM pins p WHERE p.id < $1 AND p.repository_id = \
+                           (SELECT repository_id FROM pins WHERE id = $1)) \
+                       GROUP BY pin_id, reviewer_id, path)";
+        let rows = sqlx::query(sql).bind(pin_id).fetch_all(&self.pool).await?;
+        rows.iter().map(mark_from_row).collect()
+    }
+
+    /// The verdicts given for a pin, oldest first.
+    pub async fn verdicts_of_pin(&self, pin_id: i64) -> Result<Vec<VerdictRow>> {
+        let rows = sqlx::query(
+            "SELECT v.id, u.username, v.verdict, v.summary, v.commit_id, v.coverage, v.open_findings, v.binaries, \
+             v.supersedes, v.created_at, v.reviewer_id FROM verdicts v JOIN users u ON u.id = v.reviewer_id \
+             WHERE v.pin_id = $1 ORDER BY v.id",
+        )
+        .bind(pin_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(VerdictRow {
+                    id: row.try_get(0)?,
+                    reviewer: row.try_get(1)?,
+                    verdict: row.try_get(2)?,
+                    summary: row.try_get(3)?,
+                    commit_id: row.try_get(4)?,
+                    coverage: row.try_get(5)?,
+                    open_findings: row.try_get(6)?,
+                    binaries: row.try_get(7)?,
+                    supersedes: row.try_get(8)?,
+                    created_at: row.try_get(9)?,
+                    reviewer_id: row.try_get(10)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The one parameter (or two) of a thread condition.
+enum ThreadKey<'a> {
+    Id(i64),
+    PinPath(i64, &'a str),
+    BlobPin(&'a str, i64),
+}
+
+impl ThreadKey<'_> {
+    fn apply<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        match self {
+            ThreadKey::Id(id) => query.bind(*id),
+            ThreadKey::PinPath(pin, path) => query.bind(*pin).bind(path.to_string()),
+            ThreadKey::BlobPin(blob, pin) => query.bind(blob.to_string()).bind(*pin),
+        }
+    }
+}
+
+pub struct MarkRow {
+    pub reviewer_id: i64,
+    pub reviewer: String,
+    pub path: String,
+    pub blob_id: String,
+    pub reviewed: bool,
+    pub pin_id: i64,
+}
+
+fn mark_from_row(row: &AnyRow) -> Result<MarkRow> {
+    Ok(MarkRow {
+        reviewer_id: row.try_get(0)?,
+        reviewer: row.try_get(1)?,
+        path: row.try_get(2)?,
+        blob_id: row.try_get(3)?,
+        reviewed: row.try_get::<i64, _>(4)? != 0,
+        pin_id: row.try_get(5)?,
+    })
+}
+
+pub struct VerdictRow {
+    pub id: i64,
+    pub reviewer_id: i64,
+    pub reviewer: String,
+    pub verdict: String,
+    pub summary: String,
+    pub commit_id: String,
+    pub coverage: String,
+    pub open_findings: String,
+    pub binaries: String,
+    pub supersedes: Option<i64>,
+    pub created_at: i64,
+}
+
+pub struct NewCommentRow<'a> {
+    pub pin_id: i64,
+    pub path: &'a str,
+    pub blob_id: Option<&'a str>,
+    pub lines: Option<(u32, u32)>,
+    pub author_id: i64,
+    pub kind: &'a str,
+    pub severity: Option<&'a str>,
+    pub reply_to: Option<i64>,
+    pub created_at: i64,
+}
+
+pub async fn insert_comment(conn: &mut Connection, new: &NewCommentRow<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO comments (pin_id, path, blob_id, start_line, end_line, author_id, kind, severity, reply_to, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(new.pin_id)
+    .bind(new.path)
+    .bind(new.blob_id)
+    .bind(new.lines.map(|(first, _)| first as i64))
+    .bind(new.lines.map(|(_, last)| last as i64))
+    .bind(new.author_id)
+    .bind(new.kind)
+    .bind(new.severity)
+    .bind(new.reply_to)
+    .bind(new.created_at)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Adds the next version of a comment's text; returns its number.
+pub async fn insert_version(
+    conn: &mut Connection,
+    comment_id: i64,
+    body: &str,
+    author_id: i64,
+    at: i64,
+) -> Result<i64> {
+    let next: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM comment_versions WHERE comment_id = $1",
+    )
+    .bind(comment_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO comment_versions (comment_id, version, body, author_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(comment_id)
+    .bind(next as i32)
+    .bind(body)
+    .bind(author_id)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(next)
+}
+
+pub struct NewState<'a> {
+    pub comment_id: i64,
+    pub state: &'a str,
+    pub reason: Option<&'a str>,
+    pub fixed_pin: Option<i64>,
+    pub by_id: Option<i64>,
+    pub at: i64,
+}
+
+pub async fn insert_state(conn: &mut Connection, new: &NewState<'_>) -> Result<()> {
+    let next: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM comment_states WHERE comment_id = $1",
+    )
+    .bind(new.comment_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO comment_states (comment_id, seq, state, reason, fixed_pin, by_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new.comment_id)
+    .bind(next as i32)
+    .bind(new.state)
+    .bind(new.reason)
+    .bind(new.fixed_pin)
+    .bind(new.by_id)
+    .bind(new.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_mark(
+    conn: &mut Connection,
+    pin_id: i64,
+    path: &str,
+    blob_id: &str,
+    reviewer_id: i64,
+    reviewed: bool,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO reviewed_marks (pin_id, path, blob_id, reviewer_id, reviewed, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(pin_id)
+    .bind(path)
+    .bind(blob_id)
+    .bind(reviewer_id)
+    .bind(i64::from(reviewed))
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub struct NewVerdict<'a> {
+    pub pin_id: i64,
+    pub reviewer_id: i64,
+    pub verdict: &'a str,
+    pub summary: &'a str,
+    pub commit_id: &'a str,
+    pub coverage: &'a str,
+    pub open_findings: &'a str,
+    pub binaries: &'a str,
+    pub created_at: i64,
+}
+
+/// Records a verdict, superseding the reviewer's latest one for the pin; returns (id, superseded).
+pub async fn insert_verdict(conn: &mut Connection, new: &NewVerdict<'_>) -> Result<(i64, Option<i64>)> {
+    let previous: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(id) FROM verdicts WHERE pin_id = $1 AND reviewer_id = $2")
+            .bind(new.pin_id)
+            .bind(new.reviewer_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let id = sqlx::query_scalar(
+        "INSERT INTO verdicts (pin_id, reviewer_id, verdict, summary, commit_id, coverage, open_findings, binaries, \
+         supersedes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(new.pin_id)
+    .bind(new.reviewer_id)
+    .bind(new.verdict)
+    .bind(new.summary)
+    .bind(new.commit_id)
+    .bind(new.coverage)
+    .bind(new.open_findings)
+    .bind(new.binaries)
+    .bind(previous)
+    .bind(new.created_at)
+    .fetch_one(conn)
+    .await?;
+    Ok((id, previous))
+}
