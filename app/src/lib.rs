@@ -12,6 +12,7 @@ pub mod api;
 pub mod backend;
 pub mod components;
 pub mod error;
+pub mod html;
 pub mod model;
 pub mod routes;
 pub mod times;

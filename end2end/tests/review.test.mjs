@@ -26,7 +26,7 @@ test('a reviewer signs in, opens a file, and follows a permalink to a range', as
     await page.waitForURL(/\/pins\/1\/blob\/Cargo\.toml$/);
     assert.ok(await page.locator('table.code tr#L1').isVisible(), 'the first line is shown');
 
-    await page.goto(`${server.url}/pins/1/blob/server/src/domain.rs#L10-L20`);
+    await page.goto(`${server.url}/pins/1/blob/server/src/domain/mod.rs#L10-L20`);
     const keyword = page.locator('table.code span.hl-keyword, table.code span.hl-storage').first();
     await keyword.waitFor();
     assert.notEqual(await keyword.evaluate((el) => getComputedStyle(el).color), await page.locator('body').evaluate((el) => getComputedStyle(el).color), 'keywords are coloured');

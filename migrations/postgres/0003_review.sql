@@ -89,6 +89,17 @@ CREATE TABLE pin_files (
 );
 CREATE INDEX pin_files_by_blob ON pin_files (blob_id);
 
+-- Coverage reads a pin's shown objects incrementally, by event index.
+CREATE INDEX audit_objects_by_pin_event ON audit_objects (pin_id, event_idx);
+
+-- A counter per repository that every comment, version and state write moves (in its transaction),
+-- so that a server can keep a file's comments in memory and know, with one cheap read, when they
+-- changed. Not a record of anything: the comment tables are.
+CREATE TABLE comment_revisions (
+    repository_id BIGINT PRIMARY KEY,
+    revision      BIGINT NOT NULL
+);
+
 -- Background jobs (indexing a pin, and later pre-highlighting and exports): resumable after a
 -- restart, with progress for the UI. An instance claims a job by setting its heartbeat; a job whose
 -- heartbeat is older than a minute is taken over.

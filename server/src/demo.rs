@@ -113,6 +113,8 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
         )
         .await?;
     domain.mark_reviewed(who, pin, &RepoPath::parse("README.md")?, true).await?;
+    // The pin's file index (normally built in the background) is needed for the verdict's coverage.
+    while domain.run_next_job().await? {}
     domain
         .submit_verdict(
             who,

@@ -12,7 +12,6 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
-pub mod html;
 pub mod http;
 pub mod review;
 pub mod source;

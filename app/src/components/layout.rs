@@ -23,7 +23,7 @@ pub fn Page(#[prop(into)] title: String, children: Children) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match me.await {
                         Ok(Some(me)) => view! { <Nav me/> }.into_any(),
-                        _ => view! { <nav class="nav"></nav> }.into_any(),
+                        _ => view! { <span class="nav"></span> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -62,7 +62,7 @@ fn Nav(me: Me) -> impl IntoView {
     let staff = me.role == Role::Staff;
     let auditor = matches!(me.role, Role::Staff | Role::Regulator);
     view! {
-        <nav class="nav">
+        <nav class="nav" aria-label="Main">
             <a href="/">"Pins"</a>
             {auditor.then(|| view! { <a href="/audit">"Audit log"</a> <a href="/log">"Log integrity"</a> })}
             {staff.then(|| view! { <a href="/admin">"Administration"</a> })}

@@ -1,10 +1,11 @@
 //! Review pieces shared by pages: a thread with its comments, versions, reply and state forms, and
-//! the badges for kind, severity and state. Everything works as plain HTML forms; islands only add
+//! the badges for severity and state. Everything works as plain HTML forms; islands only add
 //! comfort.
 
-use crate::components::time::Time;
+use crate::html::{escape, escape_into};
 use crate::model::*;
 use leptos::prelude::*;
+use std::fmt::Write as _;
 
 #[component]
 pub fn SeverityBadge(severity: Severity) -> impl IntoView {
@@ -17,15 +18,6 @@ pub fn StateBadge(state: ThreadState) -> impl IntoView {
     view! { <span class=format!("badge state {open} state-{}", state.as_str())>{state.label()}</span> }
 }
 
-fn anchor_text(thread: &Thread) -> String {
-    match (thread.path.is_root(), thread.lines) {
-        (true, _) => "the whole pin".to_string(),
-        (false, None) => thread.path.to_string(),
-        (false, Some(lines)) if lines.first == lines.last => format!("{} line {}", thread.path, lines.first),
-        (false, Some(lines)) => format!("{} lines {}–{}", thread.path, lines.first, lines.last),
-    }
-}
-
 /// Where a thread points to: the file view at its lines.
 pub fn thread_link(thread: &Thread) -> String {
     if thread.path.is_root() {
@@ -35,128 +27,173 @@ pub fn thread_link(thread: &Thread) -> String {
     format!("/pins/{}/blob/{}{}", thread.pin, thread.path.url_encoded(), fragment)
 }
 
-#[component]
-fn Comment(comment: CommentView, back: String, csrf: String) -> impl IntoView {
-    let current = comment.current().clone();
-    let edited = comment.versions.len() > 1;
-    let earlier: Vec<CommentVersion> = comment.versions.iter().rev().skip(1).cloned().collect();
-    let edit_form = comment.can_edit.then(|| {
-        view! {
-            <details class="edit">
-                <summary>"Edit"</summary>
-                <form method="post" action=format!("/comments/{}/versions", comment.id) class="stack">
-                    <input type="hidden" name="csrf" value=csrf.clone()/>
-                    <input type="hidden" name="back" value=back.clone()/>
-                    <label>"New version" <textarea name="body" rows="4" required>{current.body.clone()}</textarea></label>
-                    <div><button type="submit" class="button small">"Save as a new version"</button></div>
-                </form>
-            </details>
+/// A `<time>` element as text (see `components::time::Time`).
+fn time_html(out: &mut String, ms: i64) {
+    let utc = crate::times::utc_text(ms);
+    let _ = write!(
+        out,
+        r#"<time datetime="{}" title="{utc}" data-ms="{ms}" class="local-time">{utc}</time>"#,
+        crate::times::rfc3339(ms)
+    );
+}
+
+fn hidden(out: &mut String, name: &str, value: &str) {
+    let _ = write!(out, r#"<input type="hidden" name="{name}" value="{}"/>"#, escape(value));
+}
+
+fn comment_html(out: &mut String, comment: &CommentView, back: &str, csrf: &str) {
+    let current = comment.current();
+    let _ = write!(
+        out,
+        r#"<div class="comment" id="comment-{}"><div class="comment-meta"><span class="strong">"#,
+        comment.id
+    );
+    escape_into(out, &comment.author);
+    let role = comment.author_role.as_str();
+    let _ = write!(out, r#"</span><span class="role role-{role}">{role}</span>"#);
+    time_html(out, comment.created_at_ms);
+    if comment.versions.len() > 1 {
+        let _ = write!(out, r#"<span class="muted">edited · version {}</span>"#, current.version);
+    }
+    out.push_str(r#"</div><div class="comment-body markdown">"#);
+    out.push_str(&current.body_html);
+    out.push_str("</div>");
+    if comment.versions.len() > 1 {
+        let _ = write!(
+            out,
+            r#"<details class="versions"><summary>{} earlier version(s)</summary>"#,
+            comment.versions.len() - 1
+        );
+        for version in comment.versions.iter().rev().skip(1) {
+            let _ = write!(
+                out,
+                r#"<div class="version"><div class="comment-meta"><span class="muted">version {}</span>"#,
+                version.version
+            );
+            time_html(out, version.created_at_ms);
+            out.push_str(r#"</div><div class="comment-body markdown">"#);
+            out.push_str(&version.body_html);
+            out.push_str("</div></div>");
         }
-    });
-    view! {
-        <div class="comment" id=format!("comment-{}", comment.id)>
-            <div class="comment-meta">
-                <span class="strong">{comment.author.clone()}</span>
-                <span class=format!("role role-{}", comment.author_role.as_str())>{comment.author_role.as_str()}</span>
-                <Time ms=comment.created_at_ms/>
-                {edited.then(|| view! { <span class="muted">{format!("edited · version {}", current.version)}</span> })}
-            </div>
-            <div class="comment-body markdown" inner_html=current.body_html.clone()></div>
-            {(!earlier.is_empty()).then(|| view! {
-                <details class="versions">
-                    <summary>{format!("{} earlier version(s)", earlier.len())}</summary>
-                    {earlier.into_iter().map(|v| view! {
-                        <div class="version">
-                            <div class="comment-meta"><span class="muted">{format!("version {}", v.version)}</span><Time ms=v.created_at_ms/></div>
-                            <div class="comment-body markdown" inner_html=v.body_html/>
-                        </div>
-                    }).collect_view()}
-                </details>
-            })}
-            {edit_form}
-        </div>
+        out.push_str("</details>");
+    }
+    if comment.can_edit {
+        let _ = write!(
+            out,
+            r#"<details class="edit"><summary>Edit</summary><form method="post" action="/comments/{}/versions" class="stack">"#,
+            comment.id
+        );
+        hidden(out, "csrf", csrf);
+        hidden(out, "back", back);
+        out.push_str(r#"<label>New version <textarea name="body" rows="4" required>"#);
+        escape_into(out, &current.body);
+        out.push_str(r#"</textarea></label><div><button type="submit" class="button small">Save as a new version</button></div></form></details>"#);
+    }
+    out.push_str("</div>");
+}
+
+fn anchor_text(thread: &Thread) -> String {
+    match (thread.path.is_root(), thread.lines) {
+        (true, _) => "the whole pin".to_string(),
+        (false, None) => thread.path.to_string(),
+        (false, Some(lines)) if lines.first == lines.last => format!("{} line {}", thread.path, lines.first),
+        (false, Some(lines)) => format!("{} lines {}–{}", thread.path, lines.first, lines.last),
     }
 }
 
-/// A thread: its anchor, kind, severity and state, its comments, and the forms the viewer may use.
-#[component]
-pub fn ThreadCard(thread: Thread, back: String, csrf: String, #[prop(optional)] show_anchor: bool) -> impl IntoView {
-    let kind_class = format!("thread kind-{}", thread.kind.as_str());
-    let anchor = show_anchor.then(|| {
-        let href = thread_link(&thread);
-        view! { <a class="anchor" href=href>{anchor_text(&thread)}</a> }
-    });
-    let carried = thread.carried_from.map(|pin| {
-        view! {
-            <span class="badge carried" title="Made on another pin where this file is identical (same blob)">
-                {format!("carried from pin {pin} · {}", thread.pin_label)}
-            </span>
+/// A thread as HTML: its anchor, kind, severity and state, its comments with their versions, and
+/// the forms the viewer may use (plain forms: they work without JavaScript). Rendered as a string
+/// because a file view may carry hundreds of threads; every text is escaped here, and comment
+/// bodies are the server's sanitised Markdown.
+pub fn thread_html(out: &mut String, thread: &Thread, back: &str, csrf: &str, show_anchor: bool) {
+    let _ = write!(
+        out,
+        r#"<article class="thread kind-{}" id="thread-{}" data-state="{}"><header class="thread-header">"#,
+        thread.kind.as_str(),
+        thread.id,
+        thread.state.as_str()
+    );
+    match thread.kind {
+        CommentKind::Finding => out.push_str(r#"<span class="badge kind">finding</span>"#),
+        CommentKind::Note => {
+            out.push_str(r#"<span class="badge kind note" title="Only you see this note">private note</span>"#)
         }
-    });
-    let kind_badge = match thread.kind {
-        CommentKind::Finding => Some(view! { <span class="badge kind">"finding"</span> }.into_any()),
-        CommentKind::Note => Some(
-            view! { <span class="badge kind note" title="Only you see this note">"private note"</span> }.into_any(),
-        ),
-        CommentKind::Comment => None,
-    };
-    let fixed_at = thread.states.last().and_then(|s| s.fixed_pin).map(|pin| {
-        view! { <span class="muted">{format!("verified at pin {pin}")}</span> }
-    });
-    let reply = thread.can_reply.then(|| {
-        view! {
-            <details class="reply">
-                <summary class="button small">"Reply"</summary>
-                <form method="post" action=format!("/pins/{}/comments", thread.pin) class="stack">
-                    <input type="hidden" name="csrf" value=csrf.clone()/>
-                    <input type="hidden" name="back" value=back.clone()/>
-                    <input type="hidden" name="reply_to" value=thread.id.to_string()/>
-                    <input type="hidden" name="path" value=thread.path.to_string()/>
-                    <label>"Reply (Markdown)" <textarea name="body" rows="3" required></textarea></label>
-                    <div><button type="submit" class="button small primary">"Reply"</button></div>
-                </form>
-            </details>
-        }
-    });
-    let states = (!thread.allowed_states.is_empty()).then(|| {
-        let needs_pin = thread.allowed_states.contains(&ThreadState::Fixed);
-        view! {
-            <form method="post" action=format!("/comments/{}/state", thread.id) class="state-form">
-                <input type="hidden" name="csrf" value=csrf.clone()/>
-                <input type="hidden" name="back" value=back.clone()/>
-                <label class="inline-label">"Move to"
-                    <select name="state">
-                        {thread.allowed_states.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label class="inline-label">"Reason" <input type="text" name="reason" maxlength="2000" placeholder="optional"/></label>
-                {needs_pin.then(|| view! {
-                    <label class="inline-label">"Fix verified at pin" <input type="text" name="fixed_pin" inputmode="numeric" size="4"/></label>
-                })}
-                <button type="submit" class="button small">"Change state"</button>
-            </form>
-        }
-    });
-    let replies = thread
-        .replies
-        .into_iter()
-        .map(|reply| view! { <Comment comment=reply back=back.clone() csrf=csrf.clone()/> })
-        .collect_view();
-    view! {
-        <article class=kind_class id=format!("thread-{}", thread.id) data-state=thread.state.as_str()>
-            <header class="thread-header">
-                {kind_badge}
-                {thread.severity.map(|severity| view! { <SeverityBadge severity/> })}
-                <StateBadge state=thread.state/>
-                {fixed_at}
-                {anchor}
-                {carried}
-            </header>
-            <Comment comment=thread.root back=back.clone() csrf=csrf.clone()/>
-            {replies}
-            <footer class="thread-actions">{reply}{states}</footer>
-        </article>
+        CommentKind::Comment => {}
     }
+    if let Some(severity) = thread.severity {
+        let _ = write!(out, r#"<span class="badge severity severity-{0}">{0}</span>"#, severity.as_str());
+    }
+    let open = if thread.state.is_open() { "state-open" } else { "state-closed" };
+    let _ = write!(
+        out,
+        r#"<span class="badge state {open} state-{}">{}</span>"#,
+        thread.state.as_str(),
+        thread.state.label()
+    );
+    if let Some(pin) = thread.states.last().and_then(|s| s.fixed_pin) {
+        let _ = write!(out, r#"<span class="muted">verified at pin {pin}</span>"#);
+    }
+    if show_anchor {
+        let _ = write!(out, r#"<a class="anchor" href="{}">"#, escape(&thread_link(thread)));
+        escape_into(out, &anchor_text(thread));
+        out.push_str("</a>");
+    }
+    if let Some(pin) = thread.carried_from {
+        let _ = write!(
+            out,
+            r#"<span class="badge carried" title="Made on another pin where this file is identical (same blob)">carried from pin {pin} · "#
+        );
+        escape_into(out, &thread.pin_label);
+        out.push_str("</span>");
+    }
+    out.push_str("</header>");
+    comment_html(out, &thread.root, back, csrf);
+    for reply in &thread.replies {
+        comment_html(out, reply, back, csrf);
+    }
+    // One form for the thread's actions: a reply posts the text, a state change the state (each
+    // button names its own address), so the anti-forgery token and return address appear once.
+    if thread.can_reply || !thread.allowed_states.is_empty() {
+        let _ = write!(
+            out,
+            r#"<footer class="thread-actions"><form method="post" action="/pins/{}/comments" class="thread-form">"#,
+            thread.pin
+        );
+        hidden(out, "csrf", csrf);
+        hidden(out, "back", back);
+        if thread.can_reply {
+            let _ = write!(out, r#"<input type="hidden" name="reply_to" value="{}"/>"#, thread.id);
+            hidden(out, "path", thread.path.as_str());
+            out.push_str(r#"<details class="reply"><summary class="button small">Reply</summary><label>Reply (Markdown) <textarea name="body" rows="3"></textarea></label><button type="submit" class="button small primary">Reply</button></details>"#);
+        }
+        if !thread.allowed_states.is_empty() {
+            out.push_str(r#"<span class="state-form"><label class="inline-label">Move to <select name="state">"#);
+            for state in &thread.allowed_states {
+                let _ = write!(out, r#"<option value="{}">{}</option>"#, state.as_str(), state.label());
+            }
+            out.push_str(r#"</select></label><label class="inline-label">Reason <input type="text" name="reason" maxlength="2000" placeholder="optional"/></label>"#);
+            if thread.allowed_states.contains(&ThreadState::Fixed) {
+                out.push_str(r#"<label class="inline-label">Fix verified at pin <input type="text" name="fixed_pin" inputmode="numeric" size="4"/></label>"#);
+            }
+            let _ = write!(
+                out,
+                r#"<button type="submit" class="button small" formaction="/comments/{}/state">Change state</button></span>"#,
+                thread.id
+            );
+        }
+        out.push_str("</form></footer>");
+    }
+    out.push_str("</article>");
+}
+
+/// Threads, each as `thread_html`, in one element.
+#[component]
+pub fn Threads(threads: Vec<Thread>, back: String, csrf: String, #[prop(optional)] show_anchor: bool) -> impl IntoView {
+    let mut html = String::with_capacity(threads.len() * 2048);
+    for thread in &threads {
+        thread_html(&mut html, thread, &back, &csrf, show_anchor);
+    }
+    view! { <div class="threads" inner_html=html></div> }
 }
 
 /// The tabs of a pin's pages.
@@ -169,13 +206,13 @@ pub fn PinTabs(pin: PinId, current: &'static str) -> impl IntoView {
         ("verdicts", "Verdicts", "verdicts"),
     ];
     view! {
-        <nav class="pin-tabs" aria-label="This pin">
+        <div class="pin-tabs">
             {tabs.into_iter().map(|(key, label, route)| {
                 let is_current = key == current;
                 view! {
                     <a href=format!("/pins/{pin}/{route}") class:current=is_current aria-current=is_current.then_some("page")>{label}</a>
                 }
             }).collect_view()}
-        </nav>
+        </div>
     }
 }

@@ -4,7 +4,7 @@
 use crate::api::open_blob;
 use crate::components::islands::{Composer, FileFilter, LineSelection};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
-use crate::components::review::ThreadCard;
+use crate::components::review::{thread_html, Threads};
 use crate::model::{BlobContent, BlobView, Thread};
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
 use leptos::prelude::*;
@@ -60,11 +60,9 @@ fn BlobBody(view: BlobView) -> impl IntoView {
         }
     });
     let file_threads_view = (!file_threads.is_empty()).then(|| {
-        let csrf = view.csrf_token.clone();
-        let back = back.clone();
         view! {
             <section class="file-threads" aria-label="Comments on this file">
-                {file_threads.into_iter().map(|thread| view! { <ThreadCard thread back=back.clone() csrf=csrf.clone()/> }).collect_view()}
+                <Threads threads=file_threads back=back.clone() csrf=view.csrf_token.clone()/>
             </section>
         }
     });
@@ -102,25 +100,54 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     }
 }
 
-/// One `<tbody>` of raw rows for lines `from..=to` (1-based); `marked` lines carry a thread marker.
-fn rows_html(lines: &[String], from: usize, to: usize, marked: &[bool]) -> String {
-    let mut rows = String::with_capacity(lines[from - 1..to].iter().map(|l| l.len() + 90).sum());
+/// Raw rows for lines `from..=to` (1-based); `marked` lines carry a thread marker.
+fn rows_html(out: &mut String, lines: &[String], from: usize, to: usize, marked: &[bool]) {
+    out.reserve(lines[from - 1..to].iter().map(|l| l.len() + 90).sum());
     for n in from..=to {
         let number = n.to_string();
-        rows.push_str("<tr id=\"L");
-        rows.push_str(&number);
+        out.push_str("<tr id=\"L");
+        out.push_str(&number);
         if marked[n] {
-            rows.push_str("\" class=\"has-thread");
+            out.push_str("\" class=\"has-thread");
         }
-        rows.push_str("\"><td class=\"ln\"><a href=\"#L");
-        rows.push_str(&number);
-        rows.push_str("\">");
-        rows.push_str(&number);
-        rows.push_str("</a></td><td class=\"lc\">");
-        rows.push_str(&lines[n - 1]);
-        rows.push_str("</td></tr>");
+        out.push_str("\"><td class=\"ln\"><a href=\"#L");
+        out.push_str(&number);
+        out.push_str("\">");
+        out.push_str(&number);
+        out.push_str("</a></td><td class=\"lc\">");
+        out.push_str(&lines[n - 1]);
+        out.push_str("</td></tr>");
     }
-    rows
+}
+
+/// The code table's rows, with each thread in a row of its own after the line it ends on.
+fn table_html(lines: &[String], threads: &[Thread], back: &str, csrf: &str) -> String {
+    let count = lines.len();
+    let mut marked = vec![false; count + 2];
+    let mut by_last_line: std::collections::BTreeMap<usize, Vec<&Thread>> = Default::default();
+    for thread in threads {
+        let Some(range) = thread.lines else { continue };
+        let last = (range.last as usize).clamp(1, count.max(1));
+        marked[(range.first as usize).min(last)..=last].fill(true);
+        by_last_line.entry(last).or_default().push(thread);
+    }
+    let mut html = String::new();
+    let mut next = 1;
+    for (last, threads) in by_last_line {
+        if last >= next && count > 0 {
+            rows_html(&mut html, lines, next, last, &marked);
+            next = last + 1;
+        }
+        html.push_str("<tr class=\"thread-row\"><td colspan=\"2\">");
+        for thread in threads {
+            thread_html(&mut html, thread, back, csrf, false);
+        }
+        html.push_str("</td></tr>");
+    }
+    if next <= count {
+        rows_html(&mut html, lines, next, count, &marked);
+    }
+    html
 }
 
 #[component]
@@ -128,33 +155,6 @@ fn FileContent(content: BlobContent, threads: Vec<Thread>, csrf: String, back: S
     match content {
         BlobContent::Text { lines, notice, .. } => {
             let count = lines.len();
-            // The table is raw rows, cut after each line a thread ends on, where the thread follows.
-            let mut marked = vec![false; count + 2];
-            let mut by_last_line: std::collections::BTreeMap<usize, Vec<Thread>> = Default::default();
-            for thread in threads {
-                let Some(range) = thread.lines else { continue };
-                let last = (range.last as usize).clamp(1, count.max(1));
-                marked[(range.first as usize).min(last)..=last].fill(true);
-                by_last_line.entry(last).or_default().push(thread);
-            }
-            let mut segments = Vec::new();
-            let mut next = 1;
-            for (last, threads) in by_last_line {
-                if last >= next && count > 0 {
-                    segments
-                        .push(view! { <tbody inner_html=rows_html(&lines, next, last, &marked)></tbody> }.into_any());
-                    next = last + 1;
-                }
-                let cards = threads
-                    .into_iter()
-                    .map(|thread| view! { <ThreadCard thread back=back.clone() csrf=csrf.clone()/> })
-                    .collect_view();
-                segments
-                    .push(view! { <tbody class="thread-row"><tr><td colspan="2">{cards}</td></tr></tbody> }.into_any());
-            }
-            if next <= count {
-                segments.push(view! { <tbody inner_html=rows_html(&lines, next, count, &marked)></tbody> }.into_any());
-            }
             view! {
                 {notice.map(|text| view! { <div class="notice notice-info" role="status">{text}</div> })}
                 {if count == 0 {
@@ -164,7 +164,7 @@ fn FileContent(content: BlobContent, threads: Vec<Thread>, csrf: String, back: S
                         <div class="code-scroll">
                             <table class="code" data-lines=count.to_string()>
                                 <caption class="visually-hidden">"The file's lines; each line number is a permalink"</caption>
-                                {segments}
+                                <tbody inner_html=table_html(&lines, &threads, &back, &csrf)></tbody>
                             </table>
                         </div>
                     }.into_any()

@@ -3,7 +3,7 @@
 
 use crate::api::pin_comments;
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
-use crate::components::review::ThreadCard;
+use crate::components::review::Threads;
 use crate::model::{CommentFilter, CommentList, Severity, COMMENT_PAGE};
 use crate::routes::tree::PinBar;
 use leptos::prelude::*;
@@ -132,8 +132,7 @@ fn CommentsBody(list: CommentList) -> impl IntoView {
             {if list.threads.is_empty() {
                 view! { <div class="empty"><h2>"No comments here"</h2><p>"Nothing matches these filters yet."</p></div> }.into_any()
             } else {
-                let csrf = list.csrf_token.clone();
-                list.threads.into_iter().map(|thread| view! { <ThreadCard thread back=back.clone() csrf=csrf.clone() show_anchor=true/> }).collect_view().into_any()
+                view! { <Threads threads=list.threads back=back.clone() csrf=list.csrf_token.clone() show_anchor=true/> }.into_any()
             }}
             {(pages > 1).then(|| view! {
                 <nav class="pager" aria-label="Pages">

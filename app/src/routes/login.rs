@@ -26,10 +26,10 @@ pub fn Login() -> impl IntoView {
         <Title text="Sign in · Clearroom"/>
         <main class="login">
             <div class="login-card">
-                <div class="brand brand-large">
+                <h1 class="brand brand-large">
                     <span class="brand-mark" aria-hidden="true"></span>
                     "Clearroom"
-                </div>
+                </h1>
                 <p class="muted">"Transparency centre source review. Every access is recorded."</p>
                 {move || {
                     message()

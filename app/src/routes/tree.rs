@@ -32,6 +32,7 @@ pub fn TreePage() -> impl IntoView {
                                 <Watermark mark=view.watermark.clone()/>
                                 <PinBar pin=view.pin.clone() current="files"/>
                                 <main class="content">
+                                    <h1 class="visually-hidden">{format!("{} at {}", if view.path.is_root() { "/".to_string() } else { view.path.to_string() }, view.pin.label)}</h1>
                                     <Breadcrumbs pin=view.pin.clone() path=view.path.clone() leaf_is_file=false/>
                                     <FileFilter/>
                                     <EntryList pin=view.pin.id.to_string() dir=view.path.clone() entries=view.entries current=None class="file-list listing"/>
@@ -51,14 +52,14 @@ pub fn TreePage() -> impl IntoView {
 #[component]
 pub fn PinBar(pin: PinSummary, current: &'static str) -> impl IntoView {
     view! {
-        <div class="pinbar">
+        <nav class="pinbar" aria-label="Pin">
             <a href=format!("/pins/{}/tree", pin.id) class="pin-label">{pin.label.clone()}</a>
             <span class="muted">{pin.repository.clone()}</span>
             <code class="commit" title="The pinned commit: what you review is this exact revision">
                 {pin.commit_id.clone()}
             </code>
             <PinTabs pin=pin.id current/>
-        </div>
+        </nav>
     }
 }
 

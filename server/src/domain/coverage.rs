@@ -5,13 +5,76 @@
 use super::guard::{Actor, PinAccess, PinUse};
 use super::threads::{self, Viewer};
 use super::Domain;
-use crate::review::coverage::{self as figures, IndexedFile, ReviewerInputs};
+use crate::review::coverage::{self as figures, Coverage, IndexedFile, ReviewerInputs, Shown};
 use crate::review::treemap;
 use crate::store::review::{self as rows, NewVerdict};
 use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+/// What coverage keeps between requests: the files of indexed pins (immutable), and per pin what
+/// the log said was shown up to the last event read.
+pub struct CoverageCache {
+    files: Mutex<lru::LruCache<i64, Arc<Vec<IndexedFile>>>>,
+    shown: Mutex<lru::LruCache<i64, Arc<tokio::sync::Mutex<ShownLog>>>>,
+}
+
+impl Default for CoverageCache {
+    fn default() -> Self {
+        let capacity = NonZeroUsize::new(64).expect("non-zero");
+        CoverageCache {
+            files: Mutex::new(lru::LruCache::new(capacity)),
+            shown: Mutex::new(lru::LruCache::new(capacity)),
+        }
+    }
+}
+
+/// A pin's shown objects, per person and path (with the blob shown), up to event `after`.
+struct ShownLog {
+    after: i64,
+    by_actor: HashMap<String, HashMap<String, (String, Shown)>>,
+}
+
+impl Default for ShownLog {
+    fn default() -> Self {
+        ShownLog { after: -1, by_actor: HashMap::new() }
+    }
+}
+
+/// A pin's coverage as computed: the files, each reviewer's figures the caller may see, and
+/// everyone together.
+pub struct CoverageFigures {
+    pub access: PinAccess,
+    pub total: Amount,
+    pub files: Arc<Vec<IndexedFile>>,
+    pub reviewers: Vec<Coverage>,
+    pub combined: Coverage,
+    pub indexed: bool,
+    pub index_progress: Option<(u64, u64)>,
+}
+
+impl CoverageFigures {
+    /// The report on the wire; with `file_lists`, each reviewer's files that are not in state none.
+    pub fn report(&self, file_lists: bool) -> CoverageReport {
+        let wire = |coverage: &Coverage| {
+            let mut wire = coverage.to_wire(&self.files, false);
+            if !file_lists {
+                wire.files.clear();
+            }
+            wire
+        };
+        CoverageReport {
+            total: self.total,
+            reviewers: self.reviewers.iter().map(wire).collect(),
+            combined: wire(&self.combined),
+            indexed: self.indexed,
+            index_progress: self.index_progress,
+        }
+    }
+}
 
 impl Domain {
     /// Marks a file reviewed (or unmarks it) for the acting reviewer.
@@ -43,18 +106,60 @@ impl Domain {
         Ok(Some(marks.iter().any(|m| m.path == path.as_str() && m.reviewed)))
     }
 
+    /// A pin's indexed files: from memory once the index is complete (it never changes then).
+    async fn indexed_files(&self, pin: PinId) -> AppResult<(Arc<Vec<IndexedFile>>, bool, Option<(u64, u64)>)> {
+        if let Some(files) = self.coverage_cache.files.lock().expect("cache lock").get(&pin.get()) {
+            return Ok((Arc::clone(files), true, None));
+        }
+        let progress = self.ensure_indexed(pin).await?;
+        let files: Arc<Vec<IndexedFile>> = Arc::new(
+            self.store
+                .pin_files(pin.get())
+                .await?
+                .into_iter()
+                .map(|f| IndexedFile { path: f.path, blob_id: f.blob_id, lines: f.lines })
+                .collect(),
+        );
+        if progress.finished {
+            self.coverage_cache.files.lock().expect("cache lock").put(pin.get(), Arc::clone(&files));
+        }
+        let partial = (!progress.finished).then_some((progress.done, progress.total));
+        Ok((files, progress.finished, partial))
+    }
+
+    /// What the log says was shown at a pin, per person and path: read once, then only the events
+    /// appended since (the log is append-only and its indices commit in order).
+    async fn shown_at(&self, pin: PinId) -> AppResult<tokio::sync::OwnedMutexGuard<ShownLog>> {
+        let entry = {
+            let mut pins = self.coverage_cache.shown.lock().expect("cache lock");
+            Arc::clone(pins.get_or_insert_mut(pin.get(), || Arc::new(tokio::sync::Mutex::new(ShownLog::default()))))
+        };
+        let mut log = entry.lock_owned().await;
+        let rows = self.store.shown_objects(pin.get(), log.after).await?;
+        for row in rows {
+            log.after = log.after.max(row.event_idx as i64);
+            let (blob, shown) = log
+                .by_actor
+                .entry(row.actor)
+                .or_default()
+                .entry(row.path)
+                .or_insert_with(|| (row.blob_id.clone(), Shown::default()));
+            if *blob != row.blob_id {
+                *blob = row.blob_id;
+                *shown = Shown::default();
+            }
+            shown.add(row.lines);
+        }
+        Ok(log)
+    }
+
     /// Everyone's coverage inputs at a pin, and the pin's indexed files.
     async fn coverage_inputs(
         &self,
         access: &PinAccess,
-    ) -> AppResult<(Vec<IndexedFile>, Vec<ReviewerInputs>, bool, Option<(u64, u64)>)> {
+    ) -> AppResult<(Arc<Vec<IndexedFile>>, Vec<ReviewerInputs>, bool, Option<(u64, u64)>)> {
         let pin = access.pin();
-        let progress = self.ensure_indexed(pin).await?;
-        let indexed = self.store.pin_files(pin.get()).await?;
-        let files: Vec<IndexedFile> = indexed
-            .iter()
-            .map(|f| IndexedFile { path: f.path.clone(), blob_id: f.blob_id.clone(), lines: f.lines })
-            .collect();
+        let (files, indexed, partial) = self.indexed_files(pin).await?;
         let blob_at: HashMap<&str, &str> = files.iter().map(|f| (f.path.as_str(), f.blob_id.as_str())).collect();
         let users = self.store.list_users().await?;
         let reviewers: HashSet<&str> =
@@ -74,13 +179,17 @@ impl Domain {
         for grant in self.store.list_grants().await?.iter().filter(|g| g.pin_id == pin.get()) {
             entry(&mut inputs, &reviewers, &grant.reviewer);
         }
-        for shown in self.store.shown_objects(pin.get()).await? {
-            if blob_at.get(shown.path.as_str()) == Some(&shown.blob_id.as_str()) {
-                if let Some(reviewer) = entry(&mut inputs, &reviewers, &shown.actor) {
-                    reviewer.shown.entry(shown.path).or_default().add(shown.lines);
+        let shown = self.shown_at(pin).await?;
+        for (actor, paths) in &shown.by_actor {
+            if let Some(reviewer) = entry(&mut inputs, &reviewers, actor) {
+                for (path, (blob, seen)) in paths {
+                    if blob_at.get(path.as_str()) == Some(&blob.as_str()) {
+                        reviewer.shown.insert(path.clone(), seen.clone());
+                    }
                 }
             }
         }
+        drop(shown);
         for mark in self.store.latest_marks(pin.get(), None).await?.into_iter().filter(|m| m.reviewed) {
             if let Some(reviewer) = entry(&mut inputs, &reviewers, &mark.reviewer) {
                 reviewer.reviewed.insert(mark.path);
@@ -94,35 +203,39 @@ impl Domain {
         }
         let mut inputs: Vec<ReviewerInputs> = inputs.into_values().collect();
         inputs.sort_by(|a, b| a.username.cmp(&b.username));
-        let partial = (!progress.finished).then_some((progress.done, progress.total));
-        Ok((files, inputs, progress.finished, partial))
+        Ok((files, inputs, indexed, partial))
     }
 
-    /// Coverage of a pin: everyone's for staff and regulators, one's own for a reviewer.
-    pub async fn coverage(
-        &self,
-        actor: Actor<'_>,
-        pin: PinId,
-    ) -> AppResult<(PinAccess, CoverageReport, Vec<IndexedFile>)> {
+    /// Coverage of a pin: everyone's for staff and regulators, one's own for a reviewer, and
+    /// everyone together. Viewing it is recorded.
+    pub async fn coverage(&self, actor: Actor<'_>, pin: PinId) -> AppResult<CoverageFigures> {
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
         let (files, inputs, indexed, index_progress) = self.coverage_inputs(&access).await?;
         let combined = figures::combined_coverage(&files, &inputs);
         let own = actor.identity().filter(|i| i.role == Role::Reviewer).map(|i| i.username.clone());
-        let reviewers = inputs
+        let mut reviewers: Vec<Coverage> = inputs
             .iter()
             .filter(|i| own.as_ref().is_none_or(|me| *me == i.username))
             .map(|i| figures::reviewer_coverage(&files, i))
             .collect();
-        let mut reviewers: Vec<ReviewerCoverage> = reviewers;
         if let Some(me) = &own {
             if reviewers.is_empty() {
-                let mine = ReviewerInputs { username: me.clone(), ..Default::default() };
-                reviewers.push(figures::reviewer_coverage(&files, &mine));
+                reviewers.push(figures::reviewer_coverage(
+                    &files,
+                    &ReviewerInputs { username: me.clone(), ..Default::default() },
+                ));
             }
         }
         self.record(actor.event("coverage.view").on(access.object(&RepoPath::root()))).await?;
-        let report = CoverageReport { total: figures::total(&files), reviewers, combined, indexed, index_progress };
-        Ok((access, report, files))
+        Ok(CoverageFigures {
+            access,
+            total: figures::total(&files),
+            files,
+            reviewers,
+            combined,
+            indexed,
+            index_progress,
+        })
     }
 
     /// The coverage page: the report, the directory table and the picture for one reviewer (or all).
@@ -132,36 +245,36 @@ impl Domain {
         pin: PinId,
         selected: Option<String>,
     ) -> AppResult<CoveragePage> {
-        let (access, report, files) = self.coverage(actor, pin).await?;
-        let selected = selected.filter(|name| report.reviewers.iter().any(|r| &r.username == name));
+        let figures = self.coverage(actor, pin).await?;
+        let selected = selected.filter(|name| figures.reviewers.iter().any(|r| &r.username == name));
         let shown = match &selected {
-            Some(name) => report.reviewers.iter().find(|r| &r.username == name).unwrap_or(&report.combined),
-            None => &report.combined,
+            Some(name) => figures.reviewers.iter().find(|r| &r.username == name).unwrap_or(&figures.combined),
+            None => &figures.combined,
         };
-        let states: HashMap<&str, FileCoverage> = shown.files.iter().map(|f| (f.path.as_str(), f.state)).collect();
-        let tiles: Vec<treemap::Tile<'_>> = files
+        let tiles: Vec<treemap::Tile<'_>> = figures
+            .files
             .iter()
-            .map(|f| treemap::Tile {
-                path: &f.path,
-                lines: f.lines,
-                state: states.get(f.path.as_str()).copied().unwrap_or(FileCoverage::None),
-            })
+            .zip(&shown.states)
+            .map(|(f, (state, _))| treemap::Tile { path: &f.path, lines: f.lines, state: *state })
             .collect();
         let link = |path: &str| {
             let encoded = RepoPath::parse(path).map(|p| p.url_encoded()).unwrap_or_default();
             format!("/pins/{pin}/blob/{encoded}")
         };
-        let label =
-            format!("Coverage of {} by {}", access.record.label, selected.as_deref().unwrap_or("all reviewers"));
+        let label = format!(
+            "Coverage of {} by {}",
+            figures.access.record.label,
+            selected.as_deref().unwrap_or("all reviewers")
+        );
         let svg = treemap::render(&tiles, &link, &label);
-        let mut directories: Vec<DirectoryCoverage> = figures::by_directory(&files, shown)
+        let directories: Vec<DirectoryCoverage> = figures::by_directory(&figures.files, shown)
             .into_iter()
-            .filter(|(path, _)| !path.contains('/') || path.matches('/').count() < 2)
+            .filter(|(path, _)| path.matches('/').count() < 2)
             .map(|(path, [total, seen, reviewed])| DirectoryCoverage { path, total, seen, reviewed })
             .collect();
-        directories.sort_by(|a, b| a.path.cmp(&b.path));
+        let report = figures.report(false);
         Ok(CoveragePage {
-            pin: super::browse::summary(&access.record, access.ends_at),
+            pin: super::browse::summary(&figures.access.record, figures.access.ends_at),
             report,
             selected,
             svg,
@@ -203,7 +316,7 @@ impl Domain {
 
     async fn open_findings(&self, access: &PinAccess, viewer: &Viewer) -> AppResult<Vec<FindingSummary>> {
         let threads =
-            threads::assemble(self.store.comments_of_pin(access.record.id).await?, viewer, None, &HashMap::new());
+            threads::assemble(&self.store.comments_of_pin(access.record.id).await?, viewer, None, &HashMap::new());
         Ok(threads
             .into_iter()
             .filter(|t| t.kind == CommentKind::Finding && t.state.is_open())
@@ -242,11 +355,18 @@ impl Domain {
         }
         let access = self.pin_use(&actor, pin, PinUse::Review).await?;
         let viewer = self.viewer(&actor, &access).await?;
-        let (files, inputs, _, _) = self.coverage_inputs(&access).await?;
+        let (files, inputs, indexed, progress) = self.coverage_inputs(&access).await?;
+        let files = files.as_slice();
+        if !indexed {
+            let (done, total) = progress.unwrap_or_default();
+            return Err(AppError::Unavailable(format!(
+                "the pin's files are still being indexed ({done} of {total}); a verdict records your coverage, so give it in a moment"
+            )));
+        }
         let mine = inputs.iter().find(|i| i.username == identity.username).cloned().unwrap_or_default();
-        let mine = figures::reviewer_coverage(&files, &mine);
+        let mine = figures::reviewer_coverage(files, &mine);
         let coverage = ReviewerCoverageFigures {
-            total: figures::total(&files),
+            total: figures::total(files),
             shown: mine.shown,
             reviewed: mine.reviewed,
             carried: mine.carried,

@@ -39,12 +39,31 @@ pub struct Domain {
     /// The log's checkpoint signing key.
     signer: Arc<NoteSigner>,
     clock: Clock,
+    /// Rendered Markdown of comment versions (immutable, so cached).
+    markdown: crate::review::markdown::Cache,
+    coverage_cache: coverage::CoverageCache,
+    /// The stored comments of recently viewed files, with the comment revision they were read at.
+    file_threads: std::sync::Mutex<lru::LruCache<FileKey, (i64, Arc<crate::store::review::CommentRows>)>>,
 }
+
+/// A file at a pin: (pin, path, blob).
+type FileKey = (i64, String, String);
 
 impl Domain {
     pub fn new(store: Store, source: Arc<Source>, signer: Arc<NoteSigner>, clock: Clock) -> Domain {
         let audit = AuditLog::new(store.clone(), clock.clone());
-        Domain { store, audit, source, signer, clock }
+        Domain {
+            store,
+            audit,
+            source,
+            signer,
+            clock,
+            markdown: crate::review::markdown::Cache::new(20_000),
+            coverage_cache: Default::default(),
+            file_threads: std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(512).expect("non-zero"),
+            )),
+        }
     }
 
     pub fn clock(&self) -> &Clock {

@@ -8,14 +8,21 @@ use super::threads::{self, Viewer};
 use super::Domain;
 use crate::audit::Outcome;
 use crate::review::states::allowed_states;
-use crate::store::review::{self as rows, NewCommentRow, NewState};
+use crate::store::review::{self as rows, CommentRows, NewCommentRow, NewState};
 use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 const MAX_BODY: usize = 20_000;
+
+/// The states that still ask for attention, and those that do not.
+const OPEN_STATES: [ThreadState; 4] =
+    [ThreadState::Open, ThreadState::Responded, ThreadState::Accepted, ThreadState::Disputed];
+const CLOSED_STATES: [ThreadState; 4] =
+    [ThreadState::Resolved, ThreadState::WontFix, ThreadState::Withdrawn, ThreadState::Fixed];
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -75,6 +82,27 @@ impl Domain {
         Ok(self.store.list_pins().await?.into_iter().map(|p| (p.id, p.label)).collect())
     }
 
+    /// The stored comments at a pin's file and on its blob elsewhere in the repository: from memory
+    /// while the repository's comment revision (bumped by every comment write, in the database, so
+    /// every instance sees it) has not moved.
+    async fn file_comment_rows(
+        &self,
+        access: &PinAccess,
+        path: &RepoPath,
+        blob_id: &str,
+    ) -> AppResult<Arc<CommentRows>> {
+        let revision = self.store.comment_revision(access.record.repository_id).await?;
+        let key = (access.record.id, path.to_string(), blob_id.to_string());
+        if let Some((cached, rows)) = self.file_threads.lock().expect("cache lock").get(&key) {
+            if *cached == revision {
+                return Ok(Arc::clone(rows));
+            }
+        }
+        let rows = Arc::new(self.store.comments_of_file(access.record.id, path.as_str(), blob_id).await?);
+        self.file_threads.lock().expect("cache lock").put(key, (revision, Arc::clone(&rows)));
+        Ok(rows)
+    }
+
     /// The threads at a pin's file, and those carried from other pins where the file had the same
     /// blob, for the file view (recorded with the view itself).
     pub(super) async fn threads_of_file(
@@ -84,14 +112,15 @@ impl Domain {
         path: &RepoPath,
         blob_id: &str,
     ) -> AppResult<Vec<Thread>> {
+        let rows = self.file_comment_rows(access, path, blob_id).await?;
+        if rows.comments.is_empty() {
+            return Ok(Vec::new());
+        }
         let viewer = self.viewer(actor, access).await?;
         let labels = self.pin_labels().await?;
-        let here = self.store.comments_of_file(access.record.id, path.as_str()).await?;
-        let carried = self.store.comments_of_blob_elsewhere(blob_id, access.record.id).await?;
-        let mut threads = threads::assemble(here, &viewer, Some(access.record.id), &labels);
-        threads.extend(threads::assemble(carried, &viewer, Some(access.record.id), &labels));
+        let mut threads = threads::assemble(&rows, &viewer, Some(access.record.id), &labels);
         threads.sort_by_key(|t| (t.lines.map(|l| l.last).unwrap_or(0), t.id));
-        threads::render_bodies(&mut threads);
+        threads::render_bodies(&mut threads, &self.markdown);
         Ok(threads)
     }
 
@@ -103,18 +132,19 @@ impl Domain {
         let viewer = Viewer { user_id: Some(identity.user_id), role: identity.role, may_review: false };
         let labels = self.pin_labels().await?;
         let rows = self.store.comments_by_author(identity.user_id).await?;
-        let mut mine: Vec<Thread> = threads::assemble(rows, &viewer, None, &labels)
+        let mut mine: Vec<Thread> = threads::assemble(&rows, &viewer, None, &labels)
             .into_iter()
             .filter(|t| visible.contains(&t.pin.get()) || identity.role != Role::Reviewer)
             .collect();
         mine.sort_by_key(|t| std::cmp::Reverse(t.id));
         mine.truncate(50);
-        threads::render_bodies(&mut mine);
+        threads::render_bodies(&mut mine, &self.markdown);
         Ok(mine)
     }
 
-    /// A pin's threads the actor may see, filtered, a page of them with their Markdown rendered
-    /// when `render`. Reading them is recorded.
+    /// A pin's threads the actor may see, filtered in the database, a page of `COMMENT_PAGE` of them
+    /// (every match when `page` is `None`), with their Markdown rendered when `render`. Reading them
+    /// is recorded.
     pub async fn pin_comments(
         &self,
         actor: Actor<'_>,
@@ -124,31 +154,52 @@ impl Domain {
     ) -> AppResult<CommentList> {
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
         let viewer = self.viewer(&actor, &access).await?;
-        let labels = self.pin_labels().await?;
-        let all = threads::assemble(self.store.comments_of_pin(pin.get()).await?, &viewer, Some(pin.get()), &labels);
-        let total = all.len();
-        let mut authors: Vec<String> = all.iter().map(|t| t.root.author.clone()).collect();
-        authors.sort();
-        authors.dedup();
-        let mut matching = threads::filter(all, filter);
-        let count = matching.len();
+        let wanted =
+            |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        let path = match wanted(&filter.path) {
+            Some(path) => Some(RepoPath::parse(&path)?.to_string()),
+            None => None,
+        };
+        let states = match wanted(&filter.state).as_deref() {
+            None => None,
+            Some("open") => Some(OPEN_STATES.iter().map(|s| s.as_str()).collect()),
+            Some("closed") => Some(CLOSED_STATES.iter().map(|s| s.as_str()).collect()),
+            Some(state) => Some(vec![ThreadState::parse(state)?.as_str()]),
+        };
+        let severity = wanted(&filter.severity).map(|s| Severity::parse(&s)).transpose()?;
+        let kind = wanted(&filter.kind).map(|k| CommentKind::parse(&k)).transpose()?;
+        let author = wanted(&filter.author);
+        let query = rows::ThreadFilter {
+            pin_id: pin.get(),
+            viewer_id: viewer.user_id.unwrap_or(-1),
+            path: path.as_deref(),
+            states,
+            severity: severity.map(Severity::as_str),
+            kind: kind.map(CommentKind::as_str),
+            author: author.as_deref(),
+        };
         let page = filter.page.unwrap_or(1).max(1);
+        let (offset, limit) =
+            if render { ((page as u64 - 1) * COMMENT_PAGE as u64, COMMENT_PAGE as u64) } else { (0, i64::MAX as u64) };
+        let (ids, matching) = self.store.find_threads(&query, offset, limit).await?;
+        let (authors, total) = self.store.thread_authors(pin.get(), viewer.user_id.unwrap_or(-1)).await?;
+        let labels = self.pin_labels().await?;
+        let mut threads =
+            threads::assemble(&self.store.comments_of_threads(&ids).await?, &viewer, Some(pin.get()), &labels);
         if render {
-            let start = ((page - 1) as usize * COMMENT_PAGE).min(count);
-            matching = matching.drain(start..(start + COMMENT_PAGE).min(count)).collect();
-            threads::render_bodies(&mut matching);
+            threads::render_bodies(&mut threads, &self.markdown);
         }
         self.record(
-            actor.event("comments.list").on(access.object(&RepoPath::root())).with(json!({ "threads": count })),
+            actor.event("comments.list").on(access.object(&RepoPath::root())).with(json!({ "threads": matching })),
         )
         .await?;
         Ok(CommentList {
             pin: super::browse::summary(&access.record, access.ends_at),
-            threads: matching,
+            threads,
             authors,
-            matching: count,
+            matching: matching as usize,
             page,
-            total,
+            total: total as usize,
             can_comment: viewer.may_review && viewer.role != Role::Staff,
             csrf_token: String::new(),
         })
@@ -220,6 +271,7 @@ impl Domain {
             };
             let id = rows::insert_comment(tx.conn(), &row).await?;
             rows::insert_version(tx.conn(), id, body, identity.user_id, now).await?;
+            rows::bump_revision(tx.conn(), access.record.repository_id).await?;
             if root.is_none() {
                 let state = NewState {
                     comment_id: id,
@@ -290,6 +342,7 @@ impl Domain {
         let action = if comment.kind == "note" { "note.edit" } else { "comment.edit" };
         self.write(async |tx| {
             let version = rows::insert_version(tx.conn(), comment_id, body, identity.user_id, now).await?;
+            rows::bump_revision(tx.conn(), access.record.repository_id).await?;
             let event = actor.event(action).on(access.object(&RepoPath::root())).with(json!({
                 "comment_id": comment_id, "version": version, "content_sha256": sha256_hex(body)
             }));
@@ -353,6 +406,7 @@ impl Domain {
         self.write(async |tx| {
             let row = NewState { comment_id, state: state.as_str(), reason, fixed_pin: fixed_pin.map(PinId::get), by_id: Some(identity.user_id), at: now };
             rows::insert_state(tx.conn(), &row).await?;
+            rows::bump_revision(tx.conn(), access.record.repository_id).await?;
             let details = if note {
                 json!({ "comment_id": comment_id, "state": state.as_str() })
             } else {

@@ -35,14 +35,19 @@ fn state_change(row: &StateRow) -> StateChange {
 
 /// Builds the threads of `rows` that `viewer` may see, anchored at `at_pin` (threads of another pin
 /// are marked as carried from it). `labels` names pins.
-pub fn assemble(rows: CommentRows, viewer: &Viewer, at_pin: Option<i64>, labels: &HashMap<i64, String>) -> Vec<Thread> {
+pub fn assemble(
+    rows: &CommentRows,
+    viewer: &Viewer,
+    at_pin: Option<i64>,
+    labels: &HashMap<i64, String>,
+) -> Vec<Thread> {
     let mut versions: HashMap<i64, Vec<CommentVersion>> = HashMap::new();
-    for version in rows.versions {
+    for version in &rows.versions {
         versions.entry(version.comment_id).or_default().push(CommentVersion {
             version: version.version as u32,
             body_html: String::new(),
-            body: version.body,
-            author: version.author,
+            body: version.body.clone(),
+            author: version.author.clone(),
             created_at_ms: version.created_at,
         });
     }
@@ -96,35 +101,12 @@ pub fn assemble(rows: CommentRows, viewer: &Viewer, at_pin: Option<i64>, labels:
 }
 
 /// Renders the Markdown of every version of `threads` (what a page is about to show).
-pub fn render_bodies(threads: &mut [Thread]) {
+pub fn render_bodies(threads: &mut [Thread], cache: &markdown::Cache) {
     for thread in threads {
         for comment in std::iter::once(&mut thread.root).chain(thread.replies.iter_mut()) {
             for version in &mut comment.versions {
-                version.body_html = markdown::render(&version.body);
+                version.body_html = cache.render(comment.id, version.version, &version.body).to_string();
             }
         }
     }
-}
-
-/// Keeps the threads a filter asks for.
-pub fn filter(threads: Vec<Thread>, filter: &CommentFilter) -> Vec<Thread> {
-    fn wanted(value: &Option<String>) -> Option<&str> {
-        value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-    }
-    threads
-        .into_iter()
-        .filter(|t| {
-            wanted(&filter.path).is_none_or(|p| t.path.as_str() == p || t.path.as_str().starts_with(&format!("{p}/")))
-        })
-        .filter(|t| {
-            wanted(&filter.state).is_none_or(|s| match s {
-                "open" => t.state.is_open(),
-                "closed" => !t.state.is_open(),
-                other => t.state.as_str() == other,
-            })
-        })
-        .filter(|t| wanted(&filter.severity).is_none_or(|s| t.severity.map(Severity::as_str) == Some(s)))
-        .filter(|t| wanted(&filter.author).is_none_or(|a| t.root.author == a))
-        .filter(|t| wanted(&filter.kind).is_none_or(|k| t.kind.as_str() == k))
-        .collect()
 }

@@ -61,7 +61,7 @@ pub fn html_error(error: AppError) -> Response {
 
 /// A minimal HTML page for errors outside the Leptos pages.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let escape = crate::html::escape;
+    let escape = app::html::escape;
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · Clearroom</title>\
          <link rel=\"stylesheet\" href=\"/style/main.css\"></head><body><main class=\"content narrow\">\

@@ -236,7 +236,8 @@ async fn coverage(
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
 ) -> Result<impl IntoResponse, HttpError> {
-    let (_, report, _) = state.domain.coverage(Actor::Web(&caller), pin_id(&pin)?).await?;
+    // Files neither shown nor reviewed are left out of the lists: `total` says how many there are.
+    let report = state.domain.coverage(Actor::Web(&caller), pin_id(&pin)?).await?.report(true);
     Ok(Json(serde_json::json!({
         "total": report.total,
         "indexed": report.indexed,

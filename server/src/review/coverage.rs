@@ -82,21 +82,54 @@ fn add(amount: &mut Amount, file: &IndexedFile, lines: u64) {
     amount.lines += lines.min(file.lines);
 }
 
+/// One reviewer's coverage: the amounts, and each file's state (in the order of the files).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coverage {
+    pub username: String,
+    pub shown: Amount,
+    pub reviewed: Amount,
+    pub carried: Amount,
+    /// Per file of the index: its state, and for a carried one the pin it was reviewed at.
+    pub states: Vec<(FileCoverage, Option<PinId>)>,
+}
+
+impl Coverage {
+    /// As the API and the UI show it; files in state `none` are left out unless `all`.
+    pub fn to_wire(&self, files: &[IndexedFile], all: bool) -> ReviewerCoverage {
+        ReviewerCoverage {
+            username: self.username.clone(),
+            shown: self.shown,
+            reviewed: self.reviewed,
+            carried: self.carried,
+            files: files
+                .iter()
+                .zip(&self.states)
+                .filter(|(_, (state, _))| all || *state != FileCoverage::None)
+                .map(|(file, (state, carried_from))| FileState {
+                    path: file.path.clone(),
+                    state: *state,
+                    carried_from: *carried_from,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One reviewer's coverage.
-pub fn reviewer_coverage(files: &[IndexedFile], inputs: &ReviewerInputs) -> ReviewerCoverage {
-    let mut coverage = ReviewerCoverage {
+pub fn reviewer_coverage(files: &[IndexedFile], inputs: &ReviewerInputs) -> Coverage {
+    let mut coverage = Coverage {
         username: inputs.username.clone(),
         shown: Amount::default(),
         reviewed: Amount::default(),
         carried: Amount::default(),
-        files: Vec::with_capacity(files.len()),
+        states: Vec::with_capacity(files.len()),
     };
     for file in files {
         let shown = inputs.shown.get(&file.path);
         if let Some(shown) = shown {
             add(&mut coverage.shown, file, shown.lines(file.lines));
         }
-        let (state, carried_from) = if inputs.reviewed.contains(&file.path) {
+        let state = if inputs.reviewed.contains(&file.path) {
             add(&mut coverage.reviewed, file, file.lines);
             (FileCoverage::Reviewed, None)
         } else if let Some(pin) = inputs.carried.get(&file.blob_id) {
@@ -107,13 +140,13 @@ pub fn reviewer_coverage(files: &[IndexedFile], inputs: &ReviewerInputs) -> Revi
         } else {
             (FileCoverage::None, None)
         };
-        coverage.files.push(FileState { path: file.path.clone(), state, carried_from });
+        coverage.states.push(state);
     }
     coverage
 }
 
 /// Everyone together: a file is reviewed if anyone marked it, and so on; shown lines are the union.
-pub fn combined_coverage(files: &[IndexedFile], reviewers: &[ReviewerInputs]) -> ReviewerCoverage {
+pub fn combined_coverage(files: &[IndexedFile], reviewers: &[ReviewerInputs]) -> Coverage {
     let mut together = ReviewerInputs { username: "everyone".into(), ..Default::default() };
     for inputs in reviewers {
         for (path, shown) in &inputs.shown {
@@ -127,19 +160,17 @@ pub fn combined_coverage(files: &[IndexedFile], reviewers: &[ReviewerInputs]) ->
     reviewer_coverage(files, &together)
 }
 
-/// Per directory (every ancestor of every file, "" for the root): total, shown and reviewed
-/// (reviewed or carried) amounts.
-pub fn by_directory(files: &[IndexedFile], coverage: &ReviewerCoverage) -> BTreeMap<String, [Amount; 3]> {
-    let states: HashMap<&str, FileCoverage> = coverage.files.iter().map(|f| (f.path.as_str(), f.state)).collect();
+/// Per directory (every ancestor of every file, "" for the root): total, seen (shown, reviewed or
+/// carried) and reviewed (reviewed or carried) amounts.
+pub fn by_directory(files: &[IndexedFile], coverage: &Coverage) -> BTreeMap<String, [Amount; 3]> {
     let mut directories: BTreeMap<String, [Amount; 3]> = BTreeMap::new();
-    for file in files {
-        let state = states.get(file.path.as_str()).copied().unwrap_or(FileCoverage::None);
+    for (file, (state, _)) in files.iter().zip(&coverage.states) {
         let mut dir = file.path.as_str();
         loop {
             dir = dir.rsplit_once('/').map(|(parent, _)| parent).unwrap_or("");
             let entry = directories.entry(dir.to_string()).or_default();
             add(&mut entry[0], file, file.lines);
-            if state != FileCoverage::None {
+            if *state != FileCoverage::None {
                 add(&mut entry[1], file, file.lines);
             }
             if matches!(state, FileCoverage::Reviewed | FileCoverage::Carried) {
@@ -187,9 +218,11 @@ mod tests {
         assert_eq!(coverage.shown, Amount { files: 2, lines: 30 + 50 });
         assert_eq!(coverage.reviewed, Amount { files: 1, lines: 50 });
         assert_eq!(coverage.carried, Amount { files: 1, lines: 10 });
-        let states: Vec<_> = coverage.files.iter().map(|f| f.state).collect();
+        let states: Vec<_> = coverage.states.iter().map(|(state, _)| *state).collect();
         assert_eq!(states, [FileCoverage::Shown, FileCoverage::Reviewed, FileCoverage::Carried, FileCoverage::None]);
-        assert_eq!(coverage.files[2].carried_from, Some(PinId::from_stored(1)));
+        assert_eq!(coverage.states[2].1, Some(PinId::from_stored(1)));
+        let wire = coverage.to_wire(&files(), false);
+        assert_eq!(wire.files.len(), 3, "a file in state none is left out");
         assert_eq!(total(&files()), Amount { files: 4, lines: 160 });
     }
 

@@ -3,6 +3,27 @@
 //! event handlers, no `javascript:` links; links get `rel="noopener noreferrer"`).
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+/// Rendered comment versions, by (comment, version): a version never changes, so its HTML is
+/// rendered once and reused by every page that shows it.
+pub struct Cache(Mutex<lru::LruCache<(i64, u32), Arc<str>>>);
+
+impl Cache {
+    pub fn new(capacity: usize) -> Cache {
+        Cache(Mutex::new(lru::LruCache::new(NonZeroUsize::new(capacity.max(1)).expect("non-zero"))))
+    }
+
+    pub fn render(&self, comment_id: i64, version: u32, markdown: &str) -> Arc<str> {
+        if let Some(hit) = self.0.lock().expect("cache lock").get(&(comment_id, version)) {
+            return Arc::clone(hit);
+        }
+        let html: Arc<str> = render(markdown).into();
+        self.0.lock().expect("cache lock").put((comment_id, version), Arc::clone(&html));
+        html
+    }
+}
 
 /// Renders a comment's Markdown to HTML that is safe to insert into a page.
 pub fn render(markdown: &str) -> String {

@@ -6,14 +6,14 @@
 //! directory's background stands for them, so the picture stays a few hundred kilobytes for a tree
 //! of ten thousand files.
 
-use crate::html::escape;
+use app::html::escape;
 use app::model::FileCoverage;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub const WIDTH: f64 = 1200.0;
 pub const HEIGHT: f64 = 640.0;
-const MIN_AREA: f64 = 6.0;
+const MIN_AREA: f64 = 24.0;
 
 /// One file to draw.
 pub struct Tile<'a> {
@@ -170,7 +170,7 @@ pub fn render(tiles: &[Tile<'_>], link: &dyn Fn(&str) -> String, label: &str) ->
         root.insert(&segments, tile, weight);
     }
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="treemap" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="treemap" viewBox="0 0 {WIDTH} {HEIGHT}" role="group" aria-label="{}">"#,
         escape(label)
     );
     draw(&root, "", Rect { x: 0.0, y: 0.0, w: WIDTH, h: HEIGHT }, link, &mut svg);

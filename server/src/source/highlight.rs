@@ -2,7 +2,7 @@
 //! guards: no highlighting past a size cap, for over-long lines, or after a time budget.
 
 use crate::config::SourceLimits;
-use crate::html::{escape, escape_into};
+use app::html::{escape, escape_into};
 use std::time::{Duration, Instant};
 use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;

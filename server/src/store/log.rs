@@ -141,6 +141,7 @@ fn entry_from_row(row: &AnyRow) -> Result<AuditEntry> {
 
 /// An object the log says was shown to someone: who, which path and blob, which lines.
 pub struct ShownRow {
+    pub event_idx: u64,
     pub actor: String,
     pub path: String,
     pub blob_id: String,
@@ -213,23 +214,25 @@ impl Store {
         Ok(AuditPage { entries, log_size: size as i64, next_before })
     }
 
-    /// Every object of a pin that the log says was shown, with whom to.
-    pub async fn shown_objects(&self, pin_id: i64) -> Result<Vec<ShownRow>> {
+    /// The objects of a pin that the log says were shown, and to whom, from events after
+    /// `after` (an event index; -1 for all), in log order.
+    pub async fn shown_objects(&self, pin_id: i64, after: i64) -> Result<Vec<ShownRow>> {
         let sql = format!(
-            "SELECT e.actor, o.path, o.blob_id, o.first_line, o.last_line FROM audit_objects o \
+            "SELECT o.event_idx, e.actor, o.path, o.blob_id, o.first_line, o.last_line FROM audit_objects o \
              JOIN audit_events e ON e.idx = o.event_idx \
-             WHERE o.pin_id = $1 AND o.blob_id IS NOT NULL AND e.outcome = 'ok' AND e.actor IS NOT NULL \
-             AND e.action IN ({SHOWING_ACTIONS})"
+             WHERE o.pin_id = $1 AND o.event_idx > $2 AND o.blob_id IS NOT NULL AND e.outcome = 'ok' \
+             AND e.actor IS NOT NULL AND e.action IN ({SHOWING_ACTIONS}) ORDER BY o.event_idx"
         );
-        let rows = sqlx::query(&sql).bind(pin_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).bind(pin_id).bind(after).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
-                let first: Option<i64> = row.try_get(3)?;
-                let last: Option<i64> = row.try_get(4)?;
+                let first: Option<i64> = row.try_get(4)?;
+                let last: Option<i64> = row.try_get(5)?;
                 Ok(ShownRow {
-                    actor: row.try_get(0)?,
-                    path: row.try_get(1)?,
-                    blob_id: row.try_get(2)?,
+                    event_idx: row.try_get::<i64, _>(0)? as u64,
+                    actor: row.try_get(1)?,
+                    path: row.try_get(2)?,
+                    blob_id: row.try_get(3)?,
                     lines: first.zip(last).map(|(a, b)| (a.max(0) as u64, b.max(0) as u64)),
                 })
             })

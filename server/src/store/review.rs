@@ -69,11 +69,9 @@ fn comment_from_row(row: &AnyRow) -> Result<CommentRow> {
 }
 
 impl Store {
-    /// Every comment of the threads chosen by `condition` on `c` (the thread roots), with the
-    /// replies of those threads; `bind` is the condition's one parameter.
-    async fn comment_rows(&self, condition: &str, bind: ThreadKey<'_>) -> Result<CommentRows> {
-        let threads = format!("SELECT c.id FROM comments c WHERE c.reply_to IS NULL AND {condition}");
-        let in_threads = format!("(c.id IN ({threads}) OR c.reply_to IN ({threads}))");
+    /// The comments `in_threads` (a condition on `c` that holds for every comment of the wanted
+    /// threads, roots and replies), with their versions and states; `bind` gives its parameters.
+    async fn comment_rows(&self, in_threads: &str, bind: ThreadKey<'_>) -> Result<CommentRows> {
         let comments_sql = format!(
             "SELECT {COMMENT_COLUMNS} FROM comments c JOIN users u ON u.id = c.author_id WHERE {in_threads} ORDER BY c.id"
         );
@@ -120,31 +118,129 @@ impl Store {
         })
     }
 
+    // A reply has its thread's pin, path and blob (the domain gives it them), so the conditions on
+    // those select whole threads.
+
     /// Every thread anchored at a pin.
     pub async fn comments_of_pin(&self, pin_id: i64) -> Result<CommentRows> {
         self.comment_rows("c.pin_id = $1", ThreadKey::Id(pin_id)).await
     }
 
-    /// Threads anchored at a path of a pin.
-    pub async fn comments_of_file(&self, pin_id: i64, path: &str) -> Result<CommentRows> {
-        let key = ThreadKey::PinPath(pin_id, path);
-        self.comment_rows("c.pin_id = $1 AND c.path = $2", key).await
-    }
-
-    /// Threads on files with this blob at other pins of the same repository (carried comments).
-    pub async fn comments_of_blob_elsewhere(&self, blob_id: &str, pin_id: i64) -> Result<CommentRows> {
-        let key = ThreadKey::BlobPin(blob_id, pin_id);
+    /// Threads anchored at a file of a pin, and those on the same blob at other pins of the same
+    /// repository (carried comments).
+    pub async fn comments_of_file(&self, pin_id: i64, path: &str, blob_id: &str) -> Result<CommentRows> {
+        let key = ThreadKey::File(pin_id, path, blob_id);
         self.comment_rows(
-            "c.blob_id = $1 AND c.pin_id <> $2 AND c.pin_id IN (SELECT p.id FROM pins p WHERE p.repository_id = \
-             (SELECT repository_id FROM pins WHERE id = $2))",
+            "((c.pin_id = $1 AND c.path = $2) OR (c.blob_id = $3 AND c.pin_id <> $1 AND c.pin_id IN \
+             (SELECT p.id FROM pins p WHERE p.repository_id = (SELECT repository_id FROM pins WHERE id = $1))))",
             key,
         )
         .await
     }
 
-    /// Threads a person started (their home page), newest first.
+    /// The comments of the given threads (roots), with their replies.
+    pub async fn comments_of_threads(&self, roots: &[i64]) -> Result<CommentRows> {
+        if roots.is_empty() {
+            return Ok(CommentRows { comments: Vec::new(), versions: Vec::new(), states: Vec::new() });
+        }
+        // Ids are numbers from the database, never user text, so they are inlined.
+        let list: Vec<String> = roots.iter().map(i64::to_string).collect();
+        let list = list.join(",");
+        let condition = format!("(c.id IN ({list}) OR c.reply_to IN ({list}))");
+        self.comment_rows(&condition, ThreadKey::None).await
+    }
+
+    /// The threads of a pin that match `filter`, as the viewer may see them: a page of their ids
+    /// (oldest first) and how many match in all.
+    pub async fn find_threads(&self, filter: &ThreadFilter<'_>, offset: u64, limit: u64) -> Result<(Vec<i64>, u64)> {
+        let mut conditions = vec![
+            "c.pin_id = $1".to_string(),
+            "c.reply_to IS NULL".to_string(),
+            "(c.kind <> 'note' OR c.author_id = $2)".to_string(),
+        ];
+        let mut texts: Vec<String> = Vec::new();
+        let mut next = 3;
+        let mut parameter = |value: String| {
+            texts.push(value);
+            next += 1;
+            format!("${}", next - 1)
+        };
+        if let Some(path) = filter.path {
+            let prefix = format!("{path}/");
+            let (exact, under) = (parameter(path.to_string()), parameter(prefix.clone()));
+            conditions.push(format!("(c.path = {exact} OR substr(c.path, 1, {}) = {under})", prefix.chars().count()));
+        }
+        if let Some(severity) = filter.severity {
+            conditions.push(format!("c.severity = {}", parameter(severity.to_string())));
+        }
+        if let Some(kind) = filter.kind {
+            conditions.push(format!("c.kind = {}", parameter(kind.to_string())));
+        }
+        if let Some(author) = filter.author {
+            conditions.push(format!("u.username = {}", parameter(author.to_string())));
+        }
+        if let Some(states) = &filter.states {
+            // The states are the domain's own names, never user text.
+            let list: Vec<String> = states.iter().map(|s| format!("'{s}'")).collect();
+            conditions.push(format!(
+                "COALESCE((SELECT s.state FROM comment_states s WHERE s.comment_id = c.id ORDER BY s.seq DESC LIMIT 1), 'open') IN ({})",
+                list.join(",")
+            ));
+        }
+        let from = format!("FROM comments c JOIN users u ON u.id = c.author_id WHERE {}", conditions.join(" AND "));
+        fn bind<'q>(
+            sql: &'q str,
+            filter: &ThreadFilter<'_>,
+            texts: &[String],
+        ) -> sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>> {
+            let mut query = sqlx::query_scalar::<_, i64>(sql).bind(filter.pin_id).bind(filter.viewer_id);
+            for text in texts {
+                query = query.bind(text.clone());
+            }
+            query
+        }
+        let count_sql = format!("SELECT COUNT(*) {from}");
+        let count = bind(&count_sql, filter, &texts).fetch_one(&self.pool).await?;
+        let ids_sql = format!("SELECT c.id {from} ORDER BY c.id LIMIT {limit} OFFSET {offset}");
+        let ids = bind(&ids_sql, filter, &texts).fetch_all(&self.pool).await?;
+        Ok((ids, count.max(0) as u64))
+    }
+
+    /// Who started the threads of a pin the viewer may see, and how many threads there are.
+    pub async fn thread_authors(&self, pin_id: i64, viewer_id: i64) -> Result<(Vec<String>, u64)> {
+        let rows = sqlx::query(
+            "SELECT u.username, COUNT(*) FROM comments c JOIN users u ON u.id = c.author_id \
+             WHERE c.pin_id = $1 AND c.reply_to IS NULL AND (c.kind <> 'note' OR c.author_id = $2) \
+             GROUP BY u.username ORDER BY u.username",
+        )
+        .bind(pin_id)
+        .bind(viewer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut total = 0;
+        let mut authors = Vec::new();
+        for row in &rows {
+            authors.push(row.try_get::<String, _>(0)?);
+            total += row.try_get::<i64, _>(1)?.max(0) as u64;
+        }
+        Ok((authors, total))
+    }
+
+    /// Threads a person started (their home page), with their replies.
     pub async fn comments_by_author(&self, author_id: i64) -> Result<CommentRows> {
-        self.comment_rows("c.author_id = $1", ThreadKey::Id(author_id)).await
+        let roots = "SELECT r.id FROM comments r WHERE r.reply_to IS NULL AND r.author_id = $1";
+        let condition = format!("(c.id IN ({roots}) OR c.reply_to IN ({roots}))");
+        self.comment_rows(&condition, ThreadKey::Id(author_id)).await
+    }
+
+    /// The repository's comment revision: it moves with every comment, version and state written.
+    pub async fn comment_revision(&self, repository_id: i64) -> Result<i64> {
+        let revision: Option<i64> =
+            sqlx::query_scalar("SELECT revision FROM comment_revisions WHERE repository_id = $1")
+                .bind(repository_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(revision.unwrap_or(0))
     }
 
     /// One comment (a thread root or a reply).
@@ -215,11 +311,25 @@ impl Store {
     }
 }
 
-/// The one parameter (or two) of a thread condition.
+/// What a pin's thread list is filtered by (all optional but the pin and who is looking).
+pub struct ThreadFilter<'a> {
+    pub pin_id: i64,
+    /// The viewer's account (their private notes are listed), or -1.
+    pub viewer_id: i64,
+    /// A file, or a directory whose files' threads are wanted.
+    pub path: Option<&'a str>,
+    /// The thread states wanted (a thread without a state row is open).
+    pub states: Option<Vec<&'static str>>,
+    pub severity: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub author: Option<&'a str>,
+}
+
+/// The parameters of a thread condition.
 enum ThreadKey<'a> {
+    None,
     Id(i64),
-    PinPath(i64, &'a str),
-    BlobPin(&'a str, i64),
+    File(i64, &'a str, &'a str),
 }
 
 impl ThreadKey<'_> {
@@ -228,9 +338,9 @@ impl ThreadKey<'_> {
         query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
         match self {
+            ThreadKey::None => query,
             ThreadKey::Id(id) => query.bind(*id),
-            ThreadKey::PinPath(pin, path) => query.bind(*pin).bind(path.to_string()),
-            ThreadKey::BlobPin(blob, pin) => query.bind(blob.to_string()).bind(*pin),
+            ThreadKey::File(pin, path, blob) => query.bind(*pin).bind(path.to_string()).bind(blob.to_string()),
         }
     }
 }
@@ -279,6 +389,18 @@ pub struct NewCommentRow<'a> {
     pub severity: Option<&'a str>,
     pub reply_to: Option<i64>,
     pub created_at: i64,
+}
+
+/// Moves the repository's comment revision (in the transaction of a comment write).
+pub async fn bump_revision(conn: &mut Connection, repository_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO comment_revisions (repository_id, revision) VALUES ($1, 1) \
+         ON CONFLICT (repository_id) DO UPDATE SET revision = comment_revisions.revision + 1",
+    )
+    .bind(repository_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn insert_comment(conn: &mut Connection, new: &NewCommentRow<'_>) -> Result<i64> {

@@ -1,5 +1,5 @@
-//! HTML escaping, the one place it is done by hand: highlighted source lines and the plain error
-//! pages outside Leptos (which escapes what its views render).
+//! HTML escaping, the one place it is done by hand: highlighted source lines, the server's plain
+//! error pages, and the review threads rendered as strings (Leptos escapes what its views render).
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {
