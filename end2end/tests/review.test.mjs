@@ -20,7 +20,7 @@ test('a reviewer signs in, opens a file, and follows a permalink to a range', as
   const page = await browser.newPage();
   await withScreenshotOnFailure(page, 'reviewer', async () => {
     await signIn(page, server.url, 'reviewer', server.passwords.reviewer);
-    await page.getByRole('link', { name: 'Demo release' }).click();
+    await page.getByRole('link', { name: 'Demo release', exact: true }).click();
     await page.waitForURL(/\/pins\/1\/tree$/);
     await page.getByRole('link', { name: /Cargo\.toml/ }).first().click();
     await page.waitForURL(/\/pins\/1\/blob\/Cargo\.toml$/);
