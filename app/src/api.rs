@@ -18,6 +18,17 @@ pub mod ssr {
         use_context::<Arc<dyn Backend>>().ok_or_else(|| AppError::Internal("no-backend".into()))
     }
 
+    /// The diff layout the viewer chose last (`diff_layout` cookie), if any.
+    pub fn layout_cookie() -> Option<String> {
+        let parts = use_context::<leptos::server_fn::http_export::request::Parts>()?;
+        let cookies = parts.headers.get("cookie")?.to_str().ok()?;
+        cookies
+            .split(';')
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(name, _)| *name == "diff_layout")
+            .map(|(_, value)| value.to_string())
+    }
+
     /// The caller the server's middleware attached to this request.
     pub fn caller() -> Result<Caller, AppError> {
         let parts = use_context::<leptos::server_fn::http_export::request::Parts>()
@@ -91,4 +102,55 @@ pub async fn load_coverage(pin: String, reviewer: Option<String>) -> Result<Cove
 pub async fn verdicts(pin: String) -> Result<VerdictPage, AppError> {
     let pin = PinId::parse(&pin)?;
     ssr::backend()?.verdicts(&ssr::caller()?, pin).await
+}
+
+#[server(prefix = "/fn", endpoint = "compare")]
+pub async fn load_compare(a: String, b: String, filter: CompareFilter) -> Result<CompareView, AppError> {
+    let (a, b) = (PinId::parse(&a)?, PinId::parse(&b)?);
+    ssr::backend()?.compare(&ssr::caller()?, a, b, filter).await
+}
+
+/// A file diff; without an explicit layout, the one the viewer chose last (a cookie).
+#[server(prefix = "/fn", endpoint = "diff")]
+pub async fn load_diff(
+    a: String,
+    b: String,
+    path: String,
+    from: Option<String>,
+    layout: Option<String>,
+    context: Option<String>,
+) -> Result<DiffView, AppError> {
+    let (a, b) = (PinId::parse(&a)?, PinId::parse(&b)?);
+    let path = RepoPath::parse_url_encoded(&path)?;
+    let old_path = from.filter(|f| !f.is_empty()).map(|f| RepoPath::parse(&f)).transpose()?;
+    let layout = match layout.or_else(ssr::layout_cookie).as_deref() {
+        Some("split") => DiffLayout::Split,
+        _ => DiffLayout::Unified,
+    };
+    let context = match context.as_deref() {
+        Some("all") => None,
+        Some(n) => Some(
+            n.parse::<u32>().map_err(|_| AppError::Invalid("context is a number of lines, or all".into()))?.min(10_000),
+        ),
+        None => Some(3),
+    };
+    ssr::backend()?.file_diff(&ssr::caller()?, a, b, path, old_path, layout, context).await
+}
+
+#[server(prefix = "/fn", endpoint = "search")]
+pub async fn run_search(pin: String, query: SearchQuery) -> Result<SearchView, AppError> {
+    let pin = PinId::parse(&pin)?;
+    ssr::backend()?.search(&ssr::caller()?, pin, query).await
+}
+
+#[server(prefix = "/fn", endpoint = "find-files")]
+pub async fn find_files(pin: String, query: String) -> Result<Vec<FoundFile>, AppError> {
+    let pin = PinId::parse(&pin)?;
+    ssr::backend()?.find_files(&ssr::caller()?, pin, query).await
+}
+
+#[server(prefix = "/fn", endpoint = "symbol")]
+pub async fn find_symbol(pin: String, name: String) -> Result<SymbolView, AppError> {
+    let pin = PinId::parse(&pin)?;
+    ssr::backend()?.symbol(&ssr::caller()?, pin, name).await
 }

@@ -31,4 +31,24 @@ pub trait Backend: Send + Sync + 'static {
     async fn coverage_page(&self, caller: &Caller, pin: PinId, selected: Option<String>) -> AppResult<CoveragePage>;
     /// A pin's verdicts and the verdict form's facts.
     async fn verdicts(&self, caller: &Caller, pin: PinId) -> AppResult<VerdictPage>;
+    /// The files changed from pin `a` to pin `b` (one page of them).
+    async fn compare(&self, caller: &Caller, a: PinId, b: PinId, filter: CompareFilter) -> AppResult<CompareView>;
+    /// One file's diff from `a` (at `old_path` for a rename) to `b`.
+    #[allow(clippy::too_many_arguments)]
+    async fn file_diff(
+        &self,
+        caller: &Caller,
+        a: PinId,
+        b: PinId,
+        path: RepoPath,
+        old_path: Option<RepoPath>,
+        layout: DiffLayout,
+        context: Option<u32>,
+    ) -> AppResult<DiffView>;
+    /// Searches a pin (one page of files with hits).
+    async fn search(&self, caller: &Caller, pin: PinId, query: SearchQuery) -> AppResult<SearchView>;
+    /// The pin's files whose paths match fuzzily.
+    async fn find_files(&self, caller: &Caller, pin: PinId, query: String) -> AppResult<Vec<FoundFile>>;
+    /// Where a symbol is defined and used at a pin.
+    async fn symbol(&self, caller: &Caller, pin: PinId, name: String) -> AppResult<SymbolView>;
 }

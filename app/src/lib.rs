@@ -71,6 +71,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pins/:pin/tree/*path") ssr=SsrMode::Async view=routes::tree::TreePage/>
                 <Route path=path!("/pins/:pin/blob/*path") ssr=SsrMode::Async view=routes::blob::BlobPage/>
                 <Route path=path!("/pins/:pin/comments") ssr=SsrMode::Async view=routes::comments::CommentsPage/>
+                <Route path=path!("/pins/:pin/search") ssr=SsrMode::Async view=routes::search::SearchPage/>
+                <Route path=path!("/pins/:pin/compare") ssr=SsrMode::Async view=routes::compare::CompareChooser/>
+                <Route path=path!("/pins/:a/compare/:b") ssr=SsrMode::Async view=routes::compare::ComparePage/>
+                <Route path=path!("/pins/:a/compare/:b/*path") ssr=SsrMode::Async view=routes::diff::DiffPage/>
                 <Route path=path!("/pins/:pin/coverage") ssr=SsrMode::Async view=routes::coverage::CoveragePage/>
                 <Route path=path!("/pins/:pin/verdicts") ssr=SsrMode::Async view=routes::verdicts::VerdictsPage/>
                 <Route path=path!("/audit") ssr=SsrMode::Async view=routes::audit::AuditPage/>

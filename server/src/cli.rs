@@ -132,6 +132,8 @@ enum UserCommand {
 enum RepoCommand {
     /// Import a git repository from a local path (bare copy into the data directory).
     Import { name: String, path: String },
+    /// Fetch new commits (branches and tags) from where the repository was imported from.
+    Fetch { name: String },
 }
 
 #[derive(Subcommand)]
@@ -222,6 +224,15 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let from = std::path::absolute(&path).map(|p| p.display().to_string()).unwrap_or(path);
             domain.import_repository(Actor::Operator, &name, &from).await.map_err(fail)?;
             println!("imported {name} from {from}");
+            Ok(())
+        }
+        Command::Repo(RepoCommand::Fetch { name }) => {
+            let domain = open_domain(&admin_config()).await?;
+            let moved = domain.fetch_repository(Actor::Operator, &name).await.map_err(fail)?;
+            for (reference, old, new) in &moved {
+                println!("{reference}: {} -> {new}", old.as_deref().unwrap_or("(new)"));
+            }
+            println!("fetched {name}: {} ref(s) moved", moved.len());
             Ok(())
         }
         Command::Pin { repository, commit, label } => {

@@ -32,6 +32,10 @@ pub struct SourceLimits {
     pub highlight_budget_ms: u64,
     /// Files larger than this are not shown at all, only described.
     pub display_max_bytes: u64,
+    /// A file diff shows no lines when either side is larger than this (it links both files).
+    pub diff_max_bytes: u64,
+    /// A search stops after this long and shows what it found.
+    pub search_budget_ms: u64,
 }
 
 impl Default for SourceLimits {
@@ -41,6 +45,8 @@ impl Default for SourceLimits {
             line_max_bytes: 5_000,
             highlight_budget_ms: 3_000,
             display_max_bytes: 64 * 1024 * 1024,
+            diff_max_bytes: 2 * 1024 * 1024,
+            search_budget_ms: 5_000,
         }
     }
 }

@@ -33,8 +33,11 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     };
     domain.import_repository(Actor::Operator, name, &source.display().to_string()).await.map_err(fail)?;
     let pin = domain.create_pin(Actor::Operator, name, "HEAD", "Demo release").await.map_err(fail)?;
+    // The release before, to compare with (the commit before HEAD).
+    let previous = domain.create_pin(Actor::Operator, name, "HEAD~1", "Previous release").await.ok();
     let now = domain.clock().now_ms();
-    domain.grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 8 * 3_600_000).await.map_err(fail)?;
+    let granted: Vec<PinId> = std::iter::once(pin).chain(previous).collect();
+    domain.grant(Actor::Operator, "reviewer", &granted, now - 60_000, now + 8 * 3_600_000).await.map_err(fail)?;
     let person = |name: &str| {
         let (username, role, _, id) = accounts.iter().find(|a| a.0 == name).expect("a demo account");
         Caller {
@@ -51,6 +54,9 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         println!("  {:<10} {:<10} {}", username, role.as_str(), password.expose());
     }
     println!("Demo repository {name} pinned as pin {pin}; the reviewer may browse it for 8 hours.");
+    if let Some(previous) = previous {
+        println!("Its previous commit is pin {previous}: compare them at /pins/{previous}/compare/{pin}");
+    }
     println!();
     Ok(())
 }
@@ -143,15 +149,26 @@ pub fn write_commit(
     files: &[(&str, Vec<u8>)],
     message: &str,
 ) -> Result<git2::Oid, git2::Error> {
+    let files: Vec<(&str, Vec<u8>, u32)> =
+        files.iter().map(|(path, content)| (*path, content.clone(), 0o100644)).collect();
+    write_commit_with_modes(repo, &files, message)
+}
+
+/// `write_commit` with a file mode for each file (0o100644, 0o100755, 0o120000 for a symlink).
+pub fn write_commit_with_modes(
+    repo: &git2::Repository,
+    files: &[(&str, Vec<u8>, u32)],
+    message: &str,
+) -> Result<git2::Oid, git2::Error> {
     let mut index = git2::Index::new()?;
-    for (path, content) in files {
+    for (path, content, mode) in files {
         let oid = repo.blob(content)?;
         let entry = git2::IndexEntry {
             ctime: git2::IndexTime::new(0, 0),
             mtime: git2::IndexTime::new(0, 0),
             dev: 0,
             ino: 0,
-            mode: 0o100644,
+            mode: *mode,
             uid: 0,
             gid: 0,
             file_size: content.len() as u32,
@@ -184,6 +201,18 @@ fn generate_sample(dir: &Path) -> anyhow::Result<PathBuf> {
         ("assets/logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\0\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82".to_vec()),
         ("config/long.json", format!("{{\"values\": [{}]}}\n", (0..3000).map(|i| i.to_string()).collect::<Vec<_>>().join(",")).into_bytes()),
     ];
-    write_commit(&repo, &files, "Sample release")?;
+    write_commit(&repo, &files[..files.len() - 1], "Sample release 1.0")?;
+    // The next release: a changed function, a new file, one file gone.
+    let mut next: Vec<(&str, Vec<u8>)> = files.into_iter().filter(|(path, _)| *path != "web/app.js").collect();
+    for (path, content) in &mut next {
+        if *path == "src/main.rs" {
+            *content = b"//! Entry point.\n\nfn main() {\n    let total: u64 = (1..=100).sum();\n    println!(\"total = {total}\");\n}\n".to_vec();
+        }
+    }
+    next.push((
+        "src/limits.rs",
+        b"/// The largest input accepted, in bytes.\npub const MAX_INPUT: usize = 1 << 20;\n".to_vec(),
+    ));
+    write_commit(&repo, &next, "Sample release 1.1")?;
     Ok(dir.to_path_buf())
 }

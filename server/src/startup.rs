@@ -159,6 +159,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .merge(http::staff::router())
         .merge(http::api::router())
         .merge(http::review::router())
+        .merge(http::source_api::router())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::identify))
         .layer(sessions)

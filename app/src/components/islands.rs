@@ -161,7 +161,8 @@ pub fn LocalTimes() -> impl IntoView {
     view! { <span hidden></span> }
 }
 
-/// Keyboard navigation: `t` or `/` focuses the file filter, `j`/`k` move the selected line, `n`/`p`
+/// Keyboard navigation: `t` finds a file (or focuses the file filter), `/` searches the pin,
+/// `j`/`k` move the selected line, `n`/`p`
 /// open the next or previous file beside the code, `c` comments on the selected lines, `r` marks the
 /// file reviewed, `?` shows the keys, `Escape` leaves a field or closes the help.
 #[island]
@@ -197,7 +198,18 @@ pub fn Keyboard() -> impl IntoView {
                     .is_some()
             };
             match event.key().as_str() {
-                "t" | "/" => {
+                "t" if click("finder-open") => event.prevent_default(),
+                "/" => {
+                    if let Some(search) = browser::document().get_element_by_id("search-box") {
+                        if let Ok(input) = search.dyn_into::<web_sys::HtmlElement>() {
+                            event.prevent_default();
+                            let _ = input.focus();
+                        }
+                    } else if click("search-tab") {
+                        event.prevent_default();
+                    }
+                }
+                "t" => {
                     if let Some(filter) = browser::document().get_element_by_id("file-filter") {
                         if let Ok(input) = filter.dyn_into::<web_sys::HtmlElement>() {
                             event.prevent_default();
@@ -395,5 +407,201 @@ pub fn FileFilter() -> impl IntoView {
             aria-label="Filter files"
             on:input=on_input
         />
+    }
+}
+
+/// The diff layout switch: two links (they work without JavaScript); with it, the choice is also
+/// remembered for the next diff (a `diff_layout` cookie the server reads).
+#[island]
+pub fn LayoutChoice(current: String) -> impl IntoView {
+    let remember = move |choice: &'static str| {
+        move |_| {
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                if let Ok(document) = browser::document().dyn_into::<web_sys::HtmlDocument>() {
+                    let _ = document
+                        .set_cookie(&format!("diff_layout={choice}; path=/; max-age=31536000; SameSite=Strict"));
+                }
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = choice;
+        }
+    };
+    view! {
+        <span class="layout-choice" role="group" aria-label="Layout">
+            <a class="button small" class:primary=current == "unified" href="?view=unified" on:click=remember("unified")>"Unified"</a>
+            <a class="button small" class:primary=current == "split" href="?view=split" on:click=remember("split")>"Side by side"</a>
+        </span>
+    }
+}
+
+/// "Go to file" (`t`): a fuzzy finder over the pin's paths, best matches first.
+#[island]
+pub fn FileFinder(pin: String) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let results = RwSignal::new(Vec::<crate::model::FoundFile>::new());
+    #[cfg(feature = "hydrate")]
+    let asked = StoredValue::new(0u32);
+    let pin_for_search = pin.clone();
+    let on_input = move |_event: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(input) = _event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+                return;
+            };
+            let query = input.value();
+            let pin = pin_for_search.clone();
+            let ticket = asked.get_value() + 1;
+            asked.set_value(ticket);
+            leptos::task::spawn_local(async move {
+                if query.trim().is_empty() {
+                    results.set(Vec::new());
+                    return;
+                }
+                if let Ok(found) = crate::api::find_files(pin, query).await {
+                    // Only the answer to the latest keystroke counts.
+                    if asked.get_value() == ticket {
+                        results.set(found);
+                    }
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &pin_for_search;
+    };
+    let show = move |_| {
+        open.set(true);
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(input) = browser::document()
+                .get_element_by_id("finder-input")
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = input.focus();
+            }
+        }
+    };
+    let pin_for_links = pin.clone();
+    view! {
+        <button type="button" id="finder-open" class="button small subtle" on:click=show title="Go to file (t)">"Go to file"</button>
+        <div class="finder" role="dialog" aria-label="Go to file" hidden=move || !open.get()>
+            <input id="finder-input" type="search" placeholder="Type part of a path" aria-label="File path" on:input=on_input
+                on:keydown=move |event: leptos::ev::KeyboardEvent| {
+                    if event.key() == "Escape" {
+                        open.set(false);
+                    }
+                    #[cfg(feature = "hydrate")]
+                    if event.key() == "Enter" {
+                        if let Some(first) = browser::query_all(".finder li a").into_iter().next() {
+                            use wasm_bindgen::JsCast;
+                            if let Ok(link) = first.dyn_into::<web_sys::HtmlElement>() {
+                                link.click();
+                            }
+                        }
+                    }
+                }/>
+            <ul class="finder-results">
+                {move || {
+                    let pin = pin_for_links.clone();
+                    results.get().into_iter().map(move |found| {
+                        let href = format!("/pins/{pin}/blob/{}", crate::model::RepoPath::parse(&found.path).map(|p| p.url_encoded()).unwrap_or_default());
+                        let positions: std::collections::HashSet<u32> = found.positions.iter().copied().collect();
+                        let chars = found.path.chars().enumerate().map(|(i, c)| {
+                            if positions.contains(&(i as u32)) {
+                                view! { <b>{c.to_string()}</b> }.into_any()
+                            } else {
+                                c.to_string().into_any()
+                            }
+                        }).collect_view();
+                        view! { <li><a href=href>{chars}</a></li> }
+                    }).collect_view()
+                }}
+            </ul>
+        </div>
+    }
+}
+
+/// Go to definition: a click on a name in the code shows where it is likely defined and used in the
+/// pin (search-based, from the pin's definitions and a whole-word search), each a link to the line.
+#[island]
+pub fn SymbolLookup(pin: String) -> impl IntoView {
+    let answer = RwSignal::new(None::<crate::model::SymbolView>);
+    let busy = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let pin = pin.clone();
+        let _ = window_event_listener(leptos::ev::click, move |event| {
+            let Some(target) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+            if target.closest("table.code td.lc").ok().flatten().is_none()
+                || target.closest("a, .thread").ok().flatten().is_some()
+            {
+                return;
+            }
+            let window = web_sys::window().expect("a window");
+            if window.get_selection().ok().flatten().is_some_and(|s| !s.is_collapsed()) {
+                return; // The reader is selecting text.
+            }
+            let Some(caret) =
+                browser::document().caret_position_from_point(event.client_x() as f32, event.client_y() as f32)
+            else {
+                return;
+            };
+            let Some(node) = caret.offset_node() else { return };
+            let text = node.text_content().unwrap_or_default();
+            let offset = caret.offset() as usize;
+            let chars: Vec<char> = text
+                .encode_utf16()
+                .collect::<Vec<u16>>()
+                .iter()
+                .map(|&u| char::from_u32(u as u32).unwrap_or(' '))
+                .collect();
+            let word = |c: &char| c.is_alphanumeric() || *c == '_';
+            let mut start = offset.min(chars.len());
+            while start > 0 && word(&chars[start - 1]) {
+                start -= 1;
+            }
+            let mut end = offset.min(chars.len());
+            while end < chars.len() && word(&chars[end]) {
+                end += 1;
+            }
+            let name: String = chars[start..end].iter().collect();
+            if name.is_empty() || name.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                return;
+            }
+            let pin = pin.clone();
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let result = crate::api::find_symbol(pin, name).await;
+                busy.set(false);
+                answer.set(result.ok());
+            });
+        });
+    }
+    let pin_for_links = pin.clone();
+    view! {
+        <aside class="symbol-panel" aria-label="Definitions and references" hidden=move || answer.get().is_none() && !busy.get()>
+            <button type="button" class="button small subtle close" on:click=move |_| answer.set(None)>"Close"</button>
+            {move || busy.get().then(|| view! { <p class="muted">"Looking…"</p> })}
+            {move || answer.get().map(|symbol| {
+                let pin = pin_for_links.clone();
+                let site = move |site: crate::model::SymbolSite| {
+                    let href = format!("/pins/{pin}/blob/{}#L{}", crate::model::RepoPath::parse(&site.path).map(|p| p.url_encoded()).unwrap_or_default(), site.line);
+                    view! { <li><a href=href>{format!("{}:{}", site.path, site.line)}</a><code>{site.text.trim().to_string()}</code></li> }
+                };
+                let site_again = site.clone();
+                view! {
+                    <h2><code>{symbol.name.clone()}</code></h2>
+                    {symbol.indexing.then(|| view! { <p class="muted">"This pin's definitions are still being found; the list may be incomplete."</p> })}
+                    <h3>{format!("Definitions ({})", symbol.definitions.len())}</h3>
+                    <ul>{symbol.definitions.into_iter().map(site).collect_view()}</ul>
+                    <h3>{format!("References ({})", symbol.references.len())}</h3>
+                    <ul>{symbol.references.into_iter().map(site_again).collect_view()}</ul>
+                }
+            })}
+        </aside>
     }
 }

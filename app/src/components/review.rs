@@ -207,10 +207,11 @@ pub fn PinTabs(pin: PinId, current: &'static str) -> impl IntoView {
     ];
     view! {
         <div class="pin-tabs">
+            <crate::components::islands::FileFinder pin=pin.to_string()/>
             {tabs.into_iter().map(|(key, label, route)| {
                 let is_current = key == current;
                 view! {
-                    <a href=format!("/pins/{pin}/{route}") class:current=is_current aria-current=is_current.then_some("page")>{label}</a>
+                    <a href=format!("/pins/{pin}/{route}") id=format!("{key}-tab") class:current=is_current aria-current=is_current.then_some("page")>{label}</a>
                 }
             }).collect_view()}
         </div>

@@ -44,7 +44,21 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
     let repo_rows = overview
         .repositories
         .iter()
-        .map(|r| view! { <tr><td>{r.name.clone()}</td><td class="path">{r.source.clone()}</td><td><Time ms=r.imported_at_ms/></td></tr> })
+        .map(|r| {
+            view! {
+                <tr>
+                    <td>{r.name.clone()}</td>
+                    <td class="path">{r.source.clone()}</td>
+                    <td><Time ms=r.imported_at_ms/></td>
+                    <td>
+                        <form method="post" action=format!("/admin/repositories/{}/fetch", r.name) class="inline">
+                            {csrf_field()}
+                            <button type="submit" class="button small" title="Fetch new commits from where it was imported">"Fetch new commits"</button>
+                        </form>
+                    </td>
+                </tr>
+            }
+        })
         .collect_view();
     let pin_rows = overview
         .pins
@@ -166,7 +180,7 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                 <button type="submit" class="button primary">"Import"</button>
             </form>
             <table class="grid">
-                <thead><tr><th scope="col">"Name"</th><th scope="col">"Imported from"</th><th scope="col">"Imported"</th></tr></thead>
+                <thead><tr><th scope="col">"Name"</th><th scope="col">"Imported from"</th><th scope="col">"Imported"</th><th scope="col">"Actions"</th></tr></thead>
                 <tbody>{repo_rows}</tbody>
             </table>
         </section>

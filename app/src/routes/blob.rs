@@ -2,7 +2,7 @@
 //! threads under the lines they are on, the reviewed mark, and the composer for a new comment.
 
 use crate::api::open_blob;
-use crate::components::islands::{Composer, FileFilter, LineSelection};
+use crate::components::islands::{Composer, FileFilter, LineSelection, SymbolLookup};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
 use crate::components::review::{thread_html, Threads};
 use crate::model::{BlobContent, BlobView, Thread};
@@ -97,6 +97,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
             </main>
         </div>
         <LineSelection/>
+        <SymbolLookup pin=pin_id.clone()/>
     }
 }
 

@@ -17,6 +17,8 @@ pub enum Scope {
     Search(PinId),
     /// Any path of the pin, for a job of the server's own (pre-highlighting, indexing).
     WholePin(PinId),
+    /// Any path of two pins, to find what changed between them (the event names both).
+    Compare(PinId, PinId),
 }
 
 impl Scope {
@@ -32,6 +34,7 @@ impl Scope {
             Scope::Paths(paths) => !paths.is_empty() && paths.iter().all(|(pin, path)| names(*pin, path.as_str())),
             Scope::Search(pin) => event.query.is_some() && event.objects.iter().any(|o| o.pin == pin.get()),
             Scope::WholePin(pin) => event.role == Some("system") && names(*pin, ""),
+            Scope::Compare(a, b) => names(*a, "") && names(*b, ""),
         }
     }
 }
@@ -55,7 +58,11 @@ impl Receipt {
 
     /// Whether this receipt covers every path of `pin` (a search or a job of the server's own).
     pub fn covers_whole(&self, pin: PinId) -> bool {
-        matches!(&self.scope, Scope::Search(p) | Scope::WholePin(p) if *p == pin)
+        match &self.scope {
+            Scope::Search(p) | Scope::WholePin(p) => *p == pin,
+            Scope::Compare(a, b) => *a == pin || *b == pin,
+            Scope::Paths(_) => false,
+        }
     }
 
     /// Whether this receipt covers reading `path` at `pin`.
@@ -63,6 +70,7 @@ impl Receipt {
         match &self.scope {
             Scope::Paths(paths) => paths.iter().any(|(p, q)| *p == pin && q == path),
             Scope::Search(p) | Scope::WholePin(p) => *p == pin,
+            Scope::Compare(a, b) => *a == pin || *b == pin,
         }
     }
 }

@@ -120,6 +120,7 @@ impl Domain {
             let pin = PinId::from_stored(pins::insert_pin(tx.conn(), &new).await?);
             // The pin's file index (coverage, the file finder) is built in the background.
             crate::store::files::queue_job(tx.conn(), super::jobs::INDEX_PIN, pin.get(), new.pinned_at).await?;
+            crate::store::files::queue_job(tx.conn(), super::jobs::EXTRACT_SYMBOLS, pin.get(), new.pinned_at).await?;
             let event = actor
                 .event("pin.create")
                 .on(Object::at(pin, Some(&commit_id), &RepoPath::root()))

@@ -107,8 +107,11 @@ impl Domain {
     }
 
     /// A pin's indexed files: from memory once the index is complete (it never changes then).
-    async fn indexed_files(&self, pin: PinId) -> AppResult<(Arc<Vec<IndexedFile>>, bool, Option<(u64, u64)>)> {
-        if let Some(files) = self.coverage_cache.files.lock().expect("cache lock").get(&pin.get()) {
+    pub(super) async fn indexed_files(
+        &self,
+        pin: PinId,
+    ) -> AppResult<(Arc<Vec<IndexedFile>>, bool, Option<(u64, u64)>)> {
+        if let Some(files) = self.caches.coverage.files.lock().expect("cache lock").get(&pin.get()) {
             return Ok((Arc::clone(files), true, None));
         }
         let progress = self.ensure_indexed(pin).await?;
@@ -121,7 +124,7 @@ impl Domain {
                 .collect(),
         );
         if progress.finished {
-            self.coverage_cache.files.lock().expect("cache lock").put(pin.get(), Arc::clone(&files));
+            self.caches.coverage.files.lock().expect("cache lock").put(pin.get(), Arc::clone(&files));
         }
         let partial = (!progress.finished).then_some((progress.done, progress.total));
         Ok((files, progress.finished, partial))
@@ -131,7 +134,7 @@ impl Domain {
     /// appended since (the log is append-only and its indices commit in order).
     async fn shown_at(&self, pin: PinId) -> AppResult<tokio::sync::OwnedMutexGuard<ShownLog>> {
         let entry = {
-            let mut pins = self.coverage_cache.shown.lock().expect("cache lock");
+            let mut pins = self.caches.coverage.shown.lock().expect("cache lock");
             Arc::clone(pins.get_or_insert_mut(pin.get(), || Arc::new(tokio::sync::Mutex::new(ShownLog::default()))))
         };
         let mut log = entry.lock_owned().await;

@@ -11,6 +11,8 @@ use app::model::{PinId, RepoPath};
 
 /// Indexes a pin's files (for coverage and the file finder).
 pub const INDEX_PIN: &str = "pin.index";
+/// Finds the definitions in a pin's text files (for go to definition).
+pub const EXTRACT_SYMBOLS: &str = "pin.symbols";
 
 /// A job whose instance has not reported for this long is taken over.
 const STALE_MS: i64 = 60_000;
@@ -34,6 +36,7 @@ impl Domain {
         let Some(job) = self.store.claim_job(now, now - STALE_MS).await? else { return Ok(false) };
         let outcome = match job.kind.as_str() {
             INDEX_PIN => self.index_pin(&job).await,
+            EXTRACT_SYMBOLS => self.extract_symbols(&job).await,
             other => Err(AppError::Invalid(format!("unknown job kind {other}"))),
         };
         let now = self.clock.now_ms();
@@ -49,10 +52,15 @@ impl Domain {
 
     /// Queues a pin's index job unless one exists (pins made before indexing existed).
     pub(super) async fn ensure_indexed(&self, pin: PinId) -> AppResult<JobProgress> {
-        let job = match self.store.job_for(INDEX_PIN, pin.get()).await? {
+        self.ensure_job(INDEX_PIN, pin).await
+    }
+
+    /// A pin's job of `kind`, queued now if the pin has none (pins made before the job existed).
+    pub(super) async fn ensure_job(&self, kind: &str, pin: PinId) -> AppResult<JobProgress> {
+        let job = match self.store.job_for(kind, pin.get()).await? {
             Some(job) => job,
             None => {
-                self.store.queue_job(INDEX_PIN, pin.get(), self.clock.now_ms()).await?;
+                self.store.queue_job(kind, pin.get(), self.clock.now_ms()).await?;
                 return Ok(JobProgress { done: 0, total: 0, finished: false, failed: false });
             }
         };
@@ -79,6 +87,19 @@ impl Domain {
                 return Err(AppError::Conflict("the job was cancelled".into()));
             }
         }
+        self.store.job_progress(job.id, total, total, self.clock.now_ms()).await?;
+        Ok(())
+    }
+
+    async fn extract_symbols(&self, job: &JobRow) -> AppResult<()> {
+        let pin = PinId::from_stored(job.subject);
+        let actor = Actor::System("symbols");
+        let access = self.pin_access(&actor, pin).await?;
+        let event = actor.event("pin.symbols").on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
+        let receipt = self.read(event, Scope::WholePin(pin)).await?;
+        let definitions = self.source.extract_definitions(&receipt, &access.location()).await?;
+        let total = definitions.len() as u64;
+        self.store.replace_pin_symbols(pin.get(), &definitions).await?;
         self.store.job_progress(job.id, total, total, self.clock.now_ms()).await?;
         Ok(())
     }

@@ -9,12 +9,15 @@
 mod admin;
 mod audited;
 mod browse;
+mod caches;
+mod compare;
 mod coverage;
 pub mod error;
 pub mod guard;
 pub mod jobs;
 mod log;
 mod review;
+mod search;
 mod sessions;
 mod threads;
 
@@ -39,15 +42,8 @@ pub struct Domain {
     /// The log's checkpoint signing key.
     signer: Arc<NoteSigner>,
     clock: Clock,
-    /// Rendered Markdown of comment versions (immutable, so cached).
-    markdown: crate::review::markdown::Cache,
-    coverage_cache: coverage::CoverageCache,
-    /// The stored comments of recently viewed files, with the comment revision they were read at.
-    file_threads: std::sync::Mutex<lru::LruCache<FileKey, (i64, Arc<crate::store::review::CommentRows>)>>,
+    caches: caches::Caches,
 }
-
-/// A file at a pin: (pin, path, blob).
-type FileKey = (i64, String, String);
 
 impl Domain {
     pub fn new(store: Store, source: Arc<Source>, signer: Arc<NoteSigner>, clock: Clock) -> Domain {
@@ -58,11 +54,7 @@ impl Domain {
             source,
             signer,
             clock,
-            markdown: crate::review::markdown::Cache::new(20_000),
-            coverage_cache: Default::default(),
-            file_threads: std::sync::Mutex::new(lru::LruCache::new(
-                std::num::NonZeroUsize::new(512).expect("non-zero"),
-            )),
+            caches: caches::Caches::default(),
         }
     }
 
@@ -140,6 +132,35 @@ impl Backend for Domain {
 
     async fn coverage_page(&self, caller: &Caller, pin: PinId, selected: Option<String>) -> AppResult<CoveragePage> {
         Domain::coverage_page(self, Actor::Web(caller), pin, selected).await
+    }
+
+    async fn compare(&self, caller: &Caller, a: PinId, b: PinId, filter: CompareFilter) -> AppResult<CompareView> {
+        Domain::compare(self, Actor::Web(caller), a, b, &filter, COMPARE_PAGE).await
+    }
+
+    async fn file_diff(
+        &self,
+        caller: &Caller,
+        a: PinId,
+        b: PinId,
+        path: RepoPath,
+        old_path: Option<RepoPath>,
+        layout: DiffLayout,
+        context: Option<u32>,
+    ) -> AppResult<DiffView> {
+        Domain::file_diff(self, Actor::Web(caller), a, b, &path, old_path.as_ref(), layout, context).await
+    }
+
+    async fn search(&self, caller: &Caller, pin: PinId, query: SearchQuery) -> AppResult<SearchView> {
+        Domain::search(self, Actor::Web(caller), pin, &query, SEARCH_PAGE).await
+    }
+
+    async fn find_files(&self, caller: &Caller, pin: PinId, query: String) -> AppResult<Vec<FoundFile>> {
+        Domain::find_files(self, Actor::Web(caller), pin, &query).await
+    }
+
+    async fn symbol(&self, caller: &Caller, pin: PinId, name: String) -> AppResult<SymbolView> {
+        Domain::symbol(self, Actor::Web(caller), pin, &name).await
     }
 
     async fn verdicts(&self, caller: &Caller, pin: PinId) -> AppResult<VerdictPage> {

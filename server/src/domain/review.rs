@@ -93,13 +93,13 @@ impl Domain {
     ) -> AppResult<Arc<CommentRows>> {
         let revision = self.store.comment_revision(access.record.repository_id).await?;
         let key = (access.record.id, path.to_string(), blob_id.to_string());
-        if let Some((cached, rows)) = self.file_threads.lock().expect("cache lock").get(&key) {
+        if let Some((cached, rows)) = self.caches.file_threads.lock().expect("cache lock").get(&key) {
             if *cached == revision {
                 return Ok(Arc::clone(rows));
             }
         }
         let rows = Arc::new(self.store.comments_of_file(access.record.id, path.as_str(), blob_id).await?);
-        self.file_threads.lock().expect("cache lock").put(key, (revision, Arc::clone(&rows)));
+        self.caches.file_threads.lock().expect("cache lock").put(key, (revision, Arc::clone(&rows)));
         Ok(rows)
     }
 
@@ -120,7 +120,7 @@ impl Domain {
         let labels = self.pin_labels().await?;
         let mut threads = threads::assemble(&rows, &viewer, Some(access.record.id), &labels);
         threads.sort_by_key(|t| (t.lines.map(|l| l.last).unwrap_or(0), t.id));
-        threads::render_bodies(&mut threads, &self.markdown);
+        threads::render_bodies(&mut threads, &self.caches.markdown);
         Ok(threads)
     }
 
@@ -138,7 +138,7 @@ impl Domain {
             .collect();
         mine.sort_by_key(|t| std::cmp::Reverse(t.id));
         mine.truncate(50);
-        threads::render_bodies(&mut mine, &self.markdown);
+        threads::render_bodies(&mut mine, &self.caches.markdown);
         Ok(mine)
     }
 
@@ -187,7 +187,7 @@ impl Domain {
         let mut threads =
             threads::assemble(&self.store.comments_of_threads(&ids).await?, &viewer, Some(pin.get()), &labels);
         if render {
-            threads::render_bodies(&mut threads, &self.markdown);
+            threads::render_bodies(&mut threads, &self.caches.markdown);
         }
         self.record(
             actor.event("comments.list").on(access.object(&RepoPath::root())).with(json!({ "threads": matching })),

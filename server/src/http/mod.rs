@@ -8,6 +8,7 @@ pub mod middleware;
 pub mod review;
 pub mod session;
 pub mod session_state;
+pub mod source_api;
 pub mod staff;
 
 use crate::domain::Domain;

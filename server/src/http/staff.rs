@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/users", post(create_user))
         .route("/admin/repositories", post(import_repository))
+        .route("/admin/repositories/{name}/fetch", post(fetch_repository))
         .route("/admin/pins", post(create_pin))
         .route("/admin/grants", post(create_grant))
         .route("/admin/grants/{id}/revoke", post(revoke_grant))
@@ -68,6 +69,26 @@ async fn import_repository(
         .import_repository(Actor::Web(&caller), &name, fields.get("source").trim())
         .await
         .map(|_| format!("imported {name}"));
+    back(result)
+}
+
+async fn fetch_repository(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = state.domain.fetch_repository(Actor::Web(&caller), &name).await.map(|moved| match moved.len() {
+        0 => format!("fetched {name}: already up to date"),
+        n => format!(
+            "fetched {name}: {n} ref(s) moved ({})",
+            moved.iter().map(|(r, _, _)| r.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    });
     back(result)
 }
 

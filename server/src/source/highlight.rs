@@ -16,7 +16,7 @@ pub struct Highlighted {
 }
 
 pub struct Highlighter {
-    syntaxes: SyntaxSet,
+    pub(super) syntaxes: SyntaxSet,
 }
 
 impl Default for Highlighter {
@@ -35,7 +35,7 @@ pub fn plain_lines(text: &str) -> Vec<String> {
 }
 
 impl Highlighter {
-    fn syntax_for(&self, file_name: &str, text: &str) -> Option<&SyntaxReference> {
+    pub(super) fn syntax_for(&self, file_name: &str, text: &str) -> Option<&SyntaxReference> {
         let extension = file_name.rsplit_once('.').map(|(_, e)| e).unwrap_or(file_name);
         self.syntaxes
             .find_syntax_by_extension(extension)

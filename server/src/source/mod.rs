@@ -7,10 +7,15 @@
 //! a path exists and its object id — never content. Paths resolve inside git trees only; nothing
 //! here joins a user path onto the file system.
 
+mod admin;
 pub mod binary;
+mod diff;
 pub mod highlight;
+pub mod hunks;
 mod index;
 mod repository;
+mod search;
+mod symbols;
 
 use crate::audit::Receipt;
 use crate::config::SourceLimits;
@@ -21,7 +26,10 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+pub use diff::{ChangedFile, DiffSide};
 pub use repository::StagedRepository;
+pub use search::{SearchHit, SearchLine, SearchOutcome, SearchRequest};
+pub use symbols::Definition;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -93,6 +101,10 @@ impl Source {
             cache: Mutex::new(lru::LruCache::new(NonZeroUsize::new(256).expect("non-zero"))),
             limits,
         })
+    }
+
+    pub fn limits(&self) -> &SourceLimits {
+        &self.limits
     }
 
     /// Runs `work` with a pooled handle of the named repository on a blocking thread.
@@ -203,19 +215,7 @@ impl Source {
                 },
             });
         }
-        // Blobs of a pin never change, so the highlighted form is cached by blob id (and name,
-        // since the name picks the grammar).
-        let key = format!("{blob_id}:{file_name}");
-        let cached = self.cache.lock().expect("cache lock").get(&key).cloned();
-        let highlighted = match cached {
-            Some(hit) => hit,
-            None => {
-                let text = String::from_utf8_lossy(blob.content());
-                let fresh = Arc::new(self.highlighter.highlight(file_name, &text, &self.limits));
-                self.cache.lock().expect("cache lock").put(key, Arc::clone(&fresh));
-                fresh
-            }
-        };
+        let highlighted = self.highlighted(&blob_id, file_name, blob.content());
         Ok(FileContent {
             blob_id,
             size,
@@ -226,46 +226,20 @@ impl Source {
             },
         })
     }
+}
 
-    // Administration: copying repositories in and resolving what to pin. -------------------------
-
-    /// Copies a repository (bare) into a staging directory beside the imported ones; `install`
-    /// moves it into place once its row is written. A staged copy that is not installed is removed.
-    pub async fn stage_import(&self, from: &str) -> Result<StagedRepository> {
-        let staging = self.repos_dir.join(format!(".staging-{}", hex::encode(rand::random::<[u8; 8]>())));
-        let from = from.to_string();
-        let repos_dir = self.repos_dir.clone();
-        tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&repos_dir)?;
-            let staged = StagedRepository::new(staging);
-            git2::build::RepoBuilder::new().bare(true).clone(&from, staged.path()).map_err(SourceError::Import)?;
-            Ok(staged)
-        })
-        .await?
-    }
-
-    /// Moves a staged copy into place as repository `name`, replacing a directory left by an
-    /// import that crashed before its row was written (the caller holds that row's insert).
-    pub fn install(&self, staged: StagedRepository, name: &str) -> Result<()> {
-        staged.install(&self.repos_dir.join(format!("{name}.git")))
-    }
-
-    /// Removes an installed repository again (its row did not commit).
-    pub fn uninstall(&self, name: &str) {
-        let _ = std::fs::remove_dir_all(self.repos_dir.join(format!("{name}.git")));
-    }
-
-    /// The commit and root tree a revision expression names in a repository.
-    pub async fn resolve_commit(self: &Arc<Self>, repository: &str, spec: &str) -> Result<(String, String)> {
-        let spec = spec.trim().to_string();
-        self.with_repo(repository, move |_, repo| {
-            let commit = repo
-                .revparse_single(&spec)
-                .and_then(|object| object.peel_to_commit())
-                .map_err(|_| SourceError::NoSuchCommit(spec.clone()))?;
-            Ok((commit.id().to_string(), commit.tree_id().to_string()))
-        })
-        .await
+impl Source {
+    /// A text blob highlighted. Blobs of a pin never change, so the highlighted form is cached by
+    /// blob id (and name, since the name picks the grammar).
+    fn highlighted(&self, blob_id: &str, file_name: &str, content: &[u8]) -> Arc<highlight::Highlighted> {
+        let key = format!("{blob_id}:{file_name}");
+        if let Some(hit) = self.cache.lock().expect("cache lock").get(&key).cloned() {
+            return hit;
+        }
+        let text = String::from_utf8_lossy(content);
+        let fresh = Arc::new(self.highlighter.highlight(file_name, &text, &self.limits));
+        self.cache.lock().expect("cache lock").put(key, Arc::clone(&fresh));
+        fresh
     }
 }
 

@@ -1,4 +1,5 @@
-//! The per-pin file index (path, blob, size, lines) and the background jobs that build it.
+//! The per-pin file index (path, blob, size, lines), the definitions found in a pin, and the
+//! background jobs that build them.
 
 use super::{Connection, Result, Store};
 use sqlx::Row;
@@ -76,6 +77,52 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Adds definitions found in a pin (a job may add them again after a restart: it first clears
+    /// what an interrupted run left, in the same transaction).
+    pub async fn replace_pin_symbols(&self, pin_id: i64, symbols: &[crate::source::Definition]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM pin_symbols WHERE pin_id = $1").bind(pin_id).execute(&mut *tx).await?;
+        for chunk in symbols.chunks(200) {
+            let mut sql = String::from("INSERT INTO pin_symbols (pin_id, name, kind, path, line) VALUES ");
+            for i in 0..chunk.len() {
+                let n = i * 5;
+                sql.push_str(&format!(
+                    "{}(${}, ${}, ${}, ${}, ${})",
+                    if i == 0 { "" } else { ", " },
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5
+                ));
+            }
+            let mut query = sqlx::query(&sql);
+            for symbol in chunk {
+                query = query
+                    .bind(pin_id)
+                    .bind(&symbol.name)
+                    .bind(&symbol.kind)
+                    .bind(&symbol.path)
+                    .bind(symbol.line as i64);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Where a name is defined at a pin: (kind, path, line), by path and line.
+    pub async fn symbol_sites(&self, pin_id: i64, name: &str) -> Result<Vec<(String, String, u32)>> {
+        let rows = sqlx::query(
+            "SELECT kind, path, line FROM pin_symbols WHERE pin_id = $1 AND name = $2 ORDER BY path, line LIMIT 200",
+        )
+        .bind(pin_id)
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get::<i64, _>(2)?.max(0) as u32))).collect()
     }
 
     /// Queues a job on its own (not part of a change).

@@ -80,6 +80,11 @@ pub struct TestApp {
 
 /// The server with a staff, two reviewers (one granted the pin) and a regulator.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(SourceLimits::default()).await
+}
+
+/// `spawn_app` with other source limits (a search budget of nothing, say).
+pub async fn spawn_app_with(limits: SourceLimits) -> TestApp {
     // The server's log lines go to the test's output, shown when a test fails.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,clearroom=info").try_init();
     let dir = tempfile::tempdir().unwrap();
@@ -90,7 +95,7 @@ pub async fn spawn_app() -> TestApp {
         data_dir: dir.path().join("data"),
         database_url: database_url.clone(),
         site_root: dir.path().join("site"),
-        limits: SourceLimits::default(),
+        limits,
         log_key: None,
         log_origin: "test.invalid/clearroom/log".into(),
         clock: Clock::movable(),

@@ -1,0 +1,229 @@
+//! Comparing pins, searching a pin, finding files and symbols: what pages and the API show.
+
+use super::input::{PinId, RepoPath};
+use super::views::{PinSummary, Watermark};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeStatus {
+    Added,
+    Deleted,
+    Modified,
+    Renamed,
+    /// Only the file mode changed (for example, made executable).
+    ModeChanged,
+    /// A file became a symlink or the other way round.
+    TypeChanged,
+}
+
+impl ChangeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeStatus::Added => "added",
+            ChangeStatus::Deleted => "deleted",
+            ChangeStatus::Modified => "modified",
+            ChangeStatus::Renamed => "renamed",
+            ChangeStatus::ModeChanged => "mode_changed",
+            ChangeStatus::TypeChanged => "type_changed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeStatus::Added => "added",
+            ChangeStatus::Deleted => "deleted",
+            ChangeStatus::Modified => "modified",
+            ChangeStatus::Renamed => "renamed",
+            ChangeStatus::ModeChanged => "mode changed",
+            ChangeStatus::TypeChanged => "type changed",
+        }
+    }
+}
+
+/// A changed file as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedFileView {
+    pub path: String,
+    pub old_path: Option<String>,
+    pub status: ChangeStatus,
+    pub similarity: Option<u32>,
+    pub additions: u64,
+    pub deletions: u64,
+    pub binary: bool,
+    /// Octal modes, when they differ.
+    pub mode_change: Option<(String, String)>,
+}
+
+/// Which files of a comparison to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompareFilter {
+    /// Paths containing this text (case-insensitive).
+    pub filter: Option<String>,
+    /// 1-based page.
+    pub page: Option<u32>,
+}
+
+/// Changed files a list page shows at once (the API shows `COMPARE_API_PAGE`).
+pub const COMPARE_PAGE: usize = 300;
+pub const COMPARE_API_PAGE: usize = 1000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompareView {
+    /// The older pin and the newer one.
+    pub a: PinSummary,
+    pub b: PinSummary,
+    pub files: Vec<ChangedFileView>,
+    /// Every changed file (before the filter), and their line totals.
+    pub total_files: usize,
+    pub total_additions: u64,
+    pub total_deletions: u64,
+    /// Files matching the filter; this page shows some of them.
+    pub matching: usize,
+    pub page: u32,
+    pub pages: u32,
+    pub watermark: Watermark,
+}
+
+/// How a file diff is laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffLayout {
+    #[default]
+    Unified,
+    Split,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffLineKind {
+    Context,
+    Added,
+    Removed,
+}
+
+/// One line of a diff: its numbers on each side and its highlighted HTML (intra-line changes in
+/// `<mark>`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    pub kind: DiffLineKind,
+    pub old: Option<u32>,
+    pub new: Option<u32>,
+    pub html: String,
+}
+
+/// A run of changed lines with their context.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hunk {
+    pub old_start: u32,
+    pub old_lines: u32,
+    pub new_start: u32,
+    pub new_lines: u32,
+    pub lines: Vec<DiffLine>,
+}
+
+/// One side of a file diff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffSideView {
+    pub path: String,
+    pub blob_id: String,
+    pub size: u64,
+    pub binary: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffView {
+    pub a: PinSummary,
+    pub b: PinSummary,
+    pub path: RepoPath,
+    pub old: Option<DiffSideView>,
+    pub new: Option<DiffSideView>,
+    pub hunks: Vec<Hunk>,
+    /// Why the lines are not shown (binary, over the size cap), if they are not.
+    pub notice: Option<String>,
+    pub layout: DiffLayout,
+    /// Lines of context around each change; `None` for the whole file.
+    pub context: Option<u32>,
+    pub watermark: Watermark,
+    pub csrf_token: String,
+    /// Whether the viewer may comment on the newer pin.
+    pub can_comment: bool,
+}
+
+/// What a search asks.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchQuery {
+    pub q: String,
+    /// A regular expression (the `regex` crate's syntax) rather than literal text.
+    #[serde(default)]
+    pub regex: bool,
+    /// Letter case must match.
+    #[serde(default)]
+    pub case: bool,
+    /// A glob the paths must match (`src/**/*.rs`).
+    pub path: Option<String>,
+    pub page: Option<u32>,
+}
+
+/// Files with hits per search page.
+pub const SEARCH_PAGE: usize = 25;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchLine {
+    pub line: u32,
+    /// The line's text (escaped by whoever renders it).
+    pub text: String,
+    /// Byte ranges of the matches in `text`; empty for a line of context.
+    pub matches: Vec<(usize, usize)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileMatches {
+    pub path: String,
+    pub lines: Vec<MatchLine>,
+    pub more_lines: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchView {
+    pub pin: PinSummary,
+    pub query: SearchQuery,
+    pub results: Vec<FileMatches>,
+    /// The search stopped at its time budget: these are the hits found until then.
+    pub truncated: bool,
+    pub next_page: Option<u32>,
+    pub page: u32,
+    pub files_searched: u64,
+    pub elapsed_ms: u64,
+    pub watermark: Watermark,
+}
+
+/// A file the finder offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundFile {
+    pub path: String,
+    /// Character positions in `path` that matched the query (for highlighting).
+    pub positions: Vec<u32>,
+}
+
+/// Where a symbol is defined.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolSite {
+    pub path: String,
+    pub line: u32,
+    /// What defines it: `function`, `type`, …
+    pub kind: String,
+    /// The line's text.
+    pub text: String,
+}
+
+/// A symbol's likely definitions and its references in the pin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolView {
+    pub pin: PinId,
+    pub name: String,
+    pub definitions: Vec<SymbolSite>,
+    pub references: Vec<SymbolSite>,
+    /// Whether the pin's symbols are still being extracted.
+    pub indexing: bool,
+}

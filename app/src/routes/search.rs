@@ -1,0 +1,162 @@
+//! Searching a pin: literal or regular expression, letter case, a path glob; results grouped by
+//! file with a line of context around each match and links to the lines; paged; a search that ran
+//! out of time says so and shows what it found.
+
+use crate::api::run_search;
+use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
+use crate::html::{escape, escape_into};
+use crate::model::{MatchLine, RepoPath, SearchQuery, SearchView};
+use crate::routes::tree::PinBar;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+fn flag(value: Option<String>) -> bool {
+    matches!(value.as_deref(), Some("1" | "true" | "on"))
+}
+
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = move || {
+        let q = query.read();
+        let search = SearchQuery {
+            q: q.get("q").unwrap_or_default(),
+            regex: flag(q.get("re")),
+            case: flag(q.get("case")),
+            path: q.get("path").filter(|p| !p.is_empty()),
+            page: q.get("page").and_then(|p| p.parse().ok()),
+        };
+        (params.read().get("pin").unwrap_or_default(), search)
+    };
+    let results = Resource::new(key, |(pin, search)| async move {
+        if search.q.trim().is_empty() {
+            return Ok(None);
+        }
+        run_search(pin, search).await.map(Some)
+    });
+    let pin = move || params.read().get("pin").unwrap_or_default();
+    view! {
+        <Page title="Search">
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        Ok(Some(view)) => view! { <SearchBody view/> }.into_any(),
+                        Ok(None) => view! { <main class="content narrow"><h1>"Search this pin"</h1><SearchForm pin=pin() query=SearchQuery::default()/></main> }.into_any(),
+                        Err(error) => view! {
+                            <main class="content narrow">
+                                <h1>"Search this pin"</h1>
+                                <SearchForm pin=pin() query=key().1/>
+                                <ErrorPanel error/>
+                            </main>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Page>
+    }
+}
+
+#[component]
+fn SearchForm(pin: String, query: SearchQuery) -> impl IntoView {
+    view! {
+        <form method="get" action=format!("/pins/{pin}/search") class="filters search-form" role="search" aria-label="Search the pin's source">
+            <label class="grow">"Search for" <input type="search" name="q" value=query.q.clone() required autofocus id="search-box"/></label>
+            <label>"In paths" <input type="text" name="path" value=query.path.clone().unwrap_or_default() placeholder="src/**/*.rs"/></label>
+            <label class="check"><input type="checkbox" name="re" value="1" checked=query.regex/>" Regular expression"</label>
+            <label class="check"><input type="checkbox" name="case" value="1" checked=query.case/>" Match case"</label>
+            <button type="submit" class="button primary">"Search"</button>
+        </form>
+    }
+}
+
+/// A result line's text with its matches marked.
+fn line_html(line: &MatchLine) -> String {
+    let mut out = String::with_capacity(line.text.len() + 32);
+    let mut at = 0;
+    for &(start, end) in &line.matches {
+        let (start, end) = (start.min(line.text.len()), end.min(line.text.len()));
+        if start < at || !line.text.is_char_boundary(start) || !line.text.is_char_boundary(end) {
+            continue;
+        }
+        escape_into(&mut out, &line.text[at..start]);
+        out.push_str("<mark>");
+        escape_into(&mut out, &line.text[start..end]);
+        out.push_str("</mark>");
+        at = end;
+    }
+    escape_into(&mut out, &line.text[at..]);
+    out
+}
+
+#[component]
+fn SearchBody(view: SearchView) -> impl IntoView {
+    let query = use_query_map();
+    let pin = view.pin.id;
+    let page_link = move |page: u32| {
+        let mut q = query.get_untracked();
+        q.replace("page", page.to_string());
+        format!("/pins/{pin}/search{}", q.to_query_string())
+    };
+    let files = view
+        .results
+        .iter()
+        .map(|file| {
+            let encoded = RepoPath::parse(&file.path).map(|p| p.url_encoded()).unwrap_or_default();
+            let mut rows = String::new();
+            let mut previous = 0;
+            for line in &file.lines {
+                if previous != 0 && line.line > previous + 1 {
+                    rows.push_str(r#"<tr class="gap"><td colspan="2">⋯</td></tr>"#);
+                }
+                previous = line.line;
+                let class = if line.matches.is_empty() { "ctx" } else { "hit" };
+                rows.push_str(&format!(
+                    r##"<tr class="{class}"><td class="ln"><a href="/pins/{pin}/blob/{encoded}#L{n}">{n}</a></td><td class="lc">{}</td></tr>"##,
+                    line_html(line),
+                    n = line.line
+                ));
+            }
+            let more = (file.more_lines > 0).then(|| format!("and {} more matching line(s) in this file", file.more_lines));
+            view! {
+                <section class="search-file">
+                    <h2 class="search-path"><a href=format!("/pins/{pin}/blob/{encoded}")>{escape(&file.path)}</a></h2>
+                    <div class="code-scroll"><table class="code"><tbody inner_html=rows></tbody></table></div>
+                    {more.map(|m| view! { <p class="muted">{m}</p> })}
+                </section>
+            }
+        })
+        .collect_view();
+    view! {
+        <Watermark mark=view.watermark.clone()/>
+        <PinBar pin=view.pin.clone() current="search"/>
+        <main class="content">
+            <h1>"Search this pin"</h1>
+            <SearchForm pin=pin.to_string() query=view.query.clone()/>
+            {view.truncated.then(|| view! {
+                <div class="notice notice-error" role="status">"The search ran past its time budget and stopped: these are the matches found until then. Narrow the paths or the pattern."</div>
+            })}
+            <p class="muted">{format!("{} file(s) with matches on this page; {} files searched in {} ms.", view.results.len(), view.files_searched, view.elapsed_ms)}</p>
+            {if view.results.is_empty() {
+                view! { <div class="empty"><h2>"No matches"</h2></div> }.into_any()
+            } else {
+                files.into_any()
+            }}
+            <nav class="pager" aria-label="Pages">
+                {(view.page > 1).then(|| view! { <a class="button" href=page_link(view.page - 1)>"Previous"</a> })}
+                {view.next_page.map(|next| view! { <a class="button" href=page_link(next)>"Next"</a> })}
+            </nav>
+        </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_are_marked_and_the_rest_escaped() {
+        let line = MatchLine { line: 1, text: "a <b> needle & needle".into(), matches: vec![(6, 12), (15, 21)] };
+        assert_eq!(line_html(&line), "a &lt;b&gt; <mark>needle</mark> &amp; <mark>needle</mark>");
+    }
+}

@@ -1,0 +1,41 @@
+//! What the domain keeps in memory between requests. Each cache holds something immutable (a
+//! version's rendered Markdown, a tree pair's changed files, an indexed pin's files) or checks a
+//! revision in the database before use (a file's comments, what the log said was shown), so that
+//! several instances on one database never serve each other's stale state.
+
+use crate::review::markdown;
+use crate::source::ChangedFile;
+use crate::store::review::CommentRows;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+/// A file at a pin: (pin, path, blob).
+pub type FileKey = (i64, String, String);
+/// Two trees compared: (older tree, newer tree).
+pub type TreePair = (String, String);
+
+fn lru<K: std::hash::Hash + Eq, V>(capacity: usize) -> Mutex<lru::LruCache<K, V>> {
+    Mutex::new(lru::LruCache::new(NonZeroUsize::new(capacity).expect("a capacity")))
+}
+
+pub struct Caches {
+    /// Rendered Markdown of comment versions.
+    pub markdown: markdown::Cache,
+    /// Indexed pins' files and the shown objects read from the log so far.
+    pub coverage: super::coverage::CoverageCache,
+    /// The stored comments of recently viewed files, with the comment revision they were read at.
+    pub file_threads: Mutex<lru::LruCache<FileKey, (i64, Arc<CommentRows>)>>,
+    /// Changed files between two trees, by (older tree, newer tree).
+    pub compare: Mutex<lru::LruCache<TreePair, Arc<Vec<ChangedFile>>>>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            markdown: markdown::Cache::new(20_000),
+            coverage: Default::default(),
+            file_threads: lru(512),
+            compare: lru(16),
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! Searching a pin, finding its files, looking up a symbol, and fetching new commits into a
+//! repository. A search records its query before any blob is read (a receipt for "search pin P for
+//! Q"), then the files and lines the page shows before it is sent.
+
+use super::guard::{require, Actor, Permission};
+use super::Domain;
+use crate::audit::{Query, Scope};
+use crate::source::{SearchHit, SearchRequest};
+use app::error::{AppError, AppResult};
+use app::model::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Longest query accepted.
+const MAX_QUERY: usize = 1000;
+/// Files the finder offers at most.
+const FOUND_FILES: usize = 50;
+
+/// The pattern a query asks for: an escaped literal or a regular expression, case as asked.
+pub fn compile(query: &SearchQuery) -> AppResult<regex::bytes::Regex> {
+    let text = query.q.as_str();
+    if text.trim().is_empty() {
+        return Err(AppError::Invalid("type something to search for".into()));
+    }
+    if text.chars().count() > MAX_QUERY {
+        return Err(AppError::Invalid(format!("a query is at most {MAX_QUERY} characters")));
+    }
+    let pattern = if query.regex { text.to_string() } else { regex::escape(text) };
+    regex::bytes::RegexBuilder::new(&pattern)
+        .case_insensitive(!query.case)
+        .multi_line(true)
+        .size_limit(20 * 1024 * 1024)
+        .dfa_size_limit(20 * 1024 * 1024)
+        .build()
+        .map_err(|error| AppError::Invalid(format!("not a valid regular expression: {error}")))
+}
+
+fn path_glob(query: &SearchQuery) -> AppResult<Option<globset::GlobMatcher>> {
+    match query.path.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(glob) => globset::GlobBuilder::new(glob)
+            .literal_separator(false)
+            .build()
+            .map(|g| Some(g.compile_matcher()))
+            .map_err(|error| AppError::Invalid(format!("not a valid path pattern: {error}"))),
+    }
+}
+
+/// The line ranges of one file's result lines (consecutive lines merged).
+fn shown_ranges(hit: &SearchHit) -> Vec<LineRange> {
+    let mut ranges: Vec<LineRange> = Vec::new();
+    for line in &hit.lines {
+        match ranges.last_mut() {
+            Some(last) if last.last + 1 >= line.number => last.last = last.last.max(line.number),
+            _ => ranges.push(LineRange { first: line.number, last: line.number }),
+        }
+    }
+    ranges
+}
+
+impl Domain {
+    /// Searches a pin. The query is recorded before any blob is read; the files and lines the
+    /// page shows are recorded before they are returned.
+    pub async fn search(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+        query: &SearchQuery,
+        files_per_page: usize,
+    ) -> AppResult<SearchView> {
+        let pattern = compile(query)?;
+        let paths = path_glob(query)?;
+        let caller = match &actor {
+            Actor::Web(caller) => *caller,
+            _ => return Err(AppError::Forbidden("searches are made by people".into())),
+        };
+        let identity = super::guard::signed_in(caller)?.clone();
+        let access = self.pin_access(&actor, pin).await?;
+        let recorded = Query {
+            kind: if query.regex { "regex" } else { "text" },
+            text: query.q.clone(),
+            case: query.case,
+            path: query.path.clone().filter(|p| !p.trim().is_empty()),
+        };
+        let event = actor
+            .event("search.run")
+            .on(access.object(&RepoPath::root()).shown(&access.record.tree_id))
+            .query(recorded.clone());
+        let receipt = self.read(event, Scope::Search(pin)).await?;
+        let page = query.page.unwrap_or(1).max(1);
+        let started = Instant::now();
+        let request = SearchRequest {
+            pattern,
+            paths,
+            skip_files: (page as usize - 1) * files_per_page,
+            want_files: files_per_page,
+            lines_per_file: 20,
+            budget: Duration::from_millis(self.source.limits().search_budget_ms),
+        };
+        let outcome = self.source.search(&receipt, &access.location(), request).await?;
+        let mut results = actor
+            .event("search.results")
+            .query(recorded)
+            .with(json!({ "files": outcome.hits.len(), "truncated": outcome.timed_out, "page": page }));
+        for hit in &outcome.hits {
+            let path = RepoPath::parse(&hit.path)?;
+            for range in shown_ranges(hit) {
+                results = results.on(access.object(&path).shown(&hit.blob_id).lines(range));
+            }
+        }
+        if outcome.hits.is_empty() {
+            results = results.on(access.object(&RepoPath::root()));
+        }
+        self.record(results).await?;
+        Ok(SearchView {
+            pin: super::browse::summary(&access.record, access.ends_at),
+            query: query.clone(),
+            results: outcome
+                .hits
+                .into_iter()
+                .map(|hit| FileMatches {
+                    path: hit.path,
+                    more_lines: hit.more_lines,
+                    lines: hit
+                        .lines
+                        .into_iter()
+                        .map(|l| MatchLine { line: l.number, text: l.text, matches: l.matches })
+                        .collect(),
+                })
+                .collect(),
+            truncated: outcome.timed_out,
+            next_page: outcome.more.then_some(page + 1),
+            page,
+            files_searched: outcome.files_searched,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            watermark: Watermark {
+                username: identity.username,
+                role: identity.role,
+                session: caller.session.clone(),
+                at_ms: self.clock.now_ms(),
+            },
+        })
+    }
+
+    /// The pin's files whose paths match `query` fuzzily, best first (from the pin's index). The
+    /// query and the paths offered are recorded.
+    pub async fn find_files(&self, actor: Actor<'_>, pin: PinId, query: &str) -> AppResult<Vec<FoundFile>> {
+        let query = query.trim();
+        if query.chars().count() > 200 {
+            return Err(AppError::Invalid("a file name query is at most 200 characters".into()));
+        }
+        let access = self.pin_access(&actor, pin).await?;
+        let (files, _, _) = self.indexed_files(pin).await?;
+        let found = tokio::task::spawn_blocking({
+            let query = query.to_string();
+            move || {
+                use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+                let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT.match_paths());
+                let pattern = Pattern::parse(&query, CaseMatching::Smart, Normalization::Smart);
+                let mut buffer = Vec::new();
+                let mut scored: Vec<(u32, usize)> = files
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, f)| {
+                        pattern.score(nucleo_matcher::Utf32Str::new(&f.path, &mut buffer), &mut matcher).map(|s| (s, i))
+                    })
+                    .collect();
+                scored.sort_by(|a, b| b.0.cmp(&a.0).then(files[a.1].path.len().cmp(&files[b.1].path.len())));
+                scored
+                    .into_iter()
+                    .take(FOUND_FILES)
+                    .map(|(_, i)| {
+                        let mut positions = Vec::new();
+                        pattern.indices(
+                            nucleo_matcher::Utf32Str::new(&files[i].path, &mut buffer),
+                            &mut matcher,
+                            &mut positions,
+                        );
+                        positions.sort_unstable();
+                        positions.dedup();
+                        FoundFile { path: files[i].path.clone(), positions }
+                    })
+                    .collect::<Vec<_>>()
+            }
+        })
+        .await
+        .map_err(|e| super::error::internal(&e))?;
+        let mut event = actor
+            .event("files.find")
+            .query(Query { kind: "path", text: query.to_string(), case: false, path: None })
+            .on(access.object(&RepoPath::root()));
+        for file in &found {
+            event = event.on(access.object(&RepoPath::parse(&file.path)?));
+        }
+        self.record(event).await?;
+        Ok(found)
+    }
+
+    /// A symbol's likely definitions (from the pin's definitions) and references (a whole-word
+    /// search), recorded like a search.
+    pub async fn symbol(&self, actor: Actor<'_>, pin: PinId, name: &str) -> AppResult<SymbolView> {
+        let name = name.trim();
+        if name.is_empty()
+            || name.chars().count() > 128
+            || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        {
+            return Err(AppError::Invalid("a symbol is a name made of letters, digits and '_'".into()));
+        }
+        let access = self.pin_access(&actor, pin).await?;
+        let progress = self.ensure_job(super::jobs::EXTRACT_SYMBOLS, pin).await?;
+        let recorded = Query { kind: "symbol", text: name.to_string(), case: true, path: None };
+        let event = actor
+            .event("symbol.lookup")
+            .on(access.object(&RepoPath::root()).shown(&access.record.tree_id))
+            .query(recorded.clone());
+        let receipt = self.read(event, Scope::Search(pin)).await?;
+        let pattern = regex::bytes::Regex::new(&format!(r"\b{}\b", regex::escape(name)))
+            .map_err(|e| super::error::internal(&e))?;
+        let request = SearchRequest {
+            pattern,
+            paths: None,
+            skip_files: 0,
+            want_files: 30,
+            lines_per_file: 5,
+            budget: Duration::from_millis(self.source.limits().search_budget_ms.min(2_000)),
+        };
+        let outcome = self.source.search(&receipt, &access.location(), request).await?;
+        let definitions: Vec<SymbolSite> = self
+            .store
+            .symbol_sites(pin.get(), name)
+            .await?
+            .into_iter()
+            .map(|(kind, path, line)| {
+                let text = outcome
+                    .hits
+                    .iter()
+                    .find(|h| h.path == path)
+                    .and_then(|h| h.lines.iter().find(|l| l.number == line))
+                    .map(|l| l.text.clone())
+                    .unwrap_or_default();
+                SymbolSite { path, line, kind, text }
+            })
+            .collect();
+        let references: Vec<SymbolSite> = outcome
+            .hits
+            .iter()
+            .flat_map(|hit| {
+                hit.lines.iter().filter(|l| !l.matches.is_empty()).map(|l| SymbolSite {
+                    path: hit.path.clone(),
+                    line: l.number,
+                    kind: "reference".into(),
+                    text: l.text.clone(),
+                })
+            })
+            .filter(|r| !definitions.iter().any(|d| d.path == r.path && d.line == r.line))
+            .collect();
+        let mut shown = actor.event("symbol.results").query(recorded).on(access.object(&RepoPath::root()));
+        for site in definitions.iter().chain(&references) {
+            let path = RepoPath::parse(&site.path)?;
+            let blob = outcome.hits.iter().find(|h| h.path == site.path).map(|h| h.blob_id.clone());
+            let mut object = access.object(&path).lines(LineRange { first: site.line.max(1), last: site.line.max(1) });
+            object.blob = blob;
+            shown = shown.on(object);
+        }
+        self.record(shown).await?;
+        Ok(SymbolView { pin, name: name.to_string(), definitions, references, indexing: !progress.finished })
+    }
+
+    /// Fetches new commits into a repository from where it was imported, recording the refs that
+    /// moved; pinned commits keep their objects.
+    pub async fn fetch_repository(
+        &self,
+        actor: Actor<'_>,
+        name: &str,
+    ) -> AppResult<Vec<(String, Option<String>, String)>> {
+        require(&actor, Permission::Administer)?;
+        let repository = self
+            .store
+            .repository_by_name(name)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no repository named {name}")))?;
+        let moved = self.source.fetch(&repository.name, &repository.source).await.map_err(|error| {
+            tracing::warn!(error = %crate::error_chain(&error), "fetching a repository failed");
+            AppError::Invalid(format!(
+                "could not fetch from {}: the source must be a git repository this server can read",
+                repository.source
+            ))
+        })?;
+        let refs: Vec<_> = moved.iter().map(|(r, old, new)| json!({ "ref": r, "old": old, "new": new })).collect();
+        self.write(async |tx| {
+            let event = actor
+                .event("repo.fetch")
+                .with(json!({ "repository": repository.name, "source": repository.source, "moved": refs }));
+            tx.append(&event).await?;
+            Ok(())
+        })
+        .await?;
+        Ok(moved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(q: &str, regex: bool, case: bool) -> SearchQuery {
+        SearchQuery { q: q.into(), regex, case, path: None, page: None }
+    }
+
+    #[test]
+    fn a_literal_query_is_escaped_and_case_is_optional() {
+        let literal = compile(&query("a.b(", false, false)).unwrap();
+        assert!(literal.is_match(b"x A.B( y"));
+        assert!(!literal.is_match(b"axb("));
+        let exact = compile(&query("Total", false, true)).unwrap();
+        assert!(!exact.is_match(b"total"));
+    }
+
+    #[test]
+    fn an_invalid_pattern_says_why() {
+        let error = compile(&query("fn (", true, false)).unwrap_err();
+        assert_eq!(error.status(), 400);
+        assert!(error.to_string().contains("unclosed group"), "{error}");
+        assert!(compile(&query("   ", false, false)).is_err());
+        assert!(path_glob(&SearchQuery { path: Some("src/[".into()), ..query("x", false, false) }).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! The JSON API over a pin's source: comparing two pins, searching, finding files and symbols.
+//! Session or `Authorization: Bearer`; the same authorisation and the same recorded events as the
+//! pages.
+
+use super::{AppState, HttpError};
+use crate::domain::Actor;
+use app::model::*;
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/pins/{a}/compare/{b}", get(compare))
+        .route("/api/v1/pins/{pin}/search", get(search))
+        .route("/api/v1/pins/{pin}/files", get(files))
+        .route("/api/v1/pins/{pin}/symbols/{name}", get(symbol))
+}
+
+#[derive(Serialize)]
+struct ApiChangedFile {
+    path: String,
+    old_path: Option<String>,
+    status: &'static str,
+    additions: u64,
+    deletions: u64,
+    binary: bool,
+    similarity: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct CompareParams {
+    filter: Option<String>,
+    page: Option<String>,
+}
+
+fn page(text: Option<&str>) -> Result<Option<u32>, HttpError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => t
+            .parse::<u32>()
+            .ok()
+            .filter(|p| *p > 0)
+            .map(Some)
+            .ok_or_else(|| HttpError(app::error::AppError::Invalid("page is a positive number".into()))),
+    }
+}
+
+async fn compare(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((a, b)): Path<(String, String)>,
+    Query(params): Query<CompareParams>,
+) -> Result<impl IntoResponse, HttpError> {
+    let filter = CompareFilter { filter: params.filter, page: page(params.page.as_deref())? };
+    let view = state
+        .domain
+        .compare(Actor::Web(&caller), PinId::parse(&a)?, PinId::parse(&b)?, &filter, COMPARE_API_PAGE)
+        .await?;
+    let files: Vec<ApiChangedFile> = view
+        .files
+        .into_iter()
+        .map(|f| ApiChangedFile {
+            status: match f.status {
+                // The API names four kinds: a mode or type change is a modification.
+                ChangeStatus::ModeChanged | ChangeStatus::TypeChanged => "modified",
+                other => other.as_str(),
+            },
+            path: f.path,
+            old_path: f.old_path,
+            additions: f.additions,
+            deletions: f.deletions,
+            binary: f.binary,
+            similarity: f.similarity,
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "files": files,
+        "total": view.matching,
+        "page": view.page,
+        "next_page": (view.page < view.pages).then_some(view.page + 1),
+    })))
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    re: Option<String>,
+    case: Option<String>,
+    path: Option<String>,
+    page: Option<String>,
+}
+
+fn flag(value: Option<&str>) -> bool {
+    matches!(value, Some("1" | "true" | "on" | "yes"))
+}
+
+#[derive(Serialize)]
+struct ApiMatch {
+    line: u32,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct ApiResult {
+    path: String,
+    matches: Vec<ApiMatch>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    Query(params): Query<SearchParams>,
+) -> Result<impl IntoResponse, HttpError> {
+    let query = SearchQuery {
+        q: params.q.unwrap_or_default(),
+        regex: flag(params.re.as_deref()),
+        case: flag(params.case.as_deref()),
+        path: params.path,
+        page: page(params.page.as_deref())?,
+    };
+    let view = state.domain.search(Actor::Web(&caller), PinId::parse(&pin)?, &query, SEARCH_PAGE).await?;
+    let results: Vec<ApiResult> = view
+        .results
+        .into_iter()
+        .map(|file| ApiResult {
+            path: file.path,
+            matches: file
+                .lines
+                .into_iter()
+                .filter(|l| !l.matches.is_empty())
+                .map(|l| ApiMatch { line: l.line, text: l.text })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "results": results, "truncated": view.truncated, "next_page": view.next_page })))
+}
+
+#[derive(Deserialize)]
+struct FilesParams {
+    q: Option<String>,
+}
+
+async fn files(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    Query(params): Query<FilesParams>,
+) -> Result<impl IntoResponse, HttpError> {
+    let found =
+        state.domain.find_files(Actor::Web(&caller), PinId::parse(&pin)?, params.q.as_deref().unwrap_or("")).await?;
+    Ok(Json(serde_json::json!({ "files": found })))
+}
+
+async fn symbol(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((pin, name)): Path<(String, String)>,
+) -> Result<impl IntoResponse, HttpError> {
+    Ok(Json(state.domain.symbol(Actor::Web(&caller), PinId::parse(&pin)?, &name).await?))
+}

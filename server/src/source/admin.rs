@@ -1,0 +1,83 @@
+//! The repositories themselves: copying one in (staged, then installed once its row is written),
+//! fetching new commits from where it came from, and resolving what to pin.
+
+use super::{Result, Source, SourceError, StagedRepository};
+use std::sync::Arc;
+
+/// A ref that a fetch moved: its name, where it pointed before (none if new), and where now.
+pub type MovedRef = (String, Option<String>, String);
+
+impl Source {
+    /// Copies a repository (bare) into a staging directory beside the imported ones; `install`
+    /// moves it into place once its row is written. A staged copy that is not installed is removed.
+    pub async fn stage_import(&self, from: &str) -> Result<StagedRepository> {
+        let staging = self.repos_dir.join(format!(".staging-{}", hex::encode(rand::random::<[u8; 8]>())));
+        let from = from.to_string();
+        let repos_dir = self.repos_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&repos_dir)?;
+            let staged = StagedRepository::new(staging);
+            git2::build::RepoBuilder::new().bare(true).clone(&from, staged.path()).map_err(SourceError::Import)?;
+            Ok(staged)
+        })
+        .await?
+    }
+
+    /// Moves a staged copy into place as repository `name`, replacing a directory left by an
+    /// import that crashed before its row was written (the caller holds that row's insert).
+    pub fn install(&self, staged: StagedRepository, name: &str) -> Result<()> {
+        staged.install(&self.repos_dir.join(format!("{name}.git")))
+    }
+
+    /// Removes an installed repository again (its row did not commit).
+    pub fn uninstall(&self, name: &str) {
+        let _ = std::fs::remove_dir_all(self.repos_dir.join(format!("{name}.git")));
+    }
+
+    /// The commit and root tree a revision expression names in a repository.
+    pub async fn resolve_commit(self: &Arc<Self>, repository: &str, spec: &str) -> Result<(String, String)> {
+        let spec = spec.trim().to_string();
+        self.with_repo(repository, move |_, repo| {
+            let commit = repo
+                .revparse_single(&spec)
+                .and_then(|object| object.peel_to_commit())
+                .map_err(|_| SourceError::NoSuchCommit(spec.clone()))?;
+            Ok((commit.id().to_string(), commit.tree_id().to_string()))
+        })
+        .await
+    }
+
+    /// Fetches branches and tags from `from` (where the repository was imported from) into it.
+    /// Objects are only ever added, so every pinned commit keeps its objects; returns the refs
+    /// that moved.
+    pub async fn fetch(self: &Arc<Self>, repository: &str, from: &str) -> Result<Vec<MovedRef>> {
+        let from = from.to_string();
+        self.with_repo(repository, move |_, repo| {
+            let refs = |repo: &git2::Repository| -> Result<std::collections::BTreeMap<String, String>> {
+                let mut refs = std::collections::BTreeMap::new();
+                for reference in repo.references()? {
+                    let reference = reference?;
+                    if let (Some(name), Some(target)) = (reference.name(), reference.target()) {
+                        refs.insert(name.to_string(), target.to_string());
+                    }
+                }
+                Ok(refs)
+            };
+            let before = refs(repo)?;
+            let mut remote = repo.remote_anonymous(&from).map_err(SourceError::Import)?;
+            remote
+                .fetch(&["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], None, None)
+                .map_err(SourceError::Import)?;
+            let after = refs(repo)?;
+            Ok(after
+                .into_iter()
+                .filter(|(name, id)| before.get(name) != Some(id))
+                .map(|(name, id)| {
+                    let old = before.get(&name).cloned();
+                    (name, old, id)
+                })
+                .collect())
+        })
+        .await
+    }
+}

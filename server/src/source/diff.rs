@@ -1,0 +1,181 @@
+//! Comparing two pins of one repository: the changed files with their line counts (libgit2's tree
+//! diff with rename detection), and both sides of one file for a line diff. Reading needs a receipt
+//! covering both pins (the list) or both paths (a file).
+
+use super::highlight::Highlighted;
+use super::{PinLocation, Result, Source, SourceError};
+use crate::audit::Receipt;
+use app::model::{ChangeStatus, RepoPath};
+use std::path::Path;
+use std::sync::Arc;
+
+/// One changed file between two pins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangedFile {
+    pub status: ChangeStatus,
+    /// The path at the newer pin (at the older one for a deleted file).
+    pub path: String,
+    /// The path at the older pin, when it differs (a rename).
+    pub old_path: Option<String>,
+    pub old_blob: Option<String>,
+    pub new_blob: Option<String>,
+    pub old_mode: u32,
+    pub new_mode: u32,
+    /// For a rename: how similar the two files are, in percent.
+    pub similarity: Option<u32>,
+    pub additions: u64,
+    pub deletions: u64,
+    pub binary: bool,
+}
+
+/// One side of a file diff.
+pub struct DiffSide {
+    pub blob_id: String,
+    pub size: u64,
+    pub binary: bool,
+    /// The text, when it is text and not over the cap.
+    pub text: Option<Arc<str>>,
+    /// Its highlighted lines (cached by blob id, as for a file view).
+    pub highlighted: Option<Arc<Highlighted>>,
+}
+
+fn status(delta: &git2::DiffDelta<'_>) -> ChangeStatus {
+    match delta.status() {
+        git2::Delta::Added | git2::Delta::Copied | git2::Delta::Untracked => ChangeStatus::Added,
+        git2::Delta::Deleted => ChangeStatus::Deleted,
+        git2::Delta::Renamed => ChangeStatus::Renamed,
+        git2::Delta::Typechange => ChangeStatus::TypeChanged,
+        _ if delta.old_file().id() == delta.new_file().id() => ChangeStatus::ModeChanged,
+        _ => ChangeStatus::Modified,
+    }
+}
+
+fn path_text(file: &git2::DiffFile<'_>) -> Option<String> {
+    file.path_bytes().map(|p| String::from_utf8_lossy(p).into_owned())
+}
+
+fn blob_of(file: &git2::DiffFile<'_>) -> Option<String> {
+    (!file.id().is_zero()).then(|| file.id().to_string())
+}
+
+impl Source {
+    /// The files that differ from pin `a` to pin `b` (two pins of one repository), by path.
+    pub async fn diff_list(
+        self: &Arc<Self>,
+        receipt: &Receipt,
+        a: &PinLocation,
+        b: &PinLocation,
+    ) -> Result<Vec<ChangedFile>> {
+        if !receipt.covers_whole(a.pin) || !receipt.covers_whole(b.pin) || a.repository != b.repository {
+            return Err(SourceError::WrongReceipt);
+        }
+        let (old_tree, new_tree) = (a.tree_id.clone(), b.tree_id.clone());
+        self.with_repo(&a.repository, move |_, repo| {
+            let old = repo.find_tree(git2::Oid::from_str(&old_tree)?)?;
+            let new = repo.find_tree(git2::Oid::from_str(&new_tree)?)?;
+            let mut options = git2::DiffOptions::new();
+            options.include_typechange(true).ignore_submodules(true).context_lines(0);
+            let mut diff = repo.diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
+            let mut find = git2::DiffFindOptions::new();
+            find.renames(true).rename_threshold(50).rename_limit(10_000);
+            diff.find_similar(Some(&mut find))?;
+            let mut files = Vec::with_capacity(diff.deltas().len());
+            for (index, delta) in diff.deltas().enumerate() {
+                let status = status(&delta);
+                let (old_path, new_path) = (path_text(&delta.old_file()), path_text(&delta.new_file()));
+                let path = match status {
+                    ChangeStatus::Deleted => old_path.clone(),
+                    _ => new_path.clone(),
+                }
+                .unwrap_or_default();
+                let mut file = ChangedFile {
+                    status,
+                    old_path: old_path.filter(|old| *old != path),
+                    path,
+                    old_blob: blob_of(&delta.old_file()),
+                    new_blob: blob_of(&delta.new_file()),
+                    old_mode: u32::from(delta.old_file().mode()),
+                    new_mode: u32::from(delta.new_file().mode()),
+                    similarity: None,
+                    additions: 0,
+                    deletions: 0,
+                    binary: delta.flags().is_binary(),
+                };
+                if let Some(patch) = git2::Patch::from_diff(&diff, index)? {
+                    let (_, additions, deletions) = patch.line_stats()?;
+                    file.additions = additions as u64;
+                    file.deletions = deletions as u64;
+                    file.binary |= patch.delta().flags().is_binary();
+                }
+                if status == ChangeStatus::Renamed {
+                    file.similarity = Some(similarity(repo, &delta));
+                }
+                files.push(file);
+            }
+            files.sort_by(|x, y| x.path.cmp(&y.path));
+            Ok(files)
+        })
+        .await
+    }
+
+    /// Both sides of a file: `old` at pin `a` and `new` at pin `b` (either may be absent). The
+    /// receipt must cover each path read.
+    pub async fn diff_pair(
+        self: &Arc<Self>,
+        receipt: &Receipt,
+        a: &PinLocation,
+        old: Option<&RepoPath>,
+        b: &PinLocation,
+        new: Option<&RepoPath>,
+    ) -> Result<(Option<DiffSide>, Option<DiffSide>)> {
+        for (at, path) in [(a, old), (b, new)] {
+            if path.is_some_and(|path| !receipt.covers(at.pin, path)) {
+                return Err(SourceError::WrongReceipt);
+            }
+        }
+        let reads = [(a.tree_id.clone(), old.cloned()), (b.tree_id.clone(), new.cloned())];
+        self.with_repo(&a.repository, move |this, repo| {
+            let mut sides = reads.into_iter().map(|(tree_id, path)| match path {
+                Some(path) => this.diff_side(repo, &tree_id, &path),
+                None => Ok(None),
+            });
+            let old = sides.next().expect("two sides")?;
+            let new = sides.next().expect("two sides")?;
+            Ok((old, new))
+        })
+        .await
+    }
+
+    fn diff_side(&self, repo: &git2::Repository, tree_id: &str, path: &RepoPath) -> Result<Option<DiffSide>> {
+        let root = repo.find_tree(git2::Oid::from_str(tree_id)?)?;
+        let entry = match root.get_path(Path::new(path.as_str())) {
+            Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => entry,
+            Ok(_) => return Err(SourceError::IsDirectory),
+            Err(error) if error.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        let blob = repo.find_blob(entry.id())?;
+        let blob_id = entry.id().to_string();
+        let size = blob.size() as u64;
+        let binary = blob.is_binary();
+        if binary || size > self.limits.diff_max_bytes {
+            return Ok(Some(DiffSide { blob_id, size, binary, text: None, highlighted: None }));
+        }
+        let text: Arc<str> = String::from_utf8_lossy(blob.content()).into();
+        let highlighted = Some(self.highlighted(&blob_id, path.file_name(), blob.content()));
+        Ok(Some(DiffSide { blob_id, size, binary, text: Some(text), highlighted }))
+    }
+}
+
+/// How similar a renamed file is to its old self, in percent of lines kept.
+fn similarity(repo: &git2::Repository, delta: &git2::DiffDelta<'_>) -> u32 {
+    let read = |id: git2::Oid| {
+        repo.find_blob(id).map(|b| String::from_utf8_lossy(b.content()).into_owned()).unwrap_or_default()
+    };
+    let (old, new) = (read(delta.old_file().id()), read(delta.new_file().id()));
+    if old == new {
+        return 100;
+    }
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    (diff.ratio() * 100.0).round() as u32
+}

@@ -1,0 +1,212 @@
+//! Searching a pin: every text file in path order, matched with the `regex` crate's engine (a
+//! literal query is an escaped pattern), lines found with memchr, within a time budget. Results
+//! are collected as they are found — the files, lines and match ranges — so that the domain can
+//! record exactly what the page will show before it is sent. Needs a receipt for a search of the pin.
+
+use super::{PinLocation, Result, Source, SourceError};
+use crate::audit::Receipt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What to look for and how much of it to return.
+pub struct SearchRequest {
+    pub pattern: regex::bytes::Regex,
+    pub paths: Option<globset::GlobMatcher>,
+    /// Files with hits to skip (the pages before) and to return (this page).
+    pub skip_files: usize,
+    pub want_files: usize,
+    /// Matching lines returned per file; the rest are counted.
+    pub lines_per_file: usize,
+    pub budget: Duration,
+}
+
+/// One line of a result: its number, its text, and the byte ranges that matched (none for a line
+/// of context).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchLine {
+    pub number: u32,
+    pub text: String,
+    pub matches: Vec<(usize, usize)>,
+}
+
+/// The hits in one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchHit {
+    pub path: String,
+    pub blob_id: String,
+    pub lines: Vec<SearchLine>,
+    /// Matching lines beyond those returned.
+    pub more_lines: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct SearchOutcome {
+    pub hits: Vec<SearchHit>,
+    /// Whether files with hits follow this page.
+    pub more: bool,
+    /// Whether the budget ran out (the hits are those found until then).
+    pub timed_out: bool,
+    pub files_searched: u64,
+}
+
+/// Lines longer than this are cut in results.
+const LINE_MAX: usize = 500;
+
+fn line_text(bytes: &[u8]) -> String {
+    let end = bytes.len().min(LINE_MAX);
+    String::from_utf8_lossy(&bytes[..end]).trim_end_matches(['\r', '\n']).to_string()
+}
+
+/// The hits in one text: matching lines with one line of context around each, up to `limit`
+/// matching lines (the rest counted).
+fn search_text(pattern: &regex::bytes::Regex, content: &[u8], limit: usize) -> Option<(Vec<SearchLine>, u64)> {
+    // (line start, line end, match ranges within the line), one entry per matching line.
+    type Matched = (usize, usize, Vec<(usize, usize)>);
+    let mut matched: Vec<Matched> = Vec::new();
+    let mut extra = 0u64;
+    for found in pattern.find_iter(content) {
+        let start = memchr::memrchr(b'\n', &content[..found.start()]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &content[found.start()..]).map_or(content.len(), |i| found.start() + i);
+        let range = (found.start() - start, found.end().min(end) - start);
+        let full = matched.len() >= limit;
+        match matched.last_mut() {
+            Some(last) if last.0 == start => last.2.push(range),
+            _ if full => extra += 1,
+            _ => matched.push((start, end, vec![range])),
+        }
+    }
+    if matched.is_empty() {
+        return (extra > 0).then(|| (Vec::new(), extra));
+    }
+    let mut lines: std::collections::BTreeMap<u32, SearchLine> = std::collections::BTreeMap::new();
+    let (mut number, mut counted_to) = (1u32, 0usize);
+    for (start, end, ranges) in matched {
+        number += memchr::memchr_iter(b'\n', &content[counted_to..start]).count() as u32;
+        counted_to = start;
+        if start > 0 {
+            let before_start = memchr::memrchr(b'\n', &content[..start - 1]).map_or(0, |i| i + 1);
+            lines.entry(number - 1).or_insert_with(|| SearchLine {
+                number: number - 1,
+                text: line_text(&content[before_start..start - 1]),
+                matches: Vec::new(),
+            });
+        }
+        let matches = ranges.into_iter().filter(|(s, _)| *s < LINE_MAX).map(|(s, e)| (s, e.min(LINE_MAX))).collect();
+        lines.insert(number, SearchLine { number, text: line_text(&content[start..end]), matches });
+        if end + 1 < content.len() {
+            let after_end = memchr::memchr(b'\n', &content[end + 1..]).map_or(content.len(), |i| end + 1 + i);
+            lines.entry(number + 1).or_insert_with(|| SearchLine {
+                number: number + 1,
+                text: line_text(&content[end + 1..after_end]),
+                matches: Vec::new(),
+            });
+        }
+    }
+    Some((lines.into_values().collect(), extra))
+}
+
+impl Source {
+    /// Searches every text file of the pin in path order for `request.pattern`.
+    pub async fn search(
+        self: &Arc<Self>,
+        receipt: &Receipt,
+        at: &PinLocation,
+        request: SearchRequest,
+    ) -> Result<SearchOutcome> {
+        if !receipt.covers_whole(at.pin) {
+            return Err(SourceError::WrongReceipt);
+        }
+        let tree_id = at.tree_id.clone();
+        let max_bytes = self.limits.display_max_bytes;
+        self.with_repo(&at.repository, move |_, repo| {
+            let started = Instant::now();
+            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
+            let mut files = Vec::new();
+            root.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                if entry.kind() == Some(git2::ObjectType::Blob) && entry.filemode() != 0o120000 {
+                    let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
+                    if request.paths.as_ref().is_none_or(|glob| glob.is_match(&path)) {
+                        files.push((path, entry.id()));
+                    }
+                }
+                git2::TreeWalkResult::Ok
+            })?;
+            files.sort_by(|a, b| a.0.cmp(&b.0));
+            let odb = repo.odb()?;
+            let mut outcome = SearchOutcome::default();
+            let mut with_hits = 0usize;
+            for (path, id) in files {
+                if started.elapsed() > request.budget {
+                    outcome.timed_out = true;
+                    break;
+                }
+                if odb.read_header(id).map(|(size, _)| size as u64 > max_bytes).unwrap_or(true) {
+                    continue;
+                }
+                let blob = repo.find_blob(id)?;
+                outcome.files_searched += 1;
+                if blob.is_binary() {
+                    continue;
+                }
+                let Some((lines, more_lines)) = search_text(&request.pattern, blob.content(), request.lines_per_file)
+                else {
+                    continue;
+                };
+                with_hits += 1;
+                if with_hits <= request.skip_files {
+                    continue;
+                }
+                if outcome.hits.len() == request.want_files {
+                    outcome.more = true;
+                    break;
+                }
+                outcome.hits.push(SearchHit { path, blob_id: id.to_string(), lines, more_lines });
+            }
+            Ok(outcome)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find(pattern: &str, text: &str) -> Vec<(u32, String, bool)> {
+        let pattern = regex::bytes::Regex::new(pattern).unwrap();
+        let (lines, _) = search_text(&pattern, text.as_bytes(), 10).unwrap_or_default();
+        lines.into_iter().map(|l| (l.number, l.text, !l.matches.is_empty())).collect()
+    }
+
+    #[test]
+    fn a_match_comes_with_a_line_of_context_each_side() {
+        let text = "one\ntwo\nthree needle\nfour\nfive\n";
+        assert_eq!(
+            find("needle", text),
+            [(2, "two".into(), false), (3, "three needle".into(), true), (4, "four".into(), false)]
+        );
+    }
+
+    #[test]
+    fn neighbouring_matches_share_their_context() {
+        let text = "a x\nb\nc x\nd\n";
+        let lines = find("x", text);
+        let numbers: Vec<u32> = lines.iter().map(|l| l.0).collect();
+        assert_eq!(numbers, [1, 2, 3, 4]);
+        assert!(lines[0].2 && !lines[1].2 && lines[2].2 && !lines[3].2);
+    }
+
+    #[test]
+    fn the_first_and_last_lines_match_without_context_beyond_the_text() {
+        assert_eq!(find("^x", "x\ny"), [(1, "x".into(), true), (2, "y".into(), false)]);
+        assert_eq!(find("y$", "x\ny"), [(1, "x".into(), false), (2, "y".into(), true)]);
+        assert!(find("z", "x\ny").is_empty());
+    }
+
+    #[test]
+    fn match_ranges_are_byte_offsets_in_the_line() {
+        let pattern = regex::bytes::Regex::new("ab").unwrap();
+        let (lines, _) = search_text(&pattern, b"xxab ab\n", 10).unwrap();
+        assert_eq!(lines[0].matches, [(2, 4), (5, 7)]);
+    }
+}

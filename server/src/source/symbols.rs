@@ -1,0 +1,172 @@
+//! Definitions in a pin, found without a compiler, as Sourcegraph's and OpenGrok's search-based
+//! navigation does: the tokens syntect's grammars scope as `entity.name.*` (a function's, a type's,
+//! a module's name where it is declared). A background job reads every text file of a pin once,
+//! through a whole-pin receipt, and the domain stores what it finds.
+
+use super::highlight::Highlighter;
+use super::{PinLocation, Result, Source, SourceError};
+use crate::audit::Receipt;
+use crate::config::SourceLimits;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use syntect::parsing::{ParseState, Scope, ScopeStack};
+use syntect::util::LinesWithEndings;
+
+/// A definition: its name, what it defines, and the line it is on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Definition {
+    pub path: String,
+    pub name: String,
+    pub kind: String,
+    pub line: u32,
+}
+
+/// The kinds of `entity.name.<kind>` scopes that name a definition (not, say, an HTML tag).
+const KINDS: &[&str] = &[
+    "function",
+    "type",
+    "class",
+    "struct",
+    "enum",
+    "trait",
+    "union",
+    "namespace",
+    "module",
+    "constant",
+    "macro",
+    "interface",
+    "impl",
+];
+
+fn identifier(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 128
+        && text.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        && !text.starts_with(|c: char| c.is_ascii_digit())
+}
+
+impl Highlighter {
+    /// The definitions in one file (nothing past the highlighting size cap or time budget).
+    pub fn definitions(&self, path: &str, text: &str, limits: &SourceLimits) -> Vec<Definition> {
+        if text.len() as u64 > limits.highlight_max_bytes {
+            return Vec::new();
+        }
+        let file_name = path.rsplit('/').next().unwrap_or(path);
+        let Some(syntax) = self.syntax_for(file_name, text) else { return Vec::new() };
+        let budget = Duration::from_millis(limits.highlight_budget_ms);
+        let started = Instant::now();
+        let mut state = ParseState::new(syntax);
+        let mut stack = ScopeStack::new();
+        let mut kinds: HashMap<Scope, Option<String>> = HashMap::new();
+        let mut found = Vec::new();
+        for (number, line) in LinesWithEndings::from(text).enumerate() {
+            if line.len() > limits.line_max_bytes || started.elapsed() > budget {
+                break;
+            }
+            let Ok(ops) = state.parse_line(line, &self.syntaxes) else { break };
+            let mut cursor = 0;
+            let content = line.trim_end_matches(['\n', '\r']);
+            let mut check = |stack: &ScopeStack, from: usize, to: usize| {
+                let token = content.get(from..to.min(content.len())).unwrap_or("").trim();
+                if !identifier(token) {
+                    return;
+                }
+                let kind = stack.as_slice().iter().rev().find_map(|scope| {
+                    kinds
+                        .entry(*scope)
+                        .or_insert_with(|| {
+                            let name = scope.build_string();
+                            let mut atoms = name.split('.');
+                            match (atoms.next(), atoms.next(), atoms.next()) {
+                                (Some("entity"), Some("name"), Some(kind)) if KINDS.contains(&kind) => {
+                                    Some(kind.to_string())
+                                }
+                                _ => None,
+                            }
+                        })
+                        .clone()
+                });
+                if let Some(kind) = kind {
+                    found.push(Definition {
+                        path: path.to_string(),
+                        name: token.to_string(),
+                        kind,
+                        line: number as u32 + 1,
+                    });
+                }
+            };
+            for (at, op) in &ops {
+                if *at > cursor {
+                    check(&stack, cursor, *at);
+                    cursor = *at;
+                }
+                if stack.apply(op).is_err() {
+                    return found;
+                }
+            }
+            if cursor < content.len() {
+                check(&stack, cursor, content.len());
+            }
+        }
+        found
+    }
+}
+
+impl Source {
+    /// Every definition in the pin's text files. The receipt must cover the whole pin.
+    pub async fn extract_definitions(self: &Arc<Self>, receipt: &Receipt, at: &PinLocation) -> Result<Vec<Definition>> {
+        if !receipt.covers_whole(at.pin) {
+            return Err(SourceError::WrongReceipt);
+        }
+        let tree_id = at.tree_id.clone();
+        self.with_repo(&at.repository, move |this, repo| {
+            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
+            let mut files = Vec::new();
+            root.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                if entry.kind() == Some(git2::ObjectType::Blob) && entry.filemode() != 0o120000 {
+                    files.push((format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes())), entry.id()));
+                }
+                git2::TreeWalkResult::Ok
+            })?;
+            let odb = repo.odb()?;
+            let mut definitions = Vec::new();
+            for (path, id) in files {
+                if odb.read_header(id).map(|(size, _)| size as u64 > this.limits.highlight_max_bytes).unwrap_or(true) {
+                    continue;
+                }
+                let blob = repo.find_blob(id)?;
+                if blob.is_binary() {
+                    continue;
+                }
+                let text = String::from_utf8_lossy(blob.content());
+                definitions.extend(this.highlighter.definitions(&path, &text, &this.limits));
+            }
+            Ok(definitions)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_and_types_are_found_where_they_are_declared() {
+        let text =
+            "struct Ledger {\n    total: u64,\n}\n\nfn settle(ledger: &Ledger) -> u64 {\n    helper(ledger.total)\n}\n";
+        let found = Highlighter::default().definitions("src/ledger.rs", text, &SourceLimits::default());
+        let names: Vec<(&str, &str, u32)> = found.iter().map(|d| (d.name.as_str(), d.kind.as_str(), d.line)).collect();
+        assert!(names.contains(&("Ledger", "struct", 1)), "{names:?}");
+        assert!(names.contains(&("settle", "function", 5)), "{names:?}");
+        assert!(!names.iter().any(|(n, _, _)| *n == "helper"), "a call is not a definition: {names:?}");
+    }
+
+    #[test]
+    fn c_functions_are_found_too() {
+        let text = "static int add(int a, int b) {\n    return a + b;\n}\n";
+        let found = Highlighter::default().definitions("add.c", text, &SourceLimits::default());
+        assert!(found.iter().any(|d| d.name == "add" && d.line == 1), "{found:?}");
+    }
+}

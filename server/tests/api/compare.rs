@@ -1,0 +1,222 @@
+//! Comparing pins: the changed-file list (added, deleted, renamed, binary, mode change), file diffs
+//! (unified and side by side, intra-line marks, CRLF, no newline at the end), grants for both pins,
+//! the events naming exactly what was shown, and fetching the next release.
+
+use crate::helpers::*;
+use app::model::PinId;
+use clearroom::domain::Actor;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// The files of the fixture's first commit, with the modes of the next.
+fn first_files() -> Vec<(&'static str, Vec<u8>, u32)> {
+    vec![
+        ("README.md", b"# Sample\n\nReview me.\n".to_vec(), 0o100644),
+        ("src/main.rs", main_rs().into_bytes(), 0o100644),
+        ("src/deep/secret.c", format!("/* {SECRET_MARKER} */\nint f(void) {{ return 42; }}\n").into_bytes(), 0o100644),
+        ("assets/logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec(), 0o100644),
+        ("data/big.py", "x = 1\n".repeat(200_000).into_bytes(), 0o100644),
+    ]
+}
+
+/// Writes a commit into the server's copy of the repository and pins it, granted to the reviewer.
+async fn next_release(app: &TestApp, files: &[(&str, Vec<u8>, u32)], label: &str) -> PinId {
+    let repo = git2::Repository::open_bare(app.data_dir.join("repos/product.git")).unwrap();
+    let commit = clearroom::demo::write_commit_with_modes(&repo, files, label).unwrap();
+    let pin = app.domain.create_pin(Actor::Operator, "product", &commit.to_string(), label).await.unwrap();
+    let now = app.clock.now_ms();
+    app.domain.grant(Actor::Operator, "reviewer", &[pin], now - 1000, now + 3_600_000).await.unwrap();
+    pin
+}
+
+/// Release 1.1: main.rs changed on one line, secret.c renamed (and grown by a line), the logo
+/// changed, README made executable, a file added; big.py unchanged.
+async fn release_1_1(app: &TestApp) -> PinId {
+    let mut files = first_files();
+    files.retain(|(path, _, _)| *path != "src/deep/secret.c" && *path != "assets/logo.png" && *path != "src/main.rs");
+    files.iter_mut().find(|f| f.0 == "README.md").unwrap().2 = 0o100755;
+    files.push((
+        "src/main.rs",
+        main_rs().replace("const LIMIT_4: u32 = 4;", "const LIMIT_4: u32 = 40;").into_bytes(),
+        0o100644,
+    ));
+    files.push((
+        "src/deep/cipher.c",
+        format!("/* {SECRET_MARKER} */\nint f(void) {{ return 42; }}\nint g(void) {{ return 7; }}\n").into_bytes(),
+        0o100644,
+    ));
+    files.push((
+        "assets/logo.png",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x02\0\0\0\x02\x08\x06\0\0\0".to_vec(),
+        0o100644,
+    ));
+    files.push(("NOTICE", b"Copyright the vendor.\n".to_vec(), 0o100644));
+    next_release(app, &files, "Release 1.1").await
+}
+
+async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    let response = new_client().get(app.url(path)).bearer_auth(token).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn file<'a>(list: &'a Value, path: &str) -> &'a Value {
+    list["files"].as_array().unwrap().iter().find(|f| f["path"] == path).unwrap_or_else(|| panic!("{path} in {list}"))
+}
+
+#[tokio::test]
+async fn the_changed_files_between_two_releases_are_listed_with_their_kind_and_lines() {
+    let app = spawn_app().await;
+    let next = release_1_1(&app).await;
+    let token = app.domain.create_token(Actor::Operator, "staff").await.unwrap();
+    let (status, list) = api(&app, &token, &format!("/api/v1/pins/{}/compare/{next}", app.pin)).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["files"].as_array().unwrap().len(), 5, "{list}");
+    assert_eq!(file(&list, "NOTICE")["status"], "added");
+    assert_eq!(file(&list, "NOTICE")["additions"], 1);
+    let renamed = file(&list, "src/deep/cipher.c");
+    assert_eq!(renamed["status"], "renamed");
+    assert_eq!(renamed["old_path"], "src/deep/secret.c");
+    assert!(renamed["similarity"].as_u64().unwrap() >= 60, "{renamed}");
+    assert_eq!((renamed["additions"].as_u64(), renamed["deletions"].as_u64()), (Some(1), Some(0)));
+    let main = file(&list, "src/main.rs");
+    assert_eq!(
+        (main["status"].as_str(), main["additions"].as_u64(), main["deletions"].as_u64()),
+        (Some("modified"), Some(1), Some(1))
+    );
+    assert_eq!(file(&list, "assets/logo.png")["binary"], true);
+    assert_eq!(file(&list, "README.md")["status"], "modified", "a mode change");
+    assert!(!list.to_string().contains("big.py"), "an unchanged file is not listed");
+
+    // The page lists the same, with the mode change named.
+    app.login_as("staff").await;
+    let (status, html) = app.get_text(&format!("/pins/{}/compare/{next}", app.pin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("mode 100644 → 100755"), "the mode change is shown");
+    assert!(html.contains("from src/deep/secret.c"));
+    let (_, filtered) = app.get_text(&format!("/pins/{}/compare/{next}?filter=deep", app.pin)).await;
+    assert!(filtered.contains("cipher.c") && !filtered.contains("NOTICE"));
+
+    // The event names both pins and exactly the paths listed.
+    let listed = app.events("compare.list").await; // newest first: the filtered page
+    let leaf: Value = serde_json::from_str(&listed[0].leaf).unwrap();
+    let objects = leaf["objects"].as_array().unwrap();
+    assert!(objects.iter().any(|o| o["pin"] == app.pin.get() && o["path"] == "src/deep/secret.c"));
+    assert!(objects.iter().any(|o| o["pin"] == next.get() && o["path"] == "src/deep/cipher.c"));
+    assert!(!objects.iter().any(|o| o["path"] == "NOTICE"), "the filtered page listed only deep/");
+    assert_eq!(app.events("compare.open").await.len(), 3, "each list first records what it will read");
+}
+
+#[tokio::test]
+async fn a_file_diff_marks_the_changed_characters_in_both_layouts() {
+    let app = spawn_app().await;
+    let next = release_1_1(&app).await;
+    app.login_as("reviewer").await;
+    let base = format!("/pins/{}/compare/{next}/src/main.rs", app.pin);
+    let (status, unified) = app.get_text(&format!("{base}?view=unified")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(unified.matches("<mark>").count() >= 2, "the changed characters are marked on both lines");
+    let line = main_rs().lines().position(|l| l.contains("LIMIT_4")).unwrap() + 1;
+    assert!(
+        unified.contains(&format!("id=\"L-{line}\"")) && unified.contains(&format!("id=\"R-{line}\"")),
+        "permalinks to both sides"
+    );
+    assert!(unified.contains("class=\"del\"") && unified.contains("class=\"add\""));
+    let (_, split) = app.get_text(&format!("{base}?view=split")).await;
+    assert!(split.contains("diff-split") && split.contains("lc del") && split.contains("lc add"));
+    let (_, whole) = app.get_text(&format!("{base}?view=unified&context=all")).await;
+    assert!(
+        whole.matches("class=\"ctx\"").count() > unified.matches("class=\"ctx\"").count(),
+        "more context on request"
+    );
+
+    // The view records both blobs and the line ranges shown.
+    let views = app.events("diff.view").await; // newest first: the first view is the last
+    let leaf: Value = serde_json::from_str(&views.last().unwrap().leaf).unwrap();
+    let objects = leaf["objects"].as_array().unwrap();
+    let new_side = objects.iter().find(|o| o["pin"] == next.get()).unwrap();
+    let old_side = objects.iter().find(|o| o["pin"] == app.pin.get()).unwrap();
+    assert_eq!(new_side["lines"], serde_json::json!([line - 3, line + 3]));
+    assert_eq!(old_side["lines"], serde_json::json!([line - 3, line + 3]));
+    assert_ne!(new_side["blob"], old_side["blob"]);
+
+    // A renamed file is compared with its old self; a binary change shows sizes and blob ids.
+    let (_, renamed) =
+        app.get_text(&format!("/pins/{}/compare/{next}/src/deep/cipher.c?from=src/deep/secret.c", app.pin)).await;
+    assert_eq!(renamed.matches("<tr class=\"add\">").count(), 1, "the one added line is shown");
+    assert!(!renamed.contains("<tr class=\"del\">"), "nothing was removed");
+    let (_, binary) = app.get_text(&format!("/pins/{}/compare/{next}/assets/logo.png", app.pin)).await;
+    assert!(
+        binary.contains("A binary file") && binary.contains("old: assets/logo.png"),
+        "{}",
+        &binary[..binary.len().min(200)]
+    );
+}
+
+#[tokio::test]
+async fn crlf_and_a_missing_final_newline_diff_cleanly() {
+    let app = spawn_app().await;
+    let mut files = first_files();
+    files.push(("crlf.txt", b"one\r\ntwo\r\nthree\r\n".to_vec(), 0o100644));
+    files.push(("nonl.txt", b"alpha\nbeta".to_vec(), 0o100644));
+    let v2 = next_release(&app, &files, "Release 2").await;
+    files.iter_mut().find(|f| f.0 == "crlf.txt").unwrap().1 = b"one\r\nTWO\r\nthree\r\n".to_vec();
+    files.iter_mut().find(|f| f.0 == "nonl.txt").unwrap().1 = b"alpha\nbeta\ngamma".to_vec();
+    let v3 = next_release(&app, &files, "Release 3").await;
+    app.login_as("reviewer").await;
+    let (status, crlf) = app.get_text(&format!("/pins/{v2}/compare/{v3}/crlf.txt")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        crlf.contains("<mark>two</mark>") && crlf.contains("<mark>TWO</mark>"),
+        "only the word changed, not the line ends"
+    );
+    let (_, nonl) = app.get_text(&format!("/pins/{v2}/compare/{v3}/nonl.txt")).await;
+    assert!(nonl.contains("gamma"));
+    let token = app.domain.create_token(Actor::Operator, "staff").await.unwrap();
+    let (_, list) = api(&app, &token, &format!("/api/v1/pins/{v2}/compare/{v3}")).await;
+    assert_eq!(file(&list, "nonl.txt")["additions"], 2, "beta gained its newline and gamma came: {list}");
+}
+
+#[tokio::test]
+async fn comparing_needs_a_grant_for_both_pins() {
+    let app = spawn_app().await;
+    let repo = git2::Repository::open_bare(app.data_dir.join("repos/product.git")).unwrap();
+    let files: Vec<(&str, Vec<u8>)> = vec![("README.md", b"changed\n".to_vec())];
+    let commit = clearroom::demo::write_commit(&repo, &files, "Release 9").unwrap();
+    let ungranted = app.domain.create_pin(Actor::Operator, "product", &commit.to_string(), "Release 9").await.unwrap();
+    app.login_as("reviewer").await;
+    let (status, html) = app.get_text(&format!("/pins/{}/compare/{ungranted}", app.pin)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!html.contains("README.md"));
+    let (status, _) = app.get_text(&format!("/pins/{}/compare/{ungranted}/README.md", app.pin)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.events("access.denied").await.len(), 2);
+    assert!(app.events("compare.open").await.is_empty(), "nothing was read");
+}
+
+#[tokio::test]
+async fn the_next_release_is_fetched_from_the_source_and_pinned() {
+    let app = spawn_app().await;
+    let upstream = git2::Repository::open_bare(&app.repository_path).unwrap();
+    let files: Vec<(&str, Vec<u8>)> = vec![("README.md", b"# Sample 2\n".to_vec())];
+    let commit = clearroom::demo::write_commit(&upstream, &files, "Release 2.0").unwrap();
+    app.login_as("staff").await;
+    let csrf = app.csrf_token().await;
+    let response = app.post_form("/admin/repositories/product/fetch", &[("csrf", &csrf)]).await;
+    assert!(
+        location(&response).contains("ref%28s%29+moved") || location(&response).contains("moved"),
+        "{}",
+        location(&response)
+    );
+    let fetched = app.events("repo.fetch").await;
+    assert_eq!(fetched.len(), 1);
+    assert!(fetched[0].leaf.contains(&commit.to_string()), "the event names where the ref moved to");
+    let pin = app.domain.create_pin(Actor::Operator, "product", &commit.to_string(), "Release 2.0").await.unwrap();
+    // The earlier pin still reads its own commit.
+    let (status, html) = app.open_file("README.md").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Review me."));
+    let (status, html) = app.get_text(&format!("/pins/{pin}/blob/README.md")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Sample 2"));
+}

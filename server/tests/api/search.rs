@@ -1,0 +1,152 @@
+//! Searching a pin (literal, regular expression, case, path glob, paging, an invalid pattern, a
+//! search past its budget), finding files, and going to a definition — each recorded: the query
+//! before any blob is read, then the files and lines shown.
+
+use crate::helpers::*;
+use clearroom::config::SourceLimits;
+use clearroom::domain::Actor;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn search(app: &TestApp, token: &str, query: &str) -> (StatusCode, Value) {
+    let response = new_client()
+        .get(app.url(&format!("/api/v1/pins/{}/search?{query}", app.pin)))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn paths(results: &Value) -> Vec<String> {
+    results["results"].as_array().unwrap().iter().map(|r| r["path"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_search_finds_literals_and_patterns_with_case_and_paths_as_asked() {
+    let app = spawn_app().await;
+    let token = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
+    let (status, found) = search(&app, &token, "q=hashmap").await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(paths(&found), ["src/main.rs"]);
+    let lines: Vec<u64> =
+        found["results"][0]["matches"].as_array().unwrap().iter().map(|m| m["line"].as_u64().unwrap()).collect();
+    let expected: Vec<u64> = main_rs()
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.to_lowercase().contains("hashmap"))
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    assert_eq!(lines, expected, "every matching line, by number");
+    let (_, exact) = search(&app, &token, "q=hashmap&case=1").await;
+    assert!(paths(&exact).is_empty(), "case is respected");
+    let (_, pattern) = search(&app, &token, "q=LIMIT_%5B0-9%5D%2B%3A&re=1").await;
+    assert_eq!(pattern["results"][0]["matches"].as_array().unwrap().len(), 15);
+    let (_, literal) = search(&app, &token, "q=LIMIT_%5B0-9%5D").await;
+    assert!(paths(&literal).is_empty(), "without re=1 the brackets are literal");
+    let (_, in_c) = search(&app, &token, &format!("q={}&path=**/*.c", "return")).await;
+    assert_eq!(paths(&in_c), ["src/deep/secret.c"]);
+    let (_, none) = search(&app, &token, "q=no+such+text+anywhere").await;
+    assert!(paths(&none).is_empty() && none["truncated"] == false);
+
+    let (status, invalid) = search(&app, &token, "q=fn+(&re=1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(invalid["error"].as_str().unwrap().contains("unclosed group"), "{invalid}");
+    let (status, _) = search(&app, &token, "q=x&path=%5B").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_query_is_recorded_before_reading_and_the_lines_shown_before_sending() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let (status, html) = app.get_text(&format!("/pins/{}/search?q=count", app.pin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<mark>count</mark>"));
+    let run = app.events("search.run").await;
+    let results = app.events("search.results").await;
+    assert_eq!((run.len(), results.len()), (1, 1));
+    assert!(run[0].index < results[0].index, "the query first");
+    let query: Value = serde_json::from_str(&run[0].leaf).unwrap();
+    assert_eq!(query["query"], serde_json::json!({"kind": "text", "text": "count", "case": false, "path": null}));
+    let shown: Value = serde_json::from_str(&results[0].leaf).unwrap();
+    let objects = shown["objects"].as_array().unwrap();
+    assert!(
+        !objects.is_empty() && objects.iter().all(|o| o["path"] == "src/main.rs" && o["lines"].is_array()),
+        "{shown}"
+    );
+    // The page's line links are exactly the lines the event names.
+    for object in objects {
+        let (first, last) = (object["lines"][0].as_u64().unwrap(), object["lines"][1].as_u64().unwrap());
+        for line in first..=last {
+            assert!(html.contains(&format!("#L{line}\">{line}</a>")), "line {line} is on the page");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_search_past_its_budget_says_so() {
+    let app = spawn_app_with(SourceLimits { search_budget_ms: 0, ..SourceLimits::default() }).await;
+    let token = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
+    let (status, found) = search(&app, &token, "q=x").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["truncated"], true);
+}
+
+#[tokio::test]
+async fn a_search_needs_a_grant_and_pages_through_many_files() {
+    let app = spawn_app().await;
+    let outsider = app.domain.create_token(Actor::Operator, "outsider").await.unwrap();
+    let (status, _) = search(&app, &outsider, "q=fn").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(app.events("search.run").await.is_empty(), "nothing was searched");
+    assert_eq!(app.events("access.denied").await.len(), 1);
+}
+
+#[tokio::test]
+async fn go_to_file_and_go_to_definition() {
+    let app = spawn_app().await;
+    let token = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
+    // The pin's index and definitions are built in the background.
+    for _ in 0..100 {
+        let response = new_client()
+            .get(app.url(&format!("/api/v1/pins/{}/symbols/count", app.pin)))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        if body["indexing"] == false {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let response = new_client()
+        .get(app.url(&format!("/api/v1/pins/{}/files?q=mainrs", app.pin)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["files"][0]["path"], "src/main.rs", "{body}");
+    let response = new_client()
+        .get(app.url(&format!("/api/v1/pins/{}/symbols/count", app.pin)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let symbol: Value = response.json().await.unwrap();
+    let definition = &symbol["definitions"][0];
+    assert_eq!(
+        (definition["path"].as_str(), definition["kind"].as_str()),
+        (Some("src/main.rs"), Some("function")),
+        "{symbol}"
+    );
+    let line = main_rs().lines().position(|l| l.contains("pub fn count")).unwrap() as u64 + 1;
+    assert_eq!(definition["line"], line);
+    let references = symbol["references"].as_array().unwrap();
+    assert!(references.iter().any(|r| r["text"].as_str().unwrap().contains("count(\"a b a\")")), "{symbol}");
+    assert_eq!(app.events("symbol.lookup").await.len(), app.events("symbol.results").await.len());
+    assert!(!app.events("files.find").await.is_empty());
+}
