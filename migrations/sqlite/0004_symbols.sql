@@ -8,3 +8,12 @@ CREATE TABLE pin_symbols (
     line   BIGINT NOT NULL
 );
 CREATE INDEX pin_symbols_by_name ON pin_symbols (pin_id, name);
+
+-- When the pinned commit was made (its committer time), so releases order by their history, not by
+-- when they were pinned.
+ALTER TABLE pins ADD COLUMN committed_at BIGINT;
+
+-- Where each text file of a pin is in the pin's search pack (every text file, concatenated, in
+-- the data directory's index/), so that a search reads one file sequentially.
+ALTER TABLE pin_files ADD COLUMN text_offset BIGINT;
+ALTER TABLE pin_files ADD COLUMN text_length BIGINT;

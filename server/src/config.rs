@@ -76,6 +76,11 @@ impl Config {
         self.data_dir.join("repos")
     }
 
+    /// Per-pin search packs (every text file of a pin, concatenated), rebuilt by the index job.
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
     /// Cookies carry `Secure` unless the server listens on loopback only (local development).
     pub fn secure_cookies(&self) -> bool {
         !self.listen.ip().is_loopback()

@@ -25,7 +25,7 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let store = Store::connect(&config.database_url).await.context("opening the database")?;
-    let source = Source::new(config.repos_dir(), config.limits);
+    let source = Source::new(config.repos_dir(), config.index_dir(), config.limits);
     let signer = crate::audit::checkpoint::load_or_create_key(&config.log_key_path(), &config.log_origin)?;
     Ok(Arc::new(Domain::new(store, source, Arc::new(signer), config.clock.clone())))
 }

@@ -201,6 +201,8 @@ pub fn Threads(threads: Vec<Thread>, back: String, csrf: String, #[prop(optional
 pub fn PinTabs(pin: PinId, current: &'static str) -> impl IntoView {
     let tabs = [
         ("files", "Files", "tree"),
+        ("search", "Search", "search"),
+        ("compare", "Compare", "compare"),
         ("comments", "Comments", "comments"),
         ("coverage", "Coverage", "coverage"),
         ("verdicts", "Verdicts", "verdicts"),

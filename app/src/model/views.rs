@@ -23,6 +23,8 @@ pub struct PinSummary {
     pub label: String,
     pub commit_id: String,
     pub pinned_at_ms: i64,
+    /// When the pinned commit was made, if known.
+    pub committed_at_ms: Option<i64>,
     pub pinned_by: Option<String>,
     pub withdrawn: bool,
     /// For a reviewer: when their access ends.

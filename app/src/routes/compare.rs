@@ -35,7 +35,9 @@ pub fn CompareChooser() -> impl IntoView {
                                         view! {
                                             <ul class="choice-list">
                                                 {others.into_iter().map(|other| {
-                                                    let (older, newer) = if other.pinned_at_ms <= this.pinned_at_ms { (other.clone(), this.clone()) } else { (this.clone(), other.clone()) };
+                                                    // Older by commit time (then by when pinned): what came before what.
+                                                    let order = |p: &crate::model::PinSummary| (p.committed_at_ms.unwrap_or(p.pinned_at_ms), p.pinned_at_ms);
+                                                    let (older, newer) = if order(&other) <= order(&this) { (other.clone(), this.clone()) } else { (this.clone(), other.clone()) };
                                                     view! {
                                                         <li>
                                                             <a href=format!("/pins/{}/compare/{}", older.id, newer.id)>{format!("{} → {}", older.label, newer.label)}</a>

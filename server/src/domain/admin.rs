@@ -103,7 +103,7 @@ impl Domain {
             .repository_by_name(repository)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("there is no repository named {repository}")))?;
-        let (commit_id, tree_id) = self
+        let (commit_id, tree_id, committed_at) = self
             .source
             .resolve_commit(&repo.name, commit)
             .await
@@ -115,6 +115,7 @@ impl Domain {
             label,
             pinned_by: actor.user_id(),
             pinned_at: self.clock.now_ms(),
+            committed_at,
         };
         self.write(async |tx| {
             let pin = PinId::from_stored(pins::insert_pin(tx.conn(), &new).await?);

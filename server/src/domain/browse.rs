@@ -17,6 +17,7 @@ pub fn summary(pin: &PinRecord, access_ends_ms: Option<i64>) -> PinSummary {
         label: pin.label.clone(),
         commit_id: pin.commit_id.clone(),
         pinned_at_ms: pin.pinned_at,
+        committed_at_ms: pin.committed_at,
         pinned_by: pin.pinned_by.clone(),
         withdrawn: pin.withdrawn_at.is_some(),
         access_ends_ms,

@@ -120,7 +120,7 @@ impl Domain {
                 .pin_files(pin.get())
                 .await?
                 .into_iter()
-                .map(|f| IndexedFile { path: f.path, blob_id: f.blob_id, lines: f.lines })
+                .map(|f| IndexedFile { path: f.path, blob_id: f.blob_id, lines: f.lines, text: f.text })
                 .collect(),
         );
         if progress.finished {

@@ -48,14 +48,7 @@ pub struct Domain {
 impl Domain {
     pub fn new(store: Store, source: Arc<Source>, signer: Arc<NoteSigner>, clock: Clock) -> Domain {
         let audit = AuditLog::new(store.clone(), clock.clone());
-        Domain {
-            store,
-            audit,
-            source,
-            signer,
-            clock,
-            caches: caches::Caches::default(),
-        }
+        Domain { store, audit, source, signer, clock, caches: caches::Caches::default() }
     }
 
     pub fn clock(&self) -> &Clock {

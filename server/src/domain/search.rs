@@ -5,7 +5,7 @@
 use super::guard::{require, Actor, Permission};
 use super::Domain;
 use crate::audit::{Query, Scope};
-use crate::source::{SearchHit, SearchRequest};
+use crate::source::{PackedFile, SearchHit, SearchRequest};
 use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
@@ -59,6 +59,38 @@ fn shown_ranges(hit: &SearchHit) -> Vec<LineRange> {
 }
 
 impl Domain {
+    /// Runs a search through its receipt: over the pin's search pack once the pin is indexed, else
+    /// over the repository's blobs.
+    async fn search_pin(
+        &self,
+        receipt: &crate::audit::Receipt,
+        access: &super::guard::PinAccess,
+        request: SearchRequest,
+    ) -> AppResult<crate::source::SearchOutcome> {
+        let (files, indexed, _) = self.indexed_files(access.pin()).await?;
+        if indexed {
+            let packed: Vec<PackedFile> = files
+                .iter()
+                .filter_map(|f| {
+                    f.text.map(|(offset, length)| PackedFile {
+                        path: f.path.clone(),
+                        blob_id: f.blob_id.clone(),
+                        offset,
+                        length,
+                    })
+                })
+                .collect();
+            // The pack is on the data volume of the instance that indexed the pin; an instance
+            // without it searches the repository instead.
+            let packed = std::sync::Arc::new(packed);
+            if let Some(outcome) = self.source.search_pack(receipt, &access.location(), packed, request.clone()).await?
+            {
+                return Ok(outcome);
+            }
+        }
+        Ok(self.source.search(receipt, &access.location(), request).await?)
+    }
+
     /// Searches a pin. The query is recorded before any blob is read; the files and lines the
     /// page shows are recorded before they are returned.
     pub async fn search(
@@ -97,7 +129,7 @@ impl Domain {
             lines_per_file: 20,
             budget: Duration::from_millis(self.source.limits().search_budget_ms),
         };
-        let outcome = self.source.search(&receipt, &access.location(), request).await?;
+        let outcome = self.search_pin(&receipt, &access, request).await?;
         let mut results = actor
             .event("search.results")
             .query(recorded)
@@ -224,7 +256,7 @@ impl Domain {
             lines_per_file: 5,
             budget: Duration::from_millis(self.source.limits().search_budget_ms.min(2_000)),
         };
-        let outcome = self.source.search(&receipt, &access.location(), request).await?;
+        let outcome = self.search_pin(&receipt, &access, request).await?;
         let definitions: Vec<SymbolSite> = self
             .store
             .symbol_sites(pin.get(), name)

@@ -18,6 +18,8 @@ pub struct IndexedFile {
     pub path: String,
     pub blob_id: String,
     pub lines: u64,
+    /// Where its text is in the pin's search pack, if it has one there.
+    pub text: Option<(u64, u64)>,
 }
 
 /// What of a file was shown: all of it, or line ranges (1-based, inclusive).
@@ -189,7 +191,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, blob: &str, lines: u64) -> IndexedFile {
-        IndexedFile { path: path.into(), blob_id: blob.into(), lines }
+        IndexedFile { path: path.into(), blob_id: blob.into(), lines, text: None }
     }
 
     fn files() -> Vec<IndexedFile> {

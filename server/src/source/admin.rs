@@ -34,15 +34,15 @@ impl Source {
         let _ = std::fs::remove_dir_all(self.repos_dir.join(format!("{name}.git")));
     }
 
-    /// The commit and root tree a revision expression names in a repository.
-    pub async fn resolve_commit(self: &Arc<Self>, repository: &str, spec: &str) -> Result<(String, String)> {
+    /// The commit, its root tree and its committer time (ms) a revision expression names.
+    pub async fn resolve_commit(self: &Arc<Self>, repository: &str, spec: &str) -> Result<(String, String, i64)> {
         let spec = spec.trim().to_string();
         self.with_repo(repository, move |_, repo| {
             let commit = repo
                 .revparse_single(&spec)
                 .and_then(|object| object.peel_to_commit())
                 .map_err(|_| SourceError::NoSuchCommit(spec.clone()))?;
-            Ok((commit.id().to_string(), commit.tree_id().to_string()))
+            Ok((commit.id().to_string(), commit.tree_id().to_string(), commit.time().seconds() * 1000))
         })
         .await
     }

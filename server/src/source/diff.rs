@@ -76,8 +76,10 @@ impl Source {
             let mut options = git2::DiffOptions::new();
             options.include_typechange(true).ignore_submodules(true).context_lines(0);
             let mut diff = repo.diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
+            // As git does: inexact rename detection only while there are at most 1,000 candidates
+            // (it compares each with each); past that, exact renames only.
             let mut find = git2::DiffFindOptions::new();
-            find.renames(true).rename_threshold(50).rename_limit(10_000);
+            find.renames(true).rename_threshold(50).rename_limit(1_000);
             diff.find_similar(Some(&mut find))?;
             let mut files = Vec::with_capacity(diff.deltas().len());
             for (index, delta) in diff.deltas().enumerate() {
@@ -102,13 +104,16 @@ impl Source {
                     binary: delta.flags().is_binary(),
                 };
                 if let Some(patch) = git2::Patch::from_diff(&diff, index)? {
-                    let (_, additions, deletions) = patch.line_stats()?;
+                    let (context, additions, deletions) = patch.line_stats()?;
                     file.additions = additions as u64;
                     file.deletions = deletions as u64;
                     file.binary |= patch.delta().flags().is_binary();
-                }
-                if status == ChangeStatus::Renamed {
-                    file.similarity = Some(similarity(repo, &delta));
+                    if status == ChangeStatus::Renamed {
+                        // Lines kept, of the larger side (the patch has no context: count them).
+                        let kept = unchanged_lines(repo, &delta, deletions).unwrap_or(context);
+                        let larger = (kept + deletions).max(kept + additions).max(1);
+                        file.similarity = Some(((kept * 100) / larger) as u32);
+                    }
                 }
                 files.push(file);
             }
@@ -167,15 +172,9 @@ impl Source {
     }
 }
 
-/// How similar a renamed file is to its old self, in percent of lines kept.
-fn similarity(repo: &git2::Repository, delta: &git2::DiffDelta<'_>) -> u32 {
-    let read = |id: git2::Oid| {
-        repo.find_blob(id).map(|b| String::from_utf8_lossy(b.content()).into_owned()).unwrap_or_default()
-    };
-    let (old, new) = (read(delta.old_file().id()), read(delta.new_file().id()));
-    if old == new {
-        return 100;
-    }
-    let diff = similar::TextDiff::from_lines(&old, &new);
-    (diff.ratio() * 100.0).round() as u32
+/// Lines a renamed file kept: the old file's lines less those deleted.
+fn unchanged_lines(repo: &git2::Repository, delta: &git2::DiffDelta<'_>, deletions: usize) -> Option<usize> {
+    let old = repo.find_blob(delta.old_file().id()).ok()?;
+    let lines = super::index::count_lines(old.content()) as usize;
+    Some(lines.saturating_sub(deletions))
 }

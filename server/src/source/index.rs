@@ -1,57 +1,77 @@
 //! Indexing a whole pin: every regular file's path, blob id, size, line count and whether it is
-//! binary. A background job does this once per pin, through a whole-pin receipt; coverage and the
-//! file finder read the index instead of the repository.
+//! binary, and the pin's search pack (its text files concatenated, in path order, so that a search
+//! reads one file sequentially instead of inflating every blob). A background job does this once
+//! per pin, through a whole-pin receipt; coverage, the file finder and search read the index.
 
 use super::{PinLocation, Result, Source, SourceError};
 use crate::audit::Receipt;
 use crate::store::files::PinFileRow;
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Lines of a text: newlines, plus one for a last line without its newline.
-pub fn count_lines(bytes: &[u8]) -> u64 {
+pub(super) fn count_lines(bytes: &[u8]) -> u64 {
     let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
     newlines + u64::from(!bytes.is_empty() && bytes.last() != Some(&b'\n'))
 }
 
 impl Source {
+    /// Where a pin's search pack is.
+    pub(super) fn pack_path(&self, pin: app::model::PinId) -> PathBuf {
+        self.index_dir.join(format!("pin-{pin}.pack"))
+    }
+
     /// Every regular file of the pin (symlinks and submodules are not files to review), in path
-    /// order. The receipt must cover the whole pin.
+    /// order, and the pin's search pack: the text of every text file no larger than the display
+    /// cap, concatenated in that order (each row says where its text is). The receipt must cover
+    /// the whole pin.
     pub async fn index_files(self: &Arc<Self>, receipt: &Receipt, at: &PinLocation) -> Result<Vec<PinFileRow>> {
         if !receipt.covers_whole(at.pin) {
             return Err(SourceError::WrongReceipt);
         }
         let tree_id = at.tree_id.clone();
-        self.with_repo(&at.repository, move |_, repo| {
+        let pack = self.pack_path(at.pin);
+        self.with_repo(&at.repository, move |this, repo| {
             let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
-            let mut files = Vec::new();
-            let mut failure = None;
+            let mut entries = Vec::new();
             root.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
                 let regular = matches!(entry.filemode(), 0o100644 | 0o100755 | 0o100664);
-                if entry.kind() != Some(git2::ObjectType::Blob) || !regular {
-                    return git2::TreeWalkResult::Ok;
+                if entry.kind() == Some(git2::ObjectType::Blob) && regular {
+                    entries.push((format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes())), entry.id()));
                 }
-                match repo.find_blob(entry.id()) {
-                    Ok(blob) => {
-                        let binary = blob.is_binary();
-                        files.push(PinFileRow {
-                            path: format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes())),
-                            blob_id: entry.id().to_string(),
-                            bytes: blob.size() as u64,
-                            lines: if binary { 0 } else { count_lines(blob.content()) },
-                            binary,
-                        });
-                        git2::TreeWalkResult::Ok
-                    }
-                    Err(error) => {
-                        failure = Some(error);
-                        git2::TreeWalkResult::Abort
-                    }
-                }
+                git2::TreeWalkResult::Ok
             })?;
-            if let Some(error) = failure {
-                return Err(error.into());
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            std::fs::create_dir_all(&this.index_dir)?;
+            let partial = pack.with_extension("pack.partial");
+            let mut writer = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&partial)?);
+            let mut offset = 0u64;
+            let mut files = Vec::with_capacity(entries.len());
+            for (path, id) in entries {
+                let blob = repo.find_blob(id)?;
+                let binary = blob.is_binary();
+                let bytes = blob.size() as u64;
+                let text = (!binary && bytes <= this.limits.display_max_bytes).then(|| {
+                    let at = offset;
+                    offset += bytes;
+                    (at, bytes)
+                });
+                if text.is_some() {
+                    writer.write_all(blob.content())?;
+                }
+                files.push(PinFileRow {
+                    path,
+                    blob_id: id.to_string(),
+                    bytes,
+                    lines: if binary { 0 } else { count_lines(blob.content()) },
+                    binary,
+                    text,
+                });
             }
-            files.sort_by(|a, b| a.path.cmp(&b.path));
+            let file = writer.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            std::fs::rename(&partial, &pack)?;
             Ok(files)
         })
         .await

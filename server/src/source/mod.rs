@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 
 pub use diff::{ChangedFile, DiffSide};
 pub use repository::StagedRepository;
-pub use search::{SearchHit, SearchLine, SearchOutcome, SearchRequest};
+pub use search::{PackedFile, SearchHit, SearchLine, SearchOutcome, SearchRequest};
 pub use symbols::Definition;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +79,8 @@ pub struct FileContent {
 
 pub struct Source {
     repos_dir: PathBuf,
+    /// Search packs, one per pin (`pin-<id>.pack`).
+    index_dir: PathBuf,
     pool: RepositoryPool,
     highlighter: Highlighter,
     cache: Mutex<lru::LruCache<String, Arc<highlight::Highlighted>>>,
@@ -86,7 +88,7 @@ pub struct Source {
 }
 
 impl Source {
-    pub fn new(repos_dir: PathBuf, limits: SourceLimits) -> Arc<Source> {
+    pub fn new(repos_dir: PathBuf, index_dir: PathBuf, limits: SourceLimits) -> Arc<Source> {
         // libgit2 caches no tree larger than 4 KiB by default; large directories are read again
         // and again while browsing, so let it keep trees up to 4 MiB decoded.
         // SAFETY: this sets a process-wide libgit2 option; it is called before any repository of
@@ -97,6 +99,7 @@ impl Source {
         Arc::new(Source {
             pool: RepositoryPool::new(repos_dir.clone()),
             repos_dir,
+            index_dir,
             highlighter: Highlighter::default(),
             cache: Mutex::new(lru::LruCache::new(NonZeroUsize::new(256).expect("non-zero"))),
             limits,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What to look for and how much of it to return.
+#[derive(Clone)]
 pub struct SearchRequest {
     pub pattern: regex::bytes::Regex,
     pub paths: Option<globset::GlobMatcher>,
@@ -105,7 +106,106 @@ fn search_text(pattern: &regex::bytes::Regex, content: &[u8], limit: usize) -> O
     Some((lines.into_values().collect(), extra))
 }
 
+/// A text file in a pin's search pack: where its text is.
+#[derive(Clone, Debug)]
+pub struct PackedFile {
+    pub path: String,
+    pub blob_id: String,
+    pub offset: u64,
+    pub length: u64,
+}
+
+/// Scans `files` (in pack order) from the pack for hits, until `enough` hits or `stop` or the
+/// budget; returns (hits, files searched, timed out).
+fn scan_pack(
+    pack: &std::path::Path,
+    files: &[&PackedFile],
+    request: &SearchRequest,
+    enough: usize,
+    stop: &std::sync::atomic::AtomicBool,
+    started: Instant,
+) -> Result<(Vec<SearchHit>, u64, bool)> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    use std::sync::atomic::Ordering;
+    let mut reader = std::io::BufReader::with_capacity(8 << 20, std::fs::File::open(pack)?);
+    let mut position = files.first().map_or(0, |f| f.offset);
+    reader.seek(SeekFrom::Start(position))?;
+    let mut buffer = Vec::new();
+    let (mut hits, mut searched) = (Vec::new(), 0u64);
+    for file in files {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if started.elapsed() > request.budget {
+            return Ok((hits, searched, true));
+        }
+        if file.offset != position {
+            reader.seek_relative(file.offset as i64 - position as i64)?;
+        }
+        buffer.resize(file.length as usize, 0);
+        reader.read_exact(&mut buffer)?;
+        position = file.offset + file.length;
+        searched += 1;
+        if let Some((lines, more_lines)) = search_text(&request.pattern, &buffer, request.lines_per_file) {
+            hits.push(SearchHit { path: file.path.clone(), blob_id: file.blob_id.clone(), lines, more_lines });
+            if hits.len() >= enough {
+                break;
+            }
+        }
+    }
+    Ok((hits, searched, false))
+}
+
 impl Source {
+    /// Searches the pin's search pack (built by the index job) in path order, on both cores: the
+    /// first half of the files and the second half in parallel, the second stopping as soon as the
+    /// first has found a page's worth. `None` when the pin has no pack yet.
+    pub async fn search_pack(
+        self: &Arc<Self>,
+        receipt: &Receipt,
+        at: &PinLocation,
+        files: Arc<Vec<PackedFile>>,
+        request: SearchRequest,
+    ) -> Result<Option<SearchOutcome>> {
+        if !receipt.covers_whole(at.pin) {
+            return Err(SourceError::WrongReceipt);
+        }
+        let pack = self.pack_path(at.pin);
+        if !pack.exists() {
+            return Ok(None);
+        }
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let chosen: Vec<&PackedFile> =
+                files.iter().filter(|f| request.paths.as_ref().is_none_or(|glob| glob.is_match(&f.path))).collect();
+            let enough = request.skip_files + request.want_files + 1;
+            let (first, second) = chosen.split_at(chosen.len() / 2);
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            let (a, b) = std::thread::scope(|scope| {
+                let later = scope.spawn(|| scan_pack(&pack, second, &request, enough, &stop, started));
+                let earlier = scan_pack(&pack, first, &request, enough, &stop, started);
+                if earlier.as_ref().is_ok_and(|(hits, _, _)| hits.len() >= enough) {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                (earlier, later.join().unwrap_or_else(|_| Ok((Vec::new(), 0, true))))
+            });
+            let ((mut hits, searched_a, late_a), (more_hits, searched_b, late_b)) = (a?, b?);
+            let first_complete = hits.len() < enough;
+            if first_complete {
+                hits.extend(more_hits);
+            }
+            let mut outcome = SearchOutcome {
+                files_searched: searched_a + if first_complete { searched_b } else { 0 },
+                timed_out: late_a || (first_complete && late_b),
+                ..SearchOutcome::default()
+            };
+            outcome.more = hits.len() > request.skip_files + request.want_files;
+            outcome.hits = hits.into_iter().skip(request.skip_files).take(request.want_files).collect();
+            Ok(Some(outcome))
+        })
+        .await?
+    }
+
     /// Searches every text file of the pin in path order for `request.pattern`.
     pub async fn search(
         self: &Arc<Self>,

@@ -114,37 +114,62 @@ impl Highlighter {
 }
 
 impl Source {
-    /// Every definition in the pin's text files. The receipt must cover the whole pin.
+    /// Every definition in the pin's text files, parsed on both cores (each thread with its own
+    /// repository handle). The receipt must cover the whole pin.
     pub async fn extract_definitions(self: &Arc<Self>, receipt: &Receipt, at: &PinLocation) -> Result<Vec<Definition>> {
         if !receipt.covers_whole(at.pin) {
             return Err(SourceError::WrongReceipt);
         }
         let tree_id = at.tree_id.clone();
-        self.with_repo(&at.repository, move |this, repo| {
-            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
-            let mut files = Vec::new();
-            root.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-                if entry.kind() == Some(git2::ObjectType::Blob) && entry.filemode() != 0o120000 {
-                    files.push((format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes())), entry.id()));
-                }
-                git2::TreeWalkResult::Ok
+        let repository = at.repository.clone();
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let files = this.pool.with(&repository, |repo| {
+                let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
+                let odb = repo.odb()?;
+                let mut files = Vec::new();
+                root.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                    let small = odb
+                        .read_header(entry.id())
+                        .is_ok_and(|(size, _)| size as u64 <= this.limits.highlight_max_bytes);
+                    if entry.kind() == Some(git2::ObjectType::Blob) && entry.filemode() != 0o120000 && small {
+                        files.push((format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes())), entry.id()));
+                    }
+                    git2::TreeWalkResult::Ok
+                })?;
+                Ok(files)
             })?;
-            let odb = repo.odb()?;
+            let halves: Vec<&[(String, git2::Oid)]> = files.chunks(files.len().div_ceil(2).max(1)).collect();
+            let parsed: Vec<Result<Vec<Definition>>> = std::thread::scope(|scope| {
+                let workers: Vec<_> = halves
+                    .into_iter()
+                    .map(|half| {
+                        let this = &this;
+                        let repository = &repository;
+                        scope.spawn(move || {
+                            this.pool.with(repository, |repo| {
+                                let mut found = Vec::new();
+                                for (path, id) in half {
+                                    let blob = repo.find_blob(*id)?;
+                                    if !blob.is_binary() {
+                                        let text = String::from_utf8_lossy(blob.content());
+                                        found.extend(this.highlighter.definitions(path, &text, &this.limits));
+                                    }
+                                }
+                                Ok(found)
+                            })
+                        })
+                    })
+                    .collect();
+                workers.into_iter().map(|w| w.join().unwrap_or_else(|_| Ok(Vec::new()))).collect()
+            });
             let mut definitions = Vec::new();
-            for (path, id) in files {
-                if odb.read_header(id).map(|(size, _)| size as u64 > this.limits.highlight_max_bytes).unwrap_or(true) {
-                    continue;
-                }
-                let blob = repo.find_blob(id)?;
-                if blob.is_binary() {
-                    continue;
-                }
-                let text = String::from_utf8_lossy(blob.content());
-                definitions.extend(this.highlighter.definitions(&path, &text, &this.limits));
+            for part in parsed {
+                definitions.extend(part?);
             }
             Ok(definitions)
         })
-        .await
+        .await?
     }
 }
 

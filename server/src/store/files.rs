@@ -11,6 +11,9 @@ pub struct PinFileRow {
     pub bytes: u64,
     pub lines: u64,
     pub binary: bool,
+    /// Where the file's text is in the pin's search pack: (offset, length); none for binaries and
+    /// files too large to search.
+    pub text: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,7 +44,7 @@ fn job_from_row(row: &sqlx::any::AnyRow) -> Result<JobRow> {
 impl Store {
     pub async fn pin_files(&self, pin_id: i64) -> Result<Vec<PinFileRow>> {
         let rows =
-            sqlx::query("SELECT path, blob_id, bytes, lines, is_binary FROM pin_files WHERE pin_id = $1 ORDER BY path")
+            sqlx::query("SELECT path, blob_id, bytes, lines, is_binary, text_offset, text_length FROM pin_files WHERE pin_id = $1 ORDER BY path")
                 .bind(pin_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -53,6 +56,10 @@ impl Store {
                     bytes: row.try_get::<i64, _>(2)? as u64,
                     lines: row.try_get::<i64, _>(3)? as u64,
                     binary: row.try_get::<i64, _>(4)? != 0,
+                    text: match (row.try_get::<Option<i64>, _>(5)?, row.try_get::<Option<i64>, _>(6)?) {
+                        (Some(offset), Some(length)) => Some((offset as u64, length as u64)),
+                        _ => None,
+                    },
                 })
             })
             .collect()
@@ -63,8 +70,9 @@ impl Store {
         let mut tx = self.begin().await?;
         for file in files {
             sqlx::query(
-                "INSERT INTO pin_files (pin_id, path, blob_id, bytes, lines, is_binary) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (pin_id, path) DO NOTHING",
+                "INSERT INTO pin_files (pin_id, path, blob_id, bytes, lines, is_binary, text_offset, text_length) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (pin_id, path) DO UPDATE SET text_offset = excluded.text_offset, text_length = excluded.text_length",
             )
             .bind(pin_id)
             .bind(&file.path)
@@ -72,6 +80,8 @@ impl Store {
             .bind(file.bytes as i64)
             .bind(file.lines as i64)
             .bind(i64::from(file.binary))
+            .bind(file.text.map(|(offset, _)| offset as i64))
+            .bind(file.text.map(|(_, length)| length as i64))
             .execute(&mut *tx)
             .await?;
         }

@@ -57,12 +57,12 @@ impl Store {
     /// grant), newest pin first.
     pub async fn pins_with_grants_of(&self, user_id: i64) -> Result<Vec<(PinRecord, GrantWindow)>> {
         let sql = "SELECT p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, \
-                   p.withdrawn_at, g.id, g.pin_id, g.starts_at, g.ends_at, g.revoked_at \
+                   p.withdrawn_at, p.committed_at, g.id, g.pin_id, g.starts_at, g.ends_at, g.revoked_at \
                    FROM grants g JOIN pins p ON p.id = g.pin_id JOIN repositories r ON r.id = p.repository_id \
                    LEFT JOIN users u ON u.id = p.pinned_by \
                    WHERE g.reviewer_id = $1 AND g.revoked_at IS NULL ORDER BY p.id DESC";
         let rows = sqlx::query(sql).bind(user_id).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| Ok((pin_from_row(row)?, window_from_row(row, 9)?))).collect()
+        rows.iter().map(|row| Ok((pin_from_row(row)?, window_from_row(row, 10)?))).collect()
     }
 
     pub async fn list_grants(&self) -> Result<Vec<GrantRecord>> {

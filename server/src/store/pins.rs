@@ -21,10 +21,12 @@ pub struct PinRecord {
     pub pinned_by: Option<String>,
     pub pinned_at: i64,
     pub withdrawn_at: Option<i64>,
+    /// The commit's committer time (unknown for pins made before it was recorded).
+    pub committed_at: Option<i64>,
 }
 
 const PIN_COLUMNS: &str =
-    "p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, p.withdrawn_at";
+    "p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, p.withdrawn_at, p.committed_at";
 const PIN_FROM: &str =
     "FROM pins p JOIN repositories r ON r.id = p.repository_id LEFT JOIN users u ON u.id = p.pinned_by";
 
@@ -39,6 +41,7 @@ pub(super) fn pin_from_row(row: &AnyRow) -> Result<PinRecord> {
         pinned_by: row.try_get(6)?,
         pinned_at: row.try_get(7)?,
         withdrawn_at: row.try_get(8)?,
+        committed_at: row.try_get(9)?,
     })
 }
 
@@ -105,12 +108,13 @@ pub struct NewPin<'a> {
     pub label: &'a str,
     pub pinned_by: Option<i64>,
     pub pinned_at: i64,
+    pub committed_at: i64,
 }
 
 pub async fn insert_pin(conn: &mut Connection, pin: &NewPin<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO pins (repository_id, commit_id, tree_id, label, pinned_by, pinned_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO pins (repository_id, commit_id, tree_id, label, pinned_by, pinned_at, committed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(pin.repository_id)
     .bind(pin.commit_id)
@@ -118,6 +122,7 @@ pub async fn insert_pin(conn: &mut Connection, pin: &NewPin<'_>) -> Result<i64> 
     .bind(pin.label)
     .bind(pin.pinned_by)
     .bind(pin.pinned_at)
+    .bind(pin.committed_at)
     .fetch_one(conn)
     .await?)
 }
