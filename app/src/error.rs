@@ -22,6 +22,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     Unavailable(String),
+    /// An upload over the configured size limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("something went wrong on our side (reference {0})")]
     Internal(String),
 }
@@ -35,6 +38,7 @@ impl AppError {
             AppError::Invalid(_) => 400,
             AppError::Conflict(_) => 409,
             AppError::Unavailable(_) => 503,
+            AppError::TooLarge(_) => 413,
             AppError::Internal(_) => 500,
         }
     }
@@ -47,6 +51,7 @@ impl AppError {
             AppError::Invalid(_) => "Invalid request",
             AppError::Conflict(_) => "Conflict",
             AppError::Unavailable(_) => "Temporarily unavailable",
+            AppError::TooLarge(_) => "Too large",
             AppError::Internal(_) => "Server error",
         }
     }

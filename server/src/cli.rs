@@ -6,7 +6,7 @@ use crate::config::{Config, SourceLimits};
 use crate::domain::{Actor, Domain};
 use crate::startup::{open_domain, Application};
 use anyhow::Context as _;
-use app::model::{PinId, Role};
+use app::model::{PinId, Role, Sha256Hex};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;
@@ -94,6 +94,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Record builds of pinned commits.
+    #[command(subcommand)]
+    Build(BuildCommand),
     /// Verify records without trusting the server.
     #[command(subcommand)]
     Verify(VerifyCommand),
@@ -117,6 +120,58 @@ enum VerifyCommand {
         /// An API token for --url (staff or regulator).
         #[arg(long, env = "CLEARROOM_TOKEN")]
         token: Option<String>,
+    },
+    /// Hash a file and ask a server what it was built from: pin, commit, reproducibility, review
+    /// and attestations (each envelope checked against the server's attestation key).
+    Binary {
+        file: PathBuf,
+        /// The server's base URL.
+        #[arg(long)]
+        url: String,
+        /// An API token (any role).
+        #[arg(long, env = "CLEARROOM_TOKEN")]
+        token: Option<String>,
+    },
+    /// Check a DSSE envelope (a JSON file, or a .intoto.jsonl of them) offline against a public
+    /// key (PEM, or 32 bytes in base64); exits non-zero naming what failed.
+    Attestation {
+        envelope: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BuildCommand {
+    /// Record a build of a pin by its artifact's SHA-256; issues its provenance attestation and
+    /// prints the record id last.
+    Record {
+        #[arg(long)]
+        pin: String,
+        /// The artifact's name (a file name, an image name).
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        sha256: String,
+        /// Who or what built it (a URI, or a name).
+        #[arg(long)]
+        builder: String,
+        #[arg(long, default_value = "")]
+        platform: String,
+        /// The artifact's size in bytes.
+        #[arg(long)]
+        size: Option<u64>,
+        #[arg(long, default_value = "")]
+        command: String,
+        #[arg(long, default_value = "")]
+        toolchain: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+        /// When the build started and finished (RFC 3339).
+        #[arg(long)]
+        started_at: Option<String>,
+        #[arg(long)]
+        finished_at: Option<String>,
     },
 }
 
@@ -261,6 +316,46 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 cli.data.database_url.clone().unwrap_or_else(|| Config::default_database_url(&cli.data.data_dir));
             crate::verify_cli::verify_log(&key, checkpoint.as_deref(), url.as_deref(), token.as_deref(), &database_url)
                 .await
+        }
+        Command::Verify(VerifyCommand::Binary { file, url, token }) => {
+            crate::verify_cli::verify_binary(&file, &url, token.as_deref()).await
+        }
+        Command::Verify(VerifyCommand::Attestation { envelope, key }) => {
+            crate::verify_cli::verify_attestation(&envelope, &key)
+        }
+        Command::Build(BuildCommand::Record {
+            pin,
+            name,
+            sha256,
+            builder,
+            platform,
+            size,
+            command,
+            toolchain,
+            notes,
+            started_at,
+            finished_at,
+        }) => {
+            let domain = open_domain(&admin_config()).await?;
+            let pin = PinId::parse(&pin).map_err(|e| anyhow::anyhow!("pin {pin:?}: {e}"))?;
+            let sha256 = Sha256Hex::parse(&sha256).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let time = |t: Option<String>| {
+                t.map(|t| app::times::parse(&t).map_err(|e| anyhow::anyhow!("{t:?}: {e}"))).transpose()
+            };
+            let input = crate::domain::builds::BuildInput {
+                name,
+                platform,
+                builder: Some(builder),
+                command,
+                toolchain,
+                notes,
+                started_at_ms: time(started_at)?,
+                finished_at_ms: time(finished_at)?,
+            };
+            let recorded = domain.record_build(Actor::Operator, pin, &input, &sha256, size).await.map_err(fail)?;
+            println!("attestation envelope sha256 {}", recorded.attestation_sha256);
+            println!("recorded build {}", recorded.id);
+            Ok(())
         }
         Command::Revoke { grant, reason } => {
             let domain = open_domain(&admin_config()).await?;

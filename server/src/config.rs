@@ -36,6 +36,8 @@ pub struct SourceLimits {
     pub diff_max_bytes: u64,
     /// A search stops after this long and shows what it found.
     pub search_budget_ms: u64,
+    /// An uploaded build artifact larger than this is refused (413).
+    pub upload_max_bytes: u64,
 }
 
 impl Default for SourceLimits {
@@ -47,6 +49,7 @@ impl Default for SourceLimits {
             display_max_bytes: 64 * 1024 * 1024,
             diff_max_bytes: 2 * 1024 * 1024,
             search_budget_ms: 5_000,
+            upload_max_bytes: 8 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -70,6 +73,16 @@ impl Config {
             .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
             .unwrap_or_else(|| "localhost".into());
         format!("{host}/clearroom/log")
+    }
+
+    /// Uploaded build artifacts, each under its SHA-256.
+    pub fn artifacts_dir(&self) -> PathBuf {
+        self.data_dir.join("artifacts")
+    }
+
+    /// The attestation signing key (PKCS#8 PEM, 0600), separate from the log's key.
+    pub fn attestation_key_path(&self) -> PathBuf {
+        self.data_dir.join("attestation-signing.key")
     }
 
     pub fn repos_dir(&self) -> PathBuf {

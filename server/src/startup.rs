@@ -27,7 +27,9 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     let store = Store::connect(&config.database_url).await.context("opening the database")?;
     let source = Source::new(config.repos_dir(), config.index_dir(), config.limits);
     let signer = crate::audit::checkpoint::load_or_create_key(&config.log_key_path(), &config.log_origin)?;
-    Ok(Arc::new(Domain::new(store, source, Arc::new(signer), config.clock.clone())))
+    let key = crate::builds::AttestationKey::load_or_create(&config.attestation_key_path())?;
+    let builds = crate::domain::builds::BuildSettings { key: Arc::new(key), artifacts: config.artifacts_dir() };
+    Ok(Arc::new(Domain::new(store, source, Arc::new(signer), builds, config.clock.clone())))
 }
 
 pub struct Application {
@@ -160,16 +162,15 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .merge(http::api::router())
         .merge(http::review::router())
         .merge(http::source_api::router())
+        .merge(http::builds_api::router())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::identify))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::same_origin_writes))
         .layer(axum::middleware::from_fn_with_state(secure, middleware::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
-        // No request may hang a connection: past a minute the answer is 503, and nothing is sent.
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            std::time::Duration::from_secs(60),
-        ))
+        // No request may hang a connection: past a minute (an hour for an artifact upload) the
+        // answer is 503, and nothing is sent.
+        .layer(axum::middleware::from_fn(middleware::deadline))
         .with_state(state)
 }

@@ -128,3 +128,118 @@ async fn from_server(
     }
     Ok(verifier.finish())
 }
+
+/// `server verify attestation`: checks each envelope in a file (one JSON document, or one per
+/// line) against a public key, offline. Prints what each attests; fails naming the first bad one.
+pub fn verify_attestation(envelope_file: &Path, key_file: &Path) -> anyhow::Result<()> {
+    let key_text = std::fs::read_to_string(key_file).with_context(|| format!("reading {}", key_file.display()))?;
+    let key = crate::builds::parse_public_key(&key_text)
+        .ok_or_else(|| anyhow::anyhow!("{} is not an Ed25519 public key (PEM, or 32 bytes in base64)", key_file.display()))?;
+    let text =
+        std::fs::read_to_string(envelope_file).with_context(|| format!("reading {}", envelope_file.display()))?;
+    let documents: Vec<&str> = if text.trim_start().starts_with('{') && serde_json::from_str::<serde_json::Value>(&text).is_ok() {
+        vec![text.as_str()]
+    } else {
+        text.lines().filter(|l| !l.trim().is_empty()).collect()
+    };
+    if documents.is_empty() {
+        bail!("{} holds no envelope", envelope_file.display());
+    }
+    println!("key id:       {}", crate::builds::key_id(&key));
+    for (number, document) in documents.iter().enumerate() {
+        match crate::builds::verify_envelope(document, &key) {
+            Ok(statement) => {
+                let subjects: Vec<String> = statement["subject"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|s| format!("{} sha256:{}", s["name"].as_str().unwrap_or(""), s["digest"]["sha256"].as_str().unwrap_or("")))
+                    .collect();
+                println!("envelope {}: OK {} for {}", number + 1, statement["predicateType"].as_str().unwrap_or(""), subjects.join(", "));
+            }
+            Err(error) => {
+                println!("envelope {}: FAILED: {error}", number + 1);
+                bail!("envelope {} does not verify: {error}", number + 1);
+            }
+        }
+    }
+    println!("OK: {} envelope(s) verified", documents.len());
+    Ok(())
+}
+
+/// `server verify binary`: hashes a file locally and asks the server what it was built from; each
+/// envelope returned is checked against the attestation key the server publishes.
+pub async fn verify_binary(file: &Path, url: &str, token: Option<&str>) -> anyhow::Result<()> {
+    use sha2::Digest as _;
+    use std::io::Read as _;
+    let mut input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let read = input.read(&mut buffer).with_context(|| format!("reading {}", file.display()))?;
+        if read == 0 {
+            break;
+        }
+        size += read as u64;
+        hasher.update(&buffer[..read]);
+    }
+    let sha256 = hex::encode(hasher.finalize());
+    println!("file:         {} ({size} bytes)", file.display());
+    println!("sha256:       {sha256}");
+    let base = url.trim_end_matches('/');
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        let request = client.get(format!("{base}{path}"));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    };
+    let fetch = async |path: String| -> anyhow::Result<serde_json::Value> {
+        let response = get(path.clone()).send().await.with_context(|| format!("asking {base}{path}"))?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!("{path}: {status}: {}", body["error"].as_str().unwrap_or(""));
+        }
+        Ok(body)
+    };
+    let lookup = fetch(format!("/api/v1/artifacts/{sha256}")).await?;
+    let keys = fetch("/api/v1/keys".into()).await?;
+    let envelopes = fetch(format!("/api/v1/attestations/{sha256}")).await?;
+    let origins = lookup["origins"].as_array().cloned().unwrap_or_default();
+    if origins.is_empty() {
+        println!("NOT A RECORDED BUILD: no pin records this hash");
+        bail!("{} is not a recorded build", file.display());
+    }
+    for origin in &origins {
+        let pin = &origin["pin"];
+        println!(
+            "built from:   pin {} \"{}\" of {} at commit {}",
+            pin["id"], pin["label"].as_str().unwrap_or(""), pin["repository"].as_str().unwrap_or(""),
+            pin["commit_id"].as_str().unwrap_or("")
+        );
+        println!("artifact:     {} {}", origin["name"].as_str().unwrap_or(""), origin["platform"].as_str().unwrap_or(""));
+        println!("builders:     {}", origin["builders"]);
+        println!("reproducible: {}", origin["status"]);
+        println!("verdicts:     {}", origin["verdicts"]);
+    }
+    let key = keys["attestation"]["public_key_pem"]
+        .as_str()
+        .and_then(crate::builds::parse_public_key)
+        .ok_or_else(|| anyhow::anyhow!("the server published no attestation key"))?;
+    let list = envelopes["envelopes"].as_array().cloned().unwrap_or_default();
+    for envelope in &list {
+        crate::builds::verify_envelope(&envelope.to_string(), &key)
+            .map_err(|e| anyhow::anyhow!("an attestation for this file does not verify: {e}"))?;
+    }
+    println!("attestations: {} envelope(s), each verified with key {}", list.len(), crate::builds::key_id(&key));
+    let mismatch = origins.iter().any(|o| o["status"]["status"] == "mismatch");
+    if mismatch {
+        println!("WARNING: builders of this artifact recorded different hashes (mismatch)");
+        bail!("reproducibility mismatch");
+    }
+    println!("OK");
+    Ok(())
+}

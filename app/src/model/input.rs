@@ -13,6 +13,9 @@ pub enum Role {
     Staff,
     Reviewer,
     Regulator,
+    /// A CI system or an independent rebuilder: records builds through an API token, reads no
+    /// source, comments or grants.
+    Builder,
 }
 
 impl Role {
@@ -21,7 +24,8 @@ impl Role {
             "staff" => Ok(Role::Staff),
             "reviewer" => Ok(Role::Reviewer),
             "regulator" => Ok(Role::Regulator),
-            _ => Err(InputError("role must be staff, reviewer or regulator")),
+            "builder" => Ok(Role::Builder),
+            _ => Err(InputError("role must be staff, reviewer, regulator or builder")),
         }
     }
 
@@ -30,6 +34,7 @@ impl Role {
             Role::Staff => "staff",
             Role::Reviewer => "reviewer",
             Role::Regulator => "regulator",
+            Role::Builder => "builder",
         }
     }
 }
@@ -93,6 +98,30 @@ impl PinId {
 impl fmt::Display for PinId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
+    }
+}
+
+/// A SHA-256 digest as 64 hexadecimal digits, kept in lowercase (upper case is accepted).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Sha256Hex(String);
+
+impl Sha256Hex {
+    pub fn parse(text: &str) -> Result<Sha256Hex, InputError> {
+        let text = text.trim();
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(InputError("a SHA-256 is 64 hexadecimal digits"));
+        }
+        Ok(Sha256Hex(text.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Sha256Hex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -307,5 +336,15 @@ mod tests {
     fn a_role_is_one_of_three() {
         assert_eq!(Role::parse("staff").unwrap(), Role::Staff);
         assert!(Role::parse("admin").is_err());
+        assert_eq!(Role::parse("builder").unwrap(), Role::Builder);
+    }
+
+    #[test]
+    fn a_sha256_is_64_hex_digits_kept_in_lowercase() {
+        let upper = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
+        assert_eq!(Sha256Hex::parse(upper).unwrap().as_str(), upper.to_ascii_lowercase());
+        assert!(Sha256Hex::parse(&upper[1..]).is_err());
+        assert!(Sha256Hex::parse(&format!("{}g", &upper[1..])).is_err());
+        assert!(Sha256Hex::parse("").is_err());
     }
 }

@@ -3,11 +3,13 @@
 //! Everything here is plain data: it derives `Serialize` because it crosses the wire. It must never
 //! hold a secret (a password, a hash, a session id) nor a database row or git object as such.
 
+mod builds;
 mod compare;
 mod input;
 mod review;
 mod views;
 
+pub use builds::*;
 pub use compare::*;
 pub use input::*;
 pub use review::*;

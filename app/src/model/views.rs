@@ -29,6 +29,9 @@ pub struct PinSummary {
     pub withdrawn: bool,
     /// For a reviewer: when their access ends.
     pub access_ends_ms: Option<i64>,
+    /// Artifacts whose builders recorded different hashes (shown loudly on every pin page).
+    #[serde(default)]
+    pub mismatches: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

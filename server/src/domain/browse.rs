@@ -21,6 +21,7 @@ pub fn summary(pin: &PinRecord, access_ends_ms: Option<i64>) -> PinSummary {
         pinned_by: pin.pinned_by.clone(),
         withdrawn: pin.withdrawn_at.is_some(),
         access_ends_ms,
+        mismatches: Vec::new(),
     }
 }
 
@@ -94,7 +95,7 @@ pub async fn open_tree(domain: &Domain, caller: &Caller, pin: PinId, path: RepoP
     let receipt = domain.read(event, Scope::path(pin, &path)).await?;
     let entries = domain.source.read_tree(&receipt, &access.location(), &path).await?;
     Ok(TreeView {
-        pin: summary(&access.record, access.ends_at),
+        pin: domain.pin_summary(&access).await?,
         path,
         entries,
         watermark: watermark(caller, identity, domain.clock.now_ms()),
@@ -128,7 +129,7 @@ pub async fn open_blob(domain: &Domain, caller: &Caller, pin: PinId, path: RepoP
     let reviewed = domain.is_marked(&actor, pin, &path).await?;
     let can_comment = identity.role == Role::Reviewer && domain.viewer(&actor, &access).await?.may_review;
     Ok(BlobView {
-        pin: summary(&access.record, access.ends_at),
+        pin: domain.pin_summary(&access).await?,
         path,
         blob_id: file.blob_id,
         size: file.size,

@@ -127,8 +127,8 @@ impl Domain {
             .with(json!({ "listed": shown.len(), "page": page, "changed": files.len() }));
         self.record(event).await?;
         Ok(CompareView {
-            a: super::browse::summary(&older.record, older.ends_at),
-            b: super::browse::summary(&newer.record, newer.ends_at),
+            a: self.pin_summary(&older).await?,
+            b: self.pin_summary(&newer).await?,
             files: shown.into_iter().map(view_of).collect(),
             total_files: files.len(),
             total_additions: files.iter().map(|f| f.additions).sum(),
@@ -256,8 +256,8 @@ impl Domain {
         self.record(shown).await?;
         let can_comment = identity.role == Role::Reviewer && self.viewer(&actor, &newer).await?.may_review;
         Ok(DiffView {
-            a: super::browse::summary(&older.record, older.ends_at),
-            b: super::browse::summary(&newer.record, newer.ends_at),
+            a: self.pin_summary(&older).await?,
+            b: self.pin_summary(&newer).await?,
             path: path.clone(),
             old: old_view,
             new: new_view,

@@ -157,7 +157,7 @@ impl Domain {
     }
 
     /// Everyone's coverage inputs at a pin, and the pin's indexed files.
-    async fn coverage_inputs(
+    pub(super) async fn coverage_inputs(
         &self,
         access: &PinAccess,
     ) -> AppResult<(Arc<Vec<IndexedFile>>, Vec<ReviewerInputs>, bool, Option<(u64, u64)>)> {
@@ -277,7 +277,7 @@ impl Domain {
             .collect();
         let report = figures.report(false);
         Ok(CoveragePage {
-            pin: super::browse::summary(&figures.access.record, figures.access.ends_at),
+            pin: self.pin_summary(&figures.access).await?,
             report,
             selected,
             svg,
@@ -308,7 +308,7 @@ impl Domain {
             })
             .collect();
         Ok(VerdictPage {
-            pin: super::browse::summary(&access.record, access.ends_at),
+            pin: self.pin_summary(&access).await?,
             verdicts,
             can_submit: viewer.may_review && viewer.role == Role::Reviewer,
             open_findings: self.open_findings(&access, &viewer).await?,
@@ -317,7 +317,7 @@ impl Domain {
         })
     }
 
-    async fn open_findings(&self, access: &PinAccess, viewer: &Viewer) -> AppResult<Vec<FindingSummary>> {
+    pub(super) async fn open_findings(&self, access: &PinAccess, viewer: &Viewer) -> AppResult<Vec<FindingSummary>> {
         let threads =
             threads::assemble(&self.store.comments_of_pin(access.record.id).await?, viewer, None, &HashMap::new());
         Ok(threads
@@ -332,11 +332,6 @@ impl Domain {
                 })
             })
             .collect())
-    }
-
-    /// The binaries recorded for a pin (build records arrive with their own capability).
-    pub(super) async fn binaries_of(&self, _pin: PinId) -> AppResult<Vec<BinaryRef>> {
-        Ok(Vec::new())
     }
 
     /// Records a reviewer's verdict with the commit, their coverage, the open findings and the

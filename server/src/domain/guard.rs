@@ -53,18 +53,21 @@ pub enum Permission {
     Administer,
     /// The audit log, its checkpoints and proofs.
     ReadLog,
-    /// Pinned source, subject to the pin's grants (`pin_access`).
+    /// Pinned source and review records, subject to the pin's grants (`pin_access`).
     ReadSource,
+    /// Build records for a pin (staff, and builders through their token).
+    RecordBuild,
 }
 
 impl Permission {
     /// The role table: staff may do everything; regulators read the log and, with a grant, source;
-    /// reviewers read source with a grant.
+    /// reviewers read source with a grant; builders record builds and read nothing else.
     pub fn allows(self, role: Role) -> bool {
         match self {
             Permission::Administer => role == Role::Staff,
             Permission::ReadLog => matches!(role, Role::Staff | Role::Regulator),
-            Permission::ReadSource => true,
+            Permission::ReadSource => role != Role::Builder,
+            Permission::RecordBuild => matches!(role, Role::Staff | Role::Builder),
         }
     }
 
@@ -73,6 +76,7 @@ impl Permission {
             Permission::Administer => "only staff may do this",
             Permission::ReadLog => "only staff and regulators may read the audit log",
             Permission::ReadSource => "you may not read source",
+            Permission::RecordBuild => "only staff and builders may record builds",
         }
     }
 }
@@ -129,6 +133,7 @@ pub fn pin_permitted(
 ) -> Option<Option<i64>> {
     match (role, usage) {
         (Role::Staff, _) => Some(None),
+        (Role::Builder, _) => None,
         (Role::Regulator, PinUse::ReadReview) => Some(None),
         (Role::Regulator, PinUse::Review) => None,
         (Role::Reviewer | Role::Regulator, _) if withdrawn => None,
@@ -326,14 +331,15 @@ mod tests {
     #[test]
     fn each_role_has_its_permissions_and_strangers_none() {
         let table = [
-            (Role::Staff, [true, true, true]),
-            (Role::Regulator, [false, true, true]),
-            (Role::Reviewer, [false, false, true]),
+            (Role::Staff, [true, true, true, true]),
+            (Role::Regulator, [false, true, true, false]),
+            (Role::Reviewer, [false, false, true, false]),
+            (Role::Builder, [false, false, false, true]),
         ];
         for (role, expected) in table {
             let who = caller(Some(role));
-            for (permission, allowed) in
-                [Permission::Administer, Permission::ReadLog, Permission::ReadSource].into_iter().zip(expected)
+            let permissions = [Permission::Administer, Permission::ReadLog, Permission::ReadSource, Permission::RecordBuild];
+            for (permission, allowed) in permissions.into_iter().zip(expected)
             {
                 let answer = require(&Actor::Web(&who), permission);
                 assert_eq!(answer.is_ok(), allowed, "{role:?} {permission:?}");

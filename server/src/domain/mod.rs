@@ -9,6 +9,7 @@
 mod admin;
 mod audited;
 mod browse;
+pub mod builds;
 mod caches;
 mod compare;
 mod coverage;
@@ -43,12 +44,19 @@ pub struct Domain {
     signer: Arc<NoteSigner>,
     clock: Clock,
     caches: caches::Caches,
+    builds: builds::BuildSettings,
 }
 
 impl Domain {
-    pub fn new(store: Store, source: Arc<Source>, signer: Arc<NoteSigner>, clock: Clock) -> Domain {
+    pub fn new(
+        store: Store,
+        source: Arc<Source>,
+        signer: Arc<NoteSigner>,
+        builds: builds::BuildSettings,
+        clock: Clock,
+    ) -> Domain {
         let audit = AuditLog::new(store.clone(), clock.clone());
-        Domain { store, audit, source, signer, clock, caches: caches::Caches::default() }
+        Domain { store, audit, source, signer, clock, caches: caches::Caches::default(), builds }
     }
 
     pub fn clock(&self) -> &Clock {

@@ -194,7 +194,7 @@ impl Domain {
         )
         .await?;
         Ok(CommentList {
-            pin: super::browse::summary(&access.record, access.ends_at),
+            pin: self.pin_summary(&access).await?,
             threads,
             authors,
             matching: matching as usize,

@@ -145,7 +145,7 @@ impl Domain {
         }
         self.record(results).await?;
         Ok(SearchView {
-            pin: super::browse::summary(&access.record, access.ends_at),
+            pin: self.pin_summary(&access).await?,
             query: query.clone(),
             results: outcome
                 .hits

@@ -59,6 +59,16 @@ pub async fn security_headers(State(secure): State<bool>, request: Request, next
     response
 }
 
+/// Answers 503 when a request takes longer than a minute, or an hour for an artifact upload.
+pub async fn deadline(request: Request, next: Next) -> Response {
+    let upload = super::builds_api::is_upload(request.method(), request.uri().path(), request.headers());
+    let limit = std::time::Duration::from_secs(if upload { 3600 } else { 60 });
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error_page(StatusCode::SERVICE_UNAVAILABLE, "Timed out", "The request took too long and was stopped."),
+    }
+}
+
 /// Refuses a state-changing request that a browser says came from another site.
 pub async fn same_origin_writes(request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);

@@ -3,6 +3,7 @@
 //! Each area owns a `router()`; `startup` merges them.
 
 pub mod api;
+pub mod builds_api;
 pub mod forms;
 pub mod middleware;
 pub mod review;

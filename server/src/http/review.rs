@@ -44,7 +44,7 @@ fn comment_id(text: &str) -> Result<i64, AppError> {
 }
 
 /// A session's write must carry its anti-forgery token; an API token needs none.
-fn api_write_allowed(caller: &Caller, headers: &HeaderMap) -> Result<(), HttpError> {
+pub(super) fn api_write_allowed(caller: &Caller, headers: &HeaderMap) -> Result<(), HttpError> {
     if caller.session.as_deref() == Some("api-token") {
         return Ok(());
     }

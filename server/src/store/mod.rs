@@ -6,6 +6,7 @@
 //! transaction, so that a business row commits with its event or not at all. The store decides
 //! nothing about authorisation; `domain` does.
 
+pub mod builds;
 pub mod files;
 pub mod grants;
 pub mod log;

@@ -1,0 +1,186 @@
+//! The in-toto statements the server issues: SLSA Provenance v1 for each build record, and a
+//! review summary (a predicate this project defines) for a pin's artifacts. Field by field in
+//! `docs/attestations.md`.
+
+use super::EnvelopeError;
+use serde_json::{json, Value};
+
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+pub const PROVENANCE_TYPE: &str = "https://slsa.dev/provenance/v1";
+/// The SLSA `buildType` of a build recorded in Clearroom (documented in `docs/attestations.md`).
+pub const BUILD_TYPE: &str = "https://clearroom.dev/attestations/build-record/v1";
+/// The review summary predicate (documented in `docs/attestations.md`).
+pub const REVIEW_TYPE: &str = "https://clearroom.dev/attestations/review-summary/v1";
+
+/// RFC 3339 UTC to the second (`2026-11-29T16:17:46Z`), the one time format of statements.
+pub use app::times::rfc3339;
+
+/// A builder identity as a URI: kept when it has a scheme, else `urn:clearroom:builder:<name>`.
+pub fn builder_uri(identity: &str) -> String {
+    let has_scheme = identity.split_once(':').is_some_and(|(scheme, rest)| {
+        !rest.is_empty()
+            && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    if has_scheme {
+        identity.to_string()
+    } else {
+        let encoded: String = identity
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        format!("urn:clearroom:builder:{encoded}")
+    }
+}
+
+/// What a provenance statement says about one build record.
+pub struct Provenance<'a> {
+    pub record_id: i64,
+    pub name: &'a str,
+    pub platform: &'a str,
+    pub sha256: &'a str,
+    pub repository: &'a str,
+    /// Where the repository was imported from (its URL or path).
+    pub repository_source: &'a str,
+    pub commit: &'a str,
+    pub pin_id: i64,
+    pub pin_label: &'a str,
+    pub builder: &'a str,
+    pub command: &'a str,
+    pub toolchain: &'a str,
+    pub notes: &'a str,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub recorded_at: i64,
+}
+
+pub fn provenance(p: &Provenance<'_>) -> Value {
+    let mut metadata = json!({ "invocationId": format!("urn:clearroom:build:{}", p.record_id) });
+    if let Some(started) = p.started_at {
+        metadata["startedOn"] = json!(rfc3339(started));
+    }
+    if let Some(finished) = p.finished_at {
+        metadata["finishedOn"] = json!(rfc3339(finished));
+    }
+    json!({
+        "_type": STATEMENT_TYPE,
+        "subject": [{ "name": p.name, "digest": { "sha256": p.sha256 } }],
+        "predicateType": PROVENANCE_TYPE,
+        "predicate": {
+            "buildDefinition": {
+                "buildType": BUILD_TYPE,
+                "externalParameters": {
+                    "repository": p.repository_source,
+                    "commit": p.commit,
+                    "artifact": p.name,
+                    "platform": p.platform,
+                    "command": p.command,
+                },
+                "internalParameters": {
+                    "repositoryName": p.repository,
+                    "pin": { "id": p.pin_id, "label": p.pin_label },
+                    "toolchain": p.toolchain,
+                    "notes": p.notes,
+                    "recordedOn": rfc3339(p.recorded_at),
+                },
+                "resolvedDependencies": [{
+                    "uri": format!("git+{}@{}", p.repository_source, p.commit),
+                    "digest": { "gitCommit": p.commit },
+                }],
+            },
+            "runDetails": {
+                "builder": { "id": builder_uri(p.builder) },
+                "metadata": metadata,
+            },
+        },
+    })
+}
+
+/// Checks the in-toto Statement v1 layer: the type, a non-empty subject list whose digests are
+/// non-empty and lowercase hex (for sha256 and gitCommit), and a predicate type.
+pub fn check_statement(statement: &Value) -> Result<(), EnvelopeError> {
+    if statement["_type"] != STATEMENT_TYPE {
+        return Err(EnvelopeError::Statement("_type is not https://in-toto.io/Statement/v1"));
+    }
+    let subjects = statement["subject"].as_array().filter(|s| !s.is_empty());
+    let subjects = subjects.ok_or(EnvelopeError::Statement("subject is not a non-empty list"))?;
+    for subject in subjects {
+        let digest = subject["digest"].as_object().filter(|d| !d.is_empty());
+        let digest = digest.ok_or(EnvelopeError::Statement("a subject has no digest"))?;
+        for (algorithm, value) in digest {
+            let value = value.as_str().ok_or(EnvelopeError::Statement("a digest is not a string"))?;
+            let hex_lower = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if algorithm == "sha256" && (value.len() != 64 || !hex_lower) {
+                return Err(EnvelopeError::Statement("a sha256 digest is not 64 lowercase hex digits"));
+            }
+            if algorithm == "gitCommit" && !hex_lower {
+                return Err(EnvelopeError::Statement("a gitCommit digest is not lowercase hex"));
+            }
+        }
+    }
+    if statement["predicateType"].as_str().is_none_or(str::is_empty) {
+        return Err(EnvelopeError::Statement("predicateType is missing"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_identities_become_uris() {
+        assert_eq!(builder_uri("https://ci.example/runner/7"), "https://ci.example/runner/7");
+        assert_eq!(builder_uri("rebuilder lab"), "urn:clearroom:builder:rebuilder%20lab");
+        assert_eq!(builder_uri("a:"), "urn:clearroom:builder:a%3A");
+    }
+
+    #[test]
+    fn provenance_has_every_field_slsa_requires() {
+        let statement = provenance(&Provenance {
+            record_id: 4,
+            name: "app.tar.gz",
+            platform: "linux/amd64",
+            sha256: &"0a".repeat(32),
+            repository: "demo",
+            repository_source: "https://git.example/demo.git",
+            commit: &"1f".repeat(20),
+            pin_id: 1,
+            pin_label: "v1",
+            builder: "ci",
+            command: "make",
+            toolchain: "rustc 1.90",
+            notes: "",
+            started_at: Some(1_700_000_000_000),
+            finished_at: Some(1_700_000_060_000),
+            recorded_at: 1_700_000_100_000,
+        });
+        check_statement(&statement).unwrap();
+        let predicate = &statement["predicate"];
+        assert_eq!(predicate["buildDefinition"]["buildType"], BUILD_TYPE);
+        assert!(predicate["buildDefinition"]["externalParameters"].is_object());
+        assert_eq!(
+            predicate["buildDefinition"]["resolvedDependencies"][0]["uri"],
+            format!("git+https://git.example/demo.git@{}", "1f".repeat(20))
+        );
+        assert_eq!(predicate["runDetails"]["builder"]["id"], "urn:clearroom:builder:ci");
+        assert_eq!(predicate["runDetails"]["metadata"]["startedOn"], "2023-11-14T22:13:20Z");
+        assert_eq!(predicate["runDetails"]["metadata"]["finishedOn"], "2023-11-14T22:14:20Z");
+    }
+
+    #[test]
+    fn statements_without_subjects_or_with_upper_case_digests_are_refused() {
+        let mut statement = json!({
+            "_type": STATEMENT_TYPE,
+            "subject": [{ "name": "a", "digest": { "sha256": "AB".repeat(32) } }],
+            "predicateType": "x",
+        });
+        assert!(check_statement(&statement).is_err());
+        statement["subject"] = json!([]);
+        assert!(check_statement(&statement).is_err());
+        statement["subject"] = json!([{ "name": "a", "digest": { "sha256": "ab".repeat(32) } }]);
+        check_statement(&statement).unwrap();
+        statement["_type"] = json!("https://in-toto.io/Statement/v0.1");
+        assert!(check_statement(&statement).is_err());
+    }
+}

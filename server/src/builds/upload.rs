@@ -1,0 +1,107 @@
+//! An uploaded artifact, hashed while it streams to a file and then kept under its SHA-256
+//! (`<data-dir>/artifacts/sha256/<hex>`). Memory stays flat: one chunk at a time.
+
+use futures_util::{Stream, StreamExt as _};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt as _;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("the artifact is larger than the limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("the upload was cut off")]
+    Interrupted,
+    #[error("the artifact is empty")]
+    Empty,
+    #[error("storing the artifact failed")]
+    Io(#[from] std::io::Error),
+}
+
+/// A stored artifact: its hash, size and where it is kept.
+#[derive(Debug)]
+pub struct Stored {
+    pub sha256: String,
+    pub size: u64,
+    pub path: PathBuf,
+}
+
+/// Streams `body` into `<root>/sha256/<hex>`, refusing more than `limit` bytes. A partial upload
+/// leaves nothing behind.
+pub async fn store<S, B, E>(root: &Path, body: S, limit: u64) -> Result<Stored, UploadError>
+where
+    S: Stream<Item = Result<B, E>> + Unpin,
+    B: AsRef<[u8]>,
+{
+    let staging = root.join("staging");
+    tokio::fs::create_dir_all(&staging).await?;
+    let temporary = staging.join(format!("{:016x}", rand::random::<u64>()));
+    let result = write(&temporary, body, limit).await;
+    let (sha256, size) = match result {
+        Ok(done) => done,
+        Err(error) => {
+            let _ = tokio::fs::remove_file(&temporary).await;
+            return Err(error);
+        }
+    };
+    let directory = root.join("sha256");
+    tokio::fs::create_dir_all(&directory).await?;
+    let path = directory.join(&sha256);
+    // Same bytes, same name: a second upload of one artifact replaces it with itself.
+    tokio::fs::rename(&temporary, &path).await?;
+    Ok(Stored { sha256, size, path })
+}
+
+async fn write<S, B, E>(path: &Path, mut body: S, limit: u64) -> Result<(String, u64), UploadError>
+where
+    S: Stream<Item = Result<B, E>> + Unpin,
+    B: AsRef<[u8]>,
+{
+    let file = tokio::fs::File::create(path).await?;
+    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| UploadError::Interrupted)?;
+        let bytes = chunk.as_ref();
+        size += bytes.len() as u64;
+        if size > limit {
+            return Err(UploadError::TooLarge(limit));
+        }
+        hasher.update(bytes);
+        out.write_all(bytes).await?;
+    }
+    if size == 0 {
+        return Err(UploadError::Empty);
+    }
+    out.flush().await?;
+    out.into_inner().sync_all().await?;
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<&'static [u8], std::io::Error>> + Unpin {
+        futures_util::stream::iter(parts.iter().map(|p| Ok(*p)).collect::<Vec<_>>())
+    }
+
+    #[tokio::test]
+    async fn an_upload_is_kept_under_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let stored = store(dir.path(), chunks(&[b"hello ", b"world"]), 100).await.unwrap();
+        assert_eq!(stored.sha256, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+        assert_eq!(stored.size, 11);
+        assert_eq!(std::fs::read(&stored.path).unwrap(), b"hello world");
+    }
+
+    #[tokio::test]
+    async fn an_oversized_or_empty_upload_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = store(dir.path(), chunks(&[b"hello ", b"world"]), 8).await.unwrap_err();
+        assert!(matches!(error, UploadError::TooLarge(8)));
+        assert!(matches!(store(dir.path(), chunks(&[]), 8).await.unwrap_err(), UploadError::Empty));
+        assert_eq!(std::fs::read_dir(dir.path().join("staging")).unwrap().count(), 0);
+    }
+}

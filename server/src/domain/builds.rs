@@ -1,0 +1,562 @@
+//! Builds and attestations: recording a build (by hash, or by uploading the artifact), whether
+//! independent builders agree, the envelopes issued for each record and for a pin's review, and
+//! what a file with a given hash was built from. Every record, issue and lookup is an event.
+
+use super::guard::{require, Actor, PinAccess, PinUse, Permission};
+use super::threads::Viewer;
+use super::Domain;
+use crate::audit::Object;
+use crate::builds::statement::{self, Provenance};
+use crate::builds::upload::{self, UploadError};
+use crate::builds::{sha256_hex, AttestationKey};
+use crate::review::coverage as figures;
+use crate::store::builds::{self as rows, BuildRow, NewBuild};
+use app::error::{AppError, AppResult};
+use app::model::*;
+use serde_json::json;
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where builds are kept and what signs their attestations.
+pub struct BuildSettings {
+    pub key: Arc<AttestationKey>,
+    /// `<data-dir>/artifacts`: uploads by SHA-256.
+    pub artifacts: PathBuf,
+}
+
+/// A build as its recorder describes it (the hash and size come from the upload or the caller).
+#[derive(Clone, Debug, Default)]
+pub struct BuildInput {
+    pub name: String,
+    pub platform: String,
+    /// The builder's identity; for a builder account, its username when not given.
+    pub builder: Option<String>,
+    pub command: String,
+    pub toolchain: String,
+    pub notes: String,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+}
+
+/// What recording a build produced.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Recorded {
+    pub id: i64,
+    pub sha256: String,
+    pub size: Option<u64>,
+    pub attestation_sha256: String,
+}
+
+fn field(name: &str, text: &str, max: usize, required: bool) -> AppResult<String> {
+    let text = text.trim();
+    if required && text.is_empty() {
+        return Err(AppError::Invalid(format!("{name} is required")));
+    }
+    if text.chars().count() > max || text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(AppError::Invalid(format!("{name} is at most {max} characters, without control characters")));
+    }
+    if max <= 200 && text.contains('\n') {
+        return Err(AppError::Invalid(format!("{name} is one line")));
+    }
+    Ok(text.to_string())
+}
+
+/// Groups a pin's builds by artifact (name and platform) and decides whether builders agree.
+pub fn group(builds: Vec<BuildView>) -> Vec<ArtifactBuilds> {
+    let mut by_artifact: BTreeMap<(String, String), Vec<BuildView>> = BTreeMap::new();
+    for build in builds {
+        by_artifact.entry((build.name.clone(), build.platform.clone())).or_default().push(build);
+    }
+    by_artifact
+        .into_iter()
+        .map(|((name, platform), builds)| ArtifactBuilds { status: reproducibility(&builds), name, platform, builds })
+        .collect()
+}
+
+/// One hash from several distinct builders is reproduced; two hashes is a mismatch.
+pub fn reproducibility(builds: &[BuildView]) -> Reproducibility {
+    let hashes: HashSet<&str> = builds.iter().map(|b| b.sha256.as_str()).collect();
+    let builders: HashSet<&str> = builds.iter().map(|b| b.builder.as_str()).collect();
+    match (hashes.len(), builders.len()) {
+        (0 | 1, 0 | 1) => Reproducibility::Single,
+        (0 | 1, n) => Reproducibility::Reproduced(n as u32),
+        _ => Reproducibility::Mismatch,
+    }
+}
+
+fn view(row: BuildRow, attestations: &BTreeMap<i64, String>) -> BuildView {
+    BuildView {
+        attestation_sha256: attestations.get(&row.id).cloned(),
+        id: row.id,
+        pin: row.pin_id,
+        name: row.name,
+        platform: row.platform,
+        sha256: row.sha256,
+        size: row.size.map(|s| s as u64),
+        builder: row.builder,
+        recorded_by: row.recorded_by.unwrap_or_else(|| "operator".into()),
+        command: row.command,
+        toolchain: row.toolchain,
+        notes: row.notes,
+        started_at_ms: row.started_at,
+        finished_at_ms: row.finished_at,
+        recorded_at_ms: row.recorded_at,
+        uploaded: row.uploaded,
+    }
+}
+
+impl Domain {
+    /// A pin as every pin page shows it, with the artifacts whose builders disagree.
+    pub(super) async fn pin_summary(&self, access: &PinAccess) -> AppResult<PinSummary> {
+        let mut summary = super::browse::summary(&access.record, access.ends_at);
+        summary.mismatches = self
+            .store
+            .mismatched_artifacts(access.record.id)
+            .await?
+            .into_iter()
+            .map(|(name, platform)| if platform.is_empty() { name } else { format!("{name} ({platform})") })
+            .collect();
+        Ok(summary)
+    }
+
+    /// The binaries recorded for a pin (each artifact name and hash once), as a verdict binds them.
+    pub(super) async fn binaries_of(&self, pin: PinId) -> AppResult<Vec<BinaryRef>> {
+        let mut seen = HashSet::new();
+        Ok(self
+            .store
+            .builds_of_pin(pin.get())
+            .await?
+            .into_iter()
+            .filter(|b| seen.insert((b.name.clone(), b.sha256.clone())))
+            .map(|b| BinaryRef { name: b.name, sha256: b.sha256 })
+            .collect())
+    }
+
+    /// The pin a build may be recorded for (any pin that exists and is not withdrawn).
+    async fn pin_for_build(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinAccess> {
+        require(actor, Permission::RecordBuild)?;
+        match self.store.pin(pin.get()).await? {
+            Some(record) if record.withdrawn_at.is_none() => Ok(PinAccess { record, ends_at: None }),
+            Some(_) => Err(AppError::Conflict("this pin is withdrawn; builds are not recorded for it".into())),
+            None => Err(AppError::NotFound("there is no such pin".into())),
+        }
+    }
+
+    /// Records a build by its hash (the artifact stays with the builder).
+    pub async fn record_build(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+        input: &BuildInput,
+        sha256: &Sha256Hex,
+        size: Option<u64>,
+    ) -> AppResult<Recorded> {
+        let access = self.pin_for_build(&actor, pin).await?;
+        self.insert_build(&actor, &access, input, sha256.as_str(), size, false).await
+    }
+
+    /// Records a build by uploading the artifact: hashed while it streams to a file kept under its
+    /// hash. Authorisation and the pin are checked before a byte is read; `expected`, when given,
+    /// must equal the hash of what arrived.
+    pub async fn record_upload<S, B, E>(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+        input: &BuildInput,
+        expected: Option<&Sha256Hex>,
+        body: S,
+    ) -> AppResult<Recorded>
+    where
+        S: futures_util::Stream<Item = Result<B, E>> + Unpin,
+        B: AsRef<[u8]>,
+    {
+        let access = self.pin_for_build(&actor, pin).await?;
+        self.check_input(&actor, input)?;
+        let limit = self.source.limits().upload_max_bytes;
+        let stored = upload::store(&self.builds.artifacts, body, limit).await.map_err(|error| match error {
+            UploadError::TooLarge(limit) => AppError::TooLarge(format!("the artifact is larger than the limit of {limit} bytes")),
+            UploadError::Empty => AppError::Invalid("the artifact is empty".into()),
+            UploadError::Interrupted => AppError::Invalid("the upload was cut off".into()),
+            UploadError::Io(error) => super::error::internal(&error),
+        })?;
+        if let Some(expected) = expected {
+            if expected.as_str() != stored.sha256 {
+                return Err(AppError::Invalid(format!(
+                    "the uploaded file's SHA-256 is {}, not the {} given",
+                    stored.sha256, expected
+                )));
+            }
+        }
+        self.insert_build(&actor, &access, input, &stored.sha256, Some(stored.size), true).await
+    }
+
+    fn check_input(&self, actor: &Actor<'_>, input: &BuildInput) -> AppResult<BuildInput> {
+        let builder = match (&input.builder, actor.identity()) {
+            (Some(given), _) if !given.trim().is_empty() => field("builder", given, 200, true)?,
+            (_, Some(identity)) if identity.role == Role::Builder => identity.username.clone(),
+            _ => return Err(AppError::Invalid("name the builder (who or what built the artifact)".into())),
+        };
+        if let (Some(started), Some(finished)) = (input.started_at_ms, input.finished_at_ms) {
+            if finished < started {
+                return Err(AppError::Invalid("a build cannot finish before it starts".into()));
+            }
+        }
+        Ok(BuildInput {
+            name: field("name", &input.name, 200, true)?,
+            platform: field("platform", &input.platform, 100, false)?,
+            builder: Some(builder),
+            command: field("command", &input.command, 10_000, false)?,
+            toolchain: field("toolchain", &input.toolchain, 10_000, false)?,
+            notes: field("notes", &input.notes, 10_000, false)?,
+            started_at_ms: input.started_at_ms,
+            finished_at_ms: input.finished_at_ms,
+        })
+    }
+
+    /// Writes the record, its provenance envelope and both events in one transaction.
+    async fn insert_build(
+        &self,
+        actor: &Actor<'_>,
+        access: &PinAccess,
+        input: &BuildInput,
+        sha256: &str,
+        size: Option<u64>,
+        uploaded: bool,
+    ) -> AppResult<Recorded> {
+        let input = self.check_input(actor, input)?;
+        let builder = input.builder.clone().unwrap_or_default();
+        let record = &access.record;
+        let source = self
+            .store
+            .repository_by_name(&record.repository)
+            .await?
+            .map(|r| r.source)
+            .unwrap_or_else(|| record.repository.clone());
+        let now = self.clock.now_ms();
+        let object = access.object(&RepoPath::root());
+        self.write(async |tx| {
+            let new = NewBuild {
+                pin_id: record.id,
+                name: &input.name,
+                platform: &input.platform,
+                sha256,
+                size: size.map(|s| s as i64),
+                builder: &builder,
+                recorded_by: actor.user_id(),
+                command: &input.command,
+                toolchain: &input.toolchain,
+                notes: &input.notes,
+                started_at: input.started_at_ms,
+                finished_at: input.finished_at_ms,
+                recorded_at: now,
+                uploaded,
+            };
+            let id = rows::insert_build(tx.conn(), &new).await?;
+            tx.append(&actor.event("build.record").on(object.clone()).with(json!({
+                "build_id": id, "name": input.name, "platform": input.platform, "sha256": sha256,
+                "size": size, "builder": builder, "uploaded": uploaded,
+            })))
+            .await?;
+            let payload = statement::provenance(&Provenance {
+                record_id: id,
+                name: &input.name,
+                platform: &input.platform,
+                sha256,
+                repository: &record.repository,
+                repository_source: &source,
+                commit: &record.commit_id,
+                pin_id: record.id,
+                pin_label: &record.label,
+                builder: &builder,
+                command: &input.command,
+                toolchain: &input.toolchain,
+                notes: &input.notes,
+                started_at: input.started_at_ms,
+                finished_at: input.finished_at_ms,
+                recorded_at: now,
+            });
+            let envelope_sha256 = self
+                .issue(tx, actor, &object, record.id, Some(id), "provenance", &payload, &[sha256.to_string()], now)
+                .await?;
+            Ok(Recorded { id, sha256: sha256.to_string(), size, attestation_sha256: envelope_sha256 })
+        })
+        .await
+    }
+
+    /// Signs `payload` into an envelope, stores it and records its hash in the log.
+    #[allow(clippy::too_many_arguments)]
+    async fn issue(
+        &self,
+        tx: &mut crate::audit::LogTx,
+        actor: &Actor<'_>,
+        object: &Object,
+        pin_id: i64,
+        build_id: Option<i64>,
+        kind: &'static str,
+        payload: &serde_json::Value,
+        subjects: &[String],
+        now: i64,
+    ) -> AppResult<String> {
+        let payload = serde_json::to_vec(payload).map_err(|e| super::error::internal(&e))?;
+        let envelope = serde_json::to_string(&self.builds.key.sign(&payload)).map_err(|e| super::error::internal(&e))?;
+        let envelope_sha256 = sha256_hex(envelope.as_bytes());
+        let id = rows::insert_attestation(tx.conn(), pin_id, build_id, kind, &envelope, &envelope_sha256, subjects, now)
+            .await?;
+        tx.append(&actor.event("attestation.issue").on(object.clone()).with(json!({
+            "attestation_id": id, "kind": kind, "build_id": build_id, "envelope_sha256": envelope_sha256,
+            "subjects": subjects, "keyid": self.builds.key.keyid(),
+        })))
+        .await?;
+        Ok(envelope_sha256)
+    }
+
+    /// A pin's builds by artifact, with whether builders agree. Viewing them is recorded.
+    pub async fn pin_builds(&self, actor: Actor<'_>, pin: PinId) -> AppResult<BuildsPage> {
+        let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
+        let attestations = self.store.attestations_of_pin(pin.get()).await?;
+        let provenance: BTreeMap<i64, String> = attestations
+            .iter()
+            .filter_map(|a| a.build_id.map(|b| (b, a.envelope_sha256.clone())))
+            .collect();
+        let builds = self.store.builds_of_pin(pin.get()).await?.into_iter().map(|b| view(b, &provenance)).collect();
+        let review_statements =
+            attestations.iter().rev().filter(|a| a.kind == "review").map(|a| (a.issued_at, a.envelope_sha256.clone())).collect();
+        self.record(actor.event("builds.view").on(access.object(&RepoPath::root()))).await?;
+        let can_record = require(&actor, Permission::Administer).is_ok();
+        Ok(BuildsPage {
+            pin: self.pin_summary(&access).await?,
+            artifacts: group(builds),
+            can_record,
+            review_statements,
+            csrf_token: match actor {
+                Actor::Web(caller) => caller.csrf_token.clone().unwrap_or_default(),
+                _ => String::new(),
+            },
+        })
+    }
+
+    /// Every envelope naming an artifact with this hash (any signed-in person; recorded).
+    pub async fn attestations_for(&self, actor: Actor<'_>, sha256: &Sha256Hex) -> AppResult<Vec<String>> {
+        if let Actor::Web(caller) = actor {
+            super::guard::signed_in(caller)?;
+        }
+        let envelopes: Vec<String> =
+            self.store.attestations_by_sha256(sha256.as_str()).await?.into_iter().map(|a| a.envelope).collect();
+        self.record(actor.event("attestation.lookup").with(json!({ "sha256": sha256.as_str(), "envelopes": envelopes.len() })))
+            .await?;
+        Ok(envelopes)
+    }
+
+    /// A pin's envelopes, one JSON document per line (`.intoto.jsonl`).
+    pub async fn pin_attestations(&self, actor: Actor<'_>, pin: PinId) -> AppResult<String> {
+        let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
+        let envelopes = self.store.attestations_of_pin(pin.get()).await?;
+        self.record(
+            actor
+                .event("attestation.download")
+                .on(access.object(&RepoPath::root()))
+                .with(json!({ "envelopes": envelopes.len() })),
+        )
+        .await?;
+        Ok(envelopes.into_iter().map(|a| a.envelope + "\n").collect())
+    }
+
+    /// The keys anyone needs to check what the server signs.
+    pub fn keys(&self) -> serde_json::Value {
+        let key = &self.builds.key;
+        let log = self.signer.verifier();
+        json!({
+            "attestation": {
+                "keyid": key.keyid(),
+                "algorithm": "ed25519",
+                "public_key_pem": key.public_pem(),
+                "public_key": base64_of(key.verifying_key().as_bytes()),
+            },
+            "log": {
+                "name": log.name(),
+                "algorithm": "ed25519",
+                "verifier_key": log.to_string(),
+                "key_hash": log.fingerprint(),
+            },
+        })
+    }
+
+    /// What a file with this hash was built from, and how that pin was reviewed. The lookup is
+    /// recorded, found or not.
+    pub async fn lookup_artifact(&self, actor: Actor<'_>, sha256: &Sha256Hex) -> AppResult<ArtifactLookup> {
+        if let Actor::Web(caller) = actor {
+            super::guard::signed_in(caller)?;
+        }
+        let builds = self.store.builds_by_sha256(sha256.as_str()).await?;
+        let mut pins: Vec<i64> = builds.iter().map(|b| b.pin_id).collect();
+        pins.dedup();
+        let mut origins = Vec::new();
+        for pin_id in pins {
+            let Some(record) = self.store.pin(pin_id).await? else { continue };
+            let access = PinAccess { record, ends_at: None };
+            let all: Vec<BuildView> =
+                self.store.builds_of_pin(pin_id).await?.into_iter().map(|b| view(b, &BTreeMap::new())).collect();
+            for artifact in group(all) {
+                if !artifact.builds.iter().any(|b| b.sha256 == sha256.as_str()) {
+                    continue;
+                }
+                let review = self.review_figures(&access).await?;
+                let builders =
+                    artifact.builds.iter().filter(|b| b.sha256 == sha256.as_str()).map(|b| b.builder.clone()).collect();
+                let envelopes =
+                    self.store.attestations_by_sha256(sha256.as_str()).await?.into_iter().filter(|a| a.pin_id == pin_id);
+                origins.push(ArtifactOrigin {
+                    pin: self.pin_summary(&access).await?,
+                    name: artifact.name,
+                    platform: artifact.platform,
+                    status: artifact.status,
+                    builders,
+                    verdicts: review.verdicts,
+                    total: review.total,
+                    shown: review.shown,
+                    reviewed: review.reviewed,
+                    open_findings: review.open_findings,
+                    envelopes: envelopes.map(|a| a.envelope_sha256).collect(),
+                });
+            }
+        }
+        let objects = origins.iter().map(|o| Object::at(o.pin.id, Some(&o.pin.commit_id), &RepoPath::root()));
+        let mut event = actor.event("artifact.lookup").with(json!({ "sha256": sha256.as_str(), "found": origins.len() }));
+        for object in objects {
+            event = event.on(object);
+        }
+        self.record(event).await?;
+        Ok(ArtifactLookup { sha256: sha256.to_string(), origins })
+    }
+
+    /// The current verdicts, everyone's coverage together and the open findings of a pin.
+    async fn review_figures(&self, access: &PinAccess) -> AppResult<ReviewFigures> {
+        let (files, inputs, _, _) = self.coverage_inputs(access).await?;
+        let combined = figures::combined_coverage(&files, &inputs);
+        let stored = self.store.verdicts_of_pin(access.record.id).await?;
+        let superseded: HashSet<i64> = stored.iter().filter_map(|v| v.supersedes).collect();
+        let verdicts = stored
+            .into_iter()
+            .filter(|v| !superseded.contains(&v.id))
+            .map(|v| VerdictBrief {
+                reviewer: v.reviewer,
+                verdict: VerdictKind::parse(&v.verdict).unwrap_or(VerdictKind::Concerns),
+                given_at_ms: v.created_at,
+            })
+            .collect();
+        // Findings as staff see them: every finding; private notes are never findings.
+        let viewer = Viewer { user_id: None, role: Role::Staff, may_review: false };
+        let mut counts: BTreeMap<Severity, u32> = BTreeMap::new();
+        for finding in self.open_findings(access, &viewer).await? {
+            *counts.entry(finding.severity).or_default() += 1;
+        }
+        let open_findings = Severity::ALL.iter().map(|s| (*s, counts.get(s).copied().unwrap_or(0))).collect();
+        Ok(ReviewFigures {
+            verdicts,
+            total: figures::total(&files),
+            shown: combined.shown,
+            reviewed: combined.reviewed,
+            open_findings,
+        })
+    }
+
+    /// Issues the review-summary statement for a pin's artifacts (staff): verdicts, coverage, open
+    /// findings and the log checkpoint now. Returns the envelope's SHA-256.
+    pub async fn issue_review_summary(&self, actor: Actor<'_>, pin: PinId) -> AppResult<String> {
+        require(&actor, Permission::Administer)?;
+        let record = self.store.pin(pin.get()).await?.ok_or_else(|| AppError::NotFound("there is no such pin".into()))?;
+        let access = PinAccess { record, ends_at: None };
+        let binaries = self.binaries_of(pin).await?;
+        if binaries.is_empty() {
+            return Err(AppError::Invalid("record a build of this pin first: the summary is about its artifacts".into()));
+        }
+        let review = self.review_figures(&access).await?;
+        let checkpoint = self.publish_checkpoint().await?;
+        let now = self.clock.now_ms();
+        let record = &access.record;
+        let source = self
+            .store
+            .repository_by_name(&record.repository)
+            .await?
+            .map(|r| r.source)
+            .unwrap_or_else(|| record.repository.clone());
+        let subjects: Vec<String> = binaries.iter().map(|b| b.sha256.clone()).collect();
+        let payload = json!({
+            "_type": statement::STATEMENT_TYPE,
+            "subject": binaries.iter().map(|b| json!({ "name": b.name, "digest": { "sha256": b.sha256 } })).collect::<Vec<_>>(),
+            "predicateType": statement::REVIEW_TYPE,
+            "predicate": {
+                "target": {
+                    "repository": source,
+                    "commit": record.commit_id,
+                    "uri": format!("git+{}@{}", source, record.commit_id),
+                    "digest": { "gitCommit": record.commit_id },
+                    "pin": { "id": record.id, "label": record.label },
+                },
+                "reviewers": review.verdicts.iter().map(|v| json!({
+                    "name": v.reviewer, "verdict": v.verdict.as_str(), "timeReviewed": statement::rfc3339(v.given_at_ms),
+                })).collect::<Vec<_>>(),
+                "coverage": {
+                    "total": { "files": review.total.files, "lines": review.total.lines },
+                    "shown": { "files": review.shown.files, "lines": review.shown.lines },
+                    "reviewed": { "files": review.reviewed.files, "lines": review.reviewed.lines },
+                },
+                "openFindings": review.open_findings.iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+                "checkpoint": { "size": checkpoint.size, "rootHash": base64_of(&checkpoint.root), "note": checkpoint.note },
+                "timeIssued": statement::rfc3339(now),
+            },
+        });
+        let object = access.object(&RepoPath::root());
+        self.write(async |tx| self.issue(tx, &actor, &object, record.id, None, "review", &payload, &subjects, now).await)
+            .await
+    }
+}
+
+struct ReviewFigures {
+    verdicts: Vec<VerdictBrief>,
+    total: Amount,
+    shown: Amount,
+    reviewed: Amount,
+    open_findings: Vec<(Severity, u32)>,
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(builder: &str, sha: &str) -> BuildView {
+        BuildView {
+            id: 1,
+            pin: 1,
+            name: "app".into(),
+            platform: String::new(),
+            sha256: sha.into(),
+            size: None,
+            builder: builder.into(),
+            recorded_by: "staff".into(),
+            command: String::new(),
+            toolchain: String::new(),
+            notes: String::new(),
+            started_at_ms: None,
+            finished_at_ms: None,
+            recorded_at_ms: 0,
+            uploaded: false,
+            attestation_sha256: None,
+        }
+    }
+
+    #[test]
+    fn builders_agreeing_reproduce_and_any_difference_is_a_mismatch() {
+        assert_eq!(reproducibility(&[build("ci", "a")]), Reproducibility::Single);
+        assert_eq!(reproducibility(&[build("ci", "a"), build("ci", "a")]), Reproducibility::Single);
+        assert_eq!(reproducibility(&[build("ci", "a"), build("lab", "a")]), Reproducibility::Reproduced(2));
+        assert_eq!(reproducibility(&[build("ci", "a"), build("lab", "a"), build("x", "b")]), Reproducibility::Mismatch);
+        assert_eq!(reproducibility(&[build("ci", "a"), build("ci", "b")]), Reproducibility::Mismatch);
+    }
+}

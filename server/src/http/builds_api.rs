@@ -1,0 +1,174 @@
+//! Builds and attestations over HTTP: recording a build (JSON, or the artifact itself as the
+//! body), a pin's builds, its review summary, envelopes by artifact hash, the keys, a pin's
+//! `.intoto.jsonl`, and what a hash was built from. Session (with the anti-forgery header) or
+//! `Authorization: Bearer`.
+
+use super::review::api_write_allowed;
+use super::{AppState, HttpError};
+use crate::domain::builds::BuildInput;
+use crate::domain::Actor;
+use app::error::AppError;
+use app::model::*;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/pins/{pin}/builds", post(record).get(list))
+        .route("/api/v1/pins/{pin}/review-summary", post(review_summary))
+        .route("/api/v1/attestations/{sha256}", get(attestations))
+        .route("/api/v1/artifacts/{sha256}", get(artifact))
+        .route("/api/v1/keys", get(keys))
+        .route("/pins/{pin}/attestations.intoto.jsonl", get(jsonl))
+}
+
+/// Whether a request is an artifact upload (it may take longer than other requests).
+pub fn is_upload(method: &axum::http::Method, path: &str, headers: &HeaderMap) -> bool {
+    method == axum::http::Method::POST
+        && path.starts_with("/api/v1/pins/")
+        && path.ends_with("/builds")
+        && !is_json(headers)
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"))
+}
+
+/// A build described in JSON (`sha256` required) or in the query of an upload.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct BuildFields {
+    name: Option<String>,
+    platform: Option<String>,
+    sha256: Option<String>,
+    size: Option<u64>,
+    builder: Option<String>,
+    command: Option<String>,
+    toolchain: Option<String>,
+    notes: Option<String>,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+}
+
+impl BuildFields {
+    fn input(&self) -> Result<BuildInput, HttpError> {
+        let time = |text: &Option<String>| -> Result<Option<i64>, HttpError> {
+            match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                None => Ok(None),
+                Some(t) => Ok(Some(app::times::parse(t)?)),
+            }
+        };
+        Ok(BuildInput {
+            name: self.name.clone().unwrap_or_default(),
+            platform: self.platform.clone().unwrap_or_default(),
+            builder: self.builder.clone(),
+            command: self.command.clone().unwrap_or_default(),
+            toolchain: self.toolchain.clone().unwrap_or_default(),
+            notes: self.notes.clone().unwrap_or_default(),
+            started_at_ms: time(&self.started_at)?,
+            finished_at_ms: time(&self.finished_at)?,
+        })
+    }
+
+    fn sha256(&self) -> Result<Option<Sha256Hex>, HttpError> {
+        Ok(self.sha256.as_deref().filter(|s| !s.trim().is_empty()).map(Sha256Hex::parse).transpose()?)
+    }
+}
+
+async fn record(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    Query(query): Query<BuildFields>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, HttpError> {
+    api_write_allowed(&caller, &headers)?;
+    let pin = PinId::parse(&pin)?;
+    let recorded = if is_json(&headers) {
+        let bytes = axum::body::to_bytes(body, 64 * 1024)
+            .await
+            .map_err(|_| HttpError(AppError::TooLarge("a build record is at most 64 KiB of JSON".into())))?;
+        let fields: BuildFields = serde_json::from_slice(&bytes)
+            .map_err(|e| HttpError(AppError::Invalid(format!("the build record is not valid: {e}"))))?;
+        let sha256 = fields.sha256()?.ok_or_else(|| HttpError(AppError::Invalid("sha256 is required".into())))?;
+        state.domain.record_build(Actor::Web(&caller), pin, &fields.input()?, &sha256, fields.size).await?
+    } else {
+        let input = query.input()?;
+        let expected = query.sha256()?;
+        state
+            .domain
+            .record_upload(Actor::Web(&caller), pin, &input, expected.as_ref(), body.into_data_stream())
+            .await?
+    };
+    Ok((StatusCode::CREATED, Json(recorded)).into_response())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    let page = state.domain.pin_builds(Actor::Web(&caller), PinId::parse(&pin)?).await?;
+    Ok(Json(serde_json::json!({ "pin": page.pin.id, "commit": page.pin.commit_id, "artifacts": page.artifacts })))
+}
+
+async fn review_summary(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, HttpError> {
+    api_write_allowed(&caller, &headers)?;
+    let sha256 = state.domain.issue_review_summary(Actor::Web(&caller), PinId::parse(&pin)?).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "envelope_sha256": sha256 }))))
+}
+
+fn parsed(envelopes: Vec<String>) -> Vec<serde_json::Value> {
+    envelopes.iter().filter_map(|e| serde_json::from_str(e).ok()).collect()
+}
+
+async fn attestations(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(sha256): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    let envelopes = state.domain.attestations_for(Actor::Web(&caller), &Sha256Hex::parse(&sha256)?).await?;
+    Ok(Json(serde_json::json!({ "envelopes": parsed(envelopes) })))
+}
+
+async fn artifact(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(sha256): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    Ok(Json(state.domain.lookup_artifact(Actor::Web(&caller), &Sha256Hex::parse(&sha256)?).await?))
+}
+
+async fn keys(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<impl IntoResponse, HttpError> {
+    crate::domain::guard::signed_in(&caller)?;
+    Ok(Json(state.domain.keys()))
+}
+
+async fn jsonl(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+) -> Result<Response, HttpError> {
+    let pin = PinId::parse(&pin)?;
+    let text = state.domain.pin_attestations(Actor::Web(&caller), pin).await?;
+    let disposition = format!("attachment; filename=\"pin-{pin}.intoto.jsonl\"");
+    Ok((
+        [(header::CONTENT_TYPE, "application/jsonl; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        text,
+    )
+        .into_response())
+}
