@@ -98,6 +98,21 @@ pub async fn load_coverage(pin: String, reviewer: Option<String>) -> Result<Cove
     ssr::backend()?.coverage_page(&ssr::caller()?, pin, reviewer).await
 }
 
+#[server(prefix = "/fn", endpoint = "builds")]
+pub async fn load_builds(pin: String) -> Result<BuildsPage, AppError> {
+    let pin = PinId::parse(&pin)?;
+    ssr::backend()?.builds(&ssr::caller()?, pin).await
+}
+
+#[server(prefix = "/fn", endpoint = "artifact")]
+pub async fn lookup_artifact(sha256: String) -> Result<Option<ArtifactLookup>, AppError> {
+    if sha256.trim().is_empty() {
+        return Ok(None);
+    }
+    let sha256 = Sha256Hex::parse(&sha256)?;
+    ssr::backend()?.lookup_artifact(&ssr::caller()?, sha256).await.map(Some)
+}
+
 #[server(prefix = "/fn", endpoint = "verdicts")]
 pub async fn verdicts(pin: String) -> Result<VerdictPage, AppError> {
     let pin = PinId::parse(&pin)?;

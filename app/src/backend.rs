@@ -29,6 +29,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn pin_comments(&self, caller: &Caller, pin: PinId, filter: CommentFilter) -> AppResult<CommentList>;
     /// A pin's coverage with its picture for one reviewer (or everyone).
     async fn coverage_page(&self, caller: &Caller, pin: PinId, selected: Option<String>) -> AppResult<CoveragePage>;
+    /// A pin's builds by artifact, and whether independent builders agree.
+    async fn builds(&self, caller: &Caller, pin: PinId) -> AppResult<BuildsPage>;
+    /// What a file with this SHA-256 was built from, and how that pin was reviewed.
+    async fn lookup_artifact(&self, caller: &Caller, sha256: Sha256Hex) -> AppResult<ArtifactLookup>;
     /// A pin's verdicts and the verdict form's facts.
     async fn verdicts(&self, caller: &Caller, pin: PinId) -> AppResult<VerdictPage>;
     /// The files changed from pin `a` to pin `b` (one page of them).

@@ -77,6 +77,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pins/:a/compare/:b/*path") ssr=SsrMode::Async view=routes::diff::DiffPage/>
                 <Route path=path!("/pins/:pin/coverage") ssr=SsrMode::Async view=routes::coverage::CoveragePage/>
                 <Route path=path!("/pins/:pin/verdicts") ssr=SsrMode::Async view=routes::verdicts::VerdictsPage/>
+                <Route path=path!("/pins/:pin/builds") ssr=SsrMode::Async view=routes::builds::BuildsPage/>
+                <Route path=path!("/verify") ssr=SsrMode::Async view=routes::verify::VerifyPage/>
                 <Route path=path!("/audit") ssr=SsrMode::Async view=routes::audit::AuditPage/>
                 <Route path=path!("/admin") ssr=SsrMode::Async view=routes::admin::AdminPage/>
                 <Route path=path!("/log") ssr=SsrMode::Async view=routes::log::LogPage/>

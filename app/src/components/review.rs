@@ -206,6 +206,7 @@ pub fn PinTabs(pin: PinId, current: &'static str) -> impl IntoView {
         ("comments", "Comments", "comments"),
         ("coverage", "Coverage", "coverage"),
         ("verdicts", "Verdicts", "verdicts"),
+        ("builds", "Builds", "builds"),
     ];
     view! {
         <div class="pin-tabs">

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod blob;
+pub mod builds;
 pub mod comments;
 pub mod compare;
 pub mod coverage;
@@ -14,3 +15,4 @@ pub mod not_found;
 pub mod search;
 pub mod tree;
 pub mod verdicts;
+pub mod verify;

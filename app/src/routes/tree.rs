@@ -60,6 +60,13 @@ pub fn PinBar(pin: PinSummary, current: &'static str) -> impl IntoView {
             </code>
             <PinTabs pin=pin.id current/>
         </nav>
+        {(!pin.mismatches.is_empty()).then(|| view! {
+            <div class="mismatch-banner" role="alert">
+                <strong>"Build mismatch: "</strong>
+                {format!("builders recorded different hashes for {}. ", pin.mismatches.join(", "))}
+                <a href=format!("/pins/{}/builds", pin.id)>"See the builds"</a>
+            </div>
+        })}
     }
 }
 

@@ -81,6 +81,12 @@ fn VerdictsBody(page: VerdictPage) -> impl IntoView {
                         page.pin.commit_id, page.open_findings.len(), page.binaries.len()
                     )}
                 </p>
+                {(!page.pin.mismatches.is_empty()).then(|| view! {
+                    <p class="notice notice-error" role="alert">
+                        {format!("Builders disagree on {}: the binaries this verdict binds are not reproducible. ", page.pin.mismatches.join(", "))}
+                        <a href=format!("/pins/{pin}/builds")>"See the builds"</a>
+                    </p>
+                })}
                 <form method="post" action=format!("/pins/{pin}/verdicts") class="stack">
                     <input type="hidden" name="csrf" value=page.csrf_token.clone()/>
                     <fieldset class="choices">

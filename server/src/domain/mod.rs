@@ -164,6 +164,14 @@ impl Backend for Domain {
         Domain::symbol(self, Actor::Web(caller), pin, &name).await
     }
 
+    async fn builds(&self, caller: &Caller, pin: PinId) -> AppResult<BuildsPage> {
+        self.pin_builds(Actor::Web(caller), pin).await
+    }
+
+    async fn lookup_artifact(&self, caller: &Caller, sha256: Sha256Hex) -> AppResult<ArtifactLookup> {
+        Domain::lookup_artifact(self, Actor::Web(caller), &sha256).await
+    }
+
     async fn verdicts(&self, caller: &Caller, pin: PinId) -> AppResult<VerdictPage> {
         let mut page = Domain::verdicts(self, Actor::Web(caller), pin).await?;
         page.csrf_token = caller.csrf_token.clone().unwrap_or_default();

@@ -3,13 +3,14 @@
 //! `.intoto.jsonl`, and what a hash was built from. Session (with the anti-forgery header) or
 //! `Authorization: Bearer`.
 
+use super::forms::{back_to, check, Fields};
 use super::review::api_write_allowed;
 use super::{AppState, HttpError};
 use crate::domain::builds::BuildInput;
 use crate::domain::Actor;
 use app::error::AppError;
 use app::model::*;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/artifacts/{sha256}", get(artifact))
         .route("/api/v1/keys", get(keys))
         .route("/pins/{pin}/attestations.intoto.jsonl", get(jsonl))
+        .route("/pins/{pin}/builds", post(form_record))
+        .route("/pins/{pin}/review-summary", post(form_review_summary))
 }
 
 /// Whether a request is an artifact upload (it may take longer than other requests).
@@ -132,17 +135,20 @@ async fn review_summary(
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "envelope_sha256": sha256 }))))
 }
 
-fn parsed(envelopes: Vec<String>) -> Vec<serde_json::Value> {
-    envelopes.iter().filter_map(|e| serde_json::from_str(e).ok()).collect()
+/// `{"envelopes": [...]}` with each envelope exactly as it was signed and stored, so that its
+/// SHA-256 is the one the log recorded.
+fn envelope_list(envelopes: &[String]) -> Response {
+    let body = format!("{{\"envelopes\":[{}]}}", envelopes.join(","));
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn attestations(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(sha256): Path<String>,
-) -> Result<impl IntoResponse, HttpError> {
+) -> Result<Response, HttpError> {
     let envelopes = state.domain.attestations_for(Actor::Web(&caller), &Sha256Hex::parse(&sha256)?).await?;
-    Ok(Json(serde_json::json!({ "envelopes": parsed(envelopes) })))
+    Ok(envelope_list(&envelopes))
 }
 
 async fn artifact(
@@ -171,4 +177,51 @@ async fn jsonl(
         text,
     )
         .into_response())
+}
+
+async fn form_record(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = async {
+        let input = BuildInput {
+            name: fields.get("name").into(),
+            platform: fields.get("platform").into(),
+            builder: fields.optional("builder").map(str::to_string),
+            command: fields.get("command").into(),
+            toolchain: fields.get("toolchain").into(),
+            notes: fields.get("notes").into(),
+            started_at_ms: None,
+            finished_at_ms: None,
+        };
+        let sha256 = Sha256Hex::parse(fields.get("sha256"))?;
+        let recorded = state.domain.record_build(Actor::Web(&caller), PinId::parse(&pin)?, &input, &sha256, None).await?;
+        Ok(format!("build #{} recorded and attested", recorded.id))
+    }
+    .await;
+    back_to(&format!("/pins/{pin}/builds"), result)
+}
+
+async fn form_review_summary(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = async {
+        let sha256 = state.domain.issue_review_summary(Actor::Web(&caller), PinId::parse(&pin)?).await?;
+        Ok(format!("review summary issued (envelope sha256 {sha256})"))
+    }
+    .await;
+    back_to(&format!("/pins/{pin}/builds"), result)
 }

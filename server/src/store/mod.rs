@@ -102,10 +102,55 @@ impl Store {
 
     async fn migrate(&self) -> Result<()> {
         match self.engine {
-            Engine::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?,
+            Engine::Sqlite => {
+                sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?;
+                self.widen_roles().await?;
+            }
             Engine::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
+    }
+
+    /// SQLite only: rebuilds `users` with the `builder` role in its CHECK, once. SQLite cannot alter
+    /// a CHECK in place, and the documented rebuild needs foreign keys off, which SQLite ignores
+    /// inside a transaction (and sqlx runs each SQLite migration in one). So it runs here, on one
+    /// connection, in its own transaction, checking the foreign keys before it commits.
+    async fn widen_roles(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        let schema: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'")
+            .fetch_one(&mut *conn)
+            .await?;
+        if schema.contains("'builder'") {
+            return Ok(());
+        }
+        sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
+        let rebuilt = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            for statement in [
+                "CREATE TABLE users_widened (
+                    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                    username      TEXT NOT NULL UNIQUE,
+                    role          TEXT NOT NULL CHECK (role IN ('staff', 'reviewer', 'regulator', 'builder')),
+                    password_hash TEXT NOT NULL,
+                    created_at    BIGINT NOT NULL
+                )",
+                "INSERT INTO users_widened (id, username, role, password_hash, created_at)
+                 SELECT id, username, role, password_hash, created_at FROM users",
+                "DROP TABLE users",
+                "ALTER TABLE users_widened RENAME TO users",
+            ] {
+                sqlx::query(statement).execute(&mut *tx).await?;
+            }
+            let dangling = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *tx).await?;
+            if !dangling.is_empty() {
+                return Err(StoreError::Corrupt("a foreign key dangles after widening the roles"));
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+        rebuilt
     }
 
     pub fn engine(&self) -> Engine {

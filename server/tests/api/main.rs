@@ -8,6 +8,7 @@ mod access;
 mod api;
 mod audit;
 mod browsing;
+mod builds;
 mod cli;
 mod compare;
 mod log;
