@@ -1,7 +1,8 @@
 //! `serve --demo`: three accounts with printed passwords, a repository (this checkout's own git
 //! repository, or a generated multi-language sample), a pin of its current commit, an eight-hour
 //! grant for the reviewer, and a review under way (comments, a finding the vendor answered, a
-//! private note, a reviewed file, a verdict). Runs once per data directory.
+//! private note, a reviewed file, a verdict), builds (reproduced on the release, a mismatch on the
+//! release before) with their attestations and a review summary. Runs once per data directory.
 
 use crate::auth::Password;
 use crate::config::Config;
@@ -47,7 +48,20 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
             csrf_token: None,
         }
     };
+    let (ci, ci_id) = {
+        let password = Password::generate();
+        let (id, _) = domain.create_user(Actor::Operator, "ci", Role::Builder, Some(password)).await.map_err(fail)?;
+        (domain.create_token(Actor::Operator, "ci").await.map_err(fail)?, id)
+    };
+    let builder = Caller {
+        identity: Some(Identity { user_id: ci_id, username: "ci".into(), role: Role::Builder }),
+        session: Some("api-token".into()),
+        client_address: "demo-seed".into(),
+        csrf_token: None,
+    };
+    builds(domain, pin, previous, &builder).await.map_err(fail)?;
     review(domain, pin, &source, &person("reviewer"), &person("staff")).await.map_err(fail)?;
+    domain.issue_review_summary(Actor::Operator, pin).await.map_err(fail)?;
     println!();
     println!("Demo accounts (passwords are shown only now):");
     for (username, role, password, _) in &accounts {
@@ -56,8 +70,60 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     println!("Demo repository {name} pinned as pin {pin}; the reviewer may browse it for 8 hours.");
     if let Some(previous) = previous {
         println!("Its previous commit is pin {previous}: compare them at /pins/{previous}/compare/{pin}");
+        println!("Builds: pin {pin}'s server binary is reproduced by two builders; pin {previous}'s builders disagree (a mismatch).");
     }
+    println!("The builder account ci records builds with the API token (shown only now): {ci}");
     println!();
+    Ok(())
+}
+
+/// Build records: the release's server binary built by CI and by an independent rebuilder with
+/// the same hash, its release notes uploaded, and the previous release's binary where the two
+/// builders disagree. The hashes are stand-ins derived from the commit (the demo builds nothing).
+async fn builds(domain: &Domain, pin: PinId, previous: Option<PinId>, ci: &Caller) -> AppResult<()> {
+    use crate::domain::builds::BuildInput;
+    use sha2::Digest as _;
+    let stand_in = |text: String| app::model::Sha256Hex::parse(&hex::encode(sha2::Sha256::digest(text.as_bytes())));
+    let now = domain.clock().now_ms();
+    let input = |builder: Option<&str>, command: &str| BuildInput {
+        name: "clearroom-server".into(),
+        platform: "linux/amd64".into(),
+        builder: builder.map(str::to_string),
+        command: command.into(),
+        toolchain: "rustc 1.90.0 (stable), cargo xtask build".into(),
+        notes: String::new(),
+        started_at_ms: Some(now - 20 * 60_000),
+        finished_at_ms: Some(now - 12 * 60_000),
+    };
+    let release = stand_in(format!("demo build of pin {pin}"))?;
+    domain.record_build(Actor::Web(ci), pin, &input(None, "cargo build --release --locked"), &release, Some(18_734_112)).await?;
+    domain
+        .record_build(
+            Actor::Operator,
+            pin,
+            &input(Some("https://rebuild.example.org/lab-2"), "docker run rebuilder cargo build --release --locked"),
+            &release,
+            Some(18_734_112),
+        )
+        .await?;
+    let notes = BuildInput { name: "RELEASE-NOTES.txt".into(), platform: String::new(), ..input(None, "") };
+    let text: &[u8] = b"Demo release notes: the artifact itself is uploaded and kept under its SHA-256.\n";
+    let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(text)]);
+    domain.record_upload(Actor::Web(ci), pin, &notes, None, stream).await?;
+    if let Some(previous) = previous {
+        let ours = stand_in(format!("demo build of pin {previous}"))?;
+        let theirs = stand_in(format!("a different build of pin {previous}"))?;
+        domain.record_build(Actor::Web(ci), previous, &input(None, "cargo build --release"), &ours, None).await?;
+        domain
+            .record_build(
+                Actor::Operator,
+                previous,
+                &input(Some("https://rebuild.example.org/lab-2"), "docker run rebuilder cargo build --release"),
+                &theirs,
+                None,
+            )
+            .await?;
+    }
     Ok(())
 }
 
