@@ -58,6 +58,9 @@ enum Command {
         /// A search stops after this many milliseconds and shows what it found.
         #[arg(long, default_value_t = 5_000)]
         search_budget_ms: u64,
+        /// An uploaded build artifact larger than this many bytes is refused (413).
+        #[arg(long, default_value_t = 8 * 1024 * 1024 * 1024)]
+        upload_max_bytes: u64,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -246,8 +249,9 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         )
     };
     match cli.command {
-        Command::Serve { listen, demo, site_root, highlight_max_bytes, search_budget_ms } => {
-            let limits = SourceLimits { highlight_max_bytes, search_budget_ms, ..SourceLimits::default() };
+        Command::Serve { listen, demo, site_root, highlight_max_bytes, search_budget_ms, upload_max_bytes } => {
+            let limits =
+                SourceLimits { highlight_max_bytes, search_budget_ms, upload_max_bytes, ..SourceLimits::default() };
             let site_root = std::path::absolute(&site_root).unwrap_or(site_root);
             let config = config(&cli.data, listen, site_root, limits);
             if !config.site_root.join("pkg").exists() {
