@@ -36,7 +36,8 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let repository = dir.path().join("upstream.git");
     let repo = git2::Repository::init_bare(&repository).unwrap();
-    let commit = clearroom::demo::write_commit_with_modes(&repo, &[("README.md", b"bench\n".to_vec(), 0o100644)], "v1").unwrap();
+    let commit =
+        clearroom::demo::write_commit_with_modes(&repo, &[("README.md", b"bench\n".to_vec(), 0o100644)], "v1").unwrap();
     let data = dir.path().join("data");
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -49,7 +50,10 @@ async fn main() {
         clock: Clock::system(),
     };
     let domain = open_domain(&config).await.unwrap();
-    domain.create_user(Actor::Operator, "ci", Role::Builder, Some(Password::new("bench password 2026".into()))).await.unwrap();
+    domain
+        .create_user(Actor::Operator, "ci", Role::Builder, Some(Password::new("bench password 2026".into())))
+        .await
+        .unwrap();
     let token = domain.create_token(Actor::Operator, "ci").await.unwrap();
     domain.import_repository(Actor::Operator, "product", &repository.display().to_string()).await.unwrap();
     let pin = domain.create_pin(Actor::Operator, "product", &commit.to_string(), "v1").await.unwrap();
@@ -100,15 +104,23 @@ async fn main() {
     println!("upload of {mib} MiB (sparse): sha256sum {:.2} s ({:.0} MiB/s); upload+hash+store {:.2} s ({:.0} MiB/s) = {:.0} % of sha256sum's throughput",
         reference_time.as_secs_f64(), rate(reference_time), upload_time.as_secs_f64(), rate(upload_time),
         100.0 * rate(upload_time) / rate(reference_time));
-    println!("server RSS: {} MiB before, peak {} MiB during the upload (growth {} MiB)", baseline / 1024,
-        peak.load(Ordering::Relaxed) / 1024, peak.load(Ordering::Relaxed).saturating_sub(baseline) / 1024);
+    println!(
+        "server RSS: {} MiB before, peak {} MiB during the upload (growth {} MiB)",
+        baseline / 1024,
+        peak.load(Ordering::Relaxed) / 1024,
+        peak.load(Ordering::Relaxed).saturating_sub(baseline) / 1024
+    );
 
     // 10,000 build records (each signed and logged), then lookups of one artifact's envelopes.
     let started = Instant::now();
     let mut hashes = Vec::new();
     for i in 0..10_000u32 {
         let hash = Sha256Hex::parse(&hex::encode(sha2::Sha256::digest(i.to_be_bytes()))).unwrap();
-        let input = BuildInput { name: format!("artifact-{}", i % 500), builder: Some(format!("builder-{}", i % 3)), ..Default::default() };
+        let input = BuildInput {
+            name: format!("artifact-{}", i % 500),
+            builder: Some(format!("builder-{}", i % 3)),
+            ..Default::default()
+        };
         domain.record_build(Actor::Operator, pin, &input, &hash, Some(1000)).await.unwrap();
         hashes.push(hash);
     }
@@ -117,7 +129,8 @@ async fn main() {
     let mut times = Vec::new();
     for (i, hash) in hashes.iter().step_by(50).enumerate() {
         let started = Instant::now();
-        let response = client.get(format!("{url}/api/v1/attestations/{hash}")).bearer_auth(&token).send().await.unwrap();
+        let response =
+            client.get(format!("{url}/api/v1/attestations/{hash}")).bearer_auth(&token).send().await.unwrap();
         assert_eq!(response.status(), 200);
         let body = response.bytes().await.unwrap();
         if i > 0 {

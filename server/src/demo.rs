@@ -96,7 +96,9 @@ async fn builds(domain: &Domain, pin: PinId, previous: Option<PinId>, ci: &Calle
         finished_at_ms: Some(now - 12 * 60_000),
     };
     let release = stand_in(format!("demo build of pin {pin}"))?;
-    domain.record_build(Actor::Web(ci), pin, &input(None, "cargo build --release --locked"), &release, Some(18_734_112)).await?;
+    domain
+        .record_build(Actor::Web(ci), pin, &input(None, "cargo build --release --locked"), &release, Some(18_734_112))
+        .await?;
     domain
         .record_build(
             Actor::Operator,

@@ -133,15 +133,17 @@ async fn from_server(
 /// line) against a public key, offline. Prints what each attests; fails naming the first bad one.
 pub fn verify_attestation(envelope_file: &Path, key_file: &Path) -> anyhow::Result<()> {
     let key_text = std::fs::read_to_string(key_file).with_context(|| format!("reading {}", key_file.display()))?;
-    let key = crate::builds::parse_public_key(&key_text)
-        .ok_or_else(|| anyhow::anyhow!("{} is not an Ed25519 public key (PEM, or 32 bytes in base64)", key_file.display()))?;
+    let key = crate::builds::parse_public_key(&key_text).ok_or_else(|| {
+        anyhow::anyhow!("{} is not an Ed25519 public key (PEM, or 32 bytes in base64)", key_file.display())
+    })?;
     let text =
         std::fs::read_to_string(envelope_file).with_context(|| format!("reading {}", envelope_file.display()))?;
-    let documents: Vec<&str> = if text.trim_start().starts_with('{') && serde_json::from_str::<serde_json::Value>(&text).is_ok() {
-        vec![text.as_str()]
-    } else {
-        text.lines().filter(|l| !l.trim().is_empty()).collect()
-    };
+    let documents: Vec<&str> =
+        if text.trim_start().starts_with('{') && serde_json::from_str::<serde_json::Value>(&text).is_ok() {
+            vec![text.as_str()]
+        } else {
+            text.lines().filter(|l| !l.trim().is_empty()).collect()
+        };
     if documents.is_empty() {
         bail!("{} holds no envelope", envelope_file.display());
     }
@@ -153,9 +155,20 @@ pub fn verify_attestation(envelope_file: &Path, key_file: &Path) -> anyhow::Resu
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .map(|s| format!("{} sha256:{}", s["name"].as_str().unwrap_or(""), s["digest"]["sha256"].as_str().unwrap_or("")))
+                    .map(|s| {
+                        format!(
+                            "{} sha256:{}",
+                            s["name"].as_str().unwrap_or(""),
+                            s["digest"]["sha256"].as_str().unwrap_or("")
+                        )
+                    })
                     .collect();
-                println!("envelope {}: OK {} for {}", number + 1, statement["predicateType"].as_str().unwrap_or(""), subjects.join(", "));
+                println!(
+                    "envelope {}: OK {} for {}",
+                    number + 1,
+                    statement["predicateType"].as_str().unwrap_or(""),
+                    subjects.join(", ")
+                );
             }
             Err(error) => {
                 println!("envelope {}: FAILED: {error}", number + 1);
@@ -217,10 +230,16 @@ pub async fn verify_binary(file: &Path, url: &str, token: Option<&str>) -> anyho
         let pin = &origin["pin"];
         println!(
             "built from:   pin {} \"{}\" of {} at commit {}",
-            pin["id"], pin["label"].as_str().unwrap_or(""), pin["repository"].as_str().unwrap_or(""),
+            pin["id"],
+            pin["label"].as_str().unwrap_or(""),
+            pin["repository"].as_str().unwrap_or(""),
             pin["commit_id"].as_str().unwrap_or("")
         );
-        println!("artifact:     {} {}", origin["name"].as_str().unwrap_or(""), origin["platform"].as_str().unwrap_or(""));
+        println!(
+            "artifact:     {} {}",
+            origin["name"].as_str().unwrap_or(""),
+            origin["platform"].as_str().unwrap_or("")
+        );
         println!("builders:     {}", origin["builders"]);
         println!("reproducible: {}", origin["status"]);
         println!("verdicts:     {}", origin["verdicts"]);

@@ -739,11 +739,12 @@ pub fn ArtifactUpload(pin: String, csrf: String) -> impl IntoView {
                 n if n.trim().is_empty() => file.name(),
                 n => n,
             };
-            let query: String = [("name", name), ("platform", value("upload-platform")), ("builder", value("upload-builder"))]
-                .iter()
-                .map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v))))
-                .collect::<Vec<_>>()
-                .join("&");
+            let query: String =
+                [("name", name), ("platform", value("upload-platform")), ("builder", value("upload-builder"))]
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v))))
+                    .collect::<Vec<_>>()
+                    .join("&");
             let Ok(request) = web_sys::XmlHttpRequest::new() else { return };
             if request.open("POST", &format!("/api/v1/pins/{pin}/builds?{query}")).is_err() {
                 return;

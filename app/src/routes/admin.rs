@@ -194,6 +194,7 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                         <option value="reviewer">"reviewer"</option>
                         <option value="staff">"staff"</option>
                         <option value="regulator">"regulator"</option>
+                        <option value="builder">"builder (API token only)"</option>
                     </select>
                 </label>
                 <label>"Password (blank: generate)" <input name="password" type="password" autocomplete="new-password"/></label>

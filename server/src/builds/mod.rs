@@ -90,10 +90,8 @@ impl AttestationKey {
             return Ok(Self::from_signing_key(key));
         }
         let key = Self::generate();
-        let pem = key
-            .key
-            .to_pkcs8_pem(Default::default())
-            .map_err(|_| anyhow::anyhow!("encoding the attestation key"))?;
+        let pem =
+            key.key.to_pkcs8_pem(Default::default()).map_err(|_| anyhow::anyhow!("encoding the attestation key"))?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -165,7 +163,8 @@ pub fn verify_envelope(json: &str, key: &VerifyingKey) -> Result<serde_json::Val
         .ok_or_else(|| EnvelopeError::BadSignature(keyid.clone()))?;
     key.verify_strict(&pae(&envelope.payload_type, &payload), &sig)
         .map_err(|_| EnvelopeError::BadSignature(keyid.clone()))?;
-    let statement: serde_json::Value = serde_json::from_slice(&payload).map_err(|_| EnvelopeError::Statement("not JSON"))?;
+    let statement: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|_| EnvelopeError::Statement("not JSON"))?;
     statement::check_statement(&statement)?;
     Ok(statement)
 }
@@ -232,7 +231,10 @@ mod tests {
 
         let other = AttestationKey::generate();
         let good_json = serde_json::to_string(&good).unwrap();
-        assert!(matches!(verify_envelope(&good_json, &other.verifying_key()), Err(EnvelopeError::NoSignatureForKey(_))));
+        assert!(matches!(
+            verify_envelope(&good_json, &other.verifying_key()),
+            Err(EnvelopeError::NoSignatureForKey(_))
+        ));
 
         // The right key id over a signature by another key.
         let mut forged = other.sign(&statement());

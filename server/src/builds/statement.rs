@@ -27,7 +27,13 @@ pub fn builder_uri(identity: &str) -> String {
     } else {
         let encoded: String = identity
             .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect();
         format!("urn:clearroom:builder:{encoded}")
     }
@@ -109,7 +115,8 @@ pub fn check_statement(statement: &Value) -> Result<(), EnvelopeError> {
         let digest = digest.ok_or(EnvelopeError::Statement("a subject has no digest"))?;
         for (algorithm, value) in digest {
             let value = value.as_str().ok_or(EnvelopeError::Statement("a digest is not a string"))?;
-            let hex_lower = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            let hex_lower =
+                !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
             if algorithm == "sha256" && (value.len() != 64 || !hex_lower) {
                 return Err(EnvelopeError::Statement("a sha256 digest is not 64 lowercase hex digits"));
             }

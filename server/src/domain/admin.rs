@@ -122,6 +122,7 @@ impl Domain {
             // The pin's file index (coverage, the file finder) is built in the background.
             crate::store::files::queue_job(tx.conn(), super::jobs::INDEX_PIN, pin.get(), new.pinned_at).await?;
             crate::store::files::queue_job(tx.conn(), super::jobs::EXTRACT_SYMBOLS, pin.get(), new.pinned_at).await?;
+            crate::store::files::queue_job(tx.conn(), super::jobs::COMPARE_PREVIOUS, pin.get(), new.pinned_at).await?;
             let event = actor
                 .event("pin.create")
                 .on(Object::at(pin, Some(&commit_id), &RepoPath::root()))

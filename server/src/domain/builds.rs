@@ -2,7 +2,7 @@
 //! independent builders agree, the envelopes issued for each record and for a pin's review, and
 //! what a file with a given hash was built from. Every record, issue and lookup is an event.
 
-use super::guard::{require, Actor, PinAccess, PinUse, Permission};
+use super::guard::{require, Actor, Permission, PinAccess, PinUse};
 use super::threads::Viewer;
 use super::Domain;
 use crate::audit::Object;
@@ -175,7 +175,9 @@ impl Domain {
         self.check_input(&actor, input)?;
         let limit = self.source.limits().upload_max_bytes;
         let stored = upload::store(&self.builds.artifacts, body, limit).await.map_err(|error| match error {
-            UploadError::TooLarge(limit) => AppError::TooLarge(format!("the artifact is larger than the limit of {limit} bytes")),
+            UploadError::TooLarge(limit) => {
+                AppError::TooLarge(format!("the artifact is larger than the limit of {limit} bytes"))
+            }
             UploadError::Empty => AppError::Invalid("the artifact is empty".into()),
             UploadError::Interrupted => AppError::Invalid("the upload was cut off".into()),
             UploadError::Io(error) => super::error::internal(&error),
@@ -299,10 +301,12 @@ impl Domain {
         now: i64,
     ) -> AppResult<String> {
         let payload = serde_json::to_vec(payload).map_err(|e| super::error::internal(&e))?;
-        let envelope = serde_json::to_string(&self.builds.key.sign(&payload)).map_err(|e| super::error::internal(&e))?;
+        let envelope =
+            serde_json::to_string(&self.builds.key.sign(&payload)).map_err(|e| super::error::internal(&e))?;
         let envelope_sha256 = sha256_hex(envelope.as_bytes());
-        let id = rows::insert_attestation(tx.conn(), pin_id, build_id, kind, &envelope, &envelope_sha256, subjects, now)
-            .await?;
+        let id =
+            rows::insert_attestation(tx.conn(), pin_id, build_id, kind, &envelope, &envelope_sha256, subjects, now)
+                .await?;
         tx.append(&actor.event("attestation.issue").on(object.clone()).with(json!({
             "attestation_id": id, "kind": kind, "build_id": build_id, "envelope_sha256": envelope_sha256,
             "subjects": subjects, "keyid": self.builds.key.keyid(),
@@ -315,13 +319,15 @@ impl Domain {
     pub async fn pin_builds(&self, actor: Actor<'_>, pin: PinId) -> AppResult<BuildsPage> {
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
         let attestations = self.store.attestations_of_pin(pin.get()).await?;
-        let provenance: BTreeMap<i64, String> = attestations
-            .iter()
-            .filter_map(|a| a.build_id.map(|b| (b, a.envelope_sha256.clone())))
-            .collect();
+        let provenance: BTreeMap<i64, String> =
+            attestations.iter().filter_map(|a| a.build_id.map(|b| (b, a.envelope_sha256.clone()))).collect();
         let builds = self.store.builds_of_pin(pin.get()).await?.into_iter().map(|b| view(b, &provenance)).collect();
-        let review_statements =
-            attestations.iter().rev().filter(|a| a.kind == "review").map(|a| (a.issued_at, a.envelope_sha256.clone())).collect();
+        let review_statements = attestations
+            .iter()
+            .rev()
+            .filter(|a| a.kind == "review")
+            .map(|a| (a.issued_at, a.envelope_sha256.clone()))
+            .collect();
         self.record(actor.event("builds.view").on(access.object(&RepoPath::root()))).await?;
         let can_record = require(&actor, Permission::Administer).is_ok();
         Ok(BuildsPage {
@@ -343,8 +349,10 @@ impl Domain {
         }
         let envelopes: Vec<String> =
             self.store.attestations_by_sha256(sha256.as_str()).await?.into_iter().map(|a| a.envelope).collect();
-        self.record(actor.event("attestation.lookup").with(json!({ "sha256": sha256.as_str(), "envelopes": envelopes.len() })))
-            .await?;
+        self.record(
+            actor.event("attestation.lookup").with(json!({ "sha256": sha256.as_str(), "envelopes": envelopes.len() })),
+        )
+        .await?;
         Ok(envelopes)
     }
 
@@ -390,39 +398,45 @@ impl Domain {
         }
         let builds = self.store.builds_by_sha256(sha256.as_str()).await?;
         let mut pins: Vec<i64> = builds.iter().map(|b| b.pin_id).collect();
+        pins.sort_unstable();
         pins.dedup();
+        let envelopes = self.store.attestations_by_sha256(sha256.as_str()).await?;
         let mut origins = Vec::new();
         for pin_id in pins {
             let Some(record) = self.store.pin(pin_id).await? else { continue };
             let access = PinAccess { record, ends_at: None };
             let all: Vec<BuildView> =
                 self.store.builds_of_pin(pin_id).await?.into_iter().map(|b| view(b, &BTreeMap::new())).collect();
+            let review = self.review_figures(&access).await?;
+            let summary = self.pin_summary(&access).await?;
             for artifact in group(all) {
-                if !artifact.builds.iter().any(|b| b.sha256 == sha256.as_str()) {
+                let builders: Vec<String> =
+                    artifact.builds.iter().filter(|b| b.sha256 == sha256.as_str()).map(|b| b.builder.clone()).collect();
+                if builders.is_empty() {
                     continue;
                 }
-                let review = self.review_figures(&access).await?;
-                let builders =
-                    artifact.builds.iter().filter(|b| b.sha256 == sha256.as_str()).map(|b| b.builder.clone()).collect();
-                let envelopes =
-                    self.store.attestations_by_sha256(sha256.as_str()).await?.into_iter().filter(|a| a.pin_id == pin_id);
                 origins.push(ArtifactOrigin {
-                    pin: self.pin_summary(&access).await?,
+                    pin: summary.clone(),
                     name: artifact.name,
                     platform: artifact.platform,
                     status: artifact.status,
                     builders,
-                    verdicts: review.verdicts,
+                    verdicts: review.verdicts.clone(),
                     total: review.total,
                     shown: review.shown,
                     reviewed: review.reviewed,
-                    open_findings: review.open_findings,
-                    envelopes: envelopes.map(|a| a.envelope_sha256).collect(),
+                    open_findings: review.open_findings.clone(),
+                    envelopes: envelopes
+                        .iter()
+                        .filter(|a| a.pin_id == pin_id)
+                        .map(|a| a.envelope_sha256.clone())
+                        .collect(),
                 });
             }
         }
         let objects = origins.iter().map(|o| Object::at(o.pin.id, Some(&o.pin.commit_id), &RepoPath::root()));
-        let mut event = actor.event("artifact.lookup").with(json!({ "sha256": sha256.as_str(), "found": origins.len() }));
+        let mut event =
+            actor.event("artifact.lookup").with(json!({ "sha256": sha256.as_str(), "found": origins.len() }));
         for object in objects {
             event = event.on(object);
         }
@@ -465,11 +479,14 @@ impl Domain {
     /// findings and the log checkpoint now. Returns the envelope's SHA-256.
     pub async fn issue_review_summary(&self, actor: Actor<'_>, pin: PinId) -> AppResult<String> {
         require(&actor, Permission::Administer)?;
-        let record = self.store.pin(pin.get()).await?.ok_or_else(|| AppError::NotFound("there is no such pin".into()))?;
+        let record =
+            self.store.pin(pin.get()).await?.ok_or_else(|| AppError::NotFound("there is no such pin".into()))?;
         let access = PinAccess { record, ends_at: None };
         let binaries = self.binaries_of(pin).await?;
         if binaries.is_empty() {
-            return Err(AppError::Invalid("record a build of this pin first: the summary is about its artifacts".into()));
+            return Err(AppError::Invalid(
+                "record a build of this pin first: the summary is about its artifacts".into(),
+            ));
         }
         let review = self.review_figures(&access).await?;
         let checkpoint = self.publish_checkpoint().await?;
@@ -508,8 +525,10 @@ impl Domain {
             },
         });
         let object = access.object(&RepoPath::root());
-        self.write(async |tx| self.issue(tx, &actor, &object, record.id, None, "review", &payload, &subjects, now).await)
-            .await
+        self.write(async |tx| {
+            self.issue(tx, &actor, &object, record.id, None, "review", &payload, &subjects, now).await
+        })
+        .await
     }
 }
 

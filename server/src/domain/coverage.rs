@@ -276,13 +276,7 @@ impl Domain {
             .map(|(path, [total, seen, reviewed])| DirectoryCoverage { path, total, seen, reviewed })
             .collect();
         let report = figures.report(false);
-        Ok(CoveragePage {
-            pin: self.pin_summary(&figures.access).await?,
-            report,
-            selected,
-            svg,
-            directories,
-        })
+        Ok(CoveragePage { pin: self.pin_summary(&figures.access).await?, report, selected, svg, directories })
     }
 
     /// A pin's verdicts, and what a verdict given now would record.

@@ -338,9 +338,9 @@ mod tests {
         ];
         for (role, expected) in table {
             let who = caller(Some(role));
-            let permissions = [Permission::Administer, Permission::ReadLog, Permission::ReadSource, Permission::RecordBuild];
-            for (permission, allowed) in permissions.into_iter().zip(expected)
-            {
+            let permissions =
+                [Permission::Administer, Permission::ReadLog, Permission::ReadSource, Permission::RecordBuild];
+            for (permission, allowed) in permissions.into_iter().zip(expected) {
                 let answer = require(&Actor::Web(&who), permission);
                 assert_eq!(answer.is_ok(), allowed, "{role:?} {permission:?}");
                 if !allowed {

@@ -2,7 +2,7 @@
 //! them), claimed by one instance, resumed by another when the first stops, with progress for the
 //! UI. Each reads source only through its own whole-pin receipt (actor `system:<job>`).
 
-use super::guard::Actor;
+use super::guard::{Actor, PinAccess};
 use super::Domain;
 use crate::audit::Scope;
 use crate::store::files::JobRow;
@@ -13,6 +13,10 @@ use app::model::{PinId, RepoPath};
 pub const INDEX_PIN: &str = "pin.index";
 /// Finds the definitions in a pin's text files (for go to definition).
 pub const EXTRACT_SYMBOLS: &str = "pin.symbols";
+
+/// Computes the changed files from the repository's previous pin (by commit time) to this one, so
+/// that comparing a release with the one before opens at once.
+pub const COMPARE_PREVIOUS: &str = "pin.compare";
 
 /// A job whose instance has not reported for this long is taken over.
 const STALE_MS: i64 = 60_000;
@@ -37,6 +41,7 @@ impl Domain {
         let outcome = match job.kind.as_str() {
             INDEX_PIN => self.index_pin(&job).await,
             EXTRACT_SYMBOLS => self.extract_symbols(&job).await,
+            COMPARE_PREVIOUS => self.compare_previous(&job).await,
             other => Err(AppError::Invalid(format!("unknown job kind {other}"))),
         };
         let now = self.clock.now_ms();
@@ -100,6 +105,35 @@ impl Domain {
         let definitions = self.source.extract_definitions(&receipt, &access.location()).await?;
         let total = definitions.len() as u64;
         self.store.replace_pin_symbols(pin.get(), &definitions).await?;
+        self.store.job_progress(job.id, total, total, self.clock.now_ms()).await?;
+        Ok(())
+    }
+
+    async fn compare_previous(&self, job: &JobRow) -> AppResult<()> {
+        let pin = PinId::from_stored(job.subject);
+        let actor = Actor::System("compare");
+        let newer = self.pin_access(&actor, pin).await?;
+        let order = |p: &crate::store::pins::PinRecord| (p.committed_at.unwrap_or(p.pinned_at), p.id);
+        let previous = self
+            .store
+            .list_pins()
+            .await?
+            .into_iter()
+            .filter(|p| p.repository_id == newer.record.repository_id && p.id != newer.record.id)
+            .filter(|p| p.withdrawn_at.is_none() && order(p) < order(&newer.record))
+            .max_by_key(order);
+        let Some(previous) = previous else {
+            self.store.job_progress(job.id, 0, 0, self.clock.now_ms()).await?;
+            return Ok(());
+        };
+        let older = PinAccess { record: previous, ends_at: None };
+        let event = actor
+            .event("pin.compare")
+            .on(older.object(&RepoPath::root()).shown(&older.record.tree_id))
+            .on(newer.object(&RepoPath::root()).shown(&newer.record.tree_id));
+        let receipt = self.read(event, Scope::Compare(older.pin(), pin)).await?;
+        let files = self.source.diff_list(&receipt, &older.location(), &newer.location()).await?;
+        let total = files.len() as u64;
         self.store.job_progress(job.id, total, total, self.clock.now_ms()).await?;
         Ok(())
     }

@@ -32,7 +32,8 @@ impl Domain {
         };
         let ok = auth::verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await?;
         let caller = Caller { identity: None, session: None, client_address: client.to_string(), csrf_token: None };
-        let user = user.filter(|_| ok);
+        // Builder accounts (CI systems, rebuilders) work through API tokens only, never a session.
+        let user = user.filter(|u| ok && u.role != Role::Builder);
         let event = match &user {
             Some(user) => {
                 let mut event = Event::by(&caller, "auth.login", Outcome::Ok);

@@ -107,10 +107,7 @@ async fn record(
     } else {
         let input = query.input()?;
         let expected = query.sha256()?;
-        state
-            .domain
-            .record_upload(Actor::Web(&caller), pin, &input, expected.as_ref(), body.into_data_stream())
-            .await?
+        state.domain.record_upload(Actor::Web(&caller), pin, &input, expected.as_ref(), body.into_data_stream()).await?
     };
     Ok((StatusCode::CREATED, Json(recorded)).into_response())
 }
@@ -159,7 +156,10 @@ async fn artifact(
     Ok(Json(state.domain.lookup_artifact(Actor::Web(&caller), &Sha256Hex::parse(&sha256)?).await?))
 }
 
-async fn keys(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<impl IntoResponse, HttpError> {
+async fn keys(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<impl IntoResponse, HttpError> {
     crate::domain::guard::signed_in(&caller)?;
     Ok(Json(state.domain.keys()))
 }
@@ -173,7 +173,10 @@ async fn jsonl(
     let text = state.domain.pin_attestations(Actor::Web(&caller), pin).await?;
     let disposition = format!("attachment; filename=\"pin-{pin}.intoto.jsonl\"");
     Ok((
-        [(header::CONTENT_TYPE, "application/jsonl; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (header::CONTENT_TYPE, "application/jsonl; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         text,
     )
         .into_response())
@@ -201,7 +204,8 @@ async fn form_record(
             finished_at_ms: None,
         };
         let sha256 = Sha256Hex::parse(fields.get("sha256"))?;
-        let recorded = state.domain.record_build(Actor::Web(&caller), PinId::parse(&pin)?, &input, &sha256, None).await?;
+        let recorded =
+            state.domain.record_build(Actor::Web(&caller), PinId::parse(&pin)?, &input, &sha256, None).await?;
         Ok(format!("build #{} recorded and attested", recorded.id))
     }
     .await;

@@ -65,7 +65,9 @@ pub async fn deadline(request: Request, next: Next) -> Response {
     let limit = std::time::Duration::from_secs(if upload { 3600 } else { 60 });
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => error_page(StatusCode::SERVICE_UNAVAILABLE, "Timed out", "The request took too long and was stopped."),
+        Err(_) => {
+            error_page(StatusCode::SERVICE_UNAVAILABLE, "Timed out", "The request took too long and was stopped.")
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// One changed file between two pins.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChangedFile {
     pub status: ChangeStatus,
     /// The path at the newer pin (at the older one for a deleted file).
@@ -70,7 +70,37 @@ impl Source {
             return Err(SourceError::WrongReceipt);
         }
         let (old_tree, new_tree) = (a.tree_id.clone(), b.tree_id.clone());
-        self.with_repo(&a.repository, move |_, repo| {
+        // Two trees never change, so neither does their list: kept on disk once computed (by the
+        // pin's compare job, or the first request), read back by any instance after a restart.
+        let kept = self.index_dir.join(format!("compare-{old_tree}-{new_tree}.json"));
+        if let Ok(bytes) = tokio::fs::read(&kept).await {
+            if let Ok(files) = serde_json::from_slice::<Vec<ChangedFile>>(&bytes) {
+                return Ok(files);
+            }
+        }
+        let files = self.compute_diff_list(&a.repository, old_tree, new_tree).await?;
+        if let Ok(bytes) = serde_json::to_vec(&files) {
+            let staged = kept.with_extension(format!("{:016x}", rand::random::<u64>()));
+            let written = async {
+                tokio::fs::create_dir_all(&self.index_dir).await?;
+                tokio::fs::write(&staged, &bytes).await?;
+                tokio::fs::rename(&staged, &kept).await
+            };
+            if let Err(error) = written.await {
+                tracing::warn!(%error, "keeping a changed-file list failed; it will be computed again");
+                let _ = tokio::fs::remove_file(&staged).await;
+            }
+        }
+        Ok(files)
+    }
+
+    async fn compute_diff_list(
+        self: &Arc<Self>,
+        repository: &str,
+        old_tree: String,
+        new_tree: String,
+    ) -> Result<Vec<ChangedFile>> {
+        self.with_repo(repository, move |_, repo| {
             let old = repo.find_tree(git2::Oid::from_str(&old_tree)?)?;
             let new = repo.find_tree(git2::Oid::from_str(&new_tree)?)?;
             let mut options = git2::DiffOptions::new();

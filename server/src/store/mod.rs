@@ -117,9 +117,10 @@ impl Store {
     /// connection, in its own transaction, checking the foreign keys before it commits.
     async fn widen_roles(&self) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
-        let schema: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'")
-            .fetch_one(&mut *conn)
-            .await?;
+        let schema: String =
+            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'")
+                .fetch_one(&mut *conn)
+                .await?;
         if schema.contains("'builder'") {
             return Ok(());
         }

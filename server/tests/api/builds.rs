@@ -160,7 +160,9 @@ async fn a_builder_records_by_hash_and_by_upload_and_each_record_is_attested() {
         .events("attestation.issue")
         .await
         .iter()
-        .map(|e| serde_json::from_str::<Value>(&e.leaf).unwrap()["details"]["envelope_sha256"].as_str().unwrap().to_string())
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.leaf).unwrap()["details"]["envelope_sha256"].as_str().unwrap().to_string()
+        })
         .collect();
     assert_eq!(issued.len(), 2);
     assert_eq!(app.events("build.record").await.len(), 2);
@@ -272,9 +274,13 @@ async fn a_builder_token_cannot_read_source_comments_or_grants() {
     let now = app.clock.now_ms();
     let refused = app.domain.grant(Actor::Web(&builder), "outsider", &[pin], now, now + 60_000).await;
     assert!(matches!(refused, Err(app::error::AppError::Forbidden(_))), "a builder cannot grant: {refused:?}");
+    // A builder account has no web session: its password does not sign in.
+    let response = app.login("ci", PASSWORD).await;
+    assert_ne!(location(&response), "/", "a builder cannot sign in to the web");
     // Nor can anyone but staff and builders record a build.
     let reviewer = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
-    let (status, _) = record_json(&app, &reviewer, json!({ "name": "x", "sha256": "44".repeat(32), "builder": "me" })).await;
+    let (status, _) =
+        record_json(&app, &reviewer, json!({ "name": "x", "sha256": "44".repeat(32), "builder": "me" })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 

@@ -384,6 +384,14 @@ async fn a_verdict_records_the_commit_coverage_findings_and_binaries() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
+    // A build recorded between the two verdicts is bound to the second only.
+    let input = clearroom::domain::builds::BuildInput {
+        name: "product.bin".into(),
+        builder: Some("ci".into()),
+        ..Default::default()
+    };
+    let hash = app::model::Sha256Hex::parse(&"9a".repeat(32)).unwrap();
+    app.domain.record_build(Actor::Operator, pin, &input, &hash, None).await.unwrap();
     let (status, second) = reviewer
         .post(
             &app,
@@ -408,7 +416,8 @@ async fn a_verdict_records_the_commit_coverage_findings_and_binaries() {
     assert_eq!(list[1]["supersedes"], first["id"]);
     assert_eq!(list[1]["id"], second["id"]);
     assert_eq!(list[1]["open_findings"][0]["severity"], "critical");
-    assert_eq!(list[1]["binaries"], json!([]), "no build recorded yet: the list exists and is empty");
+    assert_eq!(list[0]["binaries"], json!([]), "no build recorded yet: the list exists and is empty");
+    assert_eq!(list[1]["binaries"], json!([{ "name": "product.bin", "sha256": "9a".repeat(32) }]));
     let staff = browser(&app, "staff").await;
     let (status, _) = staff
         .post(&app, &format!("/api/v1/pins/{pin}/verdicts"), json!({"verdict": "no_objection", "summary": "fine"}))
