@@ -50,7 +50,7 @@ async fn start(dir: &Path, repository: &Path, first: bool) -> Server {
         let started = Instant::now();
         while domain.run_next_job().await.unwrap() {}
         println!(
-            "indexed both pins and found their definitions in {:.1} s (one core)",
+            "indexed both pins and found their definitions (and v1.0→v2.0) in {:.1} s",
             started.elapsed().as_secs_f64()
         );
     }

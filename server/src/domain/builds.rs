@@ -278,38 +278,41 @@ impl Domain {
                 finished_at: input.finished_at_ms,
                 recorded_at: now,
             });
-            let envelope_sha256 = self
-                .issue(tx, actor, &object, record.id, Some(id), "provenance", &payload, &[sha256.to_string()], now)
-                .await?;
+            let subjects = [sha256.to_string()];
+            let issue = Issue {
+                object: &object,
+                pin_id: record.id,
+                build_id: Some(id),
+                kind: "provenance",
+                payload: &payload,
+                subjects: &subjects,
+                now,
+            };
+            let envelope_sha256 = self.issue(tx, actor, issue).await?;
             Ok(Recorded { id, sha256: sha256.to_string(), size, attestation_sha256: envelope_sha256 })
         })
         .await
     }
 
-    /// Signs `payload` into an envelope, stores it and records its hash in the log.
-    #[allow(clippy::too_many_arguments)]
-    async fn issue(
-        &self,
-        tx: &mut crate::audit::LogTx,
-        actor: &Actor<'_>,
-        object: &Object,
-        pin_id: i64,
-        build_id: Option<i64>,
-        kind: &'static str,
-        payload: &serde_json::Value,
-        subjects: &[String],
-        now: i64,
-    ) -> AppResult<String> {
-        let payload = serde_json::to_vec(payload).map_err(|e| super::error::internal(&e))?;
+    /// Signs a statement into an envelope, stores it and records its hash in the log.
+    async fn issue(&self, tx: &mut crate::audit::LogTx, actor: &Actor<'_>, issue: Issue<'_>) -> AppResult<String> {
+        let payload = serde_json::to_vec(issue.payload).map_err(|e| super::error::internal(&e))?;
         let envelope =
             serde_json::to_string(&self.builds.key.sign(&payload)).map_err(|e| super::error::internal(&e))?;
         let envelope_sha256 = sha256_hex(envelope.as_bytes());
-        let id =
-            rows::insert_attestation(tx.conn(), pin_id, build_id, kind, &envelope, &envelope_sha256, subjects, now)
-                .await?;
-        tx.append(&actor.event("attestation.issue").on(object.clone()).with(json!({
-            "attestation_id": id, "kind": kind, "build_id": build_id, "envelope_sha256": envelope_sha256,
-            "subjects": subjects, "keyid": self.builds.key.keyid(),
+        let new = rows::NewAttestation {
+            pin_id: issue.pin_id,
+            build_id: issue.build_id,
+            kind: issue.kind,
+            envelope: &envelope,
+            envelope_sha256: &envelope_sha256,
+            subjects: issue.subjects,
+            issued_at: issue.now,
+        };
+        let id = rows::insert_attestation(tx.conn(), &new).await?;
+        tx.append(&actor.event("attestation.issue").on(issue.object.clone()).with(json!({
+            "attestation_id": id, "kind": issue.kind, "build_id": issue.build_id,
+            "envelope_sha256": envelope_sha256, "subjects": issue.subjects, "keyid": self.builds.key.keyid(),
         })))
         .await?;
         Ok(envelope_sha256)
@@ -525,11 +528,28 @@ impl Domain {
             },
         });
         let object = access.object(&RepoPath::root());
-        self.write(async |tx| {
-            self.issue(tx, &actor, &object, record.id, None, "review", &payload, &subjects, now).await
-        })
-        .await
+        let issue = Issue {
+            object: &object,
+            pin_id: record.id,
+            build_id: None,
+            kind: "review",
+            payload: &payload,
+            subjects: &subjects,
+            now,
+        };
+        self.write(async |tx| self.issue(tx, &actor, issue).await).await
     }
+}
+
+/// A statement to issue: what it is about and what it says.
+struct Issue<'a> {
+    object: &'a Object,
+    pin_id: i64,
+    build_id: Option<i64>,
+    kind: &'static str,
+    payload: &'a serde_json::Value,
+    subjects: &'a [String],
+    now: i64,
 }
 
 struct ReviewFigures {

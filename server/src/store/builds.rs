@@ -165,17 +165,20 @@ pub async fn insert_build(conn: &mut Connection, new: &NewBuild<'_>) -> Result<i
     .await?)
 }
 
+/// An issued envelope to store, with the artifact digests it names.
+pub struct NewAttestation<'a> {
+    pub pin_id: i64,
+    pub build_id: Option<i64>,
+    pub kind: &'a str,
+    pub envelope: &'a str,
+    pub envelope_sha256: &'a str,
+    pub subjects: &'a [String],
+    pub issued_at: i64,
+}
+
 /// Stores an issued envelope and the artifact digests it names.
-pub async fn insert_attestation(
-    conn: &mut Connection,
-    pin_id: i64,
-    build_id: Option<i64>,
-    kind: &str,
-    envelope: &str,
-    envelope_sha256: &str,
-    subjects: &[String],
-    issued_at: i64,
-) -> Result<i64> {
+pub async fn insert_attestation(conn: &mut Connection, new: &NewAttestation<'_>) -> Result<i64> {
+    let NewAttestation { pin_id, build_id, kind, envelope, envelope_sha256, subjects, issued_at } = *new;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO attestations (pin_id, build_id, kind, envelope, envelope_sha256, issued_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
