@@ -240,11 +240,7 @@ pub fn Keyboard() -> impl IntoView {
                         link.click();
                     }
                 }
-                "c" => {
-                    if click("composer-open") {
-                        event.prevent_default();
-                    }
-                }
+                "c" if click("composer-open") => event.prevent_default(),
                 "r" => {
                     if let Some(form) = browser::document().get_element_by_id("reviewed-form") {
                         if let Ok(form) = form.dyn_into::<web_sys::HtmlFormElement>() {
