@@ -9,6 +9,9 @@ use app::model::{ChangeStatus, RepoPath};
 use std::path::Path;
 use std::sync::Arc;
 
+/// Past this many (added × deleted) pairs, only exact renames are detected (git's default limit).
+const RENAME_CANDIDATES_MAX: usize = 1_000 * 1_000;
+
 /// One changed file between two pins.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChangedFile {
@@ -106,10 +109,22 @@ impl Source {
             let mut options = git2::DiffOptions::new();
             options.include_typechange(true).ignore_submodules(true).context_lines(0);
             let mut diff = repo.diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
-            // As git does: inexact rename detection only while there are at most 1,000 candidates
-            // (it compares each with each); past that, exact renames only.
+            // As git does: inexact rename detection (each added file scored against each deleted
+            // one) only while added × deleted ≤ 1,000²; past that, exact renames only. libgit2's own
+            // `rename_limit` is per file, so it would still score every pair: the rule is applied here.
+            let (mut added, mut deleted) = (0usize, 0usize);
+            for delta in diff.deltas() {
+                match delta.status() {
+                    git2::Delta::Added => added += 1,
+                    git2::Delta::Deleted => deleted += 1,
+                    _ => {}
+                }
+            }
             let mut find = git2::DiffFindOptions::new();
             find.renames(true).rename_threshold(50).rename_limit(1_000);
+            if added.saturating_mul(deleted) > RENAME_CANDIDATES_MAX {
+                find.exact_match_only(true);
+            }
             diff.find_similar(Some(&mut find))?;
             let mut files = Vec::with_capacity(diff.deltas().len());
             for (index, delta) in diff.deltas().enumerate() {
@@ -133,7 +148,10 @@ impl Source {
                     deletions: 0,
                     binary: delta.flags().is_binary(),
                 };
-                if let Some(patch) = git2::Patch::from_diff(&diff, index)? {
+                if status == ChangeStatus::Renamed && delta.old_file().id() == delta.new_file().id() {
+                    // An exact rename: nothing to count.
+                    file.similarity = Some(100);
+                } else if let Some(patch) = git2::Patch::from_diff(&diff, index)? {
                     let (context, additions, deletions) = patch.line_stats()?;
                     file.additions = additions as u64;
                     file.deletions = deletions as u64;
