@@ -100,6 +100,9 @@ enum Command {
     /// Record builds of pinned commits.
     #[command(subcommand)]
     Build(BuildCommand),
+    /// Run a C2SP tlog-witness for the logs a policy names (in its own data directory).
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Verify records without trusting the server.
     #[command(subcommand)]
     Verify(VerifyCommand),
@@ -141,6 +144,26 @@ enum VerifyCommand {
         envelope: PathBuf,
         #[arg(long)]
         key: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum WitnessCommand {
+    /// Serve `POST /add-checkpoint`, cosigning checkpoints that extend what it cosigned before.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: SocketAddr,
+        /// A C2SP tlog-policy file: the `log` lines name the logs this witness serves.
+        #[arg(long)]
+        policy: PathBuf,
+        /// The witness's key name (default `<host>/clearroom/witness`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Print the witness's verifier key (creating its key when missing), for logs' policies.
+    Key {
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -327,6 +350,29 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(VerifyCommand::Attestation { envelope, key }) => {
             crate::verify_cli::verify_attestation(&envelope, &key)
         }
+        Command::Witness(WitnessCommand::Key { name }) => {
+            let name = name.unwrap_or_else(default_witness_name);
+            let cosigner = crate::witness::load_or_create_key(&cli.data.data_dir.join("witness.key"), &name)?;
+            println!("{}", cosigner.verifier());
+            Ok(())
+        }
+        Command::Witness(WitnessCommand::Serve { listen, policy, name }) => {
+            let name = name.unwrap_or_else(default_witness_name);
+            let text = std::fs::read_to_string(&policy).with_context(|| format!("reading {}", policy.display()))?;
+            let policy =
+                crate::audit::policy::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", policy.display()))?;
+            let cosigner = crate::witness::load_or_create_key(&cli.data.data_dir.join("witness.key"), &name)?;
+            let witness = crate::witness::Witness::open(&cli.data.data_dir, policy, cosigner).await?;
+            println!("witness {}", witness.verifier_key());
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+            println!("Clearroom witness is listening on http://{}", listener.local_addr()?);
+            axum::serve(listener, crate::witness::router(Arc::new(witness)))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+            Ok(())
+        }
         Command::Build(BuildCommand::Record {
             pin,
             name,
@@ -374,6 +420,11 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `<host>/clearroom/witness`, beside the log's default origin.
+fn default_witness_name() -> String {
+    Config::default_log_origin().replace("/clearroom/log", "/clearroom/witness")
 }
 
 /// A password from standard input when it is piped; none (so one is generated) at a terminal.

@@ -18,6 +18,7 @@ pub mod source;
 pub mod startup;
 pub mod store;
 pub mod verify_cli;
+pub mod witness;
 
 /// An error and its causes, `outer: inner: innermost`, for log lines (never for users).
 pub fn error_chain(error: &dyn std::error::Error) -> String {

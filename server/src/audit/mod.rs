@@ -7,9 +7,11 @@
 //! Its SQL lives in `store::log`.
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod event;
 pub mod merkle;
 pub mod note;
+pub mod policy;
 pub mod proof;
 pub mod receipt;
 mod tree;
