@@ -71,6 +71,7 @@ async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
         limits: SourceLimits::default(),
         log_key: None,
         log_origin: "test.invalid/clearroom/log".into(),
+        witness_policy: None,
         clock: clearroom::clock::Clock::system(),
     };
     let domain = open_domain(&config).await.unwrap();

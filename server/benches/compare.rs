@@ -39,6 +39,7 @@ async fn start(dir: &Path, repository: &Path, first: bool) -> Server {
         limits: SourceLimits::default(),
         log_key: None,
         log_origin: "bench.invalid/clearroom/log".into(),
+        witness_policy: None,
         clock: Clock::system(),
     };
     let domain = open_domain(&config).await.unwrap();

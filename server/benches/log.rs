@@ -113,7 +113,7 @@ async fn main() {
     let key = dir.path().join("log.pub");
     std::fs::write(&key, signer.verifier().to_string()).unwrap();
     let started = Instant::now();
-    clearroom::verify_cli::verify_log(&key, None, None, None, &sqlite).await.unwrap();
+    clearroom::verify_cli::verify_log(&key, None, None, None, &sqlite, None).await.unwrap();
     println!(
         "full verification of {size} entries: {:.1} s (reading, hashing, chain, root)",
         started.elapsed().as_secs_f64()

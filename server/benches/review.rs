@@ -99,6 +99,7 @@ async fn main() {
         limits: SourceLimits::default(),
         log_key: None,
         log_origin: "bench.invalid/clearroom/log".into(),
+        witness_policy: None,
         clock: Clock::system(),
     };
     let domain = open_domain(&config).await.unwrap();

@@ -61,6 +61,9 @@ enum Command {
         /// An uploaded build artifact larger than this many bytes is refused (413).
         #[arg(long, default_value_t = 8 * 1024 * 1024 * 1024)]
         upload_max_bytes: u64,
+        /// A C2SP tlog-policy file: the witnesses asked to cosign each checkpoint, and the quorum.
+        #[arg(long, env = "CLEARROOM_WITNESS_POLICY")]
+        witness_policy: Option<PathBuf>,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -126,6 +129,9 @@ enum VerifyCommand {
         /// An API token for --url (staff or regulator).
         #[arg(long, env = "CLEARROOM_TOKEN")]
         token: Option<String>,
+        /// A C2SP tlog-policy file: also check the checkpoint's cosignatures meet its quorum.
+        #[arg(long)]
+        policy: Option<PathBuf>,
     },
     /// Hash a file and ask a server what it was built from: pin, commit, reproducibility, review
     /// and attestations (each envelope checked against the server's attestation key).
@@ -253,6 +259,7 @@ fn config(data: &DataArgs, listen: SocketAddr, site_root: PathBuf, limits: Sourc
         limits,
         log_key: data.log_key.clone(),
         log_origin: data.log_origin.clone().unwrap_or_else(Config::default_log_origin),
+        witness_policy: None,
         clock: crate::clock::Clock::system(),
     }
 }
@@ -272,11 +279,20 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         )
     };
     match cli.command {
-        Command::Serve { listen, demo, site_root, highlight_max_bytes, search_budget_ms, upload_max_bytes } => {
+        Command::Serve {
+            listen,
+            demo,
+            site_root,
+            highlight_max_bytes,
+            search_budget_ms,
+            upload_max_bytes,
+            witness_policy,
+        } => {
             let limits =
                 SourceLimits { highlight_max_bytes, search_budget_ms, upload_max_bytes, ..SourceLimits::default() };
             let site_root = std::path::absolute(&site_root).unwrap_or(site_root);
-            let config = config(&cli.data, listen, site_root, limits);
+            let mut config = config(&cli.data, listen, site_root, limits);
+            config.witness_policy = witness_policy;
             if !config.site_root.join("pkg").exists() {
                 tracing::warn!(
                     site_root = %config.site_root.display(),
@@ -338,11 +354,18 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("granted {username} {} pin(s); grant ids {ids:?}", pins.len());
             Ok(())
         }
-        Command::Verify(VerifyCommand::Log { key, checkpoint, url, token }) => {
+        Command::Verify(VerifyCommand::Log { key, checkpoint, url, token, policy }) => {
             let database_url =
                 cli.data.database_url.clone().unwrap_or_else(|| Config::default_database_url(&cli.data.data_dir));
-            crate::verify_cli::verify_log(&key, checkpoint.as_deref(), url.as_deref(), token.as_deref(), &database_url)
-                .await
+            crate::verify_cli::verify_log(
+                &key,
+                checkpoint.as_deref(),
+                url.as_deref(),
+                token.as_deref(),
+                &database_url,
+                policy.as_deref(),
+            )
+            .await
         }
         Command::Verify(VerifyCommand::Binary { file, url, token }) => {
             crate::verify_cli::verify_binary(&file, &url, token.as_deref()).await

@@ -17,6 +17,9 @@ pub struct Config {
     pub log_key: Option<PathBuf>,
     /// The log's origin (checkpoint first line and key name), used when the key is created.
     pub log_origin: String,
+    /// A C2SP tlog-policy file naming the witnesses asked to cosign each checkpoint and the quorum
+    /// a checkpoint needs before it is served as cosigned; none: checkpoints are not witnessed.
+    pub witness_policy: Option<PathBuf>,
     /// The clock the domain, the log and sessions read (the system clock; tests move their own).
     pub clock: Clock,
 }

@@ -29,7 +29,17 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     let signer = crate::audit::checkpoint::load_or_create_key(&config.log_key_path(), &config.log_origin)?;
     let key = crate::builds::AttestationKey::load_or_create(&config.attestation_key_path())?;
     let builds = crate::domain::builds::BuildSettings { key: Arc::new(key), artifacts: config.artifacts_dir() };
-    Ok(Arc::new(Domain::new(store, source, Arc::new(signer), builds, config.clock.clone())))
+    let domain = Domain::new(store, source, Arc::new(signer), builds, config.clock.clone());
+    if let Some(path) = &config.witness_policy {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let policy = crate::audit::policy::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let own = domain.log_verifier_key();
+        if !policy.logs.iter().any(|(key, _)| key.to_string() == own) {
+            tracing::warn!(policy = %path.display(), "the witness policy does not list this log's key");
+        }
+        domain.supervise(policy);
+    }
+    Ok(Arc::new(domain))
 }
 
 pub struct Application {
@@ -107,10 +117,26 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         async move {
             let mut every = tokio::time::interval(tokio::time::Duration::from_secs(1));
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let submitted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
             loop {
                 every.tick().await;
-                if let Err(error) = domain.publish_checkpoint().await {
-                    tracing::warn!(%error, "publishing a checkpoint failed");
+                match domain.publish_checkpoint().await {
+                    Err(error) => tracing::warn!(%error, "publishing a checkpoint failed"),
+                    // Witnesses are asked in a task of their own, one round at a time: a slow or
+                    // absent witness delays neither the next checkpoint nor any request.
+                    Ok(checkpoint) => {
+                        use std::sync::atomic::Ordering;
+                        let fresh = checkpoint.size > submitted.load(Ordering::Relaxed);
+                        if fresh && !busy.swap(true, Ordering::AcqRel) {
+                            submitted.store(checkpoint.size, Ordering::Relaxed);
+                            let (domain, busy) = (Arc::clone(&domain), Arc::clone(&busy));
+                            tokio::spawn(async move {
+                                domain.submit_to_witnesses(&checkpoint).await;
+                                busy.store(false, Ordering::Release);
+                            });
+                        }
+                    }
                 }
             }
         }

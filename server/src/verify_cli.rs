@@ -17,7 +17,15 @@ pub async fn verify_log(
     url: Option<&str>,
     token: Option<&str>,
     database_url: &str,
+    policy_file: Option<&Path>,
 ) -> anyhow::Result<()> {
+    let policy = match policy_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            Some(crate::audit::policy::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
     let key_text = std::fs::read_to_string(key_file).with_context(|| format!("reading {}", key_file.display()))?;
     let key = NoteVerifier::parse(&key_text).map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))?;
     let old = match old_checkpoint {
@@ -27,10 +35,14 @@ pub async fn verify_log(
     println!("verifier key: {key}");
     println!("fingerprint:  {}", key.fingerprint());
     let started = std::time::Instant::now();
-    let outcome = match url {
-        Some(url) => from_server(&key, old.as_deref(), url.trim_end_matches('/'), token).await?,
-        None => from_database(&key, old.as_deref(), database_url).await?,
+    let (outcome, note) = match url {
+        Some(url) => from_server(&key, old.as_deref(), url.trim_end_matches('/'), token, policy.as_ref()).await?,
+        None => from_database(&key, old.as_deref(), database_url, policy.as_ref()).await?,
     };
+    if let (Some(policy), Ok(_)) = (&policy, &outcome) {
+        let cosigners = check_quorum(policy, &note)?;
+        println!("witnesses:    {} cosigned; the policy's quorum is met", cosigners.join(", "));
+    }
     match outcome {
         Ok(report) => {
             println!("checkpoint:   {} entries, root {}", report.size, hex::encode(report.root));
@@ -48,17 +60,48 @@ pub async fn verify_log(
     }
 }
 
+type Outcome = (Result<crate::audit::verify::Report, Failure>, String);
+
+/// The witnesses of `policy` with a valid cosignature on `note`; fails unless they meet its quorum.
+pub fn check_quorum(policy: &crate::audit::policy::Policy, note: &str) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for witness in &policy.witnesses {
+        if let Ok(Some(_)) = witness.key.cosigned_at(note) {
+            names.push(witness.name.clone());
+        }
+    }
+    let set: std::collections::HashSet<String> = names.iter().cloned().collect();
+    if !policy.satisfied(&set) {
+        println!("FAILED: the checkpoint's cosignatures ({}) do not meet the policy's quorum", names.join(", "));
+        bail!("the witnesses' quorum is not met");
+    }
+    Ok(names)
+}
+
 async fn from_database(
     key: &NoteVerifier,
     old: Option<&str>,
     database_url: &str,
-) -> anyhow::Result<Result<crate::audit::verify::Report, Failure>> {
+    policy: Option<&crate::audit::policy::Policy>,
+) -> anyhow::Result<Outcome> {
     let store = Store::connect(database_url).await.context("opening the database")?;
-    let log = AuditLog::new(store, crate::clock::Clock::system());
-    let Some(latest) = log.latest_checkpoint().await? else { bail!("this log has no signed checkpoint yet") };
-    let mut verifier = match LogVerifier::new(key, &latest.note, old) {
+    let log = AuditLog::new(store.clone(), crate::clock::Clock::system());
+    let note = match policy {
+        Some(policy) => {
+            let supervision = crate::audit::witnessing::Supervision::new(policy.clone());
+            match supervision.cosigned(&store, true).await? {
+                Some(cosigned) => cosigned.note,
+                None => bail!("no checkpoint of this log meets the policy's quorum"),
+            }
+        }
+        None => match log.latest_checkpoint().await? {
+            Some(latest) => latest.note,
+            None => bail!("this log has no signed checkpoint yet"),
+        },
+    };
+    let mut verifier = match LogVerifier::new(key, &note, old) {
         Ok(v) => v,
-        Err(failure) => return Ok(Err(failure)),
+        Err(failure) => return Ok((Err(failure), note)),
     };
     let size = verifier.size();
     let mut start = 0u64;
@@ -67,7 +110,7 @@ async fn from_database(
         let page = log.raw_entries(start, end).await?;
         for (index, leaf, hash) in &page {
             if let Err(failure) = verifier.push(*index, leaf, hash) {
-                return Ok(Err(failure));
+                return Ok((Err(failure), note));
             }
         }
         if page.len() as u64 != end - start {
@@ -75,7 +118,7 @@ async fn from_database(
         }
         start = end;
     }
-    Ok(verifier.finish())
+    Ok((verifier.finish(), note))
 }
 
 async fn from_server(
@@ -83,7 +126,8 @@ async fn from_server(
     old: Option<&str>,
     url: &str,
     token: Option<&str>,
-) -> anyhow::Result<Result<crate::audit::verify::Report, Failure>> {
+    policy: Option<&crate::audit::policy::Policy>,
+) -> anyhow::Result<Outcome> {
     let client = reqwest::Client::new();
     let get = |path: String| {
         let request = client.get(format!("{url}{path}"));
@@ -92,14 +136,16 @@ async fn from_server(
             None => request,
         }
     };
-    let response = get("/api/v1/log/checkpoint".into()).send().await.context("fetching the checkpoint")?;
+    // With a policy, the cosigned checkpoint the server serves; without, the newest.
+    let path = if policy.is_some() { "/api/v1/log/checkpoint" } else { "/api/v1/log/checkpoint?latest=1" };
+    let response = get(path.into()).send().await.context("fetching the checkpoint")?;
     if !response.status().is_success() {
         bail!("the server answered {} for the checkpoint", response.status());
     }
     let note = response.text().await?;
     let mut verifier = match LogVerifier::new(key, &note, old) {
         Ok(v) => v,
-        Err(failure) => return Ok(Err(failure)),
+        Err(failure) => return Ok((Err(failure), note)),
     };
     let size = verifier.size();
     let mut start = 0u64;
@@ -118,7 +164,7 @@ async fn from_server(
                 .context("an entry's leaf is not base64")?;
             let hash = hex::decode(entry["leaf_hash"].as_str().unwrap_or("")).context("a leaf hash is not hex")?;
             if let Err(failure) = verifier.push(index, &leaf, &hash) {
-                return Ok(Err(failure));
+                return Ok((Err(failure), note));
             }
         }
         if (entries.len() as u64) < end - start {
@@ -126,7 +172,7 @@ async fn from_server(
         }
         start = end;
     }
-    Ok(verifier.finish())
+    Ok((verifier.finish(), note))
 }
 
 /// `server verify attestation`: checks each envelope in a file (one JSON document, or one per

@@ -145,6 +145,26 @@ pub struct LogOverview {
     pub checkpoint: String,
     pub verifier_key: String,
     pub fingerprint: String,
+    /// The witnesses of the trust policy (empty when none is configured).
+    #[serde(default)]
+    pub witnesses: Vec<WitnessStatus>,
+    /// With a policy: whether the checkpoint shown meets its quorum.
+    #[serde(default)]
+    pub quorum_met: Option<bool>,
+    /// With a policy: the newest checkpoint has gone this long without reaching the quorum.
+    #[serde(default)]
+    pub quorum_lagging_ms: Option<i64>,
+}
+
+/// One witness as the log sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessStatus {
+    pub name: String,
+    pub url: Option<String>,
+    /// The largest checkpoint it cosigned, and its cosignature's time (ms).
+    pub cosigned_size: Option<u64>,
+    pub cosigned_at_ms: Option<i64>,
+    pub last_error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

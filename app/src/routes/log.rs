@@ -3,6 +3,7 @@
 
 use crate::api::{log_integrity, whoami};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
+use crate::components::time::Time;
 use crate::model::LogOverview;
 use leptos::prelude::*;
 
@@ -40,8 +41,9 @@ fn Overview(overview: LogOverview, csrf: String) -> impl IntoView {
                 {overview.size} " entries · root " <code class="hash">{overview.root_hex.clone()}</code>
             </p>
             <pre class="leaf checkpoint">{overview.checkpoint.clone()}</pre>
-            <p><a href="/api/v1/log/checkpoint" download="clearroom.checkpoint">"Download this checkpoint"</a></p>
+            <p><a href="/api/v1/log/checkpoint?latest=1" download="clearroom.checkpoint">"Download this checkpoint"</a></p>
         </section>
+        {(!overview.witnesses.is_empty()).then(|| view! { <Witnesses overview=overview.clone()/> })}
         <section class="panel">
             <h2>"Verifier key"</h2>
             <pre class="leaf">{overview.verifier_key.clone()}</pre>
@@ -61,6 +63,40 @@ fn Overview(overview: LogOverview, csrf: String) -> impl IntoView {
                 </label>
                 <div><button type="submit" class="button primary">"Check consistency"</button></div>
             </form>
+        </section>
+    }
+}
+
+/// The witnesses of the trust policy: what each last cosigned, and whether the quorum is met.
+#[component]
+fn Witnesses(overview: LogOverview) -> impl IntoView {
+    let lagging = overview.quorum_lagging_ms.filter(|ms| *ms >= 10 * 60_000);
+    view! {
+        <section class="panel" aria-label="Witnesses">
+            <h2>"Witnesses"</h2>
+            {match (overview.quorum_met, lagging) {
+                (_, Some(ms)) => view! {
+                    <p class="notice notice-error" role="alert">
+                        {format!("A checkpoint has waited {} minutes without reaching the witnesses' quorum: the log may be showing different histories to different people, or witnesses are down.", ms / 60_000)}
+                    </p>
+                }.into_any(),
+                (Some(true), _) => view! { <p class="notice notice-ok" role="status">"The latest checkpoint meets the witnesses' quorum."</p> }.into_any(),
+                _ => view! { <p class="notice notice-info" role="status">"The latest checkpoint is waiting for the witnesses' quorum."</p> }.into_any(),
+            }}
+            <table class="grid">
+                <thead><tr><th>"Witness"</th><th>"Last cosigned size"</th><th>"Cosigned"</th><th>"Last problem"</th></tr></thead>
+                <tbody>
+                    {overview.witnesses.into_iter().map(|w| view! {
+                        <tr>
+                            <td><span class="strong">{w.name.clone()}</span><div class="muted small">{w.url.clone().unwrap_or_default()}</div></td>
+                            <td>{w.cosigned_size.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
+                            <td>{w.cosigned_at_ms.map(|ms| view! { <Time ms/> })}</td>
+                            <td>{w.last_error.clone().unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p><a href="/api/v1/log/checkpoint" download="clearroom.cosigned.checkpoint">"Download the newest cosigned checkpoint"</a></p>
         </section>
     }
 }

@@ -16,6 +16,7 @@ pub mod proof;
 pub mod receipt;
 mod tree;
 pub mod verify;
+pub mod witnessing;
 
 use crate::clock::Clock;
 use crate::store::log::{self as rows, EventRow, ObjectRow};

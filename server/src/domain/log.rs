@@ -6,7 +6,7 @@ use super::Domain;
 use crate::audit::checkpoint::{self, Checkpoint};
 use crate::audit::proof;
 use app::error::{AppError, AppResult};
-use app::model::{AuditEntry, AuditPage, AuditQuery, Caller, LogOverview};
+use app::model::{AuditEntry, AuditPage, AuditQuery, Caller, LogOverview, WitnessStatus};
 use serde_json::json;
 
 /// Most entries one request returns.
@@ -17,6 +17,33 @@ impl Domain {
     pub async fn log_checkpoint(&self, caller: &Caller) -> AppResult<Checkpoint> {
         require(&Actor::Web(caller), Permission::ReadLog)?;
         self.publish_checkpoint().await
+    }
+
+    /// The checkpoint to serve: without a witness policy the latest (signed now if needed); with
+    /// one, the newest that meets the quorum with its cosignatures appended (`latest`: the newest,
+    /// with whatever cosignatures it has).
+    pub async fn served_checkpoint(&self, caller: &Caller, latest: bool) -> AppResult<Checkpoint> {
+        let newest = self.log_checkpoint(caller).await?;
+        let Some(supervision) = self.supervision.get() else { return Ok(newest) };
+        match supervision.cosigned(&self.store, !latest).await? {
+            Some(cosigned) => Ok(Checkpoint { note: cosigned.note, ..cosigned.checkpoint }),
+            None if latest => Ok(newest),
+            None => Err(AppError::Unavailable(
+                "no checkpoint has reached the witnesses' quorum yet; ?latest=1 serves the newest".into(),
+            )),
+        }
+    }
+
+    /// Starts asking the policy's witnesses to cosign each checkpoint (once, at start-up).
+    pub fn supervise(&self, policy: crate::audit::policy::Policy) {
+        let _ = self.supervision.set(std::sync::Arc::new(crate::audit::witnessing::Supervision::new(policy)));
+    }
+
+    /// Asks the witnesses to cosign the newest checkpoint, if a policy is configured.
+    pub async fn submit_to_witnesses(&self, checkpoint: &Checkpoint) {
+        if let Some(supervision) = self.supervision.get() {
+            supervision.submit(&self.audit, &self.store, checkpoint, self.clock.now_ms()).await;
+        }
     }
 
     /// Signs a checkpoint if the log grew (the background publisher and on-demand readers).
@@ -41,7 +68,11 @@ impl Domain {
 
     /// A `tlog-proof` for one entry against the latest checkpoint (signed now if needed).
     pub async fn entry_proof(&self, caller: &Caller, index: u64) -> AppResult<String> {
-        let checkpoint = self.log_checkpoint(caller).await?;
+        // The cosigned checkpoint when witnesses supervise the log, else the latest.
+        let checkpoint = match self.served_checkpoint(caller, false).await {
+            Ok(checkpoint) if index < checkpoint.size => checkpoint,
+            _ => self.served_checkpoint(caller, true).await?,
+        };
         if index >= checkpoint.size {
             return Err(AppError::NotFound(format!("there is no entry {index} in the log")));
         }
@@ -95,14 +126,57 @@ impl Domain {
     }
 
     pub(super) async fn log_overview(&self, caller: &Caller) -> AppResult<LogOverview> {
-        let checkpoint = self.log_checkpoint(caller).await?;
+        let checkpoint = self.served_checkpoint(caller, true).await?;
         let verifier = self.signer.verifier();
-        Ok(LogOverview {
+        let mut overview = LogOverview {
             size: checkpoint.size,
             root_hex: hex::encode(checkpoint.root),
             checkpoint: checkpoint.note,
             verifier_key: verifier.to_string(),
             fingerprint: verifier.fingerprint(),
-        })
+            witnesses: Vec::new(),
+            quorum_met: None,
+            quorum_lagging_ms: None,
+        };
+        if let Some(supervision) = self.supervision.get() {
+            let cosigned = self.store.latest_cosignatures().await?;
+            let state = supervision.state();
+            overview.witnesses = supervision
+                .policy()
+                .witnesses
+                .iter()
+                .map(|w| {
+                    let last = cosigned.iter().find(|(name, _, _)| *name == w.name);
+                    WitnessStatus {
+                        name: w.name.clone(),
+                        url: w.url.clone(),
+                        cosigned_size: last.map(|(_, size, _)| *size),
+                        cosigned_at_ms: last.map(|(_, _, at)| at * 1000),
+                        last_error: state.get(&w.name).and_then(|s| s.last_error.clone()),
+                    }
+                })
+                .collect();
+            let quorum = supervision.cosigned(&self.store, true).await?;
+            overview.quorum_met = Some(quorum.as_ref().is_some_and(|q| q.checkpoint.size == overview.size));
+            overview.quorum_lagging_ms = self.quorum_lag(quorum.map(|q| q.checkpoint.size)).await?;
+        }
+        Ok(overview)
+    }
+
+    /// How long the oldest checkpoint signed after the newest quorum-cosigned one has waited for
+    /// the quorum (none when the newest checkpoint has it).
+    async fn quorum_lag(&self, cosigned_size: Option<u64>) -> AppResult<Option<i64>> {
+        let waiting = self.store.checkpoints_signed_after(cosigned_size.unwrap_or(0)).await?;
+        Ok(waiting.map(|signed_at| self.clock.now_ms() - signed_at))
+    }
+
+    /// For `/healthz`: whether witnesses keep up (true without a policy).
+    pub async fn witnesses_keep_up(&self) -> AppResult<bool> {
+        let Some(supervision) = self.supervision.get() else { return Ok(true) };
+        let cosigned = supervision.cosigned(&self.store, true).await?.map(|c| c.checkpoint.size);
+        Ok(self.quorum_lag(cosigned).await?.is_none_or(|lag| lag < QUORUM_WARNING_MS))
     }
 }
+
+/// A checkpoint that has waited this long for the witnesses' quorum is a warning.
+pub const QUORUM_WARNING_MS: i64 = 10 * 60_000;

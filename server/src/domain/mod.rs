@@ -45,6 +45,8 @@ pub struct Domain {
     clock: Clock,
     caches: caches::Caches,
     builds: builds::BuildSettings,
+    /// The witnesses asked to cosign checkpoints, when a trust policy is configured.
+    supervision: std::sync::OnceLock<Arc<crate::audit::witnessing::Supervision>>,
 }
 
 impl Domain {
@@ -56,7 +58,8 @@ impl Domain {
         clock: Clock,
     ) -> Domain {
         let audit = AuditLog::new(store.clone(), clock.clone());
-        Domain { store, audit, source, signer, clock, caches: caches::Caches::default(), builds }
+        let supervision = std::sync::OnceLock::new();
+        Domain { store, audit, source, signer, clock, caches: caches::Caches::default(), builds, supervision }
     }
 
     pub fn clock(&self) -> &Clock {

@@ -89,7 +89,14 @@ async fn log_entries(
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
     match state.domain.health().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
+        Ok(()) => {
+            let witnesses = match state.domain.witnesses_keep_up().await {
+                Ok(true) => "ok",
+                Ok(false) => "a checkpoint has waited over 10 minutes for the witnesses' quorum",
+                Err(_) => "unknown",
+            };
+            (StatusCode::OK, Json(serde_json::json!({ "status": "ok", "witnesses": witnesses })))
+        }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" }))),
     }
 }
@@ -115,8 +122,15 @@ fn encode_hashes(hashes: &[[u8; 32]]) -> Vec<String> {
 async fn checkpoint(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Query(query): Query<LatestQuery>,
 ) -> Result<impl IntoResponse, HttpError> {
-    Ok(text(state.domain.log_checkpoint(&caller).await?.note))
+    let latest = matches!(query.latest.as_deref(), Some("1" | "true"));
+    Ok(text(state.domain.served_checkpoint(&caller, latest).await?.note))
+}
+
+#[derive(Deserialize)]
+struct LatestQuery {
+    latest: Option<String>,
 }
 
 /// The log's verifier key in signed-note verifier-key format.

@@ -98,6 +98,7 @@ pub async fn spawn_app_with(limits: SourceLimits) -> TestApp {
         limits,
         log_key: None,
         log_origin: "test.invalid/clearroom/log".into(),
+        witness_policy: None,
         clock: Clock::movable(),
     };
     let clock = config.clock.clone();
@@ -278,6 +279,7 @@ pub async fn spawn_second_instance(app: &TestApp) -> String {
         limits: SourceLimits::default(),
         log_key: None,
         log_origin: "test.invalid/clearroom/log".into(),
+        witness_policy: None,
         clock: app.clock.clone(),
     };
     let domain = open_domain(&config).await.expect("second instance");

@@ -351,6 +351,7 @@ async fn a_server_started_on_an_empty_log_goes_on_publishing_checkpoints() {
         limits: clearroom::config::SourceLimits::default(),
         log_key: None,
         log_origin: "fresh.invalid/clearroom/log".into(),
+        witness_policy: None,
         clock: clearroom::clock::Clock::system(),
     };
     let domain = clearroom::startup::open_domain(&config).await.unwrap();

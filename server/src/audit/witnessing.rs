@@ -1,0 +1,209 @@
+//! The log asks witnesses (C2SP tlog-witness) to cosign each checkpoint it signs, verifies their
+//! answers as C2SP cosignatures with the keys of its trust policy (C2SP tlog-policy), and keeps the
+//! valid ones; a checkpoint is served as cosigned once the policy's quorum has cosigned it. A
+//! witness that is down, slow or refusing never blocks the log or any request: submissions run in
+//! the background with a timeout, and a 429 backs that witness off.
+
+use super::checkpoint::Checkpoint;
+use super::policy::{Policy, Witness};
+use super::AuditLog;
+use crate::store::Store;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long one witness may take to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a witness that answered 429 is left alone.
+const BACK_OFF: Duration = Duration::from_secs(60);
+/// How many recent checkpoints are searched for one that meets the quorum.
+const SEARCHED: i64 = 256;
+
+/// What the log knows of one witness, for the `/log` page.
+#[derive(Clone, Debug, Default)]
+pub struct WitnessState {
+    /// The size the witness holds, as far as the log knows.
+    pub known_size: Option<u64>,
+    pub last_error: Option<String>,
+    pub last_attempt_ms: Option<i64>,
+    back_off_until: Option<Instant>,
+}
+
+pub struct Supervision {
+    policy: Policy,
+    client: reqwest::Client,
+    state: Mutex<HashMap<String, WitnessState>>,
+}
+
+/// A checkpoint with the cosignatures it carries.
+#[derive(Clone, Debug)]
+pub struct Cosigned {
+    pub checkpoint: Checkpoint,
+    /// Names of the witnesses whose valid cosignatures are appended.
+    pub witnesses: Vec<String>,
+    /// The signed note with the cosignature lines appended.
+    pub note: String,
+    pub quorum: bool,
+}
+
+impl Supervision {
+    pub fn new(policy: Policy) -> Supervision {
+        let client = reqwest::Client::builder().timeout(TIMEOUT).build().unwrap_or_default();
+        Supervision { policy, client, state: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn state(&self) -> HashMap<String, WitnessState> {
+        self.state.lock().expect("witness state").clone()
+    }
+
+    fn update(&self, name: &str, change: impl FnOnce(&mut WitnessState)) {
+        change(self.state.lock().expect("witness state").entry(name.to_string()).or_default());
+    }
+
+    /// Asks every witness with a URL to cosign `checkpoint`, concurrently; stores what verifies.
+    pub async fn submit(&self, log: &AuditLog, store: &Store, checkpoint: &Checkpoint, now_ms: i64) {
+        let asks = self.policy.witnesses.iter().filter(|w| w.url.is_some()).map(|witness| async move {
+            let backing_off = self
+                .state
+                .lock()
+                .expect("witness state")
+                .get(&witness.name)
+                .and_then(|s| s.back_off_until)
+                .is_some_and(|until| Instant::now() < until);
+            if backing_off {
+                return;
+            }
+            let outcome = self.submit_to(witness, log, store, checkpoint, now_ms).await;
+            self.update(&witness.name, |state| {
+                state.last_attempt_ms = Some(now_ms);
+                state.last_error = outcome.err();
+            });
+        });
+        futures_util::future::join_all(asks).await;
+    }
+
+    async fn submit_to(
+        &self,
+        witness: &Witness,
+        log: &AuditLog,
+        store: &Store,
+        checkpoint: &Checkpoint,
+        now_ms: i64,
+    ) -> Result<(), String> {
+        let url = format!("{}/add-checkpoint", witness.url.as_deref().unwrap_or("").trim_end_matches('/'));
+        let known = self.state.lock().expect("witness state").get(&witness.name).and_then(|s| s.known_size);
+        let mut old = match known {
+            Some(size) => size,
+            None => store
+                .latest_cosignatures()
+                .await
+                .map_err(|_| "the database did not answer".to_string())?
+                .into_iter()
+                .find(|(name, _, _)| *name == witness.name)
+                .map(|(_, size, _)| size)
+                .unwrap_or(0),
+        };
+        let body_end = checkpoint.note.rfind("\n\n").map(|i| i + 1).unwrap_or(checkpoint.note.len());
+        let checkpoint_body = &checkpoint.note[..body_end];
+        // At most two tries: the second from the size a 409 names.
+        for _ in 0..2 {
+            if old > checkpoint.size {
+                return Err(format!("the witness holds size {old}, past this checkpoint"));
+            }
+            let proof = if old == 0 || old == checkpoint.size {
+                Vec::new()
+            } else {
+                log.consistency_proof(old, checkpoint.size).await.map_err(|_| "no consistency proof".to_string())?
+            };
+            let mut request = format!("old {old}\n");
+            for hash in &proof {
+                request.push_str(&BASE64.encode(hash));
+                request.push('\n');
+            }
+            request.push('\n');
+            request.push_str(&checkpoint.note);
+            let response = self.client.post(&url).body(request).send().await.map_err(|e| {
+                if e.is_timeout() {
+                    "timed out".to_string()
+                } else {
+                    "unreachable".to_string()
+                }
+            })?;
+            let status = response.status().as_u16();
+            let size_answer = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/x.tlog.size"));
+            let text = response.text().await.unwrap_or_default();
+            match status {
+                200 => {
+                    let mut stored = false;
+                    for line in text.lines() {
+                        if let Ok(Some(timestamp)) = witness.key.check_line(checkpoint_body, line) {
+                            store
+                                .insert_cosignature(checkpoint.size, &witness.name, line, timestamp, now_ms)
+                                .await
+                                .map_err(|_| "storing the cosignature failed".to_string())?;
+                            stored = true;
+                        }
+                    }
+                    if !stored {
+                        return Err("200 without a valid cosignature by its key".into());
+                    }
+                    self.update(&witness.name, |state| state.known_size = Some(checkpoint.size));
+                    return Ok(());
+                }
+                409 if size_answer => {
+                    let held = text.trim().parse::<u64>().map_err(|_| "409 without a size".to_string())?;
+                    self.update(&witness.name, |state| state.known_size = Some(held));
+                    old = held;
+                }
+                429 => {
+                    self.update(&witness.name, |state| state.back_off_until = Some(Instant::now() + BACK_OFF));
+                    return Err("429: backing off".into());
+                }
+                status => {
+                    if status == 409 || status == 422 {
+                        tracing::warn!(witness = witness.name, status, "a witness refused a checkpoint as inconsistent");
+                    }
+                    self.update(&witness.name, |state| state.known_size = None);
+                    return Err(format!("answered {status}"));
+                }
+            }
+        }
+        Err("409 twice".into())
+    }
+
+    /// The newest checkpoint whose valid cosignatures meet the quorum (`quorum_only`), or the
+    /// newest checkpoint, each with its cosignature lines appended.
+    pub async fn cosigned(&self, store: &Store, quorum_only: bool) -> crate::store::Result<Option<Cosigned>> {
+        let checkpoints = store.recent_checkpoints(SEARCHED).await?;
+        let Some(oldest) = checkpoints.last().map(|c| c.size) else { return Ok(None) };
+        let mut lines: HashMap<u64, Vec<(String, String)>> = HashMap::new();
+        for (size, witness, line) in store.cosignatures_from(oldest).await? {
+            lines.entry(size).or_default().push((witness, line));
+        }
+        for row in checkpoints {
+            let found = lines.remove(&row.size).unwrap_or_default();
+            let names: HashSet<String> = found.iter().map(|(w, _)| w.clone()).collect();
+            let quorum = self.policy.satisfied(&names);
+            if quorum || !quorum_only {
+                let mut note = row.note.clone();
+                for (_, line) in &found {
+                    note.push_str(line);
+                    note.push('\n');
+                }
+                let checkpoint = Checkpoint { size: row.size, root: row.root, note: row.note };
+                return Ok(Some(Cosigned { checkpoint, witnesses: names.into_iter().collect(), note, quorum }));
+            }
+        }
+        Ok(None)
+    }
+}
