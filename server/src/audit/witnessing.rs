@@ -191,7 +191,21 @@ impl Supervision {
             lines.entry(size).or_default().push((witness, line));
         }
         for row in checkpoints {
-            let found = lines.remove(&row.size).unwrap_or_default();
+            // Each stored line is checked again with its witness's key: a line that does not
+            // verify (a forged row) counts for nothing and is not served.
+            let body_end = row.note.rfind("\n\n").map(|i| i + 1).unwrap_or(row.note.len());
+            let body = &row.note[..body_end];
+            let found: Vec<(String, String)> = lines
+                .remove(&row.size)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(name, line)| {
+                    self.policy
+                        .witnesses
+                        .iter()
+                        .any(|w| w.name == *name && matches!(w.key.check_line(body, line), Ok(Some(_))))
+                })
+                .collect();
             let names: HashSet<String> = found.iter().map(|(w, _)| w.clone()).collect();
             let quorum = self.policy.satisfied(&names);
             if quorum || !quorum_only {

@@ -90,7 +90,7 @@ async fn verify(app: &TestApp, dir: &Path, old_checkpoint: Option<&str>) -> Resu
         std::fs::write(&path, note).unwrap();
         path
     });
-    clearroom::verify_cli::verify_log(&key, old.as_deref(), None, None, &app.database_url)
+    clearroom::verify_cli::verify_log(&key, old.as_deref(), None, None, &app.database_url, None)
         .await
         .map_err(|e| e.to_string())
 }

@@ -19,3 +19,4 @@ mod sessions;
 mod sign_in;
 mod staff;
 mod witness;
+mod witnessing;
