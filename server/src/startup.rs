@@ -32,7 +32,8 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     let domain = Domain::new(store, source, Arc::new(signer), builds, config.clock.clone());
     if let Some(path) = &config.witness_policy {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let policy = crate::audit::policy::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let policy =
+            crate::audit::policy::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let own = domain.log_verifier_key();
         if !policy.logs.iter().any(|(key, _)| key.to_string() == own) {
             tracing::warn!(policy = %path.display(), "the witness policy does not list this log's key");

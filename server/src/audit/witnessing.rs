@@ -171,7 +171,11 @@ impl Supervision {
                 }
                 status => {
                     if status == 409 || status == 422 {
-                        tracing::warn!(witness = witness.name, status, "a witness refused a checkpoint as inconsistent");
+                        tracing::warn!(
+                            witness = witness.name,
+                            status,
+                            "a witness refused a checkpoint as inconsistent"
+                        );
                     }
                     self.update(&witness.name, |state| state.known_size = None);
                     return Err(format!("answered {status}"));

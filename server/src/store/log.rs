@@ -326,7 +326,14 @@ impl Store {
     }
 
     /// Stores a verified cosignature (a repeated one is ignored).
-    pub async fn insert_cosignature(&self, size: u64, witness: &str, line: &str, cosigned_at: u64, now: i64) -> Result<()> {
+    pub async fn insert_cosignature(
+        &self,
+        size: u64,
+        witness: &str,
+        line: &str,
+        cosigned_at: u64,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO cosignatures (checkpoint_size, witness, line, cosigned_at, received_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (checkpoint_size, witness) DO NOTHING",
