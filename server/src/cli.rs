@@ -302,6 +302,9 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let domain = open_domain(&config).await?;
             if demo {
                 crate::demo::seed(&domain, &config).await?;
+                if config.witness_policy.is_none() {
+                    crate::demo::start_witnesses(&domain, &config).await?;
+                }
             }
             let application = Application::build(config, domain).await?;
             println!("Clearroom is listening on http://{}", application.address());

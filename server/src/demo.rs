@@ -287,3 +287,28 @@ fn generate_sample(dir: &Path) -> anyhow::Result<PathBuf> {
     write_commit(&repo, &next, "Sample release 1.1")?;
     Ok(dir.to_path_buf())
 }
+
+/// The demo's witnesses: two stand-alone witnesses run in this process (in a real centre they run
+/// elsewhere, by other organisations, with `server witness serve`), each with its own directory and
+/// key under `<data-dir>/demo-witnesses/`, and a policy whose quorum is both of them.
+pub async fn start_witnesses(domain: &Domain, config: &Config) -> anyhow::Result<()> {
+    let log_key = domain.log_verifier_key();
+    let mut policy = format!("log {log_key}\n");
+    for n in 1..=2 {
+        let dir = config.data_dir.join("demo-witnesses").join(format!("w{n}"));
+        let cosigner = crate::witness::load_or_create_key(&dir.join("witness.key"), &format!("demo.witness/w{n}"))?;
+        let vkey = cosigner.verifier().to_string();
+        let own = crate::audit::policy::Policy::parse(&format!("log {log_key}\nquorum none\n"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let witness = crate::witness::Witness::open(&dir, own, cosigner).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let router = crate::witness::router(std::sync::Arc::new(witness));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        policy.push_str(&format!("witness W{n} {vkey} {url}\n"));
+    }
+    policy.push_str("group both all W1 W2\nquorum both\n");
+    domain.supervise(crate::audit::policy::Policy::parse(&policy).map_err(|e| anyhow::anyhow!("{e}"))?);
+    println!("Demo witnesses: two local witnesses cosign every checkpoint (see /log).");
+    Ok(())
+}
