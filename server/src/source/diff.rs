@@ -127,7 +127,8 @@ impl Source {
             }
             diff.find_similar(Some(&mut find))?;
             let mut files = Vec::with_capacity(diff.deltas().len());
-            for (index, delta) in diff.deltas().enumerate() {
+            let mut to_count = Vec::new();
+            for delta in diff.deltas() {
                 let status = status(&delta);
                 let (old_path, new_path) = (path_text(&delta.old_file()), path_text(&delta.new_file()));
                 let path = match status {
@@ -151,19 +152,43 @@ impl Source {
                 if status == ChangeStatus::Renamed && delta.old_file().id() == delta.new_file().id() {
                     // An exact rename: nothing to count.
                     file.similarity = Some(100);
-                } else if let Some(patch) = git2::Patch::from_diff(&diff, index)? {
-                    let (context, additions, deletions) = patch.line_stats()?;
-                    file.additions = additions as u64;
-                    file.deletions = deletions as u64;
-                    file.binary |= patch.delta().flags().is_binary();
-                    if status == ChangeStatus::Renamed {
-                        // Lines kept, of the larger side (the patch has no context: count them).
-                        let kept = unchanged_lines(repo, &delta, deletions).unwrap_or(context);
-                        let larger = (kept + deletions).max(kept + additions).max(1);
-                        file.similarity = Some(((kept * 100) / larger) as u32);
-                    }
+                } else {
+                    to_count.push(files.len());
                 }
                 files.push(file);
+            }
+            // Line counts are most of the cost: two threads, each with its own repository handle.
+            let location = repo.path().to_path_buf();
+            let halves: Vec<Vec<usize>> =
+                (0..2).map(|half| to_count.iter().copied().skip(half).step_by(2).collect()).collect();
+            let counted: Vec<Vec<(usize, Option<Counts>)>> = std::thread::scope(|scope| {
+                let files = &files;
+                let workers: Vec<_> = halves
+                    .into_iter()
+                    .map(|half| {
+                        let location = location.clone();
+                        scope.spawn(move || {
+                            let Ok(repo) = git2::Repository::open(&location) else {
+                                return half.into_iter().map(|i| (i, None)).collect::<Vec<_>>();
+                            };
+                            half.into_iter().map(|i| (i, count_lines_changed(&repo, &files[i]))).collect()
+                        })
+                    })
+                    .collect();
+                workers.into_iter().map(|w| w.join().unwrap_or_default()).collect()
+            });
+            for (index, counts) in counted.into_iter().flatten() {
+                let Some(counts) = counts else { continue };
+                let file = &mut files[index];
+                file.additions = counts.additions;
+                file.deletions = counts.deletions;
+                file.binary |= counts.binary;
+                if file.status == ChangeStatus::Renamed {
+                    // Lines kept, of the larger side.
+                    let kept = counts.old_lines.saturating_sub(counts.deletions);
+                    let larger = (kept + counts.deletions).max(kept + counts.additions).max(1);
+                    file.similarity = Some(((kept * 100) / larger) as u32);
+                }
             }
             files.sort_by(|x, y| x.path.cmp(&y.path));
             Ok(files)
@@ -220,9 +245,35 @@ impl Source {
     }
 }
 
-/// Lines a renamed file kept: the old file's lines less those deleted.
-fn unchanged_lines(repo: &git2::Repository, delta: &git2::DiffDelta<'_>, deletions: usize) -> Option<usize> {
-    let old = repo.find_blob(delta.old_file().id()).ok()?;
-    let lines = super::index::count_lines(old.content()) as usize;
-    Some(lines.saturating_sub(deletions))
+/// A changed file's line counts.
+struct Counts {
+    additions: u64,
+    deletions: u64,
+    binary: bool,
+    /// Lines of the old side (for a rename's similarity).
+    old_lines: u64,
+}
+
+/// Counts the lines a file's change adds and deletes (none for a submodule or an unreadable blob).
+fn count_lines_changed(repo: &git2::Repository, file: &ChangedFile) -> Option<Counts> {
+    let load = |id: &Option<String>| -> Option<Option<git2::Blob<'_>>> {
+        match id {
+            None => Some(None),
+            Some(id) => repo.find_blob(git2::Oid::from_str(id).ok()?).ok().map(Some),
+        }
+    };
+    let (old, new) = (load(&file.old_blob)?, load(&file.new_blob)?);
+    let mut options = git2::DiffOptions::new();
+    options.context_lines(0);
+    let (old_bytes, new_bytes) =
+        (old.as_ref().map_or(&[][..], |b| b.content()), new.as_ref().map_or(&[][..], |b| b.content()));
+    let patch = git2::Patch::from_buffers(old_bytes, None, new_bytes, None, Some(&mut options)).ok()?;
+    let (_, additions, deletions) = patch.line_stats().ok()?;
+    let old_lines = old.as_ref().map(|b| super::index::count_lines(b.content())).unwrap_or(0);
+    Some(Counts {
+        additions: additions as u64,
+        deletions: deletions as u64,
+        binary: patch.delta().flags().is_binary(),
+        old_lines,
+    })
 }
