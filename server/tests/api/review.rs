@@ -376,6 +376,8 @@ async fn a_verdict_records_the_commit_coverage_findings_and_binaries() {
             json!({"path": "src/deep/secret.c", "start_line": 1, "body": "weak", "severity": "critical"}),
         )
         .await;
+    // A verdict records coverage, so it waits for the pin's index (a background job).
+    coverage_of(&app, &reviewer, pin).await;
     let (status, first) = reviewer
         .post(
             &app,
