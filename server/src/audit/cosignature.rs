@@ -7,14 +7,13 @@
 //! (POSIX seconds), the signature Ed25519 over
 //! `cosignature/v1\ntime <timestamp>\n` ‖ the checkpoint's note body (with its final newline).
 
+use super::note::{self, valid_name, DASH};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
-use sha2::{Digest, Sha256};
 
 /// The signed-note signature type of an Ed25519 cosignature.
 pub const TYPE_COSIGNATURE_V1: u8 = 0x04;
-const DASH: &str = "\u{2014} ";
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CosignatureError {
@@ -28,19 +27,9 @@ pub enum CosignatureError {
     InvalidSignature,
 }
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty() && !name.contains('+') && !name.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
 /// The key id of a cosigner: SHA-256(name ‖ "\n" ‖ 0x04 ‖ key)[:4], big-endian.
 pub fn key_id(name: &str, public: &[u8; 32]) -> u32 {
-    let mut hasher = Sha256::new();
-    hasher.update(name.as_bytes());
-    hasher.update(b"\n");
-    hasher.update([TYPE_COSIGNATURE_V1]);
-    hasher.update(public);
-    let digest = hasher.finalize();
-    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+    note::key_id_of(name, TYPE_COSIGNATURE_V1, public)
 }
 
 /// The exact bytes a cosignature signs.
@@ -111,16 +100,8 @@ pub struct CosignatureVerifier {
 impl CosignatureVerifier {
     /// Parses `<name>+<hex id>+<base64(0x04 ‖ 32-byte key)>`, checking the id.
     pub fn parse(text: &str) -> Result<CosignatureVerifier, CosignatureError> {
-        let mut parts = text.trim().splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(CosignatureError::MalformedKey);
-        };
-        let id = u32::from_str_radix(id, 16).map_err(|_| CosignatureError::MalformedKey)?;
-        let bytes = BASE64.decode(key).map_err(|_| CosignatureError::MalformedKey)?;
-        if !valid_name(name) || bytes.len() != 33 || bytes[0] != TYPE_COSIGNATURE_V1 {
-            return Err(CosignatureError::MalformedKey);
-        }
-        let public: [u8; 32] = bytes[1..].try_into().map_err(|_| CosignatureError::MalformedKey)?;
+        let (name, id, public) =
+            note::parse_key_parts_of(text, TYPE_COSIGNATURE_V1).map_err(|_| CosignatureError::MalformedKey)?;
         if key_id(name, &public) != id {
             return Err(CosignatureError::MalformedKey);
         }
@@ -161,8 +142,7 @@ impl CosignatureVerifier {
 
     /// The time of this cosigner's valid cosignature on a signed note, if it carries one.
     pub fn cosigned_at(&self, note: &str) -> Result<Option<u64>, CosignatureError> {
-        let split = note.rfind("\n\n").ok_or(CosignatureError::MalformedBody)?;
-        let (body, lines) = (&note[..split + 1], &note[split + 2..]);
+        let (body, lines) = note::split(note).ok_or(CosignatureError::MalformedBody)?;
         for line in lines.split_terminator('\n') {
             if let Some(timestamp) = self.check_line(body, line)? {
                 return Ok(Some(timestamp));

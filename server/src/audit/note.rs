@@ -11,7 +11,8 @@ use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 const ALGORITHM_ED25519: u8 = 1;
-const DASH: &str = "\u{2014} ";
+/// What starts every signature line of a note (an em dash and a space).
+pub(crate) const DASH: &str = "\u{2014} ";
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NoteError {
@@ -25,34 +26,50 @@ pub enum NoteError {
     InvalidSignature,
 }
 
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.contains('+') && !name.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// Reads `<name>+<hex id>+<base64(0x01 ‖ 32 key bytes)>`; the key data is base64 and may itself
-/// contain '+'. Returns the name, the id and the key bytes.
-fn parse_key_parts(text: &str) -> Result<(&str, u32, [u8; 32]), NoteError> {
+/// Reads `<name>+<hex id>+<base64(algorithm ‖ 32 key bytes)>`; the key data is base64 and may
+/// itself contain '+'. Returns the name, the id and the key bytes.
+pub(crate) fn parse_key_parts_of(text: &str, algorithm: u8) -> Result<(&str, u32, [u8; 32]), NoteError> {
     let mut parts = text.trim().splitn(3, '+');
     let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(NoteError::MalformedKey);
     };
     let id = u32::from_str_radix(id, 16).map_err(|_| NoteError::MalformedKey)?;
     let bytes = BASE64.decode(key).map_err(|_| NoteError::MalformedKey)?;
-    if !valid_name(name) || bytes.len() != 33 || bytes[0] != ALGORITHM_ED25519 {
+    if !valid_name(name) || bytes.len() != 33 || bytes[0] != algorithm {
         return Err(NoteError::MalformedKey);
     }
     let key: [u8; 32] = bytes[1..].try_into().map_err(|_| NoteError::MalformedKey)?;
     Ok((name, id, key))
 }
 
-fn key_id(name: &str, public: &[u8; 32]) -> u32 {
+fn parse_key_parts(text: &str) -> Result<(&str, u32, [u8; 32]), NoteError> {
+    parse_key_parts_of(text, ALGORITHM_ED25519)
+}
+
+/// A key id: the first four bytes of SHA-256(name ‖ "\n" ‖ algorithm ‖ public key), big-endian.
+pub(crate) fn key_id_of(name: &str, algorithm: u8, public: &[u8; 32]) -> u32 {
     let mut hasher = Sha256::new();
     hasher.update(name.as_bytes());
     hasher.update(b"\n");
-    hasher.update([ALGORITHM_ED25519]);
+    hasher.update([algorithm]);
     hasher.update(public);
     let digest = hasher.finalize();
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
+fn key_id(name: &str, public: &[u8; 32]) -> u32 {
+    key_id_of(name, ALGORITHM_ED25519, public)
+}
+
+/// A signed note's text (ending in its newline) and its signature lines; none when it has no
+/// blank line before signatures.
+pub fn split(note: &str) -> Option<(&str, &str)> {
+    let at = note.rfind("\n\n")?;
+    Some((&note[..at + 1], &note[at + 2..]))
 }
 
 /// A note signer; the seed never appears in `Debug` output.
@@ -148,9 +165,7 @@ impl NoteVerifier {
         if note.chars().any(|c| c.is_control() && c != '\n') || !note.ends_with('\n') {
             return Err(NoteError::MalformedNote);
         }
-        let split = note.rfind("\n\n").ok_or(NoteError::MalformedNote)?;
-        let body = &note[..split + 1];
-        let signatures = &note[split + 2..];
+        let (body, signatures) = split(note).ok_or(NoteError::MalformedNote)?;
         let mut verified = false;
         for line in signatures.split_terminator('\n') {
             let rest = line.strip_prefix(DASH).ok_or(NoteError::MalformedNote)?;

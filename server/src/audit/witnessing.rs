@@ -109,8 +109,7 @@ impl Supervision {
                 .map(|(_, size, _)| size)
                 .unwrap_or(0),
         };
-        let body_end = checkpoint.note.rfind("\n\n").map(|i| i + 1).unwrap_or(checkpoint.note.len());
-        let checkpoint_body = &checkpoint.note[..body_end];
+        let checkpoint_body = super::note::split(&checkpoint.note).map_or(checkpoint.note.as_str(), |(body, _)| body);
         // At most two tries: the second from the size a 409 names.
         for _ in 0..2 {
             if old > checkpoint.size {
@@ -197,8 +196,7 @@ impl Supervision {
         for row in checkpoints {
             // Each stored line is checked again with its witness's key: a line that does not
             // verify (a forged row) counts for nothing and is not served.
-            let body_end = row.note.rfind("\n\n").map(|i| i + 1).unwrap_or(row.note.len());
-            let body = &row.note[..body_end];
+            let body = super::note::split(&row.note).map_or(row.note.as_str(), |(body, _)| body);
             let found: Vec<(String, String)> = lines
                 .remove(&row.size)
                 .unwrap_or_default()

@@ -39,6 +39,11 @@ pub fn builder_uri(identity: &str) -> String {
     }
 }
 
+/// A commit as an in-toto resource URI: `git+<repository>@<commit>`.
+pub fn git_uri(repository: &str, commit: &str) -> String {
+    format!("git+{repository}@{commit}")
+}
+
 /// What a provenance statement says about one build record.
 pub struct Provenance<'a> {
     pub record_id: i64,
@@ -90,7 +95,7 @@ pub fn provenance(p: &Provenance<'_>) -> Value {
                     "recordedOn": rfc3339(p.recorded_at),
                 },
                 "resolvedDependencies": [{
-                    "uri": format!("git+{}@{}", p.repository_source, p.commit),
+                    "uri": git_uri(p.repository_source, p.commit),
                     "digest": { "gitCommit": p.commit },
                 }],
             },
@@ -98,6 +103,55 @@ pub fn provenance(p: &Provenance<'_>) -> Value {
                 "builder": { "id": builder_uri(p.builder) },
                 "metadata": metadata,
             },
+        },
+    })
+}
+
+/// What a review-summary statement says about a pin's artifacts.
+pub struct ReviewSummary<'a> {
+    pub subjects: &'a [app::model::BinaryRef],
+    pub repository_source: &'a str,
+    pub commit: &'a str,
+    pub pin_id: i64,
+    pub pin_label: &'a str,
+    /// Each reviewer's current verdict.
+    pub verdicts: &'a [app::model::VerdictBrief],
+    pub total: app::model::Amount,
+    pub shown: app::model::Amount,
+    pub reviewed: app::model::Amount,
+    /// Open findings by severity.
+    pub open_findings: &'a [(app::model::Severity, u32)],
+    /// The log checkpoint signed when it was issued.
+    pub checkpoint: &'a crate::audit::checkpoint::Checkpoint,
+    pub issued_at: i64,
+}
+
+pub fn review_summary(r: &ReviewSummary<'_>) -> Value {
+    use base64::Engine as _;
+    let amount = |a: app::model::Amount| json!({ "files": a.files, "lines": a.lines });
+    json!({
+        "_type": STATEMENT_TYPE,
+        "subject": r.subjects.iter().map(|b| json!({ "name": b.name, "digest": { "sha256": b.sha256 } })).collect::<Vec<_>>(),
+        "predicateType": REVIEW_TYPE,
+        "predicate": {
+            "target": {
+                "repository": r.repository_source,
+                "commit": r.commit,
+                "uri": git_uri(r.repository_source, r.commit),
+                "digest": { "gitCommit": r.commit },
+                "pin": { "id": r.pin_id, "label": r.pin_label },
+            },
+            "reviewers": r.verdicts.iter().map(|v| json!({
+                "name": v.reviewer, "verdict": v.verdict.as_str(), "timeReviewed": rfc3339(v.given_at_ms),
+            })).collect::<Vec<_>>(),
+            "coverage": { "total": amount(r.total), "shown": amount(r.shown), "reviewed": amount(r.reviewed) },
+            "openFindings": r.open_findings.iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "checkpoint": {
+                "size": r.checkpoint.size,
+                "rootHash": base64::engine::general_purpose::STANDARD.encode(r.checkpoint.root),
+                "note": r.checkpoint.note,
+            },
+            "timeIssued": rfc3339(r.issued_at),
         },
     })
 }

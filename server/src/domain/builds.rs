@@ -62,6 +62,30 @@ fn field(name: &str, text: &str, max: usize, required: bool) -> AppResult<String
     Ok(text.to_string())
 }
 
+/// A build's description checked and trimmed, the builder named (a builder account names itself).
+fn check_input(actor: &Actor<'_>, input: &BuildInput) -> AppResult<BuildInput> {
+    let builder = match (&input.builder, actor.identity()) {
+        (Some(given), _) if !given.trim().is_empty() => field("builder", given, 200, true)?,
+        (_, Some(identity)) if identity.role == Role::Builder => identity.username.clone(),
+        _ => return Err(AppError::Invalid("name the builder (who or what built the artifact)".into())),
+    };
+    if let (Some(started), Some(finished)) = (input.started_at_ms, input.finished_at_ms) {
+        if finished < started {
+            return Err(AppError::Invalid("a build cannot finish before it starts".into()));
+        }
+    }
+    Ok(BuildInput {
+        name: field("name", &input.name, 200, true)?,
+        platform: field("platform", &input.platform, 100, false)?,
+        builder: Some(builder),
+        command: field("command", &input.command, 10_000, false)?,
+        toolchain: field("toolchain", &input.toolchain, 10_000, false)?,
+        notes: field("notes", &input.notes, 10_000, false)?,
+        started_at_ms: input.started_at_ms,
+        finished_at_ms: input.finished_at_ms,
+    })
+}
+
 /// Groups a pin's builds by artifact (name and platform) and decides whether builders agree.
 pub fn group(builds: Vec<BuildView>) -> Vec<ArtifactBuilds> {
     let mut by_artifact: BTreeMap<(String, String), Vec<BuildView>> = BTreeMap::new();
@@ -133,6 +157,16 @@ impl Domain {
             .collect())
     }
 
+    /// Where a pin's repository was imported from (its URL or path), as statements name it.
+    async fn repository_source(&self, record: &crate::store::pins::PinRecord) -> AppResult<String> {
+        Ok(self
+            .store
+            .repository_by_name(&record.repository)
+            .await?
+            .map(|r| r.source)
+            .unwrap_or_else(|| record.repository.clone()))
+    }
+
     /// The pin a build may be recorded for (any pin that exists and is not withdrawn).
     async fn pin_for_build(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinAccess> {
         require(actor, Permission::RecordBuild)?;
@@ -153,7 +187,8 @@ impl Domain {
         size: Option<u64>,
     ) -> AppResult<Recorded> {
         let access = self.pin_for_build(&actor, pin).await?;
-        self.insert_build(&actor, &access, input, sha256.as_str(), size, false).await
+        let input = check_input(&actor, input)?;
+        self.insert_build(&actor, &access, &input, sha256.as_str(), size, false).await
     }
 
     /// Records a build by uploading the artifact: hashed while it streams to a file kept under its
@@ -172,7 +207,7 @@ impl Domain {
         B: AsRef<[u8]>,
     {
         let access = self.pin_for_build(&actor, pin).await?;
-        self.check_input(&actor, input)?;
+        let input = check_input(&actor, input)?;
         let limit = self.source.limits().upload_max_bytes;
         let stored = upload::store(&self.builds.artifacts, body, limit).await.map_err(|error| match error {
             UploadError::TooLarge(limit) => {
@@ -190,33 +225,11 @@ impl Domain {
                 )));
             }
         }
-        self.insert_build(&actor, &access, input, &stored.sha256, Some(stored.size), true).await
+        self.insert_build(&actor, &access, &input, &stored.sha256, Some(stored.size), true).await
     }
 
-    fn check_input(&self, actor: &Actor<'_>, input: &BuildInput) -> AppResult<BuildInput> {
-        let builder = match (&input.builder, actor.identity()) {
-            (Some(given), _) if !given.trim().is_empty() => field("builder", given, 200, true)?,
-            (_, Some(identity)) if identity.role == Role::Builder => identity.username.clone(),
-            _ => return Err(AppError::Invalid("name the builder (who or what built the artifact)".into())),
-        };
-        if let (Some(started), Some(finished)) = (input.started_at_ms, input.finished_at_ms) {
-            if finished < started {
-                return Err(AppError::Invalid("a build cannot finish before it starts".into()));
-            }
-        }
-        Ok(BuildInput {
-            name: field("name", &input.name, 200, true)?,
-            platform: field("platform", &input.platform, 100, false)?,
-            builder: Some(builder),
-            command: field("command", &input.command, 10_000, false)?,
-            toolchain: field("toolchain", &input.toolchain, 10_000, false)?,
-            notes: field("notes", &input.notes, 10_000, false)?,
-            started_at_ms: input.started_at_ms,
-            finished_at_ms: input.finished_at_ms,
-        })
-    }
-
-    /// Writes the record, its provenance envelope and both events in one transaction.
+    /// Writes the record (its description already checked), its provenance envelope and both
+    /// events in one transaction.
     async fn insert_build(
         &self,
         actor: &Actor<'_>,
@@ -226,15 +239,9 @@ impl Domain {
         size: Option<u64>,
         uploaded: bool,
     ) -> AppResult<Recorded> {
-        let input = self.check_input(actor, input)?;
         let builder = input.builder.clone().unwrap_or_default();
         let record = &access.record;
-        let source = self
-            .store
-            .repository_by_name(&record.repository)
-            .await?
-            .map(|r| r.source)
-            .unwrap_or_else(|| record.repository.clone());
+        let source = self.repository_source(record).await?;
         let now = self.clock.now_ms();
         let object = access.object(&RepoPath::root());
         self.write(async |tx| {
@@ -338,10 +345,7 @@ impl Domain {
             artifacts: group(builds),
             can_record,
             review_statements,
-            csrf_token: match actor {
-                Actor::Web(caller) => caller.csrf_token.clone().unwrap_or_default(),
-                _ => String::new(),
-            },
+            csrf_token: String::new(),
         })
     }
 
@@ -495,37 +499,21 @@ impl Domain {
         let checkpoint = self.publish_checkpoint().await?;
         let now = self.clock.now_ms();
         let record = &access.record;
-        let source = self
-            .store
-            .repository_by_name(&record.repository)
-            .await?
-            .map(|r| r.source)
-            .unwrap_or_else(|| record.repository.clone());
+        let source = self.repository_source(record).await?;
         let subjects: Vec<String> = binaries.iter().map(|b| b.sha256.clone()).collect();
-        let payload = json!({
-            "_type": statement::STATEMENT_TYPE,
-            "subject": binaries.iter().map(|b| json!({ "name": b.name, "digest": { "sha256": b.sha256 } })).collect::<Vec<_>>(),
-            "predicateType": statement::REVIEW_TYPE,
-            "predicate": {
-                "target": {
-                    "repository": source,
-                    "commit": record.commit_id,
-                    "uri": format!("git+{}@{}", source, record.commit_id),
-                    "digest": { "gitCommit": record.commit_id },
-                    "pin": { "id": record.id, "label": record.label },
-                },
-                "reviewers": review.verdicts.iter().map(|v| json!({
-                    "name": v.reviewer, "verdict": v.verdict.as_str(), "timeReviewed": statement::rfc3339(v.given_at_ms),
-                })).collect::<Vec<_>>(),
-                "coverage": {
-                    "total": { "files": review.total.files, "lines": review.total.lines },
-                    "shown": { "files": review.shown.files, "lines": review.shown.lines },
-                    "reviewed": { "files": review.reviewed.files, "lines": review.reviewed.lines },
-                },
-                "openFindings": review.open_findings.iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-                "checkpoint": { "size": checkpoint.size, "rootHash": base64_of(&checkpoint.root), "note": checkpoint.note },
-                "timeIssued": statement::rfc3339(now),
-            },
+        let payload = statement::review_summary(&statement::ReviewSummary {
+            subjects: &binaries,
+            repository_source: &source,
+            commit: &record.commit_id,
+            pin_id: record.id,
+            pin_label: &record.label,
+            verdicts: &review.verdicts,
+            total: review.total,
+            shown: review.shown,
+            reviewed: review.reviewed,
+            open_findings: &review.open_findings,
+            checkpoint: &checkpoint,
+            issued_at: now,
         });
         let object = access.object(&RepoPath::root());
         let issue = Issue {

@@ -168,7 +168,9 @@ impl Backend for Domain {
     }
 
     async fn builds(&self, caller: &Caller, pin: PinId) -> AppResult<BuildsPage> {
-        self.pin_builds(Actor::Web(caller), pin).await
+        let mut page = self.pin_builds(Actor::Web(caller), pin).await?;
+        page.csrf_token = caller.csrf_token.clone().unwrap_or_default();
+        Ok(page)
     }
 
     async fn lookup_artifact(&self, caller: &Caller, sha256: Sha256Hex) -> AppResult<ArtifactLookup> {

@@ -164,7 +164,8 @@ impl Witness {
             tracing::warn!(origin, old = request.old, size, "a checkpoint that does not extend the one cosigned");
             return Ok(refuse(422, "the consistency proof does not verify"));
         }
-        let body = &request.note[..request.note.rfind("\n\n").map(|i| i + 1).unwrap_or(0)];
+        // The log's signature verified above, so the note has its blank line.
+        let body = crate::audit::note::split(request.note).map_or("", |(body, _)| body);
         let line = self.cosigner.cosign(body, now)?;
         sqlx::query(
             "INSERT INTO witnessed (origin, size, root, checkpoint, cosigned_at) VALUES (?1, ?2, ?3, ?4, ?5) \
