@@ -55,8 +55,9 @@ impl Policy {
             if words.is_empty() || words[0].starts_with('#') {
                 continue;
             }
-            // Keys are compared by the key material (the part after the last '+'), not the name.
-            let material = |vkey: &str| vkey.rsplit('+').next().unwrap_or("").to_string();
+            // Keys are compared by the key material (the third part: base64, which may itself
+            // contain '+'), not by name or id.
+            let material = |vkey: &str| vkey.splitn(3, '+').nth(2).unwrap_or("").to_string();
             match words.as_slice() {
                 ["log", vkey] | ["log", vkey, _] => {
                     let key = NoteVerifier::parse(vkey).map_err(|_| fail("not a log verifier key"))?;
@@ -173,6 +174,22 @@ mod tests {
         assert!(!policy.satisfied(&names(&["X1", "Y1", "Y2"])), "one X is not two");
         assert!(!policy.satisfied(&names(&["X1", "X2", "X3"])), "no Y");
         assert!(Policy::parse("quorum none\n").unwrap().satisfied(&HashSet::new()));
+    }
+
+    #[test]
+    fn keys_whose_base64_ends_alike_are_not_duplicates() {
+        // Find two witness keys whose base64 share the text after their last '+'.
+        let keys: Vec<String> = (0..=255u8).map(|seed| vkey(&format!("w{seed}"), seed)).collect();
+        let tail = |k: &String| k.rsplit('+').next().unwrap().to_string();
+        let pair = keys.iter().enumerate().find_map(|(i, a)| {
+            keys[i + 1..].iter().find(|b| a.matches('+').count() > 2 && tail(a) == tail(b)).map(|b| (a, b))
+        });
+        if let Some((a, b)) = pair {
+            Policy::parse(&format!("witness A {a}\nwitness B {b}\nquorum A\n")).unwrap();
+        }
+        // And keys with '+' in their base64 parse at all.
+        let with_plus = keys.iter().find(|k| k.matches('+').count() > 2).expect("a key with '+' in its base64");
+        Policy::parse(&format!("witness A {with_plus}\nquorum A\n")).unwrap();
     }
 
     #[test]
