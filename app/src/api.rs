@@ -60,10 +60,10 @@ pub async fn open_tree(pin: String, path: String) -> Result<TreeView, AppError> 
 }
 
 #[server(prefix = "/fn", endpoint = "blob")]
-pub async fn open_blob(pin: String, path: String) -> Result<BlobView, AppError> {
+pub async fn open_blob(pin: String, path: String, from: Option<u32>) -> Result<BlobView, AppError> {
     let pin = PinId::parse(&pin)?;
     let path = RepoPath::parse_url_encoded(&path)?;
-    ssr::backend()?.open_blob(&ssr::caller()?, pin, path).await
+    ssr::backend()?.open_blob(&ssr::caller()?, pin, path, from).await
 }
 
 #[server(prefix = "/fn", endpoint = "audit")]

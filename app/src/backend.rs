@@ -15,8 +15,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_pins(&self, caller: &Caller) -> AppResult<Vec<PinSummary>>;
     /// A directory listing; records a `tree.view` event before any entry is read.
     async fn open_tree(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<TreeView>;
-    /// A file, highlighted; records a `blob.view` event before any byte is read.
-    async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlobView>;
+    /// A file, highlighted; records a `blob.view` event before any byte is read. A file shown in
+    /// windows is shown from the window holding line `from` (the first when `None`).
+    async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath, from: Option<u32>) -> AppResult<BlobView>;
     /// The audit log, newest first (staff and regulators).
     async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage>;
     /// The latest signed checkpoint and the verifier key (staff and regulators).

@@ -28,9 +28,9 @@ test('a reviewer comments on selected lines, replies, resolves, marks reviewed a
     const file = `${server.url}/pins/1/blob/server/src/audit/proof.rs`;
     await page.goto(file);
     // Select lines 20-22: click one line number, shift-click another (the island keeps the permalink).
-    await page.locator('tr#L20 td.ln a').click();
+    await page.locator('tr#L20 td.ln').click();
     await page.waitForFunction(() => location.hash === '#L20');
-    await page.locator('tr#L22 td.ln a').click({ modifiers: ['Shift'] });
+    await page.locator('tr#L22 td.ln').click({ modifiers: ['Shift'] });
     await page.waitForFunction(() => location.hash === '#L20-L22');
     assert.equal(await page.locator('tr.selected').count(), 3);
 

@@ -27,7 +27,7 @@ test('a reviewer signs in, opens a file, and follows a permalink to a range', as
     assert.ok(await page.locator('table.code tr#L1').isVisible(), 'the first line is shown');
 
     await page.goto(`${server.url}/pins/1/blob/server/src/domain/mod.rs#L10-L20`);
-    const keyword = page.locator('table.code span.hl-keyword, table.code span.hl-storage').first();
+    const keyword = page.locator('table.code span.hk, table.code span.ht').first();
     await keyword.waitFor();
     assert.notEqual(await keyword.evaluate((el) => getComputedStyle(el).color), await page.locator('body').evaluate((el) => getComputedStyle(el).color), 'keywords are coloured');
     // The island marks the range once the WASM has loaded.

@@ -58,6 +58,12 @@ enum Command {
         /// A search stops after this many milliseconds and shows what it found.
         #[arg(long, default_value_t = 5_000)]
         search_budget_ms: u64,
+        /// Highlighted files kept in memory, in MiB.
+        #[arg(long, default_value_t = 64)]
+        memory_cache_mb: u64,
+        /// Highlighted files kept on disk under DATA/highlight (compressed), in MiB; 0: none.
+        #[arg(long, default_value_t = 2048)]
+        disk_cache_mb: u64,
         /// An uploaded build artifact larger than this many bytes is refused (413).
         #[arg(long, default_value_t = 8 * 1024 * 1024 * 1024)]
         upload_max_bytes: u64,
@@ -285,11 +291,19 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             site_root,
             highlight_max_bytes,
             search_budget_ms,
+            memory_cache_mb,
+            disk_cache_mb,
             upload_max_bytes,
             witness_policy,
         } => {
-            let limits =
-                SourceLimits { highlight_max_bytes, search_budget_ms, upload_max_bytes, ..SourceLimits::default() };
+            let limits = SourceLimits {
+                highlight_max_bytes,
+                search_budget_ms,
+                upload_max_bytes,
+                memory_cache_bytes: memory_cache_mb.saturating_mul(1024 * 1024),
+                disk_cache_bytes: disk_cache_mb.saturating_mul(1024 * 1024),
+                ..SourceLimits::default()
+            };
             let site_root = std::path::absolute(&site_root).unwrap_or(site_root);
             let mut config = config(&cli.data, listen, site_root, limits);
             config.witness_policy = witness_policy;

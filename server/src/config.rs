@@ -41,6 +41,10 @@ pub struct SourceLimits {
     pub search_budget_ms: u64,
     /// An uploaded build artifact larger than this is refused (413).
     pub upload_max_bytes: u64,
+    /// Highlighted files kept in memory, in bytes.
+    pub memory_cache_bytes: u64,
+    /// Highlighted files kept on disk (`data/highlight`, compressed), in bytes; 0: none.
+    pub disk_cache_bytes: u64,
 }
 
 impl Default for SourceLimits {
@@ -53,6 +57,8 @@ impl Default for SourceLimits {
             diff_max_bytes: 2 * 1024 * 1024,
             search_budget_ms: 5_000,
             upload_max_bytes: 8 * 1024 * 1024 * 1024,
+            memory_cache_bytes: 64 * 1024 * 1024,
+            disk_cache_bytes: 2 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -95,6 +101,11 @@ impl Config {
     /// Per-pin search packs (every text file of a pin, concatenated), rebuilt by the index job.
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+
+    /// Highlighted files, compressed (`source::cache`).
+    pub fn highlight_cache_dir(&self) -> PathBuf {
+        self.data_dir.join("highlight")
     }
 
     /// Cookies carry `Secure` unless the server listens on loopback only (local development).

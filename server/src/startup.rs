@@ -25,7 +25,7 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let store = Store::connect(&config.database_url).await.context("opening the database")?;
-    let source = Source::new(config.repos_dir(), config.index_dir(), config.limits);
+    let source = Source::new(config.repos_dir(), config.index_dir(), Some(config.highlight_cache_dir()), config.limits);
     let signer = crate::audit::checkpoint::load_or_create_key(&config.log_key_path(), &config.log_origin)?;
     let key = crate::builds::AttestationKey::load_or_create(&config.attestation_key_path())?;
     let builds = crate::domain::builds::BuildSettings { key: Arc::new(key), artifacts: config.artifacts_dir() };
@@ -196,6 +196,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .layer(axum::middleware::from_fn(middleware::same_origin_writes))
         .layer(axum::middleware::from_fn_with_state(secure, middleware::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .layer(middleware::compression())
         // No request may hang a connection: past a minute (an hour for an artifact upload) the
         // answer is 503, and nothing is sent.
         .layer(axum::middleware::from_fn(middleware::deadline))

@@ -72,11 +72,31 @@ pub struct TreeView {
 /// How a file's content is shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BlobContent {
-    /// One HTML fragment per line; highlighted lines hold `<span class="hl-…">` markup, the rest
-    /// escaped text. `notice` explains any part shown without highlighting.
-    Text { lines: Vec<String>, language: Option<String>, notice: Option<String> },
+    /// One HTML fragment per line; highlighted lines hold `<span class=hk>`-style markup, the rest
+    /// escaped text. `notice` explains any part shown without highlighting. `window` says which
+    /// lines these are when the file is shown a window at a time (a file past the highlight cap).
+    Text { lines: Vec<String>, language: Option<String>, notice: Option<String>, window: Option<LineWindow> },
     /// Binary content: a type guess and the first bytes as a hex dump (already formatted lines).
     Binary { mime: String, hex_preview: Vec<String> },
+}
+
+/// The lines of a file shown at once: `first..=last` (1-based) of `total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineWindow {
+    pub first: u32,
+    pub last: u32,
+    pub total: u32,
+}
+
+impl LineWindow {
+    /// Lines a window holds.
+    pub const LINES: u32 = 4_000;
+
+    /// The window that starts at the window boundary before `line` (windows start at 1, 4001, …),
+    /// so that every link to a line lands on one of a few cacheable windows.
+    pub fn around(line: u32) -> u32 {
+        (line.max(1) - 1) / Self::LINES * Self::LINES + 1
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,4 +222,19 @@ pub struct AdminOverview {
     pub repositories: Vec<RepositorySummary>,
     pub pins: Vec<PinSummary>,
     pub grants: Vec<GrantSummary>,
+    /// Each pin's pre-highlighting job, if it has one.
+    #[serde(default)]
+    pub highlighting: Vec<JobStatus>,
+}
+
+/// A background job of a pin (indexing, pre-highlighting, …) and how far it got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobStatus {
+    pub id: i64,
+    pub pin: PinId,
+    pub kind: String,
+    /// queued, running, done, failed or cancelled.
+    pub state: String,
+    pub done: u64,
+    pub total: u64,
 }

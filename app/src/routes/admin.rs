@@ -4,7 +4,7 @@
 use crate::api::{admin_console, whoami};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
 use crate::components::time::Time;
-use crate::model::{AdminOverview, GrantSummary, Role};
+use crate::model::{AdminOverview, GrantSummary, JobStatus, Role};
 use leptos::prelude::*;
 
 #[component]
@@ -64,6 +64,7 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
         .pins
         .iter()
         .map(|p| {
+            let job = overview.highlighting.iter().find(|j| j.pin == p.id).cloned();
             view! {
                 <tr>
                     <td class="num">{p.id.get()}</td>
@@ -71,6 +72,7 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                     <td>{p.repository.clone()}</td>
                     <td><code>{p.commit_id.chars().take(12).collect::<String>()}</code></td>
                     <td><Time ms=p.pinned_at_ms/></td>
+                    <td>{job.map(|job| highlight_cell(job, &csrf_field))}</td>
                 </tr>
             }
         })
@@ -167,7 +169,7 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                 <button type="submit" class="button primary">"Pin commit"</button>
             </form>
             <table class="grid">
-                <thead><tr><th scope="col">"#"</th><th scope="col">"Label"</th><th scope="col">"Repository"</th><th scope="col">"Commit"</th><th scope="col">"Pinned"</th></tr></thead>
+                <thead><tr><th scope="col">"#"</th><th scope="col">"Label"</th><th scope="col">"Repository"</th><th scope="col">"Commit"</th><th scope="col">"Pinned"</th><th scope="col">"Pre-highlighting"</th></tr></thead>
                 <tbody>{pin_rows}</tbody>
             </table>
         </section>
@@ -205,5 +207,31 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                 <tbody>{user_rows}</tbody>
             </table>
         </section>
+    }
+}
+
+/// A pin's pre-highlighting: a progress bar while it runs (with Cancel), else how it ended.
+fn highlight_cell<F: IntoView>(job: JobStatus, csrf_field: &impl Fn() -> F) -> impl IntoView {
+    let live = job.state == "queued" || job.state == "running";
+    let label = match job.state.as_str() {
+        "queued" => "waiting".to_string(),
+        "running" if job.total == 0 => "listing files".to_string(),
+        "running" => format!("{} of {} files", job.done, job.total),
+        "done" => format!("done ({} files)", job.total),
+        other => format!("{other} at {} of {}", job.done, job.total),
+    };
+    view! {
+        <span class="job-cell">
+            {live.then(|| view! {
+                <progress max=job.total.max(1).to_string() value=job.done.to_string() aria-label="Pre-highlighting progress"></progress>
+            })}
+            <span class="muted">{label}</span>
+            {live.then(|| view! {
+                <form method="post" action=format!("/admin/jobs/{}/cancel", job.id) class="inline">
+                    {csrf_field()}
+                    <button type="submit" class="button small">"Cancel"</button>
+                </form>
+            })}
+        </span>
     }
 }

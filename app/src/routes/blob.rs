@@ -2,22 +2,37 @@
 //! threads under the lines they are on, the reviewed mark, and the composer for a new comment.
 
 use crate::api::open_blob;
-use crate::components::islands::{Composer, FileFilter, LineSelection, SymbolLookup};
+use crate::components::islands::{Composer, FileFilter, LineSelection, SymbolLookup, WindowLoader};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
 use crate::components::review::{thread_html, Threads};
-use crate::model::{BlobContent, BlobView, Thread};
+use crate::model::{BlobContent, BlobView, LineWindow, RepoPath, Thread};
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// A count with thousands separated by commas.
+fn group(n: u32) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 #[component]
 pub fn BlobPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let key = move || {
         let params = params.read();
-        (params.get("pin").unwrap_or_default(), params.get("path").unwrap_or_default())
+        let from = query.read().get("from").and_then(|f| f.parse::<u32>().ok());
+        (params.get("pin").unwrap_or_default(), params.get("path").unwrap_or_default(), from)
     };
-    let blob = Resource::new(key, |(pin, path)| open_blob(pin, path));
+    let blob = Resource::new(key, |(pin, path, from)| open_blob(pin, path, from));
     view! {
         <Page title="File">
             <Suspense fallback=Loading>
@@ -92,7 +107,14 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                     {reviewed}
                 </div>
                 {file_threads_view}
-                <FileContent content=view.content threads=line_threads csrf=view.csrf_token.clone() back=back.clone()/>
+                <FileContent
+                    content=view.content
+                    threads=line_threads
+                    csrf=view.csrf_token.clone()
+                    back=back.clone()
+                    pin=pin_id.clone()
+                    path=view.path.clone()
+                />
                 {composer}
             </main>
         </div>
@@ -101,42 +123,58 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     }
 }
 
-/// Raw rows for lines `from..=to` (1-based); `marked` lines carry a thread marker.
-fn rows_html(out: &mut String, lines: &[String], from: usize, to: usize, marked: &[bool]) {
-    out.reserve(lines[from - 1..to].iter().map(|l| l.len() + 90).sum());
+/// Rows for a window of lines numbered from `first`, without threads (rows loaded into a page).
+pub fn plain_rows_html(lines: &[String], first: u32) -> String {
+    let mut out = String::new();
+    if !lines.is_empty() {
+        rows_html(&mut out, lines, 1, lines.len(), &vec![false; lines.len() + 2], first as usize - 1);
+    }
+    out
+}
+
+/// Raw rows for lines `from..=to` (1-based in `lines`), numbered `offset` more than their place
+/// in `lines` (a window); `marked` lines carry a thread marker.
+fn rows_html(out: &mut String, lines: &[String], from: usize, to: usize, marked: &[bool], offset: usize) {
+    out.reserve(lines[from - 1..to].iter().map(|l| l.len() + 60).sum());
     for n in from..=to {
-        let number = n.to_string();
+        let number = (n + offset).to_string();
         out.push_str("<tr id=\"L");
         out.push_str(&number);
         if marked[n] {
             out.push_str("\" class=\"has-thread");
         }
-        out.push_str("\"><td class=\"ln\"><a href=\"#L");
+        // The number is a permalink through one delegated handler (`LineSelection`), not a link
+        // per line: a row is as small as it can be and still be a `#L12` target without scripts.
+        out.push_str("\"><td class=\"ln\">");
         out.push_str(&number);
-        out.push_str("\">");
-        out.push_str(&number);
-        out.push_str("</a></td><td class=\"lc\">");
+        out.push_str("</td><td class=\"lc\">");
         out.push_str(&lines[n - 1]);
         out.push_str("</td></tr>");
     }
 }
 
-/// The code table's rows, with each thread in a row of its own after the line it ends on.
-fn table_html(lines: &[String], threads: &[Thread], back: &str, csrf: &str) -> String {
+/// The code table's rows, with each thread in a row of its own after the line it ends on. The
+/// lines are numbered from `first`; in a window (`windowed`), threads on other lines are left out.
+fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread], back: &str, csrf: &str) -> String {
     let count = lines.len();
+    let offset = first.saturating_sub(1);
     let mut marked = vec![false; count + 2];
     let mut by_last_line: std::collections::BTreeMap<usize, Vec<&Thread>> = Default::default();
     for thread in threads {
         let Some(range) = thread.lines else { continue };
-        let last = (range.last as usize).clamp(1, count.max(1));
-        marked[(range.first as usize).min(last)..=last].fill(true);
+        let (from, to) = (range.first as usize, range.last as usize);
+        if windowed && (to <= offset || from > offset + count) {
+            continue;
+        }
+        let last = to.saturating_sub(offset).clamp(1, count.max(1));
+        marked[from.saturating_sub(offset).clamp(1, last)..=last].fill(true);
         by_last_line.entry(last).or_default().push(thread);
     }
     let mut html = String::new();
     let mut next = 1;
     for (last, threads) in by_last_line {
         if last >= next && count > 0 {
-            rows_html(&mut html, lines, next, last, &marked);
+            rows_html(&mut html, lines, next, last, &marked, offset);
             next = last + 1;
         }
         html.push_str("<tr class=\"thread-row\"><td colspan=\"2\">");
@@ -146,18 +184,54 @@ fn table_html(lines: &[String], threads: &[Thread], back: &str, csrf: &str) -> S
         html.push_str("</td></tr>");
     }
     if next <= count {
-        rows_html(&mut html, lines, next, count, &marked);
+        rows_html(&mut html, lines, next, count, &marked, offset);
     }
     html
 }
 
 #[component]
-fn FileContent(content: BlobContent, threads: Vec<Thread>, csrf: String, back: String) -> impl IntoView {
+fn FileContent(
+    content: BlobContent,
+    threads: Vec<Thread>,
+    csrf: String,
+    back: String,
+    pin: String,
+    path: RepoPath,
+) -> impl IntoView {
     match content {
-        BlobContent::Text { lines, notice, .. } => {
+        BlobContent::Text { lines, notice, window, .. } => {
             let count = lines.len();
+            let first = window.map_or(1, |w| w.first as usize);
+            let rows = table_html(&lines, first, window.is_some(), &threads, &back, &csrf);
+            let base = format!("/pins/{pin}/blob/{}", path.url_encoded());
+            let raw = format!("/pins/{pin}/raw/{}", path.url_encoded());
+            let window_bar = window.map(|w| {
+                let earlier = (w.first > 1).then(|| {
+                    let from = w.first.saturating_sub(LineWindow::LINES).max(1);
+                    view! { <a href=format!("{base}?from={from}") rel="prev">"← Earlier lines"</a> }
+                });
+                let later = (w.last < w.total).then(|| {
+                    view! { <a href=format!("{base}?from={}", w.last + 1) rel="next" class="window-next">"Later lines →"</a> }
+                });
+                view! {
+                    <nav class="window-bar" aria-label="Lines of this file">
+                        <span class="window-range">{format!("Lines {}–{} of {}", group(w.first), group(w.last), group(w.total))}</span>
+                        {earlier}
+                        {later}
+                        <a href=raw.clone() download="">"Download raw file"</a>
+                    </nav>
+                    <WindowLoader
+                        lines_url=format!("/pins/{pin}/lines/{}", path.url_encoded())
+                        page_url=base.clone()
+                        first=w.first
+                        last=w.last
+                        total=w.total
+                    />
+                }
+            });
             view! {
                 {notice.map(|text| view! { <div class="notice notice-info" role="status">{text}</div> })}
+                {window_bar}
                 {if count == 0 {
                     view! { <div class="empty"><p>"This file is empty."</p></div> }.into_any()
                 } else {
@@ -165,7 +239,7 @@ fn FileContent(content: BlobContent, threads: Vec<Thread>, csrf: String, back: S
                         <div class="code-scroll">
                             <table class="code" data-lines=count.to_string()>
                                 <caption class="visually-hidden">"The file's lines; each line number is a permalink"</caption>
-                                <tbody inner_html=table_html(&lines, &threads, &back, &csrf)></tbody>
+                                <tbody inner_html=rows></tbody>
                             </table>
                         </div>
                     }.into_any()

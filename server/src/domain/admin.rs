@@ -123,6 +123,7 @@ impl Domain {
             crate::store::files::queue_job(tx.conn(), super::jobs::INDEX_PIN, pin.get(), new.pinned_at).await?;
             crate::store::files::queue_job(tx.conn(), super::jobs::EXTRACT_SYMBOLS, pin.get(), new.pinned_at).await?;
             crate::store::files::queue_job(tx.conn(), super::jobs::COMPARE_PREVIOUS, pin.get(), new.pinned_at).await?;
+            crate::store::files::queue_job(tx.conn(), super::jobs::PREHIGHLIGHT_PIN, pin.get(), new.pinned_at).await?;
             let event = actor
                 .event("pin.create")
                 .on(Object::at(pin, Some(&commit_id), &RepoPath::root()))
@@ -265,7 +266,12 @@ impl Domain {
         let repositories = self.store.list_repositories().await?;
         let pins = self.store.list_pins().await?;
         let grants = self.store.list_grants().await?;
+        let mut highlighting = Vec::new();
+        for pin in &pins {
+            highlighting.extend(self.job_status(super::jobs::PREHIGHLIGHT_PIN, PinId::from_stored(pin.id)).await?);
+        }
         Ok(AdminOverview {
+            highlighting,
             users: users
                 .into_iter()
                 .map(|u| UserSummary { id: u.id, role: u.role, username: u.username, created_at_ms: u.created_at })

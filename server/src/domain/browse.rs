@@ -102,7 +102,55 @@ pub async fn open_tree(domain: &Domain, caller: &Caller, pin: PinId, path: RepoP
     })
 }
 
-pub async fn open_blob(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlobView> {
+/// The lines of the window that holds line `from` (windows start at 1, 4001, …).
+fn window_from(from: Option<u32>) -> LineRange {
+    let first = LineWindow::around(from.unwrap_or(1));
+    LineRange { first, last: first.saturating_add(LineWindow::LINES - 1) }
+}
+
+/// One window of a large file's lines, from the window that holds line `from`: what a reader's
+/// page loads as they scroll or jump. Recorded (`blob.lines`, naming the lines) before the read.
+pub async fn read_lines(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPath, from: u32) -> AppResult<BlobContent> {
+    let actor = Actor::Web(caller);
+    guard::signed_in(caller)?;
+    let access = domain.pin_access(&actor, pin).await?;
+    let located = domain
+        .locate_or_refuse(&actor, &access, "blob.lines", std::slice::from_ref(&path), |_, found| match found.kind {
+            EntryKind::File | EntryKind::Symlink => Ok(()),
+            EntryKind::Directory => Err(AppError::NotFound("this path is a directory; open it as a tree".into())),
+            _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
+        })
+        .await?;
+    let lines = window_from(Some(from));
+    let event = actor.event("blob.lines").on(access.object(&path).shown(&located[0].object_id).lines(lines));
+    let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
+    Ok(domain.source.read_window(&receipt, &access.location(), &path, lines.first).await?.content)
+}
+
+/// A file's bytes, whole, for a download. Recorded (`blob.download`) before the read.
+pub async fn download(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<Vec<u8>> {
+    let actor = Actor::Web(caller);
+    guard::signed_in(caller)?;
+    let access = domain.pin_access(&actor, pin).await?;
+    let located = domain
+        .locate_or_refuse(&actor, &access, "blob.download", std::slice::from_ref(&path), |_, found| match found.kind {
+            EntryKind::File | EntryKind::Symlink => Ok(()),
+            EntryKind::Directory => Err(AppError::NotFound("this path is a directory; open it as a tree".into())),
+            _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
+        })
+        .await?;
+    let event = actor.event("blob.download").on(access.object(&path).shown(&located[0].object_id));
+    let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
+    Ok(domain.source.read_raw(&receipt, &access.location(), &path).await?)
+}
+
+pub async fn open_blob(
+    domain: &Domain,
+    caller: &Caller,
+    pin: PinId,
+    path: RepoPath,
+    from: Option<u32>,
+) -> AppResult<BlobView> {
     if path.is_root() {
         return Err(AppError::Invalid("name a file to open".into()));
     }
@@ -119,12 +167,16 @@ pub async fn open_blob(domain: &Domain, caller: &Caller, pin: PinId, path: RepoP
             _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
         })
         .await?;
-    let event = actor
-        .event("blob.view")
-        .on(access.object(&path).shown(&located[0].object_id))
-        .on(access.object(&directory).shown(&located[1].object_id));
+    // A large file is shown a window of lines at a time: the event names the window.
+    let window = located[0].size.is_some_and(|size| domain.source.is_windowed(size)).then(|| window_from(from));
+    let mut file_object = access.object(&path).shown(&located[0].object_id);
+    if let Some(lines) = window {
+        file_object = file_object.lines(lines);
+    }
+    let event = actor.event("blob.view").on(file_object).on(access.object(&directory).shown(&located[1].object_id));
     let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory)])).await?;
-    let (file, siblings) = domain.source.read_file(&receipt, &access.location(), &path).await?;
+    let from = window.map(|lines| lines.first);
+    let (file, siblings) = domain.source.read_file(&receipt, &access.location(), &path, from).await?;
     let threads = domain.threads_of_file(&actor, &access, &path, &file.blob_id).await?;
     let reviewed = domain.is_marked(&actor, pin, &path).await?;
     let can_comment = identity.role == Role::Reviewer && domain.viewer(&actor, &access).await?.may_review;

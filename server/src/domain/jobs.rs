@@ -18,6 +18,9 @@ pub const EXTRACT_SYMBOLS: &str = "pin.symbols";
 /// that comparing a release with the one before opens at once.
 pub const COMPARE_PREVIOUS: &str = "pin.compare";
 
+/// Highlights every text file of a pin into the disk cache, so that no reader waits for a file.
+pub const PREHIGHLIGHT_PIN: &str = "pin.prehighlight";
+
 /// A job whose instance has not reported for this long is taken over.
 const STALE_MS: i64 = 60_000;
 
@@ -42,6 +45,7 @@ impl Domain {
             INDEX_PIN => self.index_pin(&job).await,
             EXTRACT_SYMBOLS => self.extract_symbols(&job).await,
             COMPARE_PREVIOUS => self.compare_previous(&job).await,
+            PREHIGHLIGHT_PIN => self.prehighlight_pin(&job).await,
             other => Err(AppError::Invalid(format!("unknown job kind {other}"))),
         };
         let now = self.clock.now_ms();
@@ -107,6 +111,88 @@ impl Domain {
         self.store.replace_pin_symbols(pin.get(), &definitions).await?;
         self.store.job_progress(job.id, total, total, self.clock.now_ms()).await?;
         Ok(())
+    }
+
+    async fn prehighlight_pin(&self, job: &JobRow) -> AppResult<()> {
+        if !self.source.has_disk_cache() {
+            self.store.job_progress(job.id, 0, 0, self.clock.now_ms()).await?;
+            return Ok(());
+        }
+        let pin = PinId::from_stored(job.subject);
+        let actor = Actor::System("highlight");
+        let access = self.pin_access(&actor, pin).await?;
+        let event =
+            actor.event("pin.prehighlight").on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
+        let receipt = self.read(event, Scope::WholePin(pin)).await?;
+        let progress = std::sync::Arc::new(crate::source::prehighlight::Progress::default());
+        let started = std::time::Instant::now();
+        let location = access.location();
+        let work = self.source.prehighlight(&receipt, &location, std::sync::Arc::clone(&progress));
+        tokio::pin!(work);
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut work => break outcome,
+                _ = every.tick() => {
+                    use std::sync::atomic::Ordering;
+                    let (done, total) = (progress.done.load(Ordering::Relaxed), progress.total.load(Ordering::Relaxed));
+                    // False once staff cancelled the job: the workers stop after their current file.
+                    if !self.store.job_progress(job.id, done, total, self.clock.now_ms()).await? {
+                        progress.cancel.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+        };
+        outcome?;
+        use std::sync::atomic::Ordering;
+        let (done, total) = (progress.done.load(Ordering::Relaxed), progress.total.load(Ordering::Relaxed));
+        tracing::info!(
+            pin = %pin,
+            files = total,
+            reused = progress.reused.load(Ordering::Relaxed),
+            seconds = started.elapsed().as_secs_f64(),
+            "pre-highlighting finished"
+        );
+        if !self.store.job_progress(job.id, done, total, self.clock.now_ms()).await? {
+            return Err(AppError::Conflict("the job was cancelled".into()));
+        }
+        Ok(())
+    }
+
+    /// Cancels a background job (staff): a running one stops after its current unit of work.
+    pub async fn cancel_job(&self, actor: Actor<'_>, id: i64) -> AppResult<()> {
+        super::guard::require(&actor, super::guard::Permission::Administer)?;
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            if !crate::store::files::cancel_job(tx.conn(), id, now).await? {
+                return Err(AppError::Conflict("the job is not queued or running".into()));
+            }
+            tx.append(&actor.event("job.cancel").with(serde_json::json!({ "job": id }))).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The background jobs of a pin, latest of each kind (staff).
+    pub async fn pin_jobs(&self, actor: Actor<'_>, pin: PinId) -> AppResult<Vec<app::model::JobStatus>> {
+        super::guard::require(&actor, super::guard::Permission::Administer)?;
+        let mut jobs = Vec::new();
+        for kind in [INDEX_PIN, EXTRACT_SYMBOLS, COMPARE_PREVIOUS, PREHIGHLIGHT_PIN] {
+            jobs.extend(self.job_status(kind, pin).await?);
+        }
+        Ok(jobs)
+    }
+
+    /// A pin's latest job of a kind, as shown.
+    pub(super) async fn job_status(&self, kind: &str, pin: PinId) -> AppResult<Option<app::model::JobStatus>> {
+        Ok(self.store.job_for(kind, pin.get()).await?.map(|job| app::model::JobStatus {
+            id: job.id,
+            pin,
+            kind: job.kind,
+            state: job.state,
+            done: job.done_units.max(0) as u64,
+            total: job.total_units.max(0) as u64,
+        }))
     }
 
     async fn compare_previous(&self, job: &JobRow) -> AppResult<()> {

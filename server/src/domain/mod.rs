@@ -50,6 +50,16 @@ pub struct Domain {
 }
 
 impl Domain {
+    /// One window of a large file's lines (`browse::read_lines`).
+    pub async fn read_lines(&self, caller: &Caller, pin: PinId, path: RepoPath, from: u32) -> AppResult<BlobContent> {
+        browse::read_lines(self, caller, pin, path, from).await
+    }
+
+    /// A file's bytes for a download (`browse::download`).
+    pub async fn download(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<Vec<u8>> {
+        browse::download(self, caller, pin, path).await
+    }
+
     pub fn new(
         store: Store,
         source: Arc<Source>,
@@ -108,8 +118,8 @@ impl Backend for Domain {
         browse::open_tree(self, caller, pin, path).await
     }
 
-    async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlobView> {
-        browse::open_blob(self, caller, pin, path).await
+    async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath, from: Option<u32>) -> AppResult<BlobView> {
+        browse::open_blob(self, caller, pin, path, from).await
     }
 
     async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage> {

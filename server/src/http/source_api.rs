@@ -17,6 +17,83 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/pins/{pin}/search", get(search))
         .route("/api/v1/pins/{pin}/files", get(files))
         .route("/api/v1/pins/{pin}/symbols/{name}", get(symbol))
+        .route("/api/v1/pins/{pin}/jobs", get(jobs))
+        .route("/pins/{pin}/lines/{*path}", get(lines))
+        .route("/pins/{pin}/raw/{*path}", get(raw))
+}
+
+/// A pin's background jobs and their progress (staff): `[{id, kind, state, done, total}]`.
+async fn jobs(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    let jobs = state.domain.pin_jobs(Actor::Web(&caller), PinId::parse(&pin)?).await?;
+    let jobs: Vec<_> = jobs
+        .into_iter()
+        .map(|j| serde_json::json!({ "id": j.id, "kind": j.kind, "state": j.state, "done": j.done, "total": j.total }))
+        .collect();
+    Ok(Json(jobs))
+}
+
+#[derive(Deserialize)]
+struct LinesParams {
+    from: Option<String>,
+}
+
+/// The rows of one window of a large file (HTML `<tr>` rows for the file view's table), from the
+/// window that holds line `from`; `X-Lines: FIRST-LAST/TOTAL` says which lines they are.
+async fn lines(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((pin, path)): Path<(String, String)>,
+    Query(params): Query<LinesParams>,
+) -> Result<axum::response::Response, HttpError> {
+    let from = params
+        .from
+        .as_deref()
+        .and_then(|f| f.trim().parse::<u32>().ok())
+        .filter(|f| *f > 0)
+        .ok_or_else(|| HttpError(app::error::AppError::Invalid("from is a line number, 1 or more".into())))?;
+    let content =
+        state.domain.read_lines(&caller, PinId::parse(&pin)?, RepoPath::parse(&path)?, from).await?;
+    let BlobContent::Text { lines, window: Some(window), .. } = content else {
+        return Err(HttpError(app::error::AppError::NotFound("this file has no lines to load".into())));
+    };
+    let rows = app::routes::blob::plain_rows_html(&lines, window.first);
+    let range = format!("{}-{}/{}", window.first, window.last, window.total);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (axum::http::header::HeaderName::from_static("x-lines"), range),
+        ],
+        rows,
+    )
+        .into_response())
+}
+
+/// A file's bytes as a download (recorded as `blob.download`).
+async fn raw(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((pin, path)): Path<(String, String)>,
+) -> Result<axum::response::Response, HttpError> {
+    let path = RepoPath::parse(&path)?;
+    let bytes = state.domain.download(&caller, PinId::parse(&pin)?, path.clone()).await?;
+    // The name as a quoted string with anything unusual replaced: it is only a suggestion.
+    let name: String = path
+        .file_name()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-+".contains(c) { c } else { '_' })
+        .collect();
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Serialize)]

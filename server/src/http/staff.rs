@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/grants", post(create_grant))
         .route("/admin/grants/{id}/revoke", post(revoke_grant))
         .route("/admin/grants/{id}/extend", post(extend_grant))
+        .route("/admin/jobs/{id}/cancel", post(cancel_job))
         .route("/log/check", post(check_checkpoint))
 }
 
@@ -135,6 +136,25 @@ async fn revoke_grant(
         let id: i64 = id.parse().map_err(|_| AppError::Invalid("a grant id is a number".into()))?;
         state.domain.revoke_grant(Actor::Web(&caller), id, fields.optional("reason")).await?;
         Ok(format!("revoked grant {id}"))
+    }
+    .await;
+    back(result)
+}
+
+async fn cancel_job(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = async {
+        let id: i64 = id.parse().map_err(|_| AppError::Invalid("a job id is a number".into()))?;
+        state.domain.cancel_job(Actor::Web(&caller), id).await?;
+        Ok(format!("cancelled job {id}"))
     }
     .await;
     back(result)

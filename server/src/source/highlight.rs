@@ -1,4 +1,4 @@
-//! Syntax highlighting to CSS classes (`hl-…`), one self-contained HTML fragment per line, with
+//! Syntax highlighting to a few short CSS classes (`hk`, `hs`, …), one self-contained HTML fragment per line, with
 //! guards: no highlighting past a size cap, for over-long lines, or after a time budget.
 
 use crate::config::SourceLimits;
@@ -13,6 +13,8 @@ pub struct Highlighted {
     pub lines: Vec<String>,
     pub language: Option<String>,
     pub notice: Option<String>,
+    /// Whether the time budget cut highlighting short (such a result is not kept on disk).
+    pub timed_out: bool,
 }
 
 pub struct Highlighter {
@@ -29,22 +31,54 @@ fn strip_newline(line: &str) -> &str {
     line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(line)
 }
 
+/// A line longer than this is shown cut (a minified file's one line); the raw download has it all.
+pub const SHOWN_LINE_MAX: usize = 64 * 1024;
+
+/// A line escaped, cut at `SHOWN_LINE_MAX` bytes with a marker; and whether it was cut.
+pub fn cut_line(line: &str) -> (String, bool) {
+    if line.len() <= SHOWN_LINE_MAX {
+        return (escape(line), false);
+    }
+    let mut end = SHOWN_LINE_MAX;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut shown = escape(&line[..end]);
+    shown.push_str("<span class=cut> … (line cut; download the raw file)</span>");
+    (shown, true)
+}
+
 /// Every line escaped, none highlighted.
 pub fn plain_lines(text: &str) -> Vec<String> {
-    LinesWithEndings::from(text).map(|l| escape(strip_newline(l))).collect()
+    LinesWithEndings::from(text).map(|l| cut_line(strip_newline(l)).0).collect()
 }
 
 impl Highlighter {
+    /// The grammar for a file: by its extension or name, else by its first line (only its first
+    /// 256 bytes are looked at: a grammar's first-line pattern on a megabyte line costs seconds).
     pub(super) fn syntax_for(&self, file_name: &str, text: &str) -> Option<&SyntaxReference> {
         let extension = file_name.rsplit_once('.').map(|(_, e)| e).unwrap_or(file_name);
         self.syntaxes
             .find_syntax_by_extension(extension)
             .or_else(|| self.syntaxes.find_syntax_by_extension(file_name))
-            .or_else(|| self.syntaxes.find_syntax_by_first_line(text.lines().next().unwrap_or("")))
+            .or_else(|| {
+                let first = text.lines().next().unwrap_or("");
+                let mut end = first.len().min(256);
+                while !first.is_char_boundary(end) {
+                    end -= 1;
+                }
+                self.syntaxes.find_syntax_by_first_line(&first[..end])
+            })
             .filter(|s| s.name != "Plain Text")
     }
 
     pub fn highlight(&self, file_name: &str, text: &str, limits: &SourceLimits) -> Highlighted {
+        let syntax = (text.len() as u64 <= limits.highlight_max_bytes).then(|| self.syntax_for(file_name, text)).flatten();
+        self.highlight_as(syntax, text, limits)
+    }
+
+    /// Highlights `text` with a grammar chosen beforehand (`None`: plain text).
+    pub(super) fn highlight_as(&self, syntax: Option<&SyntaxReference>, text: &str, limits: &SourceLimits) -> Highlighted {
         if text.len() as u64 > limits.highlight_max_bytes {
             return Highlighted {
                 lines: plain_lines(text),
@@ -53,10 +87,11 @@ impl Highlighter {
                     "This file is larger than {} KiB, so it is shown as plain text without highlighting.",
                     limits.highlight_max_bytes / 1024
                 )),
+                timed_out: false,
             };
         }
-        let Some(syntax) = self.syntax_for(file_name, text) else {
-            return Highlighted { lines: plain_lines(text), language: None, notice: None };
+        let Some(syntax) = syntax else {
+            return Highlighted { lines: plain_lines(text), language: None, notice: None, timed_out: false };
         };
         let budget = Duration::from_millis(limits.highlight_budget_ms);
         let started = Instant::now();
@@ -66,14 +101,15 @@ impl Highlighter {
         let mut lines = Vec::new();
         let mut long_lines = 0usize;
         let mut out_of_time_at = None;
+        let mut timed_out = false;
         for (number, line) in LinesWithEndings::from(text).enumerate() {
             if out_of_time_at.is_some() {
-                lines.push(escape(strip_newline(line)));
+                lines.push(cut_line(strip_newline(line)).0);
                 continue;
             }
             if line.len() > limits.line_max_bytes {
                 long_lines += 1;
-                lines.push(escape(strip_newline(line)));
+                lines.push(cut_line(strip_newline(line)).0);
                 continue;
             }
             match highlight_line(line, &mut state, &mut stack, &self.syntaxes, &mut cache) {
@@ -81,11 +117,12 @@ impl Highlighter {
                 None => {
                     // The grammar failed on this line: show the rest plainly rather than guess.
                     out_of_time_at = Some(number + 1);
-                    lines.push(escape(strip_newline(line)));
+                    lines.push(cut_line(strip_newline(line)).0);
                 }
             }
-            if number % 64 == 63 && started.elapsed() > budget {
+            if started.elapsed() > budget {
                 out_of_time_at = Some(number + 2);
+                timed_out = true;
             }
         }
         let mut notices = Vec::new();
@@ -102,48 +139,82 @@ impl Highlighter {
             lines,
             language: Some(syntax.name.clone()),
             notice: (!notices.is_empty()).then(|| notices.join(" ")),
+            timed_out,
         }
     }
 }
 
-/// Classes for the innermost scope that says what a token is, cached per scope. Scopes that only
-/// group (`source.*`, `text.*`, `meta.*`) carry no class, so markup stays flat: one span per token
-/// kind instead of the whole scope stack on every line.
-struct ClassCache(std::collections::HashMap<Scope, Option<String>>);
+/// The class of a token: the innermost scope of its stack that has a colour says what it is, as
+/// one of a few short classes (`hk` keyword, `hs` string, …; `style/main.css` colours them), so a
+/// token's markup is a few bytes and runs of one kind merge into one span. Cached per scope.
+struct ClassCache(std::collections::HashMap<Scope, Option<&'static str>>);
+
+/// The short class of one scope, `None` for scopes with no colour of their own (`source.*`,
+/// `meta.*`, `punctuation.*` outside comments, plain variables): those take their parent's.
+fn class_of(scope: &str) -> Option<&'static str> {
+    let starts = |prefix: &str| scope == prefix || scope.starts_with(prefix) && scope[prefix.len()..].starts_with('.');
+    let class = if starts("comment") || starts("punctuation.definition.comment") {
+        "hc"
+    } else if starts("string") {
+        "hs"
+    } else if starts("constant.numeric") {
+        "hn"
+    } else if starts("constant") {
+        "ho"
+    } else if starts("storage.type") || starts("entity.name.type") || starts("entity.name.class")
+        || starts("entity.name.struct") || starts("entity.name.enum") || starts("entity.name.trait")
+        || starts("support.type") || starts("support.class")
+    {
+        "ht"
+    } else if starts("keyword") || starts("storage") {
+        "hk"
+    } else if starts("entity.name.function") || starts("support.function") || starts("variable.function") {
+        "hf"
+    } else if starts("entity.name.tag") {
+        "hg"
+    } else if starts("entity.other.attribute-name") {
+        "ha"
+    } else if starts("variable.parameter") || starts("variable.language") {
+        "hv"
+    } else if starts("markup.heading") {
+        "hh"
+    } else if starts("markup.bold") {
+        "hb"
+    } else if starts("markup.italic") {
+        "hi"
+    } else if starts("invalid") {
+        "hx"
+    } else {
+        return None;
+    };
+    Some(class)
+}
 
 impl ClassCache {
-    fn classes(&mut self, stack: &ScopeStack) -> Option<String> {
-        for scope in stack.as_slice().iter().rev() {
-            let entry = self.0.entry(*scope).or_insert_with(|| {
-                let name = scope.build_string();
-                let first = name.split('.').next().unwrap_or("");
-                if matches!(first, "source" | "text" | "meta" | "") {
-                    None
-                } else {
-                    Some(name.split('.').map(|atom| format!("hl-{atom}")).collect::<Vec<_>>().join(" "))
-                }
-            });
-            if entry.is_some() {
-                return entry.clone();
-            }
-        }
-        None
+    fn classes(&mut self, stack: &ScopeStack) -> Option<&'static str> {
+        stack
+            .as_slice()
+            .iter()
+            .rev()
+            .find_map(|scope| *self.0.entry(*scope).or_insert_with(|| class_of(&scope.build_string())))
     }
 }
 
-/// Appends `text` to `html` under `class`, merging with the span already open when it has the same.
-fn push_token(html: &mut String, open: &mut Option<String>, class: Option<String>, text: &str) {
+/// Appends `text` to `html` under `class`, merging with the span already open when it has the
+/// same class; white space joins whatever span is open (it shows no colour).
+fn push_token(html: &mut String, open: &mut Option<&'static str>, class: Option<&'static str>, text: &str) {
     if text.is_empty() {
         return;
     }
-    if *open != class {
+    let blank = open.is_some() && text.bytes().all(|b| b == b' ' || b == b'\t');
+    if *open != class && !blank {
         if open.is_some() {
             html.push_str("</span>");
         }
-        if let Some(class) = &class {
-            html.push_str("<span class=\"");
+        if let Some(class) = class {
+            html.push_str("<span class=");
             html.push_str(class);
-            html.push_str("\">");
+            html.push('>');
         }
         *open = class;
     }
@@ -162,7 +233,7 @@ fn highlight_line(
     let ops = state.parse_line(line, syntaxes).ok()?;
     let content = strip_newline(line);
     let mut html = String::with_capacity(content.len() * 2);
-    let mut open: Option<String> = None;
+    let mut open: Option<&'static str> = None;
     let mut cursor = 0;
     for (at, op) in &ops {
         let at = (*at).min(content.len());
@@ -195,13 +266,13 @@ mod tests {
         assert_eq!(out.lines.len(), 4);
         assert_eq!(out.language.as_deref(), Some("Rust"));
         assert!(
-            out.lines[0].contains("<span class=\"hl-storage hl-type hl-function hl-rust\">fn</span>"),
+            out.lines[0].starts_with("<span class=ht>fn </span><span class=hf>main</span>()"),
             "{}",
             out.lines[0]
         );
-        assert!(!out.lines[0].contains("hl-source"), "grouping scopes carry no span");
+        assert!(!out.lines[0].contains("source"), "grouping scopes carry no span");
         assert!(
-            out.lines[2].starts_with("<span class=\"hl-string"),
+            out.lines[2].starts_with("<span class=hs>b&quot;</span>"),
             "a string continues on the next line: {}",
             out.lines[2]
         );
@@ -209,6 +280,26 @@ mod tests {
         for line in &out.lines {
             assert_eq!(line.matches("<span").count(), line.matches("</span>").count(), "{line}");
         }
+    }
+
+    #[test]
+    fn scopes_map_to_the_class_of_their_kind() {
+        assert_eq!(class_of("comment.line.double-slash.rust"), Some("hc"));
+        assert_eq!(class_of("storage.type.function.rust"), Some("ht"));
+        assert_eq!(class_of("storage.modifier.rust"), Some("hk"));
+        assert_eq!(class_of("keyword.control.rust"), Some("hk"));
+        assert_eq!(class_of("constant.numeric.integer.decimal.rust"), Some("hn"));
+        assert_eq!(class_of("constant.character.escape.rust"), Some("ho"));
+        assert_eq!(class_of("entity.name.function.rust"), Some("hf"));
+        assert_eq!(class_of("punctuation.separator.rust"), None);
+        assert_eq!(class_of("meta.function.rust"), None);
+        assert_eq!(class_of("stringy.made.up"), None, "a prefix matches whole atoms only");
+    }
+
+    #[test]
+    fn runs_of_one_kind_share_a_span() {
+        let out = Highlighter::default().highlight("a.rs", "// one comment line\n", &SourceLimits::default());
+        assert_eq!(out.lines[0], "<span class=hc>// one comment line</span>");
     }
 
     #[test]

@@ -9,22 +9,24 @@
 
 mod admin;
 pub mod binary;
+pub mod cache;
 mod diff;
 pub mod highlight;
 pub mod hunks;
 mod index;
+pub mod prehighlight;
 mod repository;
 mod search;
 mod symbols;
 
 use crate::audit::Receipt;
 use crate::config::SourceLimits;
-use app::model::{BlobContent, EntryKind, PinId, RepoPath, TreeEntry};
+use app::model::{BlobContent, EntryKind, LineWindow, PinId, RepoPath, TreeEntry};
+use cache::HighlightCache;
 use highlight::Highlighter;
 use repository::RepositoryPool;
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub use diff::{ChangedFile, DiffSide};
 pub use repository::StagedRepository;
@@ -39,6 +41,8 @@ pub enum SourceError {
     IsDirectory,
     #[error("this path is a file")]
     IsFile,
+    #[error("this file is too large to be sent")]
+    TooLarge,
     #[error("the receipt does not cover this read")]
     WrongReceipt,
     #[error("{0} does not name a commit")]
@@ -69,6 +73,8 @@ pub struct Located {
     pub kind: EntryKind,
     /// The git object id: a blob for files and symlinks, a tree for directories.
     pub object_id: String,
+    /// A blob's size in bytes, from its object header (`None` for trees).
+    pub size: Option<u64>,
 }
 
 pub struct FileContent {
@@ -83,12 +89,14 @@ pub struct Source {
     index_dir: PathBuf,
     pool: RepositoryPool,
     highlighter: Highlighter,
-    cache: Mutex<lru::LruCache<String, Arc<highlight::Highlighted>>>,
+    cache: HighlightCache,
     limits: SourceLimits,
 }
 
 impl Source {
-    pub fn new(repos_dir: PathBuf, index_dir: PathBuf, limits: SourceLimits) -> Arc<Source> {
+    /// Repositories under `repos_dir`, search packs under `index_dir`, highlighted files cached
+    /// under `cache_dir` (in memory only when it is `None`).
+    pub fn new(repos_dir: PathBuf, index_dir: PathBuf, cache_dir: Option<PathBuf>, limits: SourceLimits) -> Arc<Source> {
         // libgit2 caches no tree larger than 4 KiB by default; large directories are read again
         // and again while browsing, so let it keep trees up to 4 MiB decoded.
         // SAFETY: this sets a process-wide libgit2 option; it is called before any repository of
@@ -101,13 +109,18 @@ impl Source {
             repos_dir,
             index_dir,
             highlighter: Highlighter::default(),
-            cache: Mutex::new(lru::LruCache::new(NonZeroUsize::new(256).expect("non-zero"))),
+            cache: HighlightCache::new(cache_dir, limits.memory_cache_bytes, limits.disk_cache_bytes),
             limits,
         })
     }
 
     pub fn limits(&self) -> &SourceLimits {
         &self.limits
+    }
+
+    /// The highlight cache's counters and sizes (for `/healthz` and the benchmarks).
+    pub fn cache(&self) -> &HighlightCache {
+        &self.cache
     }
 
     /// Runs `work` with a pooled handle of the named repository on a blocking thread.
@@ -126,16 +139,20 @@ impl Source {
         let (tree_id, paths) = (at.tree_id.clone(), paths.to_vec());
         self.with_repo(&at.repository, move |_, repo| {
             let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
+            let odb = repo.odb()?;
             paths
                 .iter()
                 .map(|path| {
                     if path.is_root() {
-                        return Ok(Some(Located { kind: EntryKind::Directory, object_id: tree_id.clone() }));
+                        return Ok(Some(Located { kind: EntryKind::Directory, object_id: tree_id.clone(), size: None }));
                     }
                     match root.get_path(Path::new(path.as_str())) {
-                        Ok(entry) => {
-                            Ok(entry_kind(&entry).map(|kind| Located { kind, object_id: entry.id().to_string() }))
-                        }
+                        Ok(entry) => Ok(entry_kind(&entry).map(|kind| {
+                            let size = matches!(kind, EntryKind::File | EntryKind::Symlink)
+                                .then(|| odb.read_header(entry.id()).ok().map(|(size, _)| size as u64))
+                                .flatten();
+                            Located { kind, object_id: entry.id().to_string(), size }
+                        })),
                         Err(error) if error.code() == git2::ErrorCode::NotFound => Ok(None),
                         Err(error) => Err(error.into()),
                     }
@@ -163,13 +180,21 @@ impl Source {
         .await
     }
 
+    /// Whether a file of this size is shown a window of lines at a time (past the highlight cap,
+    /// within the display cap).
+    pub fn is_windowed(&self, size: u64) -> bool {
+        size > self.limits.highlight_max_bytes && size <= self.limits.display_max_bytes
+    }
+
     /// Reads a file at a pin and lists the directory that holds it (for the tree beside the code):
-    /// the receipt must cover both.
+    /// the receipt must cover both. A file shown in windows is shown from line `from` (a window
+    /// boundary; the first window when `None`).
     pub async fn read_file(
         self: &Arc<Self>,
         receipt: &Receipt,
         at: &PinLocation,
         path: &RepoPath,
+        from: Option<u32>,
     ) -> Result<(FileContent, Vec<TreeEntry>)> {
         if path.is_root() || !receipt.covers(at.pin, path) || !receipt.covers(at.pin, &path.parent()) {
             return Err(SourceError::WrongReceipt);
@@ -179,7 +204,7 @@ impl Source {
             let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
             let entry = root.get_path(Path::new(path.as_str())).map_err(not_found)?;
             let content = match entry.kind() {
-                Some(git2::ObjectType::Blob) => this.render_blob(repo, entry.id(), path.file_name())?,
+                Some(git2::ObjectType::Blob) => this.render_blob(repo, entry.id(), path.file_name(), from, false)?,
                 Some(git2::ObjectType::Tree) => return Err(SourceError::IsDirectory),
                 _ => return Err(SourceError::NotFound),
             };
@@ -189,21 +214,44 @@ impl Source {
         .await
     }
 
-    fn render_blob(&self, repo: &git2::Repository, id: git2::Oid, file_name: &str) -> Result<FileContent> {
-        let blob_id = id.to_string();
-        let blob = repo.find_blob(id)?;
-        let size = blob.size() as u64;
-        if blob.is_binary() {
-            let bytes = blob.content();
-            return Ok(FileContent {
-                blob_id,
-                size,
-                content: BlobContent::Binary {
-                    mime: binary::guess_binary_type(bytes).to_string(),
-                    hex_preview: binary::hex_preview(&bytes[..bytes.len().min(512)]),
-                },
-            });
+    /// One window of a file's lines from `from`: the rows a reader loads while scrolling or
+    /// jumping through a large file. The receipt must cover the file.
+    pub async fn read_window(
+        self: &Arc<Self>,
+        receipt: &Receipt,
+        at: &PinLocation,
+        path: &RepoPath,
+        from: u32,
+    ) -> Result<FileContent> {
+        if path.is_root() || !receipt.covers(at.pin, path) {
+            return Err(SourceError::WrongReceipt);
         }
+        let (tree_id, path) = (at.tree_id.clone(), path.clone());
+        self.with_repo(&at.repository, move |this, repo| {
+            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
+            let entry = root.get_path(Path::new(path.as_str())).map_err(not_found)?;
+            match entry.kind() {
+                Some(git2::ObjectType::Blob) => this.render_blob(repo, entry.id(), path.file_name(), Some(from), true),
+                Some(git2::ObjectType::Tree) => Err(SourceError::IsDirectory),
+                _ => Err(SourceError::NotFound),
+            }
+        })
+        .await
+    }
+
+    /// A blob for display. A large text is a window from `from`; a highlighted one is whole unless
+    /// `slice` asks for the window from `from` (rows loaded into a page).
+    fn render_blob(
+        &self,
+        repo: &git2::Repository,
+        id: git2::Oid,
+        file_name: &str,
+        from: Option<u32>,
+        slice: bool,
+    ) -> Result<FileContent> {
+        let blob_id = id.to_string();
+        let (size, _) = repo.odb()?.read_header(id)?;
+        let size = size as u64;
         if size > self.limits.display_max_bytes {
             return Ok(FileContent {
                 blob_id,
@@ -215,33 +263,113 @@ impl Source {
                         "This file is larger than {} MiB and is not displayed.",
                         self.limits.display_max_bytes / (1024 * 1024)
                     )),
+                    window: None,
                 },
             });
         }
+        let blob = repo.find_blob(id)?;
+        if blob.is_binary() {
+            let bytes = blob.content();
+            return Ok(FileContent {
+                blob_id,
+                size,
+                content: BlobContent::Binary {
+                    mime: binary::guess_binary_type(bytes).to_string(),
+                    hex_preview: binary::hex_preview(&bytes[..bytes.len().min(512)]),
+                },
+            });
+        }
+        if self.is_windowed(size) {
+            return Ok(FileContent { blob_id, size, content: self.plain_window(blob.content(), from.unwrap_or(1)) });
+        }
         let highlighted = self.highlighted(&blob_id, file_name, blob.content());
+        let total = highlighted.lines.len() as u32;
+        // A window of a highlighted file (a reader loading more rows): a slice of the cached lines.
+        let (lines, window) = match from {
+            Some(from) if slice => {
+                let first = from.clamp(1, total.max(1));
+                let last = first.saturating_add(LineWindow::LINES - 1).min(total);
+                let lines = highlighted.lines.get(first as usize - 1..last as usize).unwrap_or_default().to_vec();
+                (lines, Some(LineWindow { first, last, total }))
+            }
+            _ => (highlighted.lines.clone(), None),
+        };
         Ok(FileContent {
             blob_id,
             size,
             content: BlobContent::Text {
-                lines: highlighted.lines.clone(),
+                lines,
                 language: highlighted.language.clone(),
                 notice: highlighted.notice.clone(),
+                window,
             },
         })
+    }
+
+    /// Lines `from..` of a large text, escaped, at most a window of them, each cut at
+    /// `highlight::SHOWN_LINE_MAX` bytes.
+    fn plain_window(&self, bytes: &[u8], from: u32) -> BlobContent {
+        let total = index::count_lines(bytes).min(u32::MAX as u64) as u32;
+        let first = from.clamp(1, total.max(1));
+        let mut lines = Vec::with_capacity(LineWindow::LINES as usize);
+        let mut cut = 0usize;
+        for line in bytes.split(|&b| b == b'\n').skip(first as usize - 1).take(LineWindow::LINES as usize) {
+            if lines.len() as u32 + first > total {
+                break; // The empty piece after a final newline is not a line.
+            }
+            let text = String::from_utf8_lossy(line);
+            let (shown, was_cut) = highlight::cut_line(text.strip_suffix('\r').unwrap_or(&text));
+            cut += usize::from(was_cut);
+            lines.push(shown);
+        }
+        let last = first + lines.len().saturating_sub(1) as u32;
+        let mut notice = format!(
+            "This file is larger than {} KiB: it is shown as plain text, {} lines at a time; download the raw file for all of it.",
+            self.limits.highlight_max_bytes / 1024,
+            LineWindow::LINES
+        );
+        if cut > 0 {
+            notice.push_str(&format!(" {cut} line(s) here longer than {} KiB are cut.", highlight::SHOWN_LINE_MAX / 1024));
+        }
+        BlobContent::Text { lines, language: None, notice: Some(notice), window: Some(LineWindow { first, last, total }) }
+    }
+
+    /// A blob's bytes, whole (a raw download). The receipt must cover the path.
+    pub async fn read_raw(self: &Arc<Self>, receipt: &Receipt, at: &PinLocation, path: &RepoPath) -> Result<Vec<u8>> {
+        if path.is_root() || !receipt.covers(at.pin, path) {
+            return Err(SourceError::WrongReceipt);
+        }
+        let (tree_id, path) = (at.tree_id.clone(), path.clone());
+        self.with_repo(&at.repository, move |this, repo| {
+            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
+            let entry = root.get_path(Path::new(path.as_str())).map_err(not_found)?;
+            if entry.kind() != Some(git2::ObjectType::Blob) {
+                return Err(SourceError::IsDirectory);
+            }
+            let (size, _) = repo.odb()?.read_header(entry.id())?;
+            if size as u64 > this.limits.display_max_bytes {
+                return Err(SourceError::TooLarge);
+            }
+            Ok(repo.find_blob(entry.id())?.content().to_vec())
+        })
+        .await
     }
 }
 
 impl Source {
     /// A text blob highlighted. Blobs of a pin never change, so the highlighted form is cached by
-    /// blob id (and name, since the name picks the grammar).
+    /// blob id and grammar (the name picks the grammar), in memory and on disk.
     fn highlighted(&self, blob_id: &str, file_name: &str, content: &[u8]) -> Arc<highlight::Highlighted> {
-        let key = format!("{blob_id}:{file_name}");
-        if let Some(hit) = self.cache.lock().expect("cache lock").get(&key).cloned() {
+        let text = String::from_utf8_lossy(content);
+        let syntax = (content.len() as u64 <= self.limits.highlight_max_bytes)
+            .then(|| self.highlighter.syntax_for(file_name, &text))
+            .flatten();
+        let key = HighlightCache::key(blob_id, syntax.map(|s| s.name.as_str()));
+        if let Some(hit) = self.cache.get(&key) {
             return hit;
         }
-        let text = String::from_utf8_lossy(content);
-        let fresh = Arc::new(self.highlighter.highlight(file_name, &text, &self.limits));
-        self.cache.lock().expect("cache lock").put(key, Arc::clone(&fresh));
+        let fresh = Arc::new(self.highlighter.highlight_as(syntax, &text, &self.limits));
+        self.cache.put(&key, Arc::clone(&fresh));
         fresh
     }
 }

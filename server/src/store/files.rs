@@ -206,16 +206,18 @@ impl Store {
         Ok(())
     }
 
-    pub async fn cancel_job(&self, id: i64, now: i64) -> Result<bool> {
-        let updated = sqlx::query(
-            "UPDATE jobs SET state = 'cancelled', finished_at = $1 WHERE id = $2 AND state IN ('queued', 'running')",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(updated.rows_affected() == 1)
-    }
+}
+
+/// Cancels a queued or running job in the caller's transaction; false if it was neither.
+pub async fn cancel_job(conn: &mut Connection, id: i64, now: i64) -> Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE jobs SET state = 'cancelled', finished_at = $1 WHERE id = $2 AND state IN ('queued', 'running')",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 /// Queues a job in the caller's transaction (a pin's index job commits with the pin).
