@@ -44,14 +44,64 @@ async fn binary_files_show_a_hex_preview() {
 }
 
 #[tokio::test]
-async fn a_file_over_the_cap_is_plain_text_with_a_notice() {
+async fn a_file_over_the_cap_is_shown_a_window_of_lines_at_a_time() {
     let app = spawn_app().await;
     app.login_as("reviewer").await;
     let (status, html) = app.open_file("data/big.py").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("shown as plain text without highlighting"));
-    assert!(html.contains("id=\"L200000\""));
+    assert!(html.contains("shown as plain text, 4000 lines at a time"));
+    assert!(html.contains("Lines 1–4,000 of 200,000"));
+    assert!(html.contains("id=\"L4000\"") && !html.contains("id=\"L4001\""), "one window only");
     assert!(!html.contains("<span class=h"), "no token is highlighted");
+    assert!(html.len() < 500_000, "the first window is light: {} bytes", html.len());
+    let views = app.events("blob.view").await;
+    let leaf = &views.last().unwrap().leaf;
+    assert!(leaf.contains("\"lines\":[1,4000]"), "the event names the window: {leaf}");
+
+    // A link to a far line opens the window that holds it (windows start at 1, 4001, …).
+    let (status, html) = app.get_text(&format!("/pins/{}/blob/data/big.py?from=199999", app.pin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Lines 196,001–200,000 of 200,000"), "the last window");
+    assert!(html.contains("id=\"L199999\"") && !html.contains("id=\"L1\""));
+
+    // The rows a page loads as the reader scrolls: one recorded read of those lines each.
+    let before = app.events("blob.lines").await.len();
+    let response = app.get(&format!("/pins/{}/lines/data/big.py?from=4001", app.pin)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-lines"], "4001-8000/200000");
+    let rows = response.text().await.unwrap();
+    assert!(rows.starts_with("<tr id=\"L4001\">") && rows.contains("id=\"L8000\"") && !rows.contains("L8001"));
+    assert_eq!(app.events("blob.lines").await.len(), before + 1);
+    for bad in ["from=0", "from=x", ""] {
+        let response = app.get(&format!("/pins/{}/lines/data/big.py?{bad}", app.pin)).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let response = app.get(&format!("/pins/{}/lines/data/nothing.py?from=1", app.pin)).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    // The whole file, as a recorded download.
+    let response = app.get(&format!("/pins/{}/raw/data/big.py", app.pin)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/octet-stream");
+    assert!(response.headers()["content-disposition"].to_str().unwrap().contains("attachment; filename=\"big.py\""));
+    assert_eq!(response.bytes().await.unwrap().len(), "x = 1\n".len() * 200_000);
+    assert_eq!(app.events("blob.download").await.len(), 1);
+}
+
+#[tokio::test]
+async fn lines_and_downloads_need_a_grant() {
+    let app = spawn_app().await;
+    for path in ["lines/data/big.py?from=1", "raw/src/main.rs"] {
+        let response = app.get(&format!("/pins/{}/{path}", app.pin)).await;
+        assert!(response.status() == StatusCode::UNAUTHORIZED || response.status().is_redirection(), "{path}: {}", response.status());
+    }
+    app.login_as("regulator").await;
+    for path in ["lines/data/big.py?from=1", "raw/src/main.rs"] {
+        let response = app.get(&format!("/pins/{}/{path}", app.pin)).await;
+        // Without a grant the pin is not there for them (as for every other read).
+        assert!(matches!(response.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{path}: {}", response.status());
+    }
+    assert!(app.events("blob.download").await.iter().all(|e| e.outcome != "ok"), "nothing was read");
 }
 
 #[tokio::test]
