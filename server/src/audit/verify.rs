@@ -27,6 +27,22 @@ fn fail(index: Option<u64>, reason: impl Into<String>) -> Failure {
     Failure { index, reason: reason.into() }
 }
 
+/// What verification needs of one leaf: its hash and the hash it says precedes it.
+struct ReadLeaf {
+    hash: Hash,
+    prev: Option<String>,
+}
+
+fn read_leaf(leaf: &[u8]) -> ReadLeaf {
+    #[derive(serde::Deserialize)]
+    struct Chained<'a> {
+        #[serde(borrow)]
+        prev: std::borrow::Cow<'a, str>,
+    }
+    let prev = serde_json::from_slice::<Chained>(leaf).ok().map(|c| c.prev.into_owned());
+    ReadLeaf { hash: leaf_hash(leaf), prev }
+}
+
 /// The outcome of a successful verification.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Report {
@@ -72,6 +88,34 @@ impl LogVerifier {
 
     /// Takes the next entry: its index as stored, its exact bytes, and the hash stored beside it.
     pub fn push(&mut self, index: u64, leaf: &[u8], stored_hash: &[u8]) -> Result<(), Failure> {
+        let read = read_leaf(leaf);
+        self.push_read(index, read, stored_hash)
+    }
+
+    /// Takes the next entries in order, hashing and reading them on every core first (the chain
+    /// and the root are then checked in one pass, in order).
+    pub fn push_all<L, H>(&mut self, entries: &[(u64, L, H)]) -> Result<(), Failure>
+    where
+        L: AsRef<[u8]> + Sync,
+        H: AsRef<[u8]> + Sync,
+    {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let chunk = entries.len().div_ceil(threads).max(1);
+        let mut read: Vec<Vec<ReadLeaf>> = Vec::new();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = entries
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(|(_, leaf, _)| read_leaf(leaf.as_ref())).collect()))
+                .collect();
+            read = workers.into_iter().map(|w| w.join().expect("a hashing thread panicked")).collect();
+        });
+        for ((index, _, stored_hash), leaf) in entries.iter().zip(read.into_iter().flatten()) {
+            self.push_read(*index, leaf, stored_hash.as_ref())?;
+        }
+        Ok(())
+    }
+
+    fn push_read(&mut self, index: u64, read: ReadLeaf, stored_hash: &[u8]) -> Result<(), Failure> {
         let expected = self.frontier.size();
         if index != expected {
             return Err(fail(Some(expected), format!("entry {expected} is missing (next stored index is {index})")));
@@ -79,14 +123,11 @@ impl LogVerifier {
         if expected >= self.size {
             return Ok(()); // Entries past the checkpoint are for a later checkpoint.
         }
-        let hash = leaf_hash(leaf);
+        let ReadLeaf { hash, prev } = read;
         if stored_hash != hash {
             return Err(fail(Some(index), "the entry's bytes do not match its stored leaf hash (altered)"));
         }
-        let prev = serde_json::from_slice::<serde_json::Value>(leaf)
-            .ok()
-            .and_then(|v| v.get("prev").and_then(|p| p.as_str()).map(str::to_string))
-            .ok_or_else(|| fail(Some(index), "the entry is not a Clearroom event"))?;
+        let prev = prev.ok_or_else(|| fail(Some(index), "the entry is not a Clearroom event"))?;
         if prev != self.previous {
             return Err(fail(
                 Some(index),
