@@ -17,7 +17,9 @@ DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-16}
 PORT=${PORT:-18080}
 CGIT_PORT=${CGIT_PORT:-18081}
-WORK=$(mktemp -d /tmp/clearroom-load.XXXXXX)
+# LOAD_WORK=DIR keeps the data directory (and its pre-highlighted cache) for another run.
+WORK=${LOAD_WORK:-$(mktemp -d /tmp/clearroom-load.XXXXXX)}
+mkdir -p "$WORK"
 BASE="http://127.0.0.1:$PORT"
 ACCEPT="Accept-Encoding: gzip, deflate, br, zstd"
 
@@ -38,9 +40,10 @@ install_missing() {
 cleanup() {
     [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
     [ -n "${CGIT_PID:-}" ] && kill "$CGIT_PID" 2>/dev/null || true
-    rm -rf "$WORK"
+    [ -n "${LOAD_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'echo "bench/load.sh: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 install_missing
 (cd "$ROOT" && cargo xtask build --release >/dev/null)
@@ -50,14 +53,18 @@ if [ ! -d "$CORPUS/corpus.git" ]; then
 fi
 
 export CLEARROOM_DATA_DIR="$WORK/data"
-printf 'load-staff-password\n' | "$BIN" user add --username staff --role staff >/dev/null
-printf 'load-reviewer-password\n' | "$BIN" user add --username rev --role reviewer >/dev/null
-"$BIN" repo import corpus "$CORPUS/corpus.git" >/dev/null
-P1=$("$BIN" pin corpus v1.0 --label v1.0 | tail -1 | awk '{print $NF}')
-P2=$("$BIN" pin corpus v2.0 --label v2.0 | tail -1 | awk '{print $NF}')
-"$BIN" grant --username rev --pin "$P1" --pin "$P2" \
-    --from "$(date -u -d '-1 minute' +%FT%TZ)" --until "$(date -u -d '+8 hours' +%FT%TZ)" >/dev/null
-TOKEN=$("$BIN" token create --username staff | tail -1 | awk '{print $NF}')
+if [ ! -f "$WORK/ids" ]; then
+    printf 'load-staff-password\n' | "$BIN" user add --username staff --role staff >/dev/null
+    printf 'load-reviewer-password\n' | "$BIN" user add --username rev --role reviewer >/dev/null
+    "$BIN" repo import corpus "$CORPUS/corpus.git" >/dev/null
+    P1=$("$BIN" pin corpus v1.0 --label v1.0 | tail -1 | awk '{print $NF}')
+    P2=$("$BIN" pin corpus v2.0 --label v2.0 | tail -1 | awk '{print $NF}')
+    "$BIN" grant --username rev --pin "$P1" --pin "$P2" \
+        --from "$(date -u -d '-1 minute' +%FT%TZ)" --until "$(date -u -d '+8 hours' +%FT%TZ)" >/dev/null
+    TOKEN=$("$BIN" token create --username staff | tail -1 | awk '{print $NF}')
+    echo "P1=$P1 P2=$P2 TOKEN=$TOKEN" >"$WORK/ids"
+fi
+eval "$(cat "$WORK/ids")"
 
 "$BIN" serve --listen "127.0.0.1:$PORT" --site-root "$ROOT/target/site" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -115,7 +122,7 @@ request = function()
 end
 LUA
 LARGEST_DIR=$(git -C "$CORPUS/corpus.git" ls-tree -r -t v2.0 | awk '$2 == "tree" {print $4}' | while read -r d; do
-    printf '%s %s\n' "$(git -C "$CORPUS/corpus.git" ls-tree "v2.0:$d" | wc -l)" "$d"; done | sort -rn | head -1 | cut -d' ' -f2)
+    printf '%s %s\n' "$(git -C "$CORPUS/corpus.git" ls-tree "v2.0:$d" | wc -l)" "$d"; done | sort -rn | awk 'NR == 1 {print $2}')
 
 run() { # name url [lua]
     local name=$1 url=$2 lua=${3:-}

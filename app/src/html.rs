@@ -22,10 +22,32 @@ pub fn escape_into(out: &mut String, text: &str) {
     }
 }
 
+/// A count with thousands separated by commas (`250,000`).
+pub fn thousands(n: u32) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn markup_characters_are_escaped() {
         assert_eq!(super::escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(4000), "4,000");
+        assert_eq!(super::thousands(250_000), "250,000");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
     }
 }

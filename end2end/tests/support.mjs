@@ -8,11 +8,12 @@ import { chromium } from 'playwright-core';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Runs `server serve --demo` on a free port; resolves with its URL and the printed passwords. */
-export async function startDemo() {
+/** Runs `server serve --demo` on a free port (with `extra` arguments to `serve`); resolves with its
+ * URL and the printed passwords. */
+export async function startDemo(extra = []) {
   const dataDir = mkdtempSync(join(tmpdir(), 'clearroom-e2e-'));
   const binary = process.env.CLEARROOM_SERVER ?? join(root, 'target', 'debug', 'server');
-  const child = spawn(binary, ['--data-dir', dataDir, 'serve', '--demo', '--listen', '127.0.0.1:0'], {
+  const child = spawn(binary, ['--data-dir', dataDir, 'serve', '--demo', '--listen', '127.0.0.1:0', ...extra], {
     cwd: root,
     env: { ...process.env, LEPTOS_SITE_ROOT: join(root, 'target', 'site'), RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -826,7 +826,8 @@ pub fn WindowLoader(lines_url: String, page_url: String, first: u32, last: u32, 
             }
             let document = browser::document();
             let Some(body) = document.query_selector("table.code tbody").ok().flatten() else { return };
-            let height = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(800.0);
+            let height =
+                web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(800.0);
             if body.get_bounding_client_rect().bottom() > height * 3.0 {
                 return;
             }
@@ -850,7 +851,12 @@ pub fn WindowLoader(lines_url: String, page_url: String, first: u32, last: u32, 
                     let _ = body.insert_adjacent_html("beforeend", &text);
                     loaded_last.set_value(last);
                     if let Some(label) = browser::document().query_selector(".window-range").ok().flatten() {
-                        label.set_text_content(Some(&format!("Lines {first}–{last} of {total}")));
+                        label.set_text_content(Some(&format!(
+                            "Lines {}–{} of {}",
+                            crate::html::thousands(first),
+                            crate::html::thousands(last),
+                            crate::html::thousands(total)
+                        )));
                     }
                     if last >= total {
                         if let Some(next) = browser::document().query_selector(".window-next").ok().flatten() {

@@ -5,23 +5,11 @@ use crate::api::open_blob;
 use crate::components::islands::{Composer, FileFilter, LineSelection, SymbolLookup, WindowLoader};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
 use crate::components::review::{thread_html, Threads};
+use crate::html::thousands;
 use crate::model::{BlobContent, BlobView, LineWindow, RepoPath, Thread};
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-/// A count with thousands separated by commas.
-fn group(n: u32) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 #[component]
 pub fn BlobPage() -> impl IntoView {
@@ -215,7 +203,7 @@ fn FileContent(
                 });
                 view! {
                     <nav class="window-bar" aria-label="Lines of this file">
-                        <span class="window-range">{format!("Lines {}–{} of {}", group(w.first), group(w.last), group(w.total))}</span>
+                        <span class="window-range">{format!("Lines {}–{} of {}", thousands(w.first), thousands(w.last), thousands(w.total))}</span>
                         {earlier}
                         {later}
                         <a href=raw.clone() download="">"Download raw file"</a>

@@ -110,7 +110,13 @@ fn window_from(from: Option<u32>) -> LineRange {
 
 /// One window of a large file's lines, from the window that holds line `from`: what a reader's
 /// page loads as they scroll or jump. Recorded (`blob.lines`, naming the lines) before the read.
-pub async fn read_lines(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPath, from: u32) -> AppResult<BlobContent> {
+pub async fn read_lines(
+    domain: &Domain,
+    caller: &Caller,
+    pin: PinId,
+    path: RepoPath,
+    from: u32,
+) -> AppResult<BlobContent> {
     let actor = Actor::Web(caller);
     guard::signed_in(caller)?;
     let access = domain.pin_access(&actor, pin).await?;

@@ -121,8 +121,7 @@ impl Domain {
         let pin = PinId::from_stored(job.subject);
         let actor = Actor::System("highlight");
         let access = self.pin_access(&actor, pin).await?;
-        let event =
-            actor.event("pin.prehighlight").on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
+        let event = actor.event("pin.prehighlight").on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
         let receipt = self.read(event, Scope::WholePin(pin)).await?;
         let progress = std::sync::Arc::new(crate::source::prehighlight::Progress::default());
         let started = std::time::Instant::now();

@@ -55,8 +55,7 @@ async fn lines(
         .and_then(|f| f.trim().parse::<u32>().ok())
         .filter(|f| *f > 0)
         .ok_or_else(|| HttpError(app::error::AppError::Invalid("from is a line number, 1 or more".into())))?;
-    let content =
-        state.domain.read_lines(&caller, PinId::parse(&pin)?, RepoPath::parse(&path)?, from).await?;
+    let content = state.domain.read_lines(&caller, PinId::parse(&pin)?, RepoPath::parse(&path)?, from).await?;
     let BlobContent::Text { lines, window: Some(window), .. } = content else {
         return Err(HttpError(app::error::AppError::NotFound("this file has no lines to load".into())));
     };

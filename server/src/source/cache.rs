@@ -228,7 +228,8 @@ impl Disk {
         zstd::stream::read::Decoder::new(file).ok()?.read_to_string(&mut text).ok()?;
         let entry = decode(&text)?;
         // Recently used, here and for the next start's scan.
-        let _ = std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        let _ =
+            std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(std::time::SystemTime::now()));
         let mut known = self.known.lock().expect("cache lock");
         if known.0.put(key.to_string(), size).is_none() {
             known.1 += size; // Written by another instance.
@@ -241,11 +242,7 @@ impl Disk {
         let path = self.path(key);
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        let temporary = dir.join(format!(
-            ".{key}.{}.{}",
-            std::process::id(),
-            SEQUENCE.fetch_add(1, Ordering::Relaxed)
-        ));
+        let temporary = dir.join(format!(".{key}.{}.{}", std::process::id(), SEQUENCE.fetch_add(1, Ordering::Relaxed)));
         let compressed = zstd::bulk::compress(encode(entry).as_bytes(), 3)?;
         std::fs::write(&temporary, &compressed)?;
         std::fs::rename(&temporary, &path)?;

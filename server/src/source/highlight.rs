@@ -73,12 +73,18 @@ impl Highlighter {
     }
 
     pub fn highlight(&self, file_name: &str, text: &str, limits: &SourceLimits) -> Highlighted {
-        let syntax = (text.len() as u64 <= limits.highlight_max_bytes).then(|| self.syntax_for(file_name, text)).flatten();
+        let syntax =
+            (text.len() as u64 <= limits.highlight_max_bytes).then(|| self.syntax_for(file_name, text)).flatten();
         self.highlight_as(syntax, text, limits)
     }
 
     /// Highlights `text` with a grammar chosen beforehand (`None`: plain text).
-    pub(super) fn highlight_as(&self, syntax: Option<&SyntaxReference>, text: &str, limits: &SourceLimits) -> Highlighted {
+    pub(super) fn highlight_as(
+        &self,
+        syntax: Option<&SyntaxReference>,
+        text: &str,
+        limits: &SourceLimits,
+    ) -> Highlighted {
         if text.len() as u64 > limits.highlight_max_bytes {
             return Highlighted {
                 lines: plain_lines(text),
@@ -161,9 +167,14 @@ fn class_of(scope: &str) -> Option<&'static str> {
         "hn"
     } else if starts("constant") {
         "ho"
-    } else if starts("storage.type") || starts("entity.name.type") || starts("entity.name.class")
-        || starts("entity.name.struct") || starts("entity.name.enum") || starts("entity.name.trait")
-        || starts("support.type") || starts("support.class")
+    } else if starts("storage.type")
+        || starts("entity.name.type")
+        || starts("entity.name.class")
+        || starts("entity.name.struct")
+        || starts("entity.name.enum")
+        || starts("entity.name.trait")
+        || starts("support.type")
+        || starts("support.class")
     {
         "ht"
     } else if starts("keyword") || starts("storage") {
@@ -265,11 +276,7 @@ mod tests {
         );
         assert_eq!(out.lines.len(), 4);
         assert_eq!(out.language.as_deref(), Some("Rust"));
-        assert!(
-            out.lines[0].starts_with("<span class=ht>fn </span><span class=hf>main</span>()"),
-            "{}",
-            out.lines[0]
-        );
+        assert!(out.lines[0].starts_with("<span class=ht>fn </span><span class=hf>main</span>()"), "{}", out.lines[0]);
         assert!(!out.lines[0].contains("source"), "grouping scopes carry no span");
         assert!(
             out.lines[2].starts_with("<span class=hs>b&quot;</span>"),

@@ -96,7 +96,12 @@ pub struct Source {
 impl Source {
     /// Repositories under `repos_dir`, search packs under `index_dir`, highlighted files cached
     /// under `cache_dir` (in memory only when it is `None`).
-    pub fn new(repos_dir: PathBuf, index_dir: PathBuf, cache_dir: Option<PathBuf>, limits: SourceLimits) -> Arc<Source> {
+    pub fn new(
+        repos_dir: PathBuf,
+        index_dir: PathBuf,
+        cache_dir: Option<PathBuf>,
+        limits: SourceLimits,
+    ) -> Arc<Source> {
         // libgit2 caches no tree larger than 4 KiB by default; large directories are read again
         // and again while browsing, so let it keep trees up to 4 MiB decoded.
         // SAFETY: this sets a process-wide libgit2 option; it is called before any repository of
@@ -144,7 +149,11 @@ impl Source {
                 .iter()
                 .map(|path| {
                     if path.is_root() {
-                        return Ok(Some(Located { kind: EntryKind::Directory, object_id: tree_id.clone(), size: None }));
+                        return Ok(Some(Located {
+                            kind: EntryKind::Directory,
+                            object_id: tree_id.clone(),
+                            size: None,
+                        }));
                     }
                     match root.get_path(Path::new(path.as_str())) {
                         Ok(entry) => Ok(entry_kind(&entry).map(|kind| {
@@ -329,9 +338,17 @@ impl Source {
             LineWindow::LINES
         );
         if cut > 0 {
-            notice.push_str(&format!(" {cut} line(s) here longer than {} KiB are cut.", highlight::SHOWN_LINE_MAX / 1024));
+            notice.push_str(&format!(
+                " {cut} line(s) here longer than {} KiB are cut.",
+                highlight::SHOWN_LINE_MAX / 1024
+            ));
         }
-        BlobContent::Text { lines, language: None, notice: Some(notice), window: Some(LineWindow { first, last, total }) }
+        BlobContent::Text {
+            lines,
+            language: None,
+            notice: Some(notice),
+            window: Some(LineWindow { first, last, total }),
+        }
     }
 
     /// A blob's bytes, whole (a raw download). The receipt must cover the path.

@@ -38,7 +38,12 @@ fn lowest_priority() {
 impl Source {
     /// Highlights every text file of a pin into the disk cache. The receipt must cover the whole
     /// pin. Returns when done or cancelled; `progress` counts distinct blobs.
-    pub async fn prehighlight(self: &Arc<Self>, receipt: &Receipt, at: &PinLocation, progress: Arc<Progress>) -> Result<()> {
+    pub async fn prehighlight(
+        self: &Arc<Self>,
+        receipt: &Receipt,
+        at: &PinLocation,
+        progress: Arc<Progress>,
+    ) -> Result<()> {
         if !receipt.covers_whole(at.pin) {
             return Err(SourceError::WrongReceipt);
         }
@@ -54,19 +59,17 @@ impl Source {
                 for _ in 0..workers() {
                     scope.spawn(|| {
                         lowest_priority();
-                        let outcome = this.pool.with(&repository, |repo| {
-                            loop {
-                                if progress.cancel.load(Ordering::Relaxed) {
-                                    return Ok(());
-                                }
-                                let Some((name, id)) = files.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                                    return Ok(());
-                                };
-                                if this.prehighlight_one(repo, name, *id)? {
-                                    progress.reused.fetch_add(1, Ordering::Relaxed);
-                                }
-                                progress.done.fetch_add(1, Ordering::Relaxed);
+                        let outcome = this.pool.with(&repository, |repo| loop {
+                            if progress.cancel.load(Ordering::Relaxed) {
+                                return Ok(());
                             }
+                            let Some((name, id)) = files.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                                return Ok(());
+                            };
+                            if this.prehighlight_one(repo, name, *id)? {
+                                progress.reused.fetch_add(1, Ordering::Relaxed);
+                            }
+                            progress.done.fetch_add(1, Ordering::Relaxed);
                         });
                         if let Err(error) = outcome {
                             progress.cancel.store(true, Ordering::Relaxed);

@@ -205,7 +205,6 @@ impl Store {
             .await?;
         Ok(())
     }
-
 }
 
 /// Cancels a queued or running job in the caller's transaction; false if it was neither.

@@ -93,13 +93,21 @@ async fn lines_and_downloads_need_a_grant() {
     let app = spawn_app().await;
     for path in ["lines/data/big.py?from=1", "raw/src/main.rs"] {
         let response = app.get(&format!("/pins/{}/{path}", app.pin)).await;
-        assert!(response.status() == StatusCode::UNAUTHORIZED || response.status().is_redirection(), "{path}: {}", response.status());
+        assert!(
+            response.status() == StatusCode::UNAUTHORIZED || response.status().is_redirection(),
+            "{path}: {}",
+            response.status()
+        );
     }
     app.login_as("regulator").await;
     for path in ["lines/data/big.py?from=1", "raw/src/main.rs"] {
         let response = app.get(&format!("/pins/{}/{path}", app.pin)).await;
         // Without a grant the pin is not there for them (as for every other read).
-        assert!(matches!(response.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{path}: {}", response.status());
+        assert!(
+            matches!(response.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{path}: {}",
+            response.status()
+        );
     }
     assert!(app.events("blob.download").await.iter().all(|e| e.outcome != "ok"), "nothing was read");
 }
