@@ -62,7 +62,7 @@ pub async fn security_headers(State(secure): State<bool>, request: Request, next
 /// Response compression, zstd, br or gzip as the client prefers, at a level that costs little CPU
 /// (4: a highlighted page shrinks about sevenfold). Artifacts, bundles and other binary downloads are
 /// sent as they are: they are already compressed or are hashed by the receiver byte for byte.
-pub fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+pub fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{NotForContentType, Predicate as _};
     use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
     let predicate = DefaultPredicate::new()
