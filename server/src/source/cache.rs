@@ -23,7 +23,7 @@ pub const RENDERER_VERSION: u32 = 2;
 pub const SYNTAX_SET_VERSION: &str = "syntect-5";
 
 /// The first line of every stored entry.
-const MAGIC: &str = "clearroom-highlight-1";
+const MAGIC: &str = "clearroom-highlight-2";
 
 /// The bytes an entry holds in memory: its lines and a little for each.
 fn weight(entry: &Highlighted) -> u64 {
@@ -267,6 +267,8 @@ fn encode(entry: &Highlighted) -> String {
     out.push('\n');
     out.push_str(&entry.notice.as_deref().unwrap_or("").replace('\n', " "));
     out.push('\n');
+    out.push_str(&entry.total.map_or(String::new(), |t| t.to_string()));
+    out.push('\n');
     out.push_str(&entry.lines.len().to_string());
     for line in &entry.lines {
         out.push('\n');
@@ -282,9 +284,13 @@ fn decode(text: &str) -> Option<Highlighted> {
     }
     let language = Some(parts.next()?).filter(|l| !l.is_empty()).map(str::to_string);
     let notice = Some(parts.next()?).filter(|n| !n.is_empty()).map(str::to_string);
+    let total = match parts.next()? {
+        "" => None,
+        total => Some(total.parse().ok()?),
+    };
     let count: usize = parts.next()?.parse().ok()?;
     let lines: Vec<String> = parts.map(str::to_string).collect();
-    (lines.len() == count).then_some(Highlighted { lines, language, notice, timed_out: false })
+    (lines.len() == count).then_some(Highlighted { lines, language, notice, timed_out: false, total })
 }
 
 #[cfg(test)]
@@ -297,6 +303,7 @@ mod tests {
             language: Some("Rust".into()),
             notice: None,
             timed_out: false,
+            total: None,
         }
     }
 
@@ -315,6 +322,13 @@ mod tests {
         assert_eq!(cache.counts(), CacheCounts { memory: 0, disk: 1, misses: 0 });
         assert!(cache.get(&key).is_some());
         assert_eq!(cache.counts().memory, 1, "the second read is from memory");
+    }
+
+    #[test]
+    fn a_window_keeps_its_file_total() {
+        let window = Highlighted { total: Some(250_000), notice: Some("plain".into()), ..entry(&["a", "b"]) };
+        let decoded = decode(&encode(&window)).unwrap();
+        assert_eq!((decoded.total, decoded.lines.len(), decoded.notice.as_deref()), (Some(250_000), 2, Some("plain")));
     }
 
     #[test]

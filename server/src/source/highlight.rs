@@ -15,6 +15,8 @@ pub struct Highlighted {
     pub notice: Option<String>,
     /// Whether the time budget cut highlighting short (such a result is not kept on disk).
     pub timed_out: bool,
+    /// For a window of a large file's lines: how many lines the whole file has.
+    pub total: Option<u32>,
 }
 
 pub struct Highlighter {
@@ -94,10 +96,17 @@ impl Highlighter {
                     limits.highlight_max_bytes / 1024
                 )),
                 timed_out: false,
+                total: None,
             };
         }
         let Some(syntax) = syntax else {
-            return Highlighted { lines: plain_lines(text), language: None, notice: None, timed_out: false };
+            return Highlighted {
+                lines: plain_lines(text),
+                language: None,
+                notice: None,
+                timed_out: false,
+                total: None,
+            };
         };
         let budget = Duration::from_millis(limits.highlight_budget_ms);
         let started = Instant::now();
@@ -146,6 +155,7 @@ impl Highlighter {
             language: Some(syntax.name.clone()),
             notice: (!notices.is_empty()).then(|| notices.join(" ")),
             timed_out,
+            total: None,
         }
     }
 }

@@ -276,6 +276,13 @@ impl Source {
                 },
             });
         }
+        // A window already cut from this blob: no need to inflate megabytes again.
+        if self.is_windowed(size) {
+            let key = HighlightCache::key(&blob_id, Some(&format!("plain window {}", from.unwrap_or(1))));
+            if let Some(window) = self.cache.get(&key) {
+                return Ok(FileContent { blob_id, size, content: window_content(&window, from.unwrap_or(1)) });
+            }
+        }
         let blob = repo.find_blob(id)?;
         if blob.is_binary() {
             let bytes = blob.content();
@@ -289,7 +296,8 @@ impl Source {
             });
         }
         if self.is_windowed(size) {
-            return Ok(FileContent { blob_id, size, content: self.plain_window(blob.content(), from.unwrap_or(1)) });
+            let window = self.plain_window(&blob_id, blob.content(), from.unwrap_or(1));
+            return Ok(FileContent { blob_id, size, content: window_content(&window, from.unwrap_or(1)) });
         }
         let highlighted = self.highlighted(&blob_id, file_name, blob.content());
         let total = highlighted.lines.len() as u32;
@@ -316,8 +324,9 @@ impl Source {
     }
 
     /// Lines `from..` of a large text, escaped, at most a window of them, each cut at
-    /// `highlight::SHOWN_LINE_MAX` bytes.
-    fn plain_window(&self, bytes: &[u8], from: u32) -> BlobContent {
+    /// `highlight::SHOWN_LINE_MAX` bytes; cached like a highlighted file.
+    fn plain_window(&self, blob_id: &str, bytes: &[u8], from: u32) -> Arc<highlight::Highlighted> {
+        let key = HighlightCache::key(blob_id, Some(&format!("plain window {from}")));
         let total = index::count_lines(bytes).min(u32::MAX as u64) as u32;
         let first = from.clamp(1, total.max(1));
         let mut lines = Vec::with_capacity(LineWindow::LINES as usize);
@@ -331,7 +340,6 @@ impl Source {
             cut += usize::from(was_cut);
             lines.push(shown);
         }
-        let last = first + lines.len().saturating_sub(1) as u32;
         let mut notice = format!(
             "This file is larger than {} KiB: it is shown as plain text, {} lines at a time; download the raw file for all of it.",
             self.limits.highlight_max_bytes / 1024,
@@ -343,12 +351,15 @@ impl Source {
                 highlight::SHOWN_LINE_MAX / 1024
             ));
         }
-        BlobContent::Text {
+        let window = Arc::new(highlight::Highlighted {
             lines,
             language: None,
             notice: Some(notice),
-            window: Some(LineWindow { first, last, total }),
-        }
+            timed_out: false,
+            total: Some(total),
+        });
+        self.cache.put(&key, Arc::clone(&window));
+        window
     }
 
     /// A blob's bytes, whole (a raw download). The receipt must cover the path.
@@ -388,6 +399,20 @@ impl Source {
         let fresh = Arc::new(self.highlighter.highlight_as(syntax, &text, &self.limits));
         self.cache.put(&key, Arc::clone(&fresh));
         fresh
+    }
+}
+
+/// A window of a large file as shown: its lines, numbered from `from` (clamped to the file, as
+/// `Source::plain_window` cut it).
+fn window_content(window: &highlight::Highlighted, from: u32) -> BlobContent {
+    let total = window.total.unwrap_or(window.lines.len() as u32);
+    let first = from.clamp(1, total.max(1));
+    let last = first + (window.lines.len() as u32).saturating_sub(1);
+    BlobContent::Text {
+        lines: window.lines.clone(),
+        language: None,
+        notice: window.notice.clone(),
+        window: Some(LineWindow { first, last, total }),
     }
 }
 
