@@ -65,6 +65,10 @@ pub struct LogTx {
     /// Hex leaf hash of the last entry (empty for an empty log).
     last_leaf: String,
     appended: usize,
+    /// Rows appended but not yet written: written together, just before the commit.
+    events: Vec<EventRow>,
+    objects: Vec<ObjectRow>,
+    nodes: Vec<(u32, u64, merkle::Hash)>,
 }
 
 impl LogTx {
@@ -83,29 +87,26 @@ impl LogTx {
         let leaf = event::encode_leaf(event, now, &self.last_leaf);
         let hash = merkle::leaf_hash(&leaf);
         let index = self.size;
-        let objects: Vec<ObjectRow<'_>> = event
-            .objects
-            .iter()
-            .map(|o| ObjectRow {
-                pin: o.pin,
-                path: &o.path,
-                blob: o.blob.as_deref(),
-                lines: o.lines.map(|l| (l.first, l.last)),
-            })
-            .collect();
-        let row = EventRow {
+        self.objects.extend(event.objects.iter().enumerate().map(|(position, o)| ObjectRow {
+            event: index,
+            position: position as u32,
+            pin: o.pin,
+            path: o.path.clone(),
+            blob: o.blob.clone(),
+            lines: o.lines.map(|l| (l.first, l.last)),
+        }));
+        self.events.push(EventRow {
             index,
-            leaf: &leaf,
-            leaf_hash: &hash,
+            leaf,
+            leaf_hash: hash,
             recorded_at: now,
-            actor: event.actor.as_deref(),
+            actor: event.actor.clone(),
             action: event.action,
             pin: event.first_pin(),
-            path: event.first_path(),
+            path: event.first_path().map(str::to_string),
             outcome: event.outcome.as_str(),
-        };
-        rows::insert_event(&mut self.tx, &row, &objects).await?;
-        rows::insert_nodes(&mut self.tx, &self.frontier.push(hash)).await?;
+        });
+        self.nodes.extend(self.frontier.push(hash));
         self.size += 1;
         self.last_leaf = hex::encode(hash);
         self.appended += 1;
@@ -114,6 +115,7 @@ impl LogTx {
 
     /// Writes the new log head and commits everything durably.
     pub async fn commit(mut self) -> Result<()> {
+        rows::insert_appended(&mut self.tx, &self.events, &self.objects, &self.nodes).await?;
         rows::update_head(&mut self.tx, self.size, &self.frontier.root(), &self.frontier.to_bytes()).await?;
         self.tx.commit().await?;
         Ok(())
@@ -208,7 +210,17 @@ async fn begin(store: &Store, clock: &Clock) -> Result<LogTx> {
     let (tx, head) = rows::begin_append(store).await?;
     let frontier = Frontier::from_bytes(head.size, &head.frontier)?;
     let last_leaf = head.last_leaf.map(hex::encode).unwrap_or_default();
-    Ok(LogTx { tx, clock: clock.clone(), size: head.size, frontier, last_leaf, appended: 0 })
+    Ok(LogTx {
+        tx,
+        clock: clock.clone(),
+        size: head.size,
+        frontier,
+        last_leaf,
+        appended: 0,
+        events: Vec::new(),
+        objects: Vec::new(),
+        nodes: Vec::new(),
+    })
 }
 
 /// The group committer: takes every event waiting (up to `MAX_BATCH`), appends them in one

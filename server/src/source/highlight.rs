@@ -59,10 +59,7 @@ impl Highlighter {
     /// The grammar for a file: by its extension or name, else by its first line (only its first
     /// 256 bytes are looked at: a grammar's first-line pattern on a megabyte line costs seconds).
     pub(super) fn syntax_for(&self, file_name: &str, text: &str) -> Option<&SyntaxReference> {
-        let extension = file_name.rsplit_once('.').map(|(_, e)| e).unwrap_or(file_name);
-        self.syntaxes
-            .find_syntax_by_extension(extension)
-            .or_else(|| self.syntaxes.find_syntax_by_extension(file_name))
+        self.syntax_by_name(file_name)
             .or_else(|| {
                 let first = text.lines().next().unwrap_or("");
                 let mut end = first.len().min(256);
@@ -71,6 +68,15 @@ impl Highlighter {
                 }
                 self.syntaxes.find_syntax_by_first_line(&first[..end])
             })
+            .filter(|s| s.name != "Plain Text")
+    }
+
+    /// The grammar a file's name alone decides (its extension, or its whole name: `Makefile`).
+    pub(super) fn syntax_by_name(&self, file_name: &str) -> Option<&SyntaxReference> {
+        let extension = file_name.rsplit_once('.').map(|(_, e)| e).unwrap_or(file_name);
+        self.syntaxes
+            .find_syntax_by_extension(extension)
+            .or_else(|| self.syntaxes.find_syntax_by_extension(file_name))
             .filter(|s| s.name != "Plain Text")
     }
 

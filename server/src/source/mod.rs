@@ -283,6 +283,15 @@ impl Source {
                 return Ok(FileContent { blob_id, size, content: window_content(&window, from.unwrap_or(1)) });
             }
         }
+        // A file whose name decides its grammar and that is already highlighted: the cache has
+        // it, so the blob need not be read (inflated and hashed) at all.
+        let cached = (!self.is_windowed(size))
+            .then(|| self.highlighter.syntax_by_name(file_name))
+            .flatten()
+            .and_then(|syntax| self.cache.get(&HighlightCache::key(&blob_id, Some(&syntax.name))));
+        if let Some(highlighted) = cached {
+            return Ok(FileContent { blob_id, size, content: shown(&highlighted, from, slice) });
+        }
         let blob = repo.find_blob(id)?;
         if blob.is_binary() {
             let bytes = blob.content();
@@ -300,27 +309,7 @@ impl Source {
             return Ok(FileContent { blob_id, size, content: window_content(&window, from.unwrap_or(1)) });
         }
         let highlighted = self.highlighted(&blob_id, file_name, blob.content());
-        let total = highlighted.lines.len() as u32;
-        // A window of a highlighted file (a reader loading more rows): a slice of the cached lines.
-        let (lines, window) = match from {
-            Some(from) if slice => {
-                let first = from.clamp(1, total.max(1));
-                let last = first.saturating_add(LineWindow::LINES - 1).min(total);
-                let lines = highlighted.lines.get(first as usize - 1..last as usize).unwrap_or_default().to_vec();
-                (lines, Some(LineWindow { first, last, total }))
-            }
-            _ => (highlighted.lines.clone(), None),
-        };
-        Ok(FileContent {
-            blob_id,
-            size,
-            content: BlobContent::Text {
-                lines,
-                language: highlighted.language.clone(),
-                notice: highlighted.notice.clone(),
-                window,
-            },
-        })
+        Ok(FileContent { blob_id, size, content: shown(&highlighted, from, slice) })
     }
 
     /// Lines `from..` of a large text, escaped, at most a window of them, each cut at
@@ -400,6 +389,21 @@ impl Source {
         self.cache.put(&key, Arc::clone(&fresh));
         fresh
     }
+}
+
+/// A highlighted file as shown: whole, or (`slice`: rows loaded into a page) the window from `from`.
+fn shown(highlighted: &highlight::Highlighted, from: Option<u32>, slice: bool) -> BlobContent {
+    let total = highlighted.lines.len() as u32;
+    let (lines, window) = match from {
+        Some(from) if slice => {
+            let first = from.clamp(1, total.max(1));
+            let last = first.saturating_add(LineWindow::LINES - 1).min(total);
+            let lines = highlighted.lines.get(first as usize - 1..last as usize).unwrap_or_default().to_vec();
+            (lines, Some(LineWindow { first, last, total }))
+        }
+        _ => (highlighted.lines.clone(), None),
+    };
+    BlobContent::Text { lines, language: highlighted.language.clone(), notice: highlighted.notice.clone(), window }
 }
 
 /// A window of a large file as shown: its lines, numbered from `from` (clamped to the file, as

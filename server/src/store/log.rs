@@ -44,69 +44,78 @@ pub async fn begin_append(store: &Store) -> Result<(Transaction<'static, Any>, H
 }
 
 /// One event's row: the leaf and the copies of its fields the log is filtered by.
-pub struct EventRow<'a> {
+pub struct EventRow {
     pub index: u64,
-    pub leaf: &'a [u8],
-    pub leaf_hash: &'a Hash,
+    pub leaf: Vec<u8>,
+    pub leaf_hash: Hash,
     pub recorded_at: i64,
-    pub actor: Option<&'a str>,
-    pub action: &'a str,
+    pub actor: Option<String>,
+    pub action: &'static str,
     pub pin: Option<i64>,
-    pub path: Option<&'a str>,
-    pub outcome: &'a str,
+    pub path: Option<String>,
+    pub outcome: &'static str,
 }
 
 /// One object an event names, for the `audit_objects` index.
-pub struct ObjectRow<'a> {
+pub struct ObjectRow {
+    pub event: u64,
+    pub position: u32,
     pub pin: i64,
-    pub path: &'a str,
-    pub blob: Option<&'a str>,
+    pub path: String,
+    pub blob: Option<String>,
     pub lines: Option<(u32, u32)>,
 }
 
-pub async fn insert_event(conn: &mut Connection, event: &EventRow<'_>, objects: &[ObjectRow<'_>]) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (idx, leaf, leaf_hash, recorded_at, actor, action, pin_id, path, outcome) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(event.index as i64)
-    .bind(event.leaf)
-    .bind(event.leaf_hash.as_slice())
-    .bind(event.recorded_at)
-    .bind(event.actor)
-    .bind(event.action)
-    .bind(event.pin)
-    .bind(event.path)
-    .bind(event.outcome)
-    .execute(&mut *conn)
-    .await?;
-    for (position, object) in objects.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO audit_objects (event_idx, position, pin_id, path, blob_id, first_line, last_line) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(event.index as i64)
-        .bind(position as i32)
-        .bind(object.pin)
-        .bind(object.path)
-        .bind(object.blob)
-        .bind(object.lines.map(|(first, _)| first as i64))
-        .bind(object.lines.map(|(_, last)| last as i64))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
+/// Rows per multi-row INSERT (well inside both engines' limits on bound parameters).
+const ROWS_PER_STATEMENT: usize = 500;
 
-/// Stores the perfect subtrees an append completed: (level, index, hash).
-pub async fn insert_nodes(conn: &mut Connection, nodes: &[(u32, u64, Hash)]) -> Result<()> {
-    for (level, index, hash) in nodes {
-        sqlx::query("INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)")
-            .bind(*level as i32)
-            .bind(*index as i64)
-            .bind(hash.as_slice())
-            .execute(&mut *conn)
-            .await?;
+/// Writes events, their objects and the perfect subtrees they completed: one multi-row INSERT per
+/// table (per 500 rows), so a group commit of many events costs a few round trips, not several
+/// per event.
+pub async fn insert_appended(
+    conn: &mut Connection,
+    events: &[EventRow],
+    objects: &[ObjectRow],
+    nodes: &[(u32, u64, Hash)],
+) -> Result<()> {
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::QueryBuilder::<Any>::new(
+            "INSERT INTO audit_events (idx, leaf, leaf_hash, recorded_at, actor, action, pin_id, path, outcome) ",
+        );
+        insert.push_values(chunk, |mut row, event| {
+            row.push_bind(event.index as i64)
+                .push_bind(event.leaf.clone())
+                .push_bind(event.leaf_hash.to_vec())
+                .push_bind(event.recorded_at)
+                .push_bind(event.actor.clone())
+                .push_bind(event.action)
+                .push_bind(event.pin)
+                .push_bind(event.path.clone())
+                .push_bind(event.outcome);
+        });
+        insert.build().execute(&mut *conn).await?;
+    }
+    for chunk in objects.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::QueryBuilder::<Any>::new(
+            "INSERT INTO audit_objects (event_idx, position, pin_id, path, blob_id, first_line, last_line) ",
+        );
+        insert.push_values(chunk, |mut row, object| {
+            row.push_bind(object.event as i64)
+                .push_bind(object.position as i32)
+                .push_bind(object.pin)
+                .push_bind(object.path.clone())
+                .push_bind(object.blob.clone())
+                .push_bind(object.lines.map(|(first, _)| first as i64))
+                .push_bind(object.lines.map(|(_, last)| last as i64));
+        });
+        insert.build().execute(&mut *conn).await?;
+    }
+    for chunk in nodes.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::QueryBuilder::<Any>::new("INSERT INTO merkle_nodes (level, idx, hash) ");
+        insert.push_values(chunk, |mut row, (level, index, hash)| {
+            row.push_bind(*level as i32).push_bind(*index as i64).push_bind(hash.to_vec());
+        });
+        insert.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
