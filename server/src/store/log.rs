@@ -79,45 +79,77 @@ pub async fn insert_appended(
     nodes: &[(u32, u64, Hash)],
 ) -> Result<()> {
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let mut insert = sqlx::QueryBuilder::<Any>::new(
-            "INSERT INTO audit_events (idx, leaf, leaf_hash, recorded_at, actor, action, pin_id, path, outcome) ",
+        let sql = multi_row_insert(
+            "INSERT INTO audit_events (idx, leaf, leaf_hash, recorded_at, actor, action, pin_id, path, outcome)",
+            9,
+            chunk.len(),
         );
-        insert.push_values(chunk, |mut row, event| {
-            row.push_bind(event.index as i64)
-                .push_bind(event.leaf.clone())
-                .push_bind(event.leaf_hash.to_vec())
-                .push_bind(event.recorded_at)
-                .push_bind(event.actor.clone())
-                .push_bind(event.action)
-                .push_bind(event.pin)
-                .push_bind(event.path.clone())
-                .push_bind(event.outcome);
-        });
-        insert.build().execute(&mut *conn).await?;
+        let mut insert = sqlx::query(&sql);
+        for event in chunk {
+            insert = insert
+                .bind(event.index as i64)
+                .bind(event.leaf.as_slice())
+                .bind(event.leaf_hash.as_slice())
+                .bind(event.recorded_at)
+                .bind(event.actor.as_deref())
+                .bind(event.action)
+                .bind(event.pin)
+                .bind(event.path.as_deref())
+                .bind(event.outcome);
+        }
+        insert.execute(&mut *conn).await?;
     }
     for chunk in objects.chunks(ROWS_PER_STATEMENT) {
-        let mut insert = sqlx::QueryBuilder::<Any>::new(
-            "INSERT INTO audit_objects (event_idx, position, pin_id, path, blob_id, first_line, last_line) ",
+        let sql = multi_row_insert(
+            "INSERT INTO audit_objects (event_idx, position, pin_id, path, blob_id, first_line, last_line)",
+            7,
+            chunk.len(),
         );
-        insert.push_values(chunk, |mut row, object| {
-            row.push_bind(object.event as i64)
-                .push_bind(object.position as i32)
-                .push_bind(object.pin)
-                .push_bind(object.path.clone())
-                .push_bind(object.blob.clone())
-                .push_bind(object.lines.map(|(first, _)| first as i64))
-                .push_bind(object.lines.map(|(_, last)| last as i64));
-        });
-        insert.build().execute(&mut *conn).await?;
+        let mut insert = sqlx::query(&sql);
+        for object in chunk {
+            insert = insert
+                .bind(object.event as i64)
+                .bind(object.position as i32)
+                .bind(object.pin)
+                .bind(object.path.as_str())
+                .bind(object.blob.as_deref())
+                .bind(object.lines.map(|(first, _)| first as i64))
+                .bind(object.lines.map(|(_, last)| last as i64));
+        }
+        insert.execute(&mut *conn).await?;
     }
     for chunk in nodes.chunks(ROWS_PER_STATEMENT) {
-        let mut insert = sqlx::QueryBuilder::<Any>::new("INSERT INTO merkle_nodes (level, idx, hash) ");
-        insert.push_values(chunk, |mut row, (level, index, hash)| {
-            row.push_bind(*level as i32).push_bind(*index as i64).push_bind(hash.to_vec());
-        });
-        insert.build().execute(&mut *conn).await?;
+        let sql = multi_row_insert("INSERT INTO merkle_nodes (level, idx, hash)", 3, chunk.len());
+        let mut insert = sqlx::query(&sql);
+        for (level, index, hash) in chunk {
+            insert = insert.bind(*level as i32).bind(*index as i64).bind(hash.as_slice());
+        }
+        insert.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// `head VALUES ($1, …, $columns), (…), …` for `rows` rows: numbered placeholders, which both
+/// engines accept.
+fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * columns * 6);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * columns + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 pub async fn update_head(conn: &mut Connection, size: u64, root: &Hash, frontier: &[u8]) -> Result<()> {
@@ -386,5 +418,16 @@ impl Store {
             .bind(size as i64)
             .fetch_one(&self.pool)
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_multi_row_insert_numbers_its_placeholders_row_by_row() {
+        assert_eq!(
+            super::multi_row_insert("INSERT INTO t (a, b)", 2, 3),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6)"
+        );
     }
 }
