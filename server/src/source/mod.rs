@@ -332,7 +332,7 @@ impl Source {
         let mut notice = format!(
             "This file is larger than {} KiB: it is shown as plain text, {} lines at a time; download the raw file for all of it.",
             self.limits.highlight_max_bytes / 1024,
-            LineWindow::LINES
+            app::html::thousands(LineWindow::LINES)
         );
         if cut > 0 {
             notice.push_str(&format!(

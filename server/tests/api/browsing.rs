@@ -49,7 +49,7 @@ async fn a_file_over_the_cap_is_shown_a_window_of_lines_at_a_time() {
     app.login_as("reviewer").await;
     let (status, html) = app.open_file("data/big.py").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("shown as plain text, 4000 lines at a time"));
+    assert!(html.contains("shown as plain text, 4,000 lines at a time"));
     assert!(html.contains("Lines 1–4,000 of 200,000"));
     assert!(html.contains("id=\"L4000\"") && !html.contains("id=\"L4001\""), "one window only");
     assert!(!html.contains("<span class=h"), "no token is highlighted");
