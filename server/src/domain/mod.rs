@@ -50,6 +50,19 @@ pub struct Domain {
 }
 
 impl Domain {
+    /// The highlight cache's answers so far and its sizes, for `/healthz` (no source content).
+    pub fn highlight_cache_figures(&self) -> serde_json::Value {
+        let counts = self.source.cache().counts();
+        let (memory, disk) = self.source.cache().sizes();
+        serde_json::json!({
+            "memory_hits": counts.memory,
+            "disk_hits": counts.disk,
+            "misses": counts.misses,
+            "memory_bytes": memory,
+            "disk_bytes": disk,
+        })
+    }
+
     /// One window of a large file's lines (`browse::read_lines`).
     pub async fn read_lines(&self, caller: &Caller, pin: PinId, path: RepoPath, from: u32) -> AppResult<BlobContent> {
         browse::read_lines(self, caller, pin, path, from).await

@@ -95,7 +95,11 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
                 Ok(false) => "a checkpoint has waited over 10 minutes for the witnesses' quorum",
                 Err(_) => "unknown",
             };
-            (StatusCode::OK, Json(serde_json::json!({ "status": "ok", "witnesses": witnesses })))
+            let cache = state.domain.highlight_cache_figures();
+            (
+                StatusCode::OK,
+                Json(serde_json::json!({ "status": "ok", "witnesses": witnesses, "highlight_cache": cache })),
+            )
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" }))),
     }

@@ -123,7 +123,7 @@ impl Source {
         &self.limits
     }
 
-    /// The highlight cache's counters and sizes (for `/healthz` and the benchmarks).
+    /// The highlight cache (its counters and sizes are shown on `/healthz`).
     pub fn cache(&self) -> &HighlightCache {
         &self.cache
     }
