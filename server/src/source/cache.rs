@@ -131,28 +131,35 @@ impl HighlightCache {
         }
     }
 
-    /// Keeps a fresh entry in memory and, when it is complete, on disk (an entry cut short by the
-    /// time budget is highlighted again next time, when the machine may be less busy).
-    pub fn put(&self, key: &str, entry: Arc<Highlighted>) {
-        if let Some(disk) = &self.disk {
-            if !entry.timed_out {
-                if let Err(error) = disk.write(key, &entry) {
-                    tracing::warn!(%error, "writing a highlighted file to the cache failed");
-                }
-            }
-        }
-        self.remember(key, entry);
+    /// The key under which a result cut short by the time budget is kept: views serve it rather
+    /// than spend the budget again, and pre-highlighting (with a longer budget) tries to replace it
+    /// with a complete one under the plain key.
+    pub fn partial_key(key: &str) -> String {
+        format!("{key}-partial")
     }
 
-    /// Stores a complete entry on disk only (pre-highlighting: the pages read it when asked).
+    /// The complete entry, else a cut-short one.
+    pub fn get_any(&self, key: &str) -> Option<Arc<Highlighted>> {
+        self.get(key).or_else(|| self.get(&Self::partial_key(key)))
+    }
+
+    /// Keeps a fresh entry in memory and on disk, under its key when complete, under its partial
+    /// key when the time budget cut it short.
+    pub fn put(&self, key: &str, entry: Arc<Highlighted>) {
+        let key = if entry.timed_out { Self::partial_key(key) } else { key.to_string() };
+        self.put_on_disk(&key, &entry);
+        self.remember(&key, entry);
+    }
+
+    /// Stores an entry on disk only (pre-highlighting: the pages read it when asked), under its
+    /// partial key when it was cut short.
     pub fn put_on_disk(&self, key: &str, entry: &Highlighted) {
-        match &self.disk {
-            Some(disk) if !entry.timed_out => {
-                if let Err(error) = disk.write(key, entry) {
-                    tracing::warn!(%error, "writing a highlighted file to the cache failed");
-                }
+        if let Some(disk) = &self.disk {
+            let key =
+                if entry.timed_out && !key.ends_with("-partial") { Self::partial_key(key) } else { key.to_string() };
+            if let Err(error) = disk.write(&key, entry) {
+                tracing::warn!(%error, "writing a highlighted file to the cache failed");
             }
-            _ => {}
         }
     }
 
@@ -382,11 +389,15 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_short_entry_is_not_stored_on_disk() {
+    fn a_cut_short_entry_is_kept_apart_and_served_until_a_complete_one_exists() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = HighlightCache::new(Some(dir.path().to_path_buf()), 1 << 20, 1 << 20);
-        cache.put("k", Arc::new(Highlighted { timed_out: true, ..entry(&["a"]) }));
-        assert!(!cache.contains("k"));
+        let cache = HighlightCache::new(Some(dir.path().to_path_buf()), 0, 1 << 20);
+        cache.put("k", Arc::new(Highlighted { timed_out: true, ..entry(&["cut"]) }));
+        assert!(!cache.contains("k"), "pre-highlighting still tries it");
+        assert_eq!(cache.get_any("k").unwrap().lines, vec!["cut"], "views serve it meanwhile");
+        cache.put_on_disk("k", &entry(&["whole"]));
+        assert!(cache.contains("k"));
+        assert_eq!(cache.get_any("k").unwrap().lines, vec!["whole"], "the complete one wins");
     }
 
     #[test]

@@ -288,7 +288,7 @@ impl Source {
         let cached = (!self.is_windowed(size))
             .then(|| self.highlighter.syntax_by_name(file_name))
             .flatten()
-            .and_then(|syntax| self.cache.get(&HighlightCache::key(&blob_id, Some(&syntax.name))));
+            .and_then(|syntax| self.cache.get_any(&HighlightCache::key(&blob_id, Some(&syntax.name))));
         if let Some(highlighted) = cached {
             return Ok(FileContent { blob_id, size, content: shown(&highlighted, from, slice) });
         }
@@ -382,7 +382,7 @@ impl Source {
             .then(|| self.highlighter.syntax_for(file_name, &text))
             .flatten();
         let key = HighlightCache::key(blob_id, syntax.map(|s| s.name.as_str()));
-        if let Some(hit) = self.cache.get(&key) {
+        if let Some(hit) = self.cache.get_any(&key) {
             return hit;
         }
         let fresh = Arc::new(self.highlighter.highlight_as(syntax, &text, &self.limits));

@@ -6,6 +6,7 @@
 use super::cache::HighlightCache;
 use super::{PinLocation, Result, Source, SourceError};
 use crate::audit::Receipt;
+use crate::config::SourceLimits;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -120,7 +121,10 @@ impl Source {
         if self.cache.contains(&key) {
             return Ok(true);
         }
-        let highlighted = self.highlighter.highlight_as(syntax, &text, &self.limits);
+        // Ten times a view's budget: only a truly pathological file is left cut short.
+        let limits =
+            SourceLimits { highlight_budget_ms: self.limits.highlight_budget_ms.saturating_mul(10), ..self.limits };
+        let highlighted = self.highlighter.highlight_as(syntax, &text, &limits);
         self.cache.put_on_disk(&key, &highlighted);
         Ok(false)
     }
