@@ -135,9 +135,15 @@ impl Domain {
                 _ = every.tick() => {
                     use std::sync::atomic::Ordering;
                     let (done, total) = (progress.done.load(Ordering::Relaxed), progress.total.load(Ordering::Relaxed));
-                    // False once staff cancelled the job: the workers stop after their current file.
-                    if !self.store.job_progress(job.id, done, total, self.clock.now_ms()).await? {
-                        progress.cancel.store(true, Ordering::Relaxed);
+                    // False once staff cancelled the job: the workers stop after their current file
+                    // (and on a store fault, so that no worker outlives the job).
+                    match self.store.job_progress(job.id, done, total, self.clock.now_ms()).await {
+                        Ok(true) => {}
+                        Ok(false) => progress.cancel.store(true, Ordering::Relaxed),
+                        Err(error) => {
+                            progress.cancel.store(true, Ordering::Relaxed);
+                            return Err(error.into());
+                        }
                     }
                 }
             }
