@@ -108,6 +108,15 @@ fn window_from(from: Option<u32>) -> LineRange {
     LineRange { first, last: first.saturating_add(LineWindow::LINES - 1) }
 }
 
+/// Refuses what is not a file (a directory, a submodule) for a read of a file's content.
+fn a_file(found: &Located) -> Result<(), AppError> {
+    match found.kind {
+        EntryKind::File | EntryKind::Symlink => Ok(()),
+        EntryKind::Directory => Err(AppError::NotFound("this path is a directory; open it as a tree".into())),
+        EntryKind::Submodule => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
+    }
+}
+
 /// One window of a large file's lines, from the window that holds line `from`: what a reader's
 /// page loads as they scroll or jump. Recorded (`blob.lines`, naming the lines) before the read.
 pub async fn read_lines(
@@ -121,11 +130,7 @@ pub async fn read_lines(
     guard::signed_in(caller)?;
     let access = domain.pin_access(&actor, pin).await?;
     let located = domain
-        .locate_or_refuse(&actor, &access, "blob.lines", std::slice::from_ref(&path), |_, found| match found.kind {
-            EntryKind::File | EntryKind::Symlink => Ok(()),
-            EntryKind::Directory => Err(AppError::NotFound("this path is a directory; open it as a tree".into())),
-            _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
-        })
+        .locate_or_refuse(&actor, &access, "blob.lines", std::slice::from_ref(&path), |_, found| a_file(found))
         .await?;
     let lines = window_from(Some(from));
     let event = actor.event("blob.lines").on(access.object(&path).shown(&located[0].object_id).lines(lines));
@@ -139,10 +144,15 @@ pub async fn download(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPa
     guard::signed_in(caller)?;
     let access = domain.pin_access(&actor, pin).await?;
     let located = domain
-        .locate_or_refuse(&actor, &access, "blob.download", std::slice::from_ref(&path), |_, found| match found.kind {
-            EntryKind::File | EntryKind::Symlink => Ok(()),
-            EntryKind::Directory => Err(AppError::NotFound("this path is a directory; open it as a tree".into())),
-            _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
+        .locate_or_refuse(&actor, &access, "blob.download", std::slice::from_ref(&path), |_, found| {
+            a_file(found)?;
+            match found.size {
+                Some(size) if size > domain.source.limits().display_max_bytes => Err(AppError::TooLarge(format!(
+                    "this file is larger than {} MiB and cannot be downloaded here",
+                    domain.source.limits().display_max_bytes / (1024 * 1024)
+                ))),
+                _ => Ok(()),
+            }
         })
         .await?;
     let event = actor.event("blob.download").on(access.object(&path).shown(&located[0].object_id));

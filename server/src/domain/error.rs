@@ -54,6 +54,7 @@ impl From<SourceError> for AppError {
             SourceError::IsDirectory => AppError::NotFound("this path is a directory; open it as a tree".into()),
             SourceError::IsFile => AppError::NotFound("this path is a file; open it as a blob".into()),
             SourceError::NoSuchCommit(spec) => AppError::Invalid(format!("{spec} does not name a commit")),
+            SourceError::TooLarge => AppError::TooLarge("this file is too large to be sent".into()),
             other => internal(&other),
         }
     }

@@ -103,6 +103,15 @@ impl HighlightCache {
 
     /// The entry from memory, or from disk (then kept in memory too).
     pub fn get(&self, key: &str) -> Option<Arc<Highlighted>> {
+        let found = self.find(key);
+        if found.is_none() {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// `get` without counting a miss.
+    fn find(&self, key: &str) -> Option<Arc<Highlighted>> {
         if let Some(hit) = self.memory.lock().expect("cache lock").entries.get(key).cloned() {
             self.hits.fetch_add(1, Ordering::Relaxed);
             if let Some(disk) = &self.disk {
@@ -111,14 +120,9 @@ impl HighlightCache {
             return Some(hit);
         }
         let found = self.disk.as_ref().and_then(|disk| disk.read(key)).map(Arc::new);
-        match &found {
-            Some(entry) => {
-                self.disk_hits.fetch_add(1, Ordering::Relaxed);
-                self.remember(key, Arc::clone(entry));
-            }
-            None => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(entry) = &found {
+            self.disk_hits.fetch_add(1, Ordering::Relaxed);
+            self.remember(key, Arc::clone(entry));
         }
         found
     }
@@ -140,7 +144,11 @@ impl HighlightCache {
 
     /// The complete entry, else a cut-short one.
     pub fn get_any(&self, key: &str) -> Option<Arc<Highlighted>> {
-        self.get(key).or_else(|| self.get(&Self::partial_key(key)))
+        let found = self.find(key).or_else(|| self.find(&Self::partial_key(key)));
+        if found.is_none() {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+        }
+        found
     }
 
     /// Keeps a fresh entry in memory and on disk, under its key when complete, under its partial

@@ -210,13 +210,8 @@ impl Source {
         }
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |this, repo| {
-            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
-            let entry = root.get_path(Path::new(path.as_str())).map_err(not_found)?;
-            let content = match entry.kind() {
-                Some(git2::ObjectType::Blob) => this.render_blob(repo, entry.id(), path.file_name(), from, false)?,
-                Some(git2::ObjectType::Tree) => return Err(SourceError::IsDirectory),
-                _ => return Err(SourceError::NotFound),
-            };
+            let id = blob_at(repo, &tree_id, &path)?;
+            let content = this.render_blob(repo, id, path.file_name(), from, false)?;
             let directory = subtree(repo, &tree_id, &path.parent())?.ok_or(SourceError::NotFound)?;
             Ok((content, list_entries(repo, &directory)?))
         })
@@ -237,13 +232,8 @@ impl Source {
         }
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |this, repo| {
-            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
-            let entry = root.get_path(Path::new(path.as_str())).map_err(not_found)?;
-            match entry.kind() {
-                Some(git2::ObjectType::Blob) => this.render_blob(repo, entry.id(), path.file_name(), Some(from), true),
-                Some(git2::ObjectType::Tree) => Err(SourceError::IsDirectory),
-                _ => Err(SourceError::NotFound),
-            }
+            let id = blob_at(repo, &tree_id, &path)?;
+            this.render_blob(repo, id, path.file_name(), Some(from), true)
         })
         .await
     }
@@ -278,7 +268,7 @@ impl Source {
         }
         // A window already cut from this blob: no need to inflate megabytes again.
         if self.is_windowed(size) {
-            let key = HighlightCache::key(&blob_id, Some(&format!("plain window {}", from.unwrap_or(1))));
+            let key = window_key(&blob_id, from.unwrap_or(1));
             if let Some(window) = self.cache.get(&key) {
                 return Ok(FileContent { blob_id, size, content: window_content(&window, from.unwrap_or(1)) });
             }
@@ -315,7 +305,7 @@ impl Source {
     /// Lines `from..` of a large text, escaped, at most a window of them, each cut at
     /// `highlight::SHOWN_LINE_MAX` bytes; cached like a highlighted file.
     fn plain_window(&self, blob_id: &str, bytes: &[u8], from: u32) -> Arc<highlight::Highlighted> {
-        let key = HighlightCache::key(blob_id, Some(&format!("plain window {from}")));
+        let key = window_key(blob_id, from);
         let total = index::count_lines(bytes).min(u32::MAX as u64) as u32;
         let first = from.clamp(1, total.max(1));
         let mut lines = Vec::with_capacity(LineWindow::LINES as usize);
@@ -358,16 +348,12 @@ impl Source {
         }
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |this, repo| {
-            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
-            let entry = root.get_path(Path::new(path.as_str())).map_err(not_found)?;
-            if entry.kind() != Some(git2::ObjectType::Blob) {
-                return Err(SourceError::IsDirectory);
-            }
-            let (size, _) = repo.odb()?.read_header(entry.id())?;
+            let id = blob_at(repo, &tree_id, &path)?;
+            let (size, _) = repo.odb()?.read_header(id)?;
             if size as u64 > this.limits.display_max_bytes {
                 return Err(SourceError::TooLarge);
             }
-            Ok(repo.find_blob(entry.id())?.content().to_vec())
+            Ok(repo.find_blob(id)?.content().to_vec())
         })
         .await
     }
@@ -418,6 +404,22 @@ fn window_content(window: &highlight::Highlighted, from: u32) -> BlobContent {
         notice: window.notice.clone(),
         window: Some(LineWindow { first, last, total }),
     }
+}
+
+/// The blob at `path` under the pinned root.
+fn blob_at(repo: &git2::Repository, tree_id: &str, path: &RepoPath) -> Result<git2::Oid> {
+    let root = repo.find_tree(git2::Oid::from_str(tree_id)?)?;
+    let entry = root.get_path(Path::new(path.as_str())).map_err(not_found)?;
+    match entry.kind() {
+        Some(git2::ObjectType::Blob) => Ok(entry.id()),
+        Some(git2::ObjectType::Tree) => Err(SourceError::IsDirectory),
+        _ => Err(SourceError::NotFound),
+    }
+}
+
+/// The cache key of a large file's window that starts at line `from`.
+fn window_key(blob_id: &str, from: u32) -> String {
+    HighlightCache::key(blob_id, Some(&format!("plain window {from}")))
 }
 
 fn not_found(error: git2::Error) -> SourceError {
