@@ -5,12 +5,14 @@
 
 mod builds;
 mod compare;
+mod exports;
 mod input;
 mod review;
 mod views;
 
 pub use builds::*;
 pub use compare::*;
+pub use exports::*;
 pub use input::*;
 pub use review::*;
 pub use views::*;

@@ -37,6 +37,8 @@ pub struct Policy {
     rules: HashMap<String, Rule>,
     /// None: `quorum none`.
     quorum: Option<String>,
+    /// The policy as written (exports carry it).
+    pub text: String,
 }
 
 impl Policy {
@@ -116,7 +118,7 @@ impl Policy {
             }
         }
         let quorum = quorum.ok_or(PolicyError { line: 0, reason: "no quorum line".into() })?;
-        Ok(Policy { logs, witnesses, rules, quorum })
+        Ok(Policy { logs, witnesses, rules, quorum, text: text.to_string() })
     }
 
     /// Whether the witnesses named in `cosigned` (those with a valid cosignature) meet the quorum.

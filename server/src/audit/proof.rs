@@ -26,7 +26,7 @@ pub enum ProofError {
 pub type NodeKey = (u32, u64);
 
 /// The largest power of two strictly below `n` (n >= 2).
-fn split_point(n: u64) -> u64 {
+pub(crate) fn split_point(n: u64) -> u64 {
     debug_assert!(n >= 2);
     1 << (63 - (n - 1).leading_zeros())
 }
@@ -130,6 +130,11 @@ pub fn consistency_proof(nodes: &mut Nodes, from: u64, to: u64) -> Result<Vec<Ha
     let mut out = Vec::new();
     subproof(nodes, from, 0, to, true, &mut out)?;
     Ok(out)
+}
+
+/// The hash of leaves `start..end` (RFC 9162's MTH of that range), from the stored subtrees.
+pub fn range(nodes: &mut Nodes, start: u64, end: u64) -> Result<Hash, ProofError> {
+    nodes.range_hash(start, end)
 }
 
 /// The root of a tree of `size` leaves.

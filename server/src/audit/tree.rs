@@ -39,6 +39,12 @@ impl AuditLog {
         self.compute(|nodes| proof::consistency_proof(nodes, from, to)).await
     }
 
+    /// The hashes of leaf ranges `start..end` (the nodes of a multi-leaf proof), from stored nodes.
+    pub async fn range_hashes(&self, ranges: &[(u64, u64)], size: u64) -> Result<Vec<Hash>> {
+        self.require_size(size).await?;
+        self.compute(|nodes| ranges.iter().map(|&(start, end)| proof::range(nodes, start, end)).collect()).await
+    }
+
     /// The root of the log's first `size` entries, from stored nodes.
     pub async fn root_at(&self, size: u64) -> Result<Hash> {
         self.require_size(size).await?;

@@ -57,6 +57,8 @@ pub enum Permission {
     ReadSource,
     /// Build records for a pin (staff, and builders through their token).
     RecordBuild,
+    /// Export bundles of review records (staff and regulators).
+    Export,
 }
 
 impl Permission {
@@ -68,6 +70,7 @@ impl Permission {
             Permission::ReadLog => matches!(role, Role::Staff | Role::Regulator),
             Permission::ReadSource => role != Role::Builder,
             Permission::RecordBuild => matches!(role, Role::Staff | Role::Builder),
+            Permission::Export => matches!(role, Role::Staff | Role::Regulator),
         }
     }
 
@@ -77,6 +80,7 @@ impl Permission {
             Permission::ReadLog => "only staff and regulators may read the audit log",
             Permission::ReadSource => "you may not read source",
             Permission::RecordBuild => "only staff and builders may record builds",
+            Permission::Export => "only staff and regulators may export review records",
         }
     }
 }

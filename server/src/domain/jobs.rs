@@ -46,6 +46,7 @@ impl Domain {
             EXTRACT_SYMBOLS => self.extract_symbols(&job).await,
             COMPARE_PREVIOUS => self.compare_previous(&job).await,
             PREHIGHLIGHT_PIN => self.prehighlight_pin(&job).await,
+            super::exports::EXPORT_BUNDLE => self.run_export_job(&job).await,
             other => Err(AppError::Invalid(format!("unknown job kind {other}"))),
         };
         let now = self.clock.now_ms();

@@ -14,6 +14,7 @@ mod caches;
 mod compare;
 mod coverage;
 pub mod error;
+pub mod exports;
 pub mod guard;
 pub mod jobs;
 mod log;
@@ -47,6 +48,8 @@ pub struct Domain {
     builds: builds::BuildSettings,
     /// The witnesses asked to cosign checkpoints, when a trust policy is configured.
     supervision: std::sync::OnceLock<Arc<crate::audit::witnessing::Supervision>>,
+    /// Where export bundles are kept (set at start-up; a default under the data directory).
+    exports: std::sync::OnceLock<exports::ExportSettings>,
 }
 
 impl Domain {
@@ -82,7 +85,17 @@ impl Domain {
     ) -> Domain {
         let audit = AuditLog::new(store.clone(), clock.clone());
         let supervision = std::sync::OnceLock::new();
-        Domain { store, audit, source, signer, clock, caches: caches::Caches::default(), builds, supervision }
+        Domain {
+            store,
+            audit,
+            source,
+            signer,
+            clock,
+            caches: caches::Caches::default(),
+            builds,
+            supervision,
+            exports: std::sync::OnceLock::new(),
+        }
     }
 
     pub fn clock(&self) -> &Clock {

@@ -7,6 +7,7 @@
 //! nothing about authorisation; `domain` does.
 
 pub mod builds;
+pub mod exports;
 pub mod files;
 pub mod grants;
 pub mod log;

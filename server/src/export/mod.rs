@@ -1,0 +1,370 @@
+//! Regulator exports: one zip bundle of the review records in a scope, proven against a signed
+//! checkpoint, and its offline verifier. The format is `docs/bundle-format.md`.
+//!
+//! This module holds what the writer (`domain::exports`) and the verifier share: how a leaf is
+//! read, which events a scope holds, and the summaries (coverage, sessions) computed from the
+//! events, so that a bundle's CSV and JSON members can be checked against its events.
+
+pub mod multiproof;
+pub mod report;
+pub mod sarif;
+pub mod verify;
+pub mod writer;
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// The bundle format version (`manifest.json` `format`).
+pub const FORMAT: &str = "clearroom-bundle/1";
+
+/// The first line of the text the manifest's signature signs (never a checkpoint origin).
+pub const SIGNATURE_HEADER: &str = "clearroom-bundle/1 manifest";
+
+/// The text `manifest.sig` signs (as a C2SP signed note, with the log's key): the header, the
+/// log's origin and the manifest's SHA-256, each on its own line.
+pub fn signature_text(origin: &str, manifest_sha256: &str) -> String {
+    format!("{SIGNATURE_HEADER}\n{origin}\nsha256:{manifest_sha256}\n")
+}
+
+/// The members, in the order they are written (`manifest.json` and its signature last).
+pub mod members {
+    pub const EVENTS: &str = "events.jsonl";
+    pub const PROOF: &str = "events.proof";
+    pub const CHECKPOINT: &str = "checkpoint";
+    pub const PREVIOUS_CHECKPOINT: &str = "previous-checkpoint";
+    pub const CONSISTENCY: &str = "consistency.proof";
+    pub const POLICY: &str = "policy";
+    pub const LOG_KEY: &str = "keys/log.vkey";
+    pub const ATTESTATION_KEY: &str = "keys/attestation.pem";
+    pub const ATTESTATIONS: &str = "attestations.intoto.jsonl";
+    pub const FINDINGS: &str = "findings.sarif";
+    pub const COMMENTS: &str = "comments.json";
+    pub const VERDICTS: &str = "verdicts.json";
+    pub const GRANTS: &str = "grants.json";
+    pub const SESSIONS: &str = "sessions.json";
+    pub const COVERAGE: &str = "coverage.csv";
+    pub const REPORT: &str = "report.html";
+    pub const MANIFEST: &str = "manifest.json";
+    pub const SIGNATURE: &str = "manifest.sig";
+}
+
+/// What a regulator asked for. Every criterion given must hold (see `Scope::holds`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    /// Events naming one of these pins; empty: any pin (and events naming none).
+    #[serde(default)]
+    pub pins: Vec<i64>,
+    /// Events by this person, and the grants made to them.
+    #[serde(default)]
+    pub reviewer: Option<String>,
+    /// Events recorded at or after this time (milliseconds since the epoch).
+    #[serde(default)]
+    pub from_ms: Option<i64>,
+    /// Events recorded before this time.
+    #[serde(default)]
+    pub until_ms: Option<i64>,
+}
+
+impl Scope {
+    /// Whether an event belongs to the scope on its own. `reviewer_grants` are the ids of the
+    /// grants made to the scope's reviewer (their extensions and revocations belong to it too).
+    pub fn holds(&self, leaf: &Leaf, reviewer_grants: &HashSet<i64>) -> bool {
+        let time = leaf.time_ms();
+        if self.from_ms.is_some_and(|from| time < from) || self.until_ms.is_some_and(|until| time >= until) {
+            return false;
+        }
+        if !self.pins.is_empty() && !leaf.pins().iter().any(|pin| self.pins.contains(pin)) {
+            return false;
+        }
+        match &self.reviewer {
+            None => true,
+            Some(reviewer) => {
+                leaf.actor.as_deref() == Some(reviewer.as_str())
+                    || (leaf.action == "grant.create" && leaf.details["grantee"].as_str() == Some(reviewer.as_str()))
+                    || (matches!(leaf.action.as_str(), "grant.extend" | "grant.revoke")
+                        && leaf.details["grant_id"].as_i64().is_some_and(|id| reviewer_grants.contains(&id)))
+            }
+        }
+    }
+
+    /// A sign-in or sign-out of a session that has events in the bundle is in it too, so that
+    /// `sessions.json` can say when each began and ended.
+    pub fn is_session_context(leaf: &Leaf) -> bool {
+        matches!(leaf.action.as_str(), "auth.login" | "auth.logout") && leaf.session.is_some()
+    }
+
+    /// As the manifest states it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "pins": self.pins,
+            "reviewer": self.reviewer,
+            "from": self.from_ms.map(app::times::rfc3339_millis),
+            "until": self.until_ms.map(app::times::rfc3339_millis),
+        })
+    }
+
+    /// From the manifest's statement of it.
+    pub fn from_json(value: &serde_json::Value) -> Option<Scope> {
+        let time = |key: &str| -> Option<Option<i64>> {
+            match &value[key] {
+                serde_json::Value::Null => Some(None),
+                serde_json::Value::String(text) => app::times::parse(text).ok().map(Some),
+                _ => None,
+            }
+        };
+        Some(Scope {
+            pins: value["pins"].as_array()?.iter().map(|p| p.as_i64()).collect::<Option<Vec<_>>>()?,
+            reviewer: match &value["reviewer"] {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(name) => Some(name.clone()),
+                _ => return None,
+            },
+            from_ms: time("from")?,
+            until_ms: time("until")?,
+        })
+    }
+}
+
+/// An object of a v2 leaf.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct LeafObject {
+    pub pin: i64,
+    pub commit: Option<String>,
+    pub path: String,
+    pub blob: Option<String>,
+    pub lines: Option<[u64; 2]>,
+}
+
+/// What the export reads of a leaf (v1 or v2; see `docs/audit-events.md`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Leaf {
+    pub v: u32,
+    #[serde(default)]
+    pub prev: String,
+    pub time: String,
+    #[serde(default)]
+    time_ms: Option<i64>,
+    pub actor: Option<String>,
+    pub role: Option<String>,
+    pub session: Option<String>,
+    pub client: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    #[serde(default)]
+    pub objects: Vec<LeafObject>,
+    /// v1: the one pin an event names.
+    #[serde(default)]
+    pin: Option<i64>,
+    #[serde(default)]
+    pub details: serde_json::Value,
+}
+
+impl Leaf {
+    pub fn parse(bytes: &[u8]) -> Option<Leaf> {
+        serde_json::from_slice(bytes).ok()
+    }
+
+    /// When it was recorded, in milliseconds since the epoch (v1 carries it; v2's `time` has it
+    /// to the millisecond).
+    pub fn time_ms(&self) -> i64 {
+        self.time_ms.or_else(|| app::times::parse(&self.time).ok()).unwrap_or(i64::MIN)
+    }
+
+    /// Every pin the event names.
+    pub fn pins(&self) -> Vec<i64> {
+        let mut pins: Vec<i64> = self.objects.iter().map(|o| o.pin).chain(self.pin).collect();
+        pins.sort_unstable();
+        pins.dedup();
+        pins
+    }
+
+    /// The objects whose content the event showed a person (what coverage counts): the file of
+    /// `blob.view`, `blob.lines` and `blob.download`, and every object with a blob of
+    /// `diff.view`; none for an event that failed or was refused.
+    pub fn shown_files(&self) -> Vec<&LeafObject> {
+        if self.outcome != "ok" || self.actor.is_none() {
+            return Vec::new();
+        }
+        match self.action.as_str() {
+            "blob.view" | "blob.lines" | "blob.download" => {
+                self.objects.first().filter(|o| o.blob.is_some()).into_iter().collect()
+            }
+            "diff.view" => self.objects.iter().filter(|o| o.blob.is_some() && !o.path.is_empty()).collect(),
+            _ => Vec::new(), // v1 leaves name no blob: they show no countable object.
+        }
+    }
+}
+
+/// One row of `coverage.csv`: a file of a pin in scope.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CoverageRow {
+    pub pin: i64,
+    pub path: String,
+    /// Lines in the file at the pin (from the pin's index; empty when not indexed).
+    pub lines: Option<u64>,
+    pub views: u64,
+    pub viewed_by: BTreeSet<String>,
+    pub first_viewed: Option<String>,
+    pub last_viewed: Option<String>,
+    pub reviewed_by: BTreeSet<String>,
+}
+
+pub const COVERAGE_HEADER: [&str; 8] =
+    ["pin", "path", "lines", "views", "viewed_by", "first_viewed", "last_viewed", "reviewed_by"];
+
+/// What the events say of files and sessions, accumulated event by event.
+#[derive(Default)]
+pub struct Summary {
+    /// (pin, path) → the file's row.
+    pub files: BTreeMap<(i64, String), CoverageRow>,
+    /// (pin, path, reviewer) → marked reviewed (the last mark or unmark wins).
+    marks: BTreeMap<(i64, String, String), bool>,
+    /// Session fingerprint → what was done in it.
+    pub sessions: BTreeMap<String, SessionSummary>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub session: String,
+    pub actor: Option<String>,
+    pub role: Option<String>,
+    pub clients: BTreeSet<String>,
+    pub signed_in: Option<String>,
+    pub signed_out: Option<String>,
+    pub first_event: String,
+    pub last_event: String,
+    pub events: u64,
+    /// Distinct `pin:path` of the files shown in the session.
+    pub files_opened: BTreeSet<String>,
+}
+
+impl Summary {
+    pub fn add(&mut self, leaf: &Leaf) {
+        for object in leaf.shown_files() {
+            let row = self.files.entry((object.pin, object.path.clone())).or_insert_with(|| CoverageRow {
+                pin: object.pin,
+                path: object.path.clone(),
+                ..CoverageRow::default()
+            });
+            row.views += 1;
+            if let Some(actor) = &leaf.actor {
+                row.viewed_by.insert(actor.clone());
+            }
+            if row.first_viewed.is_none() {
+                row.first_viewed = Some(leaf.time.clone());
+            }
+            row.last_viewed = Some(leaf.time.clone());
+        }
+        if leaf.outcome == "ok" && matches!(leaf.action.as_str(), "review.mark" | "review.unmark") {
+            if let (Some(object), Some(actor)) = (leaf.objects.first(), &leaf.actor) {
+                self.marks.insert((object.pin, object.path.clone(), actor.clone()), leaf.action == "review.mark");
+            }
+        }
+        if let Some(session) = leaf.session.as_deref().filter(|s| *s != "api-token") {
+            let entry = self.sessions.entry(session.to_string()).or_insert_with(|| SessionSummary {
+                session: session.to_string(),
+                actor: leaf.actor.clone(),
+                role: leaf.role.clone(),
+                first_event: leaf.time.clone(),
+                ..SessionSummary::default()
+            });
+            entry.events += 1;
+            entry.last_event = leaf.time.clone();
+            if let Some(client) = &leaf.client {
+                entry.clients.insert(client.clone());
+            }
+            match leaf.action.as_str() {
+                "auth.login" => entry.signed_in = Some(leaf.time.clone()),
+                "auth.logout" => entry.signed_out = Some(leaf.time.clone()),
+                _ => {}
+            }
+            for object in leaf.shown_files() {
+                entry.files_opened.insert(format!("{}:{}", object.pin, object.path));
+            }
+        }
+    }
+
+    /// Folds the marks into the rows (after the last event).
+    pub fn finish(&mut self) {
+        for ((pin, path, reviewer), reviewed) in std::mem::take(&mut self.marks) {
+            if reviewed {
+                let row = self.files.entry((pin, path.clone())).or_insert_with(|| CoverageRow {
+                    pin,
+                    path,
+                    ..CoverageRow::default()
+                });
+                row.reviewed_by.insert(reviewer);
+            }
+        }
+    }
+}
+
+/// Guards a CSV cell against formula injection (a leading `=`, `+`, `-`, `@`, tab or CR gets `'`).
+pub fn csv_cell(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_string(),
+    }
+}
+
+/// Undoes `csv_cell` (for the verifier's comparison).
+pub fn csv_uncell(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if matches!(rest.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r')) => rest,
+        _ => text,
+    }
+}
+
+impl CoverageRow {
+    pub fn record(&self) -> [String; 8] {
+        let join = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(" ");
+        [
+            self.pin.to_string(),
+            csv_cell(&self.path),
+            self.lines.map(|l| l.to_string()).unwrap_or_default(),
+            self.views.to_string(),
+            csv_cell(&join(&self.viewed_by)),
+            self.first_viewed.clone().unwrap_or_default(),
+            self.last_viewed.clone().unwrap_or_default(),
+            csv_cell(&join(&self.reviewed_by)),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_quoted_and_read_back() {
+        for text in ["=1+1", "+x", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            let cell = csv_cell(text);
+            assert!(cell.starts_with('\''), "{cell:?}");
+            assert_eq!(csv_uncell(&cell), text);
+        }
+        assert_eq!(csv_cell("src/main.rs"), "src/main.rs");
+        assert_eq!(csv_uncell("'plain"), "'plain");
+    }
+
+    #[test]
+    fn scope_criteria_all_hold() {
+        let leaf = |json: &str| Leaf::parse(json.as_bytes()).unwrap();
+        let view = leaf(
+            r#"{"v":2,"prev":"","time":"2026-11-28T10:00:00.000Z","actor":"alice","role":"reviewer","session":"00","client":"::1","action":"blob.view","outcome":"ok","objects":[{"pin":3,"commit":null,"path":"a","blob":"b","lines":null}],"query":null,"details":{}}"#,
+        );
+        let none = HashSet::new();
+        let at = app::times::parse("2026-11-28T10:00:00Z").unwrap();
+        assert!(Scope::default().holds(&view, &none));
+        assert!(Scope { pins: vec![3], ..Scope::default() }.holds(&view, &none));
+        assert!(!Scope { pins: vec![4], ..Scope::default() }.holds(&view, &none));
+        assert!(!Scope { reviewer: Some("bob".into()), ..Scope::default() }.holds(&view, &none));
+        assert!(Scope { from_ms: Some(at), until_ms: Some(at + 1), ..Scope::default() }.holds(&view, &none));
+        assert!(!Scope { until_ms: Some(at), ..Scope::default() }.holds(&view, &none));
+        let grant = leaf(
+            r#"{"v":2,"prev":"","time":"2026-11-28T10:00:00.000Z","actor":"staff","role":"staff","session":"01","client":"::1","action":"grant.create","outcome":"ok","objects":[],"query":null,"details":{"grant_id":7,"grantee":"bob"}}"#,
+        );
+        assert!(Scope { reviewer: Some("bob".into()), ..Scope::default() }.holds(&grant, &none));
+        let scope = Scope { pins: vec![1, 2], reviewer: Some("bob".into()), from_ms: Some(at), until_ms: None };
+        assert_eq!(Scope::from_json(&scope.to_json()), Some(scope));
+    }
+}
