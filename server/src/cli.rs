@@ -77,6 +77,27 @@ enum Command {
     /// Manage repositories.
     #[command(subcommand)]
     Repo(RepoCommand),
+    /// Export the review records of a scope as a signed, self-verifying bundle (recorded in the log).
+    Export {
+        /// A pin in scope (repeat for several); none: every pin.
+        #[arg(long = "pin")]
+        pins: Vec<String>,
+        /// Only this person's events (and the grants made to them).
+        #[arg(long)]
+        reviewer: Option<String>,
+        /// Events from this time (RFC 3339, or 2026-11-28T10:00 as UTC).
+        #[arg(long)]
+        from: Option<String>,
+        /// Events before this time.
+        #[arg(long)]
+        until: Option<String>,
+        /// The last checkpoint you hold: the bundle proves the log extends it.
+        #[arg(long)]
+        previous_checkpoint: Option<PathBuf>,
+        /// Where to write the bundle (a zip file).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Pin a commit of a repository; prints the new pin's id last.
     Pin {
         repository: String,
@@ -156,6 +177,24 @@ enum VerifyCommand {
         envelope: PathBuf,
         #[arg(long)]
         key: PathBuf,
+    },
+    /// Check an export bundle offline: the manifest's signature and every member's SHA-256, the
+    /// checkpoint, every event's inclusion, consistency with an earlier checkpoint, every
+    /// attestation, and that the records agree with the events. Exits non-zero naming each failure.
+    Bundle {
+        bundle: PathBuf,
+        /// A file holding the log's verifier key (GET /api/v1/log/key), obtained independently.
+        #[arg(long)]
+        key: PathBuf,
+        /// The attestation public key (PEM, or 32 bytes in base64), obtained independently.
+        #[arg(long)]
+        attestation_key: Option<PathBuf>,
+        /// A C2SP tlog-policy file: the checkpoint's cosignatures must meet its quorum.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The last checkpoint you hold: the bundle's checkpoint must extend it.
+        #[arg(long)]
+        previous_checkpoint: Option<PathBuf>,
     },
 }
 
@@ -383,6 +422,37 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 policy.as_deref(),
             )
             .await
+        }
+        Command::Verify(VerifyCommand::Bundle { bundle, key, attestation_key, policy, previous_checkpoint }) => {
+            crate::verify_cli::verify_bundle(
+                &bundle,
+                &key,
+                attestation_key.as_deref(),
+                policy.as_deref(),
+                previous_checkpoint.as_deref(),
+            )
+        }
+        Command::Export { pins, reviewer, from, until, previous_checkpoint, out } => {
+            let domain = open_domain(&admin_config()).await?;
+            let pins = pins
+                .iter()
+                .map(|p| PinId::parse(p).map(|p| p.get()).map_err(|e| anyhow::anyhow!("pin {p:?}: {e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let previous_checkpoint = match previous_checkpoint {
+                Some(path) => {
+                    Some(std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?)
+                }
+                None => None,
+            };
+            let request = app::model::ExportRequest { pins, reviewer, from, until, previous_checkpoint };
+            let (id, built) = domain.export_now(&request, &out).await.map_err(fail)?;
+            println!(
+                "export {id}: {} events, proven against the checkpoint of {} entries",
+                built.events, built.checkpoint_size
+            );
+            println!("wrote {} ({} bytes)", built.written.path.display(), built.written.size);
+            println!("sha256 {}", built.written.sha256);
+            Ok(())
         }
         Command::Verify(VerifyCommand::Binary { file, url, token }) => {
             crate::verify_cli::verify_binary(&file, &url, token.as_deref()).await

@@ -306,3 +306,61 @@ pub async fn verify_binary(file: &Path, url: &str, token: Option<&str>) -> anyho
     println!("OK");
     Ok(())
 }
+
+/// `server verify bundle`: checks an export bundle offline and prints what held and what failed.
+pub fn verify_bundle(
+    bundle: &Path,
+    key_file: &Path,
+    attestation_key: Option<&Path>,
+    policy_file: Option<&Path>,
+    previous: Option<&Path>,
+) -> anyhow::Result<()> {
+    let read = |path: &Path| std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
+    let key = NoteVerifier::parse(&read(key_file)?).map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))?;
+    let attestation = match attestation_key {
+        Some(path) => Some(crate::builds::parse_public_key(&read(path)?).ok_or_else(|| {
+            anyhow::anyhow!("{} is not an Ed25519 public key (PEM, or 32 bytes in base64)", path.display())
+        })?),
+        None => None,
+    };
+    let policy = match policy_file {
+        Some(path) => Some(
+            crate::audit::policy::Policy::parse(&read(path)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let previous = match previous {
+        Some(path) => {
+            let text = read(path)?.replace("\r\n", "\n");
+            Some(if text.ends_with('\n') { text } else { format!("{text}\n") })
+        }
+        None => None,
+    };
+    println!("bundle:       {}", bundle.display());
+    println!("log key:      {key} ({})", key.fingerprint());
+    let trust = crate::export::verify::Trust {
+        log_key: &key,
+        attestation_key: attestation.as_ref(),
+        policy: policy.as_ref(),
+        previous_checkpoint: previous.as_deref(),
+    };
+    let started = std::time::Instant::now();
+    let outcome = crate::export::verify::verify_bundle(bundle, &trust);
+    for line in &outcome.passed {
+        println!("OK      {line}");
+    }
+    for line in &outcome.notes {
+        println!("NOTE    {line}");
+    }
+    for line in &outcome.failures {
+        println!("FAILED  {line}");
+    }
+    if outcome.ok() {
+        println!("VERIFIED in {:.2} s", started.elapsed().as_secs_f64());
+        Ok(())
+    } else {
+        println!("NOT VERIFIED: {} failure(s)", outcome.failures.len());
+        bail!("the bundle does not verify: {} failure(s)", outcome.failures.len())
+    }
+}
