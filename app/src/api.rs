@@ -104,6 +104,16 @@ pub async fn load_builds(pin: String) -> Result<BuildsPage, AppError> {
     ssr::backend()?.builds(&ssr::caller()?, pin).await
 }
 
+#[server(prefix = "/fn", endpoint = "exports")]
+pub async fn export_overview() -> Result<ExportsPage, AppError> {
+    ssr::backend()?.exports_page(&ssr::caller()?).await
+}
+
+#[server(prefix = "/fn", endpoint = "export-estimate")]
+pub async fn estimate_export(request: ExportRequest) -> Result<Option<ExportEstimate>, AppError> {
+    ssr::backend()?.estimate_export(&ssr::caller()?, request).await.map(Some)
+}
+
 #[server(prefix = "/fn", endpoint = "artifact")]
 pub async fn lookup_artifact(sha256: String) -> Result<Option<ArtifactLookup>, AppError> {
     if sha256.trim().is_empty() {

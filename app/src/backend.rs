@@ -56,4 +56,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn find_files(&self, caller: &Caller, pin: PinId, query: String) -> AppResult<Vec<FoundFile>>;
     /// Where a symbol is defined and used at a pin.
     async fn symbol(&self, caller: &Caller, pin: PinId, name: String) -> AppResult<SymbolView>;
+    /// The `/exports` page: what may be chosen, and the caller's exports (staff: everyone's).
+    async fn exports_page(&self, caller: &Caller) -> AppResult<ExportsPage>;
+    /// What an export of a scope would hold.
+    async fn estimate_export(&self, caller: &Caller, request: ExportRequest) -> AppResult<ExportEstimate>;
 }

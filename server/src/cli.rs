@@ -70,6 +70,9 @@ enum Command {
         /// A C2SP tlog-policy file: the witnesses asked to cosign each checkpoint, and the quorum.
         #[arg(long, env = "CLEARROOM_WITNESS_POLICY")]
         witness_policy: Option<PathBuf>,
+        /// How long a finished export stays downloadable by the person who asked for it, in hours.
+        #[arg(long, default_value_t = 72)]
+        export_retention_hours: u64,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -334,6 +337,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             disk_cache_mb,
             upload_max_bytes,
             witness_policy,
+            export_retention_hours,
         } => {
             let limits = SourceLimits {
                 highlight_max_bytes,
@@ -341,6 +345,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 upload_max_bytes,
                 memory_cache_bytes: memory_cache_mb.saturating_mul(1024 * 1024),
                 disk_cache_bytes: disk_cache_mb.saturating_mul(1024 * 1024),
+                export_retention_hours,
                 ..SourceLimits::default()
             };
             let site_root = std::path::absolute(&site_root).unwrap_or(site_root);

@@ -45,6 +45,8 @@ pub struct SourceLimits {
     pub memory_cache_bytes: u64,
     /// Highlighted files kept on disk (`data/highlight`, compressed), in bytes; 0: none.
     pub disk_cache_bytes: u64,
+    /// How long a finished export bundle stays downloadable by its creator, in hours.
+    pub export_retention_hours: u64,
 }
 
 impl Default for SourceLimits {
@@ -58,6 +60,7 @@ impl Default for SourceLimits {
             search_budget_ms: 5_000,
             upload_max_bytes: 8 * 1024 * 1024 * 1024,
             memory_cache_bytes: 64 * 1024 * 1024,
+            export_retention_hours: 72,
             disk_cache_bytes: 2 * 1024 * 1024 * 1024,
         }
     }

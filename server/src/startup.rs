@@ -30,6 +30,10 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     let key = crate::builds::AttestationKey::load_or_create(&config.attestation_key_path())?;
     let builds = crate::domain::builds::BuildSettings { key: Arc::new(key), artifacts: config.artifacts_dir() };
     let domain = Domain::new(store, source, Arc::new(signer), builds, config.clock.clone());
+    domain.set_export_settings(crate::domain::exports::ExportSettings {
+        dir: config.data_dir.join("exports"),
+        retention_ms: config.limits.export_retention_hours.saturating_mul(3_600_000).min(i64::MAX as u64) as i64,
+    });
     if let Some(path) = &config.witness_policy {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let policy =
@@ -190,6 +194,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .merge(http::review::router())
         .merge(http::source_api::router())
         .merge(http::builds_api::router())
+        .merge(http::exports::router())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::identify))
         .layer(sessions)

@@ -65,7 +65,7 @@ fn Nav(me: Me) -> impl IntoView {
         <nav class="nav" aria-label="Main">
             <a href="/">"Pins"</a>
             <a href="/verify">"Verify a file"</a>
-            {auditor.then(|| view! { <a href="/audit">"Audit log"</a> <a href="/log">"Log integrity"</a> })}
+            {auditor.then(|| view! { <a href="/audit">"Audit log"</a> <a href="/log">"Log integrity"</a> <a href="/exports">"Exports"</a> })}
             {staff.then(|| view! { <a href="/admin">"Administration"</a> })}
         </nav>
         <div class="whoami">

@@ -8,6 +8,7 @@ pub mod comments;
 pub mod compare;
 pub mod coverage;
 pub mod diff;
+pub mod exports;
 pub mod home;
 pub mod log;
 pub mod login;

@@ -607,6 +607,26 @@ impl Domain {
         Ok(list)
     }
 
+    /// The `/exports` page: the pins and accounts to choose from, and the caller's exports.
+    pub async fn exports_page(&self, caller: &Caller) -> AppResult<ExportsPage> {
+        let exports = self.exports(caller).await?;
+        let pins = self.store.list_pins().await?.into_iter().map(|p| (p.id, format!("{} · {}", p.repository, p.label))).collect();
+        let reviewers = self
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .filter(|u| matches!(u.role, Role::Reviewer | Role::Staff))
+            .map(|u| u.username)
+            .collect();
+        Ok(ExportsPage {
+            pins,
+            reviewers,
+            exports,
+            retention_hours: (self.export_settings().retention_ms / 3_600_000).max(0) as u64,
+        })
+    }
+
     /// One export's state (its creator and staff).
     pub async fn export(&self, caller: &Caller, id: i64) -> AppResult<ExportStatus> {
         let actor = Actor::Web(caller);

@@ -209,6 +209,14 @@ impl Backend for Domain {
         Ok(page)
     }
 
+    async fn exports_page(&self, caller: &Caller) -> AppResult<ExportsPage> {
+        Domain::exports_page(self, caller).await
+    }
+
+    async fn estimate_export(&self, caller: &Caller, request: ExportRequest) -> AppResult<ExportEstimate> {
+        Domain::estimate_export(self, caller, &request).await
+    }
+
     async fn lookup_artifact(&self, caller: &Caller, sha256: Sha256Hex) -> AppResult<ArtifactLookup> {
         Domain::lookup_artifact(self, Actor::Web(caller), &sha256).await
     }

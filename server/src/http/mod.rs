@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod builds_api;
+pub mod exports;
 pub mod forms;
 pub mod middleware;
 pub mod review;

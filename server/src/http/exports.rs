@@ -1,0 +1,129 @@
+//! Regulator exports over HTTP: `POST /api/v1/exports` (202 and the id), its state, the bundle
+//! itself (streamed, to its creator), and the `/exports` page's form. Session (with the
+//! anti-forgery token) or `Authorization: Bearer`.
+
+use super::forms::{back_to, check, Fields};
+use super::review::api_write_allowed;
+use super::{AppState, HttpError};
+use crate::domain::Actor;
+use app::error::AppError;
+use app::model::*;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/exports", post(create).get(list))
+        .route("/api/v1/exports/estimate", post(estimate))
+        .route("/api/v1/exports/{id}", get(status))
+        .route("/api/v1/exports/{id}/bundle", get(bundle))
+        .route("/exports", post(form_create))
+}
+
+fn export_id(text: &str) -> Result<i64, HttpError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| HttpError(AppError::Invalid(format!("{text:?} is not an export id"))))
+}
+
+fn parse_request(body: &Bytes) -> Result<ExportRequest, HttpError> {
+    if body.len() > 128 * 1024 {
+        return Err(HttpError(AppError::TooLarge("an export request is at most 128 KiB".into())));
+    }
+    serde_json::from_slice(body).map_err(|e| HttpError(AppError::Invalid(format!("not an export request: {e}"))))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    api_write_allowed(&caller, &headers)?;
+    let request = parse_request(&body)?;
+    let id = state.domain.request_export(Actor::Web(&caller), &request, true).await?;
+    let location = format!("/api/v1/exports/{id}");
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(serde_json::json!({ "id": id }))).into_response())
+}
+
+async fn estimate(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ExportEstimate>, HttpError> {
+    api_write_allowed(&caller, &headers)?;
+    let request = parse_request(&body)?;
+    Ok(Json(state.domain.estimate_export(&caller, &request).await?))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<serde_json::Value>, HttpError> {
+    let exports = state.domain.exports(&caller).await?;
+    Ok(Json(serde_json::json!({ "exports": exports })))
+}
+
+async fn status(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let status = state.domain.export(&caller, export_id(&id)?).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(status)).into_response())
+}
+
+async fn bundle(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let (path, name) = state.domain.export_file(&caller, export_id(&id)?).await?;
+    let file = tokio::fs::File::open(&path).await.map_err(|e| HttpError(crate::domain::error::internal(&e)))?;
+    let size = file.metadata().await.map(|m| m.len()).ok();
+    let mut response = Response::new(Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024)));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, "application/zip".parse().expect("a header value"));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"{name}\"").parse().expect("a header value"),
+    );
+    headers.insert(header::CACHE_CONTROL, "no-store".parse().expect("a header value"));
+    if let Some(size) = size {
+        headers.insert(header::CONTENT_LENGTH, size.into());
+    }
+    Ok(response)
+}
+
+/// The `/exports` page's form: starts an export and returns to the page.
+async fn form_create(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = async {
+        let pins = fields
+            .all("pins")
+            .into_iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| PinId::parse(p).map(|p| p.get()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let request = ExportRequest {
+            pins,
+            reviewer: fields.optional("reviewer").map(str::to_string),
+            from: fields.optional("from").map(str::to_string),
+            until: fields.optional("until").map(str::to_string),
+            previous_checkpoint: fields.optional("previous_checkpoint").map(str::to_string),
+        };
+        let id = state.domain.request_export(Actor::Web(&caller), &request, true).await?;
+        Ok::<_, AppError>(format!("export {id} started; it is listed below"))
+    }
+    .await;
+    back_to("/exports", result)
+}
