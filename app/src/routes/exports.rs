@@ -36,7 +36,13 @@ pub fn ExportsRoute() -> impl IntoView {
     let data = Resource::new(|| (), |_| async move { (export_overview().await, whoami().await) });
     let estimate = Resource::new(
         move || (wants_estimate(), request()),
-        |(wanted, request)| async move { if wanted { estimate_export(request).await } else { Ok(None) } },
+        |(wanted, request)| async move {
+            if wanted {
+                estimate_export(request).await
+            } else {
+                Ok(None)
+            }
+        },
     );
     view! {
         <Page title="Exports">

@@ -277,7 +277,7 @@ impl Domain {
             until_ms: scope.until_ms,
         };
         let mut selected: Vec<u64> = Vec::new();
-        let mut sessions: HashSet<String> = HashSet::new();
+        let mut actors: HashSet<String> = HashSet::new();
         let mut named_pins: BTreeSet<i64> = BTreeSet::new();
         let mut start = 0u64;
         while start < size {
@@ -286,9 +286,7 @@ impl Domain {
                 let Some(leaf) = Leaf::parse(&leaf) else { continue };
                 if scope.holds(&leaf, &reviewer_grants) {
                     selected.push(index);
-                    if let Some(session) = leaf.session.clone().filter(|s| s != "api-token") {
-                        sessions.insert(session);
-                    }
+                    actors.extend(leaf.actor.clone());
                     named_pins.extend(leaf.pins());
                 }
             }
@@ -298,7 +296,7 @@ impl Domain {
         let record_pins: Vec<i64> =
             if scope.pins.is_empty() { named_pins.into_iter().collect() } else { scope.pins.clone() };
 
-        // The context: sign-ins and sign-outs of those sessions, attestations of those pins.
+        // The context: sign-ins and sign-outs of those people, attestations of those pins.
         for (index, leaf, _) in
             self.store.context_events(&["auth.login", "auth.logout", "attestation.issue"], 0, size).await?
         {
@@ -306,7 +304,7 @@ impl Domain {
             let wanted = if leaf.action == "attestation.issue" {
                 leaf.pins().iter().any(|pin| record_pins.contains(pin))
             } else {
-                leaf.session.as_ref().is_some_and(|s| sessions.contains(s))
+                scope.is_session_context(&leaf, &actors)
             };
             if wanted {
                 selected.push(index);
@@ -610,7 +608,13 @@ impl Domain {
     /// The `/exports` page: the pins and accounts to choose from, and the caller's exports.
     pub async fn exports_page(&self, caller: &Caller) -> AppResult<ExportsPage> {
         let exports = self.exports(caller).await?;
-        let pins = self.store.list_pins().await?.into_iter().map(|p| (p.id, format!("{} · {}", p.repository, p.label))).collect();
+        let pins = self
+            .store
+            .list_pins()
+            .await?
+            .into_iter()
+            .map(|p| (p.id, format!("{} · {}", p.repository, p.label)))
+            .collect();
         let reviewers = self
             .store
             .list_users()

@@ -26,6 +26,9 @@ pub fn signature_text(origin: &str, manifest_sha256: &str) -> String {
     format!("{SIGNATURE_HEADER}\n{origin}\nsha256:{manifest_sha256}\n")
 }
 
+/// A session's longest life (the guard ends every session 12 hours after sign-in).
+pub const SESSION_MAX_MS: i64 = 12 * 3_600_000;
+
 /// The members, in the order they are written (`manifest.json` and its signature last).
 pub mod members {
     pub const EVENTS: &str = "events.jsonl";
@@ -87,10 +90,20 @@ impl Scope {
         }
     }
 
-    /// A sign-in or sign-out of a session that has events in the bundle is in it too, so that
-    /// `sessions.json` can say when each began and ended.
-    pub fn is_session_context(leaf: &Leaf) -> bool {
-        matches!(leaf.action.as_str(), "auth.login" | "auth.logout") && leaf.session.is_some()
+    /// A sign-in or sign-out by a person with events in the bundle, within the scope's time range
+    /// widened by a session's longest life before it, is in the bundle too, so that
+    /// `sessions.json` can say when each session began and ended.
+    pub fn is_session_context(&self, leaf: &Leaf, actors: &HashSet<String>) -> bool {
+        if !matches!(leaf.action.as_str(), "auth.login" | "auth.logout") {
+            return false;
+        }
+        let time = leaf.time_ms();
+        if self.from_ms.is_some_and(|from| time < from.saturating_sub(SESSION_MAX_MS))
+            || self.until_ms.is_some_and(|until| time >= until)
+        {
+            return false;
+        }
+        leaf.actor.as_ref().is_some_and(|actor| actors.contains(actor))
     }
 
     /// As the manifest states it.
@@ -221,6 +234,8 @@ pub struct Summary {
     marks: BTreeMap<(i64, String, String), bool>,
     /// Session fingerprint → what was done in it.
     pub sessions: BTreeMap<String, SessionSummary>,
+    /// (actor, client) → the time of their latest sign-in so far.
+    last_login: BTreeMap<(String, String), String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -260,23 +275,33 @@ impl Summary {
                 self.marks.insert((object.pin, object.path.clone(), actor.clone()), leaf.action == "review.mark");
             }
         }
+        // A sign-in is recorded before its session has an id: it is tied to the first session
+        // of the same person from the same address that follows it.
+        if leaf.action == "auth.login" && leaf.outcome == "ok" {
+            if let (Some(actor), Some(client)) = (&leaf.actor, &leaf.client) {
+                self.last_login.insert((actor.clone(), client.clone()), leaf.time.clone());
+            }
+        }
         if let Some(session) = leaf.session.as_deref().filter(|s| *s != "api-token") {
-            let entry = self.sessions.entry(session.to_string()).or_insert_with(|| SessionSummary {
-                session: session.to_string(),
-                actor: leaf.actor.clone(),
-                role: leaf.role.clone(),
-                first_event: leaf.time.clone(),
-                ..SessionSummary::default()
+            let last_login = &mut self.last_login;
+            let entry = self.sessions.entry(session.to_string()).or_insert_with(|| {
+                let key = (leaf.actor.clone().unwrap_or_default(), leaf.client.clone().unwrap_or_default());
+                SessionSummary {
+                    session: session.to_string(),
+                    actor: leaf.actor.clone(),
+                    role: leaf.role.clone(),
+                    signed_in: last_login.remove(&key),
+                    first_event: leaf.time.clone(),
+                    ..SessionSummary::default()
+                }
             });
             entry.events += 1;
             entry.last_event = leaf.time.clone();
             if let Some(client) = &leaf.client {
                 entry.clients.insert(client.clone());
             }
-            match leaf.action.as_str() {
-                "auth.login" => entry.signed_in = Some(leaf.time.clone()),
-                "auth.logout" => entry.signed_out = Some(leaf.time.clone()),
-                _ => {}
+            if leaf.action == "auth.logout" {
+                entry.signed_out = Some(leaf.time.clone());
             }
             for object in leaf.shown_files() {
                 entry.files_opened.insert(format!("{}:{}", object.pin, object.path));

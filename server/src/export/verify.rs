@@ -207,7 +207,7 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
     let mut leaves: Vec<(u64, Hash)> = Vec::new();
     let mut kept: Vec<Event> = Vec::new();
     let mut summary = Summary::default();
-    let mut sessions_named: HashSet<String> = HashSet::new();
+    let mut actors_named: HashSet<String> = HashSet::new();
     let mut pins_named: BTreeSet<i64> = BTreeSet::new();
     let scope = Scope::from_json(&manifest["scope"]);
     if scope.is_none() {
@@ -279,9 +279,7 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
                 summary.add(&leaf);
                 let held = scope.holds(&leaf, &HashSet::new()) || is_grant_change(&leaf);
                 if held {
-                    if let Some(session) = leaf.session.clone().filter(|s| s != "api-token") {
-                        sessions_named.insert(session);
-                    }
+                    actors_named.extend(leaf.actor.clone());
                     pins_named.extend(leaf.pins());
                 }
                 held_by_scope.push(held);
@@ -312,7 +310,7 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
     let mut outside = 0;
     for event in kept.iter().filter(|e| !scope.holds(&e.leaf, &HashSet::new()) && !is_grant_change(&e.leaf)) {
         let context = match event.leaf.action.as_str() {
-            "auth.login" | "auth.logout" => event.leaf.session.as_ref().is_some_and(|s| sessions_named.contains(s)),
+            "auth.login" | "auth.logout" => scope.is_session_context(&event.leaf, &actors_named),
             "attestation.issue" => event.leaf.pins().iter().any(|p| record_pins.contains(p)),
             _ => false,
         };

@@ -11,6 +11,7 @@ mod browsing;
 mod builds;
 mod cli;
 mod compare;
+mod exports;
 mod log;
 mod review;
 mod search;
