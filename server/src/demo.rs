@@ -62,6 +62,9 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     builds(domain, pin, previous, &builder).await.map_err(fail)?;
     review(domain, pin, &source, &person("reviewer"), &person("staff")).await.map_err(fail)?;
     domain.issue_review_summary(Actor::Operator, pin).await.map_err(fail)?;
+    // A regulator's export of the demo release, built in the background once the server runs.
+    let export = app::model::ExportRequest { pins: vec![pin.get()], ..Default::default() };
+    let export = domain.request_export(Actor::Web(&person("regulator")), &export, true).await.map_err(fail)?;
     println!();
     println!("Demo accounts (passwords are shown only now):");
     for (username, role, password, _) in &accounts {
@@ -73,6 +76,8 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         println!("Builds: pin {pin}'s server binary is reproduced by two builders; pin {previous}'s builders disagree (a mismatch).");
     }
     println!("The builder account ci records builds with the API token (shown only now): {ci}");
+    println!("The regulator's export {export} of pin {pin} is on /exports (sign in as regulator to download it;");
+    println!("  check it offline with `server verify bundle FILE --key KEY`, KEY from /api/v1/log/key).");
     println!();
     Ok(())
 }

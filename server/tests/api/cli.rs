@@ -97,3 +97,39 @@ async fn an_operator_sets_up_a_review_from_the_command_line() {
     let (ok, out) = server(&data, &["verify", "log", "--key", dir.path().join("log.pub").to_str().unwrap()], None);
     assert!(ok && out.contains("all 7 verified"), "{out}");
 }
+
+#[tokio::test]
+async fn an_operator_exports_a_bundle_and_verifies_it_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let repository = make_repository(&dir.path().join("upstream.git"));
+    let data = dir.path().join("data");
+    let (ok, out) = server(&data, &["repo", "import", "product", repository.to_str().unwrap()], None);
+    assert!(ok, "{out}");
+    let (ok, out) = server(&data, &["pin", "product", "HEAD", "--label", "Release 1.0"], None);
+    assert!(ok, "{out}");
+    let pin = last_word(&out);
+    let bundle = dir.path().join("bundle.zip");
+    let (ok, out) = server(&data, &["export", "--pin", &pin, "--out", bundle.to_str().unwrap()], None);
+    assert!(ok, "{out}");
+    assert!(out.contains("sha256 "), "{out}");
+
+    // The key a regulator got from the vendor: here, the data directory's own.
+    let signer = std::fs::read_to_string(data.join("log-signing.key")).unwrap();
+    let signer = clearroom::audit::note::NoteSigner::parse(&signer).unwrap();
+    let key = dir.path().join("log.vkey");
+    std::fs::write(&key, format!("{}\n", signer.verifier())).unwrap();
+    let (ok, out) =
+        server(&data, &["verify", "bundle", bundle.to_str().unwrap(), "--key", key.to_str().unwrap()], None);
+    assert!(ok, "{out}");
+    assert!(out.contains("VERIFIED"), "{out}");
+
+    // Another key: refused, naming what failed.
+    let other = clearroom::audit::note::NoteSigner::generate("cli.invalid/clearroom/log").unwrap();
+    std::fs::write(&key, format!("{}\n", other.verifier())).unwrap();
+    let (ok, out) =
+        server(&data, &["verify", "bundle", bundle.to_str().unwrap(), "--key", key.to_str().unwrap()], None);
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAILED  checkpoint: does not verify with the log key"), "{out}");
+    let (ok, out) = server(&data, &["export", "--pin", "99", "--out", bundle.to_str().unwrap()], None);
+    assert!(!ok && out.contains("there is no pin 99"), "{out}");
+}
