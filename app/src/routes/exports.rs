@@ -91,6 +91,7 @@ fn Exports(
             view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
         })
         .collect_view();
+    let empty = page.exports.is_empty();
     let rows = page.exports.into_iter().map(|export| view! { <ExportRow export/> }).collect_view();
     view! {
         <section class="panel">
@@ -142,13 +143,9 @@ fn Exports(
                 </tr></thead>
                 <tbody>{rows}</tbody>
             </table>
-            {page_is_empty_note()}
+            {empty.then(|| view! { <p class="muted empty-note">"Exports appear here once started."</p> })}
         </section>
     }
-}
-
-fn page_is_empty_note() -> impl IntoView {
-    view! { <p class="muted empty-note">"Exports appear here once started."</p> }
 }
 
 #[component]

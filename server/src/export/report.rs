@@ -37,7 +37,8 @@ p, li { margin: .3rem 0; }
 code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 9pt; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; table-layout: auto; }
 th, td { text-align: left; vertical-align: top; padding: .25rem .45rem; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
-th { font-weight: 600; background: #f6f8fa; }
+th { font-weight: 600; background: #f6f8fa; white-space: nowrap; overflow-wrap: normal; }
+.nowrap { white-space: nowrap; overflow-wrap: normal; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -331,7 +332,7 @@ impl Report<'_> {
             for (hash, builders) in hashes {
                 let _ = write!(
                     out,
-                    "<tr><td>{pin}</td><td>{} <span class=\"muted\">{}</span></td><td class=\"mono\">{}</td><td>{}</td><td>{status}</td></tr>",
+                    "<tr><td>{pin}</td><td>{} <span class=\"muted\">{}</span></td><td class=\"mono\">{}</td><td>{}</td><td class=\"nowrap\">{status}</td></tr>",
                     escape(name),
                     escape(platform),
                     escape(hash),
