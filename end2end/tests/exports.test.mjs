@@ -92,3 +92,24 @@ test('a regulator exports, downloads and verifies a bundle; its SARIF and report
     await reportPage.close();
   });
 });
+
+test('the OpenAPI description is linked from /log and validates as OpenAPI 3.1', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await withScreenshotOnFailure(page, 'openapi', async () => {
+    await signIn(page, server.url, 'regulator', server.passwords.regulator);
+    await page.goto(`${server.url}/log`);
+    const href = await page.locator('#openapi-link').getAttribute('href');
+    assert.equal(href, '/api/v1/openapi.json');
+    const response = await page.request.get(`${server.url}${href}`);
+    assert.equal(response.status(), 200);
+    const doc = await response.json();
+    assert.equal(doc.openapi, '3.1.0');
+    const { Validator } = await import('@seriousme/openapi-schema-validator');
+    const validator = new Validator();
+    const result = await validator.validate(doc);
+    assert.ok(result.valid, JSON.stringify(result.errors, null, 2));
+    for (const path of ['/api/v1/exports', '/api/v1/exports/{id}', '/api/v1/log/entries', '/api/v1/pins/{pin}/comments']) {
+      assert.ok(doc.paths[path], `${path} is described`);
+    }
+  });
+});

@@ -195,6 +195,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .merge(http::source_api::router())
         .merge(http::builds_api::router())
         .merge(http::exports::router())
+        .merge(http::openapi::router())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::identify))
         .layer(sessions)

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a regulator asks to export. Times are RFC 3339 (or `YYYY-MM-DDTHH:MM`, UTC).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExportRequest {
     #[serde(default)]
     pub pins: Vec<i64>,
@@ -20,6 +21,7 @@ pub struct ExportRequest {
 
 /// An export and how far it got.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExportStatus {
     pub id: i64,
     /// queued, running, done, failed or expired.
@@ -42,6 +44,7 @@ pub struct ExportStatus {
 
 /// What an export of a scope would hold, before it runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExportEstimate {
     pub events: u64,
     /// A rough size of the bundle, in bytes.

@@ -198,6 +198,7 @@ pub struct Thread {
 
 /// Filters for a pin's comment list.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
 pub struct CommentFilter {
     pub path: Option<String>,
     pub state: Option<String>,
@@ -213,6 +214,7 @@ pub const COMMENT_PAGE: usize = 100;
 
 /// A new comment, reply or note.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewComment {
     pub path: String,
     pub start_line: Option<u32>,

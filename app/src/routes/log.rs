@@ -17,6 +17,10 @@ pub fn LogPage() -> impl IntoView {
                 <p class="muted">
                     "Every access is an entry in an append-only Merkle tree (RFC 6962). The server signs its head as a checkpoint; keep one, and later check that the log still extends it."
                 </p>
+                <p class="muted">
+                    "For your own tools: the API's "<a href="/api/v1/openapi.json" id="openapi-link">"OpenAPI 3.1 description"</a>
+                    "; review records as a verifiable bundle on "<a href="/exports">"Exports"</a>"."
+                </p>
                 <Flash/>
                 <Suspense fallback=Loading>
                     {move || Suspend::new(async move {

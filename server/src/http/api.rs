@@ -21,14 +21,15 @@ pub fn router() -> Router<AppState> {
         .route("/healthz", get(health))
 }
 
-#[derive(Deserialize)]
-struct Range {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Range {
     start: Option<String>,
     end: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Entry {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Entry {
     index: i64,
     /// The exact leaf bytes, base64.
     leaf: String,
@@ -42,8 +43,8 @@ struct Entry {
     path: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Entries {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Entries {
     start: u64,
     end: u64,
     entries: Vec<Entry>,
@@ -58,7 +59,16 @@ fn number(text: &Option<String>, default: u64) -> Result<u64, HttpError> {
     }
 }
 
-async fn log_entries(
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/entries",
+    tag = "log",
+    summary = "Exact log entries (leaf bytes in base64, leaf hashes)",
+    params(Range),
+    responses((status = 200, body = Entries), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn log_entries(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(range): Query<Range>,
@@ -118,12 +128,37 @@ fn parse_u64(name: &str, value: Option<&str>) -> Result<u64, HttpError> {
         .map_err(|_| HttpError(app::error::AppError::Invalid(format!("{name} must be a whole number"))))
 }
 
+/// An inclusion proof: the sibling hashes from the leaf up, each standard base64.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ProofBody {
+    index: u64,
+    size: u64,
+    proof: Vec<String>,
+}
+
+/// A consistency proof from `from` to `to` entries, each hash standard base64.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ConsistencyBody {
+    from: u64,
+    to: u64,
+    proof: Vec<String>,
+}
+
 fn encode_hashes(hashes: &[[u8; 32]]) -> Vec<String> {
     hashes.iter().map(|h| base64::engine::general_purpose::STANDARD.encode(h)).collect()
 }
 
 /// The latest signed checkpoint (signed now if the log grew since), as a signed note.
-async fn checkpoint(
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/checkpoint",
+    tag = "log",
+    summary = "The latest checkpoint (C2SP signed note; cosigned under a witness policy)",
+    params(LatestQuery),
+    responses((status = 200, content_type = "text/plain", body = String), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn checkpoint(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<LatestQuery>,
@@ -132,23 +167,42 @@ async fn checkpoint(
     Ok(text(state.domain.served_checkpoint(&caller, latest).await?.note))
 }
 
-#[derive(Deserialize)]
-struct LatestQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct LatestQuery {
     latest: Option<String>,
 }
 
 /// The log's verifier key in signed-note verifier-key format.
-async fn verifier_key(State(state): State<AppState>) -> impl IntoResponse {
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/key",
+    tag = "log",
+    summary = "The log's verifier key (signed-note vkey)",
+    responses((status = 200, content_type = "text/plain", body = String), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn verifier_key(State(state): State<AppState>) -> impl IntoResponse {
     text(format!("{}\n", state.domain.log_verifier_key()))
 }
 
-#[derive(Deserialize)]
-struct InclusionQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct InclusionQuery {
     index: Option<String>,
     size: Option<String>,
 }
 
-async fn inclusion_proof(
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/proof/inclusion",
+    tag = "log",
+    summary = "An RFC 9162 inclusion proof (hashes in base64)",
+    params(InclusionQuery),
+    responses((status = 200, body = ProofBody), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn inclusion_proof(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<InclusionQuery>,
@@ -156,16 +210,26 @@ async fn inclusion_proof(
     let index = parse_u64("index", query.index.as_deref())?;
     let size = parse_u64("size", query.size.as_deref())?;
     let proof = state.domain.inclusion_proof(&caller, index, size).await?;
-    Ok(Json(serde_json::json!({ "index": index, "size": size, "proof": encode_hashes(&proof) })))
+    Ok(Json(ProofBody { index, size, proof: encode_hashes(&proof) }))
 }
 
-#[derive(Deserialize)]
-struct ConsistencyQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ConsistencyQuery {
     from: Option<String>,
     to: Option<String>,
 }
 
-async fn consistency_proof(
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/proof/consistency",
+    tag = "log",
+    summary = "An RFC 9162 consistency proof (hashes in base64)",
+    params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyBody), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn consistency_proof(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<ConsistencyQuery>,
@@ -173,11 +237,20 @@ async fn consistency_proof(
     let from = parse_u64("from", query.from.as_deref())?;
     let to = parse_u64("to", query.to.as_deref())?;
     let proof = state.domain.consistency_proof(&caller, from, to).await?;
-    Ok(Json(serde_json::json!({ "from": from, "to": to, "proof": encode_hashes(&proof) })))
+    Ok(Json(ConsistencyBody { from, to, proof: encode_hashes(&proof) }))
 }
 
 /// One entry's `c2sp.org/tlog-proof@v1` against the latest checkpoint, as a download.
-async fn entry_proof(
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/entries/{index}/proof",
+    tag = "log",
+    summary = "One entry's c2sp.org/tlog-proof@v1 against the latest checkpoint",
+    params(("index" = u64, Path, description = "The entry index")),
+    responses((status = 200, content_type = "text/plain", body = String), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn entry_proof(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     axum::extract::Path(index): axum::extract::Path<String>,

@@ -46,9 +46,10 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// A build described in JSON (`sha256` required) or in the query of an upload.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct BuildFields {
+pub(crate) struct BuildFields {
     name: Option<String>,
     platform: Option<String>,
     sha256: Option<String>,
@@ -86,7 +87,20 @@ impl BuildFields {
     }
 }
 
-async fn record(
+#[utoipa::path(
+    post,
+    path = "/api/v1/pins/{pin}/builds",
+    tag = "builds",
+    summary = "Record a build: its description as JSON, or the artifact itself as the body",
+    params(("pin" = String, Path, description = "The pin id"), BuildFields),
+    request_body(
+        content((BuildFields = "application/json"), (Vec<u8> = "application/octet-stream")),
+        description = "The build as JSON (sha256 required); or the artifact itself, described by the query"
+    ),
+    responses((status = 201, description = "Recorded: {id, sha256, size, attestation_sha256}", body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn record(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
@@ -112,7 +126,16 @@ async fn record(
     Ok((StatusCode::CREATED, Json(recorded)).into_response())
 }
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1/pins/{pin}/builds",
+    tag = "builds",
+    summary = "A pin's artifacts with their reproducibility",
+    params(("pin" = String, Path, description = "The pin id")),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
@@ -121,7 +144,16 @@ async fn list(
     Ok(Json(serde_json::json!({ "pin": page.pin.id, "commit": page.pin.commit_id, "artifacts": page.artifacts })))
 }
 
-async fn review_summary(
+#[utoipa::path(
+    post,
+    path = "/api/v1/pins/{pin}/review-summary",
+    tag = "builds",
+    summary = "Issue the pin's review-summary attestation (staff)",
+    params(("pin" = String, Path, description = "The pin id")),
+    responses((status = 201, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn review_summary(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
@@ -139,7 +171,16 @@ fn envelope_list(envelopes: &[String]) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-async fn attestations(
+#[utoipa::path(
+    get,
+    path = "/api/v1/attestations/{sha256}",
+    tag = "builds",
+    summary = "The DSSE envelopes for an artifact hash",
+    params(("sha256" = String, Path, description = "Lowercase hex SHA-256")),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn attestations(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(sha256): Path<String>,
@@ -148,7 +189,16 @@ async fn attestations(
     Ok(envelope_list(&envelopes))
 }
 
-async fn artifact(
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{sha256}",
+    tag = "builds",
+    summary = "What an artifact hash was built from",
+    params(("sha256" = String, Path, description = "Lowercase hex SHA-256")),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn artifact(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(sha256): Path<String>,
@@ -156,7 +206,15 @@ async fn artifact(
     Ok(Json(state.domain.lookup_artifact(Actor::Web(&caller), &Sha256Hex::parse(&sha256)?).await?))
 }
 
-async fn keys(
+#[utoipa::path(
+    get,
+    path = "/api/v1/keys",
+    tag = "builds",
+    summary = "The attestation key and the log key",
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn keys(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<impl IntoResponse, HttpError> {

@@ -38,7 +38,16 @@ fn parse_request(body: &Bytes) -> Result<ExportRequest, HttpError> {
     serde_json::from_slice(body).map_err(|e| HttpError(AppError::Invalid(format!("not an export request: {e}"))))
 }
 
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/exports",
+    tag = "exports",
+    summary = "Start an export (staff, regulators)",
+    request_body = ExportRequest,
+    responses((status = 202, description = "Started: {id}", body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
@@ -51,7 +60,16 @@ async fn create(
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(serde_json::json!({ "id": id }))).into_response())
 }
 
-async fn estimate(
+#[utoipa::path(
+    post,
+    path = "/api/v1/exports/estimate",
+    tag = "exports",
+    summary = "What an export of a scope would hold",
+    request_body = ExportRequest,
+    responses((status = 200, body = ExportEstimate), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn estimate(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
@@ -62,7 +80,15 @@ async fn estimate(
     Ok(Json(state.domain.estimate_export(&caller, &request).await?))
 }
 
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports",
+    tag = "exports",
+    summary = "Your exports (staff: everyone's)",
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
@@ -70,7 +96,16 @@ async fn list(
     Ok(Json(serde_json::json!({ "exports": exports })))
 }
 
-async fn status(
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports/{id}",
+    tag = "exports",
+    summary = "An export's state and progress",
+    params(("id" = i64, Path, description = "The export id")),
+    responses((status = 200, body = ExportStatus), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
@@ -79,7 +114,16 @@ async fn status(
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(status)).into_response())
 }
 
-async fn bundle(
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports/{id}/bundle",
+    tag = "exports",
+    summary = "The bundle (its creator only; recorded)",
+    params(("id" = i64, Path, description = "The export id")),
+    responses((status = 200, content_type = "application/zip", body = Vec<u8>), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn bundle(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,

@@ -131,7 +131,16 @@ fn api_thread(thread: &Thread) -> ApiThread {
     }
 }
 
-async fn list_comments(
+#[utoipa::path(
+    get,
+    path = "/api/v1/pins/{pin}/comments",
+    tag = "review",
+    summary = "A pin's comment threads, filtered",
+    params(("pin" = String, Path, description = "The pin id"), CommentFilter),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn list_comments(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
@@ -142,7 +151,17 @@ async fn list_comments(
     Ok(Json(serde_json::json!({ "comments": comments })))
 }
 
-async fn create_comment(
+#[utoipa::path(
+    post,
+    path = "/api/v1/pins/{pin}/comments",
+    tag = "review",
+    summary = "Comment, reply, report a finding (with severity) or keep a private note",
+    params(("pin" = String, Path, description = "The pin id")),
+    request_body = NewComment,
+    responses((status = 201, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn create_comment(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
@@ -154,8 +173,8 @@ async fn create_comment(
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
 }
 
-#[derive(Deserialize)]
-struct StateChangeRequest {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct StateChangeRequest {
     state: String,
     reason: Option<String>,
     fixed_pin: Option<String>,
@@ -168,7 +187,17 @@ fn fixed_pin(text: Option<&str>) -> Result<Option<PinId>, AppError> {
     })
 }
 
-async fn set_state(
+#[utoipa::path(
+    post,
+    path = "/api/v1/comments/{id}/state",
+    tag = "review",
+    summary = "Change a thread's state",
+    params(("id" = i64, Path, description = "The comment id")),
+    request_body = StateChangeRequest,
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn set_state(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
@@ -182,12 +211,22 @@ async fn set_state(
     Ok(Json(serde_json::json!({ "state": to.as_str() })))
 }
 
-#[derive(Deserialize)]
-struct VersionRequest {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct VersionRequest {
     body: String,
 }
 
-async fn add_version(
+#[utoipa::path(
+    post,
+    path = "/api/v1/comments/{id}/versions",
+    tag = "review",
+    summary = "Edit a comment (adds a version)",
+    params(("id" = i64, Path, description = "The comment id")),
+    request_body = VersionRequest,
+    responses((status = 201, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn add_version(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
@@ -213,7 +252,16 @@ async fn set_mark(
     Ok(Json(serde_json::json!({ "path": path.as_str(), "reviewed": reviewed })).into_response())
 }
 
-async fn mark(
+#[utoipa::path(
+    put,
+    path = "/api/v1/pins/{pin}/reviewed/{path}",
+    tag = "review",
+    summary = "Mark a file reviewed",
+    params(("pin" = String, Path, description = "The pin id"), ("path" = String, Path, description = "The file's path in the pin (slashes allowed)")),
+    responses((status = 204, description = "Marked"), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn mark(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((pin, path)): Path<(String, String)>,
@@ -222,7 +270,16 @@ async fn mark(
     set_mark(state, caller, pin, path, headers, true).await
 }
 
-async fn unmark(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/pins/{pin}/reviewed/{path}",
+    tag = "review",
+    summary = "Unmark a file",
+    params(("pin" = String, Path, description = "The pin id"), ("path" = String, Path, description = "The file's path in the pin (slashes allowed)")),
+    responses((status = 204, description = "Unmarked"), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn unmark(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((pin, path)): Path<(String, String)>,
@@ -231,7 +288,16 @@ async fn unmark(
     set_mark(state, caller, pin, path, headers, false).await
 }
 
-async fn coverage(
+#[utoipa::path(
+    get,
+    path = "/api/v1/pins/{pin}/coverage",
+    tag = "review",
+    summary = "Coverage per reviewer and together",
+    params(("pin" = String, Path, description = "The pin id")),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn coverage(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
@@ -246,7 +312,16 @@ async fn coverage(
     })))
 }
 
-async fn list_verdicts(
+#[utoipa::path(
+    get,
+    path = "/api/v1/pins/{pin}/verdicts",
+    tag = "review",
+    summary = "A pin's verdicts",
+    params(("pin" = String, Path, description = "The pin id")),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn list_verdicts(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
@@ -255,13 +330,23 @@ async fn list_verdicts(
     Ok(Json(serde_json::json!({ "verdicts": page.verdicts })))
 }
 
-#[derive(Deserialize)]
-struct VerdictRequest {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct VerdictRequest {
     verdict: String,
     summary: String,
 }
 
-async fn create_verdict(
+#[utoipa::path(
+    post,
+    path = "/api/v1/pins/{pin}/verdicts",
+    tag = "review",
+    summary = "Submit a verdict",
+    params(("pin" = String, Path, description = "The pin id")),
+    request_body = VerdictRequest,
+    responses((status = 201, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn create_verdict(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,

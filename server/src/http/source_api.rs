@@ -23,7 +23,16 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A pin's background jobs and their progress (staff): `[{id, kind, state, done, total}]`.
-async fn jobs(
+#[utoipa::path(
+    get,
+    path = "/api/v1/pins/{pin}/jobs",
+    tag = "source",
+    summary = "A pin's background jobs and their progress (staff)",
+    params(("pin" = String, Path, description = "The pin id")),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn jobs(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
@@ -106,8 +115,9 @@ struct ApiChangedFile {
     similarity: Option<u32>,
 }
 
-#[derive(Deserialize)]
-struct CompareParams {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CompareParams {
     filter: Option<String>,
     page: Option<String>,
 }
@@ -124,7 +134,16 @@ fn page(text: Option<&str>) -> Result<Option<u32>, HttpError> {
     }
 }
 
-async fn compare(
+#[utoipa::path(
+    get,
+    path = "/api/v1/pins/{a}/compare/{b}",
+    tag = "source",
+    summary = "The files changed from pin a to pin b (recorded)",
+    params(("a" = String, Path, description = "The older pin"), ("b" = String, Path, description = "The newer pin"), CompareParams),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn compare(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((a, b)): Path<(String, String)>,
@@ -160,8 +179,9 @@ async fn compare(
     })))
 }
 
-#[derive(Deserialize)]
-struct SearchParams {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SearchParams {
     q: Option<String>,
     re: Option<String>,
     case: Option<String>,
@@ -185,7 +205,16 @@ struct ApiResult {
     matches: Vec<ApiMatch>,
 }
 
-async fn search(
+#[utoipa::path(
+    get,
+    path = "/api/v1/pins/{pin}/search",
+    tag = "source",
+    summary = "Search a pin (literal or regex; recorded)",
+    params(("pin" = String, Path, description = "The pin id"), SearchParams),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn search(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
@@ -215,12 +244,22 @@ async fn search(
     Ok(Json(serde_json::json!({ "results": results, "truncated": view.truncated, "next_page": view.next_page })))
 }
 
-#[derive(Deserialize)]
-struct FilesParams {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct FilesParams {
     q: Option<String>,
 }
 
-async fn files(
+#[utoipa::path(
+    get,
+    path = "/api/v1/pins/{pin}/files",
+    tag = "source",
+    summary = "The fuzzy file finder (recorded)",
+    params(("pin" = String, Path, description = "The pin id"), FilesParams),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn files(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(pin): Path<String>,
@@ -231,7 +270,16 @@ async fn files(
     Ok(Json(serde_json::json!({ "files": found })))
 }
 
-async fn symbol(
+#[utoipa::path(
+    get,
+    path = "/api/v1/pins/{pin}/symbols/{name}",
+    tag = "source",
+    summary = "Where a symbol is defined and used (recorded)",
+    params(("pin" = String, Path, description = "The pin id"), ("name" = String, Path, description = "The symbol")),
+    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn symbol(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((pin, name)): Path<(String, String)>,

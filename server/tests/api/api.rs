@@ -58,3 +58,97 @@ async fn health_reports_ok() {
     assert!(cache["memory_hits"].as_u64().unwrap() >= 1, "{cache}");
     assert!(cache["memory_bytes"].as_u64().unwrap() > 0 && cache["disk_bytes"].as_u64().unwrap() > 0, "{cache}");
 }
+
+/// Every route under /api/v1 in the HTTP modules' source, with its methods: (path, methods).
+fn routed_api_paths() -> Vec<(String, Vec<String>)> {
+    let sources = [
+        include_str!("../../src/http/api.rs"),
+        include_str!("../../src/http/builds_api.rs"),
+        include_str!("../../src/http/review.rs"),
+        include_str!("../../src/http/source_api.rs"),
+        include_str!("../../src/http/exports.rs"),
+        include_str!("../../src/http/openapi.rs"),
+        include_str!("../../src/http/staff.rs"),
+        include_str!("../../src/http/session.rs"),
+    ];
+    let route = regex::Regex::new(r#"\.route\("(/api/v1[^"]*)",\s*([^\n]*)"#).unwrap();
+    let method = regex::Regex::new(r"\b(get|post|put|delete)\(").unwrap();
+    let mut out = Vec::new();
+    for source in sources {
+        for found in route.captures_iter(source) {
+            let path = found[1].replace("{*", "{");
+            let methods = method.captures_iter(&found[2]).map(|m| m[1].to_string()).collect();
+            out.push((path, methods));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route_and_each_answers() {
+    let app = spawn_app().await;
+    // Like every /api route, the description is for signed-in callers.
+    let response = new_client().get(app.url("/api/v1/openapi.json")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let token = app.domain.create_token(Actor::Operator, "regulator").await.unwrap();
+    let response = new_client().get(app.url("/api/v1/openapi.json")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let routed = routed_api_paths();
+    assert!(routed.len() >= 25, "the route scan found {routed:?}");
+    for (path, methods) in &routed {
+        let described = &doc["paths"][path];
+        assert!(described.is_object(), "{path} is routed but not described");
+        for method in methods {
+            assert!(described[method].is_object(), "{method} {path} is routed but not described");
+            assert!(described[method]["responses"].is_object(), "{method} {path} has no responses");
+        }
+    }
+    // An unrouted path falls through to the pages' not-found (HTML), which is what the loop
+    // below tells apart from an API answer.
+    let stray = new_client().get(app.url("/api/v1/not-a-route")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(stray.status(), StatusCode::NOT_FOUND);
+    assert!(stray.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    // And the reverse: every described operation is routed and answers (not the pages' 404).
+    let described: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |m| (path.clone(), m.clone())))
+        .collect();
+    for (path, method) in described {
+        assert!(
+            routed.iter().any(|(p, ms)| *p == path && ms.contains(&method)),
+            "{method} {path} is described but not routed"
+        );
+        let url = app.url(
+            &path
+                .replace("{pin}", "1")
+                .replace("{a}", "1")
+                .replace("{b}", "1")
+                .replace("{id}", "1")
+                .replace("{index}", "0")
+                .replace("{sha256}", &"0".repeat(64))
+                .replace("{name}", "count")
+                .replace("{path}", "README.md"),
+        );
+        let request = match method.as_str() {
+            "get" => new_client().get(&url),
+            "post" => new_client().post(&url).header("origin", &app.address).json(&serde_json::json!({})),
+            "put" => new_client().put(&url).header("origin", &app.address),
+            "delete" => new_client().delete(&url).header("origin", &app.address),
+            other => panic!("{other}"),
+        };
+        let response = request.bearer_auth(&token).send().await.unwrap();
+        let html = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/html"));
+        assert!(
+            !(response.status() == StatusCode::NOT_FOUND && html),
+            "{method} {path} fell through to the pages' not-found"
+        );
+        assert_ne!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+    }
+}
