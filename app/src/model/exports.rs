@@ -24,7 +24,7 @@ pub struct ExportRequest {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExportStatus {
     pub id: i64,
-    /// queued, running, done, failed or expired.
+    /// queued, running, done, failed, cancelled or expired.
     pub state: String,
     pub created_by: Option<String>,
     /// The scope in words ("pins 1, 2; reviewer alice; from …").

@@ -159,6 +159,7 @@ fn ExportRow(export: ExportStatus) -> impl IntoView {
         .into_any(),
         "failed" => view! { <span class="error-text">{format!("failed: {}", export.message.clone().unwrap_or_default())}</span> }.into_any(),
         "expired" => view! { <span class="muted">"expired"</span> }.into_any(),
+        "cancelled" => view! { <span class="muted">"cancelled"</span> }.into_any(),
         _ => view! { <ExportProgress id=export.id done=export.done total=export.total/> }.into_any(),
     };
     let bundle = match (&export.sha256, export.downloadable) {

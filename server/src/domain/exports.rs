@@ -646,11 +646,18 @@ impl Domain {
 
     async fn export_status(&self, viewer: i64, row: &ExportRow) -> AppResult<ExportStatus> {
         let job = self.store.job_for(EXPORT_BUNDLE, row.id).await?;
-        let (done, total) = job.map(|j| (j.done_units.max(0) as u64, j.total_units.max(0) as u64)).unwrap_or((0, 0));
+        let (done, total) =
+            job.as_ref().map(|j| (j.done_units.max(0) as u64, j.total_units.max(0) as u64)).unwrap_or((0, 0));
+        // A job cancelled (by staff) before it ran leaves the export's row waiting: say so.
+        let (state, message) = match (row.state.as_str(), job.as_ref().map(|j| j.state.as_str())) {
+            ("queued" | "running", Some("cancelled")) => ("cancelled".to_string(), Some("cancelled by staff".into())),
+            ("queued" | "running", Some("failed")) => ("failed".to_string(), job.and_then(|j| j.message)),
+            (state, _) => (state.to_string(), row.message.clone()),
+        };
         let scope: Scope = serde_json::from_str(&row.scope).unwrap_or_default();
         Ok(ExportStatus {
             id: row.id,
-            state: row.state.clone(),
+            state: state.clone(),
             created_by: row.creator.clone(),
             scope: describe_scope(&scope, row.previous.is_some()),
             done,
@@ -658,11 +665,11 @@ impl Domain {
             events: row.events.map(|e| e as u64),
             size: row.size.map(|s| s as u64),
             sha256: row.sha256.clone(),
-            message: row.message.clone(),
+            message,
             created_at_ms: row.created_at,
             finished_at_ms: row.finished_at,
             expires_at_ms: row.expires_at,
-            downloadable: row.state == "done" && row.created_by == Some(viewer),
+            downloadable: state == "done" && row.created_by == Some(viewer),
         })
     }
 

@@ -95,7 +95,7 @@ impl Report<'_> {
     }
 
     fn header(&self, out: &mut String) {
-        let scope = super::super::domain::exports::describe_scope(self.scope, false);
+        let scope = crate::domain::exports::describe_scope(self.scope, false);
         let _ = write!(
             out,
             "<header><h1>Review record</h1><p class=\"muted\">Exported from Clearroom on {} · {} events, proven against the log's checkpoint of {} entries</p>\
