@@ -56,7 +56,13 @@ struct LoginForm {
 
 /// Only local paths are followed after sign-in, never another site.
 pub fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/login");
+    // A path on this site only: browsers drop tabs and line breaks from a Location, so `/\t/evil`
+    // would become `//evil` (another site); no control character, blank or backslash is allowed.
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2048
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        && !next.starts_with("/login");
     if local {
         next
     } else {
@@ -137,7 +143,18 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next("/pins/1/tree"), "/pins/1/tree");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil", "", "/login?x"] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil",
+            "",
+            "/login?x",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/\u{000b}/evil.example",
+        ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
     }
