@@ -76,3 +76,20 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     );
     (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
 }
+
+/// A page that shows a secret once (a generated password): never cached, never in a URL.
+pub fn secret_page(title: &str, message: &str, secret: &str, back: &str) -> Response {
+    let escape = app::html::escape;
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · Clearroom</title>\
+         <link rel=\"stylesheet\" href=\"/style/main.css\"></head><body><main class=\"content narrow\">\
+         <section class=\"notice notice-ok\" role=\"status\"><h1>{t}</h1><p>{m}</p>\
+         <p><code id=\"secret\">{s}</code></p><p>Pass it on through a channel you trust; it is not shown again.</p>\
+         <p><a href=\"{b}\">Back</a></p></section></main></body></html>",
+        t = escape(title),
+        m = escape(message),
+        s = escape(secret),
+        b = escape(back)
+    );
+    (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+}

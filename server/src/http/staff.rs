@@ -41,18 +41,21 @@ async fn create_user(State(state): State<AppState>, Extension(caller): Extension
         let password = Some(fields.get("password")).filter(|p| !p.is_empty()).map(|p| Password::new(p.to_string()));
         let (_, generated) =
             state.domain.create_user(Actor::Web(&caller), fields.get("username"), role, password).await?;
-        Ok(match generated {
-            Some(password) => format!(
-                "created {} ({}); the password, shown only now: {}",
-                fields.get("username"),
-                role.as_str(),
-                password.expose()
-            ),
-            None => format!("created {} ({})", fields.get("username"), role.as_str()),
-        })
+        Ok::<_, AppError>((role, generated))
     }
     .await;
-    back(result)
+    match result {
+        // A generated password is shown once in this response's body, never in a redirect's URL
+        // (where it would stay in the history and leak in Referer).
+        Ok((role, Some(password))) => super::secret_page(
+            "Account created",
+            &format!("Created {} ({}). Their password, shown only now:", fields.get("username"), role.as_str()),
+            password.expose(),
+            "/admin",
+        ),
+        Ok((role, None)) => back(Ok(format!("created {} ({})", fields.get("username"), role.as_str()))),
+        Err(error) => back(Err(error)),
+    }
 }
 
 async fn import_repository(

@@ -84,7 +84,8 @@ pub async fn insert_appended(
             9,
             chunk.len(),
         );
-        let mut insert = sqlx::query(&sql);
+        // Kept prepared for one row and for a full chunk; the sizes between would fill the cache.
+        let mut insert = sqlx::query(&sql).persistent(chunk.len() == 1 || chunk.len() == ROWS_PER_STATEMENT);
         for event in chunk {
             insert = insert
                 .bind(event.index as i64)
@@ -105,7 +106,8 @@ pub async fn insert_appended(
             7,
             chunk.len(),
         );
-        let mut insert = sqlx::query(&sql);
+        // Kept prepared for one row and for a full chunk; the sizes between would fill the cache.
+        let mut insert = sqlx::query(&sql).persistent(chunk.len() == 1 || chunk.len() == ROWS_PER_STATEMENT);
         for object in chunk {
             insert = insert
                 .bind(object.event as i64)
@@ -120,7 +122,8 @@ pub async fn insert_appended(
     }
     for chunk in nodes.chunks(ROWS_PER_STATEMENT) {
         let sql = multi_row_insert("INSERT INTO merkle_nodes (level, idx, hash)", 3, chunk.len());
-        let mut insert = sqlx::query(&sql);
+        // Kept prepared for one row and for a full chunk; the sizes between would fill the cache.
+        let mut insert = sqlx::query(&sql).persistent(chunk.len() == 1 || chunk.len() == ROWS_PER_STATEMENT);
         for (level, index, hash) in chunk {
             insert = insert.bind(*level as i32).bind(*index as i64).bind(hash.as_slice());
         }
@@ -306,7 +309,8 @@ impl Store {
         // The indices are numbers the proof code computed, never user text, so they are inlined.
         let list: Vec<String> = indices.iter().map(u64::to_string).collect();
         let sql = format!("SELECT idx, leaf_hash FROM audit_events WHERE idx IN ({})", list.join(","));
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        // Not kept prepared: each list is a new statement, and a cache of them costs memory.
+        let rows = sqlx::query(&sql).persistent(false).fetch_all(&self.pool).await?;
         rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)? as u64, to_hash(row.try_get(1)?)?))).collect()
     }
 
@@ -317,7 +321,7 @@ impl Store {
         }
         let list: Vec<String> = keys.iter().map(|(level, index)| format!("({level},{index})")).collect();
         let sql = format!("SELECT level, idx, hash FROM merkle_nodes WHERE (level, idx) IN ({})", list.join(","));
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).persistent(false).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 let level: i32 = row.try_get(0)?;

@@ -141,10 +141,8 @@ async fn the_openapi_document_describes_every_api_route_and_each_answers() {
             other => panic!("{other}"),
         };
         let response = request.bearer_auth(&token).send().await.unwrap();
-        let html = response
-            .headers()
-            .get("content-type")
-            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/html"));
+        let html =
+            response.headers().get("content-type").is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/html"));
         assert!(
             !(response.status() == StatusCode::NOT_FOUND && html),
             "{method} {path} fell through to the pages' not-found"
