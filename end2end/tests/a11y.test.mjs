@@ -31,8 +31,8 @@ async function violations(page) {
 
 const pages = {
   reviewer: ['/', '/pins/1/tree', '/pins/1/tree/server/src', '/pins/1/blob/server/src/audit/merkle.rs', '/pins/1/comments', '/pins/1/coverage', '/pins/1/verdicts'],
-  staff: ['/admin', '/audit', '/log', '/pins/1/coverage'],
-  regulator: ['/audit', '/log', '/pins/1/comments'],
+  staff: ['/admin', '/audit', '/log', '/exports', '/pins/1/coverage'],
+  regulator: ['/audit', '/log', '/exports', '/pins/1/comments'],
 };
 
 for (const scheme of ['light', 'dark']) {

@@ -23,14 +23,27 @@ fn identity(user: &UserRecord) -> Identity {
 }
 
 impl Domain {
+    /// A name typed at sign-in as the log may hold it: 16 bytes of SHA-256 over a key derived from
+    /// the log's signing key and the name (trimmed), in hex. Only this server can compute it.
+    fn keyed_name_hash(&self, name: &str) -> String {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(b"clearroom/auth.login_failed/name/v1\n");
+        hasher.update(sha2::Sha256::digest(self.signer.to_key_string().as_bytes()));
+        hasher.update(name.trim().as_bytes());
+        hex::encode(&hasher.finalize()[..16])
+    }
+
     /// Checks a username and password and records the attempt; on success returns the new
-    /// session's contents. A failed attempt records the name typed (up to 64 characters).
+    /// session's contents. A failed attempt names an existing account, or a keyed hash of the
+    /// name typed — never the text itself.
     pub async fn sign_in(&self, client: &str, username: &str, password: Password) -> AppResult<Option<SessionData>> {
         let user = match auth::parse_username(username) {
             Ok(name) => self.store.user_by_name(&name).await?,
             Err(_) => None,
         };
         let ok = auth::verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await?;
+        let user_named = user.as_ref().map(|u| u.username.clone());
         let caller = Caller { identity: None, session: None, client_address: client.to_string(), csrf_token: None };
         // Builder accounts (CI systems, rebuilders) work through API tokens only, never a session.
         let user = user.filter(|u| ok && u.role != Role::Builder);
@@ -41,9 +54,15 @@ impl Domain {
                 event.role = Some(user.role.as_str());
                 event
             }
+            // The name typed is never stored: it may be a password typed in the wrong field. An
+            // existing account is named (that is no secret); any other name only as a keyed hash, so
+            // that repeated attempts with one name can be told apart without revealing it.
             None => {
-                let attempted: String = username.chars().take(64).collect();
-                Event::by(&caller, "auth.login_failed", Outcome::Denied).with(json!({ "username": attempted }))
+                let details = match &user_named {
+                    Some(account) => json!({ "account": account, "known": true }),
+                    None => json!({ "known": false, "name_hash": self.keyed_name_hash(username) }),
+                };
+                Event::by(&caller, "auth.login_failed", Outcome::Denied).with(details)
             }
         };
         self.record(event).await?;

@@ -34,8 +34,28 @@ async fn a_wrong_password_is_refused_and_recorded() {
     assert!(location(&response).starts_with("/login"));
     let failures = app.events("auth.login_failed").await;
     assert_eq!(failures.len(), 1);
-    assert!(failures[0].leaf.contains("\"username\":\"reviewer\""));
+    assert!(failures[0].leaf.contains("\"account\":\"reviewer\""), "{}", failures[0].leaf);
     assert!(!failures[0].leaf.contains("not the password"), "a password never reaches the log");
+}
+
+#[tokio::test]
+async fn a_name_that_is_no_account_is_recorded_only_as_a_keyed_hash() {
+    let app = spawn_app().await;
+    // A password typed into the name field by mistake.
+    app.login("Tr0ub4dor&3-my-real-password", "whatever").await;
+    app.login("Tr0ub4dor&3-my-real-password", "again").await;
+    let failures = app.events("auth.login_failed").await;
+    assert_eq!(failures.len(), 2);
+    for failure in &failures {
+        assert!(!failure.leaf.contains("Tr0ub4dor"), "the typed name never reaches the log: {}", failure.leaf);
+        assert!(failure.leaf.contains("\"known\":false"));
+    }
+    let hash = |leaf: &str| {
+        let value: serde_json::Value = serde_json::from_str(leaf).unwrap();
+        value["details"]["name_hash"].as_str().unwrap().to_string()
+    };
+    assert_eq!(hash(&failures[0].leaf), hash(&failures[1].leaf), "one name, one hash");
+    assert_eq!(hash(&failures[0].leaf).len(), 32);
 }
 
 #[tokio::test]
