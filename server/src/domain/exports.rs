@@ -296,19 +296,24 @@ impl Domain {
         let record_pins: Vec<i64> =
             if scope.pins.is_empty() { named_pins.into_iter().collect() } else { scope.pins.clone() };
 
-        // The context: sign-ins and sign-outs of those people, attestations of those pins.
-        for (index, leaf, _) in
-            self.store.context_events(&["auth.login", "auth.logout", "attestation.issue"], 0, size).await?
-        {
-            let Some(leaf) = Leaf::parse(&leaf) else { continue };
-            let wanted = if leaf.action == "attestation.issue" {
-                leaf.pins().iter().any(|pin| record_pins.contains(pin))
-            } else {
-                scope.is_session_context(&leaf, &actors)
-            };
-            if wanted {
-                selected.push(index);
+        // The context: sign-ins and sign-outs of those people, attestations of those pins (read a
+        // range of the log at a time, so that a log of many sign-ins is not held at once).
+        let mut start = 0u64;
+        while start < size {
+            let end = (start + 20 * PAGE).min(size);
+            let actions = ["auth.login", "auth.logout", "attestation.issue"];
+            for (index, leaf, _) in self.store.context_events(&actions, start, end).await? {
+                let Some(leaf) = Leaf::parse(&leaf) else { continue };
+                let wanted = if leaf.action == "attestation.issue" {
+                    leaf.pins().iter().any(|pin| record_pins.contains(pin))
+                } else {
+                    scope.is_session_context(&leaf, &actors)
+                };
+                if wanted {
+                    selected.push(index);
+                }
             }
+            start = end;
         }
         selected.sort_unstable();
         selected.dedup();
@@ -510,7 +515,7 @@ impl Domain {
             .await
             .map_err(io_error)?;
 
-        let mut coverage = summary.files.clone();
+        let mut coverage = std::mem::take(&mut summary.files);
         for pin in &pins {
             for file in self.store.pin_files(pin.id).await? {
                 let row = coverage.entry((pin.id, file.path.clone())).or_insert_with(|| export::CoverageRow {
@@ -521,16 +526,21 @@ impl Domain {
                 row.lines = Some(file.lines);
             }
         }
-        let mut csv_bytes = Vec::new();
-        {
-            let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut csv_bytes);
-            csv.write_record(export::COVERAGE_HEADER).map_err(|e| internal(&e))?;
-            for row in coverage.values() {
-                csv.write_record(row.record()).map_err(|e| internal(&e))?;
+        // Streamed a thousand rows at a time: a pin may have a hundred thousand files.
+        bundle.begin(members::COVERAGE).await.map_err(io_error)?;
+        let csv_writer = || csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+        let csv_bytes = |csv: csv::Writer<Vec<u8>>| csv.into_inner().map_err(|e| internal(e.error()));
+        let mut csv = csv_writer();
+        csv.write_record(export::COVERAGE_HEADER).map_err(|e| internal(&e))?;
+        for (n, row) in coverage.values().enumerate() {
+            csv.write_record(row.record()).map_err(|e| internal(&e))?;
+            if n % 1000 == 999 {
+                let chunk = csv_bytes(std::mem::replace(&mut csv, csv_writer()))?;
+                bundle.write(&chunk).await.map_err(io_error)?;
             }
-            csv.flush().map_err(io_error)?;
         }
-        bundle.member(members::COVERAGE, &csv_bytes).await.map_err(io_error)?;
+        bundle.write(&csv_bytes(csv)?).await.map_err(io_error)?;
+        bundle.end().await.map_err(io_error)?;
 
         let created = app::times::rfc3339_millis(self.clock.now_ms());
         let pins_json: Vec<serde_json::Value> = pins
