@@ -216,10 +216,12 @@ pub struct CoverageRow {
     /// Lines in the file at the pin (from the pin's index; empty when not indexed).
     pub lines: Option<u64>,
     pub views: u64,
-    pub viewed_by: BTreeSet<String>,
+    /// Sorted, without repeats (a vector: most files have one or two viewers).
+    pub viewed_by: Vec<String>,
     pub first_viewed: Option<String>,
     pub last_viewed: Option<String>,
-    pub reviewed_by: BTreeSet<String>,
+    /// Sorted, without repeats.
+    pub reviewed_by: Vec<String>,
 }
 
 pub const COVERAGE_HEADER: [&str; 8] =
@@ -263,7 +265,7 @@ impl Summary {
             });
             row.views += 1;
             if let Some(actor) = &leaf.actor {
-                row.viewed_by.insert(actor.clone());
+                insert_sorted(&mut row.viewed_by, actor);
             }
             if row.first_viewed.is_none() {
                 row.first_viewed = Some(leaf.time.clone());
@@ -318,9 +320,16 @@ impl Summary {
                     path,
                     ..CoverageRow::default()
                 });
-                row.reviewed_by.insert(reviewer);
+                insert_sorted(&mut row.reviewed_by, &reviewer);
             }
         }
+    }
+}
+
+/// Adds `name` to a sorted list of names unless it is there.
+fn insert_sorted(names: &mut Vec<String>, name: &str) {
+    if let Err(at) = names.binary_search_by(|n| n.as_str().cmp(name)) {
+        names.insert(at, name.to_string());
     }
 }
 
@@ -342,7 +351,7 @@ pub fn csv_uncell(text: &str) -> &str {
 
 impl CoverageRow {
     pub fn record(&self) -> [String; 8] {
-        let join = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(" ");
+        let join = |names: &[String]| names.join(" ");
         [
             self.pin.to_string(),
             csv_cell(&self.path),

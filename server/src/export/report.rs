@@ -221,8 +221,8 @@ impl Report<'_> {
                         escape(&row.path),
                         row.lines.map(|l| l.to_string()).unwrap_or_default(),
                         row.views,
-                        escape(&row.viewed_by.iter().cloned().collect::<Vec<_>>().join(", ")),
-                        escape(&row.reviewed_by.iter().cloned().collect::<Vec<_>>().join(", ")),
+                        escape(&row.viewed_by.join(", ")),
+                        escape(&row.reviewed_by.join(", ")),
                         escape(&row.last_viewed.as_deref().map(when).unwrap_or_default())
                     );
                 }
