@@ -628,7 +628,9 @@ fn check_records(archive: &mut Archive, kept: &[Event], summary: &Summary, out: 
                     };
                     let region_ok = match thread["lines"].as_array() {
                         Some(lines) => {
-                            location["region"]["startLine"] == lines[0] && location["region"]["endLine"] == lines[1]
+                            lines.len() == 2
+                                && Some(&location["region"]["startLine"]) == lines.first()
+                                && Some(&location["region"]["endLine"]) == lines.get(1)
                         }
                         None => location["region"].is_null(),
                     };
