@@ -43,7 +43,8 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         let (username, role, _, id) = accounts.iter().find(|a| a.0 == name).expect("a demo account");
         Caller {
             identity: Some(Identity { user_id: *id, username: username.to_string(), role: *role }),
-            session: Some("demo-seed".into()),
+            // Each seeded person has a session of their own, fingerprinted as real ones are.
+            session: Some(hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(format!("demo-seed:{username}"))[..8])),
             client_address: "demo-seed".into(),
             csrf_token: None,
         }
@@ -150,6 +151,12 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
             reply_to: None,
         };
     let who = Actor::Web(reviewer);
+    // The reviewer read these files (recorded views: coverage and the export's sessions show them).
+    for path in ["README.md", code.as_str()] {
+        if let Ok(path) = RepoPath::parse(path) {
+            app::backend::Backend::open_blob(domain, reviewer, pin, path, None).await?;
+        }
+    }
     domain
         .add_comment(
             who,
