@@ -50,12 +50,12 @@ pub(crate) struct Entries {
     entries: Vec<Entry>,
 }
 
+/// An entry index from the query: a whole number no larger than the log's largest index (i64).
 fn number(text: &Option<String>, default: u64) -> Result<u64, HttpError> {
+    let refused = || HttpError(app::error::AppError::Invalid("start and end are whole numbers below 2^63".into()));
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(default),
-        Some(t) => {
-            t.parse().map_err(|_| HttpError(app::error::AppError::Invalid("start and end are whole numbers".into())))
-        }
+        Some(t) => t.parse::<u64>().ok().filter(|n| *n <= i64::MAX as u64).ok_or_else(refused),
     }
 }
 
@@ -74,7 +74,7 @@ pub(crate) async fn log_entries(
     Query(range): Query<Range>,
 ) -> Result<impl IntoResponse, HttpError> {
     let start = number(&range.start, 0)?;
-    let end = number(&range.end, start.saturating_add(100))?;
+    let end = number(&range.end, start.saturating_add(100).min(i64::MAX as u64))?;
     let entries = state.domain.log_entries(&caller, start, end).await?;
     let end = entries.last().map(|e| e.index as u64 + 1).unwrap_or(start);
     Ok(Json(Entries {
