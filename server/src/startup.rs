@@ -22,8 +22,17 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 /// Opens the store (running migrations) and the source access for a configuration.
 pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    if !config.data_dir.exists() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        // Keys, the database and uploads live here: only the server's own user may enter it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("restricting {}", config.data_dir.display()))?;
+        }
+    }
     let store = Store::connect(&config.database_url).await.context("opening the database")?;
     let source = Source::new(config.repos_dir(), config.index_dir(), Some(config.highlight_cache_dir()), config.limits);
     let signer = crate::audit::checkpoint::load_or_create_key(&config.log_key_path(), &config.log_origin)?;

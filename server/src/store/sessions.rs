@@ -31,6 +31,12 @@ impl DatabaseSessionStore {
 /// its session *ended* (the domain guard decides, and ends it) rather than finding none at all.
 const ENDED_GRACE_SECONDS: i64 = 86_400;
 
+/// A session id as stored: its SHA-256 in hex, so that a copy of the database (or a reader of the
+/// table) holds nothing a browser could present as a session cookie.
+pub fn stored_id(id: &Id) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(id.to_string().as_bytes()))
+}
+
 fn backend(error: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(error.to_string())
 }
@@ -44,7 +50,7 @@ impl SessionStore for DatabaseSessionStore {
             let inserted = sqlx::query(
                 "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
             )
-            .bind(record.id.to_string())
+            .bind(stored_id(&record.id))
             .bind(data)
             .bind(record.expiry_date.unix_timestamp())
             .execute(&self.store.pool)
@@ -63,7 +69,7 @@ impl SessionStore for DatabaseSessionStore {
             "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
         )
-        .bind(record.id.to_string())
+        .bind(stored_id(&record.id))
         .bind(data)
         .bind(record.expiry_date.unix_timestamp())
         .execute(&self.store.pool)
@@ -75,7 +81,7 @@ impl SessionStore for DatabaseSessionStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = self.now_seconds() - ENDED_GRACE_SECONDS;
         let row = sqlx::query("SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2")
-            .bind(id.to_string())
+            .bind(stored_id(id))
             .bind(now)
             .fetch_optional(&self.store.pool)
             .await
@@ -92,7 +98,7 @@ impl SessionStore for DatabaseSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
+            .bind(stored_id(id))
             .execute(&self.store.pool)
             .await
             .map_err(backend)?;

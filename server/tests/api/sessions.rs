@@ -64,3 +64,34 @@ async fn activity_is_written_back_at_most_once_a_minute() {
     app.get("/").await;
     assert!(stored().await >= at_sign_in + 110, "a request after a minute moves the expiry");
 }
+
+#[tokio::test]
+async fn session_ids_are_stored_only_as_hashes_and_the_data_directory_is_private() {
+    let app = spawn_app().await;
+    let response = app.login("reviewer", PASSWORD).await;
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("clearroom_session="))
+        .expect("a session cookie")
+        .to_string();
+    let id = cookie["clearroom_session=".len()..].split(';').next().unwrap().to_string();
+    assert!(!id.is_empty());
+    use sqlx::{Connection, Row};
+    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    let rows = sqlx::query("SELECT id FROM sessions").fetch_all(&mut connection).await.unwrap();
+    let stored: Vec<String> = rows.iter().map(|r| r.try_get::<String, _>(0).unwrap()).collect();
+    assert!(!stored.contains(&id), "the raw session id is not in the database");
+    let hashed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(id.as_bytes()));
+    assert!(stored.contains(&hashed), "its SHA-256 is: {stored:?}");
+    assert_eq!(app.get("/").await.status(), StatusCode::OK, "and the session still works");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&app.data_dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "the data directory is the server's alone");
+    }
+}
