@@ -119,6 +119,14 @@ enum Command {
         #[arg(long)]
         until: String,
     },
+    /// Withdraw a pin: only staff read it from now on (reviewers and regulators are refused); its
+    /// records stay.
+    Withdraw {
+        /// The pin's id.
+        pin: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Revoke a grant (ids are listed on the staff console); the grantee loses access at once.
     Revoke {
         /// The grant's id.
@@ -520,6 +528,13 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let recorded = domain.record_build(Actor::Operator, pin, &input, &sha256, size).await.map_err(fail)?;
             println!("attestation envelope sha256 {}", recorded.attestation_sha256);
             println!("recorded build {}", recorded.id);
+            Ok(())
+        }
+        Command::Withdraw { pin, reason } => {
+            let domain = open_domain(&admin_config()).await?;
+            let pin = PinId::parse(&pin).map_err(|e| anyhow::anyhow!("pin {pin:?}: {e}"))?;
+            domain.withdraw_pin(Actor::Operator, pin, reason.as_deref()).await.map_err(fail)?;
+            println!("withdrew pin {pin}");
             Ok(())
         }
         Command::Revoke { grant, reason } => {

@@ -73,6 +73,18 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                     <td><code>{p.commit_id.chars().take(12).collect::<String>()}</code></td>
                     <td><Time ms=p.pinned_at_ms/></td>
                     <td>{job.map(|job| highlight_cell(job, &csrf_field))}</td>
+                    <td>
+                        {if p.withdrawn {
+                            view! { <span class="muted">"withdrawn"</span> }.into_any()
+                        } else {
+                            view! {
+                                <form method="post" action=format!("/admin/pins/{}/withdraw", p.id) class="inline">
+                                    {csrf_field()}
+                                    <button type="submit" class="button small" title="Only staff read a withdrawn pin; its records stay">"Withdraw"</button>
+                                </form>
+                            }.into_any()
+                        }}
+                    </td>
                 </tr>
             }
         })
@@ -169,7 +181,7 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                 <button type="submit" class="button primary">"Pin commit"</button>
             </form>
             <table class="grid">
-                <thead><tr><th scope="col">"#"</th><th scope="col">"Label"</th><th scope="col">"Repository"</th><th scope="col">"Commit"</th><th scope="col">"Pinned"</th><th scope="col">"Pre-highlighting"</th></tr></thead>
+                <thead><tr><th scope="col">"#"</th><th scope="col">"Label"</th><th scope="col">"Repository"</th><th scope="col">"Commit"</th><th scope="col">"Pinned"</th><th scope="col">"Pre-highlighting"</th><th scope="col">"Access"</th></tr></thead>
                 <tbody>{pin_rows}</tbody>
             </table>
         </section>

@@ -92,6 +92,28 @@ impl Domain {
     }
 
     /// Pins a commit (any revision expression that names one) with a label.
+    /// Withdraws a pin: from now on only staff read it (reviewers and regulators are refused, as
+    /// for a pin they have no grant to); its records stay. Recorded as `pin.withdraw`.
+    pub async fn withdraw_pin(&self, actor: Actor<'_>, pin: PinId, reason: Option<&str>) -> AppResult<()> {
+        require(&actor, Permission::Administer)?;
+        let record =
+            self.store.pin(pin.get()).await?.ok_or_else(|| AppError::NotFound(format!("there is no pin {pin}")))?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(|r| r.chars().take(500).collect::<String>());
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            if !pins::withdraw_pin(tx.conn(), pin.get(), now).await? {
+                return Err(AppError::Conflict(format!("pin {pin} is already withdrawn")));
+            }
+            let event = actor
+                .event("pin.withdraw")
+                .on(Object::at(pin, Some(&record.commit_id), &RepoPath::root()))
+                .with(json!({ "reason": reason }));
+            tx.append(&event).await?;
+            Ok(())
+        })
+        .await
+    }
+
     pub async fn create_pin(&self, actor: Actor<'_>, repository: &str, commit: &str, label: &str) -> AppResult<PinId> {
         require(&actor, Permission::Administer)?;
         let label = label.trim();

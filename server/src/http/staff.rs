@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/grants/{id}/revoke", post(revoke_grant))
         .route("/admin/grants/{id}/extend", post(extend_grant))
         .route("/admin/jobs/{id}/cancel", post(cancel_job))
+        .route("/admin/pins/{pin}/withdraw", post(withdraw_pin))
         .route("/log/check", post(check_checkpoint))
 }
 
@@ -158,6 +159,25 @@ async fn cancel_job(
         let id: i64 = id.parse().map_err(|_| AppError::Invalid("a job id is a number".into()))?;
         state.domain.cancel_job(Actor::Web(&caller), id).await?;
         Ok(format!("cancelled job {id}"))
+    }
+    .await;
+    back(result)
+}
+
+async fn withdraw_pin(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = async {
+        let pin = PinId::parse(&pin)?;
+        state.domain.withdraw_pin(Actor::Web(&caller), pin, fields.optional("reason")).await?;
+        Ok(format!("withdrew pin {pin}: only staff read it now"))
     }
     .await;
     back(result)

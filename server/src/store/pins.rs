@@ -126,3 +126,13 @@ pub async fn insert_pin(conn: &mut Connection, pin: &NewPin<'_>) -> Result<i64> 
     .fetch_one(conn)
     .await?)
 }
+
+/// Withdraws a pin (in the caller's transaction); false when it was already withdrawn or is none.
+pub async fn withdraw_pin(conn: &mut Connection, pin_id: i64, at: i64) -> Result<bool> {
+    let updated = sqlx::query("UPDATE pins SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
+        .bind(at)
+        .bind(pin_id)
+        .execute(conn)
+        .await?;
+    Ok(updated.rows_affected() == 1)
+}

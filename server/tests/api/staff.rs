@@ -137,3 +137,51 @@ async fn two_concurrent_creations_of_one_name_give_one_row_and_one_conflict() {
         .collect();
     assert!(leftovers.is_empty(), "no staged copy is left behind: {leftovers:?}");
 }
+
+#[tokio::test]
+async fn a_withdrawn_pin_is_read_by_staff_only_and_the_withdrawal_is_recorded() {
+    let app = spawn_app().await;
+    let regulator_token = app.domain.create_token(Actor::Operator, "regulator").await.unwrap();
+    app.login_as("reviewer").await;
+    let (status, _) = app.open_file("README.md").await;
+    assert_eq!(status, StatusCode::OK, "granted, the reviewer reads the pin");
+
+    let staff = new_client();
+    staff
+        .post(app.url("/login"))
+        .header("origin", &app.address)
+        .form(&[("username", "staff"), ("password", PASSWORD), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    let html = staff.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let csrf = html[start..].split('"').next().unwrap().to_string();
+    let withdraw = |csrf: String| {
+        staff
+            .post(app.url(&format!("/admin/pins/{}/withdraw", app.pin)))
+            .header("origin", &app.address)
+            .form(&[("csrf", csrf.as_str()), ("reason", "superseded by a fixed release")])
+            .send()
+    };
+    let response = withdraw(csrf.clone()).await.unwrap();
+    assert!(location(&response).contains("done="), "{}", location(&response));
+    assert!(location(&withdraw(csrf).await.unwrap()).contains("error="), "withdrawing twice is a conflict");
+
+    let (status, _) = app.open_file("README.md").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the reviewer's grant no longer opens it");
+    let status = new_client()
+        .get(app.url(&format!("/api/v1/pins/{}/search?q=count", app.pin)))
+        .bearer_auth(&regulator_token)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_ne!(status, StatusCode::OK, "nor does a regulator read it");
+    let status = staff.get(app.url(&format!("/pins/{}/blob/README.md", app.pin))).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::OK, "staff still read it");
+    let withdrawals = app.events("pin.withdraw").await;
+    assert_eq!(withdrawals.len(), 1);
+    assert!(withdrawals[0].leaf.contains("superseded by a fixed release"));
+}
