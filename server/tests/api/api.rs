@@ -58,14 +58,15 @@ async fn health_reports_ok() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("ok"));
 
-    // The highlight cache's figures: a first view is a miss, the same view again a memory hit.
+    // The highlight cache's figures: a first view is a miss (or a disk hit, when pre-highlighting
+    // got to the file first), the same view again a memory hit.
     app.login_as("reviewer").await;
     app.open_file("src/main.rs").await;
     app.open_file("src/main.rs").await;
     let (_, body) = app.get_text("/healthz").await;
     let health: serde_json::Value = serde_json::from_str(&body).unwrap();
     let cache = &health["highlight_cache"];
-    assert!(cache["misses"].as_u64().unwrap() >= 1, "{cache}");
+    assert!(cache["misses"].as_u64().unwrap() + cache["disk_hits"].as_u64().unwrap() >= 1, "{cache}");
     assert!(cache["memory_hits"].as_u64().unwrap() >= 1, "{cache}");
     assert!(cache["memory_bytes"].as_u64().unwrap() > 0 && cache["disk_bytes"].as_u64().unwrap() > 0, "{cache}");
 }
