@@ -13,6 +13,7 @@ use super::threads::{assemble, Viewer};
 use super::Domain;
 use crate::audit::checkpoint::{self, Checkpoint};
 use crate::audit::Object;
+use crate::builds::sha256_hex;
 use crate::export::writer::{BundleWriter, Written};
 use crate::export::{self, members, multiproof::Gaps, Leaf, Scope, Summary};
 use crate::store::exports::{EventFilter, ExportRow, FinishedExport};
@@ -47,11 +48,6 @@ pub struct Built {
 
 fn io_error(error: std::io::Error) -> AppError {
     internal(&error)
-}
-
-/// Lowercase hex SHA-256.
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
 }
 
 impl Domain {

@@ -9,6 +9,7 @@ use crate::audit::merkle::{leaf_hash, Hash};
 use crate::audit::note::NoteVerifier;
 use crate::audit::policy::Policy;
 use crate::audit::proof;
+use crate::builds::sha256_hex;
 use base64::Engine as _;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -53,10 +54,6 @@ fn read_member(archive: &mut Archive, name: &str) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).ok()?;
     Some(bytes)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
 }
 
 /// An event as the verifier keeps it.

@@ -48,6 +48,11 @@ fn export_from_row(row: &AnyRow) -> Result<ExportRow> {
 /// A stored event as an export reads it.
 pub type RawEvent = (u64, Vec<u8>, Vec<u8>);
 
+/// A row of `idx, leaf, leaf_hash`.
+fn raw_event(row: &AnyRow) -> Result<RawEvent> {
+    Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?, row.try_get(2)?))
+}
+
 /// Which events an export's scan reads: a prefilter in SQL; the scope's exact rule is applied to
 /// each leaf afterwards.
 #[derive(Clone, Debug, Default)]
@@ -162,7 +167,7 @@ impl Store {
             };
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?, row.try_get(2)?))).collect()
+        rows.iter().map(raw_event).collect()
     }
 
     /// How many events below `end` the prefilter finds (an estimate of an export's size).
@@ -186,7 +191,7 @@ impl Store {
             list.join(",")
         );
         let rows = sqlx::query(&sql).bind(start as i64).bind(end as i64).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?, row.try_get(2)?))).collect()
+        rows.iter().map(raw_event).collect()
     }
 
     /// The stored events at these indices, in order.
@@ -198,7 +203,7 @@ impl Store {
         let sql =
             format!("SELECT idx, leaf, leaf_hash FROM audit_events WHERE idx IN ({}) ORDER BY idx", list.join(","));
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?, row.try_get(2)?))).collect()
+        rows.iter().map(raw_event).collect()
     }
 }
 
