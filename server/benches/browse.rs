@@ -73,6 +73,7 @@ async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
         log_origin: "test.invalid/clearroom/log".into(),
         witness_policy: None,
         clock: clearroom::clock::Clock::system(),
+        network: Default::default(),
     };
     let domain = open_domain(&config).await.unwrap();
     if first {

@@ -49,6 +49,7 @@ async fn main() {
         log_origin: "bench.invalid/clearroom/log".into(),
         witness_policy: None,
         clock: Clock::system(),
+        network: Default::default(),
     };
     let domain = open_domain(&config).await.unwrap();
     domain

@@ -41,6 +41,7 @@ async fn start(dir: &Path, repository: &Path, first: bool) -> Server {
         log_origin: "bench.invalid/clearroom/log".into(),
         witness_policy: None,
         clock: Clock::system(),
+        network: Default::default(),
     };
     let domain = open_domain(&config).await.unwrap();
     if first {

@@ -53,6 +53,7 @@ fn main() {
             log_origin: "bench.invalid/clearroom/log".into(),
             witness_policy: None,
             clock: Clock::system(),
+            network: Default::default(),
         };
         let domain = clearroom::startup::open_domain(&config).await.unwrap();
         let source = make_repository(&dir.path().join("upstream.git"));

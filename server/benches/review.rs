@@ -101,6 +101,7 @@ async fn main() {
         log_origin: "bench.invalid/clearroom/log".into(),
         witness_policy: None,
         clock: Clock::system(),
+        network: Default::default(),
     };
     let domain = open_domain(&config).await.unwrap();
     let password = || Some(Password::new(PASSWORD.into()));

@@ -73,6 +73,14 @@ enum Command {
         /// How long a finished export stays downloadable by the person who asked for it, in hours.
         #[arg(long, default_value_t = 72)]
         export_retention_hours: u64,
+        /// A reverse proxy (address or CIDR range, repeatable) whose X-Forwarded-For / Forwarded
+        /// and X-Forwarded-Proto headers are believed; from any other peer they are ignored.
+        #[arg(long = "trusted-proxy", value_name = "CIDR", env = "CLEARROOM_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+        trusted_proxies: Vec<ipnet::IpNet>,
+        /// The address people use, such as https://review.example.org: drives Secure cookies (with
+        /// the __Host- prefix), HSTS and the origin every form must come from.
+        #[arg(long, value_name = "URL", env = "CLEARROOM_PUBLIC_URL", value_parser = crate::http::network::PublicUrl::parse)]
+        public_url: Option<crate::http::network::PublicUrl>,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -317,6 +325,7 @@ fn config(data: &DataArgs, listen: SocketAddr, site_root: PathBuf, limits: Sourc
         log_origin: data.log_origin.clone().unwrap_or_else(Config::default_log_origin),
         witness_policy: None,
         clock: crate::clock::Clock::system(),
+        network: Default::default(),
     }
 }
 
@@ -346,6 +355,8 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             upload_max_bytes,
             witness_policy,
             export_retention_hours,
+            trusted_proxies,
+            public_url,
         } => {
             let limits = SourceLimits {
                 highlight_max_bytes,
@@ -359,6 +370,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let site_root = std::path::absolute(&site_root).unwrap_or(site_root);
             let mut config = config(&cli.data, listen, site_root, limits);
             config.witness_policy = witness_policy;
+            config.network = crate::http::network::Network { trusted_proxies, public_url };
             if !config.site_root.join("pkg").exists() {
                 tracing::warn!(
                     site_root = %config.site_root.display(),
@@ -372,8 +384,12 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                     crate::demo::start_witnesses(&domain, &config).await?;
                 }
             }
+            let application_public_url = config.network.public_url.clone();
             let application = Application::build(config, domain).await?;
             println!("Clearroom is listening on http://{}", application.address());
+            if let Some(public) = &application_public_url {
+                println!("Its public address: {}", public.origin());
+            }
             application.run_until_stopped().await
         }
         Command::User(UserCommand::Add { username, role }) => {
@@ -567,4 +583,13 @@ fn read_password() -> anyhow::Result<Option<Password>> {
     stdin.lock().read_to_string(&mut text).context("reading the password from standard input")?;
     let text = text.trim_end_matches(['\r', '\n']).to_string();
     Ok((!text.is_empty()).then(|| Password::new(text)))
+}
+
+/// `10.0.0.0/8`, `2001:db8::/32` or one address (`192.0.2.10`, a /32 or /128).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| format!("{text:?} is not an address or a CIDR range"))
 }

@@ -1,6 +1,7 @@
 //! Configuration: where the data lives, which database, where to listen, and the source limits.
 
 use crate::clock::Clock;
+use crate::http::network::Network;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -22,6 +23,8 @@ pub struct Config {
     pub witness_policy: Option<PathBuf>,
     /// The clock the domain, the log and sessions read (the system clock; tests move their own).
     pub clock: Clock,
+    /// Trusted reverse proxies and the public URL (`--trusted-proxy`, `--public-url`).
+    pub network: Network,
 }
 
 /// Guards that keep a huge or pathological file from costing much.
@@ -111,8 +114,21 @@ impl Config {
         self.data_dir.join("highlight")
     }
 
-    /// Cookies carry `Secure` unless the server listens on loopback only (local development).
+    /// Cookies carry `Secure` (and HSTS is sent) when the public URL is https, or, with no public
+    /// URL, unless the server listens on loopback only (local development).
     pub fn secure_cookies(&self) -> bool {
-        !self.listen.ip().is_loopback()
+        match &self.network.public_url {
+            Some(public) => public.is_https(),
+            None => !self.listen.ip().is_loopback(),
+        }
+    }
+
+    /// The session cookie's name: `__Host-` prefixed when the public URL is https, so that no
+    /// sibling host or plain-http page can plant or shadow it.
+    pub fn session_cookie_name(&self) -> &'static str {
+        match &self.network.public_url {
+            Some(public) if public.is_https() => "__Host-clearroom_session",
+            _ => "clearroom_session",
+        }
     }
 }

@@ -184,7 +184,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
     });
     let secure = config.secure_cookies();
     let sessions = SessionManagerLayer::new(session_store)
-        .with_name("clearroom_session")
+        .with_name(config.session_cookie_name())
         .with_secure(secure)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
@@ -209,6 +209,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::identify))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(config.network.clone()), http::network::locate))
         .layer(axum::middleware::from_fn_with_state(secure, middleware::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .layer(middleware::compression())

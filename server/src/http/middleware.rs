@@ -2,16 +2,16 @@
 //! deadline enforced), forgery checks on state-changing requests, and strict response headers.
 
 use super::session_state::TypedSession;
-use super::{error_page, AppState, HttpError};
+use super::{error_page, network, AppState, HttpError};
 use crate::domain::error::internal;
 use crate::domain::Resumed;
 use app::error::AppError;
 use app::model::Caller;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use std::net::SocketAddr;
+use axum::Extension;
 use tower_sessions::Session;
 
 /// The CSP for responses that are not Leptos pages (pages add their script nonce).
@@ -83,42 +83,48 @@ pub async fn deadline(request: Request, next: Next) -> Response {
     }
 }
 
-/// Refuses a state-changing request that a browser says came from another site.
+/// Refuses a state-changing request unless the browser says it came from this site: its
+/// `Sec-Fetch-Site` is `same-origin` or its `Origin` is this site's (scheme, host and port). A
+/// request that says neither is refused too (login forgery needs no cookie), except one carrying
+/// an API token, which no other site can make a browser send.
 pub async fn same_origin_writes(request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !same_origin(request.headers()) {
-        return error_page(StatusCode::FORBIDDEN, "Request refused", "This form was sent from another site.");
+    if !safe {
+        let expected = request.extensions().get::<network::Origin>().and_then(|o| o.expected_origin.clone());
+        if !same_origin(request.headers(), expected.as_deref()) {
+            return error_page(StatusCode::FORBIDDEN, "Request refused", "This form was not sent from this site.");
+        }
     }
     next.run(request).await
 }
 
-fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
-    }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        // Not a browser, or an old one: the anti-forgery token still guards the forms.
-        return true;
-    };
-    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+fn same_origin(headers: &HeaderMap, expected: Option<&str>) -> bool {
+    let site = headers.get("sec-fetch-site").map(|v| v.to_str().unwrap_or(""));
+    let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or(""));
+    if site.is_some_and(|site| site != "same-origin") {
         return false;
-    };
-    origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+    }
+    if let Some(origin) = origin {
+        return expected.is_some_and(|expected| origin.eq_ignore_ascii_case(expected));
+    }
+    site.is_some() || bearer_token(headers).is_some()
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
 }
 
 /// Works out the caller from an API token or the session, ends sessions past their deadline or
 /// whose reviewer lost every grant, and sends anonymous page requests to the sign-in page.
 pub async fn identify(
     State(state): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    Extension(origin): Extension<network::Origin>,
     session: Session,
     mut request: Request,
     next: Next,
 ) -> Response {
     let api = request.uri().path().starts_with("/api/");
-    match identify_caller(&state, &address, session, request.headers()).await {
+    match identify_caller(&state, origin.client, session, request.headers()).await {
         Ok((caller, ended)) => {
             let path = request.uri().path().to_string();
             let page = request.method() == Method::GET
@@ -156,15 +162,12 @@ fn encode(path: &str) -> String {
 
 async fn identify_caller(
     state: &AppState,
-    address: &SocketAddr,
+    client: std::net::IpAddr,
     session: Session,
     headers: &HeaderMap,
 ) -> Result<(Caller, bool), AppError> {
-    let mut caller =
-        Caller { identity: None, session: None, client_address: address.ip().to_string(), csrf_token: None };
-    if let Some(token) =
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
-    {
+    let mut caller = Caller { identity: None, session: None, client_address: client.to_string(), csrf_token: None };
+    if let Some(token) = bearer_token(headers) {
         caller.identity = state.domain.identity_for_token(token.trim()).await?;
         if caller.identity.is_none() {
             return Err(AppError::Unauthorized);
@@ -207,10 +210,22 @@ mod tests {
 
     #[test]
     fn a_cross_site_write_is_refused() {
-        assert!(same_origin(&headers(&[("host", "a.test"), ("origin", "http://a.test")])));
-        assert!(!same_origin(&headers(&[("host", "a.test"), ("origin", "http://evil.test")])));
-        assert!(!same_origin(&headers(&[("host", "a.test"), ("sec-fetch-site", "cross-site")])));
-        assert!(!same_origin(&headers(&[("host", "a.test"), ("origin", "null")])));
+        let site = Some("http://a.test");
+        assert!(same_origin(&headers(&[("origin", "http://a.test")]), site));
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), site));
+        assert!(same_origin(&headers(&[("origin", "http://a.test"), ("sec-fetch-site", "same-origin")]), site));
+        assert!(!same_origin(&headers(&[("origin", "http://evil.test")]), site));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")]), site));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")]), site));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "none")]), site));
+        assert!(!same_origin(&headers(&[("origin", "null")]), site));
+        // The scheme counts: an http page of the same host cannot write to the https site.
+        assert!(!same_origin(&headers(&[("origin", "http://a.test")]), Some("https://a.test")));
+        // Saying nothing is refused, unless an API token is sent.
+        assert!(!same_origin(&headers(&[]), site));
+        assert!(same_origin(&headers(&[("authorization", "Bearer x")]), site));
+        // A token does not excuse a cross-site browser request.
+        assert!(!same_origin(&headers(&[("authorization", "Bearer x"), ("origin", "http://evil.test")]), site));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod builds_api;
 pub mod exports;
 pub mod forms;
 pub mod middleware;
+pub mod network;
 pub mod openapi;
 pub mod review;
 pub mod session;

@@ -4,14 +4,13 @@ use super::session_state::TypedSession;
 use super::{error_page, AppState};
 use crate::auth::{constant_time_eq, Password};
 use app::model::Caller;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Extension, Form, Router};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use tower_sessions::Session;
 
@@ -72,11 +71,11 @@ pub fn safe_next(next: &str) -> &str {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    Extension(origin): Extension<super::network::Origin>,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let client = address.ip().to_string();
+    let client = origin.client.to_string();
     if !state.login_limiter.allow(&client, &form.username) {
         return error_page(
             StatusCode::TOO_MANY_REQUESTS,

@@ -85,6 +85,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// `spawn_app` with other source limits (a search budget of nothing, say).
 pub async fn spawn_app_with(limits: SourceLimits) -> TestApp {
+    spawn_app_on(limits, Default::default()).await
+}
+
+/// `spawn_app_with` behind trusted proxies or with a public URL.
+pub async fn spawn_app_on(limits: SourceLimits, network: clearroom::http::network::Network) -> TestApp {
     // The server's log lines go to the test's output, shown when a test fails.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,clearroom=info").try_init();
     let dir = tempfile::tempdir().unwrap();
@@ -100,6 +105,7 @@ pub async fn spawn_app_with(limits: SourceLimits) -> TestApp {
         log_origin: "test.invalid/clearroom/log".into(),
         witness_policy: None,
         clock: Clock::movable(),
+        network,
     };
     let clock = config.clock.clone();
     let domain = open_domain(&config).await.expect("open domain");
@@ -145,7 +151,15 @@ pub async fn outside_log(config: &Config) -> (AuditLog, NoteSigner) {
     (AuditLog::new(store, config.clock.clone()), NoteSigner::parse(&key).expect("a signing key"))
 }
 
+/// A client that says, as browsers do, that its requests come from the page's own site.
 pub fn new_client() -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("sec-fetch-site", reqwest::header::HeaderValue::from_static("same-origin"));
+    Client::builder().cookie_store(true).redirect(Policy::none()).default_headers(headers).build().unwrap()
+}
+
+/// A client that sends no `Sec-Fetch-Site` of its own (an old browser, a script).
+pub fn bare_client() -> Client {
     Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
 }
 
@@ -281,6 +295,7 @@ pub async fn spawn_second_instance(app: &TestApp) -> String {
         log_origin: "test.invalid/clearroom/log".into(),
         witness_policy: None,
         clock: app.clock.clone(),
+        network: Default::default(),
     };
     let domain = open_domain(&config).await.expect("second instance");
     let application = Application::build(config, domain).await.expect("build second");

@@ -353,6 +353,7 @@ async fn a_server_started_on_an_empty_log_goes_on_publishing_checkpoints() {
         log_origin: "fresh.invalid/clearroom/log".into(),
         witness_policy: None,
         clock: clearroom::clock::Clock::system(),
+        network: Default::default(),
     };
     let domain = clearroom::startup::open_domain(&config).await.unwrap();
     let application = clearroom::startup::Application::build(config.clone(), domain.clone()).await.unwrap();

@@ -30,6 +30,90 @@ async fn a_cross_site_form_post_is_refused() {
 }
 
 #[tokio::test]
+async fn a_write_that_does_not_say_where_it_came_from_is_refused() {
+    let app = spawn_app().await;
+    let client = bare_client();
+    let sign_in = |origin: Option<String>| {
+        let mut request = client.post(app.url("/login"));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.form(&[("username", "reviewer"), ("password", PASSWORD)]).send()
+    };
+    // Neither Origin nor Sec-Fetch-Site: a login forgery from a page that suppresses both.
+    assert_eq!(sign_in(None).await.unwrap().status(), StatusCode::FORBIDDEN);
+    // The same host on another scheme is another origin.
+    let https = app.address.replacen("http://", "https://", 1);
+    assert_eq!(sign_in(Some(https)).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert!(app.events("auth.login").await.is_empty(), "nothing was signed in");
+    // This site's own origin is accepted.
+    assert_eq!(sign_in(Some(app.address.clone())).await.unwrap().status(), StatusCode::SEE_OTHER);
+    // So is a same-origin fetch that sends no Origin.
+    let response = client
+        .post(app.url("/logout"))
+        .header("sec-fetch-site", "same-site")
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "a sibling site is not this site");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_client_is_the_forwarded_address() {
+    use clearroom::http::network::{Network, PublicUrl};
+    let network = Network {
+        trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
+        public_url: Some(PublicUrl::parse("https://review.example").unwrap()),
+    };
+    let app = spawn_app_on(Default::default(), network).await;
+    let client = bare_client();
+    let response = client
+        .post(app.url("/login"))
+        .header("origin", "https://review.example")
+        .header("x-forwarded-for", "198.51.100.1, 203.0.113.9")
+        .form(&[("username", "reviewer"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.starts_with("__Host-clearroom_session="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    assert!(response.headers().get("strict-transport-security").is_some(), "HSTS with an https public URL");
+    let events = app.events("auth.login").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(client_of(&events[0]), "203.0.113.9", "the nearest untrusted hop");
+    // The listener's own http origin is not the site's origin.
+    let response = client
+        .post(app.url("/login"))
+        .header("origin", &app.address)
+        .form(&[("username", "reviewer"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn forwarded_headers_from_an_untrusted_peer_are_ignored() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .header("forwarded", "for=203.0.113.10")
+        .form(&[("username", "reviewer"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let events = app.events("auth.login").await;
+    assert_eq!(client_of(&events[0]), "127.0.0.1");
+}
+
+#[tokio::test]
 async fn a_form_without_the_anti_forgery_token_is_refused() {
     let app = spawn_app().await;
     app.login_as("staff").await;
@@ -45,4 +129,9 @@ async fn no_password_hash_reaches_a_page() {
     let (_, html) = app.get_text("/admin").await;
     assert!(html.contains("reviewer"));
     assert!(!html.contains("$argon2"));
+}
+
+fn client_of(entry: &app::model::AuditEntry) -> String {
+    let leaf: serde_json::Value = serde_json::from_str(&entry.leaf).unwrap();
+    leaf["client"].as_str().unwrap().to_string()
 }
