@@ -61,7 +61,7 @@ if [ ! -f "$WORK/ids" ]; then
     P2=$("$BIN" pin corpus v2.0 --label v2.0 | tail -1 | awk '{print $NF}')
     "$BIN" grant --username rev --pin "$P1" --pin "$P2" \
         --from "$(date -u -d '-1 minute' +%FT%TZ)" --until "$(date -u -d '+8 hours' +%FT%TZ)" >/dev/null
-    TOKEN=$("$BIN" token create --username staff | tail -1 | awk '{print $NF}')
+    TOKEN=$("$BIN" token create --username staff --scope ops:read --scope log:read --days 30 --label load.sh | tail -1 | awk '{print $NF}')
     echo "P1=$P1 P2=$P2 TOKEN=$TOKEN" >"$WORK/ids"
 fi
 eval "$(cat "$WORK/ids")"

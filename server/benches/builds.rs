@@ -56,7 +56,8 @@ async fn main() {
         .create_user(Actor::Operator, "ci", Role::Builder, Some(Password::new("bench password 2026".into())))
         .await
         .unwrap();
-    let token = domain.create_token(Actor::Operator, "ci").await.unwrap();
+    let request = clearroom::domain::TokenRequest { scopes: &[app::model::Scope::BuildWrite], days: 1, label: "bench" };
+    let token = domain.create_token(Actor::Operator, "ci", request).await.unwrap();
     domain.import_repository(Actor::Operator, "product", &repository.display().to_string()).await.unwrap();
     let pin = domain.create_pin(Actor::Operator, "product", &commit.to_string(), "v1").await.unwrap();
     let application = Application::build(config, Arc::clone(&domain)).await.unwrap();

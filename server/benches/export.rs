@@ -67,6 +67,7 @@ fn main() {
             session: Some("0a1b2c3d4e5f6071".into()),
             client_address: "192.0.2.7".into(),
             csrf_token: None,
+            token: None,
         };
         let started = Instant::now();
         let mut written = 0u64;

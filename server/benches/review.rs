@@ -78,6 +78,7 @@ fn caller(id: i64, username: &str) -> Caller {
         session: Some("bench".into()),
         client_address: "127.0.0.1".into(),
         csrf_token: None,
+        token: None,
     }
 }
 

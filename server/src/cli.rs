@@ -280,6 +280,15 @@ enum UserCommand {
         #[arg(long)]
         role: String,
     },
+    /// Disable an account: no sign-in, its sessions end and its API tokens are revoked at once.
+    Disable {
+        username: String,
+        /// Why (recorded in the audit log).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// End every session of an account (it may sign in again).
+    EndSessions { username: String },
 }
 
 #[derive(Subcommand)]
@@ -296,7 +305,25 @@ enum TokenCommand {
     Create {
         #[arg(long)]
         username: String,
+        /// What it may do (repeatable): log:read, review, build:write, export. A token never
+        /// reads source and never administers.
+        #[arg(long = "scope", required = true, value_parser = parse_scope)]
+        scopes: Vec<app::model::Scope>,
+        /// Days until it expires (1 to 366).
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        /// What it is for, shown in `token list`.
+        #[arg(long, default_value = "")]
+        label: String,
     },
+    /// List every token (never the token itself): id, account, scopes, state.
+    List,
+    /// Revoke a token at once, by its id from `token list`.
+    Revoke { id: i64 },
+}
+
+fn parse_scope(text: &str) -> Result<app::model::Scope, String> {
+    app::model::Scope::parse(text).map_err(|e| e.to_string())
 }
 
 pub async fn run() -> ExitCode {
@@ -391,6 +418,18 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 println!("Its public address: {}", public.origin());
             }
             application.run_until_stopped().await
+        }
+        Command::User(UserCommand::Disable { username, reason }) => {
+            let domain = open_domain(&admin_config()).await?;
+            domain.disable_user(Actor::Operator, &username, &reason).await.map_err(fail)?;
+            println!("{username} is disabled: its sessions ended and its tokens were revoked");
+            Ok(())
+        }
+        Command::User(UserCommand::EndSessions { username }) => {
+            let domain = open_domain(&admin_config()).await?;
+            let ended = domain.end_sessions_of(Actor::Operator, &username).await.map_err(fail)?;
+            println!("{ended} session(s) of {username} ended");
+            Ok(())
         }
         Command::User(UserCommand::Add { username, role }) => {
             let domain = open_domain(&admin_config()).await?;
@@ -559,10 +598,36 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("revoked grant {grant}");
             Ok(())
         }
-        Command::Token(TokenCommand::Create { username }) => {
+        Command::Token(TokenCommand::Create { username, scopes, days, label }) => {
             let domain: Arc<Domain> = open_domain(&admin_config()).await?;
-            let token = domain.create_token(Actor::Operator, &username).await.map_err(fail)?;
+            let request = crate::domain::TokenRequest { scopes: &scopes, days, label: &label };
+            let token = domain.create_token(Actor::Operator, &username, request).await.map_err(fail)?;
             println!("token for {username} (shown once): {token}");
+            Ok(())
+        }
+        Command::Token(TokenCommand::List) => {
+            let domain: Arc<Domain> = open_domain(&admin_config()).await?;
+            let tokens = domain.list_tokens(Actor::Operator).await.map_err(fail)?;
+            println!("{:>5}  {:<16} {:<8} {:<17} {:<34} label", "id", "user", "state", "expires", "scopes");
+            for token in tokens {
+                let state = match (token.revoked_at_ms, token.live) {
+                    (Some(_), _) => "revoked",
+                    (None, true) => "live",
+                    (None, false) => "expired",
+                };
+                let expires = app::times::utc_text(token.expires_at_ms);
+                let scopes = app::model::Scope::join(&token.scopes);
+                println!(
+                    "{:>5}  {:<16} {:<8} {:<17} {:<34} {}",
+                    token.id, token.username, state, expires, scopes, token.label
+                );
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            let domain: Arc<Domain> = open_domain(&admin_config()).await?;
+            domain.revoke_token(Actor::Operator, id).await.map_err(fail)?;
+            println!("token {id} revoked");
             Ok(())
         }
     }

@@ -47,18 +47,25 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
             session: Some(hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(format!("demo-seed:{username}"))[..8])),
             client_address: "demo-seed".into(),
             csrf_token: None,
+            token: None,
         }
     };
     let (ci, ci_id) = {
         let password = Password::generate();
         let (id, _) = domain.create_user(Actor::Operator, "ci", Role::Builder, Some(password)).await.map_err(fail)?;
-        (domain.create_token(Actor::Operator, "ci").await.map_err(fail)?, id)
+        let request = crate::domain::TokenRequest {
+            scopes: &[app::model::Scope::BuildWrite],
+            days: 30,
+            label: "demo CI: records builds",
+        };
+        (domain.create_token(Actor::Operator, "ci", request).await.map_err(fail)?, id)
     };
     let builder = Caller {
         identity: Some(Identity { user_id: ci_id, username: "ci".into(), role: Role::Builder }),
         session: Some("api-token".into()),
         client_address: "demo-seed".into(),
         csrf_token: None,
+        token: Some(app::model::TokenAccess { id: 0, scopes: vec![app::model::Scope::BuildWrite] }),
     };
     builds(domain, pin, previous, &builder).await.map_err(fail)?;
     review(domain, pin, &source, &person("reviewer"), &person("staff")).await.map_err(fail)?;

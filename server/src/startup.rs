@@ -172,6 +172,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
     let session_store = domain.session_store();
     tokio::spawn({
         let store = session_store.clone();
+        let (domain, limiter) = (Arc::clone(&domain), Arc::clone(&state.login_limiter));
         async move {
             let mut every = tokio::time::interval(tokio::time::Duration::from_secs(600));
             loop {
@@ -179,6 +180,10 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
                 if let Err(error) = store.delete_expired().await {
                     tracing::warn!(%error, "deleting expired sessions failed");
                 }
+                if let Err(error) = domain.prune_login_failures().await {
+                    tracing::warn!(%error, "pruning sign-in failure counts failed");
+                }
+                limiter.prune();
             }
         }
     });

@@ -39,6 +39,89 @@ impl Role {
     }
 }
 
+/// What an API token may be used for. A token never reads source (that is done in the browser,
+/// under a session, view by view) and never administers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// The audit log: entries, checkpoints, proofs.
+    #[serde(rename = "log:read")]
+    LogRead,
+    /// Review records of the pins the account may use: comments, coverage, verdicts, builds and
+    /// attestations; and taking part (commenting, marking, verdicts) where the role may.
+    #[serde(rename = "review")]
+    Review,
+    /// Recording builds, uploading artifacts, issuing attestations.
+    #[serde(rename = "build:write")]
+    BuildWrite,
+    /// Export bundles: estimating, making, downloading.
+    #[serde(rename = "export")]
+    Export,
+    /// Operations (staff): background jobs' progress, metrics.
+    #[serde(rename = "ops:read")]
+    OpsRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 5] = [Scope::LogRead, Scope::Review, Scope::BuildWrite, Scope::Export, Scope::OpsRead];
+
+    pub fn parse(text: &str) -> Result<Scope, InputError> {
+        match text.trim() {
+            "log:read" => Ok(Scope::LogRead),
+            "review" => Ok(Scope::Review),
+            "build:write" => Ok(Scope::BuildWrite),
+            "export" => Ok(Scope::Export),
+            "ops:read" => Ok(Scope::OpsRead),
+            _ => Err(InputError("a scope is log:read, review, build:write, export or ops:read")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::LogRead => "log:read",
+            Scope::Review => "review",
+            Scope::BuildWrite => "build:write",
+            Scope::Export => "export",
+            Scope::OpsRead => "ops:read",
+        }
+    }
+
+    /// Whether an account of `role` can hold the scope at all (a token gives no more than its
+    /// account may do).
+    pub fn fits(self, role: Role) -> bool {
+        match self {
+            Scope::LogRead | Scope::Export => matches!(role, Role::Staff | Role::Regulator),
+            Scope::Review => role != Role::Builder,
+            Scope::BuildWrite => matches!(role, Role::Staff | Role::Builder),
+            Scope::OpsRead => role == Role::Staff,
+        }
+    }
+
+    /// Every scope an account of `role` can hold.
+    pub fn all_for(role: Role) -> Vec<Scope> {
+        Scope::ALL.into_iter().filter(|scope| scope.fits(role)).collect()
+    }
+
+    /// `log:read review`, as stored and shown.
+    pub fn join(scopes: &[Scope]) -> String {
+        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The stored form back; unknown words are dropped (deny by default).
+    pub fn split(text: &str) -> Vec<Scope> {
+        let mut scopes: Vec<Scope> = text.split_whitespace().filter_map(|word| Scope::parse(word).ok()).collect();
+        scopes.sort();
+        scopes.dedup();
+        scopes
+    }
+}
+
+/// The API token a request came with: which one, and what it may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenAccess {
+    pub id: i64,
+    pub scopes: Vec<Scope>,
+}
+
 /// Why a piece of user input was refused; the text is shown to the user as it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputError(pub &'static str);
@@ -68,6 +151,8 @@ pub struct Caller {
     pub client_address: String,
     /// The anti-forgery token that every state-changing form must echo.
     pub csrf_token: Option<String>,
+    /// Set when the request came with an API token instead of a session.
+    pub token: Option<TokenAccess>,
 }
 
 /// A pin id as it appears in URLs: a positive decimal integer.

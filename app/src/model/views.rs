@@ -193,6 +193,35 @@ pub struct UserSummary {
     pub username: String,
     pub role: Role,
     pub created_at_ms: i64,
+    /// Set when the account was disabled.
+    #[serde(default)]
+    pub disabled_at_ms: Option<i64>,
+}
+
+/// An API token as staff see it (never the token itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSummary {
+    pub id: i64,
+    pub username: String,
+    pub scopes: Vec<Scope>,
+    pub label: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+    /// Neither revoked nor expired.
+    pub live: bool,
+}
+
+/// One of a person's own sessions, for "your sessions".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    /// A short, non-secret fingerprint (the first 16 hex digits of the id's SHA-256).
+    pub fingerprint: String,
+    pub started_at_ms: i64,
+    pub last_seen_at_ms: i64,
+    pub client: String,
+    /// The session this request came with.
+    pub current: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

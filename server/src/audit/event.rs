@@ -254,6 +254,7 @@ mod tests {
             session: Some("0011223344556677".into()),
             client_address: "192.0.2.1".into(),
             csrf_token: None,
+            token: None,
         };
         let file = RepoPath::parse("src/main.rs").unwrap();
         let event = Event::by(&caller, "blob.view", Outcome::Ok)

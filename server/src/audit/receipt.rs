@@ -109,7 +109,13 @@ mod tests {
 
     #[test]
     fn a_scope_must_be_named_by_its_event() {
-        let caller = app::model::Caller { identity: None, session: None, client_address: "x".into(), csrf_token: None };
+        let caller = app::model::Caller {
+            identity: None,
+            session: None,
+            client_address: "x".into(),
+            csrf_token: None,
+            token: None,
+        };
         let view = Event::by(&caller, "blob.view", Outcome::Ok).on(Object::at(pin("1"), None, &path("a")));
         assert!(Scope::path(pin("1"), &path("a")).is_named_by(&view));
         assert!(!Scope::path(pin("1"), &path("b")).is_named_by(&view));

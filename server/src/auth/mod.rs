@@ -48,6 +48,20 @@ pub enum AuthError {
     Hashing,
     #[error("hashing task failed")]
     Task(#[from] tokio::task::JoinError),
+    #[error("too many sign-ins are being checked at once")]
+    Busy,
+}
+
+/// Password hashes computed at once (each takes 19 MiB and a core for a moment): a flood of
+/// sign-ins waits here instead of exhausting memory, and past `HASHING_WAIT` is told to retry.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn hashing_permit() -> Result<tokio::sync::SemaphorePermit<'static>, AuthError> {
+    match tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(AuthError::Busy),
+    }
 }
 
 /// argon2id with the OWASP parameters: 19 MiB, 2 iterations, 1 lane.
@@ -71,6 +85,7 @@ pub async fn hash_password(password: Password) -> Result<String, AuthError> {
     if password.expose().chars().count() < 12 {
         return Err(AuthError::WeakPassword);
     }
+    let _permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut rand::thread_rng());
         argon2()
@@ -85,6 +100,7 @@ pub async fn hash_password(password: Password) -> Result<String, AuthError> {
 pub async fn verify_password(stored_hash: Option<String>, password: Password) -> Result<bool, AuthError> {
     let known = stored_hash.is_some();
     let hash = stored_hash.unwrap_or_else(|| dummy_hash().to_string());
+    let _permit = hashing_permit().await?;
     let matches = tokio::task::spawn_blocking(move || {
         let Ok(parsed) = PasswordHash::new(&hash) else {
             return false;
@@ -125,6 +141,12 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 /// A username: 2–64 characters of `a-z 0-9 . _ -`.
+/// A name typed at sign-in, as the limits count it: trimmed, lower case, at most 64 characters
+/// (so that `" Reviewer"` and `"reviewer "` are one account, and a 256 KiB name is not a key).
+pub fn normalise_username(text: &str) -> String {
+    text.trim().chars().take(64).flat_map(char::to_lowercase).collect()
+}
+
 pub fn parse_username(text: &str) -> Result<String, &'static str> {
     let ok = (2..=64).contains(&text.len())
         && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));

@@ -14,6 +14,15 @@ use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
 
+/// What a new API token may do and for how long.
+pub struct TokenRequest<'a> {
+    pub scopes: &'a [Scope],
+    /// Days until it expires, 1 to 366.
+    pub days: i64,
+    /// A note for staff: what the token is for.
+    pub label: &'a str,
+}
+
 /// A repository name: 1–64 characters of `A-Z a-z 0-9 . _ -`, not starting with a dot.
 pub fn parse_repository_name(text: &str) -> AppResult<String> {
     let ok = (1..=64).contains(&text.len())
@@ -262,23 +271,142 @@ impl Domain {
         .await
     }
 
-    /// Creates an API token for a user; the token is returned once and stored as a digest.
-    pub async fn create_token(&self, actor: Actor<'_>, username: &str) -> AppResult<String> {
+    /// Creates an API token for a user with the given scopes (each one the account's role can
+    /// hold), living `days` days (1 to 366); the token is returned once and stored as a digest.
+    pub async fn create_token(&self, actor: Actor<'_>, username: &str, request: TokenRequest<'_>) -> AppResult<String> {
         require(&actor, Permission::Administer)?;
         let user = self
             .store
             .user_by_name(username)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        if user.disabled_at.is_some() {
+            return Err(AppError::Conflict(format!("{username} is disabled")));
+        }
+        let mut scopes = request.scopes.to_vec();
+        scopes.sort();
+        scopes.dedup();
+        if scopes.is_empty() {
+            return Err(AppError::Invalid("name at least one scope: log:read, review, build:write or export".into()));
+        }
+        if let Some(scope) = scopes.iter().find(|scope| !scope.fits(user.role)) {
+            return Err(AppError::Invalid(format!(
+                "a {} account cannot hold the {} scope",
+                user.role.as_str(),
+                scope.as_str()
+            )));
+        }
+        if !(1..=366).contains(&request.days) {
+            return Err(AppError::Invalid("a token lives 1 to 366 days".into()));
+        }
+        let label = request.label.trim();
+        if label.chars().count() > 100 || label.chars().any(char::is_control) {
+            return Err(AppError::Invalid("a token's label is at most 100 characters, on one line".into()));
+        }
         let (token, digest) = auth::new_api_token();
         let now = self.clock.now_ms();
+        let expires_at = now + request.days * 86_400_000;
+        let joined = Scope::join(&scopes);
         self.write(async |tx| {
-            users::insert_token(tx.conn(), user.id, &digest, now).await?;
-            tx.append(&actor.event("token.create").with(json!({ "username": user.username }))).await?;
+            let new = users::NewToken {
+                user_id: user.id,
+                token_sha256: &digest,
+                scopes: &joined,
+                label,
+                created_at: now,
+                expires_at,
+            };
+            let id = users::insert_token(tx.conn(), new).await?;
+            let details = json!({
+                "username": user.username, "token_id": id, "scopes": joined, "label": label, "expires_at_ms": expires_at,
+            });
+            tx.append(&actor.event("token.create").with(details)).await?;
             Ok(())
         })
         .await?;
         Ok(token)
+    }
+
+    /// Every API token (never the token itself), newest first.
+    pub async fn list_tokens(&self, actor: Actor<'_>) -> AppResult<Vec<TokenSummary>> {
+        require(&actor, Permission::Administer)?;
+        let now = self.clock.now_ms();
+        Ok(self
+            .store
+            .list_tokens()
+            .await?
+            .into_iter()
+            .map(|t| TokenSummary {
+                id: t.id,
+                username: t.username,
+                scopes: Scope::split(&t.scopes),
+                label: t.label,
+                created_at_ms: t.created_at,
+                expires_at_ms: t.expires_at,
+                revoked_at_ms: t.revoked_at,
+                live: t.revoked_at.is_none() && now < t.expires_at,
+            })
+            .collect())
+    }
+
+    /// Revokes an API token at once, on every instance (each request looks the token up).
+    pub async fn revoke_token(&self, actor: Actor<'_>, id: i64) -> AppResult<()> {
+        require(&actor, Permission::Administer)?;
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            let Some(username) = users::revoke_token(tx.conn(), id, now).await? else {
+                return Err(AppError::NotFound("there is no live token with that id".into()));
+            };
+            tx.append(&actor.event("token.revoke").with(json!({ "token_id": id, "username": username }))).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Disables an account: it signs in nowhere, its sessions end and its tokens are revoked, in
+    /// one transaction with the event. The account and everything it did stay on record.
+    pub async fn disable_user(&self, actor: Actor<'_>, username: &str, reason: &str) -> AppResult<()> {
+        require(&actor, Permission::Administer)?;
+        let user = self
+            .store
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        if actor.user_id() == Some(user.id) {
+            return Err(AppError::Invalid("you cannot disable your own account".into()));
+        }
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            if !users::disable_user(tx.conn(), user.id, now).await? {
+                return Err(AppError::Conflict(format!("{username} is already disabled")));
+            }
+            let sessions = users::end_sessions_of(tx.conn(), user.id, now).await?;
+            let tokens = users::revoke_tokens_of(tx.conn(), user.id, now).await?;
+            let details = json!({
+                "username": user.username, "reason": reason.trim(), "sessions_ended": sessions, "tokens_revoked": tokens,
+            });
+            tx.append(&actor.event("user.disable").with(details)).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Ends every session of an account (staff, for anyone; the account stays usable).
+    pub async fn end_sessions_of(&self, actor: Actor<'_>, username: &str) -> AppResult<u64> {
+        require(&actor, Permission::Administer)?;
+        let user = self
+            .store
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            let ended = users::end_sessions_of(tx.conn(), user.id, now).await?;
+            let details = json!({ "username": user.username, "sessions_ended": ended });
+            tx.append(&actor.event("session.end_all").with(details)).await?;
+            Ok(ended)
+        })
+        .await
     }
 
     /// Users, repositories, pins and grants, for the staff console (and the operator).
@@ -296,7 +424,13 @@ impl Domain {
             highlighting,
             users: users
                 .into_iter()
-                .map(|u| UserSummary { id: u.id, role: u.role, username: u.username, created_at_ms: u.created_at })
+                .map(|u| UserSummary {
+                    id: u.id,
+                    role: u.role,
+                    username: u.username,
+                    created_at_ms: u.created_at,
+                    disabled_at_ms: u.disabled_at,
+                })
                 .collect(),
             repositories: repositories
                 .into_iter()

@@ -485,7 +485,7 @@ impl Domain {
     /// Issues the review-summary statement for a pin's artifacts (staff): verdicts, coverage, open
     /// findings and the log checkpoint now. Returns the envelope's SHA-256.
     pub async fn issue_review_summary(&self, actor: Actor<'_>, pin: PinId) -> AppResult<String> {
-        require(&actor, Permission::Administer)?;
+        require(&actor, Permission::Attest)?;
         let record =
             self.store.pin(pin.get()).await?.ok_or_else(|| AppError::NotFound("there is no such pin".into()))?;
         let access = PinAccess { record, ends_at: None };

@@ -64,6 +64,7 @@ impl From<AuthError> for AppError {
     fn from(error: AuthError) -> Self {
         match error {
             AuthError::WeakPassword => AppError::Invalid(error.to_string()),
+            AuthError::Busy => AppError::Unavailable("Too many sign-ins are being checked; try again shortly.".into()),
             other => internal(&other),
         }
     }

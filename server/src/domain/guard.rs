@@ -9,7 +9,7 @@ use crate::source::PinLocation;
 use crate::store::grants::GrantWindow;
 use crate::store::pins::PinRecord;
 use app::error::{AppError, AppResult};
-use app::model::{Caller, Identity, PinId, RepoPath, Role};
+use app::model::{Caller, Identity, PinId, RepoPath, Role, Scope};
 use serde::{Deserialize, Serialize};
 
 /// Who performs an operation.
@@ -59,6 +59,12 @@ pub enum Permission {
     RecordBuild,
     /// Export bundles of review records (staff and regulators).
     Export,
+    /// Changing one's own review records (editing a comment), pin rules aside.
+    TakePart,
+    /// Issuing a signed review summary for a pin's binaries (staff, or staff's `build:write` token).
+    Attest,
+    /// Watching the server run: background jobs, metrics (staff, or staff's `ops:read` token).
+    Monitor,
 }
 
 impl Permission {
@@ -71,6 +77,8 @@ impl Permission {
             Permission::ReadSource => role != Role::Builder,
             Permission::RecordBuild => matches!(role, Role::Staff | Role::Builder),
             Permission::Export => matches!(role, Role::Staff | Role::Regulator),
+            Permission::TakePart => role != Role::Builder,
+            Permission::Attest | Permission::Monitor => role == Role::Staff,
         }
     }
 
@@ -81,12 +89,40 @@ impl Permission {
             Permission::ReadSource => "you may not read source",
             Permission::RecordBuild => "only staff and builders may record builds",
             Permission::Export => "only staff and regulators may export review records",
+            Permission::TakePart => "builders take no part in reviews",
+            Permission::Attest => "only staff may issue review summaries",
+            Permission::Monitor => "only staff may watch the server's operations",
         }
     }
 }
 
-/// Refuses unless the actor may do `what`. The operator and the server's own jobs act as staff.
+impl Permission {
+    /// The scope an API token needs for this; `None`: no token may do it (a token never reads
+    /// source and never administers).
+    pub fn scope(self) -> Option<Scope> {
+        match self {
+            Permission::Administer | Permission::ReadSource => None,
+            Permission::ReadLog => Some(Scope::LogRead),
+            Permission::RecordBuild | Permission::Attest => Some(Scope::BuildWrite),
+            Permission::Export => Some(Scope::Export),
+            Permission::TakePart => Some(Scope::Review),
+            Permission::Monitor => Some(Scope::OpsRead),
+        }
+    }
+}
+
+/// Refuses unless the actor may do `what`: its role allows it and, through an API token, the
+/// token's scopes do too. The operator and the server's own jobs act as staff.
 pub fn require(actor: &Actor<'_>, what: Permission) -> AppResult<()> {
+    require_role(actor, what)?;
+    match actor {
+        Actor::Web(caller) => token_allows(caller, what.scope()),
+        _ => Ok(()),
+    }
+}
+
+/// The role half of `require` alone (for uses whose token rule is not a permission's: `pin_use`).
+fn require_role(actor: &Actor<'_>, what: Permission) -> AppResult<()> {
     match actor {
         Actor::Operator | Actor::System(_) => Ok(()),
         Actor::Web(caller) => match &caller.identity {
@@ -94,6 +130,27 @@ pub fn require(actor: &Actor<'_>, what: Permission) -> AppResult<()> {
             Some(identity) if what.allows(identity.role) => Ok(()),
             Some(_) => Err(AppError::Forbidden(what.refusal().into())),
         },
+    }
+}
+
+/// Whether the caller's API token (if the request came with one) holds `needed`; `None`: no token
+/// may do this at all.
+pub fn token_allows(caller: &Caller, needed: Option<Scope>) -> AppResult<()> {
+    let Some(token) = &caller.token else { return Ok(()) };
+    match needed {
+        Some(scope) if token.scopes.contains(&scope) => Ok(()),
+        Some(scope) => Err(AppError::Forbidden(format!("this API token lacks the {} scope", scope.as_str()))),
+        None => Err(AppError::Forbidden(
+            "an API token cannot do this: source is read, and accounts are managed, by people signed in".into(),
+        )),
+    }
+}
+
+/// The scope a token needs to use a pin so (`None`: no token may).
+pub fn usage_scope(usage: PinUse) -> Option<Scope> {
+    match usage {
+        PinUse::ReadSource => None,
+        PinUse::ReadReview | PinUse::Review => Some(Scope::Review),
     }
 }
 
@@ -194,6 +251,9 @@ pub struct SessionData {
     pub last_seen_ms: i64,
     /// For reviewers: whether a grant was active at sign-in (then losing every grant ends it).
     pub had_grants: bool,
+    /// The client address at sign-in, shown in the person's list of their sessions.
+    #[serde(default)]
+    pub client: String,
 }
 
 impl SessionData {
@@ -233,7 +293,18 @@ impl Domain {
 
     /// Decides whether the actor may use `pin` so now, recording a refusal as `pin_access` does.
     pub(super) async fn pin_use(&self, actor: &Actor<'_>, pin: PinId, usage: PinUse) -> AppResult<PinAccess> {
-        require(actor, Permission::ReadSource)?;
+        require_role(actor, Permission::ReadSource)?;
+        if let Actor::Web(caller) = actor {
+            if let Err(refusal) = token_allows(caller, usage_scope(usage)) {
+                let event = actor
+                    .event("access.denied")
+                    .outcome(Outcome::Denied)
+                    .on(Object::at(pin, None, &RepoPath::root()))
+                    .with(serde_json::json!({ "reason": "api token" }));
+                self.record(event).await?;
+                return Err(refusal);
+            }
+        }
         let record = self.store.pin(pin.get()).await?;
         let now = self.clock.now_ms();
         let readable = match (&record, actor.identity()) {
@@ -329,6 +400,7 @@ mod tests {
             session: None,
             client_address: "127.0.0.1".into(),
             csrf_token: None,
+            token: None,
         }
     }
 
@@ -357,8 +429,36 @@ mod tests {
         assert!(require(&Actor::Operator, Permission::Administer).is_ok());
     }
 
+    #[test]
+    fn a_token_does_what_its_scopes_and_its_role_both_allow_and_never_reads_source() {
+        let mut staff = caller(Some(Role::Staff));
+        staff.token = Some(app::model::TokenAccess { id: 1, scopes: vec![Scope::LogRead] });
+        assert!(require(&Actor::Web(&staff), Permission::ReadLog).is_ok());
+        for refused in [Permission::Export, Permission::RecordBuild, Permission::TakePart] {
+            let answer = require(&Actor::Web(&staff), refused);
+            assert!(
+                matches!(&answer, Err(AppError::Forbidden(m)) if m.contains("lacks the")),
+                "{refused:?}: {answer:?}"
+            );
+        }
+        staff.token = Some(app::model::TokenAccess { id: 1, scopes: Scope::ALL.to_vec() });
+        for never in [Permission::Administer, Permission::ReadSource] {
+            assert!(matches!(require(&Actor::Web(&staff), never), Err(AppError::Forbidden(_))), "{never:?}");
+        }
+        assert!(token_allows(&staff, usage_scope(PinUse::ReadSource)).is_err());
+        assert!(token_allows(&staff, usage_scope(PinUse::ReadReview)).is_ok());
+        // A scope does not lift the role's limits.
+        let mut reviewer = caller(Some(Role::Reviewer));
+        reviewer.token = Some(app::model::TokenAccess { id: 2, scopes: Scope::ALL.to_vec() });
+        assert!(require(&Actor::Web(&reviewer), Permission::ReadLog).is_err());
+        // Without a token, the role alone decides.
+        assert!(require(&Actor::Web(&caller(Some(Role::Staff))), Permission::ReadSource).is_ok());
+        assert!(!Scope::LogRead.fits(Role::Reviewer) && Scope::Review.fits(Role::Reviewer));
+        assert_eq!(Scope::split("export log:read bogus log:read"), vec![Scope::LogRead, Scope::Export]);
+    }
+
     fn session(started_ms: i64, last_seen_ms: i64, had_grants: bool) -> SessionData {
-        SessionData { user_id: 1, csrf: "t".into(), started_ms, last_seen_ms, had_grants }
+        SessionData { user_id: 1, csrf: "t".into(), started_ms, last_seen_ms, had_grants, client: String::new() }
     }
 
     #[test]

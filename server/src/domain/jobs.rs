@@ -181,7 +181,7 @@ impl Domain {
 
     /// The background jobs of a pin, latest of each kind (staff).
     pub async fn pin_jobs(&self, actor: Actor<'_>, pin: PinId) -> AppResult<Vec<app::model::JobStatus>> {
-        super::guard::require(&actor, super::guard::Permission::Administer)?;
+        super::guard::require(&actor, super::guard::Permission::Monitor)?;
         let mut jobs = Vec::new();
         for kind in [INDEX_PIN, EXTRACT_SYMBOLS, COMPARE_PREVIOUS, PREHIGHLIGHT_PIN] {
             jobs.extend(self.job_status(kind, pin).await?);

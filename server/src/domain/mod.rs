@@ -34,8 +34,9 @@ use app::model::*;
 use std::sync::Arc;
 
 pub use admin::parse_repository_name;
+pub use admin::TokenRequest;
 pub use guard::{Actor, SessionData};
-pub use sessions::Resumed;
+pub use sessions::{Resumed, SignIn};
 
 pub struct Domain {
     store: Store,
@@ -53,6 +54,16 @@ pub struct Domain {
 }
 
 impl Domain {
+    /// The domain's clock, read (for messages such as how long a lock lasts).
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Forgets sign-in failure counts whose hour and lock are over (run on a timer).
+    pub async fn prune_login_failures(&self) -> AppResult<u64> {
+        Ok(self.store.prune_login_failures(self.clock.now_ms()).await?)
+    }
+
     /// The highlight cache's answers so far and its sizes, for `/healthz` (no source content).
     pub fn highlight_cache_figures(&self) -> serde_json::Value {
         let counts = self.source.cache().counts();

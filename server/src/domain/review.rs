@@ -443,6 +443,6 @@ impl Domain {
 }
 
 fn require_person<'a>(actor: &'a Actor<'a>) -> AppResult<&'a Identity> {
-    require(actor, Permission::ReadSource)?;
+    require(actor, Permission::TakePart)?;
     actor.identity().ok_or_else(|| AppError::Forbidden("comments are changed by people".into()))
 }

@@ -7,8 +7,23 @@ use crate::audit::{Event, Outcome};
 use crate::auth::{self, Password};
 use crate::store::users::UserRecord;
 use app::error::AppResult;
-use app::model::{Caller, Identity, Role};
+use app::model::{Caller, Identity, Role, Scope, TokenAccess};
 use serde_json::json;
+
+/// Failed sign-ins to one account (or one name) in an hour before it is locked.
+pub const LOGIN_FAILURES_PER_HOUR: i64 = 100;
+/// How long such a lock lasts.
+pub const LOCK_MS: i64 = 3_600_000;
+
+/// The outcome of a sign-in.
+pub enum SignIn {
+    /// The session to start.
+    Accepted(SessionData),
+    /// Wrong name or password (the two are not told apart).
+    Refused,
+    /// Too many failures: no attempt is checked until then.
+    Locked { until_ms: i64 },
+}
 
 /// The outcome of resuming a session at a request.
 pub enum Resumed {
@@ -36,17 +51,27 @@ impl Domain {
 
     /// Checks a username and password and records the attempt; on success returns the new
     /// session's contents. A failed attempt names an existing account, or a keyed hash of the
-    /// name typed — never the text itself.
-    pub async fn sign_in(&self, client: &str, username: &str, password: Password) -> AppResult<Option<SessionData>> {
-        let user = match auth::parse_username(username) {
+    /// name typed — never the text itself. An account (or name) with `LOGIN_FAILURES_PER_HOUR`
+    /// failures in an hour is locked for an hour, counted in the database so that every instance
+    /// sees it; attempts while locked are answered at once, without hashing or recording each.
+    pub async fn sign_in(&self, client: &str, username: &str, password: Password) -> AppResult<SignIn> {
+        let now = self.clock.now_ms();
+        let account = auth::normalise_username(username);
+        if let Some(until) = self.store.login_locked_until(&account, now).await? {
+            return Ok(SignIn::Locked { until_ms: until });
+        }
+        let user = match auth::parse_username(&account) {
             Ok(name) => self.store.user_by_name(&name).await?,
             Err(_) => None,
         };
         let ok = auth::verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await?;
         let user_named = user.as_ref().map(|u| u.username.clone());
-        let caller = Caller { identity: None, session: None, client_address: client.to_string(), csrf_token: None };
-        // Builder accounts (CI systems, rebuilders) work through API tokens only, never a session.
-        let user = user.filter(|u| ok && u.role != Role::Builder);
+        let disabled = user.as_ref().is_some_and(|u| u.disabled_at.is_some());
+        let caller =
+            Caller { identity: None, session: None, client_address: client.to_string(), csrf_token: None, token: None };
+        // Builder accounts (CI systems, rebuilders) work through API tokens only, never a session;
+        // a disabled account signs in nowhere.
+        let user = user.filter(|u| ok && u.role != Role::Builder && !disabled);
         let event = match &user {
             Some(user) => {
                 let mut event = Event::by(&caller, "auth.login", Outcome::Ok);
@@ -59,25 +84,40 @@ impl Domain {
             // that repeated attempts with one name can be told apart without revealing it.
             None => {
                 let details = match &user_named {
+                    Some(account) if disabled => json!({ "account": account, "known": true, "disabled": true }),
                     Some(account) => json!({ "account": account, "known": true }),
-                    None => json!({ "known": false, "name_hash": self.keyed_name_hash(username) }),
+                    None => json!({ "known": false, "name_hash": self.keyed_name_hash(&account) }),
                 };
                 Event::by(&caller, "auth.login_failed", Outcome::Denied).with(details)
             }
         };
         self.record(event).await?;
-        let Some(user) = user else { return Ok(None) };
-        let now = self.clock.now_ms();
+        let Some(user) = user else {
+            let locked = self.store.count_login_failure(&account, now, LOGIN_FAILURES_PER_HOUR, LOCK_MS).await?;
+            if let Some(until) = locked {
+                let details = match &user_named {
+                    Some(account) => json!({ "account": account, "known": true, "until_ms": until }),
+                    None => json!({ "known": false, "name_hash": self.keyed_name_hash(&account), "until_ms": until }),
+                };
+                let event = Event::by(&caller, "auth.account_locked", Outcome::Denied).with(details);
+                self.record(event).await?;
+                tracing::warn!(until_ms = until, "sign-in locked after repeated failures");
+                return Ok(SignIn::Locked { until_ms: until });
+            }
+            return Ok(SignIn::Refused);
+        };
+        self.store.clear_login_failures(&account, now).await?;
         let had_grants = match user.role {
             Role::Reviewer => latest_active_end(&self.store.grants_of(user.id).await?, now).is_some(),
             _ => false,
         };
-        Ok(Some(SessionData {
+        Ok(SignIn::Accepted(SessionData {
             user_id: user.id,
             csrf: auth::new_csrf_token(),
             started_ms: now,
             last_seen_ms: now,
             had_grants,
+            client: client.to_string(),
         }))
     }
 
@@ -85,6 +125,10 @@ impl Domain {
     /// once a minute (so reading does not write to the database on every request).
     pub async fn resume_session(&self, data: &SessionData) -> AppResult<Resumed> {
         let Some(user) = self.store.user_by_id(data.user_id).await? else { return Ok(Resumed::Ended) };
+        // A disabled account, or sessions ended by staff or "sign out everywhere".
+        if user.disabled_at.is_some() || data.started_ms < user.sessions_after {
+            return Ok(Resumed::Ended);
+        }
         let grants = match user.role {
             Role::Reviewer => self.store.grants_of(user.id).await?,
             _ => Vec::new(),
@@ -104,8 +148,18 @@ impl Domain {
         Ok(())
     }
 
-    /// The person an API token belongs to, if it is a token this server issued.
-    pub async fn identity_for_token(&self, token: &str) -> AppResult<Option<Identity>> {
-        Ok(self.store.user_by_token_digest(&auth::token_digest(token)).await?.as_ref().map(identity))
+    /// The person an API token belongs to and what it may do, if it is a token this server issued
+    /// that is neither revoked nor expired, of an account that is not disabled.
+    pub async fn identity_for_token(&self, token: &str) -> AppResult<Option<(Identity, TokenAccess)>> {
+        let Some((user, token)) = self.store.token_by_digest(&auth::token_digest(token)).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now_ms();
+        if token.revoked_at.is_some() || now >= token.expires_at || user.disabled_at.is_some() {
+            return Ok(None);
+        }
+        // A token gives no more than its account may do now (a role may have changed).
+        let scopes = Scope::split(&token.scopes).into_iter().filter(|scope| scope.fits(user.role)).collect();
+        Ok(Some((identity(&user), TokenAccess { id: token.id, scopes })))
     }
 }

@@ -124,7 +124,7 @@ pub async fn identify(
     next: Next,
 ) -> Response {
     let api = request.uri().path().starts_with("/api/");
-    match identify_caller(&state, origin.client, session, request.headers()).await {
+    match identify_caller(&state, origin.client, session, request.headers(), api).await {
         Ok((caller, ended)) => {
             let path = request.uri().path().to_string();
             let page = request.method() == Method::GET
@@ -165,14 +165,22 @@ async fn identify_caller(
     client: std::net::IpAddr,
     session: Session,
     headers: &HeaderMap,
+    api: bool,
 ) -> Result<(Caller, bool), AppError> {
-    let mut caller = Caller { identity: None, session: None, client_address: client.to_string(), csrf_token: None };
+    let mut caller =
+        Caller { identity: None, session: None, client_address: client.to_string(), csrf_token: None, token: None };
     if let Some(token) = bearer_token(headers) {
-        caller.identity = state.domain.identity_for_token(token.trim()).await?;
-        if caller.identity.is_none() {
-            return Err(AppError::Unauthorized);
+        // Tokens are for the API; pages and the pages' server functions (which return source)
+        // are for people signed in.
+        if !api {
+            return Err(AppError::Forbidden("API tokens work only on /api/v1; sign in to use the pages".into()));
         }
+        let Some((identity, access)) = state.domain.identity_for_token(token.trim()).await? else {
+            return Err(AppError::Unauthorized);
+        };
         caller.session = Some("api-token".into());
+        caller.identity = Some(identity);
+        caller.token = Some(access);
         return Ok((caller, false));
     }
     let session = TypedSession(session);

@@ -3,6 +3,7 @@
 use super::session_state::TypedSession;
 use super::{error_page, AppState};
 use crate::auth::{constant_time_eq, Password};
+use crate::domain::SignIn;
 use app::model::Caller;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,9 +36,27 @@ impl Default for LoginLimiter {
 }
 
 impl LoginLimiter {
+    /// Keyed on the client and the name as the domain reads it (trimmed, lower case, at most 64
+    /// characters), so that spacing or case is not a fresh bucket and a huge name is not a huge key.
     fn allow(&self, client: &str, username: &str) -> bool {
         self.per_client.check_key(&client.to_string()).is_ok()
-            && self.per_account.check_key(&format!("{client}|{username}")).is_ok()
+            && self.per_account.check_key(&format!("{client}|{}", crate::auth::normalise_username(username))).is_ok()
+    }
+
+    /// Forgets buckets that are full again (run on a timer, so the maps do not grow forever).
+    pub fn prune(&self) {
+        self.per_account.retain_recent();
+        self.per_client.retain_recent();
+        self.per_account.shrink_to_fit();
+        self.per_client.shrink_to_fit();
+    }
+
+    pub fn len(&self) -> usize {
+        self.per_account.len() + self.per_client.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -83,12 +102,21 @@ async fn login(
             "Wait a minute, then try again.",
         );
     }
-    let signed_in = match state.domain.sign_in(&client, form.username.trim(), Password::new(form.password)).await {
-        Ok(signed_in) => signed_in,
+    let data = match state.domain.sign_in(&client, &form.username, Password::new(form.password)).await {
+        Ok(SignIn::Accepted(data)) => data,
+        Ok(SignIn::Refused) => return Redirect::to("/login?error=1").into_response(),
+        Ok(SignIn::Locked { until_ms }) => {
+            let minutes = ((until_ms - state.domain.now_ms()).max(0) + 59_999) / 60_000;
+            return error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Sign-in locked",
+                &format!(
+                    "Too many failed sign-ins to this account in the last hour. Try again in {minutes} minutes, \
+                     or ask staff."
+                ),
+            );
+        }
         Err(error) => return super::html_error(error),
-    };
-    let Some(data) = signed_in else {
-        return Redirect::to("/login?error=1").into_response();
     };
     // A new session id at sign-in, so a planted id is worth nothing.
     let session = TypedSession(session);

@@ -5,7 +5,7 @@
 use crate::domain::SessionData;
 use tower_sessions::{Expiry, Session};
 
-const KEY: &str = "clearroom";
+const KEY: &str = crate::store::sessions::DATA_KEY;
 
 pub struct TypedSession(pub Session);
 

@@ -112,7 +112,8 @@ impl Store {
         Ok(())
     }
 
-    /// SQLite only: rebuilds `users` with the `builder` role in its CHECK, once. SQLite cannot alter
+    /// SQLite only: rebuilds `users` with the `builder` role in its CHECK, once (after every
+    /// migration, so it carries the columns later migrations added: keep its list in step). SQLite cannot alter
     /// a CHECK in place, and the documented rebuild needs foreign keys off, which SQLite ignores
     /// inside a transaction (and sqlx runs each SQLite migration in one). So it runs here, on one
     /// connection, in its own transaction, checking the foreign keys before it commits.
@@ -134,10 +135,12 @@ impl Store {
                     username      TEXT NOT NULL UNIQUE,
                     role          TEXT NOT NULL CHECK (role IN ('staff', 'reviewer', 'regulator', 'builder')),
                     password_hash TEXT NOT NULL,
-                    created_at    BIGINT NOT NULL
+                    created_at    BIGINT NOT NULL,
+                    disabled_at   BIGINT,
+                    sessions_after BIGINT NOT NULL DEFAULT 0
                 )",
-                "INSERT INTO users_widened (id, username, role, password_hash, created_at)
-                 SELECT id, username, role, password_hash, created_at FROM users",
+                "INSERT INTO users_widened (id, username, role, password_hash, created_at, disabled_at, sessions_after)
+                 SELECT id, username, role, password_hash, created_at, disabled_at, sessions_after FROM users",
                 "DROP TABLE users",
                 "ALTER TABLE users_widened RENAME TO users",
             ] {

@@ -37,6 +37,44 @@ pub fn stored_id(id: &Id) -> String {
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(id.to_string().as_bytes()))
 }
 
+/// The key the server keeps its one session value under (`http::session_state`).
+pub const DATA_KEY: &str = "clearroom";
+
+/// The account a session belongs to, read from its value, so that an account's sessions can be
+/// listed and ended.
+fn user_of(record: &Record) -> Option<i64> {
+    record.data.get(DATA_KEY)?.get("user_id")?.as_i64()
+}
+
+/// A session as listed for its owner: the hash of its id, its value, its record's expiry (s).
+pub struct StoredSession {
+    pub stored_id: String,
+    pub data: serde_json::Value,
+    pub expiry_seconds: i64,
+}
+
+impl Store {
+    /// The live sessions of an account.
+    pub async fn sessions_of(&self, user_id: i64, now_ms: i64) -> super::Result<Vec<StoredSession>> {
+        let rows = sqlx::query("SELECT id, data, expiry_date FROM sessions WHERE user_id = $1 AND expiry_date > $2")
+            .bind(user_id)
+            .bind(now_ms.div_euclid(1000))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut sessions = Vec::new();
+        for row in rows {
+            let data: Vec<u8> = row.try_get(1)?;
+            let mut value: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
+            sessions.push(StoredSession {
+                stored_id: row.try_get(0)?,
+                data: value.get_mut(DATA_KEY).map(serde_json::Value::take).unwrap_or_default(),
+                expiry_seconds: row.try_get(2)?,
+            });
+        }
+        Ok(sessions)
+    }
+}
+
 fn backend(error: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(error.to_string())
 }
@@ -48,11 +86,13 @@ impl SessionStore for DatabaseSessionStore {
         loop {
             let data = serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO sessions (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO NOTHING",
             )
             .bind(stored_id(&record.id))
             .bind(data)
             .bind(record.expiry_date.unix_timestamp())
+            .bind(user_of(record))
             .execute(&self.store.pool)
             .await
             .map_err(backend)?;
@@ -66,12 +106,14 @@ impl SessionStore for DatabaseSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
+            "INSERT INTO sessions (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date, \
+             user_id = excluded.user_id",
         )
         .bind(stored_id(&record.id))
         .bind(data)
         .bind(record.expiry_date.unix_timestamp())
+        .bind(user_of(record))
         .execute(&self.store.pool)
         .await
         .map_err(backend)?;

@@ -13,9 +13,13 @@ pub struct UserRecord {
     pub role: Role,
     pub password_hash: String,
     pub created_at: i64,
+    /// Set when the account was disabled: no sign-in, no session, no token from then on.
+    pub disabled_at: Option<i64>,
+    /// Sessions that started before this moment (ms) are over.
+    pub sessions_after: i64,
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.role, u.password_hash, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.username, u.role, u.password_hash, u.created_at, u.disabled_at, u.sessions_after";
 
 fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     let role: String = row.try_get(2)?;
@@ -25,6 +29,35 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         role: Role::parse(&role).map_err(|_| StoreError::Corrupt("a user's role"))?,
         password_hash: row.try_get(3)?,
         created_at: row.try_get(4)?,
+        disabled_at: row.try_get(5)?,
+        sessions_after: row.try_get(6)?,
+    })
+}
+
+/// An API token as stored (its digest stays here).
+pub struct TokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub scopes: String,
+    pub label: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+const TOKEN_COLUMNS: &str = "t.id, t.user_id, u.username, t.scopes, t.label, t.created_at, t.expires_at, t.revoked_at";
+
+fn token_from_row(row: &AnyRow, at: usize) -> Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: row.try_get(at)?,
+        user_id: row.try_get(at + 1)?,
+        username: row.try_get(at + 2)?,
+        scopes: row.try_get(at + 3)?,
+        label: row.try_get(at + 4)?,
+        created_at: row.try_get(at + 5)?,
+        expires_at: row.try_get(at + 6)?,
+        revoked_at: row.try_get(at + 7)?,
     })
 }
 
@@ -41,12 +74,22 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    pub async fn user_by_token_digest(&self, token_sha256: &str) -> Result<Option<UserRecord>> {
+    /// The token with this digest and its account, whatever their state (the domain decides).
+    pub async fn token_by_digest(&self, token_sha256: &str) -> Result<Option<(UserRecord, TokenRecord)>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1"
+            "SELECT {USER_COLUMNS}, {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_sha256 = $1"
         );
         let row = sqlx::query(&sql).bind(token_sha256).fetch_optional(&self.pool).await?;
-        row.as_ref().map(user_from_row).transpose()
+        row.as_ref().map(|row| Ok((user_from_row(row)?, token_from_row(row, 7)?))).transpose()
+    }
+
+    /// Every token, newest first, with its account's name.
+    pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>> {
+        let sql =
+            format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| token_from_row(row, 0)).collect()
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserRecord>> {
@@ -79,13 +122,150 @@ pub async fn insert_user(
     .await?)
 }
 
-/// Stores an API token's digest (the token itself is shown once and never stored).
-pub async fn insert_token(conn: &mut Connection, user_id: i64, token_sha256: &str, created_at: i64) -> Result<()> {
-    sqlx::query("INSERT INTO api_tokens (user_id, token_sha256, created_at) VALUES ($1, $2, $3)")
+/// A token to store: its digest (the token itself is shown once and never stored) and terms.
+pub struct NewToken<'a> {
+    pub user_id: i64,
+    pub token_sha256: &'a str,
+    pub scopes: &'a str,
+    pub label: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn insert_token(conn: &mut Connection, token: NewToken<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO api_tokens (user_id, token_sha256, scopes, label, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(token.user_id)
+    .bind(token.token_sha256)
+    .bind(token.scopes)
+    .bind(token.label)
+    .bind(token.created_at)
+    .bind(token.expires_at)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Revokes one token; its account's name if it was live (not already revoked).
+pub async fn revoke_token(conn: &mut Connection, id: i64, now: i64) -> Result<Option<String>> {
+    let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    if revoked.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let name =
+        sqlx::query_scalar("SELECT u.username FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1")
+            .bind(id)
+            .fetch_one(conn)
+            .await?;
+    Ok(Some(name))
+}
+
+/// Revokes every live token of an account; how many.
+pub async fn revoke_tokens_of(conn: &mut Connection, user_id: i64, now: i64) -> Result<u64> {
+    let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
         .bind(user_id)
-        .bind(token_sha256)
-        .bind(created_at)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(revoked.rows_affected())
+}
+
+/// Ends every session of an account: the records go, and any session started before `now` that
+/// an in-flight request writes back is over at its next request.
+pub async fn end_sessions_of(conn: &mut Connection, user_id: i64, now: i64) -> Result<u64> {
+    sqlx::query("UPDATE users SET sessions_after = $1 WHERE id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(conn).await?;
+    Ok(ended.rows_affected())
+}
+
+/// Ends every session of an account but one (stored id), as "sign out everywhere else" does.
+pub async fn end_other_sessions_of(conn: &mut Connection, user_id: i64, keep_stored_id: &str) -> Result<u64> {
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id)
+        .bind(keep_stored_id)
+        .execute(conn)
+        .await?;
+    Ok(ended.rows_affected())
+}
+
+/// Disables an account; false when it already was.
+pub async fn disable_user(conn: &mut Connection, user_id: i64, now: i64) -> Result<bool> {
+    let disabled = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(disabled.rows_affected() == 1)
+}
+
+impl Store {
+    /// Until when sign-in to `account` is locked, if it is at `now`.
+    pub async fn login_locked_until(&self, account: &str, now: i64) -> Result<Option<i64>> {
+        let until: Option<i64> = sqlx::query_scalar("SELECT locked_until FROM login_failures WHERE account = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(until.filter(|until| *until > now))
+    }
+
+    /// Counts a failed sign-in to `account` in its hour-long window; when the count reaches
+    /// `limit`, locks the account until `now + lock_ms` and answers that moment (once).
+    pub async fn count_login_failure(&self, account: &str, now: i64, limit: i64, lock_ms: i64) -> Result<Option<i64>> {
+        let window_ms = 3_600_000;
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO login_failures (account, window_start, failures, locked_until) VALUES ($1, $2, 1, 0) \
+             ON CONFLICT (account) DO UPDATE SET \
+               failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END, \
+               window_start = CASE WHEN login_failures.window_start <= $3 THEN $2 ELSE login_failures.window_start END \
+             RETURNING failures",
+        )
+        .bind(account)
+        .bind(now)
+        .bind(now - window_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        if failures < limit {
+            return Ok(None);
+        }
+        let until = now + lock_ms;
+        let locked = sqlx::query(
+            "UPDATE login_failures SET locked_until = $1, failures = 0, window_start = $2 \
+             WHERE account = $3 AND locked_until <= $2",
+        )
+        .bind(until)
+        .bind(now)
+        .bind(account)
+        .execute(&self.pool)
+        .await?;
+        Ok((locked.rows_affected() == 1).then_some(until))
+    }
+
+    /// A successful sign-in clears the account's count.
+    pub async fn clear_login_failures(&self, account: &str, now: i64) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE account = $1 AND locked_until <= $2")
+            .bind(account)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets counts whose window and lock are both over.
+    pub async fn prune_login_failures(&self, now: i64) -> Result<u64> {
+        let pruned = sqlx::query("DELETE FROM login_failures WHERE window_start <= $1 AND locked_until <= $2")
+            .bind(now - 3_600_000)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(pruned.rows_affected())
+    }
 }

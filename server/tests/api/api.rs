@@ -1,12 +1,11 @@
 use crate::helpers::*;
 use base64::Engine as _;
-use clearroom::domain::Actor;
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn a_regulator_reads_exact_log_entries_with_a_token() {
     let app = spawn_app().await;
-    let token = app.domain.create_token(Actor::Operator, "regulator").await.unwrap();
+    let token = app.token("regulator").await;
     let response =
         new_client().get(app.url("/api/v1/log/entries?start=0&end=3")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -22,7 +21,7 @@ async fn a_regulator_reads_exact_log_entries_with_a_token() {
 #[tokio::test]
 async fn the_log_api_refuses_reviewers_strangers_and_bad_ranges() {
     let app = spawn_app().await;
-    let token = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
+    let token = app.token("reviewer").await;
     let client = new_client();
     let status = |r: reqwest::Response| r.status();
     assert_eq!(
@@ -34,7 +33,7 @@ async fn the_log_api_refuses_reviewers_strangers_and_bad_ranges() {
         status(client.get(app.url("/api/v1/log/entries")).bearer_auth("crt_forged").send().await.unwrap()),
         StatusCode::UNAUTHORIZED
     );
-    let staff = app.domain.create_token(Actor::Operator, "staff").await.unwrap();
+    let staff = app.token("staff").await;
     let response = client.get(app.url("/api/v1/log/entries?start=x")).bearer_auth(&staff).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.text().await.unwrap().contains("whole numbers"));
@@ -102,7 +101,7 @@ async fn the_openapi_document_describes_every_api_route_and_each_answers() {
     // Like every /api route, the description is for signed-in callers.
     let response = new_client().get(app.url("/api/v1/openapi.json")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let token = app.domain.create_token(Actor::Operator, "regulator").await.unwrap();
+    let token = app.token("regulator").await;
     let response = new_client().get(app.url("/api/v1/openapi.json")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let doc: serde_json::Value = response.json().await.unwrap();

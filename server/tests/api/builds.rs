@@ -21,7 +21,7 @@ fn sha256(bytes: &[u8]) -> String {
 /// A builder account and its API token.
 async fn builder_token(app: &TestApp, name: &str) -> String {
     app.domain.create_user(Actor::Operator, name, Role::Builder, Some(Password::new(PASSWORD.into()))).await.unwrap();
-    app.domain.create_token(Actor::Operator, name).await.unwrap()
+    app.token(name).await
 }
 
 async fn record_json(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
@@ -207,7 +207,7 @@ async fn builders_who_disagree_are_a_mismatch_shown_on_every_pin_page_and_agreem
     }
     let listed: Value = new_client()
         .get(app.url(&format!("/api/v1/pins/{}/builds", app.pin)))
-        .bearer_auth(app.domain.create_token(Actor::Operator, "staff").await.unwrap())
+        .bearer_auth(app.token("staff").await)
         .send()
         .await
         .unwrap()
@@ -270,6 +270,7 @@ async fn a_builder_token_cannot_read_source_comments_or_grants() {
         session: Some("api-token".into()),
         client_address: "127.0.0.1".into(),
         csrf_token: None,
+        token: None,
     };
     let now = app.clock.now_ms();
     let refused = app.domain.grant(Actor::Web(&builder), "outsider", &[pin], now, now + 60_000).await;
@@ -278,7 +279,7 @@ async fn a_builder_token_cannot_read_source_comments_or_grants() {
     let response = app.login("ci", PASSWORD).await;
     assert_ne!(location(&response), "/", "a builder cannot sign in to the web");
     // Nor can anyone but staff and builders record a build.
-    let reviewer = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
+    let reviewer = app.token("reviewer").await;
     let (status, _) =
         record_json(&app, &reviewer, json!({ "name": "x", "sha256": "44".repeat(32), "builder": "me" })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -336,7 +337,7 @@ async fn the_review_summary_binds_verdicts_coverage_findings_and_a_checkpoint_to
     let app = spawn_app().await;
     let token = builder_token(&app, "ci").await;
     record_json(&app, &token, json!({ "name": "app", "sha256": "77".repeat(32) })).await;
-    let staff = app.domain.create_token(Actor::Operator, "staff").await.unwrap();
+    let staff = app.token("staff").await;
     let response = new_client()
         .post(app.url(&format!("/api/v1/pins/{}/review-summary", app.pin)))
         .bearer_auth(&staff)
@@ -367,7 +368,7 @@ async fn the_review_summary_binds_verdicts_coverage_findings_and_a_checkpoint_to
     clearroom::audit::checkpoint::open(&app.signer.verifier(), note).expect("the checkpoint is signed by the log key");
 
     // Only staff issue it.
-    let reviewer = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
+    let reviewer = app.token("reviewer").await;
     let response = new_client()
         .post(app.url(&format!("/api/v1/pins/{}/review-summary", app.pin)))
         .bearer_auth(&reviewer)
@@ -383,7 +384,7 @@ async fn a_file_is_verified_by_its_hash_and_an_unknown_one_is_not_a_recorded_bui
     let token = builder_token(&app, "ci").await;
     let artifact = b"release artifact bytes".to_vec();
     upload(&app, &token, "name=tool", artifact.clone()).await;
-    let reviewer = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
+    let reviewer = app.token("reviewer").await;
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tool");

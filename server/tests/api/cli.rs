@@ -78,8 +78,30 @@ async fn an_operator_sets_up_a_review_from_the_command_line() {
     assert!(!ok, "{out}");
 
     let (ok, out) = server(&data, &["token", "create", "--username", "rex"], None);
+    assert!(!ok && out.contains("--scope"), "a token names its scopes: {out}");
+    let (ok, out) = server(&data, &["token", "create", "--username", "rex", "--scope", "build:write"], None);
+    assert!(!ok && out.contains("cannot hold the build:write scope"), "{out}");
+    let (ok, out) = server(&data, &["token", "create", "--username", "rex", "--scope", "source"], None);
+    assert!(!ok, "{out}");
+    let create =
+        ["token", "create", "--username", "rex", "--scope", "log:read", "--days", "30", "--label", "oversight"];
+    let (ok, out) = server(&data, &create, None);
     assert!(ok, "{out}");
-    assert!(last_word(&out).starts_with("crt_"));
+    let token = last_word(&out);
+    assert!(token.starts_with("crt_"));
+    let (ok, out) = server(&data, &["token", "list"], None);
+    assert!(ok && out.contains("rex") && out.contains("live") && out.contains("log:read") && out.contains("oversight"));
+    assert!(!out.contains(&token), "the token itself is never shown again: {out}");
+    let (ok, out) = server(&data, &["token", "revoke", "1"], None);
+    assert!(ok, "{out}");
+    let (ok, out) = server(&data, &["token", "revoke", "1"], None);
+    assert!(!ok && out.contains("no live token"), "{out}");
+    let (ok, out) = server(&data, &["token", "list"], None);
+    assert!(ok && out.contains("revoked"), "{out}");
+    let (ok, out) = server(&data, &["user", "disable", "rex", "--reason", "left the agency"], None);
+    assert!(ok, "{out}");
+    let (ok, out) = server(&data, &["user", "disable", "rex"], None);
+    assert!(!ok && out.contains("already disabled"), "{out}");
 
     let (ok, out) = server(&data, &["revoke", "1"], None);
     assert!(ok, "{out}");
@@ -95,7 +117,7 @@ async fn an_operator_sets_up_a_review_from_the_command_line() {
     log.publish_checkpoint(&signer).await.unwrap();
     std::fs::write(dir.path().join("log.pub"), signer.verifier().to_string()).unwrap();
     let (ok, out) = server(&data, &["verify", "log", "--key", dir.path().join("log.pub").to_str().unwrap()], None);
-    assert!(ok && out.contains("all 7 verified"), "{out}");
+    assert!(ok && out.contains("all 9 verified"), "{out}");
 }
 
 #[tokio::test]

@@ -54,8 +54,8 @@ async fn release_1_1(app: &TestApp) -> PinId {
     next_release(app, &files, "Release 1.1").await
 }
 
-async fn api(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
-    let response = new_client().get(app.url(path)).bearer_auth(token).send().await.unwrap();
+async fn api(app: &TestApp, client: &reqwest::Client, path: &str) -> (StatusCode, Value) {
+    let response = client.get(app.url(path)).send().await.unwrap();
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -68,8 +68,8 @@ fn file<'a>(list: &'a Value, path: &str) -> &'a Value {
 async fn the_changed_files_between_two_releases_are_listed_with_their_kind_and_lines() {
     let app = spawn_app().await;
     let next = release_1_1(&app).await;
-    let token = app.domain.create_token(Actor::Operator, "staff").await.unwrap();
-    let (status, list) = api(&app, &token, &format!("/api/v1/pins/{}/compare/{next}", app.pin)).await;
+    let session = app.session_client("staff").await;
+    let (status, list) = api(&app, &session, &format!("/api/v1/pins/{}/compare/{next}", app.pin)).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list["files"].as_array().unwrap().len(), 5, "{list}");
     assert_eq!(file(&list, "NOTICE")["status"], "added");
@@ -172,8 +172,8 @@ async fn crlf_and_a_missing_final_newline_diff_cleanly() {
     );
     let (_, nonl) = app.get_text(&format!("/pins/{v2}/compare/{v3}/nonl.txt")).await;
     assert!(nonl.contains("gamma"));
-    let token = app.domain.create_token(Actor::Operator, "staff").await.unwrap();
-    let (_, list) = api(&app, &token, &format!("/api/v1/pins/{v2}/compare/{v3}")).await;
+    let session = app.session_client("staff").await;
+    let (_, list) = api(&app, &session, &format!("/api/v1/pins/{v2}/compare/{v3}")).await;
     assert_eq!(file(&list, "nonl.txt")["additions"], 2, "beta gained its newline and gamma came: {list}");
 }
 

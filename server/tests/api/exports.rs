@@ -226,7 +226,7 @@ fn failures_mention(outcome: &Outcome, needle: &str) -> bool {
 }
 
 async fn regulator_token(app: &TestApp) -> String {
-    app.domain.create_token(Actor::Operator, "regulator").await.unwrap()
+    app.token("regulator").await
 }
 
 async fn download(app: &TestApp, token: &str, id: i64) -> reqwest::Response {
@@ -485,7 +485,7 @@ async fn a_checkpoint_from_a_rewritten_history_fails_consistency() {
 async fn only_staff_and_regulators_export_and_only_the_creator_downloads() {
     let app = spawn_app().await;
     let token = regulator_token(&app).await;
-    let reviewer_token = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
+    let reviewer_token = app.token("reviewer").await;
     let response = new_client()
         .post(app.url("/api/v1/exports"))
         .bearer_auth(&reviewer_token)
@@ -517,7 +517,7 @@ async fn only_staff_and_regulators_export_and_only_the_creator_downloads() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 
     let (id, _) = export_over_api(&app, &token, json!({"reviewer": "reviewer"})).await;
-    let staff_token = app.domain.create_token(Actor::Operator, "staff").await.unwrap();
+    let staff_token = app.token("staff").await;
     assert_eq!(download(&app, &staff_token, id).await.status(), StatusCode::NOT_FOUND, "only its creator downloads it");
     let status =
         new_client().get(app.url(&format!("/api/v1/exports/{id}"))).bearer_auth(&staff_token).send().await.unwrap();
@@ -531,7 +531,7 @@ async fn only_staff_and_regulators_export_and_only_the_creator_downloads() {
         )
         .await
         .unwrap();
-    let other = app.domain.create_token(Actor::Operator, "regulator2").await.unwrap();
+    let other = app.token("regulator2").await;
     let status = new_client().get(app.url(&format!("/api/v1/exports/{id}"))).bearer_auth(&other).send().await.unwrap();
     assert_eq!(status.status(), StatusCode::NOT_FOUND, "another regulator does not see it");
     assert_eq!(download(&app, &token, id).await.status(), StatusCode::OK);

@@ -168,6 +168,15 @@ pub fn location(response: &Response) -> String {
 }
 
 impl TestApp {
+    /// An API token with every scope the account's role can hold, for 90 days.
+    pub async fn token(&self, username: &str) -> String {
+        let overview = self.domain.admin_overview(Actor::Operator).await.unwrap();
+        let role = overview.users.iter().find(|u| u.username == username).expect("an account").role;
+        let scopes = app::model::Scope::all_for(role);
+        let request = clearroom::domain::TokenRequest { scopes: &scopes, days: 90, label: "test" };
+        self.domain.create_token(Actor::Operator, username, request).await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -191,6 +200,19 @@ impl TestApp {
             .send()
             .await
             .expect("login")
+    }
+
+    /// A client of its own, signed in as `username` (source is read under a session, never a token).
+    pub async fn session_client(&self, username: &str) -> Client {
+        let client = new_client();
+        let response = client
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", PASSWORD), ("next", "")])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+        client
     }
 
     pub async fn login_as(&self, username: &str) {

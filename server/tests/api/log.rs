@@ -14,7 +14,7 @@ use std::path::Path;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 async fn regulator_token(app: &TestApp) -> String {
-    app.domain.create_token(Actor::Operator, "regulator").await.unwrap()
+    app.token("regulator").await
 }
 
 async fn get_text(app: &TestApp, token: &str, path: &str) -> (StatusCode, String) {
@@ -381,7 +381,8 @@ async fn a_server_started_on_an_empty_log_goes_on_publishing_checkpoints() {
     }
     assert_eq!(signed, 1, "the publisher signed the log of one entry");
 
-    let token = domain.create_token(Actor::Operator, "rex").await.unwrap();
+    let request = clearroom::domain::TokenRequest { scopes: &[app::model::Scope::LogRead], days: 1, label: "" };
+    let token = domain.create_token(Actor::Operator, "rex", request).await.unwrap();
     let response =
         new_client().get(format!("{address}/api/v1/log/checkpoint")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);

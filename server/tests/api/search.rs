@@ -4,17 +4,11 @@
 
 use crate::helpers::*;
 use clearroom::config::SourceLimits;
-use clearroom::domain::Actor;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-async fn search(app: &TestApp, token: &str, query: &str) -> (StatusCode, Value) {
-    let response = new_client()
-        .get(app.url(&format!("/api/v1/pins/{}/search?{query}", app.pin)))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+async fn search(app: &TestApp, client: &reqwest::Client, query: &str) -> (StatusCode, Value) {
+    let response = client.get(app.url(&format!("/api/v1/pins/{}/search?{query}", app.pin))).send().await.unwrap();
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -26,8 +20,8 @@ fn paths(results: &Value) -> Vec<String> {
 #[tokio::test]
 async fn a_search_finds_literals_and_patterns_with_case_and_paths_as_asked() {
     let app = spawn_app().await;
-    let token = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
-    let (status, found) = search(&app, &token, "q=hashmap").await;
+    let session = app.session_client("reviewer").await;
+    let (status, found) = search(&app, &session, "q=hashmap").await;
     assert_eq!(status, StatusCode::OK, "{found}");
     assert_eq!(paths(&found), ["src/main.rs"]);
     let lines: Vec<u64> =
@@ -39,21 +33,21 @@ async fn a_search_finds_literals_and_patterns_with_case_and_paths_as_asked() {
         .map(|(i, _)| i as u64 + 1)
         .collect();
     assert_eq!(lines, expected, "every matching line, by number");
-    let (_, exact) = search(&app, &token, "q=hashmap&case=1").await;
+    let (_, exact) = search(&app, &session, "q=hashmap&case=1").await;
     assert!(paths(&exact).is_empty(), "case is respected");
-    let (_, pattern) = search(&app, &token, "q=LIMIT_%5B0-9%5D%2B%3A&re=1").await;
+    let (_, pattern) = search(&app, &session, "q=LIMIT_%5B0-9%5D%2B%3A&re=1").await;
     assert_eq!(pattern["results"][0]["matches"].as_array().unwrap().len(), 15);
-    let (_, literal) = search(&app, &token, "q=LIMIT_%5B0-9%5D").await;
+    let (_, literal) = search(&app, &session, "q=LIMIT_%5B0-9%5D").await;
     assert!(paths(&literal).is_empty(), "without re=1 the brackets are literal");
-    let (_, in_c) = search(&app, &token, &format!("q={}&path=**/*.c", "return")).await;
+    let (_, in_c) = search(&app, &session, &format!("q={}&path=**/*.c", "return")).await;
     assert_eq!(paths(&in_c), ["src/deep/secret.c"]);
-    let (_, none) = search(&app, &token, "q=no+such+text+anywhere").await;
+    let (_, none) = search(&app, &session, "q=no+such+text+anywhere").await;
     assert!(paths(&none).is_empty() && none["truncated"] == false);
 
-    let (status, invalid) = search(&app, &token, "q=fn+(&re=1").await;
+    let (status, invalid) = search(&app, &session, "q=fn+(&re=1").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(invalid["error"].as_str().unwrap().contains("unclosed group"), "{invalid}");
-    let (status, _) = search(&app, &token, "q=x&path=%5B").await;
+    let (status, _) = search(&app, &session, "q=x&path=%5B").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -88,8 +82,8 @@ async fn the_query_is_recorded_before_reading_and_the_lines_shown_before_sending
 #[tokio::test]
 async fn a_search_past_its_budget_says_so() {
     let app = spawn_app_with(SourceLimits { search_budget_ms: 0, ..SourceLimits::default() }).await;
-    let token = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
-    let (status, found) = search(&app, &token, "q=x").await;
+    let session = app.session_client("reviewer").await;
+    let (status, found) = search(&app, &session, "q=x").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(found["truncated"], true);
 }
@@ -97,7 +91,7 @@ async fn a_search_past_its_budget_says_so() {
 #[tokio::test]
 async fn a_search_needs_a_grant_and_pages_through_many_files() {
     let app = spawn_app().await;
-    let outsider = app.domain.create_token(Actor::Operator, "outsider").await.unwrap();
+    let outsider = app.session_client("outsider").await;
     let (status, _) = search(&app, &outsider, "q=fn").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(app.events("search.run").await.is_empty(), "nothing was searched");
@@ -107,35 +101,20 @@ async fn a_search_needs_a_grant_and_pages_through_many_files() {
 #[tokio::test]
 async fn go_to_file_and_go_to_definition() {
     let app = spawn_app().await;
-    let token = app.domain.create_token(Actor::Operator, "reviewer").await.unwrap();
+    let session = app.session_client("reviewer").await;
     // The pin's index and definitions are built in the background.
     for _ in 0..100 {
-        let response = new_client()
-            .get(app.url(&format!("/api/v1/pins/{}/symbols/count", app.pin)))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let response = session.get(app.url(&format!("/api/v1/pins/{}/symbols/count", app.pin))).send().await.unwrap();
         let body: Value = response.json().await.unwrap();
         if body["indexing"] == false {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let response = new_client()
-        .get(app.url(&format!("/api/v1/pins/{}/files?q=mainrs", app.pin)))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = session.get(app.url(&format!("/api/v1/pins/{}/files?q=mainrs", app.pin))).send().await.unwrap();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["files"][0]["path"], "src/main.rs", "{body}");
-    let response = new_client()
-        .get(app.url(&format!("/api/v1/pins/{}/symbols/count", app.pin)))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = session.get(app.url(&format!("/api/v1/pins/{}/symbols/count", app.pin))).send().await.unwrap();
     let symbol: Value = response.json().await.unwrap();
     let definition = &symbol["definitions"][0];
     assert_eq!(

@@ -141,7 +141,7 @@ async fn two_concurrent_creations_of_one_name_give_one_row_and_one_conflict() {
 #[tokio::test]
 async fn a_withdrawn_pin_is_read_by_staff_only_and_the_withdrawal_is_recorded() {
     let app = spawn_app().await;
-    let regulator_token = app.domain.create_token(Actor::Operator, "regulator").await.unwrap();
+    let regulator_token = app.token("regulator").await;
     app.login_as("reviewer").await;
     let (status, _) = app.open_file("README.md").await;
     assert_eq!(status, StatusCode::OK, "granted, the reviewer reads the pin");

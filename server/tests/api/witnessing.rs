@@ -8,7 +8,6 @@ use crate::helpers::*;
 use base64::Engine as _;
 use clearroom::audit::cosignature::Cosigner;
 use clearroom::audit::policy::Policy;
-use clearroom::domain::Actor;
 use clearroom::witness::Witness;
 use ed25519_dalek::Verifier as _;
 use sha2::Digest as _;
@@ -65,8 +64,8 @@ async fn witnesses_cosign_the_log_and_the_cosigned_checkpoint_is_served() {
          group two 2 A B C\nquorum two\n",
         app.signer.verifier()
     );
-    let staff = app.domain.create_token(Actor::Operator, "staff").await.unwrap();
-    let get = |path: &str| new_client().get(app.url(path)).bearer_auth(&staff).send();
+    let staff = app.session_client("staff").await;
+    let get = |path: &str| staff.get(app.url(path)).send();
 
     // Witness A already holds a checkpoint the log does not know it holds: the log's first ask
     // (old 0) is answered 409 with A's size, and the log resends from there.
@@ -106,9 +105,16 @@ async fn witnesses_cosign_the_log_and_the_cosigned_checkpoint_is_served() {
     clearroom::verify_cli::verify_log(&key_file, None, None, None, &app.database_url, Some(&policy_file))
         .await
         .unwrap();
-    clearroom::verify_cli::verify_log(&key_file, None, Some(&app.address), Some(&staff), "", Some(&policy_file))
-        .await
-        .unwrap();
+    clearroom::verify_cli::verify_log(
+        &key_file,
+        None,
+        Some(&app.address),
+        Some(&app.token("staff").await),
+        "",
+        Some(&policy_file),
+    )
+    .await
+    .unwrap();
     let strict = policy_text.replace("group two 2 A B C", "group two all A B C");
     std::fs::write(&policy_file, strict).unwrap();
     assert!(clearroom::verify_cli::check_quorum(
@@ -143,8 +149,8 @@ async fn without_the_quorum_the_cosigned_checkpoint_is_unavailable_and_latest_st
     app.domain.supervise(Policy::parse(&policy).unwrap());
     let checkpoint = app.publish_checkpoint().await;
     app.domain.submit_to_witnesses(&checkpoint).await;
-    let staff = app.domain.create_token(Actor::Operator, "staff").await.unwrap();
-    let get = |path: &str| new_client().get(app.url(path)).bearer_auth(&staff).send();
+    let staff = app.session_client("staff").await;
+    let get = |path: &str| staff.get(app.url(path)).send();
     let response = get("/api/v1/log/checkpoint").await.unwrap();
     assert_eq!(response.status(), 503);
     assert!(response.text().await.unwrap().contains("quorum"));

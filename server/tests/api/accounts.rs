@@ -1,0 +1,175 @@
+//! API tokens (scopes, expiry, revocation), disabled accounts, ended sessions and the sign-in lock.
+
+use crate::helpers::*;
+use app::model::Scope;
+use clearroom::domain::{Actor, TokenRequest};
+use reqwest::StatusCode;
+
+async fn token_with(app: &TestApp, username: &str, scopes: &[Scope], days: i64) -> String {
+    let request = TokenRequest { scopes, days, label: "test" };
+    app.domain.create_token(Actor::Operator, username, request).await.unwrap()
+}
+
+async fn get_with(app: &TestApp, token: &str, path: &str) -> (StatusCode, String) {
+    let response = new_client().get(app.url(path)).bearer_auth(token).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_token_never_reads_source_whatever_its_scopes() {
+    let app = spawn_app().await;
+    let staff = token_with(&app, "staff", &Scope::ALL, 30).await;
+    let reads = [
+        format!("/api/v1/pins/{}/search?q=fn", app.pin),
+        format!("/api/v1/pins/{}/files?q=main", app.pin),
+        format!("/api/v1/pins/{}/symbols/count", app.pin),
+        format!("/pins/{}/lines/src/main.rs?from=1&to=5", app.pin),
+        format!("/pins/{}/raw/README.md", app.pin),
+        format!("/pins/{}/blob/README.md", app.pin),
+        format!("/pins/{}", app.pin),
+    ];
+    for path in &reads {
+        let (status, body) = get_with(&app, &staff, path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        assert!(!body.contains("count("), "no source in the refusal: {body}");
+    }
+    // Nothing was viewed; each API refusal that named a pin is on record.
+    assert!(app.events("file.view").await.is_empty());
+    assert!(app.events("search.run").await.is_empty());
+    assert!(!app.events("access.denied").await.is_empty());
+    // The same account, signed in, reads it.
+    let session = app.session_client("staff").await;
+    let response = session.get(app.url(&format!("/pins/{}/raw/README.md", app.pin))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_token_does_only_what_its_scopes_name() {
+    let app = spawn_app().await;
+    let log_only = token_with(&app, "regulator", &[Scope::LogRead], 30).await;
+    assert_eq!(get_with(&app, &log_only, "/api/v1/log/checkpoint").await.0, StatusCode::OK);
+    let (status, body) = get_with(&app, &log_only, "/api/v1/exports").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("lacks the export scope"), "{body}");
+    let (status, _) = get_with(&app, &log_only, &format!("/api/v1/pins/{}/comments", app.pin)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let review = token_with(&app, "regulator", &[Scope::Review], 30).await;
+    assert_eq!(get_with(&app, &review, &format!("/api/v1/pins/{}/comments", app.pin)).await.0, StatusCode::OK);
+    assert_eq!(get_with(&app, &review, "/api/v1/log/checkpoint").await.0, StatusCode::FORBIDDEN);
+    // A scope the role cannot hold is refused when the token is made.
+    let refused = app
+        .domain
+        .create_token(Actor::Operator, "reviewer", TokenRequest { scopes: &[Scope::LogRead], days: 30, label: "" })
+        .await;
+    assert!(refused.is_err());
+    let events = app.events("token.create").await;
+    assert!(events.iter().all(|e| !e.leaf.contains("crt_")), "the token itself is never recorded");
+}
+
+#[tokio::test]
+async fn a_token_stops_working_when_it_expires_or_is_revoked() {
+    let app = spawn_app().await;
+    let token = token_with(&app, "regulator", &[Scope::LogRead], 1).await;
+    assert_eq!(get_with(&app, &token, "/api/v1/log/checkpoint").await.0, StatusCode::OK);
+    app.clock.advance(86_400_000);
+    assert_eq!(get_with(&app, &token, "/api/v1/log/checkpoint").await.0, StatusCode::UNAUTHORIZED);
+
+    let token = token_with(&app, "regulator", &[Scope::LogRead], 30).await;
+    assert_eq!(get_with(&app, &token, "/api/v1/log/checkpoint").await.0, StatusCode::OK);
+    let tokens = app.domain.list_tokens(Actor::Operator).await.unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert!(tokens[0].live && !tokens[1].live, "newest first; the first has expired");
+    app.domain.revoke_token(Actor::Operator, tokens[0].id).await.unwrap();
+    assert_eq!(get_with(&app, &token, "/api/v1/log/checkpoint").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.events("token.revoke").await.len(), 1);
+    assert!(app.domain.revoke_token(Actor::Operator, tokens[0].id).await.is_err(), "revoked once");
+}
+
+#[tokio::test]
+async fn a_disabled_account_loses_its_sessions_and_tokens_at_once_and_cannot_sign_in() {
+    let app = spawn_app().await;
+    let session = app.session_client("reviewer").await;
+    let token = token_with(&app, "reviewer", &[Scope::Review], 30).await;
+    let blob = format!("/pins/{}/blob/README.md", app.pin);
+    assert_eq!(session.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::OK);
+
+    app.domain.disable_user(Actor::Operator, "reviewer", "contract ended").await.unwrap();
+    let response = session.get(app.url(&blob)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "the session is over");
+    assert!(location(&response).starts_with("/login"));
+    let comments = format!("/api/v1/pins/{}/comments", app.pin);
+    assert_eq!(get_with(&app, &token, &comments).await.0, StatusCode::UNAUTHORIZED);
+    let response = app.login("reviewer", PASSWORD).await;
+    assert_eq!(location(&response), "/login?error=1", "a disabled account signs in nowhere");
+    let failed = app.events("auth.login_failed").await;
+    assert!(failed.last().unwrap().leaf.contains("\"disabled\":true"));
+    let disabled = app.events("user.disable").await;
+    assert_eq!(disabled.len(), 1);
+    assert!(disabled[0].leaf.contains("contract ended") && disabled[0].leaf.contains("\"tokens_revoked\":1"));
+}
+
+#[tokio::test]
+async fn staff_end_every_session_of_an_account() {
+    let app = spawn_app().await;
+    let first = app.session_client("reviewer").await;
+    let second = app.session_client("reviewer").await;
+    let blob = format!("/pins/{}/blob/README.md", app.pin);
+    let ended = app.domain.end_sessions_of(Actor::Operator, "reviewer").await.unwrap();
+    assert_eq!(ended, 2);
+    for client in [&first, &second] {
+        assert_eq!(client.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    }
+    // The account itself still works.
+    let again = app.session_client("reviewer").await;
+    assert_eq!(again.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.events("session.end_all").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_hundred_failures_in_an_hour_lock_the_account_on_every_instance() {
+    use clearroom::http::network::Network;
+    // Behind a trusted proxy, each attempt from another address: the per-address limits do not
+    // apply, as in a distributed guessing attack; the count in the database does.
+    let network = Network { trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()], public_url: None };
+    let app = spawn_app_on(Default::default(), network).await;
+    let attempt = |n: u32, password: &'static str| {
+        let client = bare_client();
+        let address = format!("198.51.{}.{}", n / 250, n % 250 + 1);
+        let url = app.url("/login");
+        let origin = app.address.clone();
+        async move {
+            client
+                .post(url)
+                .header("origin", origin)
+                .header("x-forwarded-for", address)
+                .form(&[("username", " Reviewer "), ("password", password)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for n in 0..99 {
+        assert_eq!(location(&attempt(n, "wrong password!").await), "/login?error=1", "attempt {n}");
+    }
+    let hundredth = attempt(99, "wrong password!").await;
+    assert_eq!(hundredth.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(hundredth.text().await.unwrap().contains("Try again in 60 minutes"));
+    // The right password is not even checked while the lock lasts, and a second instance agrees.
+    assert_eq!(attempt(100, PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    let second = spawn_second_instance(&app).await;
+    let response = bare_client()
+        .post(format!("{second}/login"))
+        .header("origin", &second)
+        .form(&[("username", "reviewer"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.events("auth.login_failed").await.len(), 100, "attempts while locked are not each recorded");
+    let locked = app.events("auth.account_locked").await;
+    assert_eq!(locked.len(), 1);
+    assert!(locked[0].leaf.contains("\"account\":\"reviewer\""), "{}", locked[0].leaf);
+    // An hour later it opens again.
+    app.clock.advance(3_600_000);
+    assert_eq!(location(&attempt(101, PASSWORD).await), "/");
+}
