@@ -169,6 +169,23 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
             }
         }
     });
+    // The log's self-audit: new entries each minute, all of them at start-up and daily.
+    tokio::spawn({
+        let domain = Arc::clone(&domain);
+        async move {
+            let mut every = tokio::time::interval(tokio::time::Duration::from_secs(60));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let now = domain.now_ms();
+                let last_full = domain.integrity_status().last_full_pass_ms;
+                let full = last_full.is_none_or(|at| now - at >= crate::domain::integrity::FULL_PASS_MS);
+                if let Err(error) = domain.self_audit(full).await {
+                    tracing::warn!(%error, "the log's self-audit could not run");
+                }
+            }
+        }
+    });
     let session_store = domain.session_store();
     tokio::spawn({
         let store = session_store.clone();

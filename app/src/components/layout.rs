@@ -28,6 +28,17 @@ pub fn Page(#[prop(into)] title: String, children: Children) -> impl IntoView {
                 })}
             </Suspense>
         </header>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                me.await.ok().flatten().and_then(|me| me.integrity_alarm).map(|alarm| view! {
+                    <div class="alarm-banner" role="alert">
+                        <strong>"Integrity alarm: "</strong>
+                        {alarm}
+                        ". Run "<code>"server verify log"</code>" and treat records after that entry with care."
+                    </div>
+                })
+            })}
+        </Suspense>
         <div class="page">{children()}</div>
         <KeysHelp/>
         <LocalTimes/>

@@ -13,6 +13,9 @@ pub struct Me {
     pub access_ends_ms: Option<i64>,
     /// The server's time when the page was made (for counting down).
     pub now_ms: i64,
+    /// For staff and regulators: the log's self-check failed (what and where).
+    #[serde(default)]
+    pub integrity_alarm: Option<String>,
 }
 
 /// A pin as listed to someone who may see it.

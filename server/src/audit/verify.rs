@@ -147,6 +147,40 @@ impl LogVerifier {
         Ok(())
     }
 
+    /// How many entries have been taken so far.
+    pub fn verified(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// Aims at a newer checkpoint once the entries so far matched an older one (`check`): the
+    /// entries after it are then pushed, and `check` compares the root again. Matching the newer
+    /// root over entries that matched the older proves the newer extends it.
+    pub fn retarget(&mut self, key: &NoteVerifier, latest: &str) -> Result<(), Failure> {
+        let (size, root) = checkpoint::open(key, latest)
+            .map_err(|e| fail(None, format!("the latest checkpoint does not verify with the key: {e}")))?;
+        if size < self.frontier.size() {
+            return Err(fail(
+                Some(size),
+                format!("the log shrank: {} entries verified, the latest checkpoint has {size}", self.frontier.size()),
+            ));
+        }
+        self.size = size;
+        self.root = root;
+        Ok(())
+    }
+
+    /// Whether the entries taken reach the target checkpoint and give its root.
+    pub fn check(&self) -> Result<(), Failure> {
+        if self.frontier.size() < self.size {
+            let missing = self.frontier.size();
+            return Err(fail(Some(missing), format!("entry {missing} is missing (the log ends early)")));
+        }
+        if self.frontier.root() != self.root {
+            return Err(fail(None, "the root recomputed from the entries differs from the signed checkpoint"));
+        }
+        Ok(())
+    }
+
     pub fn finish(self) -> Result<Report, Failure> {
         if self.frontier.size() < self.size {
             let missing = self.frontier.size();

@@ -16,6 +16,7 @@ mod coverage;
 pub mod error;
 pub mod exports;
 pub mod guard;
+pub mod integrity;
 pub mod jobs;
 mod log;
 mod review;
@@ -51,6 +52,8 @@ pub struct Domain {
     supervision: std::sync::OnceLock<Arc<crate::audit::witnessing::Supervision>>,
     /// Where export bundles are kept (set at start-up; a default under the data directory).
     exports: std::sync::OnceLock<exports::ExportSettings>,
+    /// The self-audit of the log (`integrity`).
+    integrity: integrity::Integrity,
 }
 
 impl Domain {
@@ -106,6 +109,7 @@ impl Domain {
             builds,
             supervision,
             exports: std::sync::OnceLock::new(),
+            integrity: integrity::Integrity::default(),
         }
     }
 
@@ -144,6 +148,10 @@ impl Backend for Domain {
             csrf_token: caller.csrf_token.clone().unwrap_or_default(),
             access_ends_ms,
             now_ms: now,
+            integrity_alarm: match identity.role {
+                Role::Staff | Role::Regulator => self.integrity.alarm().map(|alarm| alarm.describe()),
+                _ => None,
+            },
         })
     }
 

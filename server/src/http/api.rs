@@ -106,10 +106,14 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
                 Err(_) => "unknown",
             };
             let cache = state.domain.highlight_cache_figures();
-            (
-                StatusCode::OK,
-                Json(serde_json::json!({ "status": "ok", "witnesses": witnesses, "highlight_cache": cache })),
-            )
+            let integrity = state.domain.integrity_status();
+            // A failed self-check does not take the service out of rotation (the records are
+            // still served, and the failure is itself evidence); it is named here for monitoring.
+            let status = if integrity.alarm.is_some() { "alarm" } else { "ok" };
+            let body = serde_json::json!({
+                "status": status, "witnesses": witnesses, "highlight_cache": cache, "self_audit": integrity,
+            });
+            (StatusCode::OK, Json(body))
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" }))),
     }

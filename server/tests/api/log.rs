@@ -399,3 +399,52 @@ async fn a_server_started_on_an_empty_log_goes_on_publishing_checkpoints() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["proof"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn the_server_catches_an_edited_entry_itself_and_raises_the_alarm() {
+    let app = spawn_app().await;
+    signed_log(&app).await;
+    // A full pass, then incremental rounds as the log grows: all well.
+    let status = app.domain.self_audit(true).await.unwrap();
+    assert!(status.alarm.is_none() && status.verified_size > 0, "{status:?}");
+    let before = status.verified_size;
+    app.open_file("src/main.rs").await;
+    app.publish_checkpoint().await;
+    let status = app.domain.self_audit(false).await.unwrap();
+    assert!(status.alarm.is_none() && status.verified_size > before, "{status:?}");
+
+    // An insider edits one byte of an entry already checked: the incremental round cannot see
+    // it (it reads only new entries), the next full pass does.
+    disable_append_only(&app).await;
+    let target = app.events("blob.view").await.last().unwrap().index;
+    let entry = &app.log.raw_entries(target as u64, target as u64 + 1).await.unwrap()[0];
+    let mut edited = entry.1.clone();
+    let at = edited.windows(6).position(|w| w == b"README").unwrap();
+    edited[at] = b'X';
+    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE audit_events SET leaf = $1 WHERE idx = $2")
+        .bind(edited)
+        .bind(target)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let status = app.domain.self_audit(true).await.unwrap();
+    let alarm = status.alarm.expect("the alarm is raised");
+    assert_eq!(alarm.index, Some(target as u64));
+    assert!(alarm.reason.contains("altered"), "{}", alarm.reason);
+
+    // Every channel says so: /healthz, the banner for staff (not reviewers), the log itself.
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["status"], "alarm");
+    assert_eq!(health["self_audit"]["alarm"]["index"], target);
+    let staff = app.session_client("staff").await;
+    let page = staff.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Integrity alarm") && page.contains(&format!("entry {target}")), "{page}");
+    let reviewer = app.session_client("reviewer").await;
+    let page = reviewer.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("Integrity alarm"));
+    let failed = app.events("log.self_check_failed").await;
+    assert_eq!(failed.len(), 1);
+    // The alarm stays, even if the edit is put back.
+    assert!(app.domain.self_audit(true).await.unwrap().alarm.is_some());
+}
