@@ -19,6 +19,9 @@ use std::sync::Arc;
 struct Cli {
     #[command(flatten)]
     data: DataArgs,
+    /// Log lines as text, or as JSON objects (one per line, with the request id's span).
+    #[arg(long, global = true, env = "CLEARROOM_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,6 +84,10 @@ enum Command {
         /// the __Host- prefix), HSTS and the origin every form must come from.
         #[arg(long, value_name = "URL", env = "CLEARROOM_PUBLIC_URL", value_parser = crate::http::network::PublicUrl::parse)]
         public_url: Option<crate::http::network::PublicUrl>,
+        /// Also serve GET /metrics here, without authentication (for a Prometheus on a private
+        /// network); on the main address /metrics is for staff only.
+        #[arg(long, value_name = "ADDR", env = "CLEARROOM_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -330,7 +337,17 @@ pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    if cli.log_format == "json" {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
     match execute(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -384,6 +401,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             export_retention_hours,
             trusted_proxies,
             public_url,
+            metrics_listen,
         } => {
             let limits = SourceLimits {
                 highlight_max_bytes,
@@ -410,6 +428,17 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 if config.witness_policy.is_none() {
                     crate::demo::start_witnesses(&domain, &config).await?;
                 }
+            }
+            if let Some(address) = metrics_listen {
+                let listener =
+                    tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
+                println!("Metrics on http://{}/metrics (no authentication)", listener.local_addr()?);
+                let router = crate::startup::metrics_router(Arc::clone(&domain));
+                tokio::spawn(async move {
+                    if let Err(error) = axum::serve(listener, router).await {
+                        tracing::error!(%error, "the metrics listener stopped");
+                    }
+                });
             }
             let application_public_url = config.network.public_url.clone();
             let application = Application::build(config, domain).await?;

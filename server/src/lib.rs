@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod export;
 pub mod http;
+pub mod metrics;
 pub mod review;
 pub mod source;
 pub mod startup;

@@ -79,14 +79,56 @@ impl Application {
         self.address.port()
     }
 
+    /// Serves until Ctrl-C or SIGTERM; then takes no new connection and lets every request in
+    /// flight finish (each one's audit events are committed before it answers).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(stop_signal())
             .await?;
+        tracing::info!("stopped: every request in flight was answered");
         Ok(())
     }
+}
+
+async fn stop_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("stopping: no new connections; finishing the requests in flight");
+}
+
+/// `GET /metrics` alone, unauthenticated, for `--metrics-listen`.
+pub fn metrics_router(domain: Arc<Domain>) -> Router {
+    Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let domain = Arc::clone(&domain);
+            async move {
+                match domain.metrics_text(None).await {
+                    Ok(body) => axum::response::IntoResponse::into_response((
+                        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                        body,
+                    )),
+                    Err(error) => axum::response::IntoResponse::into_response(http::HttpError(error)),
+                }
+            }
+        }),
+    )
 }
 
 fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
@@ -238,5 +280,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         // No request may hang a connection: past a minute (an hour for an artifact upload) the
         // answer is 503, and nothing is sent.
         .layer(axum::middleware::from_fn(middleware::deadline))
+        // Outermost: every request has its id and is counted, whatever answers it.
+        .layer(axum::middleware::from_fn(http::request_id::assign))
         .with_state(state)
 }

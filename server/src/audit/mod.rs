@@ -115,10 +115,26 @@ impl LogTx {
 
     /// Writes the new log head and commits everything durably.
     pub async fn commit(mut self) -> Result<()> {
-        rows::insert_appended(&mut self.tx, &self.events, &self.objects, &self.nodes).await?;
-        rows::update_head(&mut self.tx, self.size, &self.frontier.root(), &self.frontier.to_bytes()).await?;
-        self.tx.commit().await?;
-        Ok(())
+        let started = std::time::Instant::now();
+        let appended = self.appended;
+        let committed = async {
+            rows::insert_appended(&mut self.tx, &self.events, &self.objects, &self.nodes).await?;
+            rows::update_head(&mut self.tx, self.size, &self.frontier.root(), &self.frontier.to_bytes()).await?;
+            self.tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        let metrics = crate::metrics::metrics();
+        match &committed {
+            Ok(()) => {
+                metrics.audit_appends.inc_by(appended as u64);
+                metrics.audit_commit_seconds.observe(started.elapsed().as_secs_f64());
+            }
+            Err(_) => {
+                metrics.audit_commits_failed.inc();
+            }
+        }
+        committed
     }
 }
 

@@ -16,8 +16,10 @@ pub fn internal(error: &dyn std::error::Error) -> AppError {
     AppError::Internal(reference)
 }
 
+/// The request's id when there is one (so the reference a user quotes finds every log line of
+/// that request), else a fresh random reference.
 fn reference() -> String {
-    hex::encode(rand::random::<[u8; 4]>())
+    crate::http::request_id::current().unwrap_or_else(|| hex::encode(rand::random::<[u8; 4]>()))
 }
 
 fn audit_unavailable(error: &AuditError) -> AppError {

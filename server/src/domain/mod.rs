@@ -80,6 +80,27 @@ impl Domain {
         })
     }
 
+    /// The metrics in Prometheus' text format, gauges refreshed now (staff, or an `ops:read`
+    /// token; `None` caller: the unauthenticated `--metrics-listen` listener).
+    pub async fn metrics_text(&self, caller: Option<&Caller>) -> AppResult<String> {
+        if let Some(caller) = caller {
+            guard::require(&Actor::Web(caller), guard::Permission::Monitor)?;
+        }
+        let metrics = crate::metrics::metrics();
+        let counts = self.source.cache().counts();
+        let (memory, _) = self.source.cache().sizes();
+        metrics.cache_hits.set(counts.memory + counts.disk);
+        metrics.cache_misses.set(counts.misses);
+        metrics.cache_bytes.set(memory);
+        for (state, count) in self.store.count_jobs_by_state().await? {
+            metrics.jobs.get_or_create(&crate::metrics::JobLabels { state }).set(count);
+        }
+        let integrity = self.integrity.status();
+        metrics.self_audit_alarm.set(i64::from(integrity.alarm.is_some()));
+        metrics.self_audit_verified.set(integrity.verified_size);
+        Ok(metrics.encode())
+    }
+
     /// One window of a large file's lines (`browse::read_lines`).
     pub async fn read_lines(&self, caller: &Caller, pin: PinId, path: RepoPath, from: u32) -> AppResult<BlobContent> {
         browse::read_lines(self, caller, pin, path, from).await

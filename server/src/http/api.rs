@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/log/proof/inclusion", get(inclusion_proof))
         .route("/api/v1/log/proof/consistency", get(consistency_proof))
         .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -117,6 +118,15 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" }))),
     }
+}
+
+/// Prometheus' text format, for staff (a session or an `ops:read` token).
+async fn metrics(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<axum::response::Response, HttpError> {
+    let body = state.domain.metrics_text(Some(&caller)).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }
 
 fn text(body: String) -> axum::response::Response {

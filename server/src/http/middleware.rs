@@ -123,13 +123,14 @@ pub async fn identify(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let api = request.uri().path().starts_with("/api/");
+    // The API and the metrics answer in their own formats and accept API tokens; all else is pages.
+    let api = request.uri().path().starts_with("/api/") || request.uri().path() == "/metrics";
     match identify_caller(&state, origin.client, session, request.headers(), api).await {
         Ok((caller, ended)) => {
             let path = request.uri().path().to_string();
             let page = request.method() == Method::GET
                 && !is_public_asset(&path)
-                && !path.starts_with("/api/")
+                && !api
                 && !path.starts_with("/fn/")
                 && path != "/login"
                 && path != "/healthz";
@@ -137,7 +138,7 @@ pub async fn identify(
                 let query = if ended { "expired=1".to_string() } else { format!("next={}", encode(&path)) };
                 return Redirect::to(&format!("/login?{query}")).into_response();
             }
-            if caller.identity.is_none() && path.starts_with("/api/") {
+            if caller.identity.is_none() && api {
                 return HttpError(AppError::Unauthorized).into_response();
             }
             request.extensions_mut().insert(caller);

@@ -9,6 +9,7 @@ pub mod forms;
 pub mod middleware;
 pub mod network;
 pub mod openapi;
+pub mod request_id;
 pub mod review;
 pub mod session;
 pub mod session_state;
@@ -53,7 +54,7 @@ impl From<app::model::InputError> for HttpError {
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::json!({ "error": self.0.to_string() });
+        let body = serde_json::json!({ "error": self.0.to_string(), "request_id": request_id::current() });
         (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
     }
 }
@@ -71,9 +72,10 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · Clearroom</title>\
          <link rel=\"stylesheet\" href=\"/style/main.css\"></head><body><main class=\"content narrow\">\
          <section class=\"error-panel\" role=\"alert\"><h1>{t}</h1><p>{m}</p><p><a href=\"/\">Back to Clearroom</a></p>\
-         </section></main></body></html>",
+         <p class=\"muted\">Request id {r}</p></section></main></body></html>",
         t = escape(title),
-        m = escape(message)
+        m = escape(message),
+        r = escape(&request_id::current().unwrap_or_else(|| "none".into()))
     );
     (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
 }

@@ -95,7 +95,12 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let client = origin.client.to_string();
+    let count = |outcome: &str| {
+        let labels = crate::metrics::OutcomeLabels { outcome: outcome.into() };
+        crate::metrics::metrics().sign_ins.get_or_create(&labels).inc();
+    };
     if !state.login_limiter.allow(&client, &form.username) {
+        count("rate_limited");
         return error_page(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-in attempts",
@@ -103,9 +108,16 @@ async fn login(
         );
     }
     let data = match state.domain.sign_in(&client, &form.username, Password::new(form.password)).await {
-        Ok(SignIn::Accepted(data)) => data,
-        Ok(SignIn::Refused) => return Redirect::to("/login?error=1").into_response(),
+        Ok(SignIn::Accepted(data)) => {
+            count("accepted");
+            data
+        }
+        Ok(SignIn::Refused) => {
+            count("refused");
+            return Redirect::to("/login?error=1").into_response();
+        }
         Ok(SignIn::Locked { until_ms }) => {
+            count("locked");
             let minutes = ((until_ms - state.domain.now_ms()).max(0) + 59_999) / 60_000;
             return error_page(
                 StatusCode::TOO_MANY_REQUESTS,

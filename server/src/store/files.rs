@@ -230,3 +230,11 @@ pub async fn queue_job(conn: &mut Connection, kind: &str, subject: i64, now: i64
     .fetch_one(conn)
     .await?)
 }
+
+impl Store {
+    /// How many background jobs are in each state (for the metrics).
+    pub async fn count_jobs_by_state(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+    }
+}

@@ -14,6 +14,7 @@ mod cli;
 mod compare;
 mod exports;
 mod log;
+mod operations;
 mod review;
 mod search;
 mod security;
