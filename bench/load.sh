@@ -54,8 +54,8 @@ fi
 
 export CLEARROOM_DATA_DIR="$WORK/data"
 if [ ! -f "$WORK/ids" ]; then
-    printf 'load-staff-password\n' | "$BIN" user add --username staff --role staff >/dev/null
-    printf 'load-reviewer-password\n' | "$BIN" user add --username rev --role reviewer >/dev/null
+    printf 'bench-operator-7f3a9c2e\n' | "$BIN" user add --username staff --role staff >/dev/null
+    printf 'bench-reader-5b1d8e0a\n' | "$BIN" user add --username rev --role reviewer >/dev/null
     "$BIN" repo import corpus "$CORPUS/corpus.git" >/dev/null
     P1=$("$BIN" pin corpus v1.0 --label v1.0 | tail -1 | awk '{print $NF}')
     P2=$("$BIN" pin corpus v2.0 --label v2.0 | tail -1 | awk '{print $NF}')

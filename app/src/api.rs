@@ -71,6 +71,11 @@ pub async fn audit_log(query: AuditQuery) -> Result<AuditPage, AppError> {
     ssr::backend()?.audit_log(&ssr::caller()?, query).await
 }
 
+#[server(prefix = "/fn", endpoint = "account")]
+pub async fn my_account() -> Result<AccountPage, AppError> {
+    ssr::backend()?.account_page(&ssr::caller()?).await
+}
+
 #[server(prefix = "/fn", endpoint = "admin")]
 pub async fn admin_console() -> Result<AdminOverview, AppError> {
     ssr::backend()?.admin_overview(&ssr::caller()?).await

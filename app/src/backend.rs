@@ -22,6 +22,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage>;
     /// The latest signed checkpoint and the verifier key (staff and regulators).
     async fn log_overview(&self, caller: &Caller) -> AppResult<LogOverview>;
+    /// The caller's own account: their live sessions.
+    async fn account_page(&self, caller: &Caller) -> AppResult<AccountPage>;
     /// Users, repositories, pins and grants (staff).
     async fn admin_overview(&self, caller: &Caller) -> AppResult<AdminOverview>;
     /// The threads the caller started, newest first (a reviewer's home page).

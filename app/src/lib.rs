@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/verify") ssr=SsrMode::Async view=routes::verify::VerifyPage/>
                 <Route path=path!("/audit") ssr=SsrMode::Async view=routes::audit::AuditPage/>
                 <Route path=path!("/admin") ssr=SsrMode::Async view=routes::admin::AdminPage/>
+                <Route path=path!("/account") ssr=SsrMode::Async view=routes::account::AccountRoute/>
                 <Route path=path!("/log") ssr=SsrMode::Async view=routes::log::LogPage/>
                 <Route path=path!("/exports") ssr=SsrMode::Async view=routes::exports::ExportsRoute/>
             </Routes>

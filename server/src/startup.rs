@@ -263,6 +263,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .route_service("/favicon.svg", tower_http::services::ServeFile::new(config.site_root.join("favicon.svg")))
         .merge(http::session::router())
         .merge(http::staff::router())
+        .merge(http::account::router())
         .merge(http::api::router())
         .merge(http::review::router())
         .merge(http::source_api::router())

@@ -82,10 +82,10 @@ fn Nav(me: Me) -> impl IntoView {
         <div class="whoami">
             {me.access_ends_ms.map(|ends_ms| view! { <SessionClock ends_ms now_ms=me.now_ms/> })}
             <ThemeToggle/>
-            <span class="user">
+            <a class="user" href="/account" title="Your account: sessions, password">
                 <span class="user-name">{me.username.clone()}</span>
                 <span class=format!("role role-{}", me.role.as_str())>{me.role.as_str()}</span>
-            </span>
+            </a>
             <form method="post" action="/logout" class="inline">
                 <input type="hidden" name="csrf" value=me.csrf_token.clone()/>
                 <button type="submit" class="button subtle">"Sign out"</button>

@@ -215,6 +215,14 @@ pub struct TokenSummary {
     pub live: bool,
 }
 
+/// A person's own account page: their sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountPage {
+    pub username: String,
+    pub role: Role,
+    pub sessions: Vec<SessionSummary>,
+}
+
 /// One of a person's own sessions, for "your sessions".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionSummary {

@@ -39,7 +39,25 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
     let user_rows = overview
         .users
         .iter()
-        .map(|u| view! { <tr><td>{u.username.clone()}</td><td>{u.role.as_str()}</td><td><Time ms=u.created_at_ms/></td></tr> })
+        .map(|u| {
+            let state = match u.disabled_at_ms {
+                Some(ms) => view! { <span class="badge badge-revoked">"disabled "<Time ms/></span> }.into_any(),
+                None => view! {
+                    <form method="post" action=format!("/admin/users/{}/end-sessions", u.username) class="inline">
+                        {csrf_field()}
+                        <button type="submit" class="button small" title="Sign this account out everywhere">"End sessions"</button>
+                    </form>
+                    " "
+                    <form method="post" action=format!("/admin/users/{}/disable", u.username) class="inline">
+                        {csrf_field()}
+                        <input type="hidden" name="reason" value="disabled from the staff console"/>
+                        <button type="submit" class="button small danger" title="No sign-in; sessions end and API tokens are revoked">"Disable"</button>
+                    </form>
+                }
+                .into_any(),
+            };
+            view! { <tr><td>{u.username.clone()}</td><td>{u.role.as_str()}</td><td><Time ms=u.created_at_ms/></td><td>{state}</td></tr> }
+        })
         .collect_view();
     let repo_rows = overview
         .repositories
@@ -198,7 +216,7 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                 <tbody>{repo_rows}</tbody>
             </table>
         </section>
-        <section class="panel">
+        <section class="panel" id="users">
             <h2>"Users"</h2>
             <form method="post" action="/admin/users" class="row-form">
                 {csrf_field()}
@@ -215,7 +233,7 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                 <button type="submit" class="button primary">"Create user"</button>
             </form>
             <table class="grid">
-                <thead><tr><th scope="col">"Username"</th><th scope="col">"Role"</th><th scope="col">"Created"</th></tr></thead>
+                <thead><tr><th scope="col">"Username"</th><th scope="col">"Role"</th><th scope="col">"Created"</th><th scope="col">"Account"</th></tr></thead>
                 <tbody>{user_rows}</tbody>
             </table>
         </section>

@@ -42,8 +42,8 @@ impl fmt::Debug for Password {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("the password must be at least 12 characters")]
-    WeakPassword,
+    #[error("{0}")]
+    WeakPassword(&'static str),
     #[error("password hashing failed")]
     Hashing,
     #[error("hashing task failed")]
@@ -64,6 +64,47 @@ async fn hashing_permit() -> Result<tokio::sync::SemaphorePermit<'static>, AuthE
     }
 }
 
+/// The 30,000 most common passwords (zxcvbn's list; licence beside it), lower case.
+fn common_passwords() -> &'static std::collections::HashSet<&'static str> {
+    static COMMON: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    COMMON.get_or_init(|| include_str!("common-passwords.txt").lines().filter(|l| !l.is_empty()).collect())
+}
+
+/// The longest password accepted: long passphrases are welcome and never truncated, but a
+/// megabyte "password" is only a way to make the server hash a megabyte.
+pub const PASSWORD_MAX_CHARS: usize = 1024;
+
+/// NIST SP 800-63B's rules: at least 12 characters, at most `PASSWORD_MAX_CHARS`, no composition
+/// rules, and not a common password — not one of the list, nor one of them with digits or symbols
+/// added before or after (`password1234`), nor one character repeated, nor containing the
+/// account's name.
+pub fn password_policy(password: &str, username: &str) -> Result<(), &'static str> {
+    let length = password.chars().count();
+    if length < 12 {
+        return Err("a password must be at least 12 characters (a few words make a good one)");
+    }
+    if length > PASSWORD_MAX_CHARS {
+        return Err("a password may be at most 1024 characters");
+    }
+    let lower = password.to_lowercase();
+    let padding = |c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c.is_whitespace();
+    let core = lower.trim_matches(padding);
+    let common = common_passwords();
+    if common.contains(lower.as_str()) || (core.chars().count() >= 4 && common.contains(core)) {
+        return Err("this password is one of the most common ones, which are tried first; choose another");
+    }
+    let mut chars = lower.chars();
+    let first = chars.next();
+    if chars.all(|c| Some(c) == first) {
+        return Err("a password of one character repeated is guessed at once; choose another");
+    }
+    let name = username.trim().to_lowercase();
+    if name.chars().count() >= 3 && lower.contains(&name) {
+        return Err("a password must not contain the account's name");
+    }
+    Ok(())
+}
+
 /// argon2id with the OWASP parameters: 19 MiB, 2 iterations, 1 lane.
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
@@ -81,10 +122,9 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-pub async fn hash_password(password: Password) -> Result<String, AuthError> {
-    if password.expose().chars().count() < 12 {
-        return Err(AuthError::WeakPassword);
-    }
+/// Hashes a password that meets the policy for the account `username`.
+pub async fn hash_password(password: Password, username: &str) -> Result<String, AuthError> {
+    password_policy(password.expose(), username).map_err(AuthError::WeakPassword)?;
     let _permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut rand::thread_rng());
@@ -163,7 +203,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_password_verifies_against_its_own_hash_only() {
-        let hash = hash_password(Password::new("correct horse battery".into())).await.unwrap();
+        let hash = hash_password(Password::new("correct horse battery".into()), "alice").await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify_password(Some(hash.clone()), Password::new("correct horse battery".into())).await.unwrap());
         assert!(!verify_password(Some(hash), Password::new("wrong horse battery".into())).await.unwrap());
@@ -176,7 +216,31 @@ mod tests {
 
     #[tokio::test]
     async fn a_short_password_is_refused() {
-        assert!(matches!(hash_password(Password::new("short".into())).await, Err(AuthError::WeakPassword)));
+        assert!(matches!(hash_password(Password::new("short".into()), "alice").await, Err(AuthError::WeakPassword(_))));
+    }
+
+    #[test]
+    fn common_guessable_and_personal_passwords_are_refused_and_long_ones_kept_whole() {
+        assert!(password_policy("short", "").is_err());
+        assert!(password_policy("password1234", "").unwrap_err().contains("common"));
+        assert!(password_policy("1234qwertyuiop", "").unwrap_err().contains("common"));
+        assert!(password_policy("!!Password!!2024", "").unwrap_err().contains("common"));
+        assert!(password_policy("1qaz2wsx3edc", "").unwrap_err().contains("common"), "listed as it is");
+        assert!(password_policy("aaaaaaaaaaaaaa", "").unwrap_err().contains("repeated"));
+        assert!(password_policy("reviewer-rocks-2026", "reviewer").unwrap_err().contains("name"));
+        assert!(password_policy(&"x".repeat(1025), "").is_err());
+        // No composition rules: a passphrase of lower-case words is fine, and so is a long one.
+        assert!(password_policy("correct horse battery staple", "alice").is_ok());
+        assert!(password_policy(&format!("{}y", "long passphrase ".repeat(60)), "alice").is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_long_password_is_not_truncated() {
+        let long = format!("{}A", "a distinct passphrase ".repeat(40));
+        let hash = hash_password(Password::new(long.clone()), "alice").await.unwrap();
+        let changed_at_the_end = format!("{}B", "a distinct passphrase ".repeat(40));
+        assert!(verify_password(Some(hash.clone()), Password::new(long)).await.unwrap());
+        assert!(!verify_password(Some(hash), Password::new(changed_at_the_end)).await.unwrap());
     }
 
     #[test]

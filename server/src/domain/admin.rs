@@ -50,7 +50,7 @@ impl Domain {
         let username = auth::parse_username(username).map_err(|m| AppError::Invalid(m.into()))?;
         let generated = password.is_none().then(Password::generate);
         let chosen = password.or_else(|| generated.clone()).expect("a given or generated password");
-        let hash = auth::hash_password(chosen).await?;
+        let hash = auth::hash_password(chosen, &username).await?;
         let now = self.clock.now_ms();
         let id = self
             .write(async |tx| {

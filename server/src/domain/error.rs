@@ -65,7 +65,7 @@ impl From<SourceError> for AppError {
 impl From<AuthError> for AppError {
     fn from(error: AuthError) -> Self {
         match error {
-            AuthError::WeakPassword => AppError::Invalid(error.to_string()),
+            AuthError::WeakPassword(rule) => AppError::Invalid(rule.into()),
             AuthError::Busy => AppError::Unavailable("Too many sign-ins are being checked; try again shortly.".into()),
             other => internal(&other),
         }

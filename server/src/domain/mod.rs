@@ -176,6 +176,10 @@ impl Backend for Domain {
         })
     }
 
+    async fn account_page(&self, caller: &Caller) -> AppResult<AccountPage> {
+        self.own_account(caller).await
+    }
+
     async fn list_pins(&self, caller: &Caller) -> AppResult<Vec<PinSummary>> {
         browse::list_pins(self, caller).await
     }

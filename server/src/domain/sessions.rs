@@ -1,13 +1,16 @@
 //! Signing in and out, resuming a session on each request, and API tokens. The rules for how long a
 //! session lives are the guard's (`guard::session_state`); this module applies them.
 
+use super::guard::Actor;
 use super::guard::{latest_active_end, session_state, SessionData, SessionState};
 use super::Domain;
 use crate::audit::{Event, Outcome};
 use crate::auth::{self, Password};
+use crate::store::users;
 use crate::store::users::UserRecord;
+use app::error::AppError;
 use app::error::AppResult;
-use app::model::{Caller, Identity, Role, Scope, TokenAccess};
+use app::model::{AccountPage, Caller, Identity, Role, Scope, SessionSummary, TokenAccess};
 use serde_json::json;
 
 /// Failed sign-ins to one account (or one name) in an hour before it is locked.
@@ -161,5 +164,82 @@ impl Domain {
         // A token gives no more than its account may do now (a role may have changed).
         let scopes = Scope::split(&token.scopes).into_iter().filter(|scope| scope.fits(user.role)).collect();
         Ok(Some((identity(&user), TokenAccess { id: token.id, scopes })))
+    }
+
+    /// The caller's own account page: their live sessions, the current one marked.
+    pub async fn own_account(&self, caller: &Caller) -> AppResult<AccountPage> {
+        let identity = super::guard::signed_in(caller)?;
+        let Some(user) = self.store.user_by_id(identity.user_id).await? else {
+            return Err(AppError::Unauthorized);
+        };
+        let now = self.clock.now_ms();
+        let mut sessions: Vec<SessionSummary> = self
+            .store
+            .sessions_of(user.id, now)
+            .await?
+            .into_iter()
+            .filter_map(|stored| {
+                let data: SessionData = serde_json::from_value(stored.data).ok()?;
+                let live = now < data.expires_at() && data.started_ms >= user.sessions_after;
+                live.then(|| SessionSummary {
+                    fingerprint: stored.stored_id[..16.min(stored.stored_id.len())].to_string(),
+                    started_at_ms: data.started_ms,
+                    last_seen_at_ms: data.last_seen_ms,
+                    client: data.client,
+                    current: caller.session.as_deref().is_some_and(|own| stored.stored_id.starts_with(own)),
+                })
+            })
+            .collect();
+        sessions.sort_by_key(|s| (!s.current, -s.last_seen_at_ms));
+        Ok(AccountPage { username: user.username, role: user.role, sessions })
+    }
+
+    /// Signs the caller out everywhere but here.
+    pub async fn end_other_sessions(&self, caller: &Caller) -> AppResult<u64> {
+        let identity = super::guard::signed_in(caller)?;
+        let current = self.current_stored_id(caller).await?;
+        let actor = Actor::Web(caller);
+        self.write(async |tx| {
+            let ended = users::end_other_sessions_of(tx.conn(), identity.user_id, &current).await?;
+            tx.append(&actor.event("session.end_others").with(json!({ "sessions_ended": ended }))).await?;
+            Ok(ended)
+        })
+        .await
+    }
+
+    /// Changes the caller's password after checking the current one; every other session of the
+    /// account ends (whoever learnt the old password is signed out).
+    pub async fn change_password(&self, caller: &Caller, current: Password, new: Password) -> AppResult<u64> {
+        let identity = super::guard::signed_in(caller)?;
+        if caller.token.is_some() {
+            return Err(AppError::Forbidden("a password is changed by its owner, signed in".into()));
+        }
+        let user = self.store.user_by_id(identity.user_id).await?.ok_or(AppError::Unauthorized)?;
+        if !auth::verify_password(Some(user.password_hash.clone()), current).await? {
+            self.record(Event::by(caller, "user.password_change", Outcome::Denied)).await?;
+            return Err(AppError::Forbidden("the current password is not right".into()));
+        }
+        let hash = auth::hash_password(new, &user.username).await?;
+        let keep = self.current_stored_id(caller).await?;
+        let actor = Actor::Web(caller);
+        self.write(async |tx| {
+            users::set_password_hash(tx.conn(), user.id, &hash).await?;
+            let ended = users::end_other_sessions_of(tx.conn(), user.id, &keep).await?;
+            tx.append(&actor.event("user.password_change").with(json!({ "sessions_ended": ended }))).await?;
+            Ok(ended)
+        })
+        .await
+    }
+
+    /// The stored id of the caller's session (its fingerprint is the stored id's first 16 hex digits).
+    async fn current_stored_id(&self, caller: &Caller) -> AppResult<String> {
+        let identity = super::guard::signed_in(caller)?;
+        let fingerprint = caller
+            .session
+            .as_deref()
+            .filter(|_| caller.token.is_none())
+            .ok_or_else(|| AppError::Forbidden("sessions are managed from a signed-in browser".into()))?;
+        let sessions = self.store.sessions_of(identity.user_id, 0).await?;
+        sessions.into_iter().map(|s| s.stored_id).find(|id| id.starts_with(fingerprint)).ok_or(AppError::Unauthorized)
     }
 }

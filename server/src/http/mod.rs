@@ -2,6 +2,7 @@
 //! middleware every request passes (security headers, forgery checks, identifying the caller).
 //! Each area owns a `router()`; `startup` merges them.
 
+pub mod account;
 pub mod api;
 pub mod builds_api;
 pub mod exports;

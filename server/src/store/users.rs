@@ -269,3 +269,13 @@ impl Store {
         Ok(pruned.rows_affected())
     }
 }
+
+/// Replaces an account's password hash.
+pub async fn set_password_hash(conn: &mut Connection, user_id: i64, password_hash: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -173,3 +173,82 @@ async fn a_hundred_failures_in_an_hour_lock_the_account_on_every_instance() {
     app.clock.advance(3_600_000);
     assert_eq!(location(&attempt(101, PASSWORD).await), "/");
 }
+
+#[tokio::test]
+async fn a_person_lists_their_sessions_and_signs_out_everywhere_else() {
+    let app = spawn_app().await;
+    let here = app.session_client("reviewer").await;
+    let elsewhere = app.session_client("reviewer").await;
+    let page = here.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("this browser") && page.contains("127.0.0.1"), "{page}");
+    assert_eq!(page.matches("<code>").count(), 2, "two sessions listed: {page}");
+    let csrf = csrf_of(&page);
+    let response =
+        here.post(app.url("/account/sessions/end-others")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert!(location(&response).contains("signed+out+of+1+other+session"), "{}", location(&response));
+    let blob = format!("/pins/{}/blob/README.md", app.pin);
+    assert_eq!(elsewhere.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(here.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::OK, "this one stays");
+    assert_eq!(app.events("session.end_others").await.len(), 1);
+}
+
+#[tokio::test]
+async fn changing_a_password_checks_the_old_one_refuses_common_ones_and_ends_other_sessions() {
+    let app = spawn_app().await;
+    let here = app.session_client("reviewer").await;
+    let elsewhere = app.session_client("reviewer").await;
+    let page = here.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let change = |current: &'static str, new: &'static str, confirm: &'static str| {
+        here.post(app.url("/account/password"))
+            .form(&[("csrf", csrf.as_str()), ("current", current), ("new", new), ("confirm", confirm)])
+            .send()
+    };
+    let refused = |response: reqwest::Response| location(&response);
+    assert!(refused(change("wrong", "a fresh long passphrase", "a fresh long passphrase").await.unwrap())
+        .contains("error=the+current+password+is+not+right"));
+    assert!(refused(change(PASSWORD, "password1234", "password1234").await.unwrap()).contains("most+common"));
+    assert!(refused(change(PASSWORD, "short", "short").await.unwrap()).contains("at+least+12"));
+    assert!(refused(change(PASSWORD, "a fresh long passphrase", "a different one").await.unwrap()).contains("differ"));
+    let response = change(PASSWORD, "a fresh long passphrase", "a fresh long passphrase").await.unwrap();
+    assert!(location(&response).contains("done=password+changed"), "{}", location(&response));
+    let blob = format!("/pins/{}/blob/README.md", app.pin);
+    assert_eq!(elsewhere.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(here.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(location(&app.login("reviewer", PASSWORD).await), "/login?error=1");
+    assert_eq!(location(&app.login("reviewer", "a fresh long passphrase").await), "/");
+    let events = app.events("user.password_change").await;
+    assert_eq!(events.len(), 2, "the refused attempt with a wrong current password, then the change");
+    assert!(events.iter().all(|e| !e.leaf.contains("passphrase")), "no password in the log");
+}
+
+#[tokio::test]
+async fn staff_end_sessions_and_disable_from_the_console() {
+    let app = spawn_app().await;
+    let reviewer = app.session_client("reviewer").await;
+    let staff = app.session_client("staff").await;
+    let page = staff.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("/admin/users/reviewer/disable"), "{page}");
+    let csrf = csrf_of(&page);
+    let response = staff
+        .post(app.url("/admin/users/reviewer/disable"))
+        .form(&[("csrf", csrf.as_str()), ("reason", "left")])
+        .send();
+    assert!(location(&response.await.unwrap()).contains("done=disabled+reviewer"));
+    let blob = format!("/pins/{}/blob/README.md", app.pin);
+    assert_eq!(reviewer.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    let page = staff.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("disabled "), "the console shows it");
+    // A reviewer cannot use these forms.
+    let other = app.session_client("outsider").await;
+    let page = other.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let response = other.post(app.url("/admin/users/staff/end-sessions")).form(&[("csrf", csrf.as_str())]).send();
+    assert!(location(&response.await.unwrap()).contains("error="));
+    assert!(app.events("session.end_all").await.is_empty());
+}
+
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form with its anti-forgery token") + 19;
+    page[at..].split('"').next().unwrap().to_string()
+}

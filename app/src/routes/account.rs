@@ -1,0 +1,77 @@
+//! One's own account: the sessions signed in (where from, since when, last seen), signing out
+//! everywhere else, and changing the password (which also ends every other session).
+
+use crate::api::{my_account, whoami};
+use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
+use crate::components::time::Time;
+use crate::model::AccountPage;
+use leptos::prelude::*;
+
+#[component]
+pub fn AccountRoute() -> impl IntoView {
+    let data = Resource::new(|| (), |_| async move { (my_account().await, whoami().await) });
+    view! {
+        <Page title="Your account">
+            <main class="content narrow">
+                <header class="page-header">
+                    <h1>"Your account"</h1>
+                </header>
+                <Flash/>
+                <Suspense fallback=Loading>
+                    {move || Suspend::new(async move {
+                        match data.await {
+                            (Ok(page), Ok(Some(me))) => view! { <Account page csrf=me.csrf_token/> }.into_any(),
+                            (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error/> }.into_any(),
+                            (_, Ok(None)) => view! { <ErrorPanel error=crate::error::AppError::Unauthorized/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </Page>
+    }
+}
+
+#[component]
+fn Account(page: AccountPage, csrf: String) -> impl IntoView {
+    let others = page.sessions.iter().filter(|s| !s.current).count();
+    let rows = page
+        .sessions
+        .into_iter()
+        .map(|s| {
+            view! {
+                <tr>
+                    <td><code>{s.fingerprint}</code>{s.current.then(|| view! { " " <span class="badge">"this browser"</span> })}</td>
+                    <td>{s.client}</td>
+                    <td><Time ms=s.started_at_ms/></td>
+                    <td><Time ms=s.last_seen_at_ms/></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let csrf_again = csrf.clone();
+    view! {
+        <section class="panel">
+            <h2>"Sessions"</h2>
+            <p class="muted">{format!("Signed in as {} ({}).", page.username, page.role.as_str())}" Each session ends after 30 idle minutes or 12 hours, whichever is first; the fingerprint is what the audit log records."</p>
+            <table class="grid">
+                <thead><tr><th scope="col">"Session"</th><th scope="col">"From"</th><th scope="col">"Signed in"</th><th scope="col">"Last seen"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <form method="post" action="/account/sessions/end-others" class="row-form">
+                <input type="hidden" name="csrf" value=csrf/>
+                <button type="submit" class="button" disabled=others == 0>"Sign out everywhere else"</button>
+            </form>
+        </section>
+        <section class="panel">
+            <h2>"Change password"</h2>
+            <p class="muted">"At least 12 characters; a few unrelated words make a good one. Common passwords are refused. Your other sessions end when it changes."</p>
+            <form method="post" action="/account/password" class="stack-form">
+                <input type="hidden" name="csrf" value=csrf_again/>
+                <label>"Current password" <input name="current" type="password" required autocomplete="current-password"/></label>
+                <label>"New password" <input name="new" type="password" required minlength="12" maxlength="1024" autocomplete="new-password"/></label>
+                <label>"New password again" <input name="confirm" type="password" required minlength="12" maxlength="1024" autocomplete="new-password"/></label>
+                <button type="submit" class="button primary">"Change password"</button>
+            </form>
+        </section>
+    }
+}
