@@ -74,6 +74,7 @@ async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
         witness_policy: None,
         clock: clearroom::clock::Clock::system(),
         network: Default::default(),
+        import_roots: Vec::new(),
     };
     let domain = open_domain(&config).await.unwrap();
     if first {

@@ -50,6 +50,7 @@ async fn main() {
         witness_policy: None,
         clock: Clock::system(),
         network: Default::default(),
+        import_roots: Vec::new(),
     };
     let domain = open_domain(&config).await.unwrap();
     domain

@@ -42,6 +42,7 @@ async fn start(dir: &Path, repository: &Path, first: bool) -> Server {
         witness_policy: None,
         clock: Clock::system(),
         network: Default::default(),
+        import_roots: Vec::new(),
     };
     let domain = open_domain(&config).await.unwrap();
     if first {

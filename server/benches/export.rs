@@ -54,6 +54,7 @@ fn main() {
             witness_policy: None,
             clock: Clock::system(),
             network: Default::default(),
+            import_roots: Vec::new(),
         };
         let domain = clearroom::startup::open_domain(&config).await.unwrap();
         let source = make_repository(&dir.path().join("upstream.git"));

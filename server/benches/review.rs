@@ -103,6 +103,7 @@ async fn main() {
         witness_policy: None,
         clock: Clock::system(),
         network: Default::default(),
+        import_roots: Vec::new(),
     };
     let domain = open_domain(&config).await.unwrap();
     let password = || Some(Password::new(PASSWORD.into()));

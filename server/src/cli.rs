@@ -88,6 +88,10 @@ enum Command {
         /// network); on the main address /metrics is for staff only.
         #[arg(long, value_name = "ADDR", env = "CLEARROOM_METRICS_LISTEN")]
         metrics_listen: Option<SocketAddr>,
+        /// A directory staff may import repositories from in the console (repeatable); without
+        /// one, only `server repo import` imports.
+        #[arg(long = "import-root", value_name = "DIR", env = "CLEARROOM_IMPORT_ROOTS", value_delimiter = ',')]
+        import_roots: Vec<PathBuf>,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -370,6 +374,7 @@ fn config(data: &DataArgs, listen: SocketAddr, site_root: PathBuf, limits: Sourc
         witness_policy: None,
         clock: crate::clock::Clock::system(),
         network: Default::default(),
+        import_roots: Vec::new(),
     }
 }
 
@@ -402,6 +407,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             trusted_proxies,
             public_url,
             metrics_listen,
+            import_roots,
         } => {
             let limits = SourceLimits {
                 highlight_max_bytes,
@@ -416,6 +422,15 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let mut config = config(&cli.data, listen, site_root, limits);
             config.witness_policy = witness_policy;
             config.network = crate::http::network::Network { trusted_proxies, public_url };
+            config.import_roots = import_roots;
+            if demo && config.import_roots.is_empty() {
+                // The demo lets staff try the console's import with repositories put here.
+                let imports = config.data_dir.join("imports");
+                crate::startup::create_data_dir(&config.data_dir)?;
+                std::fs::create_dir_all(&imports).with_context(|| format!("creating {}", imports.display()))?;
+                println!("Staff may import repositories placed under {} (--import-root)", imports.display());
+                config.import_roots = vec![imports];
+            }
             if !config.site_root.join("pkg").exists() {
                 tracing::warn!(
                     site_root = %config.site_root.display(),

@@ -25,6 +25,9 @@ pub struct Config {
     pub clock: Clock,
     /// Trusted reverse proxies and the public URL (`--trusted-proxy`, `--public-url`).
     pub network: Network,
+    /// The directories staff may import repositories from on the web (`--import-root`); none:
+    /// only the operator imports, at the command line.
+    pub import_roots: Vec<PathBuf>,
 }
 
 /// Guards that keep a huge or pathological file from costing much.

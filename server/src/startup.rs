@@ -22,17 +22,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 /// Opens the store (running migrations) and the source access for a configuration.
 pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
-    if !config.data_dir.exists() {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-        // Keys, the database and uploads live here: only the server's own user may enter it.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
-                .with_context(|| format!("restricting {}", config.data_dir.display()))?;
-        }
-    }
+    create_data_dir(&config.data_dir)?;
     let store = Store::connect(&config.database_url).await.context("opening the database")?;
     let source = Source::new(config.repos_dir(), config.index_dir(), Some(config.highlight_cache_dir()), config.limits);
     let signer = crate::audit::checkpoint::load_or_create_key(&config.log_key_path(), &config.log_origin)?;
@@ -43,6 +33,8 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
         dir: config.data_dir.join("exports"),
         retention_ms: config.limits.export_retention_hours.saturating_mul(3_600_000).min(i64::MAX as u64) as i64,
     });
+    domain.set_import_roots(config.import_roots.clone());
+    sweep_staging(&config.repos_dir());
     if let Some(path) = &config.witness_policy {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let policy =
@@ -54,6 +46,35 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
         domain.supervise(policy);
     }
     Ok(Arc::new(domain))
+}
+
+/// Creates the data directory, mode 0700, if it does not exist: keys, the database and uploads
+/// live here, so only the server's own user may enter it.
+pub fn create_data_dir(path: &std::path::Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        std::fs::create_dir_all(path).with_context(|| format!("creating the data directory {}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("restricting {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes staged imports a crash left behind (`.staging-*` beside the repositories): a staged
+/// copy whose row was never written belongs to no repository.
+fn sweep_staging(repos: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(repos) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".staging-") {
+            match std::fs::remove_dir_all(entry.path()) {
+                Ok(()) => tracing::info!(path = %entry.path().display(), "removed an unfinished import"),
+                Err(error) => tracing::warn!(%error, "removing an unfinished import failed"),
+            }
+        }
+    }
 }
 
 pub struct Application {

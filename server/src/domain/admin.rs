@@ -71,6 +71,7 @@ impl Domain {
     pub async fn import_repository(&self, actor: Actor<'_>, name: &str, from: &str) -> AppResult<i64> {
         require(&actor, Permission::Administer)?;
         let name = parse_repository_name(name)?;
+        self.allowed_import_source(&actor, from)?;
         if self.store.repository_by_name(&name).await?.is_some() {
             return Err(AppError::Conflict(format!("a repository named {name} exists")));
         }
@@ -98,6 +99,44 @@ impl Domain {
             self.source.uninstall(&name);
         }
         result
+    }
+
+    /// Sets the directories staff may import repositories from (`--import-root`).
+    pub fn set_import_roots(&self, roots: Vec<std::path::PathBuf>) {
+        let canonical = roots.iter().filter_map(|root| std::fs::canonicalize(root).ok()).collect();
+        let _ = self.import_roots.set(canonical);
+    }
+
+    /// Where an import may come from. The operator at the command line already has the server's
+    /// files, so any path; a person on the web only a local directory inside a configured import
+    /// root (symbolic links and `..` resolved first), never a URL (the server would fetch it).
+    fn allowed_import_source(&self, actor: &Actor<'_>, from: &str) -> AppResult<()> {
+        if matches!(actor, Actor::Operator | Actor::System(_)) {
+            return Ok(());
+        }
+        let roots = self.import_roots.get().map(Vec::as_slice).unwrap_or_default();
+        if roots.is_empty() {
+            return Err(AppError::Forbidden(
+                "imports from the web need an import root (serve --import-root DIR); or use `server repo import`"
+                    .into(),
+            ));
+        }
+        let refused = || {
+            AppError::Invalid(format!(
+                "import from a directory under {}",
+                roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(" or ")
+            ))
+        };
+        let path = std::path::Path::new(from.trim());
+        if !path.is_absolute() || from.contains("://") {
+            return Err(refused());
+        }
+        let resolved = std::fs::canonicalize(path).map_err(|_| refused())?;
+        if roots.iter().any(|root| resolved.starts_with(root)) {
+            Ok(())
+        } else {
+            Err(refused())
+        }
     }
 
     /// Pins a commit (any revision expression that names one) with a label.

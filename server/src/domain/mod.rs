@@ -54,6 +54,8 @@ pub struct Domain {
     exports: std::sync::OnceLock<exports::ExportSettings>,
     /// The self-audit of the log (`integrity`).
     integrity: integrity::Integrity,
+    /// The directories staff may import repositories from, canonical (`--import-root`).
+    import_roots: std::sync::OnceLock<Vec<std::path::PathBuf>>,
 }
 
 impl Domain {
@@ -131,6 +133,7 @@ impl Domain {
             supervision,
             exports: std::sync::OnceLock::new(),
             integrity: integrity::Integrity::default(),
+            import_roots: std::sync::OnceLock::new(),
         }
     }
 

@@ -106,6 +106,8 @@ pub async fn spawn_app_on(limits: SourceLimits, network: clearroom::http::networ
         witness_policy: None,
         clock: Clock::movable(),
         network,
+        // Staff may import from the test's own directory on the web.
+        import_roots: vec![dir.path().to_path_buf()],
     };
     let clock = config.clock.clone();
     let domain = open_domain(&config).await.expect("open domain");
@@ -318,6 +320,7 @@ pub async fn spawn_second_instance(app: &TestApp) -> String {
         witness_policy: None,
         clock: app.clock.clone(),
         network: Default::default(),
+        import_roots: Vec::new(),
     };
     let domain = open_domain(&config).await.expect("second instance");
     let application = Application::build(config, domain).await.expect("build second");

@@ -354,6 +354,7 @@ async fn a_server_started_on_an_empty_log_goes_on_publishing_checkpoints() {
         witness_policy: None,
         clock: clearroom::clock::Clock::system(),
         network: Default::default(),
+        import_roots: Vec::new(),
     };
     let domain = clearroom::startup::open_domain(&config).await.unwrap();
     let application = clearroom::startup::Application::build(config.clone(), domain.clone()).await.unwrap();

@@ -84,6 +84,29 @@ async fn staff_create_users_import_and_pin_from_the_console() {
         app.post_form("/admin/repositories", &[("csrf", &csrf), ("name", "../escape"), ("source", &source)]).await;
     assert!(location(&response).contains("error="));
 
+    // Only directories under the import roots (here the test's own directory), never a URL, a
+    // relative path, or a way out through `..` or a symbolic link.
+    let root = app.repository_path.parent().unwrap().to_path_buf();
+    std::os::unix::fs::symlink("/usr", root.join("link-out")).unwrap();
+    let outside = [
+        "/etc".to_string(),
+        "https://example.org/vendor.git".to_string(),
+        "upstream.git".to_string(),
+        format!("{}/../..", root.display()),
+        format!("{}/link-out", root.display()),
+    ];
+    for (n, source) in outside.iter().enumerate() {
+        let name = format!("outside{n}");
+        let response =
+            app.post_form("/admin/repositories", &[("csrf", &csrf), ("name", &name), ("source", source)]).await;
+        assert!(
+            location(&response).contains("error=import+from+a+directory+under"),
+            "{source}: {}",
+            location(&response)
+        );
+    }
+    assert_eq!(app.events("repo.import").await.len(), 2, "the fixture's and the console's, no other");
+
     let (_, html) = app.get_text("/admin").await;
     assert!(html.contains("carol") && html.contains("Second"));
     assert_eq!(app.events("pin.create").await.len(), 2);
