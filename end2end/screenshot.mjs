@@ -26,6 +26,10 @@ try {
     await staff.screenshot({ path: `${out}/coverage-${scheme}.png`, fullPage: true });
     await staff.goto(`${server.url}/admin`);
     await staff.screenshot({ path: `${out}/admin-${scheme}.png` });
+    await staff.goto(`${server.url}/admin#users`);
+    await staff.screenshot({ path: `${out}/admin-users-${scheme}.png` });
+    await staff.goto(`${server.url}/account`);
+    await staff.screenshot({ path: `${out}/account-${scheme}.png` });
     await staff.goto(`${server.url}/audit`);
     await staff.screenshot({ path: `${out}/audit-${scheme}.png` });
     await context.close();

@@ -31,7 +31,7 @@ async function violations(page) {
 
 const pages = {
   reviewer: ['/', '/pins/1/tree', '/pins/1/tree/server/src', '/pins/1/blob/server/src/audit/merkle.rs', '/pins/1/comments', '/pins/1/coverage', '/pins/1/verdicts'],
-  staff: ['/admin', '/audit', '/log', '/exports', '/pins/1/coverage'],
+  staff: ['/admin', '/account', '/audit', '/log', '/exports', '/pins/1/coverage'],
   regulator: ['/audit', '/log', '/exports', '/pins/1/comments'],
 };
 
