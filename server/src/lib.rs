@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod export;
+pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod review;
