@@ -17,6 +17,10 @@ use std::sync::Arc;
 #[derive(Parser)]
 #[command(name = "server", version, about = "Clearroom: a transparency centre for source review")]
 struct Cli {
+    /// A TOML file of settings (keys as the long options, e.g. `public-url = "https://…"`);
+    /// flags win over the environment, which wins over the file (see `config_file`).
+    #[arg(long, global = true, env = "CLEARROOM_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(flatten)]
     data: DataArgs,
     /// Log lines as text, or as JSON objects (one per line, with the request id's span).
@@ -47,7 +51,7 @@ struct DataArgs {
 enum Command {
     /// Run the web server.
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "CLEARROOM_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Seed a demo: three accounts (passwords printed), a repository, a pin and a grant.
         #[arg(long)]
@@ -56,25 +60,25 @@ enum Command {
         #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
         site_root: PathBuf,
         /// Files larger than this many bytes are shown without highlighting.
-        #[arg(long, default_value_t = 1024 * 1024)]
+        #[arg(long, env = "CLEARROOM_HIGHLIGHT_MAX_BYTES", default_value_t = 1024 * 1024)]
         highlight_max_bytes: u64,
         /// A search stops after this many milliseconds and shows what it found.
-        #[arg(long, default_value_t = 5_000)]
+        #[arg(long, env = "CLEARROOM_SEARCH_BUDGET_MS", default_value_t = 5_000)]
         search_budget_ms: u64,
         /// Highlighted files kept in memory, in MiB.
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, env = "CLEARROOM_MEMORY_CACHE_MB", default_value_t = 64)]
         memory_cache_mb: u64,
         /// Highlighted files kept on disk under DATA/highlight (compressed), in MiB; 0: none.
-        #[arg(long, default_value_t = 2048)]
+        #[arg(long, env = "CLEARROOM_DISK_CACHE_MB", default_value_t = 2048)]
         disk_cache_mb: u64,
         /// An uploaded build artifact larger than this many bytes is refused (413).
-        #[arg(long, default_value_t = 8 * 1024 * 1024 * 1024)]
+        #[arg(long, env = "CLEARROOM_UPLOAD_MAX_BYTES", default_value_t = 8 * 1024 * 1024 * 1024)]
         upload_max_bytes: u64,
         /// A C2SP tlog-policy file: the witnesses asked to cosign each checkpoint, and the quorum.
         #[arg(long, env = "CLEARROOM_WITNESS_POLICY")]
         witness_policy: Option<PathBuf>,
         /// How long a finished export stays downloadable by the person who asked for it, in hours.
-        #[arg(long, default_value_t = 72)]
+        #[arg(long, env = "CLEARROOM_EXPORT_RETENTION_HOURS", default_value_t = 72)]
         export_retention_hours: u64,
         /// A reverse proxy (address or CIDR range, repeatable) whose X-Forwarded-For / Forwarded
         /// and X-Forwarded-Proto headers are believed; from any other peer they are ignored.

@@ -10,6 +10,7 @@ pub mod builds;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod config_file;
 pub mod demo;
 pub mod domain;
 pub mod export;

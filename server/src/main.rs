@@ -1,6 +1,17 @@
-//! The `server` binary: parse the command line and hand over to the library.
+//! The `server` binary: read the settings file if one is named, parse the command line and hand
+//! over to the library.
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    clearroom::cli::run().await
+fn main() -> std::process::ExitCode {
+    // Before the runtime starts: the file's settings become environment variables.
+    if let Err(error) = clearroom::config_file::apply_from_args() {
+        eprintln!("error: {error:#}");
+        return std::process::ExitCode::from(2);
+    }
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(clearroom::cli::run()),
+        Err(error) => {
+            eprintln!("error: starting the runtime: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -155,3 +155,52 @@ async fn an_operator_exports_a_bundle_and_verifies_it_offline() {
     let (ok, out) = server(&data, &["export", "--pin", "99", "--out", bundle.to_str().unwrap()], None);
     assert!(!ok && out.contains("there is no pin 99"), "{out}");
 }
+
+#[tokio::test]
+async fn settings_come_from_a_file_below_the_environment_and_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_file = dir.path().join("from-file");
+    let config = dir.path().join("clearroom.toml");
+    let run = |args: &[&str], env: &[(&str, &std::path::Path)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        command.env_remove("CLEARROOM_DATA_DIR").env_remove("CLEARROOM_CONFIG").args(args);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = command.stdin(Stdio::null()).output().unwrap();
+        (
+            output.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+        )
+    };
+    std::fs::write(
+        &config,
+        format!("data-dir = {:?}\nlog_origin = \"file.invalid/clearroom/log\"\n", from_file.display().to_string()),
+    )
+    .unwrap();
+    let add = ["user", "add", "--username", "fay", "--role", "regulator"];
+    let config_arg = config.to_str().unwrap();
+    // The file alone.
+    let (ok, out) = run(&[&["--config", config_arg][..], &add[..]].concat(), &[]);
+    assert!(ok, "{out}");
+    assert!(from_file.join("clearroom.db").exists());
+    // The environment wins over the file, and a flag over both.
+    let from_env = dir.path().join("from-env");
+    let (ok, out) = run(&[&["--config", config_arg][..], &add[..]].concat(), &[("CLEARROOM_DATA_DIR", &from_env)]);
+    assert!(ok, "{out}");
+    assert!(from_env.join("clearroom.db").exists());
+    let from_flag = dir.path().join("from-flag");
+    let flag = from_flag.to_str().unwrap();
+    let (ok, out) = run(
+        &[&["--config", config_arg, "--data-dir", flag][..], &add[..]].concat(),
+        &[("CLEARROOM_DATA_DIR", &from_env)],
+    );
+    assert!(ok, "{out}");
+    assert!(from_flag.join("clearroom.db").exists());
+    // A misspelt setting stops the server with its name; no value is printed.
+    std::fs::write(&config, "database-url = \"postgres://user:s3cret@db/clearroom\"\npublic-ulr = \"https://x\"\n")
+        .unwrap();
+    let (ok, out) = run(&[&["--config", config_arg][..], &add[..]].concat(), &[]);
+    assert!(!ok && out.contains("unknown setting \"public-ulr\""), "{out}");
+    assert!(!out.contains("s3cret"), "{out}");
+}
