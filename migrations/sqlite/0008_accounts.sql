@@ -23,3 +23,7 @@ CREATE TABLE login_failures (
     failures     BIGINT NOT NULL,
     locked_until BIGINT NOT NULL DEFAULT 0
 );
+
+-- Take-away policy per pin: staff may forbid raw downloads and copying (staff themselves excepted).
+ALTER TABLE pins ADD COLUMN no_download BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE pins ADD COLUMN no_copy BIGINT NOT NULL DEFAULT 0;

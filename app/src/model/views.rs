@@ -35,6 +35,11 @@ pub struct PinSummary {
     /// Artifacts whose builders recorded different hashes (shown loudly on every pin page).
     #[serde(default)]
     pub mismatches: Vec<String>,
+    /// Take-away policy set by staff: raw downloads refused, copying discouraged (not for staff).
+    #[serde(default)]
+    pub no_download: bool,
+    #[serde(default)]
+    pub no_copy: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -92,6 +92,13 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                     <td><Time ms=p.pinned_at_ms/></td>
                     <td>{job.map(|job| highlight_cell(job, &csrf_field))}</td>
                     <td>
+                        <form method="post" action=format!("/admin/pins/{}/policy", p.id) class="inline policy-form">
+                            {csrf_field()}
+                            <label title="Reviewers and regulators may not download raw files"><input type="checkbox" name="no_download" checked=p.no_download/>" No downloads"</label>
+                            <label title="Selecting and copying source is discouraged (the watermark stays)"><input type="checkbox" name="no_copy" checked=p.no_copy/>" No copying"</label>
+                            <button type="submit" class="button small">"Save"</button>
+                        </form>
+                        " "
                         {if p.withdrawn {
                             view! { <span class="muted">"withdrawn"</span> }.into_any()
                         } else {

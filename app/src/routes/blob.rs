@@ -72,6 +72,10 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     let composer = view.can_comment.then(|| {
         view! { <Composer pin=pin_id.clone() path=view.path.to_string() csrf=view.csrf_token.clone() back=back.clone()/> }
     });
+    // The pin's take-away policy binds everyone but staff.
+    let staff = view.watermark.role == crate::model::Role::Staff;
+    let downloads = !view.pin.no_download || staff;
+    let pane_class = if view.pin.no_copy && !staff { "content code-pane no-copy" } else { "content code-pane" };
     view! {
         <leptos_meta::Title text=format!("{} · {} · Clearroom", view.path, view.pin.label)/>
         <Watermark mark=view.watermark.clone()/>
@@ -81,7 +85,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                 <FileFilter/>
                 <EntryList pin=pin_id.clone() dir=dir entries=view.siblings.clone() current=Some(name) class="file-list side"/>
             </aside>
-            <main class="content code-pane">
+            <main class=pane_class>
                 <Flash/>
                 <Breadcrumbs pin=view.pin.clone() path=view.path.clone() leaf_is_file=true/>
                 <div class="file-header">
@@ -96,6 +100,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                 </div>
                 {file_threads_view}
                 <FileContent
+                    downloads
                     content=view.content
                     threads=line_threads
                     csrf=view.csrf_token.clone()
@@ -179,6 +184,8 @@ fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread]
 
 #[component]
 fn FileContent(
+    /// Whether the raw-download link is offered (the pin's policy, or staff).
+    downloads: bool,
     content: BlobContent,
     threads: Vec<Thread>,
     csrf: String,
@@ -206,7 +213,7 @@ fn FileContent(
                         <span class="window-range">{format!("Lines {}–{} of {}", thousands(w.first), thousands(w.last), thousands(w.total))}</span>
                         {earlier}
                         {later}
-                        <a href=raw.clone() download="">"Download raw file"</a>
+                        {downloads.then(|| view! { <a href=raw.clone() download="">"Download raw file"</a> })}
                     </nav>
                     <WindowLoader
                         lines_url=format!("/pins/{pin}/lines/{}", path.url_encoded())

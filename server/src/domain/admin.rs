@@ -101,6 +101,30 @@ impl Domain {
         result
     }
 
+    /// Sets a pin's take-away policy: raw downloads refused and copying discouraged, for everyone
+    /// but staff. Recorded as `pin.policy`.
+    pub async fn set_pin_policy(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+        no_download: bool,
+        no_copy: bool,
+    ) -> AppResult<()> {
+        require(&actor, Permission::Administer)?;
+        self.write(async |tx| {
+            if !pins::set_pin_policy(tx.conn(), pin.get(), no_download, no_copy).await? {
+                return Err(AppError::NotFound(format!("there is no pin {pin}")));
+            }
+            let event = actor
+                .event("pin.policy")
+                .on(Object::at(pin, None, &RepoPath::root()))
+                .with(json!({ "no_download": no_download, "no_copy": no_copy }));
+            tx.append(&event).await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Sets the directories staff may import repositories from (`--import-root`).
     pub fn set_import_roots(&self, roots: Vec<std::path::PathBuf>) {
         let canonical = roots.iter().filter_map(|root| std::fs::canonicalize(root).ok()).collect();

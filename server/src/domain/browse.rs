@@ -22,6 +22,8 @@ pub fn summary(pin: &PinRecord, access_ends_ms: Option<i64>) -> PinSummary {
         withdrawn: pin.withdrawn_at.is_some(),
         access_ends_ms,
         mismatches: Vec::new(),
+        no_download: pin.no_download,
+        no_copy: pin.no_copy,
     }
 }
 
@@ -143,6 +145,18 @@ pub async fn download(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPa
     let actor = Actor::Web(caller);
     guard::signed_in(caller)?;
     let access = domain.pin_access(&actor, pin).await?;
+    let staff = caller.identity.as_ref().is_some_and(|identity| identity.role == app::model::Role::Staff);
+    if access.record.no_download && !staff {
+        let event = actor
+            .event("access.denied")
+            .outcome(crate::audit::Outcome::Denied)
+            .on(access.object(&path))
+            .with(serde_json::json!({ "reason": "downloads of this pin are disabled" }));
+        domain.record(event).await?;
+        return Err(AppError::Forbidden(
+            "downloads of this pin are disabled by staff; read the file in the browser".into(),
+        ));
+    }
     let located = domain
         .locate_or_refuse(&actor, &access, "blob.download", std::slice::from_ref(&path), |_, found| {
             a_file(found)?;

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/grants/{id}/extend", post(extend_grant))
         .route("/admin/jobs/{id}/cancel", post(cancel_job))
         .route("/admin/pins/{pin}/withdraw", post(withdraw_pin))
+        .route("/admin/pins/{pin}/policy", post(pin_policy))
         .route("/log/check", post(check_checkpoint))
 }
 
@@ -178,6 +179,27 @@ async fn withdraw_pin(
         let pin = PinId::parse(&pin)?;
         state.domain.withdraw_pin(Actor::Web(&caller), pin, fields.optional("reason")).await?;
         Ok(format!("withdrew pin {pin}: only staff read it now"))
+    }
+    .await;
+    back(result)
+}
+
+async fn pin_policy(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(pin): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let (no_download, no_copy) = (fields.get("no_download") == "on", fields.get("no_copy") == "on");
+    let result = async {
+        let pin = PinId::parse(&pin)?;
+        state.domain.set_pin_policy(Actor::Web(&caller), pin, no_download, no_copy).await?;
+        let said = |off: bool, what: &str| format!("{what} {}", if off { "off" } else { "on" });
+        Ok(format!("pin {pin}: {}, {}", said(no_download, "downloads"), said(no_copy, "copying")))
     }
     .await;
     back(result)

@@ -23,10 +23,13 @@ pub struct PinRecord {
     pub withdrawn_at: Option<i64>,
     /// The commit's committer time (unknown for pins made before it was recorded).
     pub committed_at: Option<i64>,
+    /// Take-away policy: raw downloads refused, copying discouraged (for everyone but staff).
+    pub no_download: bool,
+    pub no_copy: bool,
 }
 
 const PIN_COLUMNS: &str =
-    "p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, p.withdrawn_at, p.committed_at";
+    "p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, p.withdrawn_at, p.committed_at, p.no_download, p.no_copy";
 const PIN_FROM: &str =
     "FROM pins p JOIN repositories r ON r.id = p.repository_id LEFT JOIN users u ON u.id = p.pinned_by";
 
@@ -42,6 +45,8 @@ pub(super) fn pin_from_row(row: &AnyRow) -> Result<PinRecord> {
         pinned_at: row.try_get(7)?,
         withdrawn_at: row.try_get(8)?,
         committed_at: row.try_get(9)?,
+        no_download: row.try_get::<i64, _>(10)? != 0,
+        no_copy: row.try_get::<i64, _>(11)? != 0,
     })
 }
 
@@ -128,6 +133,17 @@ pub async fn insert_pin(conn: &mut Connection, pin: &NewPin<'_>) -> Result<i64> 
 }
 
 /// Withdraws a pin (in the caller's transaction); false when it was already withdrawn or is none.
+/// Sets a pin's take-away policy; false when there is no such pin.
+pub async fn set_pin_policy(conn: &mut Connection, pin_id: i64, no_download: bool, no_copy: bool) -> Result<bool> {
+    let updated = sqlx::query("UPDATE pins SET no_download = $1, no_copy = $2 WHERE id = $3")
+        .bind(i64::from(no_download))
+        .bind(i64::from(no_copy))
+        .bind(pin_id)
+        .execute(conn)
+        .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
 pub async fn withdraw_pin(conn: &mut Connection, pin_id: i64, at: i64) -> Result<bool> {
     let updated = sqlx::query("UPDATE pins SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
         .bind(at)

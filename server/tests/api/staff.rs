@@ -208,3 +208,37 @@ async fn a_withdrawn_pin_is_read_by_staff_only_and_the_withdrawal_is_recorded() 
     assert_eq!(withdrawals.len(), 1);
     assert!(withdrawals[0].leaf.contains("superseded by a fixed release"));
 }
+
+#[tokio::test]
+async fn staff_turn_off_downloads_and_copying_for_a_pin_and_staff_are_not_bound() {
+    let app = spawn_app().await;
+    let reviewer = app.session_client("reviewer").await;
+    let raw = format!("/pins/{}/raw/README.md", app.pin);
+    assert_eq!(reviewer.get(app.url(&raw)).send().await.unwrap().status(), StatusCode::OK);
+
+    app.login_as("staff").await;
+    let csrf = app.csrf_token().await;
+    let path = format!("/admin/pins/{}/policy", app.pin);
+    let response = app.post_form(&path, &[("csrf", &csrf), ("no_download", "on"), ("no_copy", "on")]).await;
+    assert!(location(&response).contains("downloads+off"), "{}", location(&response));
+    let (_, console) = app.get_text("/admin").await;
+    assert!(console.contains("name=\"no_download\" checked"), "the console shows the policy");
+
+    let response = reviewer.get(app.url(&raw)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("downloads of this pin are disabled"));
+    let denied = app.events("access.denied").await;
+    assert!(denied.iter().any(|e| e.leaf.contains("downloads of this pin are disabled")));
+    let page = reviewer.get(app.url(&format!("/pins/{}/blob/README.md", app.pin))).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("code-pane no-copy"));
+    // Staff read and download as before; the change is on record.
+    assert_eq!(app.get(&raw).await.status(), StatusCode::OK);
+    let (_, page) = app.get_text(&format!("/pins/{}/blob/README.md", app.pin)).await;
+    assert!(!page.contains("no-copy"));
+    let policy = app.events("pin.policy").await;
+    assert_eq!(policy.len(), 1);
+    assert!(policy[0].leaf.contains("\"no_download\":true") && policy[0].leaf.contains("\"no_copy\":true"));
+    // Turned back on.
+    app.post_form(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(reviewer.get(app.url(&raw)).send().await.unwrap().status(), StatusCode::OK);
+}
