@@ -27,3 +27,9 @@ CREATE TABLE login_failures (
 -- Take-away policy per pin: staff may forbid raw downloads and copying (staff themselves excepted).
 ALTER TABLE pins ADD COLUMN no_download BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE pins ADD COLUMN no_copy BIGINT NOT NULL DEFAULT 0;
+
+-- The optional second factor (TOTP): the secret (base32) once confirmed, one being set up, and the
+-- last time step a code was accepted for (each code is good once).
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_pending TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;

@@ -96,6 +96,9 @@ enum Command {
         /// one, only `server repo import` imports.
         #[arg(long = "import-root", value_name = "DIR", env = "CLEARROOM_IMPORT_ROOTS", value_delimiter = ',')]
         import_roots: Vec<PathBuf>,
+        /// Staff must sign in with a second factor (TOTP; `server user second-factor NAME` sets one up).
+        #[arg(long, env = "CLEARROOM_REQUIRE_STAFF_SECOND_FACTOR")]
+        require_staff_second_factor: bool,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -304,6 +307,10 @@ enum UserCommand {
     },
     /// End every session of an account (it may sign in again).
     EndSessions { username: String },
+    /// Set up a second factor (TOTP) for an account; prints its key and otpauth:// link once.
+    SecondFactor { username: String },
+    /// Remove an account's second factor (a lost device); it signs in with its password alone.
+    ResetSecondFactor { username: String },
 }
 
 #[derive(Subcommand)]
@@ -412,6 +419,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             public_url,
             metrics_listen,
             import_roots,
+            require_staff_second_factor,
         } => {
             let limits = SourceLimits {
                 highlight_max_bytes,
@@ -442,6 +450,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let domain = open_domain(&config).await?;
+            domain.require_staff_second_factor(require_staff_second_factor);
             if demo {
                 crate::demo::seed(&domain, &config).await?;
                 if config.witness_policy.is_none() {
@@ -471,6 +480,20 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let domain = open_domain(&admin_config()).await?;
             domain.disable_user(Actor::Operator, &username, &reason).await.map_err(fail)?;
             println!("{username} is disabled: its sessions ended and its tokens were revoked");
+            Ok(())
+        }
+        Command::User(UserCommand::SecondFactor { username }) => {
+            let domain = open_domain(&admin_config()).await?;
+            let (secret, uri) = domain.enrol_second_factor(Actor::Operator, &username).await.map_err(fail)?;
+            println!("second factor for {username} (shown once; add it to their authenticator app):");
+            println!("key {secret}");
+            println!("{uri}");
+            Ok(())
+        }
+        Command::User(UserCommand::ResetSecondFactor { username }) => {
+            let domain = open_domain(&admin_config()).await?;
+            domain.reset_second_factor(Actor::Operator, &username).await.map_err(fail)?;
+            println!("{username} has no second factor now");
             Ok(())
         }
         Command::User(UserCommand::EndSessions { username }) => {

@@ -28,6 +28,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("public-url", "CLEARROOM_PUBLIC_URL"),
     ("metrics-listen", "CLEARROOM_METRICS_LISTEN"),
     ("import-root", "CLEARROOM_IMPORT_ROOTS"),
+    ("require-staff-second-factor", "CLEARROOM_REQUIRE_STAFF_SECOND_FACTOR"),
 ];
 
 /// The file named by `--config FILE` / `--config=FILE` in `args`, else by `CLEARROOM_CONFIG`.

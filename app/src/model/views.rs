@@ -226,6 +226,10 @@ pub struct AccountPage {
     pub username: String,
     pub role: Role,
     pub sessions: Vec<SessionSummary>,
+    /// Whether sign-in asks for a code from an authenticator app.
+    pub second_factor: bool,
+    /// A second factor being set up: its secret (base32) and `otpauth://` URI, until confirmed.
+    pub second_factor_setup: Option<(String, String)>,
 }
 
 /// One of a person's own sessions, for "your sessions".

@@ -49,6 +49,30 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
         })
         .collect_view();
     let csrf_again = csrf.clone();
+    let csrf_factor = csrf.clone();
+    let second_factor = if page.second_factor {
+        view! { <p>"On: sign-in asks for a code from your authenticator app. If you lose the device, staff can remove it."</p> }.into_any()
+    } else if let Some((secret, uri)) = page.second_factor_setup.clone() {
+        view! {
+            <p>"Add this key to your authenticator app (type it in, or paste the link), then enter the code it shows."</p>
+            <p><code class="secret">{secret}</code></p>
+            <p class="muted path">{uri}</p>
+            <form method="post" action="/account/second-factor/confirm" class="row-form">
+                <input type="hidden" name="csrf" value=csrf_factor/>
+                <label>"Code" <input name="code" inputmode="numeric" autocomplete="one-time-code" required pattern="[0-9 ]{6,7}" maxlength="7"/></label>
+                <button type="submit" class="button primary">"Turn on"</button>
+            </form>
+        }.into_any()
+    } else {
+        view! {
+            <p>"Off. With it on, sign-in also asks for a code from an authenticator app (TOTP)."</p>
+            <form method="post" action="/account/second-factor/start" class="row-form">
+                <input type="hidden" name="csrf" value=csrf_factor/>
+                <button type="submit" class="button">"Set up a second factor"</button>
+            </form>
+        }
+        .into_any()
+    };
     view! {
         <section class="panel">
             <h2>"Sessions"</h2>
@@ -61,6 +85,10 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
                 <input type="hidden" name="csrf" value=csrf/>
                 <button type="submit" class="button" disabled=others == 0>"Sign out everywhere else"</button>
             </form>
+        </section>
+        <section class="panel" id="second-factor">
+            <h2>"Second factor"</h2>
+            {second_factor}
         </section>
         <section class="panel">
             <h2>"Change password"</h2>

@@ -48,6 +48,11 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                         <button type="submit" class="button small" title="Sign this account out everywhere">"End sessions"</button>
                     </form>
                     " "
+                    <form method="post" action=format!("/admin/users/{}/reset-second-factor", u.username) class="inline">
+                        {csrf_field()}
+                        <button type="submit" class="button small" title="Remove the account's second factor (a lost device)">"Reset 2FA"</button>
+                    </form>
+                    " "
                     <form method="post" action=format!("/admin/users/{}/disable", u.username) class="inline">
                         {csrf_field()}
                         <input type="hidden" name="reason" value="disabled from the staff console"/>

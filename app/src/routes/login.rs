@@ -11,6 +11,8 @@ pub fn Login() -> impl IntoView {
         let query = query.read();
         if query.get("error").is_some() {
             Some(("error", "Wrong username or password."))
+        } else if query.get("code").is_some() {
+            Some(("error", "Enter the current code from your authenticator app (each code works once)."))
         } else if query.get("throttled").is_some() {
             Some(("error", "Too many attempts. Wait a minute and try again."))
         } else if query.get("expired").is_some() {
@@ -51,6 +53,10 @@ pub fn Login() -> impl IntoView {
                             autocomplete="current-password"
                             required
                         />
+                    </label>
+                    <label>
+                        "Authentication code "<span class="muted">"(if your account has one)"</span>
+                        <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7"/>
                     </label>
                     <button type="submit" class="button primary">"Sign in"</button>
                 </form>

@@ -4,6 +4,8 @@
 //! time a failed sign-in takes does not tell whether the account exists. No secret or hash is
 //! ever logged or sent to a client.
 
+pub mod totp;
+
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;

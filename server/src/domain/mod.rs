@@ -56,12 +56,23 @@ pub struct Domain {
     integrity: integrity::Integrity,
     /// The directories staff may import repositories from, canonical (`--import-root`).
     import_roots: std::sync::OnceLock<Vec<std::path::PathBuf>>,
+    /// Whether staff must sign in with a second factor (`--require-staff-second-factor`).
+    staff_second_factor: std::sync::atomic::AtomicBool,
 }
 
 impl Domain {
     /// The domain's clock, read (for messages such as how long a lock lasts).
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Requires (or not) a second factor of every staff sign-in.
+    pub fn require_staff_second_factor(&self, required: bool) {
+        self.staff_second_factor.store(required, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn staff_second_factor(&self) -> bool {
+        self.staff_second_factor.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Forgets sign-in failure counts whose hour and lock are over (run on a timer).
@@ -134,6 +145,7 @@ impl Domain {
             exports: std::sync::OnceLock::new(),
             integrity: integrity::Integrity::default(),
             import_roots: std::sync::OnceLock::new(),
+            staff_second_factor: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

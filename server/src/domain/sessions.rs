@@ -26,6 +26,10 @@ pub enum SignIn {
     Refused,
     /// Too many failures: no attempt is checked until then.
     Locked { until_ms: i64 },
+    /// The password was right; the account's second-factor code was missing, wrong or used.
+    CodeNeeded,
+    /// A staff account without a second factor, on a server that requires one for staff.
+    SecondFactorRequired,
 }
 
 /// The outcome of resuming a session at a request.
@@ -57,7 +61,7 @@ impl Domain {
     /// name typed — never the text itself. An account (or name) with `LOGIN_FAILURES_PER_HOUR`
     /// failures in an hour is locked for an hour, counted in the database so that every instance
     /// sees it; attempts while locked are answered at once, without hashing or recording each.
-    pub async fn sign_in(&self, client: &str, username: &str, password: Password) -> AppResult<SignIn> {
+    pub async fn sign_in(&self, client: &str, username: &str, password: Password, code: &str) -> AppResult<SignIn> {
         let now = self.clock.now_ms();
         let account = auth::normalise_username(username);
         if let Some(until) = self.store.login_locked_until(&account, now).await? {
@@ -75,6 +79,31 @@ impl Domain {
         // Builder accounts (CI systems, rebuilders) work through API tokens only, never a session;
         // a disabled account signs in nowhere.
         let user = user.filter(|u| ok && u.role != Role::Builder && !disabled);
+        // The second factor, after the password: the account's code when it has one; none at all
+        // for staff when the server requires one of them.
+        if let Some(person) = &user {
+            let refusal = match &person.totp_secret {
+                Some(secret) => match auth::totp::verify(secret, code, now, person.totp_last_step) {
+                    Some(step) if self.store.use_totp_step(person.id, step).await? => None,
+                    _ if code.trim().is_empty() => Some(("missing", SignIn::CodeNeeded)),
+                    _ => Some(("wrong or used", SignIn::CodeNeeded)),
+                },
+                None if person.role == Role::Staff && self.staff_second_factor() => {
+                    Some(("not set up", SignIn::SecondFactorRequired))
+                }
+                None => None,
+            };
+            if let Some((why, answer)) = refusal {
+                let details = json!({ "account": person.username, "known": true, "second_factor": why });
+                self.record(Event::by(&caller, "auth.login_failed", Outcome::Denied).with(details)).await?;
+                if let Some(until) =
+                    self.store.count_login_failure(&account, now, LOGIN_FAILURES_PER_HOUR, LOCK_MS).await?
+                {
+                    return Ok(SignIn::Locked { until_ms: until });
+                }
+                return Ok(answer);
+            }
+        }
         let event = match &user {
             Some(user) => {
                 let mut event = Event::by(&caller, "auth.login", Outcome::Ok);
@@ -191,7 +220,89 @@ impl Domain {
             })
             .collect();
         sessions.sort_by_key(|s| (!s.current, -s.last_seen_at_ms));
-        Ok(AccountPage { username: user.username, role: user.role, sessions })
+        let setup = match (&user.totp_secret, self.store.totp_pending(user.id).await?) {
+            (None, Some(secret)) => auth::totp::provisioning_uri(&secret, &user.username).map(|uri| (secret, uri)),
+            _ => None,
+        };
+        Ok(AccountPage {
+            username: user.username,
+            role: user.role,
+            sessions,
+            second_factor: user.totp_secret.is_some(),
+            second_factor_setup: setup,
+        })
+    }
+
+    /// Starts setting up a second factor for the caller: a new secret waits for a code from it.
+    pub async fn start_second_factor(&self, caller: &Caller) -> AppResult<()> {
+        let identity = super::guard::signed_in(caller)?;
+        if caller.token.is_some() {
+            return Err(AppError::Forbidden("a second factor is set up by its owner, signed in".into()));
+        }
+        let user = self.store.user_by_id(identity.user_id).await?.ok_or(AppError::Unauthorized)?;
+        if user.totp_secret.is_some() {
+            return Err(AppError::Conflict("a second factor is already set up".into()));
+        }
+        Ok(self.store.set_totp_pending(user.id, &auth::totp::new_secret()).await?)
+    }
+
+    /// Confirms the second factor being set up with a code from it; from then on sign-in asks for one.
+    pub async fn confirm_second_factor(&self, caller: &Caller, code: &str) -> AppResult<()> {
+        let identity = super::guard::signed_in(caller)?;
+        let pending = self
+            .store
+            .totp_pending(identity.user_id)
+            .await?
+            .ok_or_else(|| AppError::Invalid("start setting up a second factor first".into()))?;
+        let step = auth::totp::verify(&pending, code, self.clock.now_ms(), 0).ok_or_else(|| {
+            AppError::Invalid("that code is not the authenticator's current one; try the next".into())
+        })?;
+        let actor = Actor::Web(caller);
+        self.write(async |tx| {
+            users::set_totp_secret(tx.conn(), identity.user_id, Some(&pending), step).await?;
+            tx.append(&actor.event("user.second_factor").with(json!({ "enabled": true }))).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Sets up a second factor for an account at the command line (staff on a server that
+    /// requires one sign in with it from the start); the secret and URI are returned to print once.
+    pub async fn enrol_second_factor(&self, actor: Actor<'_>, username: &str) -> AppResult<(String, String)> {
+        super::guard::require(&actor, super::guard::Permission::Administer)?;
+        let user = self
+            .store
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        let secret = auth::totp::new_secret();
+        let uri = auth::totp::provisioning_uri(&secret, &user.username)
+            .ok_or_else(|| AppError::Invalid("that account name cannot label an authenticator entry".into()))?;
+        self.write(async |tx| {
+            users::set_totp_secret(tx.conn(), user.id, Some(&secret), 0).await?;
+            let details = json!({ "username": user.username, "enabled": true });
+            tx.append(&actor.event("user.second_factor").with(details)).await?;
+            Ok(())
+        })
+        .await?;
+        Ok((secret, uri))
+    }
+
+    /// Removes an account's second factor (its owner lost the device): staff or the operator.
+    pub async fn reset_second_factor(&self, actor: Actor<'_>, username: &str) -> AppResult<()> {
+        super::guard::require(&actor, super::guard::Permission::Administer)?;
+        let user = self
+            .store
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        self.write(async |tx| {
+            users::set_totp_secret(tx.conn(), user.id, None, 0).await?;
+            let details = json!({ "username": user.username, "enabled": false });
+            tx.append(&actor.event("user.second_factor").with(details)).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Signs the caller out everywhere but here.

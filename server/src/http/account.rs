@@ -17,6 +17,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/account/sessions/end-others", post(end_others))
         .route("/account/password", post(change_password))
+        .route("/account/second-factor/start", post(start_second_factor))
+        .route("/account/second-factor/confirm", post(confirm_second_factor))
+        .route("/admin/users/{name}/reset-second-factor", post(reset_second_factor))
         .route("/admin/users/{name}/end-sessions", post(end_sessions))
         .route("/admin/users/{name}/disable", post(disable))
 }
@@ -50,6 +53,58 @@ async fn change_password(State(state): State<AppState>, Extension(caller): Exten
         .await
         .map(|ended| format!("password changed; {ended} other session(s) ended"));
     back_to("/account", result)
+}
+
+async fn start_second_factor(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = state
+        .domain
+        .start_second_factor(&caller)
+        .await
+        .map(|()| "add the key below to your authenticator app, then enter its code".to_string());
+    back_to("/account#second-factor", result)
+}
+
+async fn confirm_second_factor(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = state
+        .domain
+        .confirm_second_factor(&caller, fields.get("code"))
+        .await
+        .map(|()| "second factor on: sign-in asks for a code from now on".to_string());
+    back_to("/account#second-factor", result)
+}
+
+async fn reset_second_factor(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = Fields::parse(&body);
+    if let Some(refused) = check(&caller, &fields) {
+        return refused;
+    }
+    let result = state
+        .domain
+        .reset_second_factor(Actor::Web(&caller), &name)
+        .await
+        .map(|()| format!("removed {name}'s second factor"));
+    back_to("/admin#users", result)
 }
 
 async fn end_sessions(

@@ -68,6 +68,9 @@ pub fn router() -> Router<AppState> {
 struct LoginForm {
     username: String,
     password: String,
+    /// The second factor's code, for accounts that have one.
+    #[serde(default)]
+    code: String,
     #[serde(default)]
     next: String,
 }
@@ -107,7 +110,8 @@ async fn login(
             "Wait a minute, then try again.",
         );
     }
-    let data = match state.domain.sign_in(&client, &form.username, Password::new(form.password)).await {
+    let signed_in = state.domain.sign_in(&client, &form.username, Password::new(form.password), &form.code).await;
+    let data = match signed_in {
         Ok(SignIn::Accepted(data)) => {
             count("accepted");
             data
@@ -115,6 +119,19 @@ async fn login(
         Ok(SignIn::Refused) => {
             count("refused");
             return Redirect::to("/login?error=1").into_response();
+        }
+        Ok(SignIn::CodeNeeded) => {
+            count("code_needed");
+            return Redirect::to("/login?code=1").into_response();
+        }
+        Ok(SignIn::SecondFactorRequired) => {
+            count("second_factor_required");
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "A second factor is required",
+                "Staff sign in here with a code from an authenticator app. Ask the operator to set one up for \
+                 your account (server user second-factor NAME).",
+            );
         }
         Ok(SignIn::Locked { until_ms }) => {
             count("locked");

@@ -137,10 +137,15 @@ impl Store {
                     password_hash TEXT NOT NULL,
                     created_at    BIGINT NOT NULL,
                     disabled_at   BIGINT,
-                    sessions_after BIGINT NOT NULL DEFAULT 0
+                    sessions_after BIGINT NOT NULL DEFAULT 0,
+                    totp_secret   TEXT,
+                    totp_pending  TEXT,
+                    totp_last_step BIGINT NOT NULL DEFAULT 0
                 )",
-                "INSERT INTO users_widened (id, username, role, password_hash, created_at, disabled_at, sessions_after)
-                 SELECT id, username, role, password_hash, created_at, disabled_at, sessions_after FROM users",
+                "INSERT INTO users_widened (id, username, role, password_hash, created_at, disabled_at, sessions_after,
+                     totp_secret, totp_pending, totp_last_step)
+                 SELECT id, username, role, password_hash, created_at, disabled_at, sessions_after,
+                     totp_secret, totp_pending, totp_last_step FROM users",
                 "DROP TABLE users",
                 "ALTER TABLE users_widened RENAME TO users",
             ] {

@@ -17,9 +17,12 @@ pub struct UserRecord {
     pub disabled_at: Option<i64>,
     /// Sessions that started before this moment (ms) are over.
     pub sessions_after: i64,
+    /// The confirmed TOTP secret (base32), when the account uses a second factor.
+    pub totp_secret: Option<String>,
+    pub totp_last_step: i64,
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.role, u.password_hash, u.created_at, u.disabled_at, u.sessions_after";
+const USER_COLUMNS: &str = "u.id, u.username, u.role, u.password_hash, u.created_at, u.disabled_at, u.sessions_after, u.totp_secret, u.totp_last_step";
 
 fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     let role: String = row.try_get(2)?;
@@ -31,6 +34,8 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         created_at: row.try_get(4)?,
         disabled_at: row.try_get(5)?,
         sessions_after: row.try_get(6)?,
+        totp_secret: row.try_get(7)?,
+        totp_last_step: row.try_get(8)?,
     })
 }
 
@@ -81,7 +86,7 @@ impl Store {
              WHERE t.token_sha256 = $1"
         );
         let row = sqlx::query(&sql).bind(token_sha256).fetch_optional(&self.pool).await?;
-        row.as_ref().map(|row| Ok((user_from_row(row)?, token_from_row(row, 7)?))).transpose()
+        row.as_ref().map(|row| Ok((user_from_row(row)?, token_from_row(row, 9)?))).transpose()
     }
 
     /// Every token, newest first, with its account's name.
@@ -274,6 +279,49 @@ impl Store {
 pub async fn set_password_hash(conn: &mut Connection, user_id: i64, password_hash: &str) -> Result<()> {
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// A second factor being set up for an account (not yet confirmed with a code).
+    pub async fn totp_pending(&self, user_id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT totp_pending FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .flatten())
+    }
+
+    /// Starts setting up a second factor (the secret waits for a code from it).
+    pub async fn set_totp_pending(&self, user_id: i64, secret: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records that a code for `step` was used; false when that step (or a later one) already was
+    /// (a replayed code), so two requests with one code cannot both pass.
+    pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        let used = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
+            .bind(step)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(used.rows_affected() == 1)
+    }
+}
+
+/// Sets (or, with `None`, removes) an account's confirmed second factor; any pending one goes.
+pub async fn set_totp_secret(conn: &mut Connection, user_id: i64, secret: Option<&str>, last_step: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET totp_secret = $1, totp_pending = NULL, totp_last_step = $2 WHERE id = $3")
+        .bind(secret)
+        .bind(last_step)
         .bind(user_id)
         .execute(conn)
         .await?;

@@ -252,3 +252,73 @@ fn csrf_of(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a form with its anti-forgery token") + 19;
     page[at..].split('"').next().unwrap().to_string()
 }
+
+async fn sign_in_with_code(app: &TestApp, username: &str, code: &str) -> reqwest::Response {
+    new_client()
+        .post(app.url("/login"))
+        .form(&[("username", username), ("password", PASSWORD), ("code", code), ("next", "")])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_person_turns_on_a_second_factor_and_then_signs_in_with_codes_each_good_once() {
+    use clearroom::auth::totp::code_at;
+    let app = spawn_app().await;
+    let reviewer = app.session_client("reviewer").await;
+    let page = reviewer.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let start = reviewer.post(app.url("/account/second-factor/start")).form(&[("csrf", csrf.as_str())]).send();
+    assert!(location(&start.await.unwrap()).contains("done="));
+    let page = reviewer.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    let at = page.find("<code class=\"secret\">").expect("the key is shown while it is set up") + 21;
+    let secret = page[at..].split('<').next().unwrap().to_string();
+    assert_eq!(secret.len(), 32);
+    assert!(page.contains("otpauth://totp/Clearroom:reviewer?secret="));
+    let confirm = |code: String| {
+        reviewer.post(app.url("/account/second-factor/confirm")).form(&[("csrf", csrf.clone()), ("code", code)]).send()
+    };
+    assert!(location(&confirm("000000".into()).await.unwrap()).contains("error="));
+    let code = code_at(&secret, app.clock.now_ms()).unwrap();
+    assert!(location(&confirm(code).await.unwrap()).contains("second+factor+on"));
+
+    // Password alone is not enough now; a code works once.
+    app.clock.advance(30_000);
+    let response = sign_in_with_code(&app, "reviewer", "").await;
+    assert_eq!(location(&response), "/login?code=1");
+    let code = code_at(&secret, app.clock.now_ms()).unwrap();
+    assert_eq!(location(&sign_in_with_code(&app, "reviewer", &code).await), "/");
+    assert_eq!(location(&sign_in_with_code(&app, "reviewer", &code).await), "/login?code=1", "replayed");
+    app.clock.advance(30_000);
+    let next = code_at(&secret, app.clock.now_ms()).unwrap();
+    assert_eq!(location(&sign_in_with_code(&app, "reviewer", &next).await), "/");
+    let failed = app.events("auth.login_failed").await;
+    assert!(failed.iter().any(|e| e.leaf.contains("\"second_factor\":\"missing\"")));
+    assert!(failed.iter().any(|e| e.leaf.contains("\"second_factor\":\"wrong or used\"")));
+    assert!(failed.iter().all(|e| !e.leaf.contains(&secret)), "the key never reaches the log");
+    assert_eq!(app.events("user.second_factor").await.len(), 1);
+
+    // Staff remove it when the device is lost.
+    app.domain.reset_second_factor(Actor::Operator, "reviewer").await.unwrap();
+    // (Straight to the domain: this client's sign-in attempts for the minute are spent.)
+    let password = clearroom::auth::Password::new(PASSWORD.into());
+    let signed_in = app.domain.sign_in("192.0.2.9", "reviewer", password, "").await.unwrap();
+    assert!(matches!(signed_in, clearroom::domain::SignIn::Accepted(_)));
+}
+
+#[tokio::test]
+async fn a_server_that_requires_it_admits_staff_only_with_a_second_factor() {
+    use clearroom::auth::totp::code_at;
+    let app = spawn_app().await;
+    app.domain.require_staff_second_factor(true);
+    let response = sign_in_with_code(&app, "staff", "").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("server user second-factor"));
+    // Reviewers are not bound.
+    assert_eq!(location(&sign_in_with_code(&app, "reviewer", "").await), "/");
+    let (secret, uri) = app.domain.enrol_second_factor(Actor::Operator, "staff").await.unwrap();
+    assert!(uri.contains(&secret));
+    let code = code_at(&secret, app.clock.now_ms()).unwrap();
+    assert_eq!(location(&sign_in_with_code(&app, "staff", &code).await), "/");
+}
