@@ -33,3 +33,7 @@ ALTER TABLE pins ADD COLUMN no_copy BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
 ALTER TABLE users ADD COLUMN totp_pending TEXT;
 ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
+
+-- A repository imported from the console is copied by a background job: its row exists (with its
+-- `repo.import` event) from the request on, marked importing until the copy is in place.
+ALTER TABLE repositories ADD COLUMN importing BIGINT NOT NULL DEFAULT 0;

@@ -250,6 +250,9 @@ pub struct RepositorySummary {
     pub name: String,
     pub source: String,
     pub imported_at_ms: i64,
+    /// While its import job copies it: (objects received, objects in all; 0 until known).
+    #[serde(default)]
+    pub importing: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -74,10 +74,23 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                     <td class="path">{r.source.clone()}</td>
                     <td><Time ms=r.imported_at_ms/></td>
                     <td>
-                        <form method="post" action=format!("/admin/repositories/{}/fetch", r.name) class="inline">
-                            {csrf_field()}
-                            <button type="submit" class="button small" title="Fetch new commits from where it was imported">"Fetch new commits"</button>
-                        </form>
+                        {match r.importing {
+                            Some((done, total)) => {
+                                let label = if total == 0 { "importing…".to_string() } else { format!("importing: {done} of {total} objects") };
+                                view! {
+                                    <span class="job-progress" role="status">
+                                        <progress max=total.max(1).to_string() value=done.to_string()></progress>
+                                        " "{label}" "<a href="/admin">"(reload)"</a>
+                                    </span>
+                                }.into_any()
+                            }
+                            None => view! {
+                                <form method="post" action=format!("/admin/repositories/{}/fetch", r.name) class="inline">
+                                    {csrf_field()}
+                                    <button type="submit" class="button small" title="Fetch new commits from where it was imported">"Fetch new commits"</button>
+                                </form>
+                            }.into_any(),
+                        }}
                     </td>
                 </tr>
             }

@@ -101,6 +101,92 @@ impl Domain {
         result
     }
 
+    /// Imports a repository in the background (the console): the row and its `repo.import` event
+    /// are written now, marked importing, with a `repo.import` job that copies it; the staff
+    /// console shows the job's progress. A failed copy removes the row again
+    /// (`repo.import_failed`), so the name can be used again.
+    pub async fn request_import(&self, actor: Actor<'_>, name: &str, from: &str) -> AppResult<i64> {
+        require(&actor, Permission::Administer)?;
+        let name = parse_repository_name(name)?;
+        self.allowed_import_source(&actor, from)?;
+        let from = from.trim();
+        let now = self.clock.now_ms();
+        self.write(async |tx| {
+            let id = pins::insert_repository(tx.conn(), &name, from, actor.user_id(), now)
+                .await
+                .on_duplicate(|| format!("a repository named {name} exists"))?;
+            pins::set_importing(tx.conn(), id, true).await?;
+            crate::store::files::queue_job(tx.conn(), super::jobs::IMPORT_REPOSITORY, id, now).await?;
+            let details = json!({ "repository": name, "source": from, "repository_id": id, "background": true });
+            tx.append(&actor.event("repo.import").with(details)).await?;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// The import job: copies the repository into a staging directory (reporting objects as they
+    /// arrive), installs it, and marks it in place; on failure removes the row and says why.
+    pub(super) async fn run_import_job(&self, job: &crate::store::files::JobRow) -> AppResult<()> {
+        let Some(repository) = self.store.repository_by_id(job.subject).await? else {
+            return Err(AppError::NotFound("the repository to import is gone".into()));
+        };
+        if !repository.importing {
+            return Ok(()); // Done by an instance that stopped before it could say so.
+        }
+        let actor = Actor::System("import");
+        let progress = std::sync::Arc::new(crate::source::prehighlight::Progress::default());
+        let copying = self.source.stage_import_with_progress(&repository.source, std::sync::Arc::clone(&progress));
+        tokio::pin!(copying);
+        let staged = loop {
+            tokio::select! {
+                staged = &mut copying => break staged,
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                    use std::sync::atomic::Ordering;
+                    let (done, total) = (progress.done.load(Ordering::Relaxed), progress.total.load(Ordering::Relaxed));
+                    // The heartbeat: false when staff cancelled the job.
+                    if !self.store.job_progress(job.id, done, total, self.clock.now_ms()).await? {
+                        progress.cancel.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+        };
+        let installed = match staged {
+            Ok(staged) => self.source.install(staged, &repository.name).map_err(|error| error.to_string()),
+            Err(error) => {
+                tracing::warn!(error = %crate::error_chain(&error), "a repository import failed");
+                Err("it must be a git repository this server can read".to_string())
+            }
+        };
+        match installed {
+            Ok(()) => {
+                let result = self
+                    .write(async |tx| {
+                        pins::set_importing(tx.conn(), repository.id, false).await?;
+                        let details = json!({ "repository": repository.name, "repository_id": repository.id });
+                        tx.append(&actor.event("repo.import_complete").with(details)).await?;
+                        Ok(())
+                    })
+                    .await;
+                if result.is_err() {
+                    self.source.uninstall(&repository.name);
+                }
+                result
+            }
+            Err(reason) => {
+                self.write(async |tx| {
+                    pins::delete_importing_repository(tx.conn(), repository.id).await?;
+                    let details =
+                        json!({ "repository": repository.name, "source": repository.source, "reason": reason });
+                    tx.append(&actor.event("repo.import_failed").outcome(crate::audit::Outcome::Failed).with(details))
+                        .await?;
+                    Ok(())
+                })
+                .await?;
+                Err(AppError::Invalid(format!("could not import {}: {reason}", repository.name)))
+            }
+        }
+    }
+
     /// Sets a pin's take-away policy: raw downloads refused and copying discouraged, for everyone
     /// but staff. Recorded as `pin.policy`.
     pub async fn set_pin_policy(
@@ -197,6 +283,9 @@ impl Domain {
             .repository_by_name(repository)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("there is no repository named {repository}")))?;
+        if repo.importing {
+            return Err(AppError::Conflict(format!("{repository} is still being imported; pin it when it is done")));
+        }
         let (commit_id, tree_id, committed_at) = self
             .source
             .resolve_commit(&repo.name, commit)
@@ -477,6 +566,10 @@ impl Domain {
         require(&actor, Permission::Administer)?;
         let users = self.store.list_users().await?;
         let repositories = self.store.list_repositories().await?;
+        let mut imports = Vec::new();
+        for repository in repositories.iter().filter(|r| r.importing) {
+            imports.push((repository.id, self.store.job_for(super::jobs::IMPORT_REPOSITORY, repository.id).await?));
+        }
         let pins = self.store.list_pins().await?;
         let grants = self.store.list_grants().await?;
         let mut highlighting = Vec::new();
@@ -497,7 +590,19 @@ impl Domain {
                 .collect(),
             repositories: repositories
                 .into_iter()
-                .map(|r| RepositorySummary { id: r.id, name: r.name, source: r.source, imported_at_ms: r.imported_at })
+                .map(|r| {
+                    let importing = r.importing.then(|| {
+                        let job = imports.iter().find(|(id, _)| *id == r.id).and_then(|(_, job)| job.as_ref());
+                        job.map_or((0, 0), |job| (job.done_units.max(0) as u64, job.total_units.max(0) as u64))
+                    });
+                    RepositorySummary {
+                        id: r.id,
+                        name: r.name,
+                        source: r.source,
+                        imported_at_ms: r.imported_at,
+                        importing,
+                    }
+                })
                 .collect(),
             pins: pins.iter().map(|p| summary(p, None)).collect(),
             grants: grants

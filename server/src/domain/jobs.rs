@@ -21,6 +21,9 @@ pub const COMPARE_PREVIOUS: &str = "pin.compare";
 /// Highlights every text file of a pin into the disk cache, so that no reader waits for a file.
 pub const PREHIGHLIGHT_PIN: &str = "pin.prehighlight";
 
+/// Copies a repository imported from the console (`admin::run_import_job`).
+pub const IMPORT_REPOSITORY: &str = "repo.import";
+
 /// A job whose instance has not reported for this long is taken over.
 const STALE_MS: i64 = 60_000;
 
@@ -47,6 +50,7 @@ impl Domain {
             COMPARE_PREVIOUS => self.compare_previous(&job).await,
             PREHIGHLIGHT_PIN => self.prehighlight_pin(&job).await,
             super::exports::EXPORT_BUNDLE => self.run_export_job(&job).await,
+            IMPORT_REPOSITORY => self.run_import_job(&job).await,
             other => Err(AppError::Invalid(format!("unknown job kind {other}"))),
         };
         let now = self.clock.now_ms();

@@ -71,12 +71,9 @@ pub fn compression() -> tower_http::compression::CompressionLayer<impl tower_htt
     CompressionLayer::new().quality(CompressionLevel::Fastest).compress_when(predicate)
 }
 
-/// Answers 503 when a request takes longer than a minute, or an hour for an upload or an import.
+/// Answers 503 when a request takes longer than a minute, or an hour for an artifact upload.
 pub async fn deadline(request: Request, next: Next) -> Response {
-    // An artifact upload, or a repository import from the console (copying a large repository
-    // takes minutes; a timed-out import leaves nothing behind), may take an hour.
-    let import = request.method() == Method::POST && request.uri().path() == "/admin/repositories";
-    let upload = import || super::builds_api::is_upload(request.method(), request.uri().path(), request.headers());
+    let upload = super::builds_api::is_upload(request.method(), request.uri().path(), request.headers());
     let limit = std::time::Duration::from_secs(if upload { 3600 } else { 60 });
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,

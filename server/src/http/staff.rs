@@ -72,9 +72,9 @@ async fn import_repository(
     let name = fields.get("name").trim().to_string();
     let result = state
         .domain
-        .import_repository(Actor::Web(&caller), &name, fields.get("source").trim())
+        .request_import(Actor::Web(&caller), &name, fields.get("source").trim())
         .await
-        .map(|_| format!("imported {name}"));
+        .map(|_| format!("importing {name} in the background; it can be pinned when done"));
     back(result)
 }
 

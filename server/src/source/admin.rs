@@ -11,13 +11,35 @@ impl Source {
     /// Copies a repository (bare) into a staging directory beside the imported ones; `install`
     /// moves it into place once its row is written. A staged copy that is not installed is removed.
     pub async fn stage_import(&self, from: &str) -> Result<StagedRepository> {
+        self.stage_import_with_progress(from, Arc::new(super::prehighlight::Progress::default())).await
+    }
+
+    /// `stage_import`, reporting objects received and in all as it goes; setting `cancel` stops it.
+    pub async fn stage_import_with_progress(
+        &self,
+        from: &str,
+        progress: Arc<super::prehighlight::Progress>,
+    ) -> Result<StagedRepository> {
+        use std::sync::atomic::Ordering;
         let staging = self.repos_dir.join(format!(".staging-{}", hex::encode(rand::random::<[u8; 8]>())));
         let from = from.to_string();
         let repos_dir = self.repos_dir.clone();
         tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&repos_dir)?;
             let staged = StagedRepository::new(staging);
-            git2::build::RepoBuilder::new().bare(true).clone(&from, staged.path()).map_err(SourceError::Import)?;
+            let mut callbacks = git2::RemoteCallbacks::new();
+            callbacks.transfer_progress(|stats| {
+                progress.done.store(stats.received_objects() as u64, Ordering::Relaxed);
+                progress.total.store(stats.total_objects() as u64, Ordering::Relaxed);
+                !progress.cancel.load(Ordering::Relaxed)
+            });
+            let mut fetch = git2::FetchOptions::new();
+            fetch.remote_callbacks(callbacks);
+            git2::build::RepoBuilder::new()
+                .bare(true)
+                .fetch_options(fetch)
+                .clone(&from, staged.path())
+                .map_err(SourceError::Import)?;
             Ok(staged)
         })
         .await?

@@ -9,6 +9,8 @@ pub struct RepositoryRecord {
     pub name: String,
     pub source: String,
     pub imported_at: i64,
+    /// Still being copied by its import job (no pin may be made on it yet).
+    pub importing: bool,
 }
 
 pub struct PinRecord {
@@ -56,20 +58,29 @@ fn repository_from_row(row: &AnyRow) -> Result<RepositoryRecord> {
         name: row.try_get(1)?,
         source: row.try_get(2)?,
         imported_at: row.try_get(3)?,
+        importing: row.try_get::<i64, _>(4)? != 0,
     })
 }
 
 impl Store {
     pub async fn repository_by_name(&self, name: &str) -> Result<Option<RepositoryRecord>> {
-        let row = sqlx::query("SELECT id, name, source, imported_at FROM repositories WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, source, imported_at, importing FROM repositories WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(repository_from_row).transpose()
     }
 
+    pub async fn repository_by_id(&self, id: i64) -> Result<Option<RepositoryRecord>> {
+        let row = sqlx::query("SELECT id, name, source, imported_at, importing FROM repositories WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(repository_from_row).transpose()
+    }
+
     pub async fn list_repositories(&self) -> Result<Vec<RepositoryRecord>> {
-        let rows = sqlx::query("SELECT id, name, source, imported_at FROM repositories ORDER BY name")
+        let rows = sqlx::query("SELECT id, name, source, imported_at, importing FROM repositories ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(repository_from_row).collect()
@@ -86,6 +97,23 @@ impl Store {
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(pin_from_row).collect()
     }
+}
+
+/// Marks a repository as being copied by its import job (`importing`), or as in place.
+pub async fn set_importing(conn: &mut Connection, id: i64, importing: bool) -> Result<()> {
+    sqlx::query("UPDATE repositories SET importing = $1 WHERE id = $2")
+        .bind(i64::from(importing))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes the row of an import that failed (no pin can reference it: none is made while importing).
+pub async fn delete_importing_repository(conn: &mut Connection, id: i64) -> Result<bool> {
+    let deleted =
+        sqlx::query("DELETE FROM repositories WHERE id = $1 AND importing = 1").bind(id).execute(conn).await?;
+    Ok(deleted.rows_affected() == 1)
 }
 
 pub async fn insert_repository(

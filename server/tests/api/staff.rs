@@ -67,7 +67,9 @@ async fn staff_create_users_import_and_pin_from_the_console() {
     let source = app.repository_path.display().to_string();
     let response =
         app.post_form("/admin/repositories", &[("csrf", &csrf), ("name", "second"), ("source", &source)]).await;
-    assert!(location(&response).contains("done="), "{}", location(&response));
+    assert!(location(&response).contains("importing+second+in+the+background"), "{}", location(&response));
+    wait_for_imports(&app).await;
+    assert_eq!(app.events("repo.import_complete").await.len(), 1);
     let response = app
         .post_form("/admin/pins", &[("csrf", &csrf), ("repository", "second"), ("commit", "HEAD"), ("label", "Second")])
         .await;
@@ -106,6 +108,24 @@ async fn staff_create_users_import_and_pin_from_the_console() {
         );
     }
     assert_eq!(app.events("repo.import").await.len(), 2, "the fixture's and the console's, no other");
+
+    // Under the root but not a repository: the job fails, the row goes, the name is free again.
+    let not_git = app.repository_path.parent().unwrap().join("not-a-repository");
+    std::fs::create_dir_all(&not_git).unwrap();
+    let not_git = not_git.display().to_string();
+    let response =
+        app.post_form("/admin/repositories", &[("csrf", &csrf), ("name", "third"), ("source", &not_git)]).await;
+    assert!(location(&response).contains("done="), "{}", location(&response));
+    wait_for_imports(&app).await;
+    let failed = app.events("repo.import_failed").await;
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].leaf.contains("\"repository\":\"third\""));
+    let (_, html) = app.get_text("/admin").await;
+    assert!(!html.contains(">third<"), "the failed import's row is gone");
+    let response =
+        app.post_form("/admin/repositories", &[("csrf", &csrf), ("name", "third"), ("source", &source)]).await;
+    assert!(location(&response).contains("done="), "the name is free: {}", location(&response));
+    wait_for_imports(&app).await;
 
     let (_, html) = app.get_text("/admin").await;
     assert!(html.contains("carol") && html.contains("Second"));
@@ -241,4 +261,16 @@ async fn staff_turn_off_downloads_and_copying_for_a_pin_and_staff_are_not_bound(
     // Turned back on.
     app.post_form(&path, &[("csrf", &csrf)]).await;
     assert_eq!(reviewer.get(app.url(&raw)).send().await.unwrap().status(), StatusCode::OK);
+}
+
+/// Waits until no repository is being imported (the background job runs each second).
+async fn wait_for_imports(app: &TestApp) {
+    for _ in 0..200 {
+        let overview = app.domain.admin_overview(Actor::Operator).await.unwrap();
+        if overview.repositories.iter().all(|r| r.importing.is_none()) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("an import did not finish");
 }
