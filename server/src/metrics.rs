@@ -151,7 +151,7 @@ pub fn route_family(path: &str) -> String {
         "pkg",
         "style",
         "favicon.svg",
-        "my",
+        "account",
     ];
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let Some(first) = segments.first() else { return "/".into() };

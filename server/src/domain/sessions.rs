@@ -326,8 +326,15 @@ impl Domain {
             return Err(AppError::Forbidden("a password is changed by its owner, signed in".into()));
         }
         let user = self.store.user_by_id(identity.user_id).await?.ok_or(AppError::Unauthorized)?;
+        // Guessing the current password here (with a stolen session, say) counts against the
+        // same hourly limit as sign-in, and is refused while the account is locked.
+        let now = self.clock.now_ms();
+        if self.store.login_locked_until(&user.username, now).await?.is_some() {
+            return Err(AppError::Forbidden("too many wrong passwords for this account; try again later".into()));
+        }
         if !auth::verify_password(Some(user.password_hash.clone()), current).await? {
             self.record(Event::by(caller, "user.password_change", Outcome::Denied)).await?;
+            self.store.count_login_failure(&user.username, now, LOGIN_FAILURES_PER_HOUR, LOCK_MS).await?;
             return Err(AppError::Forbidden("the current password is not right".into()));
         }
         let hash = auth::hash_password(new, &user.username).await?;
