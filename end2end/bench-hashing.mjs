@@ -35,6 +35,6 @@ try {
     `browser ${browserSeconds.toFixed(2)} s (${rate(browserSeconds)} MiB/s, including handing the file to the page)`);
 } finally {
   await browser.close();
-  server.stop();
+  await server.stop();
   rmSync(dir, { recursive: true, force: true });
 }

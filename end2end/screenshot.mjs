@@ -39,5 +39,5 @@ try {
   await login.screenshot({ path: `${out}/login.png` });
 } finally {
   await browser.close();
-  server.stop();
+  await server.stop();
 }

@@ -18,7 +18,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
 });
 
 test('a reviewer compares two releases, reads a diff side by side, searches and goes to a definition', async () => {

@@ -25,7 +25,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 

@@ -18,7 +18,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
 });
 
 test('a reviewer comments on selected lines, replies, resolves, marks reviewed and gives a verdict', async () => {

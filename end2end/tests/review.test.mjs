@@ -13,7 +13,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
 });
 
 test('a reviewer signs in, opens a file, and follows a permalink to a range', async () => {
@@ -48,7 +48,7 @@ test('staff grant a new reviewer access and revoke it, ending their session', as
     const users = staff.locator('form[action="/admin/users"]');
     await users.locator('input[name=username]').fill('guest');
     await users.locator('select[name=role]').selectOption('reviewer');
-    await users.locator('input[name=password]').fill('guest password 2026');
+    await users.locator('input[name=password]').fill('visiting auditor 2026');
     await Promise.all([staff.waitForNavigation(), users.locator('button').click()]);
     assert.match(await staff.locator('.notice-ok').innerText(), /created guest/);
 
@@ -60,7 +60,7 @@ test('staff grant a new reviewer access and revoke it, ending their session', as
     await Promise.all([staff.waitForNavigation(), grants.locator('button').click()]);
     assert.match(await staff.locator('.notice-ok').innerText(), /granted 1 pin/);
 
-    await signIn(guest, server.url, 'guest', 'guest password 2026');
+    await signIn(guest, server.url, 'guest', 'visiting auditor 2026');
     await guest.goto(`${server.url}/pins/1/tree`);
     assert.ok(await guest.locator('.file-list').isVisible(), 'the guest browses the pin');
 

@@ -38,8 +38,16 @@ export async function startDemo(extra = []) {
   return {
     url,
     passwords,
-    stop() {
-      child.kill('SIGTERM');
+    /** Stops the server as an operator would (SIGTERM: it answers what is in flight, then exits),
+     * waits for it to exit (SIGKILL after 15 s), then removes its data. */
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -15,7 +15,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
 });
 
 test('a large file loads further windows as the reader scrolls, and jumps to a far line', async () => {

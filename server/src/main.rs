@@ -8,7 +8,13 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::from(2);
     }
     match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime.block_on(clearroom::cli::run()),
+        Ok(runtime) => {
+            let code = runtime.block_on(clearroom::cli::run());
+            // Background work still running (a pre-highlighting thread, say) resumes at the next
+            // start; it does not hold the exit up for long.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            code
+        }
         Err(error) => {
             eprintln!("error: starting the runtime: {error}");
             std::process::ExitCode::FAILURE

@@ -102,14 +102,34 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM; then takes no new connection and lets every request in
     /// flight finish (each one's audit events are committed before it answers).
+    /// A connection still open `STOP_GRACE` after the signal (a request that hangs) is dropped.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(stop_signal())
-            .await?;
-        tracing::info!("stopped: every request in flight was answered");
+        use std::future::IntoFuture as _;
+        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        let serve = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                stop_signal().await;
+                let _ = stopping.send(true);
+            })
+            .into_future();
+        let grace = async move {
+            let _ = stopped.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(STOP_GRACE).await;
+        };
+        tokio::select! {
+            served = serve => {
+                served?;
+                tracing::info!("stopped: every request in flight was answered");
+            }
+            () = grace => tracing::warn!("stopped: a connection was still open {} s after the signal", STOP_GRACE.as_secs()),
+        }
         Ok(())
     }
 }
+
+/// How long a stopping server waits for the requests in flight (longer than a request's deadline
+/// would only wait for uploads).
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 async fn stop_signal() {
     let interrupt = async {
