@@ -211,6 +211,14 @@ impl Domain {
         .await
     }
 
+    /// The account named `username`, or "there is no user named …".
+    pub(super) async fn user_named(&self, username: &str) -> AppResult<crate::store::users::UserRecord> {
+        self.store
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))
+    }
+
     /// Sets the directories staff may import repositories from (`--import-root`).
     pub fn set_import_roots(&self, roots: Vec<std::path::PathBuf>) {
         let canonical = roots.iter().filter_map(|root| std::fs::canonicalize(root).ok()).collect();
@@ -333,11 +341,7 @@ impl Domain {
         if ends_at_ms <= starts_at_ms {
             return Err(AppError::Invalid("a grant must end after it starts".into()));
         }
-        let user = self
-            .store
-            .user_by_name(username)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        let user = self.user_named(username).await?;
         if user.role == Role::Staff {
             return Err(AppError::Invalid("staff see every pin; grants are for reviewers and regulators".into()));
         }
@@ -427,11 +431,7 @@ impl Domain {
     /// hold), living `days` days (1 to 366); the token is returned once and stored as a digest.
     pub async fn create_token(&self, actor: Actor<'_>, username: &str, request: TokenRequest<'_>) -> AppResult<String> {
         require(&actor, Permission::Administer)?;
-        let user = self
-            .store
-            .user_by_name(username)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        let user = self.user_named(username).await?;
         if user.disabled_at.is_some() {
             return Err(AppError::Conflict(format!("{username} is disabled")));
         }
@@ -519,11 +519,7 @@ impl Domain {
     /// one transaction with the event. The account and everything it did stay on record.
     pub async fn disable_user(&self, actor: Actor<'_>, username: &str, reason: &str) -> AppResult<()> {
         require(&actor, Permission::Administer)?;
-        let user = self
-            .store
-            .user_by_name(username)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        let user = self.user_named(username).await?;
         if actor.user_id() == Some(user.id) {
             return Err(AppError::Invalid("you cannot disable your own account".into()));
         }
@@ -546,11 +542,7 @@ impl Domain {
     /// Ends every session of an account (staff, for anyone; the account stays usable).
     pub async fn end_sessions_of(&self, actor: Actor<'_>, username: &str) -> AppResult<u64> {
         require(&actor, Permission::Administer)?;
-        let user = self
-            .store
-            .user_by_name(username)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        let user = self.user_named(username).await?;
         let now = self.clock.now_ms();
         self.write(async |tx| {
             let ended = users::end_sessions_of(tx.conn(), user.id, now).await?;

@@ -270,11 +270,7 @@ impl Domain {
     /// requires one sign in with it from the start); the secret and URI are returned to print once.
     pub async fn enrol_second_factor(&self, actor: Actor<'_>, username: &str) -> AppResult<(String, String)> {
         super::guard::require(&actor, super::guard::Permission::Administer)?;
-        let user = self
-            .store
-            .user_by_name(username)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        let user = self.user_named(username).await?;
         let secret = auth::totp::new_secret();
         let uri = auth::totp::provisioning_uri(&secret, &user.username)
             .ok_or_else(|| AppError::Invalid("that account name cannot label an authenticator entry".into()))?;
@@ -291,11 +287,7 @@ impl Domain {
     /// Removes an account's second factor (its owner lost the device): staff or the operator.
     pub async fn reset_second_factor(&self, actor: Actor<'_>, username: &str) -> AppResult<()> {
         super::guard::require(&actor, super::guard::Permission::Administer)?;
-        let user = self
-            .store
-            .user_by_name(username)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))?;
+        let user = self.user_named(username).await?;
         self.write(async |tx| {
             users::set_totp_secret(tx.conn(), user.id, None, 0).await?;
             let details = json!({ "username": user.username, "enabled": false });
