@@ -103,20 +103,47 @@ async fn from_database(
         Ok(v) => v,
         Err(failure) => return Ok((Err(failure), note)),
     };
+    // Reading and checking overlap: a task reads pages ahead (two at a time, in order) while a
+    // blocking thread hashes and chains the ones already read.
     let size = verifier.size();
-    let mut start = 0u64;
-    while start < size {
-        let end = (start + 10 * PAGE).min(size);
-        let page = log.raw_entries(start, end).await?;
-        if let Err(failure) = verifier.push_all(&page) {
-            return Ok((Err(failure), note));
+    let (pages, mut received) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<(u64, Vec<u8>, Vec<u8>)>>>(4);
+    let reader = tokio::spawn(async move {
+        let read = |start: u64| {
+            let end = (start + 10 * PAGE).min(size);
+            let log = log.clone();
+            (start, end, tokio::spawn(async move { log.raw_entries(start, end).await }))
+        };
+        let mut ahead = std::collections::VecDeque::new();
+        let mut next_start = 0u64;
+        loop {
+            while ahead.len() < 2 && next_start < size {
+                let (start, end, task) = read(next_start);
+                ahead.push_back((start, end, task));
+                next_start = end;
+            }
+            let Some((start, end, task)) = ahead.pop_front() else { break };
+            let page = task.await.expect("a reading task panicked");
+            let stop = page.as_ref().map_or(true, |p| p.len() as u64 != end - start);
+            if pages.send(page.map_err(anyhow::Error::from)).await.is_err() || stop {
+                break; // The checker stopped, rows are missing (finish() names the first), or an error.
+            }
         }
-        if page.len() as u64 != end - start {
-            break; // Missing rows: finish() names the first.
+        for (_, _, task) in ahead {
+            task.abort();
         }
-        start = end;
-    }
-    Ok((verifier.finish(), note))
+    });
+    let checked = tokio::task::spawn_blocking(move || {
+        while let Some(page) = received.blocking_recv() {
+            if let Err(failure) = verifier.push_all(&page?) {
+                return Ok(Err(failure));
+            }
+        }
+        Ok::<_, anyhow::Error>(verifier.finish())
+    })
+    .await
+    .expect("the checking thread panicked");
+    reader.abort();
+    Ok((checked?, note))
 }
 
 async fn from_server(

@@ -59,6 +59,7 @@ pub type Result<T, E = AuditError> = std::result::Result<T, E>;
 /// together with the events appended, or not at all.
 pub struct LogTx {
     tx: Transaction<'static, Any>,
+    engine: crate::store::Engine,
     clock: Clock,
     size: u64,
     frontier: Frontier,
@@ -118,7 +119,7 @@ impl LogTx {
         let started = std::time::Instant::now();
         let appended = self.appended;
         let committed = async {
-            rows::insert_appended(&mut self.tx, &self.events, &self.objects, &self.nodes).await?;
+            rows::insert_appended(&mut self.tx, self.engine, &self.events, &self.objects, &self.nodes).await?;
             rows::update_head(&mut self.tx, self.size, &self.frontier.root(), &self.frontier.to_bytes()).await?;
             self.tx.commit().await?;
             Ok(())
@@ -228,6 +229,7 @@ async fn begin(store: &Store, clock: &Clock) -> Result<LogTx> {
     let last_leaf = head.last_leaf.map(hex::encode).unwrap_or_default();
     Ok(LogTx {
         tx,
+        engine: store.engine(),
         clock: clock.clone(),
         size: head.size,
         frontier,
