@@ -90,8 +90,12 @@ grep -h "pre-highlighting finished" "$WORK/server.log" | sed 's/^.*INFO //' || t
 JAR="$WORK/cookies"
 curl -s -c "$JAR" -b "$JAR" -o /dev/null "$BASE/login"
 curl -s -c "$JAR" -b "$JAR" -o /dev/null -H "Origin: $BASE" \
-    --data-urlencode username=rev --data-urlencode password=load-reviewer-password --data-urlencode next=/ "$BASE/login"
+    --data-urlencode username=rev --data-urlencode password=bench-reader-5b1d8e0a --data-urlencode next=/ "$BASE/login"
 COOKIE="Cookie: clearroom_session=$(awk '$6 == "clearroom_session" {print $7}' "$JAR")"
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$COOKIE" "$BASE/pins/$P2/tree/")" != 200 ]; then
+    echo "bench/load.sh: the reviewer could not sign in" >&2
+    exit 1
+fi
 
 log_size() {
     curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/log/checkpoint?latest=1" | sed -n 2p

@@ -4,7 +4,7 @@
 //!
 //!     cargo bench -p server --bench log
 //!
-//! Prints figures; it asserts nothing about time.
+//! Prints figures; it asserts nothing about time. `LOG_BENCH_DIR=DIR` keeps the log between runs.
 
 use clearroom::audit::note::NoteSigner;
 use clearroom::audit::{AuditLog, Event, Object};
@@ -58,8 +58,13 @@ async fn postgres_url() -> Option<String> {
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    // LOG_BENCH_DIR keeps the filled log (and its key, `log.pub`) for another run or for
+    // `server verify log --database-url sqlite://DIR/bench.db --key DIR/log.pub` under a profiler.
+    let temporary = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("LOG_BENCH_DIR").map(std::path::PathBuf::from);
+    let dir = kept.as_deref().unwrap_or(temporary.path());
+    std::fs::create_dir_all(dir).unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
     let mut engines = vec![("SQLite", sqlite.clone())];
     if let Some(url) = postgres_url().await {
         engines.push(("PostgreSQL", url));
@@ -110,7 +115,7 @@ async fn main() {
 
     let signer = NoteSigner::generate("bench.invalid/clearroom/log").unwrap();
     log.publish_checkpoint(&signer).await.unwrap();
-    let key = dir.path().join("log.pub");
+    let key = dir.join("log.pub");
     std::fs::write(&key, signer.verifier().to_string()).unwrap();
     let started = Instant::now();
     clearroom::verify_cli::verify_log(&key, None, None, None, &sqlite, None).await.unwrap();

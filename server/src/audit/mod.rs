@@ -157,6 +157,9 @@ struct Pending {
 /// Most events a single group commit takes.
 const MAX_BATCH: usize = 512;
 
+/// Longest a group commit waits for callers it expects (a fraction of a commit's own time).
+const LINGER: std::time::Duration = std::time::Duration::from_micros(250);
+
 impl AuditLog {
     /// The log over a store, with its group committer (a task on the current runtime).
     pub fn new(store: Store, clock: Clock) -> AuditLog {
@@ -244,14 +247,25 @@ async fn begin(store: &Store, clock: &Clock) -> Result<LogTx> {
 /// The group committer: takes every event waiting (up to `MAX_BATCH`), appends them in one
 /// transaction, commits once, then answers each caller. A failed commit fails them all.
 async fn group_commit((store, clock): (Store, Clock), mut queue: tokio::sync::mpsc::Receiver<Pending>) {
+    // How many callers the last commit answered: most of them send their next event at once, but
+    // their tasks run after this one, so a batch smaller than that waits a moment for them.
+    let mut last_batch = 1;
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
+        let lingering_until = std::time::Instant::now() + LINGER;
+        loop {
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
             }
+            if batch.len() >= last_batch || std::time::Instant::now() >= lingering_until {
+                break;
+            }
+            tokio::task::yield_now().await;
         }
+        last_batch = batch.len();
         let committed = async {
             let mut tx = begin(&store, &clock).await?;
             let mut indices = Vec::with_capacity(batch.len());

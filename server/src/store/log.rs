@@ -132,8 +132,10 @@ async fn insert_appended_pg(
             })
         })
         .collect();
-    let nodes: Vec<_> =
-        nodes.iter().map(|(level, index, hash)| json!({"level": level, "idx": index, "hash": hex::encode(hash)})).collect();
+    let nodes: Vec<_> = nodes
+        .iter()
+        .map(|(level, index, hash)| json!({"level": level, "idx": index, "hash": hex::encode(hash)}))
+        .collect();
     sqlx::query(PG_INSERT_APPENDED)
         .bind(serde_json::Value::Array(events).to_string())
         .bind(serde_json::Value::Array(objects).to_string())
