@@ -30,7 +30,17 @@ fn fail(index: Option<u64>, reason: impl Into<String>) -> Failure {
 /// What verification needs of one leaf: its hash and the hash it says precedes it.
 struct ReadLeaf {
     hash: Hash,
-    prev: Option<String>,
+    prev: Prev,
+}
+
+/// A leaf's `prev`: empty for the first entry, else the lower-case hex of the previous leaf hash.
+enum Prev {
+    /// The leaf has no `prev` string: it is not a Clearroom event.
+    Missing,
+    /// Anything but empty or 64 lower-case hex digits: it follows no entry.
+    Malformed,
+    First,
+    After(Hash),
 }
 
 fn read_leaf(leaf: &[u8]) -> ReadLeaf {
@@ -39,7 +49,19 @@ fn read_leaf(leaf: &[u8]) -> ReadLeaf {
         #[serde(borrow)]
         prev: std::borrow::Cow<'a, str>,
     }
-    let prev = serde_json::from_slice::<Chained>(leaf).ok().map(|c| c.prev.into_owned());
+    let prev = match serde_json::from_slice::<Chained>(leaf) {
+        Err(_) => Prev::Missing,
+        Ok(chained) if chained.prev.is_empty() => Prev::First,
+        Ok(chained) => {
+            let text = chained.prev.as_bytes();
+            let mut hash = [0u8; 32];
+            if text.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) && hex::decode_to_slice(text, &mut hash).is_ok() {
+                Prev::After(hash)
+            } else {
+                Prev::Malformed
+            }
+        }
+    };
     ReadLeaf { hash: leaf_hash(leaf), prev }
 }
 
@@ -57,7 +79,8 @@ pub struct LogVerifier {
     root: Hash,
     old: Option<(u64, Hash)>,
     frontier: Frontier,
-    previous: String,
+    /// The leaf hash of the last entry taken (none before the first).
+    previous: Option<Hash>,
 }
 
 impl LogVerifier {
@@ -79,7 +102,7 @@ impl LogVerifier {
             }
             None => None,
         };
-        Ok(LogVerifier { size, root, old, frontier: Frontier::empty(), previous: String::new() })
+        Ok(LogVerifier { size, root, old, frontier: Frontier::empty(), previous: None })
     }
 
     pub fn size(&self) -> u64 {
@@ -127,14 +150,19 @@ impl LogVerifier {
         if stored_hash != hash {
             return Err(fail(Some(index), "the entry's bytes do not match its stored leaf hash (altered)"));
         }
-        let prev = prev.ok_or_else(|| fail(Some(index), "the entry is not a Clearroom event"))?;
-        if prev != self.previous {
+        let follows = match prev {
+            Prev::Missing => return Err(fail(Some(index), "the entry is not a Clearroom event")),
+            Prev::Malformed => false,
+            Prev::First => self.previous.is_none(),
+            Prev::After(prev) => self.previous == Some(prev),
+        };
+        if !follows {
             return Err(fail(
                 Some(index),
                 "the entry does not follow the one before it (removed, inserted or reordered)",
             ));
         }
-        self.previous = hex::encode(hash);
+        self.previous = Some(hash);
         self.frontier.push(hash);
         if let Some((old_size, old_root)) = self.old {
             if self.frontier.size() == old_size && self.frontier.root() != old_root {
