@@ -157,8 +157,9 @@ struct Pending {
 /// Most events a single group commit takes.
 const MAX_BATCH: usize = 512;
 
-/// Longest a group commit waits for callers it expects (a fraction of a commit's own time).
-const LINGER: std::time::Duration = std::time::Duration::from_micros(250);
+/// How many times a group commit lets the runtime's other tasks run while it waits for callers it
+/// expects: a few rounds, never a timed spin that would take a core from the requests.
+const LINGER_ROUNDS: usize = 8;
 
 impl AuditLog {
     /// The log over a store, with its group committer (a task on the current runtime).
@@ -252,15 +253,14 @@ async fn group_commit((store, clock): (Store, Clock), mut queue: tokio::sync::mp
     let mut last_batch = 1;
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
-        let lingering_until = std::time::Instant::now() + LINGER;
-        loop {
+        for round in 0..=LINGER_ROUNDS {
             while batch.len() < MAX_BATCH {
                 match queue.try_recv() {
                     Ok(next) => batch.push(next),
                     Err(_) => break,
                 }
             }
-            if batch.len() >= last_batch || std::time::Instant::now() >= lingering_until {
+            if batch.len() >= last_batch || round == LINGER_ROUNDS {
                 break;
             }
             tokio::task::yield_now().await;

@@ -55,7 +55,9 @@ fn read_leaf(leaf: &[u8]) -> ReadLeaf {
         Ok(chained) => {
             let text = chained.prev.as_bytes();
             let mut hash = [0u8; 32];
-            if text.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) && hex::decode_to_slice(text, &mut hash).is_ok() {
+            if text.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                && hex::decode_to_slice(text, &mut hash).is_ok()
+            {
                 Prev::After(hash)
             } else {
                 Prev::Malformed
