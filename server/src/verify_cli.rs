@@ -122,9 +122,12 @@ async fn from_database(
                 next_start = end;
             }
             let Some((start, end, task)) = ahead.pop_front() else { break };
-            let page = task.await.expect("a reading task panicked");
+            let page = match task.await {
+                Ok(page) => page.map_err(anyhow::Error::from),
+                Err(_) => Err(anyhow::anyhow!("reading entries {start}..{end} stopped unexpectedly")),
+            };
             let stop = page.as_ref().map_or(true, |p| p.len() as u64 != end - start);
-            if pages.send(page.map_err(anyhow::Error::from)).await.is_err() || stop {
+            if pages.send(page).await.is_err() || stop {
                 break; // The checker stopped, rows are missing (finish() names the first), or an error.
             }
         }
@@ -141,7 +144,7 @@ async fn from_database(
         Ok::<_, anyhow::Error>(verifier.finish())
     })
     .await
-    .expect("the checking thread panicked");
+    .map_err(|_| anyhow::anyhow!("the checking thread stopped unexpectedly"))?;
     reader.abort();
     Ok((checked?, note))
 }

@@ -91,7 +91,8 @@ pub async fn insert_appended(
 
 /// PostgreSQL: every row of a commit in one statement and one round trip. Each table's rows travel
 /// as one JSON array (binary columns in hex), so the SQL is the same for any number of rows and
-/// stays prepared on the connection; a group commit then costs begin, head, rows, head, commit.
+/// stays prepared on the connection; a group commit then costs six round trips: begin, lock and
+/// head, last leaf, rows, new head, commit.
 const PG_INSERT_APPENDED: &str = "\
 WITH e AS (
     INSERT INTO audit_events (idx, leaf, leaf_hash, recorded_at, actor, action, pin_id, path, outcome)
