@@ -63,7 +63,12 @@ pub async fn open_tree(pin: String, path: String) -> Result<TreeView, AppError> 
 pub async fn open_blob(pin: String, path: String, from: Option<u32>) -> Result<BlobView, AppError> {
     let pin = PinId::parse(&pin)?;
     let path = RepoPath::parse_url_encoded(&path)?;
-    ssr::backend()?.open_blob(&ssr::caller()?, pin, path, from).await
+    let parts = use_context::<leptos::server_fn::http_export::request::Parts>();
+    let slot = parts.and_then(|parts| parts.extensions.get::<crate::backend::RowsSlot>().cloned());
+    match slot {
+        Some(slot) => ssr::backend()?.open_blob_page(&ssr::caller()?, pin, path, from, slot).await,
+        None => ssr::backend()?.open_blob(&ssr::caller()?, pin, path, from).await,
+    }
 }
 
 #[server(prefix = "/fn", endpoint = "audit")]

@@ -6,6 +6,34 @@
 
 use crate::error::AppResult;
 use crate::model::*;
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+
+/// What the server's page layer attaches to a file page's request: a marker no page text can
+/// contain (an HTML comment with a random name; every text a page shows is escaped) and a place for
+/// the file's rows. The backend leaves the rows here and the marker in the content; the layer puts
+/// the rows where the marker is, already compressed.
+#[derive(Clone)]
+pub struct RowsSlot {
+    pub marker: String,
+    rows: Arc<Mutex<Option<Arc<dyn Any + Send + Sync>>>>,
+}
+
+impl RowsSlot {
+    pub fn new(marker: String) -> RowsSlot {
+        RowsSlot { marker, rows: Default::default() }
+    }
+
+    pub fn put(&self, rows: Arc<dyn Any + Send + Sync>) {
+        if let Ok(mut slot) = self.rows.lock() {
+            *slot = Some(rows);
+        }
+    }
+
+    pub fn take(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        self.rows.lock().ok().and_then(|mut slot| slot.take())
+    }
+}
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
@@ -18,6 +46,19 @@ pub trait Backend: Send + Sync + 'static {
     /// A file, highlighted; records a `blob.view` event before any byte is read. A file shown in
     /// windows is shown from the window holding line `from` (the first when `None`).
     async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath, from: Option<u32>) -> AppResult<BlobView>;
+    /// `open_blob` for a file page sent with gzip: the backend may leave the file's rows, rendered
+    /// and compressed once, in `rows` and name its marker in the content instead of the lines.
+    async fn open_blob_page(
+        &self,
+        caller: &Caller,
+        pin: PinId,
+        path: RepoPath,
+        from: Option<u32>,
+        rows: RowsSlot,
+    ) -> AppResult<BlobView> {
+        let _ = rows;
+        self.open_blob(caller, pin, path, from).await
+    }
     /// The audit log, newest first (staff and regulators).
     async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage>;
     /// The latest signed checkpoint and the verifier key (staff and regulators).

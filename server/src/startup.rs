@@ -206,7 +206,8 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .fallback(leptos_axum::render_app_to_stream_with_context(context, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
-        }));
+        }))
+        .layer(axum::middleware::from_fn(http::spliced::splice_rows));
 
     // Publish a checkpoint at most once a second, when the log grew.
     tokio::spawn({

@@ -83,9 +83,26 @@ pub enum BlobContent {
     /// One HTML fragment per line; highlighted lines hold `<span class=hk>`-style markup, the rest
     /// escaped text. `notice` explains any part shown without highlighting. `window` says which
     /// lines these are when the file is shown a window at a time (a file past the highlight cap).
-    Text { lines: Vec<String>, language: Option<String>, notice: Option<String>, window: Option<LineWindow> },
+    ///
+    /// `spliced` is set only on a page the server sends with gzip: `lines` is then empty and the page
+    /// carries the marker where the server puts the rows, rendered and compressed once per file.
+    Text {
+        lines: Vec<String>,
+        language: Option<String>,
+        notice: Option<String>,
+        window: Option<LineWindow>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        spliced: Option<SplicedRows>,
+    },
     /// Binary content: a type guess and the first bytes as a hex dump (already formatted lines).
     Binary { mime: String, hex_preview: Vec<String> },
+}
+
+/// Rows the server splices into a file page in place of `marker` (an HTML comment): `lines` rows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplicedRows {
+    pub marker: String,
+    pub lines: u32,
 }
 
 /// The lines of a file shown at once: `first..=last` (1-based) of `total`.

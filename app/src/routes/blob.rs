@@ -194,10 +194,14 @@ fn FileContent(
     path: RepoPath,
 ) -> impl IntoView {
     match content {
-        BlobContent::Text { lines, notice, window, .. } => {
-            let count = lines.len();
+        BlobContent::Text { lines, notice, window, spliced, .. } => {
+            // Spliced rows come with no thread on their lines (the server splices only then).
+            let count = spliced.as_ref().map_or(lines.len(), |rows| rows.lines as usize);
             let first = window.map_or(1, |w| w.first as usize);
-            let rows = table_html(&lines, first, window.is_some(), &threads, &back, &csrf);
+            let rows = match spliced {
+                Some(rows) => rows.marker,
+                None => table_html(&lines, first, window.is_some(), &threads, &back, &csrf),
+            };
             let base = format!("/pins/{pin}/blob/{}", path.url_encoded());
             let raw = format!("/pins/{pin}/raw/{}", path.url_encoded());
             let window_bar = window.map(|w| {

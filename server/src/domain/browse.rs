@@ -6,6 +6,7 @@ use super::Domain;
 use crate::audit::{Outcome, Scope};
 use crate::source::Located;
 use crate::store::pins::PinRecord;
+use app::backend::RowsSlot;
 use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
@@ -180,6 +181,7 @@ pub async fn open_blob(
     pin: PinId,
     path: RepoPath,
     from: Option<u32>,
+    rows: Option<RowsSlot>,
 ) -> AppResult<BlobView> {
     if path.is_root() {
         return Err(AppError::Invalid("name a file to open".into()));
@@ -206,8 +208,17 @@ pub async fn open_blob(
     let event = actor.event("blob.view").on(file_object).on(access.object(&directory).shown(&located[1].object_id));
     let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory)])).await?;
     let from = window.map(|lines| lines.first);
-    let (file, siblings) = domain.source.read_file(&receipt, &access.location(), &path, from).await?;
-    let threads = domain.threads_of_file(&actor, &access, &path, &file.blob_id).await?;
+    let threads = domain.threads_of_file(&actor, &access, &path, &located[0].object_id).await?;
+    // A page sent with gzip takes the file's rows packed once (`source::rows`), unless a thread
+    // sits between them.
+    let rows = rows.filter(|_| threads.iter().all(|thread| thread.lines.is_none()));
+    let (mut file, siblings) =
+        domain.source.read_file(&receipt, &access.location(), &path, from, rows.is_some()).await?;
+    if let (Some(slot), Some(packed), BlobContent::Text { spliced, .. }) = (rows, file.packed.take(), &mut file.content)
+    {
+        *spliced = Some(SplicedRows { marker: slot.marker.clone(), lines: packed.lines });
+        slot.put(packed);
+    }
     let reviewed = domain.is_marked(&actor, pin, &path).await?;
     let can_comment = identity.role == Role::Reviewer && domain.viewer(&actor, &access).await?.may_review;
     Ok(BlobView {

@@ -204,7 +204,18 @@ impl Backend for Domain {
     }
 
     async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath, from: Option<u32>) -> AppResult<BlobView> {
-        browse::open_blob(self, caller, pin, path, from).await
+        browse::open_blob(self, caller, pin, path, from, None).await
+    }
+
+    async fn open_blob_page(
+        &self,
+        caller: &Caller,
+        pin: PinId,
+        path: RepoPath,
+        from: Option<u32>,
+        rows: app::backend::RowsSlot,
+    ) -> AppResult<BlobView> {
+        browse::open_blob(self, caller, pin, path, from, Some(rows)).await
     }
 
     async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage> {

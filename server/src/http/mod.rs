@@ -15,6 +15,7 @@ pub mod review;
 pub mod session;
 pub mod session_state;
 pub mod source_api;
+pub mod spliced;
 pub mod staff;
 
 use crate::domain::Domain;

@@ -25,9 +25,13 @@ pub const SYNTAX_SET_VERSION: &str = "syntect-5";
 /// The first line of every stored entry.
 const MAGIC: &str = "clearroom-highlight-2";
 
-/// The bytes an entry holds in memory: its lines and a little for each.
+/// The bytes an entry holds in memory: its lines and a little for each, and a fifth of the lines
+/// for their packed rows (made on first view, so counted from the start: an entry's weight must not
+/// change while it is in the cache).
 fn weight(entry: &Highlighted) -> u64 {
-    entry.lines.iter().map(|l| l.len() as u64 + 24).sum::<u64>()
+    let text: u64 = entry.lines.iter().map(|l| l.len() as u64).sum();
+    text + text / 5
+        + 24 * entry.lines.len() as u64
         + entry.language.as_ref().map_or(0, |l| l.len() as u64)
         + entry.notice.as_ref().map_or(0, |n| n.len() as u64)
         + 64
@@ -305,7 +309,14 @@ fn decode(text: &str) -> Option<Highlighted> {
     };
     let count: usize = parts.next()?.parse().ok()?;
     let lines: Vec<String> = parts.map(str::to_string).collect();
-    (lines.len() == count).then_some(Highlighted { lines, language, notice, timed_out: false, total })
+    (lines.len() == count).then_some(Highlighted {
+        lines,
+        language,
+        notice,
+        timed_out: false,
+        total,
+        packed: Default::default(),
+    })
 }
 
 #[cfg(test)]
@@ -319,6 +330,7 @@ mod tests {
             notice: None,
             timed_out: false,
             total: None,
+            packed: Default::default(),
         }
     }
 

@@ -17,6 +17,8 @@ pub struct Highlighted {
     pub timed_out: bool,
     /// For a window of a large file's lines: how many lines the whole file has.
     pub total: Option<u32>,
+    /// The lines as code rows, deflated once for pages sent with gzip (`rows.rs`), made on first use.
+    pub packed: std::sync::OnceLock<std::sync::Arc<super::rows::PackedRows>>,
 }
 
 pub struct Highlighter {
@@ -103,6 +105,7 @@ impl Highlighter {
                 )),
                 timed_out: false,
                 total: None,
+                packed: Default::default(),
             };
         }
         let Some(syntax) = syntax else {
@@ -112,6 +115,7 @@ impl Highlighter {
                 notice: None,
                 timed_out: false,
                 total: None,
+                packed: Default::default(),
             };
         };
         let budget = Duration::from_millis(limits.highlight_budget_ms);
@@ -162,6 +166,7 @@ impl Highlighter {
             notice: (!notices.is_empty()).then(|| notices.join(" ")),
             timed_out,
             total: None,
+            packed: Default::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod hunks;
 mod index;
 pub mod prehighlight;
 mod repository;
+pub mod rows;
 mod search;
 mod symbols;
 
@@ -81,6 +82,9 @@ pub struct FileContent {
     pub blob_id: String,
     pub size: u64,
     pub content: BlobContent,
+    /// Asked for with `pack` and the content's rows are in an entry: those rows, packed once; the
+    /// content's `lines` are then left empty.
+    pub packed: Option<Arc<rows::PackedRows>>,
 }
 
 pub struct Source {
@@ -90,7 +94,23 @@ pub struct Source {
     pool: RepositoryPool,
     highlighter: Highlighter,
     cache: HighlightCache,
+    /// Directory listings by tree id (a tree never changes): the tree beside every file view and
+    /// every listing would otherwise read each entry's object header again.
+    listings: std::sync::Mutex<Listings>,
     limits: SourceLimits,
+}
+
+/// Listings by tree id, least recently used first out, bounded in bytes.
+struct Listings {
+    entries: lru::LruCache<git2::Oid, Arc<Vec<TreeEntry>>>,
+    bytes: u64,
+}
+
+/// The bytes of listings kept: ample for the directories a review moves through.
+const LISTINGS_MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+fn listing_weight(entries: &[TreeEntry]) -> u64 {
+    entries.iter().map(|e| e.name.len() as u64 + 48).sum::<u64>() + 64
 }
 
 impl Source {
@@ -115,6 +135,7 @@ impl Source {
             index_dir,
             highlighter: Highlighter::default(),
             cache: HighlightCache::new(cache_dir, limits.memory_cache_bytes, limits.disk_cache_bytes),
+            listings: std::sync::Mutex::new(Listings { entries: lru::LruCache::unbounded(), bytes: 0 }),
             limits,
         })
     }
@@ -182,9 +203,9 @@ impl Source {
             return Err(SourceError::WrongReceipt);
         }
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
-        self.with_repo(&at.repository, move |_, repo| {
+        self.with_repo(&at.repository, move |this, repo| {
             let tree = subtree(repo, &tree_id, &path)?.ok_or(SourceError::IsFile)?;
-            list_entries(repo, &tree)
+            Ok(this.listing(repo, &tree)?.as_ref().clone())
         })
         .await
     }
@@ -204,6 +225,7 @@ impl Source {
         at: &PinLocation,
         path: &RepoPath,
         from: Option<u32>,
+        pack: bool,
     ) -> Result<(FileContent, Vec<TreeEntry>)> {
         if path.is_root() || !receipt.covers(at.pin, path) || !receipt.covers(at.pin, &path.parent()) {
             return Err(SourceError::WrongReceipt);
@@ -211,9 +233,9 @@ impl Source {
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |this, repo| {
             let id = blob_at(repo, &tree_id, &path)?;
-            let content = this.render_blob(repo, id, path.file_name(), from, false)?;
+            let content = this.render_blob(repo, id, path.file_name(), from, false, pack)?;
             let directory = subtree(repo, &tree_id, &path.parent())?.ok_or(SourceError::NotFound)?;
-            Ok((content, list_entries(repo, &directory)?))
+            Ok((content, this.listing(repo, &directory)?.as_ref().clone()))
         })
         .await
     }
@@ -233,13 +255,14 @@ impl Source {
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |this, repo| {
             let id = blob_at(repo, &tree_id, &path)?;
-            this.render_blob(repo, id, path.file_name(), Some(from), true)
+            this.render_blob(repo, id, path.file_name(), Some(from), true, false)
         })
         .await
     }
 
     /// A blob for display. A large text is a window from `from`; a highlighted one is whole unless
-    /// `slice` asks for the window from `from` (rows loaded into a page).
+    /// `slice` asks for the window from `from` (rows loaded into a page). With `pack`, rows from an
+    /// entry come packed (`FileContent::packed`) rather than as lines.
     fn render_blob(
         &self,
         repo: &git2::Repository,
@@ -247,6 +270,7 @@ impl Source {
         file_name: &str,
         from: Option<u32>,
         slice: bool,
+        pack: bool,
     ) -> Result<FileContent> {
         let blob_id = id.to_string();
         let (size, _) = repo.odb()?.read_header(id)?;
@@ -263,14 +287,16 @@ impl Source {
                         self.limits.display_max_bytes / (1024 * 1024)
                     )),
                     window: None,
+                    spliced: None,
                 },
+                packed: None,
             });
         }
         // A window already cut from this blob: no need to inflate megabytes again.
         if self.is_windowed(size) {
             let key = window_key(&blob_id, from.unwrap_or(1));
             if let Some(window) = self.cache.get(&key) {
-                return Ok(FileContent { blob_id, size, content: window_content(&window, from.unwrap_or(1)) });
+                return Ok(window_content(blob_id, size, &window, from.unwrap_or(1), pack));
             }
         }
         // A file whose name decides its grammar and that is already highlighted: the cache has
@@ -280,7 +306,7 @@ impl Source {
             .flatten()
             .and_then(|syntax| self.cache.get_any(&HighlightCache::key(&blob_id, Some(&syntax.name))));
         if let Some(highlighted) = cached {
-            return Ok(FileContent { blob_id, size, content: shown(&highlighted, from, slice) });
+            return Ok(shown(blob_id, size, &highlighted, from, slice, pack));
         }
         let blob = repo.find_blob(id)?;
         if blob.is_binary() {
@@ -292,14 +318,15 @@ impl Source {
                     mime: binary::guess_binary_type(bytes).to_string(),
                     hex_preview: binary::hex_preview(&bytes[..bytes.len().min(512)]),
                 },
+                packed: None,
             });
         }
         if self.is_windowed(size) {
             let window = self.plain_window(&blob_id, blob.content(), from.unwrap_or(1));
-            return Ok(FileContent { blob_id, size, content: window_content(&window, from.unwrap_or(1)) });
+            return Ok(window_content(blob_id, size, &window, from.unwrap_or(1), pack));
         }
         let highlighted = self.highlighted(&blob_id, file_name, blob.content());
-        Ok(FileContent { blob_id, size, content: shown(&highlighted, from, slice) })
+        Ok(shown(blob_id, size, &highlighted, from, slice, pack))
     }
 
     /// Lines `from..` of a large text, escaped, at most a window of them, each cut at
@@ -336,9 +363,35 @@ impl Source {
             notice: Some(notice),
             timed_out: false,
             total: Some(total),
+            packed: Default::default(),
         });
         self.cache.put(&key, Arc::clone(&window));
         window
+    }
+
+    /// A directory's entries, from the listings kept or read and kept.
+    fn listing(&self, repo: &git2::Repository, tree: &git2::Tree<'_>) -> Result<Arc<Vec<TreeEntry>>> {
+        let id = tree.id();
+        if let Some(found) = self.listings.lock().ok().and_then(|mut kept| kept.entries.get(&id).cloned()) {
+            return Ok(found);
+        }
+        let listing = Arc::new(list_entries(repo, tree)?);
+        if let Ok(mut kept) = self.listings.lock() {
+            let weight = listing_weight(&listing);
+            if weight <= LISTINGS_MAX_BYTES / 4 {
+                if let Some(old) = kept.entries.put(id, Arc::clone(&listing)) {
+                    kept.bytes -= listing_weight(&old);
+                }
+                kept.bytes += weight;
+                while kept.bytes > LISTINGS_MAX_BYTES {
+                    match kept.entries.pop_lru() {
+                        Some((_, old)) => kept.bytes -= listing_weight(&old),
+                        None => break,
+                    }
+                }
+            }
+        }
+        Ok(listing)
     }
 
     /// A blob's bytes, whole (a raw download). The receipt must cover the path.
@@ -378,32 +431,66 @@ impl Source {
 }
 
 /// A highlighted file as shown: whole, or (`slice`: rows loaded into a page) the window from `from`.
-fn shown(highlighted: &highlight::Highlighted, from: Option<u32>, slice: bool) -> BlobContent {
+fn shown(
+    blob_id: String,
+    size: u64,
+    highlighted: &highlight::Highlighted,
+    from: Option<u32>,
+    slice: bool,
+    pack: bool,
+) -> FileContent {
     let total = highlighted.lines.len() as u32;
-    let (lines, window) = match from {
+    let (lines, window, packed) = match from {
         Some(from) if slice => {
             let first = from.clamp(1, total.max(1));
             let last = first.saturating_add(LineWindow::LINES - 1).min(total);
             let lines = highlighted.lines.get(first as usize - 1..last as usize).unwrap_or_default().to_vec();
-            (lines, Some(LineWindow { first, last, total }))
+            (lines, Some(LineWindow { first, last, total }), None)
         }
-        _ => (highlighted.lines.clone(), None),
+        _ => match packed_rows(highlighted, 1, pack) {
+            Some(packed) => (Vec::new(), None, Some(packed)),
+            None => (highlighted.lines.clone(), None, None),
+        },
     };
-    BlobContent::Text { lines, language: highlighted.language.clone(), notice: highlighted.notice.clone(), window }
+    let content = BlobContent::Text {
+        lines,
+        language: highlighted.language.clone(),
+        notice: highlighted.notice.clone(),
+        window,
+        spliced: None,
+    };
+    FileContent { blob_id, size, content, packed }
 }
 
 /// A window of a large file as shown: its lines, numbered from `from` (clamped to the file, as
 /// `Source::plain_window` cut it).
-fn window_content(window: &highlight::Highlighted, from: u32) -> BlobContent {
+fn window_content(blob_id: String, size: u64, window: &highlight::Highlighted, from: u32, pack: bool) -> FileContent {
     let total = window.total.unwrap_or(window.lines.len() as u32);
     let first = from.clamp(1, total.max(1));
     let last = first + (window.lines.len() as u32).saturating_sub(1);
-    BlobContent::Text {
-        lines: window.lines.clone(),
+    let packed = packed_rows(window, first, pack);
+    let content = BlobContent::Text {
+        lines: if packed.is_some() { Vec::new() } else { window.lines.clone() },
         language: None,
         notice: window.notice.clone(),
         window: Some(LineWindow { first, last, total }),
+        spliced: None,
+    };
+    FileContent { blob_id, size, content, packed }
+}
+
+/// With `pack`, an entry's rows numbered from `first`, packed on first use and kept with the
+/// entry. `None` without `pack`, for no lines, or when the entry's rows were packed from another
+/// line (cannot happen: an entry is one window), so the caller shows the lines instead.
+fn packed_rows(entry: &highlight::Highlighted, first: u32, pack: bool) -> Option<Arc<rows::PackedRows>> {
+    if !pack || entry.lines.is_empty() {
+        return None;
     }
+    let packed = entry.packed.get_or_init(|| {
+        let html = app::routes::blob::plain_rows_html(&entry.lines, first);
+        Arc::new(rows::PackedRows::pack(&html, first, entry.lines.len() as u32))
+    });
+    (packed.first == first).then(|| Arc::clone(packed))
 }
 
 /// The blob at `path` under the pinned root.

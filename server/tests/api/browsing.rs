@@ -34,6 +34,42 @@ async fn every_line_has_a_permalink_anchor() {
 }
 
 #[tokio::test]
+async fn a_file_page_sent_with_gzip_carries_the_same_rows() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let before = app.events("blob.view").await.len();
+    for (path, rows) in [("src/main.rs", 30), ("data/big.py", 4_000), ("data/big.py?from=4001", 4_000)] {
+        let url = app.url(&format!("/pins/{}/blob/{path}", app.pin));
+        // Twice: the first view packs the rows, the second takes them as packed.
+        for _ in 0..2 {
+            let (status, encoding, page) = get_compressed(&app.client, &url).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(encoding.as_deref(), Some("gzip"), "{path}: the rows go out as packed");
+            let (_, plain) = app.get_text(&format!("/pins/{}/blob/{path}", app.pin)).await;
+            assert_eq!(code_rows(&page), code_rows(&plain), "{path}: the same rows either way");
+            assert!(code_rows(&page).matches("<tr id=\"L").count() >= rows, "{path}");
+            assert!(!page.contains("<!--rows-"), "{path}: no marker is left in the page");
+            assert!(page.trim_end().ends_with("</html>"), "{path}: the page is whole");
+            // Around the rows, the page is this request's own (its nonce, its watermark).
+            assert!(page.contains("reviewer · reviewer ·") && page.contains("nonce=\""));
+        }
+    }
+    // Every view is recorded, packed or not: six of each.
+    assert_eq!(app.events("blob.view").await.len(), before + 12);
+
+    // A tree, a binary file and a missing file are sent as before.
+    let (status, encoding, page) = get_compressed(&app.client, &app.url(&format!("/pins/{}/tree/src", app.pin))).await;
+    assert_eq!((status, encoding.as_deref()), (StatusCode::OK, Some("zstd")));
+    assert!(page.contains("main.rs"));
+    let (status, _, page) =
+        get_compressed(&app.client, &app.url(&format!("/pins/{}/blob/assets/logo.png", app.pin))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("00000000  89 50 4e 47"));
+    let (status, _, _) = get_compressed(&app.client, &app.url(&format!("/pins/{}/blob/src/nothing.rs", app.pin))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn binary_files_show_a_hex_preview() {
     let app = spawn_app().await;
     app.login_as("reviewer").await;

@@ -328,3 +328,30 @@ pub async fn spawn_second_instance(app: &TestApp) -> String {
     tokio::spawn(application.run_until_stopped());
     address
 }
+
+/// A page as a browser that accepts compressed responses gets it: its status, its
+/// `Content-Encoding`, and its text, decoded.
+pub async fn get_compressed(client: &Client, url: &str) -> (StatusCode, Option<String>, String) {
+    use std::io::Read as _;
+    let response = client.get(url).header("accept-encoding", "gzip, deflate, br, zstd").send().await.expect("request");
+    let status = response.status();
+    let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+    let bytes = response.bytes().await.unwrap();
+    let mut text = String::new();
+    match encoding.as_deref() {
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text).expect("a whole gzip member");
+        }
+        Some("zstd") => text = String::from_utf8(zstd::decode_all(&bytes[..]).unwrap()).unwrap(),
+        None => text = String::from_utf8(bytes.to_vec()).unwrap(),
+        Some(other) => panic!("an encoding the test does not decode: {other}"),
+    }
+    (status, encoding, text)
+}
+
+/// The code table of a file page (from its `<tbody>` to its end).
+pub fn code_rows(html: &str) -> &str {
+    let start = html.find("<tbody>").expect("a code table");
+    let end = html[start..].find("</tbody>").expect("the table ends") + start;
+    &html[start..end]
+}

@@ -97,6 +97,12 @@ async fn a_reviewer_comments_on_lines_staff_answer_and_the_thread_is_resolved() 
     assert!(html.find("id=\"L7\"").unwrap() < thread_at && thread_at < html.find("id=\"L8\"").unwrap(), "under line 7");
     assert!(html.contains("Is <code>count</code> <strong>bounded</strong>?"));
     assert!(html.contains("Yes: by the input size."));
+    // Sent compressed, the page still has the thread between its rows (such rows are not packed).
+    let (status, _, compressed) =
+        get_compressed(&reviewer.client, &app.url(&format!("/pins/{pin}/blob/src/main.rs"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(code_rows(&compressed), code_rows(&html));
+    assert!(code_rows(&compressed).contains(&format!("id=\"thread-{id}\"")));
 
     // The event names the lines and the blob, and binds the text by its hash only.
     let events = app.events("comment.create").await;
