@@ -104,7 +104,9 @@ log_size() {
 probe_a=$(log_size)
 probe_b=$(log_size)
 SELF=$((probe_b - probe_a))
-rss() { awk '/^VmRSS/ {printf "%d MB", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+# Resident memory, and how much of it is the server's own (anonymous) and mapped files (git packs).
+rss() { awk '/^VmRSS/ {r = $2} /^RssAnon/ {a = $2} /^RssFile/ {f = $2}
+    END {printf "%d MB (anon %d, file %d)", r / 1024, a / 1024, f / 1024}' "/proc/$SERVER_PID/status"; }
 peak() { awk '/^VmHWM/ {printf "%d MB", $2 / 1024}' "/proc/$SERVER_PID/status"; }
 
 # The random mix: 1,000 text files of v2.0 (fixed seed).

@@ -171,7 +171,7 @@ impl Domain {
     async fn pin_for_build(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinAccess> {
         require(actor, Permission::RecordBuild)?;
         match self.store.pin(pin.get()).await? {
-            Some(record) if record.withdrawn_at.is_none() => Ok(PinAccess { record, ends_at: None }),
+            Some(record) if record.withdrawn_at.is_none() => Ok(PinAccess { record, ends_at: None, grants: None }),
             Some(_) => Err(AppError::Conflict("this pin is withdrawn; builds are not recorded for it".into())),
             None => Err(AppError::NotFound("there is no such pin".into())),
         }
@@ -411,7 +411,7 @@ impl Domain {
         let mut origins = Vec::new();
         for pin_id in pins {
             let Some(record) = self.store.pin(pin_id).await? else { continue };
-            let access = PinAccess { record, ends_at: None };
+            let access = PinAccess { record, ends_at: None, grants: None };
             let all: Vec<BuildView> =
                 self.store.builds_of_pin(pin_id).await?.into_iter().map(|b| view(b, &BTreeMap::new())).collect();
             let review = self.review_figures(&access).await?;
@@ -488,7 +488,7 @@ impl Domain {
         require(&actor, Permission::Attest)?;
         let record =
             self.store.pin(pin.get()).await?.ok_or_else(|| AppError::NotFound("there is no such pin".into()))?;
-        let access = PinAccess { record, ends_at: None };
+        let access = PinAccess { record, ends_at: None, grants: None };
         let binaries = self.binaries_of(pin).await?;
         if binaries.is_empty() {
             return Err(AppError::Invalid(

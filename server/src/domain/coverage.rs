@@ -102,8 +102,7 @@ impl Domain {
     /// Whether the acting reviewer has marked the file reviewed at the pin.
     pub(super) async fn is_marked(&self, actor: &Actor<'_>, pin: PinId, path: &RepoPath) -> AppResult<Option<bool>> {
         let Some(identity) = actor.identity().filter(|i| i.role == Role::Reviewer) else { return Ok(None) };
-        let marks = self.store.latest_marks(pin.get(), Some(identity.user_id)).await?;
-        Ok(Some(marks.iter().any(|m| m.path == path.as_str() && m.reviewed)))
+        Ok(Some(self.store.is_marked(pin.get(), identity.user_id, path.as_str()).await?))
     }
 
     /// A pin's indexed files: from memory once the index is complete (it never changes then).

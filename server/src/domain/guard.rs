@@ -211,6 +211,9 @@ pub fn pin_readable(role: Role, withdrawn: bool, grants: &[GrantWindow], now: i6
 pub struct PinAccess {
     pub record: PinRecord,
     pub ends_at: Option<i64>,
+    /// The grants of the person access was decided for, on this pin, as read for the decision
+    /// (`None` where none were read: staff, operators, jobs), so that a request decides once.
+    pub grants: Option<(i64, Vec<GrantWindow>)>,
 }
 
 impl PinAccess {
@@ -307,6 +310,7 @@ impl Domain {
         }
         let record = self.store.pin(pin.get()).await?;
         let now = self.clock.now_ms();
+        let mut read = None;
         let readable = match (&record, actor.identity()) {
             (None, _) => None,
             (Some(_), None) => Some(None),
@@ -315,11 +319,13 @@ impl Domain {
                     Role::Staff => Vec::new(),
                     _ => self.store.grants_of_for_pin(identity.user_id, record.id).await?,
                 };
-                pin_permitted(identity.role, usage, record.withdrawn_at.is_some(), &grants, now)
+                let permitted = pin_permitted(identity.role, usage, record.withdrawn_at.is_some(), &grants, now);
+                read = Some((identity.user_id, grants));
+                permitted
             }
         };
         match (record, readable) {
-            (Some(record), Some(ends_at)) => Ok(PinAccess { record, ends_at }),
+            (Some(record), Some(ends_at)) => Ok(PinAccess { record, ends_at, grants: read }),
             (record, _) => {
                 let commit = record.as_ref().map(|r| r.commit_id.as_str());
                 let event = actor.event("access.denied").outcome(Outcome::Denied).on(Object::at(

@@ -222,7 +222,7 @@ impl Domain {
             self.store.job_progress(job.id, 0, 0, self.clock.now_ms()).await?;
             return Ok(());
         };
-        let older = PinAccess { record: previous, ends_at: None };
+        let older = PinAccess { record: previous, ends_at: None, grants: None };
         let event = actor
             .event("pin.compare")
             .on(older.object(&RepoPath::root()).shown(&older.record.tree_id))

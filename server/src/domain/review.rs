@@ -68,8 +68,10 @@ impl Domain {
             Some(identity) => identity,
             None => return Ok(Viewer { user_id: None, role: Role::Staff, may_review: false }),
         };
-        let grants = match identity.role {
-            Role::Staff => Vec::new(),
+        let grants = match (identity.role, &access.grants) {
+            (Role::Staff, _) => Vec::new(),
+            // The grants read when this request's access was decided.
+            (_, Some((user_id, grants))) if *user_id == identity.user_id => grants.clone(),
             _ => self.store.grants_of_for_pin(identity.user_id, access.record.id).await?,
         };
         let withdrawn = access.record.withdrawn_at.is_some();

@@ -269,6 +269,20 @@ impl Store {
         rows.iter().map(mark_from_row).collect()
     }
 
+    /// Whether the reviewer's latest mark of this path at this pin says reviewed (one index probe).
+    pub async fn is_marked(&self, pin_id: i64, reviewer_id: i64, path: &str) -> Result<bool> {
+        let reviewed: Option<i64> = sqlx::query_scalar(
+            "SELECT reviewed FROM reviewed_marks WHERE pin_id = $1 AND reviewer_id = $2 AND path = $3 \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(pin_id)
+        .bind(reviewer_id)
+        .bind(path)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(reviewed.is_some_and(|r| r != 0))
+    }
+
     /// The latest marks at the earlier pins of the pin's repository (for carried coverage).
     pub async fn latest_marks_before(&self, pin_id: i64) -> Result<Vec<MarkRow>> {
         let sql = "SELECT m.reviewer_id, u.username, m.path, m.blob_id, m.reviewed, m.pin_id FROM reviewed_marks m \
