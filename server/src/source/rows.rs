@@ -10,6 +10,7 @@
 //! one ordinary member.
 
 use flate2::{Compress, Compression, FlushCompress, Status};
+use std::cell::RefCell;
 use std::fmt;
 
 /// Rows rendered from `first`, deflated and ended by a full flush.
@@ -56,8 +57,13 @@ impl PackedRows {
 
 /// One gzip member whose content is `head`, then the packed rows, then `tail`.
 pub fn gzip_around(head: &[u8], rows: &PackedRows, tail: &[u8]) -> Vec<u8> {
-    let head_deflated = deflate(head, Compression::fast(), FlushCompress::Full);
-    let tail_deflated = deflate(tail, Compression::fast(), FlushCompress::Finish);
+    let (head_deflated, tail_deflated) = FAST.with(|fast| {
+        let mut fast = fast.borrow_mut();
+        fast.reset();
+        let head = deflate_with(&mut fast, head, FlushCompress::Full);
+        fast.reset();
+        (head, deflate_with(&mut fast, tail, FlushCompress::Finish))
+    });
     let mut crc = crc32fast::Hasher::new();
     crc.update(head);
     crc.combine(&crc32fast::Hasher::new_with_initial_len(rows.crc, rows.len));
@@ -77,9 +83,18 @@ pub fn gzip_around(head: &[u8], rows: &PackedRows, tail: &[u8]) -> Vec<u8> {
     out
 }
 
+thread_local! {
+    /// A fast compressor per thread, reset for each use: a compressor's tables are a few hundred
+    /// KiB, too much to allocate and clear twice for every page.
+    static FAST: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
+}
+
 /// Raw deflate of `input`, ended by `flush` (`Full`: byte-aligned, not final; `Finish`: final).
 fn deflate(input: &[u8], level: Compression, flush: FlushCompress) -> Vec<u8> {
-    let mut compress = Compress::new(level, false);
+    deflate_with(&mut Compress::new(level, false), input, flush)
+}
+
+fn deflate_with(compress: &mut Compress, input: &[u8], flush: FlushCompress) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len() / 4 + 64);
     loop {
         let consumed = compress.total_in() as usize;
