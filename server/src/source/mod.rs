@@ -97,7 +97,39 @@ pub struct Source {
     /// Directory listings by tree id (a tree never changes): the tree beside every file view and
     /// every listing would otherwise read each entry's object header again.
     listings: std::sync::Mutex<Listings>,
+    /// Entries being read and rendered now, by key, so that each is made once (`render_blob`).
+    in_flight: InFlight,
     limits: SourceLimits,
+}
+
+enum Cached {
+    Hit(FileContent),
+    /// Not kept: the blob, of this size, must be read.
+    Miss(u64),
+}
+
+/// One lock per key while work for it runs: a second caller with the same key waits for the
+/// first to finish, then does its own (cheap, by then) work.
+#[derive(Default)]
+struct InFlight(std::sync::Mutex<std::collections::HashMap<String, Arc<std::sync::Mutex<()>>>>);
+
+impl InFlight {
+    fn run<T>(&self, key: &str, work: impl FnOnce() -> T) -> T {
+        let gate = {
+            let mut keys = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(keys.entry(key.to_string()).or_default())
+        };
+        let result = {
+            let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
+            work()
+        };
+        let mut keys = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Clones are taken only under the map's lock: two left means nobody else waits for it.
+        if Arc::strong_count(&gate) == 2 {
+            keys.remove(key);
+        }
+        result
+    }
 }
 
 /// Listings by tree id, least recently used first out, bounded in bytes.
@@ -136,6 +168,7 @@ impl Source {
             highlighter: Highlighter::default(),
             cache: HighlightCache::new(cache_dir, limits.memory_cache_bytes, limits.disk_cache_bytes),
             listings: std::sync::Mutex::new(Listings { entries: lru::LruCache::unbounded(), bytes: 0 }),
+            in_flight: InFlight::default(),
             limits,
         })
     }
@@ -272,11 +305,35 @@ impl Source {
         slice: bool,
         pack: bool,
     ) -> Result<FileContent> {
+        let size = match self.render_cached(repo, id, file_name, from, slice, pack)? {
+            Cached::Hit(content) => return Ok(content),
+            Cached::Miss(size) => size,
+        };
+        // A miss: one thread reads and renders an entry; others that ask for it meanwhile wait and
+        // then take it from the cache (sixteen readers opening one large file at once would
+        // otherwise each inflate it, and hold sixteen copies).
+        let gate = if self.is_windowed(size) { window_key(&id.to_string(), from.unwrap_or(1)) } else { id.to_string() };
+        self.in_flight.run(&gate, || match self.render_cached(repo, id, file_name, from, slice, pack)? {
+            Cached::Hit(content) => Ok(content),
+            Cached::Miss(size) => self.render_uncached(repo, id, size, file_name, from, slice, pack),
+        })
+    }
+
+    /// A blob for display from what is kept (or needs no reading), or its size when it must be read.
+    fn render_cached(
+        &self,
+        repo: &git2::Repository,
+        id: git2::Oid,
+        file_name: &str,
+        from: Option<u32>,
+        slice: bool,
+        pack: bool,
+    ) -> Result<Cached> {
         let blob_id = id.to_string();
         let (size, _) = repo.odb()?.read_header(id)?;
         let size = size as u64;
         if size > self.limits.display_max_bytes {
-            return Ok(FileContent {
+            return Ok(Cached::Hit(FileContent {
                 blob_id,
                 size,
                 content: BlobContent::Text {
@@ -290,13 +347,13 @@ impl Source {
                     spliced: None,
                 },
                 packed: None,
-            });
+            }));
         }
         // A window already cut from this blob: no need to inflate megabytes again.
         if self.is_windowed(size) {
             let key = window_key(&blob_id, from.unwrap_or(1));
             if let Some(window) = self.cache.get(&key) {
-                return Ok(window_content(blob_id, size, &window, from.unwrap_or(1), pack));
+                return Ok(Cached::Hit(window_content(blob_id, size, &window, from.unwrap_or(1), pack)));
             }
         }
         // A file whose name decides its grammar and that is already highlighted: the cache has
@@ -306,8 +363,24 @@ impl Source {
             .flatten()
             .and_then(|syntax| self.cache.get_any(&HighlightCache::key(&blob_id, Some(&syntax.name))));
         if let Some(highlighted) = cached {
-            return Ok(shown(blob_id, size, &highlighted, from, slice, pack));
+            return Ok(Cached::Hit(shown(blob_id, size, &highlighted, from, slice, pack)));
         }
+        Ok(Cached::Miss(size))
+    }
+
+    /// A blob for display, read and rendered (and kept for the next view).
+    #[allow(clippy::too_many_arguments)]
+    fn render_uncached(
+        &self,
+        repo: &git2::Repository,
+        id: git2::Oid,
+        size: u64,
+        file_name: &str,
+        from: Option<u32>,
+        slice: bool,
+        pack: bool,
+    ) -> Result<FileContent> {
+        let blob_id = id.to_string();
         let blob = repo.find_blob(id)?;
         if blob.is_binary() {
             let bytes = blob.content();
@@ -555,4 +628,38 @@ fn list_entries(repo: &git2::Repository, tree: &git2::Tree<'_>) -> Result<Vec<Tr
         dir(a).cmp(&dir(b)).then_with(|| a.name.cmp(&b.name))
     });
     Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    #[test]
+    fn work_for_one_key_runs_once_while_others_wait_for_it() {
+        let in_flight = Arc::new(InFlight::default());
+        let (made, computed) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (in_flight, made, computed) = (Arc::clone(&in_flight), Arc::clone(&made), Arc::clone(&computed));
+                std::thread::spawn(move || {
+                    in_flight.run("blob", || {
+                        // As `render_blob` does: look in the "cache" first, make the entry if missing.
+                        if !made.load(Ordering::SeqCst) {
+                            computed.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(30));
+                            made.store(true, Ordering::SeqCst);
+                        }
+                    })
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(computed.load(Ordering::SeqCst), 1, "the entry was made once");
+        assert!(in_flight.0.lock().unwrap().is_empty(), "no key is left behind");
+        // Another key does not wait for this one.
+        assert_eq!(in_flight.run("other", || 7), 7);
+    }
 }
