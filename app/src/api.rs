@@ -65,10 +65,7 @@ pub async fn open_blob(pin: String, path: String, from: Option<u32>) -> Result<B
     let path = RepoPath::parse_url_encoded(&path)?;
     let parts = use_context::<leptos::server_fn::http_export::request::Parts>();
     let slot = parts.and_then(|parts| parts.extensions.get::<crate::backend::RowsSlot>().cloned());
-    match slot {
-        Some(slot) => ssr::backend()?.open_blob_page(&ssr::caller()?, pin, path, from, slot).await,
-        None => ssr::backend()?.open_blob(&ssr::caller()?, pin, path, from).await,
-    }
+    ssr::backend()?.open_blob(&ssr::caller()?, pin, path, from, slot).await
 }
 
 #[server(prefix = "/fn", endpoint = "audit")]

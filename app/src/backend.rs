@@ -44,21 +44,17 @@ pub trait Backend: Send + Sync + 'static {
     /// A directory listing; records a `tree.view` event before any entry is read.
     async fn open_tree(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<TreeView>;
     /// A file, highlighted; records a `blob.view` event before any byte is read. A file shown in
-    /// windows is shown from the window holding line `from` (the first when `None`).
-    async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath, from: Option<u32>) -> AppResult<BlobView>;
-    /// `open_blob` for a file page sent with gzip: the backend may leave the file's rows, rendered
-    /// and compressed once, in `rows` and name its marker in the content instead of the lines.
-    async fn open_blob_page(
+    /// windows is shown from the window holding line `from` (the first when `None`). Given `rows`
+    /// (a file page sent with gzip), the backend may leave the rows there, rendered and compressed
+    /// once, and name the slot's marker in the content instead of the lines.
+    async fn open_blob(
         &self,
         caller: &Caller,
         pin: PinId,
         path: RepoPath,
         from: Option<u32>,
-        rows: RowsSlot,
-    ) -> AppResult<BlobView> {
-        let _ = rows;
-        self.open_blob(caller, pin, path, from).await
-    }
+        rows: Option<RowsSlot>,
+    ) -> AppResult<BlobView>;
     /// The audit log, newest first (staff and regulators).
     async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage>;
     /// The latest signed checkpoint and the verifier key (staff and regulators).

@@ -161,7 +161,7 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
     // The reviewer read these files (recorded views: coverage and the export's sessions show them).
     for path in ["README.md", code.as_str()] {
         if let Ok(path) = RepoPath::parse(path) {
-            app::backend::Backend::open_blob(domain, reviewer, pin, path, None).await?;
+            app::backend::Backend::open_blob(domain, reviewer, pin, path, None, None).await?;
         }
     }
     domain

@@ -203,19 +203,15 @@ impl Backend for Domain {
         browse::open_tree(self, caller, pin, path).await
     }
 
-    async fn open_blob(&self, caller: &Caller, pin: PinId, path: RepoPath, from: Option<u32>) -> AppResult<BlobView> {
-        browse::open_blob(self, caller, pin, path, from, None).await
-    }
-
-    async fn open_blob_page(
+    async fn open_blob(
         &self,
         caller: &Caller,
         pin: PinId,
         path: RepoPath,
         from: Option<u32>,
-        rows: app::backend::RowsSlot,
+        rows: Option<app::backend::RowsSlot>,
     ) -> AppResult<BlobView> {
-        browse::open_blob(self, caller, pin, path, from, Some(rows)).await
+        browse::open_blob(self, caller, pin, path, from, rows).await
     }
 
     async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage> {

@@ -102,6 +102,20 @@ pub struct Source {
     limits: SourceLimits,
 }
 
+/// What a view asks of a blob.
+#[derive(Clone, Copy)]
+struct BlobAsk<'a> {
+    id: git2::Oid,
+    /// The name it has at the pin (which may decide its grammar).
+    file_name: &'a str,
+    /// A large text is shown as the window from this line (the first when `None`).
+    from: Option<u32>,
+    /// The window from `from` of a highlighted file too (rows loaded into a page), not all of it.
+    slice: bool,
+    /// Rows from an entry packed (`FileContent::packed`) rather than as lines.
+    pack: bool,
+}
+
 enum Cached {
     Hit(FileContent),
     /// Not kept: the blob, of this size, must be read.
@@ -266,7 +280,8 @@ impl Source {
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |this, repo| {
             let id = blob_at(repo, &tree_id, &path)?;
-            let content = this.render_blob(repo, id, path.file_name(), from, false, pack)?;
+            let ask = BlobAsk { id, file_name: path.file_name(), from, slice: false, pack };
+            let content = this.render_blob(repo, ask)?;
             let directory = subtree(repo, &tree_id, &path.parent())?.ok_or(SourceError::NotFound)?;
             Ok((content, this.listing(repo, &directory)?.as_ref().clone()))
         })
@@ -288,49 +303,35 @@ impl Source {
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |this, repo| {
             let id = blob_at(repo, &tree_id, &path)?;
-            this.render_blob(repo, id, path.file_name(), Some(from), true, false)
+            this.render_blob(
+                repo,
+                BlobAsk { id, file_name: path.file_name(), from: Some(from), slice: true, pack: false },
+            )
         })
         .await
     }
 
-    /// A blob for display. A large text is a window from `from`; a highlighted one is whole unless
-    /// `slice` asks for the window from `from` (rows loaded into a page). With `pack`, rows from an
-    /// entry come packed (`FileContent::packed`) rather than as lines.
-    fn render_blob(
-        &self,
-        repo: &git2::Repository,
-        id: git2::Oid,
-        file_name: &str,
-        from: Option<u32>,
-        slice: bool,
-        pack: bool,
-    ) -> Result<FileContent> {
-        let size = match self.render_cached(repo, id, file_name, from, slice, pack)? {
+    /// A blob for display (see `BlobAsk`).
+    fn render_blob(&self, repo: &git2::Repository, ask: BlobAsk<'_>) -> Result<FileContent> {
+        let size = match self.render_cached(repo, ask)? {
             Cached::Hit(content) => return Ok(content),
             Cached::Miss(size) => size,
         };
         // A miss: one thread reads and renders an entry; others that ask for it meanwhile wait and
         // then take it from the cache (sixteen readers opening one large file at once would
         // otherwise each inflate it, and hold sixteen copies).
-        let gate = if self.is_windowed(size) { window_key(&id.to_string(), from.unwrap_or(1)) } else { id.to_string() };
-        self.in_flight.run(&gate, || match self.render_cached(repo, id, file_name, from, slice, pack)? {
+        let blob_id = ask.id.to_string();
+        let gate = if self.is_windowed(size) { window_key(&blob_id, ask.from.unwrap_or(1)) } else { blob_id };
+        self.in_flight.run(&gate, || match self.render_cached(repo, ask)? {
             Cached::Hit(content) => Ok(content),
-            Cached::Miss(size) => self.render_uncached(repo, id, size, file_name, from, slice, pack),
+            Cached::Miss(size) => self.render_uncached(repo, ask, size),
         })
     }
 
     /// A blob for display from what is kept (or needs no reading), or its size when it must be read.
-    fn render_cached(
-        &self,
-        repo: &git2::Repository,
-        id: git2::Oid,
-        file_name: &str,
-        from: Option<u32>,
-        slice: bool,
-        pack: bool,
-    ) -> Result<Cached> {
-        let blob_id = id.to_string();
-        let (size, _) = repo.odb()?.read_header(id)?;
+    fn render_cached(&self, repo: &git2::Repository, ask: BlobAsk<'_>) -> Result<Cached> {
+        let blob_id = ask.id.to_string();
+        let (size, _) = repo.odb()?.read_header(ask.id)?;
         let size = size as u64;
         if size > self.limits.display_max_bytes {
             return Ok(Cached::Hit(FileContent {
@@ -351,37 +352,27 @@ impl Source {
         }
         // A window already cut from this blob: no need to inflate megabytes again.
         if self.is_windowed(size) {
-            let key = window_key(&blob_id, from.unwrap_or(1));
+            let key = window_key(&blob_id, ask.from.unwrap_or(1));
             if let Some(window) = self.cache.get(&key) {
-                return Ok(Cached::Hit(window_content(blob_id, size, &window, from.unwrap_or(1), pack)));
+                return Ok(Cached::Hit(window_content(size, &window, ask)));
             }
         }
         // A file whose name decides its grammar and that is already highlighted: the cache has
         // it, so the blob need not be read (inflated and hashed) at all.
         let cached = (!self.is_windowed(size))
-            .then(|| self.highlighter.syntax_by_name(file_name))
+            .then(|| self.highlighter.syntax_by_name(ask.file_name))
             .flatten()
             .and_then(|syntax| self.cache.get_any(&HighlightCache::key(&blob_id, Some(&syntax.name))));
         if let Some(highlighted) = cached {
-            return Ok(Cached::Hit(shown(blob_id, size, &highlighted, from, slice, pack)));
+            return Ok(Cached::Hit(shown(size, &highlighted, ask)));
         }
         Ok(Cached::Miss(size))
     }
 
     /// A blob for display, read and rendered (and kept for the next view).
-    #[allow(clippy::too_many_arguments)]
-    fn render_uncached(
-        &self,
-        repo: &git2::Repository,
-        id: git2::Oid,
-        size: u64,
-        file_name: &str,
-        from: Option<u32>,
-        slice: bool,
-        pack: bool,
-    ) -> Result<FileContent> {
-        let blob_id = id.to_string();
-        let blob = repo.find_blob(id)?;
+    fn render_uncached(&self, repo: &git2::Repository, ask: BlobAsk<'_>, size: u64) -> Result<FileContent> {
+        let blob_id = ask.id.to_string();
+        let blob = repo.find_blob(ask.id)?;
         if blob.is_binary() {
             let bytes = blob.content();
             return Ok(FileContent {
@@ -395,11 +386,11 @@ impl Source {
             });
         }
         if self.is_windowed(size) {
-            let window = self.plain_window(&blob_id, blob.content(), from.unwrap_or(1));
-            return Ok(window_content(blob_id, size, &window, from.unwrap_or(1), pack));
+            let window = self.plain_window(&blob_id, blob.content(), ask.from.unwrap_or(1));
+            return Ok(window_content(size, &window, ask));
         }
-        let highlighted = self.highlighted(&blob_id, file_name, blob.content());
-        Ok(shown(blob_id, size, &highlighted, from, slice, pack))
+        let highlighted = self.highlighted(&blob_id, ask.file_name, blob.content());
+        Ok(shown(size, &highlighted, ask))
     }
 
     /// Lines `from..` of a large text, escaped, at most a window of them, each cut at
@@ -504,23 +495,16 @@ impl Source {
 }
 
 /// A highlighted file as shown: whole, or (`slice`: rows loaded into a page) the window from `from`.
-fn shown(
-    blob_id: String,
-    size: u64,
-    highlighted: &highlight::Highlighted,
-    from: Option<u32>,
-    slice: bool,
-    pack: bool,
-) -> FileContent {
+fn shown(size: u64, highlighted: &highlight::Highlighted, ask: BlobAsk<'_>) -> FileContent {
     let total = highlighted.lines.len() as u32;
-    let (lines, window, packed) = match from {
-        Some(from) if slice => {
+    let (lines, window, packed) = match ask.from {
+        Some(from) if ask.slice => {
             let first = from.clamp(1, total.max(1));
             let last = first.saturating_add(LineWindow::LINES - 1).min(total);
             let lines = highlighted.lines.get(first as usize - 1..last as usize).unwrap_or_default().to_vec();
             (lines, Some(LineWindow { first, last, total }), None)
         }
-        _ => match packed_rows(highlighted, 1, pack) {
+        _ => match packed_rows(highlighted, 1, ask.pack) {
             Some(packed) => (Vec::new(), None, Some(packed)),
             None => (highlighted.lines.clone(), None, None),
         },
@@ -532,16 +516,16 @@ fn shown(
         window,
         spliced: None,
     };
-    FileContent { blob_id, size, content, packed }
+    FileContent { blob_id: ask.id.to_string(), size, content, packed }
 }
 
 /// A window of a large file as shown: its lines, numbered from `from` (clamped to the file, as
 /// `Source::plain_window` cut it).
-fn window_content(blob_id: String, size: u64, window: &highlight::Highlighted, from: u32, pack: bool) -> FileContent {
+fn window_content(size: u64, window: &highlight::Highlighted, ask: BlobAsk<'_>) -> FileContent {
     let total = window.total.unwrap_or(window.lines.len() as u32);
-    let first = from.clamp(1, total.max(1));
+    let first = ask.from.unwrap_or(1).clamp(1, total.max(1));
     let last = first + (window.lines.len() as u32).saturating_sub(1);
-    let packed = packed_rows(window, first, pack);
+    let packed = packed_rows(window, first, ask.pack);
     let content = BlobContent::Text {
         lines: if packed.is_some() { Vec::new() } else { window.lines.clone() },
         language: None,
@@ -549,7 +533,7 @@ fn window_content(blob_id: String, size: u64, window: &highlight::Highlighted, f
         window: Some(LineWindow { first, last, total }),
         spliced: None,
     };
-    FileContent { blob_id, size, content, packed }
+    FileContent { blob_id: ask.id.to_string(), size, content, packed }
 }
 
 /// With `pack`, an entry's rows numbered from `first`, packed on first use and kept with the

@@ -48,11 +48,6 @@ impl PackedRows {
             len: bytes.len() as u64,
         }
     }
-
-    /// The bytes this entry holds (for the cache's bound).
-    pub fn weight(&self) -> u64 {
-        self.deflated.len() as u64 + 64
-    }
 }
 
 /// One gzip member whose content is `head`, then the packed rows, then `tail`.
