@@ -55,39 +55,35 @@ impl From<sqlx::Error> for AuditError {
 
 pub type Result<T, E = AuditError> = std::result::Result<T, E>;
 
-/// A transaction that holds the log's write lock: business rows written through `conn()` commit
-/// together with the events appended, or not at all.
-pub struct LogTx {
-    tx: Transaction<'static, Any>,
-    engine: crate::store::Engine,
-    clock: Clock,
+/// The head of the log as an appender last left it: enough to append on top without reading it.
+#[derive(Clone, Debug)]
+struct KnownHead {
     size: u64,
     frontier: Frontier,
     /// Hex leaf hash of the last entry (empty for an empty log).
     last_leaf: String,
-    appended: usize,
-    /// Rows appended but not yet written: written together, just before the commit.
+}
+
+/// Events appended in memory on top of a head, and the rows they make: written together, just
+/// before the commit.
+struct Appended {
+    clock: Clock,
+    head: KnownHead,
     events: Vec<EventRow>,
     objects: Vec<ObjectRow>,
     nodes: Vec<(u32, u64, merkle::Hash)>,
 }
 
-impl LogTx {
-    pub fn conn(&mut self) -> &mut crate::store::Connection {
-        &mut self.tx
+impl Appended {
+    fn on(head: KnownHead, clock: &Clock) -> Appended {
+        Appended { clock: clock.clone(), head, events: Vec::new(), objects: Vec::new(), nodes: Vec::new() }
     }
 
-    /// How many events this transaction appended so far.
-    pub fn appended(&self) -> usize {
-        self.appended
-    }
-
-    /// Appends one event and returns its index.
-    pub async fn append(&mut self, event: &Event) -> Result<u64> {
+    fn append(&mut self, event: &Event) -> u64 {
         let now = self.clock.now_ms();
-        let leaf = event::encode_leaf(event, now, &self.last_leaf);
+        let leaf = event::encode_leaf(event, now, &self.head.last_leaf);
         let hash = merkle::leaf_hash(&leaf);
-        let index = self.size;
+        let index = self.head.size;
         self.objects.extend(event.objects.iter().enumerate().map(|(position, o)| ObjectRow {
             event: index,
             position: position as u32,
@@ -107,34 +103,77 @@ impl LogTx {
             path: event.first_path().map(str::to_string),
             outcome: event.outcome.as_str(),
         });
-        self.nodes.extend(self.frontier.push(hash));
-        self.size += 1;
-        self.last_leaf = hex::encode(hash);
-        self.appended += 1;
-        Ok(index)
+        self.nodes.extend(self.head.frontier.push(hash));
+        self.head.size += 1;
+        self.head.last_leaf = hex::encode(hash);
+        index
+    }
+
+    fn rows(&self) -> rows::AppendedRows<'_> {
+        rows::AppendedRows {
+            events: &self.events,
+            objects: &self.objects,
+            nodes: &self.nodes,
+            size: self.head.size,
+            root: self.head.frontier.root(),
+            frontier: self.head.frontier.to_bytes(),
+        }
+    }
+}
+
+/// Counts a commit's outcome in the metrics.
+fn observe_commit<T, E>(committed: &std::result::Result<T, E>, appended: usize, started: std::time::Instant) {
+    let metrics = crate::metrics::metrics();
+    match committed {
+        Ok(_) => {
+            metrics.audit_appends.inc_by(appended as u64);
+            metrics.audit_commit_seconds.observe(started.elapsed().as_secs_f64());
+        }
+        Err(_) => {
+            metrics.audit_commits_failed.inc();
+        }
+    }
+}
+
+/// A transaction that holds the log's write lock: business rows written through `conn()` commit
+/// together with the events appended, or not at all.
+pub struct LogTx {
+    tx: Transaction<'static, Any>,
+    engine: crate::store::Engine,
+    appended: Appended,
+}
+
+impl LogTx {
+    pub fn conn(&mut self) -> &mut crate::store::Connection {
+        &mut self.tx
+    }
+
+    /// How many events this transaction appended so far.
+    pub fn appended(&self) -> usize {
+        self.appended.events.len()
+    }
+
+    /// Appends one event and returns its index.
+    pub async fn append(&mut self, event: &Event) -> Result<u64> {
+        Ok(self.appended.append(event))
     }
 
     /// Writes the new log head and commits everything durably.
-    pub async fn commit(mut self) -> Result<()> {
+    pub async fn commit(self) -> Result<()> {
+        self.commit_known().await.map(|_| ())
+    }
+
+    /// Commits, and returns the head this commit left.
+    async fn commit_known(mut self) -> Result<KnownHead> {
         let started = std::time::Instant::now();
-        let appended = self.appended;
+        let count = self.appended.events.len();
         let committed = async {
-            rows::insert_appended(&mut self.tx, self.engine, &self.events, &self.objects, &self.nodes).await?;
-            rows::update_head(&mut self.tx, self.size, &self.frontier.root(), &self.frontier.to_bytes()).await?;
+            rows::insert_appended(&mut self.tx, self.engine, &self.appended.rows()).await?;
             self.tx.commit().await?;
-            Ok(())
+            Ok(self.appended.head)
         }
         .await;
-        let metrics = crate::metrics::metrics();
-        match &committed {
-            Ok(()) => {
-                metrics.audit_appends.inc_by(appended as u64);
-                metrics.audit_commit_seconds.observe(started.elapsed().as_secs_f64());
-            }
-            Err(_) => {
-                metrics.audit_commits_failed.inc();
-            }
-        }
+        observe_commit(&committed, count, started);
         committed
     }
 }
@@ -231,18 +270,8 @@ async fn begin(store: &Store, clock: &Clock) -> Result<LogTx> {
     let (tx, head) = rows::begin_append(store).await?;
     let frontier = Frontier::from_bytes(head.size, &head.frontier)?;
     let last_leaf = head.last_leaf.map(hex::encode).unwrap_or_default();
-    Ok(LogTx {
-        tx,
-        engine: store.engine(),
-        clock: clock.clone(),
-        size: head.size,
-        frontier,
-        last_leaf,
-        appended: 0,
-        events: Vec::new(),
-        objects: Vec::new(),
-        nodes: Vec::new(),
-    })
+    let head = KnownHead { size: head.size, frontier, last_leaf };
+    Ok(LogTx { tx, engine: store.engine(), appended: Appended::on(head, clock) })
 }
 
 /// The group committer: takes every event waiting (up to `MAX_BATCH`), appends them in one
@@ -251,6 +280,8 @@ async fn group_commit((store, clock): (Store, Clock), mut queue: tokio::sync::mp
     // How many callers the last commit answered: most of them send their next event at once, but
     // their tasks run after this one, so a batch smaller than that waits a moment for them.
     let mut last_batch = 1;
+    // The head this committer's last commit left, if it knows it.
+    let mut known = None;
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         for round in 0..=LINGER_ROUNDS {
@@ -266,16 +297,7 @@ async fn group_commit((store, clock): (Store, Clock), mut queue: tokio::sync::mp
             tokio::task::yield_now().await;
         }
         last_batch = batch.len();
-        let committed = async {
-            let mut tx = begin(&store, &clock).await?;
-            let mut indices = Vec::with_capacity(batch.len());
-            for pending in &batch {
-                indices.push(tx.append(&pending.event).await?);
-            }
-            tx.commit().await?;
-            Ok::<_, AuditError>(indices)
-        }
-        .await;
+        let committed = commit_batch(&store, &clock, &mut known, &batch).await;
         match committed {
             Ok(indices) => {
                 for (pending, index) in batch.into_iter().zip(indices) {
@@ -291,4 +313,40 @@ async fn group_commit((store, clock): (Store, Clock), mut queue: tokio::sync::mp
             }
         }
     }
+}
+
+/// Appends a batch in one transaction and commits it. On PostgreSQL, when the committer knows the
+/// head its last commit left, the whole commit is one statement that holds only if the head is
+/// still that one (another instance, or a business transaction, may have appended since); if it is
+/// not, nothing was written and the batch takes the locked path, which reads the head under the
+/// lock. Any failure forgets the head.
+async fn commit_batch(
+    store: &Store,
+    clock: &Clock,
+    known: &mut Option<KnownHead>,
+    batch: &[Pending],
+) -> Result<Vec<u64>> {
+    if let (crate::store::Engine::Postgres, Some(head)) = (store.engine(), known.take()) {
+        let started = std::time::Instant::now();
+        let expected = head.size;
+        let mut appended = Appended::on(head, clock);
+        let indices: Vec<u64> = batch.iter().map(|pending| appended.append(&pending.event)).collect();
+        let committed = rows::append_if_head_pg(store, expected, &appended.rows()).await;
+        match committed {
+            Ok(true) => {
+                observe_commit(&committed, batch.len(), started);
+                *known = Some(appended.head);
+                return Ok(indices);
+            }
+            Ok(false) => {}
+            Err(error) => {
+                observe_commit(&Err::<(), _>(()), batch.len(), started);
+                return Err(error.into());
+            }
+        }
+    }
+    let mut tx = begin(store, clock).await?;
+    let indices = batch.iter().map(|pending| tx.appended.append(&pending.event)).collect();
+    *known = Some(tx.commit_known().await?);
+    Ok(indices)
 }

@@ -73,26 +73,35 @@ pub struct ObjectRow {
 /// Rows per multi-row INSERT (well inside both engines' limits on bound parameters).
 const ROWS_PER_STATEMENT: usize = 500;
 
-/// Writes events, their objects and the perfect subtrees they completed. PostgreSQL takes them in
-/// one statement whose text never changes (`insert_appended_pg`); SQLite, in process, in one
-/// multi-row INSERT per table (per 500 rows).
-pub async fn insert_appended(
-    conn: &mut Connection,
-    engine: super::Engine,
-    events: &[EventRow],
-    objects: &[ObjectRow],
-    nodes: &[(u32, u64, Hash)],
-) -> Result<()> {
+/// What one commit writes: events, their objects, the perfect subtrees they completed, and the new
+/// head (size, root, frontier).
+pub struct AppendedRows<'a> {
+    pub events: &'a [EventRow],
+    pub objects: &'a [ObjectRow],
+    pub nodes: &'a [(u32, u64, Hash)],
+    pub size: u64,
+    pub root: Hash,
+    pub frontier: Vec<u8>,
+}
+
+/// Writes a commit's rows and the new head inside the append transaction. PostgreSQL takes the
+/// rows in one statement whose text never changes (`PG_INSERT_APPENDED`); SQLite, in process, in
+/// one multi-row INSERT per table (per 500 rows).
+pub async fn insert_appended(conn: &mut Connection, engine: super::Engine, rows: &AppendedRows<'_>) -> Result<()> {
     match engine {
-        super::Engine::Postgres => insert_appended_pg(conn, events, objects, nodes).await,
-        super::Engine::Sqlite => insert_appended_rows(conn, events, objects, nodes).await,
+        super::Engine::Postgres => {
+            let [events, objects, nodes] = pg_json(rows);
+            sqlx::query(PG_INSERT_APPENDED).bind(events).bind(objects).bind(nodes).execute(&mut *conn).await?;
+        }
+        super::Engine::Sqlite => insert_appended_rows(conn, rows.events, rows.objects, rows.nodes).await?,
     }
+    update_head(conn, rows.size, &rows.root, &rows.frontier).await
 }
 
 /// PostgreSQL: every row of a commit in one statement and one round trip. Each table's rows travel
 /// as one JSON array (binary columns in hex), so the SQL is the same for any number of rows and
-/// stays prepared on the connection; a group commit then costs six round trips: begin, lock and
-/// head, last leaf, rows, new head, commit.
+/// stays prepared on the connection; a locked group commit then costs six round trips: begin,
+/// lock and head, last leaf, rows, new head, commit.
 const PG_INSERT_APPENDED: &str = "\
 WITH e AS (
     INSERT INTO audit_events (idx, leaf, leaf_hash, recorded_at, actor, action, pin_id, path, outcome)
@@ -108,14 +117,57 @@ WITH e AS (
 INSERT INTO merkle_nodes (level, idx, hash)
 SELECT z.level, z.idx, decode(z.hash, 'hex') FROM jsonb_to_recordset($3::jsonb) AS z(level INTEGER, idx BIGINT, hash TEXT)";
 
-async fn insert_appended_pg(
-    conn: &mut Connection,
-    events: &[EventRow],
-    objects: &[ObjectRow],
-    nodes: &[(u32, u64, Hash)],
-) -> Result<()> {
+/// PostgreSQL: a whole commit in one statement, on its own (autocommit, so one round trip and one
+/// durable commit), valid only if the log still has `expected` entries. The head row is updated
+/// first, only where its size is still `expected`; a statement that waited for another appender's
+/// lock re-checks that condition against the row that appender committed, so it then updates
+/// nothing, and each insert writes rows only if the head row was updated. Returns whether it was.
+const PG_APPEND_IF_HEAD: &str = "\
+WITH s AS (
+    UPDATE log_state SET size = $4, root = $5, frontier = $6 WHERE id = 1 AND size = $7 RETURNING id
+), e AS (
+    INSERT INTO audit_events (idx, leaf, leaf_hash, recorded_at, actor, action, pin_id, path, outcome)
+    SELECT x.idx, decode(x.leaf, 'hex'), decode(x.hash, 'hex'), x.at, x.actor, x.action, x.pin, x.path, x.outcome
+    FROM jsonb_to_recordset($1::jsonb) AS x(idx BIGINT, leaf TEXT, hash TEXT, at BIGINT, actor TEXT,
+                                            action TEXT, pin BIGINT, path TEXT, outcome TEXT)
+    WHERE EXISTS (SELECT 1 FROM s)
+), o AS (
+    INSERT INTO audit_objects (event_idx, position, pin_id, path, blob_id, first_line, last_line)
+    SELECT y.event, y.position, y.pin, y.path, y.blob, y.first, y.last
+    FROM jsonb_to_recordset($2::jsonb) AS y(event BIGINT, position INTEGER, pin BIGINT, path TEXT, blob TEXT,
+                                            first BIGINT, last BIGINT)
+    WHERE EXISTS (SELECT 1 FROM s)
+), n AS (
+    INSERT INTO merkle_nodes (level, idx, hash)
+    SELECT z.level, z.idx, decode(z.hash, 'hex')
+    FROM jsonb_to_recordset($3::jsonb) AS z(level INTEGER, idx BIGINT, hash TEXT)
+    WHERE EXISTS (SELECT 1 FROM s)
+)
+SELECT count(*) FROM s";
+
+/// PostgreSQL: commits `rows` in one statement if the log still has `expected` entries (see
+/// `PG_APPEND_IF_HEAD`). `Ok(false)`: another appender got there first and nothing was written.
+pub async fn append_if_head_pg(store: &Store, expected: u64, rows: &AppendedRows<'_>) -> Result<bool> {
+    let [events, objects, nodes] = pg_json(rows);
+    let row = sqlx::query(PG_APPEND_IF_HEAD)
+        .bind(events)
+        .bind(objects)
+        .bind(nodes)
+        .bind(rows.size as i64)
+        .bind(rows.root.as_slice())
+        .bind(rows.frontier.as_slice())
+        .bind(expected as i64)
+        .fetch_one(&store.pool)
+        .await?;
+    let updated: i64 = row.try_get(0)?;
+    Ok(updated == 1)
+}
+
+/// A commit's rows as the three JSON arrays the PostgreSQL statements take.
+fn pg_json(rows: &AppendedRows<'_>) -> [String; 3] {
     use serde_json::json;
-    let events: Vec<_> = events
+    let events: Vec<_> = rows
+        .events
         .iter()
         .map(|e| {
             json!({
@@ -124,7 +176,8 @@ async fn insert_appended_pg(
             })
         })
         .collect();
-    let objects: Vec<_> = objects
+    let objects: Vec<_> = rows
+        .objects
         .iter()
         .map(|o| {
             json!({
@@ -133,17 +186,12 @@ async fn insert_appended_pg(
             })
         })
         .collect();
-    let nodes: Vec<_> = nodes
+    let nodes: Vec<_> = rows
+        .nodes
         .iter()
         .map(|(level, index, hash)| json!({"level": level, "idx": index, "hash": hex::encode(hash)}))
         .collect();
-    sqlx::query(PG_INSERT_APPENDED)
-        .bind(serde_json::Value::Array(events).to_string())
-        .bind(serde_json::Value::Array(objects).to_string())
-        .bind(serde_json::Value::Array(nodes).to_string())
-        .execute(conn)
-        .await?;
-    Ok(())
+    [events, objects, nodes].map(|array| serde_json::Value::Array(array).to_string())
 }
 
 async fn insert_appended_rows(
@@ -229,7 +277,7 @@ fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
     sql
 }
 
-pub async fn update_head(conn: &mut Connection, size: u64, root: &Hash, frontier: &[u8]) -> Result<()> {
+async fn update_head(conn: &mut Connection, size: u64, root: &Hash, frontier: &[u8]) -> Result<()> {
     sqlx::query("UPDATE log_state SET size = $1, root = $2, frontier = $3 WHERE id = 1")
         .bind(size as i64)
         .bind(root.as_slice())

@@ -293,6 +293,44 @@ async fn two_instances_append_one_log_without_gaps() {
 }
 
 #[tokio::test]
+async fn a_committer_whose_last_head_went_stale_appends_after_the_others() {
+    // On PostgreSQL a committer that knows the head it left commits in one statement that holds
+    // only if nobody appended since; here the server, a business transaction and this log take
+    // turns, so every commit after the first finds its known head stale once.
+    let app = spawn_app().await;
+    let event = |i: u32| {
+        let path = app::model::RepoPath::parse(&format!("turn-{i}")).unwrap();
+        clearroom::audit::Event::by_operator("blob.view").on(clearroom::audit::Object::at(app.pin, None, &path))
+    };
+    app.login_as("reviewer").await;
+    let mut indices = Vec::new();
+    for turn in 0..3 {
+        indices.push(app.log.record(&event(turn * 10)).await.unwrap());
+        indices.push(app.log.record(&event(turn * 10 + 1)).await.unwrap());
+        let (status, _) = app.get_text(&format!("/pins/{}/blob/src/main.rs", app.pin)).await;
+        assert_eq!(status, StatusCode::OK);
+        indices.push(app.log.record(&event(turn * 10 + 2)).await.unwrap());
+        let mut tx = app.log.begin().await.unwrap();
+        tx.append(&event(turn * 10 + 3)).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let size = app.log.size().await.unwrap();
+    let entries = app.log.raw_entries(0, size).await.unwrap();
+    assert_eq!(entries.len() as u64, size);
+    for (i, entry) in entries.iter().enumerate() {
+        assert_eq!(entry.0, i as u64, "no gap, no duplicate");
+    }
+    for pair in indices.windows(2) {
+        assert!(pair[0] < pair[1], "each record lands after the one before: {indices:?}");
+    }
+    let turns = app.events("blob.view").await;
+    assert_eq!(turns.iter().filter(|e| e.path.as_deref().is_some_and(|p| p.starts_with("turn-"))).count(), 12);
+    let dir = tempfile::tempdir().unwrap();
+    app.publish_checkpoint().await;
+    assert_eq!(verify(&app, dir.path(), None).await, Ok(()), "the chain and the tree hold across the turns");
+}
+
+#[tokio::test]
 async fn a_regulator_checks_an_old_checkpoint_in_the_ui() {
     let app = spawn_app().await;
     app.login_as("regulator").await;
