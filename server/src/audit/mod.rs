@@ -216,7 +216,7 @@ impl AuditLog {
 
     /// Opens a transaction that holds the log's write lock (see `store::log::begin_append`).
     pub async fn begin(&self) -> Result<LogTx> {
-        begin(&self.store, &self.clock).await
+        begin(&self.store, &self.clock, None).await
     }
 
     /// Records one event on its own and returns its index once it is durable. Concurrent calls
@@ -266,11 +266,21 @@ impl AuditLog {
     }
 }
 
-async fn begin(store: &Store, clock: &Clock) -> Result<LogTx> {
-    let (tx, head) = rows::begin_append(store).await?;
-    let frontier = Frontier::from_bytes(head.size, &head.frontier)?;
-    let last_leaf = head.last_leaf.map(hex::encode).unwrap_or_default();
-    let head = KnownHead { size: head.size, frontier, last_leaf };
+/// Opens an append transaction. `known`, the head the caller's last commit left, spares reading
+/// the last leaf when the locked head is still that one (same size and frontier).
+async fn begin(store: &Store, clock: &Clock, known: Option<KnownHead>) -> Result<LogTx> {
+    let (mut tx, size, frontier) = rows::begin_append(store).await?;
+    let head = match known {
+        Some(known) if known.size == size && known.frontier.to_bytes() == frontier => known,
+        _ => {
+            let frontier = Frontier::from_bytes(size, &frontier)?;
+            let last_leaf = match size {
+                0 => String::new(),
+                _ => hex::encode(rows::leaf_hash_in(&mut tx, size - 1).await?),
+            };
+            KnownHead { size, frontier, last_leaf }
+        }
+    };
     Ok(LogTx { tx, engine: store.engine(), appended: Appended::on(head, clock) })
 }
 
@@ -279,7 +289,9 @@ async fn begin(store: &Store, clock: &Clock) -> Result<LogTx> {
 async fn group_commit((store, clock): (Store, Clock), mut queue: tokio::sync::mpsc::Receiver<Pending>) {
     // How many callers the last commit answered: most of them send their next event at once, but
     // their tasks run after this one, so a batch smaller than that waits a moment for them.
-    let mut last_batch = 1;
+    // (Waiting also for those who queued while it ran makes batches full but serial: measured
+    // slower on SQLite, where the callers' turnaround then no longer overlaps a commit.)
+    let mut expected = 1;
     // The head this committer's last commit left, if it knows it.
     let mut known = None;
     while let Some(first) = queue.recv().await {
@@ -291,12 +303,12 @@ async fn group_commit((store, clock): (Store, Clock), mut queue: tokio::sync::mp
                     Err(_) => break,
                 }
             }
-            if batch.len() >= last_batch || round == LINGER_ROUNDS {
+            if batch.len() >= expected || round == LINGER_ROUNDS {
                 break;
             }
             tokio::task::yield_now().await;
         }
-        last_batch = batch.len();
+        expected = batch.len();
         let committed = commit_batch(&store, &clock, &mut known, &batch).await;
         match committed {
             Ok(indices) => {
@@ -319,19 +331,20 @@ async fn group_commit((store, clock): (Store, Clock), mut queue: tokio::sync::mp
 /// head its last commit left, the whole commit is one statement that holds only if the head is
 /// still that one (another instance, or a business transaction, may have appended since); if it is
 /// not, nothing was written and the batch takes the locked path, which reads the head under the
-/// lock. Any failure forgets the head.
+/// lock (and, on either engine, reads the last leaf only when the head is not the one it knows).
+/// Any failure forgets the head.
 async fn commit_batch(
     store: &Store,
     clock: &Clock,
     known: &mut Option<KnownHead>,
     batch: &[Pending],
 ) -> Result<Vec<u64>> {
-    if let (crate::store::Engine::Postgres, Some(head)) = (store.engine(), known.take()) {
+    let last = known.take();
+    if let (crate::store::Engine::Postgres, Some(head)) = (store.engine(), &last) {
         let started = std::time::Instant::now();
-        let expected = head.size;
-        let mut appended = Appended::on(head, clock);
+        let mut appended = Appended::on(head.clone(), clock);
         let indices: Vec<u64> = batch.iter().map(|pending| appended.append(&pending.event)).collect();
-        let committed = rows::append_if_head_pg(store, expected, &appended.rows()).await;
+        let committed = rows::append_if_head_pg(store, head.size, &appended.rows()).await;
         match committed {
             Ok(true) => {
                 observe_commit(&committed, batch.len(), started);
@@ -345,7 +358,7 @@ async fn commit_batch(
             }
         }
     }
-    let mut tx = begin(store, clock).await?;
+    let mut tx = begin(store, clock, last).await?;
     let indices = batch.iter().map(|pending| tx.appended.append(&pending.event)).collect();
     *known = Some(tx.commit_known().await?);
     Ok(indices)

@@ -13,38 +13,26 @@ fn to_hash(bytes: Vec<u8>) -> Result<Hash> {
     bytes.try_into().map_err(|_| StoreError::Corrupt("a stored hash"))
 }
 
-/// The head as an appender sees it, read under the log's write lock.
-pub struct Head {
-    pub size: u64,
-    pub frontier: Vec<u8>,
-    /// The leaf hash of the last entry, if any.
-    pub last_leaf: Option<Hash>,
-}
-
-/// Opens a transaction that holds the log's write lock. The no-op UPDATE is its first statement
-/// so that SQLite takes the write lock at once (no failed lock upgrade later) and PostgreSQL locks
-/// the single log-state row, serialising appenders across server instances.
-pub async fn begin_append(store: &Store) -> Result<(Transaction<'static, Any>, Head)> {
+/// Opens a transaction that holds the log's write lock and returns the head's size and frontier.
+/// The no-op UPDATE is its first statement so that SQLite takes the write lock at once (no failed
+/// lock upgrade later) and PostgreSQL locks the single log-state row, serialising appenders across
+/// server instances.
+pub async fn begin_append(store: &Store) -> Result<(Transaction<'static, Any>, u64, Vec<u8>)> {
     let mut tx = store.begin().await?;
-    // The lock and the head in one round trip. The last leaf's hash is a statement of its own: on
-    // PostgreSQL a statement that waited for the lock still reads with the snapshot it began with,
-    // which may not hold the entry the previous holder appended; the next statement's does.
     let row = sqlx::query("UPDATE log_state SET size = size WHERE id = 1 RETURNING size, frontier")
         .fetch_one(&mut *tx)
         .await?;
     let size: i64 = row.try_get(0)?;
-    let frontier: Vec<u8> = row.try_get(1)?;
-    let last_leaf = match size {
-        0 => None,
-        _ => {
-            let row = sqlx::query("SELECT leaf_hash FROM audit_events WHERE idx = $1")
-                .bind(size - 1)
-                .fetch_one(&mut *tx)
-                .await?;
-            Some(to_hash(row.try_get(0)?)?)
-        }
-    };
-    Ok((tx, Head { size: size as u64, frontier, last_leaf }))
+    Ok((tx, size as u64, row.try_get(1)?))
+}
+
+/// The leaf hash of entry `index`, read inside the append transaction. It is a statement of its
+/// own, after the lock: on PostgreSQL a statement that waited for the lock still reads with the
+/// snapshot it began with, which may not hold the entry the previous holder appended.
+pub async fn leaf_hash_in(conn: &mut Connection, index: u64) -> Result<Hash> {
+    let row =
+        sqlx::query("SELECT leaf_hash FROM audit_events WHERE idx = $1").bind(index as i64).fetch_one(conn).await?;
+    to_hash(row.try_get(0)?)
 }
 
 /// One event's row: the leaf and the copies of its fields the log is filtered by.
@@ -70,9 +58,6 @@ pub struct ObjectRow {
     pub lines: Option<(u32, u32)>,
 }
 
-/// Rows per multi-row INSERT (well inside both engines' limits on bound parameters).
-const ROWS_PER_STATEMENT: usize = 500;
-
 /// What one commit writes: events, their objects, the perfect subtrees they completed, and the new
 /// head (size, root, frontier).
 pub struct AppendedRows<'a> {
@@ -84,19 +69,38 @@ pub struct AppendedRows<'a> {
     pub frontier: Vec<u8>,
 }
 
-/// Writes a commit's rows and the new head inside the append transaction. PostgreSQL takes the
-/// rows in one statement whose text never changes (`PG_INSERT_APPENDED`); SQLite, in process, in
-/// one multi-row INSERT per table (per 500 rows).
+/// Writes a commit's rows and the new head inside the append transaction. Each table's rows go as
+/// one JSON array (`rows_json`), so the statements' text never changes whatever the batch size
+/// and they stay prepared: PostgreSQL takes all three tables in one statement
+/// (`PG_INSERT_APPENDED`), SQLite one statement per table (`SQLITE_INSERT_APPENDED`).
 pub async fn insert_appended(conn: &mut Connection, engine: super::Engine, rows: &AppendedRows<'_>) -> Result<()> {
+    let [events, objects, nodes] = rows_json(rows);
     match engine {
         super::Engine::Postgres => {
-            let [events, objects, nodes] = pg_json(rows);
             sqlx::query(PG_INSERT_APPENDED).bind(events).bind(objects).bind(nodes).execute(&mut *conn).await?;
         }
-        super::Engine::Sqlite => insert_appended_rows(conn, rows.events, rows.objects, rows.nodes).await?,
+        super::Engine::Sqlite => {
+            for (sql, array) in SQLITE_INSERT_APPENDED.into_iter().zip([events, objects, nodes]) {
+                sqlx::query(sql).bind(array).execute(&mut *conn).await?;
+            }
+        }
     }
     update_head(conn, rows.size, &rows.root, &rows.frontier).await
 }
+
+/// SQLite: a commit's rows, one statement per table, from the arrays of `rows_json`.
+const SQLITE_INSERT_APPENDED: [&str; 3] = [
+    "INSERT INTO audit_events (idx, leaf, leaf_hash, recorded_at, actor, action, pin_id, path, outcome) \
+     SELECT value ->> 'idx', unhex(value ->> 'leaf'), unhex(value ->> 'hash'), value ->> 'at', value ->> 'actor', \
+            value ->> 'action', value ->> 'pin', value ->> 'path', value ->> 'outcome' \
+     FROM json_each($1)",
+    "INSERT INTO audit_objects (event_idx, position, pin_id, path, blob_id, first_line, last_line) \
+     SELECT value ->> 'event', value ->> 'position', value ->> 'pin', value ->> 'path', value ->> 'blob', \
+            value ->> 'first', value ->> 'last' \
+     FROM json_each($1)",
+    "INSERT INTO merkle_nodes (level, idx, hash) \
+     SELECT value ->> 'level', value ->> 'idx', unhex(value ->> 'hash') FROM json_each($1)",
+];
 
 /// PostgreSQL: every row of a commit in one statement and one round trip. Each table's rows travel
 /// as one JSON array (binary columns in hex), so the SQL is the same for any number of rows and
@@ -148,7 +152,7 @@ SELECT count(*) FROM s";
 /// PostgreSQL: commits `rows` in one statement if the log still has `expected` entries (see
 /// `PG_APPEND_IF_HEAD`). `Ok(false)`: another appender got there first and nothing was written.
 pub async fn append_if_head_pg(store: &Store, expected: u64, rows: &AppendedRows<'_>) -> Result<bool> {
-    let [events, objects, nodes] = pg_json(rows);
+    let [events, objects, nodes] = rows_json(rows);
     let row = sqlx::query(PG_APPEND_IF_HEAD)
         .bind(events)
         .bind(objects)
@@ -163,8 +167,8 @@ pub async fn append_if_head_pg(store: &Store, expected: u64, rows: &AppendedRows
     Ok(updated == 1)
 }
 
-/// A commit's rows as the three JSON arrays the PostgreSQL statements take.
-fn pg_json(rows: &AppendedRows<'_>) -> [String; 3] {
+/// A commit's rows as the three JSON arrays the insert statements take (binary columns in hex).
+fn rows_json(rows: &AppendedRows<'_>) -> [String; 3] {
     use serde_json::json;
     let events: Vec<_> = rows
         .events
@@ -192,89 +196,6 @@ fn pg_json(rows: &AppendedRows<'_>) -> [String; 3] {
         .map(|(level, index, hash)| json!({"level": level, "idx": index, "hash": hex::encode(hash)}))
         .collect();
     [events, objects, nodes].map(|array| serde_json::Value::Array(array).to_string())
-}
-
-async fn insert_appended_rows(
-    conn: &mut Connection,
-    events: &[EventRow],
-    objects: &[ObjectRow],
-    nodes: &[(u32, u64, Hash)],
-) -> Result<()> {
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let sql = multi_row_insert(
-            "INSERT INTO audit_events (idx, leaf, leaf_hash, recorded_at, actor, action, pin_id, path, outcome)",
-            9,
-            chunk.len(),
-        );
-        // Kept prepared for one row and for a full chunk; the sizes between would fill the cache.
-        let mut insert = sqlx::query(&sql).persistent(chunk.len() == 1 || chunk.len() == ROWS_PER_STATEMENT);
-        for event in chunk {
-            insert = insert
-                .bind(event.index as i64)
-                .bind(event.leaf.as_slice())
-                .bind(event.leaf_hash.as_slice())
-                .bind(event.recorded_at)
-                .bind(event.actor.as_deref())
-                .bind(event.action)
-                .bind(event.pin)
-                .bind(event.path.as_deref())
-                .bind(event.outcome);
-        }
-        insert.execute(&mut *conn).await?;
-    }
-    for chunk in objects.chunks(ROWS_PER_STATEMENT) {
-        let sql = multi_row_insert(
-            "INSERT INTO audit_objects (event_idx, position, pin_id, path, blob_id, first_line, last_line)",
-            7,
-            chunk.len(),
-        );
-        // Kept prepared for one row and for a full chunk; the sizes between would fill the cache.
-        let mut insert = sqlx::query(&sql).persistent(chunk.len() == 1 || chunk.len() == ROWS_PER_STATEMENT);
-        for object in chunk {
-            insert = insert
-                .bind(object.event as i64)
-                .bind(object.position as i32)
-                .bind(object.pin)
-                .bind(object.path.as_str())
-                .bind(object.blob.as_deref())
-                .bind(object.lines.map(|(first, _)| first as i64))
-                .bind(object.lines.map(|(_, last)| last as i64));
-        }
-        insert.execute(&mut *conn).await?;
-    }
-    for chunk in nodes.chunks(ROWS_PER_STATEMENT) {
-        let sql = multi_row_insert("INSERT INTO merkle_nodes (level, idx, hash)", 3, chunk.len());
-        // Kept prepared for one row and for a full chunk; the sizes between would fill the cache.
-        let mut insert = sqlx::query(&sql).persistent(chunk.len() == 1 || chunk.len() == ROWS_PER_STATEMENT);
-        for (level, index, hash) in chunk {
-            insert = insert.bind(*level as i32).bind(*index as i64).bind(hash.as_slice());
-        }
-        insert.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// `head VALUES ($1, …, $columns), (…), …` for `rows` rows: numbered placeholders, which both
-/// engines accept.
-fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
-    let mut sql = String::with_capacity(head.len() + rows * columns * 6);
-    sql.push_str(head);
-    sql.push_str(" VALUES ");
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(row * columns + column + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 async fn update_head(conn: &mut Connection, size: u64, root: &Hash, frontier: &[u8]) -> Result<()> {
@@ -414,6 +335,13 @@ impl Store {
 
     /// Stored entries `start..end` as they are: (index, exact leaf bytes, stored leaf hash).
     pub async fn raw_log_entries(&self, start: u64, end: u64) -> Result<Vec<(u64, Vec<u8>, Vec<u8>)>> {
+        // Read packed first: many entries a row spare a row's hand-over and conversion per
+        // entry, most of the cost of reading a long log. Anything the packed form cannot carry
+        // exactly (a leaf that is not UTF-8, a hash of the wrong length, a number that does not
+        // parse) reads that range again row by row, so the caller sees exactly the stored rows.
+        if let Ok(Some(entries)) = self.raw_log_entries_packed(start, end).await {
+            return Ok(entries);
+        }
         let rows =
             sqlx::query("SELECT idx, leaf, leaf_hash FROM audit_events WHERE idx >= $1 AND idx < $2 ORDER BY idx")
                 .bind(start as i64)
@@ -421,6 +349,39 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?, row.try_get(2)?))).collect()
+    }
+
+    /// `raw_log_entries` as one text per ten thousand entries: each entry is `idx:hash:length:leaf`
+    /// (the stored hash in hex, the leaf's length in bytes, the leaf as it is), so nothing a leaf
+    /// holds can be taken for the next entry. The texts are not asked for in order (ordering would
+    /// sort); the entries are put in index order here. `None` when a text does not read back
+    /// exactly.
+    async fn raw_log_entries_packed(&self, start: u64, end: u64) -> Result<Option<Vec<(u64, Vec<u8>, Vec<u8>)>>> {
+        const GROUP: u64 = 10_000;
+        let sql = match self.engine {
+            super::Engine::Sqlite => {
+                "SELECT group_concat(idx || ':' || hex(leaf_hash) || ':' || length(CAST(leaf AS BLOB)) || ':' \
+                 || CAST(leaf AS TEXT), '') FROM audit_events WHERE idx >= $1 AND idx < $2"
+            }
+            super::Engine::Postgres => {
+                "SELECT string_agg(idx || ':' || encode(leaf_hash, 'hex') || ':' || octet_length(leaf) || ':' \
+                 || convert_from(leaf, 'UTF8'), '') FROM audit_events WHERE idx >= $1 AND idx < $2"
+            }
+        };
+        let mut entries = Vec::with_capacity(end.saturating_sub(start).min(100_000) as usize);
+        let mut from = start;
+        while from < end {
+            let to = end.min(from.saturating_add(GROUP));
+            let row = sqlx::query(sql).bind(from as i64).bind(to as i64).fetch_one(&self.pool).await?;
+            if let Some(text) = row.try_get::<Option<String>, _>(0)? {
+                if unpack_entries(text.as_bytes(), &mut entries).is_none() {
+                    return Ok(None);
+                }
+            }
+            from = to;
+        }
+        entries.sort_by_key(|entry| entry.0);
+        Ok(Some(entries))
     }
 
     /// Leaf hashes by index (level-0 nodes), for proofs.
@@ -547,13 +508,51 @@ impl Store {
     }
 }
 
+/// Reads `idx:hash:length:leaf` entries (see `raw_log_entries_packed`) onto `entries`; `None`
+/// unless the whole text is such entries.
+fn unpack_entries(mut text: &[u8], entries: &mut Vec<(u64, Vec<u8>, Vec<u8>)>) -> Option<()> {
+    fn number(text: &mut &[u8]) -> Option<u64> {
+        let end = text.iter().position(|&b| b == b':')?;
+        let (digits, rest) = text.split_at(end);
+        if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        *text = &rest[1..];
+        std::str::from_utf8(digits).ok()?.parse().ok()
+    }
+    while !text.is_empty() {
+        let index = number(&mut text)?;
+        let colon = text.iter().position(|&b| b == b':')?;
+        let mut hash = vec![0u8; colon / 2];
+        if colon % 2 != 0 || hex::decode_to_slice(&text[..colon], &mut hash).is_err() {
+            return None;
+        }
+        text = &text[colon + 1..];
+        let length = number(&mut text)? as usize;
+        if text.len() < length {
+            return None;
+        }
+        let (leaf, rest) = text.split_at(length);
+        entries.push((index, leaf.to_vec(), hash));
+        text = rest;
+    }
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::unpack_entries;
+
     #[test]
-    fn a_multi_row_insert_numbers_its_placeholders_row_by_row() {
-        assert_eq!(
-            super::multi_row_insert("INSERT INTO t (a, b)", 2, 3),
-            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6)"
-        );
+    fn packed_entries_read_back_exactly_or_not_at_all() {
+        let hash = [7u8; 32];
+        let text = format!("5:{}:7:{{\"a\":1}}12:{}:3:x:y", hex::encode(hash), hex::encode(hash));
+        let mut entries = Vec::new();
+        assert_eq!(unpack_entries(text.as_bytes(), &mut entries), Some(()));
+        assert_eq!(entries, vec![(5, b"{\"a\":1}".to_vec(), hash.to_vec()), (12, b"x:y".to_vec(), hash.to_vec())]);
+        // A hash of odd length, a length past the end, a missing number: the caller reads rows.
+        for broken in ["5:abc:1:x", "5:ab:9:x", ":ab:1:x", "5:ab:1", "5:zz:1:x", "99999999999999999999:ab:1:x"] {
+            assert_eq!(unpack_entries(broken.as_bytes(), &mut Vec::new()), None, "{broken}");
+        }
     }
 }
