@@ -69,6 +69,7 @@ fn main() {
             client_address: "192.0.2.7".into(),
             csrf_token: None,
             token: None,
+            access_ends_ms: None,
         };
         let started = Instant::now();
         let mut written = 0u64;

@@ -79,6 +79,7 @@ fn caller(id: i64, username: &str) -> Caller {
         client_address: "127.0.0.1".into(),
         csrf_token: None,
         token: None,
+        access_ends_ms: None,
     }
 }
 

@@ -48,6 +48,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
             client_address: "demo-seed".into(),
             csrf_token: None,
             token: None,
+            access_ends_ms: None,
         }
     };
     let (ci, ci_id) = {
@@ -66,6 +67,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         client_address: "demo-seed".into(),
         csrf_token: None,
         token: Some(app::model::TokenAccess { id: 0, scopes: vec![app::model::Scope::BuildWrite] }),
+        access_ends_ms: None,
     };
     builds(domain, pin, previous, &builder).await.map_err(fail)?;
     review(domain, pin, &source, &person("reviewer"), &person("staff")).await.map_err(fail)?;

@@ -153,6 +153,10 @@ pub struct Caller {
     pub csrf_token: Option<String>,
     /// Set when the request came with an API token instead of a session.
     pub token: Option<TokenAccess>,
+    /// When a reviewer's latest active grant ends, as the server read it while resuming this
+    /// request's session (inner `None`: no grant is active). Only for showing it (the page's
+    /// "access ends" line); every decision reads the grants again. `None`: not read.
+    pub access_ends_ms: Option<Option<i64>>,
 }
 
 /// A pin id as it appears in URLs: a positive decimal integer.

@@ -255,6 +255,7 @@ mod tests {
             client_address: "192.0.2.1".into(),
             csrf_token: None,
             token: None,
+            access_ends_ms: None,
         };
         let file = RepoPath::parse("src/main.rs").unwrap();
         let event = Event::by(&caller, "blob.view", Outcome::Ok)

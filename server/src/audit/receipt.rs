@@ -115,6 +115,7 @@ mod tests {
             client_address: "x".into(),
             csrf_token: None,
             token: None,
+            access_ends_ms: None,
         };
         let view = Event::by(&caller, "blob.view", Outcome::Ok).on(Object::at(pin("1"), None, &path("a")));
         assert!(Scope::path(pin("1"), &path("a")).is_named_by(&view));

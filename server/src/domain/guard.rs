@@ -407,6 +407,7 @@ mod tests {
             client_address: "127.0.0.1".into(),
             csrf_token: None,
             token: None,
+            access_ends_ms: None,
         }
     }
 

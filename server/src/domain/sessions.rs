@@ -37,7 +37,9 @@ pub enum Resumed {
     /// The session is over (idle, past its end, grants gone, account gone): it must be dropped.
     Ended,
     /// Still on, as this person; `touched` is the session to write back when activity is recorded.
-    Active { identity: Identity, touched: Option<SessionData> },
+    /// `access_ends_ms`: for a reviewer, when their latest active grant ends, from the grants
+    /// this check read (`None` for other roles).
+    Active { identity: Identity, touched: Option<SessionData>, access_ends_ms: Option<i64> },
 }
 
 fn identity(user: &UserRecord) -> Identity {
@@ -74,8 +76,14 @@ impl Domain {
         let ok = auth::verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await?;
         let user_named = user.as_ref().map(|u| u.username.clone());
         let disabled = user.as_ref().is_some_and(|u| u.disabled_at.is_some());
-        let caller =
-            Caller { identity: None, session: None, client_address: client.to_string(), csrf_token: None, token: None };
+        let caller = Caller {
+            identity: None,
+            session: None,
+            client_address: client.to_string(),
+            csrf_token: None,
+            token: None,
+            access_ends_ms: None,
+        };
         // Builder accounts (CI systems, rebuilders) work through API tokens only, never a session;
         // a disabled account signs in nowhere.
         let user = user.filter(|u| ok && u.role != Role::Builder && !disabled);
@@ -171,6 +179,7 @@ impl Domain {
             SessionState::Active { touch } => Resumed::Active {
                 identity: identity(&user),
                 touched: touch.then(|| SessionData { last_seen_ms: now, ..data.clone() }),
+                access_ends_ms: super::guard::latest_active_end(&grants, now),
             },
         })
     }

@@ -168,8 +168,14 @@ async fn identify_caller(
     headers: &HeaderMap,
     api: bool,
 ) -> Result<(Caller, bool), AppError> {
-    let mut caller =
-        Caller { identity: None, session: None, client_address: client.to_string(), csrf_token: None, token: None };
+    let mut caller = Caller {
+        identity: None,
+        session: None,
+        client_address: client.to_string(),
+        csrf_token: None,
+        token: None,
+        access_ends_ms: None,
+    };
     if let Some(token) = bearer_token(headers) {
         // Tokens are for the API; pages and the pages' server functions (which return source)
         // are for people signed in.
@@ -193,13 +199,14 @@ async fn identify_caller(
             session.end().await.map_err(|e| internal(&e))?;
             Ok((caller, true))
         }
-        Resumed::Active { identity, touched } => {
+        Resumed::Active { identity, touched, access_ends_ms } => {
             if let Some(touched) = touched {
                 session.set(&touched).await.map_err(|e| internal(&e))?;
             }
             caller.identity = Some(identity);
             caller.session = session.fingerprint();
             caller.csrf_token = Some(data.csrf);
+            caller.access_ends_ms = Some(access_ends_ms);
             Ok((caller, false))
         }
     }

@@ -271,6 +271,7 @@ async fn a_builder_token_cannot_read_source_comments_or_grants() {
         client_address: "127.0.0.1".into(),
         csrf_token: None,
         token: None,
+        access_ends_ms: None,
     };
     let now = app.clock.now_ms();
     let refused = app.domain.grant(Actor::Web(&builder), "outsider", &[pin], now, now + 60_000).await;

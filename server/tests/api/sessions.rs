@@ -95,3 +95,22 @@ async fn session_ids_are_stored_only_as_hashes_and_the_data_directory_is_private
         assert_eq!(mode, 0o700, "the data directory is the server's alone");
     }
 }
+
+#[tokio::test]
+async fn a_reviewers_pages_count_down_to_the_end_of_their_access() {
+    // The header's clock comes from the grants the session check read for the same request.
+    let app = spawn_app().await;
+    let ends = app.grants().await.iter().filter(|g| g.reviewer == "reviewer").map(|g| g.ends_at_ms).max().unwrap();
+    app.login_as("reviewer").await;
+    for _ in 0..2 {
+        let (status, page) = app.open_file("README.md").await;
+        assert_eq!(status, StatusCode::OK);
+        let left = format!("{} left", app::times::duration_text(ends - app.clock.now_ms()));
+        assert!(page.contains("session-clock") && page.contains(&left), "{left} is shown");
+        app.clock.advance(7 * MINUTE);
+    }
+    app.login_as("staff").await;
+    let (status, page) = app.get_text("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("session-clock"), "staff have no access clock");
+}
