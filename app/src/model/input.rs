@@ -159,6 +159,13 @@ pub struct Caller {
     pub access_ends_ms: Option<Option<i64>>,
 }
 
+impl Caller {
+    /// Someone not (yet) known: no session, no token, only where the request came from.
+    pub fn anonymous(client_address: String) -> Caller {
+        Caller { identity: None, session: None, client_address, csrf_token: None, token: None, access_ends_ms: None }
+    }
+}
+
 /// A pin id as it appears in URLs: a positive decimal integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PinId(i64);

@@ -76,14 +76,7 @@ impl Domain {
         let ok = auth::verify_password(user.as_ref().map(|u| u.password_hash.clone()), password).await?;
         let user_named = user.as_ref().map(|u| u.username.clone());
         let disabled = user.as_ref().is_some_and(|u| u.disabled_at.is_some());
-        let caller = Caller {
-            identity: None,
-            session: None,
-            client_address: client.to_string(),
-            csrf_token: None,
-            token: None,
-            access_ends_ms: None,
-        };
+        let caller = Caller::anonymous(client.to_string());
         // Builder accounts (CI systems, rebuilders) work through API tokens only, never a session;
         // a disabled account signs in nowhere.
         let user = user.filter(|u| ok && u.role != Role::Builder && !disabled);

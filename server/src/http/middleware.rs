@@ -168,14 +168,7 @@ async fn identify_caller(
     headers: &HeaderMap,
     api: bool,
 ) -> Result<(Caller, bool), AppError> {
-    let mut caller = Caller {
-        identity: None,
-        session: None,
-        client_address: client.to_string(),
-        csrf_token: None,
-        token: None,
-        access_ends_ms: None,
-    };
+    let mut caller = Caller::anonymous(client.to_string());
     if let Some(token) = bearer_token(headers) {
         // Tokens are for the API; pages and the pages' server functions (which return source)
         // are for people signed in.

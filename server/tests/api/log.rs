@@ -138,6 +138,22 @@ async fn an_untouched_log_verifies() {
     assert_eq!(verify(&app, dir.path(), Some(&old)).await, Ok(()));
 }
 
+/// The exact bytes of entry `index` as stored.
+async fn stored_leaf(app: &TestApp, index: i64) -> Vec<u8> {
+    app.log.raw_entries(index as u64, index as u64 + 1).await.unwrap()[0].1.clone()
+}
+
+/// Overwrites the stored bytes of entry `index`, as an administrator with the triggers off can.
+async fn store_leaf(app: &TestApp, index: i64, leaf: &[u8]) {
+    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE audit_events SET leaf = $1 WHERE idx = $2")
+        .bind(leaf.to_vec())
+        .bind(index)
+        .execute(&mut connection)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn the_verifier_names_an_edited_byte() {
     let app = spawn_app().await;
@@ -145,17 +161,10 @@ async fn the_verifier_names_an_edited_byte() {
     signed_log(&app).await;
     disable_append_only(&app).await;
     let target = app.events("blob.view").await.last().unwrap().index;
-    let entry = &app.log.raw_entries(target as u64, target as u64 + 1).await.unwrap()[0];
-    let mut edited = entry.1.clone();
+    let mut edited = stored_leaf(&app, target).await;
     let at = edited.windows(6).position(|w| w == b"README").unwrap();
     edited[at] = b'X';
-    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
-    sqlx::query("UPDATE audit_events SET leaf = $1 WHERE idx = $2")
-        .bind(edited)
-        .bind(target)
-        .execute(&mut connection)
-        .await
-        .unwrap();
+    store_leaf(&app, target, &edited).await;
     let error = verify(&app, dir.path(), None).await.unwrap_err();
     assert!(error.contains(&format!("first bad index {target}")), "{error}");
 }
@@ -171,15 +180,9 @@ async fn the_verifier_names_a_leaf_that_is_not_text() {
     signed_log(&app).await;
     disable_append_only(&app).await;
     let target = app.events("blob.view").await.last().unwrap().index;
-    let mut edited = app.log.raw_entries(target as u64, target as u64 + 1).await.unwrap()[0].1.clone();
+    let mut edited = stored_leaf(&app, target).await;
     edited[1] = 0xff;
-    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
-    sqlx::query("UPDATE audit_events SET leaf = $1 WHERE idx = $2")
-        .bind(edited.clone())
-        .bind(target)
-        .execute(&mut connection)
-        .await
-        .unwrap();
+    store_leaf(&app, target, &edited).await;
     let size = app.log.size().await.unwrap();
     let entries = app.log.raw_entries(0, size).await.unwrap();
     assert_eq!(entries.len() as u64, size);
@@ -482,17 +485,10 @@ async fn the_server_catches_an_edited_entry_itself_and_raises_the_alarm() {
     // it (it reads only new entries), the next full pass does.
     disable_append_only(&app).await;
     let target = app.events("blob.view").await.last().unwrap().index;
-    let entry = &app.log.raw_entries(target as u64, target as u64 + 1).await.unwrap()[0];
-    let mut edited = entry.1.clone();
+    let mut edited = stored_leaf(&app, target).await;
     let at = edited.windows(6).position(|w| w == b"README").unwrap();
     edited[at] = b'X';
-    let mut connection = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
-    sqlx::query("UPDATE audit_events SET leaf = $1 WHERE idx = $2")
-        .bind(edited)
-        .bind(target)
-        .execute(&mut connection)
-        .await
-        .unwrap();
+    store_leaf(&app, target, &edited).await;
     let status = app.domain.self_audit(true).await.unwrap();
     let alarm = status.alarm.expect("the alarm is raised");
     assert_eq!(alarm.index, Some(target as u64));
