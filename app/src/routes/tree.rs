@@ -129,50 +129,96 @@ pub fn EntryList(
     current: Option<String>,
     #[prop(into)] class: String,
 ) -> impl IntoView {
-    let parent = (!dir.is_root()).then(|| {
-        let href = format!("/pins/{pin}/tree/{}", dir.parent().url_encoded());
-        view! {
-            <li class="entry up">
-                <a href=href>
-                    <span class="icon" aria-hidden="true">"↰"</span>
-                    ".."
-                </a>
-            </li>
-        }
-    });
-    let items = entries
-        .into_iter()
-        .map(|entry| {
-            let path = dir.join(&entry.name).url_encoded();
-            let (href, icon, kind_class) = match entry.kind {
-                EntryKind::Directory => (Some(format!("/pins/{pin}/tree/{path}")), "▸", "dir"),
-                EntryKind::File => (Some(format!("/pins/{pin}/blob/{path}")), "·", "file"),
-                EntryKind::Symlink => (Some(format!("/pins/{pin}/blob/{path}")), "↪", "link"),
-                EntryKind::Submodule => (None, "⊡", "submodule"),
-            };
-            let is_current = current.as_deref() == Some(entry.name.as_str());
-            let size = entry.size.map(human_size);
-            let name = entry.name.clone();
-            view! {
-                <li class=format!("entry {kind_class}") class:current=is_current data-name=entry.name.clone()>
-                    {match href {
-                        Some(href) => view! {
-                            <a href=href aria-current=is_current.then_some("page")>
-                                <span class="icon" aria-hidden="true">{icon}</span>
-                                <span class="name">{name}</span>
-                                <span class="size">{size}</span>
-                            </a>
-                        }.into_any(),
-                        None => view! {
-                            <span class="submodule-entry" title="A submodule: its source is not part of this pin">
-                                <span class="icon" aria-hidden="true">{icon}</span>
-                                <span class="name">{name}</span>
-                            </span>
-                        }.into_any(),
-                    }}
-                </li>
+    view! { <ul class=class inner_html=entry_items_html(&pin, &dir, &entries, current.as_deref())></ul> }
+}
+
+/// The items of an `EntryList`, written as text: every file page shows its directory beside the
+/// code, and building a view per entry cost more than the rest of a small file's page.
+fn entry_items_html(pin: &str, dir: &RepoPath, entries: &[TreeEntry], current: Option<&str>) -> String {
+    use crate::html::escape_into;
+    let mut out = String::with_capacity(64 + entries.len() * 240);
+    if !dir.is_root() {
+        out.push_str("<li class=\"entry up\"><a href=\"/pins/");
+        escape_into(&mut out, pin);
+        out.push_str("/tree/");
+        escape_into(&mut out, &dir.parent().url_encoded());
+        out.push_str("\"><span class=\"icon\" aria-hidden=\"true\">↰</span>..</a></li>");
+    }
+    for entry in entries {
+        let (route, icon, kind_class) = match entry.kind {
+            EntryKind::Directory => (Some("tree"), "▸", "dir"),
+            EntryKind::File => (Some("blob"), "·", "file"),
+            EntryKind::Symlink => (Some("blob"), "↪", "link"),
+            EntryKind::Submodule => (None, "⊡", "submodule"),
+        };
+        let is_current = current == Some(entry.name.as_str());
+        out.push_str("<li class=\"entry ");
+        out.push_str(kind_class);
+        out.push_str(if is_current { " current\" data-name=\"" } else { "\" data-name=\"" });
+        escape_into(&mut out, &entry.name);
+        out.push_str("\">");
+        match route {
+            Some(route) => {
+                out.push_str("<a href=\"/pins/");
+                escape_into(&mut out, pin);
+                out.push('/');
+                out.push_str(route);
+                out.push('/');
+                escape_into(&mut out, &dir.join(&entry.name).url_encoded());
+                out.push_str(if is_current { "\" aria-current=\"page\">" } else { "\">" });
             }
-        })
-        .collect_view();
-    view! { <ul class=class>{parent}{items}</ul> }
+            None => out
+                .push_str("<span class=\"submodule-entry\" title=\"A submodule: its source is not part of this pin\">"),
+        }
+        out.push_str("<span class=\"icon\" aria-hidden=\"true\">");
+        out.push_str(icon);
+        out.push_str("</span><span class=\"name\">");
+        escape_into(&mut out, &entry.name);
+        out.push_str("</span>");
+        match route {
+            Some(_) => {
+                out.push_str("<span class=\"size\">");
+                if let Some(size) = entry.size {
+                    out.push_str(&human_size(size));
+                }
+                out.push_str("</span></a>");
+            }
+            None => out.push_str("</span>"),
+        }
+        out.push_str("</li>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_link_to_their_pages_mark_the_open_file_and_escape_names() {
+        let entries = vec![
+            TreeEntry { name: "src".into(), kind: EntryKind::Directory, size: None },
+            TreeEntry { name: "a <b>&\"c\".rs".into(), kind: EntryKind::File, size: Some(2048) },
+            TreeEntry { name: "main.rs".into(), kind: EntryKind::File, size: Some(10) },
+            TreeEntry { name: "vendored".into(), kind: EntryKind::Submodule, size: None },
+        ];
+        let dir = RepoPath::parse("lib").unwrap();
+        let html = entry_items_html("7", &dir, &entries, Some("main.rs"));
+        assert!(html.starts_with("<li class=\"entry up\"><a href=\"/pins/7/tree/\">"), "{html}");
+        assert!(html.contains("<li class=\"entry dir\" data-name=\"src\"><a href=\"/pins/7/tree/lib/src\">"));
+        assert!(html.contains(
+            "data-name=\"a &lt;b&gt;&amp;&quot;c&quot;.rs\"><a href=\"/pins/7/blob/lib/a%20%3Cb%3E&amp;%22c%22.rs\">"
+        ), "{html}");
+        assert!(html.contains(
+            "<span class=\"name\">a &lt;b&gt;&amp;&quot;c&quot;.rs</span><span class=\"size\">2.0 KiB</span>"
+        ));
+        assert!(html.contains(
+            "<li class=\"entry file current\" data-name=\"main.rs\"><a href=\"/pins/7/blob/lib/main.rs\" aria-current=\"page\">"
+        ));
+        assert_eq!(html.matches("aria-current").count(), 1, "only the open file is current");
+        assert!(html.contains("<span class=\"submodule-entry\""));
+        assert!(!html.contains("/vendored\""), "a submodule has no link");
+        let root = entry_items_html("7", &RepoPath::root(), &entries[..1], None);
+        assert!(!root.contains("entry up"), "the root has no parent");
+    }
 }

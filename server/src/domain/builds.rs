@@ -134,6 +134,9 @@ impl Domain {
     /// A pin as every pin page shows it, with the artifacts whose builders disagree.
     pub(super) async fn pin_summary(&self, access: &PinAccess) -> AppResult<PinSummary> {
         let mut summary = super::browse::summary(&access.record, access.ends_at);
+        if !access.record.has_mismatches {
+            return Ok(summary);
+        }
         summary.mismatches = self
             .store
             .mismatched_artifacts(access.record.id)

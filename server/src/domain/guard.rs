@@ -308,17 +308,22 @@ impl Domain {
                 return Err(refusal);
             }
         }
-        let record = self.store.pin(pin.get()).await?;
+        // The pin and the person's grants for it are one query (staff's are not read).
+        let (record, grants) = match actor.identity() {
+            Some(identity) if identity.role != Role::Staff => {
+                match self.store.pin_and_grants(pin.get(), identity.user_id).await? {
+                    Some((record, grants)) => (Some(record), grants),
+                    None => (None, Vec::new()),
+                }
+            }
+            _ => (self.store.pin(pin.get()).await?, Vec::new()),
+        };
         let now = self.clock.now_ms();
         let mut read = None;
         let readable = match (&record, actor.identity()) {
             (None, _) => None,
             (Some(_), None) => Some(None),
             (Some(record), Some(identity)) => {
-                let grants = match identity.role {
-                    Role::Staff => Vec::new(),
-                    _ => self.store.grants_of_for_pin(identity.user_id, record.id).await?,
-                };
                 let permitted = pin_permitted(identity.role, usage, record.withdrawn_at.is_some(), &grants, now);
                 read = Some((identity.user_id, grants));
                 permitted

@@ -86,14 +86,15 @@ impl Domain {
 
     /// The stored comments at a pin's file and on its blob elsewhere in the repository: from memory
     /// while the repository's comment revision (bumped by every comment write, in the database, so
-    /// every instance sees it) has not moved.
+    /// every instance sees it; read with the pin) has not moved.
     async fn file_comment_rows(
         &self,
         access: &PinAccess,
         path: &RepoPath,
         blob_id: &str,
     ) -> AppResult<Arc<CommentRows>> {
-        let revision = self.store.comment_revision(access.record.repository_id).await?;
+        // Read with the pin in this request.
+        let revision = access.record.comment_revision;
         let key = (access.record.id, path.to_string(), blob_id.to_string());
         if let Some((cached, rows)) = self.caches.file_threads.lock().expect("cache lock").get(&key) {
             if *cached == revision {

@@ -157,13 +157,15 @@ impl Domain {
     /// Resumes a session at a request: ends it when the guard says so, and marks activity at most
     /// once a minute (so reading does not write to the database on every request).
     pub async fn resume_session(&self, data: &SessionData) -> AppResult<Resumed> {
-        let Some(user) = self.store.user_by_id(data.user_id).await? else { return Ok(Resumed::Ended) };
+        let Some((user, grants)) = self.store.user_and_grants(data.user_id).await? else {
+            return Ok(Resumed::Ended);
+        };
         // A disabled account, or sessions ended by staff or "sign out everywhere".
         if user.disabled_at.is_some() || data.started_ms < user.sessions_after {
             return Ok(Resumed::Ended);
         }
         let grants = match user.role {
-            Role::Reviewer => self.store.grants_of(user.id).await?,
+            Role::Reviewer => grants,
             _ => Vec::new(),
         };
         let now = self.clock.now_ms();

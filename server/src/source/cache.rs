@@ -107,21 +107,38 @@ impl HighlightCache {
 
     /// The entry from memory, or from disk (then kept in memory too).
     pub fn get(&self, key: &str) -> Option<Arc<Highlighted>> {
-        let found = self.find(key);
-        if found.is_none() {
+        self.get_kept(key, true)
+    }
+
+    /// `get`, or from memory only (no file read: safe on a request's own thread) unless `from_disk`.
+    pub fn get_kept(&self, key: &str, from_disk: bool) -> Option<Arc<Highlighted>> {
+        let found = self.find_in(key, from_disk);
+        if found.is_none() && from_disk {
             self.misses.fetch_add(1, Ordering::Relaxed);
         }
         found
     }
 
-    /// `get` without counting a miss.
-    fn find(&self, key: &str) -> Option<Arc<Highlighted>> {
+    /// `get_any`, or from memory only unless `from_disk` (as `get_kept`).
+    pub fn get_any_kept(&self, key: &str, from_disk: bool) -> Option<Arc<Highlighted>> {
+        let found = self.find_in(key, from_disk).or_else(|| self.find_in(&Self::partial_key(key), from_disk));
+        if found.is_none() && from_disk {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// The entry from memory, else (when `from_disk`) from disk, without counting a miss.
+    fn find_in(&self, key: &str, from_disk: bool) -> Option<Arc<Highlighted>> {
         if let Some(hit) = self.memory.lock().expect("cache lock").entries.get(key).cloned() {
             self.hits.fetch_add(1, Ordering::Relaxed);
             if let Some(disk) = &self.disk {
                 disk.known.lock().expect("cache lock").0.promote(key);
             }
             return Some(hit);
+        }
+        if !from_disk {
+            return None;
         }
         let found = self.disk.as_ref().and_then(|disk| disk.read(key)).map(Arc::new);
         if let Some(entry) = &found {
@@ -148,11 +165,7 @@ impl HighlightCache {
 
     /// The complete entry, else a cut-short one.
     pub fn get_any(&self, key: &str) -> Option<Arc<Highlighted>> {
-        let found = self.find(key).or_else(|| self.find(&Self::partial_key(key)));
-        if found.is_none() {
-            self.misses.fetch_add(1, Ordering::Relaxed);
-        }
-        found
+        self.get_any_kept(key, true)
     }
 
     /// Keeps a fresh entry in memory and on disk, under its key when complete, under its partial

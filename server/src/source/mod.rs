@@ -97,6 +97,9 @@ pub struct Source {
     /// Directory listings by tree id (a tree never changes): the tree beside every file view and
     /// every listing would otherwise read each entry's object header again.
     listings: std::sync::Mutex<Listings>,
+    /// What a path is under a tree (`locate`), by tree id and path: also never changes. A warm view
+    /// then locates and reads its file and directory from memory, on the request's own thread.
+    located: std::sync::Mutex<lru::LruCache<String, Option<Located>>>,
     /// Entries being read and rendered now, by key, so that each is made once (`render_blob`).
     in_flight: InFlight,
     limits: SourceLimits,
@@ -155,6 +158,18 @@ struct Listings {
 /// The bytes of listings kept: ample for the directories a review moves through.
 const LISTINGS_MAX_BYTES: u64 = 8 * 1024 * 1024;
 
+/// How many located paths are kept (each about 200 bytes: a few MiB).
+const LOCATED_MAX: usize = 32 * 1024;
+
+/// The key of a located path: the tree it was looked up in and the path.
+fn located_key(tree_id: &str, path: &RepoPath) -> String {
+    let mut key = String::with_capacity(tree_id.len() + 1 + path.as_str().len());
+    key.push_str(tree_id);
+    key.push(':');
+    key.push_str(path.as_str());
+    key
+}
+
 fn listing_weight(entries: &[TreeEntry]) -> u64 {
     entries.iter().map(|e| e.name.len() as u64 + 48).sum::<u64>() + 64
 }
@@ -182,6 +197,9 @@ impl Source {
             highlighter: Highlighter::default(),
             cache: HighlightCache::new(cache_dir, limits.memory_cache_bytes, limits.disk_cache_bytes),
             listings: std::sync::Mutex::new(Listings { entries: lru::LruCache::unbounded(), bytes: 0 }),
+            located: std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(LOCATED_MAX).expect("a positive bound"),
+            )),
             in_flight: InFlight::default(),
             limits,
         })
@@ -209,8 +227,32 @@ impl Source {
 
     /// What each path is at a pin (`None` where nothing is), reading tree entries only.
     pub async fn locate(self: &Arc<Self>, at: &PinLocation, paths: &[RepoPath]) -> Result<Vec<Option<Located>>> {
+        if let Some(kept) = self.kept_locations(&at.tree_id, paths) {
+            return Ok(kept);
+        }
         let (tree_id, paths) = (at.tree_id.clone(), paths.to_vec());
-        self.with_repo(&at.repository, move |_, repo| {
+        let found = self.locate_in_repository(&at.repository, tree_id.clone(), paths.clone()).await?;
+        if let Ok(mut kept) = self.located.lock() {
+            for (path, found) in paths.iter().zip(&found) {
+                kept.put(located_key(&tree_id, path), found.clone());
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every path's location under the tree, if all are kept.
+    fn kept_locations(&self, tree_id: &str, paths: &[RepoPath]) -> Option<Vec<Option<Located>>> {
+        let mut kept = self.located.lock().ok()?;
+        paths.iter().map(|path| kept.get(&located_key(tree_id, path)).cloned()).collect()
+    }
+
+    async fn locate_in_repository(
+        self: &Arc<Self>,
+        repository: &str,
+        tree_id: String,
+        paths: Vec<RepoPath>,
+    ) -> Result<Vec<Option<Located>>> {
+        self.with_repo(repository, move |_, repo| {
             let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
             let odb = repo.odb()?;
             paths
@@ -277,6 +319,9 @@ impl Source {
         if path.is_root() || !receipt.covers(at.pin, path) || !receipt.covers(at.pin, &path.parent()) {
             return Err(SourceError::WrongReceipt);
         }
+        if let Some(kept) = self.read_file_kept(&at.tree_id, path, from, pack) {
+            return Ok(kept);
+        }
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |this, repo| {
             let id = blob_at(repo, &tree_id, &path)?;
@@ -328,13 +373,49 @@ impl Source {
         })
     }
 
+    /// A file view from memory alone: the file and its directory located before (under this
+    /// tree), the file's rendering and the directory's listing kept in memory. `None` when any of
+    /// it is not, and the repository must be read.
+    fn read_file_kept(
+        &self,
+        tree_id: &str,
+        path: &RepoPath,
+        from: Option<u32>,
+        pack: bool,
+    ) -> Option<(FileContent, Vec<TreeEntry>)> {
+        let located = self.kept_locations(tree_id, &[path.clone(), path.parent()])?;
+        let (Some(file), Some(directory)) = (&located[0], &located[1]) else { return None };
+        let (EntryKind::File | EntryKind::Symlink, Some(size), EntryKind::Directory) =
+            (file.kind, file.size, directory.kind)
+        else {
+            return None;
+        };
+        let listing = {
+            let mut kept = self.listings.lock().ok()?;
+            Arc::clone(kept.entries.get(&git2::Oid::from_str(&directory.object_id).ok()?)?)
+        };
+        let id = git2::Oid::from_str(&file.object_id).ok()?;
+        let ask = BlobAsk { id, file_name: path.file_name(), from, slice: false, pack };
+        let content = self.render_kept(size, ask, false)?;
+        Some((content, listing.as_ref().clone()))
+    }
+
     /// A blob for display from what is kept (or needs no reading), or its size when it must be read.
     fn render_cached(&self, repo: &git2::Repository, ask: BlobAsk<'_>) -> Result<Cached> {
-        let blob_id = ask.id.to_string();
         let (size, _) = repo.odb()?.read_header(ask.id)?;
         let size = size as u64;
+        Ok(match self.render_kept(size, ask, true) {
+            Some(content) => Cached::Hit(content),
+            None => Cached::Miss(size),
+        })
+    }
+
+    /// A blob of `size` bytes for display from what is kept (from memory only unless `from_disk`),
+    /// or rendered without reading it (too large to show).
+    fn render_kept(&self, size: u64, ask: BlobAsk<'_>, from_disk: bool) -> Option<FileContent> {
+        let blob_id = ask.id.to_string();
         if size > self.limits.display_max_bytes {
-            return Ok(Cached::Hit(FileContent {
+            return Some(FileContent {
                 blob_id,
                 size,
                 content: BlobContent::Text {
@@ -348,25 +429,18 @@ impl Source {
                     spliced: None,
                 },
                 packed: None,
-            }));
+            });
         }
         // A window already cut from this blob: no need to inflate megabytes again.
         if self.is_windowed(size) {
             let key = window_key(&blob_id, ask.from.unwrap_or(1));
-            if let Some(window) = self.cache.get(&key) {
-                return Ok(Cached::Hit(window_content(size, &window, ask)));
-            }
+            return self.cache.get_kept(&key, from_disk).map(|window| window_content(size, &window, ask));
         }
         // A file whose name decides its grammar and that is already highlighted: the cache has
         // it, so the blob need not be read (inflated and hashed) at all.
-        let cached = (!self.is_windowed(size))
-            .then(|| self.highlighter.syntax_by_name(ask.file_name))
-            .flatten()
-            .and_then(|syntax| self.cache.get_any(&HighlightCache::key(&blob_id, Some(&syntax.name))));
-        if let Some(highlighted) = cached {
-            return Ok(Cached::Hit(shown(size, &highlighted, ask)));
-        }
-        Ok(Cached::Miss(size))
+        let syntax = self.highlighter.syntax_by_name(ask.file_name)?;
+        let highlighted = self.cache.get_any_kept(&HighlightCache::key(&blob_id, Some(&syntax.name)), from_disk)?;
+        Some(shown(size, &highlighted, ask))
     }
 
     /// A blob for display, read and rendered (and kept for the next view).

@@ -1,7 +1,8 @@
 //! Grants: who may see which pin, when. The store returns the windows; whether one is active at a
 //! moment is the domain guard's decision, made against the one clock.
 
-use super::pins::{pin_from_row, PinRecord};
+use super::pins::{pin_from_row, PinRecord, PIN_COLUMNS, PIN_COLUMN_COUNT, PIN_FROM};
+use super::users::{user_from_row, UserRecord, USER_COLUMNS, USER_COLUMN_COUNT};
 use super::{Connection, Result, Store};
 use sqlx::Row;
 
@@ -38,7 +39,42 @@ fn window_from_row(row: &sqlx::any::AnyRow, at: usize) -> Result<GrantWindow> {
     })
 }
 
+/// The grant columns of a row that an outer join may have left empty (no grant).
+fn joined_window(row: &sqlx::any::AnyRow, at: usize) -> Result<Option<GrantWindow>> {
+    let id: Option<i64> = row.try_get(at)?;
+    id.map(|_| window_from_row(row, at)).transpose()
+}
+
 impl Store {
+    /// An account and every grant it holds or held, in one query (the session check of every
+    /// request needs both).
+    pub async fn user_and_grants(&self, user_id: i64) -> Result<Option<(UserRecord, Vec<GrantWindow>)>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, {WINDOW_COLUMNS} FROM users u LEFT JOIN grants g ON g.reviewer_id = u.id \
+             WHERE u.id = $1"
+        );
+        let rows = sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?;
+        let Some(first) = rows.first() else { return Ok(None) };
+        let user = user_from_row(first)?;
+        let grants =
+            rows.iter().filter_map(|row| joined_window(row, USER_COLUMN_COUNT).transpose()).collect::<Result<_>>()?;
+        Ok(Some((user, grants)))
+    }
+
+    /// A pin and the user's grants for it, in one query (every read of a pin decides access so).
+    pub async fn pin_and_grants(&self, pin_id: i64, user_id: i64) -> Result<Option<(PinRecord, Vec<GrantWindow>)>> {
+        let sql = format!(
+            "SELECT {PIN_COLUMNS}, {WINDOW_COLUMNS} {PIN_FROM} \
+             LEFT JOIN grants g ON g.pin_id = p.id AND g.reviewer_id = $2 WHERE p.id = $1"
+        );
+        let rows = sqlx::query(&sql).bind(pin_id).bind(user_id).fetch_all(&self.pool).await?;
+        let Some(first) = rows.first() else { return Ok(None) };
+        let pin = pin_from_row(first)?;
+        let grants =
+            rows.iter().filter_map(|row| joined_window(row, PIN_COLUMN_COUNT).transpose()).collect::<Result<_>>()?;
+        Ok(Some((pin, grants)))
+    }
+
     /// Every grant the user holds or held, revoked ones included.
     pub async fn grants_of(&self, user_id: i64) -> Result<Vec<GrantWindow>> {
         let sql = format!("SELECT {WINDOW_COLUMNS} FROM grants g WHERE g.reviewer_id = $1");
@@ -56,13 +92,12 @@ impl Store {
     /// The pins the user holds an unrevoked grant for, each with that grant (a pin appears once per
     /// grant), newest pin first.
     pub async fn pins_with_grants_of(&self, user_id: i64) -> Result<Vec<(PinRecord, GrantWindow)>> {
-        let sql = "SELECT p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, \
-                   p.withdrawn_at, p.committed_at, g.id, g.pin_id, g.starts_at, g.ends_at, g.revoked_at \
-                   FROM grants g JOIN pins p ON p.id = g.pin_id JOIN repositories r ON r.id = p.repository_id \
-                   LEFT JOIN users u ON u.id = p.pinned_by \
-                   WHERE g.reviewer_id = $1 AND g.revoked_at IS NULL ORDER BY p.id DESC";
-        let rows = sqlx::query(sql).bind(user_id).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| Ok((pin_from_row(row)?, window_from_row(row, 10)?))).collect()
+        let sql = format!(
+            "SELECT {PIN_COLUMNS}, {WINDOW_COLUMNS} {PIN_FROM} JOIN grants g ON g.pin_id = p.id \
+             WHERE g.reviewer_id = $1 AND g.revoked_at IS NULL ORDER BY p.id DESC"
+        );
+        let rows = sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((pin_from_row(row)?, window_from_row(row, PIN_COLUMN_COUNT)?))).collect()
     }
 
     pub async fn list_grants(&self) -> Result<Vec<GrantRecord>> {

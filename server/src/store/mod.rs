@@ -74,8 +74,12 @@ impl Store {
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let pool = match engine {
             Engine::Sqlite => {
+                // A connection to an embedded file cannot have been dropped by a peer, so the
+                // pool does not test it on every acquire (each test is one more hand-over to the
+                // connection's thread and back, and a view makes several queries).
                 options
                     .max_connections(8)
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             // WAL lets readers run beside the one writer; FULL makes a commit

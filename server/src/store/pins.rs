@@ -28,11 +28,22 @@ pub struct PinRecord {
     /// Take-away policy: raw downloads refused, copying discouraged (for everyone but staff).
     pub no_download: bool,
     pub no_copy: bool,
+    /// The repository's comment revision when the record was read (see `Store::comment_revision`).
+    pub comment_revision: i64,
+    /// Whether builders disagree on some artifact of the pin (`Store::mismatched_artifacts` names them).
+    pub has_mismatches: bool,
 }
 
-const PIN_COLUMNS: &str =
-    "p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, p.withdrawn_at, p.committed_at, p.no_download, p.no_copy";
-const PIN_FROM: &str =
+// Every pin page needs the last two (whether its file threads are still current, and whether a
+// mismatch banner shows), so they are read with the pin rather than by queries of their own.
+pub(super) const PIN_COLUMNS: &str =
+    "p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, p.withdrawn_at, p.committed_at, p.no_download, p.no_copy, \
+     COALESCE((SELECT cr.revision FROM comment_revisions cr WHERE cr.repository_id = p.repository_id), 0), \
+     CASE WHEN EXISTS (SELECT 1 FROM builds b WHERE b.pin_id = p.id GROUP BY b.name, b.platform \
+         HAVING COUNT(DISTINCT b.sha256) > 1) THEN 1 ELSE 0 END";
+/// How many columns `PIN_COLUMNS` names (a joined table's columns follow).
+pub(super) const PIN_COLUMN_COUNT: usize = 14;
+pub(super) const PIN_FROM: &str =
     "FROM pins p JOIN repositories r ON r.id = p.repository_id LEFT JOIN users u ON u.id = p.pinned_by";
 
 pub(super) fn pin_from_row(row: &AnyRow) -> Result<PinRecord> {
@@ -49,6 +60,8 @@ pub(super) fn pin_from_row(row: &AnyRow) -> Result<PinRecord> {
         committed_at: row.try_get(9)?,
         no_download: row.try_get::<i64, _>(10)? != 0,
         no_copy: row.try_get::<i64, _>(11)? != 0,
+        comment_revision: row.try_get(12)?,
+        has_mismatches: row.try_get::<i64, _>(13)? != 0,
     })
 }
 

@@ -22,9 +22,11 @@ pub struct UserRecord {
     pub totp_last_step: i64,
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.role, u.password_hash, u.created_at, u.disabled_at, u.sessions_after, u.totp_secret, u.totp_last_step";
+pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.role, u.password_hash, u.created_at, u.disabled_at, u.sessions_after, u.totp_secret, u.totp_last_step";
+/// How many columns `USER_COLUMNS` names (a joined table's columns follow).
+pub(super) const USER_COLUMN_COUNT: usize = 9;
 
-fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
+pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     let role: String = row.try_get(2)?;
     Ok(UserRecord {
         id: row.try_get(0)?,
@@ -86,7 +88,7 @@ impl Store {
              WHERE t.token_sha256 = $1"
         );
         let row = sqlx::query(&sql).bind(token_sha256).fetch_optional(&self.pool).await?;
-        row.as_ref().map(|row| Ok((user_from_row(row)?, token_from_row(row, 9)?))).transpose()
+        row.as_ref().map(|row| Ok((user_from_row(row)?, token_from_row(row, USER_COLUMN_COUNT)?))).transpose()
     }
 
     /// Every token, newest first, with its account's name.

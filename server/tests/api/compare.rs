@@ -220,3 +220,26 @@ async fn the_next_release_is_fetched_from_the_source_and_pinned() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Sample 2"));
 }
+
+#[tokio::test]
+async fn a_file_read_again_from_memory_is_the_file_of_its_own_pin_and_every_read_is_recorded() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let next = release_1_1(&app).await;
+    let line = main_rs().lines().position(|l| l.contains("LIMIT_4")).unwrap() + 1;
+    let before = app.events("blob.view").await.len();
+    // Each page twice: the second is served from what the first kept (location, rows, listing).
+    for (pin, limit) in [(app.pin, ">4<"), (next, ">40<"), (app.pin, ">4<"), (next, ">40<")] {
+        let (status, html) = app.get_text(&format!("/pins/{pin}/blob/src/main.rs")).await;
+        assert_eq!(status, StatusCode::OK);
+        let row = code_rows(&html).split("<tr ").find(|row| row.starts_with(&format!("id=\"L{line}\""))).unwrap();
+        assert!(row.contains(limit), "pin {pin} shows its own line {line}: {row}");
+    }
+    let views = app.events("blob.view").await;
+    assert_eq!(views.len() - before, 4, "every read is recorded, kept or not");
+    let blob = |leaf: &str| leaf.split("\"blob\":\"").nth(1).unwrap()[..40].to_string();
+    let named: Vec<String> = views[before..].iter().map(|event| blob(&event.leaf)).collect();
+    assert_eq!(named[0], named[2], "the same blob named again at the first pin");
+    assert_eq!(named[1], named[3]);
+    assert_ne!(named[0], named[1], "each pin's own blob");
+}

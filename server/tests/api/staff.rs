@@ -244,6 +244,7 @@ async fn staff_turn_off_downloads_and_copying_for_a_pin_and_staff_are_not_bound(
     let (_, console) = app.get_text("/admin").await;
     assert!(console.contains("name=\"no_download\" checked"), "the console shows the policy");
 
+    assert_eq!(listed_policy(&app, &reviewer).await, (true, true), "the reviewer's list of pins says so");
     let response = reviewer.get(app.url(&raw)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(response.text().await.unwrap().contains("downloads of this pin are disabled"));
@@ -261,6 +262,16 @@ async fn staff_turn_off_downloads_and_copying_for_a_pin_and_staff_are_not_bound(
     // Turned back on.
     app.post_form(&path, &[("csrf", &csrf)]).await;
     assert_eq!(reviewer.get(app.url(&raw)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(listed_policy(&app, &reviewer).await, (false, false), "and the list says so again");
+}
+
+/// The take-away policy (no downloads, no copying) of the app's pin in the person's list of pins.
+async fn listed_policy(app: &TestApp, client: &reqwest::Client) -> (bool, bool) {
+    let form = "application/x-www-form-urlencoded";
+    let response = client.post(app.url("/fn/pins")).header("content-type", form).body("").send().await;
+    let pins: serde_json::Value = response.unwrap().json().await.unwrap();
+    let pin = pins.as_array().unwrap().iter().find(|p| p["id"] == app.pin.get()).expect("the pin is listed");
+    (pin["no_download"].as_bool().unwrap(), pin["no_copy"].as_bool().unwrap())
 }
 
 /// Waits until no repository is being imported (the background job runs each second).
