@@ -7,6 +7,7 @@ fn main() -> std::process::ExitCode {
         eprintln!("error: {error:#}");
         return std::process::ExitCode::from(2);
     }
+    clearroom::startup::bound_allocator_retention();
     match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => {
             let code = runtime.block_on(clearroom::cli::run());

@@ -331,6 +331,26 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .with_state(state)
 }
 
+/// Sends every allocation of 256 KiB or more (a page's body, a file's highlighted rows read from
+/// disk) to its own mapping, returned to the system when freed. By default glibc raises that bound
+/// as large blocks are freed, until such blocks come from its arenas, which keep them: a random
+/// walk through a 300 MB release then left the server at 417 MB with 82 MB in use (162 MB with
+/// this bound). An operator's own `GLIBC_TUNABLES` or `MALLOC_MMAP_THRESHOLD_` is left to decide.
+/// Called before the runtime starts its threads.
+pub fn bound_allocator_retention() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let chosen = std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some()
+            || std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("mmap_threshold"));
+        if !chosen {
+            // SAFETY: mallopt only changes a setting of the allocator; no other thread runs yet.
+            unsafe {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+            }
+        }
+    }
+}
+
 /// Hands back to the system the memory a finished background job freed: glibc keeps freed blocks
 /// in its arenas, so pre-highlighting a whole pin would otherwise leave the server hundreds of MB
 /// larger than it is. Once per job, so its few milliseconds do not matter.
