@@ -11,6 +11,9 @@ use std::path::Path;
 
 const PAGE: u64 = 1000;
 
+/// How many pages of a local database are read at once, ahead of the checking.
+const READ_AHEAD: usize = 4;
+
 pub async fn verify_log(
     key_file: &Path,
     old_checkpoint: Option<&Path>,
@@ -116,7 +119,7 @@ async fn from_database(
         let mut ahead = std::collections::VecDeque::new();
         let mut next_start = 0u64;
         loop {
-            while ahead.len() < 2 && next_start < size {
+            while ahead.len() < READ_AHEAD && next_start < size {
                 let (start, end, task) = read(next_start);
                 ahead.push_back((start, end, task));
                 next_start = end;

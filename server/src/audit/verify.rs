@@ -44,12 +44,43 @@ enum Prev {
 }
 
 fn read_leaf(leaf: &[u8]) -> ReadLeaf {
+    let prev = match written_prev(leaf) {
+        Some(prev) => prev,
+        None => parsed_prev(leaf),
+    };
+    ReadLeaf { hash: leaf_hash(leaf), prev }
+}
+
+/// `prev` of a leaf as Clearroom writes it: `{"v":1,"prev":"…",` or `{"v":2,"prev":"…",` with an
+/// empty or 64-digit lower-case hex `prev`, in a leaf that is valid JSON. Checking that the leaf is
+/// JSON without keeping anything from it costs half of reading it into a structure, and the format
+/// fixes `prev` as the second member. `None` sends any other leaf to `parsed_prev`.
+fn written_prev(leaf: &[u8]) -> Option<Prev> {
+    let rest = leaf.strip_prefix(b"{\"v\":2,\"prev\":\"").or_else(|| leaf.strip_prefix(b"{\"v\":1,\"prev\":\""))?;
+    let prev = if rest.starts_with(b"\",") {
+        Prev::First
+    } else {
+        let text = rest.get(..64).filter(|_| rest.get(64..66) == Some(b"\","))?;
+        let mut hash = [0u8; 32];
+        if !text.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            || hex::decode_to_slice(text, &mut hash).is_err()
+        {
+            return None;
+        }
+        Prev::After(hash)
+    };
+    serde_json::from_slice::<serde::de::IgnoredAny>(leaf).ok()?;
+    Some(prev)
+}
+
+/// `prev` read by parsing the leaf as an object, wherever the member stands.
+fn parsed_prev(leaf: &[u8]) -> Prev {
     #[derive(serde::Deserialize)]
     struct Chained<'a> {
         #[serde(borrow)]
         prev: std::borrow::Cow<'a, str>,
     }
-    let prev = match serde_json::from_slice::<Chained>(leaf) {
+    match serde_json::from_slice::<Chained>(leaf) {
         Err(_) => Prev::Missing,
         Ok(chained) if chained.prev.is_empty() => Prev::First,
         Ok(chained) => {
@@ -63,8 +94,7 @@ fn read_leaf(leaf: &[u8]) -> ReadLeaf {
                 Prev::Malformed
             }
         }
-    };
-    ReadLeaf { hash: leaf_hash(leaf), prev }
+    }
 }
 
 /// The outcome of a successful verification.
@@ -220,5 +250,59 @@ impl LogVerifier {
             return Err(fail(None, "the root recomputed from the entries differs from the signed checkpoint"));
         }
         Ok(Report { size: self.size, root: self.root, consistent_with: self.old.map(|(size, _)| size) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parsed_prev, read_leaf, written_prev, Prev};
+
+    fn same(a: &Prev, b: &Prev) -> bool {
+        match (a, b) {
+            (Prev::Missing, Prev::Missing) | (Prev::Malformed, Prev::Malformed) | (Prev::First, Prev::First) => true,
+            (Prev::After(x), Prev::After(y)) => x == y,
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn the_written_form_reads_as_the_parsed_one_and_anything_else_is_parsed() {
+        let hash = "3f5c".repeat(16);
+        let leaves = [
+            format!(r#"{{"v":2,"prev":"{hash}","time":"x","details":{{"prev":"ignored"}}}}"#),
+            r#"{"v":2,"prev":"","time":"x"}"#.to_string(),
+            format!(r#"{{"v":1,"prev":"{hash}","action":"a"}}"#),
+            // Written otherwise: parsed.
+            format!(r#"{{"prev":"{hash}","v":2}}"#),
+            format!(r#"{{"v":2, "prev":"{hash}"}}"#),
+            format!(r#"{{"v":2,"prev":"{}","time":"x"}}"#, hash.to_uppercase()),
+            r#"{"v":2,"prev":"abc","time":"x"}"#.to_string(),
+            // Not JSON after a well-formed start, or no prev at all: not a Clearroom event.
+            format!(r#"{{"v":2,"prev":"{hash}","time":"#),
+            format!(r#"{{"v":2,"prev":"{hash}","time":"x"}} trailing"#),
+            r#"{"v":2,"time":"x"}"#.to_string(),
+            "not json".to_string(),
+        ];
+        let expected: [fn(&Prev) -> bool; 11] = [
+            |p| matches!(p, Prev::After(h) if h[..2] == [0x3f, 0x5c]),
+            |p| matches!(p, Prev::First),
+            |p| matches!(p, Prev::After(_)),
+            |p| matches!(p, Prev::After(_)),
+            |p| matches!(p, Prev::After(_)),
+            |p| matches!(p, Prev::Malformed),
+            |p| matches!(p, Prev::Malformed),
+            |p| matches!(p, Prev::Missing),
+            |p| matches!(p, Prev::Missing),
+            |p| matches!(p, Prev::Missing),
+            |p| matches!(p, Prev::Missing),
+        ];
+        for (leaf, expected) in leaves.iter().zip(expected) {
+            let read = read_leaf(leaf.as_bytes());
+            assert!(expected(&read.prev), "{leaf}");
+            assert!(same(&read.prev, &parsed_prev(leaf.as_bytes())), "{leaf}");
+        }
+        // Only the first three take the fast path.
+        let fast: Vec<bool> = leaves.iter().map(|leaf| written_prev(leaf.as_bytes()).is_some()).collect();
+        assert_eq!(fast, [true, true, true, false, false, false, false, false, false, false, false]);
     }
 }
