@@ -420,33 +420,42 @@ impl Store {
         rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?, row.try_get(2)?))).collect()
     }
 
-    /// `raw_log_entries` as one text per 250 entries: each entry is `idx:hash:length:leaf`
-    /// (the stored hash in hex, the leaf's length in bytes, the leaf as it is), so nothing a leaf
-    /// holds can be taken for the next entry. The texts are not asked for in order (ordering would
-    /// sort); the entries are put in index order here. `None` when a text does not read back
-    /// exactly.
+    /// `raw_log_entries` packed, one value per 250 entries. On SQLite each entry is
+    /// `idx:n:` then the stored hash's n bytes, then `length:` and the leaf's bytes, all as stored
+    /// (a hash as hex cost SQLite more than the rest of the entry); on PostgreSQL, whose text cannot
+    /// carry any bytes, `idx:hash:length:leaf` with the hash in hex and the leaf as UTF-8. Lengths
+    /// come before what they measure, so nothing a leaf or hash holds can be taken for the next
+    /// entry. The values are not asked for in order (ordering would sort); the entries are put in
+    /// index order here. `None` when a value does not read back exactly.
     async fn raw_log_entries_packed(&self, start: u64, end: u64) -> Result<Option<Vec<(u64, Vec<u8>, Vec<u8>)>>> {
-        // About 100 KB of text a group: a text of several MB is a fresh mapping of zeroed pages
-        // each time (the server keeps large blocks out of its heap); reading a million entries
-        // in groups of ten thousand spent about a sixth of its CPU in page faults.
+        // About 100 KB a group: a value of several MB is a fresh mapping of zeroed pages each time
+        // (the server keeps large blocks out of its heap); reading a million entries in groups of
+        // ten thousand spent about a sixth of its CPU in page faults.
         const GROUP: u64 = 250;
-        let sql = match self.engine {
-            super::Engine::Sqlite => {
-                "SELECT group_concat(idx || ':' || hex(leaf_hash) || ':' || length(CAST(leaf AS BLOB)) || ':' \
-                 || CAST(leaf AS TEXT), '') FROM audit_events WHERE idx >= $1 AND idx < $2"
-            }
-            super::Engine::Postgres => {
+        let (sql, hashes) = match self.engine {
+            super::Engine::Sqlite => (
+                "SELECT CAST(group_concat(idx || ':' || length(CAST(leaf_hash AS BLOB)) || ':' || leaf_hash \
+                 || length(CAST(leaf AS BLOB)) || ':' || leaf, '') AS BLOB) FROM audit_events \
+                 WHERE idx >= $1 AND idx < $2",
+                Packed::Bytes,
+            ),
+            super::Engine::Postgres => (
                 "SELECT string_agg(idx || ':' || encode(leaf_hash, 'hex') || ':' || octet_length(leaf) || ':' \
-                 || convert_from(leaf, 'UTF8'), '') FROM audit_events WHERE idx >= $1 AND idx < $2"
-            }
+                 || convert_from(leaf, 'UTF8'), '') FROM audit_events WHERE idx >= $1 AND idx < $2",
+                Packed::Hex,
+            ),
         };
         let mut entries = Vec::with_capacity(end.saturating_sub(start).min(100_000) as usize);
         let mut from = start;
         while from < end {
             let to = end.min(from.saturating_add(GROUP));
             let row = sqlx::query(sql).bind(from as i64).bind(to as i64).fetch_one(&self.pool).await?;
-            if let Some(text) = row.try_get::<Option<String>, _>(0)? {
-                if unpack_entries(text.as_bytes(), &mut entries).is_none() {
+            let packed = match hashes {
+                Packed::Bytes => row.try_get::<Option<Vec<u8>>, _>(0)?,
+                Packed::Hex => row.try_get::<Option<String>, _>(0)?.map(String::into_bytes),
+            };
+            if let Some(packed) = packed {
+                if unpack_entries(&packed, hashes, &mut entries).is_none() {
                     return Ok(None);
                 }
             }
@@ -580,11 +589,20 @@ impl Store {
     }
 }
 
-/// Reads `idx:hash:length:leaf` entries (see `raw_log_entries_packed`) onto `entries`; `None`
-/// unless the whole text is such entries.
-fn unpack_entries(mut text: &[u8], entries: &mut Vec<(u64, Vec<u8>, Vec<u8>)>) -> Option<()> {
+/// How a packed value of log entries (see `raw_log_entries_packed`) carries each stored hash.
+#[derive(Clone, Copy)]
+enum Packed {
+    /// `idx:n:` and the hash's n bytes.
+    Bytes,
+    /// `idx:` and the hash in hex up to the next `:`.
+    Hex,
+}
+
+/// Reads packed entries (see `raw_log_entries_packed`) onto `entries`; `None` unless the whole
+/// value is such entries.
+fn unpack_entries(mut text: &[u8], hashes: Packed, entries: &mut Vec<(u64, Vec<u8>, Vec<u8>)>) -> Option<()> {
     fn number(text: &mut &[u8]) -> Option<u64> {
-        let end = text.iter().position(|&b| b == b':')?;
+        let end = text.iter().take(20).position(|&b| b == b':')?;
         let (digits, rest) = text.split_at(end);
         if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
             return None;
@@ -592,28 +610,38 @@ fn unpack_entries(mut text: &[u8], entries: &mut Vec<(u64, Vec<u8>, Vec<u8>)>) -
         *text = &rest[1..];
         std::str::from_utf8(digits).ok()?.parse().ok()
     }
+    fn bytes<'a>(text: &mut &'a [u8], length: u64) -> Option<&'a [u8]> {
+        let length = usize::try_from(length).ok().filter(|&length| length <= text.len())?;
+        let (taken, rest) = text.split_at(length);
+        *text = rest;
+        Some(taken)
+    }
     while !text.is_empty() {
         let index = number(&mut text)?;
-        let colon = text.iter().position(|&b| b == b':')?;
-        let mut hash = vec![0u8; colon / 2];
-        if colon % 2 != 0 || hex::decode_to_slice(&text[..colon], &mut hash).is_err() {
-            return None;
-        }
-        text = &text[colon + 1..];
-        let length = number(&mut text)? as usize;
-        if text.len() < length {
-            return None;
-        }
-        let (leaf, rest) = text.split_at(length);
-        entries.push((index, leaf.to_vec(), hash));
-        text = rest;
+        let hash = match hashes {
+            Packed::Bytes => {
+                let length = number(&mut text)?;
+                bytes(&mut text, length)?.to_vec()
+            }
+            Packed::Hex => {
+                let colon = text.iter().position(|&b| b == b':')?;
+                let mut hash = vec![0u8; colon / 2];
+                if colon % 2 != 0 || hex::decode_to_slice(&text[..colon], &mut hash).is_err() {
+                    return None;
+                }
+                text = &text[colon + 1..];
+                hash
+            }
+        };
+        let length = number(&mut text)?;
+        entries.push((index, bytes(&mut text, length)?.to_vec(), hash));
     }
     Some(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::unpack_entries;
+    use super::{unpack_entries, Packed};
 
     #[test]
     fn a_multi_row_insert_numbers_its_placeholders_row_by_row() {
@@ -628,11 +656,37 @@ mod tests {
         let hash = [7u8; 32];
         let text = format!("5:{}:7:{{\"a\":1}}12:{}:3:x:y", hex::encode(hash), hex::encode(hash));
         let mut entries = Vec::new();
-        assert_eq!(unpack_entries(text.as_bytes(), &mut entries), Some(()));
+        assert_eq!(unpack_entries(text.as_bytes(), Packed::Hex, &mut entries), Some(()));
         assert_eq!(entries, vec![(5, b"{\"a\":1}".to_vec(), hash.to_vec()), (12, b"x:y".to_vec(), hash.to_vec())]);
         // A hash of odd length, a length past the end, a missing number: the caller reads rows.
         for broken in ["5:abc:1:x", "5:ab:9:x", ":ab:1:x", "5:ab:1", "5:zz:1:x", "99999999999999999999:ab:1:x"] {
-            assert_eq!(unpack_entries(broken.as_bytes(), &mut Vec::new()), None, "{broken}");
+            assert_eq!(unpack_entries(broken.as_bytes(), Packed::Hex, &mut Vec::new()), None, "{broken}");
+        }
+    }
+
+    #[test]
+    fn packed_bytes_carry_any_hash_and_leaf_exactly_or_not_at_all() {
+        // Hashes and leaves holding colons, digits, NUL and bytes that are not UTF-8; empty ones.
+        let stored: Vec<(u64, Vec<u8>, Vec<u8>)> = vec![
+            (5, b"\xff\0:12:a:b".to_vec(), b"1:2:".to_vec()),
+            (3, b"12".to_vec(), b"\xfe\x00c".to_vec()),
+            (7, Vec::new(), Vec::new()),
+        ];
+        let mut packed = Vec::new();
+        for (index, leaf, hash) in &stored {
+            packed.extend_from_slice(format!("{index}:{}:", hash.len()).as_bytes());
+            packed.extend_from_slice(hash);
+            packed.extend_from_slice(format!("{}:", leaf.len()).as_bytes());
+            packed.extend_from_slice(leaf);
+        }
+        let mut entries = Vec::new();
+        assert_eq!(unpack_entries(&packed, Packed::Bytes, &mut entries), Some(()));
+        assert_eq!(entries, stored);
+        // A length past the end, a missing or overlong number, a length that is not digits.
+        for broken in
+            [&b"5:40:ab"[..], b"5:2:ab", b"5:2:ab9:x", b":2:ab1:x", b"5:-1:ab", b"5:1:a99999999999999999999:x"]
+        {
+            assert_eq!(unpack_entries(broken, Packed::Bytes, &mut Vec::new()), None, "{broken:?}");
         }
     }
 }
