@@ -161,14 +161,33 @@ pub fn route_family(path: &str) -> String {
     if matches!(*first, "pkg" | "style" | "fn") {
         return format!("/{first}");
     }
+    // The segment after one of these names one item (a pin, a user, a repository…), never a kind.
+    const COLLECTIONS: [&str; 10] = [
+        "pins",
+        "users",
+        "repositories",
+        "grants",
+        "jobs",
+        "comments",
+        "exports",
+        "entries",
+        "artifacts",
+        "attestations",
+    ];
     let mut family = String::new();
+    let mut previous = "";
+    let mut in_pin = false;
     for segment in segments.iter().take(6) {
-        let id = segment.chars().all(|c| c.is_ascii_digit()) || segment.len() >= 32;
+        let id = COLLECTIONS.contains(&previous) || segment.chars().all(|c| c.is_ascii_digit()) || segment.len() >= 32;
         family.push('/');
         family.push_str(if id { "{id}" } else { segment });
-        if matches!(*segment, "blob" | "tree" | "raw" | "lines" | "symbols" | "bundle" | "compare") {
+        // Under a pin, the segment after its id is the kind of page; what follows it is a path,
+        // a symbol or another pin, none of which belongs in a label.
+        if in_pin && !id {
             break;
         }
+        in_pin = previous == "pins" || (in_pin && id);
+        previous = segment;
     }
     family
 }
@@ -186,6 +205,16 @@ mod tests {
         assert_eq!(route_family("/wp-admin/setup.php"), "other");
         assert_eq!(route_family("/"), "/");
         assert_eq!(route_family(&format!("/api/v1/attestations/{}", "ab".repeat(32))), "/api/v1/attestations/{id}");
+        // Whatever follows a pin's page kind, and names of users and repositories.
+        assert_eq!(route_family("/api/v1/pins/3/reviewed/README.md"), "/api/v1/pins/{id}/reviewed");
+        assert_eq!(route_family("/api/v1/pins/3/symbols/parse_config"), "/api/v1/pins/{id}/symbols");
+        assert_eq!(route_family("/pins/3/history/src/main.rs"), "/pins/{id}/history");
+        assert_eq!(route_family("/pins/3"), "/pins/{id}");
+        assert_eq!(route_family("/admin/pins/3/policy"), "/admin/pins/{id}/policy");
+        assert_eq!(route_family("/admin/users/alice/disable"), "/admin/users/{id}/disable");
+        assert_eq!(route_family("/admin/repositories/firmware/fetch"), "/admin/repositories/{id}/fetch");
+        assert_eq!(route_family("/api/v1/log/entries/17/proof"), "/api/v1/log/entries/{id}/proof");
+        assert_eq!(route_family("/admin/users"), "/admin/users");
     }
 
     #[test]

@@ -55,7 +55,11 @@ async fn metrics_are_for_staff_and_name_requests_and_audit_commits() {
     ] {
         assert!(text.contains(needle), "{needle} in\n{text}");
     }
-    assert!(!text.contains("README"), "no path of source in a label");
+    assert!(
+        !text.contains("README"),
+        "no path of source in a label: {:?}",
+        text.lines().filter(|l| l.contains("README")).collect::<Vec<_>>()
+    );
     // A staff token with ops:read may scrape; without it, not.
     let request = |scopes: &'static [Scope]| TokenRequest { scopes, days: 1, label: "prometheus" };
     let ops = app.domain.create_token(Actor::Operator, "staff", request(&[Scope::OpsRead])).await.unwrap();
