@@ -106,7 +106,7 @@ async fn from_database(
         Ok(v) => v,
         Err(failure) => return Ok((Err(failure), note)),
     };
-    // Reading and checking overlap: a task reads pages ahead (two at a time, in order) while a
+    // Reading and checking overlap: a task reads pages ahead (`READ_AHEAD` at a time, in order) while a
     // blocking thread hashes and chains the ones already read.
     let size = verifier.size();
     let (pages, mut received) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<(u64, Vec<u8>, Vec<u8>)>>>(4);

@@ -406,8 +406,8 @@ impl Store {
     pub async fn raw_log_entries(&self, start: u64, end: u64) -> Result<Vec<(u64, Vec<u8>, Vec<u8>)>> {
         // Read packed first: many entries a row spare a row's hand-over and conversion per
         // entry, most of the cost of reading a long log. Anything the packed form cannot carry
-        // exactly (a leaf that is not UTF-8, a hash of the wrong length, a number that does not
-        // parse) reads that range again row by row, so the caller sees exactly the stored rows.
+        // exactly (on PostgreSQL a leaf that is not UTF-8; a value that does not read back) reads
+        // that range again row by row, so the caller sees exactly the stored rows.
         if let Ok(Some(entries)) = self.raw_log_entries_packed(start, end).await {
             return Ok(entries);
         }
