@@ -93,7 +93,6 @@ impl Domain {
         path: &RepoPath,
         blob_id: &str,
     ) -> AppResult<Arc<CommentRows>> {
-        // Read with the pin in this request.
         let revision = access.record.comment_revision;
         let key = (access.record.id, path.to_string(), blob_id.to_string());
         if let Some((cached, rows)) = self.caches.file_threads.lock().expect("cache lock").get(&key) {

@@ -230,11 +230,10 @@ impl Source {
         if let Some(kept) = self.kept_locations(&at.tree_id, paths) {
             return Ok(kept);
         }
-        let (tree_id, paths) = (at.tree_id.clone(), paths.to_vec());
-        let found = self.locate_in_repository(&at.repository, tree_id.clone(), paths.clone()).await?;
+        let found = self.locate_in_repository(&at.repository, at.tree_id.clone(), paths.to_vec()).await?;
         if let Ok(mut kept) = self.located.lock() {
             for (path, found) in paths.iter().zip(&found) {
-                kept.put(located_key(&tree_id, path), found.clone());
+                kept.put(located_key(&at.tree_id, path), found.clone());
             }
         }
         Ok(found)
@@ -390,10 +389,7 @@ impl Source {
         else {
             return None;
         };
-        let listing = {
-            let mut kept = self.listings.lock().ok()?;
-            Arc::clone(kept.entries.get(&git2::Oid::from_str(&directory.object_id).ok()?)?)
-        };
+        let listing = self.kept_listing(git2::Oid::from_str(&directory.object_id).ok()?)?;
         let id = git2::Oid::from_str(&file.object_id).ok()?;
         let ask = BlobAsk { id, file_name: path.file_name(), from, slice: false, pack };
         let content = self.render_kept(size, ask, false)?;
@@ -507,10 +503,15 @@ impl Source {
         window
     }
 
+    /// A directory's entries if they are kept.
+    fn kept_listing(&self, tree_id: git2::Oid) -> Option<Arc<Vec<TreeEntry>>> {
+        self.listings.lock().ok()?.entries.get(&tree_id).cloned()
+    }
+
     /// A directory's entries, from the listings kept or read and kept.
     fn listing(&self, repo: &git2::Repository, tree: &git2::Tree<'_>) -> Result<Arc<Vec<TreeEntry>>> {
         let id = tree.id();
-        if let Some(found) = self.listings.lock().ok().and_then(|mut kept| kept.entries.get(&id).cloned()) {
+        if let Some(found) = self.kept_listing(id) {
             return Ok(found);
         }
         let listing = Arc::new(list_entries(repo, tree)?);

@@ -39,10 +39,21 @@ fn window_from_row(row: &sqlx::any::AnyRow, at: usize) -> Result<GrantWindow> {
     })
 }
 
-/// The grant columns of a row that an outer join may have left empty (no grant).
-fn joined_window(row: &sqlx::any::AnyRow, at: usize) -> Result<Option<GrantWindow>> {
-    let id: Option<i64> = row.try_get(at)?;
-    id.map(|_| window_from_row(row, at)).transpose()
+/// The record the rows of an outer join repeat, and the grant windows that follow its `count`
+/// columns (none where the join found no grant); `None` without rows.
+fn record_and_windows<T>(
+    rows: &[sqlx::any::AnyRow],
+    record: fn(&sqlx::any::AnyRow) -> Result<T>,
+    count: usize,
+) -> Result<Option<(T, Vec<GrantWindow>)>> {
+    let Some(first) = rows.first() else { return Ok(None) };
+    let mut windows = Vec::new();
+    for row in rows {
+        if row.try_get::<Option<i64>, _>(count)?.is_some() {
+            windows.push(window_from_row(row, count)?);
+        }
+    }
+    Ok(Some((record(first)?, windows)))
 }
 
 impl Store {
@@ -54,11 +65,7 @@ impl Store {
              WHERE u.id = $1"
         );
         let rows = sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?;
-        let Some(first) = rows.first() else { return Ok(None) };
-        let user = user_from_row(first)?;
-        let grants =
-            rows.iter().filter_map(|row| joined_window(row, USER_COLUMN_COUNT).transpose()).collect::<Result<_>>()?;
-        Ok(Some((user, grants)))
+        record_and_windows(&rows, user_from_row, USER_COLUMN_COUNT)
     }
 
     /// A pin and the user's grants for it, in one query (every read of a pin decides access so).
@@ -68,11 +75,7 @@ impl Store {
              LEFT JOIN grants g ON g.pin_id = p.id AND g.reviewer_id = $2 WHERE p.id = $1"
         );
         let rows = sqlx::query(&sql).bind(pin_id).bind(user_id).fetch_all(&self.pool).await?;
-        let Some(first) = rows.first() else { return Ok(None) };
-        let pin = pin_from_row(first)?;
-        let grants =
-            rows.iter().filter_map(|row| joined_window(row, PIN_COLUMN_COUNT).transpose()).collect::<Result<_>>()?;
-        Ok(Some((pin, grants)))
+        record_and_windows(&rows, pin_from_row, PIN_COLUMN_COUNT)
     }
 
     /// Every grant the user holds or held, revoked ones included.

@@ -28,7 +28,8 @@ pub struct PinRecord {
     /// Take-away policy: raw downloads refused, copying discouraged (for everyone but staff).
     pub no_download: bool,
     pub no_copy: bool,
-    /// The repository's comment revision when the record was read (see `Store::comment_revision`).
+    /// The repository's comment revision when the record was read: it moves with every comment,
+    /// version and state written (0 before the first).
     pub comment_revision: i64,
     /// Whether builders disagree on some artifact of the pin (`Store::mismatched_artifacts` names them).
     pub has_mismatches: bool,

@@ -233,16 +233,6 @@ impl Store {
         self.comment_rows(&condition, ThreadKey::Id(author_id)).await
     }
 
-    /// The repository's comment revision: it moves with every comment, version and state written.
-    pub async fn comment_revision(&self, repository_id: i64) -> Result<i64> {
-        let revision: Option<i64> =
-            sqlx::query_scalar("SELECT revision FROM comment_revisions WHERE repository_id = $1")
-                .bind(repository_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(revision.unwrap_or(0))
-    }
-
     /// One comment (a thread root or a reply).
     pub async fn comment(&self, id: i64) -> Result<Option<CommentRow>> {
         let sql =
