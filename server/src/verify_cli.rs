@@ -2,7 +2,7 @@
 //! prints a report. Exits non-zero, naming the first bad index, when anything does not verify.
 
 use crate::audit::note::NoteVerifier;
-use crate::audit::verify::{Failure, LogVerifier};
+use crate::audit::verify::{Failure, LogVerifier, Prepared};
 use crate::audit::AuditLog;
 use crate::store::Store;
 use anyhow::{bail, Context as _};
@@ -106,15 +106,22 @@ async fn from_database(
         Ok(v) => v,
         Err(failure) => return Ok((Err(failure), note)),
     };
-    // Reading and checking overlap: a task reads pages ahead (`READ_AHEAD` at a time, in order) while a
-    // blocking thread hashes and chains the ones already read.
+    // Reading, hashing and checking overlap: a task reads and hashes pages ahead (`READ_AHEAD` at a
+    // time, each hashed on a blocking thread as soon as it is read, so pages are hashed side by side)
+    // and hands them on in order to one thread that checks the chain and the root.
     let size = verifier.size();
-    let (pages, mut received) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<(u64, Vec<u8>, Vec<u8>)>>>(4);
+    let (pages, mut received) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<Prepared>>>(READ_AHEAD);
     let reader = tokio::spawn(async move {
         let read = |start: u64| {
             let end = (start + 10 * PAGE).min(size);
             let log = log.clone();
-            (start, end, tokio::spawn(async move { log.raw_entries(start, end).await }))
+            let task = tokio::spawn(async move {
+                let entries = log.raw_entries(start, end).await?;
+                tokio::task::spawn_blocking(move || LogVerifier::prepare(&entries))
+                    .await
+                    .map_err(|_| anyhow::anyhow!("hashing entries {start}..{end} stopped unexpectedly"))
+            });
+            (start, end, task)
         };
         let mut ahead = std::collections::VecDeque::new();
         let mut next_start = 0u64;
@@ -126,7 +133,7 @@ async fn from_database(
             }
             let Some((start, end, task)) = ahead.pop_front() else { break };
             let page = match task.await {
-                Ok(page) => page.map_err(anyhow::Error::from),
+                Ok(page) => page,
                 Err(_) => Err(anyhow::anyhow!("reading entries {start}..{end} stopped unexpectedly")),
             };
             let stop = page.as_ref().map_or(true, |p| p.len() as u64 != end - start);
@@ -140,7 +147,7 @@ async fn from_database(
     });
     let checked = tokio::task::spawn_blocking(move || {
         while let Some(page) = received.blocking_recv() {
-            if let Err(failure) = verifier.push_all(&page?) {
+            if let Err(failure) = verifier.push_prepared(&page?) {
                 return Ok(Err(failure));
             }
         }

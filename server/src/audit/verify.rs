@@ -33,6 +33,15 @@ struct ReadLeaf {
     prev: Prev,
 }
 
+/// One entry hashed and read, waiting for its turn in `LogVerifier::push_prepared`.
+pub struct Prepared {
+    index: u64,
+    hash: Hash,
+    prev: Prev,
+    /// Whether the leaf hashes to the hash stored beside it.
+    stored_matches: bool,
+}
+
 /// A leaf's `prev`: empty for the first entry, else the lower-case hex of the previous leaf hash.
 enum Prev {
     /// The leaf has no `prev` string: it is not a Clearroom event.
@@ -143,8 +152,7 @@ impl LogVerifier {
 
     /// Takes the next entry: its index as stored, its exact bytes, and the hash stored beside it.
     pub fn push(&mut self, index: u64, leaf: &[u8], stored_hash: &[u8]) -> Result<(), Failure> {
-        let read = read_leaf(leaf);
-        self.push_read(index, read, stored_hash)
+        self.push_prepared(&Self::prepare(&[(index, leaf, stored_hash)]))
     }
 
     /// Takes the next entries in order, hashing and reading them on every core first (the chain
@@ -156,21 +164,38 @@ impl LogVerifier {
     {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
         let chunk = entries.len().div_ceil(threads).max(1);
-        let mut read: Vec<Vec<ReadLeaf>> = Vec::new();
+        let mut prepared: Vec<Vec<Prepared>> = Vec::new();
         std::thread::scope(|scope| {
-            let workers: Vec<_> = entries
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(|(_, leaf, _)| read_leaf(leaf.as_ref())).collect()))
-                .collect();
-            read = workers.into_iter().map(|w| w.join().expect("a hashing thread panicked")).collect();
+            let workers: Vec<_> = entries.chunks(chunk).map(|part| scope.spawn(move || Self::prepare(part))).collect();
+            prepared = workers.into_iter().map(|w| w.join().expect("a hashing thread panicked")).collect();
         });
-        for ((index, _, stored_hash), leaf) in entries.iter().zip(read.into_iter().flatten()) {
-            self.push_read(*index, leaf, stored_hash.as_ref())?;
-        }
-        Ok(())
+        prepared.iter().try_for_each(|part| self.push_prepared(part))
     }
 
-    fn push_read(&mut self, index: u64, read: ReadLeaf, stored_hash: &[u8]) -> Result<(), Failure> {
+    /// The costly half of taking entries, which needs no order and no verifier: each leaf hashed,
+    /// compared with its stored hash, and its `prev` read. A caller may prepare pages on other
+    /// threads while earlier pages go through `push_prepared` in order.
+    pub fn prepare<L, H>(entries: &[(u64, L, H)]) -> Vec<Prepared>
+    where
+        L: AsRef<[u8]>,
+        H: AsRef<[u8]>,
+    {
+        entries
+            .iter()
+            .map(|(index, leaf, stored_hash)| {
+                let ReadLeaf { hash, prev } = read_leaf(leaf.as_ref());
+                Prepared { index: *index, stored_matches: stored_hash.as_ref() == hash, hash, prev }
+            })
+            .collect()
+    }
+
+    /// Takes the next prepared entries, in order: the index, the chain, the root.
+    pub fn push_prepared(&mut self, entries: &[Prepared]) -> Result<(), Failure> {
+        entries.iter().try_for_each(|entry| self.push_one(entry))
+    }
+
+    fn push_one(&mut self, entry: &Prepared) -> Result<(), Failure> {
+        let Prepared { index, hash, ref prev, stored_matches } = *entry;
         let expected = self.frontier.size();
         if index != expected {
             return Err(fail(Some(expected), format!("entry {expected} is missing (next stored index is {index})")));
@@ -178,15 +203,14 @@ impl LogVerifier {
         if expected >= self.size {
             return Ok(()); // Entries past the checkpoint are for a later checkpoint.
         }
-        let ReadLeaf { hash, prev } = read;
-        if stored_hash != hash {
+        if !stored_matches {
             return Err(fail(Some(index), "the entry's bytes do not match its stored leaf hash (altered)"));
         }
         let follows = match prev {
             Prev::Missing => return Err(fail(Some(index), "the entry is not a Clearroom event")),
             Prev::Malformed => false,
             Prev::First => self.previous.is_none(),
-            Prev::After(prev) => self.previous == Some(prev),
+            Prev::After(prev) => self.previous == Some(*prev),
         };
         if !follows {
             return Err(fail(

@@ -509,3 +509,112 @@ async fn the_server_catches_an_edited_entry_itself_and_raises_the_alarm() {
     // The alarm stays, even if the edit is put back.
     assert!(app.domain.self_audit(true).await.unwrap().alarm.is_some());
 }
+
+/// SQLite migration 9 rebuilds the events table (its index becomes the rowid). A log written
+/// before it keeps every byte, still verifies against its old checkpoint, refuses edits, and grows.
+#[tokio::test]
+async fn a_sqlite_log_from_before_the_events_table_was_rebuilt_verifies_and_grows_after_it() {
+    use clearroom::audit::note::NoteSigner;
+    use clearroom::audit::{AuditLog, Event, Object};
+    use sqlx::{Executor, Row};
+
+    let dir = tempfile::tempdir().unwrap();
+    let event = |i: usize| {
+        let path = app::model::RepoPath::parse(&format!("src/file_{i}.rs")).unwrap();
+        Event::by_operator("blob.view").on(Object::at(
+            app::model::PinId::from_stored(1),
+            Some("9f1c0ffee0000000000000000000000000000001"),
+            &path,
+        )
+        .shown(&format!("{i:040x}")))
+    };
+    // A log written today, whose rows are then copied into a database with the older schema.
+    let source = dir.path().join("source.db");
+    let log = AuditLog::new(
+        clearroom::store::Store::connect(&format!("sqlite://{}?mode=rwc", source.display())).await.unwrap(),
+        clearroom::clock::Clock::system(),
+    );
+    for i in 0..40 {
+        log.record(&event(i)).await.unwrap();
+    }
+    let signer = NoteSigner::generate("test.invalid/clearroom/log").unwrap();
+    let old = log.publish_checkpoint(&signer).await.unwrap();
+    drop(log);
+    let key = dir.path().join("log.pub");
+    std::fs::write(&key, signer.verifier().to_string()).unwrap();
+    let old_note = dir.path().join("old.checkpoint");
+    std::fs::write(&old_note, &old.note).unwrap();
+
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
+    let before = dir.path().join("before-9");
+    std::fs::create_dir(&before).unwrap();
+    for file in std::fs::read_dir(&migrations).unwrap() {
+        let file = file.unwrap();
+        let name = file.file_name().into_string().unwrap();
+        if name.as_str() < "0009" {
+            std::fs::copy(file.path(), before.join(&name)).unwrap();
+        }
+    }
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    let stored = {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::migrate::Migrator::new(before.as_path()).await.unwrap().run(&pool).await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        conn.execute(format!("ATTACH DATABASE '{}' AS source", source.display()).as_str()).await.unwrap();
+        for table in ["audit_events", "audit_objects", "merkle_nodes", "checkpoints"] {
+            conn.execute(format!("INSERT INTO {table} SELECT * FROM source.{table}").as_str()).await.unwrap();
+        }
+        conn.execute(
+            "UPDATE log_state SET size = s.size, root = s.root, frontier = s.frontier FROM source.log_state s",
+        )
+        .await
+        .unwrap();
+        let index: String = sqlx::query("SELECT sql FROM sqlite_master WHERE name = 'audit_objects_by_blob'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .get(0);
+        assert!(index.contains("blob_id"), "the older schema is in place");
+        let rows =
+            sqlx::query("SELECT idx, leaf, leaf_hash FROM audit_events ORDER BY idx").fetch_all(&mut *conn).await;
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = rows.unwrap().iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        assert_eq!(rows.len(), 40);
+        pool.close().await;
+        rows
+    };
+
+    // Opening the store runs migration 9 on the old log.
+    let store = clearroom::store::Store::connect(&url).await.unwrap();
+    let log = AuditLog::new(store.clone(), clearroom::clock::Clock::system());
+    let after: Vec<(u64, Vec<u8>, Vec<u8>)> = store.raw_log_entries(0, 40).await.unwrap();
+    let stored: Vec<(u64, Vec<u8>, Vec<u8>)> = stored.into_iter().map(|(i, l, h)| (i as u64, l, h)).collect();
+    assert_eq!(after, stored, "every entry keeps its index and exact bytes");
+    clearroom::verify_cli::verify_log(&key, Some(&old_note), None, None, &url, None).await.unwrap();
+
+    // Still append-only, and the head still moves only over stored entries.
+    let mut outside = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    let schema: Vec<String> = sqlx::query("SELECT name || ': ' || sql FROM sqlite_master WHERE tbl_name = 'audit_events' OR name LIKE 'audit_objects_by%'")
+        .fetch_all(&mut outside)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(schema.iter().any(|s| s.contains("idx         INTEGER PRIMARY KEY")), "{schema:#?}");
+    assert!(!schema.iter().any(|s| s.contains("audit_objects_by_blob")), "{schema:#?}");
+    assert_eq!(schema.iter().filter(|s| s.contains("TRIGGER")).count(), 2, "{schema:#?}");
+    for refused in [
+        "UPDATE audit_events SET actor = 'someone else' WHERE idx = 3",
+        "DELETE FROM audit_events WHERE idx = 39",
+        "UPDATE log_state SET size = size + 1",
+    ] {
+        assert!(sqlx::query(refused).execute(&mut outside).await.is_err(), "{refused}");
+    }
+
+    for i in 40..70 {
+        log.record(&event(i)).await.unwrap();
+    }
+    let grown = log.publish_checkpoint(&signer).await.unwrap();
+    assert_eq!(grown.size, 70);
+    clearroom::verify_cli::verify_log(&key, Some(&old_note), None, None, &url, None).await.unwrap();
+}
