@@ -27,12 +27,6 @@ fn fail(index: Option<u64>, reason: impl Into<String>) -> Failure {
     Failure { index, reason: reason.into() }
 }
 
-/// What verification needs of one leaf: its hash and the hash it says precedes it.
-struct ReadLeaf {
-    hash: Hash,
-    prev: Prev,
-}
-
 /// One entry hashed and read, waiting for its turn in `LogVerifier::push_prepared`.
 pub struct Prepared {
     index: u64,
@@ -52,12 +46,9 @@ enum Prev {
     After(Hash),
 }
 
-fn read_leaf(leaf: &[u8]) -> ReadLeaf {
-    let prev = match written_prev(leaf) {
-        Some(prev) => prev,
-        None => parsed_prev(leaf),
-    };
-    ReadLeaf { hash: leaf_hash(leaf), prev }
+/// The hash a leaf says precedes it: read in place where the leaf is as Clearroom writes it.
+fn prev_of(leaf: &[u8]) -> Prev {
+    written_prev(leaf).unwrap_or_else(|| parsed_prev(leaf))
 }
 
 /// `prev` of a leaf as Clearroom writes it: `{"v":1,"prev":"…",` or `{"v":2,"prev":"…",` with an
@@ -183,8 +174,8 @@ impl LogVerifier {
         entries
             .iter()
             .map(|(index, leaf, stored_hash)| {
-                let ReadLeaf { hash, prev } = read_leaf(leaf.as_ref());
-                Prepared { index: *index, stored_matches: stored_hash.as_ref() == hash, hash, prev }
+                let (leaf, hash) = (leaf.as_ref(), leaf_hash(leaf.as_ref()));
+                Prepared { index: *index, stored_matches: stored_hash.as_ref() == hash, hash, prev: prev_of(leaf) }
             })
             .collect()
     }
@@ -279,7 +270,7 @@ impl LogVerifier {
 
 #[cfg(test)]
 mod tests {
-    use super::{parsed_prev, read_leaf, written_prev, Prev};
+    use super::{parsed_prev, prev_of, written_prev, Prev};
 
     fn same(a: &Prev, b: &Prev) -> bool {
         match (a, b) {
@@ -321,9 +312,9 @@ mod tests {
             |p| matches!(p, Prev::Missing),
         ];
         for (leaf, expected) in leaves.iter().zip(expected) {
-            let read = read_leaf(leaf.as_bytes());
-            assert!(expected(&read.prev), "{leaf}");
-            assert!(same(&read.prev, &parsed_prev(leaf.as_bytes())), "{leaf}");
+            let prev = prev_of(leaf.as_bytes());
+            assert!(expected(&prev), "{leaf}");
+            assert!(same(&prev, &parsed_prev(leaf.as_bytes())), "{leaf}");
         }
         // Only the first three take the fast path.
         let fast: Vec<bool> = leaves.iter().map(|leaf| written_prev(leaf.as_bytes()).is_some()).collect();
