@@ -4,6 +4,7 @@
 #
 #   bench/load.sh [CORPUS_DIR]          (default /tmp/corpus; built with ../shared/corpus/make-corpus.sh)
 #   DURATION=20s CONNECTIONS=16 SKIP_CGIT=1 bench/load.sh
+#   LOAD_WORK=DIR SERVER_BIN=PATH bench/load.sh   (keep the data directory; run another build)
 #
 # It builds the release server, pins v1.0 and v2.0, waits for pre-highlighting (printing its time),
 # then for each request kind prints req/s, p50/p99 latency and page bytes (as sent to a browser
@@ -46,8 +47,13 @@ trap cleanup EXIT
 trap 'echo "bench/load.sh: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 install_missing
-(cd "$ROOT" && cargo xtask build --release >/dev/null)
-BIN="$ROOT/target/release/server"
+# SERVER_BIN=PATH runs a server binary built elsewhere (to compare two builds on one data directory).
+if [ -n "${SERVER_BIN:-}" ]; then
+    BIN=$SERVER_BIN
+else
+    (cd "$ROOT" && cargo xtask build --release >/dev/null)
+    BIN="$ROOT/target/release/server"
+fi
 if [ ! -d "$CORPUS/corpus.git" ]; then
     bash "$ROOT/../shared/corpus/make-corpus.sh" "$CORPUS"
 fi

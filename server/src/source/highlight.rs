@@ -88,87 +88,299 @@ impl Highlighter {
         self.highlight_as(syntax, text, limits)
     }
 
-    /// Highlights `text` with a grammar chosen beforehand (`None`: plain text).
+    /// Highlights `text` with a grammar chosen beforehand (`None`: plain text), line after line on
+    /// this thread (pre-highlighting, which keeps every core busy with files of its own).
     pub(super) fn highlight_as(
         &self,
         syntax: Option<&SyntaxReference>,
         text: &str,
         limits: &SourceLimits,
     ) -> Highlighted {
-        if text.len() as u64 > limits.highlight_max_bytes {
-            return Highlighted {
-                lines: plain_lines(text),
-                language: None,
-                notice: Some(format!(
-                    "This file is larger than {} KiB, so it is shown as plain text without highlighting.",
-                    limits.highlight_max_bytes / 1024
-                )),
-                timed_out: false,
-                total: None,
-                packed: Default::default(),
-            };
-        }
-        let Some(syntax) = syntax else {
-            return Highlighted {
-                lines: plain_lines(text),
-                language: None,
-                notice: None,
-                timed_out: false,
-                total: None,
-                packed: Default::default(),
-            };
+        let syntax = match self.grammar_or_plain(syntax, text, limits) {
+            Ok(syntax) => syntax,
+            Err(plain) => return plain,
         };
-        let budget = Duration::from_millis(limits.highlight_budget_ms);
-        let started = Instant::now();
-        let mut state = ParseState::new(syntax);
-        let mut stack = ScopeStack::new();
+        let lines: Vec<&str> = LinesWithEndings::from(text).collect();
+        let clock = Budget::start(limits);
+        let run = self.run(&lines, 0, Start::of(syntax), limits, &clock);
+        finish(syntax, vec![run], limits)
+    }
+
+    /// The same result as [`Self::highlight_as`], made sooner for a reader who waits for it: a
+    /// long file is cut into parts that are highlighted side by side (`speculate`), and a part is
+    /// kept only if the parser, run from the file's start, reaches that part's first line in exactly
+    /// the state the part started from; otherwise the part is highlighted again from that state.
+    pub(super) fn highlight_as_soon(
+        &self,
+        syntax: Option<&SyntaxReference>,
+        text: &str,
+        limits: &SourceLimits,
+    ) -> Highlighted {
+        let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).min(PARTS_MAX);
+        self.highlight_in_parts(syntax, text, limits, parts, PARALLEL_LINES_MIN).0
+    }
+
+    /// [`Self::highlight_as_soon`] with `parts` parts for a file of at least `lines_min` lines;
+    /// also how many parts were highlighted ahead and kept.
+    fn highlight_in_parts(
+        &self,
+        syntax: Option<&SyntaxReference>,
+        text: &str,
+        limits: &SourceLimits,
+        parts: usize,
+        lines_min: usize,
+    ) -> (Highlighted, usize) {
+        let syntax = match self.grammar_or_plain(syntax, text, limits) {
+            Ok(syntax) => syntax,
+            Err(plain) => return (plain, 0),
+        };
+        let lines: Vec<&str> = LinesWithEndings::from(text).collect();
+        let guesses = if parts > 1 && lines.len() >= lines_min { speculate(&lines, parts) } else { Vec::new() };
+        let clock = Budget::start(limits);
+        let Some(first_guess) = guesses.first() else {
+            let run = self.run(&lines, 0, Start::of(syntax), limits, &clock);
+            return (finish(syntax, vec![run], limits), 0);
+        };
+        let end_of = |k: usize| guesses.get(k + 1).map_or(lines.len(), |next| next.at);
+        let (first, ahead) = std::thread::scope(|scope| {
+            let ahead: Vec<_> = guesses
+                .iter()
+                .enumerate()
+                .map(|(k, guess)| {
+                    let (lines, clock) = (&lines, &clock);
+                    scope.spawn(move || {
+                        let start = self.state_before(syntax, &lines[..guess.probe], limits)?;
+                        let run = self.run(&lines[guess.at..end_of(k)], guess.at, start.clone(), limits, clock);
+                        Some(Handed((start, run)))
+                    })
+                })
+                .collect();
+            let first = self.run(&lines[..first_guess.at], 0, Start::of(syntax), limits, &clock);
+            let ahead: Vec<_> = ahead.into_iter().map(|handle| handle.join().ok().flatten().map(|h| h.0)).collect();
+            (first, ahead)
+        });
+        let mut runs = vec![first];
+        let mut kept = 0;
+        for (k, (guess, ahead)) in guesses.iter().zip(ahead).enumerate() {
+            let part = &lines[guess.at..end_of(k)];
+            let run = match (runs.last().and_then(|run| run.end.as_ref()), ahead) {
+                // Highlighting stopped in an earlier part: the rest of the file is plain.
+                (None, _) => Run::plain(part),
+                (Some(reached), Some((started, run))) if *reached == started => {
+                    kept += 1;
+                    run
+                }
+                (Some(reached), _) => self.run(part, guess.at, reached.clone(), limits, &clock),
+            };
+            runs.push(run);
+        }
+        (finish(syntax, runs, limits), kept)
+    }
+
+    /// The grammar to highlight with, or the file as plain text (past the size cap, or none).
+    fn grammar_or_plain<'a>(
+        &self,
+        syntax: Option<&'a SyntaxReference>,
+        text: &str,
+        limits: &SourceLimits,
+    ) -> Result<&'a SyntaxReference, Highlighted> {
+        let plain = |notice| Highlighted {
+            lines: plain_lines(text),
+            language: None,
+            notice,
+            timed_out: false,
+            total: None,
+            packed: Default::default(),
+        };
+        if text.len() as u64 > limits.highlight_max_bytes {
+            return Err(plain(Some(format!(
+                "This file is larger than {} KiB, so it is shown as plain text without highlighting.",
+                limits.highlight_max_bytes / 1024
+            ))));
+        }
+        syntax.ok_or_else(|| plain(None))
+    }
+
+    /// Highlights `lines` (the first is line `first`, counted from 0) from `start`; once the budget
+    /// is spent or the grammar fails, the rest is plain.
+    fn run(&self, lines: &[&str], first: usize, start: Start, limits: &SourceLimits, clock: &Budget) -> Run {
+        let Start { mut state, mut stack } = start;
         let mut cache = ClassCache(Default::default());
-        let mut lines = Vec::new();
-        let mut long_lines = 0usize;
-        let mut out_of_time_at = None;
-        let mut timed_out = false;
-        for (number, line) in LinesWithEndings::from(text).enumerate() {
-            if out_of_time_at.is_some() {
-                lines.push(cut_line(strip_newline(line)).0);
+        let mut run = Run { lines: Vec::with_capacity(lines.len()), long_lines: 0, stopped_at: None, timed_out: false, end: None };
+        for (offset, line) in lines.iter().enumerate() {
+            let number = first + offset;
+            if run.stopped_at.is_some() {
+                run.lines.push(cut_line(strip_newline(line)).0);
                 continue;
             }
             if line.len() > limits.line_max_bytes {
-                long_lines += 1;
-                lines.push(cut_line(strip_newline(line)).0);
+                run.long_lines += 1;
+                run.lines.push(cut_line(strip_newline(line)).0);
                 continue;
             }
             match highlight_line(line, &mut state, &mut stack, &self.syntaxes, &mut cache) {
-                Some(html) => lines.push(html),
+                Some(html) => run.lines.push(html),
                 None => {
                     // The grammar failed on this line: show the rest plainly rather than guess.
-                    out_of_time_at = Some(number + 1);
-                    lines.push(cut_line(strip_newline(line)).0);
+                    run.stopped_at = Some(number + 1);
+                    run.lines.push(cut_line(strip_newline(line)).0);
                 }
             }
-            if started.elapsed() > budget {
-                out_of_time_at = Some(number + 2);
-                timed_out = true;
+            if clock.spent() {
+                run.stopped_at = Some(number + 2);
+                run.timed_out = true;
             }
         }
-        let mut notices = Vec::new();
-        if long_lines > 0 {
-            notices.push(format!(
-                "{long_lines} line(s) longer than {} bytes are shown without highlighting.",
-                limits.line_max_bytes
-            ));
+        if run.stopped_at.is_none() {
+            run.end = Some(Start { state, stack });
         }
-        if let Some(line) = out_of_time_at {
-            notices.push(format!("Highlighting stopped at line {line}; the rest is plain text."));
+        run
+    }
+
+    /// The parser's state after `lines`, parsed as [`Self::run`] would (long lines skipped), without
+    /// making any markup; `None` if the grammar fails on one of them.
+    fn state_before(&self, syntax: &SyntaxReference, lines: &[&str], limits: &SourceLimits) -> Option<Start> {
+        let Start { mut state, mut stack } = Start::of(syntax);
+        for line in lines.iter().filter(|line| line.len() <= limits.line_max_bytes) {
+            for (_, op) in state.parse_line(line, &self.syntaxes).ok()? {
+                stack.apply(&op).ok()?;
+            }
         }
-        Highlighted {
-            lines,
-            language: Some(syntax.name.clone()),
-            notice: (!notices.is_empty()).then(|| notices.join(" ")),
-            timed_out,
-            total: None,
-            packed: Default::default(),
+        Some(Start { state, stack })
+    }
+}
+
+/// At most this many parts of one file are highlighted side by side.
+const PARTS_MAX: usize = 4;
+
+/// A file shorter than this is highlighted in one part (it takes well under 100 ms).
+const PARALLEL_LINES_MIN: usize = 2_000;
+
+/// Where the parser is between two lines: its context stack, and the scopes open for the markup.
+#[derive(Clone, PartialEq)]
+struct Start {
+    state: ParseState,
+    stack: ScopeStack,
+}
+
+impl Start {
+    fn of(syntax: &SyntaxReference) -> Start {
+        Start { state: ParseState::new(syntax), stack: ScopeStack::new() }
+    }
+}
+
+/// A part's result handed from the thread that made it to the one that joins the parts.
+///
+/// `ParseState` is not `Send` only because it may hold a capture for a back-reference, whose
+/// Oniguruma region is a heap block owned by that value alone and freed by its `Drop` on any
+/// thread. The value moves whole to the joining thread and is never shared.
+struct Handed((Start, Run));
+
+// SAFETY: see above: the one non-`Send` part is owned, thread-agnostic heap memory, moved, not shared.
+unsafe impl Send for Handed {}
+
+/// The time budget of one file, shared by its parts.
+struct Budget {
+    started: Instant,
+    budget: Duration,
+}
+
+impl Budget {
+    fn start(limits: &SourceLimits) -> Budget {
+        Budget { started: Instant::now(), budget: Duration::from_millis(limits.highlight_budget_ms) }
+    }
+
+    fn spent(&self) -> bool {
+        self.started.elapsed() > self.budget
+    }
+}
+
+/// Some consecutive lines of a file, highlighted.
+struct Run {
+    lines: Vec<String>,
+    long_lines: usize,
+    /// The line (from 1) from which the rest of the file is plain, if highlighting stopped.
+    stopped_at: Option<usize>,
+    timed_out: bool,
+    /// Where the parser was after the last line, unless highlighting stopped.
+    end: Option<Start>,
+}
+
+impl Run {
+    /// Lines after highlighting stopped in an earlier part.
+    fn plain(lines: &[&str]) -> Run {
+        let lines = lines.iter().map(|line| cut_line(strip_newline(line)).0).collect();
+        Run { lines, long_lines: 0, stopped_at: None, timed_out: false, end: None }
+    }
+}
+
+/// The whole file from its runs, in order, with the notices they call for.
+fn finish(syntax: &SyntaxReference, runs: Vec<Run>, limits: &SourceLimits) -> Highlighted {
+    let long_lines: usize = runs.iter().map(|run| run.long_lines).sum();
+    let stopped_at = runs.iter().find_map(|run| run.stopped_at);
+    let timed_out = runs.iter().any(|run| run.timed_out);
+    let mut notices = Vec::new();
+    if long_lines > 0 {
+        notices.push(format!(
+            "{long_lines} line(s) longer than {} bytes are shown without highlighting.",
+            limits.line_max_bytes
+        ));
+    }
+    if let Some(line) = stopped_at {
+        notices.push(format!("Highlighting stopped at line {line}; the rest is plain text."));
+    }
+    Highlighted {
+        lines: runs.into_iter().flat_map(|run| run.lines).collect(),
+        language: Some(syntax.name.clone()),
+        notice: (!notices.is_empty()).then(|| notices.join(" ")),
+        timed_out,
+        total: None,
+        packed: Default::default(),
+    }
+}
+
+/// Where a part highlighted ahead begins (`at`, a line index), and the earlier line (`probe`) whose
+/// state it starts from.
+struct Guess {
+    at: usize,
+    probe: usize,
+}
+
+/// Where to cut a file into `parts` parts, each begun in a state guessed cheaply. A part begins at
+/// a line that follows a blank line, near an even share of the file; its guess is the state before
+/// the file's first line that also follows a blank line and has the same indentation (between two
+/// items of one block, a grammar's state is usually the same). The guess costs parsing the lines
+/// before that first line, so cuts with an early such line are preferred. No cut is made where no
+/// line fits; a wrong guess costs time, never correctness (see `highlight_in_parts`).
+fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
+    let indent = |line: &str| line.len() - line.trim_start_matches([' ', '\t']).len();
+    let blank = |line: &str| line.trim().is_empty();
+    // After a blank line, and not blank: where a guess may start.
+    let starts = |i: usize| i > 0 && blank(lines[i - 1]) && !blank(lines[i]);
+    let mut first_at_indent = std::collections::HashMap::new();
+    for i in (1..lines.len()).filter(|&i| starts(i)) {
+        first_at_indent.entry(indent(lines[i])).or_insert(i);
+    }
+    let share = lines.len() / parts;
+    if share < 2 {
+        return Vec::new();
+    }
+    let mut guesses: Vec<Guess> = Vec::new();
+    for k in 1..parts {
+        let target = k * share;
+        let window = (target - share / 2).max(1)..(target + share / 2).min(lines.len());
+        let best = window
+            .filter(|&i| starts(i))
+            .filter_map(|at| {
+                let probe = *first_at_indent.get(&indent(lines[at]))?;
+                (probe < at).then_some(Guess { at, probe })
+            })
+            .min_by_key(|guess| guess.probe + guess.at.abs_diff(target));
+        if let Some(guess) = best.filter(|guess| guesses.last().is_none_or(|last| last.at < guess.at)) {
+            guesses.push(guess);
         }
     }
+    guesses
 }
 
 /// The class of a token: the innermost scope of its stack that has a colour says what it is, as
@@ -308,6 +520,92 @@ mod tests {
         for line in &out.lines {
             assert_eq!(line.matches("<span").count(), line.matches("</span>").count(), "{line}");
         }
+    }
+
+    /// A Rust file of `items` methods in one `impl` block (its lines all indented), each a few
+    /// lines after a blank one, with a raw string in the middle whose lines look like such items.
+    fn long_rust(items: usize, trap_at: usize) -> String {
+        let mut text = String::from("//! A file.\n\nuse std::fmt;\n\npub struct Thing;\n\nimpl Thing {\n");
+        for n in 0..items {
+            if n == trap_at {
+                // Blank lines followed by indented lines, inside a string: a guess made here is wrong.
+                text.push_str("    const TRAP: &str = r#\"\n");
+                text.push_str(&"\n    pub fn not_code() {}\n".repeat(100));
+                text.push_str("\"#;\n\n");
+            }
+            text.push_str(&format!(
+                "    /// Item {n}: \"quoted\" and /* not a comment */.\n    pub fn item_{n}(&self, x: u32) -> u32 {{\n        \
+                 let s = \"a string {{}}\"; // a comment\n        x.wrapping_mul({n}) + s.len() as u32\n    }}\n\n"
+            ));
+        }
+        text.push_str("}\n\nfn main() {\n    println!(\"{}\", Thing.item_1(2));\n}\n");
+        text
+    }
+
+    fn rust(highlighter: &Highlighter) -> &SyntaxReference {
+        highlighter.syntaxes.find_syntax_by_extension("rs").unwrap()
+    }
+
+    #[test]
+    fn a_file_highlighted_in_parts_is_the_file_highlighted_in_one() {
+        let highlighter = Highlighter::default();
+        let limits = SourceLimits::default();
+        let text = long_rust(400, usize::MAX);
+        let whole = highlighter.highlight_as(Some(rust(&highlighter)), &text, &limits);
+        for parts in [2, 3, 4] {
+            let (split, kept) = highlighter.highlight_in_parts(Some(rust(&highlighter)), &text, &limits, parts, 100);
+            assert_eq!(kept, parts - 1, "every part begun between two methods is kept ({parts} parts)");
+            assert_eq!(split.lines, whole.lines, "{parts} parts");
+            assert_eq!((split.notice, split.timed_out, split.language), (None, false, Some("Rust".to_string())));
+        }
+    }
+
+    #[test]
+    fn a_part_begun_in_the_wrong_state_is_highlighted_again() {
+        let highlighter = Highlighter::default();
+        let limits = SourceLimits::default();
+        let items = 400;
+        // The trap's 200 lines span the middle, where the cut into two parts is looked for.
+        let text = long_rust(items, items / 2 - 5);
+        let lines: Vec<&str> = LinesWithEndings::from(text.as_str()).collect();
+        let guesses = speculate(&lines, 2);
+        assert!(lines[guesses[0].at].contains("not_code"), "the cut falls inside the raw string: {}", lines[guesses[0].at]);
+        let whole = highlighter.highlight_as(Some(rust(&highlighter)), &text, &limits);
+        let (split, kept) = highlighter.highlight_in_parts(Some(rust(&highlighter)), &text, &limits, 2, 100);
+        assert_eq!(kept, 0, "the part begun inside the string is not kept");
+        assert_eq!(split.lines, whole.lines);
+        let trap = whole.lines.iter().find(|line| line.contains("not_code")).unwrap();
+        assert!(trap.starts_with("<span class=hs>"), "inside the string, the fake method is a string: {trap}");
+    }
+
+    #[test]
+    fn a_file_in_parts_keeps_the_notices_and_the_plain_rest_of_one_highlighted_whole() {
+        let highlighter = Highlighter::default();
+        let text = long_rust(400, usize::MAX).replace("Item 7:", &format!("Item 7: {}", "x".repeat(200)));
+        // Long lines are skipped alike; a spent budget leaves the rest of the file plain.
+        for budget in [3_000, 0] {
+            let limits = SourceLimits { line_max_bytes: 150, highlight_budget_ms: budget, ..SourceLimits::default() };
+            let whole = highlighter.highlight_as(Some(rust(&highlighter)), &text, &limits);
+            let (split, _) = highlighter.highlight_in_parts(Some(rust(&highlighter)), &text, &limits, 4, 100);
+            assert_eq!(split.lines, whole.lines, "budget {budget}");
+            assert_eq!(split.notice, whole.notice, "budget {budget}");
+            assert_eq!(split.timed_out, budget == 0);
+            assert!(whole.notice.unwrap().contains(if budget == 0 { "stopped at line 2;" } else { "1 line(s) longer" }));
+        }
+    }
+
+    #[test]
+    fn a_short_file_or_one_without_a_cut_is_highlighted_in_one_part() {
+        let highlighter = Highlighter::default();
+        let limits = SourceLimits::default();
+        let text = long_rust(10, usize::MAX);
+        let (_, kept) = highlighter.highlight_in_parts(Some(rust(&highlighter)), &text, &limits, 2, 2_000);
+        assert_eq!(kept, 0);
+        let dense = "let x = 1;\n".repeat(3_000);
+        let lines: Vec<&str> = LinesWithEndings::from(dense.as_str()).collect();
+        assert!(speculate(&lines, 4).is_empty(), "no blank line: no cut");
+        let (split, _) = highlighter.highlight_in_parts(Some(rust(&highlighter)), &dense, &limits, 4, 100);
+        assert_eq!(split.lines.len(), 3_000);
     }
 
     #[test]

@@ -563,7 +563,7 @@ impl Source {
         if let Some(hit) = self.cache.get_any(&key) {
             return hit;
         }
-        let fresh = Arc::new(self.highlighter.highlight_as(syntax, &text, &self.limits));
+        let fresh = Arc::new(self.highlighter.highlight_as_soon(syntax, &text, &self.limits));
         self.cache.put(&key, Arc::clone(&fresh));
         fresh
     }
