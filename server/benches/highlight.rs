@@ -6,6 +6,11 @@
 //!     cargo bench -p server --bench highlight -- /tmp/corpus/corpus.git
 //!
 //! Prints lines/s for each and the ratio (ours / raw); it asserts nothing about time.
+//!
+//! Then, for every file of 2,000 lines or more (as `--parts` on the command line, all of them;
+//! else the largest of each language), the time to highlight it in one pass and in parts side by
+//! side (as a view of a file not yet highlighted does), and whether the two results are the same;
+//! it stops at the first file where they differ.
 
 use clearroom::config::SourceLimits;
 use clearroom::source::highlight::Highlighter;
@@ -23,8 +28,12 @@ fn main() {
     let limits = SourceLimits { highlight_budget_ms: 600_000, ..SourceLimits::default() };
     // The largest file of each extension within the cap.
     let mut largest: std::collections::BTreeMap<&str, (usize, String, git2::Oid)> = Default::default();
+    let mut long_files = Vec::new();
     tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         let name = entry.name().unwrap_or("");
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            long_files.push((format!("{dir}{name}"), entry.id()));
+        }
         if let Some(ext) = EXTENSIONS.iter().find(|e| name.ends_with(&format!(".{e}"))) {
             let size = repo.odb().unwrap().read_header(entry.id()).map(|(s, _)| s).unwrap_or(0);
             if size as u64 <= limits.highlight_max_bytes && largest.get(ext).is_none_or(|(s, _, _)| size > *s) {
@@ -34,6 +43,7 @@ fn main() {
         git2::TreeWalkResult::Ok
     })
     .unwrap();
+    let largest_paths: Vec<(String, git2::Oid)> = largest.values().map(|(_, path, id)| (path.clone(), *id)).collect();
     let ours = Highlighter::default();
     let syntaxes = SyntaxSet::load_defaults_newlines();
     println!("{:<6} {:>8} {:>12} {:>12} {:>6}  file", "lang", "lines", "ours l/s", "raw l/s", "ratio");
@@ -75,5 +85,52 @@ fn main() {
         total_lines as f64 / total_ours,
         total_lines as f64 / total_raw,
         total_raw / total_ours
+    );
+
+    let every = std::env::args().any(|a| a == "--parts");
+    parts_against_one_pass(&repo, &ours, &limits, if every { long_files } else { largest_paths });
+}
+
+/// One pass against parts side by side, on each file of 2,000 lines or more among `files`.
+fn parts_against_one_pass(
+    repo: &git2::Repository,
+    ours: &Highlighter,
+    limits: &SourceLimits,
+    files: Vec<(String, git2::Oid)>,
+) {
+    println!();
+    println!("{:>8} {:>10} {:>10} {:>6}  file", "lines", "one pass", "parts", "gain");
+    let (mut one_total, mut parts_total, mut count) = (0f64, 0f64, 0usize);
+    for (path, id) in files {
+        let Ok(blob) = repo.find_blob(id) else { continue };
+        if blob.is_binary() || blob.size() as u64 > limits.highlight_max_bytes {
+            continue;
+        }
+        let text = String::from_utf8_lossy(blob.content()).into_owned();
+        if text.lines().count() < 2_000 {
+            continue;
+        }
+        let started = Instant::now();
+        let one = ours.highlight(&path, &text, limits);
+        let one_time = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let parts = ours.highlight_soon(&path, &text, limits);
+        let parts_time = started.elapsed().as_secs_f64();
+        assert!(
+            one.lines == parts.lines && one.notice == parts.notice,
+            "{path}: highlighted in parts, it differs from one pass"
+        );
+        (one_total, parts_total, count) = (one_total + one_time, parts_total + parts_time, count + 1);
+        println!(
+            "{:>8} {:>8.0}ms {:>8.0}ms {:>5.2}x  {path}",
+            one.lines.len(),
+            one_time * 1000.0,
+            parts_time * 1000.0,
+            one_time / parts_time
+        );
+    }
+    println!(
+        "{count} files, the same in parts and in one pass: {one_total:.1} s against {parts_total:.1} s, {:.2}x",
+        one_total / parts_total
     );
 }

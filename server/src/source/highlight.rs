@@ -3,6 +3,7 @@
 
 use crate::config::SourceLimits;
 use app::html::{escape, escape_into};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
@@ -88,6 +89,13 @@ impl Highlighter {
         self.highlight_as(syntax, text, limits)
     }
 
+    /// [`Self::highlight`] in parts side by side, as a view of a file not yet highlighted does.
+    pub fn highlight_soon(&self, file_name: &str, text: &str, limits: &SourceLimits) -> Highlighted {
+        let syntax =
+            (text.len() as u64 <= limits.highlight_max_bytes).then(|| self.syntax_for(file_name, text)).flatten();
+        self.highlight_as_soon(syntax, text, limits)
+    }
+
     /// Highlights `text` with a grammar chosen beforehand (`None`: plain text), line after line on
     /// this thread (pre-highlighting, which keeps every core busy with files of its own).
     pub(super) fn highlight_as(
@@ -102,7 +110,7 @@ impl Highlighter {
         };
         let lines: Vec<&str> = LinesWithEndings::from(text).collect();
         let clock = Budget::start(limits);
-        let run = self.run(&lines, 0, Start::of(syntax), limits, &clock);
+        let run = self.run(&lines, 0, Start::of(syntax), limits, &clock, None);
         finish(syntax, vec![run], limits)
     }
 
@@ -138,42 +146,58 @@ impl Highlighter {
         let guesses = if parts > 1 && lines.len() >= lines_min { speculate(&lines, parts) } else { Vec::new() };
         let clock = Budget::start(limits);
         let Some(first_guess) = guesses.first() else {
-            let run = self.run(&lines, 0, Start::of(syntax), limits, &clock);
+            let run = self.run(&lines, 0, Start::of(syntax), limits, &clock, None);
             return (finish(syntax, vec![run], limits), 0);
         };
         let end_of = |k: usize| guesses.get(k + 1).map_or(lines.len(), |next| next.at);
-        let (first, ahead) = std::thread::scope(|scope| {
+        let abandoned: Vec<AtomicBool> = guesses.iter().map(|_| AtomicBool::new(false)).collect();
+        let (runs, kept) = std::thread::scope(|scope| {
             let ahead: Vec<_> = guesses
                 .iter()
                 .enumerate()
                 .map(|(k, guess)| {
-                    let (lines, clock) = (&lines, &clock);
-                    scope.spawn(move || {
+                    let (lines, clock, abandoned) = (&lines, &clock, &abandoned[k]);
+                    let (guessed, receiver) = std::sync::mpsc::channel();
+                    let part = scope.spawn(move || {
                         let start = self.state_before(syntax, &lines[..guess.probe], limits)?;
-                        let run = self.run(&lines[guess.at..end_of(k)], guess.at, start.clone(), limits, clock);
-                        Some(Handed((start, run)))
-                    })
+                        guessed.send(Handed(start.clone())).ok()?;
+                        let run =
+                            self.run(&lines[guess.at..end_of(k)], guess.at, start, limits, clock, Some(abandoned));
+                        Some(Handed(run))
+                    });
+                    (receiver, part)
                 })
                 .collect();
-            let first = self.run(&lines[..first_guess.at], 0, Start::of(syntax), limits, &clock);
-            let ahead: Vec<_> = ahead.into_iter().map(|handle| handle.join().ok().flatten().map(|h| h.0)).collect();
-            (first, ahead)
+            let mut runs = vec![self.run(&lines[..first_guess.at], 0, Start::of(syntax), limits, &clock, None)];
+            let mut kept = 0;
+            for (k, (guess, (receiver, part))) in guesses.iter().zip(ahead).enumerate() {
+                let lines = &lines[guess.at..end_of(k)];
+                let run = match runs.last().and_then(|run| run.end.clone()) {
+                    // Highlighting stopped in an earlier part: the rest of the file is plain.
+                    None => {
+                        abandoned[k].store(true, Ordering::Relaxed);
+                        Run::plain(lines)
+                    }
+                    // The guess is known once the lines before its probe are parsed: kept if right,
+                    // else the part is stopped and highlighted again from where the parser is.
+                    Some(reached) => match receiver.recv() {
+                        Ok(Handed(guessed)) if guessed == reached => match part.join() {
+                            Ok(Some(Handed(run))) => {
+                                kept += 1;
+                                run
+                            }
+                            _ => self.run(lines, guess.at, reached, limits, &clock, None),
+                        },
+                        _ => {
+                            abandoned[k].store(true, Ordering::Relaxed);
+                            self.run(lines, guess.at, reached, limits, &clock, None)
+                        }
+                    },
+                };
+                runs.push(run);
+            }
+            (runs, kept)
         });
-        let mut runs = vec![first];
-        let mut kept = 0;
-        for (k, (guess, ahead)) in guesses.iter().zip(ahead).enumerate() {
-            let part = &lines[guess.at..end_of(k)];
-            let run = match (runs.last().and_then(|run| run.end.as_ref()), ahead) {
-                // Highlighting stopped in an earlier part: the rest of the file is plain.
-                (None, _) => Run::plain(part),
-                (Some(reached), Some((started, run))) if *reached == started => {
-                    kept += 1;
-                    run
-                }
-                (Some(reached), _) => self.run(part, guess.at, reached.clone(), limits, &clock),
-            };
-            runs.push(run);
-        }
         (finish(syntax, runs, limits), kept)
     }
 
@@ -203,12 +227,30 @@ impl Highlighter {
 
     /// Highlights `lines` (the first is line `first`, counted from 0) from `start`; once the budget
     /// is spent or the grammar fails, the rest is plain.
-    fn run(&self, lines: &[&str], first: usize, start: Start, limits: &SourceLimits, clock: &Budget) -> Run {
+    /// A part highlighted ahead stops early (its result unused) once `abandoned` is set.
+    fn run(
+        &self,
+        lines: &[&str],
+        first: usize,
+        start: Start,
+        limits: &SourceLimits,
+        clock: &Budget,
+        abandoned: Option<&AtomicBool>,
+    ) -> Run {
         let Start { mut state, mut stack } = start;
         let mut cache = ClassCache(Default::default());
-        let mut run = Run { lines: Vec::with_capacity(lines.len()), long_lines: 0, stopped_at: None, timed_out: false, end: None };
+        let mut run = Run {
+            lines: Vec::with_capacity(lines.len()),
+            long_lines: 0,
+            stopped_at: None,
+            timed_out: false,
+            end: None,
+        };
         for (offset, line) in lines.iter().enumerate() {
             let number = first + offset;
+            if abandoned.is_some_and(|abandoned| abandoned.load(Ordering::Relaxed)) {
+                break;
+            }
             if run.stopped_at.is_some() {
                 run.lines.push(cut_line(strip_newline(line)).0);
                 continue;
@@ -269,15 +311,18 @@ impl Start {
     }
 }
 
-/// A part's result handed from the thread that made it to the one that joins the parts.
+/// A part's guessed start or its result, handed from the thread that made it to the one that joins
+/// the parts.
 ///
 /// `ParseState` is not `Send` only because it may hold a capture for a back-reference, whose
 /// Oniguruma region is a heap block owned by that value alone and freed by its `Drop` on any
 /// thread. The value moves whole to the joining thread and is never shared.
-struct Handed((Start, Run));
+struct Handed<T>(T);
 
 // SAFETY: see above: the one non-`Send` part is owned, thread-agnostic heap memory, moved, not shared.
-unsafe impl Send for Handed {}
+unsafe impl Send for Handed<Start> {}
+// SAFETY: as above; a run holds at most one `Start`.
+unsafe impl Send for Handed<Run> {}
 
 /// The time budget of one file, shared by its parts.
 struct Budget {
@@ -347,23 +392,36 @@ struct Guess {
 }
 
 /// Where to cut a file into `parts` parts, each begun in a state guessed cheaply. A part begins at
-/// a line that follows a blank line, near an even share of the file; its guess is the state before
-/// the file's first line that also follows a blank line and has the same indentation (between two
-/// items of one block, a grammar's state is usually the same). The guess costs parsing the lines
-/// before that first line, so cuts with an early such line are preferred. No cut is made where no
-/// line fits; a wrong guess costs time, never correctness (see `highlight_in_parts`).
+/// a line that follows a blank line, near an even share of the file. Its guess is the state before
+/// the first such line of the same indentation in the same block (after the last line before it
+/// that is indented less): between two items of one block, a grammar's state is usually the same.
+/// The guess costs parsing the lines before that first line, so cuts with an early one are
+/// preferred. No cut is made where no line fits; a wrong guess costs time, never correctness (see
+/// `highlight_in_parts`).
 fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
     let indent = |line: &str| line.len() - line.trim_start_matches([' ', '\t']).len();
     let blank = |line: &str| line.trim().is_empty();
-    // After a blank line, and not blank: where a guess may start.
+    // After a blank line, and not blank: where a part or a guess may start.
     let starts = |i: usize| i > 0 && blank(lines[i - 1]) && !blank(lines[i]);
-    let mut first_at_indent = std::collections::HashMap::new();
-    for i in (1..lines.len()).filter(|&i| starts(i)) {
-        first_at_indent.entry(indent(lines[i])).or_insert(i);
+    // The block each line is in: the last line before it indented less (a stack of open blocks).
+    let mut opener = vec![None; lines.len()];
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    for (i, line) in lines.iter().enumerate().filter(|(_, line)| !blank(line)) {
+        let depth = indent(line);
+        while open.last().is_some_and(|&(d, _)| d >= depth) {
+            open.pop();
+        }
+        opener[i] = open.last().map(|&(_, at)| at);
+        open.push((depth, i));
     }
     let share = lines.len() / parts;
     if share < 2 {
         return Vec::new();
+    }
+    // The first line of a block that may start a guess, per block (None: the file's top level).
+    let mut first_in_block = std::collections::HashMap::new();
+    for i in (1..lines.len()).filter(|&i| starts(i)) {
+        first_in_block.entry((opener[i], indent(lines[i]))).or_insert(i);
     }
     let mut guesses: Vec<Guess> = Vec::new();
     for k in 1..parts {
@@ -372,7 +430,7 @@ fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
         let best = window
             .filter(|&i| starts(i))
             .filter_map(|at| {
-                let probe = *first_at_indent.get(&indent(lines[at]))?;
+                let probe = *first_in_block.get(&(opener[at], indent(lines[at])))?;
                 (probe < at).then_some(Guess { at, probe })
             })
             .min_by_key(|guess| guess.probe + guess.at.abs_diff(target));
@@ -569,7 +627,11 @@ mod tests {
         let text = long_rust(items, items / 2 - 5);
         let lines: Vec<&str> = LinesWithEndings::from(text.as_str()).collect();
         let guesses = speculate(&lines, 2);
-        assert!(lines[guesses[0].at].contains("not_code"), "the cut falls inside the raw string: {}", lines[guesses[0].at]);
+        assert!(
+            lines[guesses[0].at].contains("not_code"),
+            "the cut falls inside the raw string: {}",
+            lines[guesses[0].at]
+        );
         let whole = highlighter.highlight_as(Some(rust(&highlighter)), &text, &limits);
         let (split, kept) = highlighter.highlight_in_parts(Some(rust(&highlighter)), &text, &limits, 2, 100);
         assert_eq!(kept, 0, "the part begun inside the string is not kept");
@@ -590,7 +652,11 @@ mod tests {
             assert_eq!(split.lines, whole.lines, "budget {budget}");
             assert_eq!(split.notice, whole.notice, "budget {budget}");
             assert_eq!(split.timed_out, budget == 0);
-            assert!(whole.notice.unwrap().contains(if budget == 0 { "stopped at line 2;" } else { "1 line(s) longer" }));
+            assert!(whole.notice.unwrap().contains(if budget == 0 {
+                "stopped at line 2;"
+            } else {
+                "1 line(s) longer"
+            }));
         }
     }
 
