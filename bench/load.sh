@@ -195,6 +195,26 @@ SERVER_PID=$!
 until curl -sf "$BASE/healthz" >/dev/null; do sleep 0.2; done
 echo "first view of repo.rs after a restart: $(curl -s -o /dev/null -w '%{time_total}' -H "$COOKIE" -H "$ACCEPT" "$REPO_RS") s"
 
+# Cold views: a fresh server with no file highlighted yet (as before pre-highlighting reaches it).
+# The highlight cache is set aside for this and put back after.
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+mv "$CLEARROOM_DATA_DIR/highlight" "$WORK/highlight.kept"
+"$BIN" serve --listen "127.0.0.1:$PORT" --site-root "$ROOT/target/site" >>"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+until curl -sf "$BASE/healthz" >/dev/null; do sleep 0.2; done
+curl -s -o /dev/null -H "$COOKIE" -H "$ACCEPT" "$BASE/pins/$P2/blob/Cargo.toml"
+for file in vendor/git2-0.20.2/src/repo.rs vendor/gimli-0.34.0/src/read/unit.rs; do
+    printf 'cold view of %s (%s lines, not highlighted yet): %s s\n' "$file" \
+        "$(git -C "$CORPUS/corpus.git" show "v2.0:$file" | wc -l)" \
+        "$(curl -s -o /dev/null -w '%{time_total}' -H "$COOKIE" -H "$ACCEPT" "$BASE/pins/$P2/blob/$file")"
+done
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=
+rm -rf "$CLEARROOM_DATA_DIR/highlight"
+mv "$WORK/highlight.kept" "$CLEARROOM_DATA_DIR/highlight"
+
 if [ -n "${SKIP_CGIT:-}" ]; then exit 0; fi
 
 # cgit on the same repository, through lighttpd's CGI, with highlight(1) as its source filter.
