@@ -28,11 +28,11 @@ fn main() {
     let limits = SourceLimits { highlight_budget_ms: 600_000, ..SourceLimits::default() };
     // The largest file of each extension within the cap.
     let mut largest: std::collections::BTreeMap<&str, (usize, String, git2::Oid)> = Default::default();
-    let mut long_files = Vec::new();
+    let mut every_file = Vec::new();
     tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         let name = entry.name().unwrap_or("");
         if entry.kind() == Some(git2::ObjectType::Blob) {
-            long_files.push((format!("{dir}{name}"), entry.id()));
+            every_file.push((format!("{dir}{name}"), entry.id()));
         }
         if let Some(ext) = EXTENSIONS.iter().find(|e| name.ends_with(&format!(".{e}"))) {
             let size = repo.odb().unwrap().read_header(entry.id()).map(|(s, _)| s).unwrap_or(0);
@@ -88,7 +88,7 @@ fn main() {
     );
 
     let every = std::env::args().any(|a| a == "--parts");
-    parts_against_one_pass(&repo, &ours, &limits, if every { long_files } else { largest_paths });
+    parts_against_one_pass(&repo, &ours, &limits, if every { every_file } else { largest_paths });
 }
 
 /// One pass against parts side by side, on each file of 2,000 lines or more among `files`.
