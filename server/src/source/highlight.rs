@@ -158,13 +158,17 @@ impl Highlighter {
                 .map(|(k, guess)| {
                     let (lines, clock, abandoned) = (&lines, &clock, &abandoned[k]);
                     let (guessed, receiver) = std::sync::mpsc::channel();
-                    let part = scope.spawn(move || {
-                        let start = self.state_before(syntax, &lines[..guess.probe], limits)?;
-                        guessed.send(Handed(start.clone())).ok()?;
-                        let run =
-                            self.run(&lines[guess.at..end_of(k)], guess.at, start, limits, clock, Some(abandoned));
-                        Some(Handed(run))
-                    });
+                    // A thread the system refuses is a guess never made: its sender is dropped
+                    // with it, and the part is highlighted in order.
+                    let part = std::thread::Builder::new()
+                        .spawn_scoped(scope, move || {
+                            let start = self.state_before(syntax, &lines[..guess.probe], limits)?;
+                            guessed.send(Handed(start.clone())).ok()?;
+                            let run =
+                                self.run(&lines[guess.at..end_of(k)], guess.at, start, limits, clock, Some(abandoned));
+                            Some(Handed(run))
+                        })
+                        .ok();
                     (receiver, part)
                 })
                 .collect();
@@ -181,8 +185,8 @@ impl Highlighter {
                     // The guess is known once the lines before its probe are parsed: kept if right,
                     // else the part is stopped and highlighted again from where the parser is.
                     Some(reached) => match receiver.recv() {
-                        Ok(Handed(guessed)) if guessed == reached => match part.join() {
-                            Ok(Some(Handed(run))) => {
+                        Ok(Handed(guessed)) if guessed == reached => match part.map(|part| part.join()) {
+                            Some(Ok(Some(Handed(run)))) => {
                                 kept += 1;
                                 run
                             }
@@ -226,8 +230,8 @@ impl Highlighter {
     }
 
     /// Highlights `lines` (the first is line `first`, counted from 0) from `start`; once the budget
-    /// is spent or the grammar fails, the rest is plain.
-    /// A part highlighted ahead stops early (its result unused) once `abandoned` is set.
+    /// is spent or the grammar fails, the rest is plain. A part highlighted ahead stops early (its
+    /// result unused) once `abandoned` is set.
     fn run(
         &self,
         lines: &[&str],
