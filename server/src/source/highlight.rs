@@ -83,16 +83,25 @@ impl Highlighter {
             .filter(|s| s.name != "Plain Text")
     }
 
+    /// The grammar to highlight a file of `size` bytes with: none past the highlight cap.
+    pub(super) fn syntax_within_cap(
+        &self,
+        file_name: &str,
+        text: &str,
+        size: u64,
+        limits: &SourceLimits,
+    ) -> Option<&SyntaxReference> {
+        (size <= limits.highlight_max_bytes).then(|| self.syntax_for(file_name, text)).flatten()
+    }
+
     pub fn highlight(&self, file_name: &str, text: &str, limits: &SourceLimits) -> Highlighted {
-        let syntax =
-            (text.len() as u64 <= limits.highlight_max_bytes).then(|| self.syntax_for(file_name, text)).flatten();
+        let syntax = self.syntax_within_cap(file_name, text, text.len() as u64, limits);
         self.highlight_as(syntax, text, limits)
     }
 
     /// [`Self::highlight`] in parts side by side, as a view of a file not yet highlighted does.
     pub fn highlight_soon(&self, file_name: &str, text: &str, limits: &SourceLimits) -> Highlighted {
-        let syntax =
-            (text.len() as u64 <= limits.highlight_max_bytes).then(|| self.syntax_for(file_name, text)).flatten();
+        let syntax = self.syntax_within_cap(file_name, text, text.len() as u64, limits);
         self.highlight_as_soon(syntax, text, limits)
     }
 
@@ -162,7 +171,7 @@ impl Highlighter {
                     // with it, and the part is highlighted in order.
                     let part = std::thread::Builder::new()
                         .spawn_scoped(scope, move || {
-                            let start = self.state_before(syntax, &lines[..guess.probe], limits)?;
+                            let start = self.state_before(syntax, &lines[guess.from..guess.probe], limits)?;
                             guessed.send(Handed(start.clone())).ok()?;
                             let run =
                                 self.run(&lines[guess.at..end_of(k)], guess.at, start, limits, clock, Some(abandoned));
@@ -283,8 +292,9 @@ impl Highlighter {
         run
     }
 
-    /// The parser's state after `lines`, parsed as [`Self::run`] would (long lines skipped), without
-    /// making any markup; `None` if the grammar fails on one of them.
+    /// The parser's state after `lines`, parsed from the state a file starts in as [`Self::run`]
+    /// would (long lines skipped), without making any markup; `None` if the grammar fails on one
+    /// of them.
     fn state_before(&self, syntax: &SyntaxReference, lines: &[&str], limits: &SourceLimits) -> Option<Start> {
         let Start { mut state, mut stack } = Start::of(syntax);
         for line in lines.iter().filter(|line| line.len() <= limits.line_max_bytes) {
@@ -388,19 +398,26 @@ fn finish(syntax: &SyntaxReference, runs: Vec<Run>, limits: &SourceLimits) -> Hi
     }
 }
 
-/// Where a part highlighted ahead begins (`at`, a line index), and the earlier line (`probe`) whose
-/// state it starts from.
+/// Where a part highlighted ahead begins (`at`, a line index), the earlier line (`probe`) whose
+/// state it starts from, and the line (`from`) the parse that reaches `probe` starts at, in the
+/// state a file starts in.
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Guess {
     at: usize,
     probe: usize,
+    from: usize,
 }
 
-/// Where to cut a file into `parts` parts, each begun in a state guessed cheaply. A part begins at
-/// a line that follows a blank line, near an even share of the file. Its guess is the state before
-/// the first such line of the same indentation in the same block (after the last line before it
-/// that is indented less): between two items of one block, a grammar's state is usually the same.
-/// The guess costs parsing the lines before that first line, so cuts with an early one are
-/// preferred. No cut is made where no line fits; a wrong guess costs time, never correctness (see
+/// Where to cut a file into at most `parts` parts, each begun in a state guessed cheaply. A part
+/// begins at a line that follows a blank line. Its guess is the state before the first such line of
+/// the same indentation in the same block (after the last line before it that is indented less):
+/// between two items of one block, a grammar's state is usually the same. That state is guessed in
+/// turn by parsing only from the start of the paragraph of the block's outermost unindented line
+/// (a top-level item starts as a file does), or from the file's start for a top-level part. A
+/// part's work is that parse, then highlighting its own lines; both are counted in bytes, which
+/// track the parser's time better than lines do. The cuts are those that make the
+/// longest part shortest (`balance`). No cut is made where no line fits, or where the longest part
+/// would still be most of the file; a wrong guess costs time, never correctness (see
 /// `highlight_in_parts`).
 fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
     let indent = |line: &str| line.len() - line.trim_start_matches([' ', '\t']).len();
@@ -408,7 +425,9 @@ fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
     // After a blank line, and not blank: where a part or a guess may start.
     let starts = |i: usize| i > 0 && blank(lines[i - 1]) && !blank(lines[i]);
     // The block each line is in: the last line before it indented less (a stack of open blocks).
+    // And the outermost such line, at the top level.
     let mut opener = vec![None; lines.len()];
+    let mut outermost = vec![0; lines.len()];
     let mut open: Vec<(usize, usize)> = Vec::new();
     for (i, line) in lines.iter().enumerate().filter(|(_, line)| !blank(line)) {
         let depth = indent(line);
@@ -416,33 +435,121 @@ fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
             open.pop();
         }
         opener[i] = open.last().map(|&(_, at)| at);
+        outermost[i] = open.first().map_or(i, |&(_, at)| at);
         open.push((depth, i));
     }
-    let share = lines.len() / parts;
-    if share < 2 {
-        return Vec::new();
-    }
+    // Where the parse for a probe starts: the first line of the paragraph its outermost block
+    // begins in, or the file's start for a probe at the top level.
+    let from = |probe: usize| match opener[probe] {
+        None => 0,
+        Some(_) => {
+            let mut from = outermost[probe];
+            while from > 0 && !blank(lines[from - 1]) {
+                from -= 1;
+            }
+            from
+        }
+    };
     // The first line of a block that may start a guess, per block (None: the file's top level).
     let mut first_in_block = std::collections::HashMap::new();
     for i in (1..lines.len()).filter(|&i| starts(i)) {
         first_in_block.entry((opener[i], indent(lines[i]))).or_insert(i);
     }
-    let mut guesses: Vec<Guess> = Vec::new();
-    for k in 1..parts {
-        let target = k * share;
-        let window = (target - share / 2).max(1)..(target + share / 2).min(lines.len());
-        let best = window
-            .filter(|&i| starts(i))
-            .filter_map(|at| {
-                let probe = *first_in_block.get(&(opener[at], indent(lines[at])))?;
-                (probe < at).then_some(Guess { at, probe })
-            })
-            .min_by_key(|guess| guess.probe + guess.at.abs_diff(target));
-        if let Some(guess) = best.filter(|guess| guesses.last().is_none_or(|last| last.at < guess.at)) {
-            guesses.push(guess);
+    // Bytes before each line.
+    let mut before = Vec::with_capacity(lines.len() + 1);
+    before.push(0);
+    for line in lines {
+        before.push(before.last().copied().unwrap_or(0) + line.len());
+    }
+    let total = before[lines.len()];
+    // Every possible cut, and in each of CUTS_AT_MOST stretches of the file only the one with the
+    // shortest parse to its probe, so that choosing among them stays cheap on a file of any length.
+    let stretch = |guess: &Guess| before[guess.at] * CUTS_AT_MOST / total.max(1);
+    let mut cuts: Vec<Guess> = Vec::new();
+    for at in (1..lines.len()).filter(|&i| starts(i)) {
+        let Some(&probe) = first_in_block.get(&(opener[at], indent(lines[at]))) else { continue };
+        if probe >= at {
+            continue;
+        }
+        let guess = Guess { at, probe, from: from(probe) };
+        let parse = |guess: &Guess| before[guess.probe] - before[guess.from];
+        match cuts.last_mut() {
+            Some(last) if stretch(last) == stretch(&guess) => {
+                if parse(&guess) < parse(last) {
+                    *last = guess;
+                }
+            }
+            _ => cuts.push(guess),
         }
     }
-    guesses
+    let chosen = balance(&cuts, &before, parts);
+    // Not worth a thread unless the longest part is at most three quarters of the file.
+    let longest = part_costs(&chosen, &before).into_iter().max().unwrap_or(total);
+    if longest * 4 > total * 3 {
+        return Vec::new();
+    }
+    chosen
+}
+
+/// At most this many places to cut a file are weighed (one per equal stretch of its bytes).
+const CUTS_AT_MOST: usize = 256;
+
+/// The work of each part, in bytes parsed, when the file (`before`: bytes before each line, and
+/// the total last) is cut at `guesses`: the first part's lines; a later part's parse to its probe,
+/// then its lines.
+fn part_costs(guesses: &[Guess], before: &[usize]) -> Vec<usize> {
+    let total = before[before.len() - 1];
+    let mut costs = vec![guesses.first().map_or(total, |first| before[first.at])];
+    for (k, guess) in guesses.iter().enumerate() {
+        let end = guesses.get(k + 1).map_or(total, |next| before[next.at]);
+        costs.push(before[guess.probe] - before[guess.from] + end - before[guess.at]);
+    }
+    costs
+}
+
+/// The cuts among `cuts` (in file order) into at most `parts` parts whose longest part is shortest,
+/// by dynamic programming over (parts so far, last cut); fewer cuts when more do not shorten it.
+fn balance(cuts: &[Guess], before: &[usize], parts: usize) -> Vec<Guess> {
+    if parts < 2 || cuts.is_empty() {
+        return Vec::new();
+    }
+    let total = before[before.len() - 1];
+    let n = cuts.len();
+    let cost = |j: usize, end: usize| before[cuts[j].probe] - before[cuts[j].from] + end - before[cuts[j].at];
+    // done[k][j]: the longest of the parts before cut j, with cut j the k-th (from 0); and the cut
+    // before it.
+    let mut done: Vec<Vec<(usize, Option<usize>)>> = Vec::new();
+    done.push((0..n).map(|j| (before[cuts[j].at], None)).collect());
+    for k in 1..parts.saturating_sub(1) {
+        let previous = &done[k - 1];
+        let row = (0..n)
+            .map(|j| {
+                (0..j)
+                    .map(|i| (previous[i].0.max(cost(i, before[cuts[j].at])), Some(i)))
+                    .min_by_key(|&(longest, _)| longest)
+                    .unwrap_or((usize::MAX, None))
+            })
+            .collect();
+        done.push(row);
+    }
+    // The best last cut over every number of cuts; fewer cuts win a tie.
+    let mut best = (total, None);
+    for (k, row) in done.iter().enumerate() {
+        for (j, &(longest, _)) in row.iter().enumerate() {
+            let longest = longest.max(cost(j, total));
+            if longest < best.0 {
+                best = (longest, Some((k, j)));
+            }
+        }
+    }
+    let mut chosen = Vec::new();
+    let mut at = best.1;
+    while let Some((k, j)) = at {
+        chosen.push(cuts[j]);
+        at = done[k][j].1.map(|i| (k - 1, i));
+    }
+    chosen.reverse();
+    chosen
 }
 
 /// The class of a token: the innermost scope of its stack that has a colour says what it is, as
@@ -620,6 +727,38 @@ mod tests {
             assert_eq!(split.lines, whole.lines, "{parts} parts");
             assert_eq!((split.notice, split.timed_out, split.language), (None, false, Some("Rust".to_string())));
         }
+    }
+
+    #[test]
+    fn parts_are_cut_for_equal_work_in_bytes_and_guessed_from_their_block() {
+        // 300 wide methods, then 300 narrow ones: half the bytes are early among the wide ones.
+        let mut text = String::from("//! A file.\n\nimpl Thing {\n");
+        for n in 0..300 {
+            text.push_str(&format!("    fn wide_{n}() {{ let s = \"{}\"; }}\n\n", "w".repeat(200)));
+        }
+        for n in 0..300 {
+            text.push_str(&format!("    fn narrow_{n}() {{}}\n\n"));
+        }
+        text.push_str("}\n");
+        let lines: Vec<&str> = LinesWithEndings::from(text.as_str()).collect();
+        let guesses = speculate(&lines, 2);
+        assert_eq!(guesses.len(), 1);
+        let Guess { at, probe, from } = guesses[0];
+        assert!(lines[at].contains("wide_"), "the cut is among the wide methods: {}", lines[at]);
+        assert!(
+            lines[probe].contains("wide_1()"),
+            "the guess is the block's first item after a blank line: {}",
+            lines[probe]
+        );
+        assert!(lines[from].starts_with("impl Thing"), "parsed from the block's start: {}", lines[from]);
+        let first: usize = lines[..at].iter().map(|line| line.len()).sum();
+        let second: usize = lines[from..probe].iter().chain(&lines[at..]).map(|line| line.len()).sum();
+        assert!(first.abs_diff(second) < 2 * 240, "equal work: {first} and {second} bytes");
+        let highlighter = Highlighter::default();
+        let limits = SourceLimits::default();
+        let whole = highlighter.highlight_as(Some(rust(&highlighter)), &text, &limits);
+        let (split, kept) = highlighter.highlight_in_parts(Some(rust(&highlighter)), &text, &limits, 2, 100);
+        assert_eq!((split.lines, kept), (whole.lines, 1), "the part guessed from its block's start is kept");
     }
 
     #[test]

@@ -556,9 +556,7 @@ impl Source {
     /// blob id and grammar (the name picks the grammar), in memory and on disk.
     fn highlighted(&self, blob_id: &str, file_name: &str, content: &[u8]) -> Arc<highlight::Highlighted> {
         let text = String::from_utf8_lossy(content);
-        let syntax = (content.len() as u64 <= self.limits.highlight_max_bytes)
-            .then(|| self.highlighter.syntax_for(file_name, &text))
-            .flatten();
+        let syntax = self.highlighter.syntax_within_cap(file_name, &text, content.len() as u64, &self.limits);
         let key = HighlightCache::key(blob_id, syntax.map(|s| s.name.as_str()));
         if let Some(hit) = self.cache.get_any(&key) {
             return hit;
