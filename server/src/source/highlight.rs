@@ -171,7 +171,7 @@ impl Highlighter {
                     // with it, and the part is highlighted in order.
                     let part = std::thread::Builder::new()
                         .spawn_scoped(scope, move || {
-                            let start = self.state_before(syntax, &lines[guess.from..guess.probe], limits)?;
+                            let start = self.state_before(syntax, &lines[..guess.probe], limits)?;
                             guessed.send(Handed(start.clone())).ok()?;
                             let run =
                                 self.run(&lines[guess.at..end_of(k)], guess.at, start, limits, clock, Some(abandoned));
@@ -292,9 +292,8 @@ impl Highlighter {
         run
     }
 
-    /// The parser's state after `lines`, parsed from the state a file starts in as [`Self::run`]
-    /// would (long lines skipped), without making any markup; `None` if the grammar fails on one
-    /// of them.
+    /// The parser's state after `lines`, parsed as [`Self::run`] would (long lines skipped), without
+    /// making any markup; `None` if the grammar fails on one of them.
     fn state_before(&self, syntax: &SyntaxReference, lines: &[&str], limits: &SourceLimits) -> Option<Start> {
         let Start { mut state, mut stack } = Start::of(syntax);
         for line in lines.iter().filter(|line| line.len() <= limits.line_max_bytes) {
@@ -398,24 +397,22 @@ fn finish(syntax: &SyntaxReference, runs: Vec<Run>, limits: &SourceLimits) -> Hi
     }
 }
 
-/// Where a part highlighted ahead begins (`at`, a line index), the earlier line (`probe`) whose
-/// state it starts from, and the line (`from`) the parse that reaches `probe` starts at, in the
-/// state a file starts in.
+/// Where a part highlighted ahead begins (`at`, a line index), and the earlier line (`probe`) whose
+/// state it starts from.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Guess {
     at: usize,
     probe: usize,
-    from: usize,
 }
 
 /// Where to cut a file into at most `parts` parts, each begun in a state guessed cheaply. A part
 /// begins at a line that follows a blank line. Its guess is the state before the first such line of
 /// the same indentation in the same block (after the last line before it that is indented less):
-/// between two items of one block, a grammar's state is usually the same. That state is guessed in
-/// turn by parsing only from the start of the paragraph of the block's outermost unindented line
-/// (a top-level item starts as a file does), or from the file's start for a top-level part. A
-/// part's work is that parse, then highlighting its own lines; both are counted in bytes, which
-/// track the parser's time better than lines do. The cuts are those that make the
+/// between two items of one block, a grammar's state is usually the same. A part's work is parsing
+/// the lines before that first line (its probe), then highlighting its own lines; both are counted
+/// in bytes, which track the parser's time better than lines do. (Parsing only from where the
+/// probe's outermost block starts, as if a file began there, was tried: an unindented line inside a
+/// string then passes for a block's start, and such a guess is wrong.) The cuts are those that make the
 /// longest part shortest (`balance`). No cut is made where no line fits, or where the longest part
 /// would still be most of the file; a wrong guess costs time, never correctness (see
 /// `highlight_in_parts`).
@@ -425,9 +422,7 @@ fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
     // After a blank line, and not blank: where a part or a guess may start.
     let starts = |i: usize| i > 0 && blank(lines[i - 1]) && !blank(lines[i]);
     // The block each line is in: the last line before it indented less (a stack of open blocks).
-    // And the outermost such line, at the top level.
     let mut opener = vec![None; lines.len()];
-    let mut outermost = vec![0; lines.len()];
     let mut open: Vec<(usize, usize)> = Vec::new();
     for (i, line) in lines.iter().enumerate().filter(|(_, line)| !blank(line)) {
         let depth = indent(line);
@@ -435,21 +430,8 @@ fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
             open.pop();
         }
         opener[i] = open.last().map(|&(_, at)| at);
-        outermost[i] = open.first().map_or(i, |&(_, at)| at);
         open.push((depth, i));
     }
-    // Where the parse for a probe starts: the first line of the paragraph its outermost block
-    // begins in, or the file's start for a probe at the top level.
-    let from = |probe: usize| match opener[probe] {
-        None => 0,
-        Some(_) => {
-            let mut from = outermost[probe];
-            while from > 0 && !blank(lines[from - 1]) {
-                from -= 1;
-            }
-            from
-        }
-    };
     // The first line of a block that may start a guess, per block (None: the file's top level).
     let mut first_in_block = std::collections::HashMap::new();
     for i in (1..lines.len()).filter(|&i| starts(i)) {
@@ -463,7 +445,7 @@ fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
     }
     let total = before[lines.len()];
     // Every possible cut, and in each of CUTS_AT_MOST stretches of the file only the one with the
-    // shortest parse to its probe, so that choosing among them stays cheap on a file of any length.
+    // earliest probe, so that choosing among them stays cheap on a file of any length.
     let stretch = |guess: &Guess| before[guess.at] * CUTS_AT_MOST / total.max(1);
     let mut cuts: Vec<Guess> = Vec::new();
     for at in (1..lines.len()).filter(|&i| starts(i)) {
@@ -471,11 +453,10 @@ fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
         if probe >= at {
             continue;
         }
-        let guess = Guess { at, probe, from: from(probe) };
-        let parse = |guess: &Guess| before[guess.probe] - before[guess.from];
+        let guess = Guess { at, probe };
         match cuts.last_mut() {
             Some(last) if stretch(last) == stretch(&guess) => {
-                if parse(&guess) < parse(last) {
+                if guess.probe < last.probe {
                     *last = guess;
                 }
             }
@@ -495,14 +476,14 @@ fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
 const CUTS_AT_MOST: usize = 256;
 
 /// The work of each part, in bytes parsed, when the file (`before`: bytes before each line, and
-/// the total last) is cut at `guesses`: the first part's lines; a later part's parse to its probe,
-/// then its lines.
+/// the total last) is cut at `guesses`: the first part's lines; a later part's lines before its
+/// probe, then its own lines.
 fn part_costs(guesses: &[Guess], before: &[usize]) -> Vec<usize> {
     let total = before[before.len() - 1];
     let mut costs = vec![guesses.first().map_or(total, |first| before[first.at])];
     for (k, guess) in guesses.iter().enumerate() {
         let end = guesses.get(k + 1).map_or(total, |next| before[next.at]);
-        costs.push(before[guess.probe] - before[guess.from] + end - before[guess.at]);
+        costs.push(before[guess.probe] + end - before[guess.at]);
     }
     costs
 }
@@ -515,7 +496,7 @@ fn balance(cuts: &[Guess], before: &[usize], parts: usize) -> Vec<Guess> {
     }
     let total = before[before.len() - 1];
     let n = cuts.len();
-    let cost = |j: usize, end: usize| before[cuts[j].probe] - before[cuts[j].from] + end - before[cuts[j].at];
+    let cost = |j: usize, end: usize| before[cuts[j].probe] + end - before[cuts[j].at];
     // done[k][j]: the longest of the parts before cut j, with cut j the k-th (from 0); and the cut
     // before it.
     let mut done: Vec<Vec<(usize, Option<usize>)>> = Vec::new();
@@ -730,7 +711,7 @@ mod tests {
     }
 
     #[test]
-    fn parts_are_cut_for_equal_work_in_bytes_and_guessed_from_their_block() {
+    fn parts_are_cut_for_equal_work_in_bytes() {
         // 300 wide methods, then 300 narrow ones: half the bytes are early among the wide ones.
         let mut text = String::from("//! A file.\n\nimpl Thing {\n");
         for n in 0..300 {
@@ -743,22 +724,21 @@ mod tests {
         let lines: Vec<&str> = LinesWithEndings::from(text.as_str()).collect();
         let guesses = speculate(&lines, 2);
         assert_eq!(guesses.len(), 1);
-        let Guess { at, probe, from } = guesses[0];
+        let Guess { at, probe } = guesses[0];
         assert!(lines[at].contains("wide_"), "the cut is among the wide methods: {}", lines[at]);
         assert!(
             lines[probe].contains("wide_1()"),
             "the guess is the block's first item after a blank line: {}",
             lines[probe]
         );
-        assert!(lines[from].starts_with("impl Thing"), "parsed from the block's start: {}", lines[from]);
         let first: usize = lines[..at].iter().map(|line| line.len()).sum();
-        let second: usize = lines[from..probe].iter().chain(&lines[at..]).map(|line| line.len()).sum();
+        let second: usize = lines[..probe].iter().chain(&lines[at..]).map(|line| line.len()).sum();
         assert!(first.abs_diff(second) < 2 * 240, "equal work: {first} and {second} bytes");
         let highlighter = Highlighter::default();
         let limits = SourceLimits::default();
         let whole = highlighter.highlight_as(Some(rust(&highlighter)), &text, &limits);
         let (split, kept) = highlighter.highlight_in_parts(Some(rust(&highlighter)), &text, &limits, 2, 100);
-        assert_eq!((split.lines, kept), (whole.lines, 1), "the part guessed from its block's start is kept");
+        assert_eq!((split.lines, kept), (whole.lines, 1), "the part is kept");
     }
 
     #[test]
