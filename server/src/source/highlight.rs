@@ -399,22 +399,17 @@ fn finish(syntax: &SyntaxReference, runs: Vec<Run>, limits: &SourceLimits) -> Hi
 
 /// Where a part highlighted ahead begins (`at`, a line index), and the earlier line (`probe`) whose
 /// state it starts from.
-#[derive(Clone, Copy, Debug, PartialEq)]
 struct Guess {
     at: usize,
     probe: usize,
 }
 
-/// Where to cut a file into at most `parts` parts, each begun in a state guessed cheaply. A part
-/// begins at a line that follows a blank line. Its guess is the state before the first such line of
-/// the same indentation in the same block (after the last line before it that is indented less):
-/// between two items of one block, a grammar's state is usually the same. A part's work is parsing
-/// the lines before that first line (its probe), then highlighting its own lines; both are counted
-/// in bytes, which track the parser's time better than lines do. (Parsing only from where the
-/// probe's outermost block starts, as if a file began there, was tried: an unindented line inside a
-/// string then passes for a block's start, and such a guess is wrong.) The cuts are those that make the
-/// longest part shortest (`balance`). No cut is made where no line fits, or where the longest part
-/// would still be most of the file; a wrong guess costs time, never correctness (see
+/// Where to cut a file into `parts` parts, each begun in a state guessed cheaply. A part begins at
+/// a line that follows a blank line, near an even share of the file. Its guess is the state before
+/// the first such line of the same indentation in the same block (after the last line before it
+/// that is indented less): between two items of one block, a grammar's state is usually the same.
+/// The guess costs parsing the lines before that first line, so cuts with an early one are
+/// preferred. No cut is made where no line fits; a wrong guess costs time, never correctness (see
 /// `highlight_in_parts`).
 fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
     let indent = |line: &str| line.len() - line.trim_start_matches([' ', '\t']).len();
@@ -432,105 +427,31 @@ fn speculate(lines: &[&str], parts: usize) -> Vec<Guess> {
         opener[i] = open.last().map(|&(_, at)| at);
         open.push((depth, i));
     }
+    let share = lines.len() / parts;
+    if share < 2 {
+        return Vec::new();
+    }
     // The first line of a block that may start a guess, per block (None: the file's top level).
     let mut first_in_block = std::collections::HashMap::new();
     for i in (1..lines.len()).filter(|&i| starts(i)) {
         first_in_block.entry((opener[i], indent(lines[i]))).or_insert(i);
     }
-    // Bytes before each line.
-    let mut before = Vec::with_capacity(lines.len() + 1);
-    before.push(0);
-    for line in lines {
-        before.push(before.last().copied().unwrap_or(0) + line.len());
-    }
-    let total = before[lines.len()];
-    // Every possible cut, and in each of CUTS_AT_MOST stretches of the file only the one with the
-    // earliest probe, so that choosing among them stays cheap on a file of any length.
-    let stretch = |guess: &Guess| before[guess.at] * CUTS_AT_MOST / total.max(1);
-    let mut cuts: Vec<Guess> = Vec::new();
-    for at in (1..lines.len()).filter(|&i| starts(i)) {
-        let Some(&probe) = first_in_block.get(&(opener[at], indent(lines[at]))) else { continue };
-        if probe >= at {
-            continue;
-        }
-        let guess = Guess { at, probe };
-        match cuts.last_mut() {
-            Some(last) if stretch(last) == stretch(&guess) => {
-                if guess.probe < last.probe {
-                    *last = guess;
-                }
-            }
-            _ => cuts.push(guess),
-        }
-    }
-    let chosen = balance(&cuts, &before, parts);
-    // Not worth a thread unless the longest part is at most three quarters of the file.
-    let longest = part_costs(&chosen, &before).into_iter().max().unwrap_or(total);
-    if longest * 4 > total * 3 {
-        return Vec::new();
-    }
-    chosen
-}
-
-/// At most this many places to cut a file are weighed (one per equal stretch of its bytes).
-const CUTS_AT_MOST: usize = 256;
-
-/// The work of each part, in bytes parsed, when the file (`before`: bytes before each line, and
-/// the total last) is cut at `guesses`: the first part's lines; a later part's lines before its
-/// probe, then its own lines.
-fn part_costs(guesses: &[Guess], before: &[usize]) -> Vec<usize> {
-    let total = before[before.len() - 1];
-    let mut costs = vec![guesses.first().map_or(total, |first| before[first.at])];
-    for (k, guess) in guesses.iter().enumerate() {
-        let end = guesses.get(k + 1).map_or(total, |next| before[next.at]);
-        costs.push(before[guess.probe] + end - before[guess.at]);
-    }
-    costs
-}
-
-/// The cuts among `cuts` (in file order) into at most `parts` parts whose longest part is shortest,
-/// by dynamic programming over (parts so far, last cut); fewer cuts when more do not shorten it.
-fn balance(cuts: &[Guess], before: &[usize], parts: usize) -> Vec<Guess> {
-    if parts < 2 || cuts.is_empty() {
-        return Vec::new();
-    }
-    let total = before[before.len() - 1];
-    let n = cuts.len();
-    let cost = |j: usize, end: usize| before[cuts[j].probe] + end - before[cuts[j].at];
-    // done[k][j]: the longest of the parts before cut j, with cut j the k-th (from 0); and the cut
-    // before it.
-    let mut done: Vec<Vec<(usize, Option<usize>)>> = Vec::new();
-    done.push((0..n).map(|j| (before[cuts[j].at], None)).collect());
-    for k in 1..parts.saturating_sub(1) {
-        let previous = &done[k - 1];
-        let row = (0..n)
-            .map(|j| {
-                (0..j)
-                    .map(|i| (previous[i].0.max(cost(i, before[cuts[j].at])), Some(i)))
-                    .min_by_key(|&(longest, _)| longest)
-                    .unwrap_or((usize::MAX, None))
+    let mut guesses: Vec<Guess> = Vec::new();
+    for k in 1..parts {
+        let target = k * share;
+        let window = (target - share / 2).max(1)..(target + share / 2).min(lines.len());
+        let best = window
+            .filter(|&i| starts(i))
+            .filter_map(|at| {
+                let probe = *first_in_block.get(&(opener[at], indent(lines[at])))?;
+                (probe < at).then_some(Guess { at, probe })
             })
-            .collect();
-        done.push(row);
-    }
-    // The best last cut over every number of cuts; fewer cuts win a tie.
-    let mut best = (total, None);
-    for (k, row) in done.iter().enumerate() {
-        for (j, &(longest, _)) in row.iter().enumerate() {
-            let longest = longest.max(cost(j, total));
-            if longest < best.0 {
-                best = (longest, Some((k, j)));
-            }
+            .min_by_key(|guess| guess.probe + guess.at.abs_diff(target));
+        if let Some(guess) = best.filter(|guess| guesses.last().is_none_or(|last| last.at < guess.at)) {
+            guesses.push(guess);
         }
     }
-    let mut chosen = Vec::new();
-    let mut at = best.1;
-    while let Some((k, j)) = at {
-        chosen.push(cuts[j]);
-        at = done[k][j].1.map(|i| (k - 1, i));
-    }
-    chosen.reverse();
-    chosen
+    guesses
 }
 
 /// The class of a token: the innermost scope of its stack that has a colour says what it is, as
@@ -708,37 +629,6 @@ mod tests {
             assert_eq!(split.lines, whole.lines, "{parts} parts");
             assert_eq!((split.notice, split.timed_out, split.language), (None, false, Some("Rust".to_string())));
         }
-    }
-
-    #[test]
-    fn parts_are_cut_for_equal_work_in_bytes() {
-        // 300 wide methods, then 300 narrow ones: half the bytes are early among the wide ones.
-        let mut text = String::from("//! A file.\n\nimpl Thing {\n");
-        for n in 0..300 {
-            text.push_str(&format!("    fn wide_{n}() {{ let s = \"{}\"; }}\n\n", "w".repeat(200)));
-        }
-        for n in 0..300 {
-            text.push_str(&format!("    fn narrow_{n}() {{}}\n\n"));
-        }
-        text.push_str("}\n");
-        let lines: Vec<&str> = LinesWithEndings::from(text.as_str()).collect();
-        let guesses = speculate(&lines, 2);
-        assert_eq!(guesses.len(), 1);
-        let Guess { at, probe } = guesses[0];
-        assert!(lines[at].contains("wide_"), "the cut is among the wide methods: {}", lines[at]);
-        assert!(
-            lines[probe].contains("wide_1()"),
-            "the guess is the block's first item after a blank line: {}",
-            lines[probe]
-        );
-        let first: usize = lines[..at].iter().map(|line| line.len()).sum();
-        let second: usize = lines[..probe].iter().chain(&lines[at..]).map(|line| line.len()).sum();
-        assert!(first.abs_diff(second) < 2 * 240, "equal work: {first} and {second} bytes");
-        let highlighter = Highlighter::default();
-        let limits = SourceLimits::default();
-        let whole = highlighter.highlight_as(Some(rust(&highlighter)), &text, &limits);
-        let (split, kept) = highlighter.highlight_in_parts(Some(rust(&highlighter)), &text, &limits, 2, 100);
-        assert_eq!((split.lines, kept), (whole.lines, 1), "the part is kept");
     }
 
     #[test]
