@@ -41,6 +41,12 @@ install_missing() {
 cleanup() {
     [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
     [ -n "${CGIT_PID:-}" ] && kill "$CGIT_PID" 2>/dev/null || true
+    # A run stopped during the cold views puts the highlight cache it set aside back.
+    if [ -d "$WORK/highlight.kept" ]; then
+        wait "${SERVER_PID:-}" 2>/dev/null || true
+        rm -rf "$WORK/data/highlight"
+        mv -T "$WORK/highlight.kept" "$WORK/data/highlight"
+    fi
     [ -n "${LOAD_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -199,7 +205,7 @@ echo "first view of repo.rs after a restart: $(curl -s -o /dev/null -w '%{time_t
 # The highlight cache is set aside for this and put back after.
 kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
-mv "$CLEARROOM_DATA_DIR/highlight" "$WORK/highlight.kept"
+mv -T "$CLEARROOM_DATA_DIR/highlight" "$WORK/highlight.kept"
 "$BIN" serve --listen "127.0.0.1:$PORT" --site-root "$ROOT/target/site" >>"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 until curl -sf "$BASE/healthz" >/dev/null; do sleep 0.2; done
@@ -213,7 +219,7 @@ kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
 rm -rf "$CLEARROOM_DATA_DIR/highlight"
-mv "$WORK/highlight.kept" "$CLEARROOM_DATA_DIR/highlight"
+mv -T "$WORK/highlight.kept" "$CLEARROOM_DATA_DIR/highlight"
 
 if [ -n "${SKIP_CGIT:-}" ]; then exit 0; fi
 
