@@ -5,11 +5,13 @@
 #   bench/load.sh [CORPUS_DIR]          (default /tmp/corpus; built with ../shared/corpus/make-corpus.sh)
 #   DURATION=20s CONNECTIONS=16 SKIP_CGIT=1 bench/load.sh
 #   LOAD_WORK=DIR SERVER_BIN=PATH bench/load.sh   (keep the data directory; run another build)
+#   ROUNDS=5 bench/load.sh              (rounds of the side-by-side run against cgit, at the end)
 #
 # It builds the release server, pins v1.0 and v2.0, waits for pre-highlighting (printing its time),
 # then for each request kind prints req/s, p50/p99 latency and page bytes (as sent to a browser
 # that accepts zstd/br/gzip, and uncompressed), the server's RSS, and checks that the audit log grew
-# by exactly the number of requests served. Debian packages it needs (wrk, cgit, lighttpd,
+# by exactly the number of requests served; at the end it alternates Clearroom and cgit on repo.rs
+# and prints the ratio of their medians. Debian packages it needs (wrk, cgit, lighttpd,
 # highlight) are installed with apt when missing. Nothing here is a test: it prints figures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -224,12 +226,12 @@ mv -T "$WORK/highlight.kept" "$CLEARROOM_DATA_DIR/highlight"
 if [ -n "${SKIP_CGIT:-}" ]; then exit 0; fi
 
 # cgit on the same repository, through lighttpd's CGI, with highlight(1) as its source filter.
-cgit_run() { # cache-size label
-    local cache=$1 label=$2
+CGIT_URL="http://127.0.0.1:$CGIT_PORT/cgit.cgi/corpus/tree/vendor/git2-0.20.2/src/repo.rs?h=v2.0"
+cgit_start() { # cache-size
     mkdir -p "$WORK/cgit-cache"
     cat >"$WORK/cgitrc" <<CGITRC
 cache-root=$WORK/cgit-cache
-cache-size=$cache
+cache-size=$1
 css=/cgit.css
 logo=
 virtual-root=/cgit.cgi/
@@ -250,18 +252,49 @@ CONF
     lighttpd -D -f "$WORK/lighttpd.conf" &
     CGIT_PID=$!
     until curl -s -o /dev/null "http://127.0.0.1:$CGIT_PORT/cgit.cgi/"; do sleep 0.2; done
-    local url="http://127.0.0.1:$CGIT_PORT/cgit.cgi/corpus/tree/vendor/git2-0.20.2/src/repo.rs?h=v2.0"
-    curl -s -o /dev/null "$url"
-    local out
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$url")
-    printf '%-28s %8s req/s  p50 %8s  p99 %8s  wire %9s B\n' "cgit repo.rs ($label)" \
-        "$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
-        "$(echo "$out" | awk '$1 == "50%" {print $2}')" "$(echo "$out" | awk '$1 == "99%" {print $2}')" \
-        "$(curl -s -o /dev/null -w '%{size_download}' -H "$ACCEPT" "$url")"
+    curl -s -o /dev/null "$CGIT_URL"
+}
+cgit_stop() {
     kill "$CGIT_PID"
     wait "$CGIT_PID" 2>/dev/null || true
     CGIT_PID=
 }
+cgit_run() { # cache-size label
+    cgit_start "$1"
+    local out
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$CGIT_URL")
+    printf '%-28s %8s req/s  p50 %8s  p99 %8s  wire %9s B\n' "cgit repo.rs ($2)" \
+        "$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
+        "$(echo "$out" | awk '$1 == "50%" {print $2}')" "$(echo "$out" | awk '$1 == "99%" {print $2}')" \
+        "$(curl -s -o /dev/null -w '%{size_download}' -H "$ACCEPT" "$CGIT_URL")"
+    cgit_stop
+}
 echo
 cgit_run 1000 "page cache on"
 cgit_run 0 "page cache off"
+
+# Side by side: Clearroom's warm repo.rs and cgit's with its page cache, alternated round by round
+# in one stretch of time, so that a change in the machine's speed (seen between runs on shared
+# machines) touches both alike. The goal's ratio is the ratio of the two medians.
+ROUNDS=${ROUNDS:-5}
+echo
+echo "side by side, $ROUNDS rounds of $DURATION each, alternated: warm repo.rs, Clearroom against cgit (page cache on)"
+"$BIN" serve --listen "127.0.0.1:$PORT" --site-root "$ROOT/target/site" >>"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+until curl -sf "$BASE/healthz" >/dev/null; do sleep 0.2; done
+curl -s -o /dev/null -H "$COOKIE" -H "$ACCEPT" "$REPO_RS"
+cgit_start 1000
+rate() { awk '/Requests\/sec/ {print $2}'; }
+ours=() theirs=()
+for round in $(seq "$ROUNDS"); do
+    ours+=("$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "$COOKIE" -H "$ACCEPT" "$REPO_RS" | rate)")
+    theirs+=("$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" "$CGIT_URL" | rate)")
+    printf 'round %s: Clearroom %8s req/s, cgit %8s req/s, ratio %s\n' "$round" "${ours[-1]}" "${theirs[-1]}" \
+        "$(echo "scale=2; ${ours[-1]} / ${theirs[-1]}" | bc)"
+done
+cgit_stop
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+m_ours=$(median "${ours[@]}")
+m_theirs=$(median "${theirs[@]}")
+printf 'medians: Clearroom %s req/s, cgit %s req/s: Clearroom serves %s times as many (goal: 2)\n' \
+    "$m_ours" "$m_theirs" "$(echo "scale=2; $m_ours / $m_theirs" | bc)"

@@ -64,7 +64,7 @@ impl Store {
             "SELECT {USER_COLUMNS}, {WINDOW_COLUMNS} FROM users u LEFT JOIN grants g ON g.reviewer_id = u.id \
              WHERE u.id = $1"
         );
-        let rows = sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?;
+        let rows = super::hot_read!(self, sqlx::query(&sql).bind(user_id), fetch_all);
         record_and_windows(&rows, user_from_row, USER_COLUMN_COUNT)
     }
 
@@ -74,7 +74,7 @@ impl Store {
             "SELECT {PIN_COLUMNS}, {WINDOW_COLUMNS} {PIN_FROM} \
              LEFT JOIN grants g ON g.pin_id = p.id AND g.reviewer_id = $2 WHERE p.id = $1"
         );
-        let rows = sqlx::query(&sql).bind(pin_id).bind(user_id).fetch_all(&self.pool).await?;
+        let rows = super::hot_read!(self, sqlx::query(&sql).bind(pin_id).bind(user_id), fetch_all);
         record_and_windows(&rows, pin_from_row, PIN_COLUMN_COUNT)
     }
 

@@ -12,6 +12,7 @@ pub mod files;
 pub mod grants;
 pub mod log;
 pub mod pins;
+pub mod readers;
 pub mod review;
 pub mod sessions;
 pub mod users;
@@ -58,7 +59,25 @@ pub enum Engine {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    /// SQLite on a file: connections for the reads of every request (`readers.rs`).
+    readers: Option<std::sync::Arc<readers::Readers>>,
 }
+
+/// `$query.$fetch(…)` for one of the reads every request makes: on a kept reader where there are
+/// readers (SQLite), else on the pool.
+macro_rules! hot_read {
+    ($store:expr, $query:expr, $fetch:ident) => {
+        match &$store.readers {
+            Some(readers) => {
+                let mut reader = readers.get().await?;
+                let outcome = $query.$fetch(&mut *reader).await;
+                reader.done(outcome)?
+            }
+            None => $query.$fetch(&$store.pool).await?,
+        }
+    };
+}
+pub(crate) use hot_read;
 
 impl Store {
     /// Connects and applies the migrations of the engine the URL names.
@@ -100,7 +119,11 @@ impl Store {
             }
             Engine::Postgres => options.max_connections(16).connect(url).await?,
         };
-        let store = Store { pool, engine };
+        let readers = match engine {
+            Engine::Sqlite => readers::Readers::for_url(url).map(std::sync::Arc::new),
+            Engine::Postgres => None,
+        };
+        let store = Store { pool, engine, readers };
         store.migrate().await?;
         Ok(store)
     }

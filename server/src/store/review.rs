@@ -261,15 +261,17 @@ impl Store {
 
     /// Whether the reviewer's latest mark of this path at this pin says reviewed (one index probe).
     pub async fn is_marked(&self, pin_id: i64, reviewer_id: i64, path: &str) -> Result<bool> {
-        let reviewed: Option<i64> = sqlx::query_scalar(
-            "SELECT reviewed FROM reviewed_marks WHERE pin_id = $1 AND reviewer_id = $2 AND path = $3 \
-             ORDER BY id DESC LIMIT 1",
-        )
-        .bind(pin_id)
-        .bind(reviewer_id)
-        .bind(path)
-        .fetch_optional(&self.pool)
-        .await?;
+        let reviewed: Option<i64> = super::hot_read!(
+            self,
+            sqlx::query_scalar(
+                "SELECT reviewed FROM reviewed_marks WHERE pin_id = $1 AND reviewer_id = $2 AND path = $3 \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(pin_id)
+            .bind(reviewer_id)
+            .bind(path),
+            fetch_optional
+        );
         Ok(reviewed.is_some_and(|r| r != 0))
     }
 

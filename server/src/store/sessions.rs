@@ -73,6 +73,20 @@ impl Store {
         }
         Ok(sessions)
     }
+
+    /// A session's value and expiry (s) by its stored id, unless it expired before `after`: read
+    /// for every request that carries a session cookie.
+    pub async fn session_row(&self, stored_id: &str, after: i64) -> super::Result<Option<(Vec<u8>, i64)>> {
+        let row = super::hot_read!(
+            self,
+            sqlx::query("SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2")
+                .bind(stored_id)
+                .bind(after),
+            fetch_optional
+        );
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((row.try_get(0)?, row.try_get(1)?)))
+    }
 }
 
 fn backend(error: impl std::fmt::Display) -> session_store::Error {
@@ -122,15 +136,9 @@ impl SessionStore for DatabaseSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = self.now_seconds() - ENDED_GRACE_SECONDS;
-        let row = sqlx::query("SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2")
-            .bind(stored_id(id))
-            .bind(now)
-            .fetch_optional(&self.store.pool)
-            .await
-            .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let data: Vec<u8> = row.try_get(0).map_err(backend)?;
-        let expiry: i64 = row.try_get(1).map_err(backend)?;
+        let Some((data, expiry)) = self.store.session_row(&stored_id(id), now).await.map_err(backend)? else {
+            return Ok(None);
+        };
         Ok(Some(Record {
             id: *id,
             data: serde_json::from_slice(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?,
