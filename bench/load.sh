@@ -80,10 +80,18 @@ if [ ! -f "$WORK/ids" ]; then
 fi
 eval "$(cat "$WORK/ids")"
 
-"$BIN" serve --listen "127.0.0.1:$PORT" --site-root "$ROOT/target/site" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
+# Starts the server (its log appended to server.log) and waits until it answers.
+serve() {
+    "$BIN" serve --listen "127.0.0.1:$PORT" --site-root "$ROOT/target/site" >>"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    until curl -sf "$BASE/healthz" >/dev/null; do sleep 0.2; done
+}
+# Requests/s from wrk's output.
+rate() { awk '/Requests\/sec/ {print $2}'; }
+
+: >"$WORK/server.log"
 started=$(date +%s.%N)
-until curl -sf "$BASE/healthz" >/dev/null; do sleep 0.2; done
+serve
 
 job_state() { # pin kind
     curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/pins/$1/jobs" |
@@ -167,7 +175,7 @@ run() { # name url [lua]
     local errors
     errors=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
     printf '%-28s %8s req/s  p50 %8s  p99 %8s  wire %9s B  plain %9s B  RSS %s  log +%s for %s requests%s\n' \
-        "$name" "$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
+        "$name" "$(echo "$out" | rate)" \
         "$(echo "$out" | awk '$1 == "50%" {print $2}')" "$(echo "$out" | awk '$1 == "99%" {print $2}')" \
         "$wire" "$plain" "$(rss)" "$((after - before - SELF))" "$requests" "${errors:+ ($errors non-2xx!)}"
     # (wrk stops with up to one request per connection in flight: served and recorded, not counted.)
@@ -198,9 +206,7 @@ fi
 # A restart: the first view of repo.rs is read from the disk cache.
 kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
-"$BIN" serve --listen "127.0.0.1:$PORT" --site-root "$ROOT/target/site" >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-until curl -sf "$BASE/healthz" >/dev/null; do sleep 0.2; done
+serve
 echo "first view of repo.rs after a restart: $(curl -s -o /dev/null -w '%{time_total}' -H "$COOKIE" -H "$ACCEPT" "$REPO_RS") s"
 
 # Cold views: a fresh server with no file highlighted yet (as before pre-highlighting reaches it).
@@ -208,9 +214,7 @@ echo "first view of repo.rs after a restart: $(curl -s -o /dev/null -w '%{time_t
 kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 mv -T "$CLEARROOM_DATA_DIR/highlight" "$WORK/highlight.kept"
-"$BIN" serve --listen "127.0.0.1:$PORT" --site-root "$ROOT/target/site" >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-until curl -sf "$BASE/healthz" >/dev/null; do sleep 0.2; done
+serve
 curl -s -o /dev/null -H "$COOKIE" -H "$ACCEPT" "$BASE/pins/$P2/blob/Cargo.toml"
 for file in vendor/git2-0.20.2/src/repo.rs vendor/gimli-0.34.0/src/read/unit.rs; do
     printf 'cold view of %s (%s lines, not highlighted yet): %s s\n' "$file" \
@@ -264,7 +268,7 @@ cgit_run() { # cache-size label
     local out
     out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$CGIT_URL")
     printf '%-28s %8s req/s  p50 %8s  p99 %8s  wire %9s B\n' "cgit repo.rs ($2)" \
-        "$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
+        "$(echo "$out" | rate)" \
         "$(echo "$out" | awk '$1 == "50%" {print $2}')" "$(echo "$out" | awk '$1 == "99%" {print $2}')" \
         "$(curl -s -o /dev/null -w '%{size_download}' -H "$ACCEPT" "$CGIT_URL")"
     cgit_stop
@@ -279,12 +283,9 @@ cgit_run 0 "page cache off"
 ROUNDS=${ROUNDS:-5}
 echo
 echo "side by side, $ROUNDS rounds of $DURATION each, alternated: warm repo.rs, Clearroom against cgit (page cache on)"
-"$BIN" serve --listen "127.0.0.1:$PORT" --site-root "$ROOT/target/site" >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-until curl -sf "$BASE/healthz" >/dev/null; do sleep 0.2; done
+serve
 curl -s -o /dev/null -H "$COOKIE" -H "$ACCEPT" "$REPO_RS"
 cgit_start 1000
-rate() { awk '/Requests\/sec/ {print $2}'; }
 ours=() theirs=()
 for round in $(seq "$ROUNDS"); do
     ours+=("$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -H "$COOKIE" -H "$ACCEPT" "$REPO_RS" | rate)")

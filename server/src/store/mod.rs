@@ -63,6 +63,9 @@ pub struct Store {
     readers: Option<std::sync::Arc<readers::Readers>>,
 }
 
+/// How long a SQLite statement waits for the writer's lock before it fails.
+const BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 10000";
+
 /// `$query.$fetch(…)` for one of the reads every request makes: on a kept reader where there are
 /// readers (SQLite), else on the pool.
 macro_rules! hot_read {
@@ -106,7 +109,7 @@ impl Store {
                             for pragma in [
                                 "PRAGMA journal_mode = WAL",
                                 "PRAGMA synchronous = FULL",
-                                "PRAGMA busy_timeout = 10000",
+                                BUSY_TIMEOUT,
                                 "PRAGMA foreign_keys = ON",
                             ] {
                                 sqlx::query(pragma).execute(&mut *conn).await?;

@@ -10,7 +10,7 @@
 //! query failed is closed rather than given back, and a new one is opened when next needed.
 //! They are opened `query_only`: nothing written through them can be, whatever a caller does.
 
-use super::{Connection, Result};
+use super::{Connection, Result, BUSY_TIMEOUT};
 use sqlx::Connection as _;
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
@@ -57,7 +57,7 @@ impl Readers {
 
 async fn open(url: &str) -> Result<Connection> {
     let mut conn = Connection::connect(url).await?;
-    for pragma in ["PRAGMA busy_timeout = 10000", "PRAGMA query_only = ON"] {
+    for pragma in [BUSY_TIMEOUT, "PRAGMA query_only = ON"] {
         sqlx::query(pragma).execute(&mut conn).await?;
     }
     Ok(conn)
