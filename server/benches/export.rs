@@ -79,7 +79,7 @@ fn main() {
                 let path = RepoPath::parse(&format!("src/module_{}/file_{}.rs", i % 97, i % 1013)).unwrap();
                 let object = Object::at(pin, Some("9f1c0ffee0000000000000000000000000000001"), &path)
                     .shown("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
-                tx.append(&Event::by(&caller, "blob.view", Outcome::Ok).on(object)).await.unwrap();
+                tx.append(&Event::by(&caller, clearroom::audit::Action::BlobView, Outcome::Ok).on(object)).await.unwrap();
             }
             tx.commit().await.unwrap();
             written = (written + 10_000).min(events);

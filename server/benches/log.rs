@@ -21,8 +21,12 @@ const BIG: u64 = 1_000_000;
 fn event(i: u64) -> Event {
     let path = app::model::RepoPath::parse(&format!("src/module_{}/file_{}.rs", i % 97, i % 1013)).unwrap();
     let pin = app::model::PinId::from_stored(1);
-    Event::by_operator("blob.view").on(Object::at(pin, Some("9f1c0ffee0000000000000000000000000000001"), &path)
-        .shown("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"))
+    Event::by_operator(clearroom::audit::Action::BlobView).on(Object::at(
+        pin,
+        Some("9f1c0ffee0000000000000000000000000000001"),
+        &path,
+    )
+    .shown("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"))
 }
 
 async fn appends_per_second(log: &AuditLog, writers: usize) -> f64 {

@@ -149,7 +149,12 @@ async fn main() {
         let mut tx = log.begin().await.unwrap();
         for (path, blob) in files.iter().skip(i * 97).take(shown) {
             let path = app::model::RepoPath::parse(path).unwrap();
-            let event = Event::by(&who, "blob.view", Outcome::Ok).on(Object::at(pin, Some(&commit), &path).shown(blob));
+            let event = Event::by(&who, clearroom::audit::Action::BlobView, Outcome::Ok).on(Object::at(
+                pin,
+                Some(&commit),
+                &path,
+            )
+            .shown(blob));
             tx.append(&event).await.unwrap();
         }
         tx.commit().await.unwrap();

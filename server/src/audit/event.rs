@@ -5,6 +5,7 @@
 //! fields in a fixed order; those exact bytes are stored, hashed into the tree and exported, and
 //! never encoded again.
 
+use super::Action;
 use app::model::{Caller, LineRange, PinId, RepoPath};
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
@@ -97,7 +98,7 @@ pub struct Event {
     pub role: Option<&'static str>,
     pub session: Option<String>,
     pub client: Option<String>,
-    pub action: &'static str,
+    pub action: Action,
     pub outcome: Outcome,
     pub objects: Vec<Object>,
     pub query: Option<Query>,
@@ -105,7 +106,7 @@ pub struct Event {
 }
 
 impl Event {
-    fn new(action: &'static str, outcome: Outcome) -> Event {
+    fn new(action: Action, outcome: Outcome) -> Event {
         Event {
             actor: None,
             role: None,
@@ -120,7 +121,7 @@ impl Event {
     }
 
     /// An event by the caller of a request.
-    pub fn by(caller: &Caller, action: &'static str, outcome: Outcome) -> Event {
+    pub fn by(caller: &Caller, action: Action, outcome: Outcome) -> Event {
         Event {
             actor: caller.identity.as_ref().map(|i| i.username.clone()),
             role: caller.identity.as_ref().map(|i| i.role.as_str()),
@@ -131,7 +132,7 @@ impl Event {
     }
 
     /// An event by an operator at the command line.
-    pub fn by_operator(action: &'static str) -> Event {
+    pub fn by_operator(action: Action) -> Event {
         Event {
             actor: Some("operator".into()),
             role: Some("operator"),
@@ -141,7 +142,7 @@ impl Event {
     }
 
     /// An event by the server itself: a background job with no person behind it.
-    pub fn by_system(job: &'static str, action: &'static str) -> Event {
+    pub fn by_system(job: &'static str, action: Action) -> Event {
         Event { actor: Some(format!("system:{job}")), role: Some("system"), ..Event::new(action, Outcome::Ok) }
     }
 
@@ -187,7 +188,7 @@ struct LeafV2<'a> {
     role: Option<&'static str>,
     session: &'a Option<String>,
     client: &'a Option<String>,
-    action: &'static str,
+    action: Action,
     outcome: Outcome,
     objects: &'a [Object],
     query: &'a Option<Query>,
@@ -230,7 +231,7 @@ mod tests {
     #[test]
     fn an_operator_event_has_a_fixed_field_order() {
         let event =
-            Event::by_operator("user.create").with(serde_json::json!({"username": "alice", "role": "reviewer"}));
+            Event::by_operator(Action::UserCreate).with(serde_json::json!({"username": "alice", "role": "reviewer"}));
         let leaf = String::from_utf8(encode_leaf(&event, 0, "")).unwrap();
         assert_eq!(
             leaf,
@@ -258,7 +259,7 @@ mod tests {
             access_ends_ms: None,
         };
         let file = RepoPath::parse("src/main.rs").unwrap();
-        let event = Event::by(&caller, "blob.view", Outcome::Ok)
+        let event = Event::by(&caller, Action::BlobView, Outcome::Ok)
             .on(Object::at(pin(), Some(COMMIT), &file).shown(BLOB).lines(LineRange { first: 10, last: 20 }))
             .on(Object::at(pin(), Some(COMMIT), &file.parent()));
         let leaf = String::from_utf8(encode_leaf(&event, 1_700_000_000_042, "ab")).unwrap();
@@ -273,7 +274,7 @@ mod tests {
     #[test]
     fn a_search_carries_its_query_and_text_is_escaped_as_json() {
         let event =
-            Event::by_system("index", "search.run").on(Object::at(pin(), None, &RepoPath::root())).query(Query {
+            Event::by_system("index", Action::SearchRun).on(Object::at(pin(), None, &RepoPath::root())).query(Query {
                 kind: "regex",
                 text: "\"quoted\"\n\u{1}é".into(),
                 case: true,

@@ -6,6 +6,7 @@
 //! never re-serialises a stored event: the leaf bytes written are the bytes hashed and exported.
 //! Its SQL lives in `store::log`.
 
+pub mod action;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod event;
@@ -25,6 +26,7 @@ use app::model::{AuditEntry, AuditPage, AuditQuery};
 use merkle::Frontier;
 use sqlx::{Any, Transaction};
 
+pub use action::{Action, Shows};
 pub use event::{Event, Object, Outcome, Query};
 pub use receipt::{Receipt, Scope};
 
@@ -98,7 +100,7 @@ impl Appended {
             leaf_hash: hash,
             recorded_at: now,
             actor: event.actor.clone(),
-            action: event.action,
+            action: event.action.as_str(),
             pin: event.first_pin(),
             path: event.first_path().map(str::to_string),
             outcome: event.outcome.as_str(),

@@ -79,6 +79,7 @@ impl Receipt {
 mod tests {
     use super::*;
     use crate::audit::event::{Object, Outcome, Query};
+    use crate::audit::Action;
 
     fn pin(n: &str) -> PinId {
         PinId::parse(n).unwrap()
@@ -117,7 +118,7 @@ mod tests {
             token: None,
             access_ends_ms: None,
         };
-        let view = Event::by(&caller, "blob.view", Outcome::Ok).on(Object::at(pin("1"), None, &path("a")));
+        let view = Event::by(&caller, Action::BlobView, Outcome::Ok).on(Object::at(pin("1"), None, &path("a")));
         assert!(Scope::path(pin("1"), &path("a")).is_named_by(&view));
         assert!(!Scope::path(pin("1"), &path("b")).is_named_by(&view));
         assert!(!Scope::Paths(Vec::new()).is_named_by(&view));
@@ -125,7 +126,8 @@ mod tests {
         assert!(!Scope::WholePin(pin("1")).is_named_by(&view), "only the server's own jobs read whole pins");
         let search = view.clone().query(Query { kind: "text", text: "x".into(), case: false, path: None });
         assert!(Scope::Search(pin("1")).is_named_by(&search));
-        let job = Event::by_system("highlight", "pin.prehighlight").on(Object::at(pin("1"), None, &RepoPath::root()));
+        let job =
+            Event::by_system("highlight", Action::PinPrehighlight).on(Object::at(pin("1"), None, &RepoPath::root()));
         assert!(Scope::WholePin(pin("1")).is_named_by(&job));
     }
 }

@@ -5,6 +5,7 @@ use super::browse::summary;
 use super::error::OnDuplicate;
 use super::guard::{require, Actor, Permission};
 use super::Domain;
+use crate::audit::Action;
 use crate::audit::Object;
 use crate::auth::{self, Password};
 use crate::store::grants::{self, NewGrant};
@@ -58,7 +59,7 @@ impl Domain {
                     .await
                     .on_duplicate(|| format!("the username {username} is taken"))?;
                 let details = json!({ "username": username, "role": role.as_str(), "user_id": id });
-                tx.append(&actor.event("user.create").with(details)).await?;
+                tx.append(&actor.event(Action::UserCreate).with(details)).await?;
                 Ok(id)
             })
             .await?;
@@ -89,7 +90,7 @@ impl Domain {
                     .await
                     .on_duplicate(|| format!("a repository named {name} exists"))?;
                 let details = json!({ "repository": name, "source": from, "repository_id": id });
-                tx.append(&actor.event("repo.import").with(details)).await?;
+                tx.append(&actor.event(Action::RepoImport).with(details)).await?;
                 self.source.install(staged, &name)?;
                 installed = true;
                 Ok(id)
@@ -118,7 +119,7 @@ impl Domain {
             pins::set_importing(tx.conn(), id, true).await?;
             crate::store::files::queue_job(tx.conn(), super::jobs::IMPORT_REPOSITORY, id, now).await?;
             let details = json!({ "repository": name, "source": from, "repository_id": id, "background": true });
-            tx.append(&actor.event("repo.import").with(details)).await?;
+            tx.append(&actor.event(Action::RepoImport).with(details)).await?;
             Ok(id)
         })
         .await
@@ -163,7 +164,7 @@ impl Domain {
                     .write(async |tx| {
                         pins::set_importing(tx.conn(), repository.id, false).await?;
                         let details = json!({ "repository": repository.name, "repository_id": repository.id });
-                        tx.append(&actor.event("repo.import_complete").with(details)).await?;
+                        tx.append(&actor.event(Action::RepoImportComplete).with(details)).await?;
                         Ok(())
                     })
                     .await;
@@ -177,8 +178,10 @@ impl Domain {
                     pins::delete_importing_repository(tx.conn(), repository.id).await?;
                     let details =
                         json!({ "repository": repository.name, "source": repository.source, "reason": reason });
-                    tx.append(&actor.event("repo.import_failed").outcome(crate::audit::Outcome::Failed).with(details))
-                        .await?;
+                    tx.append(
+                        &actor.event(Action::RepoImportFailed).outcome(crate::audit::Outcome::Failed).with(details),
+                    )
+                    .await?;
                     Ok(())
                 })
                 .await?;
@@ -202,7 +205,7 @@ impl Domain {
                 return Err(AppError::NotFound(format!("there is no pin {pin}")));
             }
             let event = actor
-                .event("pin.policy")
+                .event(Action::PinPolicy)
                 .on(Object::at(pin, None, &RepoPath::root()))
                 .with(json!({ "no_download": no_download, "no_copy": no_copy }));
             tx.append(&event).await?;
@@ -271,7 +274,7 @@ impl Domain {
                 return Err(AppError::Conflict(format!("pin {pin} is already withdrawn")));
             }
             let event = actor
-                .event("pin.withdraw")
+                .event(Action::PinWithdraw)
                 .on(Object::at(pin, Some(&record.commit_id), &RepoPath::root()))
                 .with(json!({ "reason": reason }));
             tx.append(&event).await?;
@@ -316,7 +319,7 @@ impl Domain {
             crate::store::files::queue_job(tx.conn(), super::jobs::COMPARE_PREVIOUS, pin.get(), new.pinned_at).await?;
             crate::store::files::queue_job(tx.conn(), super::jobs::PREHIGHLIGHT_PIN, pin.get(), new.pinned_at).await?;
             let event = actor
-                .event("pin.create")
+                .event(Action::PinCreate)
                 .on(Object::at(pin, Some(&commit_id), &RepoPath::root()))
                 .with(json!({ "repository": repo.name, "tree": tree_id, "label": label }));
             tx.append(&event).await?;
@@ -370,7 +373,7 @@ impl Domain {
                 let id = grants::insert_grant(tx.conn(), &new).await?;
                 let pin = PinId::from_stored(record.id);
                 let event = actor
-                    .event("grant.create")
+                    .event(Action::GrantCreate)
                     .on(Object::at(pin, Some(&record.commit_id), &RepoPath::root()))
                     .with(json!({
                         "grant_id": id, "grantee": user.username, "starts_at_ms": starts_at_ms, "ends_at_ms": ends_at_ms
@@ -395,7 +398,7 @@ impl Domain {
                 return Err(AppError::NotFound("there is no active grant with that id".into()));
             };
             let event = actor
-                .event("grant.extend")
+                .event(Action::GrantExtend)
                 .on(Object::at(PinId::from_stored(pin_id), None, &RepoPath::root()))
                 .with(json!({ "grant_id": grant_id, "from_ends_at_ms": old_end, "ends_at_ms": ends_at_ms }));
             tx.append(&event).await?;
@@ -418,7 +421,7 @@ impl Domain {
             };
             let pin = PinId::from_stored(pin_id);
             let event = actor
-                .event("grant.revoke")
+                .event(Action::GrantRevoke)
                 .on(Object::at(pin, None, &RepoPath::root()))
                 .with(json!({ "grant_id": grant_id, "reason": reason }));
             tx.append(&event).await?;
@@ -472,7 +475,7 @@ impl Domain {
             let details = json!({
                 "username": user.username, "token_id": id, "scopes": joined, "label": label, "expires_at_ms": expires_at,
             });
-            tx.append(&actor.event("token.create").with(details)).await?;
+            tx.append(&actor.event(Action::TokenCreate).with(details)).await?;
             Ok(())
         })
         .await?;
@@ -509,7 +512,7 @@ impl Domain {
             let Some(username) = users::revoke_token(tx.conn(), id, now).await? else {
                 return Err(AppError::NotFound("there is no live token with that id".into()));
             };
-            tx.append(&actor.event("token.revoke").with(json!({ "token_id": id, "username": username }))).await?;
+            tx.append(&actor.event(Action::TokenRevoke).with(json!({ "token_id": id, "username": username }))).await?;
             Ok(())
         })
         .await
@@ -533,7 +536,7 @@ impl Domain {
             let details = json!({
                 "username": user.username, "reason": reason.trim(), "sessions_ended": sessions, "tokens_revoked": tokens,
             });
-            tx.append(&actor.event("user.disable").with(details)).await?;
+            tx.append(&actor.event(Action::UserDisable).with(details)).await?;
             Ok(())
         })
         .await
@@ -547,7 +550,7 @@ impl Domain {
         self.write(async |tx| {
             let ended = users::end_sessions_of(tx.conn(), user.id, now).await?;
             let details = json!({ "username": user.username, "sessions_ended": ended });
-            tx.append(&actor.event("session.end_all").with(details)).await?;
+            tx.append(&actor.event(Action::SessionEndAll).with(details)).await?;
             Ok(ended)
         })
         .await

@@ -3,6 +3,7 @@
 
 use super::guard::{self, pin_readable, Actor, PinAccess};
 use super::Domain;
+use crate::audit::Action;
 use crate::audit::{Outcome, Scope};
 use crate::source::Located;
 use crate::store::pins::PinRecord;
@@ -58,7 +59,7 @@ impl Domain {
         &self,
         actor: &Actor<'_>,
         access: &PinAccess,
-        action: &'static str,
+        action: Action,
         paths: &[RepoPath],
         want: impl Fn(usize, &Located) -> Result<(), AppError>,
     ) -> AppResult<Vec<Located>> {
@@ -89,12 +90,12 @@ pub async fn open_tree(domain: &Domain, caller: &Caller, pin: PinId, path: RepoP
     let identity = guard::signed_in(caller)?;
     let access = domain.pin_access(&actor, pin).await?;
     let located = domain
-        .locate_or_refuse(&actor, &access, "tree.view", std::slice::from_ref(&path), |_, found| match found.kind {
+        .locate_or_refuse(&actor, &access, Action::TreeView, std::slice::from_ref(&path), |_, found| match found.kind {
             EntryKind::Directory => Ok(()),
             _ => Err(AppError::NotFound("this path is a file; open it as a blob".into())),
         })
         .await?;
-    let event = actor.event("tree.view").on(access.object(&path).shown(&located[0].object_id));
+    let event = actor.event(Action::TreeView).on(access.object(&path).shown(&located[0].object_id));
     let receipt = domain.read(event, Scope::path(pin, &path)).await?;
     let entries = domain.source.read_tree(&receipt, &access.location(), &path).await?;
     Ok(TreeView {
@@ -133,10 +134,10 @@ pub async fn read_lines(
     guard::signed_in(caller)?;
     let access = domain.pin_access(&actor, pin).await?;
     let located = domain
-        .locate_or_refuse(&actor, &access, "blob.lines", std::slice::from_ref(&path), |_, found| a_file(found))
+        .locate_or_refuse(&actor, &access, Action::BlobLines, std::slice::from_ref(&path), |_, found| a_file(found))
         .await?;
     let lines = window_from(Some(from));
-    let event = actor.event("blob.lines").on(access.object(&path).shown(&located[0].object_id).lines(lines));
+    let event = actor.event(Action::BlobLines).on(access.object(&path).shown(&located[0].object_id).lines(lines));
     let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
     Ok(domain.source.read_window(&receipt, &access.location(), &path, lines.first).await?.content)
 }
@@ -149,7 +150,7 @@ pub async fn download(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPa
     let staff = caller.identity.as_ref().is_some_and(|identity| identity.role == app::model::Role::Staff);
     if access.record.no_download && !staff {
         let event = actor
-            .event("access.denied")
+            .event(Action::AccessDenied)
             .outcome(crate::audit::Outcome::Denied)
             .on(access.object(&path))
             .with(serde_json::json!({ "reason": "downloads of this pin are disabled" }));
@@ -159,7 +160,7 @@ pub async fn download(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPa
         ));
     }
     let located = domain
-        .locate_or_refuse(&actor, &access, "blob.download", std::slice::from_ref(&path), |_, found| {
+        .locate_or_refuse(&actor, &access, Action::BlobDownload, std::slice::from_ref(&path), |_, found| {
             a_file(found)?;
             match found.size {
                 Some(size) if size > domain.source.limits().display_max_bytes => Err(AppError::TooLarge(format!(
@@ -170,7 +171,7 @@ pub async fn download(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPa
             }
         })
         .await?;
-    let event = actor.event("blob.download").on(access.object(&path).shown(&located[0].object_id));
+    let event = actor.event(Action::BlobDownload).on(access.object(&path).shown(&located[0].object_id));
     let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
     Ok(domain.source.read_raw(&receipt, &access.location(), &path).await?)
 }
@@ -193,7 +194,7 @@ pub async fn open_blob(
     let directory = path.parent();
     let paths = [path.clone(), directory.clone()];
     let located = domain
-        .locate_or_refuse(&actor, &access, "blob.view", &paths, |at, found| match (at, found.kind) {
+        .locate_or_refuse(&actor, &access, Action::BlobView, &paths, |at, found| match (at, found.kind) {
             (0, EntryKind::File | EntryKind::Symlink) | (1, _) => Ok(()),
             (_, EntryKind::Directory) => Err(AppError::NotFound("this path is a directory; open it as a tree".into())),
             _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
@@ -205,7 +206,8 @@ pub async fn open_blob(
     if let Some(lines) = window {
         file_object = file_object.lines(lines);
     }
-    let event = actor.event("blob.view").on(file_object).on(access.object(&directory).shown(&located[1].object_id));
+    let event =
+        actor.event(Action::BlobView).on(file_object).on(access.object(&directory).shown(&located[1].object_id));
     let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory)])).await?;
     let from = window.map(|lines| lines.first);
     let threads = domain.threads_of_file(&actor, &access, &path, &located[0].object_id).await?;

@@ -5,6 +5,7 @@
 use super::guard::{require, Actor, Permission, PinAccess, PinUse};
 use super::threads::Viewer;
 use super::Domain;
+use crate::audit::Action;
 use crate::audit::Object;
 use crate::builds::statement::{self, Provenance};
 use crate::builds::upload::{self, UploadError};
@@ -265,7 +266,7 @@ impl Domain {
                 uploaded,
             };
             let id = rows::insert_build(tx.conn(), &new).await?;
-            tx.append(&actor.event("build.record").on(object.clone()).with(json!({
+            tx.append(&actor.event(Action::BuildRecord).on(object.clone()).with(json!({
                 "build_id": id, "name": input.name, "platform": input.platform, "sha256": sha256,
                 "size": size, "builder": builder, "uploaded": uploaded,
             })))
@@ -320,7 +321,7 @@ impl Domain {
             issued_at: issue.now,
         };
         let id = rows::insert_attestation(tx.conn(), &new).await?;
-        tx.append(&actor.event("attestation.issue").on(issue.object.clone()).with(json!({
+        tx.append(&actor.event(Action::AttestationIssue).on(issue.object.clone()).with(json!({
             "attestation_id": id, "kind": issue.kind, "build_id": issue.build_id,
             "envelope_sha256": envelope_sha256, "subjects": issue.subjects, "keyid": self.builds.key.keyid(),
         })))
@@ -341,7 +342,7 @@ impl Domain {
             .filter(|a| a.kind == "review")
             .map(|a| (a.issued_at, a.envelope_sha256.clone()))
             .collect();
-        self.record(actor.event("builds.view").on(access.object(&RepoPath::root()))).await?;
+        self.record(actor.event(Action::BuildsView).on(access.object(&RepoPath::root()))).await?;
         let can_record = require(&actor, Permission::Administer).is_ok();
         Ok(BuildsPage {
             pin: self.pin_summary(&access).await?,
@@ -360,7 +361,9 @@ impl Domain {
         let envelopes: Vec<String> =
             self.store.attestations_by_sha256(sha256.as_str()).await?.into_iter().map(|a| a.envelope).collect();
         self.record(
-            actor.event("attestation.lookup").with(json!({ "sha256": sha256.as_str(), "envelopes": envelopes.len() })),
+            actor
+                .event(Action::AttestationLookup)
+                .with(json!({ "sha256": sha256.as_str(), "envelopes": envelopes.len() })),
         )
         .await?;
         Ok(envelopes)
@@ -372,7 +375,7 @@ impl Domain {
         let envelopes = self.store.attestations_of_pin(pin.get()).await?;
         self.record(
             actor
-                .event("attestation.download")
+                .event(Action::AttestationDownload)
                 .on(access.object(&RepoPath::root()))
                 .with(json!({ "envelopes": envelopes.len() })),
         )
@@ -446,7 +449,7 @@ impl Domain {
         }
         let objects = origins.iter().map(|o| Object::at(o.pin.id, Some(&o.pin.commit_id), &RepoPath::root()));
         let mut event =
-            actor.event("artifact.lookup").with(json!({ "sha256": sha256.as_str(), "found": origins.len() }));
+            actor.event(Action::ArtifactLookup).with(json!({ "sha256": sha256.as_str(), "found": origins.len() }));
         for object in objects {
             event = event.on(object);
         }

@@ -5,6 +5,7 @@
 
 use super::guard::{Actor, PinAccess};
 use super::Domain;
+use crate::audit::Action;
 use crate::audit::{Outcome, Scope};
 use crate::source::hunks;
 use crate::source::ChangedFile;
@@ -66,7 +67,7 @@ impl Domain {
     ) -> AppResult<Arc<Vec<ChangedFile>>> {
         let (a, b) = (older.pin(), newer.pin());
         let event = actor
-            .event("compare.open")
+            .event(Action::CompareOpen)
             .on(older.object(&RepoPath::root()).shown(&older.record.tree_id))
             .on(newer.object(&RepoPath::root()).shown(&newer.record.tree_id));
         let receipt = self.read(event, Scope::Compare(a, b)).await?;
@@ -110,7 +111,7 @@ impl Domain {
         let page = filter.page.unwrap_or(1).clamp(1, pages);
         let shown: Vec<&ChangedFile> =
             matching.iter().skip((page as usize - 1) * page_size).take(page_size).copied().collect();
-        let mut event = actor.event("compare.list");
+        let mut event = actor.event(Action::CompareList);
         for file in &shown {
             let old_path = RepoPath::parse(file.old_path.as_deref().unwrap_or(&file.path))?;
             let new_path = RepoPath::parse(&file.path)?;
@@ -172,7 +173,7 @@ impl Domain {
         let new_found = self.source.locate(&newer.location(), std::slice::from_ref(path)).await?.pop().flatten();
         let is_file = |l: &crate::source::Located| matches!(l.kind, EntryKind::File | EntryKind::Symlink);
         let (old_found, new_found) = (old_found.filter(is_file), new_found.filter(is_file));
-        let mut open = actor.event("diff.open");
+        let mut open = actor.event(Action::DiffOpen);
         let mut scope = Vec::new();
         for (access, at, found) in [(&older, old_path, &old_found), (&newer, path, &new_found)] {
             let mut object = access.object(at);
@@ -242,7 +243,7 @@ impl Domain {
             "old_blob": old_side.as_ref().map(|s| &s.blob_id),
             "new_blob": new_side.as_ref().map(|s| &s.blob_id),
         });
-        let mut shown = actor.event("diff.view").with(blobs);
+        let mut shown = actor.event(Action::DiffView).with(blobs);
         for (access, at, side, old) in [(&older, old_path, &old_side, true), (&newer, path, &new_side, false)] {
             let Some(side) = side else { continue };
             let ranges = ranges(&hunks, old);

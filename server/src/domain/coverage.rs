@@ -5,6 +5,7 @@
 use super::guard::{Actor, PinAccess, PinUse};
 use super::threads::{self, Viewer};
 use super::Domain;
+use crate::audit::Action;
 use crate::review::coverage::{self as figures, Coverage, IndexedFile, ReviewerInputs, Shown};
 use crate::review::treemap;
 use crate::store::review::{self as rows, NewVerdict};
@@ -92,7 +93,7 @@ impl Domain {
         self.write(async |tx| {
             rows::insert_mark(tx.conn(), pin.get(), path.as_str(), &blob.object_id, identity.user_id, reviewed, now)
                 .await?;
-            let action = if reviewed { "review.mark" } else { "review.unmark" };
+            let action = if reviewed { Action::ReviewMark } else { Action::ReviewUnmark };
             tx.append(&actor.event(action).on(access.object(path).shown(&blob.object_id))).await?;
             Ok(())
         })
@@ -137,7 +138,7 @@ impl Domain {
             Arc::clone(pins.get_or_insert_mut(pin.get(), || Arc::new(tokio::sync::Mutex::new(ShownLog::default()))))
         };
         let mut log = entry.lock_owned().await;
-        let rows = self.store.shown_objects(pin.get(), log.after).await?;
+        let rows = self.store.shown_objects(pin.get(), log.after, &crate::audit::action::shown_rule()).await?;
         for row in rows {
             log.after = log.after.max(row.event_idx as i64);
             let (blob, shown) = log
@@ -228,7 +229,7 @@ impl Domain {
                 ));
             }
         }
-        self.record(actor.event("coverage.view").on(access.object(&RepoPath::root()))).await?;
+        self.record(actor.event(Action::CoverageView).on(access.object(&RepoPath::root()))).await?;
         Ok(CoverageFigures {
             access,
             total: figures::total(&files),
@@ -383,7 +384,7 @@ impl Domain {
                 created_at: now,
             };
             let (id, supersedes) = rows::insert_verdict(tx.conn(), &new).await?;
-            let event = actor.event("verdict.submit").on(access.object(&RepoPath::root())).with(json!({
+            let event = actor.event(Action::VerdictSubmit).on(access.object(&RepoPath::root())).with(json!({
                 "verdict_id": id, "verdict": verdict.as_str(), "supersedes": supersedes,
                 "summary_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(summary.as_bytes())),
                 "coverage": coverage, "open_findings": open_findings.len(),

@@ -12,6 +12,7 @@ use super::guard::{require, Actor, Permission};
 use super::threads::{assemble, Viewer};
 use super::Domain;
 use crate::audit::checkpoint::{self, Checkpoint};
+use crate::audit::Action;
 use crate::audit::Object;
 use crate::builds::sha256_hex;
 use crate::export::writer::{BundleWriter, Written};
@@ -144,7 +145,7 @@ impl Domain {
                 if queue {
                     crate::store::files::queue_job(tx.conn(), EXPORT_BUNDLE, id, now).await?;
                 }
-                let mut event = actor.event("export.request");
+                let mut event = actor.event(Action::ExportRequest);
                 for pin in &pins {
                     event = event.on(Object::at(PinId::from_stored(pin.id), Some(&pin.commit_id), &RepoPath::root()));
                 }
@@ -224,7 +225,7 @@ impl Domain {
                 "events": built.events,
                 "checkpoint_size": built.checkpoint_size,
             });
-            tx.append(&actor.event("export.complete").with(details)).await?;
+            tx.append(&actor.event(Action::ExportComplete).with(details)).await?;
             Ok(())
         })
         .await
@@ -700,7 +701,7 @@ impl Domain {
         if !path.is_file() {
             return Err(AppError::NotFound("this export's file is gone; export again".into()));
         }
-        self.record(actor.event("export.download").with(json!({"export_id": id, "sha256": sha256}))).await?;
+        self.record(actor.event(Action::ExportDownload).with(json!({"export_id": id, "sha256": sha256}))).await?;
         Ok((path, format!("clearroom-export-{id}.zip")))
     }
 

@@ -4,6 +4,7 @@
 //! pure functions of their inputs and the clock's `now`, so each edge is unit-tested.
 
 use super::Domain;
+use crate::audit::Action;
 use crate::audit::{Event, Object, Outcome};
 use crate::source::PinLocation;
 use crate::store::grants::GrantWindow;
@@ -25,7 +26,7 @@ pub enum Actor<'a> {
 
 impl Actor<'_> {
     /// An event by this actor.
-    pub fn event(&self, action: &'static str) -> Event {
+    pub fn event(&self, action: Action) -> Event {
         match self {
             Actor::Web(caller) => Event::by(caller, action, Outcome::Ok),
             Actor::Operator => Event::by_operator(action),
@@ -300,7 +301,7 @@ impl Domain {
         if let Actor::Web(caller) = actor {
             if let Err(refusal) = token_allows(caller, usage_scope(usage)) {
                 let event = actor
-                    .event("access.denied")
+                    .event(Action::AccessDenied)
                     .outcome(Outcome::Denied)
                     .on(Object::at(pin, None, &RepoPath::root()))
                     .with(serde_json::json!({ "reason": "api token" }));
@@ -333,7 +334,7 @@ impl Domain {
             (Some(record), Some(ends_at)) => Ok(PinAccess { record, ends_at, grants: read }),
             (record, _) => {
                 let commit = record.as_ref().map(|r| r.commit_id.as_str());
-                let event = actor.event("access.denied").outcome(Outcome::Denied).on(Object::at(
+                let event = actor.event(Action::AccessDenied).outcome(Outcome::Denied).on(Object::at(
                     pin,
                     commit,
                     &RepoPath::root(),

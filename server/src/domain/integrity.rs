@@ -9,6 +9,7 @@
 use super::Domain;
 use crate::audit::note::NoteVerifier;
 use crate::audit::verify::{Failure, LogVerifier};
+use crate::audit::Action;
 use crate::audit::{Event, Outcome};
 use app::error::AppResult;
 use serde::Serialize;
@@ -142,7 +143,7 @@ impl Domain {
             tracing::error!(index = ?alarm.index, reason = %alarm.reason, "AUDIT LOG SELF-CHECK FAILED");
             // On record in the log itself (a new entry, after the bad one), so that the failure
             // is part of the history every verifier reads.
-            let event = Event::by_system("self-audit", "log.self_check_failed")
+            let event = Event::by_system("self-audit", Action::LogSelfCheckFailed)
                 .outcome(Outcome::Failed)
                 .with(serde_json::json!({ "index": alarm.index, "reason": alarm.reason }));
             if let Err(error) = self.record(event).await {

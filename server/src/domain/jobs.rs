@@ -4,6 +4,7 @@
 
 use super::guard::{Actor, PinAccess};
 use super::Domain;
+use crate::audit::Action;
 use crate::audit::Scope;
 use crate::store::files::JobRow;
 use app::error::{AppError, AppResult};
@@ -90,7 +91,7 @@ impl Domain {
         let pin = PinId::from_stored(job.subject);
         let actor = Actor::System("index");
         let access = self.pin_access(&actor, pin).await?;
-        let event = actor.event("pin.index").on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
+        let event = actor.event(Action::PinIndex).on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
         let receipt = self.read(event, Scope::WholePin(pin)).await?;
         let files = self.source.index_files(&receipt, &access.location()).await?;
         let total = files.len() as u64;
@@ -109,7 +110,7 @@ impl Domain {
         let pin = PinId::from_stored(job.subject);
         let actor = Actor::System("symbols");
         let access = self.pin_access(&actor, pin).await?;
-        let event = actor.event("pin.symbols").on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
+        let event = actor.event(Action::PinSymbols).on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
         let receipt = self.read(event, Scope::WholePin(pin)).await?;
         let definitions = self.source.extract_definitions(&receipt, &access.location()).await?;
         let total = definitions.len() as u64;
@@ -126,7 +127,8 @@ impl Domain {
         let pin = PinId::from_stored(job.subject);
         let actor = Actor::System("highlight");
         let access = self.pin_access(&actor, pin).await?;
-        let event = actor.event("pin.prehighlight").on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
+        let event =
+            actor.event(Action::PinPrehighlight).on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
         let receipt = self.read(event, Scope::WholePin(pin)).await?;
         let progress = std::sync::Arc::new(crate::source::prehighlight::Progress::default());
         let started = std::time::Instant::now();
@@ -177,7 +179,7 @@ impl Domain {
             if !crate::store::files::cancel_job(tx.conn(), id, now).await? {
                 return Err(AppError::Conflict("the job is not queued or running".into()));
             }
-            tx.append(&actor.event("job.cancel").with(serde_json::json!({ "job": id }))).await?;
+            tx.append(&actor.event(Action::JobCancel).with(serde_json::json!({ "job": id }))).await?;
             Ok(())
         })
         .await
@@ -224,7 +226,7 @@ impl Domain {
         };
         let older = PinAccess { record: previous, ends_at: None, grants: None };
         let event = actor
-            .event("pin.compare")
+            .event(Action::PinCompare)
             .on(older.object(&RepoPath::root()).shown(&older.record.tree_id))
             .on(newer.object(&RepoPath::root()).shown(&newer.record.tree_id));
         let receipt = self.read(event, Scope::Compare(older.pin(), pin)).await?;

@@ -5,6 +5,7 @@ use super::guard::{require, Actor, Permission};
 use super::Domain;
 use crate::audit::checkpoint::{self, Checkpoint};
 use crate::audit::proof;
+use crate::audit::Action;
 use app::error::{AppError, AppResult};
 use app::model::{AuditEntry, AuditPage, AuditQuery, Caller, LogOverview, WitnessStatus};
 use serde_json::json;
@@ -115,7 +116,7 @@ impl Domain {
             return Err(AppError::Invalid("start and end must satisfy 0 <= start <= end".into()));
         }
         let end = end.min(start.saturating_add(MAX_ENTRIES));
-        self.record(actor.event("log.read").with(json!({ "start": start, "end": end }))).await?;
+        self.record(actor.event(Action::LogRead).with(json!({ "start": start, "end": end }))).await?;
         Ok(self.audit.entries(start, end).await?)
     }
 

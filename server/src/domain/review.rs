@@ -6,6 +6,7 @@
 use super::guard::{pin_permitted, require, signed_in, Actor, Permission, PinAccess, PinUse};
 use super::threads::{self, Viewer};
 use super::Domain;
+use crate::audit::Action;
 use crate::audit::Outcome;
 use crate::review::states::allowed_states;
 use crate::store::review::{self as rows, CommentRows, NewCommentRow, NewState};
@@ -192,7 +193,7 @@ impl Domain {
             threads::render_bodies(&mut threads, &self.caches.markdown);
         }
         self.record(
-            actor.event("comments.list").on(access.object(&RepoPath::root())).with(json!({ "threads": matching })),
+            actor.event(Action::CommentsList).on(access.object(&RepoPath::root())).with(json!({ "threads": matching })),
         )
         .await?;
         Ok(CommentList {
@@ -288,14 +289,14 @@ impl Domain {
             let event = if kind == CommentKind::Note {
                 // The note's place and text stay its author's: the log binds them by hash only.
                 let anchor = format!("{}\n{}", path, lines.map(|l| l.to_string()).unwrap_or_default());
-                actor.event("note.create").on(access.object(&RepoPath::root())).with(json!({
+                actor.event(Action::NoteCreate).on(access.object(&RepoPath::root())).with(json!({
                     "comment_id": id, "content_sha256": content_sha256, "anchor_sha256": sha256_hex(&anchor)
                 }))
             } else {
                 let mut object = access.object(&path);
                 object.blob = blob_id.clone();
                 object.lines = lines;
-                actor.event("comment.create").on(object).with(json!({
+                actor.event(Action::CommentCreate).on(object).with(json!({
                     "comment_id": id, "kind": kind.as_str(), "severity": severity.map(Severity::as_str),
                     "reply_to": root, "content_sha256": content_sha256
                 }))
@@ -341,7 +342,7 @@ impl Domain {
         }
         let access = self.pin_use(&actor, PinId::from_stored(comment.pin_id), PinUse::Review).await?;
         let now = self.clock.now_ms();
-        let action = if comment.kind == "note" { "note.edit" } else { "comment.edit" };
+        let action = if comment.kind == "note" { Action::NoteEdit } else { Action::CommentEdit };
         self.write(async |tx| {
             let version = rows::insert_version(tx.conn(), comment_id, body, identity.user_id, now).await?;
             rows::bump_revision(tx.conn(), access.record.repository_id).await?;
@@ -414,7 +415,7 @@ impl Domain {
             } else {
                 json!({ "comment_id": comment_id, "from": current.as_str(), "state": state.as_str(), "reason": reason, "fixed_pin": fixed_pin.map(PinId::get) })
             };
-            let action = if note { "note.state" } else { "comment.state" };
+            let action = if note { Action::NoteState } else { Action::CommentState };
             tx.append(&actor.event(action).on(access.object(&RepoPath::root())).with(details)).await?;
             Ok(())
         })
@@ -435,8 +436,10 @@ impl Domain {
         match comment {
             Some(comment) if root_kind.as_deref() != Some("note") || mine => Ok(comment),
             _ => {
-                let event =
-                    actor.event("comment.denied").outcome(Outcome::Denied).with(json!({ "comment_id": comment_id }));
+                let event = actor
+                    .event(Action::CommentDenied)
+                    .outcome(Outcome::Denied)
+                    .with(json!({ "comment_id": comment_id }));
                 self.record(event).await?;
                 Err(AppError::NotFound("there is no such comment".into()))
             }

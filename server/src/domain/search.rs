@@ -4,6 +4,7 @@
 
 use super::guard::{require, Actor, Permission};
 use super::Domain;
+use crate::audit::Action;
 use crate::audit::{Query, Scope};
 use crate::source::{PackedFile, SearchHit, SearchRequest};
 use app::error::{AppError, AppResult};
@@ -115,7 +116,7 @@ impl Domain {
             path: query.path.clone().filter(|p| !p.trim().is_empty()),
         };
         let event = actor
-            .event("search.run")
+            .event(Action::SearchRun)
             .on(access.object(&RepoPath::root()).shown(&access.record.tree_id))
             .query(recorded.clone());
         let receipt = self.read(event, Scope::Search(pin)).await?;
@@ -131,7 +132,7 @@ impl Domain {
         };
         let outcome = self.search_pin(&receipt, &access, request).await?;
         let mut results = actor
-            .event("search.results")
+            .event(Action::SearchResults)
             .query(recorded)
             .with(json!({ "files": outcome.hits.len(), "truncated": outcome.timed_out, "page": page }));
         for hit in &outcome.hits {
@@ -218,7 +219,7 @@ impl Domain {
         .await
         .map_err(|e| super::error::internal(&e))?;
         let mut event = actor
-            .event("files.find")
+            .event(Action::FilesFind)
             .query(Query { kind: "path", text: query.to_string(), case: false, path: None })
             .on(access.object(&RepoPath::root()));
         for file in &found {
@@ -242,7 +243,7 @@ impl Domain {
         let progress = self.ensure_job(super::jobs::EXTRACT_SYMBOLS, pin).await?;
         let recorded = Query { kind: "symbol", text: name.to_string(), case: true, path: None };
         let event = actor
-            .event("symbol.lookup")
+            .event(Action::SymbolLookup)
             .on(access.object(&RepoPath::root()).shown(&access.record.tree_id))
             .query(recorded.clone());
         let receipt = self.read(event, Scope::Search(pin)).await?;
@@ -286,7 +287,7 @@ impl Domain {
             })
             .filter(|r| !definitions.iter().any(|d| d.path == r.path && d.line == r.line))
             .collect();
-        let mut shown = actor.event("symbol.results").query(recorded).on(access.object(&RepoPath::root()));
+        let mut shown = actor.event(Action::SymbolResults).query(recorded).on(access.object(&RepoPath::root()));
         for site in definitions.iter().chain(&references) {
             let path = RepoPath::parse(&site.path)?;
             let blob = outcome.hits.iter().find(|h| h.path == site.path).map(|h| h.blob_id.clone());
@@ -321,7 +322,7 @@ impl Domain {
         let refs: Vec<_> = moved.iter().map(|(r, old, new)| json!({ "ref": r, "old": old, "new": new })).collect();
         self.write(async |tx| {
             let event = actor
-                .event("repo.fetch")
+                .event(Action::RepoFetch)
                 .with(json!({ "repository": repository.name, "source": repository.source, "moved": refs }));
             tx.append(&event).await?;
             Ok(())

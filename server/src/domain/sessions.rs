@@ -4,6 +4,7 @@
 use super::guard::Actor;
 use super::guard::{latest_active_end, session_state, SessionData, SessionState};
 use super::Domain;
+use crate::audit::Action;
 use crate::audit::{Event, Outcome};
 use crate::auth::{self, Password};
 use crate::store::users;
@@ -96,7 +97,7 @@ impl Domain {
             };
             if let Some((why, answer)) = refusal {
                 let details = json!({ "account": person.username, "known": true, "second_factor": why });
-                self.record(Event::by(&caller, "auth.login_failed", Outcome::Denied).with(details)).await?;
+                self.record(Event::by(&caller, Action::AuthLoginFailed, Outcome::Denied).with(details)).await?;
                 if let Some(until) =
                     self.store.count_login_failure(&account, now, LOGIN_FAILURES_PER_HOUR, LOCK_MS).await?
                 {
@@ -107,7 +108,7 @@ impl Domain {
         }
         let event = match &user {
             Some(user) => {
-                let mut event = Event::by(&caller, "auth.login", Outcome::Ok);
+                let mut event = Event::by(&caller, Action::AuthLogin, Outcome::Ok);
                 event.actor = Some(user.username.clone());
                 event.role = Some(user.role.as_str());
                 event
@@ -121,7 +122,7 @@ impl Domain {
                     Some(account) => json!({ "account": account, "known": true }),
                     None => json!({ "known": false, "name_hash": self.keyed_name_hash(&account) }),
                 };
-                Event::by(&caller, "auth.login_failed", Outcome::Denied).with(details)
+                Event::by(&caller, Action::AuthLoginFailed, Outcome::Denied).with(details)
             }
         };
         self.record(event).await?;
@@ -132,7 +133,7 @@ impl Domain {
                     Some(account) => json!({ "account": account, "known": true, "until_ms": until }),
                     None => json!({ "known": false, "name_hash": self.keyed_name_hash(&account), "until_ms": until }),
                 };
-                let event = Event::by(&caller, "auth.account_locked", Outcome::Denied).with(details);
+                let event = Event::by(&caller, Action::AuthAccountLocked, Outcome::Denied).with(details);
                 self.record(event).await?;
                 tracing::warn!(until_ms = until, "sign-in locked after repeated failures");
                 return Ok(SignIn::Locked { until_ms: until });
@@ -180,7 +181,7 @@ impl Domain {
     }
 
     pub async fn record_sign_out(&self, caller: &Caller) -> AppResult<()> {
-        self.record(Event::by(caller, "auth.logout", Outcome::Ok)).await?;
+        self.record(Event::by(caller, Action::AuthLogout, Outcome::Ok)).await?;
         Ok(())
     }
 
@@ -264,7 +265,7 @@ impl Domain {
         let actor = Actor::Web(caller);
         self.write(async |tx| {
             users::set_totp_secret(tx.conn(), identity.user_id, Some(&pending), step).await?;
-            tx.append(&actor.event("user.second_factor").with(json!({ "enabled": true }))).await?;
+            tx.append(&actor.event(Action::UserSecondFactor).with(json!({ "enabled": true }))).await?;
             Ok(())
         })
         .await
@@ -281,7 +282,7 @@ impl Domain {
         self.write(async |tx| {
             users::set_totp_secret(tx.conn(), user.id, Some(&secret), 0).await?;
             let details = json!({ "username": user.username, "enabled": true });
-            tx.append(&actor.event("user.second_factor").with(details)).await?;
+            tx.append(&actor.event(Action::UserSecondFactor).with(details)).await?;
             Ok(())
         })
         .await?;
@@ -295,7 +296,7 @@ impl Domain {
         self.write(async |tx| {
             users::set_totp_secret(tx.conn(), user.id, None, 0).await?;
             let details = json!({ "username": user.username, "enabled": false });
-            tx.append(&actor.event("user.second_factor").with(details)).await?;
+            tx.append(&actor.event(Action::UserSecondFactor).with(details)).await?;
             Ok(())
         })
         .await
@@ -308,7 +309,7 @@ impl Domain {
         let actor = Actor::Web(caller);
         self.write(async |tx| {
             let ended = users::end_other_sessions_of(tx.conn(), identity.user_id, &current).await?;
-            tx.append(&actor.event("session.end_others").with(json!({ "sessions_ended": ended }))).await?;
+            tx.append(&actor.event(Action::SessionEndOthers).with(json!({ "sessions_ended": ended }))).await?;
             Ok(ended)
         })
         .await
@@ -329,7 +330,7 @@ impl Domain {
             return Err(AppError::Forbidden("too many wrong passwords for this account; try again later".into()));
         }
         if !auth::verify_password(Some(user.password_hash.clone()), current).await? {
-            self.record(Event::by(caller, "user.password_change", Outcome::Denied)).await?;
+            self.record(Event::by(caller, Action::UserPasswordChange, Outcome::Denied)).await?;
             self.store.count_login_failure(&user.username, now, LOGIN_FAILURES_PER_HOUR, LOCK_MS).await?;
             return Err(AppError::Forbidden("the current password is not right".into()));
         }
@@ -339,7 +340,7 @@ impl Domain {
         self.write(async |tx| {
             users::set_password_hash(tx.conn(), user.id, &hash).await?;
             let ended = users::end_other_sessions_of(tx.conn(), user.id, &keep).await?;
-            tx.append(&actor.event("user.password_change").with(json!({ "sessions_ended": ended }))).await?;
+            tx.append(&actor.event(Action::UserPasswordChange).with(json!({ "sessions_ended": ended }))).await?;
             Ok(ended)
         })
         .await

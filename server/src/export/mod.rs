@@ -11,6 +11,7 @@ pub mod sarif;
 pub mod verify;
 pub mod writer;
 
+use crate::audit::Action;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -191,20 +192,19 @@ impl Leaf {
         pins
     }
 
-    /// The objects whose content the event showed a person (what coverage counts): the file of
-    /// `blob.view`, `blob.lines` and `blob.download`, and every object with a blob of
-    /// `diff.view`; none for an event that failed or was refused.
+    /// The objects whose content the event showed a person (what coverage counts), by the one
+    /// rule of `audit::Action::shows`; none for an event that failed or was refused, or that no
+    /// person made.
     pub fn shown_files(&self) -> Vec<&LeafObject> {
         if self.outcome != "ok" || self.actor.is_none() {
             return Vec::new();
         }
-        match self.action.as_str() {
-            "blob.view" | "blob.lines" | "blob.download" => {
-                self.objects.first().filter(|o| o.blob.is_some()).into_iter().collect()
-            }
-            "diff.view" => self.objects.iter().filter(|o| o.blob.is_some() && !o.path.is_empty()).collect(),
-            _ => Vec::new(), // v1 leaves name no blob: they show no countable object.
-        }
+        self.objects
+            .iter()
+            .enumerate()
+            .filter(|(position, o)| Action::object_was_shown(&self.action, *position, &o.path, o.blob.is_some()))
+            .map(|(_, o)| o)
+            .collect()
     }
 }
 

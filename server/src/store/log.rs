@@ -304,8 +304,38 @@ pub struct ShownRow {
     pub lines: Option<(u64, u64)>,
 }
 
-/// The actions whose objects were shown to the actor (views of files and of their lines).
-pub const SHOWING_ACTIONS: &str = "'blob.view', 'blob.lines', 'diff.view'";
+/// Which actions show which of their objects (`audit::Action::shows`, the one rule), as wire
+/// names: the store is told the rule, it does not hold one of its own.
+pub struct ShownRule<'a> {
+    /// Actions whose first object is shown.
+    pub first_object: &'a [&'static str],
+    /// Actions all of whose objects (with a blob and a path) are shown.
+    pub every_object: &'a [&'static str],
+}
+
+impl ShownRule<'_> {
+    /// The rule as a condition on an object `o` of an event `e`.
+    fn condition(&self) -> String {
+        let names = |actions: &[&str]| {
+            let quoted: Vec<String> = actions
+                .iter()
+                .filter(|a| a.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'))
+                .map(|a| format!("'{a}'"))
+                .collect();
+            if quoted.is_empty() {
+                "NULL".to_string()
+            } else {
+                quoted.join(", ")
+            }
+        };
+        format!(
+            "o.blob_id IS NOT NULL AND o.path <> '' AND e.outcome = 'ok' AND e.actor IS NOT NULL \
+             AND ((e.action IN ({}) AND o.position = 0) OR e.action IN ({}))",
+            names(self.first_object),
+            names(self.every_object)
+        )
+    }
+}
 
 /// A stored checkpoint row.
 pub struct CheckpointRow {
@@ -372,12 +402,12 @@ impl Store {
 
     /// The objects of a pin that the log says were shown, and to whom, from events after
     /// `after` (an event index; -1 for all), in log order.
-    pub async fn shown_objects(&self, pin_id: i64, after: i64) -> Result<Vec<ShownRow>> {
+    pub async fn shown_objects(&self, pin_id: i64, after: i64, rule: &ShownRule<'_>) -> Result<Vec<ShownRow>> {
         let sql = format!(
             "SELECT o.event_idx, e.actor, o.path, o.blob_id, o.first_line, o.last_line FROM audit_objects o \
              JOIN audit_events e ON e.idx = o.event_idx \
-             WHERE o.pin_id = $1 AND o.event_idx > $2 AND o.blob_id IS NOT NULL AND e.outcome = 'ok' \
-             AND e.actor IS NOT NULL AND e.action IN ({SHOWING_ACTIONS}) ORDER BY o.event_idx"
+             WHERE o.pin_id = $1 AND o.event_idx > $2 AND {} ORDER BY o.event_idx",
+            rule.condition()
         );
         let rows = sqlx::query(&sql).bind(pin_id).bind(after).fetch_all(&self.pool).await?;
         rows.iter()

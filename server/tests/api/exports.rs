@@ -589,3 +589,57 @@ async fn an_export_whose_instance_stopped_is_taken_over_and_finishes() {
     assert!(verify(&app, &bytes, None).ok());
     assert!(!clearroom::export::writer::part_path(&path).exists(), "no partial file is left");
 }
+
+/// The app's coverage and the bundle's `coverage.csv` count one reviewer's shown files by the same
+/// rule (`audit::Action::shows`): a view, a window of a long file and a raw download all count.
+#[tokio::test]
+async fn the_app_and_the_bundle_agree_on_what_a_reviewer_was_shown_downloads_included() {
+    let app = spawn_app().await;
+    let pin = app.pin;
+    let (reviewer, _) = signed_in(&app, "reviewer").await;
+    for path in [
+        format!("/pins/{pin}/blob/src/main.rs"),
+        format!("/pins/{pin}/raw/README.md"),
+        format!("/pins/{pin}/lines/data/big.py?from=4001"),
+    ] {
+        let status = reviewer.get(app.url(&path)).send().await.unwrap().status();
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    // The app's figure, once the pin's files are indexed.
+    let mut in_app = None;
+    for _ in 0..100 {
+        let report: Value =
+            reviewer.get(app.url(&format!("/api/v1/pins/{pin}/coverage"))).send().await.unwrap().json().await.unwrap();
+        if report["indexed"] == true {
+            in_app = Some(report);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let in_app = in_app.expect("the pin was indexed");
+    let mine = in_app["reviewers"].as_array().unwrap().iter().find(|r| r["username"] == "reviewer").unwrap();
+    let mut shown_in_app: Vec<String> = mine["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["state"] != "None")
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    shown_in_app.sort();
+    assert_eq!(shown_in_app, ["README.md", "data/big.py", "src/main.rs"], "{mine}");
+
+    let token = regulator_token(&app).await;
+    let (id, _) = export_over_api(&app, &token, json!({"pins": [pin.get()]})).await;
+    let bundle = download(&app, &token, id).await.bytes().await.unwrap().to_vec();
+    assert!(verify(&app, &bundle, None).ok());
+    let list = members(&bundle);
+    let mut reader = csv::Reader::from_reader(member(&list, "coverage.csv"));
+    let mut shown_in_bundle: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| r[4].split(' ').any(|who| who == "reviewer"))
+        .map(|r| r[1].to_string())
+        .collect();
+    shown_in_bundle.sort();
+    assert_eq!(shown_in_bundle, shown_in_app, "the bundle counts what the app counts");
+}

@@ -329,7 +329,8 @@ async fn a_committer_whose_last_head_went_stale_appends_after_the_others() {
     let app = spawn_app().await;
     let event = |i: u32| {
         let path = app::model::RepoPath::parse(&format!("turn-{i}")).unwrap();
-        clearroom::audit::Event::by_operator("blob.view").on(clearroom::audit::Object::at(app.pin, None, &path))
+        clearroom::audit::Event::by_operator(clearroom::audit::Action::BlobView)
+            .on(clearroom::audit::Object::at(app.pin, None, &path))
     };
     app.login_as("reviewer").await;
     let mut indices = Vec::new();
@@ -389,11 +390,8 @@ async fn many_concurrent_views_share_commits_and_all_are_recorded() {
         let log = app.log.clone();
         tasks.push(tokio::spawn(async move {
             let path = app::model::RepoPath::parse(&format!("file-{i}")).unwrap();
-            let event = clearroom::audit::Event::by_operator("blob.view").on(clearroom::audit::Object::at(
-                app::model::PinId::from_stored(1),
-                None,
-                &path,
-            ));
+            let event = clearroom::audit::Event::by_operator(clearroom::audit::Action::BlobView)
+                .on(clearroom::audit::Object::at(app::model::PinId::from_stored(1), None, &path));
             log.record(&event).await.unwrap()
         }));
     }
@@ -521,7 +519,7 @@ async fn a_sqlite_log_from_before_the_events_table_was_rebuilt_verifies_and_grow
     let dir = tempfile::tempdir().unwrap();
     let event = |i: usize| {
         let path = app::model::RepoPath::parse(&format!("src/file_{i}.rs")).unwrap();
-        Event::by_operator("blob.view").on(Object::at(
+        Event::by_operator(clearroom::audit::Action::BlobView).on(Object::at(
             app::model::PinId::from_stored(1),
             Some("9f1c0ffee0000000000000000000000000000001"),
             &path,
