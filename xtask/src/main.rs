@@ -30,10 +30,39 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
+/// A cargo command as a person would type it in the workspace. `cargo xtask` runs this program
+/// through `cargo run`, which sets the package variables of xtask itself (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_NAME`, …); a nested cargo would pass them on to build scripts, and ring's build
+/// script reruns when `CARGO_MANIFEST_DIR` changes, so ring, rustls, reqwest and the server were
+/// rebuilt at every switch between `cargo xtask …` and a plain `cargo build`, `test` or `bench`.
+/// Without them, every entry point shares one build.
 fn cargo() -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.current_dir(workspace_root());
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if set_by_cargo_run(&name) {
+            command.env_remove(name.as_ref());
+        }
+    }
     command
+}
+
+/// Whether an environment variable is one `cargo run` sets for the program it runs (the crate's
+/// own variables), rather than the person's configuration (`CARGO_HOME`, `CARGO_TARGET_DIR`, …).
+fn set_by_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "OUT_DIR"
+        )
 }
 
 fn run(mut command: Command, what: &str) -> Result<()> {
