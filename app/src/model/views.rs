@@ -40,6 +40,33 @@ pub struct PinSummary {
     pub no_download: bool,
     #[serde(default)]
     pub no_copy: bool,
+    /// What the person looking may do at this pin, as the server's guard decided it; pages offer
+    /// only these controls (the server decides again on every request).
+    #[serde(default)]
+    pub caps: Capabilities,
+}
+
+/// What a person may do at a pin now (`server`'s guard decides; pages only show or hide).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Read its source: files, search, compare.
+    pub read_source: bool,
+    /// Read its review records: comments, coverage, verdicts, builds.
+    pub read_review: bool,
+    /// Start a thread: a comment, a finding or a private note.
+    pub start_thread: bool,
+    /// Reply to a thread, edit one's own comments, move a thread's state.
+    pub take_part: bool,
+    /// Mark files reviewed.
+    pub mark: bool,
+    /// Give a verdict.
+    pub verdict: bool,
+    /// Download raw files (the pin's take-away policy).
+    pub download: bool,
+    /// Select and copy source (the pin's take-away policy).
+    pub copy: bool,
+    /// Export review records.
+    pub export: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -72,10 +72,9 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     let composer = view.can_comment.then(|| {
         view! { <Composer pin=pin_id.clone() path=view.path.to_string() csrf=view.csrf_token.clone() back=back.clone()/> }
     });
-    // The pin's take-away policy binds everyone but staff.
-    let staff = view.watermark.role == crate::model::Role::Staff;
-    let downloads = !view.pin.no_download || staff;
-    let pane_class = if view.pin.no_copy && !staff { "content code-pane no-copy" } else { "content code-pane" };
+    // What the pin's take-away policy allows this person, as the server's guard decided it.
+    let downloads = view.pin.caps.download;
+    let pane_class = if view.pin.caps.copy { "content code-pane" } else { "content code-pane no-copy" };
     view! {
         <leptos_meta::Title text=format!("{} · {} · Clearroom", view.path, view.pin.label)/>
         <Watermark mark=view.watermark.clone()/>

@@ -599,7 +599,7 @@ impl Domain {
                     }
                 })
                 .collect(),
-            pins: pins.iter().map(|p| summary(p, None)).collect(),
+            pins: pins.iter().map(|p| summary(p, None, super::guard::rules::every_capability())).collect(),
             grants: grants
                 .into_iter()
                 .map(|g| GrantSummary {

@@ -1,7 +1,7 @@
 //! Browsing pinned source: the pins one may see, directory listings and files. Each read locates
 //! what it will show, records an event naming it (the git object ids), and reads with the receipt.
 
-use super::guard::{self, pin_readable, Actor, PinAccess};
+use super::guard::{self, capabilities, pin_readable, Actor, PinFacts, PinPage, PinUse};
 use super::Domain;
 use crate::audit::Action;
 use crate::audit::{Outcome, Scope};
@@ -12,7 +12,8 @@ use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
 
-pub fn summary(pin: &PinRecord, access_ends_ms: Option<i64>) -> PinSummary {
+/// A pin as its pages show it, with what the person looking may do there (`caps`, the guard's).
+pub fn summary(pin: &PinRecord, access_ends_ms: Option<i64>, caps: Capabilities) -> PinSummary {
     PinSummary {
         id: PinId::from_stored(pin.id),
         repository: pin.repository.clone(),
@@ -26,6 +27,7 @@ pub fn summary(pin: &PinRecord, access_ends_ms: Option<i64>) -> PinSummary {
         mismatches: Vec::new(),
         no_download: pin.no_download,
         no_copy: pin.no_copy,
+        caps,
     }
 }
 
@@ -36,10 +38,15 @@ fn watermark(caller: &Caller, identity: &Identity, now: i64) -> Watermark {
 /// The pins the caller may browse now; for a reviewer or regulator, with when access ends.
 pub async fn list_pins(domain: &Domain, caller: &Caller) -> AppResult<Vec<PinSummary>> {
     let identity = guard::signed_in(caller)?;
-    if identity.role == Role::Staff {
-        return Ok(domain.store.list_pins().await?.iter().map(|p| summary(p, None)).collect());
-    }
     let now = domain.clock.now_ms();
+    let token = caller.token.as_ref();
+    if identity.role == Role::Staff {
+        let pins = domain.store.list_pins().await?;
+        return Ok(pins
+            .iter()
+            .map(|p| summary(p, None, capabilities(Role::Staff, PinFacts::of(p), &[], now, token)))
+            .collect());
+    }
     // One row per grant, newest pin first: the rows of one pin are adjacent.
     let granted = domain.store.pins_with_grants_of(identity.user_id).await?;
     let mut pins = Vec::new();
@@ -47,7 +54,7 @@ pub async fn list_pins(domain: &Domain, caller: &Caller) -> AppResult<Vec<PinSum
         let pin = &rows[0].0;
         let grants: Vec<_> = rows.iter().map(|(_, grant)| *grant).collect();
         if let Some(ends) = pin_readable(identity.role, pin.withdrawn_at.is_some(), &grants, now) {
-            pins.push(summary(pin, ends));
+            pins.push(summary(pin, ends, capabilities(identity.role, PinFacts::of(pin), &grants, now, token)));
         }
     }
     Ok(pins)
@@ -58,7 +65,7 @@ impl Domain {
     async fn locate_or_refuse(
         &self,
         actor: &Actor<'_>,
-        access: &PinAccess,
+        access: &PinPage,
         action: Action,
         paths: &[RepoPath],
         want: impl Fn(usize, &Located) -> Result<(), AppError>,
@@ -146,19 +153,8 @@ pub async fn read_lines(
 pub async fn download(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<Vec<u8>> {
     let actor = Actor::Web(caller);
     guard::signed_in(caller)?;
-    let access = domain.pin_access(&actor, pin).await?;
-    let staff = caller.identity.as_ref().is_some_and(|identity| identity.role == app::model::Role::Staff);
-    if access.record.no_download && !staff {
-        let event = actor
-            .event(Action::AccessDenied)
-            .outcome(crate::audit::Outcome::Denied)
-            .on(access.object(&path))
-            .with(serde_json::json!({ "reason": "downloads of this pin are disabled" }));
-        domain.record(event).await?;
-        return Err(AppError::Forbidden(
-            "downloads of this pin are disabled by staff; read the file in the browser".into(),
-        ));
-    }
+    // The take-away policy is the guard's; a refusal is recorded naming the file asked for.
+    let access = domain.pin_use_at(&actor, pin, PinUse::Download, &path).await?;
     let located = domain
         .locate_or_refuse(&actor, &access, Action::BlobDownload, std::slice::from_ref(&path), |_, found| {
             a_file(found)?;
@@ -221,8 +217,8 @@ pub async fn open_blob(
         *spliced = Some(SplicedRows { marker: slot.marker.clone(), lines: packed.lines });
         slot.put(packed);
     }
-    let reviewed = domain.is_marked(&actor, pin, &path).await?;
-    let can_comment = identity.role == Role::Reviewer && domain.viewer(&actor, &access).await?.may_review;
+    let reviewed = domain.is_marked(&actor, &access, &path).await?;
+    let can_comment = access.caps.start_thread;
     Ok(BlobView {
         pin: domain.pin_summary(&access).await?,
         path,

@@ -2,7 +2,7 @@
 //! independent builders agree, the envelopes issued for each record and for a pin's review, and
 //! what a file with a given hash was built from. Every record, issue and lookup is an event.
 
-use super::guard::{require, Actor, Permission, PinAccess, PinUse};
+use super::guard::{require, Actor, Permission, PinPage, PinUse};
 use super::threads::Viewer;
 use super::Domain;
 use crate::audit::Action;
@@ -133,8 +133,8 @@ fn view(row: BuildRow, attestations: &BTreeMap<i64, String>) -> BuildView {
 
 impl Domain {
     /// A pin as every pin page shows it, with the artifacts whose builders disagree.
-    pub(super) async fn pin_summary(&self, access: &PinAccess) -> AppResult<PinSummary> {
-        let mut summary = super::browse::summary(&access.record, access.ends_at);
+    pub(super) async fn pin_summary(&self, access: &PinPage) -> AppResult<PinSummary> {
+        let mut summary = super::browse::summary(&access.record, access.ends_at, access.caps);
         if !access.record.has_mismatches {
             return Ok(summary);
         }
@@ -172,10 +172,10 @@ impl Domain {
     }
 
     /// The pin a build may be recorded for (any pin that exists and is not withdrawn).
-    async fn pin_for_build(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinAccess> {
+    async fn pin_for_build(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinPage> {
         require(actor, Permission::RecordBuild)?;
         match self.store.pin(pin.get()).await? {
-            Some(record) if record.withdrawn_at.is_none() => Ok(PinAccess { record, ends_at: None, grants: None }),
+            Some(record) if record.withdrawn_at.is_none() => Ok(PinPage::named(record)),
             Some(_) => Err(AppError::Conflict("this pin is withdrawn; builds are not recorded for it".into())),
             None => Err(AppError::NotFound("there is no such pin".into())),
         }
@@ -237,7 +237,7 @@ impl Domain {
     async fn insert_build(
         &self,
         actor: &Actor<'_>,
-        access: &PinAccess,
+        access: &PinPage,
         input: &BuildInput,
         sha256: &str,
         size: Option<u64>,
@@ -417,7 +417,7 @@ impl Domain {
         let mut origins = Vec::new();
         for pin_id in pins {
             let Some(record) = self.store.pin(pin_id).await? else { continue };
-            let access = PinAccess { record, ends_at: None, grants: None };
+            let access = PinPage::named(record);
             let all: Vec<BuildView> =
                 self.store.builds_of_pin(pin_id).await?.into_iter().map(|b| view(b, &BTreeMap::new())).collect();
             let review = self.review_figures(&access).await?;
@@ -458,7 +458,7 @@ impl Domain {
     }
 
     /// The current verdicts, everyone's coverage together and the open findings of a pin.
-    async fn review_figures(&self, access: &PinAccess) -> AppResult<ReviewFigures> {
+    async fn review_figures(&self, access: &PinPage) -> AppResult<ReviewFigures> {
         let (files, inputs, _, _) = self.coverage_inputs(access).await?;
         let combined = figures::combined_coverage(&files, &inputs);
         let stored = self.store.verdicts_of_pin(access.record.id).await?;
@@ -494,7 +494,7 @@ impl Domain {
         require(&actor, Permission::Attest)?;
         let record =
             self.store.pin(pin.get()).await?.ok_or_else(|| AppError::NotFound("there is no such pin".into()))?;
-        let access = PinAccess { record, ends_at: None, grants: None };
+        let access = PinPage::named(record);
         let binaries = self.binaries_of(pin).await?;
         if binaries.is_empty() {
             return Err(AppError::Invalid(

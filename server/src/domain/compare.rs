@@ -3,7 +3,7 @@
 //! and one naming exactly what the page shows (the paths listed; the blobs and line ranges of the
 //! hunks) before it is sent.
 
-use super::guard::{Actor, PinAccess};
+use super::guard::{Actor, PinPage};
 use super::Domain;
 use crate::audit::Action;
 use crate::audit::{Outcome, Scope};
@@ -48,7 +48,7 @@ fn ranges(hunks: &[Hunk], old_side: bool) -> Vec<LineRange> {
 
 impl Domain {
     /// Both pins, each readable by the actor (a refusal recorded as for a file), of one repository.
-    async fn pin_pair(&self, actor: &Actor<'_>, a: PinId, b: PinId) -> AppResult<(PinAccess, PinAccess)> {
+    async fn pin_pair(&self, actor: &Actor<'_>, a: PinId, b: PinId) -> AppResult<(PinPage, PinPage)> {
         let older = self.pin_access(actor, a).await?;
         let newer = self.pin_access(actor, b).await?;
         if older.record.repository_id != newer.record.repository_id {
@@ -62,8 +62,8 @@ impl Domain {
     async fn changed_files(
         &self,
         actor: &Actor<'_>,
-        older: &PinAccess,
-        newer: &PinAccess,
+        older: &PinPage,
+        newer: &PinPage,
     ) -> AppResult<Arc<Vec<ChangedFile>>> {
         let (a, b) = (older.pin(), newer.pin());
         let event = actor
@@ -255,7 +255,7 @@ impl Domain {
             }
         }
         self.record(shown).await?;
-        let can_comment = identity.role == Role::Reviewer && self.viewer(&actor, &newer).await?.may_review;
+        let can_comment = newer.caps.start_thread;
         Ok(DiffView {
             a: self.pin_summary(&older).await?,
             b: self.pin_summary(&newer).await?,

@@ -2,7 +2,7 @@
 //! picture, and verdicts. Staff and regulators see every reviewer's coverage; a reviewer sees their
 //! own and everyone's together.
 
-use super::guard::{Actor, PinAccess, PinUse};
+use super::guard::{require_use, Actor, PinPage, PinUse};
 use super::threads::{self, Viewer};
 use super::Domain;
 use crate::audit::Action;
@@ -48,7 +48,7 @@ impl Default for ShownLog {
 /// A pin's coverage as computed: the files, each reviewer's figures the caller may see, and
 /// everyone together.
 pub struct CoverageFigures {
-    pub access: PinAccess,
+    pub access: PinPage,
     pub total: Amount,
     pub files: Arc<Vec<IndexedFile>>,
     pub reviewers: Vec<Coverage>,
@@ -81,10 +81,7 @@ impl Domain {
     /// Marks a file reviewed (or unmarks it) for the acting reviewer.
     pub async fn mark_reviewed(&self, actor: Actor<'_>, pin: PinId, path: &RepoPath, reviewed: bool) -> AppResult<()> {
         let identity = actor.identity().cloned().ok_or(AppError::Unauthorized)?;
-        if identity.role != Role::Reviewer {
-            return Err(AppError::Forbidden("reviewers mark files reviewed".into()));
-        }
-        let access = self.pin_use(&actor, pin, PinUse::Review).await?;
+        let access = self.pin_use(&actor, pin, PinUse::MarkReviewed).await?;
         let located = self.source.locate(&access.location(), std::slice::from_ref(path)).await?.pop().flatten();
         let Some(blob) = located.filter(|l| matches!(l.kind, EntryKind::File | EntryKind::Symlink)) else {
             return Err(AppError::NotFound("there is no such file at this pin".into()));
@@ -101,9 +98,15 @@ impl Domain {
     }
 
     /// Whether the acting reviewer has marked the file reviewed at the pin.
-    pub(super) async fn is_marked(&self, actor: &Actor<'_>, pin: PinId, path: &RepoPath) -> AppResult<Option<bool>> {
-        let Some(identity) = actor.identity().filter(|i| i.role == Role::Reviewer) else { return Ok(None) };
-        Ok(Some(self.store.is_marked(pin.get(), identity.user_id, path.as_str()).await?))
+    /// `None` where the actor marks nothing here (the guard's `mark` capability).
+    pub(super) async fn is_marked(
+        &self,
+        actor: &Actor<'_>,
+        access: &PinPage,
+        path: &RepoPath,
+    ) -> AppResult<Option<bool>> {
+        let Some(identity) = actor.identity().filter(|_| access.caps.mark) else { return Ok(None) };
+        Ok(Some(self.store.is_marked(access.record.id, identity.user_id, path.as_str()).await?))
     }
 
     /// A pin's indexed files: from memory once the index is complete (it never changes then).
@@ -159,7 +162,7 @@ impl Domain {
     /// Everyone's coverage inputs at a pin, and the pin's indexed files.
     pub(super) async fn coverage_inputs(
         &self,
-        access: &PinAccess,
+        access: &PinPage,
     ) -> AppResult<(Arc<Vec<IndexedFile>>, Vec<ReviewerInputs>, bool, Option<(u64, u64)>)> {
         let pin = access.pin();
         let (files, indexed, partial) = self.indexed_files(pin).await?;
@@ -215,7 +218,7 @@ impl Domain {
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
         let (files, inputs, indexed, index_progress) = self.coverage_inputs(&access).await?;
         let combined = figures::combined_coverage(&files, &inputs);
-        let own = actor.identity().filter(|i| i.role == Role::Reviewer).map(|i| i.username.clone());
+        let own = super::guard::rules::coverage_limited_to(actor.identity()).map(str::to_string);
         let mut reviewers: Vec<Coverage> = inputs
             .iter()
             .filter(|i| own.as_ref().is_none_or(|me| *me == i.username))
@@ -282,7 +285,7 @@ impl Domain {
     /// A pin's verdicts, and what a verdict given now would record.
     pub async fn verdicts(&self, actor: Actor<'_>, pin: PinId) -> AppResult<VerdictPage> {
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
-        let viewer = self.viewer(&actor, &access).await?;
+        let viewer = self.viewer(&actor, &access);
         let stored = self.store.verdicts_of_pin(pin.get()).await?;
         let superseded: HashSet<i64> = stored.iter().filter_map(|v| v.supersedes).collect();
         let verdicts = stored
@@ -304,14 +307,14 @@ impl Domain {
         Ok(VerdictPage {
             pin: self.pin_summary(&access).await?,
             verdicts,
-            can_submit: viewer.may_review && viewer.role == Role::Reviewer,
+            can_submit: access.caps.verdict,
             open_findings: self.open_findings(&access, &viewer).await?,
             binaries: self.binaries_of(pin).await?,
             csrf_token: String::new(),
         })
     }
 
-    pub(super) async fn open_findings(&self, access: &PinAccess, viewer: &Viewer) -> AppResult<Vec<FindingSummary>> {
+    pub(super) async fn open_findings(&self, access: &PinPage, viewer: &Viewer) -> AppResult<Vec<FindingSummary>> {
         let threads =
             threads::assemble(&self.store.comments_of_pin(access.record.id).await?, viewer, None, &HashMap::new());
         Ok(threads
@@ -338,15 +341,13 @@ impl Domain {
         summary: &str,
     ) -> AppResult<i64> {
         let identity = actor.identity().cloned().ok_or(AppError::Unauthorized)?;
-        if identity.role != Role::Reviewer {
-            return Err(AppError::Forbidden("reviewers give verdicts".into()));
-        }
+        require_use(&actor, PinUse::GiveVerdict)?;
         let summary = summary.trim();
         if summary.is_empty() || summary.chars().count() > 20_000 {
             return Err(AppError::Invalid("a verdict needs a summary of at most 20000 characters".into()));
         }
-        let access = self.pin_use(&actor, pin, PinUse::Review).await?;
-        let viewer = self.viewer(&actor, &access).await?;
+        let access = self.pin_use(&actor, pin, PinUse::GiveVerdict).await?;
+        let viewer = self.viewer(&actor, &access);
         let (files, inputs, indexed, progress) = self.coverage_inputs(&access).await?;
         let files = files.as_slice();
         if !indexed {

@@ -604,7 +604,7 @@ impl Domain {
         require(&actor, Permission::Export)?;
         self.expire_exports().await?;
         let identity = super::guard::signed_in(caller)?;
-        let creator = if identity.role == Role::Staff { None } else { Some(identity.user_id) };
+        let creator = super::guard::rules::exports_visible_to(identity.role, identity.user_id);
         let mut list = Vec::new();
         for row in self.store.exports_by(creator, 100).await? {
             list.push(self.export_status(identity.user_id, &row).await?);
@@ -645,7 +645,7 @@ impl Domain {
         self.expire_exports().await?;
         let identity = super::guard::signed_in(caller)?;
         let row = self.store.export(id).await?.ok_or_else(|| AppError::NotFound(format!("there is no export {id}")))?;
-        if row.created_by != Some(identity.user_id) && identity.role != Role::Staff {
+        if !super::guard::rules::may_see_export(identity.role, identity.user_id, row.created_by) {
             return Err(AppError::NotFound(format!("there is no export {id}")));
         }
         self.export_status(identity.user_id, &row).await
@@ -676,7 +676,7 @@ impl Domain {
             created_at_ms: row.created_at,
             finished_at_ms: row.finished_at,
             expires_at_ms: row.expires_at,
-            downloadable: state == "done" && row.created_by == Some(viewer),
+            downloadable: state == "done" && super::guard::rules::may_download_export(viewer, row.created_by),
         })
     }
 
@@ -687,7 +687,7 @@ impl Domain {
         self.expire_exports().await?;
         let identity = super::guard::signed_in(caller)?;
         let row = self.store.export(id).await?.ok_or_else(|| AppError::NotFound(format!("there is no export {id}")))?;
-        if row.created_by != Some(identity.user_id) {
+        if !super::guard::rules::may_download_export(identity.user_id, row.created_by) {
             return Err(AppError::NotFound(format!("there is no export {id} of yours")));
         }
         let (Some(name), Some(sha256), "done") = (&row.file_name, &row.sha256, row.state.as_str()) else {

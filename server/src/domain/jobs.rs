@@ -2,7 +2,7 @@
 //! them), claimed by one instance, resumed by another when the first stops, with progress for the
 //! UI. Each reads source only through its own whole-pin receipt (actor `system:<job>`).
 
-use super::guard::{Actor, PinAccess};
+use super::guard::{Actor, PinPage};
 use super::Domain;
 use crate::audit::Action;
 use crate::audit::Scope;
@@ -224,7 +224,7 @@ impl Domain {
             self.store.job_progress(job.id, 0, 0, self.clock.now_ms()).await?;
             return Ok(());
         };
-        let older = PinAccess { record: previous, ends_at: None, grants: None };
+        let older = PinPage::named(previous);
         let event = actor
             .event(Action::PinCompare)
             .on(older.object(&RepoPath::root()).shown(&older.record.tree_id))

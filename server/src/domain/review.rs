@@ -3,12 +3,12 @@
 //! a comment is in the log only as its SHA-256, and a private note's place only so, so that staff
 //! reading the log learn nothing a note says.
 
-use super::guard::{pin_permitted, require, signed_in, Actor, Permission, PinAccess, PinUse};
+use super::guard::threads as thread_rules;
+use super::guard::{require, require_use, signed_in, Actor, Permission, PinPage, PinUse};
 use super::threads::{self, Viewer};
 use super::Domain;
 use crate::audit::Action;
 use crate::audit::Outcome;
-use crate::review::states::allowed_states;
 use crate::store::review::{self as rows, CommentRows, NewCommentRow, NewState};
 use app::error::{AppError, AppResult};
 use app::model::*;
@@ -63,22 +63,15 @@ fn parse_anchor(new: &NewComment) -> AppResult<(RepoPath, Option<LineRange>)> {
 }
 
 impl Domain {
-    /// Whether a person may take part in the review of the pin now.
-    pub(super) async fn viewer(&self, actor: &Actor<'_>, access: &PinAccess) -> AppResult<Viewer> {
-        let identity = match actor.identity() {
-            Some(identity) => identity,
-            None => return Ok(Viewer { user_id: None, role: Role::Staff, may_review: false }),
-        };
-        let grants = match (identity.role, &access.grants) {
-            (Role::Staff, _) => Vec::new(),
-            // The grants read when this request's access was decided.
-            (_, Some((user_id, grants))) if *user_id == identity.user_id => grants.clone(),
-            _ => self.store.grants_of_for_pin(identity.user_id, access.record.id).await?,
-        };
-        let withdrawn = access.record.withdrawn_at.is_some();
-        let may_review =
-            pin_permitted(identity.role, PinUse::Review, withdrawn, &grants, self.clock.now_ms()).is_some();
-        Ok(Viewer { user_id: Some(identity.user_id), role: identity.role, may_review })
+    /// Who is looking at the pin, and whether they take part in its review (the guard's
+    /// capabilities for this request).
+    pub(super) fn viewer(&self, actor: &Actor<'_>, access: &PinPage) -> Viewer {
+        match actor.identity() {
+            Some(identity) => {
+                Viewer { user_id: Some(identity.user_id), role: identity.role, may_review: access.caps.take_part }
+            }
+            None => Viewer { user_id: None, role: Role::Staff, may_review: false },
+        }
     }
 
     pub(super) async fn pin_labels(&self) -> AppResult<HashMap<i64, String>> {
@@ -88,12 +81,7 @@ impl Domain {
     /// The stored comments at a pin's file and on its blob elsewhere in the repository: from memory
     /// while the repository's comment revision (bumped by every comment write, in the database, so
     /// every instance sees it; read with the pin) has not moved.
-    async fn file_comment_rows(
-        &self,
-        access: &PinAccess,
-        path: &RepoPath,
-        blob_id: &str,
-    ) -> AppResult<Arc<CommentRows>> {
+    async fn file_comment_rows(&self, access: &PinPage, path: &RepoPath, blob_id: &str) -> AppResult<Arc<CommentRows>> {
         let revision = access.record.comment_revision;
         let key = (access.record.id, path.to_string(), blob_id.to_string());
         if let Some((cached, rows)) = self.caches.file_threads.lock().expect("cache lock").get(&key) {
@@ -111,7 +99,7 @@ impl Domain {
     pub(super) async fn threads_of_file(
         &self,
         actor: &Actor<'_>,
-        access: &PinAccess,
+        access: &PinPage,
         path: &RepoPath,
         blob_id: &str,
     ) -> AppResult<Vec<Thread>> {
@@ -119,7 +107,7 @@ impl Domain {
         if rows.comments.is_empty() {
             return Ok(Vec::new());
         }
-        let viewer = self.viewer(actor, access).await?;
+        let viewer = self.viewer(actor, access);
         let labels = self.pin_labels().await?;
         let mut threads = threads::assemble(&rows, &viewer, Some(access.record.id), &labels);
         threads.sort_by_key(|t| (t.lines.map(|l| l.last).unwrap_or(0), t.id));
@@ -156,7 +144,7 @@ impl Domain {
         render: bool,
     ) -> AppResult<CommentList> {
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
-        let viewer = self.viewer(&actor, &access).await?;
+        let viewer = self.viewer(&actor, &access);
         let wanted =
             |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
         let path = match wanted(&filter.path) {
@@ -203,7 +191,7 @@ impl Domain {
             matching: matching as usize,
             page,
             total: total as usize,
-            can_comment: viewer.may_review && viewer.role != Role::Staff,
+            can_comment: access.caps.start_thread,
             csrf_token: String::new(),
         })
     }
@@ -214,15 +202,14 @@ impl Domain {
             Actor::Web(caller) => signed_in(caller)?.clone(),
             _ => return Err(AppError::Forbidden("comments are made by people".into())),
         };
-        if identity.role == Role::Regulator {
-            return Err(AppError::Forbidden("regulators oversee reviews; they do not comment".into()));
-        }
+        let usage = if new.reply_to.is_some() { PinUse::Reply } else { PinUse::StartThread };
+        require_use(&actor, usage)?;
         let body = parse_body(&new.body)?;
         let severity = match new.severity.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(text) => Some(Severity::parse(text)?),
             None => None,
         };
-        let access = self.pin_use(&actor, pin, PinUse::Review).await?;
+        let access = self.pin_use(&actor, pin, usage).await?;
         let now = self.clock.now_ms();
         // A reply joins its thread: same anchor, a plain comment, never a note.
         let (root, path, lines, kind) = match new.reply_to {
@@ -243,9 +230,6 @@ impl Domain {
                     _ => None,
                 };
                 (Some(root.id), RepoPath::parse(&root.path)?, lines, CommentKind::Comment)
-            }
-            None if identity.role == Role::Staff => {
-                return Err(AppError::Invalid("staff answer threads; reviewers start them".into()))
             }
             None => {
                 let (path, lines) = parse_anchor(new)?;
@@ -310,7 +294,7 @@ impl Domain {
     /// The blob of the file a thread is anchored at (none for the whole pin); lines must lie in it.
     async fn file_blob(
         &self,
-        access: &PinAccess,
+        access: &PinPage,
         path: &RepoPath,
         lines: Option<LineRange>,
     ) -> AppResult<Option<String>> {
@@ -337,7 +321,7 @@ impl Domain {
         let identity = require_person(&actor)?;
         let body = parse_body(body)?;
         let comment = self.visible_comment(&actor, comment_id).await?;
-        if comment.author_id != identity.user_id {
+        if !thread_rules::may_edit_comment(identity.user_id, comment.author_id) {
             return Err(AppError::Forbidden("only its author edits a comment".into()));
         }
         let access = self.pin_use(&actor, PinId::from_stored(comment.pin_id), PinUse::Review).await?;
@@ -355,7 +339,7 @@ impl Domain {
         .await
     }
 
-    /// Moves a thread to a new state, if the actor may (see `review::states`).
+    /// Moves a thread to a new state, if the actor may (see `guard::threads`).
     pub async fn set_comment_state(
         &self,
         actor: Actor<'_>,
@@ -379,7 +363,7 @@ impl Domain {
             .and_then(|s| ThreadState::parse(&s).ok())
             .unwrap_or(ThreadState::Open);
         let kind = CommentKind::parse(&comment.kind)?;
-        let allowed = allowed_states(kind, current, identity.role, identity.user_id == comment.author_id);
+        let allowed = thread_rules::allowed_states(kind, current, identity.role, identity.user_id == comment.author_id);
         if !allowed.contains(&state) {
             return Err(AppError::Forbidden(format!(
                 "you may not move this thread from {} to {}",
@@ -432,9 +416,9 @@ impl Domain {
             Some(c) => Some(c.kind.clone()),
             None => None,
         };
-        let mine = comment.as_ref().is_some_and(|c| Some(c.author_id) == actor.user_id());
+        let kind = root_kind.as_deref().map(CommentKind::parse).transpose()?.unwrap_or(CommentKind::Comment);
         match comment {
-            Some(comment) if root_kind.as_deref() != Some("note") || mine => Ok(comment),
+            Some(comment) if thread_rules::may_see_thread(kind, actor.user_id(), comment.author_id) => Ok(comment),
             _ => {
                 let event = actor
                     .event(Action::CommentDenied)

@@ -65,7 +65,7 @@ impl Domain {
     async fn search_pin(
         &self,
         receipt: &crate::audit::Receipt,
-        access: &super::guard::PinAccess,
+        access: &super::guard::PinPage,
         request: SearchRequest,
     ) -> AppResult<crate::source::SearchOutcome> {
         let (files, indexed, _) = self.indexed_files(access.pin()).await?;

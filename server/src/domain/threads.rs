@@ -1,7 +1,8 @@
 //! Threads as a viewer sees them: assembled from the stored comments, versions and states, with
 //! private notes kept to their author, Markdown rendered, and what the viewer may do worked out.
 
-use crate::review::{markdown, states::allowed_states};
+use super::guard::threads::{allowed_states, may_see_thread};
+use crate::review::markdown;
 use crate::store::review::{CommentRow, CommentRows, StateRow};
 use app::model::*;
 use std::collections::HashMap;
@@ -71,7 +72,7 @@ pub fn assemble(
     for root in rows.comments.iter().filter(|r| r.reply_to.is_none()) {
         let kind = CommentKind::parse(&root.kind).unwrap_or(CommentKind::Comment);
         let is_author = viewer.user_id == Some(root.author_id);
-        if kind == CommentKind::Note && !is_author {
+        if !may_see_thread(kind, viewer.user_id, root.author_id) {
             continue;
         }
         let carried_from = at_pin.filter(|pin| *pin != root.pin_id).map(|_| PinId::from_stored(root.pin_id));

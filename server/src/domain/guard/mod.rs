@@ -1,17 +1,27 @@
 //! The guard: the one place where authorisation is decided. Who is acting (a signed-in person, the
-//! operator at the command line, or the server's own job), what each role may do, whether a pin may
-//! be read now (grant windows, revocation, withdrawn pins), and when a session ends. The rules are
-//! pure functions of their inputs and the clock's `now`, so each edge is unit-tested.
+//! operator at the command line, or the server's own job), what each role may do (`Permission`),
+//! what a person may do at a pin now (`rules`: grant windows, revocation, withdrawn pins, the
+//! take-away policy, who starts threads, marks and gives verdicts), who moves a thread's state and
+//! sees a note (`threads`), and when a session ends (`sessions`). The rules are pure functions of
+//! their inputs and the clock's `now`, so each edge is unit-tested; `Domain::pin_use` applies them
+//! to a request and hands the operation a `PinPage` with the capabilities its page may offer.
+
+pub mod rules;
+pub mod sessions;
+pub mod threads;
 
 use super::Domain;
 use crate::audit::Action;
 use crate::audit::{Event, Object, Outcome};
 use crate::source::PinLocation;
-use crate::store::grants::GrantWindow;
 use crate::store::pins::PinRecord;
 use app::error::{AppError, AppResult};
-use app::model::{Caller, Identity, PinId, RepoPath, Role, Scope};
-use serde::{Deserialize, Serialize};
+use app::model::{Caller, Capabilities, Identity, PinId, RepoPath, Role, Scope};
+
+pub use rules::{
+    capabilities, grant_is_active_at, latest_active_end, pin_permitted, pin_readable, PinFacts, PinUse, Refusal,
+};
+pub use sessions::{session_state, SessionData, SessionState, ABSOLUTE_MS, IDLE_MS, TOUCH_MS};
 
 /// Who performs an operation.
 #[derive(Clone, Copy, Debug)]
@@ -147,77 +157,28 @@ pub fn token_allows(caller: &Caller, needed: Option<Scope>) -> AppResult<()> {
     }
 }
 
-/// The scope a token needs to use a pin so (`None`: no token may).
-pub fn usage_scope(usage: PinUse) -> Option<Scope> {
-    match usage {
-        PinUse::ReadSource => None,
-        PinUse::ReadReview | PinUse::Review => Some(Scope::Review),
-    }
-}
-
 /// The signed-in person, or `Unauthorized`.
 pub fn signed_in(caller: &Caller) -> AppResult<&Identity> {
     caller.identity.as_ref().ok_or(AppError::Unauthorized)
 }
 
-/// Whether a grant lets its holder in at `now`: started, not ended, not revoked.
-pub fn grant_is_active_at(grant: &GrantWindow, now: i64) -> bool {
-    grant.revoked_at.is_none() && grant.starts_at <= now && now < grant.ends_at
-}
-
-/// The latest end among the grants active at `now`, if any is.
-pub fn latest_active_end(grants: &[GrantWindow], now: i64) -> Option<i64> {
-    grants.iter().filter(|g| grant_is_active_at(g, now)).map(|g| g.ends_at).max()
-}
-
-/// What a pin is used for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PinUse {
-    /// Reading its source.
-    ReadSource,
-    /// Reading its review records: comments, coverage, verdicts (no source).
-    ReadReview,
-    /// Taking part in its review: commenting, marking, giving a verdict, answering.
-    Review,
-}
-
-/// Whether a role may use a pin so at `now`: `Some(None)` without an end, `Some(Some(end))` until a
-/// grant's end, `None` not at all. Staff use every pin, withdrawn ones included (their part in a
-/// review is answering). Regulators oversee every pin's review records, and read source only with an
-/// active grant. Reviewers need an active grant for everything. Nobody but staff uses a withdrawn
-/// pin.
-pub fn pin_permitted(
-    role: Role,
-    usage: PinUse,
-    withdrawn: bool,
-    grants: &[GrantWindow],
-    now: i64,
-) -> Option<Option<i64>> {
-    match (role, usage) {
-        (Role::Staff, _) => Some(None),
-        (Role::Builder, _) => None,
-        (Role::Regulator, PinUse::ReadReview) => Some(None),
-        (Role::Regulator, PinUse::Review) => None,
-        (Role::Reviewer | Role::Regulator, _) if withdrawn => None,
-        (Role::Reviewer | Role::Regulator, _) => latest_active_end(grants, now).map(Some),
-    }
-}
-
-/// Whether a role may read a pin's source at `now` (see `pin_permitted`).
-pub fn pin_readable(role: Role, withdrawn: bool, grants: &[GrantWindow], now: i64) -> Option<Option<i64>> {
-    pin_permitted(role, PinUse::ReadSource, withdrawn, grants, now)
-}
-
-/// A pin the actor may read, and until when (for a person with a grant).
-pub struct PinAccess {
+/// A pin the actor may use, decided once per request: the pin, until when (for a person with a
+/// grant), and what the actor may do there (`caps`, which pages show controls from). Every
+/// pin-scoped operation receives one from `Domain::pin_use`.
+pub struct PinPage {
     pub record: PinRecord,
     pub ends_at: Option<i64>,
-    /// The grants of the person access was decided for, on this pin, as read for the decision
-    /// (`None` where none were read: staff, operators, jobs), so that a request decides once.
-    pub grants: Option<(i64, Vec<GrantWindow>)>,
+    pub caps: Capabilities,
 }
 
-impl PinAccess {
+impl PinPage {
+    /// A pin named in records the actor reads through another permission (a build recorded for
+    /// it, an artifact looked up, a job's previous pin): no use of the pin is decided, so it
+    /// offers nothing.
+    pub fn named(record: PinRecord) -> PinPage {
+        PinPage { record, ends_at: None, caps: Capabilities::default() }
+    }
+
     pub fn pin(&self) -> PinId {
         PinId::from_stored(self.record.id)
     }
@@ -236,70 +197,56 @@ impl PinAccess {
     }
 }
 
-// Sessions ------------------------------------------------------------------------------------
-
-/// A session is over after this long without a request.
-pub const IDLE_MS: i64 = 30 * 60_000;
-/// And this long after sign-in, whatever its activity.
-pub const ABSOLUTE_MS: i64 = 12 * 3_600_000;
-/// Activity is written back at most this often, not on every request.
-pub const TOUCH_MS: i64 = 60_000;
-
-/// What a session holds, typed; the HTTP layer stores it as one value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionData {
-    pub user_id: i64,
-    /// The anti-forgery token every state-changing form echoes.
-    pub csrf: String,
-    pub started_ms: i64,
-    pub last_seen_ms: i64,
-    /// For reviewers: whether a grant was active at sign-in (then losing every grant ends it).
-    pub had_grants: bool,
-    /// The client address at sign-in, shown in the person's list of their sessions.
-    #[serde(default)]
-    pub client: String,
-}
-
-impl SessionData {
-    /// When the session ends if nothing happens: idle timeout or absolute end, whichever is first.
-    pub fn expires_at(&self) -> i64 {
-        (self.last_seen_ms + IDLE_MS).min(self.started_ms + ABSOLUTE_MS)
+impl PinFacts {
+    /// A stored pin's state and policy, as the rules read them.
+    pub fn of(record: &PinRecord) -> PinFacts {
+        PinFacts { withdrawn: record.withdrawn_at.is_some(), no_download: record.no_download, no_copy: record.no_copy }
     }
 }
 
-/// A session's state at a request.
-#[derive(Debug, PartialEq, Eq)]
-pub enum SessionState {
-    Ended,
-    /// Still on; `touch` when its activity should be written back.
-    Active {
-        touch: bool,
-    },
+/// Refuses, before anything is read, a use the actor's role never makes (a regulator commenting,
+/// staff giving a verdict); `pin_use` decides the rest.
+pub fn require_use(actor: &Actor<'_>, usage: PinUse) -> AppResult<()> {
+    match actor.identity().and_then(|identity| rules::role_refusal(identity.role, usage)) {
+        None => Ok(()),
+        Some(refusal) => Err(refusal_error(refusal)),
+    }
 }
 
-/// Decides whether a session goes on at `now`: not past the idle timeout or the absolute end, and
-/// for a reviewer who had a grant at sign-in, some grant still active (revocation and the end of
-/// the window both end it).
-pub fn session_state(data: &SessionData, role: Role, grants: &[GrantWindow], now: i64) -> SessionState {
-    let lost_every_grant = role == Role::Reviewer && data.had_grants && latest_active_end(grants, now).is_none();
-    if now >= data.expires_at() || lost_every_grant {
-        return SessionState::Ended;
+fn refusal_error(refusal: Refusal) -> AppError {
+    match refusal {
+        Refusal::NoAccess => AppError::NotFound("there is no such pin, or you have no access to it".into()),
+        Refusal::Role(reason) | Refusal::Policy(reason) => AppError::Forbidden(reason.into()),
+        Refusal::NotSo(reason) => AppError::Invalid(reason.into()),
     }
-    SessionState::Active { touch: now - data.last_seen_ms >= TOUCH_MS }
 }
 
 impl Domain {
     /// Decides whether the actor may read source at `pin` now; a refusal is recorded (and answered
     /// as "no such pin", so that refusals do not tell which pins exist).
-    pub(super) async fn pin_access(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinAccess> {
+    pub(super) async fn pin_access(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinPage> {
         self.pin_use(actor, pin, PinUse::ReadSource).await
     }
 
-    /// Decides whether the actor may use `pin` so now, recording a refusal as `pin_access` does.
-    pub(super) async fn pin_use(&self, actor: &Actor<'_>, pin: PinId, usage: PinUse) -> AppResult<PinAccess> {
+    /// Decides whether the actor may use `pin` so now, by `rules::pin_permitted`. A refusal for the
+    /// pin's grants or policy is recorded (`access.denied`); one for the role alone is not, since
+    /// it says nothing about the pin.
+    pub(super) async fn pin_use(&self, actor: &Actor<'_>, pin: PinId, usage: PinUse) -> AppResult<PinPage> {
+        self.pin_use_at(actor, pin, usage, &RepoPath::root()).await
+    }
+
+    /// `pin_use` for a use of one path (a download): a refusal's event names that path.
+    pub(super) async fn pin_use_at(
+        &self,
+        actor: &Actor<'_>,
+        pin: PinId,
+        usage: PinUse,
+        path: &RepoPath,
+    ) -> AppResult<PinPage> {
         require_role(actor, Permission::ReadSource)?;
+        require_use(actor, usage)?;
         if let Actor::Web(caller) = actor {
-            if let Err(refusal) = token_allows(caller, usage_scope(usage)) {
+            if let Err(refusal) = token_allows(caller, usage.token_scope()) {
                 let event = actor
                     .event(Action::AccessDenied)
                     .outcome(Outcome::Denied)
@@ -320,91 +267,54 @@ impl Domain {
             _ => (self.store.pin(pin.get()).await?, Vec::new()),
         };
         let now = self.clock.now_ms();
-        let mut read = None;
-        let readable = match (&record, actor.identity()) {
-            (None, _) => None,
-            (Some(_), None) => Some(None),
-            (Some(record), Some(identity)) => {
-                let permitted = pin_permitted(identity.role, usage, record.withdrawn_at.is_some(), &grants, now);
-                read = Some((identity.user_id, grants));
-                permitted
-            }
+        let Some(record) = record else {
+            return Err(self.refuse(actor, Object::at(pin, None, path), Refusal::NoAccess, None).await?);
         };
-        match (record, readable) {
-            (Some(record), Some(ends_at)) => Ok(PinAccess { record, ends_at, grants: read }),
-            (record, _) => {
-                let commit = record.as_ref().map(|r| r.commit_id.as_str());
-                let event = actor.event(Action::AccessDenied).outcome(Outcome::Denied).on(Object::at(
-                    pin,
-                    commit,
-                    &RepoPath::root(),
-                ));
-                self.record(event).await?;
-                Err(AppError::NotFound("there is no such pin, or you have no access to it".into()))
+        let facts = PinFacts::of(&record);
+        let decided = match actor {
+            Actor::Web(caller) => match &caller.identity {
+                Some(identity) => pin_permitted(identity.role, usage, facts, &grants, now).map(|ends_at| {
+                    let caps = capabilities(identity.role, facts, &grants, now, caller.token.as_ref());
+                    (ends_at, caps)
+                }),
+                None => Err(Refusal::NoAccess),
+            },
+            // The operator and the server's own jobs act as staff.
+            Actor::Operator | Actor::System(_) => Ok((None, rules::every_capability())),
+        };
+        match decided {
+            Ok((ends_at, caps)) => Ok(PinPage { record, ends_at, caps }),
+            Err(refusal) => {
+                let reason = match refusal {
+                    Refusal::Policy(reason) => Some(reason),
+                    _ => None,
+                };
+                Err(self.refuse(actor, Object::at(pin, Some(&record.commit_id), path), refusal, reason).await?)
             }
         }
+    }
+
+    /// Records a refusal at a pin (`access.denied`, with its reason when it has one) and gives the
+    /// error to answer with.
+    async fn refuse(
+        &self,
+        actor: &Actor<'_>,
+        object: Object,
+        refusal: Refusal,
+        reason: Option<&str>,
+    ) -> AppResult<AppError> {
+        let mut event = actor.event(Action::AccessDenied).outcome(Outcome::Denied).on(object);
+        if let Some(reason) = reason {
+            event = event.with(serde_json::json!({ "reason": reason }));
+        }
+        self.record(event).await?;
+        Ok(refusal_error(refusal))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const HOUR: i64 = 3_600_000;
-
-    fn grant(starts_at: i64, ends_at: i64, revoked_at: Option<i64>) -> GrantWindow {
-        GrantWindow { id: 1, pin_id: 1, starts_at, ends_at, revoked_at }
-    }
-
-    #[test]
-    fn a_grant_is_active_from_its_start_until_just_before_its_end() {
-        let window = grant(10 * HOUR, 12 * HOUR, None);
-        assert!(!grant_is_active_at(&window, 10 * HOUR - 1));
-        assert!(grant_is_active_at(&window, 10 * HOUR));
-        assert!(grant_is_active_at(&window, 12 * HOUR - 1));
-        assert!(!grant_is_active_at(&window, 12 * HOUR));
-        assert!(!grant_is_active_at(&grant(10 * HOUR, 12 * HOUR, Some(11 * HOUR)), 10 * HOUR + 1));
-    }
-
-    #[test]
-    fn each_role_reads_a_pin_by_its_own_rule() {
-        let active = [grant(0, 2 * HOUR, None)];
-        let revoked = [grant(0, 2 * HOUR, Some(HOUR))];
-        let later = [grant(3 * HOUR, 4 * HOUR, None)];
-        let now = HOUR;
-        for role in [Role::Reviewer, Role::Regulator] {
-            assert_eq!(pin_readable(role, false, &active, now), Some(Some(2 * HOUR)), "{role:?} with a grant");
-            assert_eq!(pin_readable(role, false, &[], now), None, "{role:?} without a grant");
-            assert_eq!(pin_readable(role, false, &revoked, now), None, "{role:?} revoked");
-            assert_eq!(pin_readable(role, false, &later, now), None, "{role:?} before the window");
-            assert_eq!(pin_readable(role, false, &active, 2 * HOUR), None, "{role:?} at the end");
-            assert_eq!(pin_readable(role, true, &active, now), None, "{role:?} withdrawn pin");
-        }
-        for withdrawn in [false, true] {
-            assert_eq!(pin_readable(Role::Staff, withdrawn, &[], now), Some(None), "staff read every pin");
-        }
-    }
-
-    #[test]
-    fn regulators_oversee_review_records_without_a_grant_but_never_take_part() {
-        let now = HOUR;
-        assert_eq!(pin_permitted(Role::Regulator, PinUse::ReadReview, true, &[], now), Some(None));
-        assert_eq!(pin_permitted(Role::Regulator, PinUse::Review, false, &[grant(0, 2 * HOUR, None)], now), None);
-        assert_eq!(pin_permitted(Role::Reviewer, PinUse::ReadReview, false, &[], now), None);
-        assert_eq!(
-            pin_permitted(Role::Reviewer, PinUse::Review, false, &[grant(0, 2 * HOUR, None)], now),
-            Some(Some(2 * HOUR))
-        );
-        assert_eq!(pin_permitted(Role::Reviewer, PinUse::Review, true, &[grant(0, 2 * HOUR, None)], now), None);
-        assert_eq!(pin_permitted(Role::Staff, PinUse::Review, true, &[], now), Some(None));
-    }
-
-    #[test]
-    fn the_latest_of_several_active_grants_counts() {
-        let grants = [grant(0, 2 * HOUR, None), grant(0, 5 * HOUR, None), grant(0, 9 * HOUR, Some(1))];
-        assert_eq!(latest_active_end(&grants, HOUR), Some(5 * HOUR));
-        assert_eq!(latest_active_end(&grants, 5 * HOUR), None);
-    }
 
     fn caller(role: Option<Role>) -> Caller {
         Caller {
@@ -458,8 +368,8 @@ mod tests {
         for never in [Permission::Administer, Permission::ReadSource] {
             assert!(matches!(require(&Actor::Web(&staff), never), Err(AppError::Forbidden(_))), "{never:?}");
         }
-        assert!(token_allows(&staff, usage_scope(PinUse::ReadSource)).is_err());
-        assert!(token_allows(&staff, usage_scope(PinUse::ReadReview)).is_ok());
+        assert!(token_allows(&staff, PinUse::ReadSource.token_scope()).is_err());
+        assert!(token_allows(&staff, PinUse::ReadReview.token_scope()).is_ok());
         // A scope does not lift the role's limits.
         let mut reviewer = caller(Some(Role::Reviewer));
         reviewer.token = Some(app::model::TokenAccess { id: 2, scopes: Scope::ALL.to_vec() });
@@ -468,42 +378,5 @@ mod tests {
         assert!(require(&Actor::Web(&caller(Some(Role::Staff))), Permission::ReadSource).is_ok());
         assert!(!Scope::LogRead.fits(Role::Reviewer) && Scope::Review.fits(Role::Reviewer));
         assert_eq!(Scope::split("export log:read bogus log:read"), vec![Scope::LogRead, Scope::Export]);
-    }
-
-    fn session(started_ms: i64, last_seen_ms: i64, had_grants: bool) -> SessionData {
-        SessionData { user_id: 1, csrf: "t".into(), started_ms, last_seen_ms, had_grants, client: String::new() }
-    }
-
-    #[test]
-    fn a_session_ends_after_thirty_idle_minutes_and_slides_with_activity() {
-        let data = session(0, 0, false);
-        assert_eq!(session_state(&data, Role::Staff, &[], IDLE_MS - 1), SessionState::Active { touch: true });
-        assert_eq!(session_state(&data, Role::Staff, &[], IDLE_MS), SessionState::Ended);
-        assert_eq!(session_state(&data, Role::Staff, &[], TOUCH_MS - 1), SessionState::Active { touch: false });
-        let active_later = session(0, 25 * 60_000, false);
-        assert_eq!(session_state(&active_later, Role::Staff, &[], 31 * 60_000), SessionState::Active { touch: true });
-    }
-
-    #[test]
-    fn a_session_ends_twelve_hours_after_sign_in_whatever_its_activity() {
-        let busy = session(0, ABSOLUTE_MS - 1_000, false);
-        assert_eq!(session_state(&busy, Role::Regulator, &[], ABSOLUTE_MS - 1), SessionState::Active { touch: false });
-        assert_eq!(session_state(&busy, Role::Regulator, &[], ABSOLUTE_MS), SessionState::Ended);
-    }
-
-    #[test]
-    fn a_reviewers_session_ends_with_their_last_grant() {
-        let data = session(0, HOUR, true);
-        let grants = [grant(0, 2 * HOUR, None)];
-        assert_eq!(session_state(&data, Role::Reviewer, &grants, HOUR + 1), SessionState::Active { touch: false });
-        assert_eq!(session_state(&data, Role::Reviewer, &grants, 2 * HOUR), SessionState::Ended, "window over");
-        let revoked = [grant(0, 2 * HOUR, Some(HOUR))];
-        assert_eq!(session_state(&data, Role::Reviewer, &revoked, HOUR + 1), SessionState::Ended, "revoked");
-        let without = session(0, HOUR, false);
-        assert_eq!(
-            session_state(&without, Role::Reviewer, &[], HOUR + 1),
-            SessionState::Active { touch: false },
-            "a reviewer who had no grant at sign-in keeps an (empty) session"
-        );
     }
 }

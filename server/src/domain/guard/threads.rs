@@ -1,5 +1,5 @@
-//! Which state a thread may move to, and who may move it: the author of a thread, staff (the
-//! vendor's answer), and nobody else. Comments are open, resolved, won't fix or withdrawn; findings
+//! The guard's rules for threads: which state a thread may move to and who may move it (the
+//! author of a thread, staff for the vendor's answer, nobody else), and who sees a private note. Comments are open, resolved, won't fix or withdrawn; findings
 //! go open → vendor responded → accepted or disputed → fixed (verified by the reviewer at a pin);
 //! private notes are only their author's.
 
@@ -58,6 +58,17 @@ pub fn allowed_states(kind: CommentKind, current: ThreadState, role: Role, is_au
     allowed
 }
 
+/// Whether a person sees a thread of `kind` written by `author`: a private note only its author
+/// sees (staff and regulators included); every other thread everyone who reads the pin's review.
+pub fn may_see_thread(kind: CommentKind, viewer: Option<i64>, author: i64) -> bool {
+    kind != CommentKind::Note || viewer == Some(author)
+}
+
+/// Whether a person edits a comment (adds a version): only its author.
+pub fn may_edit_comment(viewer: i64, author: i64) -> bool {
+    viewer == author
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +96,12 @@ mod tests {
     fn a_private_note_is_only_its_authors() {
         assert_eq!(allowed_states(CommentKind::Note, Open, Role::Reviewer, true), [Resolved, Withdrawn]);
         assert!(allowed_states(CommentKind::Note, Open, Role::Staff, false).is_empty());
+        assert!(may_see_thread(CommentKind::Note, Some(7), 7));
+        for stranger in [Some(8), None] {
+            assert!(!may_see_thread(CommentKind::Note, stranger, 7), "{stranger:?}");
+            assert!(may_see_thread(CommentKind::Finding, stranger, 7));
+            assert!(may_see_thread(CommentKind::Comment, stranger, 7));
+        }
+        assert!(may_edit_comment(7, 7) && !may_edit_comment(8, 7));
     }
 }
