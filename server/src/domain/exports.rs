@@ -16,7 +16,7 @@ use crate::audit::Action;
 use crate::audit::Object;
 use crate::builds::sha256_hex;
 use crate::export::writer::{BundleWriter, Written};
-use crate::export::{self, members, multiproof::Gaps, Leaf, Scope, Summary};
+use crate::export::{self, bundle, members, multiproof::Gaps, Leaf, Scope, Summary};
 use crate::store::exports::{EventFilter, ExportRow, FinishedExport};
 use crate::store::files::JobRow;
 use app::error::{AppError, AppResult};
@@ -151,7 +151,7 @@ impl Domain {
                 }
                 let details = json!({
                     "export_id": id,
-                    "scope": scope.to_json(),
+                    "scope": scope.statement(),
                     "previous_size": previous.as_ref().map(|(_, size)| *size),
                 });
                 tx.append(&event.with(details)).await?;
@@ -219,7 +219,7 @@ impl Domain {
             let details = json!({
                 "export_id": row.id,
                 "requested_by": row.creator,
-                "scope": scope.to_json(),
+                "scope": scope.statement(),
                 "sha256": built.written.sha256,
                 "size": built.written.size,
                 "events": built.events,
@@ -332,11 +332,11 @@ impl Domain {
             }
             let mut lines = Vec::with_capacity(events.len() * 600);
             for (index, leaf, leaf_hash) in &events {
-                let line = json!({
-                    "index": index,
-                    "leaf_hash": hex::encode(leaf_hash),
-                    "leaf": base64::Engine::encode(&base64, leaf),
-                });
+                let line = bundle::EventLine {
+                    index: *index,
+                    leaf: base64::Engine::encode(&base64, leaf),
+                    leaf_hash: hex::encode(leaf_hash),
+                };
                 serde_json::to_writer(&mut lines, &line).map_err(|e| internal(&e))?;
                 lines.push(b'\n');
                 let Some(leaf) = Leaf::parse(leaf) else { continue };
@@ -397,7 +397,7 @@ impl Domain {
             let policy = supervision.policy();
             bundle.member(members::POLICY, policy.text.as_bytes()).await.map_err(io_error)?;
             for witness in &policy.witnesses {
-                witnesses.push(json!({"name": witness.name, "vkey": witness.key.to_string()}));
+                witnesses.push(bundle::WitnessKeyRef { name: witness.name.clone(), vkey: witness.key.to_string() });
             }
         }
         let log_key = self.signer.verifier();
@@ -460,20 +460,21 @@ impl Domain {
         for pin in &pins {
             for verdict in self.store.verdicts_of_pin(pin.id).await? {
                 if verdict_events.contains(&verdict.id) {
-                    verdicts.push(json!({
-                        "id": verdict.id,
-                        "pin": pin.id,
-                        "reviewer": verdict.reviewer,
-                        "verdict": verdict.verdict,
-                        "summary": verdict.summary,
-                        "summary_sha256": sha256_hex(verdict.summary.as_bytes()),
-                        "commit": verdict.commit_id,
-                        "coverage": serde_json::from_str::<serde_json::Value>(&verdict.coverage).unwrap_or_default(),
-                        "open_findings": serde_json::from_str::<serde_json::Value>(&verdict.open_findings).unwrap_or_default(),
-                        "binaries": serde_json::from_str::<serde_json::Value>(&verdict.binaries).unwrap_or_default(),
-                        "supersedes": verdict.supersedes,
-                        "created": app::times::rfc3339_millis(verdict.created_at),
-                    }));
+                    let stored = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap_or_default();
+                    verdicts.push(bundle::VerdictRecord {
+                        binaries: stored(&verdict.binaries),
+                        commit: verdict.commit_id,
+                        coverage: stored(&verdict.coverage),
+                        created: app::times::rfc3339_millis(verdict.created_at),
+                        id: verdict.id,
+                        open_findings: stored(&verdict.open_findings),
+                        pin: pin.id,
+                        reviewer: verdict.reviewer,
+                        summary_sha256: sha256_hex(verdict.summary.as_bytes()),
+                        summary: verdict.summary,
+                        supersedes: verdict.supersedes,
+                        verdict: verdict.verdict,
+                    });
                 }
             }
         }
@@ -482,24 +483,22 @@ impl Domain {
             .await
             .map_err(io_error)?;
 
-        let grants: Vec<serde_json::Value> = self
+        let grants: Vec<bundle::GrantRecord> = self
             .store
             .list_grants()
             .await?
             .into_iter()
             .rev()
             .filter(|grant| grant_events.contains(&grant.id))
-            .map(|grant| {
-                json!({
-                    "id": grant.id,
-                    "reviewer": grant.reviewer,
-                    "pin": grant.pin_id,
-                    "pin_label": grant.pin_label,
-                    "starts_at": app::times::rfc3339_millis(grant.starts_at),
-                    "ends_at": app::times::rfc3339_millis(grant.ends_at),
-                    "granted_by": grant.granted_by,
-                    "revoked_at": grant.revoked_at.map(app::times::rfc3339_millis),
-                })
+            .map(|grant| bundle::GrantRecord {
+                ends_at: app::times::rfc3339_millis(grant.ends_at),
+                granted_by: grant.granted_by,
+                id: grant.id,
+                pin: grant.pin_id,
+                pin_label: grant.pin_label,
+                reviewer: grant.reviewer,
+                revoked_at: grant.revoked_at.map(app::times::rfc3339_millis),
+                starts_at: app::times::rfc3339_millis(grant.starts_at),
             })
             .collect();
         bundle
@@ -540,9 +539,14 @@ impl Domain {
         bundle.end().await.map_err(io_error)?;
 
         let created = app::times::rfc3339_millis(self.clock.now_ms());
-        let pins_json: Vec<serde_json::Value> = pins
+        let manifest_pins: Vec<bundle::ManifestPin> = pins
             .iter()
-            .map(|p| json!({"id": p.id, "label": p.label, "repository": p.repository, "commit": p.commit_id}))
+            .map(|p| bundle::ManifestPin {
+                commit: p.commit_id.clone(),
+                id: p.id,
+                label: p.label.clone(),
+                repository: p.repository.clone(),
+            })
             .collect();
         let builds = {
             let mut all = Vec::new();
@@ -569,25 +573,32 @@ impl Domain {
         bundle.member(members::REPORT, report.as_bytes()).await.map_err(io_error)?;
 
         let records = bundle.records().await.map_err(io_error)?;
-        let manifest = json!({
-            "format": export::FORMAT,
-            "created": created,
-            "server_version": env!("CARGO_PKG_VERSION"),
-            "export_id": row.id,
-            "requested_by": row.creator,
-            "scope": scope.to_json(),
-            "checkpoint": {"origin": log_key.name(), "size": size, "root": hex::encode(checkpoint.root)},
-            "previous_checkpoint": previous_size.map(|(size, root)| json!({"size": size, "root": root})),
-            "events": total,
-            "proof": "multi-leaf/1",
-            "pins": pins_json,
-            "keys": {
-                "log": {"vkey": log_key.to_string(), "fingerprint": log_key.fingerprint()},
-                "attestation": {"keyid": self.builds.key.keyid()},
-                "witnesses": witnesses,
+        let manifest = bundle::Manifest {
+            checkpoint: bundle::CheckpointRef {
+                origin: log_key.name().to_string(),
+                root: hex::encode(checkpoint.root),
+                size,
             },
-            "members": records.iter().map(|m| json!({"name": m.name, "sha256": m.sha256, "size": m.size})).collect::<Vec<_>>(),
-        });
+            created,
+            events: total,
+            export_id: row.id,
+            format: export::FORMAT.into(),
+            keys: bundle::Keys {
+                attestation: bundle::AttestationKeyRef { keyid: self.builds.key.keyid().to_string() },
+                log: bundle::LogKeyRef { fingerprint: log_key.fingerprint(), vkey: log_key.to_string() },
+                witnesses,
+            },
+            members: records
+                .iter()
+                .map(|m| bundle::MemberRecord { name: m.name.clone(), sha256: m.sha256.clone(), size: m.size })
+                .collect(),
+            pins: manifest_pins,
+            previous_checkpoint: previous_size.map(|(size, root)| bundle::PreviousCheckpoint { root, size }),
+            proof: "multi-leaf/1".into(),
+            requested_by: row.creator.clone(),
+            scope: scope.statement(),
+            server_version: env!("CARGO_PKG_VERSION").into(),
+        };
         let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| internal(&e))?;
         bundle.member(members::MANIFEST, &manifest_bytes).await.map_err(io_error)?;
         let signed = export::signature_text(log_key.name(), &sha256_hex(&manifest_bytes));
@@ -666,7 +677,7 @@ impl Domain {
             id: row.id,
             state: state.clone(),
             created_by: row.creator.clone(),
-            scope: describe_scope(&scope, row.previous.is_some()),
+            scope: scope.describe(row.previous.is_some()),
             done,
             total,
             events: row.events.map(|e| e as u64),
@@ -728,30 +739,4 @@ impl Domain {
         }
         Ok(())
     }
-}
-
-/// A scope in words.
-pub fn describe_scope(scope: &Scope, previous: bool) -> String {
-    let mut parts = Vec::new();
-    if scope.pins.is_empty() {
-        parts.push("all pins".to_string());
-    } else {
-        let pins: Vec<String> = scope.pins.iter().map(i64::to_string).collect();
-        parts.push(format!("pin{} {}", if pins.len() == 1 { "" } else { "s" }, pins.join(", ")));
-    }
-    if let Some(reviewer) = &scope.reviewer {
-        parts.push(format!("by {reviewer}"));
-    }
-    match (scope.from_ms, scope.until_ms) {
-        (Some(from), Some(until)) => {
-            parts.push(format!("{} to {}", app::times::utc_text(from), app::times::utc_text(until)))
-        }
-        (Some(from), None) => parts.push(format!("from {}", app::times::utc_text(from))),
-        (None, Some(until)) => parts.push(format!("until {}", app::times::utc_text(until))),
-        (None, None) => parts.push("all time".into()),
-    }
-    if previous {
-        parts.push("with a consistency proof".into());
-    }
-    parts.join("; ")
 }

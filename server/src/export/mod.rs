@@ -5,6 +5,7 @@
 //! read, which events a scope holds, and the summaries (coverage, sessions) computed from the
 //! events, so that a bundle's CSV and JSON members can be checked against its events.
 
+pub mod bundle;
 pub mod multiproof;
 pub mod report;
 pub mod sarif;
@@ -108,34 +109,34 @@ impl Scope {
     }
 
     /// As the manifest states it.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "pins": self.pins,
-            "reviewer": self.reviewer,
-            "from": self.from_ms.map(app::times::rfc3339_millis),
-            "until": self.until_ms.map(app::times::rfc3339_millis),
-        })
+    pub fn statement(&self) -> bundle::ScopeStatement {
+        bundle::ScopeStatement::from(self)
     }
 
-    /// From the manifest's statement of it.
-    pub fn from_json(value: &serde_json::Value) -> Option<Scope> {
-        let time = |key: &str| -> Option<Option<i64>> {
-            match &value[key] {
-                serde_json::Value::Null => Some(None),
-                serde_json::Value::String(text) => app::times::parse(text).ok().map(Some),
-                _ => None,
+    /// The scope in words, for pages and the report.
+    pub fn describe(&self, previous: bool) -> String {
+        let mut parts = Vec::new();
+        if self.pins.is_empty() {
+            parts.push("all pins".to_string());
+        } else {
+            let pins: Vec<String> = self.pins.iter().map(i64::to_string).collect();
+            parts.push(format!("pin{} {}", if pins.len() == 1 { "" } else { "s" }, pins.join(", ")));
+        }
+        if let Some(reviewer) = &self.reviewer {
+            parts.push(format!("by {reviewer}"));
+        }
+        match (self.from_ms, self.until_ms) {
+            (Some(from), Some(until)) => {
+                parts.push(format!("{} to {}", app::times::utc_text(from), app::times::utc_text(until)))
             }
-        };
-        Some(Scope {
-            pins: value["pins"].as_array()?.iter().map(|p| p.as_i64()).collect::<Option<Vec<_>>>()?,
-            reviewer: match &value["reviewer"] {
-                serde_json::Value::Null => None,
-                serde_json::Value::String(name) => Some(name.clone()),
-                _ => return None,
-            },
-            from_ms: time("from")?,
-            until_ms: time("until")?,
-        })
+            (Some(from), None) => parts.push(format!("from {}", app::times::utc_text(from))),
+            (None, Some(until)) => parts.push(format!("until {}", app::times::utc_text(until))),
+            (None, None) => parts.push("all time".into()),
+        }
+        if previous {
+            parts.push("with a consistency proof".into());
+        }
+        parts.join("; ")
     }
 }
 
@@ -399,6 +400,7 @@ mod tests {
         );
         assert!(Scope { reviewer: Some("bob".into()), ..Scope::default() }.holds(&grant, &none));
         let scope = Scope { pins: vec![1, 2], reviewer: Some("bob".into()), from_ms: Some(at), until_ms: None };
-        assert_eq!(Scope::from_json(&scope.to_json()), Some(scope));
+        assert_eq!(scope.statement().scope(), Some(scope.clone()));
+        assert_eq!(scope.describe(false), "pins 1, 2; by bob; from 2026-11-28 10:00 UTC");
     }
 }

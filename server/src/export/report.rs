@@ -19,7 +19,7 @@ pub struct Report<'a> {
     pub sessions: &'a [&'a SessionSummary],
     pub coverage: &'a BTreeMap<(i64, String), CoverageRow>,
     pub threads: &'a [Thread],
-    pub verdicts: &'a [serde_json::Value],
+    pub verdicts: &'a [super::bundle::VerdictRecord],
     pub builds: &'a [BuildRow],
     pub log_key: &'a str,
     pub log_fingerprint: &'a str,
@@ -95,7 +95,7 @@ impl Report<'_> {
     }
 
     fn header(&self, out: &mut String) {
-        let scope = crate::domain::exports::describe_scope(self.scope, false);
+        let scope = self.scope.describe(false);
         let _ = write!(
             out,
             "<header><h1>Review record</h1><p class=\"muted\">Exported from Clearroom on {} · {} events, proven against the log's checkpoint of {} entries</p>\
@@ -289,16 +289,16 @@ impl Report<'_> {
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td><b>{}</b>{}</td><td>{}</td><td>{}</td></tr>",
-                verdict["pin"],
-                escape(verdict["reviewer"].as_str().unwrap_or("")),
-                escape(&verdict["verdict"].as_str().unwrap_or("").replace('_', " ")),
-                if verdict["supersedes"].is_null() {
+                verdict.pin,
+                escape(&verdict.reviewer),
+                escape(&verdict.verdict.replace('_', " ")),
+                if verdict.supersedes.is_none() {
                     ""
                 } else {
                     " <span class=\"muted\">(supersedes an earlier one)</span>"
                 },
-                escape(&when(verdict["created"].as_str().unwrap_or(""))),
-                escape(verdict["summary"].as_str().unwrap_or(""))
+                escape(&when(&verdict.created)),
+                escape(&verdict.summary)
             );
         }
         out.push_str("</tbody></table></section>");

@@ -1,12 +1,14 @@
-//! Findings as SARIF 2.1.0, and the comment threads as `comments.json`.
+//! Findings as SARIF 2.1.0, and the comment threads as `comments.json`, written as the typed
+//! records of `bundle`.
 //!
 //! One run per pin (its repository and commit in `versionControlProvenance`), one result per
 //! finding. Severity maps to `level` (critical and high: error; medium: warning; low and info:
 //! note); the thread's state maps to `kind` or `suppressions` (see `docs/bundle-format.md`).
 
+use super::bundle::*;
 use crate::store::pins::PinRecord;
 use app::model::{CommentKind, Severity, Thread, ThreadState};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 
 pub const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -79,18 +81,23 @@ pub fn path_uri(path: &str) -> String {
     out
 }
 
-pub fn findings(threads: &[Thread], pins: &[PinRecord], repositories: &HashMap<i64, String>, version: &str) -> Value {
-    let runs: Vec<Value> = pins
+pub fn findings(
+    threads: &[Thread],
+    pins: &[PinRecord],
+    repositories: &HashMap<i64, String>,
+    version: &str,
+) -> SarifLog {
+    let runs = pins
         .iter()
         .map(|pin| {
             let source = repositories.get(&pin.repository_id).map(String::as_str).unwrap_or("");
-            let results: Vec<Value> = threads
+            let results = threads
                 .iter()
                 .filter(|t| t.kind == CommentKind::Finding && t.pin.get() == pin.id)
                 .map(|thread| result(thread, &pin.repository))
                 .collect();
-            json!({
-                "tool": {"driver": {
+            SarifRun {
+                tool: json!({"driver": {
                     "name": "Clearroom",
                     "version": version,
                     "rules": [{
@@ -98,100 +105,110 @@ pub fn findings(threads: &[Thread], pins: &[PinRecord], repositories: &HashMap<i
                         "name": "ReviewerFinding",
                         "shortDescription": {"text": "A finding recorded by a reviewer in a transparency centre"},
                     }],
-                }},
-                "automationDetails": {"id": format!("clearroom/pin-{}/", pin.id)},
-                "versionControlProvenance": [{
+                }}),
+                automation_details: json!({"id": format!("clearroom/pin-{}/", pin.id)}),
+                version_control_provenance: json!([{
                     "repositoryUri": repository_uri(source, &pin.repository),
                     "revisionId": pin.commit_id,
                     "revisionTag": pin.label,
-                }],
-                "columnKind": "utf16CodeUnits",
-                "results": results,
-                "properties": {"pin": pin.id, "repository": pin.repository, "label": pin.label},
-            })
+                }]),
+                column_kind: "utf16CodeUnits".into(),
+                results,
+                properties: json!({"pin": pin.id, "repository": pin.repository, "label": pin.label}),
+            }
         })
         .collect();
-    json!({"$schema": SCHEMA, "version": "2.1.0", "runs": runs})
+    SarifLog { schema: SCHEMA.into(), runs, version: "2.1.0".into() }
 }
 
-fn result(thread: &Thread, repository: &str) -> Value {
+/// The SARIF location of a thread's place (none for a comment on the whole pin).
+pub fn location(path: &str, lines: Option<[u32; 2]>) -> Option<Vec<SarifLocation>> {
+    (!path.is_empty()).then(|| {
+        vec![SarifLocation {
+            physical_location: SarifPhysicalLocation {
+                artifact_location: SarifArtifactLocation { uri: path_uri(path) },
+                region: lines.map(|[first, last]| SarifRegion { start_line: first, end_line: last }),
+            },
+        }]
+    })
+}
+
+/// A finding's `(kind, level, suppression status)` by its severity and state.
+pub fn classify(severity: Option<Severity>, state: ThreadState) -> (&'static str, &'static str, Option<&'static str>) {
+    let (kind, suppression) = disposition(state);
+    (kind, if kind == "pass" { "none" } else { level(severity) }, suppression)
+}
+
+fn result(thread: &Thread, repository: &str) -> SarifResult {
     let body = &thread.root.current().body;
     let title = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("(no text)").trim();
-    let (kind, suppression) = disposition(thread.state);
-    let mut result = json!({
-        "ruleId": RULE_ID,
-        "ruleIndex": 0,
-        "kind": kind,
-        "level": if kind == "pass" { "none" } else { level(thread.severity) },
-        "message": {"text": title, "markdown": body},
-        "partialFingerprints": {FINGERPRINT: format!("{repository}/{}", thread.id)},
-        "properties": {
-            "thread": thread.id,
-            "reviewer": thread.root.author,
-            "severity": thread.severity.map(|s| s.as_str()),
-            "state": thread.state.as_str(),
-            "created": app::times::rfc3339_millis(thread.root.created_at_ms),
-            "replies": thread.replies.len(),
-        },
+    let (kind, level, suppression) = classify(thread.severity, thread.state);
+    let suppressions = suppression.map(|status| {
+        let reason = thread.states.last().and_then(|s| s.reason.clone()).filter(|r| !r.is_empty());
+        vec![SarifSuppression { justification: reason, kind: "external".into(), status: status.into() }]
     });
-    if !thread.path.as_str().is_empty() {
-        let mut physical = json!({"artifactLocation": {"uri": path_uri(thread.path.as_str())}});
-        if let Some(lines) = thread.lines {
-            physical["region"] = json!({"startLine": lines.first, "endLine": lines.last});
-        }
-        result["locations"] = json!([{"physicalLocation": physical}]);
+    SarifResult {
+        kind: kind.into(),
+        level: level.into(),
+        locations: location(thread.path.as_str(), thread.lines.map(|l| [l.first, l.last])),
+        message: SarifMessage { markdown: body.clone(), text: title.into() },
+        partial_fingerprints: [(FINGERPRINT.to_string(), format!("{repository}/{}", thread.id))].into(),
+        properties: SarifResultProperties {
+            created: app::times::rfc3339_millis(thread.root.created_at_ms),
+            replies: thread.replies.len(),
+            reviewer: thread.root.author.clone(),
+            severity: thread.severity.map(|s| s.as_str().to_string()),
+            state: thread.state.as_str().into(),
+            thread: thread.id,
+        },
+        rule_id: RULE_ID.into(),
+        rule_index: 0,
+        suppressions,
     }
-    if let Some(status) = suppression {
-        let last = thread.states.last();
-        let mut entry = json!({"kind": "external", "status": status});
-        if let Some(reason) = last.and_then(|s| s.reason.as_deref()).filter(|r| !r.is_empty()) {
-            entry["justification"] = json!(reason);
-        }
-        result["suppressions"] = json!([entry]);
-    }
-    result
 }
 
 /// Every thread in scope with each comment's versions, state history and the index of the event
 /// that created it (null for a comment shown only as the context of a reply in scope).
-pub fn comments_json(threads: &[Thread], events: &HashMap<i64, u64>) -> Value {
-    let comment = |c: &app::model::CommentView| {
-        json!({
-            "id": c.id,
-            "author": c.author,
-            "role": c.author_role.as_str(),
-            "created": app::times::rfc3339_millis(c.created_at_ms),
-            "event": events.get(&c.id),
-            "versions": c.versions.iter().map(|v| json!({
-                "version": v.version,
-                "author": v.author,
-                "created": app::times::rfc3339_millis(v.created_at_ms),
-                "body": v.body,
-            })).collect::<Vec<_>>(),
-        })
-    };
-    Value::Array(
-        threads
+pub fn comments_json(threads: &[Thread], events: &HashMap<i64, u64>) -> Vec<ThreadRecord> {
+    let comment = |c: &app::model::CommentView| CommentRecord {
+        author: c.author.clone(),
+        created: app::times::rfc3339_millis(c.created_at_ms),
+        event: events.get(&c.id).copied(),
+        id: c.id,
+        role: c.author_role.as_str().into(),
+        versions: c
+            .versions
             .iter()
-            .map(|t| {
-                json!({
-                    "id": t.id,
-                    "pin": t.pin.get(),
-                    "path": t.path.as_str(),
-                    "lines": t.lines.map(|l| [l.first, l.last]),
-                    "kind": t.kind.as_str(),
-                    "severity": t.severity.map(|s| s.as_str()),
-                    "state": t.state.as_str(),
-                    "states": t.states.iter().map(|s| json!({
-                        "state": s.state.as_str(),
-                        "reason": s.reason,
-                        "fixed_pin": s.fixed_pin.map(|p| p.get()),
-                        "by": s.by,
-                        "at": app::times::rfc3339_millis(s.at_ms),
-                    })).collect::<Vec<_>>(),
-                    "comments": std::iter::once(&t.root).chain(&t.replies).map(comment).collect::<Vec<_>>(),
-                })
+            .map(|v| VersionRecord {
+                author: v.author.clone(),
+                body: v.body.clone(),
+                created: app::times::rfc3339_millis(v.created_at_ms),
+                version: v.version,
             })
             .collect(),
-    )
+    };
+    threads
+        .iter()
+        .map(|t| ThreadRecord {
+            comments: std::iter::once(&t.root).chain(&t.replies).map(comment).collect(),
+            id: t.id,
+            kind: t.kind.as_str().into(),
+            lines: t.lines.map(|l| [l.first, l.last]),
+            path: t.path.as_str().into(),
+            pin: t.pin.get(),
+            severity: t.severity.map(|s| s.as_str().to_string()),
+            state: t.state.as_str().into(),
+            states: t
+                .states
+                .iter()
+                .map(|s| StateRecord {
+                    at: app::times::rfc3339_millis(s.at_ms),
+                    by: s.by.clone(),
+                    fixed_pin: s.fixed_pin.map(|p| p.get()),
+                    reason: s.reason.clone(),
+                    state: s.state.as_str().into(),
+                })
+                .collect(),
+        })
+        .collect()
 }

@@ -2,8 +2,9 @@
 //! keys the regulator supplies sign. Every check runs even after one fails, so that the report
 //! names each failure; the result is the list of them.
 
+use super::bundle::{EventLine, GrantRecord, Manifest, SarifLog, ThreadRecord, VerdictRecord};
 use super::multiproof::{root_from, MultiproofError};
-use super::{members, Leaf, Scope, Summary};
+use super::{members, Leaf, Summary};
 use crate::audit::checkpoint;
 use crate::audit::merkle::{leaf_hash, Hash};
 use crate::audit::note::NoteVerifier;
@@ -11,7 +12,6 @@ use crate::audit::policy::Policy;
 use crate::audit::proof;
 use crate::builds::sha256_hex;
 use base64::Engine as _;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, Read};
 use std::path::Path;
@@ -85,15 +85,19 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
         out.fail("manifest.json is missing");
         return out;
     };
-    let manifest: Value = match serde_json::from_slice(&manifest_bytes) {
-        Ok(value) => value,
+    let manifest: Manifest = match serde_json::from_slice(&manifest_bytes) {
+        Ok(manifest) => manifest,
+        Err(error) if error.is_data() => {
+            out.fail(format!("manifest.json is not a bundle manifest: {error}"));
+            return out;
+        }
         Err(_) => {
             out.fail("manifest.json is not JSON");
             return out;
         }
     };
-    if manifest["format"] != super::FORMAT {
-        out.fail(format!("manifest.json: unknown format {}", manifest["format"]));
+    if manifest.format != super::FORMAT {
+        out.fail(format!("manifest.json: unknown format {:?}", manifest.format));
     }
     match read_member(&mut archive, members::SIGNATURE).map(String::from_utf8) {
         Some(Ok(note)) => match trust.log_key.open(&note) {
@@ -113,20 +117,8 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
     }
 
     // 2. Every member against the manifest.
-    let listed: Vec<(String, String, u64)> = manifest["members"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|m| {
-                    (
-                        m["name"].as_str().unwrap_or("").to_string(),
-                        m["sha256"].as_str().unwrap_or("").to_string(),
-                        m["size"].as_u64().unwrap_or(u64::MAX),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let listed: Vec<(String, String, u64)> =
+        manifest.members.iter().map(|m| (m.name.clone(), m.sha256.clone(), m.size)).collect();
     let names: HashSet<String> = listed.iter().map(|(n, _, _)| n.clone()).collect();
     let mut intact: HashSet<String> = HashSet::new();
     for (name, expected, size) in &listed {
@@ -176,7 +168,7 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
             (0, [0u8; 32])
         }
     };
-    if manifest["checkpoint"]["size"].as_u64() != Some(size) && signed.is_some() {
+    if manifest.checkpoint.size != size && signed.is_some() {
         out.fail("manifest.json: its checkpoint size differs from the signed checkpoint's");
     }
     if let (Some(policy), Some(note)) = (trust.policy, checkpoint_note.as_deref()) {
@@ -206,7 +198,7 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
     let mut summary = Summary::default();
     let mut actors_named: HashSet<String> = HashSet::new();
     let mut pins_named: BTreeSet<i64> = BTreeSet::new();
-    let scope = Scope::from_json(&manifest["scope"]);
+    let scope = manifest.scope.scope();
     if scope.is_none() {
         out.fail("manifest.json: its scope cannot be read");
     }
@@ -233,14 +225,18 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
                         out.fail(text);
                     }
                 };
-                let Ok(entry) = serde_json::from_slice::<Value>(&line) else {
-                    fail(&mut out, format!("events.jsonl line {line_no}: not JSON"));
-                    continue;
+                let entry = match serde_json::from_slice::<EventLine>(&line) {
+                    Ok(entry) => Some(entry),
+                    Err(error) if !error.is_data() => {
+                        fail(&mut out, format!("events.jsonl line {line_no}: not JSON"));
+                        continue;
+                    }
+                    Err(_) => None,
                 };
                 let (Some(index), Some(stored), Some(bytes)) = (
-                    entry["index"].as_u64(),
-                    entry["leaf_hash"].as_str().and_then(|h| hex::decode(h).ok()),
-                    entry["leaf"].as_str().and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()),
+                    entry.as_ref().map(|e| e.index),
+                    entry.as_ref().and_then(|e| hex::decode(&e.leaf_hash).ok()),
+                    entry.as_ref().and_then(|e| base64::engine::general_purpose::STANDARD.decode(&e.leaf).ok()),
                 ) else {
                     fail(
                         &mut out,
@@ -290,11 +286,11 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
         out.fail(format!("events.jsonl: {} more failures", event_failures - 20));
     }
     summary.finish();
-    if manifest["events"].as_u64() != Some(leaves.len() as u64) {
+    if manifest.events != leaves.len() as u64 {
         out.fail(format!(
             "events.jsonl: holds {} events but the manifest says {} (an event was removed or added)",
             leaves.len(),
-            manifest["events"]
+            manifest.events
         ));
     }
     if event_failures == 0 {
@@ -497,10 +493,16 @@ fn hash_member(archive: &mut Archive, name: &str) -> Option<(String, u64)> {
     Some((hex::encode(hasher.finalize()), size))
 }
 
-fn json_member(archive: &mut Archive, name: &str, out: &mut Outcome) -> Option<Value> {
+/// A JSON member read as its record type; a member that is not JSON, or not of the documented
+/// shape, is a failure naming it.
+fn json_member<T: serde::de::DeserializeOwned>(archive: &mut Archive, name: &str, out: &mut Outcome) -> Option<T> {
     let bytes = read_member(archive, name)?;
     match serde_json::from_slice(&bytes) {
         Ok(value) => Some(value),
+        Err(error) if error.is_data() => {
+            out.fail(format!("{name}: not of the bundle format's shape: {error}"));
+            None
+        }
         Err(_) => {
             out.fail(format!("{name}: not JSON"));
             None
@@ -520,39 +522,38 @@ fn check_records(archive: &mut Archive, kept: &[Event], summary: &Summary, out: 
     let created: HashMap<i64, &Event> =
         by_action("comment.create").filter_map(|e| Some((e.leaf.details["comment_id"].as_i64()?, e))).collect();
     let mut comment_seen = HashSet::new();
-    let mut finding_threads: BTreeMap<i64, &Value> = BTreeMap::new();
-    let comments = json_member(archive, members::COMMENTS, out).unwrap_or(Value::Array(Vec::new()));
-    for thread in comments.as_array().into_iter().flatten() {
-        if thread["kind"] == "finding" {
-            finding_threads.insert(thread["id"].as_i64().unwrap_or(-1), thread);
-        }
-        for comment in thread["comments"].as_array().into_iter().flatten() {
-            let id = comment["id"].as_i64().unwrap_or(-1);
+    let comments: Vec<ThreadRecord> = json_member(archive, members::COMMENTS, out).unwrap_or_default();
+    let finding_threads: BTreeMap<i64, &ThreadRecord> =
+        comments.iter().filter(|t| t.kind == "finding").map(|t| (t.id, t)).collect();
+    for thread in &comments {
+        for comment in &thread.comments {
+            let id = comment.id;
             let Some(event) = created.get(&id) else {
-                if !comment["event"].is_null() {
+                if comment.event.is_some() {
                     out.fail(format!("comments.json: comment {id} names an event that is not its comment.create"));
                 }
                 continue;
             };
             comment_seen.insert(id);
-            let first = comment["versions"][0]["body"].as_str().unwrap_or("");
+            let first = comment.versions.first().map(|v| v.body.as_str()).unwrap_or("");
             if event.leaf.details["content_sha256"].as_str() != Some(sha256_hex(first.as_bytes()).as_str()) {
                 out.fail(format!(
                     "comments.json: comment {id}'s text differs from what entry {} recorded",
                     event.index
                 ));
             }
-            if comment["author"].as_str() != event.leaf.actor.as_deref() {
+            if Some(comment.author.as_str()) != event.leaf.actor.as_deref() {
                 out.fail(format!("comments.json: comment {id}'s author differs from entry {}", event.index));
             }
-            if comment["id"] == thread["id"] {
+            if comment.id == thread.id {
                 let object = event.leaf.objects.first();
-                let lines = object.and_then(|o| o.lines).map(|l| serde_json::json!(l)).unwrap_or(Value::Null);
-                if object.map(|o| o.path.as_str()) != thread["path"].as_str() || lines != thread["lines"] {
+                let lines = object.and_then(|o| o.lines).map(|[a, b]| [a, b].map(u64::from));
+                let thread_lines = thread.lines.map(|l| l.map(u64::from));
+                if object.map(|o| o.path.as_str()) != Some(thread.path.as_str()) || lines != thread_lines {
                     out.fail(format!("comments.json: thread {id}'s place differs from entry {}", event.index));
                 }
-                if event.leaf.details["kind"].as_str() != thread["kind"].as_str()
-                    || event.leaf.details["severity"] != thread["severity"]
+                if event.leaf.details["kind"].as_str() != Some(thread.kind.as_str())
+                    || event.leaf.details["severity"].as_str() != thread.severity.as_deref()
                 {
                     out.fail(format!(
                         "comments.json: thread {id}'s kind or severity differs from entry {}",
@@ -566,20 +567,14 @@ fn check_records(archive: &mut Archive, kept: &[Event], summary: &Summary, out: 
         let id = edit.leaf.details["comment_id"].as_i64().unwrap_or(-1);
         let version = edit.leaf.details["version"].as_u64().unwrap_or(0);
         let body = comments
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|t| t["comments"].as_array().cloned().unwrap_or_default())
-            .find(|c| c["id"].as_i64() == Some(id))
-            .and_then(|c| {
-                c["versions"]
-                    .as_array()
-                    .and_then(|v| v.iter().find(|v| v["version"].as_u64() == Some(version)).cloned())
-            });
+            .iter()
+            .flat_map(|t| &t.comments)
+            .find(|c| c.id == id)
+            .and_then(|c| c.versions.iter().find(|v| u64::from(v.version) == version));
         match body {
-            Some(version_json)
+            Some(version_record)
                 if edit.leaf.details["content_sha256"].as_str()
-                    == Some(sha256_hex(version_json["body"].as_str().unwrap_or("").as_bytes()).as_str()) => {}
+                    == Some(sha256_hex(version_record.body.as_bytes()).as_str()) => {}
             Some(_) => {
                 out.fail(format!("comments.json: comment {id} version {version} differs from entry {}", edit.index))
             }
@@ -595,52 +590,35 @@ fn check_records(archive: &mut Archive, kept: &[Event], summary: &Summary, out: 
     }
 
     // Findings: one SARIF result per finding thread, agreeing with it.
-    match json_member(archive, members::FINDINGS, out) {
-        None => out.fail("findings.sarif is missing"),
+    match json_member::<SarifLog>(archive, members::FINDINGS, out) {
+        None => out.fail("findings.sarif is missing or unreadable"),
         Some(sarif) => {
-            if sarif["version"] != "2.1.0" {
+            if sarif.version != "2.1.0" {
                 out.fail("findings.sarif: not SARIF 2.1.0");
             }
             let mut results_seen = HashSet::new();
-            for run in sarif["runs"].as_array().into_iter().flatten() {
-                for result in run["results"].as_array().into_iter().flatten() {
-                    let id = result["properties"]["thread"].as_i64().unwrap_or(-1);
-                    results_seen.insert(id);
-                    let Some(thread) = finding_threads.get(&id) else {
-                        out.fail(format!(
-                            "findings.sarif: a result for thread {id}, which is no finding in comments.json"
-                        ));
-                        continue;
-                    };
-                    let severity = thread["severity"].as_str().and_then(|s| app::model::Severity::parse(s).ok());
-                    let state = thread["state"].as_str().and_then(|s| app::model::ThreadState::parse(s).ok());
-                    let (kind, suppression) = state.map(super::sarif::disposition).unwrap_or(("fail", None));
-                    let level = if kind == "pass" { "none" } else { super::sarif::level(severity) };
-                    let location = &result["locations"][0]["physicalLocation"];
-                    let path = thread["path"].as_str().unwrap_or("");
-                    let uri_ok = if path.is_empty() {
-                        location.is_null()
-                    } else {
-                        location["artifactLocation"]["uri"].as_str() == Some(super::sarif::path_uri(path).as_str())
-                    };
-                    let region_ok = match thread["lines"].as_array() {
-                        Some(lines) => {
-                            lines.len() == 2
-                                && Some(&location["region"]["startLine"]) == lines.first()
-                                && Some(&location["region"]["endLine"]) == lines.get(1)
-                        }
-                        None => location["region"].is_null(),
-                    };
-                    if result["level"] != level
-                        || result["kind"] != kind
-                        || result["suppressions"][0]["status"].as_str() != suppression
-                        || result["properties"]["state"] != thread["state"]
-                        || result["properties"]["reviewer"] != thread["comments"][0]["author"]
-                        || !uri_ok
-                        || !region_ok
-                    {
-                        out.fail(format!("findings.sarif: the result for thread {id} disagrees with comments.json"));
-                    }
+            for result in sarif.runs.iter().flat_map(|run| &run.results) {
+                let id = result.properties.thread;
+                results_seen.insert(id);
+                let Some(thread) = finding_threads.get(&id) else {
+                    out.fail(format!("findings.sarif: a result for thread {id}, which is no finding in comments.json"));
+                    continue;
+                };
+                let severity = thread.severity.as_deref().and_then(|s| app::model::Severity::parse(s).ok());
+                let state = app::model::ThreadState::parse(&thread.state).ok();
+                let (kind, level, suppression) =
+                    state.map(|state| super::sarif::classify(severity, state)).unwrap_or(("fail", "", None));
+                let expected_location = super::sarif::location(&thread.path, thread.lines);
+                let first_author = thread.comments.first().map(|c| c.author.as_str());
+                let status = result.suppressions.as_ref().and_then(|s| s.first()).map(|s| s.status.as_str());
+                if result.level != level
+                    || result.kind != kind
+                    || status != suppression
+                    || result.properties.state != thread.state
+                    || Some(result.properties.reviewer.as_str()) != first_author
+                    || result.locations != expected_location
+                {
+                    out.fail(format!("findings.sarif: the result for thread {id} disagrees with comments.json"));
                 }
             }
             for id in finding_threads.keys() {
@@ -654,18 +632,18 @@ fn check_records(archive: &mut Archive, kept: &[Event], summary: &Summary, out: 
     // Verdicts.
     let submitted: HashMap<i64, &Event> =
         by_action("verdict.submit").filter_map(|e| Some((e.leaf.details["verdict_id"].as_i64()?, e))).collect();
-    let verdicts = json_member(archive, members::VERDICTS, out).unwrap_or(Value::Array(Vec::new()));
+    let verdicts: Vec<VerdictRecord> = json_member(archive, members::VERDICTS, out).unwrap_or_default();
     let mut verdicts_seen = HashSet::new();
-    for verdict in verdicts.as_array().into_iter().flatten() {
-        let id = verdict["id"].as_i64().unwrap_or(-1);
+    for verdict in &verdicts {
+        let id = verdict.id;
         verdicts_seen.insert(id);
         match submitted.get(&id) {
             None => out.fail(format!("verdicts.json: verdict {id} has no verdict.submit event in the bundle")),
             Some(event) => {
-                let summary_hash = sha256_hex(verdict["summary"].as_str().unwrap_or("").as_bytes());
-                if event.leaf.details["verdict"] != verdict["verdict"]
+                let summary_hash = sha256_hex(verdict.summary.as_bytes());
+                if event.leaf.details["verdict"].as_str() != Some(verdict.verdict.as_str())
                     || event.leaf.details["summary_sha256"].as_str() != Some(summary_hash.as_str())
-                    || event.leaf.actor.as_deref() != verdict["reviewer"].as_str()
+                    || event.leaf.actor.as_deref() != Some(verdict.reviewer.as_str())
                 {
                     out.fail(format!("verdicts.json: verdict {id} differs from entry {}", event.index));
                 }
@@ -681,18 +659,18 @@ fn check_records(archive: &mut Archive, kept: &[Event], summary: &Summary, out: 
     // Grants.
     let granted: HashMap<i64, &Event> =
         by_action("grant.create").filter_map(|e| Some((e.leaf.details["grant_id"].as_i64()?, e))).collect();
-    let grants = json_member(archive, members::GRANTS, out).unwrap_or(Value::Array(Vec::new()));
+    let grants: Vec<GrantRecord> = json_member(archive, members::GRANTS, out).unwrap_or_default();
     let mut grant_ids = HashSet::new();
-    for grant in grants.as_array().into_iter().flatten() {
-        let id = grant["id"].as_i64().unwrap_or(-1);
+    for grant in &grants {
+        let id = grant.id;
         grant_ids.insert(id);
         match granted.get(&id) {
             None => out.fail(format!("grants.json: grant {id} has no grant.create event in the bundle")),
             Some(event) => {
-                let starts = grant["starts_at"].as_str().and_then(|t| app::times::parse(t).ok());
-                if event.leaf.details["grantee"].as_str() != grant["reviewer"].as_str()
+                let starts = app::times::parse(&grant.starts_at).ok();
+                if event.leaf.details["grantee"].as_str() != Some(grant.reviewer.as_str())
                     || event.leaf.details["starts_at_ms"].as_i64() != starts
-                    || event.leaf.objects.first().map(|o| o.pin) != grant["pin"].as_i64()
+                    || event.leaf.objects.first().map(|o| o.pin) != Some(grant.pin)
                 {
                     out.fail(format!("grants.json: grant {id} differs from entry {}", event.index));
                 }
@@ -712,9 +690,8 @@ fn check_records(archive: &mut Archive, kept: &[Event], summary: &Summary, out: 
     }
 
     // Sessions.
-    match json_member(archive, members::SESSIONS, out) {
-        Some(value) => {
-            let listed: Vec<super::SessionSummary> = serde_json::from_value(value).unwrap_or_default();
+    match json_member::<Vec<super::SessionSummary>>(archive, members::SESSIONS, out) {
+        Some(listed) => {
             let computed: Vec<&super::SessionSummary> = summary.sessions.values().collect();
             if listed.len() != computed.len() || listed.iter().zip(&computed).any(|(a, b)| a != *b) {
                 out.fail("sessions.json: differs from the sessions the events show");

@@ -643,3 +643,41 @@ async fn the_app_and_the_bundle_agree_on_what_a_reviewer_was_shown_downloads_inc
     shown_in_bundle.sort();
     assert_eq!(shown_in_bundle, shown_in_app, "the bundle counts what the app counts");
 }
+
+/// A bundle written by the server before the bundle's records were typed (kept in
+/// `tests/fixtures/bundle-2026-12`) still verifies, and each JSON member reads into its record type
+/// and writes back to the same bytes: the types are the format as it was written.
+#[test]
+fn a_bundle_from_before_the_typed_records_verifies_and_its_members_round_trip() {
+    use clearroom::export::bundle::{GrantRecord, Manifest, SarifLog, ThreadRecord, VerdictRecord};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bundle-2026-12");
+    let key =
+        clearroom::audit::note::NoteVerifier::parse(std::fs::read_to_string(dir.join("log.vkey")).unwrap().trim_end())
+            .unwrap();
+    let outcome = verify_bundle(
+        &dir.join("bundle.zip"),
+        &Trust { log_key: &key, attestation_key: None, policy: None, previous_checkpoint: None },
+    );
+    assert!(outcome.ok(), "{:#?}", outcome.failures);
+    assert!(outcome.passed.iter().any(|p| p.starts_with("records:")), "{:#?}", outcome.passed);
+
+    let list = members(&std::fs::read(dir.join("bundle.zip")).unwrap());
+    fn same_bytes<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, bytes: &[u8]) {
+        let record: T = serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            String::from_utf8(serde_json::to_vec_pretty(&record).unwrap()).unwrap(),
+            String::from_utf8(bytes.to_vec()).unwrap(),
+            "{name} writes back as it was written"
+        );
+    }
+    same_bytes::<Manifest>("manifest.json", member(&list, "manifest.json"));
+    same_bytes::<Vec<ThreadRecord>>("comments.json", member(&list, "comments.json"));
+    same_bytes::<Vec<VerdictRecord>>("verdicts.json", member(&list, "verdicts.json"));
+    same_bytes::<Vec<GrantRecord>>("grants.json", member(&list, "grants.json"));
+    same_bytes::<SarifLog>("findings.sarif", member(&list, "findings.sarif"));
+    let events = String::from_utf8(member(&list, "events.jsonl").to_vec()).unwrap();
+    for line in events.lines() {
+        let record: clearroom::export::bundle::EventLine = serde_json::from_str(line).unwrap();
+        assert_eq!(serde_json::to_string(&record).unwrap(), line);
+    }
+}
