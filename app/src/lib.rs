@@ -15,6 +15,7 @@ pub mod error;
 pub mod html;
 pub mod model;
 pub mod routes;
+pub mod rows;
 pub mod times;
 
 use leptos::prelude::*;

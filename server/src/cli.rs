@@ -86,8 +86,8 @@ enum Command {
         trusted_proxies: Vec<ipnet::IpNet>,
         /// The address people use, such as https://review.example.org: drives Secure cookies (with
         /// the __Host- prefix), HSTS and the origin every form must come from.
-        #[arg(long, value_name = "URL", env = "CLEARROOM_PUBLIC_URL", value_parser = crate::http::network::PublicUrl::parse)]
-        public_url: Option<crate::http::network::PublicUrl>,
+        #[arg(long, value_name = "URL", env = "CLEARROOM_PUBLIC_URL", value_parser = crate::network::PublicUrl::parse)]
+        public_url: Option<crate::network::PublicUrl>,
         /// Also serve GET /metrics here, without authentication (for a Prometheus on a private
         /// network); on the main address /metrics is for staff only.
         #[arg(long, value_name = "ADDR", env = "CLEARROOM_METRICS_LISTEN")]
@@ -433,7 +433,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let site_root = std::path::absolute(&site_root).unwrap_or(site_root);
             let mut config = config(&cli.data, listen, site_root, limits);
             config.witness_policy = witness_policy;
-            config.network = crate::http::network::Network { trusted_proxies, public_url };
+            config.network = crate::network::Network { trusted_proxies, public_url };
             config.import_roots = import_roots;
             if demo && config.import_roots.is_empty() {
                 // The demo lets staff try the console's import with repositories put here.

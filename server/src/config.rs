@@ -1,7 +1,7 @@
 //! Configuration: where the data lives, which database, where to listen, and the source limits.
 
 use crate::clock::Clock;
-use crate::http::network::Network;
+use crate::network::Network;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

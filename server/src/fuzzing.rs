@@ -54,7 +54,7 @@ fn sign_in_inputs(data: &[u8]) {
     let next = crate::http::session::safe_next(text);
     assert!(next == "/" || (next.starts_with('/') && !next.starts_with("//")), "{next:?}");
     let _ = crate::auth::password_policy(text, "reviewer");
-    let _ = crate::http::network::PublicUrl::parse(text);
+    let _ = crate::network::PublicUrl::parse(text);
     let _ = crate::metrics::route_family(text);
 }
 
@@ -67,7 +67,7 @@ fn forwarded_headers(data: &[u8]) {
             headers.append(name, value);
         }
     }
-    let network = crate::http::network::Network {
+    let network = crate::network::Network {
         trusted_proxies: vec!["10.0.0.0/8".parse().expect("a range"), "::1/128".parse().expect("a range")],
         public_url: None,
     };

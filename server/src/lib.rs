@@ -17,6 +17,8 @@ pub mod export;
 pub mod fuzzing;
 pub mod http;
 pub mod metrics;
+pub mod network;
+pub mod request_scope;
 pub mod review;
 pub mod source;
 pub mod startup;

@@ -19,7 +19,7 @@ pub fn internal(error: &dyn std::error::Error) -> AppError {
 /// The request's id when there is one (so the reference a user quotes finds every log line of
 /// that request), else a fresh random reference.
 fn reference() -> String {
-    crate::http::request_id::current().unwrap_or_else(|| hex::encode(rand::random::<[u8; 4]>()))
+    crate::request_scope::current().unwrap_or_else(|| hex::encode(rand::random::<[u8; 4]>()))
 }
 
 fn audit_unavailable(error: &AuditError) -> AppError {

@@ -9,14 +9,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being answered on this task, if any.
-pub fn current() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
-}
+pub use crate::request_scope::current;
+use crate::request_scope::REQUEST_ID;
 
 fn new_id() -> String {
     hex::encode(rand::random::<[u8; 8]>())

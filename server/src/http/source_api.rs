@@ -68,7 +68,7 @@ async fn lines(
     let BlobContent::Text { lines, window: Some(window), .. } = content else {
         return Err(HttpError(app::error::AppError::NotFound("this file has no lines to load".into())));
     };
-    let rows = app::routes::blob::plain_rows_html(&lines, window.first);
+    let rows = app::rows::plain_rows_html(&lines, window.first);
     let range = format!("{}-{}/{}", window.first, window.last, window.total);
     Ok((
         [

@@ -127,7 +127,7 @@ async fn staff_end_every_session_of_an_account() {
 
 #[tokio::test]
 async fn a_hundred_failures_in_an_hour_lock_the_account_on_every_instance() {
-    use clearroom::http::network::Network;
+    use clearroom::network::Network;
     // Behind a trusted proxy, each attempt from another address: the per-address limits do not
     // apply, as in a distributed guessing attack; the count in the database does.
     let network = Network { trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()], public_url: None };

@@ -89,7 +89,7 @@ pub async fn spawn_app_with(limits: SourceLimits) -> TestApp {
 }
 
 /// `spawn_app_with` behind trusted proxies or with a public URL.
-pub async fn spawn_app_on(limits: SourceLimits, network: clearroom::http::network::Network) -> TestApp {
+pub async fn spawn_app_on(limits: SourceLimits, network: clearroom::network::Network) -> TestApp {
     // The server's log lines go to the test's output, shown when a test fails.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,clearroom=info").try_init();
     let dir = tempfile::tempdir().unwrap();

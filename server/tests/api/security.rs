@@ -61,7 +61,7 @@ async fn a_write_that_does_not_say_where_it_came_from_is_refused() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_client_is_the_forwarded_address() {
-    use clearroom::http::network::{Network, PublicUrl};
+    use clearroom::network::{Network, PublicUrl};
     let network = Network {
         trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
         public_url: Some(PublicUrl::parse("https://review.example").unwrap()),
