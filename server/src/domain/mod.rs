@@ -6,7 +6,9 @@
 //! The domain orchestrates: SQL is in `store`, git in `source`, the log in `audit`. Its fields are
 //! private; HTTP and the command line call its operations.
 
+mod access;
 mod admin;
+mod attestations;
 mod audited;
 mod browse;
 pub mod builds;
@@ -34,8 +36,8 @@ use app::error::AppResult;
 use app::model::*;
 use std::sync::Arc;
 
+pub use access::TokenRequest;
 pub use admin::parse_repository_name;
-pub use admin::TokenRequest;
 pub use guard::{Actor, SessionData};
 pub use sessions::{Resumed, SignIn};
 
