@@ -75,7 +75,7 @@ fn routed_api_paths() -> Vec<(String, Vec<String>)> {
     let sources = [
         include_str!("../../src/http/api.rs"),
         include_str!("../../src/http/builds_api.rs"),
-        include_str!("../../src/http/review.rs"),
+        include_str!("../../src/http/review/mod.rs"),
         include_str!("../../src/http/source_api.rs"),
         include_str!("../../src/http/exports.rs"),
         include_str!("../../src/http/openapi.rs"),

@@ -3,13 +3,13 @@
 //! Writes by a session carry its anti-forgery token (a form field, or the `X-CSRF-Token` header);
 //! the domain decides everything else.
 
-use super::forms::{back_to, check, Fields};
-use super::session::{csrf_matches, safe_next};
+mod forms;
+
+use super::session::csrf_matches;
 use super::{AppState, HttpError};
 use crate::domain::Actor;
 use app::error::AppError;
 use app::model::*;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,11 +25,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/pins/{pin}/reviewed/{*path}", put(mark).delete(unmark))
         .route("/api/v1/pins/{pin}/coverage", get(coverage))
         .route("/api/v1/pins/{pin}/verdicts", get(list_verdicts).post(create_verdict))
-        .route("/pins/{pin}/comments", post(form_comment))
-        .route("/comments/{id}/state", post(form_state))
-        .route("/comments/{id}/versions", post(form_version))
-        .route("/pins/{pin}/reviewed", post(form_mark))
-        .route("/pins/{pin}/verdicts", post(form_verdict))
+        .route("/pins/{pin}/comments", post(forms::form_comment))
+        .route("/comments/{id}/state", post(forms::form_state))
+        .route("/comments/{id}/versions", post(forms::form_version))
+        .route("/pins/{pin}/reviewed", post(forms::form_mark))
+        .route("/pins/{pin}/verdicts", post(forms::form_verdict))
 }
 
 fn pin_id(text: &str) -> Result<PinId, HttpError> {
@@ -357,135 +357,4 @@ pub(crate) async fn create_verdict(
     let verdict = VerdictKind::parse(&request.verdict)?;
     let id = state.domain.submit_verdict(Actor::Web(&caller), pin_id(&pin)?, verdict, &request.summary).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
-}
-
-// Forms, for pages without JavaScript -----------------------------------------------------------
-
-/// The page a form came from (its `back` field), or `fallback`.
-fn back_page(fields: &Fields, fallback: String) -> String {
-    match fields.optional("back") {
-        Some(back) if safe_next(back) == back => back.to_string(),
-        _ => fallback,
-    }
-}
-
-fn line(fields: &Fields, key: &str) -> Result<Option<u32>, AppError> {
-    match fields.optional(key) {
-        None => Ok(None),
-        Some(text) => text.parse::<u32>().map(Some).map_err(|_| AppError::Invalid(format!("{key} is a line number"))),
-    }
-}
-
-async fn form_comment(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
-    body: Bytes,
-) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let back = back_page(&fields, format!("/pins/{pin}/comments"));
-    let result = async {
-        let new = NewComment {
-            path: fields.get("path").to_string(),
-            start_line: line(&fields, "start_line")?,
-            end_line: line(&fields, "end_line")?,
-            body: fields.get("body").to_string(),
-            severity: fields.optional("severity").map(str::to_string),
-            private: fields.get("private") == "on" || fields.get("private") == "1",
-            reply_to: fields.optional("reply_to").map(comment_id).transpose()?,
-        };
-        let pin = PinId::parse(&pin)?;
-        state.domain.add_comment(Actor::Web(&caller), pin, &new).await.map(|id| format!("saved comment #{id}"))
-    }
-    .await;
-    back_to(&back, result)
-}
-
-async fn form_state(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let back = back_page(&fields, "/".into());
-    let result = async {
-        let to = ThreadState::parse(fields.get("state"))?;
-        let fixed = fixed_pin(fields.optional("fixed_pin"))?;
-        state
-            .domain
-            .set_comment_state(Actor::Web(&caller), comment_id(&id)?, to, fields.optional("reason"), fixed)
-            .await
-            .map(|()| format!("the thread is now {}", to.label()))
-    }
-    .await;
-    back_to(&back, result)
-}
-
-async fn form_version(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let back = back_page(&fields, "/".into());
-    let result = async {
-        let version = state.domain.edit_comment(Actor::Web(&caller), comment_id(&id)?, fields.get("body")).await?;
-        Ok(format!("saved version {version}"))
-    }
-    .await;
-    back_to(&back, result)
-}
-
-async fn form_mark(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
-    body: Bytes,
-) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let back = back_page(&fields, format!("/pins/{pin}/tree"));
-    let result = async {
-        let path = RepoPath::parse(fields.get("path"))?;
-        let reviewed = fields.get("reviewed") == "1";
-        state.domain.mark_reviewed(Actor::Web(&caller), PinId::parse(&pin)?, &path, reviewed).await?;
-        Ok(if reviewed { format!("marked {path} reviewed") } else { format!("unmarked {path}") })
-    }
-    .await;
-    back_to(&back, result)
-}
-
-async fn form_verdict(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
-    body: Bytes,
-) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let result = async {
-        let verdict = VerdictKind::parse(fields.get("verdict"))?;
-        let id = state
-            .domain
-            .submit_verdict(Actor::Web(&caller), PinId::parse(&pin)?, verdict, fields.get("summary"))
-            .await?;
-        Ok(format!("verdict #{id} recorded"))
-    }
-    .await;
-    back_to(&format!("/pins/{pin}/verdicts"), result)
 }
