@@ -1,9 +1,9 @@
 //! What is issued for builds and handed out: the envelopes of a hash or a pin, what a hash was built
-//! from (artifact lookup), and the signed review summary of a pin's binaries with the figures it
+//! from (artifact lookup, showing each pin's records as the guard allows), and the signed review summary of a pin's binaries with the figures it
 //! binds.
 
 use super::builds::{base64_of, group, view, Issue};
-use super::guard::{require, Actor, Permission, PinPage, PinUse};
+use super::guard::{require, Actor, ArtifactRecords, Permission, PinPage, PinUse};
 use super::threads::Viewer;
 use super::Domain;
 use crate::audit::Action;
@@ -16,13 +16,36 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 
 impl Domain {
-    /// Every envelope naming an artifact with this hash (any signed-in person; recorded).
+    /// Every envelope naming an artifact with this hash that the actor may see (recorded): all of a
+    /// pin's to whoever reads its review records, its provenance alone to builders
+    /// (`guard::rules::artifact_records`).
     pub async fn attestations_for(&self, actor: Actor<'_>, sha256: &Sha256Hex) -> AppResult<Vec<String>> {
         if let Actor::Web(caller) = actor {
             super::guard::signed_in(caller)?;
         }
-        let envelopes: Vec<String> =
-            self.store.attestations_by_sha256(sha256.as_str()).await?.into_iter().map(|a| a.envelope).collect();
+        let mut shown: BTreeMap<i64, ArtifactRecords> = BTreeMap::new();
+        let mut envelopes = Vec::new();
+        for attestation in self.store.attestations_by_sha256(sha256.as_str()).await? {
+            let records = match shown.get(&attestation.pin_id) {
+                Some(records) => *records,
+                None => {
+                    let records = match self.store.pin(attestation.pin_id).await? {
+                        Some(record) => self.artifact_records_of(&actor, &record).await?,
+                        None => ArtifactRecords::Hidden,
+                    };
+                    shown.insert(attestation.pin_id, records);
+                    records
+                }
+            };
+            let wanted = match records {
+                ArtifactRecords::Review => true,
+                ArtifactRecords::BuildFacts => attestation.kind != "review",
+                ArtifactRecords::Hidden => false,
+            };
+            if wanted {
+                envelopes.push(attestation.envelope);
+            }
+        }
         self.record(
             actor
                 .event(Action::AttestationLookup)
@@ -80,10 +103,18 @@ impl Domain {
         let mut origins = Vec::new();
         for pin_id in pins {
             let Some(record) = self.store.pin(pin_id).await? else { continue };
+            let records = self.artifact_records_of(&actor, &record).await?;
+            if records == ArtifactRecords::Hidden {
+                continue;
+            }
             let access = PinPage::named(record);
             let all: Vec<BuildView> =
                 self.store.builds_of_pin(pin_id).await?.into_iter().map(|b| view(b, &BTreeMap::new())).collect();
-            let review = self.review_figures(&access).await?;
+            // Builders get the build facts: no verdict, coverage, finding or review statement.
+            let review = match records {
+                ArtifactRecords::Review => self.review_figures(&access).await?,
+                _ => ReviewFigures::default(),
+            };
             let summary = self.pin_summary(&access).await?;
             for artifact in group(all) {
                 let builders: Vec<String> =
@@ -105,6 +136,7 @@ impl Domain {
                     envelopes: envelopes
                         .iter()
                         .filter(|a| a.pin_id == pin_id)
+                        .filter(|a| records == ArtifactRecords::Review || a.kind != "review")
                         .map(|a| a.envelope_sha256.clone())
                         .collect(),
                 });
@@ -198,6 +230,7 @@ impl Domain {
     }
 }
 
+#[derive(Default)]
 struct ReviewFigures {
     verdicts: Vec<VerdictBrief>,
     total: Amount,

@@ -321,10 +321,11 @@ impl Domain {
         let identity = require_person(&actor)?;
         let body = parse_body(body)?;
         let comment = self.visible_comment(&actor, comment_id).await?;
+        // Access to the pin first, answered as a missing comment, so that ids tell a stranger nothing.
+        let access = self.comment_pin(&actor, &comment).await?;
         if !thread_rules::may_edit_comment(identity.user_id, comment.author_id) {
             return Err(AppError::Forbidden("only its author edits a comment".into()));
         }
-        let access = self.pin_use(&actor, PinId::from_stored(comment.pin_id), PinUse::Review).await?;
         let now = self.clock.now_ms();
         let action = if comment.kind == "note" { Action::NoteEdit } else { Action::CommentEdit };
         self.write(async |tx| {
@@ -350,12 +351,12 @@ impl Domain {
     ) -> AppResult<()> {
         let identity = require_person(&actor)?;
         let comment = self.visible_comment(&actor, comment_id).await?;
+        let access = self.comment_pin(&actor, &comment).await?;
         if comment.reply_to.is_some() {
             return Err(AppError::Invalid(
                 "a state belongs to a thread; change it on the thread's first comment".into(),
             ));
         }
-        let access = self.pin_use(&actor, PinId::from_stored(comment.pin_id), PinUse::Review).await?;
         let current = self
             .store
             .current_state(comment_id)
@@ -407,6 +408,15 @@ impl Domain {
     }
 
     /// A comment the actor may see (another's private note is "not found", and its probing recorded).
+    /// The pin of a comment, if the actor takes part in its review; a refusal (recorded by the
+    /// guard) reads as the comment missing, as one the actor may not see does.
+    async fn comment_pin(&self, actor: &Actor<'_>, comment: &rows::CommentRow) -> AppResult<PinPage> {
+        self.pin_use(actor, PinId::from_stored(comment.pin_id), PinUse::Review).await.map_err(|error| match error {
+            AppError::NotFound(_) => AppError::NotFound("there is no such comment".into()),
+            other => other,
+        })
+    }
+
     async fn visible_comment(&self, actor: &Actor<'_>, comment_id: i64) -> AppResult<rows::CommentRow> {
         let comment = self.store.comment(comment_id).await?;
         let root_kind = match &comment {

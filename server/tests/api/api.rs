@@ -71,7 +71,7 @@ async fn health_reports_ok() {
 }
 
 /// Every route under /api/v1 in the HTTP modules' source, with its methods: (path, methods).
-fn routed_api_paths() -> Vec<(String, Vec<String>)> {
+pub(crate) fn routed_api_paths() -> Vec<(String, Vec<String>)> {
     let sources = [
         include_str!("../../src/http/api.rs"),
         include_str!("../../src/http/builds_api.rs"),

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod access;
+mod access_walk;
 mod accounts;
 mod api;
 mod audit;

@@ -19,7 +19,8 @@ use app::error::{AppError, AppResult};
 use app::model::{Caller, Capabilities, Identity, PinId, RepoPath, Role, Scope};
 
 pub use rules::{
-    capabilities, grant_is_active_at, latest_active_end, pin_permitted, pin_readable, PinFacts, PinUse, Refusal,
+    artifact_records, capabilities, grant_is_active_at, latest_active_end, pin_permitted, pin_readable,
+    ArtifactRecords, PinFacts, PinUse, Refusal,
 };
 pub use sessions::{session_state, SessionData, SessionState, ABSOLUTE_MS, IDLE_MS, TOUCH_MS};
 
@@ -292,6 +293,24 @@ impl Domain {
                 Err(self.refuse(actor, Object::at(pin, Some(&record.commit_id), path), refusal, reason).await?)
             }
         }
+    }
+
+    /// How much of `record`'s records an artifact lookup shows the actor (`rules::artifact_records`).
+    pub(super) async fn artifact_records_of(
+        &self,
+        actor: &Actor<'_>,
+        record: &PinRecord,
+    ) -> AppResult<ArtifactRecords> {
+        let Actor::Web(caller) = actor else { return Ok(ArtifactRecords::Review) };
+        let Some(identity) = &caller.identity else { return Ok(ArtifactRecords::Hidden) };
+        let grants = match identity.role {
+            Role::Reviewer | Role::Regulator => self.store.grants_of_for_pin(identity.user_id, record.id).await?,
+            Role::Staff | Role::Builder => Vec::new(),
+        };
+        let now = self.clock.now_ms();
+        let reads_review = pin_permitted(identity.role, PinUse::ReadReview, PinFacts::of(record), &grants, now).is_ok()
+            && rules::token_permits(caller.token.as_ref(), PinUse::ReadReview);
+        Ok(artifact_records(identity.role, reads_review))
     }
 
     /// Records a refusal at a pin (`access.denied`, with its reason when it has one) and gives the

@@ -185,6 +185,28 @@ pub fn every_capability() -> Capabilities {
     capabilities(Role::Staff, PinFacts::default(), &[], 0, None)
 }
 
+/// How much of a pin's records about an artifact a lookup by hash shows (a lookup crosses pins).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArtifactRecords {
+    /// Nothing: the pin is not named at all.
+    Hidden,
+    /// The build facts (which pin, name, platform, who built it, provenance), no review records.
+    BuildFacts,
+    /// Everything, the review's verdicts, coverage, findings and summary statements included.
+    Review,
+}
+
+/// A pin's records in an artifact lookup: with its review to whoever may read that pin's review
+/// records (`reads_review`, decided by `pin_permitted` and the token's scopes), the build facts
+/// alone to builders (they record builds and read no review record), nothing to anyone else.
+pub fn artifact_records(role: Role, reads_review: bool) -> ArtifactRecords {
+    match (reads_review, role) {
+        (true, _) => ArtifactRecords::Review,
+        (false, Role::Builder) => ArtifactRecords::BuildFacts,
+        (false, _) => ArtifactRecords::Hidden,
+    }
+}
+
 /// Whose coverage a person reads at a pin they may read the review of: a reviewer only their own
 /// (`Some(username)`), staff and regulators everyone's (`None`).
 pub fn coverage_limited_to(identity: Option<&Identity>) -> Option<&str> {
@@ -377,6 +399,15 @@ mod tests {
         let log_token = TokenAccess { id: 2, scopes: vec![Scope::LogRead] };
         assert!(!capabilities(Role::Regulator, open(), &[], HOUR, Some(&log_token)).read_review);
         assert_eq!(every_capability(), staff);
+    }
+
+    #[test]
+    fn an_artifact_lookup_shows_review_records_only_to_who_reads_them_and_builders_the_build_facts() {
+        assert_eq!(artifact_records(Role::Regulator, true), ArtifactRecords::Review);
+        assert_eq!(artifact_records(Role::Reviewer, true), ArtifactRecords::Review);
+        assert_eq!(artifact_records(Role::Reviewer, false), ArtifactRecords::Hidden, "no grant: not even named");
+        assert_eq!(artifact_records(Role::Builder, false), ArtifactRecords::BuildFacts);
+        assert_eq!(artifact_records(Role::Regulator, false), ArtifactRecords::Hidden, "a token without review");
     }
 
     #[test]
