@@ -117,20 +117,20 @@ impl SessionStore for DatabaseSessionStore {
         }
     }
 
+    /// Writes back a session that exists: an UPDATE, never an insert. A session is created only by
+    /// `create` (tower-sessions calls it for a new or cycled id); a request still in flight when its
+    /// session was ended (signed out everywhere else, a password change, staff ending sessions)
+    /// writes back to no row, so an ended session never comes back.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO sessions (id, data, expiry_date, user_id) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date, \
-             user_id = excluded.user_id",
-        )
-        .bind(stored_id(&record.id))
-        .bind(data)
-        .bind(record.expiry_date.unix_timestamp())
-        .bind(user_of(record))
-        .execute(&self.store.pool)
-        .await
-        .map_err(backend)?;
+        sqlx::query("UPDATE sessions SET data = $2, expiry_date = $3, user_id = $4 WHERE id = $1")
+            .bind(stored_id(&record.id))
+            .bind(data)
+            .bind(record.expiry_date.unix_timestamp())
+            .bind(user_of(record))
+            .execute(&self.store.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 

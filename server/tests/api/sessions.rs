@@ -114,3 +114,67 @@ async fn a_reviewers_pages_count_down_to_the_end_of_their_access() {
     assert_eq!(status, StatusCode::OK);
     assert!(!page.contains("session-clock"), "staff have no access clock");
 }
+
+/// Signs in over a bare connection's worth of state: the session cookie and the page's token.
+async fn cookie_and_csrf(app: &TestApp, username: &str) -> (String, String) {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .header("origin", &app.address)
+        .form(&[("username", username), ("password", PASSWORD), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let page = reqwest::Client::new().get(app.url("/")).header("cookie", &cookie).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").expect("the page's token") + 19;
+    (cookie, html[at..].split('"').next().unwrap().to_string())
+}
+
+/// The race the security review reproduced: a request of session A is in flight (its body held
+/// open) when B signs out everywhere else; A's request ends by writing its activity back. That
+/// write must not bring A's session back.
+#[tokio::test]
+async fn a_request_in_flight_cannot_bring_back_a_session_ended_meanwhile() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let (cookie, csrf) = cookie_and_csrf(&app, "reviewer").await;
+    let elsewhere = app.session_client("reviewer").await;
+    // Past a minute, so A's next request writes its activity back.
+    app.clock.advance(2 * MINUTE);
+    let body = serde_json::json!({"path": "README.md", "body": "held open"}).to_string();
+    let host = app.address.trim_start_matches("http://").to_string();
+    let mut a = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /api/v1/pins/{}/comments HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nOrigin: {}\r\n\
+         X-CSRF-Token: {csrf}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        app.pin,
+        app.address,
+        body.len()
+    );
+    a.write_all(head.as_bytes()).await.unwrap();
+    a.write_all(&body.as_bytes()[..5]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // B ends every other session, A's included, while A's request waits for its body.
+    let page = elsewhere.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    let token = page[page.find("name=\"csrf\" value=\"").unwrap() + 19..].split('"').next().unwrap().to_string();
+    let ended =
+        elsewhere.post(app.url("/account/sessions/end-others")).form(&[("csrf", token.as_str())]).send().await.unwrap();
+    assert_eq!(ended.status(), StatusCode::SEE_OTHER);
+    a.write_all(&body.as_bytes()[5..]).await.unwrap();
+    let mut answer = String::new();
+    a.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+    // A's session stays ended: its cookie is a stranger's now.
+    let after = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/pins/{}/coverage", app.pin)))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "the ended session came back");
+    assert_eq!(app.count_sessions().await, 1, "only B's session is stored");
+}
