@@ -75,6 +75,7 @@ async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
         clock: clearroom::clock::Clock::system(),
         network: Default::default(),
         import_roots: Vec::new(),
+        require_staff_second_factor: false,
     };
     let domain = open_domain(&config).await.unwrap();
     if first {

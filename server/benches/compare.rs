@@ -43,6 +43,7 @@ async fn start(dir: &Path, repository: &Path, first: bool) -> Server {
         clock: Clock::system(),
         network: Default::default(),
         import_roots: Vec::new(),
+        require_staff_second_factor: false,
     };
     let domain = open_domain(&config).await.unwrap();
     if first {

@@ -55,6 +55,7 @@ fn main() {
             clock: Clock::system(),
             network: Default::default(),
             import_roots: Vec::new(),
+            require_staff_second_factor: false,
         };
         let domain = clearroom::startup::open_domain(&config).await.unwrap();
         let source = make_repository(&dir.path().join("upstream.git"));

@@ -105,6 +105,7 @@ async fn main() {
         clock: Clock::system(),
         network: Default::default(),
         import_roots: Vec::new(),
+        require_staff_second_factor: false,
     };
     let domain = open_domain(&config).await.unwrap();
     let password = || Some(Password::new(PASSWORD.into()));

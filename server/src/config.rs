@@ -28,6 +28,8 @@ pub struct Config {
     /// The directories staff may import repositories from on the web (`--import-root`); none:
     /// only the operator imports, at the command line.
     pub import_roots: Vec<PathBuf>,
+    /// Whether staff must sign in with a second factor (`--require-staff-second-factor`).
+    pub require_staff_second_factor: bool,
 }
 
 /// Guards that keep a huge or pathological file from costing much.

@@ -28,12 +28,16 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     let signer = crate::audit::checkpoint::load_or_create_key(&config.log_key_path(), &config.log_origin)?;
     let key = crate::builds::AttestationKey::load_or_create(&config.attestation_key_path())?;
     let builds = crate::domain::builds::BuildSettings { key: Arc::new(key), artifacts: config.artifacts_dir() };
-    let domain = Domain::new(store, source, Arc::new(signer), builds, config.clock.clone());
-    domain.set_export_settings(crate::domain::exports::ExportSettings {
-        dir: config.data_dir.join("exports"),
-        retention_ms: config.limits.export_retention_hours.saturating_mul(3_600_000).min(i64::MAX as u64) as i64,
-    });
-    domain.set_import_roots(config.import_roots.clone());
+    let settings = crate::domain::DomainSettings {
+        builds,
+        exports: crate::domain::exports::ExportSettings {
+            dir: config.data_dir.join("exports"),
+            retention_ms: config.limits.export_retention_hours.saturating_mul(3_600_000).min(i64::MAX as u64) as i64,
+        },
+        import_roots: config.import_roots.clone(),
+        staff_second_factor: config.require_staff_second_factor,
+    };
+    let domain = Domain::new(store, source, Arc::new(signer), settings, config.clock.clone());
     sweep_staging(&config.repos_dir());
     if let Some(path) = &config.witness_policy {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

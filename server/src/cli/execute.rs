@@ -27,6 +27,7 @@ fn config(data: &DataArgs, listen: SocketAddr, site_root: PathBuf, limits: Sourc
         clock: crate::clock::Clock::system(),
         network: Default::default(),
         import_roots: Vec::new(),
+        require_staff_second_factor: false,
     }
 }
 
@@ -76,6 +77,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             config.witness_policy = witness_policy;
             config.network = crate::network::Network { trusted_proxies, public_url };
             config.import_roots = import_roots;
+            config.require_staff_second_factor = require_staff_second_factor;
             if demo && config.import_roots.is_empty() {
                 // The demo lets staff try the console's import with repositories put here.
                 let imports = config.data_dir.join("imports");
@@ -91,7 +93,6 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let domain = open_domain(&config).await?;
-            domain.require_staff_second_factor(require_staff_second_factor);
             if demo {
                 crate::demo::seed(&domain, &config).await?;
                 if config.witness_policy.is_none() {

@@ -212,12 +212,6 @@ impl Domain {
             .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))
     }
 
-    /// Sets the directories staff may import repositories from (`--import-root`).
-    pub fn set_import_roots(&self, roots: Vec<std::path::PathBuf>) {
-        let canonical = roots.iter().filter_map(|root| std::fs::canonicalize(root).ok()).collect();
-        let _ = self.import_roots.set(canonical);
-    }
-
     /// Where an import may come from. The operator at the command line already has the server's
     /// files, so any path; a person on the web only a local directory inside a configured import
     /// root (symbolic links and `..` resolved first), never a URL (the server would fetch it).
@@ -225,7 +219,7 @@ impl Domain {
         if matches!(actor, Actor::Operator | Actor::System(_)) {
             return Ok(());
         }
-        let roots = self.import_roots.get().map(Vec::as_slice).unwrap_or_default();
+        let roots = self.import_roots.as_slice();
         if roots.is_empty() {
             return Err(AppError::Forbidden(
                 "imports from the web need an import root (serve --import-root DIR); or use `server repo import`"

@@ -50,16 +50,27 @@ pub struct Domain {
     clock: Clock,
     caches: caches::Caches,
     builds: builds::BuildSettings,
-    /// The witnesses asked to cosign checkpoints, when a trust policy is configured.
+    /// The witnesses asked to cosign checkpoints, when a trust policy is configured. The one
+    /// setting made after construction: a policy names the log's key, which the domain's signer
+    /// holds, so the demo (and a test) start their witnesses against the running log first.
     supervision: std::sync::OnceLock<Arc<crate::audit::witnessing::Supervision>>,
-    /// Where export bundles are kept (set at start-up; a default under the data directory).
-    exports: std::sync::OnceLock<exports::ExportSettings>,
+    /// Where export bundles are kept, and for how long.
+    exports: exports::ExportSettings,
     /// The self-audit of the log (`integrity`).
     integrity: integrity::Integrity,
     /// The directories staff may import repositories from, canonical (`--import-root`).
-    import_roots: std::sync::OnceLock<Vec<std::path::PathBuf>>,
+    import_roots: Vec<std::path::PathBuf>,
     /// Whether staff must sign in with a second factor (`--require-staff-second-factor`).
-    staff_second_factor: std::sync::atomic::AtomicBool,
+    staff_second_factor: bool,
+}
+
+/// What the domain is built from besides its store, source, key and clock, all at once.
+pub struct DomainSettings {
+    pub builds: builds::BuildSettings,
+    pub exports: exports::ExportSettings,
+    /// As configured; kept canonical (a root that does not exist is dropped).
+    pub import_roots: Vec<std::path::PathBuf>,
+    pub staff_second_factor: bool,
 }
 
 impl Domain {
@@ -68,13 +79,8 @@ impl Domain {
         self.clock.now_ms()
     }
 
-    /// Requires (or not) a second factor of every staff sign-in.
-    pub fn require_staff_second_factor(&self, required: bool) {
-        self.staff_second_factor.store(required, std::sync::atomic::Ordering::Relaxed);
-    }
-
     pub(crate) fn staff_second_factor(&self) -> bool {
-        self.staff_second_factor.load(std::sync::atomic::Ordering::Relaxed)
+        self.staff_second_factor
     }
 
     /// Forgets sign-in failure counts whose hour and lock are over (run on a timer).
@@ -130,7 +136,7 @@ impl Domain {
         store: Store,
         source: Arc<Source>,
         signer: Arc<NoteSigner>,
-        builds: builds::BuildSettings,
+        settings: DomainSettings,
         clock: Clock,
     ) -> Domain {
         let audit = AuditLog::new(store.clone(), clock.clone());
@@ -142,12 +148,12 @@ impl Domain {
             signer,
             clock,
             caches: caches::Caches::default(),
-            builds,
+            builds: settings.builds,
             supervision,
-            exports: std::sync::OnceLock::new(),
+            exports: settings.exports,
             integrity: integrity::Integrity::default(),
-            import_roots: std::sync::OnceLock::new(),
-            staff_second_factor: std::sync::atomic::AtomicBool::new(false),
+            import_roots: settings.import_roots.iter().filter_map(|root| std::fs::canonicalize(root).ok()).collect(),
+            staff_second_factor: settings.staff_second_factor,
         }
     }
 

@@ -310,8 +310,7 @@ async fn a_person_turns_on_a_second_factor_and_then_signs_in_with_codes_each_goo
 #[tokio::test]
 async fn a_server_that_requires_it_admits_staff_only_with_a_second_factor() {
     use clearroom::auth::totp::code_at;
-    let app = spawn_app().await;
-    app.domain.require_staff_second_factor(true);
+    let app = spawn_app_configured(|config| config.require_staff_second_factor = true).await;
     let response = sign_in_with_code(&app, "staff", "").await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(response.text().await.unwrap().contains("server user second-factor"));

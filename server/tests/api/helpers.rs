@@ -90,6 +90,19 @@ pub async fn spawn_app_with(limits: SourceLimits) -> TestApp {
 
 /// `spawn_app_with` behind trusted proxies or with a public URL.
 pub async fn spawn_app_on(limits: SourceLimits, network: clearroom::network::Network) -> TestApp {
+    spawn_app_edited(limits, network, |_| {}).await
+}
+
+/// The test server with one setting of its configuration changed (`--require-staff-second-factor`…).
+pub async fn spawn_app_configured(edit: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_edited(SourceLimits::default(), Default::default(), edit).await
+}
+
+async fn spawn_app_edited(
+    limits: SourceLimits,
+    network: clearroom::network::Network,
+    edit: impl FnOnce(&mut Config),
+) -> TestApp {
     // The server's log lines go to the test's output, shown when a test fails.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,clearroom=info").try_init();
     let dir = tempfile::tempdir().unwrap();
@@ -108,7 +121,10 @@ pub async fn spawn_app_on(limits: SourceLimits, network: clearroom::network::Net
         network,
         // Staff may import from the test's own directory on the web.
         import_roots: vec![dir.path().to_path_buf()],
+        require_staff_second_factor: false,
     };
+    let mut config = config;
+    edit(&mut config);
     let clock = config.clock.clone();
     let domain = open_domain(&config).await.expect("open domain");
     for (name, role) in [
@@ -321,6 +337,7 @@ pub async fn spawn_second_instance(app: &TestApp) -> String {
         clock: app.clock.clone(),
         network: Default::default(),
         import_roots: Vec::new(),
+        require_staff_second_factor: false,
     };
     let domain = open_domain(&config).await.expect("second instance");
     let application = Application::build(config, domain).await.expect("build second");

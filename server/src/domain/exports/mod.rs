@@ -51,15 +51,8 @@ fn io_error(error: std::io::Error) -> AppError {
 }
 
 impl Domain {
-    pub fn set_export_settings(&self, settings: ExportSettings) {
-        let _ = self.exports.set(settings);
-    }
-
     fn export_settings(&self) -> ExportSettings {
-        self.exports.get().cloned().unwrap_or_else(|| ExportSettings {
-            dir: self.builds.artifacts.parent().map(|p| p.join("exports")).unwrap_or_else(|| "exports".into()),
-            retention_ms: 7 * 24 * 3_600_000,
-        })
+        self.exports.clone()
     }
 
     /// Checks a request and turns it into a scope and the previous checkpoint (normalised).
