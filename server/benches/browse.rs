@@ -15,7 +15,7 @@ use clearroom::startup::{open_domain, Application};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "benchmark password 2026";
+const PASSWORD: &str = "quiet orchard lamp 2026";
 const COLD_RUNS: usize = 3;
 const WARM_RUNS: usize = 10;
 

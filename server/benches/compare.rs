@@ -17,7 +17,7 @@ use clearroom::startup::{open_domain, Application};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "benchmark password 2026";
+const PASSWORD: &str = "quiet orchard lamp 2026";
 
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();

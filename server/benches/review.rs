@@ -20,7 +20,7 @@ use clearroom::startup::{open_domain, Application};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "benchmark password 2026";
+const PASSWORD: &str = "quiet orchard lamp 2026";
 const RUNS: usize = 15;
 
 fn median(mut times: Vec<Duration>) -> Duration {
