@@ -8,12 +8,21 @@ use crate::set_http_status;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// The document's title. leptos_meta writes the title's text into the server-rendered page as it
+/// is (0.8.7), so it is escaped here: paths and pin labels are anyone's words, and a `</title>` in
+/// one would otherwise write markup into the head. Titles are not hydrated (they sit outside the
+/// islands), so the browser never sets the escaped text again.
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    view! { <Title text=crate::html::escape(&text)/> }
+}
+
 /// Everything inside the header and around a page's content.
 #[component]
 pub fn Page(#[prop(into)] title: String, children: Children) -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
     view! {
-        <Title text=format!("{title} · Clearroom")/>
+        <PageTitle text=format!("{title} · Clearroom")/>
         <header class="topbar">
             <a href="/" class="brand">
                 <span class="brand-mark" aria-hidden="true"></span>

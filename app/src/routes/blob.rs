@@ -77,7 +77,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     let downloads = view.pin.caps.download;
     let pane_class = if view.pin.caps.copy { "content code-pane" } else { "content code-pane no-copy" };
     view! {
-        <leptos_meta::Title text=format!("{} · {} · Clearroom", view.path, view.pin.label)/>
+        <crate::components::layout::PageTitle text=format!("{} · {} · Clearroom", view.path, view.pin.label)/>
         <Watermark mark=view.watermark.clone()/>
         <PinBar pin=view.pin.clone() current="files"/>
         <div class="browse">

@@ -177,7 +177,7 @@ fn DiffBody(view: DiffView) -> impl IntoView {
     });
     let new_file = view.new.as_ref().map(|_| format!("/pins/{b}/blob/{}", view.path.url_encoded()));
     view! {
-        <leptos_meta::Title text=format!("{} · {} → {} · Clearroom", view.path, view.a.label, view.b.label)/>
+        <crate::components::layout::PageTitle text=format!("{} · {} → {} · Clearroom", view.path, view.a.label, view.b.label)/>
         <Watermark mark=view.watermark.clone()/>
         <PinBar pin=view.b.clone() current="compare"/>
         <main class="content">

@@ -28,7 +28,7 @@ pub fn TreePage() -> impl IntoView {
                                 view.path.to_string()
                             };
                             view! {
-                                <leptos_meta::Title text=format!("{title} · Clearroom")/>
+                                <crate::components::layout::PageTitle text=format!("{title} · Clearroom")/>
                                 <Watermark mark=view.watermark.clone()/>
                                 <PinBar pin=view.pin.clone() current="files"/>
                                 <main class="content">

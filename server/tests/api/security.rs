@@ -135,3 +135,44 @@ fn client_of(entry: &app::model::AuditEntry) -> String {
     let leaf: serde_json::Value = serde_json::from_str(&entry.leaf).unwrap();
     leaf["client"].as_str().unwrap().to_string()
 }
+
+/// Security defect 13: leptos_meta writes a page's title as it is, and paths and pin labels are
+/// anyone's words. A file name and a label that close the title and add a refresh to another site
+/// stay text on every page that names them in its title.
+#[tokio::test]
+async fn hostile_file_names_and_pin_labels_stay_text_in_every_page_title() {
+    use clearroom::domain::Actor;
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let hostile_name = "title><meta http-equiv=refresh content=0;url=https:evil.example><i id=injected>.rs";
+    let repo = git2::Repository::init_bare(dir.path().join("hostile.git")).unwrap();
+    clearroom::demo::write_commit(&repo, &[(hostile_name, b"fn a() {}\n".to_vec())], "one").unwrap();
+    clearroom::demo::write_commit(&repo, &[(hostile_name, b"fn a() {}\nfn b() {}\n".to_vec())], "two").unwrap();
+    let source = dir.path().join("hostile.git").display().to_string();
+    app.domain.import_repository(Actor::Operator, "hostile", &source).await.unwrap();
+    let label = "L</title><meta http-equiv=\"refresh\" content=\"0;url=https://evil.example/\"><i id=injected>";
+    let older = app.domain.create_pin(Actor::Operator, "hostile", "HEAD~1", label).await.unwrap();
+    let newer = app.domain.create_pin(Actor::Operator, "hostile", "HEAD", label).await.unwrap();
+    app.login_as("staff").await;
+    let name = hostile_name.replace('<', "%3C").replace('>', "%3E").replace(' ', "%20");
+    let pages = [
+        format!("/pins/{newer}"),
+        format!("/pins/{newer}/blob/{name}"),
+        format!("/pins/{older}/compare/{newer}"),
+        format!("/pins/{older}/compare/{newer}/{name}"),
+        format!("/pins/{newer}/comments"),
+        format!("/pins/{newer}/coverage"),
+        format!("/pins/{newer}/verdicts"),
+        format!("/pins/{newer}/builds"),
+        format!("/pins/{newer}/search?q=fn"),
+    ];
+    for page in pages {
+        let (status, html) = app.get_text(&page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let head = &html[..html.find("</head>").expect("a head")];
+        assert!(!head.contains("<meta http-equiv") && !head.contains("<i id=injected>"), "{page}: {head}");
+        assert_eq!(head.matches("<title>").count(), 1, "{page}: one title");
+        let title = &head[head.find("<title>").unwrap() + 7..head.find("</title>").unwrap()];
+        assert!(!title.contains('<') && !title.contains('>'), "{page}: {title}");
+    }
+}
