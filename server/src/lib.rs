@@ -18,6 +18,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod network;
+pub mod private_files;
 pub mod request_scope;
 pub mod review;
 pub mod source;

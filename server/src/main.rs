@@ -8,6 +8,7 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::from(2);
     }
     clearroom::startup::bound_allocator_retention();
+    clearroom::private_files::private_umask();
     match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => {
             let code = runtime.block_on(clearroom::cli::run());

@@ -52,16 +52,24 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     Ok(Arc::new(domain))
 }
 
-/// Creates the data directory, mode 0700, if it does not exist: keys, the database and uploads
-/// live here, so only the server's own user may enter it.
+/// Creates the data directory (0700), or, when it exists (an operator or a package made it),
+/// takes group and other access away from it and from everything under it, saying so in the log.
+/// A directory the server cannot tighten is an error that names it: the server does not run with
+/// its source and keys readable by other local users.
 pub fn create_data_dir(path: &std::path::Path) -> anyhow::Result<()> {
+    crate::private_files::private_umask();
     if !path.exists() {
         std::fs::create_dir_all(path).with_context(|| format!("creating the data directory {}", path.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
-                .with_context(|| format!("restricting {}", path.display()))?;
+    }
+    #[cfg(unix)]
+    {
+        let tightened = crate::private_files::tighten(path)?;
+        if tightened > 0 {
+            tracing::warn!(
+                data_dir = %path.display(),
+                tightened,
+                "took group and other access away from the data directory and what it holds"
+            );
         }
     }
     Ok(())

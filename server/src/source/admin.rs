@@ -40,6 +40,7 @@ impl Source {
                 .fetch_options(fetch)
                 .clone(&from, staged.path())
                 .map_err(SourceError::Import)?;
+            crate::private_files::make_private(staged.path())?;
             Ok(staged)
         })
         .await?
@@ -75,6 +76,7 @@ impl Source {
     pub async fn fetch(self: &Arc<Self>, repository: &str, from: &str) -> Result<Vec<MovedRef>> {
         let from = from.to_string();
         self.with_repo(repository, move |_, repo| {
+            let private = |repo: &git2::Repository| crate::private_files::make_private(repo.path());
             let refs = |repo: &git2::Repository| -> Result<std::collections::BTreeMap<String, String>> {
                 let mut refs = std::collections::BTreeMap::new();
                 for reference in repo.references()? {
@@ -90,6 +92,7 @@ impl Source {
             remote
                 .fetch(&["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], None, None)
                 .map_err(SourceError::Import)?;
+            private(repo)?;
             let after = refs(repo)?;
             Ok(after
                 .into_iter()

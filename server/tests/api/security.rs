@@ -176,3 +176,36 @@ async fn hostile_file_names_and_pin_labels_stay_text_in_every_page_title() {
         assert!(!title.contains('<') && !title.contains('>'), "{page}: {title}");
     }
 }
+
+/// Security defect 4: a data directory made before the first start (by an operator, or a package)
+/// kept its mode, and what the server wrote in it was readable by every local user. The server
+/// takes group and other access away from it and all it holds, and creates nothing readable by
+/// others (umask 077): here the imported repository's files.
+#[tokio::test]
+async fn a_data_directory_made_open_by_someone_else_is_made_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let app = spawn_app_configured(|config| {
+        let open = std::fs::Permissions::from_mode(0o755);
+        std::fs::create_dir_all(config.data_dir.join("left-by-the-operator")).unwrap();
+        std::fs::set_permissions(&config.data_dir, open.clone()).unwrap();
+        std::fs::set_permissions(config.data_dir.join("left-by-the-operator"), open).unwrap();
+        std::fs::write(config.data_dir.join("notes.txt"), "operator's notes").unwrap();
+        std::fs::set_permissions(config.data_dir.join("notes.txt"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    })
+    .await;
+    let mut open_to_others = Vec::new();
+    let mut pending = vec![app.data_dir.clone()];
+    let mut seen = 0;
+    while let Some(path) = pending.pop() {
+        let metadata = std::fs::symlink_metadata(&path).unwrap();
+        seen += 1;
+        if metadata.permissions().mode() & 0o077 != 0 {
+            open_to_others.push(format!("{} {:o}", path.display(), metadata.permissions().mode()));
+        }
+        if metadata.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    assert!(seen > 10, "the repository and the keys are there: {seen} entries");
+    assert!(open_to_others.is_empty(), "{open_to_others:#?}");
+}
