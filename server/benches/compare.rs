@@ -67,6 +67,7 @@ async fn start(dir: &Path, repository: &Path, first: bool) -> Server {
         reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let response = client
         .post(format!("{url}/login"))
+        .header("origin", &url)
         .form(&[("username", "bench"), ("password", PASSWORD), ("next", "")])
         .send()
         .await
