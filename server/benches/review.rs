@@ -64,7 +64,7 @@ async fn signed_in(url: &str, username: &str) -> reqwest::Client {
         reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let response = client
         .post(format!("{url}/login"))
-        .header("origin", &url)
+        .header("origin", url)
         .form(&[("username", username), ("password", PASSWORD), ("next", "")])
         .send()
         .await
