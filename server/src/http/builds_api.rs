@@ -3,11 +3,12 @@
 //! `.intoto.jsonl`, and what a hash was built from. Session (with the anti-forgery header) or
 //! `Authorization: Bearer`.
 
+use super::extract::ApiWrite;
 use super::forms::{back_to, check, Fields};
-use super::review::api_write_allowed;
 use super::{AppState, HttpError};
 use crate::domain::builds::BuildInput;
 use crate::domain::Actor;
+use crate::http::extract::PinPath;
 use app::error::AppError;
 use app::model::*;
 use axum::body::{Body, Bytes};
@@ -102,14 +103,12 @@ impl BuildFields {
 )]
 pub(crate) async fn record(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    ApiWrite(caller): ApiWrite,
+    PinPath(pin): PinPath,
     Query(query): Query<BuildFields>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HttpError> {
-    api_write_allowed(&caller, &headers)?;
-    let pin = PinId::parse(&pin)?;
     let recorded = if is_json(&headers) {
         let bytes = axum::body::to_bytes(body, 64 * 1024)
             .await
@@ -138,9 +137,9 @@ pub(crate) async fn record(
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
-    let page = state.domain.pin_builds(Actor::Web(&caller), PinId::parse(&pin)?).await?;
+    let page = state.domain.pin_builds(Actor::Web(&caller), pin).await?;
     Ok(Json(serde_json::json!({ "pin": page.pin.id, "commit": page.pin.commit_id, "artifacts": page.artifacts })))
 }
 
@@ -155,12 +154,10 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn review_summary(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
-    headers: HeaderMap,
+    ApiWrite(caller): ApiWrite,
+    PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
-    api_write_allowed(&caller, &headers)?;
-    let sha256 = state.domain.issue_review_summary(Actor::Web(&caller), PinId::parse(&pin)?).await?;
+    let sha256 = state.domain.issue_review_summary(Actor::Web(&caller), pin).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "envelope_sha256": sha256 }))))
 }
 
@@ -225,9 +222,8 @@ pub(crate) async fn keys(
 async fn jsonl(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
 ) -> Result<Response, HttpError> {
-    let pin = PinId::parse(&pin)?;
     let text = state.domain.pin_attestations(Actor::Web(&caller), pin).await?;
     let disposition = format!("attachment; filename=\"pin-{pin}.intoto.jsonl\"");
     Ok((
@@ -243,7 +239,7 @@ async fn jsonl(
 async fn form_record(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
     body: Bytes,
 ) -> Response {
     let fields = Fields::parse(&body);
@@ -262,8 +258,7 @@ async fn form_record(
             finished_at_ms: None,
         };
         let sha256 = Sha256Hex::parse(fields.get("sha256"))?;
-        let recorded =
-            state.domain.record_build(Actor::Web(&caller), PinId::parse(&pin)?, &input, &sha256, None).await?;
+        let recorded = state.domain.record_build(Actor::Web(&caller), pin, &input, &sha256, None).await?;
         Ok(format!("build #{} recorded and attested", recorded.id))
     }
     .await;
@@ -273,7 +268,7 @@ async fn form_record(
 async fn form_review_summary(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
     body: Bytes,
 ) -> Response {
     let fields = Fields::parse(&body);
@@ -281,7 +276,7 @@ async fn form_review_summary(
         return refused;
     }
     let result = async {
-        let sha256 = state.domain.issue_review_summary(Actor::Web(&caller), PinId::parse(&pin)?).await?;
+        let sha256 = state.domain.issue_review_summary(Actor::Web(&caller), pin).await?;
         Ok(format!("review summary issued (envelope sha256 {sha256})"))
     }
     .await;

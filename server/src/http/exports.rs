@@ -2,15 +2,15 @@
 //! itself (streamed, to its creator), and the `/exports` page's form. Session (with the
 //! anti-forgery token) or `Authorization: Bearer`.
 
+use super::extract::ApiWrite;
 use super::forms::{back_to, check, Fields};
-use super::review::api_write_allowed;
 use super::{AppState, HttpError};
 use crate::domain::Actor;
 use app::error::AppError;
 use app::model::*;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -49,11 +49,9 @@ fn parse_request(body: &Bytes) -> Result<ExportRequest, HttpError> {
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    headers: HeaderMap,
+    ApiWrite(caller): ApiWrite,
     body: Bytes,
 ) -> Result<Response, HttpError> {
-    api_write_allowed(&caller, &headers)?;
     let request = parse_request(&body)?;
     let id = state.domain.request_export(Actor::Web(&caller), &request, true).await?;
     let location = format!("/api/v1/exports/{id}");
@@ -71,11 +69,9 @@ pub(crate) async fn create(
 )]
 pub(crate) async fn estimate(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    headers: HeaderMap,
+    ApiWrite(caller): ApiWrite,
     body: Bytes,
 ) -> Result<Json<ExportEstimate>, HttpError> {
-    api_write_allowed(&caller, &headers)?;
     let request = parse_request(&body)?;
     Ok(Json(state.domain.estimate_export(&caller, &request).await?))
 }

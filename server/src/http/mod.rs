@@ -6,6 +6,7 @@ pub mod account;
 pub mod api;
 pub mod builds_api;
 pub mod exports;
+pub mod extract;
 pub mod forms;
 pub mod middleware;
 pub mod network;

@@ -4,6 +4,7 @@
 
 use super::{AppState, HttpError};
 use crate::domain::Actor;
+use crate::http::extract::PinPath;
 use app::model::*;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
@@ -35,9 +36,9 @@ pub fn router() -> Router<AppState> {
 pub(crate) async fn jobs(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
-    let jobs = state.domain.pin_jobs(Actor::Web(&caller), PinId::parse(&pin)?).await?;
+    let jobs = state.domain.pin_jobs(Actor::Web(&caller), pin).await?;
     let jobs: Vec<_> = jobs
         .into_iter()
         .map(|j| serde_json::json!({ "id": j.id, "kind": j.kind, "state": j.state, "done": j.done, "total": j.total }))
@@ -217,7 +218,7 @@ struct ApiResult {
 pub(crate) async fn search(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
     Query(params): Query<SearchParams>,
 ) -> Result<impl IntoResponse, HttpError> {
     let query = SearchQuery {
@@ -227,7 +228,7 @@ pub(crate) async fn search(
         path: params.path,
         page: page(params.page.as_deref())?,
     };
-    let view = state.domain.search(Actor::Web(&caller), PinId::parse(&pin)?, &query, SEARCH_PAGE).await?;
+    let view = state.domain.search(Actor::Web(&caller), pin, &query, SEARCH_PAGE).await?;
     let results: Vec<ApiResult> = view
         .results
         .into_iter()
@@ -262,11 +263,10 @@ pub(crate) struct FilesParams {
 pub(crate) async fn files(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
     Query(params): Query<FilesParams>,
 ) -> Result<impl IntoResponse, HttpError> {
-    let found =
-        state.domain.find_files(Actor::Web(&caller), PinId::parse(&pin)?, params.q.as_deref().unwrap_or("")).await?;
+    let found = state.domain.find_files(Actor::Web(&caller), pin, params.q.as_deref().unwrap_or("")).await?;
     Ok(Json(serde_json::json!({ "files": found })))
 }
 

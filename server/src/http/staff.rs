@@ -6,6 +6,7 @@ use super::forms::{back_to, check, Fields};
 use super::AppState;
 use crate::auth::Password;
 use crate::domain::Actor;
+use crate::http::extract::PinPath;
 use app::error::AppError;
 use app::model::{Caller, PinId, Role};
 use axum::body::Bytes;
@@ -168,7 +169,7 @@ async fn cancel_job(
 async fn withdraw_pin(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
     body: Bytes,
 ) -> Response {
     let fields = Fields::parse(&body);
@@ -176,7 +177,6 @@ async fn withdraw_pin(
         return refused;
     }
     let result = async {
-        let pin = PinId::parse(&pin)?;
         state.domain.withdraw_pin(Actor::Web(&caller), pin, fields.optional("reason")).await?;
         Ok(format!("withdrew pin {pin}: only staff read it now"))
     }
@@ -187,7 +187,7 @@ async fn withdraw_pin(
 async fn pin_policy(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
     body: Bytes,
 ) -> Response {
     let fields = Fields::parse(&body);
@@ -196,7 +196,6 @@ async fn pin_policy(
     }
     let (no_download, no_copy) = (fields.get("no_download") == "on", fields.get("no_copy") == "on");
     let result = async {
-        let pin = PinId::parse(&pin)?;
         state.domain.set_pin_policy(Actor::Web(&caller), pin, no_download, no_copy).await?;
         let said = |off: bool, what: &str| format!("{what} {}", if off { "off" } else { "on" });
         Ok(format!("pin {pin}: {}, {}", said(no_download, "downloads"), said(no_copy, "copying")))

@@ -209,3 +209,26 @@ async fn a_data_directory_made_open_by_someone_else_is_made_private() {
     assert!(seen > 10, "the repository and the keys are there: {seen} entries");
     assert!(open_to_others.is_empty(), "{open_to_others:#?}");
 }
+
+/// Security defect 19 (in part): a malformed pin in a form's path was carried into the answer's
+/// `Location` and answered 500. The pin is parsed before the handler runs, for forms and the API.
+#[tokio::test]
+async fn a_malformed_pin_in_a_path_is_a_clear_client_error() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let csrf = app.csrf_token().await;
+    for path in ["/pins/%0A/verdicts", "/pins/%0A/comments", "/pins/x/reviewed"] {
+        let response = app.post_form(path, &[("csrf", csrf.as_str()), ("verdict", "concerns"), ("summary", "s")]).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+    }
+    let response = app
+        .client
+        .post(app.url("/api/v1/pins/%0A/comments"))
+        .header("origin", &app.address)
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"path": "README.md", "body": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}

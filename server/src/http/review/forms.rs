@@ -3,6 +3,7 @@
 
 use super::{comment_id, fixed_pin};
 use crate::domain::Actor;
+use crate::http::extract::PinPath;
 use crate::http::forms::{back_to, check, Fields};
 use crate::http::session::safe_next;
 use crate::http::AppState;
@@ -31,7 +32,7 @@ fn line(fields: &Fields, key: &str) -> Result<Option<u32>, AppError> {
 pub(super) async fn form_comment(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
     body: Bytes,
 ) -> Response {
     let fields = Fields::parse(&body);
@@ -49,7 +50,6 @@ pub(super) async fn form_comment(
             private: fields.get("private") == "on" || fields.get("private") == "1",
             reply_to: fields.optional("reply_to").map(comment_id).transpose()?,
         };
-        let pin = PinId::parse(&pin)?;
         state.domain.add_comment(Actor::Web(&caller), pin, &new).await.map(|id| format!("saved comment #{id}"))
     }
     .await;
@@ -102,7 +102,7 @@ pub(super) async fn form_version(
 pub(super) async fn form_mark(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
     body: Bytes,
 ) -> Response {
     let fields = Fields::parse(&body);
@@ -113,7 +113,7 @@ pub(super) async fn form_mark(
     let result = async {
         let path = RepoPath::parse(fields.get("path"))?;
         let reviewed = fields.get("reviewed") == "1";
-        state.domain.mark_reviewed(Actor::Web(&caller), PinId::parse(&pin)?, &path, reviewed).await?;
+        state.domain.mark_reviewed(Actor::Web(&caller), pin, &path, reviewed).await?;
         Ok(if reviewed { format!("marked {path} reviewed") } else { format!("unmarked {path}") })
     }
     .await;
@@ -123,7 +123,7 @@ pub(super) async fn form_mark(
 pub(super) async fn form_verdict(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
     body: Bytes,
 ) -> Response {
     let fields = Fields::parse(&body);
@@ -132,10 +132,7 @@ pub(super) async fn form_verdict(
     }
     let result = async {
         let verdict = VerdictKind::parse(fields.get("verdict"))?;
-        let id = state
-            .domain
-            .submit_verdict(Actor::Web(&caller), PinId::parse(&pin)?, verdict, fields.get("summary"))
-            .await?;
+        let id = state.domain.submit_verdict(Actor::Web(&caller), pin, verdict, fields.get("summary")).await?;
         Ok(format!("verdict #{id} recorded"))
     }
     .await;

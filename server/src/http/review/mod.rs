@@ -5,13 +5,14 @@
 
 mod forms;
 
-use super::session::csrf_matches;
 use super::{AppState, HttpError};
 use crate::domain::Actor;
+use crate::http::extract::ApiWrite;
+use crate::http::extract::PinPath;
 use app::error::AppError;
 use app::model::*;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
@@ -41,19 +42,6 @@ fn comment_id(text: &str) -> Result<i64, AppError> {
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| AppError::Invalid("a comment id is a positive number".into()))
-}
-
-/// A session's write must carry its anti-forgery token; an API token needs none.
-pub(super) fn api_write_allowed(caller: &Caller, headers: &HeaderMap) -> Result<(), HttpError> {
-    if caller.token.is_some() {
-        return Ok(());
-    }
-    let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if csrf_matches(caller, sent) {
-        Ok(())
-    } else {
-        Err(HttpError(AppError::Forbidden("send the page's X-CSRF-Token header with this request".into())))
-    }
 }
 
 // The JSON API ---------------------------------------------------------------------------------
@@ -143,10 +131,10 @@ fn api_thread(thread: &Thread) -> ApiThread {
 pub(crate) async fn list_comments(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
     Query(filter): Query<CommentFilter>,
 ) -> Result<impl IntoResponse, HttpError> {
-    let list = state.domain.pin_comments(Actor::Web(&caller), pin_id(&pin)?, &filter, false).await?;
+    let list = state.domain.pin_comments(Actor::Web(&caller), pin, &filter, false).await?;
     let comments: Vec<ApiThread> = list.threads.iter().map(api_thread).collect();
     Ok(Json(serde_json::json!({ "comments": comments })))
 }
@@ -163,13 +151,11 @@ pub(crate) async fn list_comments(
 )]
 pub(crate) async fn create_comment(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
-    headers: HeaderMap,
+    ApiWrite(caller): ApiWrite,
+    PinPath(pin): PinPath,
     Json(new): Json<NewComment>,
 ) -> Result<impl IntoResponse, HttpError> {
-    api_write_allowed(&caller, &headers)?;
-    let id = state.domain.add_comment(Actor::Web(&caller), pin_id(&pin)?, &new).await?;
+    let id = state.domain.add_comment(Actor::Web(&caller), pin, &new).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
 }
 
@@ -199,12 +185,10 @@ fn fixed_pin(text: Option<&str>) -> Result<Option<PinId>, AppError> {
 )]
 pub(crate) async fn set_state(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    ApiWrite(caller): ApiWrite,
     Path(id): Path<String>,
-    headers: HeaderMap,
     Json(change): Json<StateChangeRequest>,
 ) -> Result<impl IntoResponse, HttpError> {
-    api_write_allowed(&caller, &headers)?;
     let to = ThreadState::parse(&change.state)?;
     let fixed = fixed_pin(change.fixed_pin.as_deref())?;
     state.domain.set_comment_state(Actor::Web(&caller), comment_id(&id)?, to, change.reason.as_deref(), fixed).await?;
@@ -228,12 +212,10 @@ pub(crate) struct VersionRequest {
 )]
 pub(crate) async fn add_version(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    ApiWrite(caller): ApiWrite,
     Path(id): Path<String>,
-    headers: HeaderMap,
     Json(request): Json<VersionRequest>,
 ) -> Result<impl IntoResponse, HttpError> {
-    api_write_allowed(&caller, &headers)?;
     let version = state.domain.edit_comment(Actor::Web(&caller), comment_id(&id)?, &request.body).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "version": version }))))
 }
@@ -243,10 +225,8 @@ async fn set_mark(
     caller: Caller,
     pin: String,
     path: String,
-    headers: HeaderMap,
     reviewed: bool,
 ) -> Result<Response, HttpError> {
-    api_write_allowed(&caller, &headers)?;
     let path = RepoPath::parse_url_encoded(&path)?;
     state.domain.mark_reviewed(Actor::Web(&caller), pin_id(&pin)?, &path, reviewed).await?;
     Ok(Json(serde_json::json!({ "path": path.as_str(), "reviewed": reviewed })).into_response())
@@ -263,11 +243,10 @@ async fn set_mark(
 )]
 pub(crate) async fn mark(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    ApiWrite(caller): ApiWrite,
     Path((pin, path)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    set_mark(state, caller, pin, path, headers, true).await
+    set_mark(state, caller, pin, path, true).await
 }
 
 #[utoipa::path(
@@ -281,11 +260,10 @@ pub(crate) async fn mark(
 )]
 pub(crate) async fn unmark(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    ApiWrite(caller): ApiWrite,
     Path((pin, path)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    set_mark(state, caller, pin, path, headers, false).await
+    set_mark(state, caller, pin, path, false).await
 }
 
 #[utoipa::path(
@@ -300,10 +278,10 @@ pub(crate) async fn unmark(
 pub(crate) async fn coverage(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
     // Files neither shown nor reviewed are left out of the lists: `total` says how many there are.
-    let report = state.domain.coverage(Actor::Web(&caller), pin_id(&pin)?).await?.report(true);
+    let report = state.domain.coverage(Actor::Web(&caller), pin).await?.report(true);
     Ok(Json(serde_json::json!({
         "total": report.total,
         "indexed": report.indexed,
@@ -324,9 +302,9 @@ pub(crate) async fn coverage(
 pub(crate) async fn list_verdicts(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
+    PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
-    let page = state.domain.verdicts(Actor::Web(&caller), pin_id(&pin)?).await?;
+    let page = state.domain.verdicts(Actor::Web(&caller), pin).await?;
     Ok(Json(serde_json::json!({ "verdicts": page.verdicts })))
 }
 
@@ -348,13 +326,11 @@ pub(crate) struct VerdictRequest {
 )]
 pub(crate) async fn create_verdict(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(pin): Path<String>,
-    headers: HeaderMap,
+    ApiWrite(caller): ApiWrite,
+    PinPath(pin): PinPath,
     Json(request): Json<VerdictRequest>,
 ) -> Result<impl IntoResponse, HttpError> {
-    api_write_allowed(&caller, &headers)?;
     let verdict = VerdictKind::parse(&request.verdict)?;
-    let id = state.domain.submit_verdict(Actor::Web(&caller), pin_id(&pin)?, verdict, &request.summary).await?;
+    let id = state.domain.submit_verdict(Actor::Web(&caller), pin, verdict, &request.summary).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
 }
