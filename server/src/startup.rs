@@ -61,8 +61,10 @@ pub fn create_data_dir(path: &std::path::Path) -> anyhow::Result<()> {
     if !path.exists() {
         std::fs::create_dir_all(path).with_context(|| format!("creating the data directory {}", path.display()))?;
     }
+    // Only an open data directory needs the walk: behind a private one, nothing in it is reachable
+    // by others, so an ordinary start (a large highlight cache, many repositories) stats nothing.
     #[cfg(unix)]
-    {
+    if std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path)?.permissions()) & 0o077 != 0 {
         let tightened = crate::private_files::tighten(path)?;
         if tightened > 0 {
             tracing::warn!(

@@ -80,15 +80,6 @@ fn request_for(path: &str, method: &str, comment: i64) -> (String, Option<Value>
     (concrete, body)
 }
 
-/// A signed-in browser's client and its anti-forgery token.
-async fn signed_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = crate::audit::spawn_client_as(app, username).await;
-    let html = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a csrf field") + marker.len();
-    (client, html[start..].split('"').next().unwrap().to_string())
-}
-
 fn refused_by_the_guard(status: StatusCode, body: &Value) -> bool {
     let words = body["error"].as_str().unwrap_or("");
     match status {

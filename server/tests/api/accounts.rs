@@ -248,11 +248,6 @@ async fn staff_end_sessions_and_disable_from_the_console() {
     assert!(app.events("session.end_all").await.is_empty());
 }
 
-fn csrf_of(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a form with its anti-forgery token") + 19;
-    page[at..].split('"').next().unwrap().to_string()
-}
-
 async fn sign_in_with_code(app: &TestApp, username: &str, code: &str) -> reqwest::Response {
     new_client()
         .post(app.url("/login"))

@@ -4,7 +4,6 @@
 //! from a rewritten history each caught with a precise message; the SARIF, CSV and JSON members
 //! read back; who may export and download; a job resumed after its instance stopped; expiry.
 
-use crate::audit::spawn_client_as;
 use crate::helpers::*;
 use app::model::{ExportRequest, Role, Sha256Hex};
 use clearroom::audit::note::NoteSigner;
@@ -18,15 +17,6 @@ use std::io::{Read as _, Write as _};
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
-}
-
-/// A signed-in browser's client and its anti-forgery token.
-async fn signed_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = spawn_client_as(app, username).await;
-    let html = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a csrf field") + marker.len();
-    (client, html[start..].split('"').next().unwrap().to_string())
 }
 
 async fn post_json(

@@ -181,6 +181,20 @@ pub fn bare_client() -> Client {
     Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
 }
 
+/// The anti-forgery token of a page's forms.
+pub fn csrf_of(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("a form with its anti-forgery token") + marker.len();
+    page[start..].split('"').next().unwrap().to_string()
+}
+
+/// A signed-in browser's client and its anti-forgery token.
+pub async fn signed_in(app: &TestApp, username: &str) -> (Client, String) {
+    let client = crate::audit::spawn_client_as(app, username).await;
+    let html = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    (client, csrf_of(&html))
+}
+
 pub fn location(response: &Response) -> String {
     response.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
@@ -250,9 +264,7 @@ impl TestApp {
     /// The anti-forgery token from a page's forms.
     pub async fn csrf_token(&self) -> String {
         let (_, html) = self.get_text("/").await;
-        let marker = "name=\"csrf\" value=\"";
-        let start = html.find(marker).expect("a page with a csrf field") + marker.len();
-        html[start..].split('"').next().unwrap().to_string()
+        csrf_of(&html)
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {

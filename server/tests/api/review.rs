@@ -2,7 +2,6 @@
 //! versions, reviewed marks, coverage against hand-computed figures, carried review across pins,
 //! and verdicts.
 
-use crate::audit::spawn_client_as;
 use crate::helpers::*;
 use clearroom::domain::Actor;
 use reqwest::{Client, StatusCode};
@@ -15,11 +14,7 @@ struct Browser {
 }
 
 async fn browser(app: &TestApp, username: &str) -> Browser {
-    let client = spawn_client_as(app, username).await;
-    let html = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a csrf field") + marker.len();
-    let csrf = html[start..].split('"').next().unwrap().to_string();
+    let (client, csrf) = signed_in(app, username).await;
     Browser { client, csrf }
 }
 

@@ -129,9 +129,7 @@ async fn cookie_and_csrf(app: &TestApp, username: &str) -> (String, String) {
         .unwrap();
     let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
     let page = reqwest::Client::new().get(app.url("/")).header("cookie", &cookie).send().await.unwrap();
-    let html = page.text().await.unwrap();
-    let at = html.find("name=\"csrf\" value=\"").expect("the page's token") + 19;
-    (cookie, html[at..].split('"').next().unwrap().to_string())
+    (cookie, csrf_of(&page.text().await.unwrap()))
 }
 
 /// The race the security review reproduced: a request of session A is in flight (its body held
@@ -160,7 +158,7 @@ async fn a_request_in_flight_cannot_bring_back_a_session_ended_meanwhile() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     // B ends every other session, A's included, while A's request waits for its body.
     let page = elsewhere.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
-    let token = page[page.find("name=\"csrf\" value=\"").unwrap() + 19..].split('"').next().unwrap().to_string();
+    let token = csrf_of(&page);
     let ended =
         elsewhere.post(app.url("/account/sessions/end-others")).form(&[("csrf", token.as_str())]).send().await.unwrap();
     assert_eq!(ended.status(), StatusCode::SEE_OTHER);

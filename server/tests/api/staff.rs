@@ -198,9 +198,7 @@ async fn a_withdrawn_pin_is_read_by_staff_only_and_the_withdrawal_is_recorded() 
         .await
         .unwrap();
     let html = staff.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).unwrap() + marker.len();
-    let csrf = html[start..].split('"').next().unwrap().to_string();
+    let csrf = csrf_of(&html);
     let withdraw = |csrf: String| {
         staff
             .post(app.url(&format!("/admin/pins/{}/withdraw", app.pin)))
