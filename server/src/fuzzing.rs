@@ -93,7 +93,7 @@ fn uploaded_json(data: &[u8]) {
     let _ = serde_json::from_slice::<app::model::NewComment>(data);
     let _ = serde_json::from_slice::<app::model::CommentFilter>(data);
     let _ = crate::export::Leaf::parse(data);
-    let _ = crate::http::forms::Fields::parse(&axum::body::Bytes::copy_from_slice(data));
+    let _ = serde_html_form::from_bytes::<Vec<(String, String)>>(data);
 }
 
 pub const TARGETS: &[Target] = &[

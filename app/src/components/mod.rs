@@ -2,5 +2,6 @@
 
 pub mod islands;
 pub mod layout;
+pub mod notices;
 pub mod review;
 pub mod time;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// One build record: who built which artifact of a pin, and its SHA-256. Never edited.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BuildView {
     pub id: i64,
     pub pin: i64,
@@ -31,6 +32,7 @@ pub struct BuildView {
 
 /// Whether the builders of one artifact agree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase", tag = "status", content = "builders")]
 pub enum Reproducibility {
     /// One builder so far.
@@ -53,6 +55,7 @@ impl Reproducibility {
 
 /// Every record of one artifact (name and platform) of a pin.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ArtifactBuilds {
     pub name: String,
     pub platform: String,
@@ -61,6 +64,7 @@ pub struct ArtifactBuilds {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BuildsPage {
     pub pin: PinSummary,
     pub artifacts: Vec<ArtifactBuilds>,
@@ -73,6 +77,7 @@ pub struct BuildsPage {
 
 /// A verdict as the review summary and the verify page show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VerdictBrief {
     pub reviewer: String,
     pub verdict: VerdictKind,
@@ -81,6 +86,7 @@ pub struct VerdictBrief {
 
 /// Where a verified artifact comes from and how its pin was reviewed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ArtifactOrigin {
     pub pin: PinSummary,
     pub name: String,
@@ -100,7 +106,37 @@ pub struct ArtifactOrigin {
 
 /// The answer to "what is this file?": every pin that recorded its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ArtifactLookup {
     pub sha256: String,
     pub origins: Vec<ArtifactOrigin>,
+}
+
+/// The keys anyone needs to check what the server signs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Keys {
+    pub attestation: AttestationKey,
+    pub log: LogKey,
+}
+
+/// The key that signs attestations (DSSE, ed25519).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AttestationKey {
+    pub keyid: String,
+    pub algorithm: String,
+    pub public_key_pem: String,
+    /// The raw 32-byte public key, base64.
+    pub public_key: String,
+}
+
+/// The key that signs the log's checkpoints (a signed-note verifier key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LogKey {
+    pub name: String,
+    pub algorithm: String,
+    pub verifier_key: String,
+    pub key_hash: String,
 }

@@ -1,10 +1,12 @@
 //! Comparing pins, searching a pin, finding files and symbols: what pages and the API show.
 
 use super::input::{PinId, RepoPath};
+use super::notices::DiffNotice;
 use super::views::{PinSummary, Watermark};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeStatus {
     Added,
@@ -43,6 +45,7 @@ impl ChangeStatus {
 
 /// A changed file as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChangedFileView {
     pub path: String,
     pub old_path: Option<String>,
@@ -57,6 +60,7 @@ pub struct ChangedFileView {
 
 /// Which files of a comparison to list.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CompareFilter {
     /// Paths containing this text (case-insensitive).
     pub filter: Option<String>,
@@ -69,6 +73,7 @@ pub const COMPARE_PAGE: usize = 300;
 pub const COMPARE_API_PAGE: usize = 1000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CompareView {
     /// The older pin and the newer one.
     pub a: PinSummary,
@@ -87,6 +92,7 @@ pub struct CompareView {
 
 /// How a file diff is laid out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DiffLayout {
     #[default]
@@ -95,6 +101,7 @@ pub enum DiffLayout {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DiffLineKind {
     Context,
@@ -105,6 +112,7 @@ pub enum DiffLineKind {
 /// One line of a diff: its numbers on each side and its highlighted HTML (intra-line changes in
 /// `<mark>`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiffLine {
     pub kind: DiffLineKind,
     pub old: Option<u32>,
@@ -114,6 +122,7 @@ pub struct DiffLine {
 
 /// A run of changed lines with their context.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Hunk {
     pub old_start: u32,
     pub old_lines: u32,
@@ -124,6 +133,7 @@ pub struct Hunk {
 
 /// One side of a file diff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiffSideView {
     pub path: String,
     pub blob_id: String,
@@ -132,6 +142,7 @@ pub struct DiffSideView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiffView {
     pub a: PinSummary,
     pub b: PinSummary,
@@ -140,7 +151,7 @@ pub struct DiffView {
     pub new: Option<DiffSideView>,
     pub hunks: Vec<Hunk>,
     /// Why the lines are not shown (binary, over the size cap), if they are not.
-    pub notice: Option<String>,
+    pub notice: Option<DiffNotice>,
     pub layout: DiffLayout,
     /// Lines of context around each change; `None` for the whole file.
     pub context: Option<u32>,
@@ -152,6 +163,7 @@ pub struct DiffView {
 
 /// What a search asks.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchQuery {
     pub q: String,
     /// A regular expression (the `regex` crate's syntax) rather than literal text.
@@ -169,6 +181,7 @@ pub struct SearchQuery {
 pub const SEARCH_PAGE: usize = 25;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MatchLine {
     pub line: u32,
     /// The line's text (escaped by whoever renders it).
@@ -178,6 +191,7 @@ pub struct MatchLine {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FileMatches {
     pub path: String,
     pub lines: Vec<MatchLine>,
@@ -185,6 +199,7 @@ pub struct FileMatches {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchView {
     pub pin: PinSummary,
     pub query: SearchQuery,
@@ -200,6 +215,7 @@ pub struct SearchView {
 
 /// A file the finder offers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FoundFile {
     pub path: String,
     /// Character positions in `path` that matched the query (for highlighting).
@@ -208,6 +224,7 @@ pub struct FoundFile {
 
 /// Where a symbol is defined.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SymbolSite {
     pub path: String,
     pub line: u32,
@@ -219,6 +236,7 @@ pub struct SymbolSite {
 
 /// A symbol's likely definitions and its references in the pin.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SymbolView {
     pub pin: PinId,
     pub name: String,

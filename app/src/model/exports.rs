@@ -53,6 +53,7 @@ pub struct ExportEstimate {
 
 /// The `/exports` page: the pins and reviewers to choose from, and the caller's exports.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExportsPage {
     pub pins: Vec<(i64, String)>,
     pub reviewers: Vec<String>,

@@ -8,6 +8,7 @@ use std::fmt;
 
 /// A role decides what a signed-in person may do; grants narrow what a reviewer may see.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Staff,
@@ -42,6 +43,7 @@ impl Role {
 /// What an API token may be used for. A token never reads source (that is done in the browser,
 /// under a session, view by view) and never administers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Scope {
     /// The audit log: entries, checkpoints, proofs.
     #[serde(rename = "log:read")]
@@ -136,6 +138,7 @@ impl std::error::Error for InputError {}
 
 /// The person behind a request, as the server established it from the session or an API token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub user_id: i64,
     pub username: String,
@@ -168,6 +171,7 @@ impl Caller {
 
 /// A pin id as it appears in URLs: a positive decimal integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PinId(i64);
 
 impl PinId {
@@ -199,6 +203,7 @@ impl fmt::Display for PinId {
 
 /// A SHA-256 digest as 64 hexadecimal digits, kept in lowercase (upper case is accepted).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Sha256Hex(String);
 
 impl Sha256Hex {
@@ -224,6 +229,7 @@ impl fmt::Display for Sha256Hex {
 /// A path inside a pinned git tree: relative, `/`-separated, no empty, `.` or `..` segment, no NUL,
 /// no backslash. The empty path is the root. It never names a file on the server's disk.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RepoPath(String);
 
 impl RepoPath {
@@ -328,6 +334,7 @@ impl fmt::Display for RepoPath {
 
 /// A line range from a permalink fragment: `L12` or `L10-L20` (1-based, inclusive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LineRange {
     pub first: u32,
     pub last: u32,

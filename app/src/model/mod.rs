@@ -7,6 +7,7 @@ mod builds;
 mod compare;
 mod exports;
 mod input;
+mod notices;
 mod review;
 mod views;
 
@@ -14,5 +15,6 @@ pub use builds::*;
 pub use compare::*;
 pub use exports::*;
 pub use input::*;
+pub use notices::*;
 pub use review::*;
 pub use views::*;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// What a comment is: a remark, a finding (it has a severity), or a private note (only its author
 /// sees it, and regulators in exports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CommentKind {
     Comment,
@@ -34,6 +35,7 @@ impl CommentKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -73,6 +75,7 @@ impl Severity {
 /// (the vendor answered), accepted or disputed (the vendor's position), fixed (verified at a pin),
 /// withdrawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ThreadState {
     Open,
@@ -134,6 +137,7 @@ impl ThreadState {
 
 /// One version of a comment's text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommentVersion {
     pub version: u32,
     /// The Markdown as typed.
@@ -148,6 +152,7 @@ pub struct CommentVersion {
 
 /// One state change of a thread.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StateChange {
     pub state: ThreadState,
     pub reason: Option<String>,
@@ -158,6 +163,7 @@ pub struct StateChange {
 
 /// A comment (a thread's first comment, or a reply) with every version, newest last.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommentView {
     pub id: i64,
     pub author: String,
@@ -176,6 +182,7 @@ impl CommentView {
 
 /// A thread: where it is anchored, what it is, its state history, its comments.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Thread {
     pub id: i64,
     pub pin: PinId,
@@ -228,6 +235,7 @@ pub struct NewComment {
 
 /// A pin's comments as a page lists them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommentList {
     pub pin: super::PinSummary,
     pub threads: Vec<Thread>,
@@ -243,12 +251,14 @@ pub struct CommentList {
 
 /// Files and lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Amount {
     pub files: u64,
     pub lines: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FileCoverage {
     /// Neither shown nor reviewed.
@@ -273,6 +283,7 @@ impl FileCoverage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FileState {
     pub path: String,
     pub state: FileCoverage,
@@ -283,6 +294,7 @@ pub struct FileState {
 
 /// One reviewer's coverage of a pin (or all reviewers together).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReviewerCoverage {
     pub username: String,
     pub shown: Amount,
@@ -293,6 +305,7 @@ pub struct ReviewerCoverage {
 
 /// Coverage of a pin: its size and each reviewer's figures the caller may see.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CoverageReport {
     pub total: Amount,
     pub reviewers: Vec<ReviewerCoverage>,
@@ -305,6 +318,7 @@ pub struct CoverageReport {
 
 /// The coverage page: the report, the directory table, and the treemap picture for one view.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CoveragePage {
     pub pin: super::PinSummary,
     pub report: CoverageReport,
@@ -316,6 +330,7 @@ pub struct CoveragePage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DirectoryCoverage {
     pub path: String,
     pub total: Amount,
@@ -326,6 +341,7 @@ pub struct DirectoryCoverage {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerdictKind {
     NoObjection,
@@ -362,6 +378,7 @@ impl VerdictKind {
 
 /// A finding as a verdict records it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FindingSummary {
     pub id: i64,
     pub severity: Severity,
@@ -371,12 +388,14 @@ pub struct FindingSummary {
 
 /// A binary recorded for the pin when the verdict was given.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BinaryRef {
     pub name: String,
     pub sha256: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VerdictView {
     pub id: i64,
     pub reviewer: String,
@@ -394,6 +413,7 @@ pub struct VerdictView {
 
 /// The figures a verdict keeps (not the file list).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReviewerCoverageFigures {
     pub total: Amount,
     pub shown: Amount,
@@ -402,6 +422,7 @@ pub struct ReviewerCoverageFigures {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VerdictPage {
     pub pin: super::PinSummary,
     pub verdicts: Vec<VerdictView>,
@@ -414,6 +435,7 @@ pub struct VerdictPage {
 
 /// The reviewer's home: their pins and their own recent threads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HomePage {
     pub pins: Vec<super::PinSummary>,
     pub my_threads: Vec<Thread>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the signed-in person sees about themselves in the page header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Me {
     pub username: String,
     pub role: Role,
@@ -20,6 +21,7 @@ pub struct Me {
 
 /// A pin as listed to someone who may see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PinSummary {
     pub id: PinId,
     pub repository: String,
@@ -48,6 +50,7 @@ pub struct PinSummary {
 
 /// What a person may do at a pin now (`server`'s guard decides; pages only show or hide).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Capabilities {
     /// Read its source: files, search, compare.
     pub read_source: bool,
@@ -70,6 +73,7 @@ pub struct Capabilities {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum EntryKind {
     Directory,
     File,
@@ -78,6 +82,7 @@ pub enum EntryKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TreeEntry {
     pub name: String,
     pub kind: EntryKind,
@@ -87,6 +92,7 @@ pub struct TreeEntry {
 
 /// Who is looking, shown over every page of source so that a photo of the screen names its viewer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Watermark {
     pub username: String,
     pub role: Role,
@@ -97,6 +103,7 @@ pub struct Watermark {
 
 /// A directory listing at a pin.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TreeView {
     pub pin: PinSummary,
     pub path: RepoPath,
@@ -106,6 +113,7 @@ pub struct TreeView {
 
 /// How a file's content is shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum BlobContent {
     /// One HTML fragment per line; highlighted lines hold `<span class=hk>`-style markup, the rest
     /// escaped text. `notice` explains any part shown without highlighting. `window` says which
@@ -116,7 +124,7 @@ pub enum BlobContent {
     Text {
         lines: Vec<String>,
         language: Option<String>,
-        notice: Option<String>,
+        notice: Option<FileNotice>,
         window: Option<LineWindow>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         spliced: Option<SplicedRows>,
@@ -127,6 +135,7 @@ pub enum BlobContent {
 
 /// Rows the server splices into a file page in place of `marker` (an HTML comment): `lines` rows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SplicedRows {
     pub marker: String,
     pub lines: u32,
@@ -134,6 +143,7 @@ pub struct SplicedRows {
 
 /// The lines of a file shown at once: `first..=last` (1-based) of `total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LineWindow {
     pub first: u32,
     pub last: u32,
@@ -152,6 +162,7 @@ impl LineWindow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BlobView {
     pub pin: PinSummary,
     pub path: RepoPath,
@@ -173,6 +184,7 @@ pub struct BlobView {
 
 /// One audit event as shown in the UI and the JSON API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub index: i64,
     pub recorded_at_ms: i64,
@@ -189,6 +201,7 @@ pub struct AuditEntry {
 
 /// Filters for the audit log view; all optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditQuery {
     pub actor: Option<String>,
     pub pin: Option<i64>,
@@ -201,6 +214,7 @@ pub struct AuditQuery {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub log_size: i64,
@@ -210,6 +224,7 @@ pub struct AuditPage {
 
 /// The log's signed head and key, for staff and regulators.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LogOverview {
     pub size: u64,
     pub root_hex: String,
@@ -230,6 +245,7 @@ pub struct LogOverview {
 
 /// One witness as the log sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WitnessStatus {
     pub name: String,
     pub url: Option<String>,
@@ -240,6 +256,7 @@ pub struct WitnessStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     pub id: i64,
     pub username: String,
@@ -252,6 +269,7 @@ pub struct UserSummary {
 
 /// An API token as staff see it (never the token itself).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenSummary {
     pub id: i64,
     pub username: String,
@@ -266,6 +284,7 @@ pub struct TokenSummary {
 
 /// A person's own account page: their sessions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccountPage {
     pub username: String,
     pub role: Role,
@@ -278,6 +297,7 @@ pub struct AccountPage {
 
 /// One of a person's own sessions, for "your sessions".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionSummary {
     /// A short, non-secret fingerprint (the first 16 hex digits of the id's SHA-256).
     pub fingerprint: String,
@@ -289,6 +309,7 @@ pub struct SessionSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RepositorySummary {
     pub id: i64,
     pub name: String,
@@ -300,6 +321,7 @@ pub struct RepositorySummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GrantSummary {
     pub id: i64,
     pub reviewer: String,
@@ -313,6 +335,7 @@ pub struct GrantSummary {
 
 /// Everything the staff console shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AdminOverview {
     pub users: Vec<UserSummary>,
     pub repositories: Vec<RepositorySummary>,
@@ -325,6 +348,7 @@ pub struct AdminOverview {
 
 /// A background job of a pin (indexing, pre-highlighting, …) and how far it got.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobStatus {
     pub id: i64,
     pub pin: PinId,

@@ -4,6 +4,7 @@
 use crate::api::open_blob;
 use crate::components::islands::{Composer, FileFilter, LineSelection, SymbolLookup, WindowLoader};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
+use crate::components::notices::file_notice;
 use crate::components::review::{thread_html, Threads};
 use crate::html::thousands;
 use crate::model::{BlobContent, BlobView, LineWindow, RepoPath, Thread};
@@ -199,7 +200,7 @@ fn FileContent(
                 }
             });
             view! {
-                {notice.map(|text| view! { <div class="notice notice-info" role="status">{text}</div> })}
+                {notice.map(|notice| view! { <div class="notice notice-info" role="status">{file_notice(&notice)}</div> })}
                 {window_bar}
                 {if count == 0 {
                     view! { <div class="empty"><p>"This file is empty."</p></div> }.into_any()

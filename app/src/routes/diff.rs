@@ -5,6 +5,7 @@
 use crate::api::load_diff;
 use crate::components::islands::{Composer, LayoutChoice};
 use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
+use crate::components::notices::diff_notice;
 use crate::model::{DiffLayout, DiffLine, DiffLineKind, DiffView, Hunk};
 use crate::routes::tree::{size_text, PinBar};
 use leptos::prelude::*;
@@ -196,7 +197,7 @@ fn DiffBody(view: DiffView) -> impl IntoView {
                 <LayoutChoice current=if layout == DiffLayout::Split { "split".to_string() } else { "unified".to_string() }/>
                 {more_context}
             </div>
-            {view.notice.clone().map(|text| view! { <div class="notice notice-info" role="status">{text}</div> })}
+            {view.notice.map(|notice| view! { <div class="notice notice-info" role="status">{diff_notice(notice)}</div> })}
             {if view.notice.is_none() && view.hunks.is_empty() {
                 Some(view! { <div class="empty"><p>"The contents are identical (only the mode or the name changed)."</p></div> })
             } else {

@@ -70,23 +70,23 @@ impl Domain {
     }
 
     /// The keys anyone needs to check what the server signs.
-    pub fn keys(&self) -> serde_json::Value {
+    pub fn keys(&self) -> app::model::Keys {
         let key = &self.builds.key;
         let log = self.signer.verifier();
-        json!({
-            "attestation": {
-                "keyid": key.keyid(),
-                "algorithm": "ed25519",
-                "public_key_pem": key.public_pem(),
-                "public_key": base64_of(key.verifying_key().as_bytes()),
+        app::model::Keys {
+            attestation: app::model::AttestationKey {
+                keyid: key.keyid().to_string(),
+                algorithm: "ed25519".into(),
+                public_key_pem: key.public_pem(),
+                public_key: base64_of(key.verifying_key().as_bytes()),
             },
-            "log": {
-                "name": log.name(),
-                "algorithm": "ed25519",
-                "verifier_key": log.to_string(),
-                "key_hash": log.fingerprint(),
+            log: app::model::LogKey {
+                name: log.name().to_string(),
+                algorithm: "ed25519".into(),
+                verifier_key: log.to_string(),
+                key_hash: log.fingerprint(),
             },
-        })
+        }
     }
 
     /// What a file with this hash was built from, and how that pin was reviewed. The lookup is

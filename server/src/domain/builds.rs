@@ -39,7 +39,7 @@ pub struct BuildInput {
 }
 
 /// What recording a build produced.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Recorded {
     pub id: i64,
     pub sha256: String,

@@ -208,12 +208,9 @@ impl Domain {
             (old_side.as_ref().map(|s| side_view(s, old_path)), new_side.as_ref().map(|s| side_view(s, path)));
         let readable = |side: &Option<crate::source::DiffSide>| side.as_ref().is_none_or(|s| s.text.is_some());
         let notice = if old_side.iter().chain(new_side.iter()).any(|s| s.binary) {
-            Some("A binary file: its lines are not compared. Sizes and blob ids are above.".to_string())
+            Some(DiffNotice::Binary)
         } else if !readable(&old_side) || !readable(&new_side) {
-            Some(format!(
-                "This file is larger than {} MiB on one side, so its lines are not compared here; open each version instead.",
-                self.source.limits().diff_max_bytes / (1024 * 1024)
-            ))
+            Some(DiffNotice::TooLarge { max_bytes: self.source.limits().diff_max_bytes })
         } else {
             None
         };

@@ -2,16 +2,16 @@
 //! forms to end a user's sessions or disable the account. Each checks the anti-forgery token and
 //! goes back with a message.
 
-use super::forms::{back_to, check, Fields};
+use super::extract::CsrfForm;
+use super::forms::{back_to, Confirm, Reason};
 use super::AppState;
 use crate::auth::Password;
 use crate::domain::Actor;
-use app::model::Caller;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::post;
-use axum::{Extension, Router};
+use axum::Router;
+use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,11 +24,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{name}/disable", post(disable))
 }
 
-async fn end_others(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
+async fn end_others(
+    State(state): State<AppState>,
+    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
+) -> Response {
     let result = state.domain.end_other_sessions(&caller).await.map(|ended| match ended {
         0 => "you had no other session".to_string(),
         1 => "signed out of 1 other session".to_string(),
@@ -37,19 +36,21 @@ async fn end_others(State(state): State<AppState>, Extension(caller): Extension<
     back_to("/account", result)
 }
 
-async fn change_password(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    if fields.get("new") != fields.get("confirm") {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewPassword {
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+async fn change_password(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<NewPassword>) -> Response {
+    if form.new != form.confirm {
         return back_to("/account", Err(app::error::AppError::Invalid("the two new passwords differ".into())));
     }
-    let current = Password::new(fields.get("current").to_string());
-    let new = Password::new(fields.get("new").to_string());
     let result = state
         .domain
-        .change_password(&caller, current, new)
+        .change_password(&caller, Password::new(form.current), Password::new(form.new))
         .await
         .map(|ended| format!("password changed; {ended} other session(s) ended"));
     back_to("/account", result)
@@ -57,13 +58,8 @@ async fn change_password(State(state): State<AppState>, Extension(caller): Exten
 
 async fn start_second_factor(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
+    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = state
         .domain
         .start_second_factor(&caller)
@@ -72,18 +68,16 @@ async fn start_second_factor(
     back_to("/account#second-factor", result)
 }
 
-async fn confirm_second_factor(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
-) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Code {
+    code: String,
+}
+
+async fn confirm_second_factor(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<Code>) -> Response {
     let result = state
         .domain
-        .confirm_second_factor(&caller, fields.get("code"))
+        .confirm_second_factor(&caller, &form.code)
         .await
         .map(|()| "second factor on: sign-in asks for a code from now on".to_string());
     back_to("/account#second-factor", result)
@@ -91,14 +85,9 @@ async fn confirm_second_factor(
 
 async fn reset_second_factor(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-    body: Bytes,
+    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = state
         .domain
         .reset_second_factor(Actor::Web(&caller), &name)
@@ -109,14 +98,9 @@ async fn reset_second_factor(
 
 async fn end_sessions(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-    body: Bytes,
+    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = state
         .domain
         .end_sessions_of(Actor::Web(&caller), &name)
@@ -127,17 +111,12 @@ async fn end_sessions(
 
 async fn disable(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<Reason>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = state
         .domain
-        .disable_user(Actor::Web(&caller), &name, fields.get("reason"))
+        .disable_user(Actor::Web(&caller), &name, &form.reason)
         .await
         .map(|()| format!("disabled {name}: their sessions ended and their tokens were revoked"));
     back_to("/admin#users", result)

@@ -3,15 +3,15 @@
 //! `.intoto.jsonl`, and what a hash was built from. Session (with the anti-forgery header) or
 //! `Authorization: Bearer`.
 
-use super::extract::ApiWrite;
-use super::forms::{back_to, check, Fields};
+use super::extract::{ApiWrite, CsrfForm};
+use super::forms::{back_to, optional, Confirm};
 use super::{AppState, HttpError};
 use crate::domain::builds::BuildInput;
 use crate::domain::Actor;
 use crate::http::extract::PinPath;
 use app::error::AppError;
 use app::model::*;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -98,7 +98,7 @@ impl BuildFields {
         content((BuildFields = "application/json"), (Vec<u8> = "application/octet-stream")),
         description = "The build as JSON (sha256 required); or the artifact itself, described by the query"
     ),
-    responses((status = 201, description = "Recorded: {id, sha256, size, attestation_sha256}", body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 201, description = "Recorded", body = crate::domain::builds::Recorded), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn record(
@@ -131,7 +131,7 @@ pub(crate) async fn record(
     tag = "builds",
     summary = "A pin's artifacts with their reproducibility",
     params(("pin" = String, Path, description = "The pin id")),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = Builds), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn list(
@@ -140,7 +140,7 @@ pub(crate) async fn list(
     PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
     let page = state.domain.pin_builds(Actor::Web(&caller), pin).await?;
-    Ok(Json(serde_json::json!({ "pin": page.pin.id, "commit": page.pin.commit_id, "artifacts": page.artifacts })))
+    Ok(Json(Builds { pin: page.pin.id, commit: page.pin.commit_id, artifacts: page.artifacts }))
 }
 
 #[utoipa::path(
@@ -149,7 +149,7 @@ pub(crate) async fn list(
     tag = "builds",
     summary = "Issue the pin's review-summary attestation (staff)",
     params(("pin" = String, Path, description = "The pin id")),
-    responses((status = 201, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 201, body = SummaryIssued), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn review_summary(
@@ -158,7 +158,30 @@ pub(crate) async fn review_summary(
     PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
     let sha256 = state.domain.issue_review_summary(Actor::Web(&caller), pin).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "envelope_sha256": sha256 }))))
+    Ok((StatusCode::CREATED, Json(SummaryIssued { envelope_sha256: sha256 })))
+}
+
+/// A pin's artifacts, each with every record of it and whether the builders agree.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Builds {
+    pin: PinId,
+    commit: String,
+    artifacts: Vec<ArtifactBuilds>,
+}
+
+/// The review-summary attestation just issued, by its envelope's SHA-256.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct SummaryIssued {
+    envelope_sha256: String,
+}
+
+/// The DSSE envelopes that name an artifact, each as it was signed and stored (the description of
+/// `envelope_list`'s answer, which writes the stored bytes rather than re-serialising them).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct Envelopes {
+    /// DSSE envelopes: `payloadType`, `payload` (base64 in-toto statement), `signatures`.
+    envelopes: Vec<serde_json::Value>,
 }
 
 /// `{"envelopes": [...]}` with each envelope exactly as it was signed and stored, so that its
@@ -174,7 +197,7 @@ fn envelope_list(envelopes: &[String]) -> Response {
     tag = "builds",
     summary = "The DSSE envelopes for an artifact hash",
     params(("sha256" = String, Path, description = "Lowercase hex SHA-256")),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = Envelopes), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn attestations(
@@ -192,7 +215,7 @@ pub(crate) async fn attestations(
     tag = "builds",
     summary = "What an artifact hash was built from",
     params(("sha256" = String, Path, description = "Lowercase hex SHA-256")),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = ArtifactLookup), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn artifact(
@@ -208,7 +231,7 @@ pub(crate) async fn artifact(
     path = "/api/v1/keys",
     tag = "builds",
     summary = "The attestation key and the log key",
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = Keys), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn keys(
@@ -236,28 +259,35 @@ async fn jsonl(
         .into_response())
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct BuildForm {
+    name: String,
+    platform: String,
+    builder: String,
+    command: String,
+    toolchain: String,
+    notes: String,
+    sha256: String,
+}
+
 async fn form_record(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<BuildForm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = async {
+        let sha256 = Sha256Hex::parse(&form.sha256)?;
         let input = BuildInput {
-            name: fields.get("name").into(),
-            platform: fields.get("platform").into(),
-            builder: fields.optional("builder").map(str::to_string),
-            command: fields.get("command").into(),
-            toolchain: fields.get("toolchain").into(),
-            notes: fields.get("notes").into(),
+            builder: optional(&form.builder).map(str::to_string),
+            name: form.name,
+            platform: form.platform,
+            command: form.command,
+            toolchain: form.toolchain,
+            notes: form.notes,
             started_at_ms: None,
             finished_at_ms: None,
         };
-        let sha256 = Sha256Hex::parse(fields.get("sha256"))?;
         let recorded = state.domain.record_build(Actor::Web(&caller), pin, &input, &sha256, None).await?;
         Ok(format!("build #{} recorded and attested", recorded.id))
     }
@@ -267,14 +297,9 @@ async fn form_record(
 
 async fn form_review_summary(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
-    body: Bytes,
+    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = async {
         let sha256 = state.domain.issue_review_summary(Actor::Web(&caller), pin).await?;
         Ok(format!("review summary issued (envelope sha256 {sha256})"))

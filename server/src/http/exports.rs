@@ -2,8 +2,8 @@
 //! itself (streamed, to its creator), and the `/exports` page's form. Session (with the
 //! anti-forgery token) or `Authorization: Bearer`.
 
-use super::extract::ApiWrite;
-use super::forms::{back_to, check, Fields};
+use super::extract::{ApiWrite, CsrfForm};
+use super::forms::{back_to, optional};
 use super::{AppState, HttpError};
 use crate::domain::Actor;
 use app::error::AppError;
@@ -44,7 +44,7 @@ fn parse_request(body: &Bytes) -> Result<ExportRequest, HttpError> {
     tag = "exports",
     summary = "Start an export (staff, regulators)",
     request_body = ExportRequest,
-    responses((status = 202, description = "Started: {id}", body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 202, description = "Started; Location names it", body = crate::http::review::Created), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn create(
@@ -55,7 +55,8 @@ pub(crate) async fn create(
     let request = parse_request(&body)?;
     let id = state.domain.request_export(Actor::Web(&caller), &request, true).await?;
     let location = format!("/api/v1/exports/{id}");
-    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(serde_json::json!({ "id": id }))).into_response())
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(crate::http::review::Created { id }))
+        .into_response())
 }
 
 #[utoipa::path(
@@ -81,15 +82,21 @@ pub(crate) async fn estimate(
     path = "/api/v1/exports",
     tag = "exports",
     summary = "Your exports (staff: everyone's)",
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = Exports), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<serde_json::Value>, HttpError> {
+) -> Result<Json<Exports>, HttpError> {
     let exports = state.domain.exports(&caller).await?;
-    Ok(Json(serde_json::json!({ "exports": exports })))
+    Ok(Json(Exports { exports }))
+}
+
+/// The exports the caller may see, newest first.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Exports {
+    exports: Vec<ExportStatus>,
 }
 
 #[utoipa::path(
@@ -141,25 +148,33 @@ pub(crate) async fn bundle(
     Ok(response)
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ExportForm {
+    /// The pins chosen in a multiple select: one `pins` field each (blank ones ignored).
+    pins: Vec<String>,
+    reviewer: String,
+    from: String,
+    until: String,
+    previous_checkpoint: String,
+}
+
 /// The `/exports` page's form: starts an export and returns to the page.
-async fn form_create(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
+async fn form_create(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<ExportForm>) -> Response {
     let result = async {
-        let pins = fields
-            .all("pins")
-            .into_iter()
+        let pins = form
+            .pins
+            .iter()
             .filter(|p| !p.trim().is_empty())
             .map(|p| PinId::parse(p).map(|p| p.get()))
             .collect::<Result<Vec<_>, _>>()?;
+        let given = |text: &str| optional(text).map(str::to_string);
         let request = ExportRequest {
             pins,
-            reviewer: fields.optional("reviewer").map(str::to_string),
-            from: fields.optional("from").map(str::to_string),
-            until: fields.optional("until").map(str::to_string),
-            previous_checkpoint: fields.optional("previous_checkpoint").map(str::to_string),
+            reviewer: given(&form.reviewer),
+            from: given(&form.from),
+            until: given(&form.until),
+            previous_checkpoint: given(&form.previous_checkpoint),
         };
         let id = state.domain.request_export(Actor::Web(&caller), &request, true).await?;
         Ok::<_, AppError>(format!("export {id} started; it is listed below"))

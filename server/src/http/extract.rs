@@ -1,13 +1,18 @@
 //! Extractors that do a handler's checks before it runs, the same way for every route: the caller
-//! of an API write (a token, or a session that sent its page's anti-forgery token) and a pin id in
-//! the path. Each refuses with the one error response (`HttpError`, with the request's id).
+//! of an API write (a token, or a session that sent its page's anti-forgery token), a form post
+//! (its anti-forgery token, then its typed fields) and a pin id in the path. Each refuses with the
+//! one error response of its kind, with the request's id: `HttpError` (JSON) for the API,
+//! `html_error` (a page) for a form.
 
 use super::session::csrf_matches;
-use super::HttpError;
+use super::{error_page, html_error, HttpError};
 use app::error::AppError;
 use app::model::{Caller, PinId};
-use axum::extract::{FromRequestParts, Path};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 
 /// The caller of a write through the JSON API: an API token needs nothing more; a session must
@@ -43,5 +48,35 @@ impl<S: Send + Sync> FromRequestParts<S> for PinPath {
             .map_err(|_| HttpError(AppError::Invalid("the path could not be read".into())))?;
         let text = segments.get("pin").ok_or_else(|| HttpError(AppError::Invalid("the route names no pin".into())))?;
         Ok(PinPath(PinId::parse(text)?))
+    }
+}
+
+/// A form post from a page: the caller, whose anti-forgery token (the `csrf` field) matched, and
+/// the form's other fields parsed into `T` (a field the form did not send takes `T`'s default, as
+/// a browser leaves out an unticked box). Refused with an error page, as a browser expects.
+pub struct CsrfForm<T> {
+    pub caller: Caller,
+    pub form: T,
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = request.extensions().get::<Caller>().cloned().ok_or_else(|| html_error(AppError::Unauthorized))?;
+        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        let sent: CsrfField = serde_html_form::from_bytes(&body).unwrap_or(CsrfField { csrf: String::new() });
+        if !csrf_matches(&caller, &sent.csrf) {
+            return Err(error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page and try again."));
+        }
+        let form = serde_html_form::from_bytes(&body)
+            .map_err(|error| html_error(AppError::Invalid(format!("the form could not be read: {error}"))))?;
+        Ok(CsrfForm { caller, form })
     }
 }

@@ -1,40 +1,30 @@
-//! What every form post shares: the urlencoded body, the anti-forgery check, and the redirect back
-//! to the page the form was on with a message (`?done=` or `?error=`).
+//! What every form post shares besides its extractor (`extract::CsrfForm`, which checks the
+//! anti-forgery token and reads the typed fields): reading optional fields and checkboxes, and the
+//! redirect back to the page the form was on with a message (`?done=` or `?error=`).
 
-use super::error_page;
-use super::session::csrf_matches;
 use app::error::AppError;
-use app::model::Caller;
-use axum::body::Bytes;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
-/// A urlencoded form body; repeated keys (a multiple select) keep every value.
-pub struct Fields(Vec<(String, String)>);
+/// A form that sends nothing but its anti-forgery token.
+#[derive(Deserialize)]
+pub struct Confirm {}
 
-impl Fields {
-    pub fn parse(body: &Bytes) -> Fields {
-        Fields(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-    }
-
-    pub fn get(&self, key: &str) -> &str {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
-    }
-
-    /// A field that is present and not blank.
-    pub fn optional(&self, key: &str) -> Option<&str> {
-        Some(self.get(key).trim()).filter(|v| !v.is_empty())
-    }
-
-    pub fn all(&self, key: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
-    }
+/// A form whose one field is an optional reason.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Reason {
+    pub reason: String,
 }
 
-/// Refuses a form without the session's anti-forgery token.
-pub fn check(caller: &Caller, fields: &Fields) -> Option<Response> {
-    (!csrf_matches(caller, fields.get("csrf")))
-        .then(|| error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page and try again."))
+/// A field that was sent and is not blank, trimmed.
+pub fn optional(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|v| !v.is_empty())
+}
+
+/// Whether a checkbox was ticked (a browser sends `on`; a script may send `1`).
+pub fn ticked(text: &str) -> bool {
+    matches!(text, "on" | "1")
 }
 
 /// Redirects to `page` (a local path, its query and fragment kept) with the outcome as a message.

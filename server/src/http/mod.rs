@@ -56,19 +56,37 @@ impl From<app::model::InputError> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::json!({ "error": self.0.to_string(), "request_id": request_id::current() });
-        (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+        error_answer(&self.0, Shape::Json)
+    }
+}
+
+/// How an error is answered: as JSON (the API and the pages' scripts) or as a page (a browser's
+/// form post or navigation). Both carry the request's id.
+#[derive(Clone, Copy)]
+pub enum Shape {
+    Json,
+    Page,
+}
+
+/// The one way an `AppError` becomes a response: its status, its public message (never an
+/// internal error's text, which `AppError` keeps out of its message) and the request's id.
+pub fn error_answer(error: &AppError, shape: Shape) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match shape {
+        Shape::Json => {
+            let body = serde_json::json!({ "error": error.to_string(), "request_id": request_id::current() });
+            (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+        }
+        Shape::Page => error_page(status, error.title(), &error.to_string()),
     }
 }
 
 /// An `AppError` as an HTML page, for routes a browser posts forms to.
 pub fn html_error(error: AppError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    error_page(status, error.title(), &error.to_string())
+    error_answer(&error, Shape::Page)
 }
 
-/// A minimal HTML page for errors outside the Leptos pages.
+/// A minimal HTML page for errors outside the Leptos pages, with the request's id.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let escape = app::html::escape;
     let body = format!(

@@ -139,7 +139,7 @@ pub fn router() -> Router<AppState> {
     path = "/api/v1/openapi.json",
     tag = "meta",
     summary = "This OpenAPI 3.1 document",
-    responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object, content_type = "application/json"))
 )]
 pub(crate) async fn openapi_json() -> impl IntoResponse {
     Json(document())

@@ -1,5 +1,7 @@
 //! Sign-in and sign-out: the login rate limit and the two routes.
 
+use super::extract::CsrfForm;
+use super::forms::Confirm;
 use super::session_state::TypedSession;
 use super::{error_page, AppState};
 use crate::auth::{constant_time_eq, Password};
@@ -160,21 +162,11 @@ async fn login(
     Redirect::to(safe_next(&form.next)).into_response()
 }
 
-#[derive(Deserialize)]
-struct LogoutForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 async fn logout(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     session: Session,
-    Form(form): Form<LogoutForm>,
+    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
-    if !csrf_matches(&caller, &form.csrf) {
-        return error_page(StatusCode::FORBIDDEN, "Form expired", "Reload the page and try again.");
-    }
     if caller.identity.is_some() {
         if let Err(error) = state.domain.record_sign_out(&caller).await {
             return super::html_error(error);

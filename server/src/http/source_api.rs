@@ -23,6 +23,17 @@ pub fn router() -> Router<AppState> {
         .route("/pins/{pin}/raw/{*path}", get(raw))
 }
 
+/// A background job and how far it got.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Job {
+    id: i64,
+    kind: String,
+    /// queued, running, done, failed or cancelled.
+    state: String,
+    done: u64,
+    total: u64,
+}
+
 /// A pin's background jobs and their progress (staff): `[{id, kind, state, done, total}]`.
 #[utoipa::path(
     get,
@@ -30,7 +41,7 @@ pub fn router() -> Router<AppState> {
     tag = "source",
     summary = "A pin's background jobs and their progress (staff)",
     params(("pin" = String, Path, description = "The pin id")),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = Vec<Job>), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn jobs(
@@ -39,9 +50,9 @@ pub(crate) async fn jobs(
     PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
     let jobs = state.domain.pin_jobs(Actor::Web(&caller), pin).await?;
-    let jobs: Vec<_> = jobs
+    let jobs: Vec<Job> = jobs
         .into_iter()
-        .map(|j| serde_json::json!({ "id": j.id, "kind": j.kind, "state": j.state, "done": j.done, "total": j.total }))
+        .map(|j| Job { id: j.id, kind: j.kind, state: j.state, done: j.done, total: j.total })
         .collect();
     Ok(Json(jobs))
 }
@@ -105,10 +116,11 @@ async fn raw(
         .into_response())
 }
 
-#[derive(Serialize)]
-struct ApiChangedFile {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiChangedFile {
     path: String,
     old_path: Option<String>,
+    /// added, deleted, modified or renamed.
     status: &'static str,
     additions: u64,
     deletions: u64,
@@ -141,7 +153,7 @@ fn page(text: Option<&str>) -> Result<Option<u32>, HttpError> {
     tag = "source",
     summary = "The files changed from pin a to pin b (recorded)",
     params(("a" = String, Path, description = "The older pin"), ("b" = String, Path, description = "The newer pin"), CompareParams),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = ComparePage), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn compare(
@@ -172,12 +184,8 @@ pub(crate) async fn compare(
             similarity: f.similarity,
         })
         .collect();
-    Ok(Json(serde_json::json!({
-        "files": files,
-        "total": view.matching,
-        "page": view.page,
-        "next_page": (view.page < view.pages).then_some(view.page + 1),
-    })))
+    let next_page = (view.page < view.pages).then_some(view.page + 1);
+    Ok(Json(ComparePage { files, total: view.matching, page: view.page, next_page }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -194,14 +202,24 @@ fn flag(value: Option<&str>) -> bool {
     matches!(value, Some("1" | "true" | "on" | "yes"))
 }
 
-#[derive(Serialize)]
-struct ApiMatch {
+/// One page of the files changed between two pins.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ComparePage {
+    files: Vec<ApiChangedFile>,
+    /// How many files match the filter in all.
+    total: usize,
+    page: u32,
+    next_page: Option<u32>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiMatch {
     line: u32,
     text: String,
 }
 
-#[derive(Serialize)]
-struct ApiResult {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiResult {
     path: String,
     matches: Vec<ApiMatch>,
 }
@@ -212,7 +230,7 @@ struct ApiResult {
     tag = "source",
     summary = "Search a pin (literal or regex; recorded)",
     params(("pin" = String, Path, description = "The pin id"), SearchParams),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = SearchPage), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn search(
@@ -242,7 +260,21 @@ pub(crate) async fn search(
                 .collect(),
         })
         .collect();
-    Ok(Json(serde_json::json!({ "results": results, "truncated": view.truncated, "next_page": view.next_page })))
+    Ok(Json(SearchPage { results, truncated: view.truncated, next_page: view.next_page }))
+}
+
+/// One page of a search's results: each file with its matching lines.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SearchPage {
+    results: Vec<ApiResult>,
+    truncated: bool,
+    next_page: Option<u32>,
+}
+
+/// The files the finder offers for a query.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Found {
+    files: Vec<FoundFile>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -257,7 +289,7 @@ pub(crate) struct FilesParams {
     tag = "source",
     summary = "The fuzzy file finder (recorded)",
     params(("pin" = String, Path, description = "The pin id"), FilesParams),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = Found), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn files(
@@ -267,7 +299,7 @@ pub(crate) async fn files(
     Query(params): Query<FilesParams>,
 ) -> Result<impl IntoResponse, HttpError> {
     let found = state.domain.find_files(Actor::Web(&caller), pin, params.q.as_deref().unwrap_or("")).await?;
-    Ok(Json(serde_json::json!({ "files": found })))
+    Ok(Json(Found { files: found }))
 }
 
 #[utoipa::path(
@@ -276,7 +308,7 @@ pub(crate) async fn files(
     tag = "source",
     summary = "Where a symbol is defined and used (recorded)",
     params(("pin" = String, Path, description = "The pin id"), ("name" = String, Path, description = "The symbol")),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = SymbolView), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn symbol(

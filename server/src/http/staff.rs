@@ -2,18 +2,18 @@
 //! token, calls the domain (which checks the role and records any event), and redirects back with
 //! a message.
 
-use super::forms::{back_to, check, Fields};
+use super::forms::{back_to, optional, ticked, Confirm, Reason};
 use super::AppState;
 use crate::auth::Password;
 use crate::domain::Actor;
-use crate::http::extract::PinPath;
+use crate::http::extract::{CsrfForm, PinPath};
 use app::error::AppError;
-use app::model::{Caller, PinId, Role};
-use axum::body::Bytes;
+use app::model::{PinId, Role};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::post;
-use axum::{Extension, Router};
+use axum::Router;
+use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -34,16 +34,19 @@ fn back(result: Result<String, AppError>) -> Response {
     back_to("/admin", result)
 }
 
-async fn create_user(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewUser {
+    username: String,
+    role: String,
+    password: String,
+}
+
+async fn create_user(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<NewUser>) -> Response {
     let result = async {
-        let role = Role::parse(fields.get("role"))?;
-        let password = Some(fields.get("password")).filter(|p| !p.is_empty()).map(|p| Password::new(p.to_string()));
-        let (_, generated) =
-            state.domain.create_user(Actor::Web(&caller), fields.get("username"), role, password).await?;
+        let role = Role::parse(&form.role)?;
+        let password = Some(&form.password).filter(|p| !p.is_empty()).map(|p| Password::new(p.clone()));
+        let (_, generated) = state.domain.create_user(Actor::Web(&caller), &form.username, role, password).await?;
         Ok::<_, AppError>((role, generated))
     }
     .await;
@@ -52,28 +55,27 @@ async fn create_user(State(state): State<AppState>, Extension(caller): Extension
         // (where it would stay in the history and leak in Referer).
         Ok((role, Some(password))) => super::secret_page(
             "Account created",
-            &format!("Created {} ({}). Their password, shown only now:", fields.get("username"), role.as_str()),
+            &format!("Created {} ({}). Their password, shown only now:", form.username, role.as_str()),
             password.expose(),
             "/admin",
         ),
-        Ok((role, None)) => back(Ok(format!("created {} ({})", fields.get("username"), role.as_str()))),
+        Ok((role, None)) => back(Ok(format!("created {} ({})", form.username, role.as_str()))),
         Err(error) => back(Err(error)),
     }
 }
 
-async fn import_repository(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
-) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let name = fields.get("name").trim().to_string();
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Import {
+    name: String,
+    source: String,
+}
+
+async fn import_repository(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<Import>) -> Response {
+    let name = form.name.trim();
     let result = state
         .domain
-        .request_import(Actor::Web(&caller), &name, fields.get("source").trim())
+        .request_import(Actor::Web(&caller), name, form.source.trim())
         .await
         .map(|_| format!("importing {name} in the background; it can be pinned when done"));
     back(result)
@@ -81,14 +83,9 @@ async fn import_repository(
 
 async fn fetch_repository(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-    body: Bytes,
+    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = state.domain.fetch_repository(Actor::Web(&caller), &name).await.map(|moved| match moved.len() {
         0 => format!("fetched {name}: already up to date"),
         n => format!(
@@ -99,48 +96,57 @@ async fn fetch_repository(
     back(result)
 }
 
-async fn create_pin(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewPin {
+    repository: String,
+    commit: String,
+    label: String,
+}
+
+async fn create_pin(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<NewPin>) -> Response {
     let result = state
         .domain
-        .create_pin(Actor::Web(&caller), fields.get("repository"), fields.get("commit"), fields.get("label"))
+        .create_pin(Actor::Web(&caller), &form.repository, &form.commit, &form.label)
         .await
         .map(|pin| format!("pinned as #{pin}"));
     back(result)
 }
 
-async fn create_grant(State(state): State<AppState>, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewGrant {
+    username: String,
+    /// The pins chosen in a multiple select: one `pin` field each.
+    pin: Vec<String>,
+    from: String,
+    until: String,
+}
+
+async fn create_grant(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<NewGrant>) -> Response {
     let result = async {
-        let pins = fields.all("pin").into_iter().map(PinId::parse).collect::<Result<Vec<_>, _>>()?;
-        let from = app::times::parse(fields.get("from"))?;
-        let until = app::times::parse(fields.get("until"))?;
-        let ids = state.domain.grant(Actor::Web(&caller), fields.get("username"), &pins, from, until).await?;
-        Ok(format!("granted {} pin(s) to {}", ids.len(), fields.get("username")))
+        let pins = form.pin.iter().map(|p| PinId::parse(p)).collect::<Result<Vec<_>, _>>()?;
+        let from = app::times::parse(&form.from)?;
+        let until = app::times::parse(&form.until)?;
+        let ids = state.domain.grant(Actor::Web(&caller), &form.username, &pins, from, until).await?;
+        Ok(format!("granted {} pin(s) to {}", ids.len(), form.username))
     }
     .await;
     back(result)
 }
 
+fn number(id: &str, what: &str) -> Result<i64, AppError> {
+    id.parse().map_err(|_| AppError::Invalid(format!("a {what} id is a number")))
+}
+
 async fn revoke_grant(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<Reason>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = async {
-        let id: i64 = id.parse().map_err(|_| AppError::Invalid("a grant id is a number".into()))?;
-        state.domain.revoke_grant(Actor::Web(&caller), id, fields.optional("reason")).await?;
+        let id = number(&id, "grant")?;
+        state.domain.revoke_grant(Actor::Web(&caller), id, optional(&form.reason)).await?;
         Ok(format!("revoked grant {id}"))
     }
     .await;
@@ -149,16 +155,11 @@ async fn revoke_grant(
 
 async fn cancel_job(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = async {
-        let id: i64 = id.parse().map_err(|_| AppError::Invalid("a job id is a number".into()))?;
+        let id = number(&id, "job")?;
         state.domain.cancel_job(Actor::Web(&caller), id).await?;
         Ok(format!("cancelled job {id}"))
     }
@@ -168,33 +169,30 @@ async fn cancel_job(
 
 async fn withdraw_pin(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<Reason>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = async {
-        state.domain.withdraw_pin(Actor::Web(&caller), pin, fields.optional("reason")).await?;
+        state.domain.withdraw_pin(Actor::Web(&caller), pin, optional(&form.reason)).await?;
         Ok(format!("withdrew pin {pin}: only staff read it now"))
     }
     .await;
     back(result)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Policy {
+    no_download: String,
+    no_copy: String,
+}
+
 async fn pin_policy(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<Policy>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let (no_download, no_copy) = (fields.get("no_download") == "on", fields.get("no_copy") == "on");
+    let (no_download, no_copy) = (ticked(&form.no_download), ticked(&form.no_copy));
     let result = async {
         state.domain.set_pin_policy(Actor::Web(&caller), pin, no_download, no_copy).await?;
         let said = |off: bool, what: &str| format!("{what} {}", if off { "off" } else { "on" });
@@ -204,19 +202,20 @@ async fn pin_policy(
     back(result)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Until {
+    until: String,
+}
+
 async fn extend_grant(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<Until>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = async {
-        let id: i64 = id.parse().map_err(|_| AppError::Invalid("a grant id is a number".into()))?;
-        let until = app::times::parse(fields.get("until"))?;
+        let id = number(&id, "grant")?;
+        let until = app::times::parse(&form.until)?;
         state.domain.extend_grant(Actor::Web(&caller), id, until).await?;
         Ok(format!("grant {id} now ends at {}", app::times::utc_text(until)))
     }
@@ -224,15 +223,16 @@ async fn extend_grant(
     back(result)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OldCheckpoint {
+    checkpoint: String,
+}
+
 /// A regulator pastes an old checkpoint; the answer says whether the log still extends it.
 async fn check_checkpoint(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<OldCheckpoint>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    back_to("/log", state.domain.check_old_checkpoint(&caller, fields.get("checkpoint")).await)
+    back_to("/log", state.domain.check_old_checkpoint(&caller, &form.checkpoint).await)
 }

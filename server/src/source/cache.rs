@@ -23,7 +23,7 @@ pub const RENDERER_VERSION: u32 = 2;
 pub const SYNTAX_SET_VERSION: &str = "syntect-5";
 
 /// The first line of every stored entry.
-const MAGIC: &str = "clearroom-highlight-2";
+const MAGIC: &str = "clearroom-highlight-3";
 
 /// The bytes an entry holds in memory: its lines and a little for each, and a fifth of the lines
 /// for their packed rows (made on first view, so counted from the start: an entry's weight must not
@@ -33,7 +33,7 @@ fn weight(entry: &Highlighted) -> u64 {
     text + text / 5
         + 24 * entry.lines.len() as u64
         + entry.language.as_ref().map_or(0, |l| l.len() as u64)
-        + entry.notice.as_ref().map_or(0, |n| n.len() as u64)
+        + entry.notice.as_ref().map_or(0, |_| 64)
         + 64
 }
 
@@ -297,7 +297,7 @@ fn encode(entry: &Highlighted) -> String {
     out.push('\n');
     out.push_str(entry.language.as_deref().unwrap_or(""));
     out.push('\n');
-    out.push_str(&entry.notice.as_deref().unwrap_or("").replace('\n', " "));
+    out.push_str(&entry.notice.as_ref().and_then(|n| serde_json::to_string(n).ok()).unwrap_or_default());
     out.push('\n');
     out.push_str(&entry.total.map_or(String::new(), |t| t.to_string()));
     out.push('\n');
@@ -315,7 +315,10 @@ fn decode(text: &str) -> Option<Highlighted> {
         return None;
     }
     let language = Some(parts.next()?).filter(|l| !l.is_empty()).map(str::to_string);
-    let notice = Some(parts.next()?).filter(|n| !n.is_empty()).map(str::to_string);
+    let notice = match parts.next()? {
+        "" => None,
+        notice => Some(serde_json::from_str(notice).ok()?),
+    };
     let total = match parts.next()? {
         "" => None,
         total => Some(total.parse().ok()?),
@@ -335,6 +338,7 @@ fn decode(text: &str) -> Option<Highlighted> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::model::FileNotice;
 
     fn entry(lines: &[&str]) -> Highlighted {
         Highlighted {
@@ -366,9 +370,10 @@ mod tests {
 
     #[test]
     fn a_window_keeps_its_file_total() {
-        let window = Highlighted { total: Some(250_000), notice: Some("plain".into()), ..entry(&["a", "b"]) };
+        let notice = FileNotice::PlainWhole { highlight_max_bytes: 1 };
+        let window = Highlighted { total: Some(250_000), notice: Some(notice.clone()), ..entry(&["a", "b"]) };
         let decoded = decode(&encode(&window)).unwrap();
-        assert_eq!((decoded.total, decoded.lines.len(), decoded.notice.as_deref()), (Some(250_000), 2, Some("plain")));
+        assert_eq!((decoded.total, decoded.lines.len(), decoded.notice), (Some(250_000), 2, Some(notice)));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::audit::Receipt;
-use app::model::{BlobContent, EntryKind, LineWindow, RepoPath, TreeEntry};
+use app::model::{BlobContent, EntryKind, FileNotice, LineWindow, RepoPath, TreeEntry};
 use cache::HighlightCache;
 use std::sync::Arc;
 
@@ -147,10 +147,7 @@ impl Source {
                 content: BlobContent::Text {
                     lines: Vec::new(),
                     language: None,
-                    notice: Some(format!(
-                        "This file is larger than {} MiB and is not displayed.",
-                        self.limits.display_max_bytes / (1024 * 1024)
-                    )),
+                    notice: Some(FileNotice::NotDisplayed { max_bytes: self.limits.display_max_bytes }),
                     window: None,
                     spliced: None,
                 },
@@ -210,17 +207,12 @@ impl Source {
             cut += usize::from(was_cut);
             lines.push(shown);
         }
-        let mut notice = format!(
-            "This file is larger than {} KiB: it is shown as plain text, {} lines at a time; download the raw file for all of it.",
-            self.limits.highlight_max_bytes / 1024,
-            app::html::thousands(LineWindow::LINES)
-        );
-        if cut > 0 {
-            notice.push_str(&format!(
-                " {cut} line(s) here longer than {} KiB are cut.",
-                highlight::SHOWN_LINE_MAX / 1024
-            ));
-        }
+        let notice = FileNotice::PlainWindows {
+            highlight_max_bytes: self.limits.highlight_max_bytes,
+            window_lines: LineWindow::LINES,
+            cut_lines: u32::try_from(cut).unwrap_or(u32::MAX),
+            cut_max_bytes: highlight::SHOWN_LINE_MAX as u64,
+        };
         let window = Arc::new(highlight::Highlighted {
             lines,
             language: None,

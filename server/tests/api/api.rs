@@ -106,6 +106,21 @@ async fn the_openapi_document_describes_every_api_route_and_each_answers() {
     assert_eq!(response.status(), StatusCode::OK);
     let doc: serde_json::Value = response.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
+    // Every answer's body is described by a type, not left as any JSON.
+    let mut untyped = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let Some(content) = response.get("content").and_then(|c| c.as_object()) else { continue };
+                for (media, described) in content {
+                    if status.starts_with('2') && described["schema"].as_object().is_none_or(|s| s.is_empty()) {
+                        untyped.push(format!("{method} {path} {status} {media}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(untyped.is_empty(), "answers with an untyped body: {untyped:?}");
     let routed = routed_api_paths();
     assert!(routed.len() >= 25, "the route scan found {routed:?}");
     for (path, methods) in &routed {

@@ -3,52 +3,59 @@
 
 use super::{comment_id, fixed_pin};
 use crate::domain::Actor;
-use crate::http::extract::PinPath;
-use crate::http::forms::{back_to, check, Fields};
+use crate::http::extract::{CsrfForm, PinPath};
+use crate::http::forms::{back_to, optional, ticked};
 use crate::http::session::safe_next;
 use crate::http::AppState;
 use app::error::AppError;
 use app::model::*;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::Extension;
+use serde::Deserialize;
 
 /// The page a form came from (its `back` field), or `fallback`.
-fn back_page(fields: &Fields, fallback: String) -> String {
-    match fields.optional("back") {
+fn back_page(back: &str, fallback: String) -> String {
+    match optional(back) {
         Some(back) if safe_next(back) == back => back.to_string(),
         _ => fallback,
     }
 }
 
-fn line(fields: &Fields, key: &str) -> Result<Option<u32>, AppError> {
-    match fields.optional(key) {
+fn line(text: &str, key: &str) -> Result<Option<u32>, AppError> {
+    match optional(text) {
         None => Ok(None),
         Some(text) => text.parse::<u32>().map(Some).map_err(|_| AppError::Invalid(format!("{key} is a line number"))),
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct CommentForm {
+    back: String,
+    path: String,
+    start_line: String,
+    end_line: String,
+    body: String,
+    severity: String,
+    private: String,
+    reply_to: String,
+}
+
 pub(super) async fn form_comment(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<CommentForm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let back = back_page(&fields, format!("/pins/{pin}/comments"));
+    let back = back_page(&form.back, format!("/pins/{pin}/comments"));
     let result = async {
         let new = NewComment {
-            path: fields.get("path").to_string(),
-            start_line: line(&fields, "start_line")?,
-            end_line: line(&fields, "end_line")?,
-            body: fields.get("body").to_string(),
-            severity: fields.optional("severity").map(str::to_string),
-            private: fields.get("private") == "on" || fields.get("private") == "1",
-            reply_to: fields.optional("reply_to").map(comment_id).transpose()?,
+            start_line: line(&form.start_line, "start_line")?,
+            end_line: line(&form.end_line, "end_line")?,
+            severity: optional(&form.severity).map(str::to_string),
+            private: ticked(&form.private),
+            reply_to: optional(&form.reply_to).map(comment_id).transpose()?,
+            path: form.path,
+            body: form.body,
         };
         state.domain.add_comment(Actor::Web(&caller), pin, &new).await.map(|id| format!("saved comment #{id}"))
     }
@@ -56,23 +63,27 @@ pub(super) async fn form_comment(
     back_to(&back, result)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct StateForm {
+    back: String,
+    state: String,
+    fixed_pin: String,
+    reason: String,
+}
+
 pub(super) async fn form_state(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<StateForm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let back = back_page(&fields, "/".into());
+    let back = back_page(&form.back, "/".into());
     let result = async {
-        let to = ThreadState::parse(fields.get("state"))?;
-        let fixed = fixed_pin(fields.optional("fixed_pin"))?;
+        let to = ThreadState::parse(&form.state)?;
+        let fixed = fixed_pin(optional(&form.fixed_pin))?;
         state
             .domain
-            .set_comment_state(Actor::Web(&caller), comment_id(&id)?, to, fields.optional("reason"), fixed)
+            .set_comment_state(Actor::Web(&caller), comment_id(&id)?, to, optional(&form.reason), fixed)
             .await
             .map(|()| format!("the thread is now {}", to.label()))
     }
@@ -80,39 +91,44 @@ pub(super) async fn form_state(
     back_to(&back, result)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct VersionForm {
+    back: String,
+    body: String,
+}
+
 pub(super) async fn form_version(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<VersionForm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let back = back_page(&fields, "/".into());
+    let back = back_page(&form.back, "/".into());
     let result = async {
-        let version = state.domain.edit_comment(Actor::Web(&caller), comment_id(&id)?, fields.get("body")).await?;
+        let version = state.domain.edit_comment(Actor::Web(&caller), comment_id(&id)?, &form.body).await?;
         Ok(format!("saved version {version}"))
     }
     .await;
     back_to(&back, result)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct MarkForm {
+    back: String,
+    path: String,
+    reviewed: String,
+}
+
 pub(super) async fn form_mark(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<MarkForm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
-    let back = back_page(&fields, format!("/pins/{pin}/tree"));
+    let back = back_page(&form.back, format!("/pins/{pin}/tree"));
     let result = async {
-        let path = RepoPath::parse(fields.get("path"))?;
-        let reviewed = fields.get("reviewed") == "1";
+        let path = RepoPath::parse(&form.path)?;
+        let reviewed = form.reviewed == "1";
         state.domain.mark_reviewed(Actor::Web(&caller), pin, &path, reviewed).await?;
         Ok(if reviewed { format!("marked {path} reviewed") } else { format!("unmarked {path}") })
     }
@@ -120,19 +136,21 @@ pub(super) async fn form_mark(
     back_to(&back, result)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct VerdictForm {
+    verdict: String,
+    summary: String,
+}
+
 pub(super) async fn form_verdict(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
-    body: Bytes,
+    CsrfForm { caller, form }: CsrfForm<VerdictForm>,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    if let Some(refused) = check(&caller, &fields) {
-        return refused;
-    }
     let result = async {
-        let verdict = VerdictKind::parse(fields.get("verdict"))?;
-        let id = state.domain.submit_verdict(Actor::Web(&caller), pin, verdict, fields.get("summary")).await?;
+        let verdict = VerdictKind::parse(&form.verdict)?;
+        let id = state.domain.submit_verdict(Actor::Web(&caller), pin, verdict, &form.summary).await?;
         Ok(format!("verdict #{id} recorded"))
     }
     .await;

@@ -46,16 +46,70 @@ fn comment_id(text: &str) -> Result<i64, AppError> {
 
 // The JSON API ---------------------------------------------------------------------------------
 
-#[derive(Serialize)]
-struct ApiVersion {
+/// A pin's threads.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Comments {
+    comments: Vec<ApiThread>,
+}
+
+/// The id of what was created (a comment, a verdict).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Created {
+    pub id: i64,
+}
+
+/// A thread's state after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct StateChanged {
+    state: String,
+}
+
+/// The version a comment's edit made.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct VersionAdded {
+    version: u32,
+}
+
+/// A file's reviewed mark after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Marked {
+    path: String,
+    reviewed: bool,
+}
+
+/// Every reviewer together: a file counts at its best state among them.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Combined {
+    shown: Amount,
+    reviewed: Amount,
+    carried: Amount,
+}
+
+/// Coverage per reviewer the caller may see, and together.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CoverageBody {
+    total: Amount,
+    indexed: bool,
+    reviewers: Vec<ReviewerCoverage>,
+    combined: Combined,
+}
+
+/// A pin's verdicts.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Verdicts {
+    verdicts: Vec<VerdictView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiVersion {
     version: u32,
     body: String,
     author: String,
     created_at: String,
 }
 
-#[derive(Serialize)]
-struct ApiComment {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiComment {
     id: i64,
     author: String,
     body: String,
@@ -63,8 +117,8 @@ struct ApiComment {
     created_at: String,
 }
 
-#[derive(Serialize)]
-struct ApiThread {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiThread {
     id: i64,
     path: String,
     start_line: Option<u32>,
@@ -72,7 +126,7 @@ struct ApiThread {
     author: String,
     kind: CommentKind,
     severity: Option<Severity>,
-    state: &'static str,
+    state: String,
     body: String,
     versions: Vec<ApiVersion>,
     replies: Vec<ApiComment>,
@@ -101,7 +155,7 @@ fn api_thread(thread: &Thread) -> ApiThread {
         author: thread.root.author.clone(),
         kind: thread.kind,
         severity: thread.severity,
-        state: thread.state.as_str(),
+        state: thread.state.as_str().to_string(),
         body: thread.root.current().body.clone(),
         versions: api_versions(&thread.root),
         replies: thread
@@ -125,7 +179,7 @@ fn api_thread(thread: &Thread) -> ApiThread {
     tag = "review",
     summary = "A pin's comment threads, filtered",
     params(("pin" = String, Path, description = "The pin id"), CommentFilter),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = Comments), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn list_comments(
@@ -136,7 +190,7 @@ pub(crate) async fn list_comments(
 ) -> Result<impl IntoResponse, HttpError> {
     let list = state.domain.pin_comments(Actor::Web(&caller), pin, &filter, false).await?;
     let comments: Vec<ApiThread> = list.threads.iter().map(api_thread).collect();
-    Ok(Json(serde_json::json!({ "comments": comments })))
+    Ok(Json(Comments { comments }))
 }
 
 #[utoipa::path(
@@ -146,7 +200,7 @@ pub(crate) async fn list_comments(
     summary = "Comment, reply, report a finding (with severity) or keep a private note",
     params(("pin" = String, Path, description = "The pin id")),
     request_body = NewComment,
-    responses((status = 201, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 201, body = Created), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn create_comment(
@@ -156,7 +210,7 @@ pub(crate) async fn create_comment(
     Json(new): Json<NewComment>,
 ) -> Result<impl IntoResponse, HttpError> {
     let id = state.domain.add_comment(Actor::Web(&caller), pin, &new).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -180,7 +234,7 @@ fn fixed_pin(text: Option<&str>) -> Result<Option<PinId>, AppError> {
     summary = "Change a thread's state",
     params(("id" = i64, Path, description = "The comment id")),
     request_body = StateChangeRequest,
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = StateChanged), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn set_state(
@@ -192,7 +246,7 @@ pub(crate) async fn set_state(
     let to = ThreadState::parse(&change.state)?;
     let fixed = fixed_pin(change.fixed_pin.as_deref())?;
     state.domain.set_comment_state(Actor::Web(&caller), comment_id(&id)?, to, change.reason.as_deref(), fixed).await?;
-    Ok(Json(serde_json::json!({ "state": to.as_str() })))
+    Ok(Json(StateChanged { state: to.as_str().to_string() }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -207,7 +261,7 @@ pub(crate) struct VersionRequest {
     summary = "Edit a comment (adds a version)",
     params(("id" = i64, Path, description = "The comment id")),
     request_body = VersionRequest,
-    responses((status = 201, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 201, body = VersionAdded), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn add_version(
@@ -217,7 +271,7 @@ pub(crate) async fn add_version(
     Json(request): Json<VersionRequest>,
 ) -> Result<impl IntoResponse, HttpError> {
     let version = state.domain.edit_comment(Actor::Web(&caller), comment_id(&id)?, &request.body).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "version": version }))))
+    Ok((StatusCode::CREATED, Json(VersionAdded { version })))
 }
 
 async fn set_mark(
@@ -229,7 +283,7 @@ async fn set_mark(
 ) -> Result<Response, HttpError> {
     let path = RepoPath::parse_url_encoded(&path)?;
     state.domain.mark_reviewed(Actor::Web(&caller), pin_id(&pin)?, &path, reviewed).await?;
-    Ok(Json(serde_json::json!({ "path": path.as_str(), "reviewed": reviewed })).into_response())
+    Ok(Json(Marked { path: path.as_str().to_string(), reviewed }).into_response())
 }
 
 #[utoipa::path(
@@ -238,7 +292,7 @@ async fn set_mark(
     tag = "review",
     summary = "Mark a file reviewed",
     params(("pin" = String, Path, description = "The pin id"), ("path" = String, Path, description = "The file's path in the pin (slashes allowed)")),
-    responses((status = 204, description = "Marked"), crate::http::openapi::Refusals),
+    responses((status = 200, description = "Marked", body = Marked), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn mark(
@@ -255,7 +309,7 @@ pub(crate) async fn mark(
     tag = "review",
     summary = "Unmark a file",
     params(("pin" = String, Path, description = "The pin id"), ("path" = String, Path, description = "The file's path in the pin (slashes allowed)")),
-    responses((status = 204, description = "Unmarked"), crate::http::openapi::Refusals),
+    responses((status = 200, description = "Unmarked", body = Marked), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn unmark(
@@ -272,7 +326,7 @@ pub(crate) async fn unmark(
     tag = "review",
     summary = "Coverage per reviewer and together",
     params(("pin" = String, Path, description = "The pin id")),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = CoverageBody), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn coverage(
@@ -282,12 +336,9 @@ pub(crate) async fn coverage(
 ) -> Result<impl IntoResponse, HttpError> {
     // Files neither shown nor reviewed are left out of the lists: `total` says how many there are.
     let report = state.domain.coverage(Actor::Web(&caller), pin).await?.report(true);
-    Ok(Json(serde_json::json!({
-        "total": report.total,
-        "indexed": report.indexed,
-        "reviewers": report.reviewers,
-        "combined": { "shown": report.combined.shown, "reviewed": report.combined.reviewed, "carried": report.combined.carried },
-    })))
+    let combined =
+        Combined { shown: report.combined.shown, reviewed: report.combined.reviewed, carried: report.combined.carried };
+    Ok(Json(CoverageBody { total: report.total, indexed: report.indexed, reviewers: report.reviewers, combined }))
 }
 
 #[utoipa::path(
@@ -296,7 +347,7 @@ pub(crate) async fn coverage(
     tag = "review",
     summary = "A pin's verdicts",
     params(("pin" = String, Path, description = "The pin id")),
-    responses((status = 200, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 200, body = Verdicts), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn list_verdicts(
@@ -305,7 +356,7 @@ pub(crate) async fn list_verdicts(
     PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
     let page = state.domain.verdicts(Actor::Web(&caller), pin).await?;
-    Ok(Json(serde_json::json!({ "verdicts": page.verdicts })))
+    Ok(Json(Verdicts { verdicts: page.verdicts }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -321,7 +372,7 @@ pub(crate) struct VerdictRequest {
     summary = "Submit a verdict",
     params(("pin" = String, Path, description = "The pin id")),
     request_body = VerdictRequest,
-    responses((status = 201, body = serde_json::Value), crate::http::openapi::Refusals),
+    responses((status = 201, body = Created), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn create_verdict(
@@ -332,5 +383,5 @@ pub(crate) async fn create_verdict(
 ) -> Result<impl IntoResponse, HttpError> {
     let verdict = VerdictKind::parse(&request.verdict)?;
     let id = state.domain.submit_verdict(Actor::Web(&caller), pin, verdict, &request.summary).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }

@@ -3,6 +3,7 @@
 
 use crate::config::SourceLimits;
 use app::html::escape;
+use app::model::FileNotice;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
@@ -21,7 +22,7 @@ use parts::speculate;
 pub struct Highlighted {
     pub lines: Vec<String>,
     pub language: Option<String>,
-    pub notice: Option<String>,
+    pub notice: Option<FileNotice>,
     /// Whether the time budget cut highlighting short (such a result is not kept on disk).
     pub timed_out: bool,
     /// For a window of a large file's lines: how many lines the whole file has.
@@ -238,10 +239,7 @@ impl Highlighter {
             packed: Default::default(),
         };
         if text.len() as u64 > limits.highlight_max_bytes {
-            return Err(plain(Some(format!(
-                "This file is larger than {} KiB, so it is shown as plain text without highlighting.",
-                limits.highlight_max_bytes / 1024
-            ))));
+            return Err(plain(Some(FileNotice::PlainWhole { highlight_max_bytes: limits.highlight_max_bytes })));
         }
         syntax.ok_or_else(|| plain(None))
     }
@@ -385,20 +383,15 @@ fn finish(syntax: &SyntaxReference, runs: Vec<Run>, limits: &SourceLimits) -> Hi
     let long_lines: usize = runs.iter().map(|run| run.long_lines).sum();
     let stopped_at = runs.iter().find_map(|run| run.stopped_at);
     let timed_out = runs.iter().any(|run| run.timed_out);
-    let mut notices = Vec::new();
-    if long_lines > 0 {
-        notices.push(format!(
-            "{long_lines} line(s) longer than {} bytes are shown without highlighting.",
-            limits.line_max_bytes
-        ));
-    }
-    if let Some(line) = stopped_at {
-        notices.push(format!("Highlighting stopped at line {line}; the rest is plain text."));
-    }
+    let notice = (long_lines > 0 || stopped_at.is_some()).then(|| FileNotice::PartlyPlain {
+        long_lines: u32::try_from(long_lines).unwrap_or(u32::MAX),
+        line_max_bytes: limits.line_max_bytes as u64,
+        stopped_at: stopped_at.map(|line| u32::try_from(line).unwrap_or(u32::MAX)),
+    });
     Highlighted {
         lines: runs.into_iter().flat_map(|run| run.lines).collect(),
         language: Some(syntax.name.clone()),
-        notice: (!notices.is_empty()).then(|| notices.join(" ")),
+        notice,
         timed_out,
         total: None,
         packed: Default::default(),
