@@ -79,9 +79,13 @@ async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
     };
     let domain = open_domain(&config).await.unwrap();
     if first {
-        domain.create_user(Actor::Operator, "bench", Role::Staff, Some(Password::new(PASSWORD.into()))).await.unwrap();
-        domain.import_repository(Actor::Operator, "corpus", &repository.display().to_string()).await.unwrap();
-        domain.create_pin(Actor::Operator, "corpus", "HEAD", "v2.0").await.unwrap();
+        domain
+            .admin()
+            .create_user(Actor::Operator, "bench", Role::Staff, Some(Password::new(PASSWORD.into())))
+            .await
+            .unwrap();
+        domain.admin().import_repository(Actor::Operator, "corpus", &repository.display().to_string()).await.unwrap();
+        domain.admin().create_pin(Actor::Operator, "corpus", "HEAD", "v2.0").await.unwrap();
     }
     let application = Application::build(config, domain).await.unwrap();
     let url = format!("http://{}", application.address());

@@ -55,13 +55,14 @@ async fn main() {
     };
     let domain = open_domain(&config).await.unwrap();
     domain
+        .admin()
         .create_user(Actor::Operator, "ci", Role::Builder, Some(Password::new("bench password 2026".into())))
         .await
         .unwrap();
     let request = clearroom::domain::TokenRequest { scopes: &[app::model::Scope::BuildWrite], days: 1, label: "bench" };
-    let token = domain.create_token(Actor::Operator, "ci", request).await.unwrap();
-    domain.import_repository(Actor::Operator, "product", &repository.display().to_string()).await.unwrap();
-    let pin = domain.create_pin(Actor::Operator, "product", &commit.to_string(), "v1").await.unwrap();
+    let token = domain.access().create_token(Actor::Operator, "ci", request).await.unwrap();
+    domain.admin().import_repository(Actor::Operator, "product", &repository.display().to_string()).await.unwrap();
+    let pin = domain.admin().create_pin(Actor::Operator, "product", &commit.to_string(), "v1").await.unwrap();
     let application = Application::build(config, Arc::clone(&domain)).await.unwrap();
     let url = format!("http://{}", application.address());
     tokio::spawn(application.run_until_stopped());
@@ -126,7 +127,7 @@ async fn main() {
             builder: Some(format!("builder-{}", i % 3)),
             ..Default::default()
         };
-        domain.record_build(Actor::Operator, pin, &input, &hash, Some(1000)).await.unwrap();
+        domain.builds().record_build(Actor::Operator, pin, &input, &hash, Some(1000)).await.unwrap();
         hashes.push(hash);
     }
     println!("recorded 10,000 builds (each with its signed provenance) in {:.1} s", started.elapsed().as_secs_f64());

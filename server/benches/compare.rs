@@ -47,12 +47,16 @@ async fn start(dir: &Path, repository: &Path, first: bool) -> Server {
     };
     let domain = open_domain(&config).await.unwrap();
     if first {
-        domain.create_user(Actor::Operator, "bench", Role::Staff, Some(Password::new(PASSWORD.into()))).await.unwrap();
-        domain.import_repository(Actor::Operator, "corpus", &repository.display().to_string()).await.unwrap();
-        domain.create_pin(Actor::Operator, "corpus", "v1.0", "v1.0").await.unwrap();
-        domain.create_pin(Actor::Operator, "corpus", "v2.0", "v2.0").await.unwrap();
+        domain
+            .admin()
+            .create_user(Actor::Operator, "bench", Role::Staff, Some(Password::new(PASSWORD.into())))
+            .await
+            .unwrap();
+        domain.admin().import_repository(Actor::Operator, "corpus", &repository.display().to_string()).await.unwrap();
+        domain.admin().create_pin(Actor::Operator, "corpus", "v1.0", "v1.0").await.unwrap();
+        domain.admin().create_pin(Actor::Operator, "corpus", "v2.0", "v2.0").await.unwrap();
         let started = Instant::now();
-        while domain.run_next_job().await.unwrap() {}
+        while domain.jobs().run_next_job().await.unwrap() {}
         println!(
             "indexed both pins and found their definitions (and v1.0→v2.0) in {:.1} s",
             started.elapsed().as_secs_f64()

@@ -59,8 +59,8 @@ fn main() {
         };
         let domain = clearroom::startup::open_domain(&config).await.unwrap();
         let source = make_repository(&dir.path().join("upstream.git"));
-        domain.import_repository(Actor::Operator, "product", &source.display().to_string()).await.unwrap();
-        let pin = domain.create_pin(Actor::Operator, "product", "HEAD", "Release").await.unwrap();
+        domain.admin().import_repository(Actor::Operator, "product", &source.display().to_string()).await.unwrap();
+        let pin = domain.admin().create_pin(Actor::Operator, "product", "HEAD", "Release").await.unwrap();
 
         let store = clearroom::store::Store::connect(&config.database_url).await.unwrap();
         let log = AuditLog::new(store, Clock::system());
@@ -93,7 +93,7 @@ fn main() {
         let out = dir.path().join("bundle.zip");
         let started = Instant::now();
         let request = ExportRequest { pins: vec![PinId::get(pin)], ..Default::default() };
-        let (_, built) = domain.export_now(&request, &out).await.unwrap();
+        let (_, built) = domain.exports().export_now(&request, &out).await.unwrap();
         let elapsed = started.elapsed().as_secs_f64();
         let (_, peak) = rss();
         println!(

@@ -110,24 +110,24 @@ async fn main() {
     };
     let domain = open_domain(&config).await.unwrap();
     let password = || Some(Password::new(PASSWORD.into()));
-    domain.create_user(Actor::Operator, "bench", Role::Staff, password()).await.unwrap();
+    domain.admin().create_user(Actor::Operator, "bench", Role::Staff, password()).await.unwrap();
     let mut reviewers = Vec::new();
     for i in 0..20 {
         let name = format!("r{i:02}");
-        let (id, _) = domain.create_user(Actor::Operator, &name, Role::Reviewer, password()).await.unwrap();
+        let (id, _) = domain.admin().create_user(Actor::Operator, &name, Role::Reviewer, password()).await.unwrap();
         reviewers.push((id, name));
     }
-    domain.import_repository(Actor::Operator, "corpus", &repository.display().to_string()).await.unwrap();
-    let pin = domain.create_pin(Actor::Operator, "corpus", "HEAD", "v2.0").await.unwrap();
+    domain.admin().import_repository(Actor::Operator, "corpus", &repository.display().to_string()).await.unwrap();
+    let pin = domain.admin().create_pin(Actor::Operator, "corpus", "HEAD", "v2.0").await.unwrap();
     // The same release in a second repository: its files are the same, and no comment carries over.
-    domain.import_repository(Actor::Operator, "corpus-copy", &repository.display().to_string()).await.unwrap();
-    let twin = domain.create_pin(Actor::Operator, "corpus-copy", "HEAD", "v2.0 (copy)").await.unwrap();
+    domain.admin().import_repository(Actor::Operator, "corpus-copy", &repository.display().to_string()).await.unwrap();
+    let twin = domain.admin().create_pin(Actor::Operator, "corpus-copy", "HEAD", "v2.0 (copy)").await.unwrap();
     let now = domain.clock().now_ms();
     for (_, name) in &reviewers {
-        domain.grant(Actor::Operator, name, &[pin, twin], now - 60_000, now + 24 * 3_600_000).await.unwrap();
+        domain.access().grant(Actor::Operator, name, &[pin, twin], now - 60_000, now + 24 * 3_600_000).await.unwrap();
     }
     let started = Instant::now();
-    while domain.run_next_job().await.unwrap() {}
+    while domain.jobs().run_next_job().await.unwrap() {}
     println!("indexed the pin in {:.1} s", started.elapsed().as_secs_f64());
 
     // The pin's files with their blobs, as the views would have named them.
@@ -164,7 +164,11 @@ async fn main() {
     println!("appended 24,000 view events in {:.1} s", started.elapsed().as_secs_f64());
     for (path, _) in files.iter().take(300) {
         let path = app::model::RepoPath::parse(path).unwrap();
-        domain.mark_reviewed(Actor::Web(&caller(reviewers[0].0, &reviewers[0].1)), pin, &path, true).await.unwrap();
+        domain
+            .coverage()
+            .mark_reviewed(Actor::Web(&caller(reviewers[0].0, &reviewers[0].1)), pin, &path, true)
+            .await
+            .unwrap();
     }
 
     let application = Application::build(config, domain.clone()).await.unwrap();
@@ -202,7 +206,7 @@ async fn main() {
             private: false,
             reply_to: None,
         };
-        domain.add_comment(Actor::Web(&who), pin, &new).await.unwrap();
+        domain.review().add_comment(Actor::Web(&who), pin, &new).await.unwrap();
     }
     let (without, with) = alternating(&reviewer, &plain, &view).await;
     report("file view, no comments", without);
@@ -226,7 +230,7 @@ async fn main() {
             private: false,
             reply_to: None,
         };
-        domain.add_comment(Actor::Web(&who), pin, &new).await.unwrap();
+        domain.review().add_comment(Actor::Web(&who), pin, &new).await.unwrap();
     }
     println!("added 9,800 more comments in {:.1} s", started.elapsed().as_secs_f64());
     report(

@@ -23,7 +23,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     for (username, role) in [("staff", Role::Staff), ("reviewer", Role::Reviewer), ("regulator", Role::Regulator)] {
         let password = Password::generate();
         let (id, _) =
-            domain.create_user(Actor::Operator, username, role, Some(password.clone())).await.map_err(fail)?;
+            domain.admin().create_user(Actor::Operator, username, role, Some(password.clone())).await.map_err(fail)?;
         accounts.push((username, role, password, id));
     }
     let (source, name) = match std::env::current_dir().ok().and_then(|d| git2::Repository::discover(d).ok()) {
@@ -32,13 +32,17 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
             (generate_sample(&config.data_dir.join("demo-source")).context("generating the demo repository")?, "sample")
         }
     };
-    domain.import_repository(Actor::Operator, name, &source.display().to_string()).await.map_err(fail)?;
-    let pin = domain.create_pin(Actor::Operator, name, "HEAD", "Demo release").await.map_err(fail)?;
+    domain.admin().import_repository(Actor::Operator, name, &source.display().to_string()).await.map_err(fail)?;
+    let pin = domain.admin().create_pin(Actor::Operator, name, "HEAD", "Demo release").await.map_err(fail)?;
     // The release before, to compare with (the commit before HEAD).
-    let previous = domain.create_pin(Actor::Operator, name, "HEAD~1", "Previous release").await.ok();
+    let previous = domain.admin().create_pin(Actor::Operator, name, "HEAD~1", "Previous release").await.ok();
     let now = domain.clock().now_ms();
     let granted: Vec<PinId> = std::iter::once(pin).chain(previous).collect();
-    domain.grant(Actor::Operator, "reviewer", &granted, now - 60_000, now + 8 * 3_600_000).await.map_err(fail)?;
+    domain
+        .access()
+        .grant(Actor::Operator, "reviewer", &granted, now - 60_000, now + 8 * 3_600_000)
+        .await
+        .map_err(fail)?;
     let person = |name: &str| {
         let (username, role, _, id) = accounts.iter().find(|a| a.0 == name).expect("a demo account");
         Caller {
@@ -53,13 +57,14 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     };
     let (ci, ci_id) = {
         let password = Password::generate();
-        let (id, _) = domain.create_user(Actor::Operator, "ci", Role::Builder, Some(password)).await.map_err(fail)?;
+        let (id, _) =
+            domain.admin().create_user(Actor::Operator, "ci", Role::Builder, Some(password)).await.map_err(fail)?;
         let request = crate::domain::TokenRequest {
             scopes: &[app::model::Scope::BuildWrite],
             days: 30,
             label: "demo CI: records builds",
         };
-        (domain.create_token(Actor::Operator, "ci", request).await.map_err(fail)?, id)
+        (domain.access().create_token(Actor::Operator, "ci", request).await.map_err(fail)?, id)
     };
     let builder = Caller {
         identity: Some(Identity { user_id: ci_id, username: "ci".into(), role: Role::Builder }),
@@ -71,10 +76,11 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     };
     builds(domain, pin, previous, &builder).await.map_err(fail)?;
     review(domain, pin, &source, &person("reviewer"), &person("staff")).await.map_err(fail)?;
-    domain.issue_review_summary(Actor::Operator, pin).await.map_err(fail)?;
+    domain.attestations().issue_review_summary(Actor::Operator, pin).await.map_err(fail)?;
     // A regulator's export of the demo release, built in the background once the server runs.
     let export = app::model::ExportRequest { pins: vec![pin.get()], ..Default::default() };
-    let export = domain.request_export(Actor::Web(&person("regulator")), &export, true).await.map_err(fail)?;
+    let export =
+        domain.exports().request_export(Actor::Web(&person("regulator")), &export, true).await.map_err(fail)?;
     println!();
     println!("Demo accounts (passwords are shown only now):");
     for (username, role, password, _) in &accounts {
@@ -112,9 +118,11 @@ async fn builds(domain: &Domain, pin: PinId, previous: Option<PinId>, ci: &Calle
     };
     let release = stand_in(format!("demo build of pin {pin}"))?;
     domain
+        .builds()
         .record_build(Actor::Web(ci), pin, &input(None, "cargo build --release --locked"), &release, Some(18_734_112))
         .await?;
     domain
+        .builds()
         .record_build(
             Actor::Operator,
             pin,
@@ -126,12 +134,16 @@ async fn builds(domain: &Domain, pin: PinId, previous: Option<PinId>, ci: &Calle
     let notes = BuildInput { name: "RELEASE-NOTES.txt".into(), platform: String::new(), ..input(None, "") };
     let text: &[u8] = b"Demo release notes: the artifact itself is uploaded and kept under its SHA-256.\n";
     let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(text)]);
-    domain.record_upload(Actor::Web(ci), pin, &notes, None, stream).await?;
+    domain.builds().record_upload(Actor::Web(ci), pin, &notes, None, stream).await?;
     if let Some(previous) = previous {
         let ours = stand_in(format!("demo build of pin {previous}"))?;
         let theirs = stand_in(format!("a different build of pin {previous}"))?;
-        domain.record_build(Actor::Web(ci), previous, &input(None, "cargo build --release"), &ours, None).await?;
         domain
+            .builds()
+            .record_build(Actor::Web(ci), previous, &input(None, "cargo build --release"), &ours, None)
+            .await?;
+        domain
+            .builds()
             .record_build(
                 Actor::Operator,
                 previous,
@@ -167,6 +179,7 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
         }
     }
     domain
+        .review()
         .add_comment(
             who,
             pin,
@@ -180,6 +193,7 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
         )
         .await?;
     let finding = domain
+        .review()
         .add_comment(
             who,
             pin,
@@ -196,22 +210,25 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
         reply_to: Some(finding),
         ..comment(&code, None, "The caller validates lengths; see the module docs.", None, false)
     };
-    domain.add_comment(Actor::Web(staff), pin, &reply).await?;
+    domain.review().add_comment(Actor::Web(staff), pin, &reply).await?;
     domain
+        .review()
         .set_comment_state(Actor::Web(staff), finding, ThreadState::Responded, Some("answered in the thread"), None)
         .await?;
     domain
+        .review()
         .add_comment(
             who,
             pin,
             &comment(&code, None, "Private: compare with the previous release's bounds checks.", None, true),
         )
         .await?;
-    domain.mark_reviewed(who, pin, &RepoPath::parse("README.md")?, true).await?;
+    domain.coverage().mark_reviewed(who, pin, &RepoPath::parse("README.md")?, true).await?;
     // The pin's file index (normally built in the background, first of its jobs) is needed for the
     // verdict's coverage.
-    domain.run_next_job().await?;
+    domain.jobs().run_next_job().await?;
     domain
+        .coverage()
         .submit_verdict(
             who,
             pin,
@@ -313,7 +330,7 @@ fn generate_sample(dir: &Path) -> anyhow::Result<PathBuf> {
 /// elsewhere, by other organisations, with `server witness serve`), each with its own directory and
 /// key under `<data-dir>/demo-witnesses/`, and a policy whose quorum is both of them.
 pub async fn start_witnesses(domain: &Domain, config: &Config) -> anyhow::Result<()> {
-    let log_key = domain.log_verifier_key();
+    let log_key = domain.log().log_verifier_key();
     let mut policy = format!("log {log_key}\n");
     for n in 1..=2 {
         let dir = config.data_dir.join("demo-witnesses").join(format!("w{n}"));
@@ -329,7 +346,7 @@ pub async fn start_witnesses(domain: &Domain, config: &Config) -> anyhow::Result
         policy.push_str(&format!("witness W{n} {vkey} {url}\n"));
     }
     policy.push_str("group both all W1 W2\nquorum both\n");
-    domain.supervise(crate::audit::policy::Policy::parse(&policy).map_err(|e| anyhow::anyhow!("{e}"))?);
+    domain.log().supervise(crate::audit::policy::Policy::parse(&policy).map_err(|e| anyhow::anyhow!("{e}"))?);
     println!("Demo witnesses: two local witnesses cosign every checkpoint (see /log).");
     Ok(())
 }

@@ -43,11 +43,11 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let policy =
             crate::audit::policy::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let own = domain.log_verifier_key();
+        let own = domain.log().log_verifier_key();
         if !policy.logs.iter().any(|(key, _)| key.to_string() == own) {
             tracing::warn!(policy = %path.display(), "the witness policy does not list this log's key");
         }
-        domain.supervise(policy);
+        domain.log().supervise(policy);
     }
     Ok(Arc::new(domain))
 }
@@ -233,7 +233,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
             let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
             loop {
                 every.tick().await;
-                match domain.publish_checkpoint().await {
+                match domain.log().publish_checkpoint().await {
                     Err(error) => tracing::warn!(%error, "publishing a checkpoint failed"),
                     // Witnesses are asked in a task of their own, one round at a time: a slow or
                     // absent witness delays neither the next checkpoint nor any request.
@@ -244,7 +244,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
                             submitted.store(checkpoint.size, Ordering::Relaxed);
                             let (domain, busy) = (Arc::clone(&domain), Arc::clone(&busy));
                             tokio::spawn(async move {
-                                domain.submit_to_witnesses(&checkpoint).await;
+                                domain.log().submit_to_witnesses(&checkpoint).await;
                                 busy.store(false, Ordering::Release);
                             });
                         }
@@ -258,7 +258,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         let domain = Arc::clone(&domain);
         async move {
             loop {
-                match domain.run_next_job().await {
+                match domain.jobs().run_next_job().await {
                     Ok(true) => {
                         release_freed_memory();
                         continue;
@@ -279,9 +279,9 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
             loop {
                 every.tick().await;
                 let now = domain.now_ms();
-                let last_full = domain.integrity_status().last_full_pass_ms;
+                let last_full = domain.log().integrity_status().last_full_pass_ms;
                 let full = last_full.is_none_or(|at| now - at >= crate::domain::integrity::FULL_PASS_MS);
-                if let Err(error) = domain.self_audit(full).await {
+                if let Err(error) = domain.log().self_audit(full).await {
                     tracing::warn!(%error, "the log's self-audit could not run");
                 }
             }

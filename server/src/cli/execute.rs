@@ -120,13 +120,14 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Disable { username, reason }) => {
             let domain = open_domain(&admin_config()).await?;
-            domain.disable_user(Actor::Operator, &username, &reason).await.map_err(fail)?;
+            domain.access().disable_user(Actor::Operator, &username, &reason).await.map_err(fail)?;
             println!("{username} is disabled: its sessions ended and its tokens were revoked");
             Ok(())
         }
         Command::User(UserCommand::SecondFactor { username }) => {
             let domain = open_domain(&admin_config()).await?;
-            let (secret, uri) = domain.enrol_second_factor(Actor::Operator, &username).await.map_err(fail)?;
+            let (secret, uri) =
+                domain.sessions().enrol_second_factor(Actor::Operator, &username).await.map_err(fail)?;
             println!("second factor for {username} (shown once; add it to their authenticator app):");
             println!("key {secret}");
             println!("{uri}");
@@ -134,13 +135,13 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::ResetSecondFactor { username }) => {
             let domain = open_domain(&admin_config()).await?;
-            domain.reset_second_factor(Actor::Operator, &username).await.map_err(fail)?;
+            domain.sessions().reset_second_factor(Actor::Operator, &username).await.map_err(fail)?;
             println!("{username} has no second factor now");
             Ok(())
         }
         Command::User(UserCommand::EndSessions { username }) => {
             let domain = open_domain(&admin_config()).await?;
-            let ended = domain.end_sessions_of(Actor::Operator, &username).await.map_err(fail)?;
+            let ended = domain.access().end_sessions_of(Actor::Operator, &username).await.map_err(fail)?;
             println!("{ended} session(s) of {username} ended");
             Ok(())
         }
@@ -148,7 +149,8 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             let domain = open_domain(&admin_config()).await?;
             let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
             let password = read_password()?;
-            let (_, generated) = domain.create_user(Actor::Operator, &username, role, password).await.map_err(fail)?;
+            let (_, generated) =
+                domain.admin().create_user(Actor::Operator, &username, role, password).await.map_err(fail)?;
             match generated {
                 Some(password) => {
                     println!("created {username} ({}) with password {}", role.as_str(), password.expose())
@@ -160,13 +162,13 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Repo(RepoCommand::Import { name, path }) => {
             let domain = open_domain(&admin_config()).await?;
             let from = std::path::absolute(&path).map(|p| p.display().to_string()).unwrap_or(path);
-            domain.import_repository(Actor::Operator, &name, &from).await.map_err(fail)?;
+            domain.admin().import_repository(Actor::Operator, &name, &from).await.map_err(fail)?;
             println!("imported {name} from {from}");
             Ok(())
         }
         Command::Repo(RepoCommand::Fetch { name }) => {
             let domain = open_domain(&admin_config()).await?;
-            let moved = domain.fetch_repository(Actor::Operator, &name).await.map_err(fail)?;
+            let moved = domain.search().fetch_repository(Actor::Operator, &name).await.map_err(fail)?;
             for (reference, old, new) in &moved {
                 println!("{reference}: {} -> {new}", old.as_deref().unwrap_or("(new)"));
             }
@@ -175,7 +177,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Pin { repository, commit, label } => {
             let domain = open_domain(&admin_config()).await?;
-            let pin = domain.create_pin(Actor::Operator, &repository, &commit, &label).await.map_err(fail)?;
+            let pin = domain.admin().create_pin(Actor::Operator, &repository, &commit, &label).await.map_err(fail)?;
             println!("pinned {repository} {commit} as {pin}");
             Ok(())
         }
@@ -186,8 +188,11 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                 .map(|p| PinId::parse(p).map_err(|e| anyhow::anyhow!("pin {p:?}: {e}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let time = |t: &str| app::times::parse(t).map_err(|e| anyhow::anyhow!("{t:?}: {e}"));
-            let ids =
-                domain.grant(Actor::Operator, &username, &pins, time(&from)?, time(&until)?).await.map_err(fail)?;
+            let ids = domain
+                .access()
+                .grant(Actor::Operator, &username, &pins, time(&from)?, time(&until)?)
+                .await
+                .map_err(fail)?;
             println!("granted {username} {} pin(s); grant ids {ids:?}", pins.len());
             Ok(())
         }
@@ -226,7 +231,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                 None => None,
             };
             let request = app::model::ExportRequest { pins, reviewer, from, until, previous_checkpoint };
-            let (id, built) = domain.export_now(&request, &out).await.map_err(fail)?;
+            let (id, built) = domain.exports().export_now(&request, &out).await.map_err(fail)?;
             println!(
                 "export {id}: {} events, proven against the checkpoint of {} entries",
                 built.events, built.checkpoint_size
@@ -293,7 +298,8 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                 started_at_ms: time(started_at)?,
                 finished_at_ms: time(finished_at)?,
             };
-            let recorded = domain.record_build(Actor::Operator, pin, &input, &sha256, size).await.map_err(fail)?;
+            let recorded =
+                domain.builds().record_build(Actor::Operator, pin, &input, &sha256, size).await.map_err(fail)?;
             println!("attestation envelope sha256 {}", recorded.attestation_sha256);
             println!("recorded build {}", recorded.id);
             Ok(())
@@ -301,26 +307,26 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Withdraw { pin, reason } => {
             let domain = open_domain(&admin_config()).await?;
             let pin = PinId::parse(&pin).map_err(|e| anyhow::anyhow!("pin {pin:?}: {e}"))?;
-            domain.withdraw_pin(Actor::Operator, pin, reason.as_deref()).await.map_err(fail)?;
+            domain.admin().withdraw_pin(Actor::Operator, pin, reason.as_deref()).await.map_err(fail)?;
             println!("withdrew pin {pin}");
             Ok(())
         }
         Command::Revoke { grant, reason } => {
             let domain = open_domain(&admin_config()).await?;
-            domain.revoke_grant(Actor::Operator, grant, reason.as_deref()).await.map_err(fail)?;
+            domain.access().revoke_grant(Actor::Operator, grant, reason.as_deref()).await.map_err(fail)?;
             println!("revoked grant {grant}");
             Ok(())
         }
         Command::Token(TokenCommand::Create { username, scopes, days, label }) => {
             let domain: Arc<Domain> = open_domain(&admin_config()).await?;
             let request = crate::domain::TokenRequest { scopes: &scopes, days, label: &label };
-            let token = domain.create_token(Actor::Operator, &username, request).await.map_err(fail)?;
+            let token = domain.access().create_token(Actor::Operator, &username, request).await.map_err(fail)?;
             println!("token for {username} (shown once): {token}");
             Ok(())
         }
         Command::Token(TokenCommand::List) => {
             let domain: Arc<Domain> = open_domain(&admin_config()).await?;
-            let tokens = domain.list_tokens(Actor::Operator).await.map_err(fail)?;
+            let tokens = domain.access().list_tokens(Actor::Operator).await.map_err(fail)?;
             println!("{:>5}  {:<16} {:<8} {:<17} {:<34} label", "id", "user", "state", "expires", "scopes");
             for token in tokens {
                 let state = match (token.revoked_at_ms, token.live) {
@@ -339,7 +345,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Revoke { id }) => {
             let domain: Arc<Domain> = open_domain(&admin_config()).await?;
-            domain.revoke_token(Actor::Operator, id).await.map_err(fail)?;
+            domain.access().revoke_token(Actor::Operator, id).await.map_err(fail)?;
             println!("token {id} revoked");
             Ok(())
         }

@@ -3,7 +3,7 @@
 //! change commits with its event.
 
 use super::guard::{require, Actor, Permission};
-use super::Domain;
+use super::Access;
 use crate::audit::Action;
 use crate::audit::Object;
 use crate::auth::{self};
@@ -22,7 +22,7 @@ pub struct TokenRequest<'a> {
     pub label: &'a str,
 }
 
-impl Domain {
+impl Access<'_> {
     /// Grants a reviewer (or regulator) access to pins for a time window.
     pub async fn grant(
         &self,

@@ -4,7 +4,7 @@
 use super::browse::summary;
 use super::error::OnDuplicate;
 use super::guard::{require, Actor, Permission};
-use super::Domain;
+use super::Admin;
 use crate::audit::Action;
 use crate::audit::Object;
 use crate::auth::{self, Password};
@@ -28,7 +28,7 @@ pub fn parse_repository_name(text: &str) -> AppResult<String> {
     }
 }
 
-impl Domain {
+impl Admin<'_> {
     /// Creates an account. Without a password, one is generated and returned (shown once).
     pub async fn create_user(
         &self,
@@ -204,14 +204,6 @@ impl Domain {
         .await
     }
 
-    /// The account named `username`, or "there is no user named …".
-    pub(super) async fn user_named(&self, username: &str) -> AppResult<crate::store::users::UserRecord> {
-        self.store
-            .user_by_name(username)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("there is no user named {username}")))
-    }
-
     /// Where an import may come from. The operator at the command line already has the server's
     /// files, so any path; a person on the web only a local directory inside a configured import
     /// root (symbolic links and `..` resolved first), never a URL (the server would fetch it).
@@ -325,7 +317,8 @@ impl Domain {
         let grants = self.store.list_grants().await?;
         let mut highlighting = Vec::new();
         for pin in &pins {
-            highlighting.extend(self.job_status(super::jobs::PREHIGHLIGHT_PIN, PinId::from_stored(pin.id)).await?);
+            highlighting
+                .extend(self.jobs().job_status(super::jobs::PREHIGHLIGHT_PIN, PinId::from_stored(pin.id)).await?);
         }
         Ok(AdminOverview {
             highlighting,

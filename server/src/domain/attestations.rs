@@ -5,7 +5,7 @@
 use super::builds::{base64_of, group, view, Issue};
 use super::guard::{require, Actor, ArtifactRecords, Permission, PinPage, PinUse};
 use super::threads::Viewer;
-use super::Domain;
+use super::Attestations;
 use crate::audit::Action;
 use crate::audit::Object;
 use crate::builds::statement::{self};
@@ -15,7 +15,7 @@ use app::model::*;
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 
-impl Domain {
+impl Attestations<'_> {
     /// Every envelope naming an artifact with this hash that the actor may see (recorded): all of a
     /// pin's to whoever reads its review records, its provenance alone to builders
     /// (`guard::rules::artifact_records`).
@@ -154,7 +154,7 @@ impl Domain {
 
     /// The current verdicts, everyone's coverage together and the open findings of a pin.
     async fn review_figures(&self, access: &PinPage) -> AppResult<ReviewFigures> {
-        let (files, inputs, _, _) = self.coverage_inputs(access).await?;
+        let (files, inputs, _, _) = self.coverage().coverage_inputs(access).await?;
         let combined = figures::combined_coverage(&files, &inputs);
         let stored = self.store.verdicts_of_pin(access.record.id).await?;
         let superseded: HashSet<i64> = stored.iter().filter_map(|v| v.supersedes).collect();
@@ -170,7 +170,7 @@ impl Domain {
         // Findings as staff see them: every finding; private notes are never findings.
         let viewer = Viewer { user_id: None, role: Role::Staff, may_review: false };
         let mut counts: BTreeMap<Severity, u32> = BTreeMap::new();
-        for finding in self.open_findings(access, &viewer).await? {
+        for finding in self.coverage().open_findings(access, &viewer).await? {
             *counts.entry(finding.severity).or_default() += 1;
         }
         let open_findings = Severity::ALL.iter().map(|s| (*s, counts.get(s).copied().unwrap_or(0))).collect();
@@ -197,7 +197,7 @@ impl Domain {
             ));
         }
         let review = self.review_figures(&access).await?;
-        let checkpoint = self.publish_checkpoint().await?;
+        let checkpoint = self.log().publish_checkpoint().await?;
         let now = self.clock.now_ms();
         let record = &access.record;
         let source = self.repository_source(record).await?;
@@ -226,7 +226,7 @@ impl Domain {
             subjects: &subjects,
             now,
         };
-        self.write(async |tx| self.issue(tx, &actor, issue).await).await
+        self.write(async |tx| self.builds().issue(tx, &actor, issue).await).await
     }
 }
 

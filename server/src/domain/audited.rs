@@ -6,7 +6,7 @@
 //! receipt without which `source` reads nothing.
 
 use super::error::internal;
-use super::Domain;
+use super::Core;
 use crate::audit::{Event, LogTx, Receipt, Scope};
 use app::error::AppResult;
 
@@ -15,7 +15,7 @@ use app::error::AppResult;
 #[error("a change was about to commit without its audit event")]
 struct Unrecorded;
 
-impl Domain {
+impl Core {
     /// Runs `body` in a transaction that holds the log's write lock and commits it with the events
     /// the body appended, or rolls everything back.
     pub(super) async fn write<T>(&self, body: impl AsyncFnOnce(&mut LogTx) -> AppResult<T>) -> AppResult<T> {

@@ -1,8 +1,8 @@
 //! Browsing pinned source: the pins one may see, directory listings and files. Each read locates
 //! what it will show, records an event naming it (the git object ids), and reads with the receipt.
 
-use super::guard::{self, capabilities, pin_readable, Actor, PinFacts, PinPage, PinUse};
-use super::Domain;
+use super::guard::{capabilities, pin_readable, Actor, PinFacts, PinPage, PinUse};
+use super::Browse;
 use crate::audit::Action;
 use crate::audit::{Outcome, Scope};
 use crate::source::Located;
@@ -35,32 +35,47 @@ fn watermark(caller: &Caller, identity: &Identity, now: i64) -> Watermark {
     Watermark { username: identity.username.clone(), role: identity.role, session: caller.session.clone(), at_ms: now }
 }
 
-/// The pins the caller may browse now; for a reviewer or regulator, with when access ends.
-pub async fn list_pins(domain: &Domain, caller: &Caller) -> AppResult<Vec<PinSummary>> {
-    let identity = guard::signed_in(caller)?;
-    let now = domain.clock.now_ms();
-    let token = caller.token.as_ref();
-    if identity.role == Role::Staff {
-        let pins = domain.store.list_pins().await?;
-        return Ok(pins
-            .iter()
-            .map(|p| summary(p, None, capabilities(Role::Staff, PinFacts::of(p), &[], now, token)))
-            .collect());
-    }
-    // One row per grant, newest pin first: the rows of one pin are adjacent.
-    let granted = domain.store.pins_with_grants_of(identity.user_id).await?;
-    let mut pins = Vec::new();
-    for rows in granted.chunk_by(|a, b| a.0.id == b.0.id) {
-        let pin = &rows[0].0;
-        let grants: Vec<_> = rows.iter().map(|(_, grant)| *grant).collect();
-        if let Some(ends) = pin_readable(identity.role, pin.withdrawn_at.is_some(), &grants, now) {
-            pins.push(summary(pin, ends, capabilities(identity.role, PinFacts::of(pin), &grants, now, token)));
-        }
-    }
-    Ok(pins)
+/// The lines of the window that holds line `from` (windows start at 1, 4001, …).
+fn window_from(from: Option<u32>) -> LineRange {
+    let first = LineWindow::around(from.unwrap_or(1));
+    LineRange { first, last: first.saturating_add(LineWindow::LINES - 1) }
 }
 
-impl Domain {
+/// Refuses what is not a file (a directory, a submodule) for a read of a file's content.
+fn a_file(found: &Located) -> Result<(), AppError> {
+    match found.kind {
+        EntryKind::File | EntryKind::Symlink => Ok(()),
+        EntryKind::Directory => Err(AppError::NotFound("this path is a directory; open it as a tree".into())),
+        EntryKind::Submodule => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
+    }
+}
+
+impl Browse<'_> {
+    /// The pins the caller may browse now; for a reviewer or regulator, with when access ends.
+    pub async fn list_pins(&self, actor: Actor<'_>) -> AppResult<Vec<PinSummary>> {
+        let (caller, identity) = actor.person()?;
+        let now = self.clock.now_ms();
+        let token = caller.token.as_ref();
+        if identity.role == Role::Staff {
+            let pins = self.store.list_pins().await?;
+            return Ok(pins
+                .iter()
+                .map(|p| summary(p, None, capabilities(Role::Staff, PinFacts::of(p), &[], now, token)))
+                .collect());
+        }
+        // One row per grant, newest pin first: the rows of one pin are adjacent.
+        let granted = self.store.pins_with_grants_of(identity.user_id).await?;
+        let mut pins = Vec::new();
+        for rows in granted.chunk_by(|a, b| a.0.id == b.0.id) {
+            let pin = &rows[0].0;
+            let grants: Vec<_> = rows.iter().map(|(_, grant)| *grant).collect();
+            if let Some(ends) = pin_readable(identity.role, pin.withdrawn_at.is_some(), &grants, now) {
+                pins.push(summary(pin, ends, capabilities(identity.role, PinFacts::of(pin), &grants, now, token)));
+            }
+        }
+        Ok(pins)
+    }
+
     /// Where a path is at a pin, recording a failed read when it is not what the caller asked for.
     async fn locate_or_refuse(
         &self,
@@ -90,146 +105,126 @@ impl Domain {
         }
         Ok(located)
     }
-}
 
-pub async fn open_tree(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<TreeView> {
-    let actor = Actor::Web(caller);
-    let identity = guard::signed_in(caller)?;
-    let access = domain.pin_access(&actor, pin).await?;
-    let located = domain
-        .locate_or_refuse(&actor, &access, Action::TreeView, std::slice::from_ref(&path), |_, found| match found.kind {
-            EntryKind::Directory => Ok(()),
-            _ => Err(AppError::NotFound("this path is a file; open it as a blob".into())),
+    pub async fn open_tree(&self, actor: Actor<'_>, pin: PinId, path: RepoPath) -> AppResult<TreeView> {
+        let (caller, identity) = actor.person()?;
+        let access = self.pin_access(&actor, pin).await?;
+        let located = self
+            .locate_or_refuse(&actor, &access, Action::TreeView, std::slice::from_ref(&path), |_, found| {
+                match found.kind {
+                    EntryKind::Directory => Ok(()),
+                    _ => Err(AppError::NotFound("this path is a file; open it as a blob".into())),
+                }
+            })
+            .await?;
+        let event = actor.event(Action::TreeView).on(access.object(&path).shown(&located[0].object_id));
+        let receipt = self.read(event, Scope::path(pin, &path)).await?;
+        let entries = self.source.read_tree(&receipt, &access.location(), &path).await?;
+        Ok(TreeView {
+            pin: self.pin_summary(&access).await?,
+            path,
+            entries,
+            watermark: watermark(caller, identity, self.clock.now_ms()),
         })
-        .await?;
-    let event = actor.event(Action::TreeView).on(access.object(&path).shown(&located[0].object_id));
-    let receipt = domain.read(event, Scope::path(pin, &path)).await?;
-    let entries = domain.source.read_tree(&receipt, &access.location(), &path).await?;
-    Ok(TreeView {
-        pin: domain.pin_summary(&access).await?,
-        path,
-        entries,
-        watermark: watermark(caller, identity, domain.clock.now_ms()),
-    })
-}
-
-/// The lines of the window that holds line `from` (windows start at 1, 4001, …).
-fn window_from(from: Option<u32>) -> LineRange {
-    let first = LineWindow::around(from.unwrap_or(1));
-    LineRange { first, last: first.saturating_add(LineWindow::LINES - 1) }
-}
-
-/// Refuses what is not a file (a directory, a submodule) for a read of a file's content.
-fn a_file(found: &Located) -> Result<(), AppError> {
-    match found.kind {
-        EntryKind::File | EntryKind::Symlink => Ok(()),
-        EntryKind::Directory => Err(AppError::NotFound("this path is a directory; open it as a tree".into())),
-        EntryKind::Submodule => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
     }
-}
 
-/// One window of a large file's lines, from the window that holds line `from`: what a reader's
-/// page loads as they scroll or jump. Recorded (`blob.lines`, naming the lines) before the read.
-pub async fn read_lines(
-    domain: &Domain,
-    caller: &Caller,
-    pin: PinId,
-    path: RepoPath,
-    from: u32,
-) -> AppResult<BlobContent> {
-    let actor = Actor::Web(caller);
-    guard::signed_in(caller)?;
-    let access = domain.pin_access(&actor, pin).await?;
-    let located = domain
-        .locate_or_refuse(&actor, &access, Action::BlobLines, std::slice::from_ref(&path), |_, found| a_file(found))
-        .await?;
-    let lines = window_from(Some(from));
-    let event = actor.event(Action::BlobLines).on(access.object(&path).shown(&located[0].object_id).lines(lines));
-    let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
-    Ok(domain.source.read_window(&receipt, &access.location(), &path, lines.first).await?.content)
-}
+    /// One window of a large file's lines, from the window that holds line `from`: what a reader's
+    /// page loads as they scroll or jump. Recorded (`blob.lines`, naming the lines) before the read.
+    pub async fn read_lines(&self, actor: Actor<'_>, pin: PinId, path: RepoPath, from: u32) -> AppResult<BlobContent> {
+        actor.person()?;
+        let access = self.pin_access(&actor, pin).await?;
+        let located = self
+            .locate_or_refuse(&actor, &access, Action::BlobLines, std::slice::from_ref(&path), |_, found| a_file(found))
+            .await?;
+        let lines = window_from(Some(from));
+        let event = actor.event(Action::BlobLines).on(access.object(&path).shown(&located[0].object_id).lines(lines));
+        let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
+        Ok(self.source.read_window(&receipt, &access.location(), &path, lines.first).await?.content)
+    }
 
-/// A file's bytes, whole, for a download. Recorded (`blob.download`) before the read.
-pub async fn download(domain: &Domain, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<Vec<u8>> {
-    let actor = Actor::Web(caller);
-    guard::signed_in(caller)?;
-    // The take-away policy is the guard's; a refusal is recorded naming the file asked for.
-    let access = domain.pin_use_at(&actor, pin, PinUse::Download, &path).await?;
-    let located = domain
-        .locate_or_refuse(&actor, &access, Action::BlobDownload, std::slice::from_ref(&path), |_, found| {
-            a_file(found)?;
-            match found.size {
-                Some(size) if size > domain.source.limits().display_max_bytes => Err(AppError::TooLarge(format!(
-                    "this file is larger than {} MiB and cannot be downloaded here",
-                    domain.source.limits().display_max_bytes / (1024 * 1024)
-                ))),
-                _ => Ok(()),
-            }
+    /// A file's bytes, whole, for a download. Recorded (`blob.download`) before the read.
+    pub async fn download(&self, actor: Actor<'_>, pin: PinId, path: RepoPath) -> AppResult<Vec<u8>> {
+        actor.person()?;
+        // The take-away policy is the guard's; a refusal is recorded naming the file asked for.
+        let access = self.pin_use_at(&actor, pin, PinUse::Download, &path).await?;
+        let located = self
+            .locate_or_refuse(&actor, &access, Action::BlobDownload, std::slice::from_ref(&path), |_, found| {
+                a_file(found)?;
+                match found.size {
+                    Some(size) if size > self.source.limits().display_max_bytes => Err(AppError::TooLarge(format!(
+                        "this file is larger than {} MiB and cannot be downloaded here",
+                        self.source.limits().display_max_bytes / (1024 * 1024)
+                    ))),
+                    _ => Ok(()),
+                }
+            })
+            .await?;
+        let event = actor.event(Action::BlobDownload).on(access.object(&path).shown(&located[0].object_id));
+        let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
+        Ok(self.source.read_raw(&receipt, &access.location(), &path).await?)
+    }
+
+    pub async fn open_blob(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+        path: RepoPath,
+        from: Option<u32>,
+        rows: Option<RowsSlot>,
+    ) -> AppResult<BlobView> {
+        if path.is_root() {
+            return Err(AppError::Invalid("name a file to open".into()));
+        }
+        let (caller, identity) = actor.person()?;
+        let access = self.pin_access(&actor, pin).await?;
+        // The file and the directory that holds it (the tree beside the code) are one recorded view.
+        let directory = path.parent();
+        let paths = [path.clone(), directory.clone()];
+        let located = self
+            .locate_or_refuse(&actor, &access, Action::BlobView, &paths, |at, found| match (at, found.kind) {
+                (0, EntryKind::File | EntryKind::Symlink) | (1, _) => Ok(()),
+                (_, EntryKind::Directory) => {
+                    Err(AppError::NotFound("this path is a directory; open it as a tree".into()))
+                }
+                _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
+            })
+            .await?;
+        // A large file is shown a window of lines at a time: the event names the window.
+        let window = located[0].size.is_some_and(|size| self.source.is_windowed(size)).then(|| window_from(from));
+        let mut file_object = access.object(&path).shown(&located[0].object_id);
+        if let Some(lines) = window {
+            file_object = file_object.lines(lines);
+        }
+        let event =
+            actor.event(Action::BlobView).on(file_object).on(access.object(&directory).shown(&located[1].object_id));
+        let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory)])).await?;
+        let from = window.map(|lines| lines.first);
+        let threads = self.review().threads_of_file(&actor, &access, &path, &located[0].object_id).await?;
+        // A page sent with gzip takes the file's rows packed once (`source::rows`), unless a thread
+        // sits between them.
+        let rows = rows.filter(|_| threads.iter().all(|thread| thread.lines.is_none()));
+        let (mut file, siblings) =
+            self.source.read_file(&receipt, &access.location(), &path, from, rows.is_some()).await?;
+        if let (Some(slot), Some(packed), BlobContent::Text { spliced, .. }) =
+            (rows, file.packed.take(), &mut file.content)
+        {
+            *spliced = Some(SplicedRows { marker: slot.marker.clone(), lines: packed.lines });
+            slot.put(packed);
+        }
+        let reviewed = self.coverage().is_marked(&actor, &access, &path).await?;
+        let can_comment = access.caps.start_thread;
+        Ok(BlobView {
+            pin: self.pin_summary(&access).await?,
+            path,
+            blob_id: file.blob_id,
+            size: file.size,
+            content: file.content,
+            siblings,
+            watermark: watermark(caller, identity, self.clock.now_ms()),
+            threads,
+            reviewed,
+            can_comment,
+            csrf_token: caller.csrf_token.clone().unwrap_or_default(),
         })
-        .await?;
-    let event = actor.event(Action::BlobDownload).on(access.object(&path).shown(&located[0].object_id));
-    let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
-    Ok(domain.source.read_raw(&receipt, &access.location(), &path).await?)
-}
-
-pub async fn open_blob(
-    domain: &Domain,
-    caller: &Caller,
-    pin: PinId,
-    path: RepoPath,
-    from: Option<u32>,
-    rows: Option<RowsSlot>,
-) -> AppResult<BlobView> {
-    if path.is_root() {
-        return Err(AppError::Invalid("name a file to open".into()));
     }
-    let actor = Actor::Web(caller);
-    let identity = guard::signed_in(caller)?;
-    let access = domain.pin_access(&actor, pin).await?;
-    // The file and the directory that holds it (the tree beside the code) are one recorded view.
-    let directory = path.parent();
-    let paths = [path.clone(), directory.clone()];
-    let located = domain
-        .locate_or_refuse(&actor, &access, Action::BlobView, &paths, |at, found| match (at, found.kind) {
-            (0, EntryKind::File | EntryKind::Symlink) | (1, _) => Ok(()),
-            (_, EntryKind::Directory) => Err(AppError::NotFound("this path is a directory; open it as a tree".into())),
-            _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
-        })
-        .await?;
-    // A large file is shown a window of lines at a time: the event names the window.
-    let window = located[0].size.is_some_and(|size| domain.source.is_windowed(size)).then(|| window_from(from));
-    let mut file_object = access.object(&path).shown(&located[0].object_id);
-    if let Some(lines) = window {
-        file_object = file_object.lines(lines);
-    }
-    let event =
-        actor.event(Action::BlobView).on(file_object).on(access.object(&directory).shown(&located[1].object_id));
-    let receipt = domain.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory)])).await?;
-    let from = window.map(|lines| lines.first);
-    let threads = domain.threads_of_file(&actor, &access, &path, &located[0].object_id).await?;
-    // A page sent with gzip takes the file's rows packed once (`source::rows`), unless a thread
-    // sits between them.
-    let rows = rows.filter(|_| threads.iter().all(|thread| thread.lines.is_none()));
-    let (mut file, siblings) =
-        domain.source.read_file(&receipt, &access.location(), &path, from, rows.is_some()).await?;
-    if let (Some(slot), Some(packed), BlobContent::Text { spliced, .. }) = (rows, file.packed.take(), &mut file.content)
-    {
-        *spliced = Some(SplicedRows { marker: slot.marker.clone(), lines: packed.lines });
-        slot.put(packed);
-    }
-    let reviewed = domain.is_marked(&actor, &access, &path).await?;
-    let can_comment = access.caps.start_thread;
-    Ok(BlobView {
-        pin: domain.pin_summary(&access).await?,
-        path,
-        blob_id: file.blob_id,
-        size: file.size,
-        content: file.content,
-        siblings,
-        watermark: watermark(caller, identity, domain.clock.now_ms()),
-        threads,
-        reviewed,
-        can_comment,
-        csrf_token: caller.csrf_token.clone().unwrap_or_default(),
-    })
 }

@@ -3,7 +3,7 @@
 //! what a file with a given hash was built from. Every record, issue and lookup is an event.
 
 use super::guard::{require, Actor, Permission, PinPage, PinUse};
-use super::Domain;
+use super::Builds;
 use crate::audit::Action;
 use crate::audit::Object;
 use crate::builds::statement::{self, Provenance};
@@ -129,46 +129,7 @@ pub(super) fn view(row: BuildRow, attestations: &BTreeMap<i64, String>) -> Build
     }
 }
 
-impl Domain {
-    /// A pin as every pin page shows it, with the artifacts whose builders disagree.
-    pub(super) async fn pin_summary(&self, access: &PinPage) -> AppResult<PinSummary> {
-        let mut summary = super::browse::summary(&access.record, access.ends_at, access.caps);
-        if !access.record.has_mismatches {
-            return Ok(summary);
-        }
-        summary.mismatches = self
-            .store
-            .mismatched_artifacts(access.record.id)
-            .await?
-            .into_iter()
-            .map(|(name, platform)| if platform.is_empty() { name } else { format!("{name} ({platform})") })
-            .collect();
-        Ok(summary)
-    }
-
-    /// The binaries recorded for a pin (each artifact name and hash once), as a verdict binds them.
-    pub(super) async fn binaries_of(&self, pin: PinId) -> AppResult<Vec<BinaryRef>> {
-        let mut seen = HashSet::new();
-        Ok(self
-            .store
-            .builds_of_pin(pin.get())
-            .await?
-            .into_iter()
-            .filter(|b| seen.insert((b.name.clone(), b.sha256.clone())))
-            .map(|b| BinaryRef { name: b.name, sha256: b.sha256 })
-            .collect())
-    }
-
-    /// Where a pin's repository was imported from (its URL or path), as statements name it.
-    pub(super) async fn repository_source(&self, record: &crate::store::pins::PinRecord) -> AppResult<String> {
-        Ok(self
-            .store
-            .repository_by_name(&record.repository)
-            .await?
-            .map(|r| r.source)
-            .unwrap_or_else(|| record.repository.clone()))
-    }
-
+impl Builds<'_> {
     /// The pin a build may be recorded for (any pin that exists and is not withdrawn).
     async fn pin_for_build(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinPage> {
         require(actor, Permission::RecordBuild)?;

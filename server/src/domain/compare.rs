@@ -4,7 +4,7 @@
 //! hunks) before it is sent.
 
 use super::guard::{Actor, PinPage};
-use super::Domain;
+use super::Compare;
 use crate::audit::Action;
 use crate::audit::{Outcome, Scope};
 use crate::source::hunks;
@@ -46,7 +46,7 @@ fn ranges(hunks: &[Hunk], old_side: bool) -> Vec<LineRange> {
     ranges
 }
 
-impl Domain {
+impl Compare<'_> {
     /// Both pins, each readable by the actor (a refusal recorded as for a file), of one repository.
     async fn pin_pair(&self, actor: &Actor<'_>, a: PinId, b: PinId) -> AppResult<(PinPage, PinPage)> {
         let older = self.pin_access(actor, a).await?;

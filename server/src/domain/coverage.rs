@@ -4,7 +4,7 @@
 
 use super::guard::{require_use, Actor, PinPage, PinUse};
 use super::threads::{self, Viewer};
-use super::Domain;
+use super::CoverageService;
 use crate::audit::Action;
 use crate::review::coverage::{self as figures, Coverage, IndexedFile, ReviewerInputs, Shown};
 use crate::review::treemap;
@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 /// What coverage keeps between requests: the files of indexed pins (immutable), and per pin what
 /// the log said was shown up to the last event read.
 pub struct CoverageCache {
-    files: Mutex<lru::LruCache<i64, Arc<Vec<IndexedFile>>>>,
+    pub(super) files: Mutex<lru::LruCache<i64, Arc<Vec<IndexedFile>>>>,
     shown: Mutex<lru::LruCache<i64, Arc<tokio::sync::Mutex<ShownLog>>>>,
 }
 
@@ -77,7 +77,7 @@ impl CoverageFigures {
     }
 }
 
-impl Domain {
+impl CoverageService<'_> {
     /// Marks a file reviewed (or unmarks it) for the acting reviewer.
     pub async fn mark_reviewed(&self, actor: Actor<'_>, pin: PinId, path: &RepoPath, reviewed: bool) -> AppResult<()> {
         let identity = actor.identity().cloned().ok_or(AppError::Unauthorized)?;
@@ -107,30 +107,6 @@ impl Domain {
     ) -> AppResult<Option<bool>> {
         let Some(identity) = actor.identity().filter(|_| access.caps.mark) else { return Ok(None) };
         Ok(Some(self.store.is_marked(access.record.id, identity.user_id, path.as_str()).await?))
-    }
-
-    /// A pin's indexed files: from memory once the index is complete (it never changes then).
-    pub(super) async fn indexed_files(
-        &self,
-        pin: PinId,
-    ) -> AppResult<(Arc<Vec<IndexedFile>>, bool, Option<(u64, u64)>)> {
-        if let Some(files) = self.caches.coverage.files.lock().expect("cache lock").get(&pin.get()) {
-            return Ok((Arc::clone(files), true, None));
-        }
-        let progress = self.ensure_indexed(pin).await?;
-        let files: Arc<Vec<IndexedFile>> = Arc::new(
-            self.store
-                .pin_files(pin.get())
-                .await?
-                .into_iter()
-                .map(|f| IndexedFile { path: f.path, blob_id: f.blob_id, lines: f.lines, text: f.text })
-                .collect(),
-        );
-        if progress.finished {
-            self.caches.coverage.files.lock().expect("cache lock").put(pin.get(), Arc::clone(&files));
-        }
-        let partial = (!progress.finished).then_some((progress.done, progress.total));
-        Ok((files, progress.finished, partial))
     }
 
     /// What the log says was shown at a pin, per person and path: read once, then only the events

@@ -6,7 +6,7 @@
 //! alarm that stays until the server restarts: `/healthz`, the `clearroom_self_audit_alarm`
 //! metric, an error log line, a banner for staff and regulators, and an event in the log itself.
 
-use super::Domain;
+use super::Log;
 use crate::audit::note::NoteVerifier;
 use crate::audit::verify::{Failure, LogVerifier};
 use crate::audit::Action;
@@ -67,7 +67,7 @@ impl Integrity {
     }
 }
 
-impl Domain {
+impl Log<'_> {
     /// One round of the self-audit: the entries added since the last round (or, when `full` or on
     /// the first round, all of them) checked against the latest signed checkpoint. Answers the
     /// status after the round; a mismatch raises the alarm (once).

@@ -3,7 +3,7 @@
 //! UI. Each reads source only through its own whole-pin receipt (actor `system:<job>`).
 
 use super::guard::{Actor, PinPage};
-use super::Domain;
+use super::Jobs;
 use crate::audit::Action;
 use crate::audit::Scope;
 use crate::store::files::JobRow;
@@ -40,7 +40,7 @@ pub struct JobProgress {
     pub failed: bool,
 }
 
-impl Domain {
+impl Jobs<'_> {
     /// Runs the next job waiting, if any; returns whether one ran.
     pub async fn run_next_job(&self) -> AppResult<bool> {
         let now = self.clock.now_ms();
@@ -50,8 +50,8 @@ impl Domain {
             EXTRACT_SYMBOLS => self.extract_symbols(&job).await,
             COMPARE_PREVIOUS => self.compare_previous(&job).await,
             PREHIGHLIGHT_PIN => self.prehighlight_pin(&job).await,
-            super::exports::EXPORT_BUNDLE => self.run_export_job(&job).await,
-            IMPORT_REPOSITORY => self.run_import_job(&job).await,
+            super::exports::EXPORT_BUNDLE => self.exports().run_export_job(&job).await,
+            IMPORT_REPOSITORY => self.admin().run_import_job(&job).await,
             other => Err(AppError::Invalid(format!("unknown job kind {other}"))),
         };
         let now = self.clock.now_ms();
@@ -63,28 +63,6 @@ impl Domain {
             }
         }
         Ok(true)
-    }
-
-    /// Queues a pin's index job unless one exists (pins made before indexing existed).
-    pub(super) async fn ensure_indexed(&self, pin: PinId) -> AppResult<JobProgress> {
-        self.ensure_job(INDEX_PIN, pin).await
-    }
-
-    /// A pin's job of `kind`, queued now if the pin has none (pins made before the job existed).
-    pub(super) async fn ensure_job(&self, kind: &str, pin: PinId) -> AppResult<JobProgress> {
-        let job = match self.store.job_for(kind, pin.get()).await? {
-            Some(job) => job,
-            None => {
-                self.store.queue_job(kind, pin.get(), self.clock.now_ms()).await?;
-                return Ok(JobProgress { done: 0, total: 0, finished: false, failed: false });
-            }
-        };
-        Ok(JobProgress {
-            done: job.done_units as u64,
-            total: job.total_units as u64,
-            finished: job.state == "done",
-            failed: job.state == "failed" || job.state == "cancelled",
-        })
     }
 
     async fn index_pin(&self, job: &JobRow) -> AppResult<()> {

@@ -2,29 +2,29 @@
 //! proofs, and checking an old checkpoint. Reading entries is itself recorded.
 
 use super::guard::{require, Actor, Permission};
-use super::Domain;
+use super::Log;
 use crate::audit::checkpoint::{self, Checkpoint};
 use crate::audit::proof;
 use crate::audit::Action;
 use app::error::{AppError, AppResult};
-use app::model::{AuditEntry, AuditPage, AuditQuery, Caller, LogOverview, WitnessStatus};
+use app::model::{AuditEntry, AuditPage, AuditQuery, LogOverview, WitnessStatus};
 use serde_json::json;
 
 /// Most entries one request returns.
 pub const MAX_ENTRIES: u64 = 1000;
 
-impl Domain {
+impl Log<'_> {
     /// The latest signed checkpoint, signing one now if the log grew since (on demand).
-    pub async fn log_checkpoint(&self, caller: &Caller) -> AppResult<Checkpoint> {
-        require(&Actor::Web(caller), Permission::ReadLog)?;
+    pub async fn log_checkpoint(&self, actor: Actor<'_>) -> AppResult<Checkpoint> {
+        require(&actor, Permission::ReadLog)?;
         self.publish_checkpoint().await
     }
 
     /// The checkpoint to serve: without a witness policy the latest (signed now if needed); with
     /// one, the newest that meets the quorum with its cosignatures appended (`latest`: the newest,
     /// with whatever cosignatures it has).
-    pub async fn served_checkpoint(&self, caller: &Caller, latest: bool) -> AppResult<Checkpoint> {
-        let newest = self.log_checkpoint(caller).await?;
+    pub async fn served_checkpoint(&self, actor: Actor<'_>, latest: bool) -> AppResult<Checkpoint> {
+        let newest = self.log_checkpoint(actor).await?;
         let Some(supervision) = self.supervision.get() else { return Ok(newest) };
         match supervision.cosigned(&self.store, !latest).await? {
             Some(cosigned) => Ok(Checkpoint { note: cosigned.note, ..cosigned.checkpoint }),
@@ -57,22 +57,22 @@ impl Domain {
         self.signer.verifier().to_string()
     }
 
-    pub async fn inclusion_proof(&self, caller: &Caller, index: u64, size: u64) -> AppResult<Vec<[u8; 32]>> {
-        require(&Actor::Web(caller), Permission::ReadLog)?;
+    pub async fn inclusion_proof(&self, actor: Actor<'_>, index: u64, size: u64) -> AppResult<Vec<[u8; 32]>> {
+        require(&actor, Permission::ReadLog)?;
         Ok(self.audit.inclusion_proof(index, size).await?)
     }
 
-    pub async fn consistency_proof(&self, caller: &Caller, from: u64, to: u64) -> AppResult<Vec<[u8; 32]>> {
-        require(&Actor::Web(caller), Permission::ReadLog)?;
+    pub async fn consistency_proof(&self, actor: Actor<'_>, from: u64, to: u64) -> AppResult<Vec<[u8; 32]>> {
+        require(&actor, Permission::ReadLog)?;
         Ok(self.audit.consistency_proof(from, to).await?)
     }
 
     /// A `tlog-proof` for one entry against the latest checkpoint (signed now if needed).
-    pub async fn entry_proof(&self, caller: &Caller, index: u64) -> AppResult<String> {
+    pub async fn entry_proof(&self, actor: Actor<'_>, index: u64) -> AppResult<String> {
         // The cosigned checkpoint when witnesses supervise the log, else the latest.
-        let checkpoint = match self.served_checkpoint(caller, false).await {
+        let checkpoint = match self.served_checkpoint(actor, false).await {
             Ok(checkpoint) if index < checkpoint.size => checkpoint,
-            _ => self.served_checkpoint(caller, true).await?,
+            _ => self.served_checkpoint(actor, true).await?,
         };
         if index >= checkpoint.size {
             return Err(AppError::NotFound(format!("there is no entry {index} in the log")));
@@ -83,14 +83,14 @@ impl Domain {
 
     /// Checks an old checkpoint (pasted by a regulator) against the log: its signature, then
     /// consistency with the latest checkpoint.
-    pub async fn check_old_checkpoint(&self, caller: &Caller, note: &str) -> AppResult<String> {
-        require(&Actor::Web(caller), Permission::ReadLog)?;
+    pub async fn check_old_checkpoint(&self, actor: Actor<'_>, note: &str) -> AppResult<String> {
+        require(&actor, Permission::ReadLog)?;
         let verifier = self.signer.verifier();
         let note = note.replace("\r\n", "\n");
         let note = if note.ends_with('\n') { note } else { format!("{note}\n") };
         let (size, root) = checkpoint::open(&verifier, &note)
             .map_err(|e| AppError::Invalid(format!("this is not a checkpoint signed by this log's key ({e})")))?;
-        let latest = self.log_checkpoint(caller).await?;
+        let latest = self.log_checkpoint(actor).await?;
         if size > latest.size {
             return Err(AppError::Conflict(format!(
                 "NOT consistent: the old checkpoint has {size} entries but the log has {}; the log was truncated",
@@ -109,8 +109,7 @@ impl Domain {
 
     /// Audit entries `start..end` (at most `MAX_ENTRIES`), exact leaves included; the read is
     /// recorded first.
-    pub async fn log_entries(&self, caller: &Caller, start: u64, end: u64) -> AppResult<Vec<AuditEntry>> {
-        let actor = Actor::Web(caller);
+    pub async fn log_entries(&self, actor: Actor<'_>, start: u64, end: u64) -> AppResult<Vec<AuditEntry>> {
         require(&actor, Permission::ReadLog)?;
         if end < start {
             return Err(AppError::Invalid("start and end must satisfy 0 <= start <= end".into()));
@@ -126,8 +125,8 @@ impl Domain {
         Ok(self.audit.query(query).await?)
     }
 
-    pub(super) async fn log_overview(&self, caller: &Caller) -> AppResult<LogOverview> {
-        let checkpoint = self.served_checkpoint(caller, true).await?;
+    pub(super) async fn log_overview(&self, actor: Actor<'_>) -> AppResult<LogOverview> {
+        let checkpoint = self.served_checkpoint(actor, true).await?;
         let verifier = self.signer.verifier();
         let mut overview = LogOverview {
             size: checkpoint.size,

@@ -6,7 +6,7 @@
 use super::guard::threads as thread_rules;
 use super::guard::{require, require_use, signed_in, Actor, Permission, PinPage, PinUse};
 use super::threads::{self, Viewer};
-use super::Domain;
+use super::Review;
 use crate::audit::Action;
 use crate::audit::Outcome;
 use crate::store::review::{self as rows, CommentRows, NewCommentRow, NewState};
@@ -14,7 +14,6 @@ use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 const MAX_BODY: usize = 20_000;
@@ -62,22 +61,7 @@ fn parse_anchor(new: &NewComment) -> AppResult<(RepoPath, Option<LineRange>)> {
     Ok((path, lines))
 }
 
-impl Domain {
-    /// Who is looking at the pin, and whether they take part in its review (the guard's
-    /// capabilities for this request).
-    pub(super) fn viewer(&self, actor: &Actor<'_>, access: &PinPage) -> Viewer {
-        match actor.identity() {
-            Some(identity) => {
-                Viewer { user_id: Some(identity.user_id), role: identity.role, may_review: access.caps.take_part }
-            }
-            None => Viewer { user_id: None, role: Role::Staff, may_review: false },
-        }
-    }
-
-    pub(super) async fn pin_labels(&self) -> AppResult<HashMap<i64, String>> {
-        Ok(self.store.list_pins().await?.into_iter().map(|p| (p.id, p.label)).collect())
-    }
-
+impl Review<'_> {
     /// The stored comments at a pin's file and on its blob elsewhere in the repository: from memory
     /// while the repository's comment revision (bumped by every comment write, in the database, so
     /// every instance sees it; read with the pin) has not moved.
@@ -116,10 +100,10 @@ impl Domain {
     }
 
     /// The threads a person started, newest first, at the pins they may still see.
-    pub async fn my_threads(&self, caller: &Caller) -> AppResult<Vec<Thread>> {
-        let identity = signed_in(caller)?;
+    pub async fn my_threads(&self, actor: Actor<'_>) -> AppResult<Vec<Thread>> {
+        let (_, identity) = actor.person()?;
         let visible: std::collections::HashSet<i64> =
-            super::browse::list_pins(self, caller).await?.iter().map(|p| p.id.get()).collect();
+            self.browse().list_pins(actor).await?.iter().map(|p| p.id.get()).collect();
         let viewer = Viewer { user_id: Some(identity.user_id), role: identity.role, may_review: false };
         let labels = self.pin_labels().await?;
         let rows = self.store.comments_by_author(identity.user_id).await?;

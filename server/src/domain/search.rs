@@ -3,7 +3,7 @@
 //! Q"), then the files and lines the page shows before it is sent.
 
 use super::guard::{require, Actor, Permission};
-use super::Domain;
+use super::Search;
 use crate::audit::Action;
 use crate::audit::{Query, Scope};
 use crate::source::{PackedFile, SearchHit, SearchRequest};
@@ -59,7 +59,7 @@ fn shown_ranges(hit: &SearchHit) -> Vec<LineRange> {
     ranges
 }
 
-impl Domain {
+impl Search<'_> {
     /// Runs a search through its receipt: over the pin's search pack once the pin is indexed, else
     /// over the repository's blobs.
     async fn search_pin(

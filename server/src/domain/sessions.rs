@@ -3,7 +3,7 @@
 
 use super::guard::Actor;
 use super::guard::{latest_active_end, session_state, SessionData, SessionState};
-use super::Domain;
+use super::Sessions;
 use crate::audit::Action;
 use crate::audit::{Event, Outcome};
 use crate::auth::{self, Password};
@@ -47,7 +47,7 @@ fn identity(user: &UserRecord) -> Identity {
     Identity { user_id: user.id, username: user.username.clone(), role: user.role }
 }
 
-impl Domain {
+impl Sessions<'_> {
     /// A name typed at sign-in as the log may hold it: 16 bytes of SHA-256 over a key derived from
     /// the log's signing key and the name (trimmed), in hex. Only this server can compute it.
     fn keyed_name_hash(&self, name: &str) -> String {
@@ -180,7 +180,8 @@ impl Domain {
         })
     }
 
-    pub async fn record_sign_out(&self, caller: &Caller) -> AppResult<()> {
+    pub async fn record_sign_out(&self, actor: Actor<'_>) -> AppResult<()> {
+        let (caller, _) = actor.person()?;
         self.record(Event::by(caller, Action::AuthLogout, Outcome::Ok)).await?;
         Ok(())
     }
@@ -201,8 +202,8 @@ impl Domain {
     }
 
     /// The caller's own account page: their live sessions, the current one marked.
-    pub async fn own_account(&self, caller: &Caller) -> AppResult<AccountPage> {
-        let identity = super::guard::signed_in(caller)?;
+    pub async fn own_account(&self, actor: Actor<'_>) -> AppResult<AccountPage> {
+        let (caller, identity) = actor.person()?;
         let Some(user) = self.store.user_by_id(identity.user_id).await? else {
             return Err(AppError::Unauthorized);
         };
@@ -239,8 +240,8 @@ impl Domain {
     }
 
     /// Starts setting up a second factor for the caller: a new secret waits for a code from it.
-    pub async fn start_second_factor(&self, caller: &Caller) -> AppResult<()> {
-        let identity = super::guard::signed_in(caller)?;
+    pub async fn start_second_factor(&self, actor: Actor<'_>) -> AppResult<()> {
+        let (caller, identity) = actor.person()?;
         if caller.token.is_some() {
             return Err(AppError::Forbidden("a second factor is set up by its owner, signed in".into()));
         }
@@ -252,8 +253,8 @@ impl Domain {
     }
 
     /// Confirms the second factor being set up with a code from it; from then on sign-in asks for one.
-    pub async fn confirm_second_factor(&self, caller: &Caller, code: &str) -> AppResult<()> {
-        let identity = super::guard::signed_in(caller)?;
+    pub async fn confirm_second_factor(&self, actor: Actor<'_>, code: &str) -> AppResult<()> {
+        let (_, identity) = actor.person()?;
         let pending = self
             .store
             .totp_pending(identity.user_id)
@@ -262,7 +263,6 @@ impl Domain {
         let step = auth::totp::verify(&pending, code, self.clock.now_ms(), 0).ok_or_else(|| {
             AppError::Invalid("that code is not the authenticator's current one; try the next".into())
         })?;
-        let actor = Actor::Web(caller);
         self.write(async |tx| {
             users::set_totp_secret(tx.conn(), identity.user_id, Some(&pending), step).await?;
             tx.append(&actor.event(Action::UserSecondFactor).with(json!({ "enabled": true }))).await?;
@@ -303,10 +303,9 @@ impl Domain {
     }
 
     /// Signs the caller out everywhere but here.
-    pub async fn end_other_sessions(&self, caller: &Caller) -> AppResult<u64> {
-        let identity = super::guard::signed_in(caller)?;
-        let current = self.current_stored_id(caller).await?;
-        let actor = Actor::Web(caller);
+    pub async fn end_other_sessions(&self, actor: Actor<'_>) -> AppResult<u64> {
+        let (_, identity) = actor.person()?;
+        let current = self.current_stored_id(actor).await?;
         self.write(async |tx| {
             let ended = users::end_other_sessions_of(tx.conn(), identity.user_id, &current).await?;
             tx.append(&actor.event(Action::SessionEndOthers).with(json!({ "sessions_ended": ended }))).await?;
@@ -317,8 +316,8 @@ impl Domain {
 
     /// Changes the caller's password after checking the current one; every other session of the
     /// account ends (whoever learnt the old password is signed out).
-    pub async fn change_password(&self, caller: &Caller, current: Password, new: Password) -> AppResult<u64> {
-        let identity = super::guard::signed_in(caller)?;
+    pub async fn change_password(&self, actor: Actor<'_>, current: Password, new: Password) -> AppResult<u64> {
+        let (caller, identity) = actor.person()?;
         if caller.token.is_some() {
             return Err(AppError::Forbidden("a password is changed by its owner, signed in".into()));
         }
@@ -335,8 +334,7 @@ impl Domain {
             return Err(AppError::Forbidden("the current password is not right".into()));
         }
         let hash = auth::hash_password(new, &user.username).await?;
-        let keep = self.current_stored_id(caller).await?;
-        let actor = Actor::Web(caller);
+        let keep = self.current_stored_id(actor).await?;
         self.write(async |tx| {
             users::set_password_hash(tx.conn(), user.id, &hash).await?;
             let ended = users::end_other_sessions_of(tx.conn(), user.id, &keep).await?;
@@ -347,8 +345,8 @@ impl Domain {
     }
 
     /// The stored id of the caller's session (its fingerprint is the stored id's first 16 hex digits).
-    async fn current_stored_id(&self, caller: &Caller) -> AppResult<String> {
-        let identity = super::guard::signed_in(caller)?;
+    async fn current_stored_id(&self, actor: Actor<'_>) -> AppResult<String> {
+        let (caller, identity) = actor.person()?;
         let fingerprint = caller
             .session
             .as_deref()

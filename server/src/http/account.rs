@@ -28,7 +28,7 @@ async fn end_others(
     State(state): State<AppState>,
     CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
-    let result = state.domain.end_other_sessions(&caller).await.map(|ended| match ended {
+    let result = state.domain.sessions().end_other_sessions(Actor::Web(&caller)).await.map(|ended| match ended {
         0 => "you had no other session".to_string(),
         1 => "signed out of 1 other session".to_string(),
         n => format!("signed out of {n} other sessions"),
@@ -50,7 +50,8 @@ async fn change_password(State(state): State<AppState>, CsrfForm { caller, form 
     }
     let result = state
         .domain
-        .change_password(&caller, Password::new(form.current), Password::new(form.new))
+        .sessions()
+        .change_password(Actor::Web(&caller), Password::new(form.current), Password::new(form.new))
         .await
         .map(|ended| format!("password changed; {ended} other session(s) ended"));
     back_to("/account", result)
@@ -62,7 +63,8 @@ async fn start_second_factor(
 ) -> Response {
     let result = state
         .domain
-        .start_second_factor(&caller)
+        .sessions()
+        .start_second_factor(Actor::Web(&caller))
         .await
         .map(|()| "add the key below to your authenticator app, then enter its code".to_string());
     back_to("/account#second-factor", result)
@@ -77,7 +79,8 @@ struct Code {
 async fn confirm_second_factor(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<Code>) -> Response {
     let result = state
         .domain
-        .confirm_second_factor(&caller, &form.code)
+        .sessions()
+        .confirm_second_factor(Actor::Web(&caller), &form.code)
         .await
         .map(|()| "second factor on: sign-in asks for a code from now on".to_string());
     back_to("/account#second-factor", result)
@@ -90,6 +93,7 @@ async fn reset_second_factor(
 ) -> Response {
     let result = state
         .domain
+        .sessions()
         .reset_second_factor(Actor::Web(&caller), &name)
         .await
         .map(|()| format!("removed {name}'s second factor"));
@@ -103,6 +107,7 @@ async fn end_sessions(
 ) -> Response {
     let result = state
         .domain
+        .access()
         .end_sessions_of(Actor::Web(&caller), &name)
         .await
         .map(|n| format!("ended {n} session(s) of {name}"));
@@ -116,6 +121,7 @@ async fn disable(
 ) -> Response {
     let result = state
         .domain
+        .access()
         .disable_user(Actor::Web(&caller), &name, &form.reason)
         .await
         .map(|()| format!("disabled {name}: their sessions ended and their tokens were revoked"));

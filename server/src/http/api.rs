@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (session or `Authorization: Bearer` token) and the health check.
 
 use super::{AppState, HttpError};
+use crate::domain::Actor;
 use app::model::Caller;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -76,7 +77,7 @@ pub(crate) async fn log_entries(
 ) -> Result<impl IntoResponse, HttpError> {
     let start = number(&range.start, 0)?;
     let end = number(&range.end, start.saturating_add(100).min(i64::MAX as u64))?;
-    let entries = state.domain.log_entries(&caller, start, end).await?;
+    let entries = state.domain.log().log_entries(Actor::Web(&caller), start, end).await?;
     let end = entries.last().map(|e| e.index as u64 + 1).unwrap_or(start);
     Ok(Json(Entries {
         start,
@@ -101,13 +102,13 @@ pub(crate) async fn log_entries(
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
     match state.domain.health().await {
         Ok(()) => {
-            let witnesses = match state.domain.witnesses_keep_up().await {
+            let witnesses = match state.domain.log().witnesses_keep_up().await {
                 Ok(true) => "ok",
                 Ok(false) => "a checkpoint has waited over 10 minutes for the witnesses' quorum",
                 Err(_) => "unknown",
             };
             let cache = state.domain.highlight_cache_figures();
-            let integrity = state.domain.integrity_status();
+            let integrity = state.domain.log().integrity_status();
             // A failed self-check does not take the service out of rotation (the records are
             // still served, and the failure is itself evidence); it is named here for monitoring.
             let status = if integrity.alarm.is_some() { "alarm" } else { "ok" };
@@ -178,7 +179,7 @@ pub(crate) async fn checkpoint(
     Query(query): Query<LatestQuery>,
 ) -> Result<impl IntoResponse, HttpError> {
     let latest = matches!(query.latest.as_deref(), Some("1" | "true"));
-    Ok(text(state.domain.served_checkpoint(&caller, latest).await?.note))
+    Ok(text(state.domain.log().served_checkpoint(Actor::Web(&caller), latest).await?.note))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -197,7 +198,7 @@ pub(crate) struct LatestQuery {
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn verifier_key(State(state): State<AppState>) -> impl IntoResponse {
-    text(format!("{}\n", state.domain.log_verifier_key()))
+    text(format!("{}\n", state.domain.log().log_verifier_key()))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -223,7 +224,7 @@ pub(crate) async fn inclusion_proof(
 ) -> Result<impl IntoResponse, HttpError> {
     let index = parse_u64("index", query.index.as_deref())?;
     let size = parse_u64("size", query.size.as_deref())?;
-    let proof = state.domain.inclusion_proof(&caller, index, size).await?;
+    let proof = state.domain.log().inclusion_proof(Actor::Web(&caller), index, size).await?;
     Ok(Json(ProofBody { index, size, proof: encode_hashes(&proof) }))
 }
 
@@ -250,7 +251,7 @@ pub(crate) async fn consistency_proof(
 ) -> Result<impl IntoResponse, HttpError> {
     let from = parse_u64("from", query.from.as_deref())?;
     let to = parse_u64("to", query.to.as_deref())?;
-    let proof = state.domain.consistency_proof(&caller, from, to).await?;
+    let proof = state.domain.log().consistency_proof(Actor::Web(&caller), from, to).await?;
     Ok(Json(ConsistencyBody { from, to, proof: encode_hashes(&proof) }))
 }
 
@@ -270,7 +271,7 @@ pub(crate) async fn entry_proof(
     axum::extract::Path(index): axum::extract::Path<String>,
 ) -> Result<impl IntoResponse, HttpError> {
     let index = parse_u64("the entry index", Some(&index))?;
-    let proof = state.domain.entry_proof(&caller, index).await?;
+    let proof = state.domain.log().entry_proof(Actor::Web(&caller), index).await?;
     let mut response = text(proof);
     let disposition = format!("attachment; filename=\"entry-{index}.tlog-proof\"");
     if let Ok(value) = axum::http::HeaderValue::from_str(&disposition) {

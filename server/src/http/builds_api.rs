@@ -116,11 +116,15 @@ pub(crate) async fn record(
         let fields: BuildFields = serde_json::from_slice(&bytes)
             .map_err(|e| HttpError(AppError::Invalid(format!("the build record is not valid: {e}"))))?;
         let sha256 = fields.sha256()?.ok_or_else(|| HttpError(AppError::Invalid("sha256 is required".into())))?;
-        state.domain.record_build(Actor::Web(&caller), pin, &fields.input()?, &sha256, fields.size).await?
+        state.domain.builds().record_build(Actor::Web(&caller), pin, &fields.input()?, &sha256, fields.size).await?
     } else {
         let input = query.input()?;
         let expected = query.sha256()?;
-        state.domain.record_upload(Actor::Web(&caller), pin, &input, expected.as_ref(), body.into_data_stream()).await?
+        state
+            .domain
+            .builds()
+            .record_upload(Actor::Web(&caller), pin, &input, expected.as_ref(), body.into_data_stream())
+            .await?
     };
     Ok((StatusCode::CREATED, Json(recorded)).into_response())
 }
@@ -139,7 +143,7 @@ pub(crate) async fn list(
     Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
-    let page = state.domain.pin_builds(Actor::Web(&caller), pin).await?;
+    let page = state.domain.builds().pin_builds(Actor::Web(&caller), pin).await?;
     Ok(Json(Builds { pin: page.pin.id, commit: page.pin.commit_id, artifacts: page.artifacts }))
 }
 
@@ -157,7 +161,7 @@ pub(crate) async fn review_summary(
     ApiWrite(caller): ApiWrite,
     PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
-    let sha256 = state.domain.issue_review_summary(Actor::Web(&caller), pin).await?;
+    let sha256 = state.domain.attestations().issue_review_summary(Actor::Web(&caller), pin).await?;
     Ok((StatusCode::CREATED, Json(SummaryIssued { envelope_sha256: sha256 })))
 }
 
@@ -205,7 +209,8 @@ pub(crate) async fn attestations(
     Extension(caller): Extension<Caller>,
     Path(sha256): Path<String>,
 ) -> Result<Response, HttpError> {
-    let envelopes = state.domain.attestations_for(Actor::Web(&caller), &Sha256Hex::parse(&sha256)?).await?;
+    let envelopes =
+        state.domain.attestations().attestations_for(Actor::Web(&caller), &Sha256Hex::parse(&sha256)?).await?;
     Ok(envelope_list(&envelopes))
 }
 
@@ -223,7 +228,7 @@ pub(crate) async fn artifact(
     Extension(caller): Extension<Caller>,
     Path(sha256): Path<String>,
 ) -> Result<impl IntoResponse, HttpError> {
-    Ok(Json(state.domain.lookup_artifact(Actor::Web(&caller), &Sha256Hex::parse(&sha256)?).await?))
+    Ok(Json(state.domain.attestations().lookup_artifact(Actor::Web(&caller), &Sha256Hex::parse(&sha256)?).await?))
 }
 
 #[utoipa::path(
@@ -239,7 +244,7 @@ pub(crate) async fn keys(
     Extension(caller): Extension<Caller>,
 ) -> Result<impl IntoResponse, HttpError> {
     crate::domain::guard::signed_in(&caller)?;
-    Ok(Json(state.domain.keys()))
+    Ok(Json(state.domain.attestations().keys()))
 }
 
 async fn jsonl(
@@ -247,7 +252,7 @@ async fn jsonl(
     Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
 ) -> Result<Response, HttpError> {
-    let text = state.domain.pin_attestations(Actor::Web(&caller), pin).await?;
+    let text = state.domain.attestations().pin_attestations(Actor::Web(&caller), pin).await?;
     let disposition = format!("attachment; filename=\"pin-{pin}.intoto.jsonl\"");
     Ok((
         [
@@ -288,7 +293,7 @@ async fn form_record(
             started_at_ms: None,
             finished_at_ms: None,
         };
-        let recorded = state.domain.record_build(Actor::Web(&caller), pin, &input, &sha256, None).await?;
+        let recorded = state.domain.builds().record_build(Actor::Web(&caller), pin, &input, &sha256, None).await?;
         Ok(format!("build #{} recorded and attested", recorded.id))
     }
     .await;
@@ -301,7 +306,7 @@ async fn form_review_summary(
     CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
     let result = async {
-        let sha256 = state.domain.issue_review_summary(Actor::Web(&caller), pin).await?;
+        let sha256 = state.domain.attestations().issue_review_summary(Actor::Web(&caller), pin).await?;
         Ok(format!("review summary issued (envelope sha256 {sha256})"))
     }
     .await;

@@ -53,7 +53,7 @@ pub(crate) async fn create(
     body: Bytes,
 ) -> Result<Response, HttpError> {
     let request = parse_request(&body)?;
-    let id = state.domain.request_export(Actor::Web(&caller), &request, true).await?;
+    let id = state.domain.exports().request_export(Actor::Web(&caller), &request, true).await?;
     let location = format!("/api/v1/exports/{id}");
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(crate::http::review::Created { id }))
         .into_response())
@@ -74,7 +74,7 @@ pub(crate) async fn estimate(
     body: Bytes,
 ) -> Result<Json<ExportEstimate>, HttpError> {
     let request = parse_request(&body)?;
-    Ok(Json(state.domain.estimate_export(&caller, &request).await?))
+    Ok(Json(state.domain.exports().estimate_export(Actor::Web(&caller), &request).await?))
 }
 
 #[utoipa::path(
@@ -89,7 +89,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Exports>, HttpError> {
-    let exports = state.domain.exports(&caller).await?;
+    let exports = state.domain.exports().exports(Actor::Web(&caller)).await?;
     Ok(Json(Exports { exports }))
 }
 
@@ -113,7 +113,7 @@ pub(crate) async fn status(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
-    let status = state.domain.export(&caller, export_id(&id)?).await?;
+    let status = state.domain.exports().export(Actor::Web(&caller), export_id(&id)?).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(status)).into_response())
 }
 
@@ -131,7 +131,7 @@ pub(crate) async fn bundle(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
-    let (path, name) = state.domain.export_file(&caller, export_id(&id)?).await?;
+    let (path, name) = state.domain.exports().export_file(Actor::Web(&caller), export_id(&id)?).await?;
     let file = tokio::fs::File::open(&path).await.map_err(|e| HttpError(crate::domain::error::internal(&e)))?;
     let size = file.metadata().await.map(|m| m.len()).ok();
     let mut response = Response::new(Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024)));
@@ -176,7 +176,7 @@ async fn form_create(State(state): State<AppState>, CsrfForm { caller, form }: C
             until: given(&form.until),
             previous_checkpoint: given(&form.previous_checkpoint),
         };
-        let id = state.domain.request_export(Actor::Web(&caller), &request, true).await?;
+        let id = state.domain.exports().request_export(Actor::Web(&caller), &request, true).await?;
         Ok::<_, AppError>(format!("export {id} started; it is listed below"))
     }
     .await;

@@ -175,7 +175,7 @@ async fn identify_caller(
         if !api {
             return Err(AppError::Forbidden("API tokens work only on /api/v1; sign in to use the pages".into()));
         }
-        let Some((identity, access)) = state.domain.identity_for_token(token.trim()).await? else {
+        let Some((identity, access)) = state.domain.sessions().identity_for_token(token.trim()).await? else {
             return Err(AppError::Unauthorized);
         };
         caller.session = Some("api-token".into());
@@ -187,7 +187,7 @@ async fn identify_caller(
     let Some(data) = session.get().await.map_err(|e| internal(&e))? else {
         return Ok((caller, false));
     };
-    match state.domain.resume_session(&data).await? {
+    match state.domain.sessions().resume_session(&data).await? {
         Resumed::Ended => {
             session.end().await.map_err(|e| internal(&e))?;
             Ok((caller, true))

@@ -5,6 +5,7 @@ use super::forms::Confirm;
 use super::session_state::TypedSession;
 use super::{error_page, AppState};
 use crate::auth::{constant_time_eq, Password};
+use crate::domain::Actor;
 use crate::domain::SignIn;
 use app::model::Caller;
 use axum::extract::State;
@@ -112,7 +113,8 @@ async fn login(
             "Wait a minute, then try again.",
         );
     }
-    let signed_in = state.domain.sign_in(&client, &form.username, Password::new(form.password), &form.code).await;
+    let signed_in =
+        state.domain.sessions().sign_in(&client, &form.username, Password::new(form.password), &form.code).await;
     let data = match signed_in {
         Ok(SignIn::Accepted(data)) => {
             count("accepted");
@@ -168,7 +170,7 @@ async fn logout(
     CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
     if caller.identity.is_some() {
-        if let Err(error) = state.domain.record_sign_out(&caller).await {
+        if let Err(error) = state.domain.sessions().record_sign_out(Actor::Web(&caller)).await {
             return super::html_error(error);
         }
     }

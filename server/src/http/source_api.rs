@@ -49,7 +49,7 @@ pub(crate) async fn jobs(
     Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
-    let jobs = state.domain.pin_jobs(Actor::Web(&caller), pin).await?;
+    let jobs = state.domain.jobs().pin_jobs(Actor::Web(&caller), pin).await?;
     let jobs: Vec<Job> = jobs
         .into_iter()
         .map(|j| Job { id: j.id, kind: j.kind, state: j.state, done: j.done, total: j.total })
@@ -76,7 +76,11 @@ async fn lines(
         .and_then(|f| f.trim().parse::<u32>().ok())
         .filter(|f| *f > 0)
         .ok_or_else(|| HttpError(app::error::AppError::Invalid("from is a line number, 1 or more".into())))?;
-    let content = state.domain.read_lines(&caller, PinId::parse(&pin)?, RepoPath::parse(&path)?, from).await?;
+    let content = state
+        .domain
+        .browse()
+        .read_lines(Actor::Web(&caller), PinId::parse(&pin)?, RepoPath::parse(&path)?, from)
+        .await?;
     let BlobContent::Text { lines, window: Some(window), .. } = content else {
         return Err(HttpError(app::error::AppError::NotFound("this file has no lines to load".into())));
     };
@@ -99,7 +103,7 @@ async fn raw(
     Path((pin, path)): Path<(String, String)>,
 ) -> Result<axum::response::Response, HttpError> {
     let path = RepoPath::parse(&path)?;
-    let bytes = state.domain.download(&caller, PinId::parse(&pin)?, path.clone()).await?;
+    let bytes = state.domain.browse().download(Actor::Web(&caller), PinId::parse(&pin)?, path.clone()).await?;
     // The name as a quoted string with anything unusual replaced: it is only a suggestion.
     let name: String = path
         .file_name()
@@ -165,6 +169,7 @@ pub(crate) async fn compare(
     let filter = CompareFilter { filter: params.filter, page: page(params.page.as_deref())? };
     let view = state
         .domain
+        .compare()
         .compare(Actor::Web(&caller), PinId::parse(&a)?, PinId::parse(&b)?, &filter, COMPARE_API_PAGE)
         .await?;
     let files: Vec<ApiChangedFile> = view
@@ -246,7 +251,7 @@ pub(crate) async fn search(
         path: params.path,
         page: page(params.page.as_deref())?,
     };
-    let view = state.domain.search(Actor::Web(&caller), pin, &query, SEARCH_PAGE).await?;
+    let view = state.domain.search().search(Actor::Web(&caller), pin, &query, SEARCH_PAGE).await?;
     let results: Vec<ApiResult> = view
         .results
         .into_iter()
@@ -298,7 +303,7 @@ pub(crate) async fn files(
     PinPath(pin): PinPath,
     Query(params): Query<FilesParams>,
 ) -> Result<impl IntoResponse, HttpError> {
-    let found = state.domain.find_files(Actor::Web(&caller), pin, params.q.as_deref().unwrap_or("")).await?;
+    let found = state.domain.search().find_files(Actor::Web(&caller), pin, params.q.as_deref().unwrap_or("")).await?;
     Ok(Json(Found { files: found }))
 }
 
@@ -316,5 +321,5 @@ pub(crate) async fn symbol(
     Extension(caller): Extension<Caller>,
     Path((pin, name)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, HttpError> {
-    Ok(Json(state.domain.symbol(Actor::Web(&caller), PinId::parse(&pin)?, &name).await?))
+    Ok(Json(state.domain.search().symbol(Actor::Web(&caller), PinId::parse(&pin)?, &name).await?))
 }

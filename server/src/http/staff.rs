@@ -46,7 +46,8 @@ async fn create_user(State(state): State<AppState>, CsrfForm { caller, form }: C
     let result = async {
         let role = Role::parse(&form.role)?;
         let password = Some(&form.password).filter(|p| !p.is_empty()).map(|p| Password::new(p.clone()));
-        let (_, generated) = state.domain.create_user(Actor::Web(&caller), &form.username, role, password).await?;
+        let (_, generated) =
+            state.domain.admin().create_user(Actor::Web(&caller), &form.username, role, password).await?;
         Ok::<_, AppError>((role, generated))
     }
     .await;
@@ -75,6 +76,7 @@ async fn import_repository(State(state): State<AppState>, CsrfForm { caller, for
     let name = form.name.trim();
     let result = state
         .domain
+        .admin()
         .request_import(Actor::Web(&caller), name, form.source.trim())
         .await
         .map(|_| format!("importing {name} in the background; it can be pinned when done"));
@@ -86,13 +88,14 @@ async fn fetch_repository(
     Path(name): Path<String>,
     CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
-    let result = state.domain.fetch_repository(Actor::Web(&caller), &name).await.map(|moved| match moved.len() {
-        0 => format!("fetched {name}: already up to date"),
-        n => format!(
-            "fetched {name}: {n} ref(s) moved ({})",
-            moved.iter().map(|(r, _, _)| r.as_str()).collect::<Vec<_>>().join(", ")
-        ),
-    });
+    let result =
+        state.domain.search().fetch_repository(Actor::Web(&caller), &name).await.map(|moved| match moved.len() {
+            0 => format!("fetched {name}: already up to date"),
+            n => format!(
+                "fetched {name}: {n} ref(s) moved ({})",
+                moved.iter().map(|(r, _, _)| r.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        });
     back(result)
 }
 
@@ -107,6 +110,7 @@ struct NewPin {
 async fn create_pin(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<NewPin>) -> Response {
     let result = state
         .domain
+        .admin()
         .create_pin(Actor::Web(&caller), &form.repository, &form.commit, &form.label)
         .await
         .map(|pin| format!("pinned as #{pin}"));
@@ -128,7 +132,7 @@ async fn create_grant(State(state): State<AppState>, CsrfForm { caller, form }: 
         let pins = form.pin.iter().map(|p| PinId::parse(p)).collect::<Result<Vec<_>, _>>()?;
         let from = app::times::parse(&form.from)?;
         let until = app::times::parse(&form.until)?;
-        let ids = state.domain.grant(Actor::Web(&caller), &form.username, &pins, from, until).await?;
+        let ids = state.domain.access().grant(Actor::Web(&caller), &form.username, &pins, from, until).await?;
         Ok(format!("granted {} pin(s) to {}", ids.len(), form.username))
     }
     .await;
@@ -146,7 +150,7 @@ async fn revoke_grant(
 ) -> Response {
     let result = async {
         let id = number(&id, "grant")?;
-        state.domain.revoke_grant(Actor::Web(&caller), id, optional(&form.reason)).await?;
+        state.domain.access().revoke_grant(Actor::Web(&caller), id, optional(&form.reason)).await?;
         Ok(format!("revoked grant {id}"))
     }
     .await;
@@ -160,7 +164,7 @@ async fn cancel_job(
 ) -> Response {
     let result = async {
         let id = number(&id, "job")?;
-        state.domain.cancel_job(Actor::Web(&caller), id).await?;
+        state.domain.jobs().cancel_job(Actor::Web(&caller), id).await?;
         Ok(format!("cancelled job {id}"))
     }
     .await;
@@ -173,7 +177,7 @@ async fn withdraw_pin(
     CsrfForm { caller, form }: CsrfForm<Reason>,
 ) -> Response {
     let result = async {
-        state.domain.withdraw_pin(Actor::Web(&caller), pin, optional(&form.reason)).await?;
+        state.domain.admin().withdraw_pin(Actor::Web(&caller), pin, optional(&form.reason)).await?;
         Ok(format!("withdrew pin {pin}: only staff read it now"))
     }
     .await;
@@ -194,7 +198,7 @@ async fn pin_policy(
 ) -> Response {
     let (no_download, no_copy) = (ticked(&form.no_download), ticked(&form.no_copy));
     let result = async {
-        state.domain.set_pin_policy(Actor::Web(&caller), pin, no_download, no_copy).await?;
+        state.domain.admin().set_pin_policy(Actor::Web(&caller), pin, no_download, no_copy).await?;
         let said = |off: bool, what: &str| format!("{what} {}", if off { "off" } else { "on" });
         Ok(format!("pin {pin}: {}, {}", said(no_download, "downloads"), said(no_copy, "copying")))
     }
@@ -216,7 +220,7 @@ async fn extend_grant(
     let result = async {
         let id = number(&id, "grant")?;
         let until = app::times::parse(&form.until)?;
-        state.domain.extend_grant(Actor::Web(&caller), id, until).await?;
+        state.domain.access().extend_grant(Actor::Web(&caller), id, until).await?;
         Ok(format!("grant {id} now ends at {}", app::times::utc_text(until)))
     }
     .await;
@@ -234,5 +238,5 @@ async fn check_checkpoint(
     State(state): State<AppState>,
     CsrfForm { caller, form }: CsrfForm<OldCheckpoint>,
 ) -> Response {
-    back_to("/log", state.domain.check_old_checkpoint(&caller, &form.checkpoint).await)
+    back_to("/log", state.domain.log().check_old_checkpoint(Actor::Web(&caller), &form.checkpoint).await)
 }

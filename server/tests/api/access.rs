@@ -26,7 +26,7 @@ async fn a_revoked_grant_ends_a_live_session_at_once() {
     assert_eq!(status, StatusCode::OK);
 
     let grant = app.grants().await[0].id;
-    app.domain.revoke_grant(Actor::Operator, grant, Some("the review ended early")).await.unwrap();
+    app.domain.access().revoke_grant(Actor::Operator, grant, Some("the review ended early")).await.unwrap();
 
     let response = app.get(&format!("/pins/{}/blob/README.md", app.pin)).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -40,7 +40,7 @@ async fn a_revoked_grant_ends_a_live_session_at_once() {
 async fn a_session_ends_when_the_grant_window_ends() {
     let app = spawn_app().await;
     let now = app.clock.now_ms();
-    app.domain.grant(Actor::Operator, "outsider", &[app.pin], now - 1_000, now + 1_500).await.unwrap();
+    app.domain.access().grant(Actor::Operator, "outsider", &[app.pin], now - 1_000, now + 1_500).await.unwrap();
     app.login_as("outsider").await;
     let (status, _) = app.open_file("README.md").await;
     assert_eq!(status, StatusCode::OK);

@@ -93,6 +93,7 @@ fn refused_by_the_guard(status: StatusCode, body: &Value) -> bool {
 async fn every_api_route_refuses_builders_strangers_revoked_reviewers_and_expired_tokens_in_the_guard() {
     let app = spawn_app().await;
     app.domain
+        .admin()
         .create_user(Actor::Operator, "builder", Role::Builder, Some(Password::new(PASSWORD.into())))
         .await
         .unwrap();
@@ -113,11 +114,12 @@ async fn every_api_route_refuses_builders_strangers_revoked_reviewers_and_expire
     let scopes = [Scope::Review];
     let revoked = app
         .domain
+        .access()
         .create_token(Actor::Operator, "reviewer", TokenRequest { scopes: &scopes, days: 30, label: "revoked" })
         .await
         .unwrap();
     let grant = app.grants().await.into_iter().find(|g| g.reviewer == "reviewer").unwrap();
-    app.domain.revoke_grant(Actor::Operator, grant.id, Some("walk")).await.unwrap();
+    app.domain.access().revoke_grant(Actor::Operator, grant.id, Some("walk")).await.unwrap();
     let expiring = app.token("regulator").await;
     let (outsider, outsider_csrf) = signed_in(&app, "outsider").await;
 

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 
 async fn token_with(app: &TestApp, username: &str, scopes: &[Scope], days: i64) -> String {
     let request = TokenRequest { scopes, days, label: "test" };
-    app.domain.create_token(Actor::Operator, username, request).await.unwrap()
+    app.domain.access().create_token(Actor::Operator, username, request).await.unwrap()
 }
 
 async fn get_with(app: &TestApp, token: &str, path: &str) -> (StatusCode, String) {
@@ -59,6 +59,7 @@ async fn a_token_does_only_what_its_scopes_name() {
     // A scope the role cannot hold is refused when the token is made.
     let refused = app
         .domain
+        .access()
         .create_token(Actor::Operator, "reviewer", TokenRequest { scopes: &[Scope::LogRead], days: 30, label: "" })
         .await;
     assert!(refused.is_err());
@@ -76,13 +77,13 @@ async fn a_token_stops_working_when_it_expires_or_is_revoked() {
 
     let token = token_with(&app, "regulator", &[Scope::LogRead], 30).await;
     assert_eq!(get_with(&app, &token, "/api/v1/log/checkpoint").await.0, StatusCode::OK);
-    let tokens = app.domain.list_tokens(Actor::Operator).await.unwrap();
+    let tokens = app.domain.access().list_tokens(Actor::Operator).await.unwrap();
     assert_eq!(tokens.len(), 2);
     assert!(tokens[0].live && !tokens[1].live, "newest first; the first has expired");
-    app.domain.revoke_token(Actor::Operator, tokens[0].id).await.unwrap();
+    app.domain.access().revoke_token(Actor::Operator, tokens[0].id).await.unwrap();
     assert_eq!(get_with(&app, &token, "/api/v1/log/checkpoint").await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(app.events("token.revoke").await.len(), 1);
-    assert!(app.domain.revoke_token(Actor::Operator, tokens[0].id).await.is_err(), "revoked once");
+    assert!(app.domain.access().revoke_token(Actor::Operator, tokens[0].id).await.is_err(), "revoked once");
 }
 
 #[tokio::test]
@@ -93,7 +94,7 @@ async fn a_disabled_account_loses_its_sessions_and_tokens_at_once_and_cannot_sig
     let blob = format!("/pins/{}/blob/README.md", app.pin);
     assert_eq!(session.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::OK);
 
-    app.domain.disable_user(Actor::Operator, "reviewer", "contract ended").await.unwrap();
+    app.domain.access().disable_user(Actor::Operator, "reviewer", "contract ended").await.unwrap();
     let response = session.get(app.url(&blob)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "the session is over");
     assert!(location(&response).starts_with("/login"));
@@ -114,7 +115,7 @@ async fn staff_end_every_session_of_an_account() {
     let first = app.session_client("reviewer").await;
     let second = app.session_client("reviewer").await;
     let blob = format!("/pins/{}/blob/README.md", app.pin);
-    let ended = app.domain.end_sessions_of(Actor::Operator, "reviewer").await.unwrap();
+    let ended = app.domain.access().end_sessions_of(Actor::Operator, "reviewer").await.unwrap();
     assert_eq!(ended, 2);
     for client in [&first, &second] {
         assert_eq!(client.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::SEE_OTHER);
@@ -295,10 +296,10 @@ async fn a_person_turns_on_a_second_factor_and_then_signs_in_with_codes_each_goo
     assert_eq!(app.events("user.second_factor").await.len(), 1);
 
     // Staff remove it when the device is lost.
-    app.domain.reset_second_factor(Actor::Operator, "reviewer").await.unwrap();
+    app.domain.sessions().reset_second_factor(Actor::Operator, "reviewer").await.unwrap();
     // (Straight to the domain: this client's sign-in attempts for the minute are spent.)
     let password = clearroom::auth::Password::new(PASSWORD.into());
-    let signed_in = app.domain.sign_in("192.0.2.9", "reviewer", password, "").await.unwrap();
+    let signed_in = app.domain.sessions().sign_in("192.0.2.9", "reviewer", password, "").await.unwrap();
     assert!(matches!(signed_in, clearroom::domain::SignIn::Accepted(_)));
 }
 
@@ -311,7 +312,7 @@ async fn a_server_that_requires_it_admits_staff_only_with_a_second_factor() {
     assert!(response.text().await.unwrap().contains("server user second-factor"));
     // Reviewers are not bound.
     assert_eq!(location(&sign_in_with_code(&app, "reviewer", "").await), "/");
-    let (secret, uri) = app.domain.enrol_second_factor(Actor::Operator, "staff").await.unwrap();
+    let (secret, uri) = app.domain.sessions().enrol_second_factor(Actor::Operator, "staff").await.unwrap();
     assert!(uri.contains(&secret));
     let code = code_at(&secret, app.clock.now_ms()).unwrap();
     assert_eq!(location(&sign_in_with_code(&app, "staff", &code).await), "/");

@@ -20,7 +20,11 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// A builder account and its API token.
 async fn builder_token(app: &TestApp, name: &str) -> String {
-    app.domain.create_user(Actor::Operator, name, Role::Builder, Some(Password::new(PASSWORD.into()))).await.unwrap();
+    app.domain
+        .admin()
+        .create_user(Actor::Operator, name, Role::Builder, Some(Password::new(PASSWORD.into())))
+        .await
+        .unwrap();
     app.token(name).await
 }
 
@@ -274,7 +278,7 @@ async fn a_builder_token_cannot_read_source_comments_or_grants() {
         access_ends_ms: None,
     };
     let now = app.clock.now_ms();
-    let refused = app.domain.grant(Actor::Web(&builder), "outsider", &[pin], now, now + 60_000).await;
+    let refused = app.domain.access().grant(Actor::Web(&builder), "outsider", &[pin], now, now + 60_000).await;
     assert!(matches!(refused, Err(app::error::AppError::Forbidden(_))), "a builder cannot grant: {refused:?}");
     // A builder account has no web session: its password does not sign in.
     let response = app.login("ci", PASSWORD).await;

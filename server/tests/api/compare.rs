@@ -23,9 +23,9 @@ fn first_files() -> Vec<(&'static str, Vec<u8>, u32)> {
 async fn next_release(app: &TestApp, files: &[(&str, Vec<u8>, u32)], label: &str) -> PinId {
     let repo = git2::Repository::open_bare(app.data_dir.join("repos/product.git")).unwrap();
     let commit = clearroom::demo::write_commit_with_modes(&repo, files, label).unwrap();
-    let pin = app.domain.create_pin(Actor::Operator, "product", &commit.to_string(), label).await.unwrap();
+    let pin = app.domain.admin().create_pin(Actor::Operator, "product", &commit.to_string(), label).await.unwrap();
     let now = app.clock.now_ms();
-    app.domain.grant(Actor::Operator, "reviewer", &[pin], now - 1000, now + 3_600_000).await.unwrap();
+    app.domain.access().grant(Actor::Operator, "reviewer", &[pin], now - 1000, now + 3_600_000).await.unwrap();
     pin
 }
 
@@ -183,7 +183,8 @@ async fn comparing_needs_a_grant_for_both_pins() {
     let repo = git2::Repository::open_bare(app.data_dir.join("repos/product.git")).unwrap();
     let files: Vec<(&str, Vec<u8>)> = vec![("README.md", b"changed\n".to_vec())];
     let commit = clearroom::demo::write_commit(&repo, &files, "Release 9").unwrap();
-    let ungranted = app.domain.create_pin(Actor::Operator, "product", &commit.to_string(), "Release 9").await.unwrap();
+    let ungranted =
+        app.domain.admin().create_pin(Actor::Operator, "product", &commit.to_string(), "Release 9").await.unwrap();
     app.login_as("reviewer").await;
     let (status, html) = app.get_text(&format!("/pins/{}/compare/{ungranted}", app.pin)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -211,7 +212,8 @@ async fn the_next_release_is_fetched_from_the_source_and_pinned() {
     let fetched = app.events("repo.fetch").await;
     assert_eq!(fetched.len(), 1);
     assert!(fetched[0].leaf.contains(&commit.to_string()), "the event names where the ref moved to");
-    let pin = app.domain.create_pin(Actor::Operator, "product", &commit.to_string(), "Release 2.0").await.unwrap();
+    let pin =
+        app.domain.admin().create_pin(Actor::Operator, "product", &commit.to_string(), "Release 2.0").await.unwrap();
     // The earlier pin still reads its own commit.
     let (status, html) = app.open_file("README.md").await;
     assert_eq!(status, StatusCode::OK);

@@ -121,7 +121,7 @@ async fn fixture_review(app: &TestApp) {
             ..BuildInput::default()
         };
         let hash = Sha256Hex::parse(&sha256(b"the server binary")).unwrap();
-        app.domain.record_build(Actor::Operator, pin, &input, &hash, Some(17)).await.unwrap();
+        app.domain.builds().record_build(Actor::Operator, pin, &input, &hash, Some(17)).await.unwrap();
     }
 }
 
@@ -434,7 +434,7 @@ async fn a_checkpoint_from_a_rewritten_history_fails_consistency() {
     // the held checkpoint as its past, does not extend it.
     let other = spawn_app().await;
     for _ in 0..3 {
-        other.domain.publish_checkpoint().await.unwrap();
+        other.domain.log().publish_checkpoint().await.unwrap();
         let (client, _) = signed_in(&other, "staff").await;
         client.get(other.url("/admin")).send().await.unwrap();
     }
@@ -513,6 +513,7 @@ async fn only_staff_and_regulators_export_and_only_the_creator_downloads() {
         new_client().get(app.url(&format!("/api/v1/exports/{id}"))).bearer_auth(&staff_token).send().await.unwrap();
     assert_eq!(status.status(), StatusCode::OK, "staff see every export's state");
     app.domain
+        .admin()
         .create_user(
             Actor::Operator,
             "regulator2",
@@ -548,7 +549,7 @@ async fn an_export_whose_instance_stopped_is_taken_over_and_finishes() {
     let app = spawn_app().await;
     // An export whose instance died while writing it: its job is running with a heartbeat that
     // stops, and a partial file is left behind.
-    let id = app.domain.request_export(Actor::Operator, &ExportRequest::default(), false).await.unwrap();
+    let id = app.domain.exports().request_export(Actor::Operator, &ExportRequest::default(), false).await.unwrap();
     let now = app.clock.now_ms();
     app.execute_sql(&[&format!(
         "INSERT INTO jobs (kind, subject, state, done_units, total_units, created_at, heartbeat_at) \
@@ -560,13 +561,13 @@ async fn an_export_whose_instance_stopped_is_taken_over_and_finishes() {
     let path = exports.join(format!("export-{id}.zip"));
     std::fs::write(clearroom::export::writer::part_path(&path), b"half a bundle").unwrap();
     let store = clearroom::store::Store::connect(&app.database_url).await.unwrap();
-    while app.domain.run_next_job().await.unwrap() {} // the pin's own jobs
+    while app.domain.jobs().run_next_job().await.unwrap() {} // the pin's own jobs
     assert_eq!(store.export(id).await.unwrap().unwrap().state, "queued", "a live job is not taken over");
 
     // A minute without a heartbeat: another instance takes it over and finishes it.
     app.clock.advance(120_000);
     for _ in 0..300 {
-        app.domain.run_next_job().await.unwrap();
+        app.domain.jobs().run_next_job().await.unwrap();
         if store.export(id).await.unwrap().unwrap().state == "done" {
             break;
         }

@@ -134,14 +134,19 @@ async fn spawn_app_edited(
         ("regulator", Role::Regulator),
     ] {
         domain
+            .admin()
             .create_user(Actor::Operator, name, role, Some(Password::new(PASSWORD.into())))
             .await
             .expect("create user");
     }
-    domain.import_repository(Actor::Operator, "product", &repository_path.display().to_string()).await.expect("import");
-    let pin = domain.create_pin(Actor::Operator, "product", "HEAD", "Release 1.0").await.expect("pin");
+    domain
+        .admin()
+        .import_repository(Actor::Operator, "product", &repository_path.display().to_string())
+        .await
+        .expect("import");
+    let pin = domain.admin().create_pin(Actor::Operator, "product", "HEAD", "Release 1.0").await.expect("pin");
     let now = clock.now_ms();
-    domain.grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 3_600_000).await.expect("grant");
+    domain.access().grant(Actor::Operator, "reviewer", &[pin], now - 60_000, now + 3_600_000).await.expect("grant");
     let (log, signer) = outside_log(&config).await;
     let application = Application::build(config, Arc::clone(&domain)).await.expect("build");
     let address = format!("http://{}", application.address());
@@ -202,11 +207,11 @@ pub fn location(response: &Response) -> String {
 impl TestApp {
     /// An API token with every scope the account's role can hold, for 90 days.
     pub async fn token(&self, username: &str) -> String {
-        let overview = self.domain.admin_overview(Actor::Operator).await.unwrap();
+        let overview = self.domain.admin().admin_overview(Actor::Operator).await.unwrap();
         let role = overview.users.iter().find(|u| u.username == username).expect("an account").role;
         let scopes = app::model::Scope::all_for(role);
         let request = clearroom::domain::TokenRequest { scopes: &scopes, days: 90, label: "test" };
-        self.domain.create_token(Actor::Operator, username, request).await.unwrap()
+        self.domain.access().create_token(Actor::Operator, username, request).await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -283,11 +288,11 @@ impl TestApp {
 
     /// The grants, as the staff console lists them.
     pub async fn grants(&self) -> Vec<app::model::GrantSummary> {
-        self.domain.admin_overview(Actor::Operator).await.expect("overview").grants
+        self.domain.admin().admin_overview(Actor::Operator).await.expect("overview").grants
     }
 
     pub async fn user_exists(&self, username: &str) -> bool {
-        let overview = self.domain.admin_overview(Actor::Operator).await.expect("overview");
+        let overview = self.domain.admin().admin_overview(Actor::Operator).await.expect("overview");
         overview.users.iter().any(|u| u.username == username)
     }
 

@@ -73,7 +73,7 @@ async fn an_entry_proof_is_a_tlog_proof_document() {
     assert_eq!(lines.next(), Some("c2sp.org/tlog-proof@v1"));
     assert_eq!(lines.next(), Some("index 2"));
     let path: Vec<Hash> = lines.map(|l| B64.decode(l).unwrap().try_into().unwrap()).collect();
-    let key = NoteVerifier::parse(&app.domain.log_verifier_key()).unwrap();
+    let key = NoteVerifier::parse(&app.domain.log().log_verifier_key()).unwrap();
     let (size, root) = checkpoint::open(&key, note).unwrap();
     let entry = &app.log.entries(2, 3).await.unwrap()[0];
     assert!(proof::verify_inclusion(2, size, &leaf_hash(entry.leaf.as_bytes()), &path, &root).is_ok());
@@ -84,7 +84,7 @@ async fn an_entry_proof_is_a_tlog_proof_document() {
 /// Writes the verifier key and a checkpoint to files and runs `server verify log` on the database.
 async fn verify(app: &TestApp, dir: &Path, old_checkpoint: Option<&str>) -> Result<(), String> {
     let key = dir.join("log.pub");
-    std::fs::write(&key, app.domain.log_verifier_key()).unwrap();
+    std::fs::write(&key, app.domain.log().log_verifier_key()).unwrap();
     let old = old_checkpoint.map(|note| {
         let path = dir.join("old.checkpoint");
         std::fs::write(&path, note).unwrap();
@@ -228,7 +228,7 @@ async fn a_rewritten_history_signed_with_the_real_key_fails_consistency() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let old = signed_log(&app).await;
-    let key = NoteVerifier::parse(&app.domain.log_verifier_key()).unwrap();
+    let key = NoteVerifier::parse(&app.domain.log().log_verifier_key()).unwrap();
     let (old_size, _) = checkpoint::open(&key, &old).unwrap();
 
     // The vendor drops the last events (the views of the secret), rebuilds the head, appends
@@ -366,7 +366,7 @@ async fn a_regulator_checks_an_old_checkpoint_in_the_ui() {
     app.login_as("regulator").await;
     let (status, page) = app.get_text("/log").await;
     assert_eq!(status, StatusCode::OK);
-    let key = NoteVerifier::parse(&app.domain.log_verifier_key()).unwrap();
+    let key = NoteVerifier::parse(&app.domain.log().log_verifier_key()).unwrap();
     assert!(page.contains(&key.fingerprint()), "the fingerprint is shown");
     assert!(page.contains("test.invalid/clearroom/log"), "the checkpoint is shown");
 
@@ -430,6 +430,7 @@ async fn a_server_started_on_an_empty_log_goes_on_publishing_checkpoints() {
 
     // The first event after start: the background publisher must sign past the empty checkpoint.
     domain
+        .admin()
         .create_user(
             Actor::Operator,
             "rex",
@@ -449,11 +450,11 @@ async fn a_server_started_on_an_empty_log_goes_on_publishing_checkpoints() {
     assert_eq!(signed, 1, "the publisher signed the log of one entry");
 
     let request = clearroom::domain::TokenRequest { scopes: &[app::model::Scope::LogRead], days: 1, label: "" };
-    let token = domain.create_token(Actor::Operator, "rex", request).await.unwrap();
+    let token = domain.access().create_token(Actor::Operator, "rex", request).await.unwrap();
     let response =
         new_client().get(format!("{address}/api/v1/log/checkpoint")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let key = NoteVerifier::parse(&domain.log_verifier_key()).unwrap();
+    let key = NoteVerifier::parse(&domain.log().log_verifier_key()).unwrap();
     let (size, _) = checkpoint::open(&key, &response.text().await.unwrap()).unwrap();
     assert_eq!(size, 2, "on demand, too");
     let response = new_client()
@@ -472,12 +473,12 @@ async fn the_server_catches_an_edited_entry_itself_and_raises_the_alarm() {
     let app = spawn_app().await;
     signed_log(&app).await;
     // A full pass, then incremental rounds as the log grows: all well.
-    let status = app.domain.self_audit(true).await.unwrap();
+    let status = app.domain.log().self_audit(true).await.unwrap();
     assert!(status.alarm.is_none() && status.verified_size > 0, "{status:?}");
     let before = status.verified_size;
     app.open_file("src/main.rs").await;
     app.publish_checkpoint().await;
-    let status = app.domain.self_audit(false).await.unwrap();
+    let status = app.domain.log().self_audit(false).await.unwrap();
     assert!(status.alarm.is_none() && status.verified_size > before, "{status:?}");
 
     // An insider edits one byte of an entry already checked: the incremental round cannot see
@@ -488,7 +489,7 @@ async fn the_server_catches_an_edited_entry_itself_and_raises_the_alarm() {
     let at = edited.windows(6).position(|w| w == b"README").unwrap();
     edited[at] = b'X';
     store_leaf(&app, target, &edited).await;
-    let status = app.domain.self_audit(true).await.unwrap();
+    let status = app.domain.log().self_audit(true).await.unwrap();
     let alarm = status.alarm.expect("the alarm is raised");
     assert_eq!(alarm.index, Some(target as u64));
     assert!(alarm.reason.contains("altered"), "{}", alarm.reason);
@@ -506,7 +507,7 @@ async fn the_server_catches_an_edited_entry_itself_and_raises_the_alarm() {
     let failed = app.events("log.self_check_failed").await;
     assert_eq!(failed.len(), 1);
     // The alarm stays, even if the edit is put back.
-    assert!(app.domain.self_audit(true).await.unwrap().alarm.is_some());
+    assert!(app.domain.log().self_audit(true).await.unwrap().alarm.is_some());
 }
 
 /// SQLite migration 9 rebuilds the events table (its index becomes the rowid). A log written

@@ -62,8 +62,8 @@ async fn metrics_are_for_staff_and_name_requests_and_audit_commits() {
     );
     // A staff token with ops:read may scrape; without it, not.
     let request = |scopes: &'static [Scope]| TokenRequest { scopes, days: 1, label: "prometheus" };
-    let ops = app.domain.create_token(Actor::Operator, "staff", request(&[Scope::OpsRead])).await.unwrap();
-    let log = app.domain.create_token(Actor::Operator, "staff", request(&[Scope::LogRead])).await.unwrap();
+    let ops = app.domain.access().create_token(Actor::Operator, "staff", request(&[Scope::OpsRead])).await.unwrap();
+    let log = app.domain.access().create_token(Actor::Operator, "staff", request(&[Scope::LogRead])).await.unwrap();
     let scrape = |token: String| new_client().get(app.url("/metrics")).bearer_auth(token).send();
     assert_eq!(scrape(ops).await.unwrap().status(), StatusCode::OK);
     assert_eq!(scrape(log).await.unwrap().status(), StatusCode::FORBIDDEN);

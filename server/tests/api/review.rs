@@ -114,6 +114,7 @@ async fn a_private_note_is_seen_by_its_author_alone() {
     let app = spawn_app().await;
     let pin = app.pin;
     app.domain
+        .access()
         .grant(Actor::Operator, "outsider", &[pin], app.clock.now_ms() - 1000, app.clock.now_ms() + 3_600_000)
         .await
         .unwrap();
@@ -325,8 +326,10 @@ async fn coverage_counts_what_was_shown_marked_and_carried() {
         ("src/main.rs", format!("{}// changed\n", main_rs()).into_bytes()),
     ];
     let commit = clearroom::demo::write_commit(&repo, &files, "Release 1.1").unwrap();
-    let next = app.domain.create_pin(Actor::Operator, "product", &commit.to_string(), "Release 1.1").await.unwrap();
+    let next =
+        app.domain.admin().create_pin(Actor::Operator, "product", &commit.to_string(), "Release 1.1").await.unwrap();
     app.domain
+        .access()
         .grant(Actor::Operator, "reviewer", &[next], app.clock.now_ms() - 1000, app.clock.now_ms() + 3_600_000)
         .await
         .unwrap();
@@ -355,8 +358,10 @@ async fn a_comment_is_carried_to_an_identical_file_at_the_next_pin() {
     let repo = git2::Repository::open_bare(app.data_dir.join("repos/product.git")).unwrap();
     let files: Vec<(&str, Vec<u8>)> = vec![("README.md", b"# Sample\n\nReview me.\n".to_vec())];
     let commit = clearroom::demo::write_commit(&repo, &files, "Release 1.1").unwrap();
-    let next = app.domain.create_pin(Actor::Operator, "product", &commit.to_string(), "Release 1.1").await.unwrap();
+    let next =
+        app.domain.admin().create_pin(Actor::Operator, "product", &commit.to_string(), "Release 1.1").await.unwrap();
     app.domain
+        .access()
         .grant(Actor::Operator, "reviewer", &[next], app.clock.now_ms() - 1000, app.clock.now_ms() + 3_600_000)
         .await
         .unwrap();
@@ -394,7 +399,7 @@ async fn a_verdict_records_the_commit_coverage_findings_and_binaries() {
         ..Default::default()
     };
     let hash = app::model::Sha256Hex::parse(&"9a".repeat(32)).unwrap();
-    app.domain.record_build(Actor::Operator, pin, &input, &hash, None).await.unwrap();
+    app.domain.builds().record_build(Actor::Operator, pin, &input, &hash, None).await.unwrap();
     let (status, second) = reviewer
         .post(
             &app,

@@ -149,10 +149,10 @@ async fn hostile_file_names_and_pin_labels_stay_text_in_every_page_title() {
     clearroom::demo::write_commit(&repo, &[(hostile_name, b"fn a() {}\n".to_vec())], "one").unwrap();
     clearroom::demo::write_commit(&repo, &[(hostile_name, b"fn a() {}\nfn b() {}\n".to_vec())], "two").unwrap();
     let source = dir.path().join("hostile.git").display().to_string();
-    app.domain.import_repository(Actor::Operator, "hostile", &source).await.unwrap();
+    app.domain.admin().import_repository(Actor::Operator, "hostile", &source).await.unwrap();
     let label = "L</title><meta http-equiv=\"refresh\" content=\"0;url=https://evil.example/\"><i id=injected>";
-    let older = app.domain.create_pin(Actor::Operator, "hostile", "HEAD~1", label).await.unwrap();
-    let newer = app.domain.create_pin(Actor::Operator, "hostile", "HEAD", label).await.unwrap();
+    let older = app.domain.admin().create_pin(Actor::Operator, "hostile", "HEAD~1", label).await.unwrap();
+    let newer = app.domain.admin().create_pin(Actor::Operator, "hostile", "HEAD", label).await.unwrap();
     app.login_as("staff").await;
     let name = hostile_name.replace('<', "%3C").replace('>', "%3E").replace(' ', "%20");
     let pages = [

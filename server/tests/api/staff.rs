@@ -152,7 +152,10 @@ async fn two_concurrent_creations_of_one_name_give_one_row_and_one_conflict() {
     let create = |name: &'static str| {
         let domain = app.domain.clone();
         tokio::spawn(async move {
-            domain.create_user(Actor::Operator, name, Role::Reviewer, Some(Password::new(PASSWORD.into()))).await
+            domain
+                .admin()
+                .create_user(Actor::Operator, name, Role::Reviewer, Some(Password::new(PASSWORD.into())))
+                .await
         })
     };
     let (first, second) = (create("twin"), create("twin"));
@@ -165,13 +168,13 @@ async fn two_concurrent_creations_of_one_name_give_one_row_and_one_conflict() {
     let source = app.repository_path.display().to_string();
     let import = || {
         let (domain, source) = (app.domain.clone(), source.clone());
-        tokio::spawn(async move { domain.import_repository(Actor::Operator, "twin", &source).await })
+        tokio::spawn(async move { domain.admin().import_repository(Actor::Operator, "twin", &source).await })
     };
     let (first, second) = (import(), import());
     let results = [first.await.unwrap(), second.await.unwrap()];
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
     assert_eq!(results.iter().find_map(|r| r.as_ref().err()).unwrap().status(), 409);
-    let pin = app.domain.create_pin(Actor::Operator, "twin", "HEAD", "Twin").await.unwrap();
+    let pin = app.domain.admin().create_pin(Actor::Operator, "twin", "HEAD", "Twin").await.unwrap();
     assert!(pin.get() > app.pin.get(), "the imported repository is usable");
     let leftovers: Vec<_> = std::fs::read_dir(app.data_dir.join("repos"))
         .unwrap()
@@ -275,7 +278,7 @@ async fn listed_policy(app: &TestApp, client: &reqwest::Client) -> (bool, bool) 
 /// Waits until no repository is being imported (the background job runs each second).
 async fn wait_for_imports(app: &TestApp) {
     for _ in 0..200 {
-        let overview = app.domain.admin_overview(Actor::Operator).await.unwrap();
+        let overview = app.domain.admin().admin_overview(Actor::Operator).await.unwrap();
         if overview.repositories.iter().all(|r| r.importing.is_none()) {
             return;
         }

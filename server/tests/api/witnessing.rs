@@ -77,9 +77,9 @@ async fn witnesses_cosign_the_log_and_the_cosigned_checkpoint_is_served() {
 
     // From now on the server also asks the witnesses in the background, each second; the test
     // asks once more itself, so it does not depend on that timing.
-    app.domain.supervise(Policy::parse(&policy_text).unwrap());
+    app.domain.log().supervise(Policy::parse(&policy_text).unwrap());
     let checkpoint = app.publish_checkpoint().await;
-    app.domain.submit_to_witnesses(&checkpoint).await;
+    app.domain.log().submit_to_witnesses(&checkpoint).await;
     let response = get("/api/v1/log/checkpoint").await.unwrap();
     assert_eq!(response.status(), 200);
     let cosigned = response.text().await.unwrap();
@@ -146,9 +146,9 @@ async fn without_the_quorum_the_cosigned_checkpoint_is_unavailable_and_latest_st
     let app = spawn_app().await;
     let down = Cosigner::from_seed("witness.test/down", [3; 32]).unwrap().verifier().to_string();
     let policy = format!("log {}\nwitness C {down} http://127.0.0.1:9\nquorum C\n", app.signer.verifier());
-    app.domain.supervise(Policy::parse(&policy).unwrap());
+    app.domain.log().supervise(Policy::parse(&policy).unwrap());
     let checkpoint = app.publish_checkpoint().await;
-    app.domain.submit_to_witnesses(&checkpoint).await;
+    app.domain.log().submit_to_witnesses(&checkpoint).await;
     let staff = app.session_client("staff").await;
     let get = |path: &str| staff.get(app.url(path)).send();
     let response = get("/api/v1/log/checkpoint").await.unwrap();

@@ -7,7 +7,7 @@ use crate::audit::checkpoint;
 use crate::builds::sha256_hex;
 use crate::domain::error::internal;
 use crate::domain::threads::{assemble, Viewer};
-use crate::domain::Domain;
+use crate::domain::Exports;
 use crate::export::writer::BundleWriter;
 use crate::export::{self, bundle, members, multiproof::Gaps, Leaf, Scope, Summary};
 use crate::store::exports::{EventFilter, ExportRow};
@@ -16,7 +16,7 @@ use app::model::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-impl Domain {
+impl Exports<'_> {
     /// Writes the bundle of `row`'s scope to `path`.
     pub(super) async fn build_bundle(&self, row: &ExportRow, path: &Path, job: Option<i64>) -> AppResult<Built> {
         let scope: Scope = serde_json::from_str(&row.scope).map_err(|e| internal(&e))?;

@@ -11,7 +11,7 @@ mod build;
 
 use super::error::internal;
 use super::guard::{require, Actor, Permission};
-use super::Domain;
+use super::Exports;
 use crate::audit::checkpoint::{self, Checkpoint};
 use crate::audit::Action;
 use crate::audit::Object;
@@ -50,7 +50,7 @@ fn io_error(error: std::io::Error) -> AppError {
     internal(&error)
 }
 
-impl Domain {
+impl Exports<'_> {
     fn export_settings(&self) -> ExportSettings {
         self.exports.clone()
     }
@@ -226,9 +226,9 @@ impl Domain {
     /// The checkpoint a bundle is proven against: one signed now; with witnesses, the newest that
     /// meets their quorum once they were asked to cosign it (so the bundle carries cosignatures).
     async fn export_checkpoint(&self) -> AppResult<Checkpoint> {
-        let fresh = self.publish_checkpoint().await?;
+        let fresh = self.log().publish_checkpoint().await?;
         let Some(supervision) = self.supervision.get() else { return Ok(fresh) };
-        self.submit_to_witnesses(&fresh).await;
+        self.log().submit_to_witnesses(&fresh).await;
         match supervision.cosigned(&self.store, true).await? {
             Some(cosigned) => Ok(Checkpoint { note: cosigned.note, ..cosigned.checkpoint }),
             None => Ok(fresh),
@@ -246,11 +246,10 @@ impl Domain {
     }
 
     /// The caller's exports (all of them for staff), with progress; expired files are removed.
-    pub async fn exports(&self, caller: &Caller) -> AppResult<Vec<ExportStatus>> {
-        let actor = Actor::Web(caller);
+    pub async fn exports(&self, actor: Actor<'_>) -> AppResult<Vec<ExportStatus>> {
         require(&actor, Permission::Export)?;
         self.expire_exports().await?;
-        let identity = super::guard::signed_in(caller)?;
+        let (_, identity) = actor.person()?;
         let creator = super::guard::rules::exports_visible_to(identity.role, identity.user_id);
         let mut list = Vec::new();
         for row in self.store.exports_by(creator, 100).await? {
@@ -260,8 +259,8 @@ impl Domain {
     }
 
     /// The `/exports` page: the pins and accounts to choose from, and the caller's exports.
-    pub async fn exports_page(&self, caller: &Caller) -> AppResult<ExportsPage> {
-        let exports = self.exports(caller).await?;
+    pub async fn exports_page(&self, actor: Actor<'_>) -> AppResult<ExportsPage> {
+        let exports = self.exports(actor).await?;
         let pins = self
             .store
             .list_pins()
@@ -286,11 +285,10 @@ impl Domain {
     }
 
     /// One export's state (its creator and staff).
-    pub async fn export(&self, caller: &Caller, id: i64) -> AppResult<ExportStatus> {
-        let actor = Actor::Web(caller);
+    pub async fn export(&self, actor: Actor<'_>, id: i64) -> AppResult<ExportStatus> {
         require(&actor, Permission::Export)?;
         self.expire_exports().await?;
-        let identity = super::guard::signed_in(caller)?;
+        let (_, identity) = actor.person()?;
         let row = self.store.export(id).await?.ok_or_else(|| AppError::NotFound(format!("there is no export {id}")))?;
         if !super::guard::rules::may_see_export(identity.role, identity.user_id, row.created_by) {
             return Err(AppError::NotFound(format!("there is no export {id}")));
@@ -328,11 +326,10 @@ impl Domain {
     }
 
     /// The bundle's file, for its creator only; the download is recorded first.
-    pub async fn export_file(&self, caller: &Caller, id: i64) -> AppResult<(PathBuf, String)> {
-        let actor = Actor::Web(caller);
+    pub async fn export_file(&self, actor: Actor<'_>, id: i64) -> AppResult<(PathBuf, String)> {
         require(&actor, Permission::Export)?;
         self.expire_exports().await?;
-        let identity = super::guard::signed_in(caller)?;
+        let (_, identity) = actor.person()?;
         let row = self.store.export(id).await?.ok_or_else(|| AppError::NotFound(format!("there is no export {id}")))?;
         if !super::guard::rules::may_download_export(identity.user_id, row.created_by) {
             return Err(AppError::NotFound(format!("there is no export {id} of yours")));
@@ -353,8 +350,8 @@ impl Domain {
     }
 
     /// What a scope would hold: the events the log's prefilter finds, and a rough size.
-    pub async fn estimate_export(&self, caller: &Caller, request: &ExportRequest) -> AppResult<ExportEstimate> {
-        require(&Actor::Web(caller), Permission::Export)?;
+    pub async fn estimate_export(&self, actor: Actor<'_>, request: &ExportRequest) -> AppResult<ExportEstimate> {
+        require(&actor, Permission::Export)?;
         let (scope, _) = self.parse_export(request).await?;
         let (size, _) = self.audit.head().await?;
         let filter = EventFilter {

@@ -10,7 +10,7 @@ pub mod rules;
 pub mod sessions;
 pub mod threads;
 
-use super::Domain;
+use super::Core;
 use crate::audit::Action;
 use crate::audit::{Event, Object, Outcome};
 use crate::source::PinLocation;
@@ -54,6 +54,16 @@ impl Actor<'_> {
         match self {
             Actor::Web(caller) => caller.identity.as_ref(),
             _ => None,
+        }
+    }
+
+    /// The signed-in person acting, with their request (its session, its anti-forgery token), or
+    /// `Unauthorized`: for what only a person does (their own account and sessions, a page
+    /// watermarked with their name). The operator and the server's jobs are refused.
+    pub fn person(&self) -> AppResult<(&Caller, &Identity)> {
+        match self {
+            Actor::Web(caller) => Ok((caller, signed_in(caller)?)),
+            _ => Err(AppError::Unauthorized),
         }
     }
 }
@@ -222,7 +232,7 @@ fn refusal_error(refusal: Refusal) -> AppError {
     }
 }
 
-impl Domain {
+impl Core {
     /// Decides whether the actor may read source at `pin` now; a refusal is recorded (and answered
     /// as "no such pin", so that refusals do not tell which pins exist).
     pub(super) async fn pin_access(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinPage> {

@@ -57,7 +57,7 @@ pub(super) async fn form_comment(
             path: form.path,
             body: form.body,
         };
-        state.domain.add_comment(Actor::Web(&caller), pin, &new).await.map(|id| format!("saved comment #{id}"))
+        state.domain.review().add_comment(Actor::Web(&caller), pin, &new).await.map(|id| format!("saved comment #{id}"))
     }
     .await;
     back_to(&back, result)
@@ -83,6 +83,7 @@ pub(super) async fn form_state(
         let fixed = fixed_pin(optional(&form.fixed_pin))?;
         state
             .domain
+            .review()
             .set_comment_state(Actor::Web(&caller), comment_id(&id)?, to, optional(&form.reason), fixed)
             .await
             .map(|()| format!("the thread is now {}", to.label()))
@@ -105,7 +106,7 @@ pub(super) async fn form_version(
 ) -> Response {
     let back = back_page(&form.back, "/".into());
     let result = async {
-        let version = state.domain.edit_comment(Actor::Web(&caller), comment_id(&id)?, &form.body).await?;
+        let version = state.domain.review().edit_comment(Actor::Web(&caller), comment_id(&id)?, &form.body).await?;
         Ok(format!("saved version {version}"))
     }
     .await;
@@ -129,7 +130,7 @@ pub(super) async fn form_mark(
     let result = async {
         let path = RepoPath::parse(&form.path)?;
         let reviewed = form.reviewed == "1";
-        state.domain.mark_reviewed(Actor::Web(&caller), pin, &path, reviewed).await?;
+        state.domain.coverage().mark_reviewed(Actor::Web(&caller), pin, &path, reviewed).await?;
         Ok(if reviewed { format!("marked {path} reviewed") } else { format!("unmarked {path}") })
     }
     .await;
@@ -150,7 +151,7 @@ pub(super) async fn form_verdict(
 ) -> Response {
     let result = async {
         let verdict = VerdictKind::parse(&form.verdict)?;
-        let id = state.domain.submit_verdict(Actor::Web(&caller), pin, verdict, &form.summary).await?;
+        let id = state.domain.coverage().submit_verdict(Actor::Web(&caller), pin, verdict, &form.summary).await?;
         Ok(format!("verdict #{id} recorded"))
     }
     .await;

@@ -188,7 +188,7 @@ pub(crate) async fn list_comments(
     PinPath(pin): PinPath,
     Query(filter): Query<CommentFilter>,
 ) -> Result<impl IntoResponse, HttpError> {
-    let list = state.domain.pin_comments(Actor::Web(&caller), pin, &filter, false).await?;
+    let list = state.domain.review().pin_comments(Actor::Web(&caller), pin, &filter, false).await?;
     let comments: Vec<ApiThread> = list.threads.iter().map(api_thread).collect();
     Ok(Json(Comments { comments }))
 }
@@ -209,7 +209,7 @@ pub(crate) async fn create_comment(
     PinPath(pin): PinPath,
     Json(new): Json<NewComment>,
 ) -> Result<impl IntoResponse, HttpError> {
-    let id = state.domain.add_comment(Actor::Web(&caller), pin, &new).await?;
+    let id = state.domain.review().add_comment(Actor::Web(&caller), pin, &new).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -245,7 +245,11 @@ pub(crate) async fn set_state(
 ) -> Result<impl IntoResponse, HttpError> {
     let to = ThreadState::parse(&change.state)?;
     let fixed = fixed_pin(change.fixed_pin.as_deref())?;
-    state.domain.set_comment_state(Actor::Web(&caller), comment_id(&id)?, to, change.reason.as_deref(), fixed).await?;
+    state
+        .domain
+        .review()
+        .set_comment_state(Actor::Web(&caller), comment_id(&id)?, to, change.reason.as_deref(), fixed)
+        .await?;
     Ok(Json(StateChanged { state: to.as_str().to_string() }))
 }
 
@@ -270,7 +274,7 @@ pub(crate) async fn add_version(
     Path(id): Path<String>,
     Json(request): Json<VersionRequest>,
 ) -> Result<impl IntoResponse, HttpError> {
-    let version = state.domain.edit_comment(Actor::Web(&caller), comment_id(&id)?, &request.body).await?;
+    let version = state.domain.review().edit_comment(Actor::Web(&caller), comment_id(&id)?, &request.body).await?;
     Ok((StatusCode::CREATED, Json(VersionAdded { version })))
 }
 
@@ -282,7 +286,7 @@ async fn set_mark(
     reviewed: bool,
 ) -> Result<Response, HttpError> {
     let path = RepoPath::parse_url_encoded(&path)?;
-    state.domain.mark_reviewed(Actor::Web(&caller), pin_id(&pin)?, &path, reviewed).await?;
+    state.domain.coverage().mark_reviewed(Actor::Web(&caller), pin_id(&pin)?, &path, reviewed).await?;
     Ok(Json(Marked { path: path.as_str().to_string(), reviewed }).into_response())
 }
 
@@ -335,7 +339,7 @@ pub(crate) async fn coverage(
     PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
     // Files neither shown nor reviewed are left out of the lists: `total` says how many there are.
-    let report = state.domain.coverage(Actor::Web(&caller), pin).await?.report(true);
+    let report = state.domain.coverage().coverage(Actor::Web(&caller), pin).await?.report(true);
     let combined =
         Combined { shown: report.combined.shown, reviewed: report.combined.reviewed, carried: report.combined.carried };
     Ok(Json(CoverageBody { total: report.total, indexed: report.indexed, reviewers: report.reviewers, combined }))
@@ -355,7 +359,7 @@ pub(crate) async fn list_verdicts(
     Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
 ) -> Result<impl IntoResponse, HttpError> {
-    let page = state.domain.verdicts(Actor::Web(&caller), pin).await?;
+    let page = state.domain.coverage().verdicts(Actor::Web(&caller), pin).await?;
     Ok(Json(Verdicts { verdicts: page.verdicts }))
 }
 
@@ -382,6 +386,6 @@ pub(crate) async fn create_verdict(
     Json(request): Json<VerdictRequest>,
 ) -> Result<impl IntoResponse, HttpError> {
     let verdict = VerdictKind::parse(&request.verdict)?;
-    let id = state.domain.submit_verdict(Actor::Web(&caller), pin, verdict, &request.summary).await?;
+    let id = state.domain.coverage().submit_verdict(Actor::Web(&caller), pin, verdict, &request.summary).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
