@@ -221,7 +221,8 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         }))
-        .layer(axum::middleware::from_fn(http::spliced::splice_rows));
+        .layer(axum::middleware::from_fn(http::spliced::splice_rows))
+        .layer(axum::middleware::from_fn(middleware::server_fn_status));
 
     // Publish a checkpoint at most once a second, when the log grew.
     tokio::spawn({

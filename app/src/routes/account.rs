@@ -68,6 +68,7 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
             <p>"Off. With it on, sign-in also asks for a code from an authenticator app (TOTP)."</p>
             <form method="post" action="/account/second-factor/start" class="row-form">
                 <input type="hidden" name="csrf" value=csrf_factor/>
+                <label>"Your password" <input type="password" name="password" autocomplete="current-password" required/></label>
                 <button type="submit" class="button">"Set up a second factor"</button>
             </form>
         }

@@ -4,7 +4,7 @@
 
 use crate::api::run_search;
 use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
-use crate::html::{escape, escape_into};
+use crate::html::escape_into;
 use crate::model::{MatchLine, RepoPath, SearchQuery, SearchView};
 use crate::routes::tree::PinBar;
 use leptos::prelude::*;
@@ -120,7 +120,7 @@ fn SearchBody(view: SearchView) -> impl IntoView {
             let more = (file.more_lines > 0).then(|| format!("and {} more matching line(s) in this file", file.more_lines));
             view! {
                 <section class="search-file">
-                    <h2 class="search-path"><a href=format!("/pins/{pin}/blob/{encoded}")>{escape(&file.path)}</a></h2>
+                    <h2 class="search-path"><a href=format!("/pins/{pin}/blob/{encoded}")>{file.path.clone()}</a></h2>
                     <div class="code-scroll"><table class="code"><tbody inner_html=rows></tbody></table></div>
                     {more.map(|m| view! { <p class="muted">{m}</p> })}
                 </section>

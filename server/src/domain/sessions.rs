@@ -239,8 +239,10 @@ impl Sessions<'_> {
         })
     }
 
-    /// Starts setting up a second factor for the caller: a new secret waits for a code from it.
-    pub async fn start_second_factor(&self, actor: Actor<'_>) -> AppResult<()> {
+    /// Starts setting up a second factor for the caller, who confirms it with their password (a
+    /// stolen session could otherwise tie the account to the thief's authenticator): a new secret
+    /// waits for a code from it.
+    pub async fn start_second_factor(&self, actor: Actor<'_>, password: Password) -> AppResult<()> {
         let (caller, identity) = actor.person()?;
         if caller.token.is_some() {
             return Err(AppError::Forbidden("a second factor is set up by its owner, signed in".into()));
@@ -249,6 +251,7 @@ impl Sessions<'_> {
         if user.totp_secret.is_some() {
             return Err(AppError::Conflict("a second factor is already set up".into()));
         }
+        self.check_own_password(caller, &user, password, Action::UserSecondFactor).await?;
         Ok(self.store.set_totp_pending(user.id, &auth::totp::new_secret()).await?)
     }
 
@@ -322,17 +325,7 @@ impl Sessions<'_> {
             return Err(AppError::Forbidden("a password is changed by its owner, signed in".into()));
         }
         let user = self.store.user_by_id(identity.user_id).await?.ok_or(AppError::Unauthorized)?;
-        // Guessing the current password here (with a stolen session, say) counts against the
-        // same hourly limit as sign-in, and is refused while the account is locked.
-        let now = self.clock.now_ms();
-        if self.store.login_locked_until(&user.username, now).await?.is_some() {
-            return Err(AppError::Forbidden("too many wrong passwords for this account; try again later".into()));
-        }
-        if !auth::verify_password(Some(user.password_hash.clone()), current).await? {
-            self.record(Event::by(caller, Action::UserPasswordChange, Outcome::Denied)).await?;
-            self.store.count_login_failure(&user.username, now, LOGIN_FAILURES_PER_HOUR, LOCK_MS).await?;
-            return Err(AppError::Forbidden("the current password is not right".into()));
-        }
+        self.check_own_password(caller, &user, current, Action::UserPasswordChange).await?;
         let hash = auth::hash_password(new, &user.username).await?;
         let keep = self.current_stored_id(actor).await?;
         self.write(async |tx| {
@@ -342,6 +335,29 @@ impl Sessions<'_> {
             Ok(ended)
         })
         .await
+    }
+
+    /// Checks the password a signed-in person typed to confirm a change to their account (a
+    /// password change, a second factor), so that a stolen session cannot make it. Guessing counts
+    /// against the same hourly limit as sign-in, is refused while the account is locked, and each
+    /// wrong guess is recorded as the refused `action`.
+    async fn check_own_password(
+        &self,
+        caller: &Caller,
+        user: &crate::store::users::UserRecord,
+        typed: Password,
+        action: Action,
+    ) -> AppResult<()> {
+        let now = self.clock.now_ms();
+        if self.store.login_locked_until(&user.username, now).await?.is_some() {
+            return Err(AppError::Forbidden("too many wrong passwords for this account; try again later".into()));
+        }
+        if !auth::verify_password(Some(user.password_hash.clone()), typed).await? {
+            self.record(Event::by(caller, action, Outcome::Denied)).await?;
+            self.store.count_login_failure(&user.username, now, LOGIN_FAILURES_PER_HOUR, LOCK_MS).await?;
+            return Err(AppError::Forbidden("the current password is not right".into()));
+        }
+        Ok(())
     }
 
     /// The stored id of the caller's session (its fingerprint is the stored id's first 16 hex digits).

@@ -57,14 +57,20 @@ async fn change_password(State(state): State<AppState>, CsrfForm { caller, form 
     back_to("/account", result)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OwnPassword {
+    password: String,
+}
+
 async fn start_second_factor(
     State(state): State<AppState>,
-    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
+    CsrfForm { caller, form }: CsrfForm<OwnPassword>,
 ) -> Response {
     let result = state
         .domain
         .sessions()
-        .start_second_factor(Actor::Web(&caller))
+        .start_second_factor(Actor::Web(&caller), Password::new(form.password))
         .await
         .map(|()| "add the key below to your authenticator app, then enter its code".to_string());
     back_to("/account#second-factor", result)

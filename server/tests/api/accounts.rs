@@ -265,8 +265,23 @@ async fn a_person_turns_on_a_second_factor_and_then_signs_in_with_codes_each_goo
     let reviewer = app.session_client("reviewer").await;
     let page = reviewer.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
     let csrf = csrf_of(&page);
-    let start = reviewer.post(app.url("/account/second-factor/start")).form(&[("csrf", csrf.as_str())]).send();
-    assert!(location(&start.await.unwrap()).contains("done="));
+    // A stolen session cannot tie the account to another authenticator: the password is asked,
+    // and a wrong one is refused and recorded.
+    let start = |password: &str| {
+        reviewer
+            .post(app.url("/account/second-factor/start"))
+            .form(&[("csrf", csrf.as_str()), ("password", password)])
+            .send()
+    };
+    for wrong in ["", "not the password 2026"] {
+        let refused = location(&start(wrong).await.unwrap());
+        assert!(refused.contains("error=the+current+password+is+not+right"), "{refused}");
+    }
+    let page = reviewer.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("<code class=\"secret\">"), "no secret was made for a wrong password");
+    let refusals = app.events("user.second_factor").await;
+    assert_eq!(refusals.iter().filter(|e| e.outcome == "denied").count(), 2, "{refusals:?}");
+    assert!(location(&start(PASSWORD).await.unwrap()).contains("done="));
     let page = reviewer.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
     let at = page.find("<code class=\"secret\">").expect("the key is shown while it is set up") + 21;
     let secret = page[at..].split('<').next().unwrap().to_string();
@@ -293,7 +308,8 @@ async fn a_person_turns_on_a_second_factor_and_then_signs_in_with_codes_each_goo
     assert!(failed.iter().any(|e| e.leaf.contains("\"second_factor\":\"missing\"")));
     assert!(failed.iter().any(|e| e.leaf.contains("\"second_factor\":\"wrong or used\"")));
     assert!(failed.iter().all(|e| !e.leaf.contains(&secret)), "the key never reaches the log");
-    assert_eq!(app.events("user.second_factor").await.len(), 1);
+    let enabled = app.events("user.second_factor").await;
+    assert_eq!(enabled.iter().filter(|e| e.outcome == "ok").count(), 1, "{enabled:?}");
 
     // Staff remove it when the device is lost.
     app.domain.sessions().reset_second_factor(Actor::Operator, "reviewer").await.unwrap();

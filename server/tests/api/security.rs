@@ -177,6 +177,27 @@ async fn hostile_file_names_and_pin_labels_stay_text_in_every_page_title() {
     }
 }
 
+/// Security defect 21: a search result's heading escaped its path twice, so `a&b<c>.txt` read as
+/// `a&amp;b&lt;c&gt;.txt`. It is escaped once: the browser shows the name as it is, and it stays text.
+#[tokio::test]
+async fn a_search_heading_shows_a_file_name_as_it_is() {
+    use clearroom::domain::Actor;
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init_bare(dir.path().join("names.git")).unwrap();
+    clearroom::demo::write_commit(&repo, &[("a&b<c>.txt", b"needle\n".to_vec())], "one").unwrap();
+    let source = dir.path().join("names.git").display().to_string();
+    app.domain.admin().import_repository(Actor::Operator, "names", &source).await.unwrap();
+    let pin = app.domain.admin().create_pin(Actor::Operator, "names", "HEAD", "names").await.unwrap();
+    app.login_as("staff").await;
+    let (status, html) = app.get_text(&format!("/pins/{pin}/search?q=needle")).await;
+    assert_eq!(status, StatusCode::OK);
+    let heading = &html[html.find("class=\"search-path\"").expect("a result heading")..];
+    let heading = &heading[..heading.find("</h2>").unwrap()];
+    assert!(heading.contains(">a&amp;b&lt;c&gt;.txt</a>"), "{heading}");
+    assert!(!heading.contains("&amp;amp;") && !heading.contains("&amp;lt;"), "{heading}");
+}
+
 /// Security defect 4: a data directory made before the first start (by an operator, or a package)
 /// kept its mode, and what the server wrote in it was readable by every local user. The server
 /// takes group and other access away from it and all it holds, and creates nothing readable by
@@ -231,4 +252,28 @@ async fn a_malformed_pin_in_a_path_is_a_clear_client_error() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+/// Security defect 19 (the rest): a server function's refusal or a malformed call was answered 500
+/// (and counted as a server fault). A reviewer asking for the console's data gets 403, a call with
+/// no arguments 400; the client still reads the error from the body.
+#[tokio::test]
+async fn a_server_function_refusal_is_a_client_error_not_a_fault() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let response = app.post_form("/fn/admin", &[]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body.get("Forbidden").is_some(), "the error is still in the body: {body}");
+    let response = app.post_form("/fn/audit", &[]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let signed_out = new_client().post(app.url("/fn/admin")).header("origin", &app.address).send().await.unwrap();
+    assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED);
+    // The metrics count no 5xx for any of them.
+    let staff = app.session_client("staff").await;
+    let metrics = staff.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        !metrics.lines().any(|l| l.starts_with("clearroom_http_requests_total") && l.contains("status=\"5")),
+        "{metrics}"
+    );
 }
