@@ -18,17 +18,49 @@ pub enum UploadError {
     Io(#[from] std::io::Error),
 }
 
-/// A stored artifact: its hash, size and where it is kept.
+/// An uploaded artifact, hashed, still in the staging directory: `keep` moves it under its hash;
+/// dropped without that, it is removed (a refused upload leaves nothing on disk).
 #[derive(Debug)]
-pub struct Stored {
+pub struct Staged {
     pub sha256: String,
     pub size: u64,
-    pub path: PathBuf,
+    staging: PathBuf,
+    kept: bool,
 }
 
-/// Streams `body` into `<root>/sha256/<hex>`, refusing more than `limit` bytes. A partial upload
-/// leaves nothing behind.
-pub async fn store<S, B, E>(root: &Path, body: S, limit: u64) -> Result<Stored, UploadError>
+/// Where a kept artifact is, and whether this upload put it there (no earlier upload had the same
+/// bytes), so that a record that then fails to be written can take it away again.
+#[derive(Debug)]
+pub struct Kept {
+    pub path: PathBuf,
+    pub new: bool,
+}
+
+impl Staged {
+    /// Moves the artifact to `<root>/sha256/<hex>`. Same bytes, same name: a second upload of one
+    /// artifact replaces it with itself.
+    pub async fn keep(mut self, root: &Path) -> Result<Kept, UploadError> {
+        let directory = root.join("sha256");
+        tokio::fs::create_dir_all(&directory).await?;
+        let path = directory.join(&self.sha256);
+        let new = !tokio::fs::try_exists(&path).await.unwrap_or(false);
+        tokio::fs::rename(&self.staging, &path).await?;
+        self.kept = true;
+        Ok(Kept { path, new })
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.staging);
+        }
+    }
+}
+
+/// Streams `body` into the staging directory under `root`, refusing more than `limit` bytes. A
+/// partial upload leaves nothing behind; a complete one waits as `Staged` until it is kept.
+pub async fn stage<S, B, E>(root: &Path, body: S, limit: u64) -> Result<Staged, UploadError>
 where
     S: Stream<Item = Result<B, E>> + Unpin,
     B: AsRef<[u8]>,
@@ -36,20 +68,13 @@ where
     let staging = root.join("staging");
     tokio::fs::create_dir_all(&staging).await?;
     let temporary = staging.join(format!("{:016x}", rand::random::<u64>()));
-    let result = write(&temporary, body, limit).await;
-    let (sha256, size) = match result {
-        Ok(done) => done,
+    match write(&temporary, body, limit).await {
+        Ok((sha256, size)) => Ok(Staged { sha256, size, staging: temporary, kept: false }),
         Err(error) => {
             let _ = tokio::fs::remove_file(&temporary).await;
-            return Err(error);
+            Err(error)
         }
-    };
-    let directory = root.join("sha256");
-    tokio::fs::create_dir_all(&directory).await?;
-    let path = directory.join(&sha256);
-    // Same bytes, same name: a second upload of one artifact replaces it with itself.
-    tokio::fs::rename(&temporary, &path).await?;
-    Ok(Stored { sha256, size, path })
+    }
 }
 
 async fn write<S, B, E>(path: &Path, mut body: S, limit: u64) -> Result<(String, u64), UploadError>

@@ -4,7 +4,7 @@
 
 use super::guard::{require, Actor, Permission, PinPage, PinUse};
 use super::Builds;
-use crate::audit::Action;
+use crate::audit::{Action, Outcome};
 use crate::audit::Object;
 use crate::builds::statement::{self, Provenance};
 use crate::builds::upload::{self, UploadError};
@@ -172,23 +172,32 @@ impl Builds<'_> {
         let access = self.pin_for_build(&actor, pin).await?;
         let input = check_input(&actor, input)?;
         let limit = self.source.limits().upload_max_bytes;
-        let stored = upload::store(&self.builds.artifacts, body, limit).await.map_err(|error| match error {
+        let upload_error = |error| match error {
             UploadError::TooLarge(limit) => {
                 AppError::TooLarge(format!("the artifact is larger than the limit of {limit} bytes"))
             }
             UploadError::Empty => AppError::Invalid("the artifact is empty".into()),
             UploadError::Interrupted => AppError::Invalid("the upload was cut off".into()),
             UploadError::Io(error) => super::error::internal(&error),
-        })?;
-        if let Some(expected) = expected {
-            if expected.as_str() != stored.sha256 {
-                return Err(AppError::Invalid(format!(
-                    "the uploaded file's SHA-256 is {}, not the {} given",
-                    stored.sha256, expected
-                )));
-            }
+        };
+        let staged = upload::stage(&self.builds.artifacts, body, limit).await.map_err(upload_error)?;
+        if let Some(expected) = expected.filter(|expected| expected.as_str() != staged.sha256) {
+            // Refused before it is kept: the staged file goes with `staged`, and the refusal is
+            // recorded (a builder cannot fill the disk, or try hashes, without a trace).
+            let reason = format!("the uploaded file's SHA-256 is {}, not the {} given", staged.sha256, expected);
+            let event = actor.event(Action::BuildRecord).outcome(Outcome::Failed).on(access.object(&RepoPath::root()));
+            let details = json!({ "reason": reason, "sha256": staged.sha256, "expected": expected.as_str(), "size": staged.size });
+            self.record(event.with(details)).await?;
+            return Err(AppError::Invalid(reason));
         }
-        self.insert_build(&actor, &access, &input, &stored.sha256, Some(stored.size), true).await
+        let (sha256, size) = (staged.sha256.clone(), staged.size);
+        let kept = staged.keep(&self.builds.artifacts).await.map_err(upload_error)?;
+        let recorded = self.insert_build(&actor, &access, &input, &sha256, Some(size), true).await;
+        if recorded.is_err() && kept.new {
+            // No record names it: it is not kept.
+            let _ = tokio::fs::remove_file(&kept.path).await;
+        }
+        recorded
     }
 
     /// Writes the record (its description already checked), its provenance envelope and both

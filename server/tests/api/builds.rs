@@ -302,6 +302,14 @@ async fn bad_records_and_oversized_uploads_are_refused_and_leave_nothing() {
 
     let (status, body) = upload(&app, &token, &format!("name=small&sha256={}", "55".repeat(32)), vec![1u8; 10]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a hash that does not match the upload: {body}");
+    // Security defect 10: the refused upload is not kept, and the refusal is recorded.
+    let kept = app.data_dir.join("artifacts/sha256");
+    assert_eq!(std::fs::read_dir(&kept).map(|d| d.count()).unwrap_or(0), 0, "a refused upload is not kept");
+    assert_eq!(std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0), 0, "nor left in staging");
+    let refusals = app.events("build.record").await;
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(refusals[0].outcome, "failed");
+    assert!(refusals[0].leaf.contains(&"55".repeat(32)) && refusals[0].leaf.contains("\"size\":10"));
     let (status, _) = record_json(&app, &token, json!({ "name": "x", "sha256": "not hex" })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = record_json(&app, &token, json!({ "name": "", "sha256": "66".repeat(32) })).await;
@@ -323,7 +331,8 @@ async fn bad_records_and_oversized_uploads_are_refused_and_leave_nothing() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(app.events("build.record").await.is_empty(), "nothing was recorded");
+    let recorded = app.events("build.record").await;
+    assert!(recorded.iter().all(|e| e.outcome != "ok"), "no build was recorded: {recorded:?}");
 
     // A session's write needs the page's anti-forgery header.
     app.login_as("staff").await;
