@@ -35,10 +35,20 @@ fn watermark(caller: &Caller, identity: &Identity, now: i64) -> Watermark {
     Watermark { username: identity.username.clone(), role: identity.role, session: caller.session.clone(), at_ms: now }
 }
 
-/// The lines of the window that holds line `from` (windows start at 1, 4001, …).
+/// The window that holds line `from` (windows start at 1, 4001, …).
 fn window_from(from: Option<u32>) -> LineRange {
     let first = LineWindow::around(from.unwrap_or(1));
     LineRange { first, last: first.saturating_add(LineWindow::LINES - 1) }
+}
+
+/// The lines a window from `from` sends of a file of `total` lines, cut as the source cuts it (from
+/// `from`, or the last line when `from` is past the end, for at most a window), or `None` when it
+/// sends none (an empty, binary or undisplayed file). Security defect 7: an event recorded the
+/// window asked for, lines 8001–12000 of a 6-line file, where line 6 was sent.
+fn lines_sent(from: u32, total: Option<u32>) -> Option<LineRange> {
+    let total = total.filter(|total| *total > 0)?;
+    let first = from.clamp(1, total);
+    Some(LineRange { first, last: first.saturating_add(LineWindow::LINES - 1).min(total) })
 }
 
 /// Refuses what is not a file (a directory, a submodule) for a read of a file's content.
@@ -136,10 +146,15 @@ impl Browse<'_> {
         let located = self
             .locate_or_refuse(&actor, &access, Action::BlobLines, std::slice::from_ref(&path), |_, found| a_file(found))
             .await?;
-        let lines = window_from(Some(from));
-        let event = actor.event(Action::BlobLines).on(access.object(&path).shown(&located[0].object_id).lines(lines));
-        let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
-        Ok(self.source.read_window(&receipt, &access.location(), &path, lines.first).await?.content)
+        let from = window_from(Some(from)).first;
+        let total = self.source.line_count(&access.location(), &located[0].object_id).await?;
+        let mut object = access.object(&path).shown(&located[0].object_id);
+        if let Some(sent) = lines_sent(from, total) {
+            object = object.lines(sent);
+        }
+        let receipt =
+            self.read(actor.event(Action::BlobLines).on(object), Scope::Paths(vec![(pin, path.clone())])).await?;
+        Ok(self.source.read_window(&receipt, &access.location(), &path, from).await?.content)
     }
 
     /// A file's bytes, whole, for a download. Recorded (`blob.download`) before the read.
@@ -189,11 +204,14 @@ impl Browse<'_> {
                 _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
             })
             .await?;
-        // A large file is shown a window of lines at a time: the event names the window.
+        // A large file is shown a window of lines at a time: the event names the lines it sends.
         let window = located[0].size.is_some_and(|size| self.source.is_windowed(size)).then(|| window_from(from));
         let mut file_object = access.object(&path).shown(&located[0].object_id);
-        if let Some(lines) = window {
-            file_object = file_object.lines(lines);
+        if let Some(window) = window {
+            let total = self.source.line_count(&access.location(), &located[0].object_id).await?;
+            if let Some(sent) = lines_sent(window.first, total) {
+                file_object = file_object.lines(sent);
+            }
         }
         let event =
             actor.event(Action::BlobView).on(file_object).on(access.object(&directory).shown(&located[1].object_id));

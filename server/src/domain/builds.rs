@@ -4,8 +4,8 @@
 
 use super::guard::{require, Actor, Permission, PinPage, PinUse};
 use super::Builds;
-use crate::audit::{Action, Outcome};
 use crate::audit::Object;
+use crate::audit::{Action, Outcome};
 use crate::builds::statement::{self, Provenance};
 use crate::builds::upload::{self, UploadError};
 use crate::builds::{sha256_hex, AttestationKey};

@@ -23,7 +23,7 @@ pub mod integrity;
 pub mod jobs;
 mod log;
 mod review;
-mod search;
+pub mod search;
 mod sessions;
 mod threads;
 
@@ -168,7 +168,7 @@ impl Backend for Domain {
     }
 
     async fn search(&self, caller: &Caller, pin: PinId, query: SearchQuery) -> AppResult<SearchView> {
-        self.core.search().search(Actor::Web(caller), pin, &query, SEARCH_PAGE).await
+        self.core.search().search(Actor::Web(caller), pin, &query, SEARCH_PAGE, search::Lines::WithContext).await
     }
 
     async fn find_files(&self, caller: &Caller, pin: PinId, query: String) -> AppResult<Vec<FoundFile>> {

@@ -48,6 +48,15 @@ fn path_glob(query: &SearchQuery) -> AppResult<Option<globset::GlobMatcher>> {
 }
 
 /// The line ranges of one file's result lines (consecutive lines merged).
+/// Which lines of a matching file a search answers with (and records).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lines {
+    /// The matching lines and the lines around them, as the page shows them.
+    WithContext,
+    /// The matching lines alone, as the API sends them.
+    MatchesOnly,
+}
+
 fn shown_ranges(hit: &SearchHit) -> Vec<LineRange> {
     let mut ranges: Vec<LineRange> = Vec::new();
     for line in &hit.lines {
@@ -93,13 +102,15 @@ impl Search<'_> {
     }
 
     /// Searches a pin. The query is recorded before any blob is read; the files and lines the
-    /// page shows are recorded before they are returned.
+    /// answer holds are recorded before they are returned: with `Lines::WithContext` (the page)
+    /// the lines around each match too, with `Lines::MatchesOnly` (the API) only the matching ones.
     pub async fn search(
         &self,
         actor: Actor<'_>,
         pin: PinId,
         query: &SearchQuery,
         files_per_page: usize,
+        lines: Lines,
     ) -> AppResult<SearchView> {
         let pattern = compile(query)?;
         let paths = path_glob(query)?;
@@ -130,7 +141,12 @@ impl Search<'_> {
             lines_per_file: 20,
             budget: Duration::from_millis(self.source.limits().search_budget_ms),
         };
-        let outcome = self.search_pin(&receipt, &access, request).await?;
+        let mut outcome = self.search_pin(&receipt, &access, request).await?;
+        if lines == Lines::MatchesOnly {
+            for hit in &mut outcome.hits {
+                hit.lines.retain(|line| !line.matches.is_empty());
+            }
+        }
         let mut results = actor
             .event(Action::SearchResults)
             .query(recorded)

@@ -3,6 +3,7 @@
 //! pages.
 
 use super::{AppState, HttpError};
+use crate::domain::search::Lines;
 use crate::domain::Actor;
 use crate::http::extract::PinPath;
 use app::model::*;
@@ -251,18 +252,13 @@ pub(crate) async fn search(
         path: params.path,
         page: page(params.page.as_deref())?,
     };
-    let view = state.domain.search().search(Actor::Web(&caller), pin, &query, SEARCH_PAGE).await?;
+    let view = state.domain.search().search(Actor::Web(&caller), pin, &query, SEARCH_PAGE, Lines::MatchesOnly).await?;
     let results: Vec<ApiResult> = view
         .results
         .into_iter()
         .map(|file| ApiResult {
             path: file.path,
-            matches: file
-                .lines
-                .into_iter()
-                .filter(|l| !l.matches.is_empty())
-                .map(|l| ApiMatch { line: l.line, text: l.text })
-                .collect(),
+            matches: file.lines.into_iter().map(|l| ApiMatch { line: l.line, text: l.text }).collect(),
         })
         .collect();
     Ok(Json(SearchPage { results, truncated: view.truncated, next_page: view.next_page }))

@@ -85,6 +85,30 @@ impl Source {
         .await
     }
 
+    /// How many lines of a blob a reader can be sent: its line count, or `None` for a file shown
+    /// without lines (binary, or over the display cap). An event names the lines a window sends
+    /// from this, before anything is read for the reader. Like a size, it is a fact about the file,
+    /// not its text, so no receipt is asked for. Kept per blob.
+    pub async fn line_count(self: &Arc<Self>, at: &PinLocation, blob_id: &str) -> Result<Option<u32>> {
+        if let Some(known) = self.line_counts.lock().expect("line counts").get(blob_id) {
+            return Ok(*known);
+        }
+        let id = git2::Oid::from_str(blob_id).map_err(|_| SourceError::NotFound)?;
+        let key = blob_id.to_string();
+        self.with_repo(&at.repository, move |this, repo| {
+            let (size, _) = repo.odb()?.read_header(id)?;
+            let count = if size as u64 > this.limits.display_max_bytes {
+                None
+            } else {
+                let blob = repo.find_blob(id)?;
+                (!blob.is_binary()).then(|| index::count_lines(blob.content()).min(u32::MAX as u64) as u32)
+            };
+            this.line_counts.lock().expect("line counts").put(key, count);
+            Ok(count)
+        })
+        .await
+    }
+
     /// A blob for display (see `BlobAsk`).
     fn render_blob(&self, repo: &git2::Repository, ask: BlobAsk<'_>) -> Result<FileContent> {
         let size = match self.render_cached(repo, ask)? {

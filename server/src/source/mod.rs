@@ -103,6 +103,8 @@ pub struct Source {
     located: std::sync::Mutex<lru::LruCache<String, Option<Located>>>,
     /// Entries being read and rendered now, by key, so that each is made once (`render_blob`).
     in_flight: InFlight,
+    /// How many lines a blob has (`line_count`), by blob id; `None`: it shows no lines.
+    line_counts: std::sync::Mutex<lru::LruCache<String, Option<u32>>>,
     limits: SourceLimits,
 }
 
@@ -182,6 +184,9 @@ impl Source {
                 std::num::NonZeroUsize::new(LOCATED_MAX).expect("a positive bound"),
             )),
             in_flight: InFlight::default(),
+            line_counts: std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(LOCATED_MAX).expect("a positive bound"),
+            )),
             limits,
         })
     }

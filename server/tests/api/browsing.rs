@@ -128,6 +128,49 @@ async fn a_file_over_the_cap_is_shown_a_window_of_lines_at_a_time() {
     assert_eq!(app.events("blob.download").await.len(), 1);
 }
 
+/// Security defect 7: a window past the end of a file recorded the lines asked for (8001–12000 of a
+/// 6-line file) where the source sent the last line. Each event names exactly the lines sent: a
+/// window past the end, at the end, across the end, of a small file, and the page's window.
+#[tokio::test]
+async fn a_window_records_exactly_the_lines_it_sends() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let main_lines = main_rs().lines().count() as u32;
+    let last_recorded = |leaf: &str| -> Option<(u64, u64)> {
+        let leaf: serde_json::Value = serde_json::from_str(leaf).unwrap();
+        let lines = &leaf["objects"][0]["lines"];
+        lines.is_array().then(|| (lines[0].as_u64().unwrap(), lines[1].as_u64().unwrap()))
+    };
+    let cases = [
+        ("src/main.rs", 8001, format!("{main_lines}-{main_lines}/{main_lines}")),
+        ("src/main.rs", 1, format!("1-{main_lines}/{main_lines}")),
+        ("data/big.py", 196_001, "196001-200000/200000".to_string()),
+        ("data/big.py", 199_999, "196001-200000/200000".to_string()),
+        ("data/big.py", 250_000, "200000-200000/200000".to_string()),
+    ];
+    for (path, from, expected) in cases {
+        let response = app.get(&format!("/pins/{}/lines/{path}?from={from}", app.pin)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path} {from}");
+        let header = response.headers()["x-lines"].to_str().unwrap().to_string();
+        assert_eq!(header, expected, "{path} {from}");
+        let (first, last) = header.split('/').next().unwrap().split_once('-').unwrap();
+        let rows = response.text().await.unwrap();
+        assert_eq!(
+            rows.matches("<tr id=\"L").count() as u64,
+            last.parse::<u64>().unwrap() - first.parse::<u64>().unwrap() + 1
+        );
+        let events = app.events("blob.lines").await;
+        let recorded = last_recorded(&events.iter().max_by_key(|e| e.index).unwrap().leaf);
+        assert_eq!(recorded, Some((first.parse().unwrap(), last.parse().unwrap())), "{path} {from}");
+    }
+    // The page's window past the end names the lines it shows.
+    let (status, html) = app.get_text(&format!("/pins/{}/blob/data/big.py?from=999999", app.pin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"L200000\"") && !html.contains("id=\"L199999\""), "the last line only");
+    let views = app.events("blob.view").await;
+    assert_eq!(last_recorded(&views.iter().max_by_key(|e| e.index).unwrap().leaf), Some((200_000, 200_000)));
+}
+
 #[tokio::test]
 async fn lines_and_downloads_need_a_grant() {
     let app = spawn_app().await;

@@ -79,6 +79,30 @@ async fn the_query_is_recorded_before_reading_and_the_lines_shown_before_sending
     }
 }
 
+/// Security defect 18: the API dropped the context lines the event had recorded (5 lines sent, 15
+/// recorded). The API's event names exactly the matching lines it sends.
+#[tokio::test]
+async fn the_api_records_exactly_the_lines_it_sends() {
+    let app = spawn_app().await;
+    let session = app.session_client("reviewer").await;
+    let (status, found) = search(&app, &session, "q=hashmap").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut sent: Vec<u64> = Vec::new();
+    for result in found["results"].as_array().unwrap() {
+        assert_eq!(result["path"], "src/main.rs");
+        sent.extend(result["matches"].as_array().unwrap().iter().map(|m| m["line"].as_u64().unwrap()));
+    }
+    let results = app.events("search.results").await;
+    let shown: Value = serde_json::from_str(&results.last().unwrap().leaf).unwrap();
+    let mut recorded: Vec<u64> = Vec::new();
+    for object in shown["objects"].as_array().unwrap() {
+        let (first, last) = (object["lines"][0].as_u64().unwrap(), object["lines"][1].as_u64().unwrap());
+        recorded.extend(first..=last);
+    }
+    assert!(!sent.is_empty());
+    assert_eq!(recorded, sent, "the event names the lines sent, no more");
+}
+
 #[tokio::test]
 async fn a_search_past_its_budget_says_so() {
     let app = spawn_app_with(SourceLimits { search_budget_ms: 0, ..SourceLimits::default() }).await;
