@@ -66,15 +66,21 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         };
         (domain.access().create_token(Actor::Operator, "ci", request).await.map_err(fail)?, id)
     };
-    let builder = Caller {
-        identity: Some(Identity { user_id: ci_id, username: "ci".into(), role: Role::Builder }),
+    // An independent rebuilder has an account of its own: a builder is the account that records.
+    let (lab_id, _) = domain
+        .admin()
+        .create_user(Actor::Operator, "lab", Role::Builder, Some(Password::generate()))
+        .await
+        .map_err(fail)?;
+    let builder = |user_id: i64, username: &str| Caller {
+        identity: Some(Identity { user_id, username: username.into(), role: Role::Builder }),
         session: Some("api-token".into()),
         client_address: "demo-seed".into(),
         csrf_token: None,
         token: Some(app::model::TokenAccess { id: 0, scopes: vec![app::model::Scope::BuildWrite] }),
         access_ends_ms: None,
     };
-    builds(domain, pin, previous, &builder).await.map_err(fail)?;
+    builds(domain, pin, previous, &builder(ci_id, "ci"), &builder(lab_id, "lab")).await.map_err(fail)?;
     review(domain, pin, &source, &person("reviewer"), &person("staff")).await.map_err(fail)?;
     domain.attestations().issue_review_summary(Actor::Operator, pin).await.map_err(fail)?;
     // A regulator's export of the demo release, built in the background once the server runs.
@@ -89,7 +95,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     println!("Demo repository {name} pinned as pin {pin}; the reviewer may browse it for 8 hours.");
     if let Some(previous) = previous {
         println!("Its previous commit is pin {previous}: compare them at /pins/{previous}/compare/{pin}");
-        println!("Builds: pin {pin}'s server binary is reproduced by two builders; pin {previous}'s builders disagree (a mismatch).");
+        println!("Builds: pin {pin}'s server binary is reproduced by two builder accounts (ci and lab); pin {previous}'s builders disagree (a mismatch).");
     }
     println!("The builder account ci records builds with the API token (shown only now): {ci}");
     println!("The regulator's export {export} of pin {pin} is on /exports (sign in as regulator to download it;");
@@ -98,10 +104,10 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Build records: the release's server binary built by CI and by an independent rebuilder with
-/// the same hash, its release notes uploaded, and the previous release's binary where the two
+/// Build records: the release's server binary built by CI and by an independent rebuilder (two
+/// builder accounts) with the same hash, its release notes uploaded, and the previous release's binary where the two
 /// builders disagree. The hashes are stand-ins derived from the commit (the demo builds nothing).
-async fn builds(domain: &Domain, pin: PinId, previous: Option<PinId>, ci: &Caller) -> AppResult<()> {
+async fn builds(domain: &Domain, pin: PinId, previous: Option<PinId>, ci: &Caller, lab: &Caller) -> AppResult<()> {
     use crate::domain::builds::BuildInput;
     use sha2::Digest as _;
     let stand_in = |text: String| app::model::Sha256Hex::parse(&hex::encode(sha2::Sha256::digest(text.as_bytes())));
@@ -124,7 +130,7 @@ async fn builds(domain: &Domain, pin: PinId, previous: Option<PinId>, ci: &Calle
     domain
         .builds()
         .record_build(
-            Actor::Operator,
+            Actor::Web(lab),
             pin,
             &input(Some("https://rebuild.example.org/lab-2"), "docker run rebuilder cargo build --release --locked"),
             &release,
@@ -145,7 +151,7 @@ async fn builds(domain: &Domain, pin: PinId, previous: Option<PinId>, ci: &Calle
         domain
             .builds()
             .record_build(
-                Actor::Operator,
+                Actor::Web(lab),
                 previous,
                 &input(Some("https://rebuild.example.org/lab-2"), "docker run rebuilder cargo build --release"),
                 &theirs,

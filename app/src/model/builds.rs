@@ -14,9 +14,9 @@ pub struct BuildView {
     pub platform: String,
     pub sha256: String,
     pub size: Option<u64>,
-    /// The builder's identity as the record names it (a CI system, a rebuilder).
+    /// How the record labels its builder (a CI runner, a lab): a note, empty when none was given.
     pub builder: String,
-    /// The account that recorded it.
+    /// The account that recorded it: the builder that counts ("operator" for the command line).
     pub recorded_by: String,
     pub command: String,
     pub toolchain: String,
@@ -37,7 +37,7 @@ pub struct BuildView {
 pub enum Reproducibility {
     /// One builder so far.
     Single,
-    /// This many distinct builders recorded the same hash.
+    /// This many distinct accounts recorded the same hash.
     Reproduced(u32),
     /// Builders recorded different hashes for the same artifact name and platform.
     Mismatch,
@@ -92,7 +92,7 @@ pub struct ArtifactOrigin {
     pub name: String,
     pub platform: String,
     pub status: Reproducibility,
-    /// Builder identities that recorded exactly this hash.
+    /// The accounts that recorded exactly this hash.
     pub builders: Vec<String>,
     pub verdicts: Vec<VerdictBrief>,
     pub total: Amount,

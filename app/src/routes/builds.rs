@@ -53,8 +53,8 @@ fn BuildRow(record: BuildView) -> impl IntoView {
     view! {
         <tr id=format!("build-{}", record.id)>
             <td>
-                <div class="strong">{record.builder.clone()}</div>
-                <div class="muted small">{format!("recorded by {}", record.recorded_by)}</div>
+                <div class="strong">{record.recorded_by.clone()}</div>
+                {(!record.builder.is_empty()).then(|| view! { <div class="muted small">{format!("labelled {}", record.builder)}</div> })}
             </td>
             <td><code class="hash">{record.sha256.clone()}</code></td>
             <td>{size_text(record.size)}{record.uploaded.then(|| view! { <span class="badge">"kept"</span> })}</td>
@@ -115,7 +115,7 @@ fn BuildsBody(page: BuildsPage) -> impl IntoView {
                     <label>"Artifact name" <input name="name" required maxlength="200"/></label>
                     <label>"Platform" <input name="platform" maxlength="100" placeholder="linux/amd64"/></label>
                     <label>"SHA-256" <input name="sha256" required pattern="[0-9a-fA-F]{64}" size="40"/></label>
-                    <label>"Builder" <input name="builder" required maxlength="200"/></label>
+                    <label>"Builder label" <input name="builder" maxlength="200" placeholder="a note: you are the builder"/></label>
                     <label>"Command" <input name="command" maxlength="1000"/></label>
                     <button type="submit" class="button">"Record by hash"</button>
                 </form>

@@ -15,27 +15,26 @@ pub const REVIEW_TYPE: &str = "https://clearroom.dev/attestations/review-summary
 /// RFC 3339 UTC to the second (`2026-11-29T16:17:46Z`), the one time format of statements.
 pub use app::times::rfc3339;
 
-/// A builder identity as a URI: kept when it has a scheme, else `urn:clearroom:builder:<name>`.
-pub fn builder_uri(identity: &str) -> String {
-    let has_scheme = identity.split_once(':').is_some_and(|(scheme, rest)| {
-        !rest.is_empty()
-            && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    });
-    if has_scheme {
-        identity.to_string()
-    } else {
-        let encoded: String = identity
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
-        format!("urn:clearroom:builder:{encoded}")
+/// The account that recorded a build, as the builder's URI: `urn:clearroom:account:<username>`
+/// (percent-encoded), or `urn:clearroom:operator` for the operator at the command line. A builder is
+/// the account that recorded, never a name the request gave (security defect 2: one token named
+/// three "builders" and a build read "reproduced by 3").
+pub fn account_uri(account: Option<&str>) -> String {
+    match account {
+        None => "urn:clearroom:operator".to_string(),
+        Some(username) => {
+            let encoded: String = username
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            format!("urn:clearroom:account:{encoded}")
+        }
     }
 }
 
@@ -56,7 +55,10 @@ pub struct Provenance<'a> {
     pub commit: &'a str,
     pub pin_id: i64,
     pub pin_label: &'a str,
-    pub builder: &'a str,
+    /// The account that recorded the build (`None`: the operator).
+    pub account: Option<&'a str>,
+    /// The builder as the record describes it (a CI runner, a lab): a note, empty when not given.
+    pub builder_label: &'a str,
     pub command: &'a str,
     pub toolchain: &'a str,
     pub notes: &'a str,
@@ -92,6 +94,7 @@ pub fn provenance(p: &Provenance<'_>) -> Value {
                     "pin": { "id": p.pin_id, "label": p.pin_label },
                     "toolchain": p.toolchain,
                     "notes": p.notes,
+                    "builderLabel": p.builder_label,
                     "recordedOn": rfc3339(p.recorded_at),
                 },
                 "resolvedDependencies": [{
@@ -100,7 +103,7 @@ pub fn provenance(p: &Provenance<'_>) -> Value {
                 }],
             },
             "runDetails": {
-                "builder": { "id": builder_uri(p.builder) },
+                "builder": { "id": account_uri(p.account) },
                 "metadata": metadata,
             },
         },
@@ -190,10 +193,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builder_identities_become_uris() {
-        assert_eq!(builder_uri("https://ci.example/runner/7"), "https://ci.example/runner/7");
-        assert_eq!(builder_uri("rebuilder lab"), "urn:clearroom:builder:rebuilder%20lab");
-        assert_eq!(builder_uri("a:"), "urn:clearroom:builder:a%3A");
+    fn a_builder_is_the_account_that_recorded() {
+        assert_eq!(account_uri(Some("ci")), "urn:clearroom:account:ci");
+        assert_eq!(account_uri(Some("lab one:")), "urn:clearroom:account:lab%20one%3A");
+        assert_eq!(account_uri(None), "urn:clearroom:operator");
     }
 
     #[test]
@@ -208,7 +211,8 @@ mod tests {
             commit: &"1f".repeat(20),
             pin_id: 1,
             pin_label: "v1",
-            builder: "ci",
+            account: Some("ci"),
+            builder_label: "https://ci.example/runner/7",
             command: "make",
             toolchain: "rustc 1.90",
             notes: "",
@@ -224,7 +228,8 @@ mod tests {
             predicate["buildDefinition"]["resolvedDependencies"][0]["uri"],
             format!("git+https://git.example/demo.git@{}", "1f".repeat(20))
         );
-        assert_eq!(predicate["runDetails"]["builder"]["id"], "urn:clearroom:builder:ci");
+        assert_eq!(predicate["runDetails"]["builder"]["id"], "urn:clearroom:account:ci");
+        assert_eq!(predicate["buildDefinition"]["internalParameters"]["builderLabel"], "https://ci.example/runner/7");
         assert_eq!(predicate["runDetails"]["metadata"]["startedOn"], "2023-11-14T22:13:20Z");
         assert_eq!(predicate["runDetails"]["metadata"]["finishedOn"], "2023-11-14T22:14:20Z");
     }

@@ -115,18 +115,25 @@ mod tests {
     #[tokio::test]
     async fn an_upload_is_kept_under_its_hash() {
         let dir = tempfile::tempdir().unwrap();
-        let stored = store(dir.path(), chunks(&[b"hello ", b"world"]), 100).await.unwrap();
-        assert_eq!(stored.sha256, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
-        assert_eq!(stored.size, 11);
-        assert_eq!(std::fs::read(&stored.path).unwrap(), b"hello world");
+        let staged = stage(dir.path(), chunks(&[b"hello ", b"world"]), 100).await.unwrap();
+        assert_eq!(staged.sha256, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+        assert_eq!(staged.size, 11);
+        let kept = staged.keep(dir.path()).await.unwrap();
+        assert!(kept.new);
+        assert_eq!(std::fs::read(&kept.path).unwrap(), b"hello world");
+        let again = stage(dir.path(), chunks(&[b"hello world"]), 100).await.unwrap().keep(dir.path()).await.unwrap();
+        assert!(!again.new, "the same bytes were kept before");
+        assert_eq!(std::fs::read_dir(dir.path().join("staging")).unwrap().count(), 0);
     }
 
     #[tokio::test]
-    async fn an_oversized_or_empty_upload_leaves_nothing() {
+    async fn an_oversized_empty_or_unkept_upload_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let error = store(dir.path(), chunks(&[b"hello ", b"world"]), 8).await.unwrap_err();
+        let error = stage(dir.path(), chunks(&[b"hello ", b"world"]), 8).await.unwrap_err();
         assert!(matches!(error, UploadError::TooLarge(8)));
-        assert!(matches!(store(dir.path(), chunks(&[]), 8).await.unwrap_err(), UploadError::Empty));
+        assert!(matches!(stage(dir.path(), chunks(&[]), 8).await.unwrap_err(), UploadError::Empty));
+        drop(stage(dir.path(), chunks(&[b"refused"]), 100).await.unwrap());
         assert_eq!(std::fs::read_dir(dir.path().join("staging")).unwrap().count(), 0);
+        assert!(!dir.path().join("sha256").exists());
     }
 }

@@ -117,8 +117,15 @@ impl Attestations<'_> {
             };
             let summary = self.pin_summary(&access).await?;
             for artifact in group(all) {
-                let builders: Vec<String> =
-                    artifact.builds.iter().filter(|b| b.sha256 == sha256.as_str()).map(|b| b.builder.clone()).collect();
+                // The accounts that recorded exactly this hash, each once.
+                let builders: Vec<String> = artifact
+                    .builds
+                    .iter()
+                    .filter(|b| b.sha256 == sha256.as_str())
+                    .map(|b| b.recorded_by.clone())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 if builders.is_empty() {
                     continue;
                 }

@@ -29,7 +29,8 @@ pub struct BuildSettings {
 pub struct BuildInput {
     pub name: String,
     pub platform: String,
-    /// The builder's identity; for a builder account, its username when not given.
+    /// How the record describes its builder (a CI runner's URL, a lab): a note. The builder that
+    /// counts is the account that records.
     pub builder: Option<String>,
     pub command: String,
     pub toolchain: String,
@@ -62,11 +63,12 @@ fn field(name: &str, text: &str, max: usize, required: bool) -> AppResult<String
 }
 
 /// A build's description checked and trimmed, the builder named (a builder account names itself).
-fn check_input(actor: &Actor<'_>, input: &BuildInput) -> AppResult<BuildInput> {
-    let builder = match (&input.builder, actor.identity()) {
-        (Some(given), _) if !given.trim().is_empty() => field("builder", given, 200, true)?,
-        (_, Some(identity)) if identity.role == Role::Builder => identity.username.clone(),
-        _ => return Err(AppError::Invalid("name the builder (who or what built the artifact)".into())),
+fn check_input(input: &BuildInput) -> AppResult<BuildInput> {
+    // The builder is the account that records (`insert_build`); a label the request gives (a CI
+    // runner's URL, a lab's name) is kept as a note and counts for nothing.
+    let builder = match &input.builder {
+        Some(given) => Some(field("builder", given, 200, false)?).filter(|label| !label.is_empty()),
+        None => None,
     };
     if let (Some(started), Some(finished)) = (input.started_at_ms, input.finished_at_ms) {
         if finished < started {
@@ -76,7 +78,7 @@ fn check_input(actor: &Actor<'_>, input: &BuildInput) -> AppResult<BuildInput> {
     Ok(BuildInput {
         name: field("name", &input.name, 200, true)?,
         platform: field("platform", &input.platform, 100, false)?,
-        builder: Some(builder),
+        builder,
         command: field("command", &input.command, 10_000, false)?,
         toolchain: field("toolchain", &input.toolchain, 10_000, false)?,
         notes: field("notes", &input.notes, 10_000, false)?,
@@ -97,10 +99,12 @@ pub fn group(builds: Vec<BuildView>) -> Vec<ArtifactBuilds> {
         .collect()
 }
 
-/// One hash from several distinct builders is reproduced; two hashes is a mismatch.
+/// One hash from several distinct accounts is reproduced; two hashes is a mismatch (a builder whose
+/// own records differ is not reproducible either). Accounts, not the labels records give: one
+/// account's records count once whatever they call themselves.
 pub fn reproducibility(builds: &[BuildView]) -> Reproducibility {
     let hashes: HashSet<&str> = builds.iter().map(|b| b.sha256.as_str()).collect();
-    let builders: HashSet<&str> = builds.iter().map(|b| b.builder.as_str()).collect();
+    let builders: HashSet<&str> = builds.iter().map(|b| b.recorded_by.as_str()).collect();
     match (hashes.len(), builders.len()) {
         (0 | 1, 0 | 1) => Reproducibility::Single,
         (0 | 1, n) => Reproducibility::Reproduced(n as u32),
@@ -150,7 +154,7 @@ impl Builds<'_> {
         size: Option<u64>,
     ) -> AppResult<Recorded> {
         let access = self.pin_for_build(&actor, pin).await?;
-        let input = check_input(&actor, input)?;
+        let input = check_input(input)?;
         self.insert_build(&actor, &access, &input, sha256.as_str(), size, false).await
     }
 
@@ -170,7 +174,7 @@ impl Builds<'_> {
         B: AsRef<[u8]>,
     {
         let access = self.pin_for_build(&actor, pin).await?;
-        let input = check_input(&actor, input)?;
+        let input = check_input(input)?;
         let limit = self.source.limits().upload_max_bytes;
         let upload_error = |error| match error {
             UploadError::TooLarge(limit) => {
@@ -212,6 +216,7 @@ impl Builds<'_> {
         uploaded: bool,
     ) -> AppResult<Recorded> {
         let builder = input.builder.clone().unwrap_or_default();
+        let account = actor.identity().map(|identity| identity.username.clone());
         let record = &access.record;
         let source = self.repository_source(record).await?;
         let now = self.clock.now_ms();
@@ -249,7 +254,8 @@ impl Builds<'_> {
                 commit: &record.commit_id,
                 pin_id: record.id,
                 pin_label: &record.label,
-                builder: &builder,
+                account: account.as_deref(),
+                builder_label: &builder,
                 command: &input.command,
                 toolchain: &input.toolchain,
                 notes: &input.notes,
@@ -347,7 +353,8 @@ pub(super) fn base64_of(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn build(builder: &str, sha: &str) -> BuildView {
+    /// A record by `account`, labelled "lab" whatever the account (labels count for nothing).
+    fn build(account: &str, sha: &str) -> BuildView {
         BuildView {
             id: 1,
             pin: 1,
@@ -355,8 +362,8 @@ mod tests {
             platform: String::new(),
             sha256: sha.into(),
             size: None,
-            builder: builder.into(),
-            recorded_by: "staff".into(),
+            builder: "lab".into(),
+            recorded_by: account.into(),
             command: String::new(),
             toolchain: String::new(),
             notes: String::new(),

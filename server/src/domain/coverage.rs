@@ -84,7 +84,8 @@ impl CoverageService<'_> {
         let access = self.pin_use(&actor, pin, PinUse::MarkReviewed).await?;
         let located = self.source.locate(&access.location(), std::slice::from_ref(path)).await?.pop().flatten();
         let Some(blob) = located.filter(|l| matches!(l.kind, EntryKind::File | EntryKind::Symlink)) else {
-            return Err(AppError::NotFound("there is no such file at this pin".into()));
+            let missing = AppError::NotFound("there is no such file at this pin".into());
+            return Err(self.refuse_object(&actor, access.object(path), missing).await?);
         };
         let now = self.clock.now_ms();
         self.write(async |tx| {

@@ -226,7 +226,13 @@ impl Review<'_> {
                 (None, path, lines, kind)
             }
         };
-        let blob_id = self.file_blob(&access, &path, lines).await?;
+        let blob_id = match self.file_blob(&access, &path, lines).await {
+            Ok(blob_id) => blob_id,
+            Err(error @ (AppError::NotFound(_) | AppError::Invalid(_))) => {
+                return Err(self.refuse_object(&actor, access.object(&path), error).await?)
+            }
+            Err(error) => return Err(error),
+        };
         let content_sha256 = sha256_hex(body);
         self.write(async |tx| {
             let row = NewCommentRow {
@@ -290,11 +296,10 @@ impl Review<'_> {
             return Err(AppError::NotFound("there is no such file at this pin".into()));
         };
         if let Some(range) = lines {
-            let files = self.store.pin_files(access.record.id).await?;
-            if let Some(file) = files.iter().find(|f| f.path == path.as_str()) {
-                if u64::from(range.last) > file.lines.max(1) {
-                    return Err(AppError::Invalid(format!("{} has {} lines", path, file.lines)));
-                }
+            let total = self.source.line_count(&access.location(), &located.object_id).await?.unwrap_or(0);
+            if range.last > total.max(1) {
+                // Not how long the file is: a token that cannot read it learns nothing more.
+                return Err(AppError::Invalid("those lines are past the end of the file".into()));
             }
         }
         Ok(Some(located.object_id))

@@ -310,7 +310,7 @@ impl Report<'_> {
             out.push_str("<p class=\"muted\">No build recorded for these pins.</p></section>");
             return;
         }
-        // Reproducibility, derived as the server derives it: equal hashes from distinct builders.
+        // Reproducibility, derived as the server derives it: equal hashes from distinct accounts.
         let mut by_artifact: BTreeMap<(i64, &str, &str), BTreeMap<&str, BTreeSet<&str>>> = BTreeMap::new();
         for build in self.builds {
             by_artifact
@@ -318,7 +318,7 @@ impl Report<'_> {
                 .or_default()
                 .entry(build.sha256.as_str())
                 .or_default()
-                .insert(build.builder.as_str());
+                .insert(build.recorded_by.as_deref().unwrap_or("operator"));
         }
         out.push_str("<table><thead><tr><th>Pin</th><th>Artifact</th><th>SHA-256</th><th>Builders</th><th>Status</th></tr></thead><tbody>");
         for ((pin, name, platform), hashes) in &by_artifact {

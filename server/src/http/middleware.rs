@@ -205,6 +205,25 @@ async fn identify_caller(
     }
 }
 
+/// A server function's error is answered 500 whatever it is (Leptos' server functions know no other
+/// status); its body is the `AppError`, so this layer gives the answer that error's status: a
+/// refusal is a 403, a malformed call a 400, and only a fault stays a 500 (and counts as one).
+pub async fn server_fn_status(request: Request, next: Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/fn/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the answer could not be read").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,23 +260,4 @@ mod tests {
     fn a_page_csp_carries_the_nonce() {
         assert!(page_csp("abc").contains("'nonce-abc'"));
     }
-}
-
-/// A server function's error is answered 500 whatever it is (Leptos' server functions know no other
-/// status); its body is the `AppError`, so this layer gives the answer that error's status: a
-/// refusal is a 403, a malformed call a 400, and only a fault stays a 500 (and counts as one).
-pub async fn server_fn_status(request: Request, next: Next) -> Response {
-    let is_server_fn = request.uri().path().starts_with("/fn/");
-    let response = next.run(request).await;
-    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "the answer could not be read").into_response();
-    };
-    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    }
-    Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -154,7 +154,7 @@ async fn a_builder_records_by_hash_and_by_upload_and_each_record_is_attested() {
     assert!(dependency["uri"].as_str().unwrap().ends_with(&format!("@{commit}")));
     assert_eq!(dependency["digest"]["gitCommit"], commit);
     let run = &statement["predicate"]["runDetails"];
-    assert_eq!(run["builder"]["id"], "urn:clearroom:builder:ci", "a builder account names itself");
+    assert_eq!(run["builder"]["id"], "urn:clearroom:account:ci", "the builder is the account that recorded");
     assert_eq!(run["metadata"]["invocationId"], format!("urn:clearroom:build:{}", recorded["id"]));
     assert_eq!(run["metadata"]["startedOn"], "2026-11-28T10:00:00Z");
     assert_eq!(run["metadata"]["finishedOn"], "2026-11-28T10:05:00Z");
@@ -240,6 +240,55 @@ async fn builders_who_disagree_are_a_mismatch_shown_on_every_pin_page_and_agreem
     assert!(file.contains("Build mismatch") && file.contains("server.bin"), "every file view's header says it");
     let (_, verdicts) = app.get_text(&format!("/pins/{}/verdicts", app.pin)).await;
     assert!(verdicts.contains("Builders disagree on server.bin"), "the verdict form says it");
+}
+
+/// Security defect 2: one builder token posted one hash three times as `lab-A`, `lab-B` and `lab-C`,
+/// and the pin read "reproduced by 3". A builder is the account that records: the labels stay as
+/// notes, the signed statements name the account, and only a second account reproduces.
+#[tokio::test]
+async fn one_account_cannot_fake_reproduction_whatever_it_calls_itself() {
+    let app = spawn_app().await;
+    let ci = builder_token(&app, "ci").await;
+    let hash = "77".repeat(32);
+    for label in ["lab-A", "lab-B", "lab-C"] {
+        let (status, body) =
+            record_json(&app, &ci, json!({ "name": "app.bin", "sha256": hash, "builder": label })).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let staff = app.token("staff").await;
+    let listed = |token: String| {
+        let url = app.url(&format!("/api/v1/pins/{}/builds", app.pin));
+        async move { new_client().get(url).bearer_auth(token).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let artifacts = listed(staff.clone()).await["artifacts"].clone();
+    assert_eq!(artifacts[0]["status"], json!({ "status": "single" }), "{artifacts}");
+    let builds = artifacts[0]["builds"].as_array().unwrap();
+    assert_eq!(builds.len(), 3);
+    assert!(builds.iter().all(|b| b["recorded_by"] == "ci"), "{builds:?}");
+    let labels: Vec<&str> = builds.iter().map(|b| b["builder"].as_str().unwrap()).collect();
+    assert_eq!(labels.len(), 3, "the labels stay as notes: {labels:?}");
+    // Every statement names the account, not the label.
+    let response =
+        new_client().get(app.url(&format!("/api/v1/attestations/{hash}"))).bearer_auth(&staff).send().await.unwrap();
+    let body: Value = response.json().await.unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for envelope in body["envelopes"].as_array().unwrap() {
+        let statement: Value =
+            serde_json::from_slice(&b64.decode(envelope["payload"].as_str().unwrap()).unwrap()).unwrap();
+        assert_eq!(statement["predicate"]["runDetails"]["builder"]["id"], "urn:clearroom:account:ci");
+        let label = statement["predicate"]["buildDefinition"]["internalParameters"]["builderLabel"].as_str().unwrap();
+        assert!(label.starts_with("lab-"), "{label}");
+    }
+    // A second account reproduces it; staff on the console record as themselves.
+    let lab = builder_token(&app, "lab").await;
+    let (status, _) = record_json(&app, &lab, json!({ "name": "app.bin", "sha256": hash })).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let artifacts = listed(staff.clone()).await["artifacts"].clone();
+    assert_eq!(artifacts[0]["status"], json!({ "status": "reproduced", "builders": 2 }));
+    let (status, _) = record_json(&app, &staff, json!({ "name": "app.bin", "sha256": hash, "builder": "lab-D" })).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let artifacts = listed(staff).await["artifacts"].clone();
+    assert_eq!(artifacts[0]["status"], json!({ "status": "reproduced", "builders": 3 }));
 }
 
 #[tokio::test]

@@ -5,9 +5,8 @@
 //! read back; who may export and download; a job resumed after its instance stopped; expiry.
 
 use crate::helpers::*;
-use app::model::{ExportRequest, Role, Sha256Hex};
+use app::model::{ExportRequest, Role};
 use clearroom::audit::note::NoteSigner;
-use clearroom::domain::builds::BuildInput;
 use clearroom::domain::Actor;
 use clearroom::export::verify::{verify_bundle, Outcome, Trust};
 use reqwest::StatusCode;
@@ -113,15 +112,20 @@ async fn fixture_review(app: &TestApp) {
     )
     .await;
     assert!(status.is_success(), "{status} {body}");
+    // Two builder accounts agree: a build reproduced (a builder is the account that records).
     for builder in ["ci", "rebuilder"] {
-        let input = BuildInput {
-            name: "server".into(),
-            platform: "linux-x86_64".into(),
-            builder: Some(builder.into()),
-            ..BuildInput::default()
-        };
-        let hash = Sha256Hex::parse(&sha256(b"the server binary")).unwrap();
-        app.domain.builds().record_build(Actor::Operator, pin, &input, &hash, Some(17)).await.unwrap();
+        let password = Some(clearroom::auth::Password::new(PASSWORD.into()));
+        app.domain.admin().create_user(Actor::Operator, builder, Role::Builder, password).await.unwrap();
+        let body =
+            json!({ "name": "server", "platform": "linux-x86_64", "sha256": sha256(b"the server binary"), "size": 17 });
+        let response = new_client()
+            .post(app.url(&format!("/api/v1/pins/{pin}/builds")))
+            .bearer_auth(app.token(builder).await)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
     }
 }
 

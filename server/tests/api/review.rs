@@ -477,3 +477,38 @@ async fn the_forms_work_without_javascript() {
     let answer = location(&response);
     assert!(answer.contains("error="), "{answer}");
 }
+
+/// Security defect 8: a token could probe which files exist, and how long they are, through refused
+/// comments and marks, without a trace. Each refusal is recorded (`access.denied`, naming the path
+/// asked), and a line range past the end does not say how long the file is.
+#[tokio::test]
+async fn a_refused_comment_or_mark_is_recorded_and_tells_no_length() {
+    let app = spawn_app().await;
+    let token = app.token("reviewer").await;
+    let client = new_client();
+    let comment = |body: serde_json::Value| {
+        client.post(app.url(&format!("/api/v1/pins/{}/comments", app.pin))).bearer_auth(&token).json(&body).send()
+    };
+    let missing = comment(json!({ "path": "src/nothing.rs", "body": "hi" })).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let past =
+        comment(json!({ "path": "src/main.rs", "start_line": 1, "end_line": 99999, "body": "hi" })).await.unwrap();
+    assert_eq!(past.status(), StatusCode::BAD_REQUEST);
+    let said = past.text().await.unwrap();
+    let lines = main_rs().lines().count().to_string();
+    assert!(!said.contains(&lines) && said.contains("past the end of the file"), "{said}");
+    let mark = client
+        .put(app.url(&format!("/api/v1/pins/{}/reviewed/src/nothing.c", app.pin)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mark.status(), StatusCode::NOT_FOUND);
+    let denied = app.events("access.denied").await;
+    let paths: Vec<_> = denied.iter().filter_map(|e| e.path.clone()).collect();
+    for asked in ["src/nothing.rs", "src/main.rs", "src/nothing.c"] {
+        assert!(paths.iter().any(|p| p == asked), "{asked} is recorded: {paths:?}");
+    }
+    assert!(denied.iter().all(|e| e.outcome == "denied"));
+    assert!(app.events("comment.create").await.is_empty(), "nothing was commented");
+}

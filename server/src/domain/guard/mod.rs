@@ -323,6 +323,20 @@ impl Core {
         Ok(artifact_records(identity.role, reads_review))
     }
 
+    /// Records a request refused for what it named at a pin (a path that is no file there, lines
+    /// past a file's end) as `access.denied` on the object asked for, with the reason, so that
+    /// probing which files exist leaves a trace; gives `error` back to answer with.
+    pub(crate) async fn refuse_object(
+        &self,
+        actor: &Actor<'_>,
+        object: Object,
+        error: AppError,
+    ) -> AppResult<AppError> {
+        let reason = serde_json::json!({ "reason": error.to_string() });
+        self.record(actor.event(Action::AccessDenied).outcome(Outcome::Denied).on(object).with(reason)).await?;
+        Ok(error)
+    }
+
     /// Records a refusal at a pin (`access.denied`, with its reason when it has one) and gives the
     /// error to answer with.
     async fn refuse(
