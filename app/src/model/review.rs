@@ -201,6 +201,10 @@ pub struct Thread {
     /// What the viewer may do with it.
     pub can_reply: bool,
     pub allowed_states: Vec<ThreadState>,
+    /// For its author, a private note's commitment key (hex): the log binds the note's place and
+    /// text by HMAC-SHA256 under it, so the author can later prove what they wrote, and where.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment_key: Option<String>,
 }
 
 /// Filters for a pin's comment list.

@@ -28,6 +28,23 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// A private note's commitment to `text` (its place or a version of its text): the hex
+/// HMAC-SHA256 of the text under the note's own random key. Unlike a plain hash, it cannot be
+/// found by trying the pin's paths; the author, who can read the key, can open it later.
+fn commitment(key_hex: &str, text: &str) -> AppResult<String> {
+    use hmac::Mac as _;
+    let key = hex::decode(key_hex).map_err(|e| super::error::internal(&e))?;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&key).map_err(|e| super::error::internal(&e))?;
+    mac.update(text.as_bytes());
+    Ok(hex::encode(mac.finalize().into_bytes()))
+}
+
+/// How a note's place is written before it is committed to: `<path>\n<lines>`, `<lines>` being
+/// `L12`, `L10-L20` or empty.
+fn note_anchor(path: &RepoPath, lines: Option<LineRange>) -> String {
+    format!("{}\n{}", path, lines.map(|l| l.to_string()).unwrap_or_default())
+}
+
 fn parse_body(body: &str) -> AppResult<&str> {
     let body = body.trim_end();
     if body.trim().is_empty() {
@@ -234,6 +251,11 @@ impl Review<'_> {
             Err(error) => return Err(error),
         };
         let content_sha256 = sha256_hex(body);
+        let commitment_key = (kind == CommentKind::Note).then(|| hex::encode(rand::random::<[u8; 32]>()));
+        let note_commitments = match &commitment_key {
+            Some(key) => Some((commitment(key, body)?, commitment(key, &note_anchor(&path, lines))?)),
+            None => None,
+        };
         self.write(async |tx| {
             let row = NewCommentRow {
                 pin_id: pin.get(),
@@ -245,6 +267,7 @@ impl Review<'_> {
                 severity: severity.map(Severity::as_str),
                 reply_to: root,
                 created_at: now,
+                commitment_key: commitment_key.as_deref(),
             };
             let id = rows::insert_comment(tx.conn(), &row).await?;
             rows::insert_version(tx.conn(), id, body, identity.user_id, now).await?;
@@ -260,11 +283,10 @@ impl Review<'_> {
                 };
                 rows::insert_state(tx.conn(), &state).await?;
             }
-            let event = if kind == CommentKind::Note {
-                // The note's place and text stay its author's: the log binds them by hash only.
-                let anchor = format!("{}\n{}", path, lines.map(|l| l.to_string()).unwrap_or_default());
+            let event = if let Some((content_hmac, anchor_hmac)) = &note_commitments {
+                // The note's place and text stay its author's: the log binds them by keyed hash only.
                 actor.event(Action::NoteCreate).on(access.object(&RepoPath::root())).with(json!({
-                    "comment_id": id, "content_sha256": content_sha256, "anchor_sha256": sha256_hex(&anchor)
+                    "comment_id": id, "content_hmac": content_hmac, "anchor_hmac": anchor_hmac
                 }))
             } else {
                 let mut object = access.object(&path);
@@ -317,12 +339,19 @@ impl Review<'_> {
         }
         let now = self.clock.now_ms();
         let action = if comment.kind == "note" { Action::NoteEdit } else { Action::CommentEdit };
+        // A note's new text is committed to under its own key (a note made before keys existed
+        // keeps its plain hash).
+        let (field, bound) = match comment.commitment_key.as_deref().filter(|_| comment.kind == "note") {
+            Some(key) => ("content_hmac", commitment(key, body)?),
+            None => ("content_sha256", sha256_hex(body)),
+        };
         self.write(async |tx| {
             let version = rows::insert_version(tx.conn(), comment_id, body, identity.user_id, now).await?;
             rows::bump_revision(tx.conn(), access.record.repository_id).await?;
-            let event = actor.event(action).on(access.object(&RepoPath::root())).with(json!({
-                "comment_id": comment_id, "version": version, "content_sha256": sha256_hex(body)
-            }));
+            let event = actor
+                .event(action)
+                .on(access.object(&RepoPath::root()))
+                .with(json!({ "comment_id": comment_id, "version": version, field: bound }));
             tx.append(&event).await?;
             Ok(version as u32)
         })

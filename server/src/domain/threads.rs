@@ -96,6 +96,7 @@ pub fn assemble(
             carried_from,
             can_reply: may_act && kind != CommentKind::Note,
             allowed_states: if may_act { allowed_states(kind, state, viewer.role, is_author) } else { Vec::new() },
+            commitment_key: root.commitment_key.clone().filter(|_| kind == CommentKind::Note && is_author),
         });
     }
     threads

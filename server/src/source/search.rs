@@ -58,26 +58,59 @@ fn line_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).trim_end_matches(['\r', '\n']).to_string()
 }
 
+/// Match ranges marked per line; a line's further matches still make it a matching line.
+const MATCHES_PER_LINE: usize = 100;
+
+/// How often (in matches) a search looks at the clock inside one text.
+const CLOCK_EVERY: usize = 4096;
+
+/// What one text gave: its matching lines with their context, the matching lines beyond `limit`
+/// (counted, not returned), and whether the deadline passed before the text was searched through.
+#[derive(Debug, Default)]
+struct TextHits {
+    lines: Vec<SearchLine>,
+    more: u64,
+    late: bool,
+}
+
 /// The hits in one text: matching lines with one line of context around each, up to `limit`
-/// matching lines (the rest counted).
-fn search_text(pattern: &regex::bytes::Regex, content: &[u8], limit: usize) -> Option<(Vec<SearchLine>, u64)> {
+/// matching lines (the rest counted), at most `MATCHES_PER_LINE` ranges marked on a line. Linear in
+/// the text: each line's bounds are found once, at its first match (security defect 3: they were
+/// found again for every match, and a search for `.` in an 800 KB line took seven seconds). The
+/// deadline is checked inside the text too; past it, what was found so far is kept and `late` set.
+fn search_text(pattern: &regex::bytes::Regex, content: &[u8], limit: usize, deadline: Instant) -> TextHits {
     // (line start, line end, match ranges within the line), one entry per matching line.
     type Matched = (usize, usize, Vec<(usize, usize)>);
     let mut matched: Vec<Matched> = Vec::new();
-    let mut extra = 0u64;
-    for found in pattern.find_iter(content) {
+    let (mut more, mut late) = (0u64, false);
+    // The bounds of the line the last match was on, and whether it was counted beyond `limit`.
+    let mut line: Option<(usize, usize, bool)> = None;
+    for (seen, found) in pattern.find_iter(content).enumerate() {
+        if seen % CLOCK_EVERY == CLOCK_EVERY - 1 && Instant::now() > deadline {
+            late = true;
+            break;
+        }
+        if let Some((start, end, counted)) = line.filter(|(start, end, _)| (*start..=*end).contains(&found.start())) {
+            if !counted {
+                if let Some(last) = matched.last_mut().filter(|last| last.0 == start && last.2.len() < MATCHES_PER_LINE)
+                {
+                    last.2.push((found.start() - start, found.end().min(end) - start));
+                }
+            }
+            continue;
+        }
         let start = memchr::memrchr(b'\n', &content[..found.start()]).map_or(0, |i| i + 1);
         let end = memchr::memchr(b'\n', &content[found.start()..]).map_or(content.len(), |i| found.start() + i);
-        let range = (found.start() - start, found.end().min(end) - start);
-        let full = matched.len() >= limit;
-        match matched.last_mut() {
-            Some(last) if last.0 == start => last.2.push(range),
-            _ if full => extra += 1,
-            _ => matched.push((start, end, vec![range])),
+        let beyond = matched.len() >= limit;
+        if beyond {
+            more += 1;
+        } else {
+            matched.push((start, end, vec![(found.start() - start, found.end().min(end) - start)]));
         }
+        line = Some((start, end, beyond));
     }
     if matched.is_empty() {
-        return (extra > 0).then(|| (Vec::new(), extra));
+        return TextHits { lines: Vec::new(), more, late };
     }
     let mut lines: std::collections::BTreeMap<u32, SearchLine> = std::collections::BTreeMap::new();
     let (mut number, mut counted_to) = (1u32, 0usize);
@@ -103,7 +136,14 @@ fn search_text(pattern: &regex::bytes::Regex, content: &[u8], limit: usize) -> O
             });
         }
     }
-    Some((lines.into_values().collect(), extra))
+    TextHits { lines: lines.into_values().collect(), more, late }
+}
+
+impl TextHits {
+    /// Whether the text had any match (returned or counted).
+    fn found(&self) -> bool {
+        !self.lines.is_empty() || self.more > 0
+    }
 }
 
 /// A text file in a pin's search pack: where its text is.
@@ -146,11 +186,17 @@ fn scan_pack(
         reader.read_exact(&mut buffer)?;
         position = file.offset + file.length;
         searched += 1;
-        if let Some((lines, more_lines)) = search_text(&request.pattern, &buffer, request.lines_per_file) {
+        let found = search_text(&request.pattern, &buffer, request.lines_per_file, started + request.budget);
+        let late = found.late;
+        if found.found() {
+            let (lines, more_lines) = (found.lines, found.more);
             hits.push(SearchHit { path: file.path.clone(), blob_id: file.blob_id.clone(), lines, more_lines });
-            if hits.len() >= enough {
-                break;
-            }
+        }
+        if late {
+            return Ok((hits, searched, true));
+        }
+        if hits.len() >= enough {
+            break;
         }
     }
     Ok((hits, searched, false))
@@ -248,19 +294,31 @@ impl Source {
                 if blob.is_binary() {
                     continue;
                 }
-                let Some((lines, more_lines)) = search_text(&request.pattern, blob.content(), request.lines_per_file)
-                else {
+                let found =
+                    search_text(&request.pattern, blob.content(), request.lines_per_file, started + request.budget);
+                outcome.timed_out |= found.late;
+                if !found.found() {
+                    if found.late {
+                        break;
+                    }
                     continue;
-                };
+                }
                 with_hits += 1;
                 if with_hits <= request.skip_files {
+                    if found.late {
+                        break;
+                    }
                     continue;
                 }
                 if outcome.hits.len() == request.want_files {
                     outcome.more = true;
                     break;
                 }
+                let (lines, more_lines) = (found.lines, found.more);
                 outcome.hits.push(SearchHit { path, blob_id: id.to_string(), lines, more_lines });
+                if found.late {
+                    break;
+                }
             }
             Ok(outcome)
         })
@@ -272,10 +330,14 @@ impl Source {
 mod tests {
     use super::*;
 
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(3600)
+    }
+
     fn find(pattern: &str, text: &str) -> Vec<(u32, String, bool)> {
         let pattern = regex::bytes::Regex::new(pattern).unwrap();
-        let (lines, _) = search_text(&pattern, text.as_bytes(), 10).unwrap_or_default();
-        lines.into_iter().map(|l| (l.number, l.text, !l.matches.is_empty())).collect()
+        let found = search_text(&pattern, text.as_bytes(), 10, later());
+        found.lines.into_iter().map(|l| (l.number, l.text, !l.matches.is_empty())).collect()
     }
 
     #[test]
@@ -306,7 +368,31 @@ mod tests {
     #[test]
     fn match_ranges_are_byte_offsets_in_the_line() {
         let pattern = regex::bytes::Regex::new("ab").unwrap();
-        let (lines, _) = search_text(&pattern, b"xxab ab\n", 10).unwrap();
-        assert_eq!(lines[0].matches, [(2, 4), (5, 7)]);
+        let found = search_text(&pattern, b"xxab ab\n", 10, later());
+        assert_eq!(found.lines[0].matches, [(2, 4), (5, 7)]);
+    }
+
+    /// Security defect 3: a 4 MB one-line file searched for `.` (a match per byte). Every match is
+    /// on one line, found once; a line marks at most `MATCHES_PER_LINE` ranges; past the deadline
+    /// the search stops inside the text and says so.
+    #[test]
+    fn a_long_line_is_searched_once_and_the_deadline_holds_inside_a_text() {
+        let text = vec![b'a'; 4 << 20];
+        let pattern = regex::bytes::Regex::new(".").unwrap();
+        let found = search_text(&pattern, &text, 20, later());
+        assert_eq!(found.lines.len(), 1);
+        assert_eq!(
+            found.lines[0].matches.len(),
+            500.min(MATCHES_PER_LINE),
+            "ranges are capped (and cut at the shown text)"
+        );
+        assert!(!found.late && found.more == 0);
+        let gone = search_text(&pattern, &text, 20, Instant::now());
+        assert!(gone.late, "the deadline is checked inside the text");
+        assert_eq!(gone.lines.len(), 1, "what was found before it is kept");
+        // Beyond the returned lines, further matching lines are counted once each.
+        let many = "x\n".repeat(50);
+        let found = search_text(&regex::bytes::Regex::new("x").unwrap(), many.as_bytes(), 20, later());
+        assert_eq!((found.lines.iter().filter(|l| !l.matches.is_empty()).count(), found.more), (20, 30));
     }
 }

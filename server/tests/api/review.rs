@@ -158,6 +158,43 @@ async fn a_private_note_is_seen_by_its_author_alone() {
     let staff_log = app.events("note.create").await;
     assert_eq!(staff_log.len(), 1);
     assert!(!staff_log[0].leaf.contains("PRIVATE") && !staff_log[0].leaf.contains("README"), "{}", staff_log[0].leaf);
+
+    // Security defect 5: the note's place was an unsalted hash, found from the pin's file list in
+    // a few guesses. It is an HMAC under the note's own key: trying every path of the pin, with a
+    // plain hash or any key but the note's, finds nothing; the author, who alone is given the key,
+    // opens both commitments.
+    let details = &serde_json::from_str::<Value>(&staff_log[0].leaf).unwrap()["details"];
+    assert!(details.get("anchor_sha256").is_none() && details.get("content_sha256").is_none(), "{details}");
+    let (anchor, content) = (details["anchor_hmac"].as_str().unwrap(), details["content_hmac"].as_str().unwrap());
+    use hmac::Mac as _;
+    use sha2::Digest as _;
+    let keyed = |key: &[u8], text: &str| {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        mac.update(text.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    };
+    for path in ["README.md", "src/main.rs", "src/deep/secret.c", "data/big.py"] {
+        let guess = format!("{path}\n");
+        assert_ne!(hex::encode(sha2::Sha256::digest(guess.as_bytes())), anchor);
+        assert_ne!(keyed(b"", &guess), anchor);
+    }
+    let key = mine["comments"][0]["commitment_key"].as_str().expect("the author is given the key");
+    let key = hex::decode(key).unwrap();
+    assert_eq!(key.len(), 32);
+    assert_eq!(keyed(&key, "README.md\n"), anchor, "the author opens the place");
+    assert_eq!(keyed(&key, "PRIVATE-THOUGHT: ask about the key schedule"), content, "and the text");
+    for other in ["outsider", "staff"] {
+        let other = browser(&app, other).await;
+        let (_, list) = other.get_json(&app, &format!("/api/v1/pins/{pin}/comments")).await;
+        assert!(!list.to_string().contains("commitment_key"), "no one else is given it");
+    }
+    // An edit is committed to under the same key.
+    let (status, _) =
+        reviewer.post(&app, &format!("/api/v1/comments/{id}/versions"), json!({"body": "second thought"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let edits = app.events("note.edit").await;
+    let edit = &serde_json::from_str::<Value>(&edits[0].leaf).unwrap()["details"];
+    assert_eq!(edit["content_hmac"], keyed(&key, "second thought"));
 }
 
 #[tokio::test]

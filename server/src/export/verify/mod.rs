@@ -13,10 +13,14 @@ use crate::audit::proof;
 use crate::builds::sha256_hex;
 use base64::Engine as _;
 use std::collections::{BTreeSet, HashSet};
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::Path;
 
+mod bounds;
 mod records;
+
+use bounds::{hash_member, next_line, oversized_members, read_bounded};
+use bounds::{read_member, Archive};
 
 use records::{check_attestations, check_records};
 
@@ -51,15 +55,6 @@ impl Outcome {
     }
 }
 
-pub(super) type Archive = zip::ZipArchive<std::io::BufReader<std::fs::File>>;
-
-pub(super) fn read_member(archive: &mut Archive, name: &str) -> Option<Vec<u8>> {
-    let mut file = archive.by_name(name).ok()?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).ok()?;
-    Some(bytes)
-}
-
 /// An event as the verifier keeps it.
 pub(super) struct Event {
     pub index: u64,
@@ -85,9 +80,20 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
     };
 
     // 1. The manifest and its signature.
-    let Some(manifest_bytes) = read_member(&mut archive, members::MANIFEST) else {
-        out.fail("manifest.json is missing");
+    oversized_members(&mut archive, &mut out);
+    if !out.ok() {
         return out;
+    }
+    let manifest_bytes = match read_bounded(&mut archive, members::MANIFEST) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            out.fail("manifest.json is missing");
+            return out;
+        }
+        Err(cap) => {
+            out.fail(format!("manifest.json is larger than the bundle format allows ({cap} bytes); not read"));
+            return out;
+        }
     };
     let manifest: Manifest = match serde_json::from_slice(&manifest_bytes) {
         Ok(manifest) => manifest,
@@ -212,14 +218,21 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
     match archive.by_name(members::EVENTS) {
         Err(_) => out.fail("events.jsonl is missing"),
         Ok(file) => {
-            let reader = std::io::BufReader::new(file);
+            // No further than the manifest says the member is, a bounded line at a time.
+            let declared = listed.iter().find(|(n, _, _)| n == members::EVENTS).map_or(0, |(_, _, size)| *size);
+            let mut reader = std::io::BufReader::new(file.take(declared));
             let mut previous: Option<(u64, Hash)> = None;
-            for (number, line) in reader.split(b'\n').enumerate() {
+            let mut line = Vec::new();
+            for number in 0.. {
                 let line_no = number + 1;
-                let Ok(line) = line else {
-                    out.fail(format!("events.jsonl: unreadable at line {line_no}"));
-                    break;
-                };
+                match next_line(&mut reader, &mut line) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(problem) => {
+                        out.fail(format!("events.jsonl line {line_no}: {problem}"));
+                        break;
+                    }
+                }
                 if line.is_empty() {
                     continue;
                 }
@@ -430,21 +443,4 @@ fn keeps(leaf: &Leaf) -> bool {
             | "auth.login"
             | "auth.logout"
     )
-}
-
-fn hash_member(archive: &mut Archive, name: &str) -> Option<(String, u64)> {
-    use sha2::Digest as _;
-    let mut file = archive.by_name(name).ok()?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let read = file.read(&mut buffer).ok()?;
-        if read == 0 {
-            break;
-        }
-        size += read as u64;
-        hasher.update(&buffer[..read]);
-    }
-    Some((hex::encode(hasher.finalize()), size))
 }

@@ -131,6 +131,9 @@ pub(crate) struct ApiThread {
     versions: Vec<ApiVersion>,
     replies: Vec<ApiComment>,
     created_at: String,
+    /// For its author, a private note's commitment key (hex; see `docs/audit-events.md`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commitment_key: Option<String>,
 }
 
 fn api_versions(comment: &CommentView) -> Vec<ApiVersion> {
@@ -170,6 +173,7 @@ fn api_thread(thread: &Thread) -> ApiThread {
             })
             .collect(),
         created_at: app::times::rfc3339(thread.root.created_at_ms),
+        commitment_key: thread.commitment_key.clone(),
     }
 }
 

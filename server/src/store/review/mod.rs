@@ -23,6 +23,8 @@ pub struct CommentRow {
     pub severity: Option<String>,
     pub reply_to: Option<i64>,
     pub created_at: i64,
+    /// A private note's commitment key (hex), which its log events' HMACs are keyed with.
+    pub commitment_key: Option<String>,
 }
 
 pub struct VersionRow {
@@ -50,7 +52,7 @@ pub struct CommentRows {
 }
 
 const COMMENT_COLUMNS: &str = "c.id, c.pin_id, c.path, c.blob_id, c.start_line, c.end_line, c.author_id, u.username, \
-     u.role, c.kind, c.severity, c.reply_to, c.created_at";
+     u.role, c.kind, c.severity, c.reply_to, c.created_at, c.commitment_key";
 
 fn comment_from_row(row: &AnyRow) -> Result<CommentRow> {
     let role: String = row.try_get(8)?;
@@ -68,6 +70,7 @@ fn comment_from_row(row: &AnyRow) -> Result<CommentRow> {
         severity: row.try_get(10)?,
         reply_to: row.try_get(11)?,
         created_at: row.try_get(12)?,
+        commitment_key: row.try_get(13)?,
     })
 }
 

@@ -14,6 +14,8 @@ pub struct NewCommentRow<'a> {
     pub severity: Option<&'a str>,
     pub reply_to: Option<i64>,
     pub created_at: i64,
+    /// A private note's commitment key (hex); `None` for a comment or a finding.
+    pub commitment_key: Option<&'a str>,
 }
 
 /// Moves the repository's comment revision (in the transaction of a comment write).
@@ -30,8 +32,8 @@ pub async fn bump_revision(conn: &mut Connection, repository_id: i64) -> Result<
 
 pub async fn insert_comment(conn: &mut Connection, new: &NewCommentRow<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO comments (pin_id, path, blob_id, start_line, end_line, author_id, kind, severity, reply_to, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO comments (pin_id, path, blob_id, start_line, end_line, author_id, kind, severity, reply_to, created_at, \
+         commitment_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(new.pin_id)
     .bind(new.path)
@@ -43,6 +45,7 @@ pub async fn insert_comment(conn: &mut Connection, new: &NewCommentRow<'_>) -> R
     .bind(new.severity)
     .bind(new.reply_to)
     .bind(new.created_at)
+    .bind(new.commitment_key)
     .fetch_one(conn)
     .await?)
 }
