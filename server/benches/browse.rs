@@ -76,6 +76,7 @@ async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
         network: Default::default(),
         import_roots: Vec::new(),
         require_staff_second_factor: false,
+        connections: Default::default(),
     };
     let domain = open_domain(&config).await.unwrap();
     if first {

@@ -56,6 +56,7 @@ fn main() {
             network: Default::default(),
             import_roots: Vec::new(),
             require_staff_second_factor: false,
+            connections: Default::default(),
         };
         let domain = clearroom::startup::open_domain(&config).await.unwrap();
         let source = make_repository(&dir.path().join("upstream.git"));

@@ -107,6 +107,7 @@ async fn main() {
         network: Default::default(),
         import_roots: Vec::new(),
         require_staff_second_factor: false,
+        connections: Default::default(),
     };
     let domain = open_domain(&config).await.unwrap();
     let password = || Some(Password::new(PASSWORD.into()));

@@ -30,6 +30,26 @@ pub struct Config {
     pub import_roots: Vec<PathBuf>,
     /// Whether staff must sign in with a second factor (`--require-staff-second-factor`).
     pub require_staff_second_factor: bool,
+    /// How long a connection may take to send a request's headers, and how many are served at once.
+    pub connections: Connections,
+}
+
+/// What a connection may hold (security defect 14: sockets that sent half a request line, or
+/// nothing, stayed open for good).
+#[derive(Clone, Copy, Debug)]
+pub struct Connections {
+    /// The time a client has to send a request's headers, from when the server waits for them:
+    /// a new connection, or an idle keep-alive one, that sends nothing (or dribbles) in this time
+    /// is closed.
+    pub header_read: std::time::Duration,
+    /// Connections served at once; more wait in the kernel's backlog until one closes.
+    pub max: usize,
+}
+
+impl Default for Connections {
+    fn default() -> Connections {
+        Connections { header_read: std::time::Duration::from_secs(20), max: 1024 }
+    }
 }
 
 /// Guards that keep a huge or pathological file from costing much.

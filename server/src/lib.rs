@@ -21,6 +21,7 @@ pub mod network;
 pub mod private_files;
 pub mod request_scope;
 pub mod review;
+pub mod serve;
 pub mod source;
 pub mod startup;
 pub mod store;

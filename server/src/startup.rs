@@ -95,6 +95,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     address: SocketAddr,
+    connections: crate::config::Connections,
 }
 
 impl Application {
@@ -103,7 +104,7 @@ impl Application {
             tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr()?;
         let router = router(&config, domain, address);
-        Ok(Application { listener, router, address })
+        Ok(Application { listener, router, address, connections: config.connections })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -118,23 +119,17 @@ impl Application {
     /// flight finish (each one's audit events are committed before it answers).
     /// A connection still open `STOP_GRACE` after the signal (a request that hangs) is dropped.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        use std::future::IntoFuture as _;
         let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-        let serve = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                stop_signal().await;
-                let _ = stopping.send(true);
-            })
-            .into_future();
+        let serve = crate::serve::serve(self.listener, self.router, self.connections, async move {
+            stop_signal().await;
+            let _ = stopping.send(true);
+        });
         let grace = async move {
             let _ = stopped.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(STOP_GRACE).await;
         };
         tokio::select! {
-            served = serve => {
-                served?;
-                tracing::info!("stopped: every request in flight was answered");
-            }
+            () = serve => tracing::info!("stopped: every request in flight was answered"),
             () = grace => tracing::warn!("stopped: a connection was still open {} s after the signal", STOP_GRACE.as_secs()),
         }
         Ok(())

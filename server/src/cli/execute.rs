@@ -28,6 +28,7 @@ fn config(data: &DataArgs, listen: SocketAddr, site_root: PathBuf, limits: Sourc
         network: Default::default(),
         import_roots: Vec::new(),
         require_staff_second_factor: false,
+        connections: Default::default(),
     }
 }
 
@@ -104,11 +105,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                     tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
                 println!("Metrics on http://{}/metrics (no authentication)", listener.local_addr()?);
                 let router = crate::startup::metrics_router(Arc::clone(&domain));
-                tokio::spawn(async move {
-                    if let Err(error) = axum::serve(listener, router).await {
-                        tracing::error!(%error, "the metrics listener stopped");
-                    }
-                });
+                tokio::spawn(crate::serve::serve(listener, router, Default::default(), std::future::pending()));
             }
             let application_public_url = config.network.public_url.clone();
             let application = Application::build(config, domain).await?;
@@ -262,11 +259,11 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("witness {}", witness.verifier_key());
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
             println!("Clearroom witness is listening on http://{}", listener.local_addr()?);
-            axum::serve(listener, crate::witness::router(Arc::new(witness)))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+            let router = crate::witness::router(Arc::new(witness));
+            crate::serve::serve(listener, router, Default::default(), async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await;
             Ok(())
         }
         Command::Build(BuildCommand::Record {

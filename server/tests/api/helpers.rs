@@ -122,6 +122,7 @@ async fn spawn_app_edited(
         // Staff may import from the test's own directory on the web.
         import_roots: vec![dir.path().to_path_buf()],
         require_staff_second_factor: false,
+        connections: Default::default(),
     };
     let mut config = config;
     edit(&mut config);
@@ -355,6 +356,7 @@ pub async fn spawn_second_instance(app: &TestApp) -> String {
         network: Default::default(),
         import_roots: Vec::new(),
         require_staff_second_factor: false,
+        connections: Default::default(),
     };
     let domain = open_domain(&config).await.expect("second instance");
     let application = Application::build(config, domain).await.expect("build second");

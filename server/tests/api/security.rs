@@ -277,3 +277,27 @@ async fn a_server_function_refusal_is_a_client_error_not_a_fault() {
         "{metrics}"
     );
 }
+
+/// Security defect 14: sockets that sent half a request line, or nothing, stayed open for good. A
+/// client has a bounded time to send a request's headers (here one second): one that dribbles, one
+/// that sends nothing, and a keep-alive connection left idle are closed, and a request sent in time
+/// is answered as ever.
+#[tokio::test]
+async fn connections_that_send_no_request_in_time_are_closed() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app_configured(|config| config.connections.header_read = std::time::Duration::from_secs(1)).await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut dribbling = tokio::net::TcpStream::connect(&address).await.unwrap();
+    dribbling.write_all(b"GET /healthz HT").await.unwrap();
+    let mut silent = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let read = idle.read(&mut answer).await.unwrap();
+    assert!(answer[..read].starts_with(b"HTTP/1.1 200"), "a request in time is answered");
+    for (name, socket) in [("dribbling", &mut dribbling), ("silent", &mut silent), ("idle keep-alive", &mut idle)] {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(10), socket.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "the {name} connection is closed by the server");
+    }
+}
