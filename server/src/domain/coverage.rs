@@ -194,6 +194,15 @@ impl CoverageService<'_> {
     pub async fn coverage(&self, actor: Actor<'_>, pin: PinId) -> AppResult<CoverageFigures> {
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
         let (files, inputs, indexed, index_progress) = self.coverage_inputs(&access).await?;
+        // The pin's size counts every file; the lists name only what the guard lets this person
+        // see by path (files not shown to anyone add nothing to any figure but the total).
+        let total = figures::total(&files);
+        let files = if super::guard::rules::coverage_lists_every_path(&access.caps) {
+            files
+        } else {
+            let named = |path: &String| inputs.iter().any(|i| i.shown.contains_key(path) || i.reviewed.contains(path));
+            Arc::new(files.iter().filter(|f| named(&f.path)).cloned().collect())
+        };
         let combined = figures::combined_coverage(&files, &inputs);
         let own = super::guard::rules::coverage_limited_to(actor.identity()).map(str::to_string);
         let mut reviewers: Vec<Coverage> = inputs
@@ -210,15 +219,7 @@ impl CoverageService<'_> {
             }
         }
         self.record(actor.event(Action::CoverageView).on(access.object(&RepoPath::root()))).await?;
-        Ok(CoverageFigures {
-            access,
-            total: figures::total(&files),
-            files,
-            reviewers,
-            combined,
-            indexed,
-            index_progress,
-        })
+        Ok(CoverageFigures { access, total, files, reviewers, combined, indexed, index_progress })
     }
 
     /// The coverage page: the report, the directory table and the picture for one reviewer (or all).

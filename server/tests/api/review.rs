@@ -549,3 +549,26 @@ async fn a_refused_comment_or_mark_is_recorded_and_tells_no_length() {
     assert!(denied.iter().all(|e| e.outcome == "denied"));
     assert!(app.events("comment.create").await.is_empty(), "nothing was commented");
 }
+
+/// Security defect 9: a regulator without a grant was refused the file tree but read every path of
+/// the pin through coverage. The guard lets only who may read the source list every file by path;
+/// others see the pin's size and the files some reviewer was shown or marked (the log names those).
+#[tokio::test]
+async fn coverage_names_no_path_a_person_could_not_read_or_find_in_the_log() {
+    let app = spawn_app().await;
+    let pin = app.pin;
+    let reviewer = browser(&app, "reviewer").await;
+    reviewer.page(&app, &format!("/pins/{pin}/blob/src/main.rs")).await;
+    let regulator = browser(&app, "regulator").await;
+    let report = coverage_of(&app, &regulator, pin).await;
+    assert_eq!(amount(&report["total"]).0, 5, "the pin's size is not a path");
+    let (status, page) = regulator.page(&app, &format!("/pins/{pin}/coverage")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("src/main.rs"), "a file a reviewer was shown is named");
+    for unseen in ["data/big.py", "src/deep/secret.c", "assets/logo.png"] {
+        assert!(!page.contains(unseen), "{unseen} is not named to the regulator");
+    }
+    let staff = browser(&app, "staff").await;
+    let (_, page) = staff.page(&app, &format!("/pins/{pin}/coverage")).await;
+    assert!(page.contains("data/big.py"), "staff, who read the source, see every path");
+}

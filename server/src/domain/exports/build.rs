@@ -6,6 +6,7 @@ use super::{io_error, Built, PAGE, PROOF_BATCH};
 use crate::audit::checkpoint;
 use crate::builds::sha256_hex;
 use crate::domain::error::internal;
+use crate::domain::guard::{rules, PinFacts};
 use crate::domain::threads::{assemble, Viewer};
 use crate::domain::Exports;
 use crate::export::writer::BundleWriter;
@@ -276,7 +277,20 @@ impl Exports<'_> {
             .map_err(io_error)?;
 
         let mut coverage = std::mem::take(&mut summary.files);
+        let creator = match &row.creator {
+            Some(name) => self.store.user_by_name(name).await?,
+            None => None,
+        };
         for pin in &pins {
+            // Every file of the pin by path only for a creator who may read its source (the
+            // operator may); otherwise the rows are the files the events name (security defect 9).
+            if let Some(user) = &creator {
+                let grants = self.store.grants_of_for_pin(user.id, pin.id).await?;
+                let caps = rules::capabilities(user.role, PinFacts::of(pin), &grants, self.clock.now_ms(), None);
+                if !rules::coverage_lists_every_path(&caps) {
+                    continue;
+                }
+            }
             for file in self.store.pin_files(pin.id).await? {
                 let row = coverage.entry((pin.id, file.path.clone())).or_insert_with(|| export::CoverageRow {
                     pin: pin.id,

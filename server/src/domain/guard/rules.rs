@@ -213,6 +213,14 @@ pub fn coverage_limited_to(identity: Option<&Identity>) -> Option<&str> {
     identity.filter(|i| i.role == Role::Reviewer).map(|i| i.username.as_str())
 }
 
+/// Whether coverage (the page, the API, an export's `coverage.csv` and treemap) lists every file of
+/// a pin by path for a person, or only the files some reviewer was shown or marked (which the log
+/// already names). Every path only for who may read the pin's source: a regulator without a grant
+/// read the whole file tree through coverage, where the tree itself was refused (security defect 9).
+pub fn coverage_lists_every_path(caps: &Capabilities) -> bool {
+    caps.read_source
+}
+
 /// Which accounts' exports a person sees: staff every export (`None`), anyone else their own.
 pub fn exports_visible_to(role: Role, user_id: i64) -> Option<i64> {
     (role != Role::Staff).then_some(user_id)
