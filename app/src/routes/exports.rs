@@ -115,7 +115,7 @@ fn Exports(
                     <textarea name="previous_checkpoint" rows="4" spellcheck="false" placeholder="origin\nsize\nroot\n\n— signature"></textarea>
                 </label>
                 <div class="actions">
-                    <button type="submit" class="button" formmethod="get" formaction="/exports" name="estimate" value="1">"Estimate"</button>
+                    <button type="submit" class="button" formaction="/exports/estimate">"Estimate"</button>
                     <button type="submit" class="button primary">"Start export"</button>
                 </div>
             </form>

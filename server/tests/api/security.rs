@@ -301,3 +301,59 @@ async fn connections_that_send_no_request_in_time_are_closed() {
         assert!(closed.is_ok(), "the {name} connection is closed by the server");
     }
 }
+
+/// Security defect 12: the exports page's "Estimate" sent its form as a GET, so the anti-forgery
+/// token landed in the URL (history, logs, Referer). No form that carries the token is sent by GET
+/// on any page, for any role; and the estimate, posted, comes back with the scope alone in the URL.
+#[tokio::test]
+async fn no_form_puts_the_anti_forgery_token_in_a_url() {
+    let app = spawn_app().await;
+    let pin = app.pin;
+    let pages = [
+        "/".to_string(),
+        "/account".into(),
+        "/admin".into(),
+        "/exports".into(),
+        "/log".into(),
+        format!("/pins/{pin}/blob/README.md"),
+        format!("/pins/{pin}/comments"),
+        format!("/pins/{pin}/builds"),
+        format!("/pins/{pin}/verdicts"),
+        format!("/pins/{pin}/coverage"),
+    ];
+    let mut forms_seen = 0;
+    for who in ["staff", "reviewer", "regulator"] {
+        app.login_as(who).await;
+        for page in &pages {
+            let (_, html) = app.get_text(page).await;
+            for form in html.split("<form").skip(1) {
+                let form = &form[..form.find("</form>").unwrap_or(form.len())];
+                if !form.contains("name=\"csrf\"") {
+                    continue;
+                }
+                forms_seen += 1;
+                let opening = &form[..form.find('>').unwrap_or(0)];
+                assert!(
+                    opening.contains("method=\"post\""),
+                    "{who} {page}: a form with the token is not a post: {opening}"
+                );
+                assert!(!form.contains("formmethod=\"get\""), "{who} {page}: a button sends the token by GET");
+            }
+        }
+    }
+    assert!(forms_seen > 10, "the walk saw the forms ({forms_seen})");
+    app.login_as("regulator").await;
+    let csrf = app.csrf_token().await;
+    let response = app
+        .post_form(
+            "/exports/estimate",
+            &[("csrf", csrf.as_str()), ("pins", &pin.to_string()), ("reviewer", "reviewer")],
+        )
+        .await;
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/exports?estimate=1&pins=") && location.contains("reviewer=reviewer"), "{location}");
+    assert!(!location.contains(&csrf) && !location.contains("csrf"), "{location}");
+    let (status, html) = app.get_text(&location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("export-estimate"), "the estimate is shown");
+}
