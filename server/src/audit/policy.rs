@@ -7,8 +7,9 @@ use super::note::NoteVerifier;
 use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("policy line {line}: {reason}")]
+#[error("{}{reason}", if *line > 0 { format!("policy line {line}: ") } else { "the policy: ".to_string() })]
 pub struct PolicyError {
+    /// The line (from 1) the reason is about; 0 for the policy as a whole.
     pub line: usize,
     pub reason: String,
 }
@@ -42,7 +43,19 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// A verifier's policy: its logs, witnesses and the quorum a checkpoint needs.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
+        Policy::parse_with(text, true)
+    }
+
+    /// A witness's list of the logs it cosigns: `log` lines are all it needs; witnesses, groups and
+    /// a quorum may be there (a verifier's policy serves too), and without a quorum line none is
+    /// asked for.
+    pub fn parse_log_list(text: &str) -> Result<Policy, PolicyError> {
+        Policy::parse_with(text, false)
+    }
+
+    fn parse_with(text: &str, quorum_required: bool) -> Result<Policy, PolicyError> {
         let mut logs: Vec<(NoteVerifier, Option<String>)> = Vec::new();
         let mut witnesses: Vec<Witness> = Vec::new();
         let mut rules: HashMap<String, Rule> = HashMap::new();
@@ -117,7 +130,14 @@ impl Policy {
                 _ => return Err(fail("not a log, witness, group or quorum line")),
             }
         }
-        let quorum = quorum.ok_or(PolicyError { line: 0, reason: "no quorum line".into() })?;
+        let quorum = match quorum {
+            Some(quorum) => quorum,
+            None if !quorum_required => None,
+            None => {
+                let reason = "no quorum line (add `quorum none` if checkpoints need no cosignature)";
+                return Err(PolicyError { line: 0, reason: reason.into() });
+            }
+        };
         Ok(Policy { logs, witnesses, rules, quorum, text: text.to_string() })
     }
 
@@ -192,6 +212,28 @@ mod tests {
         // And keys with '+' in their base64 parse at all.
         let with_plus = keys.iter().find(|k| k.matches('+').count() > 2).expect("a key with '+' in its base64");
         Policy::parse(&format!("witness A {with_plus}\nquorum A\n")).unwrap();
+    }
+
+    /// By reading (security issue): a witness given only its logs failed with "policy line 0: no
+    /// quorum line". A witness's list needs no quorum; a verifier's policy still does, and says how
+    /// to write one, naming no line 0.
+    #[test]
+    fn a_witness_needs_only_its_logs_and_no_error_names_line_0() {
+        let log = NoteSigner::generate("example.com/log").unwrap().verifier().to_string();
+        let list = format!(
+            "# logs this witness cosigns
+log {log}
+"
+        );
+        let policy = Policy::parse_log_list(&list).unwrap();
+        assert_eq!(policy.logs.len(), 1);
+        assert!(policy.satisfied(&HashSet::new()));
+        let error = Policy::parse(&list).unwrap_err().to_string();
+        assert_eq!(error, "the policy: no quorum line (add `quorum none` if checkpoints need no cosignature)");
+        assert_eq!(
+            Policy::parse_log_list("frobnicate\n").unwrap_err().to_string(),
+            "policy line 1: not a log, witness, group or quorum line"
+        );
     }
 
     #[test]

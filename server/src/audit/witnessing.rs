@@ -140,7 +140,7 @@ impl Supervision {
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("text/x.tlog.size"));
-            let text = response.text().await.unwrap_or_default();
+            let text = bounded_text(response).await;
             match status {
                 200 => {
                     let mut stored = false;
@@ -222,4 +222,21 @@ impl Supervision {
         }
         Ok(None)
     }
+}
+
+/// Most of a witness's answer read: cosignature lines or a size, a few hundred bytes; a witness that
+/// sends more is not believed past this (and cannot fill the server's memory).
+const ANSWER_MAX: usize = 64 * 1024;
+
+/// A witness's answer as text, read a chunk at a time up to `ANSWER_MAX` bytes (the rest dropped).
+async fn bounded_text(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = ANSWER_MAX - bytes.len();
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if bytes.len() >= ANSWER_MAX {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }

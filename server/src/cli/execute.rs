@@ -252,8 +252,8 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Witness(WitnessCommand::Serve { listen, policy, name }) => {
             let name = name.unwrap_or_else(default_witness_name);
             let text = std::fs::read_to_string(&policy).with_context(|| format!("reading {}", policy.display()))?;
-            let policy =
-                crate::audit::policy::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", policy.display()))?;
+            let policy = crate::audit::policy::Policy::parse_log_list(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", policy.display()))?;
             let cosigner = crate::witness::load_or_create_key(&cli.data.data_dir.join("witness.key"), &name)?;
             let witness = crate::witness::Witness::open(&cli.data.data_dir, policy, cosigner).await?;
             println!("witness {}", witness.verifier_key());
