@@ -288,7 +288,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             let input = crate::domain::builds::BuildInput {
                 name,
                 platform,
-                builder: Some(builder),
+                builder,
                 command,
                 toolchain,
                 notes,

@@ -263,9 +263,10 @@ enum BuildCommand {
         name: String,
         #[arg(long)]
         sha256: String,
-        /// Who or what built it (a URI, or a name).
+        /// A label for who or what built it (a URI, or a name): a note. The builder that counts
+        /// is the account that records, here the operator.
         #[arg(long)]
-        builder: String,
+        builder: Option<String>,
         #[arg(long, default_value = "")]
         platform: String,
         /// The artifact's size in bytes.
