@@ -93,6 +93,12 @@ impl Source {
         if let Some(known) = self.line_counts.lock().expect("line counts").get(blob_id) {
             return Ok(*known);
         }
+        // A kept window of the blob knows its file's length: a first view after a restart then
+        // inflates nothing (the window it shows is kept too).
+        if let Some(total) = self.cache.get_kept(&window_key(blob_id, 1), true).and_then(|window| window.total) {
+            self.line_counts.lock().expect("line counts").put(blob_id.to_string(), Some(total));
+            return Ok(Some(total));
+        }
         let id = git2::Oid::from_str(blob_id).map_err(|_| SourceError::NotFound)?;
         let key = blob_id.to_string();
         self.with_repo(&at.repository, move |this, repo| {
