@@ -9,6 +9,7 @@ use super::threads::{self, Viewer};
 use super::Review;
 use crate::audit::Action;
 use crate::audit::Outcome;
+use crate::review::commitment::{commitment, note_anchor};
 use crate::store::review::{self as rows, CommentRows, NewCommentRow, NewState};
 use app::error::{AppError, AppResult};
 use app::model::*;
@@ -26,23 +27,6 @@ const CLOSED_STATES: [ThreadState; 4] =
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// A private note's commitment to `text` (its place or a version of its text): the hex
-/// HMAC-SHA256 of the text under the note's own random key. Unlike a plain hash, it cannot be
-/// found by trying the pin's paths; the author, who can read the key, can open it later.
-fn commitment(key_hex: &str, text: &str) -> AppResult<String> {
-    use hmac::Mac as _;
-    let key = hex::decode(key_hex).map_err(|e| super::error::internal(&e))?;
-    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&key).map_err(|e| super::error::internal(&e))?;
-    mac.update(text.as_bytes());
-    Ok(hex::encode(mac.finalize().into_bytes()))
-}
-
-/// How a note's place is written before it is committed to: `<path>\n<lines>`, `<lines>` being
-/// `L12`, `L10-L20` or empty.
-fn note_anchor(path: &RepoPath, lines: Option<LineRange>) -> String {
-    format!("{}\n{}", path, lines.map(|l| l.to_string()).unwrap_or_default())
 }
 
 fn parse_body(body: &str) -> AppResult<&str> {

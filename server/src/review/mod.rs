@@ -2,6 +2,7 @@
 //! coverage figures, and the coverage picture. The domain's `review` area orchestrates them over
 //! the store and the log; who may set which thread state is the guard's (`domain::guard::threads`).
 
+pub mod commitment;
 pub mod coverage;
 pub mod markdown;
 pub mod treemap;
