@@ -193,6 +193,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         domain: Arc::clone(&domain),
         leptos_options: leptos_options.clone(),
         login_limiter: Arc::new(http::session::LoginLimiter::default()),
+        notices: http::notice::NoticeKey::new(domain.derived_key("page notices")),
     };
     let backend: Arc<dyn Backend> = domain.clone();
     let context = move || {
@@ -326,6 +327,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .merge(http::exports::router())
         .merge(http::openapi::router())
         .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::notice::seal_and_open))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::identify))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::same_origin_writes))

@@ -138,16 +138,21 @@ pub fn Loading() -> impl IntoView {
     view! { <p class="muted loading">"Loading…"</p> }
 }
 
-/// The message a form post redirected back with: `?done=` or `?error=`.
+/// The message a form post redirected back with (`?done=` or `?error=`), shown only when the
+/// server sealed it for this page: it put the opened `PageNotice` in the request.
 #[component]
 pub fn Flash() -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
-    move || {
-        let q = query.read();
-        if let Some(error) = q.get("error") {
-            Some(view! { <div class="notice notice-error" role="alert">{error}</div> }.into_any())
-        } else {
-            q.get("done").map(|done| view! { <div class="notice notice-ok" role="status">{done}</div> }.into_any())
+    #[cfg(feature = "ssr")]
+    let notice = use_context::<leptos::server_fn::http_export::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::model::PageNotice>().cloned());
+    #[cfg(not(feature = "ssr"))]
+    let notice: Option<crate::model::PageNotice> = None;
+    notice.map(|notice| match notice.kind {
+        crate::model::PageNoticeKind::Error => {
+            view! { <div class="notice notice-error" role="alert">{notice.message}</div> }.into_any()
         }
-    }
+        crate::model::PageNoticeKind::Done => {
+            view! { <div class="notice notice-ok" role="status">{notice.message}</div> }.into_any()
+        }
+    })
 }

@@ -29,3 +29,29 @@ pub enum DiffNotice {
     /// A side is larger than the diff cap.
     TooLarge { max_bytes: u64 },
 }
+
+/// A form's outcome, shown on the page the form returns to. The server puts one in the request
+/// only when the URL's message carries its seal (`server/src/http/notice.rs`), so a crafted link
+/// shows nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageNotice {
+    pub kind: PageNoticeKind,
+    pub message: String,
+}
+
+/// Whether a form's outcome is a success or a refusal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageNoticeKind {
+    Done,
+    Error,
+}
+
+impl PageNoticeKind {
+    /// Its query parameter: `done` or `error`.
+    pub fn key(self) -> &'static str {
+        match self {
+            PageNoticeKind::Done => "done",
+            PageNoticeKind::Error => "error",
+        }
+    }
+}

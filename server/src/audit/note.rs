@@ -120,6 +120,15 @@ impl NoteSigner {
         NoteVerifier { name: self.name.clone(), id: self.id, key: self.key.verifying_key() }
     }
 
+    /// A secret for `purpose`: HMAC-SHA256 under the seed of `clearroom derived key\n<purpose>`.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::Mac as _;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(self.key.as_bytes()).expect("HMAC takes a key of any length");
+        mac.update(format!("clearroom derived key\n{purpose}").as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Signs a note body (which must end in a newline) and returns the signed note.
     pub fn sign(&self, text: &str) -> Result<String, NoteError> {
         if !text.ends_with('\n') || text.contains("\n\n") || text.chars().any(|c| c.is_control() && c != '\n') {

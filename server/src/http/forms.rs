@@ -2,7 +2,9 @@
 //! anti-forgery token and reads the typed fields): reading optional fields and checkboxes, and the
 //! redirect back to the page the form was on with a message (`?done=` or `?error=`).
 
+use super::notice::Unsealed;
 use app::error::AppError;
+use app::model::PageNoticeKind;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -27,19 +29,24 @@ pub fn ticked(text: &str) -> bool {
     matches!(text, "on" | "1")
 }
 
-/// Redirects to `page` (a local path, its query and fragment kept) with the outcome as a message.
+/// Redirects to `page` (a local path, its query and fragment kept) with the outcome as a message;
+/// `notice::seal_and_open` seals it, so that the page shows it.
 pub fn back_to(page: &str, result: Result<String, AppError>) -> Response {
-    let (key, message) = match result {
-        Ok(done) => ("done", done),
-        Err(error) => ("error", error.to_string()),
+    let (kind, message) = match result {
+        Ok(done) => (PageNoticeKind::Done, done),
+        Err(error) => (PageNoticeKind::Error, error.to_string()),
     };
     let (before_fragment, fragment) = match page.split_once('#') {
         Some((path, fragment)) => (path, format!("#{fragment}")),
         None => (page, String::new()),
     };
-    let query = form_urlencoded::Serializer::new(String::new()).append_pair(key, &message).finish();
+    let query = form_urlencoded::Serializer::new(String::new()).append_pair(kind.key(), &message).finish();
     let joiner = if before_fragment.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{before_fragment}{joiner}{query}{fragment}")).into_response()
+    let mut response = Redirect::to(&format!("{before_fragment}{joiner}{query}{fragment}")).into_response();
+    let path = before_fragment.split_once('?').map_or(before_fragment, |(path, _)| path).to_string();
+    let before_fragment = format!("{before_fragment}{joiner}{query}");
+    response.extensions_mut().insert(Unsealed { kind, message, path, before_fragment, fragment });
+    response
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod forms;
 pub mod middleware;
 pub mod network;
+pub mod notice;
 pub mod openapi;
 pub mod request_id;
 pub mod review;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub domain: Arc<Domain>,
     pub leptos_options: leptos::config::LeptosOptions,
     pub login_limiter: Arc<session::LoginLimiter>,
+    /// Seals the messages forms send back to their pages (`notice`).
+    pub notices: notice::NoticeKey,
 }
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {

@@ -357,3 +357,47 @@ async fn no_form_puts_the_anti_forgery_token_in_a_url() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("export-estimate"), "the estimate is shown");
 }
+
+#[tokio::test]
+async fn a_page_shows_only_the_messages_the_server_sealed_for_it() {
+    let app = spawn_app().await;
+    let client = app.session_client("reviewer").await;
+    let get = |path: String| {
+        let client = client.clone();
+        async move {
+            let response = client.get(path).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let page = response.text().await.unwrap();
+            assert!(page.contains("Sign out"), "a signed-in page: {page}");
+            page
+        }
+    };
+    let crafted = get(app.url("/account?error=Your+account+is+locked.+Call+%2B1+555+0100")).await;
+    assert!(!crafted.contains("Call +1 555"), "a crafted message is not shown");
+    assert!(!crafted.contains("notice-error"));
+    let crafted = get(app.url("/account?done=Verified+by+the+vendor&n=1.00")).await;
+    assert!(!crafted.contains("Verified by the vendor") && !crafted.contains("notice-ok"));
+
+    let csrf = csrf_of(&get(app.url("/account")).await);
+    let wrong = "a fresh long passphrase";
+    let fields = [("csrf", csrf.as_str()), ("current", "wrong"), ("new", wrong), ("confirm", wrong)];
+    let back = location(&client.post(app.url("/account/password")).form(&fields).send().await.unwrap());
+    assert!(back.starts_with("/account?error=the+current+password+is+not+right&n="), "{back}");
+    let shown = get(app.url(&back)).await;
+    assert!(
+        shown.contains(r#"class="notice notice-error">the current password is not right</div>"#),
+        "{back}: {shown}"
+    );
+    let elsewhere = spawn_second_instance(&app).await;
+    let shown = get(format!("{elsewhere}{back}")).await;
+    assert!(shown.contains("the current password is not right"), "every instance sharing the log opens it");
+
+    let other_text = back.replace("the+current+password+is+not+right", "call+the+helpdesk");
+    assert!(!get(app.url(&other_text)).await.contains("call the helpdesk"));
+    let other_kind = back.replace("error=", "done=");
+    assert!(!get(app.url(&other_kind)).await.contains("the current password is not right"));
+    let other_page = back.replacen("/account?", "/?", 1);
+    assert!(!get(app.url(&other_page)).await.contains("the current password is not right"));
+    app.clock.advance(16 * 60_000);
+    assert!(!get(app.url(&back)).await.contains("the current password is not right"), "sealed for 15 minutes");
+}

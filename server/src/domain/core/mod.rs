@@ -99,6 +99,12 @@ services! {
 }
 
 impl Core {
+    /// A key for `purpose`, derived from the log's signing key: every instance sharing the log
+    /// derives the same one, and nobody without the signing key can.
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        self.signer.derive_key(purpose)
+    }
+
     /// The domain's clock, read (for messages such as how long a lock lasts).
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
