@@ -25,6 +25,9 @@ pub enum AppError {
     /// An upload over the configured size limit.
     #[error("{0}")]
     TooLarge(String),
+    /// A quota reached: more of these are refused until earlier ones finish or age out.
+    #[error("{0}")]
+    TooMany(String),
     #[error("something went wrong on our side (reference {0})")]
     Internal(String),
 }
@@ -39,6 +42,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::Unavailable(_) => 503,
             AppError::TooLarge(_) => 413,
+            AppError::TooMany(_) => 429,
             AppError::Internal(_) => 500,
         }
     }
@@ -52,6 +56,7 @@ impl AppError {
             AppError::Conflict(_) => "Conflict",
             AppError::Unavailable(_) => "Temporarily unavailable",
             AppError::TooLarge(_) => "Too large",
+            AppError::TooMany(_) => "Too many requests",
             AppError::Internal(_) => "Server error",
         }
     }

@@ -75,6 +75,12 @@ pub struct SourceLimits {
     pub disk_cache_bytes: u64,
     /// How long a finished export bundle stays downloadable by its creator, in hours.
     pub export_retention_hours: u64,
+    /// Disk kept for finished export bundles, in bytes: past it, new exports are refused (503)
+    /// until older ones expire.
+    pub export_disk_bytes: u64,
+    /// Exports one account may ask for in 24 hours (an identical request while one is waiting
+    /// is answered with it and does not count).
+    pub exports_per_day: u32,
 }
 
 impl Default for SourceLimits {
@@ -89,6 +95,8 @@ impl Default for SourceLimits {
             upload_max_bytes: 8 * 1024 * 1024 * 1024,
             memory_cache_bytes: 64 * 1024 * 1024,
             export_retention_hours: 72,
+            export_disk_bytes: 10 * 1024 * 1024 * 1024,
+            exports_per_day: 50,
             disk_cache_bytes: 2 * 1024 * 1024 * 1024,
         }
     }

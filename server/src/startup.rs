@@ -33,6 +33,8 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
         exports: crate::domain::exports::ExportSettings {
             dir: config.data_dir.join("exports"),
             retention_ms: config.limits.export_retention_hours.saturating_mul(3_600_000).min(i64::MAX as u64) as i64,
+            disk_bytes: config.limits.export_disk_bytes,
+            per_day: config.limits.exports_per_day,
         },
         import_roots: config.import_roots.clone(),
         staff_second_factor: config.require_staff_second_factor,
@@ -250,23 +252,24 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
             }
         }
     });
-    // Background jobs (pin indexing): run one after another, look for more every second.
-    tokio::spawn({
+    // Background jobs: one worker per lane (a pin's jobs; export bundles), each running its jobs
+    // one after another and looking for more every second.
+    for lane in [crate::domain::jobs::JobLane::Pins, crate::domain::jobs::JobLane::Exports] {
         let domain = Arc::clone(&domain);
-        async move {
+        tokio::spawn(async move {
             loop {
-                match domain.jobs().run_next_job().await {
+                match domain.jobs().run_next_in(lane).await {
                     Ok(true) => {
                         release_freed_memory();
                         continue;
                     }
                     Ok(false) => {}
-                    Err(error) => tracing::warn!(%error, "claiming a background job failed"),
+                    Err(error) => tracing::warn!(%error, ?lane, "claiming a background job failed"),
                 }
                 tokio::time::sleep(tokio::time::Duration::from_secs(1)).await;
             }
-        }
-    });
+        });
+    }
     // The log's self-audit: new entries each minute, all of them at start-up and daily.
     tokio::spawn({
         let domain = Arc::clone(&domain);

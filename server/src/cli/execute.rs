@@ -58,6 +58,8 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             upload_max_bytes,
             witness_policy,
             export_retention_hours,
+            export_disk_mb,
+            exports_per_day,
             trusted_proxies,
             public_url,
             metrics_listen,
@@ -71,6 +73,8 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                 memory_cache_bytes: memory_cache_mb.saturating_mul(1024 * 1024),
                 disk_cache_bytes: disk_cache_mb.saturating_mul(1024 * 1024),
                 export_retention_hours,
+                export_disk_bytes: export_disk_mb.saturating_mul(1024 * 1024),
+                exports_per_day,
                 ..SourceLimits::default()
             };
             let site_root = std::path::absolute(&site_root).unwrap_or(site_root);

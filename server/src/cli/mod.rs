@@ -76,6 +76,13 @@ enum Command {
         /// How long a finished export stays downloadable by the person who asked for it, in hours.
         #[arg(long, env = "CLEARROOM_EXPORT_RETENTION_HOURS", default_value_t = 72)]
         export_retention_hours: u64,
+        /// Disk kept for finished export bundles, in MiB; past it, new exports are refused until
+        /// older ones expire.
+        #[arg(long, env = "CLEARROOM_EXPORT_DISK_MB", default_value_t = 10 * 1024)]
+        export_disk_mb: u64,
+        /// Exports one account may ask for in 24 hours.
+        #[arg(long, env = "CLEARROOM_EXPORTS_PER_DAY", default_value_t = 50)]
+        exports_per_day: u32,
         /// A reverse proxy (address or CIDR range, repeatable) whose X-Forwarded-For / Forwarded
         /// and X-Forwarded-Proto headers are believed; from any other peer they are ignored.
         #[arg(long = "trusted-proxy", value_name = "CIDR", env = "CLEARROOM_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]

@@ -6,6 +6,7 @@ use super::guard::{Actor, PinPage};
 use super::Jobs;
 use crate::audit::Action;
 use crate::audit::Scope;
+pub use crate::store::files::JobLane;
 use crate::store::files::JobRow;
 use app::error::{AppError, AppResult};
 use app::model::{PinId, RepoPath};
@@ -41,10 +42,19 @@ pub struct JobProgress {
 }
 
 impl Jobs<'_> {
-    /// Runs the next job waiting, if any; returns whether one ran.
+    /// Runs the next job waiting, of any kind, if any; returns whether one ran.
     pub async fn run_next_job(&self) -> AppResult<bool> {
+        self.run_next(None).await
+    }
+
+    /// Runs the next job waiting in `lane` (the server runs one worker per lane).
+    pub async fn run_next_in(&self, lane: JobLane) -> AppResult<bool> {
+        self.run_next(Some(lane)).await
+    }
+
+    async fn run_next(&self, lane: Option<JobLane>) -> AppResult<bool> {
         let now = self.clock.now_ms();
-        let Some(job) = self.store.claim_job(now, now - STALE_MS).await? else { return Ok(false) };
+        let Some(job) = self.store.claim_job(now, now - STALE_MS, lane).await? else { return Ok(false) };
         let outcome = match job.kind.as_str() {
             INDEX_PIN => self.index_pin(&job).await,
             EXTRACT_SYMBOLS => self.extract_symbols(&job).await,

@@ -35,7 +35,11 @@ pub enum Refusals {
     /// The request conflicts with the current state.
     #[response(status = 409)]
     Conflict(ApiError),
-    /// The audit log could not record the access: nothing was read.
+    /// A quota is reached (exports waiting or asked for today per account); nothing was queued.
+    #[response(status = 429)]
+    TooMany(ApiError),
+    /// The audit log could not record the access (nothing was read), or a shared resource is
+    /// full (the disk kept for export bundles).
     #[response(status = 503)]
     Unavailable(ApiError),
 }

@@ -120,6 +120,11 @@ impl Store {
         rows.iter().map(export_from_row).collect()
     }
 
+    /// The bytes of the bundles kept on disk (finished, not yet expired).
+    pub async fn kept_export_bytes(&self) -> Result<u64> {
+        kept_bytes(&mut *self.pool.acquire().await?).await
+    }
+
     pub async fn set_export_running(&self, id: i64) -> Result<()> {
         sqlx::query("UPDATE exports SET state = 'running' WHERE id = $1 AND state IN ('queued', 'running')")
             .bind(id)
@@ -224,6 +229,49 @@ pub async fn insert_export(
     .bind(now)
     .fetch_one(conn)
     .await?)
+}
+
+/// The export still queued or running that `created_by` asked for with the same scope and
+/// previous checkpoint, if any (in the transaction that would queue another).
+pub async fn pending_like(
+    conn: &mut Connection,
+    created_by: i64,
+    scope: &str,
+    previous: Option<&str>,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM exports WHERE created_by = $1 AND scope = $2 AND COALESCE(previous, '') = $3 \
+         AND state IN ('queued', 'running') ORDER BY id LIMIT 1",
+    )
+    .bind(created_by)
+    .bind(scope)
+    .bind(previous.unwrap_or(""))
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// How many exports `created_by` has waiting (queued or running), and asked for since `since`.
+pub async fn counts_for(conn: &mut Connection, created_by: i64, since: i64) -> Result<(i64, i64)> {
+    let pending: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM exports WHERE created_by = $1 AND state IN ('queued', 'running')")
+            .bind(created_by)
+            .fetch_one(&mut *conn)
+            .await?;
+    let recent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exports WHERE created_by = $1 AND created_at >= $2")
+        .bind(created_by)
+        .bind(since)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((pending, recent))
+}
+
+/// The bytes of the bundles kept on disk (finished, not yet expired).
+pub async fn kept_bytes(conn: &mut Connection) -> Result<u64> {
+    let bytes: i64 =
+        sqlx::query_scalar("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM exports WHERE state = 'done'")
+            .fetch_one(conn)
+            .await?;
+    Ok(bytes.max(0) as u64)
 }
 
 /// The finished bundle, in the transaction that records it.

@@ -41,6 +41,17 @@ fn job_from_row(row: &sqlx::any::AnyRow) -> Result<JobRow> {
     })
 }
 
+/// The kind of job that builds an export bundle (`domain::exports::EXPORT_BUNDLE`).
+pub const EXPORT_JOB_KIND: &str = "export.bundle";
+
+/// Which jobs a worker claims: exports run in a queue of their own, so that a pin's index, symbols
+/// and imports never wait behind a regulator's bundles (nor bundles behind a large import).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobLane {
+    Exports,
+    Pins,
+}
+
 impl Store {
     pub async fn pin_files(&self, pin_id: i64) -> Result<Vec<PinFileRow>> {
         let rows =
@@ -150,13 +161,21 @@ impl Store {
 
     /// Claims the oldest job that is queued, or running with a heartbeat older than `stale_before`
     /// (its instance stopped): the claim sets the heartbeat, so one instance wins.
-    pub async fn claim_job(&self, now: i64, stale_before: i64) -> Result<Option<JobRow>> {
-        let candidates = sqlx::query_scalar::<_, i64>(
-            "SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND heartbeat_at < $1) ORDER BY id LIMIT 5",
-        )
-        .bind(stale_before)
-        .fetch_all(&self.pool)
-        .await?;
+    pub async fn claim_job(&self, now: i64, stale_before: i64, lane: Option<JobLane>) -> Result<Option<JobRow>> {
+        let only = match lane {
+            None => "",
+            Some(JobLane::Exports) => "kind = $2 AND ",
+            Some(JobLane::Pins) => "kind <> $2 AND ",
+        };
+        let sql = format!(
+            "SELECT id FROM jobs WHERE {only}(state = 'queued' OR (state = 'running' AND heartbeat_at < $1)) \
+             ORDER BY id LIMIT 5"
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(stale_before);
+        if lane.is_some() {
+            query = query.bind(EXPORT_JOB_KIND);
+        }
+        let candidates = query.fetch_all(&self.pool).await?;
         for id in candidates {
             let claimed = sqlx::query(
                 "UPDATE jobs SET state = 'running', heartbeat_at = $1 \

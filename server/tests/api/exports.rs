@@ -2,7 +2,9 @@
 //! marks, a verdict, builds) exported over the API, downloaded and verified offline; every member
 //! altered, an event removed or reordered, a bundle re-signed with another key and a checkpoint
 //! from a rewritten history each caught with a precise message; the SARIF, CSV and JSON members
-//! read back; who may export and download; a job resumed after its instance stopped; expiry.
+//! read back; who may export and download; a job resumed after its instance stopped; expiry;
+//! the limits (a repeat answered with the waiting export, three waiting, a day's quota, the disk
+//! kept for bundles) and the exports' own queue.
 
 use crate::helpers::*;
 use app::model::{ExportRequest, Role};
@@ -675,4 +677,137 @@ fn a_bundle_from_before_the_typed_records_verifies_and_its_members_round_trip() 
         let record: clearroom::export::bundle::EventLine = serde_json::from_str(line).unwrap();
         assert_eq!(serde_json::to_string(&record).unwrap(), line);
     }
+}
+
+async fn ask(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
+    let response = new_client().post(app.url("/api/v1/exports")).bearer_auth(token).json(&body).send().await.unwrap();
+    (response.status(), response.json().await.unwrap_or(Value::Null))
+}
+
+/// An export row as if its job were still waiting (no job runs it, so it stays so).
+async fn waiting_export(app: &TestApp, store: &clearroom::store::Store, user: &str, scope: &str) -> i64 {
+    let uid = store.user_by_name(user).await.unwrap().unwrap().id;
+    let now = app.clock.now_ms();
+    let scope = scope.replace('\'', "''");
+    app.execute_sql(&[&format!(
+        "INSERT INTO exports (created_by, scope, state, created_at) VALUES ({uid}, '{scope}', 'queued', {now})"
+    )])
+    .await;
+    store.exports_by(Some(uid), 1).await.unwrap()[0].id
+}
+
+#[tokio::test]
+async fn a_repeated_request_gets_the_waiting_export_and_an_account_has_at_most_three_waiting() {
+    let app = spawn_app().await;
+    let store = clearroom::store::Store::connect(&app.database_url).await.unwrap();
+    let token = regulator_token(&app).await;
+    let body = json!({ "pins": [app.pin] });
+    let (first, _) = export_over_api(&app, &token, body.clone()).await;
+    let scope = store.export(first).await.unwrap().unwrap().scope;
+
+    // The same request while one like it waits is answered with it, and recorded as a repeat.
+    let waiting = waiting_export(&app, &store, "regulator", &scope).await;
+    let (status, answer) = ask(&app, &token, body.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["id"], waiting, "no second job for the same request");
+    let mut requests = app.events("export.request").await;
+    requests.sort_by_key(|e| e.index);
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests[1].leaf.contains(&format!(r#""export_id":{waiting}"#))
+            && requests[1].leaf.contains(r#""repeated":true"#)
+    );
+    assert!(!requests[0].leaf.contains("repeated"), "{}", requests[0].leaf);
+    let other_time = json!({ "pins": [app.pin], "from": "2020-01-01T00:00:00Z" });
+
+    // Three waiting: a fourth, different request is refused (429) and queues nothing.
+    waiting_export(&app, &store, "regulator", r#"{"other":1}"#).await;
+    waiting_export(&app, &store, "regulator", r#"{"other":2}"#).await;
+    let before = store.exports_by(None, 100).await.unwrap().len();
+    let (status, answer) = ask(&app, &token, other_time.clone()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("3 exports waiting"), "{answer}");
+    assert_eq!(store.exports_by(None, 100).await.unwrap().len(), before, "nothing queued");
+    assert_eq!(app.events("export.request").await.len(), 2, "nothing recorded as asked");
+    // Another account is not held back by the regulator's.
+    let staff = app.token("staff").await;
+    let (status, answer) = ask(&app, &staff, other_time.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+
+    // Once one ends, the regulator may ask again.
+    app.execute_sql(&[&format!("UPDATE exports SET state = 'failed' WHERE id = {waiting}")]).await;
+    let (status, answer) = ask(&app, &token, other_time).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+}
+
+#[tokio::test]
+async fn exports_per_day_and_the_disk_kept_for_bundles_are_limited() {
+    let app = spawn_app_configured(|config| {
+        config.limits.exports_per_day = 1;
+        config.limits.export_disk_bytes = 1024;
+    })
+    .await;
+    let store = clearroom::store::Store::connect(&app.database_url).await.unwrap();
+    let token = regulator_token(&app).await;
+
+    // The first is accepted; its bundle (larger than the 1 KiB kept for bundles) is refused after
+    // it is built, and nothing of it stays on disk.
+    let (status, answer) = ask(&app, &token, json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let id = answer["id"].as_i64().unwrap();
+    let mut row = store.export(id).await.unwrap().unwrap();
+    for _ in 0..600 {
+        if !matches!(row.state.as_str(), "queued" | "running") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        row = store.export(id).await.unwrap().unwrap();
+    }
+    assert_eq!(row.state, "failed");
+    assert!(row.message.as_deref().unwrap_or_default().contains("does not fit in the disk kept"), "{row:?}");
+    assert!(!app.data_dir.join("exports").join(format!("export-{id}.zip")).exists());
+
+    // One a day: the second is refused.
+    let (status, answer) = ask(&app, &token, json!({ "pins": [app.pin] })).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("last 24 hours"), "{answer}");
+    app.clock.advance(24 * 3_600_000 + 1);
+    let token = regulator_token(&app).await;
+
+    // Kept bundles fill the disk: every request is refused until they expire.
+    let uid = store.user_by_name("staff").await.unwrap().unwrap().id;
+    let now = app.clock.now_ms();
+    app.execute_sql(&[&format!(
+        "INSERT INTO exports (created_by, scope, state, size, created_at, finished_at, expires_at) \
+         VALUES ({uid}, '{{}}', 'done', 4096, {now}, {now}, {})",
+        now + 3_600_000
+    )])
+    .await;
+    let (status, answer) = ask(&app, &token, json!({ "pins": [app.pin] })).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("disk kept for export bundles is full"), "{answer}");
+}
+
+#[tokio::test]
+async fn exports_wait_in_a_queue_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = test_database_url(dir.path()).await;
+    let store = clearroom::store::Store::connect(&url).await.unwrap();
+    let now = 1_000;
+    for kind in ["export.bundle", "export.bundle", "pin.index", "export.bundle", "pin.symbols"] {
+        store.queue_job(kind, 1, now).await.unwrap();
+    }
+    use clearroom::store::files::JobLane;
+    let mut pins = Vec::new();
+    while let Some(job) = store.claim_job(now, now - 60_000, Some(JobLane::Pins)).await.unwrap() {
+        pins.push(job.kind);
+    }
+    assert_eq!(pins, ["pin.index", "pin.symbols"], "a pin's jobs do not wait behind the exports queued before them");
+    let mut exports = 0;
+    while let Some(job) = store.claim_job(now, now - 60_000, Some(JobLane::Exports)).await.unwrap() {
+        assert_eq!(job.kind, "export.bundle");
+        exports += 1;
+    }
+    assert_eq!(exports, 3);
+    assert!(store.claim_job(now, now - 60_000, None).await.unwrap().is_none());
 }

@@ -25,7 +25,13 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// Builds one export's bundle.
-pub const EXPORT_BUNDLE: &str = "export.bundle";
+pub const EXPORT_BUNDLE: &str = crate::store::files::EXPORT_JOB_KIND;
+
+/// Exports one account may have waiting (queued or running) at once.
+pub const PENDING_PER_ACCOUNT: i64 = 3;
+
+/// The window `exports_per_day` counts in.
+const DAY_MS: i64 = 24 * 3_600_000;
 
 /// Events read per query.
 const PAGE: u64 = 5000;
@@ -37,6 +43,10 @@ const PROOF_BATCH: usize = 1024;
 pub struct ExportSettings {
     pub dir: PathBuf,
     pub retention_ms: i64,
+    /// Disk kept for finished bundles: past it, requests are refused until older ones expire.
+    pub disk_bytes: u64,
+    /// Exports one account may ask for in 24 hours.
+    pub per_day: u32,
 }
 
 /// What building a bundle found, for the record of it.
@@ -112,7 +122,11 @@ impl Exports<'_> {
     }
 
     /// Records a request for a bundle and queues its job (or, for the command line, leaves it to
-    /// the caller to build at once). Returns the export's id.
+    /// the caller to build at once). Returns the export's id. A person's request is limited: the
+    /// same request while theirs is still waiting is answered with that export (and recorded as a
+    /// repeat); more than `PENDING_PER_ACCOUNT` waiting or `per_day` a day is refused (429); so is
+    /// any request while the kept bundles fill their disk (503). Exports run in their own queue,
+    /// so a pin's jobs never wait behind them (`jobs::JobLane`).
     pub async fn request_export(&self, actor: Actor<'_>, request: &ExportRequest, queue: bool) -> AppResult<i64> {
         require(&actor, Permission::Export)?;
         let (scope, previous) = self.parse_export(request).await?;
@@ -124,8 +138,48 @@ impl Exports<'_> {
             }
         }
         let now = self.clock.now_ms();
+        let settings = self.export_settings();
+        let limited = if queue { actor.user_id() } else { None };
+        let request_event = |id: i64, repeated: bool| {
+            let mut event = actor.event(Action::ExportRequest);
+            for pin in &pins {
+                event = event.on(Object::at(PinId::from_stored(pin.id), Some(&pin.commit_id), &RepoPath::root()));
+            }
+            let mut details = json!({
+                "export_id": id,
+                "scope": scope.statement(),
+                "previous_size": previous.as_ref().map(|(_, size)| *size),
+            });
+            if repeated {
+                details["repeated"] = json!(true);
+            }
+            event.with(details)
+        };
         let id = self
             .write(async |tx| {
+                if let Some(user) = limited {
+                    let note = previous.as_ref().map(|(note, _)| note.as_str());
+                    if let Some(id) = crate::store::exports::pending_like(tx.conn(), user, &scope_json, note).await? {
+                        tx.append(&request_event(id, true)).await?;
+                        return Ok(id);
+                    }
+                    let (pending, recent) = crate::store::exports::counts_for(tx.conn(), user, now - DAY_MS).await?;
+                    if pending >= PENDING_PER_ACCOUNT {
+                        return Err(AppError::TooMany(format!(
+                            "you have {pending} exports waiting; wait for one to finish, or cancel one"
+                        )));
+                    }
+                    if recent >= i64::from(settings.per_day) {
+                        return Err(AppError::TooMany(format!(
+                            "you asked for {recent} exports in the last 24 hours, the most allowed; try later"
+                        )));
+                    }
+                    if crate::store::exports::kept_bytes(tx.conn()).await? >= settings.disk_bytes {
+                        return Err(AppError::Unavailable(
+                            "the disk kept for export bundles is full; new exports start when older ones expire".into(),
+                        ));
+                    }
+                }
                 let id = crate::store::exports::insert_export(
                     tx.conn(),
                     actor.user_id(),
@@ -137,16 +191,7 @@ impl Exports<'_> {
                 if queue {
                     crate::store::files::queue_job(tx.conn(), EXPORT_BUNDLE, id, now).await?;
                 }
-                let mut event = actor.event(Action::ExportRequest);
-                for pin in &pins {
-                    event = event.on(Object::at(PinId::from_stored(pin.id), Some(&pin.commit_id), &RepoPath::root()));
-                }
-                let details = json!({
-                    "export_id": id,
-                    "scope": scope.statement(),
-                    "previous_size": previous.as_ref().map(|(_, size)| *size),
-                });
-                tx.append(&event.with(details)).await?;
+                tx.append(&request_event(id, false)).await?;
                 Ok(id)
             })
             .await?;
@@ -178,6 +223,17 @@ impl Exports<'_> {
         std::fs::create_dir_all(&settings.dir).map_err(io_error)?;
         let path = settings.dir.join(format!("export-{}.zip", row.id));
         match self.build_bundle(&row, &path, Some(job.id)).await {
+            Ok(built)
+                if self.store.kept_export_bytes().await?.saturating_add(built.written.size) > settings.disk_bytes =>
+            {
+                let _ = std::fs::remove_file(&path);
+                let message = format!(
+                    "the bundle ({} MiB) does not fit in the disk kept for export bundles; ask again when older ones expire",
+                    built.written.size.div_ceil(1024 * 1024)
+                );
+                self.store.fail_export(row.id, &message, self.clock.now_ms()).await?;
+                Err(AppError::Unavailable(message))
+            }
             Ok(built) => self.complete_export(Actor::System("export"), &row, &built).await,
             Err(error) => {
                 let _ = std::fs::remove_file(&path);
