@@ -125,8 +125,23 @@ impl Admin<'_> {
             return Ok(()); // Done by an instance that stopped before it could say so.
         }
         let actor = Actor::System("import");
+        let installed = match self.checked_source(&repository) {
+            Ok(from) => self.copy_in(job, &repository.name, &from).await?,
+            Err(reason) => Err(reason),
+        };
+        self.finish_import(actor, &repository, installed).await
+    }
+
+    /// The import job's copy: staged (reporting progress, stopping when staff cancel), then
+    /// installed; `Err` says why not, for the record.
+    async fn copy_in(
+        &self,
+        job: &crate::store::files::JobRow,
+        name: &str,
+        from: &str,
+    ) -> AppResult<Result<(), String>> {
         let progress = std::sync::Arc::new(crate::source::prehighlight::Progress::default());
-        let copying = self.source.stage_import_with_progress(&repository.source, std::sync::Arc::clone(&progress));
+        let copying = self.source.stage_import_with_progress(from, std::sync::Arc::clone(&progress));
         tokio::pin!(copying);
         let staged = loop {
             tokio::select! {
@@ -141,13 +156,22 @@ impl Admin<'_> {
                 }
             }
         };
-        let installed = match staged {
-            Ok(staged) => self.source.install(staged, &repository.name).map_err(|error| error.to_string()),
+        Ok(match staged {
+            Ok(staged) => self.source.install(staged, name).map_err(|error| error.to_string()),
             Err(error) => {
                 tracing::warn!(error = %crate::error_chain(&error), "a repository import failed");
                 Err("it must be a git repository this server can read".to_string())
             }
-        };
+        })
+    }
+
+    /// Marks an imported repository in place, or removes its row and records why it failed.
+    async fn finish_import(
+        &self,
+        actor: Actor<'_>,
+        repository: &crate::store::pins::RepositoryRecord,
+        installed: Result<(), String>,
+    ) -> AppResult<()> {
         match installed {
             Ok(()) => {
                 let result = self
@@ -228,12 +252,24 @@ impl Admin<'_> {
         if !path.is_absolute() || from.contains("://") {
             return Err(refused());
         }
-        let resolved = std::fs::canonicalize(path).map_err(|_| refused())?;
-        if roots.iter().any(|root| resolved.starts_with(root)) {
-            Ok(())
-        } else {
-            Err(refused())
+        match crate::source::confined_repository(path, roots) {
+            Ok(_) => Ok(()),
+            Err(crate::source::Unconfined::OutsideRoots) => Err(refused()),
+            Err(other) => Err(AppError::Invalid(format!("could not import from {}: {other}", from.trim()))),
         }
+    }
+
+    /// Where a repository is copied or fetched from. The operator's imports: their source as
+    /// given. One imported from the console: its source checked against the import roots again
+    /// now (a link may have been swapped, an alternates file added, a root removed since it was
+    /// asked for), and the directory it resolves to, so that git reads nothing outside them.
+    pub(super) fn checked_source(&self, repository: &crate::store::pins::RepositoryRecord) -> Result<String, String> {
+        if repository.imported_by.is_none() {
+            return Ok(repository.source.clone());
+        }
+        crate::source::confined_repository(std::path::Path::new(&repository.source), &self.import_roots)
+            .map(|resolved| resolved.to_string_lossy().into_owned())
+            .map_err(|reason| reason.to_string())
     }
 
     /// Pins a commit (any revision expression that names one) with a label.

@@ -328,7 +328,11 @@ impl Search<'_> {
             .repository_by_name(name)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("there is no repository named {name}")))?;
-        let moved = self.source.fetch(&repository.name, &repository.source).await.map_err(|error| {
+        let from = self
+            .admin()
+            .checked_source(&repository)
+            .map_err(|reason| AppError::Invalid(format!("could not fetch from {}: {reason}", repository.source)))?;
+        let moved = self.source.fetch(&repository.name, &from).await.map_err(|error| {
             tracing::warn!(error = %crate::error_chain(&error), "fetching a repository failed");
             AppError::Invalid(format!(
                 "could not fetch from {}: the source must be a git repository this server can read",

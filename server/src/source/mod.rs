@@ -30,6 +30,7 @@ use repository::RepositoryPool;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use admin::{confined_repository, Unconfined};
 pub use diff::{ChangedFile, DiffSide};
 pub use repository::StagedRepository;
 pub use search::{PackedFile, SearchHit, SearchLine, SearchOutcome, SearchRequest};

@@ -11,6 +11,9 @@ pub struct RepositoryRecord {
     pub imported_at: i64,
     /// Still being copied by its import job (no pin may be made on it yet).
     pub importing: bool,
+    /// The person who imported it from the console (none: the operator, at the command line),
+    /// so its source was checked against the import roots and is again whenever it is read.
+    pub imported_by: Option<i64>,
 }
 
 pub struct PinRecord {
@@ -73,30 +76,35 @@ fn repository_from_row(row: &AnyRow) -> Result<RepositoryRecord> {
         source: row.try_get(2)?,
         imported_at: row.try_get(3)?,
         importing: row.try_get::<i64, _>(4)? != 0,
+        imported_by: row.try_get(5)?,
     })
 }
 
 impl Store {
     pub async fn repository_by_name(&self, name: &str) -> Result<Option<RepositoryRecord>> {
-        let row = sqlx::query("SELECT id, name, source, imported_at, importing FROM repositories WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, source, imported_at, importing, imported_by FROM repositories WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(repository_from_row).transpose()
     }
 
     pub async fn repository_by_id(&self, id: i64) -> Result<Option<RepositoryRecord>> {
-        let row = sqlx::query("SELECT id, name, source, imported_at, importing FROM repositories WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, name, source, imported_at, importing, imported_by FROM repositories WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(repository_from_row).transpose()
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<RepositoryRecord>> {
-        let rows = sqlx::query("SELECT id, name, source, imported_at, importing FROM repositories ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, name, source, imported_at, importing, imported_by FROM repositories ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(repository_from_row).collect()
     }
 

@@ -286,3 +286,74 @@ async fn wait_for_imports(app: &TestApp) {
     }
     panic!("an import did not finish");
 }
+
+/// A console import is checked when asked for and again when it is copied and fetched: git must
+/// read nothing outside the import roots (no alternates, no `.git` file, no link swapped since).
+#[tokio::test]
+async fn a_console_import_reads_nothing_outside_the_import_roots_when_copied_or_fetched() {
+    let app = spawn_app().await;
+    app.login_as("staff").await;
+    let csrf = app.csrf_token().await;
+    let root = app.repository_path.parent().unwrap().to_path_buf();
+    let outside = tempfile::tempdir().unwrap();
+    let elsewhere = outside.path().join("elsewhere.git");
+    git2::Repository::init_bare(&elsewhere).unwrap();
+    let import = |name: &'static str, source: String| {
+        let csrf = csrf.clone();
+        let app = &app;
+        async move {
+            location(
+                &app.post_form("/admin/repositories", &[("csrf", &csrf), ("name", name), ("source", &source)]).await,
+            )
+        }
+    };
+
+    // Refused when asked for: objects borrowed from elsewhere, or a .git file pointing there.
+    let borrowing = root.join("borrowing.git");
+    git2::Repository::init_bare(&borrowing).unwrap();
+    std::fs::create_dir_all(borrowing.join("objects/info")).unwrap();
+    std::fs::write(borrowing.join("objects/info/alternates"), format!("{}/objects\n", elsewhere.display())).unwrap();
+    let answer = import("borrowing", borrowing.display().to_string()).await;
+    assert!(answer.contains("error=could+not+import+from") && answer.contains("alternates"), "{answer}");
+    let gitfile = root.join("gitfile");
+    std::fs::create_dir_all(&gitfile).unwrap();
+    std::fs::write(gitfile.join(".git"), format!("gitdir: {}\n", elsewhere.display())).unwrap();
+    let answer = import("gitfile", gitfile.display().to_string()).await;
+    assert!(answer.contains("error=could+not+import+from") && answer.contains(".git+file"), "{answer}");
+
+    // Asked for while a link pointed inside; by the time the job copies it, it points outside.
+    let staff = app.domain.admin().admin_overview(Actor::Operator).await.unwrap();
+    let staff_id = staff.users.iter().find(|u| u.username == "staff").unwrap().id;
+    let swapped = root.join("swapped");
+    std::os::unix::fs::symlink(&elsewhere, &swapped).unwrap();
+    let now = app.clock.now_ms();
+    app.execute_sql(&[
+        &format!(
+            "INSERT INTO repositories (name, source, imported_by, imported_at, importing) \
+             VALUES ('swapped', '{}', {staff_id}, {now}, 1)",
+            swapped.display()
+        ),
+        &format!(
+            "INSERT INTO jobs (kind, subject, state, created_at) \
+             SELECT 'repo.import', id, 'queued', {now} FROM repositories WHERE name = 'swapped'"
+        ),
+    ])
+    .await;
+    wait_for_imports(&app).await;
+    let failed = app.events("repo.import_failed").await;
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].leaf.contains("not a directory under an import root"), "{}", failed[0].leaf);
+    assert!(!app.data_dir.join("repos/swapped.git").exists(), "nothing was copied");
+
+    // Imported through a link inside the root; the link then swapped: a fetch reads nothing.
+    let moving = root.join("moving");
+    std::os::unix::fs::symlink(&app.repository_path, &moving).unwrap();
+    assert!(import("moving", moving.display().to_string()).await.contains("done="));
+    wait_for_imports(&app).await;
+    assert_eq!(app.events("repo.import_complete").await.len(), 1);
+    std::fs::remove_file(&moving).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &moving).unwrap();
+    let answer = location(&app.post_form("/admin/repositories/moving/fetch", &[("csrf", &csrf)]).await);
+    assert!(answer.contains("error=could+not+fetch+from") && answer.contains("import+root"), "{answer}");
+    assert!(app.events("repo.fetch").await.is_empty());
+}
