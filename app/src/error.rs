@@ -25,6 +25,9 @@ pub enum AppError {
     /// An upload over the configured size limit.
     #[error("{0}")]
     TooLarge(String),
+    /// A request body in a format the route does not take.
+    #[error("{0}")]
+    UnsupportedMedia(String),
     /// A quota reached: more of these are refused until earlier ones finish or age out.
     #[error("{0}")]
     TooMany(String),
@@ -43,6 +46,7 @@ impl AppError {
             AppError::Unavailable(_) => 503,
             AppError::TooLarge(_) => 413,
             AppError::TooMany(_) => 429,
+            AppError::UnsupportedMedia(_) => 415,
             AppError::Internal(_) => 500,
         }
     }
@@ -57,6 +61,7 @@ impl AppError {
             AppError::Unavailable(_) => "Temporarily unavailable",
             AppError::TooLarge(_) => "Too large",
             AppError::TooMany(_) => "Too many requests",
+            AppError::UnsupportedMedia(_) => "Unsupported media type",
             AppError::Internal(_) => "Server error",
         }
     }

@@ -262,6 +262,11 @@ fn test() -> Result<()> {
         None => eprintln!("warning: PostgreSQL is not reachable; the PostgreSQL run was skipped"),
     }
 
+    // Schemathesis over a running demo server's OpenAPI document, every check (end2end/api-fuzz).
+    let mut fuzz = Command::new("bash");
+    fuzz.current_dir(&root).arg(root.join("end2end/api-fuzz/run.sh"));
+    run(fuzz, "schemathesis over the API")?;
+
     ensure_browser_tools()?;
     let end2end = root.join("end2end");
     let mut npm = Command::new("npm");

@@ -210,6 +210,7 @@ pub struct Thread {
 /// Filters for a pin's comment list.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct CommentFilter {
     pub path: Option<String>,
     pub state: Option<String>,
@@ -217,6 +218,7 @@ pub struct CommentFilter {
     pub author: Option<String>,
     pub kind: Option<String>,
     /// 1-based page of `COMMENT_PAGE` threads.
+    #[cfg_attr(feature = "ssr", param(value_type = Option<u64>, minimum = 0, maximum = 4_294_967_295_u64))]
     pub page: Option<u32>,
 }
 

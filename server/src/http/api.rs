@@ -2,8 +2,9 @@
 
 use super::{AppState, HttpError};
 use crate::domain::Actor;
+use crate::http::extract::ApiQuery;
 use app::model::Caller;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -26,7 +27,11 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct Range {
+    /// The first entry's index (default 0).
+    #[param(value_type = Option<u64>, maximum = 9223372036854775807_u64)]
     start: Option<String>,
+    /// One past the last entry's index (default `start` + 100).
+    #[param(value_type = Option<u64>, maximum = 9223372036854775807_u64)]
     end: Option<String>,
 }
 
@@ -56,7 +61,7 @@ pub(crate) struct Entries {
 fn number(text: &Option<String>, default: u64) -> Result<u64, HttpError> {
     let refused = || HttpError(app::error::AppError::Invalid("start and end are whole numbers below 2^63".into()));
     match text.as_deref().map(str::trim) {
-        None | Some("") => Ok(default),
+        None => Ok(default),
         Some(t) => t.parse::<u64>().ok().filter(|n| *n <= i64::MAX as u64).ok_or_else(refused),
     }
 }
@@ -73,7 +78,7 @@ fn number(text: &Option<String>, default: u64) -> Result<u64, HttpError> {
 pub(crate) async fn log_entries(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Query(range): Query<Range>,
+    ApiQuery(range): ApiQuery<Range>,
 ) -> Result<impl IntoResponse, HttpError> {
     let start = number(&range.start, 0)?;
     let end = number(&range.end, start.saturating_add(100).min(i64::MAX as u64))?;
@@ -176,7 +181,7 @@ fn encode_hashes(hashes: &[[u8; 32]]) -> Vec<String> {
 pub(crate) async fn checkpoint(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Query(query): Query<LatestQuery>,
+    ApiQuery(query): ApiQuery<LatestQuery>,
 ) -> Result<impl IntoResponse, HttpError> {
     let latest = matches!(query.latest.as_deref(), Some("1" | "true"));
     Ok(text(state.domain.log().served_checkpoint(Actor::Web(&caller), latest).await?.note))
@@ -185,6 +190,7 @@ pub(crate) async fn checkpoint(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct LatestQuery {
+    /// `1` or `true`: sign a checkpoint of the log as it is now, not the latest one published.
     latest: Option<String>,
 }
 
@@ -204,7 +210,11 @@ pub(crate) async fn verifier_key(State(state): State<AppState>) -> impl IntoResp
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct InclusionQuery {
+    /// The entry's index.
+    #[param(value_type = u64, required = true)]
     index: Option<String>,
+    /// The tree size the proof is for (a checkpoint's size).
+    #[param(value_type = u64, required = true)]
     size: Option<String>,
 }
 
@@ -220,7 +230,7 @@ pub(crate) struct InclusionQuery {
 pub(crate) async fn inclusion_proof(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Query(query): Query<InclusionQuery>,
+    ApiQuery(query): ApiQuery<InclusionQuery>,
 ) -> Result<impl IntoResponse, HttpError> {
     let index = parse_u64("index", query.index.as_deref())?;
     let size = parse_u64("size", query.size.as_deref())?;
@@ -231,7 +241,11 @@ pub(crate) async fn inclusion_proof(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ConsistencyQuery {
+    /// The older tree size.
+    #[param(value_type = u64, required = true)]
     from: Option<String>,
+    /// The newer tree size.
+    #[param(value_type = u64, required = true)]
     to: Option<String>,
 }
 
@@ -247,7 +261,7 @@ pub(crate) struct ConsistencyQuery {
 pub(crate) async fn consistency_proof(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Query(query): Query<ConsistencyQuery>,
+    ApiQuery(query): ApiQuery<ConsistencyQuery>,
 ) -> Result<impl IntoResponse, HttpError> {
     let from = parse_u64("from", query.from.as_deref())?;
     let to = parse_u64("to", query.to.as_deref())?;

@@ -8,11 +8,12 @@ use super::forms::{back_to, optional, Confirm};
 use super::{AppState, HttpError};
 use crate::domain::builds::BuildInput;
 use crate::domain::Actor;
+use crate::http::extract::ApiQuery;
 use crate::http::extract::PinPath;
 use app::error::AppError;
 use app::model::*;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -93,7 +94,7 @@ impl BuildFields {
     path = "/api/v1/pins/{pin}/builds",
     tag = "builds",
     summary = "Record a build: its description as JSON, or the artifact itself as the body",
-    params(("pin" = String, Path, description = "The pin id"), BuildFields),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id"), BuildFields),
     request_body(
         content((BuildFields = "application/json"), (Vec<u8> = "application/octet-stream")),
         description = "The build as JSON (sha256 required); or the artifact itself, described by the query"
@@ -105,7 +106,7 @@ pub(crate) async fn record(
     State(state): State<AppState>,
     ApiWrite(caller): ApiWrite,
     PinPath(pin): PinPath,
-    Query(query): Query<BuildFields>,
+    ApiQuery(query): ApiQuery<BuildFields>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HttpError> {
@@ -134,7 +135,7 @@ pub(crate) async fn record(
     path = "/api/v1/pins/{pin}/builds",
     tag = "builds",
     summary = "A pin's artifacts with their reproducibility",
-    params(("pin" = String, Path, description = "The pin id")),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id")),
     responses((status = 200, body = Builds), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -152,7 +153,7 @@ pub(crate) async fn list(
     path = "/api/v1/pins/{pin}/review-summary",
     tag = "builds",
     summary = "Issue the pin's review-summary attestation (staff)",
-    params(("pin" = String, Path, description = "The pin id")),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id")),
     responses((status = 201, body = SummaryIssued), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -200,7 +201,7 @@ fn envelope_list(envelopes: &[String]) -> Response {
     path = "/api/v1/attestations/{sha256}",
     tag = "builds",
     summary = "The DSSE envelopes for an artifact hash",
-    params(("sha256" = String, Path, description = "Lowercase hex SHA-256")),
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "Lowercase hex SHA-256")),
     responses((status = 200, body = Envelopes), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -219,7 +220,7 @@ pub(crate) async fn attestations(
     path = "/api/v1/artifacts/{sha256}",
     tag = "builds",
     summary = "What an artifact hash was built from",
-    params(("sha256" = String, Path, description = "Lowercase hex SHA-256")),
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "Lowercase hex SHA-256")),
     responses((status = 200, body = ArtifactLookup), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]

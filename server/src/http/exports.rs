@@ -2,13 +2,14 @@
 //! itself (streamed, to its creator), and the `/exports` page's form. Session (with the
 //! anti-forgery token) or `Authorization: Bearer`.
 
+use super::extract::ApiJson;
 use super::extract::{ApiWrite, CsrfForm};
 use super::forms::{back_to, optional};
 use super::{AppState, HttpError};
 use crate::domain::Actor;
 use app::error::AppError;
 use app::model::*;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -32,13 +33,6 @@ fn export_id(text: &str) -> Result<i64, HttpError> {
         .ok_or_else(|| HttpError(AppError::Invalid(format!("{text:?} is not an export id"))))
 }
 
-fn parse_request(body: &Bytes) -> Result<ExportRequest, HttpError> {
-    if body.len() > 128 * 1024 {
-        return Err(HttpError(AppError::TooLarge("an export request is at most 128 KiB".into())));
-    }
-    serde_json::from_slice(body).map_err(|e| HttpError(AppError::Invalid(format!("not an export request: {e}"))))
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/exports",
@@ -51,9 +45,8 @@ fn parse_request(body: &Bytes) -> Result<ExportRequest, HttpError> {
 pub(crate) async fn create(
     State(state): State<AppState>,
     ApiWrite(caller): ApiWrite,
-    body: Bytes,
+    ApiJson(request): ApiJson<ExportRequest>,
 ) -> Result<Response, HttpError> {
-    let request = parse_request(&body)?;
     let id = state.domain.exports().request_export(Actor::Web(&caller), &request, true).await?;
     let location = format!("/api/v1/exports/{id}");
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(crate::http::review::Created { id }))
@@ -72,9 +65,8 @@ pub(crate) async fn create(
 pub(crate) async fn estimate(
     State(state): State<AppState>,
     ApiWrite(caller): ApiWrite,
-    body: Bytes,
+    ApiJson(request): ApiJson<ExportRequest>,
 ) -> Result<Json<ExportEstimate>, HttpError> {
-    let request = parse_request(&body)?;
     Ok(Json(state.domain.exports().estimate_export(Actor::Web(&caller), &request).await?))
 }
 
@@ -105,7 +97,7 @@ pub(crate) struct Exports {
     path = "/api/v1/exports/{id}",
     tag = "exports",
     summary = "An export's state and progress",
-    params(("id" = i64, Path, description = "The export id")),
+    params(("id" = i64, Path, minimum = 1, description = "The export id")),
     responses((status = 200, body = ExportStatus), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -123,7 +115,7 @@ pub(crate) async fn status(
     path = "/api/v1/exports/{id}/bundle",
     tag = "exports",
     summary = "The bundle (its creator only; recorded)",
-    params(("id" = i64, Path, description = "The export id")),
+    params(("id" = i64, Path, minimum = 1, description = "The export id")),
     responses((status = 200, content_type = "application/zip", body = Vec<u8>), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]

@@ -36,6 +36,64 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiWrite {
     }
 }
 
+/// A JSON request body: a JSON object, sent as `Content-Type: application/json`. Anything else
+/// is refused like every other API refusal (JSON, with the request id): 415 for another media
+/// type, 413 past the body limit, 400 for a body that is not an object of what the route takes
+/// (an array is not read as the object's fields in order).
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = HttpError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let media = request.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let essence = media.unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            return Err(HttpError(AppError::UnsupportedMedia(
+                "send the body as a JSON object, with Content-Type: application/json".into(),
+            )));
+        }
+        let body = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                HttpError(AppError::TooLarge("the body is larger than this route takes".into()))
+            } else {
+                HttpError(AppError::Invalid("the body could not be read".into()))
+            }
+        })?;
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(HttpError(AppError::Invalid("the body must be a JSON object".into())));
+        }
+        serde_json::from_slice(&body)
+            .map(ApiJson)
+            .map_err(|error| HttpError(AppError::Invalid(format!("the body is not what this route takes: {error}"))))
+    }
+}
+
+/// A route's query, read into `T`; a malformed one is the API's JSON 400 naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+/// The parameters of a route's query that are numbers. Sent empty (`?end=`), one is refused: an
+/// empty value is no number, whereas the reader of a form would take it as left out.
+pub trait QueryNumbers {
+    const NUMBERS: &'static [&'static str];
+}
+
+impl<T: serde::de::DeserializeOwned + QueryNumbers, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(name, value)| value.trim().is_empty() && T::NUMBERS.contains(&name.as_ref()))
+        {
+            return Err(HttpError(AppError::Invalid(format!("{name} is empty: give a number or leave it out"))));
+        }
+        serde_html_form::from_str(query)
+            .map(ApiQuery)
+            .map_err(|error| HttpError(AppError::Invalid(format!("the query is not what this route takes: {error}"))))
+    }
+}
+
 /// The `{pin}` segment of a route's path, parsed (a 400 naming the rule otherwise).
 pub struct PinPath(pub PinId);
 
@@ -79,4 +137,25 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for CsrfForm
             .map_err(|error| html_error(AppError::Invalid(format!("the form could not be read: {error}"))))?;
         Ok(CsrfForm { caller, form })
     }
+}
+
+macro_rules! query_numbers {
+    ($($type:ty => [$($name:literal),*];)*) => {
+        $(impl QueryNumbers for $type {
+            const NUMBERS: &'static [&'static str] = &[$($name),*];
+        })*
+    };
+}
+
+query_numbers! {
+    super::api::Range => ["start", "end"];
+    super::api::LatestQuery => [];
+    super::api::InclusionQuery => ["index", "size"];
+    super::api::ConsistencyQuery => ["from", "to"];
+    super::builds_api::BuildFields => ["size"];
+    super::source_api::LinesParams => ["from"];
+    super::source_api::CompareParams => ["page"];
+    super::source_api::SearchParams => ["page"];
+    super::source_api::FilesParams => [];
+    app::model::CommentFilter => ["page"];
 }

@@ -35,6 +35,12 @@ pub enum Refusals {
     /// The request conflicts with the current state.
     #[response(status = 409)]
     Conflict(ApiError),
+    /// The body is larger than the route takes.
+    #[response(status = 413)]
+    TooLarge(ApiError),
+    /// The body is not in the format the route takes (`Content-Type: application/json`).
+    #[response(status = 415)]
+    UnsupportedMediaType(ApiError),
     /// A quota is reached (exports waiting or asked for today per account); nothing was queued.
     #[response(status = 429)]
     TooMany(ApiError),

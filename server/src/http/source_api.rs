@@ -5,9 +5,10 @@
 use super::{AppState, HttpError};
 use crate::domain::search::Lines;
 use crate::domain::Actor;
+use crate::http::extract::ApiQuery;
 use crate::http::extract::PinPath;
 use app::model::*;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -41,7 +42,7 @@ pub(crate) struct Job {
     path = "/api/v1/pins/{pin}/jobs",
     tag = "source",
     summary = "A pin's background jobs and their progress (staff)",
-    params(("pin" = String, Path, description = "The pin id")),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id")),
     responses((status = 200, body = Vec<Job>), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -59,7 +60,7 @@ pub(crate) async fn jobs(
 }
 
 #[derive(Deserialize)]
-struct LinesParams {
+pub(crate) struct LinesParams {
     from: Option<String>,
 }
 
@@ -69,7 +70,7 @@ async fn lines(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((pin, path)): Path<(String, String)>,
-    Query(params): Query<LinesParams>,
+    ApiQuery(params): ApiQuery<LinesParams>,
 ) -> Result<axum::response::Response, HttpError> {
     let from = params
         .from
@@ -136,12 +137,15 @@ pub(crate) struct ApiChangedFile {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct CompareParams {
+    /// Only files whose path contains this text.
     filter: Option<String>,
+    /// The page, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
 }
 
 fn page(text: Option<&str>) -> Result<Option<u32>, HttpError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
+    match text.map(str::trim) {
         None => Ok(None),
         Some(t) => t
             .parse::<u32>()
@@ -157,7 +161,7 @@ fn page(text: Option<&str>) -> Result<Option<u32>, HttpError> {
     path = "/api/v1/pins/{a}/compare/{b}",
     tag = "source",
     summary = "The files changed from pin a to pin b (recorded)",
-    params(("a" = String, Path, description = "The older pin"), ("b" = String, Path, description = "The newer pin"), CompareParams),
+    params(("a" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The older pin"), ("b" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The newer pin"), CompareParams),
     responses((status = 200, body = ComparePage), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -165,7 +169,7 @@ pub(crate) async fn compare(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((a, b)): Path<(String, String)>,
-    Query(params): Query<CompareParams>,
+    ApiQuery(params): ApiQuery<CompareParams>,
 ) -> Result<impl IntoResponse, HttpError> {
     let filter = CompareFilter { filter: params.filter, page: page(params.page.as_deref())? };
     let view = state
@@ -197,10 +201,14 @@ pub(crate) async fn compare(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct SearchParams {
+    /// What to find: literal text, or a regular expression with `re`.
+    #[param(required = true, pattern = "\\S")]
     q: Option<String>,
     re: Option<String>,
     case: Option<String>,
     path: Option<String>,
+    /// The page, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
 }
 
@@ -235,7 +243,7 @@ pub(crate) struct ApiResult {
     path = "/api/v1/pins/{pin}/search",
     tag = "source",
     summary = "Search a pin (literal or regex; recorded)",
-    params(("pin" = String, Path, description = "The pin id"), SearchParams),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id"), SearchParams),
     responses((status = 200, body = SearchPage), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -243,7 +251,7 @@ pub(crate) async fn search(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
-    Query(params): Query<SearchParams>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<impl IntoResponse, HttpError> {
     let query = SearchQuery {
         q: params.q.unwrap_or_default(),
@@ -289,7 +297,7 @@ pub(crate) struct FilesParams {
     path = "/api/v1/pins/{pin}/files",
     tag = "source",
     summary = "The fuzzy file finder (recorded)",
-    params(("pin" = String, Path, description = "The pin id"), FilesParams),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id"), FilesParams),
     responses((status = 200, body = Found), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -297,7 +305,7 @@ pub(crate) async fn files(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
-    Query(params): Query<FilesParams>,
+    ApiQuery(params): ApiQuery<FilesParams>,
 ) -> Result<impl IntoResponse, HttpError> {
     let found = state.domain.search().find_files(Actor::Web(&caller), pin, params.q.as_deref().unwrap_or("")).await?;
     Ok(Json(Found { files: found }))
@@ -308,7 +316,7 @@ pub(crate) async fn files(
     path = "/api/v1/pins/{pin}/symbols/{name}",
     tag = "source",
     summary = "Where a symbol is defined and used (recorded)",
-    params(("pin" = String, Path, description = "The pin id"), ("name" = String, Path, description = "The symbol")),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id"), ("name" = String, Path, description = "The symbol")),
     responses((status = 200, body = SymbolView), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]

@@ -176,3 +176,39 @@ async fn the_openapi_document_describes_every_api_route_and_each_answers() {
         assert_ne!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
 }
+
+/// What Schemathesis found: the API refuses, in its own JSON error shape, a body that is not a
+/// JSON object (an array was read as an export of every pin), a body of another media type (415,
+/// now documented), and a number parameter sent empty (read as left out before).
+#[tokio::test]
+async fn the_api_refuses_what_its_document_does_not_admit_in_its_own_error_shape() {
+    let app = spawn_app().await;
+    let token = app.token("regulator").await;
+    let post = |body: &'static str, media: &'static str| {
+        new_client()
+            .post(app.url("/api/v1/exports"))
+            .bearer_auth(&token)
+            .header("content-type", media)
+            .body(body)
+            .send()
+    };
+    let answer = |response: reqwest::Response| async move {
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.expect("a JSON error");
+        (status, body["error"].as_str().unwrap_or_default().to_string())
+    };
+    let (status, error) = answer(post("[]", "application/json").await.unwrap()).await;
+    assert_eq!((status, error.as_str()), (StatusCode::BAD_REQUEST, "the body must be a JSON object"));
+    let (status, error) = answer(post("{}", "text/plain").await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{error}");
+    let (status, error) = answer(post(r#"{"pins": "all"}"#, "application/json").await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error.starts_with("the body is not what this route takes"), "{error}");
+    assert!(app.events("export.request").await.is_empty(), "nothing was asked for");
+    assert_eq!(post("{}", "application/json; charset=utf-8").await.unwrap().status(), StatusCode::ACCEPTED);
+
+    let get = |path: &'static str| new_client().get(app.url(path)).bearer_auth(&token).send();
+    let (status, error) = answer(get("/api/v1/log/entries?start=1&end=").await.unwrap()).await;
+    assert_eq!((status, error.as_str()), (StatusCode::BAD_REQUEST, "end is empty: give a number or leave it out"));
+    assert_eq!(get("/api/v1/log/entries?start=1").await.unwrap().status(), StatusCode::OK);
+}

@@ -9,9 +9,10 @@ use super::{AppState, HttpError};
 use crate::domain::Actor;
 use crate::http::extract::ApiWrite;
 use crate::http::extract::PinPath;
+use crate::http::extract::{ApiJson, ApiQuery};
 use app::error::AppError;
 use app::model::*;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -182,7 +183,7 @@ fn api_thread(thread: &Thread) -> ApiThread {
     path = "/api/v1/pins/{pin}/comments",
     tag = "review",
     summary = "A pin's comment threads, filtered",
-    params(("pin" = String, Path, description = "The pin id"), CommentFilter),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id"), CommentFilter),
     responses((status = 200, body = Comments), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -190,7 +191,7 @@ pub(crate) async fn list_comments(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     PinPath(pin): PinPath,
-    Query(filter): Query<CommentFilter>,
+    ApiQuery(filter): ApiQuery<CommentFilter>,
 ) -> Result<impl IntoResponse, HttpError> {
     let list = state.domain.review().pin_comments(Actor::Web(&caller), pin, &filter, false).await?;
     let comments: Vec<ApiThread> = list.threads.iter().map(api_thread).collect();
@@ -202,7 +203,7 @@ pub(crate) async fn list_comments(
     path = "/api/v1/pins/{pin}/comments",
     tag = "review",
     summary = "Comment, reply, report a finding (with severity) or keep a private note",
-    params(("pin" = String, Path, description = "The pin id")),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id")),
     request_body = NewComment,
     responses((status = 201, body = Created), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
@@ -211,7 +212,7 @@ pub(crate) async fn create_comment(
     State(state): State<AppState>,
     ApiWrite(caller): ApiWrite,
     PinPath(pin): PinPath,
-    Json(new): Json<NewComment>,
+    ApiJson(new): ApiJson<NewComment>,
 ) -> Result<impl IntoResponse, HttpError> {
     let id = state.domain.review().add_comment(Actor::Web(&caller), pin, &new).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
@@ -236,7 +237,7 @@ fn fixed_pin(text: Option<&str>) -> Result<Option<PinId>, AppError> {
     path = "/api/v1/comments/{id}/state",
     tag = "review",
     summary = "Change a thread's state",
-    params(("id" = i64, Path, description = "The comment id")),
+    params(("id" = i64, Path, minimum = 1, description = "The comment id")),
     request_body = StateChangeRequest,
     responses((status = 200, body = StateChanged), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
@@ -245,7 +246,7 @@ pub(crate) async fn set_state(
     State(state): State<AppState>,
     ApiWrite(caller): ApiWrite,
     Path(id): Path<String>,
-    Json(change): Json<StateChangeRequest>,
+    ApiJson(change): ApiJson<StateChangeRequest>,
 ) -> Result<impl IntoResponse, HttpError> {
     let to = ThreadState::parse(&change.state)?;
     let fixed = fixed_pin(change.fixed_pin.as_deref())?;
@@ -267,7 +268,7 @@ pub(crate) struct VersionRequest {
     path = "/api/v1/comments/{id}/versions",
     tag = "review",
     summary = "Edit a comment (adds a version)",
-    params(("id" = i64, Path, description = "The comment id")),
+    params(("id" = i64, Path, minimum = 1, description = "The comment id")),
     request_body = VersionRequest,
     responses((status = 201, body = VersionAdded), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
@@ -276,7 +277,7 @@ pub(crate) async fn add_version(
     State(state): State<AppState>,
     ApiWrite(caller): ApiWrite,
     Path(id): Path<String>,
-    Json(request): Json<VersionRequest>,
+    ApiJson(request): ApiJson<VersionRequest>,
 ) -> Result<impl IntoResponse, HttpError> {
     let version = state.domain.review().edit_comment(Actor::Web(&caller), comment_id(&id)?, &request.body).await?;
     Ok((StatusCode::CREATED, Json(VersionAdded { version })))
@@ -299,7 +300,7 @@ async fn set_mark(
     path = "/api/v1/pins/{pin}/reviewed/{path}",
     tag = "review",
     summary = "Mark a file reviewed",
-    params(("pin" = String, Path, description = "The pin id"), ("path" = String, Path, description = "The file's path in the pin (slashes allowed)")),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id"), ("path" = String, Path, description = "The file's path in the pin (slashes allowed)")),
     responses((status = 200, description = "Marked", body = Marked), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -316,7 +317,7 @@ pub(crate) async fn mark(
     path = "/api/v1/pins/{pin}/reviewed/{path}",
     tag = "review",
     summary = "Unmark a file",
-    params(("pin" = String, Path, description = "The pin id"), ("path" = String, Path, description = "The file's path in the pin (slashes allowed)")),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id"), ("path" = String, Path, description = "The file's path in the pin (slashes allowed)")),
     responses((status = 200, description = "Unmarked", body = Marked), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -333,7 +334,7 @@ pub(crate) async fn unmark(
     path = "/api/v1/pins/{pin}/coverage",
     tag = "review",
     summary = "Coverage per reviewer and together",
-    params(("pin" = String, Path, description = "The pin id")),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id")),
     responses((status = 200, body = CoverageBody), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -354,7 +355,7 @@ pub(crate) async fn coverage(
     path = "/api/v1/pins/{pin}/verdicts",
     tag = "review",
     summary = "A pin's verdicts",
-    params(("pin" = String, Path, description = "The pin id")),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id")),
     responses((status = 200, body = Verdicts), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
 )]
@@ -378,7 +379,7 @@ pub(crate) struct VerdictRequest {
     path = "/api/v1/pins/{pin}/verdicts",
     tag = "review",
     summary = "Submit a verdict",
-    params(("pin" = String, Path, description = "The pin id")),
+    params(("pin" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The pin id")),
     request_body = VerdictRequest,
     responses((status = 201, body = Created), crate::http::openapi::Refusals),
     security(("session" = []), ("bearer" = []))
@@ -387,7 +388,7 @@ pub(crate) async fn create_verdict(
     State(state): State<AppState>,
     ApiWrite(caller): ApiWrite,
     PinPath(pin): PinPath,
-    Json(request): Json<VerdictRequest>,
+    ApiJson(request): ApiJson<VerdictRequest>,
 ) -> Result<impl IntoResponse, HttpError> {
     let verdict = VerdictKind::parse(&request.verdict)?;
     let id = state.domain.coverage().submit_verdict(Actor::Web(&caller), pin, verdict, &request.summary).await?;
