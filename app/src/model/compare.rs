@@ -172,6 +172,10 @@ pub struct SearchQuery {
     /// Letter case must match.
     #[serde(default)]
     pub case: bool,
+    /// A regular expression's match may run across lines (by default a line matches as with
+    /// grep: by what lies within it).
+    #[serde(default)]
+    pub multiline: bool,
     /// A glob the paths must match (`src/**/*.rs`).
     pub path: Option<String>,
     pub page: Option<u32>,

@@ -24,6 +24,7 @@ pub fn SearchPage() -> impl IntoView {
             q: q.get("q").unwrap_or_default(),
             regex: flag(q.get("re")),
             case: flag(q.get("case")),
+            multiline: flag(q.get("multiline")),
             path: q.get("path").filter(|p| !p.is_empty()),
             page: q.get("page").and_then(|p| p.parse().ok()),
         };
@@ -65,6 +66,9 @@ fn SearchForm(pin: String, query: SearchQuery) -> impl IntoView {
             <label>"In paths" <input type="text" name="path" value=query.path.clone().unwrap_or_default() placeholder="src/**/*.rs"/></label>
             <label class="check"><input type="checkbox" name="re" value="1" checked=query.regex/>" Regular expression"</label>
             <label class="check"><input type="checkbox" name="case" value="1" checked=query.case/>" Match case"</label>
+            <label class="check" title="A regular expression may match across lines; by default a line matches by what it holds, as with grep">
+                <input type="checkbox" name="multiline" value="1" checked=query.multiline/>" Across lines"
+            </label>
             <button type="submit" class="button primary">"Search"</button>
         </form>
     }

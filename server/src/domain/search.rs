@@ -121,7 +121,11 @@ impl Search<'_> {
         let identity = super::guard::signed_in(caller)?.clone();
         let access = self.pin_access(&actor, pin).await?;
         let recorded = Query {
-            kind: if query.regex { "regex" } else { "text" },
+            kind: match (query.regex, query.multiline) {
+                (false, _) => "text",
+                (true, false) => "regex",
+                (true, true) => "regex-multiline",
+            },
             text: query.q.clone(),
             case: query.case,
             path: query.path.clone().filter(|p| !p.trim().is_empty()),
@@ -139,6 +143,7 @@ impl Search<'_> {
             skip_files: (page as usize - 1) * files_per_page,
             want_files: files_per_page,
             lines_per_file: 20,
+            multiline: query.regex && query.multiline,
             budget: Duration::from_millis(self.source.limits().search_budget_ms),
         };
         let mut outcome = self.search_pin(&receipt, &access, request).await?;
@@ -271,6 +276,7 @@ impl Search<'_> {
             skip_files: 0,
             want_files: 30,
             lines_per_file: 5,
+            multiline: false,
             budget: Duration::from_millis(self.source.limits().search_budget_ms.min(2_000)),
         };
         let outcome = self.search_pin(&receipt, &access, request).await?;
@@ -357,7 +363,7 @@ mod tests {
     use super::*;
 
     fn query(q: &str, regex: bool, case: bool) -> SearchQuery {
-        SearchQuery { q: q.into(), regex, case, path: None, page: None }
+        SearchQuery { q: q.into(), regex, case, multiline: false, path: None, page: None }
     }
 
     #[test]

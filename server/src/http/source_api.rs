@@ -204,8 +204,13 @@ pub(crate) struct SearchParams {
     /// What to find: literal text, or a regular expression with `re`.
     #[param(required = true, pattern = "\\S")]
     q: Option<String>,
+    /// `1`: `q` is a regular expression (the `regex` crate's syntax).
     re: Option<String>,
+    /// `1`: letter case must match (by default it need not).
     case: Option<String>,
+    /// `1`: a regular expression's match may run across lines (by default a line matches as with
+    /// `git grep`, by what lies within it).
+    multiline: Option<String>,
     path: Option<String>,
     /// The page, from 1.
     #[param(value_type = Option<u32>, minimum = 1)]
@@ -257,6 +262,7 @@ pub(crate) async fn search(
         q: params.q.unwrap_or_default(),
         regex: flag(params.re.as_deref()),
         case: flag(params.case.as_deref()),
+        multiline: flag(params.multiline.as_deref()),
         path: params.path,
         page: page(params.page.as_deref())?,
     };

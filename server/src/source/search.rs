@@ -18,6 +18,9 @@ pub struct SearchRequest {
     pub want_files: usize,
     /// Matching lines returned per file; the rest are counted.
     pub lines_per_file: usize,
+    /// Whether a match may run across lines (`multiline=1`); by default a line matches as with
+    /// grep, only by what lies within it.
+    pub multiline: bool,
     pub budget: Duration,
 }
 
@@ -78,18 +81,46 @@ struct TextHits {
 /// the text: each line's bounds are found once, at its first match (security defect 3: they were
 /// found again for every match, and a search for `.` in an 800 KB line took seven seconds). The
 /// deadline is checked inside the text too; past it, what was found so far is kept and `late` set.
-fn search_text(pattern: &regex::bytes::Regex, content: &[u8], limit: usize, deadline: Instant) -> TextHits {
+///
+/// Lines are grep's: unless `multiline`, a match that runs past the end of its line (`\s` or
+/// `[^x]` across a newline) is no match; that line is searched again on its own, and the scan goes
+/// on from the next line, so a line matches exactly when the pattern matches within it.
+fn search_text(
+    pattern: &regex::bytes::Regex,
+    content: &[u8],
+    limit: usize,
+    multiline: bool,
+    deadline: Instant,
+) -> TextHits {
     // (line start, line end, match ranges within the line), one entry per matching line.
     type Matched = (usize, usize, Vec<(usize, usize)>);
     let mut matched: Vec<Matched> = Vec::new();
     let (mut more, mut late) = (0u64, false);
     // The bounds of the line the last match was on, and whether it was counted beyond `limit`.
     let mut line: Option<(usize, usize, bool)> = None;
-    for (seen, found) in pattern.find_iter(content).enumerate() {
-        if seen % CLOCK_EVERY == CLOCK_EVERY - 1 && Instant::now() > deadline {
+    let (mut at, mut seen) = (0usize, 0usize);
+    while at <= content.len() {
+        let Some(mut found) = pattern.find_at(content, at) else { break };
+        if found.start() == content.len() && content.last() == Some(&b'\n') {
+            break; // After the last newline there is no line (an empty match of `^$` or `\s*`).
+        }
+        seen += 1;
+        if seen % CLOCK_EVERY == 0 && Instant::now() > deadline {
             late = true;
             break;
         }
+        if !multiline && memchr::memchr(b'\n', &content[found.start()..found.end()]).is_some() {
+            let line_end =
+                memchr::memchr(b'\n', &content[found.start()..]).map_or(content.len(), |i| found.start() + i);
+            match pattern.find_at(&content[..line_end], found.start()) {
+                Some(within) => found = within,
+                None => {
+                    at = line_end + 1;
+                    continue;
+                }
+            }
+        }
+        at = if found.is_empty() { found.end() + 1 } else { found.end() };
         if let Some((start, end, counted)) = line.filter(|(start, end, _)| (*start..=*end).contains(&found.start())) {
             if !counted {
                 if let Some(last) = matched.last_mut().filter(|last| last.0 == start && last.2.len() < MATCHES_PER_LINE)
@@ -186,7 +217,8 @@ fn scan_pack(
         reader.read_exact(&mut buffer)?;
         position = file.offset + file.length;
         searched += 1;
-        let found = search_text(&request.pattern, &buffer, request.lines_per_file, started + request.budget);
+        let deadline = started + request.budget;
+        let found = search_text(&request.pattern, &buffer, request.lines_per_file, request.multiline, deadline);
         let late = found.late;
         if found.found() {
             let (lines, more_lines) = (found.lines, found.more);
@@ -294,8 +326,13 @@ impl Source {
                 if blob.is_binary() {
                     continue;
                 }
-                let found =
-                    search_text(&request.pattern, blob.content(), request.lines_per_file, started + request.budget);
+                let found = search_text(
+                    &request.pattern,
+                    blob.content(),
+                    request.lines_per_file,
+                    request.multiline,
+                    started + request.budget,
+                );
                 outcome.timed_out |= found.late;
                 if !found.found() {
                     if found.late {
@@ -336,7 +373,7 @@ mod tests {
 
     fn find(pattern: &str, text: &str) -> Vec<(u32, String, bool)> {
         let pattern = regex::bytes::Regex::new(pattern).unwrap();
-        let found = search_text(&pattern, text.as_bytes(), 10, later());
+        let found = search_text(&pattern, text.as_bytes(), 10, false, later());
         found.lines.into_iter().map(|l| (l.number, l.text, !l.matches.is_empty())).collect()
     }
 
@@ -368,7 +405,7 @@ mod tests {
     #[test]
     fn match_ranges_are_byte_offsets_in_the_line() {
         let pattern = regex::bytes::Regex::new("ab").unwrap();
-        let found = search_text(&pattern, b"xxab ab\n", 10, later());
+        let found = search_text(&pattern, b"xxab ab\n", 10, false, later());
         assert_eq!(found.lines[0].matches, [(2, 4), (5, 7)]);
     }
 
@@ -379,7 +416,7 @@ mod tests {
     fn a_long_line_is_searched_once_and_the_deadline_holds_inside_a_text() {
         let text = vec![b'a'; 4 << 20];
         let pattern = regex::bytes::Regex::new(".").unwrap();
-        let found = search_text(&pattern, &text, 20, later());
+        let found = search_text(&pattern, &text, 20, false, later());
         assert_eq!(found.lines.len(), 1);
         assert_eq!(
             found.lines[0].matches.len(),
@@ -387,12 +424,34 @@ mod tests {
             "ranges are capped (and cut at the shown text)"
         );
         assert!(!found.late && found.more == 0);
-        let gone = search_text(&pattern, &text, 20, Instant::now());
+        let gone = search_text(&pattern, &text, 20, false, Instant::now());
         assert!(gone.late, "the deadline is checked inside the text");
         assert_eq!(gone.lines.len(), 1, "what was found before it is kept");
         // Beyond the returned lines, further matching lines are counted once each.
         let many = "x\n".repeat(50);
-        let found = search_text(&regex::bytes::Regex::new("x").unwrap(), many.as_bytes(), 20, later());
+        let found = search_text(&regex::bytes::Regex::new("x").unwrap(), many.as_bytes(), 20, false, later());
         assert_eq!((found.lines.iter().filter(|l| !l.matches.is_empty()).count(), found.more), (20, 30));
+    }
+
+    fn matching_lines(pattern: &str, text: &str, multiline: bool) -> Vec<u32> {
+        let pattern = regex::bytes::RegexBuilder::new(pattern).multi_line(true).build().unwrap();
+        let found = search_text(&pattern, text.as_bytes(), 100, multiline, later());
+        found.lines.iter().filter(|l| !l.matches.is_empty()).map(|l| l.number).collect()
+    }
+
+    #[test]
+    fn a_pattern_matches_within_a_line_as_with_grep_unless_multiline_is_asked_for() {
+        let text = "fn a() {\n}\nfn b() { }\nfn c() {\n\n}\nlet x = 1;  \nlet y;\n";
+        // `\{\s+\}` across a newline is no match of a line; `{ }` on one line is.
+        assert_eq!(matching_lines(r"\{\s+\}", text, false), [3]);
+        assert_eq!(matching_lines(r"\{\s+\}", text, true), [1, 3, 4]);
+        // A match cut at its line's end is searched again within the line: `\s+` still finds the
+        // trailing blanks of line 7, and the lines after a spanning match are searched too.
+        assert_eq!(matching_lines(r";\s+", text, false), [7]);
+        assert_eq!(matching_lines(r"[^a]+b", text, false), [3]);
+        // Negated classes and `\s*` never take the newline; anchors stay per line.
+        assert_eq!(matching_lines(r"\(\)[^x]*\}", text, false), [3]);
+        assert_eq!(matching_lines(r"^\}$", text, false), [2, 6]);
+        assert_eq!(matching_lines(r"^$", text, false), [5]);
     }
 }

@@ -37,6 +37,13 @@ async fn a_search_finds_literals_and_patterns_with_case_and_paths_as_asked() {
     assert!(paths(&exact).is_empty(), "case is respected");
     let (_, pattern) = search(&app, &session, "q=LIMIT_%5B0-9%5D%2B%3A&re=1").await;
     assert_eq!(pattern["results"][0]["matches"].as_array().unwrap().len(), 15);
+    // `counts\s+\}` runs across a newline: no line holds it, as with grep, unless asked for.
+    let (_, within) = search(&app, &session, "q=counts%5Cs%2B%5C%7D&re=1").await;
+    assert!(paths(&within).is_empty(), "a line matches by what lies within it: {within}");
+    let (_, across) = search(&app, &session, "q=counts%5Cs%2B%5C%7D&re=1&multiline=1").await;
+    assert_eq!(paths(&across), ["src/main.rs"]);
+    let runs = app.events("search.run").await;
+    assert!(runs[0].leaf.contains(r#""kind":"regex-multiline""#) && runs[1].leaf.contains(r#""kind":"regex""#));
     let (_, literal) = search(&app, &session, "q=LIMIT_%5B0-9%5D").await;
     assert!(paths(&literal).is_empty(), "without re=1 the brackets are literal");
     let (_, in_c) = search(&app, &session, &format!("q={}&path=**/*.c", "return")).await;
