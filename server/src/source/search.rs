@@ -61,6 +61,73 @@ fn line_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).trim_end_matches(['\r', '\n']).to_string()
 }
 
+/// Bytes shown each side of a match in a long line.
+const AROUND: usize = 60;
+/// A long matching line's parts are shown up to about this many bytes in all.
+const SHOWN_MAX: usize = 2_000;
+
+/// A matching line as a result shows it, with its matches' byte ranges in the text shown. A line
+/// up to `LINE_MAX` bytes is shown whole. A longer one shows the parts around its matches
+/// (`AROUND` bytes each side, parts that meet merged), joined by ` … `, so that a match is seen
+/// and marked however far into the line it lies, up to `SHOWN_MAX` bytes (then ` …`); a match
+/// longer than `LINE_MAX` is shown to that length.
+fn shown_line(line: &[u8], ranges: &[(usize, usize)]) -> (String, Vec<(usize, usize)>) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let clip = |(s, e): (usize, usize)| (s.min(line.len()), e.min(line.len()));
+    if line.len() <= LINE_MAX {
+        return (String::from_utf8_lossy(line).into_owned(), ranges.iter().map(|r| clip(*r)).collect());
+    }
+    // The windows, in bytes of the line, at character boundaries, each with its matches.
+    let boundary_before = |mut at: usize| {
+        while at > 0 && at < line.len() && line[at] & 0xC0 == 0x80 {
+            at -= 1;
+        }
+        at
+    };
+    let boundary_after = |mut at: usize| {
+        while at < line.len() && line[at] & 0xC0 == 0x80 {
+            at += 1;
+        }
+        at
+    };
+    let mut windows: Vec<(usize, usize, Vec<(usize, usize)>)> = Vec::new();
+    for &(s, e) in ranges {
+        let (s, e) = clip((s, e.min(s.saturating_add(LINE_MAX))));
+        let (from, to) = (boundary_before(s.saturating_sub(AROUND)), boundary_after((e + AROUND).min(line.len())));
+        match windows.last_mut() {
+            Some(last) if from <= last.1 => {
+                last.1 = last.1.max(to);
+                last.2.push((s, e));
+            }
+            _ => windows.push((from, to, vec![(s, e)])),
+        }
+    }
+    let (mut text, mut marks, mut shown_to) = (String::new(), Vec::new(), 0);
+    for (from, to, matches) in windows {
+        if text.len() >= SHOWN_MAX {
+            break;
+        }
+        if from > 0 {
+            text.push_str(if text.is_empty() { "… " } else { " … " });
+        }
+        let mut at = from;
+        for (s, e) in matches {
+            let (s, e) = (boundary_before(s.max(at)), boundary_after(e.max(at)));
+            text.push_str(&String::from_utf8_lossy(&line[at..s]));
+            let start = text.len();
+            text.push_str(&String::from_utf8_lossy(&line[s..e]));
+            marks.push((start, text.len()));
+            at = e;
+        }
+        text.push_str(&String::from_utf8_lossy(&line[at..to]));
+        shown_to = to;
+    }
+    if shown_to < line.len() {
+        text.push_str(" …");
+    }
+    (text, marks)
+}
+
 /// Match ranges marked per line; a line's further matches still make it a matching line.
 const MATCHES_PER_LINE: usize = 100;
 
@@ -156,8 +223,8 @@ fn search_text(
                 matches: Vec::new(),
             });
         }
-        let matches = ranges.into_iter().filter(|(s, _)| *s < LINE_MAX).map(|(s, e)| (s, e.min(LINE_MAX))).collect();
-        lines.insert(number, SearchLine { number, text: line_text(&content[start..end]), matches });
+        let (text, matches) = shown_line(&content[start..end], &ranges);
+        lines.insert(number, SearchLine { number, text, matches });
         if end + 1 < content.len() {
             let after_end = memchr::memchr(b'\n', &content[end + 1..]).map_or(content.len(), |i| end + 1 + i);
             lines.entry(number + 1).or_insert_with(|| SearchLine {
@@ -453,5 +520,45 @@ mod tests {
         assert_eq!(matching_lines(r"\(\)[^x]*\}", text, false), [3]);
         assert_eq!(matching_lines(r"^\}$", text, false), [2, 6]);
         assert_eq!(matching_lines(r"^$", text, false), [5]);
+    }
+
+    #[test]
+    fn a_match_far_into_a_long_line_is_shown_and_marked() {
+        for at in [500usize, 2_000, 100_000] {
+            let mut line = "é".repeat(at / 2).into_bytes(); // two bytes a character
+            line.extend_from_slice(b"NEEDLE");
+            line.extend_from_slice(&b"x".repeat(3_000));
+            let text = format!("first\n{}\nlast NEEDLE\n", String::from_utf8(line).unwrap());
+            let found = search_text(&regex::bytes::Regex::new("NEEDLE").unwrap(), text.as_bytes(), 10, false, later());
+            let long = found.lines.iter().find(|l| l.number == 2).expect("the long line matches");
+            assert_eq!(long.matches.len(), 1, "at {at}");
+            let (s, e) = long.matches[0];
+            assert_eq!(&long.text[s..e], "NEEDLE", "at {at}: the mark is on the match");
+            assert!(long.text.starts_with("… ") && long.text.ends_with(" …") && long.text.len() < 400, "at {at}");
+        }
+    }
+
+    #[test]
+    fn a_long_line_shows_each_of_its_matches_and_short_lines_stay_whole() {
+        let mut line = String::new();
+        for n in 0..5 {
+            line.push_str(&"-".repeat(1_000));
+            line.push_str(&format!("hit{n}"));
+        }
+        let (text, marks) = shown_line(line.as_bytes(), &regex_ranges("hit[0-9]", &line));
+        let shown: Vec<&str> = marks.iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(shown, ["hit0", "hit1", "hit2", "hit3", "hit4"]);
+        assert_eq!(text.matches(" … ").count(), 4, "five parts: {text}");
+        let (text, marks) = shown_line(b"short hit here\r", &[(6, 9)]);
+        assert_eq!((text.as_str(), marks), ("short hit here", vec![(6, 9)]));
+        // Near matches share a part; a part never splits a character.
+        let near = format!("{}ab{}ab{}", "ü".repeat(400), "ü".repeat(10), "ü".repeat(400));
+        let (text, marks) = shown_line(near.as_bytes(), &regex_ranges("ab", &near));
+        assert_eq!(marks.len(), 2);
+        assert_eq!(text.matches('…').count(), 2, "one part, cut at both ends: {text}");
+    }
+
+    fn regex_ranges(pattern: &str, text: &str) -> Vec<(usize, usize)> {
+        regex::Regex::new(pattern).unwrap().find_iter(text).map(|m| (m.start(), m.end())).collect()
     }
 }
