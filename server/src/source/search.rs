@@ -90,7 +90,9 @@ fn shown_line(line: &[u8], ranges: &[(usize, usize)]) -> (String, Vec<(usize, us
         }
         at
     };
-    let mut windows: Vec<(usize, usize, Vec<(usize, usize)>)> = Vec::new();
+    // (from, to, the matches in it)
+    type Part = (usize, usize, Vec<(usize, usize)>);
+    let mut windows: Vec<Part> = Vec::new();
     for &(s, e) in ranges {
         let (s, e) = clip((s, e.min(s.saturating_add(LINE_MAX))));
         let (from, to) = (boundary_before(s.saturating_sub(AROUND)), boundary_after((e + AROUND).min(line.len())));
