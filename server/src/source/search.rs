@@ -526,12 +526,13 @@ mod tests {
 
     #[test]
     fn a_match_far_into_a_long_line_is_shown_and_marked() {
+        let needle = regex::bytes::Regex::new("NEEDLE").unwrap();
         for at in [500usize, 2_000, 100_000] {
             let mut line = "é".repeat(at / 2).into_bytes(); // two bytes a character
             line.extend_from_slice(b"NEEDLE");
             line.extend_from_slice(&b"x".repeat(3_000));
             let text = format!("first\n{}\nlast NEEDLE\n", String::from_utf8(line).unwrap());
-            let found = search_text(&regex::bytes::Regex::new("NEEDLE").unwrap(), text.as_bytes(), 10, false, later());
+            let found = search_text(&needle, text.as_bytes(), 10, false, later());
             let long = found.lines.iter().find(|l| l.number == 2).expect("the long line matches");
             assert_eq!(long.matches.len(), 1, "at {at}");
             let (s, e) = long.matches[0];
