@@ -1,8 +1,9 @@
 //! The lines of a file diff: hunks with context, each line with its highlighted HTML and, for a
-//! changed pair of lines, the changed characters marked (`<mark>`), computed with `similar`.
+//! changed pair of lines, the changed words marked (`<mark>`): the hunks are git's (libgit2's
+//! xdiff), the marks `similar`'s.
 
 use app::model::{DiffLine, DiffLineKind, Hunk};
-use similar::{ChangeTag, DiffOp, TextDiff};
+use similar::{ChangeTag, TextDiff};
 use std::time::{Duration, Instant};
 
 /// Wraps the characters `ranges` (char offsets into the line's text) of a highlighted line in
@@ -79,8 +80,11 @@ pub fn mark_html(html: &str, ranges: &[(usize, usize)]) -> String {
 }
 
 /// The hunks of the change from `old` to `new` (texts and their highlighted lines, one per line),
-/// with `context` lines around each change (`None`: the whole file, one hunk). Gives up on
-/// intra-line marks (not on lines) past `budget`.
+/// with `context` lines around each change (`None`: the whole file, one hunk), as `git diff -U3`
+/// makes them: libgit2's xdiff is git's own (Myers, with git's indent heuristic, nearby hunks
+/// merged by the same rule), so the hunks, their headers and where a change lands among repeated
+/// lines are git's. In each run of removed lines followed by added lines, the lines are paired in
+/// order and the changed words of a pair marked; past `budget` no more marks are made.
 pub fn hunks(
     old: &str,
     new: &str,
@@ -90,72 +94,128 @@ pub fn hunks(
     budget: Duration,
 ) -> Vec<Hunk> {
     let started = Instant::now();
-    let diff = TextDiff::configure().timeout(budget).diff_lines(old, new);
-    let groups: Vec<Vec<DiffOp>> = match context {
-        Some(n) => diff.grouped_ops(n as usize),
-        None => vec![diff.ops().to_vec()],
+    let html_of = |lines: &[String], number: u32| lines.get(number as usize - 1).cloned().unwrap_or_default();
+    let whole = old_html.len().max(new_html.len()).max(old.lines().count()).max(new.lines().count());
+    let mut options = git2::DiffOptions::new();
+    options
+        .context_lines(context.unwrap_or(u32::try_from(whole).unwrap_or(u32::MAX)))
+        .interhunk_lines(0)
+        .indent_heuristic(true)
+        .force_text(true);
+    let Ok(patch) = git2::Patch::from_buffers(old.as_bytes(), None, new.as_bytes(), None, Some(&mut options)) else {
+        return Vec::new();
     };
-    let html_of = |lines: &[String], index: usize| lines.get(index).cloned().unwrap_or_default();
     let mut out = Vec::new();
-    for group in groups {
-        if group.is_empty() {
-            continue;
+    for index in 0..patch.num_hunks() {
+        let Ok((hunk, count)) = patch.hunk(index) else { continue };
+        // (kind, old number, new number, text) in git's order; "no newline at end" notes skipped.
+        let mut lines: Vec<(DiffLineKind, Option<u32>, Option<u32>, String)> = Vec::new();
+        for at in 0..count {
+            let Ok(line) = patch.line_in_hunk(index, at) else { continue };
+            let kind = match line.origin() {
+                ' ' => DiffLineKind::Context,
+                '-' => DiffLineKind::Removed,
+                '+' => DiffLineKind::Added,
+                _ => continue,
+            };
+            let text = String::from_utf8_lossy(line.content()).trim_end_matches(['\n', '\r']).to_string();
+            lines.push((kind, line.old_lineno(), line.new_lineno(), text));
         }
-        let mut lines = Vec::new();
-        for op in &group {
-            let inline = started.elapsed() < budget && matches!(op, DiffOp::Replace { .. });
-            if inline {
-                for change in diff.iter_inline_changes(op) {
-                    let (old_index, new_index) = (change.old_index(), change.new_index());
-                    let mut ranges = Vec::new();
-                    let mut at = 0;
-                    for (emphasized, text) in change.iter_strings_lossy() {
-                        let length = text.trim_end_matches(['\n', '\r']).chars().count();
-                        if emphasized && length > 0 {
-                            ranges.push((at, at + length));
-                        }
-                        at += text.chars().count();
-                    }
-                    let (kind, html) = match change.tag() {
-                        ChangeTag::Delete => {
-                            (DiffLineKind::Removed, mark_html(&html_of(old_html, old_index.unwrap_or(0)), &ranges))
-                        }
-                        ChangeTag::Insert => {
-                            (DiffLineKind::Added, mark_html(&html_of(new_html, new_index.unwrap_or(0)), &ranges))
-                        }
-                        ChangeTag::Equal => (DiffLineKind::Context, html_of(new_html, new_index.unwrap_or(0))),
-                    };
-                    lines.push(DiffLine {
-                        kind,
-                        old: old_index.map(|i| i as u32 + 1),
-                        new: new_index.map(|i| i as u32 + 1),
-                        html,
-                    });
-                }
+        let mut shown: Vec<DiffLine> = lines
+            .iter()
+            .map(|(kind, old_number, new_number, _)| DiffLine {
+                kind: *kind,
+                old: *old_number,
+                new: *new_number,
+                html: match kind {
+                    DiffLineKind::Removed => html_of(old_html, old_number.unwrap_or(1)),
+                    _ => html_of(new_html, new_number.unwrap_or(1)),
+                },
+            })
+            .collect();
+        // Mark the changed words of each removed/added pair in a run.
+        let mut at = 0;
+        while at < lines.len() {
+            let removed_from = at;
+            while at < lines.len() && lines[at].0 == DiffLineKind::Removed {
+                at += 1;
+            }
+            let added_from = at;
+            while at < lines.len() && lines[at].0 == DiffLineKind::Added {
+                at += 1;
+            }
+            if removed_from == added_from && added_from == at {
+                at += 1;
                 continue;
             }
-            for change in diff.iter_changes(op) {
-                let (old_index, new_index) = (change.old_index(), change.new_index());
-                let (kind, html) = match change.tag() {
-                    ChangeTag::Delete => (DiffLineKind::Removed, html_of(old_html, old_index.unwrap_or(0))),
-                    ChangeTag::Insert => (DiffLineKind::Added, html_of(new_html, new_index.unwrap_or(0))),
-                    ChangeTag::Equal => (DiffLineKind::Context, html_of(new_html, new_index.unwrap_or(0))),
-                };
-                lines.push(DiffLine {
-                    kind,
-                    old: old_index.map(|i| i as u32 + 1),
-                    new: new_index.map(|i| i as u32 + 1),
-                    html,
-                });
+            let pairs = (added_from - removed_from).min(at - added_from);
+            for pair in 0..pairs {
+                if started.elapsed() >= budget {
+                    break;
+                }
+                let (old_at, new_at) = (removed_from + pair, added_from + pair);
+                let (old_marks, new_marks) = changed_words(&lines[old_at].3, &lines[new_at].3);
+                shown[old_at].html = mark_html(&shown[old_at].html, &old_marks);
+                shown[new_at].html = mark_html(&shown[new_at].html, &new_marks);
             }
         }
-        let first_old = group[0].old_range().start as u32;
-        let first_new = group[0].new_range().start as u32;
-        let old_lines = lines.iter().filter(|l| l.kind != DiffLineKind::Added).count() as u32;
-        let new_lines = lines.iter().filter(|l| l.kind != DiffLineKind::Removed).count() as u32;
-        out.push(Hunk { old_start: first_old + 1, old_lines, new_start: first_new + 1, new_lines, lines });
+        out.push(Hunk {
+            old_start: hunk.old_start(),
+            old_lines: hunk.old_lines(),
+            new_start: hunk.new_start(),
+            new_lines: hunk.new_lines(),
+            lines: shown,
+        });
+    }
+    if out.is_empty() && context.is_none() && !new_html.is_empty() {
+        // The whole file asked for, and nothing changed in it: all of it, as context.
+        let lines: Vec<DiffLine> = (1..=new_html.len() as u32)
+            .map(|n| DiffLine { kind: DiffLineKind::Context, old: Some(n), new: Some(n), html: html_of(new_html, n) })
+            .collect();
+        let n = lines.len() as u32;
+        out.push(Hunk { old_start: 1, old_lines: n, new_start: 1, new_lines: n, lines });
     }
     out
+}
+
+/// Character ranges of a line's text.
+type Marks = Vec<(usize, usize)>;
+
+/// The changed words of a pair of lines, as character ranges of each (`similar`'s word diff).
+fn changed_words(old: &str, new: &str) -> (Marks, Marks) {
+    let diff = TextDiff::from_words(old, new);
+    let (mut old_marks, mut new_marks) = (Vec::new(), Vec::new());
+    let (mut old_at, mut new_at) = (0usize, 0usize);
+    for change in diff.iter_all_changes() {
+        let length = change.value().chars().count();
+        match change.tag() {
+            ChangeTag::Equal => {
+                old_at += length;
+                new_at += length;
+            }
+            ChangeTag::Delete => {
+                old_marks.push((old_at, old_at + length));
+                old_at += length;
+            }
+            ChangeTag::Insert => {
+                new_marks.push((new_at, new_at + length));
+                new_at += length;
+            }
+        }
+    }
+    (merge(old_marks), merge(new_marks))
+}
+
+/// Ranges that touch, joined.
+fn merge(ranges: Marks) -> Marks {
+    let mut merged: Marks = Vec::new();
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some(last) if last.1 == start => last.1 = end,
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
 }
 
 #[cfg(test)]
@@ -204,5 +264,81 @@ mod tests {
         assert_eq!(three[0].old_start, 12);
         let all = hunks(&old, &new, &html(&old), &html(&new), None, Duration::from_secs(1));
         assert_eq!(all[0].lines.len(), 31);
+    }
+
+    /// `git diff -U3`'s hunk headers for the change from `old` to `new` (the git on the PATH).
+    fn git_headers(old: &str, new: &str) -> Vec<(u32, u32, u32, u32)> {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, old).unwrap();
+        std::fs::write(&b, new).unwrap();
+        let output = std::process::Command::new("git")
+            .args(["diff", "--no-index", "--no-color", "-U3"])
+            .arg(&a)
+            .arg(&b)
+            .output()
+            .expect("git runs");
+        let side = |text: &str| -> (u32, u32) {
+            match text[1..].split_once(',') {
+                Some((start, count)) => (start.parse().unwrap(), count.parse().unwrap()),
+                None => (text[1..].parse().unwrap(), 1),
+            }
+        };
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|line| line.strip_prefix("@@ "))
+            .map(|header| {
+                let mut parts = header.split(' ');
+                let (old_start, old_lines) = side(parts.next().unwrap());
+                let (new_start, new_lines) = side(parts.next().unwrap());
+                (old_start, old_lines, new_start, new_lines)
+            })
+            .collect()
+    }
+
+    fn our_headers(old: &str, new: &str) -> Vec<(u32, u32, u32, u32)> {
+        let html = |t: &str| t.lines().map(app::html::escape).collect::<Vec<_>>();
+        hunks(old, new, &html(old), &html(new), Some(3), Duration::from_secs(1))
+            .iter()
+            .map(|h| {
+                let shown = |kind| h.lines.iter().filter(|l| l.kind != kind).count() as u32;
+                assert_eq!((shown(DiffLineKind::Added), shown(DiffLineKind::Removed)), (h.old_lines, h.new_lines));
+                (h.old_start, h.old_lines, h.new_start, h.new_lines)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hunks_are_those_of_git_diff_u3() {
+        let base: Vec<String> = (1..=60).map(|i| format!("line {i}")).collect();
+        let changed = |at: &[usize]| {
+            let mut lines = base.clone();
+            for &n in at {
+                lines[n - 1] = format!("changed {n}");
+            }
+            lines.join("\n") + "\n"
+        };
+        let old = base.join("\n") + "\n";
+        // Changes 2, 6, 7 and 20 lines apart: git merges hunks whose context would meet or touch.
+        for apart in [2, 6, 7, 20] {
+            let new = changed(&[10, 10 + apart]);
+            assert_eq!(our_headers(&old, &new), git_headers(&old, &new), "{apart} lines apart");
+        }
+        // A block inserted among repeated blocks (a lockfile), and a function deleted among
+        // functions that all end alike: the change lands where git puts it.
+        let block =
+            |name: &str| format!("[[package]]\nname = \"{name}\"\nversion = \"1.0.0\"\nsource = \"registry\"\n\n");
+        let lock: String = ["a", "b", "c", "d", "e", "f"].iter().map(|n| block(n)).collect();
+        let grown: String = ["a", "b", "c", "cc", "d", "e", "f"].iter().map(|n| block(n)).collect();
+        assert_eq!(our_headers(&lock, &grown), git_headers(&lock, &grown), "a lockfile");
+        let function = |n: u32| {
+            format!("fn f{n}(v: u32) -> u32 {{\n    if v > {n} {{\n        return v;\n    }}\n    return v;\n}}\n\n")
+        };
+        let all: String = (1..=8).map(function).collect();
+        let fewer: String = (1..=8).filter(|n| *n != 4).map(function).collect();
+        assert_eq!(our_headers(&all, &fewer), git_headers(&all, &fewer), "repeated closing braces");
+        let edited = all.replace("fn f5(v: u32) -> u32 {\n", "fn f5(v: u64) -> u64 {\n    let v = v + 1;\n");
+        assert_eq!(our_headers(&all, &edited), git_headers(&all, &edited));
     }
 }
