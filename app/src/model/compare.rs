@@ -118,6 +118,9 @@ pub struct DiffLine {
     pub old: Option<u32>,
     pub new: Option<u32>,
     pub html: String,
+    /// The line's plain text (the API's diff; the page has the HTML and leaves it empty).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
 }
 
 /// A run of changed lines with their context.

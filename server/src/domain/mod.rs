@@ -164,7 +164,11 @@ impl Backend for Domain {
         layout: DiffLayout,
         context: Option<u32>,
     ) -> AppResult<DiffView> {
-        self.core.compare().file_diff(Actor::Web(caller), a, b, &path, old_path.as_ref(), layout, context).await
+        let mut view =
+            self.core.compare().file_diff(Actor::Web(caller), a, b, &path, old_path.as_ref(), layout, context).await?;
+        // The page shows the highlighted HTML; the plain text is the API's.
+        view.hunks.iter_mut().flat_map(|hunk| hunk.lines.iter_mut()).for_each(|line| line.text = String::new());
+        Ok(view)
     }
 
     async fn search(&self, caller: &Caller, pin: PinId, query: SearchQuery) -> AppResult<SearchView> {

@@ -155,6 +155,7 @@ query_numbers! {
     super::builds_api::BuildFields => ["size"];
     super::source_api::LinesParams => ["from"];
     super::source_api::CompareParams => ["page"];
+    super::source_api::DiffParams => [];
     super::source_api::SearchParams => ["page"];
     super::source_api::FilesParams => [];
     app::model::CommentFilter => ["page"];

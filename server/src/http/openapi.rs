@@ -109,6 +109,7 @@ impl Modify for Security {
         super::review::create_verdict,
         super::source_api::jobs,
         super::source_api::compare,
+        super::source_api::file_diff,
         super::source_api::search,
         super::source_api::files,
         super::source_api::symbol,

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/pins/{a}/compare/{b}", get(compare))
+        .route("/api/v1/pins/{a}/compare/{b}/diff", get(file_diff))
         .route("/api/v1/pins/{pin}/search", get(search))
         .route("/api/v1/pins/{pin}/files", get(files))
         .route("/api/v1/pins/{pin}/symbols/{name}", get(symbol))
@@ -196,6 +197,103 @@ pub(crate) async fn compare(
         .collect();
     let next_page = (view.page < view.pages).then_some(view.page + 1);
     Ok(Json(ComparePage { files, total: view.matching, page: view.page, next_page }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DiffParams {
+    /// The file's path in pin b.
+    #[param(required = true)]
+    path: Option<String>,
+    /// Its path in pin a, when it was renamed (default: `path`).
+    old_path: Option<String>,
+    /// Lines of context around each change (default 3, as `git diff`), or `all`.
+    context: Option<String>,
+}
+
+/// One line of a file diff: its kind, its numbers on each side, its text.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiDiffLine {
+    kind: DiffLineKind,
+    old: Option<u32>,
+    new: Option<u32>,
+    text: String,
+}
+
+/// A hunk, as `git diff` writes its header, with its lines.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiHunk {
+    old_start: u32,
+    old_lines: u32,
+    new_start: u32,
+    new_lines: u32,
+    lines: Vec<ApiDiffLine>,
+}
+
+/// A file's diff from pin a to pin b: the hunks of `git diff -U<context>`, or none with the notice
+/// that says why (`truncated`: lines exist that are not shown).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiDiff {
+    hunks: Vec<ApiHunk>,
+    truncated: bool,
+    notice: Option<DiffNotice>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/pins/{a}/compare/{b}/diff",
+    tag = "source",
+    summary = "One file's diff from pin a to pin b, git's hunks (recorded as the page's)",
+    params(("a" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The older pin"), ("b" = i64, Path, minimum = 1, maximum = 999_999_999_999_999_999_i64, description = "The newer pin"), DiffParams),
+    responses((status = 200, body = ApiDiff), crate::http::openapi::Refusals),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn file_diff(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((a, b)): Path<(String, String)>,
+    ApiQuery(params): ApiQuery<DiffParams>,
+) -> Result<impl IntoResponse, HttpError> {
+    let path =
+        params.path.as_deref().ok_or_else(|| HttpError(app::error::AppError::Invalid("path is required".into())))?;
+    let path = RepoPath::parse(path)?;
+    let old_path = params.old_path.as_deref().map(RepoPath::parse).transpose()?;
+    let context = match params.context.as_deref().map(str::trim) {
+        None => Some(3),
+        Some("all") => None,
+        Some(n) => Some(n.parse::<u32>().ok().filter(|n| *n <= 10_000).ok_or_else(|| {
+            HttpError(app::error::AppError::Invalid("context is a number of lines up to 10000, or all".into()))
+        })?),
+    };
+    let view = state
+        .domain
+        .compare()
+        .file_diff(
+            Actor::Web(&caller),
+            PinId::parse(&a)?,
+            PinId::parse(&b)?,
+            &path,
+            old_path.as_ref(),
+            DiffLayout::Unified,
+            context,
+        )
+        .await?;
+    let hunks = view
+        .hunks
+        .into_iter()
+        .map(|h| ApiHunk {
+            old_start: h.old_start,
+            old_lines: h.old_lines,
+            new_start: h.new_start,
+            new_lines: h.new_lines,
+            lines: h
+                .lines
+                .into_iter()
+                .map(|l| ApiDiffLine { kind: l.kind, old: l.old, new: l.new, text: l.text })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(ApiDiff { hunks, truncated: view.notice.is_some(), notice: view.notice }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

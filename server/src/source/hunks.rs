@@ -123,7 +123,7 @@ pub fn hunks(
         }
         let mut shown: Vec<DiffLine> = lines
             .iter()
-            .map(|(kind, old_number, new_number, _)| DiffLine {
+            .map(|(kind, old_number, new_number, text)| DiffLine {
                 kind: *kind,
                 old: *old_number,
                 new: *new_number,
@@ -131,6 +131,7 @@ pub fn hunks(
                     DiffLineKind::Removed => html_of(old_html, old_number.unwrap_or(1)),
                     _ => html_of(new_html, new_number.unwrap_or(1)),
                 },
+                text: text.clone(),
             })
             .collect();
         // Mark the changed words of each removed/added pair in a run.
@@ -169,8 +170,15 @@ pub fn hunks(
     }
     if out.is_empty() && context.is_none() && !new_html.is_empty() {
         // The whole file asked for, and nothing changed in it: all of it, as context.
+        let texts: Vec<&str> = new.lines().collect();
         let lines: Vec<DiffLine> = (1..=new_html.len() as u32)
-            .map(|n| DiffLine { kind: DiffLineKind::Context, old: Some(n), new: Some(n), html: html_of(new_html, n) })
+            .map(|n| DiffLine {
+                kind: DiffLineKind::Context,
+                old: Some(n),
+                new: Some(n),
+                html: html_of(new_html, n),
+                text: texts.get(n as usize - 1).map_or(String::new(), |t| t.trim_end_matches('\r').to_string()),
+            })
             .collect();
         let n = lines.len() as u32;
         out.push(Hunk { old_start: 1, old_lines: n, new_start: 1, new_lines: n, lines });

@@ -279,3 +279,40 @@ async fn a_file_diff_too_large_to_show_is_answered_without_reading_the_blobs() {
     assert!(page.contains("larger than 2 MiB"), "the notice says why no line is shown");
     assert!(!page.contains("0123456789abcdef"), "no line of either side");
 }
+
+/// `GET /api/v1/pins/{a}/compare/{b}/diff?path=P`: git's hunks as JSON, each line with its kind,
+/// numbers and text, recorded as the page records it; not for tokens (they never read source).
+#[tokio::test]
+async fn the_api_gives_a_file_diff_as_git_does_and_records_it_as_the_page_does() {
+    let app = spawn_app().await;
+    let next = release_1_1(&app).await;
+    let session = app.session_client("reviewer").await;
+    let url = |query: &str| format!("/api/v1/pins/{}/compare/{next}/diff?{query}", app.pin);
+    let (status, diff) = api(&app, &session, &url("path=src/main.rs")).await;
+    assert_eq!(status, StatusCode::OK, "{diff}");
+    let line = main_rs().lines().position(|l| l.contains("LIMIT_4")).unwrap() as u64 + 1;
+    let hunks = diff["hunks"].as_array().unwrap();
+    assert_eq!(hunks.len(), 1);
+    let header: Vec<u64> =
+        ["old_start", "old_lines", "new_start", "new_lines"].iter().map(|k| hunks[0][k].as_u64().unwrap()).collect();
+    assert_eq!(header, [line - 3, 7, line - 3, 7], "@@ -{},7 +{},7 @@ as git writes it", line - 3, line - 3);
+    let lines = hunks[0]["lines"].as_array().unwrap();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["context", "context", "context", "removed", "added", "context", "context", "context"]);
+    assert_eq!(lines[3]["text"], "const LIMIT_4: u32 = 4;");
+    assert_eq!((lines[4]["text"].as_str(), lines[4]["new"].as_u64()), (Some("const LIMIT_4: u32 = 40;"), Some(line)));
+    assert!(!diff.to_string().contains("<span") && diff["truncated"] == false && diff["notice"].is_null());
+    let views = app.events("diff.view").await;
+    assert_eq!(views.len(), 1);
+    assert!(views[0].leaf.contains(&format!(r#""lines":[{},{}]"#, line - 3, line + 3)), "{}", views[0].leaf);
+
+    let (_, whole) = api(&app, &session, &url("path=src/main.rs&context=all")).await;
+    assert_eq!(whole["hunks"][0]["lines"].as_array().unwrap().len(), main_rs().lines().count() + 1);
+    let (status, _) = api(&app, &session, &url("path=src/main.rs&context=lots")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = api(&app, &session, &url("context=3")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a path is required");
+    let token = app.token("reviewer").await;
+    let refused = new_client().get(app.url(&url("path=src/main.rs"))).bearer_auth(token).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
