@@ -182,6 +182,27 @@ pub struct SearchQuery {
     /// A glob the paths must match (`src/**/*.rs`).
     pub path: Option<String>,
     pub page: Option<u32>,
+    /// Up to `SEARCH_ALL_LINES` matching lines a file instead of `SEARCH_LINES` (`lines=all`: a
+    /// file's "and N more" link, with the file's path as the glob).
+    #[serde(default)]
+    pub all_lines: bool,
+}
+
+/// Matching lines shown per file.
+pub const SEARCH_LINES: usize = 20;
+/// Matching lines shown per file when all are asked for.
+pub const SEARCH_ALL_LINES: usize = 2_000;
+
+/// A path as a glob that matches it alone (its glob characters escaped).
+pub fn exact_glob(path: &str) -> String {
+    let mut glob = String::with_capacity(path.len() + 8);
+    for c in path.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\' | '!') {
+            glob.push('\\');
+        }
+        glob.push(c);
+    }
+    glob
 }
 
 /// Files with hits per search page.

@@ -27,6 +27,7 @@ pub fn SearchPage() -> impl IntoView {
             multiline: flag(q.get("multiline")),
             path: q.get("path").filter(|p| !p.is_empty()),
             page: q.get("page").and_then(|p| p.parse().ok()),
+            all_lines: q.get("lines").as_deref() == Some("all"),
         };
         (params.read().get("pin").unwrap_or_default(), search)
     };
@@ -121,12 +122,20 @@ fn SearchBody(view: SearchView) -> impl IntoView {
                     n = line.line
                 ));
             }
-            let more = (file.more_lines > 0).then(|| format!("and {} more matching line(s) in this file", file.more_lines));
+            let more = (file.more_lines > 0).then(|| {
+                let mut q = query.get_untracked();
+                q.replace("path", crate::model::exact_glob(&file.path));
+                q.replace("lines", "all".to_string());
+                q.remove("page");
+                let link = format!("/pins/{pin}/search{}", q.to_query_string());
+                let text = format!("and {} more matching line(s) in this file", file.more_lines);
+                (link, text)
+            });
             view! {
                 <section class="search-file">
                     <h2 class="search-path"><a href=format!("/pins/{pin}/blob/{encoded}")>{file.path.clone()}</a></h2>
                     <div class="code-scroll"><table class="code"><tbody inner_html=rows></tbody></table></div>
-                    {more.map(|m| view! { <p class="muted">{m}</p> })}
+                    {more.map(|(link, text)| view! { <p class="muted"><a href=link>{text}</a></p> })}
                 </section>
             }
         })

@@ -142,7 +142,7 @@ impl Search<'_> {
             paths,
             skip_files: (page as usize - 1) * files_per_page,
             want_files: files_per_page,
-            lines_per_file: 20,
+            lines_per_file: if query.all_lines { SEARCH_ALL_LINES } else { SEARCH_LINES },
             multiline: query.regex && query.multiline,
             budget: Duration::from_millis(self.source.limits().search_budget_ms),
         };
@@ -363,7 +363,7 @@ mod tests {
     use super::*;
 
     fn query(q: &str, regex: bool, case: bool) -> SearchQuery {
-        SearchQuery { q: q.into(), regex, case, multiline: false, path: None, page: None }
+        SearchQuery { q: q.into(), regex, case, multiline: false, path: None, page: None, all_lines: false }
     }
 
     #[test]
@@ -382,5 +382,19 @@ mod tests {
         assert!(error.to_string().contains("unclosed group"), "{error}");
         assert!(compile(&query("   ", false, false)).is_err());
         assert!(path_glob(&SearchQuery { path: Some("src/[".into()), ..query("x", false, false) }).is_err());
+    }
+
+    #[test]
+    fn a_files_exact_glob_matches_that_file_alone() {
+        for path in ["data/big.py", "src/a[1]*.rs", "odd/{x,y}?!\\z.c"] {
+            let glob = app::model::exact_glob(path);
+            let matcher = path_glob(&SearchQuery { path: Some(glob.clone()), ..query("x", false, false) })
+                .unwrap()
+                .expect("a glob");
+            assert!(matcher.is_match(path), "{glob} matches {path}");
+        }
+        let glob = app::model::exact_glob("src/a[1]*.rs");
+        let matcher = path_glob(&SearchQuery { path: Some(glob), ..query("x", false, false) }).unwrap().unwrap();
+        assert!(!matcher.is_match("src/a1.rs") && !matcher.is_match("src/a[1]x.rs"));
     }
 }

@@ -309,6 +309,8 @@ pub(crate) struct SearchParams {
     /// `1`: a regular expression's match may run across lines (by default a line matches as with
     /// `git grep`, by what lies within it).
     multiline: Option<String>,
+    /// `all`: up to 2,000 matching lines a file (by default 20, the rest counted).
+    lines: Option<String>,
     path: Option<String>,
     /// The page, from 1.
     #[param(value_type = Option<u32>, minimum = 1)]
@@ -361,6 +363,7 @@ pub(crate) async fn search(
         regex: flag(params.re.as_deref()),
         case: flag(params.case.as_deref()),
         multiline: flag(params.multiline.as_deref()),
+        all_lines: params.lines.as_deref() == Some("all"),
         path: params.path,
         page: page(params.page.as_deref())?,
     };

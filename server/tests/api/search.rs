@@ -160,3 +160,24 @@ async fn go_to_file_and_go_to_definition() {
     assert_eq!(app.events("symbol.lookup").await.len(), app.events("symbol.results").await.len());
     assert!(!app.events("files.find").await.is_empty());
 }
+
+/// A file with more matching lines than a page shows links to all of them (up to 2,000): the
+/// search again, with the file's own path as the glob and `lines=all`.
+#[tokio::test]
+async fn and_n_more_lines_is_a_link_that_shows_them() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let (status, page) = app.get_text(&format!("/pins/{}/search?q=x+%3D+1", app.pin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("and 199980 more matching line(s) in this file"), "20 shown of 200,000");
+    let before = &page[..page.find(">and 199980 more").unwrap()];
+    let link = before[before.rfind("href=\"").unwrap() + 6..before.len() - 1].replace("&amp;", "&");
+    assert!(link.contains("path=data%2Fbig%2Epy") && link.contains("lines=all") && !link.contains("page="), "{link}");
+    let (status, all) = app.get_text(&link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(all.matches(r#"<tr class="hit">"#).count(), 2_000);
+    assert!(all.contains("and 198000 more matching line(s) in this file"));
+    let session = app.session_client("reviewer").await;
+    let (_, found) = search(&app, &session, "q=x+%3D+1&path=data/big.py&lines=all").await;
+    assert_eq!(found["results"][0]["matches"].as_array().unwrap().len(), 2_000);
+}
