@@ -164,10 +164,10 @@ impl Compare<'_> {
             _ => return Err(AppError::Forbidden("diffs are read by people".into())),
         };
         let identity = super::guard::signed_in(caller)?.clone();
+        let (older, newer) = self.pin_pair(&actor, a, b).await?;
         if path.is_root() {
             return Err(AppError::Invalid("name a file to compare".into()));
         }
-        let (older, newer) = self.pin_pair(&actor, a, b).await?;
         let old_path = old_path.unwrap_or(path);
         let old_found = self.source.locate(&older.location(), std::slice::from_ref(old_path)).await?.pop().flatten();
         let new_found = self.source.locate(&newer.location(), std::slice::from_ref(path)).await?.pop().flatten();

@@ -254,9 +254,8 @@ pub(crate) async fn file_diff(
     Path((a, b)): Path<(String, String)>,
     ApiQuery(params): ApiQuery<DiffParams>,
 ) -> Result<impl IntoResponse, HttpError> {
-    let path =
-        params.path.as_deref().ok_or_else(|| HttpError(app::error::AppError::Invalid("path is required".into())))?;
-    let path = RepoPath::parse(path)?;
+    // No path is the root, which the domain refuses once it has checked who asks.
+    let path = params.path.as_deref().map(RepoPath::parse).transpose()?.unwrap_or_else(RepoPath::root);
     let old_path = params.old_path.as_deref().map(RepoPath::parse).transpose()?;
     let context = match params.context.as_deref().map(str::trim) {
         None => Some(3),

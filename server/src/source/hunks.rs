@@ -155,7 +155,8 @@ pub fn hunks(
                     break;
                 }
                 let (old_at, new_at) = (removed_from + pair, added_from + pair);
-                let (old_marks, new_marks) = changed_words(&lines[old_at].3, &lines[new_at].3);
+                let deadline = started + budget;
+                let (old_marks, new_marks) = changed_words(&lines[old_at].3, &lines[new_at].3, deadline);
                 shown[old_at].html = mark_html(&shown[old_at].html, &old_marks);
                 shown[new_at].html = mark_html(&shown[new_at].html, &new_marks);
             }
@@ -189,9 +190,10 @@ pub fn hunks(
 /// Character ranges of a line's text.
 type Marks = Vec<(usize, usize)>;
 
-/// The changed words of a pair of lines, as character ranges of each (`similar`'s word diff).
-fn changed_words(old: &str, new: &str) -> (Marks, Marks) {
-    let diff = TextDiff::from_words(old, new);
+/// The changed words of a pair of lines, as character ranges of each (`similar`'s word diff; past
+/// `deadline` it settles for a coarser answer).
+fn changed_words(old: &str, new: &str, deadline: Instant) -> (Marks, Marks) {
+    let diff = TextDiff::configure().deadline(deadline).diff_words(old, new);
     let (mut old_marks, mut new_marks) = (Vec::new(), Vec::new());
     let (mut old_at, mut new_at) = (0usize, 0usize);
     for change in diff.iter_all_changes() {
