@@ -23,8 +23,8 @@ pub fn escape_into(out: &mut String, text: &str) {
 }
 
 /// A count with thousands separated by commas (`250,000`).
-pub fn thousands(n: u32) -> String {
-    let digits = n.to_string();
+pub fn thousands(n: impl Into<u64>) -> String {
+    let digits = n.into().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -44,10 +44,10 @@ mod tests {
 
     #[test]
     fn counts_are_grouped_by_thousands() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(4000), "4,000");
-        assert_eq!(super::thousands(250_000), "250,000");
-        assert_eq!(super::thousands(1_234_567), "1,234,567");
+        assert_eq!(super::thousands(0u32), "0");
+        assert_eq!(super::thousands(999u32), "999");
+        assert_eq!(super::thousands(4000u32), "4,000");
+        assert_eq!(super::thousands(250_000u32), "250,000");
+        assert_eq!(super::thousands(1_234_567u32), "1,234,567");
     }
 }

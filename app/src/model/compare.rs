@@ -181,7 +181,8 @@ pub struct SearchQuery {
     pub multiline: bool,
     /// A glob the paths must match (`src/**/*.rs`).
     pub path: Option<String>,
-    pub page: Option<u32>,
+    /// Where the page starts: the opaque `next` of the page before (`None`: the first page).
+    pub cursor: Option<String>,
     /// Up to `SEARCH_ALL_LINES` matching lines a file instead of `SEARCH_LINES` (`lines=all`: a
     /// file's "and N more" link, with the file's path as the glob).
     #[serde(default)]
@@ -223,7 +224,20 @@ pub struct MatchLine {
 pub struct FileMatches {
     pub path: String,
     pub lines: Vec<MatchLine>,
+    /// Matching lines beyond those shown (a link shows them).
     pub more_lines: u64,
+    /// The next page goes on with this file, from the line after its last shown.
+    pub continues: bool,
+}
+
+/// Every matching file and line of a search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SearchTotals {
+    pub files: u64,
+    pub lines: u64,
+    /// Every file was searched; `false`: the time budget ran out, and these are "at least".
+    pub exact: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,10 +246,13 @@ pub struct SearchView {
     pub pin: PinSummary,
     pub query: SearchQuery,
     pub results: Vec<FileMatches>,
-    /// The search stopped at its time budget: these are the hits found until then.
+    /// The search stopped at its time budget: these are the hits found until then (the next
+    /// page goes on from where it stopped).
     pub truncated: bool,
-    pub next_page: Option<u32>,
-    pub page: u32,
+    /// Where the next page starts, if there is more.
+    pub next: Option<String>,
+    /// Every matching file and line of the search (the same on each of its pages).
+    pub totals: SearchTotals,
     pub files_searched: u64,
     pub elapsed_ms: u64,
     pub watermark: Watermark,

@@ -4,7 +4,7 @@
 
 use crate::api::run_search;
 use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
-use crate::html::escape_into;
+use crate::html::{escape_into, thousands};
 use crate::model::{MatchLine, RepoPath, SearchQuery, SearchView};
 use crate::routes::tree::PinBar;
 use leptos::prelude::*;
@@ -26,7 +26,7 @@ pub fn SearchPage() -> impl IntoView {
             case: flag(q.get("case")),
             multiline: flag(q.get("multiline")),
             path: q.get("path").filter(|p| !p.is_empty()),
-            page: q.get("page").and_then(|p| p.parse().ok()),
+            cursor: q.get("cursor").filter(|c| !c.is_empty()),
             all_lines: q.get("lines").as_deref() == Some("all"),
         };
         (params.read().get("pin").unwrap_or_default(), search)
@@ -94,13 +94,40 @@ fn line_html(line: &MatchLine) -> String {
     out
 }
 
+/// What the search found in all, and what this page is of it.
+fn totals_text(view: &SearchView) -> String {
+    let totals = &view.totals;
+    let lines = if totals.lines == 1 { "line" } else { "lines" };
+    let files = if totals.files == 1 { "file" } else { "files" };
+    let all = if totals.exact {
+        format!("{} matching {lines} in {} {files}", thousands(totals.lines), thousands(totals.files))
+    } else {
+        format!(
+            "At least {} matching {lines} in {} {files} (counting stopped at the time budget)",
+            thousands(totals.lines),
+            thousands(totals.files)
+        )
+    };
+    format!(
+        "{all}. This page: {} file(s); {} files searched in {} ms.",
+        view.results.len(),
+        thousands(view.files_searched),
+        view.elapsed_ms
+    )
+}
+
 #[component]
 fn SearchBody(view: SearchView) -> impl IntoView {
     let query = use_query_map();
     let pin = view.pin.id;
-    let page_link = move |page: u32| {
+    let page_link = move |cursor: Option<&str>| {
         let mut q = query.get_untracked();
-        q.replace("page", page.to_string());
+        match cursor {
+            Some(cursor) => q.replace("cursor", cursor.to_string()),
+            None => {
+                q.remove("cursor");
+            }
+        }
         format!("/pins/{pin}/search{}", q.to_query_string())
     };
     let files = view
@@ -126,7 +153,7 @@ fn SearchBody(view: SearchView) -> impl IntoView {
                 let mut q = query.get_untracked();
                 q.replace("path", crate::model::exact_glob(&file.path));
                 q.replace("lines", "all".to_string());
-                q.remove("page");
+                q.remove("cursor");
                 let link = format!("/pins/{pin}/search{}", q.to_query_string());
                 let text = format!("and {} more matching line(s) in this file", file.more_lines);
                 (link, text)
@@ -136,6 +163,7 @@ fn SearchBody(view: SearchView) -> impl IntoView {
                     <h2 class="search-path"><a href=format!("/pins/{pin}/blob/{encoded}")>{file.path.clone()}</a></h2>
                     <div class="code-scroll"><table class="code"><tbody inner_html=rows></tbody></table></div>
                     {more.map(|(link, text)| view! { <p class="muted"><a href=link>{text}</a></p> })}
+                    {file.continues.then(|| view! { <p class="muted">"This file's matching lines go on on the next page."</p> })}
                 </section>
             }
         })
@@ -149,15 +177,15 @@ fn SearchBody(view: SearchView) -> impl IntoView {
             {view.truncated.then(|| view! {
                 <div class="notice notice-error" role="status">"The search ran past its time budget and stopped: these are the matches found until then. Narrow the paths or the pattern."</div>
             })}
-            <p class="muted">{format!("{} file(s) with matches on this page; {} files searched in {} ms.", view.results.len(), view.files_searched, view.elapsed_ms)}</p>
+            <p class="muted search-totals">{totals_text(&view)}</p>
             {if view.results.is_empty() {
                 view! { <div class="empty"><h2>"No matches"</h2></div> }.into_any()
             } else {
                 files.into_any()
             }}
             <nav class="pager" aria-label="Pages">
-                {(view.page > 1).then(|| view! { <a class="button" href=page_link(view.page - 1)>"Previous"</a> })}
-                {view.next_page.map(|next| view! { <a class="button" href=page_link(next)>"Next"</a> })}
+                {view.query.cursor.is_some().then(|| view! { <a class="button" href=page_link(None)>"First page"</a> })}
+                {view.next.as_deref().map(|next| view! { <a class="button" href=page_link(Some(next)) rel="next">"Next page"</a> })}
             </nav>
         </main>
     }

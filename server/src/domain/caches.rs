@@ -27,6 +27,8 @@ pub struct Caches {
     pub file_threads: Mutex<lru::LruCache<FileKey, (i64, Arc<CommentRows>)>>,
     /// Changed files between two trees, by (older tree, newer tree).
     pub compare: Mutex<lru::LruCache<TreePair, Arc<Vec<ChangedFile>>>>,
+    /// A search's totals, counted on its first page (a pin never changes, so neither do they).
+    pub search_totals: Mutex<lru::LruCache<super::search::TotalsKey, crate::source::Totals>>,
 }
 
 impl Default for Caches {
@@ -36,6 +38,7 @@ impl Default for Caches {
             coverage: Default::default(),
             file_threads: lru(512),
             compare: lru(16),
+            search_totals: lru(1024),
         }
     }
 }

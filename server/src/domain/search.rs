@@ -6,9 +6,10 @@ use super::guard::{require, Actor, Permission};
 use super::Search;
 use crate::audit::Action;
 use crate::audit::{Query, Scope};
-use crate::source::{PackedFile, SearchHit, SearchRequest};
+use crate::source::{Cursor, PackedFile, SearchHit, SearchRequest, Totals};
 use app::error::{AppError, AppResult};
 use app::model::*;
+use base64::Engine as _;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -47,7 +48,31 @@ fn path_glob(query: &SearchQuery) -> AppResult<Option<globset::GlobMatcher>> {
     }
 }
 
-/// The line ranges of one file's result lines (consecutive lines merged).
+/// Longest cursor accepted.
+const MAX_CURSOR: usize = 8192;
+
+/// A cursor as pages and the API carry it: `line:path`, base64url without padding.
+pub fn encode_cursor(cursor: &Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{}", cursor.line, cursor.path))
+}
+
+/// A cursor from a page link or an API client (`None` when it is not one this server made).
+pub fn decode_cursor(text: &str) -> Option<Cursor> {
+    if text.len() > MAX_CURSOR {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (line, path) = text.split_once(':')?;
+    let line: u32 = line.parse().ok().filter(|&l| l >= 1)?;
+    RepoPath::parse(path).ok().filter(|p| !p.as_str().is_empty())?;
+    Some(Cursor { path: path.to_string(), line })
+}
+
+/// A search's totals are kept by what decides them: the pin, the pattern, letter case, lines or
+/// not, and the paths.
+pub type TotalsKey = (i64, String, bool, bool, Option<String>);
+
 /// Which lines of a matching file a search answers with (and records).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lines {
@@ -135,27 +160,48 @@ impl Search<'_> {
             .on(access.object(&RepoPath::root()).shown(&access.record.tree_id))
             .query(recorded.clone());
         let receipt = self.read(event, Scope::Search(pin)).await?;
-        let page = query.page.unwrap_or(1).max(1);
+        let from = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(text) => Some(
+                decode_cursor(text)
+                    .ok_or_else(|| AppError::Invalid("not a search cursor: start again from the first page".into()))?,
+            ),
+        };
         let started = Instant::now();
+        let multiline = query.regex && query.multiline;
+        let key: TotalsKey = (pin.get(), pattern.as_str().to_string(), query.case, multiline, recorded.path.clone());
+        let known = self.caches.search_totals.lock().expect("cache lock").get(&key).copied();
         let request = SearchRequest {
             pattern,
             paths,
-            skip_files: (page as usize - 1) * files_per_page,
+            from: from.clone(),
             want_files: files_per_page,
             lines_per_file: if query.all_lines { SEARCH_ALL_LINES } else { SEARCH_LINES },
-            multiline: query.regex && query.multiline,
+            continue_in_file: query.all_lines,
+            multiline,
+            count: known.is_none(),
             budget: Duration::from_millis(self.source.limits().search_budget_ms),
         };
         let mut outcome = self.search_pin(&receipt, &access, request).await?;
+        let totals = match (known, outcome.totals) {
+            (Some(totals), _) => totals,
+            (None, Some(totals)) => {
+                self.caches.search_totals.lock().expect("cache lock").put(key, totals);
+                totals
+            }
+            (None, None) => Totals::default(),
+        };
         if lines == Lines::MatchesOnly {
             for hit in &mut outcome.hits {
                 hit.lines.retain(|line| !line.matches.is_empty());
             }
         }
-        let mut results = actor
-            .event(Action::SearchResults)
-            .query(recorded)
-            .with(json!({ "files": outcome.hits.len(), "truncated": outcome.timed_out, "page": page }));
+        let mut results = actor.event(Action::SearchResults).query(recorded).with(json!({
+            "files": outcome.hits.len(),
+            "truncated": outcome.timed_out,
+            "from": from.map(|c| json!({ "path": c.path, "line": c.line })),
+            "total": { "files": totals.files, "lines": totals.lines, "exact": totals.exact },
+        }));
         for hit in &outcome.hits {
             let path = RepoPath::parse(&hit.path)?;
             for range in shown_ranges(hit) {
@@ -175,6 +221,7 @@ impl Search<'_> {
                 .map(|hit| FileMatches {
                     path: hit.path,
                     more_lines: hit.more_lines,
+                    continues: hit.resume.is_some(),
                     lines: hit
                         .lines
                         .into_iter()
@@ -183,8 +230,8 @@ impl Search<'_> {
                 })
                 .collect(),
             truncated: outcome.timed_out,
-            next_page: outcome.more.then_some(page + 1),
-            page,
+            next: outcome.next.as_ref().map(encode_cursor),
+            totals: SearchTotals { files: totals.files, lines: totals.lines, exact: totals.exact },
             files_searched: outcome.files_searched,
             elapsed_ms: started.elapsed().as_millis() as u64,
             watermark: Watermark {
@@ -273,10 +320,12 @@ impl Search<'_> {
         let request = SearchRequest {
             pattern,
             paths: None,
-            skip_files: 0,
+            from: None,
             want_files: 30,
             lines_per_file: 5,
+            continue_in_file: false,
             multiline: false,
+            count: false,
             budget: Duration::from_millis(self.source.limits().search_budget_ms.min(2_000)),
         };
         let outcome = self.search_pin(&receipt, &access, request).await?;
@@ -363,7 +412,7 @@ mod tests {
     use super::*;
 
     fn query(q: &str, regex: bool, case: bool) -> SearchQuery {
-        SearchQuery { q: q.into(), regex, case, multiline: false, path: None, page: None, all_lines: false }
+        SearchQuery { q: q.into(), regex, case, multiline: false, path: None, cursor: None, all_lines: false }
     }
 
     #[test]

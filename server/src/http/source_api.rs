@@ -310,10 +310,11 @@ pub(crate) struct SearchParams {
     multiline: Option<String>,
     /// `all`: up to 2,000 matching lines a file (by default 20, the rest counted).
     lines: Option<String>,
+    /// A glob the paths must match (`src/**/*.rs`).
     path: Option<String>,
-    /// The page, from 1.
-    #[param(value_type = Option<u32>, minimum = 1)]
-    page: Option<String>,
+    /// Where the page starts: the `next` of the page before (none: the first page).
+    #[param(max_length = 8192, pattern = "^[A-Za-z0-9_-]+$")]
+    cursor: Option<String>,
 }
 
 fn flag(value: Option<&str>) -> bool {
@@ -333,7 +334,10 @@ pub(crate) struct ComparePage {
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ApiMatch {
     line: u32,
+    /// The line as shown: whole, or for a long line the parts around its matches joined by ` … `.
     text: String,
+    /// Byte ranges of the matches in `text`.
+    matches: Vec<(usize, usize)>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -364,7 +368,7 @@ pub(crate) async fn search(
         multiline: flag(params.multiline.as_deref()),
         all_lines: params.lines.as_deref() == Some("all"),
         path: params.path,
-        page: page(params.page.as_deref())?,
+        cursor: params.cursor,
     };
     let view = state.domain.search().search(Actor::Web(&caller), pin, &query, SEARCH_PAGE, Lines::MatchesOnly).await?;
     let results: Vec<ApiResult> = view
@@ -372,18 +376,46 @@ pub(crate) async fn search(
         .into_iter()
         .map(|file| ApiResult {
             path: file.path,
-            matches: file.lines.into_iter().map(|l| ApiMatch { line: l.line, text: l.text }).collect(),
+            matches: file
+                .lines
+                .into_iter()
+                .map(|l| ApiMatch { line: l.line, text: l.text, matches: l.matches })
+                .collect(),
         })
         .collect();
-    Ok(Json(SearchPage { results, truncated: view.truncated, next_page: view.next_page }))
+    let query = SearchAsked {
+        q: view.query.q,
+        regex: view.query.regex,
+        case: view.query.case,
+        multiline: view.query.multiline,
+        path: view.query.path,
+    };
+    Ok(Json(SearchPage { query, results, truncated: view.truncated, next: view.next, total: view.totals }))
+}
+
+/// What a search was asked, as the server read it (letter case and lines stated, not assumed).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SearchAsked {
+    q: String,
+    regex: bool,
+    /// Letter case had to match.
+    case: bool,
+    /// A match could run across lines.
+    multiline: bool,
+    path: Option<String>,
 }
 
 /// One page of a search's results: each file with its matching lines.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct SearchPage {
+    query: SearchAsked,
     results: Vec<ApiResult>,
+    /// The time budget ran out before the page was full: `next` goes on from where it stopped.
     truncated: bool,
-    next_page: Option<u32>,
+    /// The cursor of the next page (pass it as `cursor`), if there is more.
+    next: Option<String>,
+    /// Every matching file and line of the search.
+    total: SearchTotals,
 }
 
 /// The files the finder offers for a query.

@@ -1,5 +1,5 @@
 //! Comparing two pins of one repository: the changed files with their line counts (libgit2's tree
-//! diff with rename detection), and both sides of one file for a line diff. Reading needs a receipt
+//! diff, renames found as git finds them, `renames.rs`), and both sides of one file for a line diff. Reading needs a receipt
 //! covering both pins (the list) or both paths (a file).
 
 use super::highlight::Highlighted;
@@ -8,9 +8,6 @@ use crate::audit::Receipt;
 use app::model::{ChangeStatus, RepoPath};
 use std::path::Path;
 use std::sync::Arc;
-
-/// Past this many (added × deleted) pairs, only exact renames are detected (git's default limit).
-const RENAME_CANDIDATES_MAX: usize = 1_000 * 1_000;
 
 /// One changed file between two pins.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -108,26 +105,8 @@ impl Source {
             let new = repo.find_tree(git2::Oid::from_str(&new_tree)?)?;
             let mut options = git2::DiffOptions::new();
             options.include_typechange(true).ignore_submodules(true).context_lines(0);
-            let mut diff = repo.diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
-            // As git does: inexact rename detection (each added file scored against each deleted
-            // one) only while added × deleted ≤ 1,000²; past that, exact renames only. libgit2's own
-            // `rename_limit` is per file, so it would still score every pair: the rule is applied here.
-            let (mut added, mut deleted) = (0usize, 0usize);
-            for delta in diff.deltas() {
-                match delta.status() {
-                    git2::Delta::Added => added += 1,
-                    git2::Delta::Deleted => deleted += 1,
-                    _ => {}
-                }
-            }
-            let mut find = git2::DiffFindOptions::new();
-            find.renames(true).rename_threshold(50).rename_limit(1_000);
-            if added.saturating_mul(deleted) > RENAME_CANDIDATES_MAX {
-                find.exact_match_only(true);
-            }
-            diff.find_similar(Some(&mut find))?;
+            let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
             let mut files = Vec::with_capacity(diff.deltas().len());
-            let mut to_count = Vec::new();
             for delta in diff.deltas() {
                 let status = status(&delta);
                 let (old_path, new_path) = (path_text(&delta.old_file()), path_text(&delta.new_file()));
@@ -136,7 +115,7 @@ impl Source {
                     _ => new_path.clone(),
                 }
                 .unwrap_or_default();
-                let mut file = ChangedFile {
+                let file = ChangedFile {
                     status,
                     old_path: old_path.filter(|old| *old != path),
                     path,
@@ -149,18 +128,15 @@ impl Source {
                     deletions: 0,
                     binary: delta.flags().is_binary(),
                 };
-                if status == ChangeStatus::Renamed && delta.old_file().id() == delta.new_file().id() {
-                    // An exact rename: nothing to count.
-                    file.similarity = Some(100);
-                } else {
-                    to_count.push(files.len());
-                }
                 files.push(file);
             }
+            let files = pair_renames(repo, files);
+            let to_count: Vec<usize> = (0..files.len()).filter(|&i| files[i].similarity != Some(100)).collect();
             // Line counts are most of the cost: two threads, each with its own repository handle.
             let location = repo.path().to_path_buf();
             let halves: Vec<Vec<usize>> =
                 (0..2).map(|half| to_count.iter().copied().skip(half).step_by(2).collect()).collect();
+            let mut files = files;
             let counted: Vec<Vec<(usize, Option<Counts>)>> = std::thread::scope(|scope| {
                 let files = &files;
                 let workers: Vec<_> = halves
@@ -183,12 +159,6 @@ impl Source {
                 file.additions = counts.additions;
                 file.deletions = counts.deletions;
                 file.binary |= counts.binary;
-                if file.status == ChangeStatus::Renamed {
-                    // Lines kept, of the larger side.
-                    let kept = counts.old_lines.saturating_sub(counts.deletions);
-                    let larger = (kept + counts.deletions).max(kept + counts.additions).max(1);
-                    file.similarity = Some(((kept * 100) / larger) as u32);
-                }
             }
             files.sort_by(|x, y| x.path.cmp(&y.path));
             Ok(files)
@@ -257,8 +227,50 @@ struct Counts {
     additions: u64,
     deletions: u64,
     binary: bool,
-    /// Lines of the old side (for a rename's similarity).
-    old_lines: u64,
+}
+
+/// The added and deleted files that are renames, as `git diff -M` finds them (`renames.rs`), each
+/// pair made one renamed file; the list stays in path order.
+fn pair_renames(repo: &git2::Repository, files: Vec<ChangedFile>) -> Vec<ChangedFile> {
+    let side = |file: &ChangedFile, blob: &Option<String>, mode: u32| {
+        let blob = git2::Oid::from_str(blob.as_deref()?).ok()?;
+        Some(super::renames::Side { path: file.path.clone(), blob, mode })
+    };
+    let (mut sources, mut destinations) = (Vec::new(), Vec::new());
+    for (index, file) in files.iter().enumerate() {
+        match file.status {
+            ChangeStatus::Deleted => sources.extend(side(file, &file.old_blob, file.old_mode).map(|s| (index, s))),
+            ChangeStatus::Added => destinations.extend(side(file, &file.new_blob, file.new_mode).map(|d| (index, d))),
+            _ => {}
+        }
+    }
+    let found = super::renames::detect(
+        repo,
+        &sources.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(),
+        &destinations.iter().map(|(_, d)| d.clone()).collect::<Vec<_>>(),
+    );
+    let mut files: Vec<Option<ChangedFile>> = files.into_iter().map(Some).collect();
+    let mut renamed = Vec::with_capacity(found.len());
+    for rename in found {
+        let (old_index, new_index) = (sources[rename.source].0, destinations[rename.destination].0);
+        let (Some(old), Some(new)) = (files[old_index].take(), files[new_index].take()) else { continue };
+        renamed.push(ChangedFile {
+            status: ChangeStatus::Renamed,
+            path: new.path,
+            old_path: Some(old.path),
+            old_blob: old.old_blob,
+            new_blob: new.new_blob,
+            old_mode: old.old_mode,
+            new_mode: new.new_mode,
+            similarity: Some((rename.score * 100 / super::renames::MAX_SCORE) as u32),
+            additions: 0,
+            deletions: 0,
+            binary: old.binary || new.binary,
+        });
+    }
+    let mut files: Vec<ChangedFile> = files.into_iter().flatten().chain(renamed).collect();
+    files.sort_by(|x, y| x.path.cmp(&y.path));
+    files
 }
 
 /// Counts the lines a file's change adds and deletes (none for a submodule or an unreadable blob).
@@ -276,11 +288,5 @@ fn count_lines_changed(repo: &git2::Repository, file: &ChangedFile) -> Option<Co
         (old.as_ref().map_or(&[][..], |b| b.content()), new.as_ref().map_or(&[][..], |b| b.content()));
     let patch = git2::Patch::from_buffers(old_bytes, None, new_bytes, None, Some(&mut options)).ok()?;
     let (_, additions, deletions) = patch.line_stats().ok()?;
-    let old_lines = old.as_ref().map(|b| super::index::count_lines(b.content())).unwrap_or(0);
-    Some(Counts {
-        additions: additions as u64,
-        deletions: deletions as u64,
-        binary: patch.delta().flags().is_binary(),
-        old_lines,
-    })
+    Some(Counts { additions: additions as u64, deletions: deletions as u64, binary: patch.delta().flags().is_binary() })
 }

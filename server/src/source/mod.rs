@@ -16,6 +16,7 @@ pub mod highlight;
 pub mod hunks;
 mod index;
 pub mod prehighlight;
+mod renames;
 mod repository;
 pub mod rows;
 mod search;
@@ -33,7 +34,7 @@ use std::sync::Arc;
 pub use admin::{confined_repository, Unconfined};
 pub use diff::{ChangedFile, DiffSide};
 pub use repository::StagedRepository;
-pub use search::{PackedFile, SearchHit, SearchLine, SearchOutcome, SearchRequest};
+pub use search::{Cursor, PackedFile, SearchHit, SearchLine, SearchOutcome, SearchRequest, Totals};
 pub use symbols::Definition;
 
 #[derive(Debug, thiserror::Error)]

@@ -33,6 +33,9 @@ async fn a_search_finds_literals_and_patterns_with_case_and_paths_as_asked() {
         .map(|(i, _)| i as u64 + 1)
         .collect();
     assert_eq!(lines, expected, "every matching line, by number");
+    assert_eq!(found["total"], serde_json::json!({ "files": 1, "lines": expected.len(), "exact": true }));
+    assert_eq!(found["query"]["case"], false, "letter case is stated: {found}");
+    assert!(found["next"].is_null(), "one page holds it");
     let (_, exact) = search(&app, &session, "q=hashmap&case=1").await;
     assert!(paths(&exact).is_empty(), "case is respected");
     let (_, pattern) = search(&app, &session, "q=LIMIT_%5B0-9%5D%2B%3A&re=1").await;
@@ -56,6 +59,11 @@ async fn a_search_finds_literals_and_patterns_with_case_and_paths_as_asked() {
     assert!(invalid["error"].as_str().unwrap().contains("unclosed group"), "{invalid}");
     let (status, _) = search(&app, &session, "q=x&path=%5B").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    for cursor in ["%21%21", "bm90IGEgY3Vyc29y", "MDphLnJz"] {
+        let (status, bad) = search(&app, &session, &format!("q=x&cursor={cursor}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{cursor}");
+        assert!(bad["error"].as_str().unwrap().contains("not a search cursor"), "{bad}");
+    }
 }
 
 #[tokio::test]
@@ -161,8 +169,9 @@ async fn go_to_file_and_go_to_definition() {
     assert!(!app.events("files.find").await.is_empty());
 }
 
-/// A file with more matching lines than a page shows links to all of them (up to 2,000): the
-/// search again, with the file's own path as the glob and `lines=all`.
+/// A file with more matching lines than a page shows links to all of them: the search again, with
+/// the file's own path as the glob and `lines=all`, 2,000 lines a page, each page going on from
+/// the line after the last.
 #[tokio::test]
 async fn and_n_more_lines_is_a_link_that_shows_them() {
     let app = spawn_app().await;
@@ -176,8 +185,23 @@ async fn and_n_more_lines_is_a_link_that_shows_them() {
     let (status, all) = app.get_text(&link).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(all.matches(r#"<tr class="hit">"#).count(), 2_000);
-    assert!(all.contains("and 198000 more matching line(s) in this file"));
+    assert!(all.contains("200,000 matching lines in 1 file"), "the totals");
+    assert!(all.contains("matching lines go on on the next page"));
+    let next = &all[all.find("rel=\"next\"").map(|at| all[..at].rfind("href=\"").unwrap() + 6).unwrap()..];
+    let next = next[..next.find('"').unwrap()].replace("&amp;", "&");
+    let (_, second) = app.get_text(&next).await;
+    assert_eq!(second.matches(r#"<tr class="hit">"#).count(), 2_000);
+    assert!(second.contains("#L2001\">2001</a>") && !second.contains("#L2000\">2000</a></td><td class=\"lc\"><mark>"));
     let session = app.session_client("reviewer").await;
     let (_, found) = search(&app, &session, "q=x+%3D+1&path=data/big.py&lines=all").await;
-    assert_eq!(found["results"][0]["matches"].as_array().unwrap().len(), 2_000);
+    let matches = found["results"][0]["matches"].as_array().unwrap();
+    assert_eq!((matches.len(), &matches[1_999]["line"]), (2_000, &serde_json::json!(2000)));
+    let cursor = found["next"].as_str().expect("a next page");
+    let (_, then) = search(&app, &session, &format!("q=x+%3D+1&path=data/big.py&lines=all&cursor={cursor}")).await;
+    assert_eq!(then["results"][0]["matches"][0]["line"], 2001, "{}", then["results"][0]["matches"][0]);
+    let results = app.events("search.results").await;
+    assert!(
+        results.iter().any(|e| e.leaf.contains(r#""from":{"line":2001,"path":"data/big.py"}"#)),
+        "the page's start is recorded"
+    );
 }

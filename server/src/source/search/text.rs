@@ -106,12 +106,15 @@ pub(super) struct TextHits {
 /// Lines are grep's: unless `multiline`, a match that runs past the end of its line (`\s` or
 /// `[^x]` across a newline) is no match; that line is searched again on its own, and the scan goes
 /// on from the next line, so a line matches exactly when the pattern matches within it.
+///
+/// With `from_line` above 1 the text is searched from that line on (a page that continues a file).
 pub(super) fn search_text(
     pattern: &regex::bytes::Regex,
     content: &[u8],
     limit: usize,
     multiline: bool,
     deadline: Instant,
+    from_line: u32,
 ) -> TextHits {
     // (line start, line end, match ranges within the line), one entry per matching line.
     type Matched = (usize, usize, Vec<(usize, usize)>);
@@ -119,14 +122,18 @@ pub(super) fn search_text(
     let (mut more, mut late) = (0u64, false);
     // The bounds of the line the last match was on, and whether it was counted beyond `limit`.
     let mut line: Option<(usize, usize, bool)> = None;
-    let (mut at, mut seen) = (0usize, 0usize);
+    let mut at = match from_line {
+        0 | 1 => 0,
+        line => memchr::memchr_iter(b'\n', content).nth(line as usize - 2).map_or(content.len() + 1, |i| i + 1),
+    };
+    let mut seen = 0usize;
     while at <= content.len() {
         let Some(mut found) = pattern.find_at(content, at) else { break };
         if found.start() == content.len() && content.last() == Some(&b'\n') {
             break; // After the last newline there is no line (an empty match of `^$` or `\s*`).
         }
         seen += 1;
-        if seen % CLOCK_EVERY == 0 && Instant::now() > deadline {
+        if seen.is_multiple_of(CLOCK_EVERY) && Instant::now() > deadline {
             late = true;
             break;
         }
@@ -143,11 +150,10 @@ pub(super) fn search_text(
         }
         at = if found.is_empty() { found.end() + 1 } else { found.end() };
         if let Some((start, end, counted)) = line.filter(|(start, end, _)| (*start..=*end).contains(&found.start())) {
-            if !counted {
-                if let Some(last) = matched.last_mut().filter(|last| last.0 == start && last.2.len() < MATCHES_PER_LINE)
-                {
-                    last.2.push((found.start() - start, found.end().min(end) - start));
-                }
+            match matched.last_mut().filter(|last| !counted && last.0 == start && last.2.len() < MATCHES_PER_LINE) {
+                Some(last) => last.2.push((found.start() - start, found.end().min(end) - start)),
+                // Nothing more to mark on this line: go on from the next.
+                None => at = at.max(end + 1),
             }
             continue;
         }
@@ -156,6 +162,7 @@ pub(super) fn search_text(
         let beyond = matched.len() >= limit;
         if beyond {
             more += 1;
+            at = at.max(end + 1); // The line is counted; its other matches change nothing.
         } else {
             matched.push((start, end, vec![(found.start() - start, found.end().min(end) - start)]));
         }
@@ -196,6 +203,27 @@ impl TextHits {
     pub(super) fn found(&self) -> bool {
         !self.lines.is_empty() || self.more > 0
     }
+
+    /// Matching lines, returned and counted.
+    pub(super) fn matching_lines(&self) -> u64 {
+        self.lines.iter().filter(|l| !l.matches.is_empty()).count() as u64 + self.more
+    }
+
+    /// The number of the last matching line returned.
+    pub(super) fn last_matching_line(&self) -> Option<u32> {
+        self.lines.iter().rev().find(|l| !l.matches.is_empty()).map(|l| l.number)
+    }
+}
+
+/// The matching lines of a text, counted (none returned), and whether the deadline cut it short.
+pub(super) fn count_text(
+    pattern: &regex::bytes::Regex,
+    content: &[u8],
+    multiline: bool,
+    deadline: Instant,
+) -> (u64, bool) {
+    let found = search_text(pattern, content, 0, multiline, deadline, 1);
+    (found.more, found.late)
 }
 
 #[cfg(test)]
@@ -209,7 +237,7 @@ mod tests {
 
     fn find(pattern: &str, text: &str) -> Vec<(u32, String, bool)> {
         let pattern = regex::bytes::Regex::new(pattern).unwrap();
-        let found = search_text(&pattern, text.as_bytes(), 10, false, later());
+        let found = search_text(&pattern, text.as_bytes(), 10, false, later(), 1);
         found.lines.into_iter().map(|l| (l.number, l.text, !l.matches.is_empty())).collect()
     }
 
@@ -241,7 +269,7 @@ mod tests {
     #[test]
     fn match_ranges_are_byte_offsets_in_the_line() {
         let pattern = regex::bytes::Regex::new("ab").unwrap();
-        let found = search_text(&pattern, b"xxab ab\n", 10, false, later());
+        let found = search_text(&pattern, b"xxab ab\n", 10, false, later(), 1);
         assert_eq!(found.lines[0].matches, [(2, 4), (5, 7)]);
     }
 
@@ -252,7 +280,7 @@ mod tests {
     fn a_long_line_is_searched_once_and_the_deadline_holds_inside_a_text() {
         let text = vec![b'a'; 4 << 20];
         let pattern = regex::bytes::Regex::new(".").unwrap();
-        let found = search_text(&pattern, &text, 20, false, later());
+        let found = search_text(&pattern, &text, 20, false, later(), 1);
         assert_eq!(found.lines.len(), 1);
         assert_eq!(
             found.lines[0].matches.len(),
@@ -260,18 +288,21 @@ mod tests {
             "ranges are capped (and cut at the shown text)"
         );
         assert!(!found.late && found.more == 0);
-        let gone = search_text(&pattern, &text, 20, false, Instant::now());
+        // A line's matches past those marked are not visited; a text of many short matching
+        // lines is where the deadline is met.
+        let lines = "a\n".repeat(1 << 20);
+        let gone = search_text(&pattern, lines.as_bytes(), 20, false, Instant::now(), 1);
         assert!(gone.late, "the deadline is checked inside the text");
-        assert_eq!(gone.lines.len(), 1, "what was found before it is kept");
+        assert_eq!(gone.matching_lines(), CLOCK_EVERY as u64 - 1, "what was found before it is kept");
         // Beyond the returned lines, further matching lines are counted once each.
         let many = "x\n".repeat(50);
-        let found = search_text(&regex::bytes::Regex::new("x").unwrap(), many.as_bytes(), 20, false, later());
+        let found = search_text(&regex::bytes::Regex::new("x").unwrap(), many.as_bytes(), 20, false, later(), 1);
         assert_eq!((found.lines.iter().filter(|l| !l.matches.is_empty()).count(), found.more), (20, 30));
     }
 
     fn matching_lines(pattern: &str, text: &str, multiline: bool) -> Vec<u32> {
         let pattern = regex::bytes::RegexBuilder::new(pattern).multi_line(true).build().unwrap();
-        let found = search_text(&pattern, text.as_bytes(), 100, multiline, later());
+        let found = search_text(&pattern, text.as_bytes(), 100, multiline, later(), 1);
         found.lines.iter().filter(|l| !l.matches.is_empty()).map(|l| l.number).collect()
     }
 
@@ -299,7 +330,7 @@ mod tests {
             line.extend_from_slice(b"NEEDLE");
             line.extend_from_slice(&b"x".repeat(3_000));
             let text = format!("first\n{}\nlast NEEDLE\n", String::from_utf8(line).unwrap());
-            let found = search_text(&needle, text.as_bytes(), 10, false, later());
+            let found = search_text(&needle, text.as_bytes(), 10, false, later(), 1);
             let long = found.lines.iter().find(|l| l.number == 2).expect("the long line matches");
             assert_eq!(long.matches.len(), 1, "at {at}");
             let (s, e) = long.matches[0];
