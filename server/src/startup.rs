@@ -252,9 +252,11 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
             }
         }
     });
-    // Background jobs: one worker per lane (a pin's jobs; export bundles), each running its jobs
+    // Background jobs: two workers for pins' jobs (a pin's index and compare run beside its
+    // highlighting, which is most of the work) and one for export bundles, each running its jobs
     // one after another and looking for more every second.
-    for lane in [crate::domain::jobs::JobLane::Pins, crate::domain::jobs::JobLane::Exports] {
+    use crate::domain::jobs::JobLane;
+    for lane in [JobLane::Pins, JobLane::Pins, JobLane::Exports] {
         let domain = Arc::clone(&domain);
         tokio::spawn(async move {
             loop {

@@ -325,9 +325,9 @@ impl Admin<'_> {
         };
         self.write(async |tx| {
             let pin = PinId::from_stored(pins::insert_pin(tx.conn(), &new).await?);
-            // The pin's file index (coverage, the file finder) is built in the background.
+            // The pin's file index (coverage, the file finder, search), the compare with the
+            // release before, and its highlighting with its definitions are made in the background.
             crate::store::files::queue_job(tx.conn(), super::jobs::INDEX_PIN, pin.get(), new.pinned_at).await?;
-            crate::store::files::queue_job(tx.conn(), super::jobs::EXTRACT_SYMBOLS, pin.get(), new.pinned_at).await?;
             crate::store::files::queue_job(tx.conn(), super::jobs::COMPARE_PREVIOUS, pin.get(), new.pinned_at).await?;
             crate::store::files::queue_job(tx.conn(), super::jobs::PREHIGHLIGHT_PIN, pin.get(), new.pinned_at).await?;
             let event = actor

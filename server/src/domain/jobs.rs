@@ -13,14 +13,16 @@ use app::model::{PinId, RepoPath};
 
 /// Indexes a pin's files (for coverage and the file finder).
 pub const INDEX_PIN: &str = "pin.index";
-/// Finds the definitions in a pin's text files (for go to definition).
+/// Finds the definitions in a pin's text files (for go to definition): queued by pins made before
+/// pre-highlighting found them in its own parse (`PREHIGHLIGHT_PIN`); kept so that such a job still runs.
 pub const EXTRACT_SYMBOLS: &str = "pin.symbols";
 
 /// Computes the changed files from the repository's previous pin (by commit time) to this one, so
 /// that comparing a release with the one before opens at once.
 pub const COMPARE_PREVIOUS: &str = "pin.compare";
 
-/// Highlights every text file of a pin into the disk cache, so that no reader waits for a file.
+/// Highlights every text file of a pin into the disk cache, so that no reader waits for a file,
+/// and finds its definitions (go to definition) in the same parse.
 pub const PREHIGHLIGHT_PIN: &str = "pin.prehighlight";
 
 /// Copies a repository imported from the console (`admin::run_import_job`).
@@ -108,10 +110,6 @@ impl Jobs<'_> {
     }
 
     async fn prehighlight_pin(&self, job: &JobRow) -> AppResult<()> {
-        if !self.source.has_disk_cache() {
-            self.store.job_progress(job.id, 0, 0, self.clock.now_ms()).await?;
-            return Ok(());
-        }
         let pin = PinId::from_stored(job.subject);
         let actor = Actor::System("highlight");
         let access = self.pin_access(&actor, pin).await?;
@@ -143,15 +141,19 @@ impl Jobs<'_> {
                 }
             }
         };
-        outcome?;
+        let Some(definitions) = outcome? else {
+            return Err(AppError::Conflict("the job was cancelled".into()));
+        };
+        self.store.replace_pin_symbols(pin.get(), &definitions).await?;
         use std::sync::atomic::Ordering;
         let (done, total) = (progress.done.load(Ordering::Relaxed), progress.total.load(Ordering::Relaxed));
         tracing::info!(
             pin = %pin,
             files = total,
             reused = progress.reused.load(Ordering::Relaxed),
+            definitions = definitions.len(),
             seconds = started.elapsed().as_secs_f64(),
-            "pre-highlighting finished"
+            "pre-highlighting and finding definitions finished"
         );
         if !self.store.job_progress(job.id, done, total, self.clock.now_ms()).await? {
             return Err(AppError::Conflict("the job was cancelled".into()));

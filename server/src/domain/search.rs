@@ -308,7 +308,7 @@ impl Search<'_> {
             return Err(AppError::Invalid("a symbol is a name made of letters, digits and '_'".into()));
         }
         let access = self.pin_access(&actor, pin).await?;
-        let progress = self.ensure_job(super::jobs::EXTRACT_SYMBOLS, pin).await?;
+        let progress = self.definitions_progress(pin).await?;
         let recorded = Query { kind: "symbol", text: name.to_string(), case: true, path: None };
         let event = actor
             .event(Action::SymbolLookup)

@@ -23,7 +23,7 @@ pub const RENDERER_VERSION: u32 = 2;
 pub const SYNTAX_SET_VERSION: &str = "syntect-5";
 
 /// The first line of every stored entry.
-const MAGIC: &str = "clearroom-highlight-3";
+const MAGIC: &str = "clearroom-highlight-4";
 
 /// The bytes an entry holds in memory: its lines and a little for each, and a fifth of the lines
 /// for their packed rows (made on first view, so counted from the start: an entry's weight must not
@@ -146,6 +146,12 @@ impl HighlightCache {
             self.remember(key, Arc::clone(entry));
         }
         found
+    }
+
+    /// The definitions a complete entry on disk holds, if it was written with them (read without
+    /// keeping the entry in memory: pre-highlighting reads a whole pin).
+    pub fn definitions_on_disk(&self, key: &str) -> Option<Vec<super::symbols::Defined>> {
+        self.disk.as_ref()?.read(key)?.definitions
     }
 
     /// Whether the disk (or, without one, memory) holds the key, without reading it.
@@ -289,8 +295,9 @@ impl Disk {
     }
 }
 
-/// An entry as text: the magic line, the language, the notice (empty lines for none), then one
-/// highlighted line per line (highlighted lines never hold a newline).
+/// An entry as text: the magic line, the language, the notice, the lines of the whole file (for a
+/// window), the definitions found (JSON `[[name, kind, line], …]`; each an empty line for none),
+/// then the count and one highlighted line per line (highlighted lines never hold a newline).
 fn encode(entry: &Highlighted) -> String {
     let mut out = String::with_capacity(entry.lines.iter().map(|l| l.len() + 1).sum::<usize>() + 64);
     out.push_str(MAGIC);
@@ -300,6 +307,11 @@ fn encode(entry: &Highlighted) -> String {
     out.push_str(&entry.notice.as_ref().and_then(|n| serde_json::to_string(n).ok()).unwrap_or_default());
     out.push('\n');
     out.push_str(&entry.total.map_or(String::new(), |t| t.to_string()));
+    out.push('\n');
+    if let Some(definitions) = &entry.definitions {
+        let rows: Vec<(&str, &str, u32)> = definitions.iter().map(|d| (d.name.as_str(), d.kind, d.line)).collect();
+        out.push_str(&serde_json::to_string(&rows).unwrap_or_default());
+    }
     out.push('\n');
     out.push_str(&entry.lines.len().to_string());
     for line in &entry.lines {
@@ -323,6 +335,16 @@ fn decode(text: &str) -> Option<Highlighted> {
         "" => None,
         total => Some(total.parse().ok()?),
     };
+    let definitions = match parts.next()? {
+        "" => None,
+        rows => Some(
+            serde_json::from_str::<Vec<(String, String, u32)>>(rows)
+                .ok()?
+                .into_iter()
+                .map(|(name, kind, line)| super::symbols::Defined::new(name, &kind, line))
+                .collect::<Option<Vec<_>>>()?,
+        ),
+    };
     let count: usize = parts.next()?.parse().ok()?;
     let lines: Vec<String> = parts.map(str::to_string).collect();
     (lines.len() == count).then_some(Highlighted {
@@ -332,6 +354,7 @@ fn decode(text: &str) -> Option<Highlighted> {
         timed_out: false,
         total,
         packed: Default::default(),
+        definitions,
     })
 }
 
@@ -348,6 +371,7 @@ mod tests {
             timed_out: false,
             total: None,
             packed: Default::default(),
+            definitions: None,
         }
     }
 

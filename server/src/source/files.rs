@@ -250,6 +250,7 @@ impl Source {
             timed_out: false,
             total: Some(total),
             packed: Default::default(),
+            definitions: None,
         });
         self.cache.put(&key, Arc::clone(&window));
         window

@@ -9,9 +9,7 @@ use crate::audit::Receipt;
 use crate::config::SourceLimits;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use syntect::parsing::{ParseState, Scope, ScopeStack};
-use syntect::util::LinesWithEndings;
+use syntect::parsing::{Scope, ScopeStack};
 
 /// A definition: its name, what it defines, and the line it is on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,70 +44,64 @@ fn identifier(text: &str) -> bool {
         && !text.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// A definition in one file: its name, what it defines (one of `KINDS`), and its line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Defined {
+    pub name: String,
+    pub kind: &'static str,
+    pub line: u32,
+}
+
+impl Defined {
+    /// A definition read back (from the highlight cache); `None` for a kind that is not one of ours.
+    pub fn new(name: String, kind: &str, line: u32) -> Option<Defined> {
+        Some(Defined { name, kind: KINDS.iter().find(|k| **k == kind)?, line })
+    }
+}
+
+/// Finds definitions among a file's tokens as the parser scopes them: a token that is an
+/// identifier under an `entity.name.<kind>` scope of one of `KINDS`.
+#[derive(Default)]
+pub struct Finder {
+    kinds: HashMap<Scope, Option<&'static str>>,
+    pub found: Vec<Defined>,
+}
+
+impl Finder {
+    /// Looks at one token (a run of text under one scope stack) of line `line`.
+    pub fn token(&mut self, stack: &ScopeStack, text: &str, line: u32) {
+        let token = text.trim();
+        if !identifier(token) {
+            return;
+        }
+        let kinds = &mut self.kinds;
+        let kind = stack.as_slice().iter().rev().find_map(|scope| {
+            *kinds.entry(*scope).or_insert_with(|| {
+                let name = scope.build_string();
+                let mut atoms = name.split('.');
+                match (atoms.next(), atoms.next(), atoms.next()) {
+                    (Some("entity"), Some("name"), Some(kind)) => KINDS.iter().find(|k| **k == kind).copied(),
+                    _ => None,
+                }
+            })
+        });
+        if let Some(kind) = kind {
+            self.found.push(Defined { name: token.to_string(), kind, line });
+        }
+    }
+}
+
 impl Highlighter {
-    /// The definitions in one file (nothing past the highlighting size cap or time budget).
+    /// The definitions in one file (nothing past the highlighting size cap or time budget), found
+    /// as pre-highlighting finds them, in the parse that highlights the file.
     pub fn definitions(&self, path: &str, text: &str, limits: &SourceLimits) -> Vec<Definition> {
-        if text.len() as u64 > limits.highlight_max_bytes {
-            return Vec::new();
-        }
         let file_name = path.rsplit('/').next().unwrap_or(path);
-        let Some(syntax) = self.syntax_for(file_name, text) else { return Vec::new() };
-        let budget = Duration::from_millis(limits.highlight_budget_ms);
-        let started = Instant::now();
-        let mut state = ParseState::new(syntax);
-        let mut stack = ScopeStack::new();
-        let mut kinds: HashMap<Scope, Option<String>> = HashMap::new();
-        let mut found = Vec::new();
-        for (number, line) in LinesWithEndings::from(text).enumerate() {
-            if line.len() > limits.line_max_bytes || started.elapsed() > budget {
-                break;
-            }
-            let Ok(ops) = state.parse_line(line, &self.syntaxes) else { break };
-            let mut cursor = 0;
-            let content = line.trim_end_matches(['\n', '\r']);
-            let mut check = |stack: &ScopeStack, from: usize, to: usize| {
-                let token = content.get(from..to.min(content.len())).unwrap_or("").trim();
-                if !identifier(token) {
-                    return;
-                }
-                let kind = stack.as_slice().iter().rev().find_map(|scope| {
-                    kinds
-                        .entry(*scope)
-                        .or_insert_with(|| {
-                            let name = scope.build_string();
-                            let mut atoms = name.split('.');
-                            match (atoms.next(), atoms.next(), atoms.next()) {
-                                (Some("entity"), Some("name"), Some(kind)) if KINDS.contains(&kind) => {
-                                    Some(kind.to_string())
-                                }
-                                _ => None,
-                            }
-                        })
-                        .clone()
-                });
-                if let Some(kind) = kind {
-                    found.push(Definition {
-                        path: path.to_string(),
-                        name: token.to_string(),
-                        kind,
-                        line: number as u32 + 1,
-                    });
-                }
-            };
-            for (at, op) in &ops {
-                if *at > cursor {
-                    check(&stack, cursor, *at);
-                    cursor = *at;
-                }
-                if stack.apply(op).is_err() {
-                    return found;
-                }
-            }
-            if cursor < content.len() {
-                check(&stack, cursor, content.len());
-            }
-        }
+        let syntax = self.syntax_within_cap(file_name, text, text.len() as u64, limits);
+        let found = self.highlight_finding_definitions(syntax, text, limits).definitions.unwrap_or_default();
         found
+            .into_iter()
+            .map(|d| Definition { path: path.to_string(), name: d.name, kind: d.kind.to_string(), line: d.line })
+            .collect()
     }
 }
 

@@ -38,6 +38,18 @@ impl Core {
         self.ensure_job(INDEX_PIN, pin).await
     }
 
+    /// Whether a pin's definitions are found: by its pre-highlighting (queued now if the pin has
+    /// none), or, for a pin made before that found them, by the definitions job it had then.
+    pub(crate) async fn definitions_progress(&self, pin: PinId) -> AppResult<JobProgress> {
+        if let Some(job) = self.store.job_for(crate::domain::jobs::EXTRACT_SYMBOLS, pin.get()).await? {
+            if job.state == "done" {
+                let done = job.done_units.max(0) as u64;
+                return Ok(JobProgress { done, total: done, finished: true, failed: false });
+            }
+        }
+        self.ensure_job(crate::domain::jobs::PREHIGHLIGHT_PIN, pin).await
+    }
+
     /// A pin's job of `kind`, queued now if the pin has none (pins made before the job existed).
     pub(crate) async fn ensure_job(&self, kind: &str, pin: PinId) -> AppResult<JobProgress> {
         let job = match self.store.job_for(kind, pin.get()).await? {

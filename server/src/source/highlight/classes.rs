@@ -89,12 +89,16 @@ fn push_token(html: &mut String, open: &mut Option<&'static str>, class: Option<
 
 /// One line as a self-contained fragment of flat spans (none crosses a line end), so each table row
 /// is valid HTML on its own.
+///
+/// With a `finder`, each token is also offered to it (the definitions on line `number`, found in
+/// the same parse).
 pub(super) fn highlight_line(
     line: &str,
     state: &mut ParseState,
     stack: &mut ScopeStack,
     syntaxes: &SyntaxSet,
     cache: &mut ClassCache,
+    mut finder: Option<(&mut crate::source::symbols::Finder, u32)>,
 ) -> Option<String> {
     let ops = state.parse_line(line, syntaxes).ok()?;
     let content = strip_newline(line);
@@ -105,12 +109,18 @@ pub(super) fn highlight_line(
         let at = (*at).min(content.len());
         if at > cursor {
             push_token(&mut html, &mut open, cache.classes(stack), &content[cursor..at]);
+            if let Some((finder, number)) = finder.as_mut() {
+                finder.token(stack, &content[cursor..at], *number);
+            }
             cursor = at;
         }
         stack.apply(op).ok()?;
     }
     if cursor < content.len() {
         push_token(&mut html, &mut open, cache.classes(stack), &content[cursor..]);
+        if let Some((finder, number)) = finder.as_mut() {
+            finder.token(stack, &content[cursor..], *number);
+        }
     }
     if open.is_some() {
         html.push_str("</span>");

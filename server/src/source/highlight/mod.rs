@@ -29,6 +29,8 @@ pub struct Highlighted {
     pub total: Option<u32>,
     /// The lines as code rows, deflated once for pages sent with gzip (`rows.rs`), made on first use.
     pub packed: std::sync::OnceLock<std::sync::Arc<super::rows::PackedRows>>,
+    /// The definitions found in the same parse, when they were looked for (pre-highlighting).
+    pub definitions: Option<Vec<super::symbols::Defined>>,
 }
 
 pub struct Highlighter {
@@ -130,6 +132,25 @@ impl Highlighter {
         let clock = Budget::start(limits);
         let run = self.run(&lines, 0, Start::of(syntax), limits, &clock, None);
         finish(syntax, vec![run], limits)
+    }
+
+    /// [`Self::highlight_as`], finding the file's definitions in the same parse (a pin's
+    /// pre-highlighting, which is also how its definitions are found). A plain file has none.
+    pub(crate) fn highlight_finding_definitions(
+        &self,
+        syntax: Option<&SyntaxReference>,
+        text: &str,
+        limits: &SourceLimits,
+    ) -> Highlighted {
+        let syntax = match self.grammar_or_plain(syntax, text, limits) {
+            Ok(syntax) => syntax,
+            Err(plain) => return Highlighted { definitions: Some(Vec::new()), ..plain },
+        };
+        let lines: Vec<&str> = LinesWithEndings::from(text).collect();
+        let clock = Budget::start(limits);
+        let mut finder = super::symbols::Finder::default();
+        let run = self.run_finding(&lines, 0, Start::of(syntax), limits, &clock, None, Some(&mut finder));
+        Highlighted { definitions: Some(finder.found), ..finish(syntax, vec![run], limits) }
     }
 
     /// The same result as [`Self::highlight_as`], made sooner for a reader who waits for it: a
@@ -237,6 +258,7 @@ impl Highlighter {
             timed_out: false,
             total: None,
             packed: Default::default(),
+            definitions: None,
         };
         if text.len() as u64 > limits.highlight_max_bytes {
             return Err(plain(Some(FileNotice::PlainWhole { highlight_max_bytes: limits.highlight_max_bytes })));
@@ -255,6 +277,21 @@ impl Highlighter {
         limits: &SourceLimits,
         clock: &Budget,
         abandoned: Option<&AtomicBool>,
+    ) -> Run {
+        self.run_finding(lines, first, start, limits, clock, abandoned, None)
+    }
+
+    /// [`Self::run`], offering each token to `finder` when there is one.
+    #[allow(clippy::too_many_arguments)]
+    fn run_finding(
+        &self,
+        lines: &[&str],
+        first: usize,
+        start: Start,
+        limits: &SourceLimits,
+        clock: &Budget,
+        abandoned: Option<&AtomicBool>,
+        mut finder: Option<&mut super::symbols::Finder>,
     ) -> Run {
         let Start { mut state, mut stack } = start;
         let mut cache = ClassCache(Default::default());
@@ -279,7 +316,8 @@ impl Highlighter {
                 run.lines.push(cut_line(strip_newline(line)).0);
                 continue;
             }
-            match highlight_line(line, &mut state, &mut stack, &self.syntaxes, &mut cache) {
+            let finding = finder.as_deref_mut().map(|finder| (finder, number as u32 + 1));
+            match highlight_line(line, &mut state, &mut stack, &self.syntaxes, &mut cache, finding) {
                 Some(html) => run.lines.push(html),
                 None => {
                     // The grammar failed on this line: show the rest plainly rather than guess.
@@ -395,6 +433,7 @@ fn finish(syntax: &SyntaxReference, runs: Vec<Run>, limits: &SourceLimits) -> Hi
         timed_out,
         total: None,
         packed: Default::default(),
+        definitions: None,
     }
 }
 
