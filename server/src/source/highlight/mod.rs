@@ -126,7 +126,7 @@ impl Highlighter {
     ) -> Highlighted {
         let syntax = match self.grammar_or_plain(syntax, text, limits) {
             Ok(syntax) => syntax,
-            Err(plain) => return plain,
+            Err(plain) => return *plain,
         };
         let lines: Vec<&str> = LinesWithEndings::from(text).collect();
         let clock = Budget::start(limits);
@@ -144,7 +144,7 @@ impl Highlighter {
     ) -> Highlighted {
         let syntax = match self.grammar_or_plain(syntax, text, limits) {
             Ok(syntax) => syntax,
-            Err(plain) => return Highlighted { definitions: Some(Vec::new()), ..plain },
+            Err(plain) => return Highlighted { definitions: Some(Vec::new()), ..*plain },
         };
         let lines: Vec<&str> = LinesWithEndings::from(text).collect();
         let clock = Budget::start(limits);
@@ -179,7 +179,7 @@ impl Highlighter {
     ) -> (Highlighted, usize) {
         let syntax = match self.grammar_or_plain(syntax, text, limits) {
             Ok(syntax) => syntax,
-            Err(plain) => return (plain, 0),
+            Err(plain) => return (*plain, 0),
         };
         let lines: Vec<&str> = LinesWithEndings::from(text).collect();
         let guesses = if parts > 1 && lines.len() >= lines_min { speculate(&lines, parts) } else { Vec::new() };
@@ -250,7 +250,7 @@ impl Highlighter {
         syntax: Option<&'a SyntaxReference>,
         text: &str,
         limits: &SourceLimits,
-    ) -> Result<&'a SyntaxReference, Highlighted> {
+    ) -> Result<&'a SyntaxReference, Box<Highlighted>> {
         let plain = |notice| Highlighted {
             lines: plain_lines(text),
             language: None,
@@ -261,9 +261,11 @@ impl Highlighter {
             definitions: None,
         };
         if text.len() as u64 > limits.highlight_max_bytes {
-            return Err(plain(Some(FileNotice::PlainWhole { highlight_max_bytes: limits.highlight_max_bytes })));
+            return Err(Box::new(plain(Some(FileNotice::PlainWhole {
+                highlight_max_bytes: limits.highlight_max_bytes,
+            }))));
         }
-        syntax.ok_or_else(|| plain(None))
+        syntax.ok_or_else(|| Box::new(plain(None)))
     }
 
     /// Highlights `lines` (the first is line `first`, counted from 0) from `start`; once the budget
