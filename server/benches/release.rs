@@ -95,6 +95,18 @@ async fn main() {
         let pin = domain.admin().create_pin(Actor::Operator, "corpus", release, release).await.unwrap();
         let ready = wait_ready(&domain, pin, release, pinned).await;
         println!("{release}: every job done {:.1} s after pinning", ready.as_secs_f64());
+        let pool =
+            sqlx::SqlitePool::connect(&format!("sqlite://{}", data.join("clearroom.db").display())).await.unwrap();
+        let count = |sql: &'static str| {
+            let pool = pool.clone();
+            async move { sqlx::query_scalar::<_, i64>(sql).bind(pin.get()).fetch_one(&pool).await.unwrap() }
+        };
+        println!(
+            "  {release}: {} files ({} text), {} definitions",
+            count("SELECT COUNT(*) FROM pin_files WHERE pin_id = ?").await,
+            count("SELECT COUNT(*) FROM pin_files WHERE pin_id = ? AND text_offset IS NOT NULL").await,
+            count("SELECT COUNT(*) FROM pin_symbols WHERE pin_id = ?").await
+        );
     }
     let repo = size_of(Path::new(&repository));
     let parts = [

@@ -1,13 +1,11 @@
 //! Indexing a whole pin: every regular file's path, blob id, size, line count and whether it is
-//! binary, and the pin's search pack (its text files concatenated, in path order, so that a search
-//! reads one file sequentially instead of inflating every blob). A background job does this once
+//! binary, and the pin's search pack (its text files concatenated, in path order, compressed in
+//! frames: `pack.rs`). A background job does this once
 //! per pin, through a whole-pin receipt; coverage, the file finder and search read the index.
 
 use super::{PinLocation, Result, Source, SourceError};
 use crate::audit::Receipt;
 use crate::store::files::PinFileRow;
-use std::io::Write as _;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Lines of a text: newlines, plus one for a last line without its newline.
@@ -17,11 +15,6 @@ pub(super) fn count_lines(bytes: &[u8]) -> u64 {
 }
 
 impl Source {
-    /// Where a pin's search pack is.
-    pub(super) fn pack_path(&self, pin: app::model::PinId) -> PathBuf {
-        self.index_dir.join(format!("pin-{pin}.pack"))
-    }
-
     /// Every regular file of the pin (symlinks and submodules are not files to review), in path
     /// order, and the pin's search pack: the text of every text file no larger than the display
     /// cap, concatenated in that order (each row says where its text is). The receipt must cover
@@ -31,7 +24,7 @@ impl Source {
             return Err(SourceError::WrongReceipt);
         }
         let tree_id = at.tree_id.clone();
-        let pack = self.pack_path(at.pin);
+        let pack = super::pack::framed_path(&self.index_dir, at.pin);
         self.with_repo(&at.repository, move |this, repo| {
             let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
             let mut entries = Vec::new();
@@ -44,22 +37,17 @@ impl Source {
             })?;
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             std::fs::create_dir_all(&this.index_dir)?;
-            let partial = pack.with_extension("pack.partial");
-            let mut writer = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&partial)?);
-            let mut offset = 0u64;
+            let partial = pack.with_extension("zpack.partial");
+            let mut writer = super::pack::PackWriter::create(&partial)?;
             let mut files = Vec::with_capacity(entries.len());
             for (path, id) in entries {
                 let blob = repo.find_blob(id)?;
                 let binary = blob.is_binary();
                 let bytes = blob.size() as u64;
-                let text = (!binary && bytes <= this.limits.display_max_bytes).then(|| {
-                    let at = offset;
-                    offset += bytes;
-                    (at, bytes)
-                });
-                if text.is_some() {
-                    writer.write_all(blob.content())?;
-                }
+                let text = match !binary && bytes <= this.limits.display_max_bytes {
+                    true => Some(writer.add(blob.content())?),
+                    false => None,
+                };
                 files.push(PinFileRow {
                     path,
                     blob_id: id.to_string(),
@@ -69,8 +57,7 @@ impl Source {
                     text,
                 });
             }
-            let file = writer.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
+            writer.finish()?;
             std::fs::rename(&partial, &pack)?;
             Ok(files)
         })

@@ -15,6 +15,7 @@ mod files;
 pub mod highlight;
 pub mod hunks;
 mod index;
+mod pack;
 pub mod prehighlight;
 mod renames;
 mod repository;
@@ -92,7 +93,7 @@ pub struct FileContent {
 
 pub struct Source {
     repos_dir: PathBuf,
-    /// Search packs, one per pin (`pin-<id>.pack`).
+    /// Search packs, one per pin (`pin-<id>.zpack`; `pack.rs`).
     index_dir: PathBuf,
     pool: RepositoryPool,
     highlighter: Highlighter,

@@ -102,31 +102,11 @@ trait Texts {
 }
 
 /// Texts from a pin's search pack, read forward.
-struct PackTexts {
-    reader: std::io::BufReader<std::fs::File>,
-    position: u64,
-}
-
-impl PackTexts {
-    fn open(pack: &std::path::Path) -> Result<Self> {
-        Ok(PackTexts { reader: std::io::BufReader::with_capacity(8 << 20, std::fs::File::open(pack)?), position: 0 })
-    }
-}
+struct PackTexts(super::pack::PackReader);
 
 impl Texts for PackTexts {
     fn read(&mut self, file: &PackedFile, into: &mut Vec<u8>) -> Result<bool> {
-        use std::io::{Read as _, Seek as _, SeekFrom};
-        if file.offset != self.position {
-            let jump = file.offset as i64 - self.position as i64;
-            if (0..1 << 20).contains(&jump) {
-                self.reader.seek_relative(jump)?;
-            } else {
-                self.reader.seek(SeekFrom::Start(file.offset))?;
-            }
-        }
-        into.resize(file.length as usize, 0);
-        self.reader.read_exact(into)?;
-        self.position = file.offset + file.length;
+        self.0.read(file.offset, file.length, into)?;
         Ok(true)
     }
 }
@@ -363,10 +343,13 @@ impl Source {
         if !receipt.covers_whole(at.pin) {
             return Err(SourceError::WrongReceipt);
         }
-        let pack = self.pack_path(at.pin);
-        if !pack.exists() {
+        let (dir, pin) = (self.index_dir.clone(), at.pin);
+        if !super::pack::exists(&dir, pin) {
             return Ok(None);
         }
+        let open = move || -> Result<PackTexts> {
+            Ok(PackTexts(super::pack::PackReader::open(&dir, pin)?.ok_or(SourceError::NotFound)?))
+        };
         tokio::task::spawn_blocking(move || {
             let deadline = Instant::now() + request.budget;
             let chosen: Vec<&PackedFile> =
@@ -378,11 +361,11 @@ impl Source {
             let (first, second) = std::thread::scope(|scope| {
                 let later = scope.spawn(|| {
                     let collect = || !first_done.load(Ordering::Relaxed);
-                    scan_part(&mut PackTexts::open(&pack)?, &plan, middle..chosen.len(), &request, &collect, &|| {})
+                    scan_part(&mut open()?, &plan, middle..chosen.len(), &request, &collect, &|| {})
                 });
                 let done = || first_done.store(true, Ordering::Relaxed);
-                let earlier = PackTexts::open(&pack)
-                    .and_then(|mut texts| scan_part(&mut texts, &plan, from..middle, &request, &|| true, &done));
+                let earlier =
+                    open().and_then(|mut texts| scan_part(&mut texts, &plan, from..middle, &request, &|| true, &done));
                 let later =
                     later.join().unwrap_or_else(|_| Err(std::io::Error::other("a search thread failed").into()));
                 (earlier, later)
