@@ -217,6 +217,10 @@ pub struct MatchLine {
     pub text: String,
     /// Byte ranges of the matches in `text`; empty for a line of context.
     pub matches: Vec<(usize, usize)>,
+    /// The line as the file view highlights it, with its matches marked (the server's own markup:
+    /// escaped text in spans of its classes), when the file's highlighting is at hand.
+    #[serde(default)]
+    pub html: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -145,7 +145,7 @@ fn SearchBody(view: SearchView) -> impl IntoView {
                 let class = if line.matches.is_empty() { "ctx" } else { "hit" };
                 rows.push_str(&format!(
                     r##"<tr class="{class}"><td class="ln"><a href="/pins/{pin}/blob/{encoded}#L{n}">{n}</a></td><td class="lc">{}</td></tr>"##,
-                    line_html(line),
+                    line.html.clone().unwrap_or_else(|| line_html(line)),
                     n = line.line
                 ));
             }
@@ -197,7 +197,8 @@ mod tests {
 
     #[test]
     fn matches_are_marked_and_the_rest_escaped() {
-        let line = MatchLine { line: 1, text: "a <b> needle & needle".into(), matches: vec![(6, 12), (15, 21)] };
+        let line =
+            MatchLine { line: 1, text: "a <b> needle & needle".into(), matches: vec![(6, 12), (15, 21)], html: None };
         assert_eq!(line_html(&line), "a &lt;b&gt; <mark>needle</mark> &amp; <mark>needle</mark>");
     }
 }

@@ -225,7 +225,7 @@ impl Search<'_> {
                     lines: hit
                         .lines
                         .into_iter()
-                        .map(|l| MatchLine { line: l.number, text: l.text, matches: l.matches })
+                        .map(|l| MatchLine { line: l.number, text: l.text, matches: l.matches, html: l.html })
                         .collect(),
                 })
                 .collect(),

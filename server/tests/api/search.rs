@@ -205,3 +205,22 @@ async fn and_n_more_lines_is_a_link_that_shows_them() {
         "the page's start is recorded"
     );
 }
+
+/// A result line is the file view's highlighted line with its matches marked, once the file's
+/// highlighting is at hand (here: the file was opened); plain text before.
+#[tokio::test]
+async fn result_lines_are_highlighted_as_the_file_view_highlights_them() {
+    let app = spawn_app().await;
+    app.login_as("reviewer").await;
+    let (status, _) = app.open_file("src/main.rs").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, page) = app.get_text(&format!("/pins/{}/search?q=fn+count&case=1", app.pin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let row = page.split("<tr class=\"hit\">").nth(1).expect("a hit");
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("<span class="), "highlighted: {row}");
+    assert!(row.contains("<mark>fn </mark>") && row.contains("<mark>count</mark>"), "marked: {row}");
+    assert!(!row.contains("<mark></mark>"), "no empty mark: {row}");
+    let marks_open = row.matches("<mark>").count();
+    assert_eq!(marks_open, row.matches("</mark>").count(), "balanced: {row}");
+}

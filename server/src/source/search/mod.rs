@@ -6,6 +6,7 @@
 //! the same pass counts every matching file and line of the search. Needs a receipt for a search
 //! of the pin.
 
+mod marks;
 mod text;
 
 use super::{PinLocation, Result, Source, SourceError};
@@ -52,6 +53,9 @@ pub struct SearchLine {
     pub number: u32,
     pub text: String,
     pub matches: Vec<(usize, usize)>,
+    /// The line as the file view highlights it, its matches marked (when the file's highlighting
+    /// is in the cache and shows exactly this text).
+    pub html: Option<String>,
 }
 
 /// The hits in one file.
@@ -64,6 +68,8 @@ pub struct SearchHit {
     pub more_lines: u64,
     /// The line the next page continues this file from, when it does.
     pub resume: Option<u32>,
+    /// The grammar the file is highlighted with (its highlighting's cache key).
+    pub grammar: Option<String>,
 }
 
 /// Every matching file and line of a search.
@@ -163,6 +169,8 @@ struct Plan<'a> {
     /// Hits that make a page's worth: one more than a page, to know where the next starts.
     enough: usize,
     deadline: Instant,
+    /// The grammar of a file, by its path and text.
+    grammar: &'a (dyn Fn(&str, &[u8]) -> Option<String> + Sync),
 }
 
 /// Searches `files[range]`: collects hits from the page's first file until a page's worth (while
@@ -222,6 +230,7 @@ fn scan_part(
                     more_lines: if resume.is_some() { 0 } else { found.more },
                     lines: found.lines,
                     resume,
+                    grammar: (plan.grammar)(&file.path, &buffer),
                 });
             }
             if found.late {
@@ -315,7 +324,12 @@ fn assemble(parts: Vec<Part>, plan: &Plan, request: &SearchRequest) -> SearchOut
 
 impl<'a> Plan<'a> {
     /// The page starts at the cursor's file (the first at or after its path) and line.
-    fn new(files: &'a [&'a PackedFile], request: &SearchRequest, deadline: Instant) -> Self {
+    fn new(
+        files: &'a [&'a PackedFile],
+        request: &SearchRequest,
+        deadline: Instant,
+        grammar: &'a (dyn Fn(&str, &[u8]) -> Option<String> + Sync),
+    ) -> Self {
         let (start, start_line) = match &request.from {
             None => (0, 1),
             Some(from) => {
@@ -324,11 +338,34 @@ impl<'a> Plan<'a> {
                 (start, line)
             }
         };
-        Plan { files, start, start_line, enough: request.want_files + 1, deadline }
+        Plan { files, start, start_line, enough: request.want_files + 1, deadline, grammar }
     }
 }
 
 impl Source {
+    /// The grammar a file is highlighted with, from its name (or its first line).
+    fn grammar_of(&self, path: &str, text: &[u8]) -> Option<String> {
+        let first = String::from_utf8_lossy(&text[..text.len().min(256)]);
+        let name = path.rsplit('/').next().unwrap_or(path);
+        self.highlighter.syntax_for(name, &first).map(|syntax| syntax.name.clone())
+    }
+
+    /// Each result line as the file view shows it, from the highlight cache (nothing is
+    /// highlighted here: a file not yet highlighted shows plain lines).
+    fn mark_up(&self, hits: &mut [SearchHit]) {
+        for hit in hits {
+            let key = super::cache::HighlightCache::key(&hit.blob_id, hit.grammar.as_deref());
+            let Some(entry) = self.cache.get_any_kept(&key, true) else { continue };
+            if entry.total.is_some() {
+                continue; // a window of a long file's lines
+            }
+            for line in &mut hit.lines {
+                let html = entry.lines.get((line.number as usize).wrapping_sub(1));
+                line.html = html.and_then(|html| marks::mark_highlighted(html, &line.text, &line.matches));
+            }
+        }
+    }
+
     /// Searches the pin's search pack (built by the index job) in path order, on both cores: the
     /// files split in two parts of about equal bytes, searched side by side; the second part's
     /// hits are used only when the first runs out of files before a page's worth, and without
@@ -350,11 +387,13 @@ impl Source {
         let open = move || -> Result<PackTexts> {
             Ok(PackTexts(super::pack::PackReader::open(&dir, pin)?.ok_or(SourceError::NotFound)?))
         };
+        let this = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let deadline = Instant::now() + request.budget;
             let chosen: Vec<&PackedFile> =
                 files.iter().filter(|f| request.paths.as_ref().is_none_or(|glob| glob.is_match(&f.path))).collect();
-            let plan = Plan::new(&chosen, &request, deadline);
+            let grammar = |path: &str, text: &[u8]| this.grammar_of(path, text);
+            let plan = Plan::new(&chosen, &request, deadline, &grammar);
             let from = if request.count { 0 } else { plan.start };
             let middle = halfway(&chosen, from..chosen.len());
             let first_done = AtomicBool::new(false);
@@ -370,7 +409,9 @@ impl Source {
                     later.join().unwrap_or_else(|_| Err(std::io::Error::other("a search thread failed").into()));
                 (earlier, later)
             });
-            Ok(Some(assemble(vec![first?, second?], &plan, &request)))
+            let mut outcome = assemble(vec![first?, second?], &plan, &request);
+            this.mark_up(&mut outcome.hits);
+            Ok(Some(outcome))
         })
         .await?
     }
@@ -387,7 +428,7 @@ impl Source {
         }
         let tree_id = at.tree_id.clone();
         let max_bytes = self.limits.display_max_bytes;
-        self.with_repo(&at.repository, move |_, repo| {
+        self.with_repo(&at.repository, move |this, repo| {
             let deadline = Instant::now() + request.budget;
             let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
             let odb = repo.odb()?;
@@ -410,10 +451,13 @@ impl Source {
                     .is_some_and(|(size, _)| size as u64 <= max_bytes)
             });
             let chosen: Vec<&PackedFile> = files.iter().collect();
-            let plan = Plan::new(&chosen, &request, deadline);
+            let grammar = |path: &str, text: &[u8]| this.grammar_of(path, text);
+            let plan = Plan::new(&chosen, &request, deadline, &grammar);
             let from = if request.count { 0 } else { plan.start };
             let part = scan_part(&mut BlobTexts { repo }, &plan, from..chosen.len(), &request, &|| true, &|| {})?;
-            Ok(assemble(vec![part], &plan, &request))
+            let mut outcome = assemble(vec![part], &plan, &request);
+            this.mark_up(&mut outcome.hits);
+            Ok(outcome)
         })
         .await
     }

@@ -182,16 +182,18 @@ pub(super) fn search_text(
                 number: number - 1,
                 text: line_text(&content[before_start..start - 1]),
                 matches: Vec::new(),
+                html: None,
             });
         }
         let (text, matches) = shown_line(&content[start..end], &ranges);
-        lines.insert(number, SearchLine { number, text, matches });
+        lines.insert(number, SearchLine { number, text, matches, html: None });
         if end + 1 < content.len() {
             let after_end = memchr::memchr(b'\n', &content[end + 1..]).map_or(content.len(), |i| end + 1 + i);
             lines.entry(number + 1).or_insert_with(|| SearchLine {
                 number: number + 1,
                 text: line_text(&content[end + 1..after_end]),
                 matches: Vec::new(),
+                html: None,
             });
         }
     }
