@@ -109,6 +109,9 @@ async fn main() {
         );
     }
     let repo = size_of(Path::new(&repository));
+    for file in ["clearroom.db", "clearroom.db-wal"] {
+        println!("  {file:<32} {}", mb(size_of(&data.join(file))));
+    }
     let parts = [
         ("repository copy", config.repos_dir()),
         ("search packs and compare lists", config.index_dir()),
@@ -123,4 +126,7 @@ async fn main() {
     println!("  {:<32} {}", "database and the rest", mb(total - named));
     println!("data directory: {} ({:.2}× the repository)", mb(total), total as f64 / repo as f64);
     server.abort();
+    if std::env::var_os("KEEP_DATA").is_some() {
+        println!("kept: {}", dir.keep().display());
+    }
 }

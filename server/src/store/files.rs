@@ -54,11 +54,12 @@ pub enum JobLane {
 
 impl Store {
     pub async fn pin_files(&self, pin_id: i64) -> Result<Vec<PinFileRow>> {
-        let rows =
-            sqlx::query("SELECT path, blob_id, bytes, lines, is_binary, text_offset, text_length FROM pin_files WHERE pin_id = $1 ORDER BY path")
-                .bind(pin_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT path, blob_id, bytes, lines, is_binary, text_offset, text_length FROM pin_files WHERE pin_id = $1",
+        )
+        .bind(pin_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(PinFileRow {
@@ -73,7 +74,13 @@ impl Store {
                     },
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()
+            .map(|mut files| {
+                // In the bytes' order, as the pack and search cursors are, whatever the database's
+                // collation orders text by (PostgreSQL's may ignore punctuation).
+                files.sort_by(|a, b| a.path.cmp(&b.path));
+                files
+            })
     }
 
     /// Adds index rows (a job may write the same rows again after a restart: they are kept once).
@@ -100,33 +107,39 @@ impl Store {
         Ok(())
     }
 
-    /// Adds definitions found in a pin (a job may add them again after a restart: it first clears
-    /// what an interrupted run left, in the same transaction).
+    /// Stores the definitions found in a pin, replacing any an interrupted run left, in one
+    /// transaction: each path once, numbered in path order, and each definition by that number.
     pub async fn replace_pin_symbols(&self, pin_id: i64, symbols: &[crate::source::Definition]) -> Result<()> {
+        let mut paths: Vec<&str> = symbols.iter().map(|s| s.path.as_str()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let number = |path: &str| paths.binary_search(&path).unwrap_or_default() as i64;
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM pin_symbols WHERE pin_id = $1").bind(pin_id).execute(&mut *tx).await?;
-        for chunk in symbols.chunks(200) {
-            let mut sql = String::from("INSERT INTO pin_symbols (pin_id, name, kind, path, line) VALUES ");
-            for i in 0..chunk.len() {
-                let n = i * 5;
-                sql.push_str(&format!(
-                    "{}(${}, ${}, ${}, ${}, ${})",
-                    if i == 0 { "" } else { ", " },
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5
-                ));
+        sqlx::query("DELETE FROM pin_definitions WHERE pin_id = $1").bind(pin_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM pin_definition_files WHERE pin_id = $1").bind(pin_id).execute(&mut *tx).await?;
+        for (first, chunk) in paths.chunks(300).enumerate() {
+            let sql = values_insert("pin_definition_files (pin_id, file, path)", 3, chunk.len(), "");
+            let mut query = sqlx::query(&sql);
+            for (i, path) in chunk.iter().enumerate() {
+                query = query.bind(pin_id).bind((first * 300 + i) as i64).bind(*path);
             }
+            query.execute(&mut *tx).await?;
+        }
+        for chunk in symbols.chunks(200) {
+            let sql = values_insert(
+                "pin_definitions (pin_id, name, file, line, kind)",
+                5,
+                chunk.len(),
+                " ON CONFLICT DO NOTHING",
+            );
             let mut query = sqlx::query(&sql);
             for symbol in chunk {
                 query = query
                     .bind(pin_id)
                     .bind(&symbol.name)
-                    .bind(&symbol.kind)
-                    .bind(&symbol.path)
-                    .bind(symbol.line as i64);
+                    .bind(number(&symbol.path))
+                    .bind(symbol.line as i64)
+                    .bind(&symbol.kind);
             }
             query.execute(&mut *tx).await?;
         }
@@ -137,7 +150,9 @@ impl Store {
     /// Where a name is defined at a pin: (kind, path, line), by path and line.
     pub async fn symbol_sites(&self, pin_id: i64, name: &str) -> Result<Vec<(String, String, u32)>> {
         let rows = sqlx::query(
-            "SELECT kind, path, line FROM pin_symbols WHERE pin_id = $1 AND name = $2 ORDER BY path, line LIMIT 200",
+            "SELECT d.kind, f.path, d.line FROM pin_definitions d \
+             JOIN pin_definition_files f ON f.pin_id = d.pin_id AND f.file = d.file \
+             WHERE d.pin_id = $1 AND d.name = $2 ORDER BY d.file, d.line LIMIT 200",
         )
         .bind(pin_id)
         .bind(name)
@@ -256,4 +271,21 @@ impl Store {
         let rows = sqlx::query("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetch_all(&self.pool).await?;
         rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
     }
+}
+
+/// `INSERT INTO <table> VALUES ($1, …), …` for `rows` rows of `columns` parameters, then `tail`.
+fn values_insert(table: &str, columns: usize, rows: usize, tail: &str) -> String {
+    let mut sql = format!("INSERT INTO {table} VALUES ");
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * columns + column + 1));
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
 }
