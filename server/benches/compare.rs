@@ -6,6 +6,10 @@
 //!     bash ../shared/corpus/make-corpus.sh /tmp/corpus
 //!     cargo bench -p server --bench compare -- /tmp/corpus/corpus.git
 //!
+//! Then agreement with git, in alternating rounds: every page of a search walked by its cursor
+//! against `git grep` and `rg` (times, and files and lines found by each), and the changed-file
+//! list against `git diff --numstat -M` (times, renames, and line totals).
+//!
 //! Prints medians; it asserts nothing about time.
 
 use app::model::Role;
@@ -208,15 +212,152 @@ async fn main() {
         "go to definition \"sqlite3_open\", warm",
         ms(warm(&server, "/api/v1/pins/2/symbols/sqlite3_open", 5).await)
     );
-    if let Some(work) = work {
+    if let Some(work) = &work {
         for (name, args) in [
             ("rg ZZZZ_NOT_ANYWHERE (the same tree, warm page cache)", vec!["-i", "ZZZZ_NOT_ANYWHERE"]),
             ("rg 'fn\\s+\\w+_unchecked'", vec!["-i", r"fn\s+\w+_unchecked"]),
         ] {
-            match ripgrep(&work, &args) {
+            match ripgrep(work, &args) {
                 Some(time) => println!("{name:<58} {:>10}", ms(time)),
                 None => println!("{name:<58} {:>10}", "(rg not installed)"),
             }
         }
     }
+    agreement(&server, &repository, work.as_deref()).await;
+}
+
+/// Every page of a search through the API, by cursor, 500 files a page: (time, files, lines, the
+/// totals it gave).
+async fn all_pages(server: &Server, query: &str) -> (Duration, u64, u64, serde_json::Value) {
+    let started = Instant::now();
+    let (mut files, mut lines, mut total, mut cursor) = (0u64, 0u64, serde_json::Value::Null, None::<String>);
+    let mut last = String::new();
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{}/api/v1/pins/2/search?{query}&lines=all&per_page=500&cursor={c}", server.url),
+            None => format!("{}/api/v1/pins/2/search?{query}&lines=all&per_page=500", server.url),
+        };
+        let page: serde_json::Value = server.client.get(url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(page["truncated"], false, "{query}: a page ran out of time");
+        if total.is_null() {
+            total = page["total"].clone();
+        }
+        for result in page["results"].as_array().unwrap() {
+            // A file continued on the next page is one file.
+            let path = result["path"].as_str().unwrap_or("");
+            files += u64::from(path != last);
+            last = path.to_string();
+            lines += result["matches"].as_array().unwrap().len() as u64;
+        }
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return (started.elapsed(), files, lines, total),
+        }
+    }
+}
+
+/// Runs a command; (time, its output).
+fn timed_command(program: &str, args: &[&str]) -> Option<(Duration, String)> {
+    let started = Instant::now();
+    let output = std::process::Command::new(program).args(args).output().ok()?;
+    Some((started.elapsed(), String::from_utf8_lossy(&output.stdout).into_owned()))
+}
+
+/// Files and lines in `path:line:text` output (one file's lines together).
+fn files_and_lines(output: &str, skip_prefix: &str) -> (u64, u64) {
+    let (mut files, mut lines, mut last) = (0u64, 0u64, String::new());
+    for line in output.lines() {
+        let rest = line.strip_prefix(skip_prefix).unwrap_or(line);
+        let path = rest.split(':').next().unwrap_or("");
+        if path != last {
+            files += 1;
+            last = path.to_string();
+        }
+        lines += 1;
+    }
+    (files, lines)
+}
+
+async fn agreement(server: &Server, repository: &Path, work: Option<&Path>) {
+    let git_dir = repository.display().to_string();
+    println!();
+    println!("agreement with git (medians of 3 alternating rounds; files / lines found)");
+    for (label, query, pattern) in
+        [("return", "q=return&case=1", "return"), ("unsafe fn", "q=unsafe+fn&case=1", "unsafe fn")]
+    {
+        let (mut first, mut ours, mut grep, mut rg) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut ours_found, mut grep_found, mut rg_found, mut totals) =
+            ((0, 0), (0, 0), (0, 0), serde_json::Value::Null);
+        for _ in 0..3 {
+            first.push(timed(server, &format!("/api/v1/pins/2/search?{query}")).await.0);
+            let (time, files, lines, total) = all_pages(server, query).await;
+            ours.push(time);
+            ours_found = (files, lines);
+            totals = total;
+            if let Some((time, out)) =
+                timed_command("git", &["--git-dir", &git_dir, "grep", "-n", "-I", "-F", pattern, "v2.0"])
+            {
+                grep.push(time);
+                grep_found = files_and_lines(&out, "v2.0:");
+            }
+            if let Some(work) = work {
+                let work = work.display().to_string();
+                if let Some((time, out)) =
+                    timed_command("rg", &["-n", "-F", "--no-heading", "--sort", "path", pattern, &work])
+                {
+                    rg.push(time);
+                    rg_found = files_and_lines(&out, &format!("{work}/"));
+                }
+            }
+        }
+        println!(
+            "  {label:<10} page 1 {:>10}   all pages {:>10} {ours_found:?} (total {totals})",
+            ms(median(first)),
+            ms(median(ours))
+        );
+        if !grep.is_empty() {
+            println!("  {:<10} git grep -n -I -F {:>10} {grep_found:?}", "", ms(median(grep)));
+        }
+        if !rg.is_empty() {
+            println!("  {:<10} rg -n -F --sort path {:>10} {rg_found:?}", "", ms(median(rg)));
+        }
+    }
+    let (mut ours, mut git) = (Vec::new(), Vec::new());
+    let (mut ours_sums, mut git_sums) = ((0u64, 0u64, 0u64, 0u64), (0u64, 0u64, 0u64, 0u64));
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (mut page, mut sums) = (1, (0u64, 0u64, 0u64, 0u64));
+        loop {
+            let url = format!("{}/api/v1/pins/1/compare/2?page={page}", server.url);
+            let body: serde_json::Value = server.client.get(url).send().await.unwrap().json().await.unwrap();
+            for file in body["files"].as_array().unwrap() {
+                sums.0 += 1;
+                sums.1 += u64::from(file["status"] == "renamed");
+                sums.2 += file["additions"].as_u64().unwrap_or(0);
+                sums.3 += file["deletions"].as_u64().unwrap_or(0);
+            }
+            match body["next_page"].as_u64() {
+                Some(next) => page = next as u32,
+                None => break,
+            }
+        }
+        ours.push(started.elapsed());
+        ours_sums = sums;
+        if let Some((time, out)) =
+            timed_command("git", &["--git-dir", &git_dir, "diff", "--numstat", "-M", "v1.0", "v2.0"])
+        {
+            git.push(time);
+            let mut sums = (0u64, 0u64, 0u64, 0u64);
+            for line in out.lines() {
+                let fields: Vec<&str> = line.splitn(3, '\t').collect();
+                sums.0 += 1;
+                sums.1 += u64::from(fields[2].contains(" => "));
+                sums.2 += fields[0].parse::<u64>().unwrap_or(0);
+                sums.3 += fields[1].parse::<u64>().unwrap_or(0);
+            }
+            git_sums = sums;
+        }
+    }
+    println!("  compare v1.0 → v2.0, every page (files, renames, +, -): {:>10} {ours_sums:?}", ms(median(ours)));
+    println!("  git diff --numstat -M v1.0 v2.0:                       {:>10} {git_sums:?}", ms(median(git)));
 }

@@ -105,7 +105,7 @@ async fn main() {
             "  {release}: {} files ({} text), {} definitions",
             count("SELECT COUNT(*) FROM pin_files WHERE pin_id = ?").await,
             count("SELECT COUNT(*) FROM pin_files WHERE pin_id = ? AND text_offset IS NOT NULL").await,
-            count("SELECT COUNT(*) FROM pin_symbols WHERE pin_id = ?").await
+            count("SELECT COUNT(*) FROM pin_definitions WHERE pin_id = ?").await
         );
     }
     let repo = size_of(Path::new(&repository));

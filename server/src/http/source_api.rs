@@ -315,7 +315,13 @@ pub(crate) struct SearchParams {
     /// Where the page starts: the `next` of the page before (none: the first page).
     #[param(max_length = 8192, pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
+    /// Files with matches a page (25 by default, at most 500).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    per_page: Option<String>,
 }
+
+/// Most files with matches one page of the API holds.
+const SEARCH_PER_PAGE_MAX: u32 = 500;
 
 fn flag(value: Option<&str>) -> bool {
     matches!(value, Some("1" | "true" | "on" | "yes"))
@@ -370,7 +376,13 @@ pub(crate) async fn search(
         path: params.path,
         cursor: params.cursor,
     };
-    let view = state.domain.search().search(Actor::Web(&caller), pin, &query, SEARCH_PAGE, Lines::MatchesOnly).await?;
+    let per_page = match params.per_page.as_deref().map(str::trim) {
+        None => SEARCH_PAGE,
+        Some(text) => text.parse::<u32>().ok().filter(|n| (1..=SEARCH_PER_PAGE_MAX).contains(n)).ok_or_else(|| {
+            HttpError(app::error::AppError::Invalid(format!("per_page is a number from 1 to {SEARCH_PER_PAGE_MAX}")))
+        })? as usize,
+    };
+    let view = state.domain.search().search(Actor::Web(&caller), pin, &query, per_page, Lines::MatchesOnly).await?;
     let results: Vec<ApiResult> = view
         .results
         .into_iter()

@@ -107,11 +107,11 @@ impl Store {
                             // WAL lets readers run beside the one writer; FULL makes a commit
                             // durable before it returns, which fail-closed auditing relies on.
                             // A pin's definitions are written in one transaction of tens of MB;
-                            // the WAL file is cut back to 16 MiB after the checkpoint that
+                            // the WAL file is cut back to 4 MiB after the checkpoint that
                             // follows, rather than keeping that size on disk for good.
                             for pragma in [
                                 "PRAGMA journal_mode = WAL",
-                                "PRAGMA journal_size_limit = 16777216",
+                                "PRAGMA journal_size_limit = 4194304",
                                 "PRAGMA synchronous = FULL",
                                 BUSY_TIMEOUT,
                                 "PRAGMA foreign_keys = ON",

@@ -59,6 +59,10 @@ async fn a_search_finds_literals_and_patterns_with_case_and_paths_as_asked() {
     assert!(invalid["error"].as_str().unwrap().contains("unclosed group"), "{invalid}");
     let (status, _) = search(&app, &session, "q=x&path=%5B").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    for per_page in ["0", "501", "x"] {
+        let (status, _) = search(&app, &session, &format!("q=x&per_page={per_page}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "per_page={per_page}");
+    }
     for cursor in ["%21%21", "bm90IGEgY3Vyc29y", "MDphLnJz"] {
         let (status, bad) = search(&app, &session, &format!("q=x&cursor={cursor}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{cursor}");
@@ -223,4 +227,27 @@ async fn result_lines_are_highlighted_as_the_file_view_highlights_them() {
     assert!(!row.contains("<mark></mark>"), "no empty mark: {row}");
     let marks_open = row.matches("<mark>").count();
     assert_eq!(marks_open, row.matches("</mark>").count(), "balanced: {row}");
+}
+
+/// Pages walked by their cursor, one file a page, give the files one large page gives, in order,
+/// each once; every page carries the same totals.
+#[tokio::test]
+async fn pages_walked_by_cursor_give_every_file_once() {
+    let app = spawn_app().await;
+    let session = app.session_client("reviewer").await;
+    let (_, whole) = search(&app, &session, "q=e&per_page=500").await;
+    let expected = paths(&whole);
+    assert!(expected.len() >= 3, "{expected:?}");
+    let (mut walked, mut cursor) = (Vec::new(), String::new());
+    loop {
+        let (status, page) = search(&app, &session, &format!("q=e&per_page=1{cursor}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total"], whole["total"]);
+        walked.extend(paths(&page));
+        match page["next"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, expected);
 }
