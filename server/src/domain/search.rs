@@ -180,6 +180,7 @@ impl Search<'_> {
             continue_in_file: query.all_lines,
             multiline,
             count: known.is_none(),
+            highlight: lines == Lines::WithContext,
             budget: Duration::from_millis(self.source.limits().search_budget_ms),
         };
         let mut outcome = self.search_pin(&receipt, &access, request).await?;
@@ -326,6 +327,7 @@ impl Search<'_> {
             continue_in_file: false,
             multiline: false,
             count: false,
+            highlight: false,
             budget: Duration::from_millis(self.source.limits().search_budget_ms.min(2_000)),
         };
         let outcome = self.search_pin(&receipt, &access, request).await?;

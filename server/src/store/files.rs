@@ -118,7 +118,7 @@ impl Store {
         sqlx::query("DELETE FROM pin_definitions WHERE pin_id = $1").bind(pin_id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM pin_definition_files WHERE pin_id = $1").bind(pin_id).execute(&mut *tx).await?;
         for (first, chunk) in paths.chunks(300).enumerate() {
-            let sql = values_insert("pin_definition_files (pin_id, file, path)", 3, chunk.len(), "");
+            let sql = self.values_insert("pin_definition_files (pin_id, file, path)", 3, chunk.len(), "");
             let mut query = sqlx::query(&sql);
             for (i, path) in chunk.iter().enumerate() {
                 query = query.bind(pin_id).bind((first * 300 + i) as i64).bind(*path);
@@ -126,7 +126,7 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         for chunk in symbols.chunks(200) {
-            let sql = values_insert(
+            let sql = self.values_insert(
                 "pin_definitions (pin_id, name, file, line, kind)",
                 5,
                 chunk.len(),
@@ -273,19 +273,30 @@ impl Store {
     }
 }
 
-/// `INSERT INTO <table> VALUES ($1, …), …` for `rows` rows of `columns` parameters, then `tail`.
-fn values_insert(table: &str, columns: usize, rows: usize, tail: &str) -> String {
-    let mut sql = format!("INSERT INTO {table} VALUES ");
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
+impl Store {
+    /// `INSERT INTO <table> VALUES (…), …` for `rows` rows of `columns` parameters, then `tail`:
+    /// numbered placeholders on PostgreSQL, anonymous ones on SQLite (`log::append::multi_row_insert`).
+    fn values_insert(&self, table: &str, columns: usize, rows: usize, tail: &str) -> String {
+        let mut sql = match self.engine {
+            super::Engine::Sqlite => {
+                super::log::append::multi_row_insert(&format!("INSERT INTO {table}"), columns, rows)
             }
-            sql.push_str(&format!("${}", row * columns + column + 1));
-        }
-        sql.push(')');
+            super::Engine::Postgres => {
+                let mut sql = format!("INSERT INTO {table} VALUES ");
+                for row in 0..rows {
+                    sql.push_str(if row == 0 { "(" } else { ", (" });
+                    for column in 0..columns {
+                        if column > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push_str(&format!("${}", row * columns + column + 1));
+                    }
+                    sql.push(')');
+                }
+                sql
+            }
+        };
+        sql.push_str(tail);
+        sql
     }
-    sql.push_str(tail);
-    sql
 }

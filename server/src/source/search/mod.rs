@@ -43,6 +43,8 @@ pub struct SearchRequest {
     pub multiline: bool,
     /// Whether to count every matching file and line of the search (its totals are not known yet).
     pub count: bool,
+    /// Whether result lines are given as the file view highlights them (a page; not the API).
+    pub highlight: bool,
     pub budget: Duration,
 }
 
@@ -410,7 +412,9 @@ impl Source {
                 (earlier, later)
             });
             let mut outcome = assemble(vec![first?, second?], &plan, &request);
-            this.mark_up(&mut outcome.hits);
+            if request.highlight {
+                this.mark_up(&mut outcome.hits);
+            }
             Ok(Some(outcome))
         })
         .await?
@@ -456,7 +460,9 @@ impl Source {
             let from = if request.count { 0 } else { plan.start };
             let part = scan_part(&mut BlobTexts { repo }, &plan, from..chosen.len(), &request, &|| true, &|| {})?;
             let mut outcome = assemble(vec![part], &plan, &request);
-            this.mark_up(&mut outcome.hits);
+            if request.highlight {
+                this.mark_up(&mut outcome.hits);
+            }
             Ok(outcome)
         })
         .await

@@ -92,6 +92,7 @@ fn request(pattern: &str, lines_per_file: usize, continue_in_file: bool) -> Sear
         continue_in_file,
         multiline: false,
         count: true,
+        highlight: false,
         budget: Duration::from_secs(60),
     }
 }

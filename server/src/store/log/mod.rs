@@ -2,7 +2,7 @@
 //! stored Merkle subtrees, the head, and the signed checkpoints. What the rows mean is `audit`'s
 //! business; this module only moves them.
 
-mod append;
+pub(crate) mod append;
 mod checkpoints;
 
 use super::{Result, Store, StoreError};
@@ -315,10 +315,10 @@ mod tests {
     use super::{unpack_entries, Packed};
 
     #[test]
-    fn a_multi_row_insert_numbers_its_placeholders_row_by_row() {
+    fn a_multi_row_insert_has_a_placeholder_for_each_value() {
         assert_eq!(
             super::append::multi_row_insert("INSERT INTO t (a, b)", 2, 3),
-            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6)"
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?)"
         );
     }
 
