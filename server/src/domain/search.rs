@@ -139,6 +139,13 @@ impl Search<'_> {
     ) -> AppResult<SearchView> {
         let pattern = compile(query)?;
         let paths = path_glob(query)?;
+        let from = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(text) => Some(
+                decode_cursor(text)
+                    .ok_or_else(|| AppError::Invalid("not a search cursor: start again from the first page".into()))?,
+            ),
+        };
         let caller = match &actor {
             Actor::Web(caller) => *caller,
             _ => return Err(AppError::Forbidden("searches are made by people".into())),
@@ -160,13 +167,6 @@ impl Search<'_> {
             .on(access.object(&RepoPath::root()).shown(&access.record.tree_id))
             .query(recorded.clone());
         let receipt = self.read(event, Scope::Search(pin)).await?;
-        let from = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-            None => None,
-            Some(text) => Some(
-                decode_cursor(text)
-                    .ok_or_else(|| AppError::Invalid("not a search cursor: start again from the first page".into()))?,
-            ),
-        };
         let started = Instant::now();
         let multiline = query.regex && query.multiline;
         let key: TotalsKey = (pin.get(), pattern.as_str().to_string(), query.case, multiline, recorded.path.clone());

@@ -63,11 +63,13 @@ async fn a_search_finds_literals_and_patterns_with_case_and_paths_as_asked() {
         let (status, _) = search(&app, &session, &format!("q=x&per_page={per_page}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "per_page={per_page}");
     }
+    let runs = app.events("search.run").await.len();
     for cursor in ["%21%21", "bm90IGEgY3Vyc29y", "MDphLnJz"] {
         let (status, bad) = search(&app, &session, &format!("q=x&cursor={cursor}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{cursor}");
         assert!(bad["error"].as_str().unwrap().contains("not a search cursor"), "{bad}");
     }
+    assert_eq!(app.events("search.run").await.len(), runs, "a request refused as malformed searches nothing");
 }
 
 #[tokio::test]
