@@ -9,7 +9,6 @@ use crate::audit::{Query, Scope};
 use crate::source::{Cursor, PackedFile, SearchHit, SearchRequest, Totals};
 use app::error::{AppError, AppResult};
 use app::model::*;
-use base64::Engine as _;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -46,27 +45,6 @@ fn path_glob(query: &SearchQuery) -> AppResult<Option<globset::GlobMatcher>> {
             .map(|g| Some(g.compile_matcher()))
             .map_err(|error| AppError::Invalid(format!("not a valid path pattern: {error}"))),
     }
-}
-
-/// Longest cursor accepted.
-const MAX_CURSOR: usize = 8192;
-
-/// A cursor as pages and the API carry it: `line:path`, base64url without padding.
-pub fn encode_cursor(cursor: &Cursor) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{}", cursor.line, cursor.path))
-}
-
-/// A cursor from a page link or an API client (`None` when it is not one this server made).
-pub fn decode_cursor(text: &str) -> Option<Cursor> {
-    if text.len() > MAX_CURSOR {
-        return None;
-    }
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (line, path) = text.split_once(':')?;
-    let line: u32 = line.parse().ok().filter(|&l| l >= 1)?;
-    RepoPath::parse(path).ok().filter(|p| !p.as_str().is_empty())?;
-    Some(Cursor { path: path.to_string(), line })
 }
 
 /// A search's totals are kept by what decides them: the pin, the pattern, letter case, lines or
@@ -142,7 +120,7 @@ impl Search<'_> {
         let from = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(text) => Some(
-                decode_cursor(text)
+                Cursor::decode(text)
                     .ok_or_else(|| AppError::Invalid("not a search cursor: start again from the first page".into()))?,
             ),
         };
@@ -231,7 +209,7 @@ impl Search<'_> {
                 })
                 .collect(),
             truncated: outcome.timed_out,
-            next: outcome.next.as_ref().map(encode_cursor),
+            next: outcome.next.as_ref().map(Cursor::encode),
             totals: SearchTotals { files: totals.files, lines: totals.lines, exact: totals.exact },
             files_searched: outcome.files_searched,
             elapsed_ms: started.elapsed().as_millis() as u64,

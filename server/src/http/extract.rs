@@ -156,7 +156,7 @@ query_numbers! {
     super::source_api::LinesParams => ["from"];
     super::source_api::CompareParams => ["page"];
     super::source_api::DiffParams => [];
-    super::source_api::SearchParams => ["per_page"];
-    super::source_api::FilesParams => [];
+    super::search_api::SearchParams => ["per_page"];
+    super::search_api::FilesParams => [];
     app::model::CommentFilter => ["page"];
 }

@@ -124,14 +124,7 @@ impl Highlighter {
         text: &str,
         limits: &SourceLimits,
     ) -> Highlighted {
-        let syntax = match self.grammar_or_plain(syntax, text, limits) {
-            Ok(syntax) => syntax,
-            Err(plain) => return *plain,
-        };
-        let lines: Vec<&str> = LinesWithEndings::from(text).collect();
-        let clock = Budget::start(limits);
-        let run = self.run(&lines, 0, Start::of(syntax), limits, &clock, None);
-        finish(syntax, vec![run], limits)
+        self.one_pass(syntax, text, limits, None)
     }
 
     /// [`Self::highlight_as`], finding the file's definitions in the same parse (a pin's
@@ -142,15 +135,27 @@ impl Highlighter {
         text: &str,
         limits: &SourceLimits,
     ) -> Highlighted {
+        let mut finder = super::symbols::Finder::default();
+        let highlighted = self.one_pass(syntax, text, limits, Some(&mut finder));
+        Highlighted { definitions: Some(finder.found), ..highlighted }
+    }
+
+    /// One pass from the file's start on this thread, offering each token to `finder` if any.
+    fn one_pass(
+        &self,
+        syntax: Option<&SyntaxReference>,
+        text: &str,
+        limits: &SourceLimits,
+        finder: Option<&mut super::symbols::Finder>,
+    ) -> Highlighted {
         let syntax = match self.grammar_or_plain(syntax, text, limits) {
             Ok(syntax) => syntax,
-            Err(plain) => return Highlighted { definitions: Some(Vec::new()), ..*plain },
+            Err(plain) => return *plain,
         };
         let lines: Vec<&str> = LinesWithEndings::from(text).collect();
         let clock = Budget::start(limits);
-        let mut finder = super::symbols::Finder::default();
-        let run = self.run_finding(&lines, 0, Start::of(syntax), limits, &clock, None, Some(&mut finder));
-        Highlighted { definitions: Some(finder.found), ..finish(syntax, vec![run], limits) }
+        let run = self.run_finding(&lines, 0, Start::of(syntax), limits, &clock, None, finder);
+        finish(syntax, vec![run], limits)
     }
 
     /// The same result as [`Self::highlight_as`], made sooner for a reader who waits for it: a

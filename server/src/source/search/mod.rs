@@ -25,6 +25,31 @@ pub struct Cursor {
     pub line: u32,
 }
 
+/// Longest cursor accepted.
+const MAX_CURSOR: usize = 8192;
+
+impl Cursor {
+    /// The cursor as pages and the API carry it: `line:path`, base64url without padding.
+    pub fn encode(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{}", self.line, self.path))
+    }
+
+    /// A cursor from a page link or an API client (`None` when it is not one this server made).
+    pub fn decode(text: &str) -> Option<Cursor> {
+        use base64::Engine as _;
+        if text.len() > MAX_CURSOR {
+            return None;
+        }
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let (line, path) = text.split_once(':')?;
+        let line: u32 = line.parse().ok().filter(|&l| l >= 1)?;
+        app::model::RepoPath::parse(path).ok().filter(|p| !p.as_str().is_empty())?;
+        Some(Cursor { path: path.to_string(), line })
+    }
+}
+
 /// What to look for and how much of it to return.
 #[derive(Clone)]
 pub struct SearchRequest {

@@ -9,11 +9,14 @@
 //! or found at start).
 
 use super::highlight::Highlighted;
+use format::{decode, encode};
 use lru::LruCache;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+mod format;
 
 /// Changes whenever the markup a highlighted line is made of changes (classes, merging rules), so
 /// that entries written by an older renderer are never served.
@@ -21,9 +24,6 @@ pub const RENDERER_VERSION: u32 = 2;
 
 /// The syntax set's identity: syntect's own version, whose bundled grammars it fixes.
 pub const SYNTAX_SET_VERSION: &str = "syntect-5";
-
-/// The first line of every stored entry.
-const MAGIC: &str = "clearroom-highlight-4";
 
 /// The bytes an entry holds in memory: its lines and a little for each, and a fifth of the lines
 /// for their packed rows (made on first view, so counted from the start: an entry's weight must not
@@ -293,69 +293,6 @@ impl Disk {
         self.trim(&mut known);
         Ok(())
     }
-}
-
-/// An entry as text: the magic line, the language, the notice, the lines of the whole file (for a
-/// window), the definitions found (JSON `[[name, kind, line], …]`; each an empty line for none),
-/// then the count and one highlighted line per line (highlighted lines never hold a newline).
-fn encode(entry: &Highlighted) -> String {
-    let mut out = String::with_capacity(entry.lines.iter().map(|l| l.len() + 1).sum::<usize>() + 64);
-    out.push_str(MAGIC);
-    out.push('\n');
-    out.push_str(entry.language.as_deref().unwrap_or(""));
-    out.push('\n');
-    out.push_str(&entry.notice.as_ref().and_then(|n| serde_json::to_string(n).ok()).unwrap_or_default());
-    out.push('\n');
-    out.push_str(&entry.total.map_or(String::new(), |t| t.to_string()));
-    out.push('\n');
-    if let Some(definitions) = &entry.definitions {
-        let rows: Vec<(&str, &str, u32)> = definitions.iter().map(|d| (d.name.as_str(), d.kind, d.line)).collect();
-        out.push_str(&serde_json::to_string(&rows).unwrap_or_default());
-    }
-    out.push('\n');
-    out.push_str(&entry.lines.len().to_string());
-    for line in &entry.lines {
-        out.push('\n');
-        out.push_str(line);
-    }
-    out
-}
-
-fn decode(text: &str) -> Option<Highlighted> {
-    let mut parts = text.split('\n');
-    if parts.next()? != MAGIC {
-        return None;
-    }
-    let language = Some(parts.next()?).filter(|l| !l.is_empty()).map(str::to_string);
-    let notice = match parts.next()? {
-        "" => None,
-        notice => Some(serde_json::from_str(notice).ok()?),
-    };
-    let total = match parts.next()? {
-        "" => None,
-        total => Some(total.parse().ok()?),
-    };
-    let definitions = match parts.next()? {
-        "" => None,
-        rows => Some(
-            serde_json::from_str::<Vec<(String, String, u32)>>(rows)
-                .ok()?
-                .into_iter()
-                .map(|(name, kind, line)| super::symbols::Defined::new(name, &kind, line))
-                .collect::<Option<Vec<_>>>()?,
-        ),
-    };
-    let count: usize = parts.next()?.parse().ok()?;
-    let lines: Vec<String> = parts.map(str::to_string).collect();
-    (lines.len() == count).then_some(Highlighted {
-        lines,
-        language,
-        notice,
-        timed_out: false,
-        total,
-        packed: Default::default(),
-        definitions,
-    })
 }
 
 #[cfg(test)]
