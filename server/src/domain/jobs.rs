@@ -83,7 +83,8 @@ impl Jobs<'_> {
         let access = self.pin_access(&actor, pin).await?;
         let event = actor.event(Action::PinIndex).on(access.object(&RepoPath::root()).shown(&access.record.tree_id));
         let receipt = self.read(event, Scope::WholePin(pin)).await?;
-        let files = self.source.index_files(&receipt, &access.location()).await?;
+        let lender = self.pack_lender(&access.record).await?;
+        let files = self.source.index_files(&receipt, &access.location(), lender).await?;
         let total = files.len() as u64;
         for (n, chunk) in files.chunks(CHUNK).enumerate() {
             self.store.insert_pin_files(pin.get(), chunk).await?;
@@ -94,6 +95,29 @@ impl Jobs<'_> {
         }
         self.store.job_progress(job.id, total, total, self.clock.now_ms()).await?;
         Ok(())
+    }
+
+    /// The pin whose search pack a new pin's may point into: the latest other pin of the same
+    /// repository whose index job is done (a done index is never written again), with its files.
+    async fn pack_lender(
+        &self,
+        pin: &crate::store::pins::PinRecord,
+    ) -> AppResult<Option<(PinId, Vec<crate::store::files::PinFileRow>)>> {
+        let mut others: Vec<_> = self
+            .store
+            .list_pins()
+            .await?
+            .into_iter()
+            .filter(|p| p.repository_id == pin.repository_id && p.id != pin.id)
+            .collect();
+        others.sort_by_key(|p| std::cmp::Reverse(p.id));
+        for other in others {
+            let done = self.store.job_for(INDEX_PIN, other.id).await?.is_some_and(|job| job.state == "done");
+            if done {
+                return Ok(Some((PinId::from_stored(other.id), self.store.pin_files(other.id).await?)));
+            }
+        }
+        Ok(None)
     }
 
     async fn extract_symbols(&self, job: &JobRow) -> AppResult<()> {

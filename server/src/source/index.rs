@@ -17,15 +17,28 @@ pub(super) fn count_lines(bytes: &[u8]) -> u64 {
 impl Source {
     /// Every regular file of the pin (symlinks and submodules are not files to review), in path
     /// order, and the pin's search pack: the text of every text file no larger than the display
-    /// cap, concatenated in that order (each row says where its text is). The receipt must cover
-    /// the whole pin.
-    pub async fn index_files(self: &Arc<Self>, receipt: &Receipt, at: &PinLocation) -> Result<Vec<PinFileRow>> {
+    /// cap, in that order (each row says where its text is). A file whose blob `lender` (an
+    /// earlier pin of the repository, indexed, with its files' rows) has packed is not packed
+    /// again: the new pack points into the lender's. The receipt must cover the whole pin.
+    pub async fn index_files(
+        self: &Arc<Self>,
+        receipt: &Receipt,
+        at: &PinLocation,
+        lender: Option<(app::model::PinId, Vec<PinFileRow>)>,
+    ) -> Result<Vec<PinFileRow>> {
         if !receipt.covers_whole(at.pin) {
             return Err(SourceError::WrongReceipt);
         }
         let tree_id = at.tree_id.clone();
-        let pack = super::pack::framed_path(&self.index_dir, at.pin);
+        let (pin, pack) = (at.pin, super::pack::framed_path(&self.index_dir, at.pin));
         self.with_repo(&at.repository, move |this, repo| {
+            let lender = match lender {
+                Some((lender, rows)) => {
+                    let places = rows.into_iter().filter_map(|row| Some((row.blob_id, row.text?)));
+                    super::pack::Lender::open(&this.index_dir, lender, places)?
+                }
+                None => None,
+            };
             let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
             let mut entries = Vec::new();
             root.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
@@ -38,19 +51,20 @@ impl Source {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             std::fs::create_dir_all(&this.index_dir)?;
             let partial = pack.with_extension("zpack.partial");
-            let mut writer = super::pack::PackWriter::create(&partial)?;
+            let mut writer = super::pack::PackWriter::create(&partial, pin, lender)?;
             let mut files = Vec::with_capacity(entries.len());
             for (path, id) in entries {
                 let blob = repo.find_blob(id)?;
+                let blob_id = id.to_string();
                 let binary = blob.is_binary();
                 let bytes = blob.size() as u64;
                 let text = match !binary && bytes <= this.limits.display_max_bytes {
-                    true => Some(writer.add(blob.content())?),
+                    true => Some(writer.add(&blob_id, blob.content())?),
                     false => None,
                 };
                 files.push(PinFileRow {
                     path,
-                    blob_id: id.to_string(),
+                    blob_id,
                     bytes,
                     lines: if binary { 0 } else { count_lines(blob.content()) },
                     binary,

@@ -1,14 +1,25 @@
-//! A pin's search pack: the text of its text files, concatenated in path order, so that a search
-//! reads one file forward instead of inflating every blob. Written in zstd frames of about 1 MiB
-//! of whole files each (a file larger than that is a frame of its own), with the frames' index at
-//! the end, so that a search decompresses each frame it needs once and a page that stops early
-//! reads only its first frames. Files are addressed by their offset and length in the
-//! uncompressed text (as the pin's file rows store them).
+//! A pin's search pack: the text of its text files, in path order, so that a search reads a few
+//! compressed frames forward instead of inflating every blob. Written in zstd frames of about
+//! 1 MiB of whole files each (a file larger than that is a frame of its own), with the frames'
+//! index at the end, so that a search decompresses each frame it needs once and a page that stops
+//! early reads only its first frames. Files are addressed by their offset and length in the pack's
+//! text (as the pin's file rows store them).
 //!
-//! `pin-<id>.zpack`: the frames, then for each frame four little-endian u64 (text start, text
-//! length, compressed start, compressed length), then the frame count (u64) and `ZPACK001`. A pack
-//! written before packs were compressed (`pin-<id>.pack`, the text as it is) is still read.
+//! A pack shares text with an earlier pin's pack of the same repository (its *lender*): a file
+//! whose blob the lender already holds is not stored again; the lender's frame that holds it is
+//! listed in the new pack's index, at an offset of `BORROWED` (2^48) or more in the new pack's
+//! text, with the pack file it is in. A blob found twice in a pin is stored once. So two releases
+//! that share most files take little more room than one. A pack is written once, when its pin
+//! is indexed, and never removed or rewritten after its index job is done (a later pack may point
+//! into it); only such a pack lends.
+//!
+//! `pin-<id>.zpack`: the frames, then for each frame five little-endian u64 (text start, text
+//! length, the id of the pin whose pack file holds the compressed bytes, their start, their
+//! length), in increasing text start, then the frame count (u64) and `ZPACK002`. Packs written
+//! before sharing (`ZPACK001`: four u64 a frame, all in the same file) and before compression
+//! (`pin-<id>.pack`, the text as it is) are still read.
 
+use std::collections::HashMap;
 use std::io::{BufWriter, Read as _, Seek as _, SeekFrom, Write as _};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
@@ -17,19 +28,30 @@ use std::path::{Path, PathBuf};
 const FRAME_BYTES: usize = 1 << 20;
 /// zstd's level: about a quarter of the text's size, written at tens of MB/s.
 const LEVEL: i32 = 5;
-const MAGIC: &[u8; 8] = b"ZPACK001";
+const MAGIC: &[u8; 8] = b"ZPACK002";
+const MAGIC_UNSHARED: &[u8; 8] = b"ZPACK001";
+/// Where borrowed frames start in a pack's text (its own text stays below).
+const BORROWED: u64 = 1 << 48;
+/// Frames a reader keeps decompressed: its own and the lender's, read side by side in path order.
+const KEPT_FRAMES: usize = 4;
 
 /// One frame: where its text is in the pack's text, and where its compressed bytes are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Frame {
     start: u64,
     size: u64,
+    /// The pin whose pack file holds the compressed bytes.
+    pack: u64,
     at: u64,
     length: u64,
 }
 
 /// The compressed pack of pin `pin` under `dir`.
 pub(super) fn framed_path(dir: &Path, pin: app::model::PinId) -> PathBuf {
+    pack_path(dir, pin.get() as u64)
+}
+
+fn pack_path(dir: &Path, pin: u64) -> PathBuf {
     dir.join(format!("pin-{pin}.zpack"))
 }
 
@@ -43,32 +65,146 @@ pub(super) fn exists(dir: &Path, pin: app::model::PinId) -> bool {
     framed_path(dir, pin).exists() || raw_path(dir, pin).exists()
 }
 
+fn invalid(why: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("search pack: {why}"))
+}
+
+/// The frames' index of the compressed pack of pin `pin`, opened.
+fn read_index(file: &mut std::fs::File, pin: u64) -> std::io::Result<Vec<Frame>> {
+    let end = file.seek(SeekFrom::End(0))?;
+    let mut tail = [0u8; 16];
+    if end < 16 {
+        return Err(invalid("too short"));
+    }
+    file.read_exact_at(&mut tail, end - 16)?;
+    let width = match &tail[8..] {
+        m if m == MAGIC => 40,
+        m if m == MAGIC_UNSHARED => 32,
+        _ => return Err(invalid("no index")),
+    };
+    let count = u64::from_le_bytes(tail[..8].try_into().expect("8 bytes"));
+    let index_bytes = count.checked_mul(width).filter(|&n| n <= end - 16).ok_or_else(|| invalid("bad index"))?;
+    let mut index = vec![0u8; index_bytes as usize];
+    file.read_exact_at(&mut index, end - 16 - index_bytes)?;
+    let value = |chunk: &[u8], k: usize| u64::from_le_bytes(chunk[k * 8..k * 8 + 8].try_into().expect("8 bytes"));
+    let frames: Vec<Frame> = index
+        .chunks_exact(width as usize)
+        .map(|c| match width {
+            40 => Frame { start: value(c, 0), size: value(c, 1), pack: value(c, 2), at: value(c, 3), length: value(c, 4) },
+            _ => Frame { start: value(c, 0), size: value(c, 1), pack: pin, at: value(c, 2), length: value(c, 3) },
+        })
+        .collect();
+    if frames.windows(2).any(|w| w[0].start + w[0].size > w[1].start) {
+        return Err(invalid("frames out of order"));
+    }
+    Ok(frames)
+}
+
+/// An earlier pack a new one may point into: its frames and where each blob's text is in it.
+pub(super) struct Lender {
+    frames: Vec<Frame>,
+    places: HashMap<String, (u64, u64)>,
+}
+
+impl Lender {
+    /// The compressed pack of pin `pin`, with its files' blob ids and places; `None` when it has
+    /// none (or an uncompressed one, which does not lend).
+    pub(super) fn open(
+        dir: &Path,
+        pin: app::model::PinId,
+        files: impl IntoIterator<Item = (String, (u64, u64))>,
+    ) -> std::io::Result<Option<Lender>> {
+        let mut file = match std::fs::File::open(framed_path(dir, pin)) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let frames = read_index(&mut file, pin.get() as u64)?;
+        Ok(Some(Lender { frames, places: files.into_iter().collect() }))
+    }
+
+    /// The lender's frame holding a blob's text, and the text's place in it.
+    fn find(&self, blob_id: &str) -> Option<(usize, u64, u64)> {
+        let &(offset, length) = self.places.get(blob_id)?;
+        let index = self.frames.partition_point(|f| f.start + f.size <= offset);
+        let frame = self.frames.get(index)?;
+        (offset >= frame.start && offset + length <= frame.start + frame.size).then_some((index, offset - frame.start, length))
+    }
+}
+
 /// Writes a pack: files added in order, frames compressed as they fill.
 pub(super) struct PackWriter {
     out: BufWriter<std::fs::File>,
+    pin: u64,
     frame: Vec<u8>,
     text: u64,
     written: u64,
     frames: Vec<Frame>,
     compressor: zstd::bulk::Compressor<'static>,
+    lender: Option<Lender>,
+    /// The lender's frames listed so far: the lender's index to the start in this pack's text.
+    borrowed: HashMap<usize, u64>,
+    borrowed_frames: Vec<Frame>,
+    borrowed_text: u64,
+    /// Blobs already in this pack (stored or borrowed) and their places.
+    placed: HashMap<String, (u64, u64)>,
 }
 
 impl PackWriter {
-    pub(super) fn create(path: &Path) -> std::io::Result<PackWriter> {
+    /// A pack for pin `pin` at `path`, pointing into `lender`'s pack for the blobs it holds.
+    pub(super) fn create(path: &Path, pin: app::model::PinId, lender: Option<Lender>) -> std::io::Result<PackWriter> {
         Ok(PackWriter {
             out: BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?),
+            pin: pin.get() as u64,
             frame: Vec::with_capacity(FRAME_BYTES),
             text: 0,
             written: 0,
             frames: Vec::new(),
             compressor: zstd::bulk::Compressor::new(LEVEL)?,
+            lender,
+            borrowed: HashMap::new(),
+            borrowed_frames: Vec::new(),
+            borrowed_text: 0,
+            placed: HashMap::new(),
         })
     }
 
-    /// Adds one file's text; its (offset, length) in the pack's text.
-    pub(super) fn add(&mut self, text: &[u8]) -> std::io::Result<(u64, u64)> {
+    /// Adds one file's text (blob `blob_id`); its (offset, length) in the pack's text.
+    pub(super) fn add(&mut self, blob_id: &str, text: &[u8]) -> std::io::Result<(u64, u64)> {
+        if let Some(&place) = self.placed.get(blob_id) {
+            return Ok(place);
+        }
+        let place = match self.borrow(blob_id) {
+            Some(place) => place,
+            None => self.store(text)?,
+        };
+        self.placed.insert(blob_id.to_string(), place);
+        Ok(place)
+    }
+
+    /// The place of a blob the lender holds, listing the lender's frame that holds it.
+    fn borrow(&mut self, blob_id: &str) -> Option<(u64, u64)> {
+        let (index, within, length) = self.lender.as_ref()?.find(blob_id)?;
+        let start = match self.borrowed.get(&index) {
+            Some(&start) => start,
+            None => {
+                let lent = self.lender.as_ref()?.frames[index];
+                let start = BORROWED + self.borrowed_text;
+                self.borrowed_frames.push(Frame { start, ..lent });
+                self.borrowed_text += lent.size;
+                self.borrowed.insert(index, start);
+                start
+            }
+        };
+        Some((start + within, length))
+    }
+
+    fn store(&mut self, text: &[u8]) -> std::io::Result<(u64, u64)> {
         if !self.frame.is_empty() && self.frame.len() + text.len() > FRAME_BYTES {
             self.flush_frame()?;
+        }
+        if self.text + text.len() as u64 >= BORROWED {
+            return Err(invalid("a pin's text beyond 2^48 bytes"));
         }
         let offset = self.text;
         self.frame.extend_from_slice(text);
@@ -83,7 +219,8 @@ impl PackWriter {
         let compressed = self.compressor.compress(&self.frame)?;
         self.out.write_all(&compressed)?;
         let size = self.frame.len() as u64;
-        self.frames.push(Frame { start: self.text - size, size, at: self.written, length: compressed.len() as u64 });
+        let length = compressed.len() as u64;
+        self.frames.push(Frame { start: self.text - size, size, pack: self.pin, at: self.written, length });
         self.written += compressed.len() as u64;
         self.frame.clear();
         Ok(())
@@ -92,35 +229,48 @@ impl PackWriter {
     /// Writes the last frame and the index, and makes the file durable.
     pub(super) fn finish(mut self) -> std::io::Result<()> {
         self.flush_frame()?;
-        for frame in &self.frames {
-            for value in [frame.start, frame.size, frame.at, frame.length] {
+        let frames: Vec<Frame> = self.frames.iter().chain(&self.borrowed_frames).copied().collect();
+        for frame in &frames {
+            for value in [frame.start, frame.size, frame.pack, frame.at, frame.length] {
                 self.out.write_all(&value.to_le_bytes())?;
             }
         }
-        self.out.write_all(&(self.frames.len() as u64).to_le_bytes())?;
+        self.out.write_all(&(frames.len() as u64).to_le_bytes())?;
         self.out.write_all(MAGIC)?;
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()
     }
 }
 
-/// Reads files' texts from a pack, forward.
+/// Reads files' texts from a pack.
 pub(super) struct PackReader(Form);
 
 enum Form {
-    Framed { file: std::fs::File, frames: Vec<Frame>, current: Option<(usize, Vec<u8>)>, buffer: Vec<u8> },
-    Raw { reader: std::io::BufReader<std::fs::File>, position: u64 },
-}
-
-fn invalid(why: &str) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("search pack: {why}"))
+    Framed {
+        dir: PathBuf,
+        /// The pack files open, by pin.
+        files: HashMap<u64, std::fs::File>,
+        frames: Vec<Frame>,
+        /// Frames decompressed, the most recently read last.
+        kept: Vec<(usize, Vec<u8>)>,
+        buffer: Vec<u8>,
+    },
+    Raw {
+        reader: std::io::BufReader<std::fs::File>,
+        position: u64,
+    },
 }
 
 impl PackReader {
     /// The pack of pin `pin`, if it has one.
     pub(super) fn open(dir: &Path, pin: app::model::PinId) -> std::io::Result<Option<PackReader>> {
         match std::fs::File::open(framed_path(dir, pin)) {
-            Ok(file) => return Self::framed(file).map(Some),
+            Ok(mut file) => {
+                let frames = read_index(&mut file, pin.get() as u64)?;
+                let files = HashMap::from([(pin.get() as u64, file)]);
+                let dir = dir.to_path_buf();
+                return Ok(Some(PackReader(Form::Framed { dir, files, frames, kept: Vec::new(), buffer: Vec::new() })));
+            }
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
             Err(_) => {}
         }
@@ -132,28 +282,6 @@ impl PackReader {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(error),
         }
-    }
-
-    fn framed(mut file: std::fs::File) -> std::io::Result<PackReader> {
-        let end = file.seek(SeekFrom::End(0))?;
-        let mut tail = [0u8; 16];
-        if end < 16 {
-            return Err(invalid("too short"));
-        }
-        file.read_exact_at(&mut tail, end - 16)?;
-        if &tail[8..] != MAGIC {
-            return Err(invalid("no index"));
-        }
-        let count = u64::from_le_bytes(tail[..8].try_into().expect("8 bytes"));
-        let index_bytes = count.checked_mul(32).filter(|&n| n <= end - 16).ok_or_else(|| invalid("bad index"))?;
-        let mut index = vec![0u8; index_bytes as usize];
-        file.read_exact_at(&mut index, end - 16 - index_bytes)?;
-        let value = |chunk: &[u8], k: usize| u64::from_le_bytes(chunk[k * 8..k * 8 + 8].try_into().expect("8 bytes"));
-        let frames: Vec<Frame> = index
-            .chunks_exact(32)
-            .map(|c| Frame { start: value(c, 0), size: value(c, 1), at: value(c, 2), length: value(c, 3) })
-            .collect();
-        Ok(PackReader(Form::Framed { file, frames, current: None, buffer: Vec::new() }))
     }
 
     /// The text at `offset`, `length` bytes, into `into`.
@@ -173,22 +301,39 @@ impl PackReader {
                 *position = offset + length;
                 Ok(())
             }
-            Form::Framed { file, frames, current, buffer } => {
+            Form::Framed { dir, files, frames, kept, buffer } => {
                 let index = frames.partition_point(|f| f.start + f.size <= offset);
                 let frame = *frames.get(index).ok_or_else(|| invalid("offset past the end"))?;
-                if offset + length > frame.start + frame.size {
-                    return Err(invalid("a file across frames"));
+                if offset < frame.start || offset + length > frame.start + frame.size {
+                    return Err(invalid("a file outside its frame"));
                 }
-                if current.as_ref().is_none_or(|(at, _)| *at != index) {
-                    buffer.resize(frame.length as usize, 0);
-                    file.read_exact_at(buffer, frame.at)?;
-                    let text = zstd::bulk::decompress(buffer, frame.size as usize)?;
-                    if text.len() as u64 != frame.size {
-                        return Err(invalid("a frame of the wrong size"));
+                let slot = match kept.iter().position(|(at, _)| *at == index) {
+                    Some(slot) => {
+                        let entry = kept.remove(slot);
+                        kept.push(entry);
+                        kept.len() - 1
                     }
-                    *current = Some((index, text));
-                }
-                let (_, text) = current.as_ref().expect("the frame just read");
+                    None => {
+                        let file = match files.entry(frame.pack) {
+                            std::collections::hash_map::Entry::Occupied(file) => file.into_mut(),
+                            std::collections::hash_map::Entry::Vacant(slot) => {
+                                slot.insert(std::fs::File::open(pack_path(dir, frame.pack))?)
+                            }
+                        };
+                        buffer.resize(frame.length as usize, 0);
+                        file.read_exact_at(buffer, frame.at)?;
+                        let text = zstd::bulk::decompress(buffer, frame.size as usize)?;
+                        if text.len() as u64 != frame.size {
+                            return Err(invalid("a frame of the wrong size"));
+                        }
+                        if kept.len() == KEPT_FRAMES {
+                            kept.remove(0);
+                        }
+                        kept.push((index, text));
+                        kept.len() - 1
+                    }
+                };
+                let (_, text) = &kept[slot];
                 let from = (offset - frame.start) as usize;
                 into.clear();
                 into.extend_from_slice(&text[from..from + length as usize]);
@@ -201,33 +346,92 @@ impl PackReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest as _;
+
+    fn pin(id: &str) -> app::model::PinId {
+        app::model::PinId::parse(id).unwrap()
+    }
+
+    /// Writes a pack of `files` (blob id, text) for `id`, lending from `lender`'s; the places.
+    fn write(dir: &Path, id: &str, files: &[(String, Vec<u8>)], lender: Option<(&str, &[(u64, u64)], &[(String, Vec<u8>)])>) -> Vec<(u64, u64)> {
+        let lender = lender.map(|(id, places, files)| {
+            let blobs = files.iter().map(|(blob, _)| blob.clone()).zip(places.iter().copied());
+            Lender::open(dir, pin(id), blobs).unwrap().expect("a lender")
+        });
+        let mut writer = PackWriter::create(&framed_path(dir, pin(id)), pin(id), lender).unwrap();
+        let places = files.iter().map(|(blob, text)| writer.add(blob, text).unwrap()).collect();
+        writer.finish().unwrap();
+        places
+    }
+
+    fn read_all(dir: &Path, id: &str, files: &[(String, Vec<u8>)], places: &[(u64, u64)]) {
+        let mut reader = PackReader::open(dir, pin(id)).unwrap().expect("a pack");
+        let mut buffer = Vec::new();
+        for i in (0..files.len()).chain((0..files.len()).rev()).chain([0, files.len() - 1, files.len() / 2, 3]) {
+            reader.read(places[i].0, places[i].1, &mut buffer).unwrap();
+            assert_eq!(buffer, files[i].1, "pin {id}, file {i}");
+        }
+    }
+
+    fn release(from: u32, to: u32, edit: &str) -> Vec<(String, Vec<u8>)> {
+        (from..to)
+            .map(|i| {
+                // Lines that compress little, so that what is stored twice shows in the sizes.
+                let lines = if i % 50 == 0 { 20_000 } else { 1 + i };
+                let edit = if i % 3 == 0 { edit } else { "" };
+                let text: String = (0..lines)
+                    .map(|j| format!("{i} {j} {edit} {}\n", hex::encode(sha2::Sha256::digest(format!("{i}.{j}")))))
+                    .collect();
+                let text = text.into_bytes();
+                (hex::encode(sha2::Sha256::digest(&text)), text)
+            })
+            .collect()
+    }
 
     #[test]
     fn files_read_back_from_frames_in_any_order_and_an_old_raw_pack_still_reads() {
         let dir = tempfile::tempdir().unwrap();
-        let pin = app::model::PinId::parse("7").unwrap();
-        let texts: Vec<Vec<u8>> = (0..300u32)
-            .map(|i| format!("file {i}\n").repeat(if i % 50 == 0 { 200_000 } else { 1 + i as usize * 7 }).into_bytes())
-            .collect();
-        let mut writer = PackWriter::create(&framed_path(dir.path(), pin)).unwrap();
-        let places: Vec<(u64, u64)> = texts.iter().map(|t| writer.add(t).unwrap()).collect();
-        writer.finish().unwrap();
-        let packed = std::fs::metadata(framed_path(dir.path(), pin)).unwrap().len();
-        let text: u64 = texts.iter().map(|t| t.len() as u64).sum();
-        assert!(packed * 10 < text, "compressed: {packed} of {text}");
-        let mut reader = PackReader::open(dir.path(), pin).unwrap().expect("a pack");
+        let texts = release(0, 300, "");
+        let places = write(dir.path(), "7", &texts, None);
+        let packed = std::fs::metadata(framed_path(dir.path(), pin("7"))).unwrap().len();
+        let text: u64 = texts.iter().map(|t| t.1.len() as u64).sum();
+        assert!(packed * 3 < text * 2, "compressed: {packed} of {text}");
+        read_all(dir.path(), "7", &texts, &places);
+        let mut reader = PackReader::open(dir.path(), pin("7")).unwrap().unwrap();
         let mut buffer = Vec::new();
-        for i in (0..texts.len()).chain((0..texts.len()).rev()).chain([0, 299, 150, 3]) {
-            reader.read(places[i].0, places[i].1, &mut buffer).unwrap();
-            assert_eq!(buffer, texts[i], "file {i}");
-        }
         assert!(reader.read(text + 5, 1, &mut buffer).is_err(), "past the end");
 
-        let old = app::model::PinId::parse("8").unwrap();
-        std::fs::write(raw_path(dir.path(), old), b"abcdef").unwrap();
-        let mut raw = PackReader::open(dir.path(), old).unwrap().expect("the old pack");
+        std::fs::write(raw_path(dir.path(), pin("8")), b"abcdef").unwrap();
+        let mut raw = PackReader::open(dir.path(), pin("8")).unwrap().expect("the old pack");
         raw.read(2, 3, &mut buffer).unwrap();
         assert_eq!(buffer, b"cde");
-        assert!(PackReader::open(dir.path(), app::model::PinId::parse("9").unwrap()).unwrap().is_none());
+        assert!(PackReader::open(dir.path(), pin("9")).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_later_release_points_into_the_earlier_pack_for_the_files_they_share() {
+        let dir = tempfile::tempdir().unwrap();
+        let size = |id: &str| std::fs::metadata(framed_path(dir.path(), pin(id))).unwrap().len();
+        let first = release(0, 300, "");
+        let first_places = write(dir.path(), "7", &first, None);
+        // A third of the files changed, 30 removed, 30 added, one blob at two paths.
+        let mut second = release(30, 330, "changed");
+        second.push(second[5].clone());
+        let second_places = write(dir.path(), "8", &second, Some(("7", &first_places, &first)));
+        read_all(dir.path(), "8", &second, &second_places);
+        assert_eq!(second_places[5], second_places[300], "a blob twice is stored once");
+        assert!(second_places.iter().any(|p| p.0 >= BORROWED) && second_places.iter().any(|p| p.0 < BORROWED));
+        assert!(size("8") * 2 < size("7"), "shared text not stored again: {} against {}", size("8"), size("7"));
+
+        // A third release lends from the second: frames of both earlier packs, read in one pass.
+        let third = release(60, 360, "changed");
+        let third_places = write(dir.path(), "9", &third, Some(("8", &second_places, &second)));
+        read_all(dir.path(), "9", &third, &third_places);
+        let mut reader = PackReader::open(dir.path(), pin("9")).unwrap().unwrap();
+        let Form::Framed { frames, .. } = &reader.0 else { panic!("a framed pack") };
+        let packs: std::collections::BTreeSet<u64> = frames.iter().map(|f| f.pack).collect();
+        assert_eq!(packs, [7, 8, 9].into(), "frames from each pack");
+        let mut buffer = Vec::new();
+        assert!(reader.read(BORROWED - 1, 1, &mut buffer).is_err(), "between own and borrowed text");
     }
 }

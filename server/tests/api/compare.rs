@@ -316,3 +316,45 @@ async fn the_api_gives_a_file_diff_as_git_does_and_records_it_as_the_page_does()
     let refused = new_client().get(app.url(&url("path=src/main.rs"))).bearer_auth(token).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+/// The index of a pin's search pack (`source/pack.rs`): for each frame, the pin whose pack file
+/// holds its bytes.
+fn pack_frames_from(app: &TestApp, pin: PinId) -> Vec<u64> {
+    let pack = std::fs::read(app.data_dir.join(format!("index/pin-{pin}.zpack"))).expect("the pin's pack");
+    assert_eq!(&pack[pack.len() - 8..], b"ZPACK002");
+    let count = u64::from_le_bytes(pack[pack.len() - 16..pack.len() - 8].try_into().unwrap()) as usize;
+    let index = &pack[pack.len() - 16 - count * 40..pack.len() - 16];
+    index.chunks_exact(40).map(|frame| u64::from_le_bytes(frame[16..24].try_into().unwrap())).collect()
+}
+
+/// A release's search pack does not store again the files an earlier release's pack holds: it
+/// points into that pack, and a search of the new release still finds every file, the changed,
+/// the added and the shared.
+#[tokio::test]
+async fn a_release_search_pack_points_into_the_previous_one_for_the_files_they_share() {
+    let app = spawn_app().await;
+    while app.domain.jobs().run_next_job().await.unwrap() {}
+    let next = release_1_1(&app).await;
+    while app.domain.jobs().run_next_job().await.unwrap() {}
+    assert!(pack_frames_from(&app, app.pin).iter().all(|&pack| pack == app.pin.get() as u64));
+    let frames = pack_frames_from(&app, next);
+    assert!(frames.contains(&(app.pin.get() as u64)), "a frame of the first release's pack: {frames:?}");
+    assert!(frames.contains(&(next.get() as u64)), "its own frame for the changed files: {frames:?}");
+
+    let session = app.session_client("reviewer").await;
+    let search = |q: &str| format!("/api/v1/pins/{next}/search?q={q}&per_page=500");
+    for (query, path, text) in [
+        ("LIMIT_4", "src/main.rs", "const LIMIT_4: u32 = 40;"),
+        ("Copyright", "NOTICE", "Copyright the vendor."),
+        ("Review%20me", "README.md", "Review me."),
+        ("int%20g", "src/deep/cipher.c", "int g(void) { return 7; }"),
+    ] {
+        let (status, body) = api(&app, &session, &search(query)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let results = body["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1, "{query}: {body}");
+        assert_eq!((results[0]["path"].as_str(), results[0]["matches"][0]["text"].as_str()), (Some(path), Some(text)));
+    }
+    let (_, body) = api(&app, &session, &search("x%20%3D%201")).await;
+    assert_eq!(body["total"]["lines"], 200_000, "every line of the shared big.py: {body}");
+}

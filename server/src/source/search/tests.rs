@@ -149,7 +149,7 @@ async fn every_page_walked_by_cursor_is_git_grep_from_blobs_and_from_the_pack() 
     let expected = git_grep(&fixture, &["-F", "needle"]);
     assert!(expected.len() > 200, "the fixture has hits in many files");
     let receipt = Receipt::for_tests(Scope::WholePin(fixture.at.pin));
-    let rows = fixture.source.index_files(&receipt, &fixture.at).await.unwrap();
+    let rows = fixture.source.index_files(&receipt, &fixture.at, None).await.unwrap();
     let packed: Arc<Vec<PackedFile>> = Arc::new(
         rows.into_iter()
             .filter_map(|r| {
