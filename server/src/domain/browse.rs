@@ -179,6 +179,19 @@ impl Browse<'_> {
         Ok(self.source.read_raw(&receipt, &access.location(), &path).await?)
     }
 
+    /// Whether a file is shown a window of lines at a time, and then its line count (`None`
+    /// inside: a file shown with no lines). A file past the highlight cap always is; a highlighted
+    /// one when it has more lines than a window (a file of fewer bytes than that cannot).
+    async fn windowed_lines(&self, access: &PinPage, found: &Located) -> AppResult<Option<Option<u32>>> {
+        let Some(size) = found.size else { return Ok(None) };
+        let plain = self.source.is_windowed(size);
+        if !plain && (size <= u64::from(LineWindow::LINES) || size > self.source.limits().display_max_bytes) {
+            return Ok(None);
+        }
+        let total = self.source.line_count(&access.location(), &found.object_id).await?;
+        Ok((plain || total.is_some_and(|total| total > LineWindow::LINES)).then_some(total))
+    }
+
     pub async fn open_blob(
         &self,
         actor: Actor<'_>,
@@ -204,19 +217,20 @@ impl Browse<'_> {
                 _ => Err(AppError::NotFound("this path is a submodule; it has no content here".into())),
             })
             .await?;
-        // A large file is shown a window of lines at a time: the event names the lines it sends.
-        let window = located[0].size.is_some_and(|size| self.source.is_windowed(size)).then(|| window_from(from));
+        // A long file (over a window's lines, or over the highlight cap) is shown a window of lines
+        // at a time: the event names the lines it sends.
+        let window = match self.windowed_lines(&access, &located[0]).await? {
+            Some(total) => Some((window_from(from), total)),
+            None => None,
+        };
         let mut file_object = access.object(&path).shown(&located[0].object_id);
-        if let Some(window) = window {
-            let total = self.source.line_count(&access.location(), &located[0].object_id).await?;
-            if let Some(sent) = lines_sent(window.first, total) {
-                file_object = file_object.lines(sent);
-            }
+        if let Some(sent) = window.and_then(|(window, total)| lines_sent(window.first, total)) {
+            file_object = file_object.lines(sent);
         }
         let event =
             actor.event(Action::BlobView).on(file_object).on(access.object(&directory).shown(&located[1].object_id));
         let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory)])).await?;
-        let from = window.map(|lines| lines.first);
+        let from = window.map(|(lines, _)| lines.first);
         let threads = self.review().threads_of_file(&actor, &access, &path, &located[0].object_id).await?;
         // A page sent with gzip takes the file's rows packed once (`source::rows`), unless a thread
         // sits between them.

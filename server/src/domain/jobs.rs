@@ -68,7 +68,12 @@ impl Jobs<'_> {
         };
         let now = self.clock.now_ms();
         match outcome {
-            Ok(()) => self.store.finish_job(job.id, "done", None, now).await?,
+            Ok(()) => {
+                self.store.finish_job(job.id, "done", None, now).await?;
+                if [INDEX_PIN, EXTRACT_SYMBOLS, PREHIGHLIGHT_PIN].contains(&job.kind.as_str()) {
+                    self.store.compact_write_log().await;
+                }
+            }
             Err(error) => {
                 tracing::warn!(job = job.id, kind = job.kind, %error, "a background job failed");
                 self.store.finish_job(job.id, "failed", Some(&error.to_string()), now).await?

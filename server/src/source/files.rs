@@ -35,8 +35,8 @@ impl Source {
     }
 
     /// Reads a file at a pin and lists the directory that holds it (for the tree beside the code):
-    /// the receipt must cover both. A file shown in windows is shown from line `from` (a window
-    /// boundary; the first window when `None`).
+    /// the receipt must cover both. With `from` (a window boundary), a long file's window of lines
+    /// from there; a file past the highlight cap is always shown in windows (the first when `None`).
     pub async fn read_file(
         self: &Arc<Self>,
         receipt: &Receipt,
@@ -54,7 +54,7 @@ impl Source {
         let (tree_id, path) = (at.tree_id.clone(), path.clone());
         self.with_repo(&at.repository, move |this, repo| {
             let id = blob_at(repo, &tree_id, &path)?;
-            let ask = BlobAsk { id, file_name: path.file_name(), from, slice: false, pack };
+            let ask = BlobAsk { id, file_name: path.file_name(), from, slice: from.is_some(), pack };
             let content = this.render_blob(repo, ask)?;
             let directory = subtree(repo, &tree_id, &path.parent())?.ok_or(SourceError::NotFound)?;
             Ok((content, this.listing(repo, &directory)?.as_ref().clone()))
@@ -151,7 +151,7 @@ impl Source {
         };
         let listing = self.kept_listing(git2::Oid::from_str(&directory.object_id).ok()?)?;
         let id = git2::Oid::from_str(&file.object_id).ok()?;
-        let ask = BlobAsk { id, file_name: path.file_name(), from, slice: false, pack };
+        let ask = BlobAsk { id, file_name: path.file_name(), from, slice: from.is_some(), pack };
         let content = self.render_kept(size, ask, false)?;
         Some((content, listing.as_ref().clone()))
     }

@@ -90,7 +90,9 @@ fn read_index(file: &mut std::fs::File, pin: u64) -> std::io::Result<Vec<Frame>>
     let frames: Vec<Frame> = index
         .chunks_exact(width as usize)
         .map(|c| match width {
-            40 => Frame { start: value(c, 0), size: value(c, 1), pack: value(c, 2), at: value(c, 3), length: value(c, 4) },
+            40 => {
+                Frame { start: value(c, 0), size: value(c, 1), pack: value(c, 2), at: value(c, 3), length: value(c, 4) }
+            }
             _ => Frame { start: value(c, 0), size: value(c, 1), pack: pin, at: value(c, 2), length: value(c, 3) },
         })
         .collect();
@@ -128,7 +130,11 @@ impl Lender {
         let &(offset, length) = self.places.get(blob_id)?;
         let index = self.frames.partition_point(|f| f.start + f.size <= offset);
         let frame = self.frames.get(index)?;
-        (offset >= frame.start && offset + length <= frame.start + frame.size).then_some((index, offset - frame.start, length))
+        (offset >= frame.start && offset + length <= frame.start + frame.size).then_some((
+            index,
+            offset - frame.start,
+            length,
+        ))
     }
 }
 
@@ -353,7 +359,12 @@ mod tests {
     }
 
     /// Writes a pack of `files` (blob id, text) for `id`, lending from `lender`'s; the places.
-    fn write(dir: &Path, id: &str, files: &[(String, Vec<u8>)], lender: Option<(&str, &[(u64, u64)], &[(String, Vec<u8>)])>) -> Vec<(u64, u64)> {
+    fn write(
+        dir: &Path,
+        id: &str,
+        files: &[(String, Vec<u8>)],
+        lender: Option<(&str, &[(u64, u64)], &[(String, Vec<u8>)])>,
+    ) -> Vec<(u64, u64)> {
         let lender = lender.map(|(id, places, files)| {
             let blobs = files.iter().map(|(blob, _)| blob.clone()).zip(places.iter().copied());
             Lender::open(dir, pin(id), blobs).unwrap().expect("a lender")

@@ -100,9 +100,11 @@ impl Source {
             }
             let mut definitions = Vec::new();
             for (path, item) in work.paths {
+                let blob_id = work.items[item].1.to_string();
                 for defined in found[item].get().into_iter().flatten() {
                     definitions.push(Definition {
                         path: path.clone(),
+                        blob_id: blob_id.clone(),
                         name: defined.name.clone(),
                         kind: defined.kind.to_string(),
                         line: defined.line,

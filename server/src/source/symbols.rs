@@ -15,6 +15,8 @@ use syntect::parsing::{Scope, ScopeStack};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Definition {
     pub path: String,
+    /// The file's blob: with the path, what decides its definitions (`store::definitions`).
+    pub blob_id: String,
     pub name: String,
     pub kind: String,
     pub line: u32,
@@ -94,13 +96,19 @@ impl Finder {
 impl Highlighter {
     /// The definitions in one file (nothing past the highlighting size cap or time budget), found
     /// as pre-highlighting finds them, in the parse that highlights the file.
-    pub fn definitions(&self, path: &str, text: &str, limits: &SourceLimits) -> Vec<Definition> {
+    pub fn definitions(&self, path: &str, blob_id: &str, text: &str, limits: &SourceLimits) -> Vec<Definition> {
         let file_name = path.rsplit('/').next().unwrap_or(path);
         let syntax = self.syntax_within_cap(file_name, text, text.len() as u64, limits);
         let found = self.highlight_finding_definitions(syntax, text, limits).definitions.unwrap_or_default();
         found
             .into_iter()
-            .map(|d| Definition { path: path.to_string(), name: d.name, kind: d.kind.to_string(), line: d.line })
+            .map(|d| Definition {
+                path: path.to_string(),
+                blob_id: blob_id.to_string(),
+                name: d.name,
+                kind: d.kind.to_string(),
+                line: d.line,
+            })
             .collect()
     }
 }
@@ -145,7 +153,12 @@ impl Source {
                                     let blob = repo.find_blob(*id)?;
                                     if !blob.is_binary() {
                                         let text = String::from_utf8_lossy(blob.content());
-                                        found.extend(this.highlighter.definitions(path, &text, &this.limits));
+                                        found.extend(this.highlighter.definitions(
+                                            path,
+                                            &id.to_string(),
+                                            &text,
+                                            &this.limits,
+                                        ));
                                     }
                                 }
                                 Ok(found)
@@ -173,7 +186,7 @@ mod tests {
     fn functions_and_types_are_found_where_they_are_declared() {
         let text =
             "struct Ledger {\n    total: u64,\n}\n\nfn settle(ledger: &Ledger) -> u64 {\n    helper(ledger.total)\n}\n";
-        let found = Highlighter::default().definitions("src/ledger.rs", text, &SourceLimits::default());
+        let found = Highlighter::default().definitions("src/ledger.rs", "0123", text, &SourceLimits::default());
         let names: Vec<(&str, &str, u32)> = found.iter().map(|d| (d.name.as_str(), d.kind.as_str(), d.line)).collect();
         assert!(names.contains(&("Ledger", "struct", 1)), "{names:?}");
         assert!(names.contains(&("settle", "function", 5)), "{names:?}");
@@ -183,7 +196,7 @@ mod tests {
     #[test]
     fn c_functions_are_found_too() {
         let text = "static int add(int a, int b) {\n    return a + b;\n}\n";
-        let found = Highlighter::default().definitions("add.c", text, &SourceLimits::default());
+        let found = Highlighter::default().definitions("add.c", "0123", text, &SourceLimits::default());
         assert!(found.iter().any(|d| d.name == "add" && d.line == 1), "{found:?}");
     }
 }

@@ -1,5 +1,5 @@
-//! The per-pin file index (path, blob, size, lines), the definitions found in a pin, and the
-//! background jobs that build them.
+//! The per-pin file index (path, blob, size, lines) and the background jobs that build it and a
+//! pin's definitions (`definitions.rs`).
 
 use super::{Connection, Result, Store};
 use sqlx::Row;
@@ -105,60 +105,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Stores the definitions found in a pin, replacing any an interrupted run left, in one
-    /// transaction: each path once, numbered in path order, and each definition by that number.
-    pub async fn replace_pin_symbols(&self, pin_id: i64, symbols: &[crate::source::Definition]) -> Result<()> {
-        let mut paths: Vec<&str> = symbols.iter().map(|s| s.path.as_str()).collect();
-        paths.sort_unstable();
-        paths.dedup();
-        let number = |path: &str| paths.binary_search(&path).unwrap_or_default() as i64;
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM pin_definitions WHERE pin_id = $1").bind(pin_id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM pin_definition_files WHERE pin_id = $1").bind(pin_id).execute(&mut *tx).await?;
-        for (first, chunk) in paths.chunks(300).enumerate() {
-            let sql = self.values_insert("pin_definition_files (pin_id, file, path)", 3, chunk.len(), "");
-            let mut query = sqlx::query(&sql);
-            for (i, path) in chunk.iter().enumerate() {
-                query = query.bind(pin_id).bind((first * 300 + i) as i64).bind(*path);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        for chunk in symbols.chunks(200) {
-            let sql = self.values_insert(
-                "pin_definitions (pin_id, name, file, line, kind)",
-                5,
-                chunk.len(),
-                " ON CONFLICT DO NOTHING",
-            );
-            let mut query = sqlx::query(&sql);
-            for symbol in chunk {
-                query = query
-                    .bind(pin_id)
-                    .bind(&symbol.name)
-                    .bind(number(&symbol.path))
-                    .bind(symbol.line as i64)
-                    .bind(&symbol.kind);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Where a name is defined at a pin: (kind, path, line), by path and line.
-    pub async fn symbol_sites(&self, pin_id: i64, name: &str) -> Result<Vec<(String, String, u32)>> {
-        let rows = sqlx::query(
-            "SELECT d.kind, f.path, d.line FROM pin_definitions d \
-             JOIN pin_definition_files f ON f.pin_id = d.pin_id AND f.file = d.file \
-             WHERE d.pin_id = $1 AND d.name = $2 ORDER BY d.file, d.line LIMIT 200",
-        )
-        .bind(pin_id)
-        .bind(name)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get::<i64, _>(2)?.max(0) as u32))).collect()
     }
 
     /// Queues a job on its own (not part of a change).
@@ -276,27 +222,27 @@ impl Store {
 impl Store {
     /// `INSERT INTO <table> VALUES (…), …` for `rows` rows of `columns` parameters, then `tail`:
     /// numbered placeholders on PostgreSQL, anonymous ones on SQLite (`log::append::multi_row_insert`).
-    fn values_insert(&self, table: &str, columns: usize, rows: usize, tail: &str) -> String {
-        let mut sql = match self.engine {
-            super::Engine::Sqlite => {
-                super::log::append::multi_row_insert(&format!("INSERT INTO {table}"), columns, rows)
-            }
-            super::Engine::Postgres => {
-                let mut sql = format!("INSERT INTO {table} VALUES ");
-                for row in 0..rows {
-                    sql.push_str(if row == 0 { "(" } else { ", (" });
-                    for column in 0..columns {
-                        if column > 0 {
-                            sql.push_str(", ");
-                        }
-                        sql.push_str(&format!("${}", row * columns + column + 1));
-                    }
-                    sql.push(')');
+    pub(super) fn values_insert(&self, table: &str, columns: usize, rows: usize, tail: &str) -> String {
+        format!("INSERT INTO {table} VALUES {}{tail}", self.placeholder_rows(columns, rows))
+    }
+
+    /// `rows` rows of `columns` placeholders each: `(?, ?), (?, ?)` on SQLite (anonymous ones:
+    /// `log::append::multi_row_insert` says why), `($1, $2), ($3, $4)` on PostgreSQL.
+    pub(super) fn placeholder_rows(&self, columns: usize, rows: usize) -> String {
+        let mut sql = String::with_capacity(rows * columns * 5);
+        for row in 0..rows {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for column in 0..columns {
+                if column > 0 {
+                    sql.push_str(", ");
                 }
-                sql
+                match self.engine {
+                    super::Engine::Sqlite => sql.push('?'),
+                    super::Engine::Postgres => sql.push_str(&format!("${}", row * columns + column + 1)),
+                }
             }
-        };
-        sql.push_str(tail);
+            sql.push(')');
+        }
         sql
     }
 }

@@ -7,6 +7,7 @@
 //! nothing about authorisation; `domain` does.
 
 pub mod builds;
+mod definitions;
 pub mod exports;
 pub mod files;
 pub mod grants;
@@ -133,6 +134,17 @@ impl Store {
         let store = Store { pool, engine, readers };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// After a large write (a pin's jobs): on SQLite, the log of writes (WAL) is copied into the
+    /// database and emptied, rather than kept at its size limit on disk. Best effort: a reader in
+    /// the way leaves it for the next checkpoint. Nothing to do on PostgreSQL.
+    pub async fn compact_write_log(&self) {
+        if self.engine == Engine::Sqlite {
+            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
+                tracing::debug!(%error, "the WAL was not emptied");
+            }
+        }
     }
 
     async fn migrate(&self) -> Result<()> {

@@ -333,9 +333,9 @@ fn pack_frames_from(app: &TestApp, pin: PinId) -> Vec<u64> {
 #[tokio::test]
 async fn a_release_search_pack_points_into_the_previous_one_for_the_files_they_share() {
     let app = spawn_app().await;
-    while app.domain.jobs().run_next_job().await.unwrap() {}
+    jobs_done(&app, app.pin).await;
     let next = release_1_1(&app).await;
-    while app.domain.jobs().run_next_job().await.unwrap() {}
+    jobs_done(&app, next).await;
     assert!(pack_frames_from(&app, app.pin).iter().all(|&pack| pack == app.pin.get() as u64));
     let frames = pack_frames_from(&app, next);
     assert!(frames.contains(&(app.pin.get() as u64)), "a frame of the first release's pack: {frames:?}");
@@ -357,4 +357,57 @@ async fn a_release_search_pack_points_into_the_previous_one_for_the_files_they_s
     }
     let (_, body) = api(&app, &session, &search("x%20%3D%201")).await;
     assert_eq!(body["total"]["lines"], 200_000, "every line of the shared big.py: {body}");
+}
+
+/// Runs the jobs queued, then waits for those the server's own workers took, until every job of
+/// `pin` is done.
+async fn jobs_done(app: &TestApp, pin: PinId) {
+    while app.domain.jobs().run_next_job().await.unwrap() {}
+    for _ in 0..300 {
+        let jobs = app.domain.jobs().pin_jobs(Actor::Operator, pin).await.unwrap();
+        if jobs.iter().all(|job| job.state == "done") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the jobs of pin {pin} did not finish");
+}
+
+/// A file's definitions are stored once for every pin that has the same file (path and blob): a
+/// release that changes one file stores only that file's definitions again, and a lookup at each
+/// pin finds its own.
+#[tokio::test]
+async fn definitions_of_the_files_pins_share_are_stored_once() {
+    let app = spawn_app().await;
+    jobs_done(&app, app.pin).await;
+    let definitions = || app.count_sql("SELECT COUNT(*) FROM definitions");
+    let sources = || app.count_sql("SELECT COUNT(*) FROM definition_sources");
+    let (first_definitions, first_sources) = (definitions().await, sources().await);
+    assert!(first_definitions >= 3 && first_sources >= 2, "{first_definitions} definitions in {first_sources} files");
+
+    let mut files = first_files();
+    files.push(("NOTICE", b"Copyright the vendor.\n".to_vec(), 0o100644));
+    let same = next_release(&app, &files, "Same code").await;
+    jobs_done(&app, same).await;
+    assert_eq!((definitions().await, sources().await), (first_definitions, first_sources), "nothing stored again");
+    let listed = format!("SELECT COUNT(*) FROM pin_definition_sources WHERE pin_id = {same}");
+    assert_eq!(app.count_sql(&listed).await, first_sources);
+
+    let changed = release_1_1(&app).await; // main.rs changed: its definitions again
+    jobs_done(&app, changed).await;
+    assert!(definitions().await > first_definitions && sources().await > first_sources);
+
+    let session = app.session_client("reviewer").await;
+    let line = main_rs().lines().position(|l| l.contains("pub fn count")).unwrap() as u64 + 1;
+    for pin in [app.pin, same, changed] {
+        let (status, symbol) = api(&app, &session, &format!("/api/v1/pins/{pin}/symbols/count")).await;
+        assert_eq!(status, StatusCode::OK, "{symbol}");
+        let found: Vec<(&str, u64)> = symbol["definitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["path"].as_str().unwrap(), d["line"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(found, [("src/main.rs", line)], "pin {pin}: {symbol}");
+    }
 }

@@ -320,6 +320,13 @@ impl TestApp {
         }
     }
 
+    /// The one number a query answers (a count), read from the outside.
+    pub async fn count_sql(&self, query: &str) -> i64 {
+        use sqlx::{Connection, Row};
+        let mut connection = sqlx::AnyConnection::connect(&self.database_url).await.unwrap();
+        sqlx::query(query).fetch_one(&mut connection).await.unwrap().try_get(0).unwrap()
+    }
+
     /// A fault in the audit store: every insert into the log fails from now on.
     pub async fn break_audit_inserts(&self) {
         if self.is_postgres() {
