@@ -151,6 +151,7 @@ pub async fn load_diff(
     from: Option<String>,
     layout: Option<String>,
     context: Option<String>,
+    rows: Option<String>,
 ) -> Result<DiffView, AppError> {
     let (a, b) = (PinId::parse(&a)?, PinId::parse(&b)?);
     let path = RepoPath::parse_url_encoded(&path)?;
@@ -166,7 +167,11 @@ pub async fn load_diff(
         ),
         None => Some(3),
     };
-    ssr::backend()?.file_diff(&ssr::caller()?, a, b, path, old_path, layout, context).await
+    let rows = match rows.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => r.parse::<u32>().map_err(|_| AppError::Invalid("rows is a row number".into()))?.max(1),
+        None => 1,
+    };
+    ssr::backend()?.file_diff(&ssr::caller()?, a, b, path, old_path, layout, context, rows).await
 }
 
 #[server(prefix = "/fn", endpoint = "search")]

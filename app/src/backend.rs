@@ -88,6 +88,7 @@ pub trait Backend: Send + Sync + 'static {
         old_path: Option<RepoPath>,
         layout: DiffLayout,
         context: Option<u32>,
+        rows: u32,
     ) -> AppResult<DiffView>;
     /// Searches a pin (one page of files with hits).
     async fn search(&self, caller: &Caller, pin: PinId, query: SearchQuery) -> AppResult<SearchView>;

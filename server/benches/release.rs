@@ -105,7 +105,11 @@ async fn main() {
             "  {release}: {} files ({} text), {} definitions",
             count("SELECT COUNT(*) FROM pin_files WHERE pin_id = ?").await,
             count("SELECT COUNT(*) FROM pin_files WHERE pin_id = ? AND text_offset IS NOT NULL").await,
-            count("SELECT COUNT(*) FROM pin_definitions WHERE pin_id = ?").await
+            count(
+                "SELECT COUNT(*) FROM definitions d JOIN pin_definition_sources p ON p.source = d.source \
+                 WHERE p.pin_id = ?"
+            )
+            .await
         );
     }
     let repo = size_of(Path::new(&repository));

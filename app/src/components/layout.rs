@@ -23,6 +23,7 @@ pub fn Page(#[prop(into)] title: String, children: Children) -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
     view! {
         <PageTitle text=format!("{title} · Clearroom")/>
+        <a class="skip-link" href="#content">"Skip to content"</a>
         <header class="topbar">
             <a href="/" class="brand">
                 <span class="brand-mark" aria-hidden="true"></span>
@@ -48,7 +49,7 @@ pub fn Page(#[prop(into)] title: String, children: Children) -> impl IntoView {
                 })
             })}
         </Suspense>
-        <div class="page">{children()}</div>
+        <div class="page" id="content" tabindex="-1">{children()}</div>
         <KeysHelp/>
         <LocalTimes/>
         <Keyboard/>
@@ -61,7 +62,8 @@ fn KeysHelp() -> impl IntoView {
     let keys = [
         ("j / k", "next / previous line"),
         ("n / p", "next / previous file beside the code"),
-        ("t or /", "find a file"),
+        ("t", "go to a file (↑ ↓ to choose, Enter to open)"),
+        ("/", "search this pin"),
         ("c", "comment on the selected lines"),
         ("r", "mark the file reviewed"),
         ("?", "show or hide these keys"),
@@ -82,13 +84,17 @@ fn Nav(me: Me) -> impl IntoView {
     let staff = me.role == Role::Staff;
     let auditor = matches!(me.role, Role::Staff | Role::Regulator);
     view! {
-        <nav class="nav" aria-label="Main">
+        // On a narrow screen the links and the account fold under a Menu button (a checkbox: it
+        // works without JavaScript); on a wide one they are all in the bar.
+        <input type="checkbox" id="menu-toggle" class="menu-toggle visually-hidden" aria-controls="main-nav account-bar"/>
+        <label for="menu-toggle" class="menu-button button subtle">"Menu"</label>
+        <nav class="nav" id="main-nav" aria-label="Main">
             <a href="/">"Pins"</a>
             <a href="/verify">"Verify a file"</a>
             {auditor.then(|| view! { <a href="/audit">"Audit log"</a> <a href="/log">"Log integrity"</a> <a href="/exports">"Exports"</a> })}
             {staff.then(|| view! { <a href="/admin">"Administration"</a> })}
         </nav>
-        <div class="whoami">
+        <div class="whoami" id="account-bar">
             {me.access_ends_ms.map(|ends_ms| view! { <SessionClock ends_ms now_ms=me.now_ms/> })}
             <ThemeToggle/>
             <a class="user" href="/account" title="Your account: sessions, password">

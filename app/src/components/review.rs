@@ -104,8 +104,9 @@ fn anchor_text(thread: &Thread) -> String {
 /// A thread as HTML: its anchor, kind, severity and state, its comments with their versions, and
 /// the forms the viewer may use (plain forms: they work without JavaScript). Rendered as a string
 /// because a file view may carry hundreds of threads; every text is escaped here, and comment
-/// bodies are the server's sanitised Markdown.
-pub fn thread_html(out: &mut String, thread: &Thread, back: &str, csrf: &str, show_anchor: bool) {
+/// bodies are the server's sanitised Markdown. With `show_anchor`, the thread's place heads it: a
+/// link, or plain text for a file the reader may not open (`plain_paths`).
+pub fn thread_html(out: &mut String, thread: &Thread, back: &str, csrf: &str, show_anchor: bool, plain_paths: bool) {
     let _ = write!(
         out,
         r#"<article class="thread kind-{}" id="thread-{}" data-state="{}"><header class="thread-header">"#,
@@ -133,7 +134,11 @@ pub fn thread_html(out: &mut String, thread: &Thread, back: &str, csrf: &str, sh
     if let Some(pin) = thread.states.last().and_then(|s| s.fixed_pin) {
         let _ = write!(out, r#"<span class="muted">verified at pin {pin}</span>"#);
     }
-    if show_anchor {
+    if show_anchor && plain_paths && !thread.path.is_root() {
+        out.push_str(r#"<span class="anchor">"#);
+        escape_into(out, &anchor_text(thread));
+        out.push_str("</span>");
+    } else if show_anchor {
         let _ = write!(out, r#"<a class="anchor" href="{}">"#, escape(&thread_link(thread)));
         escape_into(out, &anchor_text(thread));
         out.push_str("</a>");
@@ -188,30 +193,38 @@ pub fn thread_html(out: &mut String, thread: &Thread, back: &str, csrf: &str, sh
 
 /// Threads, each as `thread_html`, in one element.
 #[component]
-pub fn Threads(threads: Vec<Thread>, back: String, csrf: String, #[prop(optional)] show_anchor: bool) -> impl IntoView {
+pub fn Threads(
+    threads: Vec<Thread>,
+    back: String,
+    csrf: String,
+    #[prop(optional)] show_anchor: bool,
+    #[prop(optional)] plain_paths: bool,
+) -> impl IntoView {
     let mut html = String::with_capacity(threads.len() * 2048);
     for thread in &threads {
-        thread_html(&mut html, thread, &back, &csrf, show_anchor);
+        thread_html(&mut html, thread, &back, &csrf, show_anchor, plain_paths);
     }
     view! { <div class="threads" inner_html=html></div> }
 }
 
 /// The tabs of a pin's pages.
 #[component]
-pub fn PinTabs(pin: PinId, current: &'static str) -> impl IntoView {
+pub fn PinTabs(pin: PinId, caps: crate::model::Capabilities, current: &'static str) -> impl IntoView {
+    // Only what the person may open (the server decides again on every request).
+    let (source, records) = (caps.read_source, caps.read_review);
     let tabs = [
-        ("files", "Files", "tree"),
-        ("search", "Search", "search"),
-        ("compare", "Compare", "compare"),
-        ("comments", "Comments", "comments"),
-        ("coverage", "Coverage", "coverage"),
-        ("verdicts", "Verdicts", "verdicts"),
-        ("builds", "Builds", "builds"),
+        ("files", "Files", "tree", source),
+        ("search", "Search", "search", source),
+        ("compare", "Compare", "compare", source),
+        ("comments", "Comments", "comments", records),
+        ("coverage", "Coverage", "coverage", records),
+        ("verdicts", "Verdicts", "verdicts", records),
+        ("builds", "Builds", "builds", records),
     ];
     view! {
         <div class="pin-tabs">
-            <crate::components::islands::FileFinder pin=pin.to_string()/>
-            {tabs.into_iter().map(|(key, label, route)| {
+            {source.then(|| view! { <crate::components::islands::FileFinder pin=pin.to_string()/> })}
+            {tabs.into_iter().filter(|tab| tab.3).map(|(key, label, route, _)| {
                 let is_current = key == current;
                 view! {
                     <a href=format!("/pins/{pin}/{route}") id=format!("{key}-tab") class:current=is_current aria-current=is_current.then_some("page")>{label}</a>

@@ -2,7 +2,7 @@
 
 use super::input::{PinId, RepoPath};
 use super::notices::DiffNotice;
-use super::views::{PinSummary, Watermark};
+use super::views::{LineWindow, PinSummary, Watermark};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +153,8 @@ pub struct DiffView {
     pub old: Option<DiffSideView>,
     pub new: Option<DiffSideView>,
     pub hunks: Vec<Hunk>,
+    /// For a long diff, the rows (lines of every hunk, counted from 1) this page shows.
+    pub rows: Option<LineWindow>,
     /// Why the lines are not shown (binary, over the size cap), if they are not.
     pub notice: Option<DiffNotice>,
     pub layout: DiffLayout,

@@ -19,7 +19,9 @@ pub fn BlobPage() -> impl IntoView {
     let query = use_query_map();
     let key = move || {
         let params = params.read();
-        let from = query.read().get("from").and_then(|f| f.parse::<u32>().ok());
+        // `line` (the go-to-line field) opens the window that holds the line, as `from` does.
+        let query = query.read();
+        let from = query.get("from").or_else(|| query.get("line")).and_then(|f| f.parse::<u32>().ok());
         (params.get("pin").unwrap_or_default(), params.get("path").unwrap_or_default(), from)
     };
     let blob = Resource::new(key, |(pin, path, from)| open_blob(pin, path, from));
@@ -143,7 +145,7 @@ fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread]
         }
         html.push_str("<tr class=\"thread-row\"><td colspan=\"2\">");
         for thread in threads {
-            thread_html(&mut html, thread, back, csrf, false);
+            thread_html(&mut html, thread, back, csrf, false, false);
         }
         html.push_str("</td></tr>");
     }
@@ -190,6 +192,23 @@ fn FileContent(
                         {later}
                         {downloads.then(|| view! { <a href=raw.clone() download="">"Download raw file"</a> })}
                     </nav>
+                    // The browser's find sees only the lines loaded: these reach every line.
+                    <div class="window-tools">
+                        <form method="get" action=base.clone() class="goto-line">
+                            <label>"Go to line "
+                                <input type="number" name="line" min="1" max=w.total.to_string() required inputmode="numeric"/>
+                            </label>
+                            <button type="submit">"Go"</button>
+                        </form>
+                        <form method="get" action=format!("/pins/{pin}/search") class="find-in-file" role="search">
+                            <input type="hidden" name="path" value=crate::model::exact_glob(path.as_str())/>
+                            <input type="hidden" name="lines" value="all"/>
+                            <label>"Find in this file "
+                                <input type="search" name="q" required/>
+                            </label>
+                            <button type="submit">"Find"</button>
+                        </form>
+                    </div>
                     <WindowLoader
                         lines_url=format!("/pins/{pin}/lines/{}", path.url_encoded())
                         page_url=base.clone()

@@ -132,7 +132,10 @@ fn CommentsBody(list: CommentList) -> impl IntoView {
             {if list.threads.is_empty() {
                 view! { <div class="empty"><h2>"No comments here"</h2><p>"Nothing matches these filters yet."</p></div> }.into_any()
             } else {
-                view! { <Threads threads=list.threads back=back.clone() csrf=list.csrf_token.clone() show_anchor=true/> }.into_any()
+                {
+                let plain_paths = !list.pin.caps.read_source;
+                view! { <Threads threads=list.threads back=back.clone() csrf=list.csrf_token.clone() show_anchor=true plain_paths/> }.into_any()
+            }
             }}
             {(pages > 1).then(|| view! {
                 <nav class="pager" aria-label="Pages">

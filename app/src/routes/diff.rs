@@ -6,7 +6,8 @@ use crate::api::load_diff;
 use crate::components::islands::{Composer, LayoutChoice};
 use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
 use crate::components::notices::diff_notice;
-use crate::model::{DiffLayout, DiffLine, DiffLineKind, DiffView, Hunk};
+use crate::html::thousands;
+use crate::model::{DiffLayout, DiffLine, DiffLineKind, DiffView, Hunk, LineWindow};
 use crate::routes::tree::{size_text, PinBar};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -26,9 +27,12 @@ pub fn DiffPage() -> impl IntoView {
             q.get("from"),
             q.get("view"),
             q.get("context"),
+            q.get("rows"),
         )
     };
-    let diff = Resource::new(key, |(a, b, path, from, layout, context)| load_diff(a, b, path, from, layout, context));
+    let diff = Resource::new(key, |(a, b, path, from, layout, context, rows)| {
+        load_diff(a, b, path, from, layout, context, rows)
+    });
     view! {
         <Page title="Diff">
             <Suspense fallback=Loading>
@@ -146,6 +150,12 @@ fn DiffBody(view: DiffView) -> impl IntoView {
         format!("/pins/{a}/compare/{b}/{encoded}{}", q.to_query_string())
     };
     let layout = view.layout;
+    // Side by side, each half wraps its long lines; unified, long lines wrap on request (`wrap=1`).
+    let wrap = layout == DiffLayout::Split || query.get_untracked().get("wrap").as_deref() == Some("1");
+    let wrap_toggle = (layout == DiffLayout::Unified).then(|| {
+        let (value, label) = if wrap { ("0", "Don't wrap lines") } else { ("1", "Wrap long lines") };
+        view! { <a class="button small subtle" href=link_with("wrap", value)>{label}</a> }
+    });
     let table = match layout {
         DiffLayout::Unified => unified_html(&view.hunks),
         DiffLayout::Split => split_html(&view.hunks),
@@ -195,6 +205,7 @@ fn DiffBody(view: DiffView) -> impl IntoView {
                 {old_file.map(|href| view! { <a class="button small subtle" href=href>"Old file"</a> })}
                 {new_file.map(|href| view! { <a class="button small subtle" href=href>"New file"</a> })}
                 <LayoutChoice current=if layout == DiffLayout::Split { "split".to_string() } else { "unified".to_string() }/>
+                {wrap_toggle}
                 {more_context}
             </div>
             {view.notice.map(|notice| view! { <div class="notice notice-info" role="status">{diff_notice(notice)}</div> })}
@@ -203,10 +214,38 @@ fn DiffBody(view: DiffView) -> impl IntoView {
             } else {
                 None
             }}
+            {view.rows.map(|w| {
+                let earlier = (w.first > 1).then(|| {
+                    let from = w.first.saturating_sub(LineWindow::LINES).max(1).to_string();
+                    view! { <a href=link_with("rows", &from) rel="prev">"← Earlier rows"</a> }
+                });
+                let later = (w.last < w.total).then(|| {
+                    view! { <a href=link_with("rows", &(w.last + 1).to_string()) rel="next">"Later rows →"</a> }
+                });
+                view! {
+                    <nav class="window-bar" aria-label="Rows of this diff">
+                        <span class="window-range">{format!(
+                            "Rows {}–{} of {} (a long diff is shown {} rows at a time)",
+                            thousands(w.first), thousands(w.last), thousands(w.total), thousands(LineWindow::LINES)
+                        )}</span>
+                        {earlier}
+                        {later}
+                    </nav>
+                }
+            })}
             {(!view.hunks.is_empty()).then(|| view! {
                 <div class="code-scroll">
-                    <table class=format!("code diff diff-{}", if layout == DiffLayout::Split { "split" } else { "unified" })>
+                    <table class=format!(
+                        "code diff diff-{}{}",
+                        if layout == DiffLayout::Split { "split" } else { "unified" },
+                        if wrap { " wrap" } else { "" }
+                    )>
                         <caption class="visually-hidden">"The changed lines with their numbers in the old and the new version"</caption>
+                        {if layout == DiffLayout::Split {
+                            view! { <colgroup><col class="ln-col"/><col/><col class="ln-col"/><col/></colgroup> }.into_any()
+                        } else {
+                            view! { <colgroup><col class="ln-col"/><col class="ln-col"/><col/></colgroup> }.into_any()
+                        }}
                         <tbody inner_html=table></tbody>
                     </table>
                 </div>

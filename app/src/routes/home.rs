@@ -26,7 +26,7 @@ pub fn Home() -> impl IntoView {
                                     <div class="empty">
                                         <h2>"No pins to show"</h2>
                                         <p>
-                                            "You have no active access grant. Ask the centre's staff for one; access starts and ends at the times they set."
+                                            "There is no pin you may open now: no access grant is active. Ask the centre's staff for one; access starts and ends at the times they set."
                                         </p>
                                     </div>
                                 }
@@ -88,13 +88,27 @@ pub fn PinTable(pins: Vec<PinSummary>) -> impl IntoView {
     let rows = pins
         .into_iter()
         .map(|pin| {
-            let href = format!("/pins/{}/tree", pin.id);
+            let href = crate::routes::tree::pin_home(&pin);
+            // The review records one may read, linked from here (a regulator's way in).
+            let records = pin.caps.read_review.then(|| {
+                let id = pin.id;
+                view! {
+                    <nav class="pin-records" aria-label=format!("Review records of {}", pin.label)>
+                        <a href=format!("/pins/{id}/comments")>"Comments"</a>
+                        <a href=format!("/pins/{id}/coverage")>"Coverage"</a>
+                        <a href=format!("/pins/{id}/verdicts")>"Verdicts"</a>
+                        <a href=format!("/pins/{id}/builds")>"Builds"</a>
+                        {pin.caps.export.then(|| view! { <a href="/exports">"Exports"</a> })}
+                    </nav>
+                }
+            });
             let short = pin.commit_id.chars().take(12).collect::<String>();
             view! {
                 <tr>
                     <td>
                         <a href=href class="strong">{pin.label.clone()}</a>
                         {pin.withdrawn.then(|| view! { <span class="badge">"withdrawn"</span> })}
+                        {records}
                     </td>
                     <td>{pin.repository.clone()}</td>
                     <td>

@@ -53,12 +53,12 @@ pub fn TreePage() -> impl IntoView {
 pub fn PinBar(pin: PinSummary, current: &'static str) -> impl IntoView {
     view! {
         <nav class="pinbar" aria-label="Pin">
-            <a href=format!("/pins/{}/tree", pin.id) class="pin-label">{pin.label.clone()}</a>
+            <a href=pin_home(&pin) class="pin-label">{pin.label.clone()}</a>
             <span class="muted">{pin.repository.clone()}</span>
             <code class="commit" title="The pinned commit: what you review is this exact revision">
                 {pin.commit_id.clone()}
             </code>
-            <PinTabs pin=pin.id current/>
+            <PinTabs pin=pin.id caps=pin.caps current/>
         </nav>
         {(!pin.mismatches.is_empty()).then(|| view! {
             <div class="mismatch-banner" role="alert">
@@ -67,6 +67,15 @@ pub fn PinBar(pin: PinSummary, current: &'static str) -> impl IntoView {
                 <a href=format!("/pins/{}/builds", pin.id)>"See the builds"</a>
             </div>
         })}
+    }
+}
+
+/// Where a pin's name leads: its files, or its comments for who may read only its review records.
+pub fn pin_home(pin: &PinSummary) -> String {
+    if pin.caps.read_source || !pin.caps.read_review {
+        format!("/pins/{}/tree", pin.id)
+    } else {
+        format!("/pins/{}/comments", pin.id)
     }
 }
 

@@ -83,6 +83,17 @@ impl Browse<'_> {
                 pins.push(summary(pin, ends, capabilities(identity.role, PinFacts::of(pin), &grants, now, token)));
             }
         }
+        // A regulator also reads the review records of pins they hold no grant for.
+        if identity.role == Role::Regulator {
+            let listed: std::collections::HashSet<i64> = pins.iter().map(|p| p.id.get()).collect();
+            for pin in self.store.list_pins().await?.iter().filter(|p| !listed.contains(&p.id)) {
+                let caps = capabilities(identity.role, PinFacts::of(pin), &[], now, token);
+                if caps.read_review {
+                    pins.push(summary(pin, None, caps));
+                }
+            }
+            pins.sort_by_key(|p| std::cmp::Reverse(p.id.get()));
+        }
         Ok(pins)
     }
 

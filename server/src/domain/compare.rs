@@ -148,6 +148,8 @@ impl Compare<'_> {
 
     /// The diff of one file from `a` (at `old_path`, for a rename; else at `path`) to `b` (at
     /// `path`): both blobs and the line ranges of the hunks shown are recorded before it is sent.
+    /// With `rows`, a diff of more rows than a window shows the window that holds row `rows` (a
+    /// page's; the API's diff is whole).
     #[allow(clippy::too_many_arguments)]
     pub async fn file_diff(
         &self,
@@ -158,6 +160,7 @@ impl Compare<'_> {
         old_path: Option<&RepoPath>,
         layout: DiffLayout,
         context: Option<u32>,
+        rows: Option<u32>,
     ) -> AppResult<DiffView> {
         let caller = match &actor {
             Actor::Web(caller) => *caller,
@@ -233,6 +236,15 @@ impl Compare<'_> {
         } else {
             Vec::new()
         };
+        let total: u32 = hunks.iter().map(|hunk| hunk.lines.len() as u32).sum();
+        let window = rows.filter(|_| total > LineWindow::LINES).map(|from| {
+            let first = LineWindow::around(from.min(total));
+            LineWindow { first, last: first.saturating_add(LineWindow::LINES - 1).min(total), total }
+        });
+        let hunks = match window {
+            Some(window) => hunks::window(hunks, window.first, window.last),
+            None => hunks,
+        };
         // What the page shows: each side's blob with the line ranges of the hunks (a side of which
         // no line is shown is named without a blob; the details name both blobs).
         let blobs = json!({
@@ -260,6 +272,7 @@ impl Compare<'_> {
             old: old_view,
             new: new_view,
             hunks,
+            rows: window,
             notice,
             layout,
             context,

@@ -154,6 +154,7 @@ impl Backend for Domain {
         self.core.compare().compare(Actor::Web(caller), a, b, &filter, COMPARE_PAGE).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn file_diff(
         &self,
         caller: &Caller,
@@ -163,9 +164,13 @@ impl Backend for Domain {
         old_path: Option<RepoPath>,
         layout: DiffLayout,
         context: Option<u32>,
+        rows: u32,
     ) -> AppResult<DiffView> {
-        let mut view =
-            self.core.compare().file_diff(Actor::Web(caller), a, b, &path, old_path.as_ref(), layout, context).await?;
+        let mut view = self
+            .core
+            .compare()
+            .file_diff(Actor::Web(caller), a, b, &path, old_path.as_ref(), layout, context, Some(rows))
+            .await?;
         // The page shows the highlighted HTML; the plain text is the API's.
         view.hunks.iter_mut().flat_map(|hunk| hunk.lines.iter_mut()).for_each(|line| line.text = String::new());
         Ok(view)

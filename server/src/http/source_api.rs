@@ -275,6 +275,7 @@ pub(crate) async fn file_diff(
             old_path.as_ref(),
             DiffLayout::Unified,
             context,
+            None,
         )
         .await?;
     let hunks = view

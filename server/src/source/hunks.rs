@@ -228,6 +228,39 @@ fn merge(ranges: Marks) -> Marks {
     merged
 }
 
+/// The rows `first..=last` of a diff (1-based, counted over every hunk's lines, as a page shows a
+/// long diff a window at a time): hunks outside are left out, and a hunk cut at either end gets the
+/// header of the lines it keeps (a side with none keeps where its next line would be).
+pub fn window(hunks: Vec<Hunk>, first: u32, last: u32) -> Vec<Hunk> {
+    let mut kept = Vec::new();
+    let mut before = 0u32;
+    for hunk in hunks {
+        let (start, end) = (before + 1, before + hunk.lines.len() as u32);
+        before = end;
+        if end < first || start > last {
+            continue;
+        }
+        if start >= first && end <= last {
+            kept.push(hunk);
+            continue;
+        }
+        let skip = first.saturating_sub(start) as usize;
+        let take = (last.min(end) + 1 - start.max(first)) as usize;
+        let skipped = &hunk.lines[..skip];
+        let old_next = hunk.old_start + skipped.iter().filter(|l| l.old.is_some()).count() as u32;
+        let new_next = hunk.new_start + skipped.iter().filter(|l| l.new.is_some()).count() as u32;
+        let lines: Vec<DiffLine> = hunk.lines.into_iter().skip(skip).take(take).collect();
+        kept.push(Hunk {
+            old_start: lines.iter().find_map(|l| l.old).unwrap_or(old_next),
+            old_lines: lines.iter().filter(|l| l.old.is_some()).count() as u32,
+            new_start: lines.iter().find_map(|l| l.new).unwrap_or(new_next),
+            new_lines: lines.iter().filter(|l| l.new.is_some()).count() as u32,
+            lines,
+        });
+    }
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,5 +383,40 @@ mod tests {
         assert_eq!(our_headers(&all, &fewer), git_headers(&all, &fewer), "repeated closing braces");
         let edited = all.replace("fn f5(v: u32) -> u32 {\n", "fn f5(v: u64) -> u64 {\n    let v = v + 1;\n");
         assert_eq!(our_headers(&all, &edited), git_headers(&all, &edited));
+    }
+
+    #[test]
+    fn a_window_of_rows_keeps_whole_hunks_and_cuts_the_ones_at_its_ends() {
+        let line = |kind, old, new| DiffLine { kind, old, new, html: String::new(), text: String::new() };
+        // An added file of 10 lines, then a hunk of context, a removed and an added line.
+        let added = Hunk {
+            old_start: 0,
+            old_lines: 0,
+            new_start: 1,
+            new_lines: 10,
+            lines: (1..=10).map(|n| line(DiffLineKind::Added, None, Some(n))).collect(),
+        };
+        let changed = Hunk {
+            old_start: 40,
+            old_lines: 2,
+            new_start: 50,
+            new_lines: 2,
+            lines: vec![
+                line(DiffLineKind::Context, Some(40), Some(50)),
+                line(DiffLineKind::Removed, Some(41), None),
+                line(DiffLineKind::Added, None, Some(51)),
+            ],
+        };
+        let hunks = vec![added, changed];
+        assert_eq!(window(hunks.clone(), 1, 13), hunks);
+        let middle = window(hunks.clone(), 4, 12);
+        let headers: Vec<(u32, u32, u32, u32)> =
+            middle.iter().map(|h| (h.old_start, h.old_lines, h.new_start, h.new_lines)).collect();
+        assert_eq!(headers, [(0, 0, 4, 7), (40, 2, 50, 1)]);
+        assert_eq!(middle[0].lines[0].new, Some(4));
+        assert_eq!(middle[1].lines.len(), 2);
+        let last = window(hunks.clone(), 13, 20);
+        assert_eq!((last.len(), last[0].old_start, last[0].old_lines, last[0].new_start), (1, 42, 0, 51));
+        assert!(window(hunks, 14, 20).is_empty());
     }
 }

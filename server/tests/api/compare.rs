@@ -19,16 +19,6 @@ fn first_files() -> Vec<(&'static str, Vec<u8>, u32)> {
     ]
 }
 
-/// Writes a commit into the server's copy of the repository and pins it, granted to the reviewer.
-async fn next_release(app: &TestApp, files: &[(&str, Vec<u8>, u32)], label: &str) -> PinId {
-    let repo = git2::Repository::open_bare(app.data_dir.join("repos/product.git")).unwrap();
-    let commit = clearroom::demo::write_commit_with_modes(&repo, files, label).unwrap();
-    let pin = app.domain.admin().create_pin(Actor::Operator, "product", &commit.to_string(), label).await.unwrap();
-    let now = app.clock.now_ms();
-    app.domain.access().grant(Actor::Operator, "reviewer", &[pin], now - 1000, now + 3_600_000).await.unwrap();
-    pin
-}
-
 /// Release 1.1: main.rs changed on one line, secret.c renamed (and grown by a line), the logo
 /// changed, README made executable, a file added; big.py unchanged.
 async fn release_1_1(app: &TestApp) -> PinId {
@@ -357,20 +347,6 @@ async fn a_release_search_pack_points_into_the_previous_one_for_the_files_they_s
     }
     let (_, body) = api(&app, &session, &search("x%20%3D%201")).await;
     assert_eq!(body["total"]["lines"], 200_000, "every line of the shared big.py: {body}");
-}
-
-/// Runs the jobs queued, then waits for those the server's own workers took, until every job of
-/// `pin` is done.
-async fn jobs_done(app: &TestApp, pin: PinId) {
-    while app.domain.jobs().run_next_job().await.unwrap() {}
-    for _ in 0..300 {
-        let jobs = app.domain.jobs().pin_jobs(Actor::Operator, pin).await.unwrap();
-        if jobs.iter().all(|job| job.state == "done") {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("the jobs of pin {pin} did not finish");
 }
 
 /// A file's definitions are stored once for every pin that has the same file (path and blob): a

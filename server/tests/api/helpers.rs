@@ -398,3 +398,36 @@ pub fn code_rows(html: &str) -> &str {
     let end = html[start..].find("</tbody>").expect("the table ends") + start;
     &html[start..end]
 }
+
+/// Writes a commit into the server's copy of the repository and pins it, granted to the reviewer.
+pub async fn next_release(app: &TestApp, files: &[(&str, Vec<u8>, u32)], label: &str) -> app::model::PinId {
+    let repo = git2::Repository::open_bare(app.data_dir.join("repos/product.git")).unwrap();
+    let commit = clearroom::demo::write_commit_with_modes(&repo, files, label).unwrap();
+    let pin = app
+        .domain
+        .admin()
+        .create_pin(clearroom::domain::Actor::Operator, "product", &commit.to_string(), label)
+        .await
+        .unwrap();
+    let now = app.clock.now_ms();
+    app.domain
+        .access()
+        .grant(clearroom::domain::Actor::Operator, "reviewer", &[pin], now - 1000, now + 3_600_000)
+        .await
+        .unwrap();
+    pin
+}
+
+/// Runs the jobs queued, then waits for those the server's own workers took, until every job of
+/// `pin` is done.
+pub async fn jobs_done(app: &TestApp, pin: app::model::PinId) {
+    while app.domain.jobs().run_next_job().await.unwrap() {}
+    for _ in 0..300 {
+        let jobs = app.domain.jobs().pin_jobs(clearroom::domain::Actor::Operator, pin).await.unwrap();
+        if jobs.iter().all(|job| job.state == "done") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the jobs of pin {pin} did not finish");
+}

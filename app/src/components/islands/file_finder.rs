@@ -9,6 +9,8 @@ use leptos::prelude::*;
 pub fn FileFinder(pin: String) -> impl IntoView {
     let open = RwSignal::new(false);
     let results = RwSignal::new(Vec::<crate::model::FoundFile>::new());
+    // The result the arrow keys chose (Enter opens it).
+    let chosen = RwSignal::new(0usize);
     #[cfg(feature = "hydrate")]
     let asked = StoredValue::new(0u32);
     let pin_for_search = pin.clone();
@@ -31,6 +33,7 @@ pub fn FileFinder(pin: String) -> impl IntoView {
                 if let Ok(found) = crate::api::find_files(pin, query).await {
                     // Only the answer to the latest keystroke counts.
                     if asked.get_value() == ticket {
+                        chosen.set(0);
                         results.set(found);
                     }
                 }
@@ -41,8 +44,9 @@ pub fn FileFinder(pin: String) -> impl IntoView {
     };
     let show = move |_| {
         open.set(true);
+        // Focused once the dialog is shown (a hidden field takes no focus), so typing goes there.
         #[cfg(feature = "hydrate")]
-        {
+        request_animation_frame(|| {
             use wasm_bindgen::JsCast;
             if let Some(input) = browser::document()
                 .get_element_by_id("finder-input")
@@ -50,31 +54,44 @@ pub fn FileFinder(pin: String) -> impl IntoView {
             {
                 let _ = input.focus();
             }
-        }
+        });
     };
     let pin_for_links = pin.clone();
     view! {
         <button type="button" id="finder-open" class="button small subtle" on:click=show title="Go to file (t)">"Go to file"</button>
         <div class="finder" role="dialog" aria-label="Go to file" hidden=move || !open.get()>
             <input id="finder-input" type="search" placeholder="Type part of a path" aria-label="File path" on:input=on_input
+                role="combobox" aria-controls="finder-results" aria-expanded=move || (!results.get().is_empty()).to_string()
+                aria-activedescendant=move || (!results.get().is_empty()).then(|| format!("finder-result-{}", chosen.get()))
                 on:keydown=move |event: leptos::ev::KeyboardEvent| {
-                    if event.key() == "Escape" {
-                        open.set(false);
-                    }
-                    #[cfg(feature = "hydrate")]
-                    if event.key() == "Enter" {
-                        if let Some(first) = browser::query_all(".finder li a").into_iter().next() {
-                            use wasm_bindgen::JsCast;
-                            if let Ok(link) = first.dyn_into::<web_sys::HtmlElement>() {
-                                link.click();
+                    let count = results.with_untracked(Vec::len);
+                    match event.key().as_str() {
+                        "Escape" => open.set(false),
+                        "ArrowDown" if count > 0 => {
+                            event.prevent_default();
+                            chosen.update(|at| *at = (*at + 1) % count);
+                        }
+                        "ArrowUp" if count > 0 => {
+                            event.prevent_default();
+                            chosen.update(|at| *at = (*at + count - 1) % count);
+                        }
+                        #[cfg(feature = "hydrate")]
+                        "Enter" => {
+                            let at = chosen.get_untracked();
+                            if let Some(link) = browser::query_all(".finder li a").into_iter().nth(at) {
+                                use wasm_bindgen::JsCast;
+                                if let Ok(link) = link.dyn_into::<web_sys::HtmlElement>() {
+                                    link.click();
+                                }
                             }
                         }
+                        _ => {}
                     }
                 }/>
-            <ul class="finder-results">
+            <ul class="finder-results" id="finder-results" role="listbox" aria-label="Files">
                 {move || {
                     let pin = pin_for_links.clone();
-                    results.get().into_iter().map(move |found| {
+                    results.get().into_iter().enumerate().map(move |(index, found)| {
                         let href = format!("/pins/{pin}/blob/{}", crate::model::RepoPath::parse(&found.path).map(|p| p.url_encoded()).unwrap_or_default());
                         let positions: std::collections::HashSet<u32> = found.positions.iter().copied().collect();
                         let chars = found.path.chars().enumerate().map(|(i, c)| {
@@ -84,7 +101,12 @@ pub fn FileFinder(pin: String) -> impl IntoView {
                                 c.to_string().into_any()
                             }
                         }).collect_view();
-                        view! { <li><a href=href>{chars}</a></li> }
+                        let selected = move || chosen.get() == index;
+                        view! {
+                            <li id=format!("finder-result-{index}") role="option" class:chosen=selected aria-selected=move || selected().to_string()>
+                                <a href=href tabindex="-1">{chars}</a>
+                            </li>
+                        }
                     }).collect_view()
                 }}
             </ul>

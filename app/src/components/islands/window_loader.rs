@@ -31,7 +31,21 @@ pub fn WindowLoader(lines_url: String, page_url: String, first: u32, last: u32, 
         };
         Effect::new({
             let jump = jump.clone();
-            move |_| jump()
+            move |_| {
+                // The go-to-line field's `?line=N`: the server sent the window that holds it.
+                let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+                let asked = web_sys::UrlSearchParams::new_with_str(&search).ok().and_then(|q| q.get("line"));
+                if let Some(line) =
+                    asked.and_then(|l| l.parse::<u32>().ok()).filter(|_| browser::current_hash().is_empty())
+                {
+                    if (first..=loaded_last.get_value()).contains(&line) {
+                        let fragment = format!("#L{line}");
+                        browser::set_hash(&fragment);
+                        browser::select_lines(&fragment, true);
+                    }
+                }
+                jump()
+            }
         });
         let _ = window_event_listener(leptos::ev::hashchange, move |_| jump());
         let _ = window_event_listener(leptos::ev::scroll, move |_| {

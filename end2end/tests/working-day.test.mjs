@@ -1,0 +1,90 @@
+// A reviewer's working day (issue 33): a long file opens a window of lines rather than every row
+// at once, and go-to-line and find-in-file reach the lines of every window; a side-by-side diff
+// fits the screen, each half wrapping its long lines.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDemo, launchBrowser, signIn, withScreenshotOnFailure } from './support.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startDemo();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('a long highlighted file opens in windows, and go to line and find in file reach every line', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await withScreenshotOnFailure(page, 'long-file', async () => {
+    await signIn(page, server.url, 'reviewer', server.passwords.reviewer);
+    // Cargo.lock is over 4,000 lines and well under the highlight cap: it used to come whole.
+    await page.goto(`${server.url}/pins/1/blob/Cargo.lock`);
+    const text = await page.locator('.window-range').innerText();
+    const total = Number(text.match(/of ([\d,]+)/)[1].replace(/,/g, ''));
+    assert.match(text, /^Lines 1–4,000 of /);
+    assert.ok(total > 4000, `Cargo.lock has ${total} lines`);
+    assert.equal(await page.locator('table.code tbody > tr[id^="L"]').count(), 4000, 'one window of rows');
+
+    // Go to line: a line of the last window, selected and in view.
+    const target = total - 2;
+    await page.fill('.goto-line input[name=line]', String(target));
+    await Promise.all([page.waitForNavigation(), page.press('.goto-line input[name=line]', 'Enter')]);
+    await page.waitForSelector(`tr#L${target}.selected`, { timeout: 15_000 });
+    assert.ok(await page.locator(`tr#L${target}`).isVisible());
+    assert.equal(await page.locator('table.code tr#L1').count(), 0, 'the window that holds the line');
+
+    // Find in file: a line only a later window holds is found, and its link opens that window.
+    const raw = await page.request.get(`${server.url}/pins/1/raw/Cargo.lock`);
+    const lines = (await raw.body()).toString().split('\n');
+    const index = lines.findIndex((line, i) => i > 4100 && line.startsWith('name = ') && lines.filter((l) => l === line).length === 1);
+    assert.ok(index > 0, 'a package named once, past line 4,100');
+    await page.goto(`${server.url}/pins/1/blob/Cargo.lock`);
+    await page.fill('.find-in-file input[name=q]', lines[index]);
+    await Promise.all([page.waitForNavigation(), page.press('.find-in-file input[name=q]', 'Enter')]);
+    const hit = page.locator(`.search-file tr.hit td.ln a[href$="#L${index + 1}"]`);
+    await hit.waitFor();
+    assert.equal(await page.locator('.search-file').count(), 1, 'this file only');
+    await Promise.all([page.waitForNavigation(), hit.click()]);
+    await page.waitForSelector(`tr#L${index + 1}.selected`, { timeout: 15_000 });
+  });
+  await page.close();
+});
+
+test('a side-by-side diff fits the screen at 1440 and 390 px, and unified lines wrap on request', async () => {
+  for (const width of [1440, 390]) {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    await withScreenshotOnFailure(page, `diff-fits-${width}`, async () => {
+      await signIn(page, server.url, 'reviewer', server.passwords.reviewer);
+      await page.goto(`${server.url}/pins/2/compare/1`);
+      const modified = page.locator('.change-file', { has: page.locator('.change-modified') }).locator('a.path').first();
+      await modified.waitFor();
+      const href = await modified.getAttribute('href');
+      await page.goto(`${server.url}${href}${href.includes('?') ? '&' : '?'}view=split`);
+      await page.waitForSelector('table.diff-split');
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        table: document.querySelector('table.diff-split').getBoundingClientRect().width,
+        scroller: document.querySelector('table.diff-split').parentElement.clientWidth,
+      }));
+      assert.ok(widths.table <= widths.scroller + 1, `the table fits its box: ${JSON.stringify(widths)}`);
+      if (width === 1440) {
+        assert.ok(widths.page <= width, `no sideways scroll of the page: ${JSON.stringify(widths)}`);
+      }
+
+      await page.goto(`${server.url}${href}${href.includes('?') ? '&' : '?'}view=unified`);
+      await Promise.all([page.waitForNavigation(), page.locator('a', { hasText: 'Wrap long lines' }).click()]);
+      await page.waitForSelector('table.diff-unified.wrap');
+      const wrapped = await page.evaluate(() => {
+        const table = document.querySelector('table.diff-unified');
+        return table.getBoundingClientRect().width <= table.parentElement.clientWidth + 1;
+      });
+      assert.ok(wrapped, 'wrapped unified lines fit too');
+    });
+    await page.close();
+  }
+});
