@@ -230,10 +230,7 @@ impl Browse<'_> {
             .await?;
         // A long file (over a window's lines, or over the highlight cap) is shown a window of lines
         // at a time: the event names the lines it sends.
-        let window = match self.windowed_lines(&access, &located[0]).await? {
-            Some(total) => Some((window_from(from), total)),
-            None => None,
-        };
+        let window = self.windowed_lines(&access, &located[0]).await?.map(|total| (window_from(from), total));
         let mut file_object = access.object(&path).shown(&located[0].object_id);
         if let Some(sent) = window.and_then(|(window, total)| lines_sent(window.first, total)) {
             file_object = file_object.lines(sent);

@@ -358,13 +358,14 @@ mod tests {
         app::model::PinId::parse(id).unwrap()
     }
 
-    /// Writes a pack of `files` (blob id, text) for `id`, lending from `lender`'s; the places.
-    fn write(
-        dir: &Path,
-        id: &str,
-        files: &[(String, Vec<u8>)],
-        lender: Option<(&str, &[(u64, u64)], &[(String, Vec<u8>)])>,
-    ) -> Vec<(u64, u64)> {
+    /// A release's files: (blob id, text).
+    type Files = [(String, Vec<u8>)];
+    /// A pack to lend from: its pin, its files' places and its files.
+    type Lent<'a> = (&'a str, &'a [(u64, u64)], &'a Files);
+
+    /// Writes a pack of `files` for `id`, lending from `lender`'s (its id, places and files); the
+    /// places.
+    fn write(dir: &Path, id: &str, files: &Files, lender: Option<Lent<'_>>) -> Vec<(u64, u64)> {
         let lender = lender.map(|(id, places, files)| {
             let blobs = files.iter().map(|(blob, _)| blob.clone()).zip(places.iter().copied());
             Lender::open(dir, pin(id), blobs).unwrap().expect("a lender")
@@ -375,7 +376,7 @@ mod tests {
         places
     }
 
-    fn read_all(dir: &Path, id: &str, files: &[(String, Vec<u8>)], places: &[(u64, u64)]) {
+    fn read_all(dir: &Path, id: &str, files: &Files, places: &[(u64, u64)]) {
         let mut reader = PackReader::open(dir, pin(id)).unwrap().expect("a pack");
         let mut buffer = Vec::new();
         for i in (0..files.len()).chain((0..files.len()).rev()).chain([0, files.len() - 1, files.len() / 2, 3]) {
