@@ -88,3 +88,44 @@ test('a side-by-side diff fits the screen at 1440 and 390 px, and unified lines 
     await page.close();
   }
 });
+
+test('at 390 px no page scrolls sideways, the header folds into a menu and every pin tab is reachable', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await withScreenshotOnFailure(page, 'narrow', async () => {
+    await signIn(page, server.url, 'reviewer', server.passwords.reviewer);
+    const paths = ['/', '/pins/1/tree', '/pins/1/blob/Cargo.lock', '/pins/1/search?q=leaf_hash', '/pins/2/compare/1', '/pins/1/comments', '/pins/1/coverage', '/pins/1/verdicts', '/pins/1/builds', '/account', '/verify'];
+    const wide = [];
+    for (const path of paths) {
+      await page.goto(`${server.url}${path}`);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > 390) wide.push(`${path}: ${width} px`);
+    }
+    assert.deepEqual(wide, [], 'pages wider than the screen');
+
+    // The account and Sign out are behind Menu, and in view once it is open.
+    await page.goto(`${server.url}/pins/1/tree`);
+    const signOut = page.locator('.whoami button', { hasText: 'Sign out' });
+    assert.equal(await signOut.isVisible(), false, 'folded');
+    await page.locator('.menu-button').click();
+    assert.ok(await signOut.isVisible());
+    const box = await signOut.boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 390, `Sign out on screen: ${JSON.stringify(box)}`);
+    const clock = page.locator('.session-clock');
+    if (await clock.count()) {
+      const text = await clock.innerText();
+      assert.match(text, /\d+ h \d+ min|\d+ min/, `the whole clock: ${text}`);
+      const clockBox = await clock.boundingBox();
+      assert.ok(clockBox.x >= 0 && clockBox.x + clockBox.width <= 390, 'the clock is not clipped');
+    }
+
+    // The last pin tab can be reached (the tabs scroll in their own row).
+    const builds = page.locator('#builds-tab');
+    await builds.scrollIntoViewIfNeeded();
+    const tab = await builds.boundingBox();
+    assert.ok(tab.x >= 0 && tab.x + tab.width <= 390, `the Builds tab on screen: ${JSON.stringify(tab)}`);
+    await Promise.all([page.waitForNavigation(), builds.click()]);
+    assert.match(page.url(), /\/pins\/1\/builds$/);
+  });
+  await context.close();
+});

@@ -25,7 +25,7 @@ pub fn VerifyPage() -> impl IntoView {
                 </header>
                 <form method="get" action="/verify" class="row-form" id="verify-form">
                     <FileHasher/>
-                    <label>"SHA-256" <input id="verify-sha256" name="sha256" value=sha size="66" pattern="[0-9a-fA-F]{64}" required/></label>
+                    <label>"SHA-256" <input id="verify-sha256" class="hash-input" name="sha256" value=sha pattern="[0-9a-fA-F]{64}" required/></label>
                     <button type="submit" class="button primary">"Look up"</button>
                 </form>
                 <Suspense fallback=Loading>
