@@ -124,6 +124,8 @@ test('at 390 px no page scrolls sideways, the header folds into a menu and every
     await builds.scrollIntoViewIfNeeded();
     const tab = await builds.boundingBox();
     assert.ok(tab.x >= 0 && tab.x + tab.width <= 390, `the Builds tab on screen: ${JSON.stringify(tab)}`);
+    const bar = await page.locator('.pinbar').boundingBox();
+    assert.ok(tab.y >= bar.y && tab.y + tab.height <= bar.y + bar.height, `inside the pin bar, not clipped: ${JSON.stringify({ tab, bar })}`);
     await Promise.all([page.waitForNavigation(), builds.click()]);
     assert.match(page.url(), /\/pins\/1\/builds$/);
   });
