@@ -131,3 +131,57 @@ test('at 390 px no page scrolls sideways, the header folds into a menu and every
   });
   await context.close();
 });
+
+test('keys: the first Tab offers a skip link, t opens the finder focused, arrows choose and Enter opens', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await withScreenshotOnFailure(page, 'keys', async () => {
+    await signIn(page, server.url, 'reviewer', server.passwords.reviewer);
+    await page.goto(`${server.url}/pins/1/tree`);
+    await page.waitForFunction(() => document.querySelector('#finder-open') !== null);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => location.hash), '#content');
+
+    await page.locator('body').click({ position: { x: 700, y: 500 } });
+    // Islands hydrate after the load: wait until t opens the finder.
+    for (let i = 0; i < 40 && !(await page.locator('#finder-input').isVisible()); i++) {
+      await page.keyboard.press('t');
+      await page.waitForTimeout(100);
+    }
+    await page.waitForFunction(() => document.activeElement?.id === 'finder-input', null, { timeout: 5_000 });
+    await page.keyboard.type('routes/');
+    await page.waitForSelector('#finder-results li');
+    const first = await page.locator('#finder-results li a').nth(0).getAttribute('href');
+    const second = await page.locator('#finder-results li a').nth(1).getAttribute('href');
+    assert.ok(second, 'two files match');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.locator('#finder-results li.chosen a').getAttribute('href'), second);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowDown');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.ok(page.url().endsWith(second), `opened the chosen file: ${page.url()} (not ${first})`);
+    const help = await page.locator('#keys-help').innerText();
+    assert.ok(!help.includes('t or /'), 'the help names each key for what it does');
+  });
+  await page.close();
+});
+
+test('a regulator without a grant finds the review records from home, and only the tabs they may open', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await withScreenshotOnFailure(page, 'regulator', async () => {
+    await signIn(page, server.url, 'regulator', server.passwords.regulator);
+    await page.goto(`${server.url}/`);
+    assert.equal(await page.locator('text=No pins to show').count(), 0);
+    const records = page.locator('tr', { hasText: 'Demo release' }).locator('.pin-records');
+    await Promise.all([page.waitForNavigation(), records.locator('a', { hasText: 'Comments' }).click()]);
+    assert.match(page.url(), /\/pins\/\d+\/comments$/);
+    assert.equal(await page.locator('#files-tab, #search-tab, #compare-tab').count(), 0, 'no source tabs');
+    assert.equal(await page.locator('#coverage-tab').count(), 1);
+    assert.equal(await page.locator('.thread a.anchor').count(), 0, 'places are plain text');
+    assert.ok((await page.locator('.thread .anchor').count()) > 0);
+    await Promise.all([page.waitForNavigation(), page.locator('#coverage-tab').click()]);
+    assert.match(page.url(), /\/pins\/\d+\/coverage$/);
+  });
+  await page.close();
+});
