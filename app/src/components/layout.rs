@@ -86,7 +86,7 @@ fn Nav(me: Me) -> impl IntoView {
     view! {
         // On a narrow screen the links and the account fold under a Menu button (a checkbox: it
         // works without JavaScript); on a wide one they are all in the bar.
-        <input type="checkbox" id="menu-toggle" class="menu-toggle visually-hidden" aria-controls="main-nav account-bar"/>
+        <input type="checkbox" id="menu-toggle" class="menu-toggle visually-hidden" aria-label="Menu" aria-controls="main-nav account-bar"/>
         <label for="menu-toggle" class="menu-button button subtle">"Menu"</label>
         <nav class="nav" id="main-nav" aria-label="Main">
             <a href="/">"Pins"</a>
