@@ -35,8 +35,22 @@ pub fn thousands(n: impl Into<u64>) -> String {
     out
 }
 
+/// A count and its noun, singular for one (`1 file`, `2,410 files`): `plural` is the noun's
+/// plural form, since English has more than one way to make it (`binaries`).
+pub fn counted(n: impl Into<u64>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{} {}", thousands(n), if n == 1 { singular } else { plural })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_count_names_its_noun_in_the_right_number() {
+        assert_eq!(super::counted(1u32, "file", "files"), "1 file");
+        assert_eq!(super::counted(0u32, "file", "files"), "0 files");
+        assert_eq!(super::counted(2_410u32, "binary", "binaries"), "2,410 binaries");
+    }
+
     #[test]
     fn markup_characters_are_escaped() {
         assert_eq!(super::escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");

@@ -144,6 +144,36 @@ pub fn Loading() -> impl IntoView {
     view! { <p class="muted loading">"Loading…"</p> }
 }
 
+/// The form the server refused on its way back to this page, if it is the one at `place`.
+pub fn kept_form(place: &str) -> Option<crate::model::KeptForm> {
+    kept_forms().filter(|form| form.place == place)
+}
+
+/// The form the server refused on its way back to this page, wherever it is (a page of threads
+/// has many forms): the server took it from the session and put it in the request
+/// (`server/src/http/forms.rs`).
+pub fn kept_forms() -> Option<crate::model::KeptForm> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<leptos::server_fn::http_export::request::Parts>()?.extensions.get::<crate::model::KeptForm>().cloned()
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
+/// A form's outcome shown next to it: a refusal announced when the page opens (`role="alert"`,
+/// named by the field it concerns with `aria-describedby`), or what was done (`role="status"`).
+#[component]
+pub fn FormOutcome(id: &'static str, kept: Option<crate::model::KeptForm>) -> impl IntoView {
+    kept.map(|kept| {
+        if kept.refused {
+            view! { <p class="field-error" id=id role="alert">{kept.message}</p> }.into_any()
+        } else {
+            view! { <p class="field-done" id=id role="status">{kept.message}</p> }.into_any()
+        }
+    })
+}
+
 /// The message a form post redirected back with (`?done=` or `?error=`), shown only when the
 /// server sealed it for this page: it put the opened `PageNotice` in the request.
 #[component]

@@ -22,16 +22,20 @@ pub fn file_notice(notice: &FileNotice) -> String {
                 thousands(window_lines)
             );
             if cut_lines > 0 {
-                text.push_str(&format!(" {cut_lines} line(s) here longer than {} KiB are cut.", cut_max_bytes / KIB));
+                text.push_str(&match cut_lines {
+                    1 => format!(" 1 line here longer than {} KiB is cut.", cut_max_bytes / KIB),
+                    n => format!(" {n} lines here longer than {} KiB are cut.", cut_max_bytes / KIB),
+                });
             }
             text
         }
         FileNotice::PartlyPlain { long_lines, line_max_bytes, stopped_at } => {
             let mut parts = Vec::new();
             if long_lines > 0 {
-                parts.push(format!(
-                    "{long_lines} line(s) longer than {line_max_bytes} bytes are shown without highlighting."
-                ));
+                parts.push(match long_lines {
+                    1 => format!("1 line longer than {line_max_bytes} bytes is shown without highlighting."),
+                    n => format!("{n} lines longer than {line_max_bytes} bytes are shown without highlighting."),
+                });
             }
             if let Some(line) = stopped_at {
                 parts.push(format!("Highlighting stopped at line {line}; the rest is plain text."));
@@ -69,7 +73,7 @@ mod tests {
         };
         assert!(file_notice(&windows)
             .starts_with("This file is larger than 1024 KiB: it is shown as plain text, 4,000 lines"));
-        assert!(file_notice(&windows).ends_with(" 2 line(s) here longer than 64 KiB are cut."));
+        assert!(file_notice(&windows).ends_with(" 2 lines here longer than 64 KiB are cut."));
         let partly = FileNotice::PartlyPlain { long_lines: 0, line_max_bytes: 20, stopped_at: Some(7) };
         assert_eq!(file_notice(&partly), "Highlighting stopped at line 7; the rest is plain text.");
         assert!(diff_notice(DiffNotice::TooLarge { max_bytes: 4 * MIB }).contains("larger than 4 MiB on one side"));

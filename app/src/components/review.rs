@@ -41,7 +41,36 @@ fn hidden(out: &mut String, name: &str, value: &str) {
     let _ = write!(out, r#"<input type="hidden" name="{name}" value="{}"/>"#, escape(value));
 }
 
-fn comment_html(out: &mut String, comment: &CommentView, back: &str, csrf: &str) {
+/// What a thread's forms carry: the page to come back to, the anti-forgery token, and the form the
+/// server refused on the way here (shown again, as typed, next to its field).
+pub struct ThreadForms<'a> {
+    pub back: &'a str,
+    pub csrf: &'a str,
+    pub kept: Option<&'a KeptForm>,
+}
+
+impl ThreadForms<'_> {
+    /// The refused form, if it is the one at `place`.
+    fn kept_at(&self, place: &str) -> Option<&KeptForm> {
+        self.kept.filter(|form| form.place == place)
+    }
+}
+
+/// A refused form's message before its field, and the attributes that tie the field to it.
+fn field_error(out: &mut String, kept: Option<&KeptForm>, id: &str) -> &'static str {
+    match kept.filter(|kept| kept.refused) {
+        Some(kept) => {
+            let _ = write!(out, r#"<p class="field-error" id="{id}" role="alert">"#);
+            escape_into(out, &kept.message);
+            out.push_str("</p>");
+            " autofocus aria-invalid=\"true\""
+        }
+        None => "",
+    }
+}
+
+fn comment_html(out: &mut String, comment: &CommentView, forms: &ThreadForms) {
+    let (back, csrf) = (forms.back, forms.csrf);
     let current = comment.current();
     let _ = write!(
         out,
@@ -61,8 +90,8 @@ fn comment_html(out: &mut String, comment: &CommentView, back: &str, csrf: &str)
     if comment.versions.len() > 1 {
         let _ = write!(
             out,
-            r#"<details class="versions"><summary>{} earlier version(s)</summary>"#,
-            comment.versions.len() - 1
+            r#"<details class="versions"><summary>{}</summary>"#,
+            crate::html::counted(comment.versions.len() as u64 - 1, "earlier version", "earlier versions")
         );
         for version in comment.versions.iter().rev().skip(1) {
             let _ = write!(
@@ -78,15 +107,23 @@ fn comment_html(out: &mut String, comment: &CommentView, back: &str, csrf: &str)
         out.push_str("</details>");
     }
     if comment.can_edit {
+        let place = format!("edit-{}", comment.id);
+        let kept = forms.kept_at(&place);
         let _ = write!(
             out,
-            r#"<details class="edit"><summary>Edit</summary><form method="post" action="/comments/{}/versions" class="stack">"#,
+            r#"<details class="edit" id="{place}"{}><summary>Edit</summary><form method="post" action="/comments/{}/versions" class="stack">"#,
+            if kept.is_some() { " open" } else { "" },
             comment.id
         );
         hidden(out, "csrf", csrf);
         hidden(out, "back", back);
-        out.push_str(r#"<label>New version <textarea name="body" rows="4" required>"#);
-        escape_into(out, &current.body);
+        let invalid = field_error(out, kept, &format!("{place}-error"));
+        let _ = write!(out, r#"<label>New version <textarea name="body" rows="4" required{invalid}"#);
+        if kept.is_some() {
+            let _ = write!(out, r#" aria-describedby="{place}-error""#);
+        }
+        out.push('>');
+        escape_into(out, kept.map_or(current.body.as_str(), |kept| kept.field("body")));
         out.push_str(r#"</textarea></label><div><button type="submit" class="button small">Save as a new version</button></div></form></details>"#);
     }
     out.push_str("</div>");
@@ -106,7 +143,8 @@ fn anchor_text(thread: &Thread) -> String {
 /// because a file view may carry hundreds of threads; every text is escaped here, and comment
 /// bodies are the server's sanitised Markdown. With `show_anchor`, the thread's place heads it: a
 /// link, or plain text for a file the reader may not open (`plain_paths`).
-pub fn thread_html(out: &mut String, thread: &Thread, back: &str, csrf: &str, show_anchor: bool, plain_paths: bool) {
+pub fn thread_html(out: &mut String, thread: &Thread, forms: &ThreadForms, show_anchor: bool, plain_paths: bool) {
+    let (back, csrf) = (forms.back, forms.csrf);
     let _ = write!(
         out,
         r#"<article class="thread kind-{}" id="thread-{}" data-state="{}"><header class="thread-header">"#,
@@ -152,9 +190,9 @@ pub fn thread_html(out: &mut String, thread: &Thread, back: &str, csrf: &str, sh
         out.push_str("</span>");
     }
     out.push_str("</header>");
-    comment_html(out, &thread.root, back, csrf);
+    comment_html(out, &thread.root, forms);
     for reply in &thread.replies {
-        comment_html(out, reply, back, csrf);
+        comment_html(out, reply, forms);
     }
     // One form for the thread's actions: a reply posts the text, a state change the state (each
     // button names its own address), so the anti-forgery token and return address appear once.
@@ -169,7 +207,21 @@ pub fn thread_html(out: &mut String, thread: &Thread, back: &str, csrf: &str, sh
         if thread.can_reply {
             let _ = write!(out, r#"<input type="hidden" name="reply_to" value="{}"/>"#, thread.id);
             hidden(out, "path", thread.path.as_str());
-            out.push_str(r#"<details class="reply"><summary class="button small">Reply</summary><label>Reply (Markdown) <textarea name="body" rows="3"></textarea></label><button type="submit" class="button small primary">Reply</button></details>"#);
+            let kept = forms.kept_at(&format!("thread-{}", thread.id));
+            let _ = write!(
+                out,
+                r#"<details class="reply"{}><summary class="button small">Reply</summary>"#,
+                if kept.is_some() { " open" } else { "" }
+            );
+            let error_id = format!("thread-{}-error", thread.id);
+            let invalid = field_error(out, kept, &error_id);
+            let _ = write!(out, r#"<label>Reply (Markdown) <textarea name="body" rows="3"{invalid}"#);
+            if kept.is_some() {
+                let _ = write!(out, r#" aria-describedby="{error_id}""#);
+            }
+            out.push('>');
+            escape_into(out, kept.map_or("", |kept| kept.field("body")));
+            out.push_str(r#"</textarea></label><button type="submit" class="button small primary">Reply</button></details>"#);
         }
         if !thread.allowed_states.is_empty() {
             out.push_str(r#"<span class="state-form"><label class="inline-label">Move to <select name="state">"#);
@@ -201,8 +253,10 @@ pub fn Threads(
     #[prop(optional)] plain_paths: bool,
 ) -> impl IntoView {
     let mut html = String::with_capacity(threads.len() * 2048);
+    let kept = crate::components::layout::kept_forms();
+    let forms = ThreadForms { back: &back, csrf: &csrf, kept: kept.as_ref() };
     for thread in &threads {
-        thread_html(&mut html, thread, &back, &csrf, show_anchor, plain_paths);
+        thread_html(&mut html, thread, &forms, show_anchor, plain_paths);
     }
     view! { <div class="threads" inner_html=html></div> }
 }

@@ -55,3 +55,28 @@ impl PageNoticeKind {
         }
     }
 }
+
+/// A form the server refused, kept for the page it came from (in the session, never in a URL,
+/// since a comment's text may be sensitive): the page shows `message` next to the form whose id is
+/// `place` (the redirect scrolls there) and fills the fields in as they were typed. Secrets
+/// (passwords, codes) are never kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptForm {
+    pub place: String,
+    /// Whether the server refused it (or, false, did it and says so in place).
+    pub refused: bool,
+    pub message: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl KeptForm {
+    /// The field's value as it was sent, or empty.
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.iter().find(|(key, _)| key == name).map_or("", |(_, value)| value.as_str())
+    }
+
+    /// Whether a field of a list (a multiple select, checkboxes) was sent with `value`.
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.fields.iter().any(|(key, sent)| key == name && sent == value)
+    }
+}

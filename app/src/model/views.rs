@@ -265,6 +265,14 @@ pub struct UserSummary {
     /// Set when the account was disabled.
     #[serde(default)]
     pub disabled_at_ms: Option<i64>,
+    /// Whether sign-in asks it for a code (a second factor to reset).
+    #[serde(default)]
+    pub second_factor: bool,
+    /// Its sessions live now, and its API tokens neither revoked nor expired: what disabling ends.
+    #[serde(default)]
+    pub live_sessions: u64,
+    #[serde(default)]
+    pub live_tokens: u64,
 }
 
 /// An API token as staff see it (never the token itself).
@@ -344,6 +352,9 @@ pub struct AdminOverview {
     /// Each pin's pre-highlighting job, if it has one.
     #[serde(default)]
     pub highlighting: Vec<JobStatus>,
+    /// Every API token, newest first (never the token itself).
+    #[serde(default)]
+    pub tokens: Vec<TokenSummary>,
 }
 
 /// A background job of a pin (indexing, pre-highlighting, …) and how far it got.

@@ -2,7 +2,7 @@
 //! everywhere else, and changing the password (which also ends every other session).
 
 use crate::api::{my_account, whoami};
-use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
+use crate::components::layout::{kept_form, ErrorPanel, Flash, FormOutcome, Loading, Page};
 use crate::components::time::Time;
 use crate::model::AccountPage;
 use leptos::prelude::*;
@@ -50,6 +50,12 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
         .collect_view();
     let csrf_again = csrf.clone();
     let csrf_factor = csrf.clone();
+    // A form's outcome is shown next to it; a refused one puts the focus back in its first field.
+    let factor_kept = kept_form("second-factor");
+    let factor_refused = factor_kept.as_ref().is_some_and(|k| k.refused);
+    let password_kept = kept_form("password");
+    let password_refused = password_kept.as_ref().is_some_and(|k| k.refused);
+    let described = |refused: bool, id: &'static str| refused.then_some(id);
     let second_factor = if page.second_factor {
         view! { <p>"On: sign-in asks for a code from your authenticator app. If you lose the device, staff can remove it."</p> }.into_any()
     } else if let Some((secret, uri)) = page.second_factor_setup.clone() {
@@ -59,7 +65,17 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
             <p class="muted path">{uri}</p>
             <form method="post" action="/account/second-factor/confirm" class="row-form">
                 <input type="hidden" name="csrf" value=csrf_factor/>
-                <label>"Code" <input name="code" inputmode="numeric" autocomplete="one-time-code" required pattern="[0-9 ]{6,7}" maxlength="7"/></label>
+                <label>"Code" <input
+                    name="code"
+                    inputmode="numeric"
+                    autocomplete="one-time-code"
+                    required
+                    pattern="[0-9 ]{6,7}"
+                    maxlength="7"
+                    autofocus=factor_refused
+                    aria-invalid=described(factor_refused, "true")
+                    aria-describedby=described(factor_refused, "second-factor-outcome")
+                /></label>
                 <button type="submit" class="button primary">"Turn on"</button>
             </form>
         }.into_any()
@@ -68,7 +84,15 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
             <p>"Off. With it on, sign-in also asks for a code from an authenticator app (TOTP)."</p>
             <form method="post" action="/account/second-factor/start" class="row-form">
                 <input type="hidden" name="csrf" value=csrf_factor/>
-                <label>"Your password" <input type="password" name="password" autocomplete="current-password" required/></label>
+                <label>"Your password" <input
+                    type="password"
+                    name="password"
+                    autocomplete="current-password"
+                    required
+                    autofocus=factor_refused
+                    aria-invalid=described(factor_refused, "true")
+                    aria-describedby=described(factor_refused, "second-factor-outcome")
+                /></label>
                 <button type="submit" class="button">"Set up a second factor"</button>
             </form>
         }
@@ -89,14 +113,24 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
         </section>
         <section class="panel" id="second-factor">
             <h2>"Second factor"</h2>
+            <FormOutcome id="second-factor-outcome" kept=factor_kept/>
             {second_factor}
         </section>
-        <section class="panel">
+        <section class="panel" id="password">
             <h2>"Change password"</h2>
+            <FormOutcome id="password-outcome" kept=password_kept/>
             <p class="muted">"At least 12 characters; a few unrelated words make a good one. Common passwords are refused. Your other sessions end when it changes."</p>
             <form method="post" action="/account/password" class="stack-form">
                 <input type="hidden" name="csrf" value=csrf_again/>
-                <label>"Current password" <input name="current" type="password" required autocomplete="current-password"/></label>
+                <label>"Current password" <input
+                    name="current"
+                    type="password"
+                    required
+                    autocomplete="current-password"
+                    autofocus=password_refused
+                    aria-invalid=described(password_refused, "true")
+                    aria-describedby=described(password_refused, "password-outcome")
+                /></label>
                 <label>"New password" <input name="new" type="password" required minlength="12" maxlength="1024" autocomplete="new-password"/></label>
                 <label>"New password again" <input name="confirm" type="password" required minlength="12" maxlength="1024" autocomplete="new-password"/></label>
                 <button type="submit" class="button primary">"Change password"</button>

@@ -5,7 +5,7 @@ use crate::api::open_blob;
 use crate::components::islands::{Composer, FileFilter, LineSelection, SymbolLookup, WindowLoader};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
 use crate::components::notices::file_notice;
-use crate::components::review::{thread_html, Threads};
+use crate::components::review::{thread_html, ThreadForms, Threads};
 use crate::html::thousands;
 use crate::model::{BlobContent, BlobView, LineWindow, RepoPath, Thread};
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
@@ -74,7 +74,8 @@ fn BlobBody(view: BlobView) -> impl IntoView {
         }
     });
     let composer = view.can_comment.then(|| {
-        view! { <Composer pin=pin_id.clone() path=view.path.to_string() csrf=view.csrf_token.clone() back=back.clone()/> }
+        let kept = crate::components::layout::kept_form("composer");
+        view! { <Composer pin=pin_id.clone() path=view.path.to_string() csrf=view.csrf_token.clone() back=back.clone() kept=kept/> }
     });
     // What the pin's take-away policy allows this person, as the server's guard decided it.
     let downloads = view.pin.caps.download;
@@ -121,7 +122,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
 
 /// The code table's rows, with each thread in a row of its own after the line it ends on. The
 /// lines are numbered from `first`; in a window (`windowed`), threads on other lines are left out.
-fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread], back: &str, csrf: &str) -> String {
+fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread], forms: &ThreadForms) -> String {
     let count = lines.len();
     let offset = first.saturating_sub(1);
     let mut marked = vec![false; count + 2];
@@ -145,7 +146,7 @@ fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread]
         }
         html.push_str("<tr class=\"thread-row\"><td colspan=\"2\">");
         for thread in threads {
-            thread_html(&mut html, thread, back, csrf, false, false);
+            thread_html(&mut html, thread, forms, false, false);
         }
         html.push_str("</td></tr>");
     }
@@ -173,7 +174,11 @@ fn FileContent(
             let first = window.map_or(1, |w| w.first as usize);
             let rows = match spliced {
                 Some(rows) => rows.marker,
-                None => table_html(&lines, first, window.is_some(), &threads, &back, &csrf),
+                None => {
+                    let kept = crate::components::layout::kept_forms();
+                    let forms = ThreadForms { back: &back, csrf: &csrf, kept: kept.as_ref() };
+                    table_html(&lines, first, window.is_some(), &threads, &forms)
+                }
             };
             let base = format!("/pins/{pin}/blob/{}", path.url_encoded());
             let raw = format!("/pins/{pin}/raw/{}", path.url_encoded());

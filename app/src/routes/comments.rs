@@ -128,7 +128,12 @@ fn CommentsBody(list: CommentList) -> impl IntoView {
                 <a class="button subtle" href=back.clone()>"Clear"</a>
             </form>
             {new_pin_comment}
-            <p class="muted">{format!("{} of {} thread(s) match.", list.matching, list.total)}</p>
+            <p class="muted">{format!(
+                "{} of {} {}.",
+                list.matching,
+                crate::html::counted(list.total as u64, "thread", "threads"),
+                if list.matching == 1 { "matches" } else { "match" }
+            )}</p>
             {if list.threads.is_empty() {
                 view! { <div class="empty"><h2>"No comments here"</h2><p>"Nothing matches these filters yet."</p></div> }.into_any()
             } else {

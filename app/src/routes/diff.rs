@@ -177,7 +177,7 @@ fn DiffBody(view: DiffView) -> impl IntoView {
     let composer = view.can_comment.then(|| {
         view! {
             <p class="muted">"Comments made here land on the newer pin's file: use the newer version's line numbers."</p>
-            <Composer pin=b.to_string() path=view.path.to_string() csrf=view.csrf_token.clone() back=back/>
+            <Composer pin=b.to_string() path=view.path.to_string() csrf=view.csrf_token.clone() back=back kept=crate::components::layout::kept_form("composer")/>
         }
     });
     let old_file = view.old.as_ref().map(|s| {

@@ -2,10 +2,11 @@
 //! file with a line of context around each match and links to the lines; paged; a search that ran
 //! out of time says so and shows what it found.
 
-use crate::api::run_search;
+use crate::api::{load_pin, run_search};
 use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
-use crate::html::{escape_into, thousands};
-use crate::model::{MatchLine, RepoPath, SearchQuery, SearchView};
+use crate::error::AppError;
+use crate::html::{counted, escape_into, thousands};
+use crate::model::{MatchLine, PinSummary, RepoPath, SearchQuery, SearchView};
 use crate::routes::tree::PinBar;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -33,25 +34,37 @@ pub fn SearchPage() -> impl IntoView {
     };
     let results = Resource::new(key, |(pin, search)| async move {
         if search.q.trim().is_empty() {
-            return Ok(None);
+            return load_pin(pin).await.map(Searched::NotYet);
         }
-        run_search(pin, search).await.map(Some)
+        match run_search(pin.clone(), search).await {
+            Ok(view) => Ok(Searched::Found(Box::new(view))),
+            // A query the search cannot run (a bad pattern or glob): the page stays, with the
+            // reason under the field.
+            Err(AppError::Invalid(reason)) => load_pin(pin).await.map(|pin| Searched::Refused(pin, reason)),
+            Err(other) => Err(other),
+        }
     });
-    let pin = move || params.read().get("pin").unwrap_or_default();
     view! {
         <Page title="Search">
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match results.await {
-                        Ok(Some(view)) => view! { <SearchBody view/> }.into_any(),
-                        Ok(None) => view! { <main class="content narrow"><h1>"Search this pin"</h1><SearchForm pin=pin() query=SearchQuery::default()/></main> }.into_any(),
-                        Err(error) => view! {
-                            <main class="content narrow">
+                        Ok(Searched::Found(view)) => view! { <SearchBody view=*view/> }.into_any(),
+                        Ok(Searched::NotYet(pin)) => view! {
+                            <PinBar pin=pin.clone() current="search"/>
+                            <main class="content">
                                 <h1>"Search this pin"</h1>
-                                <SearchForm pin=pin() query=key().1/>
-                                <ErrorPanel error/>
+                                <SearchForm pin=pin.id.to_string() query=SearchQuery::default()/>
                             </main>
                         }.into_any(),
+                        Ok(Searched::Refused(pin, reason)) => view! {
+                            <PinBar pin=pin.clone() current="search"/>
+                            <main class="content">
+                                <h1>"Search this pin"</h1>
+                                <SearchForm pin=pin.id.to_string() query=key().1 refused=reason/>
+                            </main>
+                        }.into_any(),
+                        Err(error) => view! { <main class="content narrow"><ErrorPanel error/></main> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -59,11 +72,34 @@ pub fn SearchPage() -> impl IntoView {
     }
 }
 
+/// What the search page has to show.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+enum Searched {
+    /// Nothing asked yet: the form.
+    NotYet(PinSummary),
+    /// The results.
+    Found(Box<SearchView>),
+    /// A query that cannot run, and why.
+    Refused(PinSummary, String),
+}
+
 #[component]
-fn SearchForm(pin: String, query: SearchQuery) -> impl IntoView {
+fn SearchForm(pin: String, query: SearchQuery, #[prop(optional, into)] refused: Option<String>) -> impl IntoView {
+    let invalid = refused.is_some().then_some("true");
+    let described = refused.is_some().then_some("search-error");
     view! {
         <form method="get" action=format!("/pins/{pin}/search") class="filters search-form" role="search" aria-label="Search the pin's source">
-            <label class="grow">"Search for" <input type="search" name="q" value=query.q.clone() required autofocus id="search-box"/></label>
+            {refused.map(|reason| view! { <p class="field-error search-error" id="search-error" role="alert">{reason}</p> })}
+            <label class="grow">"Search for" <input
+                type="search"
+                name="q"
+                value=query.q.clone()
+                required
+                autofocus
+                id="search-box"
+                aria-invalid=invalid
+                aria-describedby=described
+            /></label>
             <label>"In paths" <input type="text" name="path" value=query.path.clone().unwrap_or_default() placeholder="src/**/*.rs"/></label>
             <label class="check"><input type="checkbox" name="re" value="1" checked=query.regex/>" Regular expression"</label>
             <label class="check"><input type="checkbox" name="case" value="1" checked=query.case/>" Match case"</label>
@@ -109,9 +145,9 @@ fn totals_text(view: &SearchView) -> String {
         )
     };
     format!(
-        "{all}. This page: {} file(s); {} files searched in {} ms.",
-        view.results.len(),
-        thousands(view.files_searched),
+        "{all}. This page: {}; {} searched in {} ms.",
+        counted(view.results.len() as u64, "file", "files"),
+        counted(view.files_searched as u64, "file", "files"),
         view.elapsed_ms
     )
 }
@@ -155,7 +191,7 @@ fn SearchBody(view: SearchView) -> impl IntoView {
                 q.replace("lines", "all".to_string());
                 q.remove("cursor");
                 let link = format!("/pins/{pin}/search{}", q.to_query_string());
-                let text = format!("and {} more matching line(s) in this file", file.more_lines);
+                let text = format!("and {} in this file", counted(file.more_lines as u64, "more matching line", "more matching lines"));
                 (link, text)
             });
             view! {

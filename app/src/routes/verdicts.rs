@@ -77,8 +77,10 @@ fn VerdictsBody(page: VerdictPage) -> impl IntoView {
                 <h2>"Give your verdict"</h2>
                 <p class="muted">
                     {format!(
-                        "It will record commit {}, your coverage now, {} open finding(s) and {} recorded binary(ies). A later verdict supersedes it; none is ever edited.",
-                        page.pin.commit_id, page.open_findings.len(), page.binaries.len()
+                        "It will record commit {}, your coverage now, {} and {}. A later verdict supersedes it; none is ever edited.",
+                        page.pin.commit_id,
+                        crate::html::counted(page.open_findings.len() as u64, "open finding", "open findings"),
+                        crate::html::counted(page.binaries.len() as u64, "recorded binary", "recorded binaries")
                     )}
                 </p>
                 {(!page.pin.mismatches.is_empty()).then(|| view! {

@@ -104,7 +104,7 @@ fn Origin(origin: ArtifactOrigin, sha: String) -> impl IntoView {
                 <dd>{if findings.is_empty() { "none".to_string() } else { findings.join(", ") }}</dd>
                 <dt>"Attestations"</dt>
                 <dd>
-                    {format!("{} envelope(s) · ", origin.envelopes.len())}
+                    {format!("{} · ", crate::html::counted(origin.envelopes.len() as u64, "envelope", "envelopes"))}
                     <a href=format!("/api/v1/attestations/{sha}")>"download"</a>
                     " · "<a href="/api/v1/keys">"keys"</a>
                 </dd>

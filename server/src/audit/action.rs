@@ -118,6 +118,7 @@ actions! {
     TreeView = "tree.view" => Nothing,
     UserCreate = "user.create" => Nothing,
     UserDisable = "user.disable" => Nothing,
+    UserEnable = "user.enable" => Nothing,
     UserPasswordChange = "user.password_change" => Nothing,
     UserSecondFactor = "user.second_factor" => Nothing,
     VerdictSubmit = "verdict.submit" => Nothing,

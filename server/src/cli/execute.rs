@@ -125,6 +125,12 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("{username} is disabled: its sessions ended and its tokens were revoked");
             Ok(())
         }
+        Command::User(UserCommand::Enable { username, reason }) => {
+            let domain = open_domain(&admin_config()).await?;
+            domain.access().enable_user(Actor::Operator, &username, &reason).await.map_err(fail)?;
+            println!("{username} may sign in again (its old sessions and API tokens stay ended)");
+            Ok(())
+        }
         Command::User(UserCommand::SecondFactor { username }) => {
             let domain = open_domain(&admin_config()).await?;
             let (secret, uri) =

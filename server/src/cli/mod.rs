@@ -309,6 +309,13 @@ enum UserCommand {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Let a disabled account sign in again (its ended sessions and revoked tokens stay so).
+    Enable {
+        username: String,
+        /// Why (recorded in the audit log).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// End every session of an account (it may sign in again).
     EndSessions { username: String },
     /// Set up a second factor (TOTP) for an account; prints its key and otpauth:// link once.

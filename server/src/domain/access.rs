@@ -237,6 +237,22 @@ impl Access<'_> {
         .await
     }
 
+    /// Lets a disabled account sign in again. What disabling ended stays ended: its sessions (it
+    /// signs in afresh) and its API tokens (staff issue new ones); its grants are as they were.
+    pub async fn enable_user(&self, actor: Actor<'_>, username: &str, reason: &str) -> AppResult<()> {
+        require(&actor, Permission::Administer)?;
+        let user = self.user_named(username).await?;
+        self.write(async |tx| {
+            if !users::enable_user(tx.conn(), user.id).await? {
+                return Err(AppError::Conflict(format!("{username} is not disabled")));
+            }
+            let details = json!({ "username": user.username, "reason": reason.trim() });
+            tx.append(&actor.event(Action::UserEnable).with(details)).await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Ends every session of an account (staff, for anyone; the account stays usable).
     pub async fn end_sessions_of(&self, actor: Actor<'_>, username: &str) -> AppResult<u64> {
         require(&actor, Permission::Administer)?;

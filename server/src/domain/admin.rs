@@ -351,6 +351,8 @@ impl Admin<'_> {
         }
         let pins = self.store.list_pins().await?;
         let grants = self.store.list_grants().await?;
+        let sessions = self.store.live_session_counts(self.clock.now_ms()).await?;
+        let tokens = self.access().list_tokens(actor).await?;
         let mut highlighting = Vec::new();
         for pin in &pins {
             highlighting
@@ -363,6 +365,9 @@ impl Admin<'_> {
                 .map(|u| UserSummary {
                     id: u.id,
                     role: u.role,
+                    live_sessions: sessions.get(&u.id).copied().unwrap_or(0),
+                    live_tokens: tokens.iter().filter(|t| t.live && t.username == u.username).count() as u64,
+                    second_factor: u.totp_secret.is_some(),
                     username: u.username,
                     created_at_ms: u.created_at,
                     disabled_at_ms: u.disabled_at,
@@ -398,6 +403,7 @@ impl Admin<'_> {
                     revoked_at_ms: g.revoked_at,
                 })
                 .collect(),
+            tokens,
         })
     }
 }

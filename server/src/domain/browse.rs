@@ -97,6 +97,12 @@ impl Browse<'_> {
         Ok(pins)
     }
 
+    /// A pin as its source pages show it, to who may read its source now.
+    pub async fn pin_for_source(&self, actor: Actor<'_>, pin: PinId) -> AppResult<PinSummary> {
+        let access = self.pin_access(&actor, pin).await?;
+        self.pin_summary(&access).await
+    }
+
     /// Where a path is at a pin, recording a failed read when it is not what the caller asked for.
     async fn locate_or_refuse(
         &self,

@@ -109,6 +109,10 @@ impl Backend for Domain {
         self.core.browse().list_pins(Actor::Web(caller)).await
     }
 
+    async fn pin_summary(&self, caller: &Caller, pin: PinId) -> AppResult<PinSummary> {
+        self.core.browse().pin_for_source(Actor::Web(caller), pin).await
+    }
+
     async fn open_tree(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<TreeView> {
         self.core.browse().open_tree(Actor::Web(caller), pin, path).await
     }

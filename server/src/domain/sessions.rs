@@ -296,6 +296,9 @@ impl Sessions<'_> {
     pub async fn reset_second_factor(&self, actor: Actor<'_>, username: &str) -> AppResult<()> {
         super::guard::require(&actor, super::guard::Permission::Administer)?;
         let user = self.user_named(username).await?;
+        if user.totp_secret.is_none() {
+            return Err(AppError::Conflict(format!("{username} has no second factor to remove")));
+        }
         self.write(async |tx| {
             users::set_totp_secret(tx.conn(), user.id, None, 0).await?;
             let details = json!({ "username": user.username, "enabled": false });

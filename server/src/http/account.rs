@@ -3,7 +3,8 @@
 //! goes back with a message.
 
 use super::extract::CsrfForm;
-use super::forms::{back_to, Confirm, Reason};
+use super::forms::{back_to, keep_form, Confirm, Reason};
+use super::session_state::TypedSession;
 use super::AppState;
 use crate::auth::Password;
 use crate::domain::Actor;
@@ -12,6 +13,7 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
+use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{name}/reset-second-factor", post(reset_second_factor))
         .route("/admin/users/{name}/end-sessions", post(end_sessions))
         .route("/admin/users/{name}/disable", post(disable))
+        .route("/admin/users/{name}/enable", post(enable))
 }
 
 async fn end_others(
@@ -44,17 +47,30 @@ struct NewPassword {
     confirm: String,
 }
 
-async fn change_password(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<NewPassword>) -> Response {
-    if form.new != form.confirm {
-        return back_to("/account", Err(app::error::AppError::Invalid("the two new passwords differ".into())));
-    }
-    let result = state
-        .domain
-        .sessions()
-        .change_password(Actor::Web(&caller), Password::new(form.current), Password::new(form.new))
-        .await
-        .map(|ended| format!("password changed; {ended} other session(s) ended"));
-    back_to("/account", result)
+/// The account page's forms show their outcome next to them (no field is kept: each is a secret).
+async fn back_to_account(session: Session, place: &str, result: Result<String, app::error::AppError>) -> Response {
+    keep_form(TypedSession(session), "/account", place, result, Vec::new()).await
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    CsrfForm { caller, form }: CsrfForm<NewPassword>,
+) -> Response {
+    let result = if form.new != form.confirm {
+        Err(app::error::AppError::Invalid("the two new passwords differ".into()))
+    } else {
+        state
+            .domain
+            .sessions()
+            .change_password(Actor::Web(&caller), Password::new(form.current), Password::new(form.new))
+            .await
+            .map(|ended| match ended {
+                1 => "password changed; 1 other session ended".to_string(),
+                n => format!("password changed; {n} other sessions ended"),
+            })
+    };
+    back_to_account(session, "password", result).await
 }
 
 #[derive(Deserialize, Default)]
@@ -65,6 +81,7 @@ struct OwnPassword {
 
 async fn start_second_factor(
     State(state): State<AppState>,
+    session: Session,
     CsrfForm { caller, form }: CsrfForm<OwnPassword>,
 ) -> Response {
     let result = state
@@ -73,7 +90,7 @@ async fn start_second_factor(
         .start_second_factor(Actor::Web(&caller), Password::new(form.password))
         .await
         .map(|()| "add the key below to your authenticator app, then enter its code".to_string());
-    back_to("/account#second-factor", result)
+    back_to_account(session, "second-factor", result).await
 }
 
 #[derive(Deserialize, Default)]
@@ -82,14 +99,18 @@ struct Code {
     code: String,
 }
 
-async fn confirm_second_factor(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<Code>) -> Response {
+async fn confirm_second_factor(
+    State(state): State<AppState>,
+    session: Session,
+    CsrfForm { caller, form }: CsrfForm<Code>,
+) -> Response {
     let result = state
         .domain
         .sessions()
         .confirm_second_factor(Actor::Web(&caller), &form.code)
         .await
         .map(|()| "second factor on: sign-in asks for a code from now on".to_string());
-    back_to("/account#second-factor", result)
+    back_to_account(session, "second-factor", result).await
 }
 
 async fn reset_second_factor(
@@ -131,5 +152,19 @@ async fn disable(
         .disable_user(Actor::Web(&caller), &name, &form.reason)
         .await
         .map(|()| format!("disabled {name}: their sessions ended and their tokens were revoked"));
+    back_to("/admin#users", result)
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    CsrfForm { caller, form }: CsrfForm<Reason>,
+) -> Response {
+    let result = state
+        .domain
+        .access()
+        .enable_user(Actor::Web(&caller), &name, &form.reason)
+        .await
+        .map(|()| format!("enabled {name}: they may sign in again"));
     back_to("/admin#users", result)
 }

@@ -3,8 +3,9 @@
 //! redirect back to the page the form was on with a message (`?done=` or `?error=`).
 
 use super::notice::Unsealed;
+use super::session_state::TypedSession;
 use app::error::AppError;
-use app::model::PageNoticeKind;
+use app::model::{KeptForm, PageNoticeKind};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -47,6 +48,46 @@ pub fn back_to(page: &str, result: Result<String, AppError>) -> Response {
     let before_fragment = format!("{before_fragment}{joiner}{query}");
     response.extensions_mut().insert(Unsealed { kind, message, path, before_fragment, fragment });
     response
+}
+
+/// Like `back_to`, but a refusal is shown next to the form, not at the top of the page: the form
+/// (its `place`, the element the redirect scrolls to, and the `fields` to fill in again) is kept
+/// in the session for the page's next request.
+pub async fn back_to_form(
+    session: TypedSession,
+    page: &str,
+    place: &str,
+    result: Result<String, AppError>,
+    fields: Vec<(&str, &str)>,
+) -> Response {
+    match result {
+        Ok(done) => back_to(page, Ok(done)),
+        Err(error) => keep_form(session, page, place, Err(error), fields).await,
+    }
+}
+
+/// Goes back to the form at `place` on `page` with the outcome shown next to it, either way (a
+/// form in the middle of a long page). Should the session not keep it, the outcome goes back as
+/// a notice.
+pub async fn keep_form(
+    session: TypedSession,
+    page: &str,
+    place: &str,
+    result: Result<String, AppError>,
+    fields: Vec<(&str, &str)>,
+) -> Response {
+    let page = page.split_once('#').map_or(page, |(page, _)| page);
+    let path = page.split_once('?').map_or(page, |(path, _)| path);
+    let (refused, message) = match &result {
+        Ok(done) => (false, done.clone()),
+        Err(error) => (true, error.to_string()),
+    };
+    let fields = fields.into_iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
+    let kept = KeptForm { place: place.to_string(), refused, message, fields };
+    match session.keep_form(path, kept).await {
+        Ok(()) => Redirect::to(&format!("{page}#{place}")).into_response(),
+        Err(_) => back_to(&format!("{page}#{place}"), result),
+    }
 }
 
 #[cfg(test)]

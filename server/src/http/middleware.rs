@@ -125,7 +125,7 @@ pub async fn identify(
 ) -> Response {
     // The API and the metrics answer in their own formats and accept API tokens; all else is pages.
     let api = request.uri().path().starts_with("/api/") || request.uri().path() == "/metrics";
-    match identify_caller(&state, origin.client, session, request.headers(), api).await {
+    match identify_caller(&state, origin.client, session.clone(), request.headers(), api).await {
         Ok((caller, ended)) => {
             let path = request.uri().path().to_string();
             let page = request.method() == Method::GET
@@ -140,6 +140,16 @@ pub async fn identify(
             }
             if caller.identity.is_none() && api {
                 return HttpError(AppError::Unauthorized).into_response();
+            }
+            if page && caller.identity.is_some() {
+                // A form refused on its way here: the page shows it next to the form.
+                match TypedSession(session).take_form(&path).await {
+                    Ok(Some(kept)) => {
+                        request.extensions_mut().insert(kept);
+                    }
+                    Ok(None) => {}
+                    Err(error) => return super::html_error(internal(&error)),
+                }
             }
             request.extensions_mut().insert(caller);
             next.run(request).await

@@ -90,34 +90,44 @@ pub fn html_error(error: AppError) -> Response {
     error_answer(&error, Shape::Page)
 }
 
+/// The frame of the few pages written outside Leptos (errors, a secret shown once): the same
+/// header as every page (without the person's menu), and the content.
+fn plain_page(title: &str, main: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Clearroom</title>\
+         <link rel=\"stylesheet\" href=\"/style/main.css\"></head><body>\
+         <header class=\"topbar\"><a href=\"/\" class=\"brand\"><span class=\"brand-mark\" aria-hidden=\"true\"></span>Clearroom</a></header>\
+         <div class=\"page\"><main class=\"content narrow\">{main}</main></div></body></html>",
+        t = app::html::escape(title),
+    )
+}
+
 /// A minimal HTML page for errors outside the Leptos pages, with the request's id.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let escape = app::html::escape;
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · Clearroom</title>\
-         <link rel=\"stylesheet\" href=\"/style/main.css\"></head><body><main class=\"content narrow\">\
-         <section class=\"error-panel\" role=\"alert\"><h1>{t}</h1><p>{m}</p><p><a href=\"/\">Back to Clearroom</a></p>\
-         <p class=\"muted\">Request id {r}</p></section></main></body></html>",
+    let main = format!(
+        "<section class=\"error-panel\" role=\"alert\"><h1>{t}</h1><p>{m}</p><p><a href=\"/\">Back to Clearroom</a></p>\
+         <p class=\"muted\">Request id {r}</p></section>",
         t = escape(title),
         m = escape(message),
         r = escape(&request_id::current().unwrap_or_else(|| "none".into()))
     );
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(plain_page(title, &main))).into_response()
 }
 
-/// A page that shows a secret once (a generated password): never cached, never in a URL.
+/// A page that shows a secret once (a generated password, an API token): never cached, never in
+/// a URL.
 pub fn secret_page(title: &str, message: &str, secret: &str, back: &str) -> Response {
     let escape = app::html::escape;
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · Clearroom</title>\
-         <link rel=\"stylesheet\" href=\"/style/main.css\"></head><body><main class=\"content narrow\">\
-         <section class=\"notice notice-ok\" role=\"status\"><h1>{t}</h1><p>{m}</p>\
-         <p><code id=\"secret\">{s}</code></p><p>Pass it on through a channel you trust; it is not shown again.</p>\
-         <p><a href=\"{b}\">Back</a></p></section></main></body></html>",
+    let main = format!(
+        "<section class=\"notice notice-ok\" role=\"status\"><h1>{t}</h1><p>{m}</p>\
+         <p><code id=\"secret\" class=\"secret\">{s}</code></p><p>Pass it on through a channel you trust; it is not shown again.</p>\
+         <p><a href=\"{b}\">Back</a></p></section>",
         t = escape(title),
         m = escape(message),
         s = escape(secret),
         b = escape(back)
     );
-    (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+    (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], Html(plain_page(title, &main))).into_response()
 }

@@ -99,12 +99,22 @@ async fn lines(
         .into_response())
 }
 
-/// A file's bytes as a download (recorded as `blob.download`).
+/// A file's bytes as a download (recorded as `blob.download`). A link a browser follows: a refusal
+/// is a page, not JSON.
 async fn raw(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((pin, path)): Path<(String, String)>,
-) -> Result<axum::response::Response, HttpError> {
+) -> axum::response::Response {
+    download(state, caller, pin, path).await.unwrap_or_else(super::html_error)
+}
+
+async fn download(
+    state: AppState,
+    caller: Caller,
+    pin: String,
+    path: String,
+) -> Result<axum::response::Response, app::error::AppError> {
     let path = RepoPath::parse(&path)?;
     let bytes = state.domain.browse().download(Actor::Web(&caller), PinId::parse(&pin)?, path.clone()).await?;
     // The name as a quoted string with anything unusual replaced: it is only a suggestion.

@@ -2,7 +2,8 @@
 //! token, calls the domain (which checks the role and records any event), and redirects back with
 //! a message.
 
-use super::forms::{back_to, optional, ticked, Confirm, Reason};
+use super::forms::{back_to, keep_form, optional, ticked, Confirm, Reason};
+use super::session_state::TypedSession;
 use super::AppState;
 use crate::auth::Password;
 use crate::domain::Actor;
@@ -23,6 +24,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/pins", post(create_pin))
         .route("/admin/grants", post(create_grant))
         .route("/admin/grants/{id}/revoke", post(revoke_grant))
+        .route("/admin/tokens", post(create_token))
+        .route("/admin/tokens/{id}/revoke", post(revoke_token))
         .route("/admin/grants/{id}/extend", post(extend_grant))
         .route("/admin/jobs/{id}/cancel", post(cancel_job))
         .route("/admin/pins/{pin}/withdraw", post(withdraw_pin))
@@ -123,20 +126,112 @@ struct NewGrant {
     username: String,
     /// The pins chosen in a multiple select: one `pin` field each.
     pin: Vec<String>,
+    /// Blank: now.
     from: String,
+    /// Blank when a `length` is chosen.
     until: String,
+    /// `8h`, `1d` or `1w` from the start, instead of an end.
+    length: String,
 }
 
-async fn create_grant(State(state): State<AppState>, CsrfForm { caller, form }: CsrfForm<NewGrant>) -> Response {
+/// How long a grant of a preset length lasts, in ms.
+fn preset_length(length: &str) -> Result<Option<i64>, AppError> {
+    const HOUR: i64 = 3_600_000;
+    match length {
+        "" => Ok(None),
+        "8h" => Ok(Some(8 * HOUR)),
+        "1d" => Ok(Some(24 * HOUR)),
+        "1w" => Ok(Some(7 * 24 * HOUR)),
+        _ => Err(AppError::Invalid("a grant's length is 8h, 1d or 1w".into())),
+    }
+}
+
+async fn create_grant(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    CsrfForm { caller, form }: CsrfForm<NewGrant>,
+) -> Response {
     let result = async {
         let pins = form.pin.iter().map(|p| PinId::parse(p)).collect::<Result<Vec<_>, _>>()?;
-        let from = app::times::parse(&form.from)?;
-        let until = app::times::parse(&form.until)?;
+        let from = match optional(&form.from) {
+            Some(text) => app::times::parse(text)?,
+            None => state.domain.now_ms(),
+        };
+        let until = match (optional(&form.until), preset_length(form.length.trim())?) {
+            (Some(_), Some(_)) => return Err(AppError::Invalid("give an end or a length, not both".into())),
+            (Some(text), None) => app::times::parse(text)?,
+            (None, Some(length)) => from + length,
+            (None, None) => return Err(AppError::Invalid("give the grant an end, or a length".into())),
+        };
         let ids = state.domain.access().grant(Actor::Web(&caller), &form.username, &pins, from, until).await?;
-        Ok(format!("granted {} pin(s) to {}", ids.len(), form.username))
+        let pins = if ids.len() == 1 { "1 pin".to_string() } else { format!("{} pins", ids.len()) };
+        Ok(format!("granted {pins} to {} until {}", form.username, app::times::utc_text(until)))
     }
     .await;
-    back(result)
+    // The form comes back as it was filled in, the reason beside it.
+    let mut fields = vec![
+        ("username", form.username.as_str()),
+        ("from", form.from.as_str()),
+        ("until", form.until.as_str()),
+        ("length", form.length.as_str()),
+    ];
+    fields.extend(form.pin.iter().map(|pin| ("pin", pin.as_str())));
+    keep_form(TypedSession(session), "/admin", "grants", result, fields).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewToken {
+    username: String,
+    label: String,
+    /// The scopes ticked: one `scope` field each.
+    scope: Vec<String>,
+    days: String,
+}
+
+/// Creates an API token and shows it once, in this response's body (never in a URL).
+async fn create_token(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    CsrfForm { caller, form }: CsrfForm<NewToken>,
+) -> Response {
+    let result = async {
+        let scopes = form.scope.iter().map(|s| app::model::Scope::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        let days = optional(&form.days).unwrap_or("90");
+        let days = days.parse().map_err(|_| AppError::Invalid("a token lives 1 to 366 days".into()))?;
+        let request = crate::domain::TokenRequest { scopes: &scopes, days, label: &form.label };
+        state.domain.access().create_token(Actor::Web(&caller), form.username.trim(), request).await
+    }
+    .await;
+    match result {
+        Ok(token) => super::secret_page(
+            "API token created",
+            &format!("A token for {}. Send it as \"Authorization: Bearer …\"; shown only now:", form.username.trim()),
+            &token,
+            "/admin#tokens",
+        ),
+        Err(error) => {
+            let mut fields =
+                vec![("username", form.username.as_str()), ("label", form.label.as_str()), ("days", form.days.as_str())];
+            fields.extend(form.scope.iter().map(|scope| ("scope", scope.as_str())));
+            keep_form(TypedSession(session), "/admin", "tokens", Err(error), fields).await
+        }
+    }
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    session: tower_sessions::Session,
+    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
+) -> Response {
+    let result = async {
+        let id = number(&id, "token")?;
+        state.domain.access().revoke_token(Actor::Web(&caller), id).await?;
+        Ok(format!("revoked token {id}: it works nowhere from now on"))
+    }
+    .await;
+    keep_form(TypedSession(session), "/admin", "tokens", result, Vec::new()).await
 }
 
 fn number(id: &str, what: &str) -> Result<i64, AppError> {

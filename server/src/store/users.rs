@@ -214,7 +214,28 @@ pub async fn disable_user(conn: &mut Connection, user_id: i64, now: i64) -> Resu
     Ok(disabled.rows_affected() == 1)
 }
 
+/// Lets a disabled account sign in again; false when it was not disabled. Its ended sessions stay
+/// ended (`sessions_after`) and its revoked tokens revoked.
+pub async fn enable_user(conn: &mut Connection, user_id: i64) -> Result<bool> {
+    let enabled = sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(enabled.rows_affected() == 1)
+}
+
 impl Store {
+    /// How many live sessions each account has (by user id), for the console's confirmations.
+    pub async fn live_session_counts(&self, now_ms: i64) -> Result<std::collections::HashMap<i64, u64>> {
+        let rows = sqlx::query(
+            "SELECT user_id, COUNT(*) FROM sessions WHERE user_id IS NOT NULL AND expiry_date > $1 GROUP BY user_id",
+        )
+        .bind(now_ms.div_euclid(1000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?.max(0) as u64))).collect()
+    }
+
     /// Until when sign-in to `account` is locked, if it is at `now`.
     pub async fn login_locked_until(&self, account: &str, now: i64) -> Result<Option<i64>> {
         let until: Option<i64> = sqlx::query_scalar("SELECT locked_until FROM login_failures WHERE account = $1")

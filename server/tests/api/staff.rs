@@ -248,6 +248,8 @@ async fn staff_turn_off_downloads_and_copying_for_a_pin_and_staff_are_not_bound(
     assert_eq!(listed_policy(&app, &reviewer).await, (true, true), "the reviewer's list of pins says so");
     let response = reviewer.get(app.url(&raw)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // A link a browser follows: the refusal is a page, not JSON.
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(response.text().await.unwrap().contains("downloads of this pin are disabled"));
     let denied = app.events("access.denied").await;
     assert!(denied.iter().any(|e| e.leaf.contains("downloads of this pin are disabled")));

@@ -6,9 +6,23 @@ use super::browser;
 use leptos::prelude::*;
 
 /// The comment composer: a plain form (it works without JavaScript, with line numbers typed in);
-/// with JavaScript, `c` or its button opens it right under the selected lines, filled in.
+/// with JavaScript, `c` or its button opens it right under the selected lines, filled in. A
+/// comment the server refused (`kept`) comes back open, as it was typed, with the refusal next to
+/// the text and the focus in it.
 #[island]
-pub fn Composer(pin: String, path: String, csrf: String, back: String) -> impl IntoView {
+pub fn Composer(
+    pin: String,
+    path: String,
+    csrf: String,
+    back: String,
+    kept: Option<crate::model::KeptForm>,
+) -> impl IntoView {
+    let refused = kept.is_some();
+    let kept = kept.unwrap_or_default();
+    let field = |name: &str| kept.field(name).to_string();
+    let (start, end, body, severity) = (field("start_line"), field("end_line"), field("body"), field("severity"));
+    let private = matches!(kept.field("private"), "on" | "1");
+    let error = refused.then(|| view! { <p class="field-error" id="composer-error" role="alert">{kept.message.clone()}</p> });
     let open_under_selection = move |_| {
         #[cfg(feature = "hydrate")]
         {
@@ -66,26 +80,35 @@ pub fn Composer(pin: String, path: String, csrf: String, back: String) -> impl I
             <button type="button" id="composer-open" class="button small" on:click=open_under_selection>
                 "Comment on the selected lines (c)"
             </button>
-            <details id="composer-details">
+            <details id="composer-details" open=refused>
                 <summary>"Comment on this file, or on lines of it"</summary>
                 <form method="post" action=format!("/pins/{pin}/comments") class="stack composer-form">
                     <input type="hidden" name="csrf" value=csrf/>
                     <input type="hidden" name="back" id="composer-back" value=back/>
                     <input type="hidden" name="path" value=path/>
+                    {error}
                     <div class="composer-lines">
-                        <label>"From line" <input type="number" min="1" name="start_line" id="composer-start"/></label>
-                        <label>"to line" <input type="number" min="1" name="end_line" id="composer-end"/></label>
+                        <label>"From line" <input type="number" min="1" name="start_line" id="composer-start" value=start/></label>
+                        <label>"to line" <input type="number" min="1" name="end_line" id="composer-end" value=end/></label>
                         <span class="muted">"Leave both empty to comment on the whole file."</span>
                     </div>
-                    <label>"Comment (Markdown)" <textarea name="body" id="composer-body" rows="5" required></textarea></label>
+                    <label>"Comment (Markdown)" <textarea
+                        name="body"
+                        id="composer-body"
+                        rows="5"
+                        required
+                        autofocus=refused
+                        aria-invalid=refused.then_some("true")
+                        aria-describedby=refused.then_some("composer-error")
+                    >{body}</textarea></label>
                     <div class="composer-options">
                         <label>"Severity (makes it a finding)"
                             <select name="severity">
                                 <option value="">"none: a comment"</option>
-                                {crate::model::Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
+                                {crate::model::Severity::ALL.iter().map(|s| view! { <option value=s.as_str() selected=severity == s.as_str()>{s.as_str()}</option> }).collect_view()}
                             </select>
                         </label>
-                        <label class="check"><input type="checkbox" name="private"/>" Private note (only you see it)"</label>
+                        <label class="check"><input type="checkbox" name="private" checked=private/>" Private note (only you see it)"</label>
                         <button type="submit" class="button primary">"Save comment"</button>
                     </div>
                 </form>

@@ -1,10 +1,12 @@
-//! Rewrites every `<time class="local-time">` in the viewer's time zone; UTC stays in the title.
+//! Adds the viewer's own time to every `<time class="local-time">`, on hover: the page shows
+//! times in UTC, one format everywhere and the zone the forms take, so nothing changes as the
+//! script runs.
 
 #[cfg(feature = "hydrate")]
 use super::browser;
 use leptos::prelude::*;
 
-/// Rewrites every `<time class="local-time">` in the viewer's time zone; UTC stays in the title.
+/// Adds the viewer's own time to every `<time class="local-time">`, on hover (its title).
 #[island]
 pub fn LocalTimes() -> impl IntoView {
     #[cfg(feature = "hydrate")]
@@ -15,7 +17,7 @@ pub fn LocalTimes() -> impl IntoView {
             };
             let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
             let local: String = date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED).into();
-            element.set_text_content(Some(&local));
+            let _ = element.set_attribute("title", &format!("{local} (your time)"));
         }
     });
     view! { <span hidden></span> }

@@ -4,7 +4,8 @@
 use super::{comment_id, fixed_pin};
 use crate::domain::Actor;
 use crate::http::extract::{CsrfForm, PinPath};
-use crate::http::forms::{back_to, optional, ticked};
+use crate::http::forms::{back_to, back_to_form, optional, ticked};
+use crate::http::session_state::TypedSession;
 use crate::http::session::safe_next;
 use crate::http::AppState;
 use app::error::AppError;
@@ -44,6 +45,7 @@ pub(super) struct CommentForm {
 pub(super) async fn form_comment(
     State(state): State<AppState>,
     PinPath(pin): PinPath,
+    session: tower_sessions::Session,
     CsrfForm { caller, form }: CsrfForm<CommentForm>,
 ) -> Response {
     let back = back_page(&form.back, format!("/pins/{pin}/comments"));
@@ -54,13 +56,25 @@ pub(super) async fn form_comment(
             severity: optional(&form.severity).map(str::to_string),
             private: ticked(&form.private),
             reply_to: optional(&form.reply_to).map(comment_id).transpose()?,
-            path: form.path,
-            body: form.body,
+            path: form.path.clone(),
+            body: form.body.clone(),
         };
         state.domain.review().add_comment(Actor::Web(&caller), pin, &new).await.map(|id| format!("saved comment #{id}"))
     }
     .await;
-    back_to(&back, result)
+    // A refused comment keeps its text, next to the form it was typed in.
+    let place = match optional(&form.reply_to).and_then(|thread| thread.parse::<i64>().ok()) {
+        Some(thread) => format!("thread-{thread}"),
+        None => "composer".to_string(),
+    };
+    let fields = vec![
+        ("start_line", form.start_line.as_str()),
+        ("end_line", form.end_line.as_str()),
+        ("body", form.body.as_str()),
+        ("severity", form.severity.as_str()),
+        ("private", form.private.as_str()),
+    ];
+    back_to_form(TypedSession(session), &back, &place, result, fields).await
 }
 
 #[derive(Deserialize, Default)]
@@ -102,6 +116,7 @@ pub(super) struct VersionForm {
 pub(super) async fn form_version(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    session: tower_sessions::Session,
     CsrfForm { caller, form }: CsrfForm<VersionForm>,
 ) -> Response {
     let back = back_page(&form.back, "/".into());
@@ -110,7 +125,8 @@ pub(super) async fn form_version(
         Ok(format!("saved version {version}"))
     }
     .await;
-    back_to(&back, result)
+    let place = format!("edit-{}", id.parse::<i64>().unwrap_or_default());
+    back_to_form(TypedSession(session), &back, &place, result, vec![("body", form.body.as_str())]).await
 }
 
 #[derive(Deserialize, Default)]

@@ -4,8 +4,12 @@
 use crate::api::{admin_console, whoami};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
 use crate::components::time::Time;
+use crate::html::counted;
 use crate::model::{AdminOverview, GrantSummary, JobStatus, Role};
 use leptos::prelude::*;
+use parts::{disable_consequence, Confirm, GrantForm, TokensPanel};
+
+mod parts;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -33,35 +37,61 @@ pub fn AdminPage() -> impl IntoView {
 
 #[component]
 fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView {
-    let reviewers: Vec<String> =
-        overview.users.iter().filter(|u| u.role == Role::Reviewer).map(|u| u.username.clone()).collect();
-    let csrf_field = move || view! { <input type="hidden" name="csrf" value=csrf.clone()/> };
+    let token = csrf.clone();
+    let csrf_field = move || view! { <input type="hidden" name="csrf" value=token.clone()/> };
+    // Live sessions by account, for what revoking a grant or withdrawing a pin reaches.
+    let sessions_of = |username: &str| overview.users.iter().find(|u| u.username == username).map_or(0, |u| u.live_sessions);
     let user_rows = overview
         .users
         .iter()
         .map(|u| {
+            let name = u.username.clone();
             let state = match u.disabled_at_ms {
-                Some(ms) => view! { <span class="badge badge-revoked">"disabled "<Time ms/></span> }.into_any(),
+                Some(ms) => view! {
+                    <span class="badge badge-revoked">"disabled "<Time ms/></span>
+                    " "
+                    <Confirm
+                        label="Enable…"
+                        confirm=format!("Enable {name}")
+                        consequence=format!("{name} may sign in again. Sessions and API tokens that disabling ended stay ended; grants still in their window give access again.")
+                        action=format!("/admin/users/{name}/enable")
+                        csrf=csrf.clone()
+                        reason=true
+                    />
+                }
+                .into_any(),
                 None => view! {
-                    <form method="post" action=format!("/admin/users/{}/end-sessions", u.username) class="inline">
+                    <form method="post" action=format!("/admin/users/{name}/end-sessions") class="inline">
                         {csrf_field()}
-                        <button type="submit" class="button small" title="Sign this account out everywhere">"End sessions"</button>
+                        <button type="submit" class="button small" title="Sign this account out everywhere" disabled=u.live_sessions == 0>
+                            {format!("End sessions ({})", u.live_sessions)}
+                        </button>
                     </form>
                     " "
-                    <form method="post" action=format!("/admin/users/{}/reset-second-factor", u.username) class="inline">
-                        {csrf_field()}
-                        <button type="submit" class="button small" title="Remove the account's second factor (a lost device)">"Reset 2FA"</button>
-                    </form>
+                    {u.second_factor.then(|| view! {
+                        <Confirm
+                            label="Reset 2FA…"
+                            confirm=format!("Remove {name}'s second factor")
+                            consequence=format!("{name} signs in with the password alone until they set up a new authenticator (for a lost device).")
+                            action=format!("/admin/users/{name}/reset-second-factor")
+                            csrf=csrf.clone()
+                        />
+                    })}
                     " "
-                    <form method="post" action=format!("/admin/users/{}/disable", u.username) class="inline">
-                        {csrf_field()}
-                        <input type="hidden" name="reason" value="disabled from the staff console"/>
-                        <button type="submit" class="button small danger" title="No sign-in; sessions end and API tokens are revoked">"Disable"</button>
-                    </form>
+                    <Confirm
+                        label="Disable…"
+                        confirm=format!("Disable {name}")
+                        consequence=disable_consequence(&name, u.live_sessions, u.live_tokens)
+                        action=format!("/admin/users/{name}/disable")
+                        csrf=csrf.clone()
+                        reason=true
+                        danger=true
+                    />
                 }
                 .into_any(),
             };
-            view! { <tr><td>{u.username.clone()}</td><td>{u.role.as_str()}</td><td><Time ms=u.created_at_ms/></td><td>{state}</td></tr> }
+            let factor = if u.second_factor { "on" } else { "off" };
+            view! { <tr data-user=name.clone()><td>{name.clone()}</td><td>{u.role.as_str()}</td><td>{factor}</td><td><Time ms=u.created_at_ms/></td><td class="actions">{state}</td></tr> }
         })
         .collect_view();
     let repo_rows = overview
@@ -101,6 +131,20 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
         .iter()
         .map(|p| {
             let job = overview.highlighting.iter().find(|j| j.pin == p.id).cloned();
+            // Who reads it now, by an active grant: what withdrawing it takes away.
+            let mut readers: Vec<&str> = overview
+                .grants
+                .iter()
+                .filter(|g| g.pin == p.id && g.revoked_at_ms.is_none() && g.starts_at_ms <= now_ms && now_ms < g.ends_at_ms)
+                .map(|g| g.reviewer.as_str())
+                .collect();
+            readers.sort_unstable();
+            readers.dedup();
+            let withdraw_consequence = format!(
+                "Only staff will read {} from now on: {} with an active grant lose access at their next request. Its comments, verdicts and log entries stay.",
+                p.label,
+                counted(readers.len() as u64, "reviewer", "reviewers"),
+            );
             view! {
                 <tr>
                     <td class="num">{p.id.get()}</td>
@@ -112,8 +156,8 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                     <td>
                         <form method="post" action=format!("/admin/pins/{}/policy", p.id) class="inline policy-form">
                             {csrf_field()}
-                            <label title="Reviewers and regulators may not download raw files"><input type="checkbox" name="no_download" checked=p.no_download/>" No downloads"</label>
-                            <label title="Selecting and copying source is discouraged (the watermark stays)"><input type="checkbox" name="no_copy" checked=p.no_copy/>" No copying"</label>
+                            <label class="check" title="Reviewers and regulators may not download raw files"><input type="checkbox" name="no_download" checked=p.no_download/>" No downloads"</label>
+                            <label class="check" title="Selecting and copying source is discouraged (the watermark stays)"><input type="checkbox" name="no_copy" checked=p.no_copy/>" No copying"</label>
                             <button type="submit" class="button small">"Save"</button>
                         </form>
                         " "
@@ -121,10 +165,15 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                             view! { <span class="muted">"withdrawn"</span> }.into_any()
                         } else {
                             view! {
-                                <form method="post" action=format!("/admin/pins/{}/withdraw", p.id) class="inline">
-                                    {csrf_field()}
-                                    <button type="submit" class="button small" title="Only staff read a withdrawn pin; its records stay">"Withdraw"</button>
-                                </form>
+                                <Confirm
+                                    label="Withdraw…"
+                                    confirm=format!("Withdraw {}", p.label)
+                                    consequence=withdraw_consequence
+                                    action=format!("/admin/pins/{}/withdraw", p.id)
+                                    csrf=csrf.clone()
+                                    reason=true
+                                    danger=true
+                                />
                             }.into_any()
                         }}
                     </td>
@@ -147,11 +196,20 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                             </label>
                             <button type="submit" class="button small">"Extend"</button>
                         </form>
-                        <form method="post" action=format!("/admin/grants/{}/revoke", g.id) class="inline grant-action">
-                            {csrf_field()}
-                            <label class="inline-label">"Reason" <input name="reason" type="text" maxlength="500" placeholder="logged"/></label>
-                            <button type="submit" class="button danger small">"Revoke"</button>
-                        </form>
+                        <Confirm
+                            label="Revoke…"
+                            confirm=format!("Revoke {}'s grant", g.reviewer)
+                            consequence=format!(
+                                "{} loses access to {} at their next request ({} now); other grants stay. The grant stays on record.",
+                                g.reviewer,
+                                g.pin_label,
+                                counted(sessions_of(&g.reviewer), "live session", "live sessions"),
+                            )
+                            action=format!("/admin/grants/{}/revoke", g.id)
+                            csrf=csrf.clone()
+                            reason=true
+                            danger=true
+                        />
                     }
                     .into_any(),
                 };
@@ -194,24 +252,10 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
         .iter()
         .map(|r| view! { <option value=r.name.clone()>{r.name.clone()}</option> })
         .collect_view();
-    let pin_options = overview
-        .pins
-        .iter()
-        .map(|p| view! { <option value=p.id.get().to_string()>{format!("#{} {} ({})", p.id, p.label, p.repository)}</option> })
-        .collect_view();
-    let reviewer_options =
-        reviewers.into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view();
     view! {
-        <section class="panel">
+        <section class="panel" id="grants">
             <h2>"Grants"</h2>
-            <form method="post" action="/admin/grants" class="row-form">
-                {csrf_field()}
-                <label>"Reviewer" <select name="username" required>{reviewer_options}</select></label>
-                <label>"Pins" <select name="pin" multiple required size="3">{pin_options}</select></label>
-                <label>"From (UTC)" <input name="from" type="datetime-local" required/></label>
-                <label>"Until (UTC)" <input name="until" type="datetime-local" required/></label>
-                <button type="submit" class="button primary">"Grant access"</button>
-            </form>
+            <GrantForm overview=overview.clone() csrf=csrf.clone()/>
             {grant_tables}
         </section>
         <section class="panel">
@@ -245,7 +289,8 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
             <h2>"Users"</h2>
             <form method="post" action="/admin/users" class="row-form">
                 {csrf_field()}
-                <label>"Username" <input name="username" required pattern="[a-z0-9._-]{2,64}"/></label>
+                // Escaped for the `v` flag browsers check a pattern with (a bare `-` is refused).
+                <label>"Username" <input name="username" required pattern="[a-z0-9._\\-]{2,64}" title="2 to 64 of a–z, 0–9, dot, underscore, hyphen"/></label>
                 <label>"Role"
                     <select name="role">
                         <option value="reviewer">"reviewer"</option>
@@ -258,10 +303,11 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                 <button type="submit" class="button primary">"Create user"</button>
             </form>
             <table class="grid">
-                <thead><tr><th scope="col">"Username"</th><th scope="col">"Role"</th><th scope="col">"Created"</th><th scope="col">"Account"</th></tr></thead>
+                <thead><tr><th scope="col">"Username"</th><th scope="col">"Role"</th><th scope="col">"2FA"</th><th scope="col">"Created"</th><th scope="col">"Account"</th></tr></thead>
                 <tbody>{user_rows}</tbody>
             </table>
         </section>
+        <TokensPanel overview=overview.clone() csrf=csrf.clone()/>
     }
 }
 
