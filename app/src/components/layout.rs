@@ -155,7 +155,10 @@ pub fn kept_form(place: &str) -> Option<crate::model::KeptForm> {
 pub fn kept_forms() -> Option<crate::model::KeptForm> {
     #[cfg(feature = "ssr")]
     {
-        use_context::<leptos::server_fn::http_export::request::Parts>()?.extensions.get::<crate::model::KeptForm>().cloned()
+        use_context::<leptos::server_fn::http_export::request::Parts>()?
+            .extensions
+            .get::<crate::model::KeptForm>()
+            .cloned()
     }
     #[cfg(not(feature = "ssr"))]
     None

@@ -221,7 +221,9 @@ pub fn thread_html(out: &mut String, thread: &Thread, forms: &ThreadForms, show_
             }
             out.push('>');
             escape_into(out, kept.map_or("", |kept| kept.field("body")));
-            out.push_str(r#"</textarea></label><button type="submit" class="button small primary">Reply</button></details>"#);
+            out.push_str(
+                r#"</textarea></label><button type="submit" class="button small primary">Reply</button></details>"#,
+            );
         }
         if !thread.allowed_states.is_empty() {
             out.push_str(r#"<span class="state-form"><label class="inline-label">Move to <select name="state">"#);

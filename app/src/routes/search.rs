@@ -147,7 +147,7 @@ fn totals_text(view: &SearchView) -> String {
     format!(
         "{all}. This page: {}; {} searched in {} ms.",
         counted(view.results.len() as u64, "file", "files"),
-        counted(view.files_searched as u64, "file", "files"),
+        counted(view.files_searched, "file", "files"),
         view.elapsed_ms
     )
 }
@@ -191,7 +191,7 @@ fn SearchBody(view: SearchView) -> impl IntoView {
                 q.replace("lines", "all".to_string());
                 q.remove("cursor");
                 let link = format!("/pins/{pin}/search{}", q.to_query_string());
-                let text = format!("and {} in this file", counted(file.more_lines as u64, "more matching line", "more matching lines"));
+                let text = format!("and {} in this file", counted(file.more_lines, "more matching line", "more matching lines"));
                 (link, text)
             });
             view! {

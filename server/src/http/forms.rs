@@ -67,7 +67,8 @@ pub async fn back_to_form(
 }
 
 /// Goes back to the form at `place` on `page` with the outcome shown next to it, either way (a
-/// form in the middle of a long page). Should the session not keep it, the outcome goes back as
+/// form in the middle of a long page): a refusal to the page (its field takes the focus), what was
+/// done to `#place`. Should the session not keep it, the outcome goes back as
 /// a notice.
 pub async fn keep_form(
     session: TypedSession,
@@ -84,8 +85,12 @@ pub async fn keep_form(
     };
     let fields = fields.into_iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
     let kept = KeptForm { place: place.to_string(), refused, message, fields };
+    // A refusal puts the focus in the field (`autofocus`), which scrolls it into view; a browser
+    // ignores `autofocus` when the address has a fragment, so only an outcome that was done goes
+    // to its place by one.
+    let target = if refused { page.to_string() } else { format!("{page}#{place}") };
     match session.keep_form(path, kept).await {
-        Ok(()) => Redirect::to(&format!("{page}#{place}")).into_response(),
+        Ok(()) => Redirect::to(&target).into_response(),
         Err(_) => back_to(&format!("{page}#{place}"), result),
     }
 }

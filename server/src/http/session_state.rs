@@ -43,7 +43,11 @@ impl TypedSession {
     }
 
     /// Keeps a refused form for the next request of `page` (a path without query or fragment).
-    pub async fn keep_form(&self, page: &str, form: app::model::KeptForm) -> Result<(), tower_sessions::session::Error> {
+    pub async fn keep_form(
+        &self,
+        page: &str,
+        form: app::model::KeptForm,
+    ) -> Result<(), tower_sessions::session::Error> {
         self.0.insert(KEPT_FORM_KEY, KeptFor { page: page.to_string(), form }).await
     }
 

@@ -211,8 +211,11 @@ async fn create_token(
             "/admin#tokens",
         ),
         Err(error) => {
-            let mut fields =
-                vec![("username", form.username.as_str()), ("label", form.label.as_str()), ("days", form.days.as_str())];
+            let mut fields = vec![
+                ("username", form.username.as_str()),
+                ("label", form.label.as_str()),
+                ("days", form.days.as_str()),
+            ];
             fields.extend(form.scope.iter().map(|scope| ("scope", scope.as_str())));
             keep_form(TypedSession(session), "/admin", "tokens", Err(error), fields).await
         }

@@ -205,14 +205,20 @@ async fn changing_a_password_checks_the_old_one_refuses_common_ones_and_ends_oth
             .form(&[("csrf", csrf.as_str()), ("current", current), ("new", new), ("confirm", confirm)])
             .send()
     };
-    let refused = |response: reqwest::Response| location(&response);
-    assert!(refused(change("wrong", "a fresh long passphrase", "a fresh long passphrase").await.unwrap())
-        .contains("error=the+current+password+is+not+right"));
-    assert!(refused(change(PASSWORD, "password1234", "password1234").await.unwrap()).contains("most+common"));
-    assert!(refused(change(PASSWORD, "short", "short").await.unwrap()).contains("at+least+12"));
-    assert!(refused(change(PASSWORD, "a fresh long passphrase", "a different one").await.unwrap()).contains("differ"));
+    // Each outcome is shown next to the form, at `#password`.
+    let shown = async |response: reqwest::Response| {
+        assert!(location(&response).starts_with("/account"), "back to the account page");
+        outcome_after(&app, &here, response).await
+    };
+    let wrong = change("wrong", "a fresh long passphrase", "a fresh long passphrase").await.unwrap();
+    assert_eq!(shown(wrong).await, "the current password is not right");
+    assert!(shown(change(PASSWORD, "password1234", "password1234").await.unwrap()).await.contains("most common"));
+    assert!(shown(change(PASSWORD, "short", "short").await.unwrap()).await.contains("at least 12"));
+    assert!(shown(change(PASSWORD, "a fresh long passphrase", "a different one").await.unwrap())
+        .await
+        .contains("differ"));
     let response = change(PASSWORD, "a fresh long passphrase", "a fresh long passphrase").await.unwrap();
-    assert!(location(&response).contains("done=password+changed"), "{}", location(&response));
+    assert!(shown(response).await.contains("password changed"));
     let blob = format!("/pins/{}/blob/README.md", app.pin);
     assert_eq!(elsewhere.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::SEE_OTHER);
     assert_eq!(here.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::OK);
@@ -274,14 +280,14 @@ async fn a_person_turns_on_a_second_factor_and_then_signs_in_with_codes_each_goo
             .send()
     };
     for wrong in ["", "not the password 2026"] {
-        let refused = location(&start(wrong).await.unwrap());
-        assert!(refused.contains("error=the+current+password+is+not+right"), "{refused}");
+        let refused = outcome_after(&app, &reviewer, start(wrong).await.unwrap()).await;
+        assert_eq!(refused, "the current password is not right");
     }
     let page = reviewer.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("<code class=\"secret\">"), "no secret was made for a wrong password");
     let refusals = app.events("user.second_factor").await;
     assert_eq!(refusals.iter().filter(|e| e.outcome == "denied").count(), 2, "{refusals:?}");
-    assert!(location(&start(PASSWORD).await.unwrap()).contains("done="));
+    assert!(outcome_after(&app, &reviewer, start(PASSWORD).await.unwrap()).await.contains("authenticator app"));
     let page = reviewer.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
     let at = page.find("<code class=\"secret\">").expect("the key is shown while it is set up") + 21;
     let secret = page[at..].split('<').next().unwrap().to_string();
@@ -290,9 +296,12 @@ async fn a_person_turns_on_a_second_factor_and_then_signs_in_with_codes_each_goo
     let confirm = |code: String| {
         reviewer.post(app.url("/account/second-factor/confirm")).form(&[("csrf", csrf.clone()), ("code", code)]).send()
     };
-    assert!(location(&confirm("000000".into()).await.unwrap()).contains("error="));
+    let response = confirm("000000".into()).await.unwrap();
+    let page = reviewer.get(app.url(&location(&response))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"id="second-factor-outcome" role="alert" class="field-error""#), "beside the code");
+    assert!(page.contains(r#"aria-describedby="second-factor-outcome""#));
     let code = code_at(&secret, app.clock.now_ms()).unwrap();
-    assert!(location(&confirm(code).await.unwrap()).contains("second+factor+on"));
+    assert!(outcome_after(&app, &reviewer, confirm(code).await.unwrap()).await.contains("second factor on"));
 
     // Password alone is not enough now; a code works once.
     app.clock.advance(30_000);

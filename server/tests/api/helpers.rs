@@ -205,6 +205,30 @@ pub fn location(response: &Response) -> String {
     response.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
 
+/// The outcome messages a page shows (a notice at the top, or next to a form), in page order.
+pub fn outcomes(page: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for marker in [r#"class="notice notice-"#, r#"class="field-error"#, r#"class="field-done"#] {
+        for (at, _) in page.match_indices(marker) {
+            let rest = &page[at..];
+            let Some(start) = rest.find('>') else { continue };
+            let end = rest[start..].find("</").map_or(rest.len(), |end| start + end);
+            found.push((at, rest[start + 1..end].to_string()));
+        }
+    }
+    found.sort();
+    found.into_iter().map(|(_, text)| text).collect()
+}
+
+/// Follows a form's redirect with the same client and returns what the page then says about it
+/// (`outcomes`, joined), whether the message came in the URL or was kept next to the form.
+pub async fn outcome_after(app: &TestApp, client: &Client, response: Response) -> String {
+    let back = location(&response);
+    assert!(back.starts_with('/'), "a redirect back: {} {back}", response.status());
+    let page = client.get(app.url(&back)).send().await.unwrap().text().await.unwrap();
+    outcomes(&page).join(" | ")
+}
+
 impl TestApp {
     /// An API token with every scope the account's role can hold, for 90 days.
     pub async fn token(&self, username: &str) -> String {

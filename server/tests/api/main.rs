@@ -13,6 +13,7 @@ mod browsing;
 mod builds;
 mod cli;
 mod compare;
+mod console;
 mod exports;
 mod log;
 mod long_files;

@@ -508,11 +508,34 @@ async fn the_forms_work_without_javascript() {
     let response = app
         .post_form(
             &format!("/pins/{pin}/comments"),
-            &[("csrf", &csrf), ("path", "src/main.rs"), ("start_line", "9999"), ("body", "x")],
+            &[
+                ("csrf", &csrf),
+                ("back", &back),
+                ("path", "src/main.rs"),
+                ("start_line", "9999"),
+                ("body", "my **finding**"),
+            ],
         )
         .await;
+    // Refused: back to the composer, the reason beside the text, the text kept; once only.
     let answer = location(&response);
-    assert!(answer.contains("error="), "{answer}");
+    assert_eq!(answer, format!("/pins/{pin}/blob/src/main.rs"), "the text takes the focus, so no fragment");
+    let (_, page) = app.get_text(&answer).await;
+    assert_eq!(outcomes(&page), ["those lines are past the end of the file"]);
+    assert!(page.contains(">my **finding**</textarea>"), "the text is kept");
+    assert!(page.contains(r#"name="start_line" id="composer-start" value="9999""#));
+    let (_, page) = app.get_text(&answer).await;
+    assert!(outcomes(&page).is_empty() && !page.contains("my **finding**"), "shown once");
+    // Kept for its own page only: another page's request takes it and shows nothing.
+    app.post_form(
+        &format!("/pins/{pin}/comments"),
+        &[("csrf", &csrf), ("back", &back), ("path", "src/main.rs"), ("body", " ")],
+    )
+    .await;
+    let (_, other) = app.get_text("/account").await;
+    assert!(outcomes(&other).is_empty());
+    let (_, page) = app.get_text(&answer).await;
+    assert!(outcomes(&page).is_empty(), "and it is gone");
 }
 
 /// Security defect 8: a token could probe which files exist, and how long they are, through refused

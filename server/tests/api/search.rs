@@ -184,8 +184,8 @@ async fn and_n_more_lines_is_a_link_that_shows_them() {
     app.login_as("reviewer").await;
     let (status, page) = app.get_text(&format!("/pins/{}/search?q=x+%3D+1", app.pin)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("and 199980 more matching line(s) in this file"), "20 shown of 200,000");
-    let before = &page[..page.find(">and 199980 more").unwrap()];
+    assert!(page.contains("and 199,980 more matching lines in this file"), "20 shown of 200,000");
+    let before = &page[..page.find(">and 199,980 more").unwrap()];
     let link = before[before.rfind("href=\"").unwrap() + 6..before.len() - 1].replace("&amp;", "&");
     assert!(link.contains("path=data%2Fbig%2Epy") && link.contains("lines=all") && !link.contains("page="), "{link}");
     let (status, all) = app.get_text(&link).await;

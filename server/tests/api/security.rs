@@ -378,26 +378,24 @@ async fn a_page_shows_only_the_messages_the_server_sealed_for_it() {
     let crafted = get(app.url("/account?done=Verified+by+the+vendor&n=1.00")).await;
     assert!(!crafted.contains("Verified by the vendor") && !crafted.contains("notice-ok"));
 
+    // A form whose outcome goes back as a notice (a thread's state, sent for a malformed id).
     let csrf = csrf_of(&get(app.url("/account")).await);
-    let wrong = "a fresh long passphrase";
-    let fields = [("csrf", csrf.as_str()), ("current", "wrong"), ("new", wrong), ("confirm", wrong)];
-    let back = location(&client.post(app.url("/account/password")).form(&fields).send().await.unwrap());
-    assert!(back.starts_with("/account?error=the+current+password+is+not+right&n="), "{back}");
+    let fields = [("csrf", csrf.as_str()), ("back", "/account"), ("state", "resolved")];
+    let back = location(&client.post(app.url("/comments/x/state")).form(&fields).send().await.unwrap());
+    let message = "a comment id is a positive number";
+    assert!(back.starts_with("/account?error=a+comment+id+is+a+positive+number&n="), "{back}");
     let shown = get(app.url(&back)).await;
-    assert!(
-        shown.contains(r#"class="notice notice-error">the current password is not right</div>"#),
-        "{back}: {shown}"
-    );
+    assert!(shown.contains(&format!(r#"class="notice notice-error">{message}</div>"#)), "{back}: {shown}");
     let elsewhere = spawn_second_instance(&app).await;
     let shown = get(format!("{elsewhere}{back}")).await;
-    assert!(shown.contains("the current password is not right"), "every instance sharing the log opens it");
+    assert!(shown.contains(message), "every instance sharing the log opens it");
 
-    let other_text = back.replace("the+current+password+is+not+right", "call+the+helpdesk");
+    let other_text = back.replace("a+comment+id+is+a+positive+number", "call+the+helpdesk");
     assert!(!get(app.url(&other_text)).await.contains("call the helpdesk"));
     let other_kind = back.replace("error=", "done=");
-    assert!(!get(app.url(&other_kind)).await.contains("the current password is not right"));
+    assert!(!get(app.url(&other_kind)).await.contains(message));
     let other_page = back.replacen("/account?", "/?", 1);
-    assert!(!get(app.url(&other_page)).await.contains("the current password is not right"));
+    assert!(!get(app.url(&other_page)).await.contains(message));
     app.clock.advance(16 * 60_000);
-    assert!(!get(app.url(&back)).await.contains("the current password is not right"), "sealed for 15 minutes");
+    assert!(!get(app.url(&back)).await.contains(message), "sealed for 15 minutes");
 }

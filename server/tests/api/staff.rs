@@ -23,7 +23,9 @@ async fn staff_grant_and_revoke_access_from_the_console() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert!(location(&response).contains("done="), "{}", location(&response));
+    assert_eq!(location(&response), "/admin#grants", "the outcome is shown beside the form");
+    let (_, console) = app.get_text("/admin").await;
+    assert_eq!(outcomes(&console), ["granted 1 pin to outsider until 2099-01-01 00:00 UTC"]);
 
     let outsider = crate::audit::spawn_client_as(&app, "outsider").await;
     let url = app.url(&format!("/pins/{}/blob/README.md", app.pin));
@@ -51,7 +53,8 @@ async fn staff_create_users_import_and_pin_from_the_console() {
     assert_eq!(response.headers()["cache-control"], "no-store");
     let page = response.text().await.unwrap();
     assert!(page.contains("shown only now"), "{page}");
-    let start = page.find("<code id=\"secret\">").unwrap() + "<code id=\"secret\">".len();
+    let marker = "<code id=\"secret\" class=\"secret\">";
+    let start = page.find(marker).unwrap() + marker.len();
     let password = &page[start..start + page[start..].find('<').unwrap()];
     assert!(password.len() >= 12, "{password}");
     let carol = new_client();

@@ -22,7 +22,8 @@ pub fn Composer(
     let field = |name: &str| kept.field(name).to_string();
     let (start, end, body, severity) = (field("start_line"), field("end_line"), field("body"), field("severity"));
     let private = matches!(kept.field("private"), "on" | "1");
-    let error = refused.then(|| view! { <p class="field-error" id="composer-error" role="alert">{kept.message.clone()}</p> });
+    let error =
+        refused.then(|| view! { <p class="field-error" id="composer-error" role="alert">{kept.message.clone()}</p> });
     let open_under_selection = move |_| {
         #[cfg(feature = "hydrate")]
         {

@@ -40,7 +40,8 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
     let token = csrf.clone();
     let csrf_field = move || view! { <input type="hidden" name="csrf" value=token.clone()/> };
     // Live sessions by account, for what revoking a grant or withdrawing a pin reaches.
-    let sessions_of = |username: &str| overview.users.iter().find(|u| u.username == username).map_or(0, |u| u.live_sessions);
+    let sessions_of =
+        |username: &str| overview.users.iter().find(|u| u.username == username).map_or(0, |u| u.live_sessions);
     let user_rows = overview
         .users
         .iter()
