@@ -35,6 +35,17 @@ pub fn thousands(n: impl Into<u64>) -> String {
     out
 }
 
+/// A share as every page and the printable report show it: one decimal, rounded half up on
+/// the exact fraction (so the same figures always print the same), `–` of nothing.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "–".into();
+    }
+    // Tenths of a percent, rounded half up in integers: no float rounding to disagree about.
+    let tenths = (part as u128 * 1000 * 2 + whole as u128) / (whole as u128 * 2);
+    format!("{}.{} %", tenths / 10, tenths % 10)
+}
+
 /// A count and its noun, singular for one (`1 file`, `2,410 files`): `plural` is the noun's
 /// plural form, since English has more than one way to make it (`binaries`).
 pub fn counted(n: impl Into<u64>, singular: &str, plural: &str) -> String {
@@ -44,6 +55,16 @@ pub fn counted(n: impl Into<u64>, singular: &str, plural: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_share_has_one_decimal_rounded_half_up() {
+        assert_eq!(super::percent(1, 3), "33.3 %");
+        assert_eq!(super::percent(2, 3), "66.7 %");
+        assert_eq!(super::percent(1, 8), "12.5 %");
+        assert_eq!(super::percent(1, 1600), "0.1 %", "0.0625 % rounds up");
+        assert_eq!(super::percent(7, 7), "100.0 %");
+        assert_eq!(super::percent(0, 0), "–");
+    }
+
     #[test]
     fn a_count_names_its_noun_in_the_right_number() {
         assert_eq!(super::counted(1u32, "file", "files"), "1 file");

@@ -340,8 +340,8 @@ pub struct CoveragePage {
 pub struct DirectoryCoverage {
     pub path: String,
     pub total: Amount,
-    /// Files shown, reviewed or carried.
-    pub seen: Amount,
+    /// Files shown, and the lines of them shown (the rule of `ReviewerCoverage::shown`).
+    pub shown: Amount,
     /// Files reviewed or carried.
     pub reviewed: Amount,
 }

@@ -4,27 +4,20 @@
 
 use crate::api::load_coverage;
 use crate::components::layout::{ErrorPanel, Loading, Page};
+use crate::html::{percent, thousands};
 use crate::model::{Amount, CoveragePage, ReviewerCoverage};
 use crate::routes::tree::PinBar;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "–".into()
-    } else {
-        format!("{:.1} %", part as f64 * 100.0 / whole as f64)
-    }
-}
-
 fn figures(amount: Amount, total: Amount) -> String {
     format!(
         "{} of {} files ({}) · {} of {} lines ({})",
-        amount.files,
-        total.files,
+        thousands(amount.files),
+        thousands(total.files),
         percent(amount.files, total.files),
-        amount.lines,
-        total.lines,
+        thousands(amount.lines),
+        thousands(total.lines),
         percent(amount.lines, total.lines)
     )
 }
@@ -92,7 +85,7 @@ fn CoverageBody(page: CoveragePage) -> impl IntoView {
             <h1>{format!("Coverage of {}", page.pin.label)}</h1>
             {progress}
             <p class="muted">
-                {format!("{} files, {} lines. ", total.files, total.lines)}
+                {format!("{} files, {} lines. ", thousands(total.files), thousands(total.lines))}
                 "Shown: what the audit log says was shown to the reviewer. Reviewed: marked reviewed here. "
                 "Carried: identical to a file the reviewer marked reviewed at an earlier pin."
             </p>
@@ -123,16 +116,16 @@ fn CoverageBody(page: CoveragePage) -> impl IntoView {
             <section class="panel" aria-label="Coverage by directory">
                 <h2>"By directory"</h2>
                 <table class="grid">
-                    <thead><tr><th scope="col">"Directory"</th><th scope="col">"Files"</th><th scope="col">"Lines"</th><th scope="col">"Seen"</th><th scope="col">"Reviewed"</th></tr></thead>
+                    <thead><tr><th scope="col">"Directory"</th><th scope="col">"Files"</th><th scope="col">"Lines"</th><th scope="col">"Shown"</th><th scope="col">"Reviewed or carried"</th></tr></thead>
                     <tbody>
                         {page.directories.into_iter().map(|dir| {
                             let name = if dir.path.is_empty() { "(whole pin)".to_string() } else { format!("{}/", dir.path) };
                             view! {
                                 <tr>
                                     <td class="path">{name}</td>
-                                    <td class="num">{dir.total.files}</td>
-                                    <td class="num">{dir.total.lines}</td>
-                                    <td class="num">{percent(dir.seen.lines, dir.total.lines)}</td>
+                                    <td class="num">{thousands(dir.total.files)}</td>
+                                    <td class="num">{thousands(dir.total.lines)}</td>
+                                    <td class="num">{percent(dir.shown.lines, dir.total.lines)}</td>
                                     <td class="num">{percent(dir.reviewed.lines, dir.total.lines)}</td>
                                 </tr>
                             }

@@ -8,6 +8,7 @@ use crate::components::layout::{ErrorPanel, Loading, Page};
 use crate::components::time::Time;
 use crate::model::{ArtifactLookup, ArtifactOrigin};
 use crate::routes::builds::ReproducibilityBadge;
+use crate::html::percent;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -60,14 +61,6 @@ fn LookupResult(found: ArtifactLookup) -> impl IntoView {
         </section>
     }
     .into_any()
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "—".into()
-    } else {
-        format!("{:.1} %", part as f64 * 100.0 / whole as f64)
-    }
 }
 
 #[component]

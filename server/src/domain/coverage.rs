@@ -254,7 +254,7 @@ impl CoverageService<'_> {
         let directories: Vec<DirectoryCoverage> = figures::by_directory(&figures.files, shown)
             .into_iter()
             .filter(|(path, _)| path.matches('/').count() < 2)
-            .map(|(path, [total, seen, reviewed])| DirectoryCoverage { path, total, seen, reviewed })
+            .map(|(path, [total, shown, reviewed])| DirectoryCoverage { path, total, shown, reviewed })
             .collect();
         let report = figures.report(false);
         Ok(CoveragePage { pin: self.pin_summary(&figures.access).await?, report, selected, svg, directories })

@@ -223,6 +223,9 @@ pub struct CoverageRow {
     pub last_viewed: Option<String>,
     /// Sorted, without repeats.
     pub reviewed_by: Vec<String>,
+    /// What of the file was shown to reviewers (not a column: the report's figures, by the rule
+    /// of the coverage page, `review::coverage`).
+    pub shown_to_reviewers: crate::review::coverage::Shown,
 }
 
 pub const COVERAGE_HEADER: [&str; 8] =
@@ -267,6 +270,9 @@ impl Summary {
             row.views += 1;
             if let Some(actor) = &leaf.actor {
                 insert_sorted(&mut row.viewed_by, actor);
+            }
+            if leaf.role.as_deref() == Some("reviewer") {
+                row.shown_to_reviewers.add(object.lines.map(|[first, last]| (first, last)));
             }
             if row.first_viewed.is_none() {
                 row.first_viewed = Some(leaf.time.clone());

@@ -5,7 +5,7 @@ use super::{CoverageRow, Scope, SessionSummary};
 use crate::review::treemap::{self, Tile};
 use crate::store::builds::BuildRow;
 use crate::store::pins::PinRecord;
-use app::html::escape;
+use app::html::{escape, percent, thousands};
 use app::model::{CommentKind, FileCoverage, Thread};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -18,6 +18,8 @@ pub struct Report<'a> {
     pub pins: &'a [PinRecord],
     pub sessions: &'a [&'a SessionSummary],
     pub coverage: &'a BTreeMap<(i64, String), CoverageRow>,
+    /// Each pin's size: its files and lines (what the shares are of, whichever rows are listed).
+    pub pin_totals: &'a BTreeMap<i64, (u64, u64)>,
     pub threads: &'a [Thread],
     pub verdicts: &'a [super::bundle::VerdictRecord],
     pub builds: &'a [BuildRow],
@@ -169,31 +171,40 @@ impl Report<'_> {
     }
 
     fn coverage_section(&self, out: &mut String) {
-        out.push_str("<section><h2>Coverage</h2><p class=\"muted\">From the view events in this bundle: a file is <i>shown</i> when a person opened it, <i>reviewed</i> when a reviewer marked it.</p>\
+        out.push_str("<section><h2>Coverage</h2><p class=\"muted\">From the events in this bundle, by the rule of the coverage page: a file's lines are <i>shown</i> when an event records them shown to a reviewer, a file is <i>reviewed</i> when a reviewer marked it (a bundle of the pin's whole history gives the page's figures). The table lists every file anyone opened or marked.</p>\
             <p class=\"legend\"><span class=\"tm-reviewed\"></span>reviewed<span class=\"tm-shown\"></span>shown<span class=\"tm-none\"></span>not opened</p>");
         for pin in self.pins {
             let rows: Vec<&CoverageRow> = self.coverage.values().filter(|r| r.pin == pin.id).collect();
-            let total_lines: u64 = rows.iter().map(|r| r.lines.unwrap_or(0)).sum();
-            let shown: Vec<&&CoverageRow> = rows.iter().filter(|r| r.views > 0 || !r.reviewed_by.is_empty()).collect();
-            let reviewed = rows.iter().filter(|r| !r.reviewed_by.is_empty()).count();
-            let shown_lines: u64 = shown.iter().map(|r| r.lines.unwrap_or(0)).sum();
-            let percent = |part: u64, whole: u64| if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
+            let (files, all) = self.pin_totals.get(&pin.id).copied().unwrap_or_else(|| {
+                (rows.len() as u64, rows.iter().map(|r| r.lines.unwrap_or(0)).sum())
+            });
+            // The coverage page's rule: shown to reviewers, in the lines shown; reviewed, whole files.
+            let shown: Vec<&&CoverageRow> = rows.iter().filter(|r| r.shown_to_reviewers != Default::default()).collect();
+            let shown_lines: u64 =
+                shown.iter().map(|r| r.lines.map_or(0, |lines| r.shown_to_reviewers.lines(lines))).sum();
+            let reviewed: Vec<&&CoverageRow> = rows.iter().filter(|r| !r.reviewed_by.is_empty()).collect();
+            let reviewed_lines: u64 = reviewed.iter().map(|r| r.lines.unwrap_or(0)).sum();
+            let width = |part: u64| if all == 0 { 0.0 } else { part as f64 * 100.0 / all as f64 };
             let _ = write!(
                 out,
-                "<h3>Pin {} “{}”</h3><table><tbody><tr><th>Files</th><td class=\"num\">{}</td><th>Opened</th><td class=\"num\">{} ({:.1}%)</td><th>Reviewed</th><td class=\"num\">{} ({:.1}%)</td></tr>\
-                 <tr><th>Lines</th><td class=\"num\">{}</td><th>In opened files</th><td class=\"num\">{} ({:.1}%)</td><td colspan=\"2\"><div class=\"bar\" aria-hidden=\"true\"><span class=\"tm-reviewed\" style=\"width:{:.1}%\"></span><span class=\"tm-shown\" style=\"width:{:.1}%\"></span></div></td></tr></tbody></table>",
+                "<h3>Pin {} “{}”</h3><table><tbody>\
+                 <tr><th>Files</th><td class=\"num\">{}</td><th>Shown to reviewers</th><td class=\"num\">{} ({})</td><th>Reviewed</th><td class=\"num\">{} ({})</td></tr>\
+                 <tr><th>Lines</th><td class=\"num\">{}</td><th>Shown to reviewers</th><td class=\"num\">{} ({})</td><th>Reviewed</th><td class=\"num\">{} ({})</td></tr>\
+                 <tr><td colspan=\"6\"><div class=\"bar\" aria-hidden=\"true\"><span class=\"tm-reviewed\" style=\"width:{:.1}%\"></span><span class=\"tm-shown\" style=\"width:{:.1}%\"></span></div></td></tr></tbody></table>",
                 pin.id,
                 escape(&pin.label),
-                rows.len(),
-                shown.len(),
-                percent(shown.len() as u64, rows.len() as u64),
-                reviewed,
-                percent(reviewed as u64, rows.len() as u64),
-                total_lines,
-                shown_lines,
-                percent(shown_lines, total_lines),
-                percent(reviewed as u64, rows.len() as u64),
-                (percent(shown.len() as u64, rows.len() as u64) - percent(reviewed as u64, rows.len() as u64)).max(0.0),
+                thousands(files),
+                thousands(shown.len() as u64),
+                percent(shown.len() as u64, files),
+                thousands(reviewed.len() as u64),
+                percent(reviewed.len() as u64, files),
+                thousands(all),
+                thousands(shown_lines),
+                percent(shown_lines, all),
+                thousands(reviewed_lines),
+                percent(reviewed_lines, all),
+                width(reviewed_lines),
+                (width(shown_lines) - width(reviewed_lines)).max(0.0),
             );
             if !rows.is_empty() && rows.len() <= 20_000 {
                 let tiles: Vec<Tile<'_>> = rows
@@ -203,7 +214,7 @@ impl Report<'_> {
                         lines: r.lines.unwrap_or(1),
                         state: if !r.reviewed_by.is_empty() {
                             FileCoverage::Reviewed
-                        } else if r.views > 0 {
+                        } else if r.shown_to_reviewers != Default::default() {
                             FileCoverage::Shown
                         } else {
                             FileCoverage::None
@@ -212,9 +223,11 @@ impl Report<'_> {
                     .collect();
                 out.push_str(&treemap::render(&tiles, &|_| "#coverage".into(), &format!("coverage of pin {}", pin.id)));
             }
-            if !shown.is_empty() {
+            // Every file someone opened or marked, with who did.
+            let opened: Vec<&&CoverageRow> = rows.iter().filter(|r| r.views > 0 || !r.reviewed_by.is_empty()).collect();
+            if !opened.is_empty() {
                 out.push_str("<table><thead><tr><th>File</th><th class=\"num\">Lines</th><th class=\"num\">Views</th><th>Viewed by</th><th>Reviewed by</th><th>Last viewed</th></tr></thead><tbody>");
-                for row in shown.iter().take(2000) {
+                for row in opened.iter().take(2000) {
                     let _ = write!(
                         out,
                         "<tr><td class=\"mono\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -227,8 +240,8 @@ impl Report<'_> {
                     );
                 }
                 out.push_str("</tbody></table>");
-                if shown.len() > 2000 {
-                    let _ = write!(out, "<p class=\"muted\">{} more files in coverage.csv.</p>", shown.len() - 2000);
+                if opened.len() > 2000 {
+                    let _ = write!(out, "<p class=\"muted\">{} more files in coverage.csv.</p>", opened.len() - 2000);
                 }
             }
         }

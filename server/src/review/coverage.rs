@@ -93,6 +93,8 @@ pub struct Coverage {
     pub carried: Amount,
     /// Per file of the index: its state, and for a carried one the pin it was reviewed at.
     pub states: Vec<(FileCoverage, Option<PinId>)>,
+    /// Per file of the index: how many of its lines were shown, if any event showed it.
+    pub shown_lines: Vec<Option<u64>>,
 }
 
 impl Coverage {
@@ -125,12 +127,15 @@ pub fn reviewer_coverage(files: &[IndexedFile], inputs: &ReviewerInputs) -> Cove
         reviewed: Amount::default(),
         carried: Amount::default(),
         states: Vec::with_capacity(files.len()),
+        shown_lines: Vec::with_capacity(files.len()),
     };
     for file in files {
         let shown = inputs.shown.get(&file.path);
-        if let Some(shown) = shown {
-            add(&mut coverage.shown, file, shown.lines(file.lines));
+        let lines = shown.map(|shown| shown.lines(file.lines));
+        if let Some(lines) = lines {
+            add(&mut coverage.shown, file, lines);
         }
+        coverage.shown_lines.push(lines);
         let state = if inputs.reviewed.contains(&file.path) {
             add(&mut coverage.reviewed, file, file.lines);
             (FileCoverage::Reviewed, None)
@@ -162,18 +167,19 @@ pub fn combined_coverage(files: &[IndexedFile], reviewers: &[ReviewerInputs]) ->
     reviewer_coverage(files, &together)
 }
 
-/// Per directory (every ancestor of every file, "" for the root): total, seen (shown, reviewed or
-/// carried) and reviewed (reviewed or carried) amounts.
+/// Per directory (every ancestor of every file, "" for the root): total, shown and reviewed
+/// (reviewed or carried) amounts, each by the same rule as the reviewer's figures (shown: the
+/// lines shown; reviewed: whole files), so the root's row says what the figures say.
 pub fn by_directory(files: &[IndexedFile], coverage: &Coverage) -> BTreeMap<String, [Amount; 3]> {
     let mut directories: BTreeMap<String, [Amount; 3]> = BTreeMap::new();
-    for (file, (state, _)) in files.iter().zip(&coverage.states) {
+    for ((file, (state, _)), shown) in files.iter().zip(&coverage.states).zip(&coverage.shown_lines) {
         let mut dir = file.path.as_str();
         loop {
             dir = dir.rsplit_once('/').map(|(parent, _)| parent).unwrap_or("");
             let entry = directories.entry(dir.to_string()).or_default();
             add(&mut entry[0], file, file.lines);
-            if *state != FileCoverage::None {
-                add(&mut entry[1], file, file.lines);
+            if let Some(lines) = shown {
+                add(&mut entry[1], file, *lines);
             }
             if matches!(state, FileCoverage::Reviewed | FileCoverage::Carried) {
                 add(&mut entry[2], file, file.lines);
@@ -240,7 +246,9 @@ mod tests {
         assert_eq!(together.reviewed, Amount { files: 1, lines: 10 });
         let directories = by_directory(&files(), &together);
         assert_eq!(directories[""][0], Amount { files: 4, lines: 160 });
-        assert_eq!(directories["src"][1], Amount { files: 1, lines: 10 }, "shown or better");
+        assert_eq!(directories[""][1], together.shown, "the root's row says what the figures say");
+        assert_eq!(directories[""][1], Amount { files: 1, lines: 60 }, "the lines shown, not whole files");
+        assert_eq!(directories["src"][1], Amount::default(), "reviewed, never shown: not counted as shown");
         assert_eq!(directories["src"][2], Amount { files: 1, lines: 10 });
     }
 }

@@ -318,6 +318,17 @@ async fn a_regulator_exports_a_review_and_the_bundle_verifies_offline() {
     let report = String::from_utf8(member(&list, "report.html").to_vec()).unwrap();
     assert!(report.contains("Unbounded allocation") && report.contains("reproduced"));
     assert!(!report.contains("<script") && !report.contains("src=\"http"), "self-contained");
+    // The report's coverage says what the coverage page says, rounded alike.
+    let after = |text: &str, marker: &str| text[text.find(marker).expect(marker) + marker.len()..].to_string();
+    let in_report = after(&after(&report, "<th>Lines</th>"), "Shown to reviewers</th><td class=\"num\">");
+    let in_report = in_report[..in_report.find("</td>").unwrap()].to_string();
+    app.login_as("staff").await;
+    let (_, page) = app.get_text(&format!("/pins/{}/coverage", app.pin)).await;
+    let together = after(&page, "Everyone together</a></td><td>");
+    let shown = &together[..together.find("</td>").unwrap()];
+    let page_lines = shown.split(" · ").nth(1).unwrap();
+    assert!(page_lines.ends_with(in_report.split(' ').skip(1).collect::<Vec<_>>().join(" ").as_str()), "{page_lines} | {in_report}");
+    assert!(page_lines.starts_with(in_report.split(' ').next().unwrap()), "{page_lines} | {in_report}");
 
     // The export is on the record with the bundle's hash.
     let completed = app.events("export.complete").await;

@@ -281,17 +281,29 @@ impl Exports<'_> {
             Some(name) => self.store.user_by_name(name).await?,
             None => None,
         };
+        // Each pin's size (files, lines), which the report's shares are of, as on the coverage page.
+        let mut pin_totals = std::collections::BTreeMap::new();
         for pin in &pins {
             // Every file of the pin by path only for a creator who may read its source (the
-            // operator may); otherwise the rows are the files the events name (security defect 9).
-            if let Some(user) = &creator {
-                let grants = self.store.grants_of_for_pin(user.id, pin.id).await?;
-                let caps = rules::capabilities(user.role, PinFacts::of(pin), &grants, self.clock.now_ms(), None);
-                if !rules::coverage_lists_every_path(&caps) {
+            // operator may); otherwise the rows are the files the events name (security defect 9),
+            // with their lines, as the coverage page shows them.
+            let every_path = match &creator {
+                Some(user) => {
+                    let grants = self.store.grants_of_for_pin(user.id, pin.id).await?;
+                    let caps = rules::capabilities(user.role, PinFacts::of(pin), &grants, self.clock.now_ms(), None);
+                    rules::coverage_lists_every_path(&caps)
+                }
+                None => true,
+            };
+            let files = self.store.pin_files(pin.id).await?;
+            pin_totals.insert(pin.id, (files.len() as u64, files.iter().map(|f| f.lines).sum::<u64>()));
+            for file in files {
+                if !every_path {
+                    if let Some(row) = coverage.get_mut(&(pin.id, file.path.clone())) {
+                        row.lines = Some(file.lines);
+                    }
                     continue;
                 }
-            }
-            for file in self.store.pin_files(pin.id).await? {
                 let row = coverage.entry((pin.id, file.path.clone())).or_insert_with(|| export::CoverageRow {
                     pin: pin.id,
                     path: file.path.clone(),
@@ -341,6 +353,7 @@ impl Exports<'_> {
             pins: &pins,
             sessions: &session_list,
             coverage: &coverage,
+            pin_totals: &pin_totals,
             threads: &threads,
             verdicts: &verdicts,
             builds: &builds,
