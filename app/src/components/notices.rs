@@ -17,7 +17,7 @@ pub fn file_notice(notice: &FileNotice) -> String {
         ),
         FileNotice::PlainWindows { highlight_max_bytes, window_lines, cut_lines, cut_max_bytes } => {
             let mut text = format!(
-                "This file is larger than {} KiB: it is shown as plain text, {} lines at a time; download the raw file for all of it.",
+                "This file is larger than {} KiB: it is shown as plain text, {} lines at a time (Go to line and Find in this file reach every line).",
                 highlight_max_bytes / KIB,
                 thousands(window_lines)
             );

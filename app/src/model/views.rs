@@ -197,6 +197,12 @@ pub struct AuditEntry {
     pub leaf: String,
     /// Hex SHA-256(0x00 ‖ leaf).
     pub leaf_hash: String,
+    /// Every path the event names, in its order without repeats (a search's results name many).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// The leaf indented for reading (its hash is over `leaf`, the exact bytes).
+    #[serde(default)]
+    pub leaf_formatted: String,
 }
 
 /// Filters for the audit log view; all optional.
@@ -218,6 +224,9 @@ pub struct AuditQuery {
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub log_size: i64,
+    /// How many events match the filters (all pages; the log's size without filters).
+    #[serde(default)]
+    pub matching: i64,
     /// The `before` value for the next (older) page, if any.
     pub next_before: Option<i64>,
 }
@@ -301,6 +310,9 @@ pub struct AccountPage {
     pub second_factor: bool,
     /// A second factor being set up: its secret (base32) and `otpauth://` URI, until confirmed.
     pub second_factor_setup: Option<(String, String)>,
+    /// The setup link as a QR code (SVG, drawn by the server), while it is set up.
+    #[serde(default)]
+    pub second_factor_qr_svg: Option<String>,
 }
 
 /// One of a person's own sessions, for "your sessions".
@@ -312,6 +324,9 @@ pub struct SessionSummary {
     pub started_at_ms: i64,
     pub last_seen_at_ms: i64,
     pub client: String,
+    /// The browser and system it signed in from (`Firefox on Linux`), when known.
+    #[serde(default)]
+    pub agent: String,
     /// The session this request came with.
     pub current: bool,
 }

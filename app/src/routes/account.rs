@@ -38,12 +38,23 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
         .sessions
         .into_iter()
         .map(|s| {
+            let end = (!s.current).then(|| {
+                view! {
+                    <form method="post" action=format!("/account/sessions/{}/end", s.fingerprint) class="inline">
+                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                        <button type="submit" class="button small" aria-label=format!("End session {}", s.fingerprint)>"End"</button>
+                    </form>
+                }
+            });
+            let agent = if s.agent.is_empty() { "unknown browser".to_string() } else { s.agent.clone() };
             view! {
                 <tr>
-                    <td><code>{s.fingerprint}</code>{s.current.then(|| view! { " " <span class="badge">"this browser"</span> })}</td>
+                    <td><code>{s.fingerprint.clone()}</code>{s.current.then(|| view! { " " <span class="badge">"this browser"</span> })}</td>
+                    <td>{agent}</td>
                     <td>{s.client}</td>
                     <td><Time ms=s.started_at_ms/></td>
                     <td><Time ms=s.last_seen_at_ms/></td>
+                    <td>{end}</td>
                 </tr>
             }
         })
@@ -60,7 +71,10 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
         view! { <p>"On: sign-in asks for a code from your authenticator app. If you lose the device, staff can remove it."</p> }.into_any()
     } else if let Some((secret, uri)) = page.second_factor_setup.clone() {
         view! {
-            <p>"Add this key to your authenticator app (type it in, or paste the link), then enter the code it shows."</p>
+            <p>"Scan the code with your authenticator app (or type the key in), then enter the code it shows."</p>
+            {page.second_factor_qr_svg.clone().map(|svg| view! {
+                <figure class="qr" role="img" aria-label="QR code of the setup link below" inner_html=svg></figure>
+            })}
             <p><code class="secret">{secret}</code></p>
             <p class="muted path">{uri}</p>
             <form method="post" action="/account/second-factor/confirm" class="row-form">
@@ -78,7 +92,8 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
                 /></label>
                 <button type="submit" class="button primary">"Turn on"</button>
             </form>
-        }.into_any()
+        }
+        .into_any()
     } else {
         view! {
             <p>"Off. With it on, sign-in also asks for a code from an authenticator app (TOTP)."</p>
@@ -99,11 +114,12 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
         .into_any()
     };
     view! {
-        <section class="panel">
+        <section class="panel" id="sessions">
             <h2>"Sessions"</h2>
+            <FormOutcome id="sessions-outcome" kept=kept_form("sessions")/>
             <p class="muted">{format!("Signed in as {} ({}).", page.username, page.role.as_str())}" Each session ends after 30 idle minutes or 12 hours, whichever is first; the fingerprint is what the audit log records."</p>
             <table class="grid">
-                <thead><tr><th scope="col">"Session"</th><th scope="col">"From"</th><th scope="col">"Signed in"</th><th scope="col">"Last seen"</th></tr></thead>
+                <thead><tr><th scope="col">"Session"</th><th scope="col">"Browser"</th><th scope="col">"From"</th><th scope="col">"Signed in"</th><th scope="col">"Last seen"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
             <form method="post" action="/account/sessions/end-others" class="row-form">

@@ -27,21 +27,54 @@ fn parse_time(text: &str, end_of_day: bool) -> Option<i64> {
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
+    // A filter that does not parse is said, next to the form, instead of being dropped (which
+    // would list events the reader did not ask for).
     let filters = move || {
         let q = query.read();
         let text = |k: &str| q.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        AuditQuery {
+        let mut problems = Vec::new();
+        let mut number = |key: &str, what: &'static str| {
+            let value = text(key)?;
+            let parsed = value.parse::<i64>().ok().filter(|n| *n >= 0);
+            if parsed.is_none() {
+                problems.push(format!("“{value}” is not {what}"));
+            }
+            parsed
+        };
+        let pin = number("pin", "a pin number");
+        let before = number("before", "an event number");
+        let mut time = |key: &str, end: bool| {
+            let value = text(key)?;
+            let parsed = parse_time(&value, end);
+            if parsed.is_none() {
+                problems.push(format!("“{value}” is not a date (2026-11-28)"));
+            }
+            parsed
+        };
+        let from_ms = time("from", false);
+        let until_ms = time("until", true);
+        let query = AuditQuery {
             actor: text("actor"),
-            pin: text("pin").and_then(|v| v.parse().ok()),
+            pin,
             action: text("action"),
-            from_ms: text("from").and_then(|v| parse_time(&v, false)),
-            until_ms: text("until").and_then(|v| parse_time(&v, true)),
-            before: text("before").and_then(|v| v.parse().ok()),
+            from_ms,
+            until_ms,
+            before,
             limit: PAGE_SIZE,
+        };
+        if problems.is_empty() {
+            Ok(query)
+        } else {
+            Err(problems.join("; "))
         }
     };
     let raw = move |key: &'static str| query.read().get(key).unwrap_or_default();
-    let page = Resource::new(filters, audit_log);
+    let page = Resource::new(filters, |filters| async move {
+        match filters {
+            Ok(query) => audit_log(query).await.map(Ok),
+            Err(problem) => Ok(Err(problem)),
+        }
+    });
     view! {
         <Page title="Audit log">
             <main class="content">
@@ -64,7 +97,10 @@ pub fn AuditPage() -> impl IntoView {
                 <Suspense fallback=Loading>
                     {move || Suspend::new(async move {
                         match page.await {
-                            Ok(page) => view! { <AuditTable page/> }.into_any(),
+                            Ok(Ok(page)) => view! { <AuditTable page/> }.into_any(),
+                            Ok(Err(problem)) => view! {
+                                <p class="field-error" id="audit-filter-error" role="alert">{format!("No events listed: {problem}.")}</p>
+                            }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }
                     })}
@@ -102,6 +138,10 @@ fn AuditTable(page: Page_) -> impl IntoView {
         .into_iter()
         .map(|e| {
             let outcome_class = format!("outcome outcome-{}", e.outcome);
+            // Every path the event names: a search's results name many.
+            let shown_paths = e.paths.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            let more = e.paths.len().saturating_sub(5);
+            let paths = if more > 0 { format!("{shown_paths} and {more} more") } else { shown_paths };
             view! {
                 <tr>
                     <td class="num">{e.index}</td>
@@ -110,12 +150,12 @@ fn AuditTable(page: Page_) -> impl IntoView {
                     <td><code>{e.action.clone()}</code></td>
                     <td class=outcome_class>{e.outcome.clone()}</td>
                     <td>{e.pin.map(|p| p.to_string())}</td>
-                    <td class="path">{e.path.clone()}</td>
+                    <td class="path" title=e.paths.join("\n")>{paths}</td>
                     <td>
                         <details>
                             <summary><code class="hash">{e.leaf_hash[..16].to_string()}"…"</code></summary>
-                            <pre class="leaf">{e.leaf.clone()}</pre>
-                            <p class="muted">"Leaf hash " <code>{e.leaf_hash.clone()}</code></p>
+                            <pre class="leaf">{e.leaf_formatted.clone()}</pre>
+                            <p class="muted">"Indented to read; the leaf hash is over the exact bytes: " <code>{e.leaf_hash.clone()}</code></p>
                             <p>
                                 <a href=format!("/api/v1/log/entries/{}/proof", e.index) download>
                                     "Download inclusion proof (tlog-proof)"
@@ -128,7 +168,17 @@ fn AuditTable(page: Page_) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <p class="muted">"The log holds " {page.log_size} " events. Newest first."</p>
+        <p class="muted audit-count">
+            {if page.matching == page.log_size {
+                format!("All {} of the log. Newest first.", crate::html::counted(page.log_size as u64, "event", "events"))
+            } else {
+                format!(
+                    "{} match, of {} in the log. Newest first.",
+                    crate::html::counted(page.matching as u64, "event", "events"),
+                    crate::html::thousands(page.log_size as u64)
+                )
+            }}
+        </p>
         <table class="grid audit">
             <thead>
                 <tr>

@@ -7,7 +7,7 @@ use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
 use crate::components::notices::file_notice;
 use crate::components::review::{thread_html, ThreadForms, Threads};
 use crate::html::thousands;
-use crate::model::{BlobContent, BlobView, LineWindow, RepoPath, Thread};
+use crate::model::{BlobContent, BlobView, FileNotice, LineWindow, RepoPath, Thread};
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
 use crate::rows::rows_html;
 use leptos::prelude::*;
@@ -102,6 +102,9 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                     <span class="spacer"></span>
                     {reviewed}
                 </div>
+                {(!view.pin.caps.copy).then(|| view! {
+                    <p class="notice notice-info policy-note" role="note">"This pin's policy turns copying off: the code cannot be selected. Permalinks and comments work as usual."</p>
+                })}
                 {file_threads_view}
                 <FileContent
                     downloads
@@ -224,7 +227,16 @@ fn FileContent(
                 }
             });
             view! {
-                {notice.map(|notice| view! { <div class="notice notice-info" role="status">{file_notice(&notice)}</div> })}
+                {notice.map(|notice| {
+                    // A download only where the pin's policy allows this person one.
+                    let offer = downloads && matches!(notice, FileNotice::NotDisplayed { .. });
+                    view! {
+                        <div class="notice notice-info" role="status">
+                            {file_notice(&notice)}
+                            {offer.then(|| view! { " " <a href=raw.clone() download="">"Download the raw file"</a> })}
+                        </div>
+                    }
+                })}
                 {window_bar}
                 {if count == 0 {
                     view! { <div class="empty"><p>"This file is empty."</p></div> }.into_any()

@@ -62,14 +62,15 @@ fn MyThreads(threads: Vec<Thread>) -> impl IntoView {
                     {threads.into_iter().map(|thread| {
                         let href = thread_link(&thread);
                         let place = if thread.path.is_root() { thread.pin_label.clone() } else { format!("{} · {}", thread.pin_label, thread.path) };
-                        let first_line: String = thread.root.current().body.lines().next().unwrap_or("").chars().take(90).collect();
+                        // Rendered as in the thread (the server's sanitised Markdown), cut to two lines.
+                        let body = thread.root.current().body_html.clone();
                         view! {
                             <tr>
                                 <td class="path"><a href=href>{place}</a></td>
                                 <td>
                                     {thread.severity.map(|severity| view! { <SeverityBadge severity/> })}
                                     {(thread.kind == crate::model::CommentKind::Note).then(|| view! { <span class="badge">"private note"</span> })}
-                                    " " {first_line}
+                                    <div class="comment-body markdown excerpt" inner_html=body></div>
                                 </td>
                                 <td><StateBadge state=thread.state/></td>
                                 <td class="num">{thread.replies.len()}</td>

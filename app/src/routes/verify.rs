@@ -6,9 +6,9 @@ use crate::api::lookup_artifact;
 use crate::components::islands::FileHasher;
 use crate::components::layout::{ErrorPanel, Loading, Page};
 use crate::components::time::Time;
+use crate::html::percent;
 use crate::model::{ArtifactLookup, ArtifactOrigin};
 use crate::routes::builds::ReproducibilityBadge;
-use crate::html::percent;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

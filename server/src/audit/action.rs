@@ -110,6 +110,7 @@ actions! {
     SearchResults = "search.results" => Nothing,
     SearchRun = "search.run" => Nothing,
     SessionEndAll = "session.end_all" => Nothing,
+    SessionEndOne = "session.end_one" => Nothing,
     SessionEndOthers = "session.end_others" => Nothing,
     SymbolLookup = "symbol.lookup" => Nothing,
     SymbolResults = "symbol.results" => Nothing,

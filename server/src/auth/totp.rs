@@ -94,3 +94,31 @@ mod tests {
         assert!(provisioning_uri(&secret, "alice").unwrap().starts_with("otpauth://totp/Clearroom:alice?secret="));
     }
 }
+
+/// The `otpauth://` link as a QR code in SVG, for an authenticator app's camera: dark modules on
+/// white with the standard quiet zone, sized by the page (`viewBox` only).
+pub fn qr_svg(uri: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(uri.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .quiet_zone(true)
+        .module_dimensions(4, 4)
+        .dark_color(qrcode::render::svg::Color("#000000"))
+        .light_color(qrcode::render::svg::Color("#ffffff"))
+        .build();
+    // The XML prologue is not wanted inline in HTML.
+    Some(
+        svg.trim_start_matches(|c| c != '<').split_once("?>").map_or(svg.as_str(), |(_, rest)| rest).trim().to_string(),
+    )
+}
+
+#[cfg(test)]
+mod qr_tests {
+    #[test]
+    fn the_setup_link_is_drawn_as_an_svg_qr_code() {
+        let svg = super::qr_svg("otpauth://totp/Clearroom:reviewer?secret=ABCDEFGHIJKLMNOP&issuer=Clearroom").unwrap();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{}", &svg[..60.min(svg.len())]);
+        assert!(svg.contains("viewBox") || svg.contains("width="));
+        assert!(!svg.contains("<?xml"));
+    }
+}

@@ -122,7 +122,11 @@ impl Log<'_> {
     /// The event list, newest first, filtered.
     pub async fn audit_log(&self, actor: Actor<'_>, query: &AuditQuery) -> AppResult<AuditPage> {
         require(&actor, Permission::ReadLog)?;
-        Ok(self.audit.query(query).await?)
+        let mut page = self.audit.query(query).await?;
+        for entry in &mut page.entries {
+            describe(entry);
+        }
+        Ok(page)
     }
 
     pub(super) async fn log_overview(&self, actor: Actor<'_>) -> AppResult<LogOverview> {
@@ -180,3 +184,22 @@ impl Log<'_> {
 
 /// A checkpoint that has waited this long for the witnesses' quorum is a warning.
 pub const QUORUM_WARNING_MS: i64 = 10 * 60_000;
+
+/// Fills in what the audit page shows of an entry beyond its columns: every path its objects name
+/// and the leaf indented. A leaf that is not JSON (never written so) is shown as it is.
+fn describe(entry: &mut AuditEntry) {
+    let Ok(leaf) = serde_json::from_str::<serde_json::Value>(&entry.leaf) else {
+        entry.leaf_formatted = entry.leaf.clone();
+        return;
+    };
+    let mut paths: Vec<String> = Vec::new();
+    for object in leaf.get("objects").and_then(|o| o.as_array()).into_iter().flatten() {
+        if let Some(path) = object.get("path").and_then(|p| p.as_str()) {
+            if !paths.iter().any(|p| p == path) {
+                paths.push(path.to_string());
+            }
+        }
+    }
+    entry.paths = paths;
+    entry.leaf_formatted = serde_json::to_string_pretty(&leaf).unwrap_or_else(|_| entry.leaf.clone());
+}

@@ -152,6 +152,7 @@ impl Sessions<'_> {
             last_seen_ms: now,
             had_grants,
             client: client.to_string(),
+            agent: String::new(),
         }))
     }
 
@@ -221,6 +222,7 @@ impl Sessions<'_> {
                     started_at_ms: data.started_ms,
                     last_seen_at_ms: data.last_seen_ms,
                     client: data.client,
+                    agent: data.agent,
                     current: caller.session.as_deref().is_some_and(|own| stored.stored_id.starts_with(own)),
                 })
             })
@@ -235,6 +237,7 @@ impl Sessions<'_> {
             role: user.role,
             sessions,
             second_factor: user.totp_secret.is_some(),
+            second_factor_qr_svg: setup.as_ref().and_then(|(_, uri)| auth::totp::qr_svg(uri)),
             second_factor_setup: setup,
         })
     }
@@ -303,6 +306,29 @@ impl Sessions<'_> {
             users::set_totp_secret(tx.conn(), user.id, None, 0).await?;
             let details = json!({ "username": user.username, "enabled": false });
             tx.append(&actor.event(Action::UserSecondFactor).with(details)).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Ends one of the caller's other sessions, named by its fingerprint (as the account page
+    /// lists it); this one is ended by signing out.
+    pub async fn end_own_session(&self, actor: Actor<'_>, fingerprint: &str) -> AppResult<()> {
+        let (_, identity) = actor.person()?;
+        let current = self.current_stored_id(actor).await?;
+        if fingerprint.len() != 16 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(AppError::Invalid("a session is named by its 16-digit fingerprint".into()));
+        }
+        if current.starts_with(fingerprint) {
+            return Err(AppError::Invalid("this is the session you are using: sign out to end it".into()));
+        }
+        let sessions = self.store.sessions_of(identity.user_id, 0).await?;
+        let Some(stored) = sessions.into_iter().map(|s| s.stored_id).find(|id| id.starts_with(fingerprint)) else {
+            return Err(AppError::NotFound("you have no session with that fingerprint".into()));
+        };
+        self.write(async |tx| {
+            users::end_session(tx.conn(), identity.user_id, &stored).await?;
+            tx.append(&actor.event(Action::SessionEndOne).with(json!({ "session": fingerprint }))).await?;
             Ok(())
         })
         .await

@@ -59,7 +59,9 @@ svg.treemap { width: 100%; height: auto; border: 1px solid var(--line); break-in
 svg.treemap .tm-dir { fill: #e9edf1; stroke: #aeb7c0; stroke-width: .6; }
 svg.treemap .tm-file { stroke: #fff; stroke-width: .4; }
 .finding { border: 1px solid var(--line); border-radius: .3rem; padding: .5rem .7rem; margin: .5rem 0; break-inside: avoid; }
-.finding pre { white-space: pre-wrap; overflow-wrap: anywhere; font: inherit; margin: .3rem 0 0; }
+.finding .body { overflow-wrap: anywhere; margin: .3rem 0 0; }
+.finding .body pre { white-space: pre-wrap; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 9pt; }
+.finding .body > :first-child { margin-top: 0; }
 .warn { color: #a40e26; font-weight: 600; }
 @page { size: auto; margin: 16mm 14mm; }
 @media print { body { padding: 0; max-width: none; } a { color: inherit; text-decoration: none; } }
@@ -175,11 +177,14 @@ impl Report<'_> {
             <p class=\"legend\"><span class=\"tm-reviewed\"></span>reviewed<span class=\"tm-shown\"></span>shown<span class=\"tm-none\"></span>not opened</p>");
         for pin in self.pins {
             let rows: Vec<&CoverageRow> = self.coverage.values().filter(|r| r.pin == pin.id).collect();
-            let (files, all) = self.pin_totals.get(&pin.id).copied().unwrap_or_else(|| {
-                (rows.len() as u64, rows.iter().map(|r| r.lines.unwrap_or(0)).sum())
-            });
+            let (files, all) = self
+                .pin_totals
+                .get(&pin.id)
+                .copied()
+                .unwrap_or_else(|| (rows.len() as u64, rows.iter().map(|r| r.lines.unwrap_or(0)).sum()));
             // The coverage page's rule: shown to reviewers, in the lines shown; reviewed, whole files.
-            let shown: Vec<&&CoverageRow> = rows.iter().filter(|r| r.shown_to_reviewers != Default::default()).collect();
+            let shown: Vec<&&CoverageRow> =
+                rows.iter().filter(|r| r.shown_to_reviewers != Default::default()).collect();
             let shown_lines: u64 =
                 shown.iter().map(|r| r.lines.map_or(0, |lines| r.shown_to_reviewers.lines(lines))).sum();
             let reviewed: Vec<&&CoverageRow> = rows.iter().filter(|r| !r.reviewed_by.is_empty()).collect();
@@ -265,21 +270,21 @@ impl Report<'_> {
             let _ = write!(
                 out,
                 "<div class=\"finding\"><span class=\"badge sev-{severity}\">{severity}</span> <span class=\"badge\">{}</span> \
-                 <b>#{}</b> at pin {} · <span class=\"mono\">{}</span> · by {} on {}<pre>{}</pre>",
+                 <b>#{}</b> at pin {} · <span class=\"mono\">{}</span> · by {} on {}<div class=\"body\">{}</div>",
                 escape(thread.state.label()),
                 thread.id,
                 thread.pin.get(),
                 escape(&place),
                 escape(&thread.root.author),
                 escape(&app::times::utc_text(thread.root.created_at_ms)),
-                escape(&thread.root.current().body)
+                // Sanitised as on the pages (no image, no script; links marked noopener).
+                crate::review::markdown::render(&thread.root.current().body)
             );
             if !thread.replies.is_empty() {
                 let _ = write!(
                     out,
-                    "<p class=\"muted\">{} repl{} in comments.json.</p>",
-                    thread.replies.len(),
-                    if thread.replies.len() == 1 { "y" } else { "ies" }
+                    "<p class=\"muted\">{} in comments.json.</p>",
+                    app::html::counted(thread.replies.len() as u64, "reply", "replies")
                 );
             }
             out.push_str("</div>");
@@ -287,7 +292,8 @@ impl Report<'_> {
         let comments = self.threads.iter().filter(|t| t.kind == CommentKind::Comment).count();
         let _ = write!(
             out,
-            "<p class=\"muted\">{comments} comment thread(s) besides the findings are in comments.json.</p></section>"
+            "<p class=\"muted\">{} besides the findings in comments.json.</p></section>",
+            app::html::counted(comments as u64, "comment thread is", "comment threads are")
         );
     }
 

@@ -18,6 +18,7 @@ use tower_sessions::Session;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/account/sessions/end-others", post(end_others))
+        .route("/account/sessions/{fingerprint}/end", post(end_one))
         .route("/account/password", post(change_password))
         .route("/account/second-factor/start", post(start_second_factor))
         .route("/account/second-factor/confirm", post(confirm_second_factor))
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
 
 async fn end_others(
     State(state): State<AppState>,
+    session: Session,
     CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
 ) -> Response {
     let result = state.domain.sessions().end_other_sessions(Actor::Web(&caller)).await.map(|ended| match ended {
@@ -36,7 +38,22 @@ async fn end_others(
         1 => "signed out of 1 other session".to_string(),
         n => format!("signed out of {n} other sessions"),
     });
-    back_to("/account", result)
+    back_to_account(session, "sessions", result).await
+}
+
+async fn end_one(
+    State(state): State<AppState>,
+    Path(fingerprint): Path<String>,
+    session: Session,
+    CsrfForm { caller, form: Confirm {} }: CsrfForm<Confirm>,
+) -> Response {
+    let result = state
+        .domain
+        .sessions()
+        .end_own_session(Actor::Web(&caller), &fingerprint)
+        .await
+        .map(|()| "ended that session: its browser is signed out".to_string());
+    back_to_account(session, "sessions", result).await
 }
 
 #[derive(Deserialize, Default)]

@@ -94,9 +94,45 @@ pub fn safe_next(next: &str) -> &str {
     }
 }
 
+/// A browser and its system in a few words, from a `User-Agent` header, for the list of a
+/// person's sessions (the header is the browser's say-so: a hint, never evidence).
+pub fn browser_of(agent: Option<&str>) -> String {
+    let Some(agent) = agent.filter(|a| !a.trim().is_empty()) else { return "unknown browser".into() };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("HeadlessChrome/", "Chromium (headless)"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map_or("another browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map(|(_, name)| name);
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_string(),
+    }
+}
+
 async fn login(
     State(state): State<AppState>,
     Extension(origin): Extension<super::network::Origin>,
+    headers: axum::http::HeaderMap,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -116,8 +152,9 @@ async fn login(
     let signed_in =
         state.domain.sessions().sign_in(&client, &form.username, Password::new(form.password), &form.code).await;
     let data = match signed_in {
-        Ok(SignIn::Accepted(data)) => {
+        Ok(SignIn::Accepted(mut data)) => {
             count("accepted");
+            data.agent = browser_of(headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()));
             data
         }
         Ok(SignIn::Refused) => {
@@ -189,6 +226,21 @@ pub fn csrf_matches(caller: &Caller, submitted: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_browser_is_named_by_its_agent_header() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(browser_of(Some(firefox)), "Firefox on Linux");
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+        assert_eq!(browser_of(Some(chrome)), "Chrome on Windows");
+        let edge = "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/131.0 Safari/537.36 Edg/131.0";
+        assert_eq!(browser_of(Some(edge)), "Edge on Windows");
+        let safari =
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Safari/604.1";
+        assert_eq!(browser_of(Some(safari)), "Safari on iOS");
+        assert_eq!(browser_of(None), "unknown browser");
+        assert_eq!(browser_of(Some("reqwest")), "another browser");
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {

@@ -194,6 +194,16 @@ pub async fn end_sessions_of(conn: &mut Connection, user_id: i64, now: i64) -> R
     Ok(ended.rows_affected())
 }
 
+/// Ends one session of an account (by its stored id).
+pub async fn end_session(conn: &mut Connection, user_id: i64, stored_id: &str) -> Result<u64> {
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id = $2")
+        .bind(user_id)
+        .bind(stored_id)
+        .execute(conn)
+        .await?;
+    Ok(ended.rows_affected())
+}
+
 /// Ends every session of an account but one (stored id), as "sign out everywhere else" does.
 pub async fn end_other_sessions_of(conn: &mut Connection, user_id: i64, keep_stored_id: &str) -> Result<u64> {
     let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")

@@ -186,11 +186,56 @@ async fn a_person_lists_their_sessions_and_signs_out_everywhere_else() {
     let csrf = csrf_of(&page);
     let response =
         here.post(app.url("/account/sessions/end-others")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
-    assert!(location(&response).contains("signed+out+of+1+other+session"), "{}", location(&response));
+    assert_eq!(outcome_after(&app, &here, response).await, "signed out of 1 other session");
     let blob = format!("/pins/{}/blob/README.md", app.pin);
     assert_eq!(elsewhere.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::SEE_OTHER);
     assert_eq!(here.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::OK, "this one stays");
     assert_eq!(app.events("session.end_others").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_person_ends_one_other_session_named_by_its_browser() {
+    let app = spawn_app().await;
+    let here = app.session_client("reviewer").await;
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("sec-fetch-site", reqwest::header::HeaderValue::from_static("same-origin"));
+    let other = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .user_agent(firefox)
+        .build()
+        .unwrap();
+    let signed_in = other
+        .post(app.url("/login"))
+        .form(&[("username", "reviewer"), ("password", PASSWORD), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&signed_in), "/");
+    let page = here.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<td>Firefox on Linux</td>"), "the other session's browser is named");
+    // The fingerprints: the one without "this browser" is the other's.
+    let rows: Vec<&str> = page.split("<tr>").skip(2).collect();
+    let theirs = rows.iter().find(|row| row.contains("Firefox")).unwrap();
+    let fingerprint = &theirs[theirs.find("<code>").unwrap() + 6..][..16];
+    let mine = rows.iter().find(|row| row.contains("this browser")).unwrap();
+    let own = &mine[mine.find("<code>").unwrap() + 6..][..16];
+    let csrf = csrf_of(&page);
+    let end = |fingerprint: String| {
+        here.post(app.url(&format!("/account/sessions/{fingerprint}/end"))).form(&[("csrf", csrf.as_str())]).send()
+    };
+    assert!(outcome_after(&app, &here, end(own.to_string()).await.unwrap()).await.contains("sign out to end it"));
+    assert!(outcome_after(&app, &here, end("zz".into()).await.unwrap()).await.contains("16-digit fingerprint"));
+    let ended = end(fingerprint.to_string()).await.unwrap();
+    assert_eq!(outcome_after(&app, &here, ended).await, "ended that session: its browser is signed out");
+    let blob = format!("/pins/{}/blob/README.md", app.pin);
+    assert_eq!(other.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(here.get(app.url(&blob)).send().await.unwrap().status(), StatusCode::OK, "this one stays");
+    let events = app.events("session.end_one").await;
+    assert_eq!(events.len(), 1);
+    assert!(events[0].leaf.contains(fingerprint));
 }
 
 #[tokio::test]

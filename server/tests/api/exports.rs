@@ -327,7 +327,10 @@ async fn a_regulator_exports_a_review_and_the_bundle_verifies_offline() {
     let together = after(&page, "Everyone together</a></td><td>");
     let shown = &together[..together.find("</td>").unwrap()];
     let page_lines = shown.split(" · ").nth(1).unwrap();
-    assert!(page_lines.ends_with(in_report.split(' ').skip(1).collect::<Vec<_>>().join(" ").as_str()), "{page_lines} | {in_report}");
+    assert!(
+        page_lines.ends_with(in_report.split(' ').skip(1).collect::<Vec<_>>().join(" ").as_str()),
+        "{page_lines} | {in_report}"
+    );
     assert!(page_lines.starts_with(in_report.split(' ').next().unwrap()), "{page_lines} | {in_report}");
 
     // The export is on the record with the bundle's hash.

@@ -27,6 +27,9 @@ pub struct SessionData {
     /// The client address at sign-in, shown in the person's list of their sessions.
     #[serde(default)]
     pub client: String,
+    /// The browser and system at sign-in, in a few words (`Firefox on Linux`), for the same list.
+    #[serde(default)]
+    pub agent: String,
 }
 
 impl SessionData {
@@ -68,7 +71,15 @@ mod tests {
     }
 
     fn session(started_ms: i64, last_seen_ms: i64, had_grants: bool) -> SessionData {
-        SessionData { user_id: 1, csrf: "t".into(), started_ms, last_seen_ms, had_grants, client: String::new() }
+        SessionData {
+            user_id: 1,
+            csrf: "t".into(),
+            started_ms,
+            last_seen_ms,
+            had_grants,
+            client: String::new(),
+            agent: String::new(),
+        }
     }
 
     #[test]

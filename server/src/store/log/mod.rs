@@ -33,6 +33,8 @@ fn entry_from_row(row: &AnyRow) -> Result<AuditEntry> {
         outcome: row.try_get(6)?,
         leaf: String::from_utf8_lossy(&leaf).into_owned(),
         leaf_hash: hex::encode(hash),
+        paths: Vec::new(),
+        leaf_formatted: String::new(),
     })
 }
 
@@ -131,7 +133,48 @@ impl Store {
             None
         };
         let (size, _) = self.log_head().await?;
-        Ok(AuditPage { entries, log_size: size as i64, next_before })
+        let matching = self.count_events(query).await?.unwrap_or(size as i64);
+        Ok(AuditPage { entries, log_size: size as i64, matching, next_before })
+    }
+
+    /// How many events match the query's filters (its page aside); `None` without filters.
+    async fn count_events(&self, query: &AuditQuery) -> Result<Option<i64>> {
+        let mut conditions = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let filters: [(bool, &str); 5] = [
+            (query.actor.is_some(), "actor ="),
+            (query.pin.is_some(), "pin_id ="),
+            (query.action.is_some(), "action ="),
+            (query.from_ms.is_some(), "recorded_at >="),
+            (query.until_ms.is_some(), "recorded_at <="),
+        ];
+        for (present, condition) in filters {
+            if present {
+                conditions.push(format!("{condition} {}", next()));
+            }
+        }
+        if conditions.is_empty() {
+            return Ok(None);
+        }
+        let sql = format!("SELECT COUNT(*) FROM audit_events WHERE {}", conditions.join(" AND "));
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        if let Some(actor) = &query.actor {
+            q = q.bind(actor.clone());
+        }
+        if let Some(pin) = query.pin {
+            q = q.bind(pin);
+        }
+        if let Some(action) = &query.action {
+            q = q.bind(action.clone());
+        }
+        for number in [query.from_ms, query.until_ms].into_iter().flatten() {
+            q = q.bind(number);
+        }
+        Ok(Some(q.fetch_one(&self.pool).await?))
     }
 
     /// The objects of a pin that the log says were shown, and to whom, from events after
