@@ -26,8 +26,9 @@ const LEVEL: i32 = 9;
 /// that entries written by an older renderer are never served.
 pub const RENDERER_VERSION: u32 = 2;
 
-/// The syntax set's identity: syntect's own version, whose bundled grammars it fixes.
-pub const SYNTAX_SET_VERSION: &str = "syntect-5";
+/// The syntax set's identity: syntect's own version, whose bundled grammars it fixes, and the
+/// version of our own grammars (`source/highlight/syntaxes/`; raise it when one changes).
+pub const SYNTAX_SET_VERSION: &str = "syntect-5-own-1";
 
 /// The bytes an entry holds in memory: its lines and a little for each, and a fifth of the lines
 /// for their packed rows (made on first view, so counted from the start: an entry's weight must not

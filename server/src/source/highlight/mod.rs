@@ -39,8 +39,37 @@ pub struct Highlighter {
 
 impl Default for Highlighter {
     fn default() -> Self {
-        Highlighter { syntaxes: SyntaxSet::load_defaults_newlines() }
+        Highlighter { syntaxes: syntaxes() }
     }
+}
+
+/// Our own grammars, added to syntect's defaults (which have none for these).
+const OWN_SYNTAXES: [&str; 1] = [include_str!("syntaxes/TOML.sublime-syntax")];
+
+/// Files whose whole name says their grammar where the extension does not (a `.lock` file may be
+/// TOML, JSON or neither).
+const BY_WHOLE_NAME: [(&str, &str); 6] = [
+    ("Cargo.lock", "toml"),
+    ("poetry.lock", "toml"),
+    ("uv.lock", "toml"),
+    ("Pipfile", "toml"),
+    ("composer.lock", "json"),
+    ("flake.lock", "json"),
+];
+
+/// syntect's default grammars with ours, linked once per process (a few hundred milliseconds).
+fn syntaxes() -> SyntaxSet {
+    static SET: std::sync::OnceLock<SyntaxSet> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let mut builder = SyntaxSet::load_defaults_newlines().into_builder();
+        for source in OWN_SYNTAXES {
+            let syntax = syntect::parsing::SyntaxDefinition::load_from_str(source, true, None)
+                .expect("our own grammars are valid (a unit test loads them)");
+            builder.add(syntax);
+        }
+        builder.build()
+    })
+    .clone()
 }
 
 fn strip_newline(line: &str) -> &str {
@@ -87,7 +116,11 @@ impl Highlighter {
 
     /// The grammar a file's name alone decides (its extension, or its whole name: `Makefile`).
     pub(super) fn syntax_by_name(&self, file_name: &str) -> Option<&SyntaxReference> {
-        let extension = file_name.rsplit_once('.').map(|(_, e)| e).unwrap_or(file_name);
+        let extension = BY_WHOLE_NAME
+            .iter()
+            .find(|(name, _)| *name == file_name)
+            .map(|(_, extension)| *extension)
+            .unwrap_or_else(|| file_name.rsplit_once('.').map(|(_, e)| e).unwrap_or(file_name));
         self.syntaxes
             .find_syntax_by_extension(extension)
             .or_else(|| self.syntaxes.find_syntax_by_extension(file_name))

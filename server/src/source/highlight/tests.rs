@@ -159,3 +159,26 @@ fn a_long_line_is_not_highlighted() {
     assert!(!out.lines[1].contains("<span"));
     assert!(matches!(out.notice, Some(FileNotice::PartlyPlain { long_lines: 1, line_max_bytes: 20, .. })));
 }
+
+#[test]
+fn toml_and_the_lockfiles_written_in_it_are_highlighted() {
+    let highlighter = Highlighter::default();
+    let lock = "# generated\n[[package]]\nname = \"anyhow\"\nversion = \"1.0.98\"\nchecksum = 'e16d2d3311'\ndependencies = [\n \"serde\",\n]\n\n[metadata]\nn = 0x1F\nok = true\nat = 1979-05-27T07:32:00Z\ninline = { a = 1, b = \"x\" }\n";
+    for name in ["Cargo.lock", "Cargo.toml", "pyproject.toml", "uv.lock"] {
+        let out = highlighter.highlight(name, lock, &SourceLimits::default());
+        assert_eq!(out.language.as_deref(), Some("TOML"), "{name}");
+        assert_eq!(out.lines[0], "<span class=hc># generated</span>", "{name}");
+        assert!(out.lines[1].contains("<span class=hg>package</span>"), "{}", out.lines[1]);
+        assert!(out.lines[2].starts_with("<span class=ha>name"), "{}", out.lines[2]);
+        assert!(out.lines[2].contains("<span class=hs>&quot;anyhow&quot;</span>"), "{}", out.lines[2]);
+        assert!(out.lines[4].contains("<span class=hs>&#39;e16d2d3311&#39;</span>"), "{}", out.lines[4]);
+        assert!(out.lines[6].contains("<span class=hs>&quot;serde&quot;</span>"), "a string inside an array: {}", out.lines[6]);
+        assert!(out.lines[10].contains("<span class=hn>0x1F</span>"), "{}", out.lines[10]);
+        assert!(out.lines[11].contains("<span class=ho>true</span>"), "{}", out.lines[11]);
+        assert!(out.lines[12].contains("<span class=ho>1979-05-27T07:32:00Z</span>"), "{}", out.lines[12]);
+        assert!(out.lines[13].contains("<span class=hs>&quot;x&quot;"), "{}", out.lines[13]);
+    }
+    // A lockfile of another format is not taken for TOML.
+    assert_ne!(highlighter.highlight("yarn.lock", lock, &SourceLimits::default()).language.as_deref(), Some("TOML"));
+    assert_eq!(highlighter.highlight("composer.lock", "{\"a\": 1}\n", &SourceLimits::default()).language.as_deref(), Some("JSON"));
+}
