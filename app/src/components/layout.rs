@@ -61,7 +61,7 @@ pub fn Page(#[prop(into)] title: String, children: Children) -> impl IntoView {
 fn KeysHelp() -> impl IntoView {
     let keys = [
         ("j / k", "next / previous line"),
-        ("n / p", "next / previous file beside the code"),
+        ("n / p", "next / previous file (beside the code, or of a comparison)"),
         ("t", "go to a file (↑ ↓ to choose, Enter to open)"),
         ("/", "search this pin"),
         ("c", "comment on the selected lines"),

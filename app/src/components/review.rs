@@ -289,3 +289,22 @@ pub fn PinTabs(pin: PinId, caps: crate::model::Capabilities, current: &'static s
         </div>
     }
 }
+
+/// The reviewed mark of a file, as a button that turns it on or off (`r` presses it): on a file's
+/// page and on its diff.
+#[component]
+pub fn ReviewedButton(pin: PinId, path: RepoPath, reviewed: bool, csrf: String, back: String) -> impl IntoView {
+    let (value, label, class) =
+        if reviewed { ("0", "Reviewed ✓", "button small reviewed") } else { ("1", "Mark reviewed", "button small") };
+    view! {
+        <form method="post" action=format!("/pins/{pin}/reviewed") class="inline" id="reviewed-form">
+            <input type="hidden" name="csrf" value=csrf/>
+            <input type="hidden" name="back" value=back/>
+            <input type="hidden" name="path" value=path.to_string()/>
+            <input type="hidden" name="reviewed" value=value/>
+            <button type="submit" class=class aria-pressed=if reviewed { "true" } else { "false" } title="Mark this file reviewed (r)">
+                {label}
+            </button>
+        </form>
+    }
+}

@@ -164,6 +164,17 @@ pub struct DiffView {
     pub csrf_token: String,
     /// Whether the viewer may comment on the newer pin.
     pub can_comment: bool,
+    /// For a reviewer: whether they marked the newer pin's file reviewed (`None`: no mark to make).
+    #[serde(default)]
+    pub reviewed: Option<bool>,
+    /// The changed files before and after this one in the comparison's list, and this one's place
+    /// in it (1-based) of how many: for "previous file" and "next file".
+    #[serde(default)]
+    pub previous: Option<ChangedFileView>,
+    #[serde(default)]
+    pub next: Option<ChangedFileView>,
+    #[serde(default)]
+    pub position: Option<(u32, u32)>,
 }
 
 /// What a search asks.

@@ -2,10 +2,10 @@
 //! threads under the lines they are on, the reviewed mark, and the composer for a new comment.
 
 use crate::api::open_blob;
-use crate::components::islands::{Composer, FileFilter, LineSelection, SymbolLookup, WindowLoader};
+use crate::components::islands::{Composer, CopyButton, FileFilter, LineSelection, SymbolLookup, WindowLoader};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
 use crate::components::notices::file_notice;
-use crate::components::review::{thread_html, ThreadForms, Threads};
+use crate::components::review::{thread_html, ReviewedButton, ThreadForms, Threads};
 use crate::html::thousands;
 use crate::model::{BlobContent, BlobView, FileNotice, LineWindow, RepoPath, Thread};
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
@@ -49,22 +49,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     let (file_threads, line_threads): (Vec<Thread>, Vec<Thread>) =
         view.threads.into_iter().partition(|t| t.lines.is_none());
     let reviewed = view.reviewed.map(|reviewed| {
-        let (value, label, class) = if reviewed {
-            ("0", "Reviewed ✓", "button small reviewed")
-        } else {
-            ("1", "Mark reviewed", "button small")
-        };
-        view! {
-            <form method="post" action=format!("/pins/{}/reviewed", view.pin.id) class="inline" id="reviewed-form">
-                <input type="hidden" name="csrf" value=view.csrf_token.clone()/>
-                <input type="hidden" name="back" value=back.clone()/>
-                <input type="hidden" name="path" value=view.path.to_string()/>
-                <input type="hidden" name="reviewed" value=value/>
-                <button type="submit" class=class aria-pressed=if reviewed { "true" } else { "false" } title="Mark this file reviewed (r)">
-                    {label}
-                </button>
-            </form>
-        }
+        view! { <ReviewedButton pin=view.pin.id path=view.path.clone() reviewed csrf=view.csrf_token.clone() back=back.clone()/> }
     });
     let file_threads_view = (!file_threads.is_empty()).then(|| {
         view! {
@@ -100,6 +85,8 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                         _ => None,
                     }}
                     <span class="spacer"></span>
+                    <CopyButton label="Copy path".to_string() text=view.path.to_string()/>
+                    <CopyButton label="Copy permalink".to_string()/>
                     {reviewed}
                 </div>
                 {(!view.pin.caps.copy).then(|| view! {

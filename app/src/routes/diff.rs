@@ -3,8 +3,9 @@
 //! on request, intra-line changes marked; binary files and files over the cap described instead.
 
 use crate::api::load_diff;
-use crate::components::islands::{Composer, LayoutChoice};
+use crate::components::islands::{Composer, CopyButton, LayoutChoice};
 use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
+use crate::components::review::ReviewedButton;
 use crate::components::notices::diff_notice;
 use crate::html::thousands;
 use crate::model::{DiffLayout, DiffLine, DiffLineKind, DiffView, Hunk, LineWindow};
@@ -187,6 +188,33 @@ fn DiffBody(view: DiffView) -> impl IntoView {
         )
     });
     let new_file = view.new.as_ref().map(|_| format!("/pins/{b}/blob/{}", view.path.url_encoded()));
+    let reviewed = view.reviewed.map(|reviewed| {
+        let back = format!("/pins/{a}/compare/{b}/{}", view.path.url_encoded());
+        view! { <ReviewedButton pin=b path=view.path.clone() reviewed csrf=view.csrf_token.clone() back/> }
+    });
+    // The files before and after this one in the comparison's list (`n` and `p` follow them).
+    let neighbour = |file: &crate::model::ChangedFileView| {
+        let path = crate::model::RepoPath::parse(&file.path).map(|p| p.url_encoded()).unwrap_or_default();
+        let from = file.old_path.as_ref().map(|o| format!("?from={}", crate::model::RepoPath::parse(o).map(|p| p.url_encoded()).unwrap_or_default()));
+        (format!("/pins/{a}/compare/{b}/{path}{}", from.unwrap_or_default()), file.path.clone())
+    };
+    let previous = view.previous.as_ref().map(neighbour);
+    let next = view.next.as_ref().map(neighbour);
+    let files_nav = view.position.map(|(at, of)| {
+        view! {
+            <nav class="file-steps" aria-label="Changed files">
+                {match previous.clone() {
+                    Some((href, path)) => view! { <a href=href rel="prev" class="button small" title=path>"← Previous file"</a> }.into_any(),
+                    None => view! { <span class="button small disabled" aria-disabled="true">"← Previous file"</span> }.into_any(),
+                }}
+                <span class="muted">{format!("File {} of {}", thousands(at), thousands(of))}</span>
+                {match next.clone() {
+                    Some((href, path)) => view! { <a href=href rel="next" class="button small" title=path>"Next file →"</a> }.into_any(),
+                    None => view! { <span class="button small disabled" aria-disabled="true">"Next file →"</span> }.into_any(),
+                }}
+            </nav>
+        }
+    });
     view! {
         <crate::components::layout::PageTitle text=format!("{} · {} → {} · Clearroom", view.path, view.a.label, view.b.label)/>
         <Watermark mark=view.watermark.clone()/>
@@ -197,6 +225,7 @@ fn DiffBody(view: DiffView) -> impl IntoView {
                 <span class="sep">"/"</span>
                 <span class="crumb current">{view.path.to_string()}</span>
             </nav>
+            {files_nav}
             <div class="file-header diff-header">
                 <h1 class="file-name">{view.path.file_name().to_string()}</h1>
                 <span class="muted">{side(&view.old, "old")}</span>
@@ -207,6 +236,8 @@ fn DiffBody(view: DiffView) -> impl IntoView {
                 <LayoutChoice current=if layout == DiffLayout::Split { "split".to_string() } else { "unified".to_string() }/>
                 {wrap_toggle}
                 {more_context}
+                <CopyButton label="Copy path".to_string() text=view.path.to_string()/>
+                {reviewed}
             </div>
             {view.notice.map(|notice| view! { <div class="notice notice-info" role="status">{diff_notice(notice)}</div> })}
             {if view.notice.is_none() && view.hunks.is_empty() {

@@ -172,6 +172,11 @@ impl Compare<'_> {
             return Err(AppError::Invalid("name a file to compare".into()));
         }
         let old_path = old_path.unwrap_or(path);
+        // Its neighbours in the comparison's list (named in the event, as a listing's paths are).
+        let files = self.changed_files(&actor, &older, &newer).await?;
+        let at = files.iter().position(|f| f.path == path.as_str());
+        let previous = at.and_then(|at| at.checked_sub(1)).map(|at| &files[at]);
+        let next = at.and_then(|at| files.get(at + 1));
         let old_found = self.source.locate(&older.location(), std::slice::from_ref(old_path)).await?.pop().flatten();
         let new_found = self.source.locate(&newer.location(), std::slice::from_ref(path)).await?.pop().flatten();
         let is_file = |l: &crate::source::Located| matches!(l.kind, EntryKind::File | EntryKind::Symlink);
@@ -185,6 +190,9 @@ impl Compare<'_> {
                 scope.push((access.pin(), at.clone()));
             }
             open = open.on(object);
+        }
+        for neighbour in previous.iter().chain(next.iter()) {
+            open = open.on(newer.object(&RepoPath::parse(&neighbour.path)?));
         }
         if scope.is_empty() {
             self.record(open.outcome(Outcome::Failed).with(json!({ "reason": "no such file at either pin" }))).await?;
@@ -265,6 +273,10 @@ impl Compare<'_> {
         }
         self.record(shown).await?;
         let can_comment = newer.caps.start_thread;
+        let reviewed = match new_found {
+            Some(_) => self.coverage().is_marked(&actor, &newer, path).await?,
+            None => None,
+        };
         Ok(DiffView {
             a: self.pin_summary(&older).await?,
             b: self.pin_summary(&newer).await?,
@@ -284,6 +296,10 @@ impl Compare<'_> {
             },
             csrf_token: caller.csrf_token.clone().unwrap_or_default(),
             can_comment,
+            reviewed,
+            previous: previous.map(view_of),
+            next: next.map(view_of),
+            position: at.map(|at| (at as u32 + 1, files.len() as u32)),
         })
     }
 }

@@ -74,6 +74,14 @@ pub fn Keyboard() -> impl IntoView {
                     }
                 }
                 "n" | "p" => {
+                    // On a diff: the comparison's next or previous changed file.
+                    let step = if event.key() == "n" { ".file-steps a[rel=next]" } else { ".file-steps a[rel=prev]" };
+                    if let Some(link) =
+                        browser::query_all(step).into_iter().next().and_then(|l| l.dyn_into::<web_sys::HtmlElement>().ok())
+                    {
+                        link.click();
+                        return;
+                    }
                     let files = browser::query_all(".file-list.side li.entry.file a");
                     let current = browser::query_all(".file-list.side li.entry.current a").into_iter().next();
                     let at = current.and_then(|c| files.iter().position(|f| f.is_same_node(Some(&c))));

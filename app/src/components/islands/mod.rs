@@ -67,6 +67,7 @@ mod browser {
 
 mod artifact_upload;
 mod composer;
+mod copy_button;
 mod export_progress;
 mod file_filter;
 mod file_finder;
@@ -82,6 +83,7 @@ mod window_loader;
 
 pub use artifact_upload::ArtifactUpload;
 pub use composer::Composer;
+pub use copy_button::CopyButton;
 pub use export_progress::ExportProgress;
 pub use file_filter::FileFilter;
 pub use file_finder::FileFinder;
