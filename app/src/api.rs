@@ -52,6 +52,11 @@ pub async fn list_pins() -> Result<Vec<PinSummary>, AppError> {
     ssr::backend()?.list_pins(&ssr::caller()?).await
 }
 
+#[server(prefix = "/fn", endpoint = "progress")]
+pub async fn my_progress() -> Result<Vec<PinProgress>, AppError> {
+    ssr::backend()?.my_progress(&ssr::caller()?).await
+}
+
 #[server(prefix = "/fn", endpoint = "pin")]
 pub async fn load_pin(pin: String) -> Result<PinSummary, AppError> {
     ssr::backend()?.pin_summary(&ssr::caller()?, PinId::parse(&pin)?).await

@@ -41,6 +41,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn me(&self, caller: &Caller) -> AppResult<Me>;
     /// The pins the caller may browse now (a reviewer: those with an active grant).
     async fn list_pins(&self, caller: &Caller) -> AppResult<Vec<PinSummary>>;
+    /// A reviewer's progress at each pin they may mark (empty for other roles); viewing a pin's
+    /// coverage is recorded, as on its coverage page.
+    async fn my_progress(&self, caller: &Caller) -> AppResult<Vec<PinProgress>>;
     /// A pin as its source pages show it in the pin bar (no source, so no event): for a page that
     /// has nothing else to show yet, such as a search not yet made or refused.
     async fn pin_summary(&self, caller: &Caller, pin: PinId) -> AppResult<PinSummary>;

@@ -5,8 +5,8 @@
 use crate::api::load_diff;
 use crate::components::islands::{Composer, CopyButton, LayoutChoice};
 use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
-use crate::components::review::ReviewedButton;
 use crate::components::notices::diff_notice;
+use crate::components::review::ReviewedButton;
 use crate::html::thousands;
 use crate::model::{DiffLayout, DiffLine, DiffLineKind, DiffView, Hunk, LineWindow};
 use crate::routes::tree::{size_text, PinBar};
@@ -195,7 +195,9 @@ fn DiffBody(view: DiffView) -> impl IntoView {
     // The files before and after this one in the comparison's list (`n` and `p` follow them).
     let neighbour = |file: &crate::model::ChangedFileView| {
         let path = crate::model::RepoPath::parse(&file.path).map(|p| p.url_encoded()).unwrap_or_default();
-        let from = file.old_path.as_ref().map(|o| format!("?from={}", crate::model::RepoPath::parse(o).map(|p| p.url_encoded()).unwrap_or_default()));
+        let from = file.old_path.as_ref().map(|o| {
+            format!("?from={}", crate::model::RepoPath::parse(o).map(|p| p.url_encoded()).unwrap_or_default())
+        });
         (format!("/pins/{a}/compare/{b}/{path}{}", from.unwrap_or_default()), file.path.clone())
     };
     let previous = view.previous.as_ref().map(neighbour);

@@ -1,15 +1,16 @@
 //! The pins the signed-in person may browse.
 
-use crate::api::{list_pins, my_threads};
+use crate::api::{list_pins, my_progress, my_threads};
 use crate::components::layout::{ErrorPanel, Loading, Page};
 use crate::components::review::{thread_link, SeverityBadge, StateBadge};
 use crate::components::time::Time;
-use crate::model::{PinSummary, Thread};
+use crate::html::{counted, percent};
+use crate::model::{CommentKind, PinProgress, PinSummary, Thread};
 use leptos::prelude::*;
 
 #[component]
 pub fn Home() -> impl IntoView {
-    let pins = Resource::new(|| (), |_| list_pins());
+    let pins = Resource::new(|| (), |_| async { (list_pins().await, my_progress().await.unwrap_or_default()) });
     let threads = Resource::new(|| (), |_| my_threads());
     view! {
         <Page title="Pins">
@@ -20,7 +21,19 @@ pub fn Home() -> impl IntoView {
                 </p>
                 <Suspense fallback=Loading>
                     {move || Suspend::new(async move {
-                        match pins.await {
+                        let (pins, progress) = pins.await;
+                        // My open findings by pin, for each pin's row.
+                        let findings: Vec<(i64, usize)> = match threads.await {
+                            Ok(threads) => {
+                                let mut by_pin = std::collections::BTreeMap::new();
+                                for t in threads.iter().filter(|t| t.kind == CommentKind::Finding && t.state.is_open()) {
+                                    *by_pin.entry(t.pin.get()).or_insert(0) += 1;
+                                }
+                                by_pin.into_iter().collect()
+                            }
+                            Err(_) => Vec::new(),
+                        };
+                        match pins {
                             Ok(pins) if pins.is_empty() => {
                                 view! {
                                     <div class="empty">
@@ -32,7 +45,7 @@ pub fn Home() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            Ok(pins) => view! { <PinTable pins/> }.into_any(),
+                            Ok(pins) => view! { <PinTable pins progress findings/> }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }
                     })}
@@ -84,11 +97,42 @@ fn MyThreads(threads: Vec<Thread>) -> impl IntoView {
     }
 }
 
+/// A reviewer's progress at a pin in a few words: the share reviewed, their open findings, and
+/// the next file to review.
+fn progress_cell(pin: &PinSummary, progress: &PinProgress, open_findings: usize) -> impl IntoView {
+    let next = progress.next_unreviewed.clone().map(|path| {
+        let href = crate::model::RepoPath::parse(&path)
+            .map(|p| format!("/pins/{}/blob/{}", pin.id, p.url_encoded()))
+            .unwrap_or_default();
+        view! { <span class="next-file">"Next: "<a href=href class="path">{path}</a></span> }
+    });
+    let findings = format!("{} of yours", counted(open_findings as u64, "open finding", "open findings"));
+    view! {
+        <div class="pin-progress">
+            <progress max=progress.total.lines.max(1).to_string() value=progress.reviewed.lines.to_string() aria-label=format!("Reviewed of {}", pin.label)></progress>
+            <span>{format!(
+                "Reviewed {} of the lines ({} of {})",
+                percent(progress.reviewed.lines, progress.total.lines),
+                progress.reviewed.files,
+                counted(progress.total.files, "file", "files")
+            )}</span>
+            <a href=format!("/pins/{}/comments?kind=finding", pin.id) class="muted">{findings}</a>
+            {next}
+        </div>
+    }
+}
+
 #[component]
-pub fn PinTable(pins: Vec<PinSummary>) -> impl IntoView {
+pub fn PinTable(
+    pins: Vec<PinSummary>,
+    #[prop(optional)] progress: Vec<PinProgress>,
+    #[prop(optional)] findings: Vec<(i64, usize)>,
+) -> impl IntoView {
     let rows = pins
         .into_iter()
         .map(|pin| {
+            let open_findings = findings.iter().find(|(id, _)| *id == pin.id.get()).map_or(0, |(_, n)| *n);
+            let mine = progress.iter().find(|p| p.pin == pin.id).map(|p| progress_cell(&pin, p, open_findings));
             let href = crate::routes::tree::pin_home(&pin);
             // The review records one may read, linked from here (a regulator's way in).
             let records = pin.caps.read_review.then(|| {
@@ -110,6 +154,7 @@ pub fn PinTable(pins: Vec<PinSummary>) -> impl IntoView {
                         <a href=href class="strong">{pin.label.clone()}</a>
                         {pin.withdrawn.then(|| view! { <span class="badge">"withdrawn"</span> })}
                         {records}
+                        {mine}
                     </td>
                     <td>{pin.repository.clone()}</td>
                     <td>

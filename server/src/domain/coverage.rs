@@ -222,6 +222,36 @@ impl CoverageService<'_> {
         Ok(CoverageFigures { access, total, files, reviewers, combined, indexed, index_progress })
     }
 
+    /// A reviewer's progress at each pin they may mark now (other roles have none to show).
+    pub async fn my_progress(&self, actor: Actor<'_>) -> AppResult<Vec<PinProgress>> {
+        let (_, identity) = actor.person()?;
+        if identity.role != Role::Reviewer {
+            return Ok(Vec::new());
+        }
+        let mut progress = Vec::new();
+        for pin in self.browse().list_pins(actor).await?.into_iter().filter(|p| p.caps.mark) {
+            let figures = self.coverage(actor, pin.id).await?;
+            let Some(mine) = figures.reviewers.iter().find(|r| r.username == identity.username) else { continue };
+            let done = |state: &FileCoverage| matches!(state, FileCoverage::Reviewed | FileCoverage::Carried);
+            let next_unreviewed = figures
+                .files
+                .iter()
+                .zip(&mine.states)
+                .find(|(_, (state, _))| !done(state))
+                .map(|(f, _)| f.path.clone());
+            progress.push(PinProgress {
+                pin: pin.id,
+                reviewed: Amount {
+                    files: mine.reviewed.files + mine.carried.files,
+                    lines: mine.reviewed.lines + mine.carried.lines,
+                },
+                total: figures.total,
+                next_unreviewed,
+            });
+        }
+        Ok(progress)
+    }
+
     /// The coverage page: the report, the directory table and the picture for one reviewer (or all).
     pub async fn coverage_page(
         &self,

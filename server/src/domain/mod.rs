@@ -109,6 +109,10 @@ impl Backend for Domain {
         self.core.browse().list_pins(Actor::Web(caller)).await
     }
 
+    async fn my_progress(&self, caller: &Caller) -> AppResult<Vec<PinProgress>> {
+        self.core.coverage().my_progress(Actor::Web(caller)).await
+    }
+
     async fn pin_summary(&self, caller: &Caller, pin: PinId) -> AppResult<PinSummary> {
         self.core.browse().pin_for_source(Actor::Web(caller), pin).await
     }

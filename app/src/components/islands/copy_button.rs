@@ -17,15 +17,16 @@ pub fn CopyButton(label: String, #[prop(optional)] text: Option<String>) -> impl
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let value = text.clone().unwrap_or_else(|| {
-                web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
-            });
+            let value = text
+                .clone()
+                .unwrap_or_else(|| web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default());
             // The Clipboard API through the window object (no further web-sys features).
             let copied = (|| {
                 let window = web_sys::window()?;
                 let navigator = js_sys::Reflect::get(&window, &"navigator".into()).ok()?;
                 let clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into()).ok()?;
-                let write = js_sys::Reflect::get(&clipboard, &"writeText".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+                let write =
+                    js_sys::Reflect::get(&clipboard, &"writeText".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
                 write.call1(&clipboard, &value.into()).ok()
             })();
             said.set(if copied.is_some() { "Copied".into() } else { "Copying is not allowed here".into() });

@@ -76,8 +76,10 @@ pub fn Keyboard() -> impl IntoView {
                 "n" | "p" => {
                     // On a diff: the comparison's next or previous changed file.
                     let step = if event.key() == "n" { ".file-steps a[rel=next]" } else { ".file-steps a[rel=prev]" };
-                    if let Some(link) =
-                        browser::query_all(step).into_iter().next().and_then(|l| l.dyn_into::<web_sys::HtmlElement>().ok())
+                    if let Some(link) = browser::query_all(step)
+                        .into_iter()
+                        .next()
+                        .and_then(|l| l.dyn_into::<web_sys::HtmlElement>().ok())
                     {
                         link.click();
                         return;

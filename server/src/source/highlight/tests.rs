@@ -172,7 +172,11 @@ fn toml_and_the_lockfiles_written_in_it_are_highlighted() {
         assert!(out.lines[2].starts_with("<span class=ha>name"), "{}", out.lines[2]);
         assert!(out.lines[2].contains("<span class=hs>&quot;anyhow&quot;</span>"), "{}", out.lines[2]);
         assert!(out.lines[4].contains("<span class=hs>&#39;e16d2d3311&#39;</span>"), "{}", out.lines[4]);
-        assert!(out.lines[6].contains("<span class=hs>&quot;serde&quot;</span>"), "a string inside an array: {}", out.lines[6]);
+        assert!(
+            out.lines[6].contains("<span class=hs>&quot;serde&quot;</span>"),
+            "a string inside an array: {}",
+            out.lines[6]
+        );
         assert!(out.lines[10].contains("<span class=hn>0x1F</span>"), "{}", out.lines[10]);
         assert!(out.lines[11].contains("<span class=ho>true</span>"), "{}", out.lines[11]);
         assert!(out.lines[12].contains("<span class=ho>1979-05-27T07:32:00Z</span>"), "{}", out.lines[12]);
@@ -180,5 +184,8 @@ fn toml_and_the_lockfiles_written_in_it_are_highlighted() {
     }
     // A lockfile of another format is not taken for TOML.
     assert_ne!(highlighter.highlight("yarn.lock", lock, &SourceLimits::default()).language.as_deref(), Some("TOML"));
-    assert_eq!(highlighter.highlight("composer.lock", "{\"a\": 1}\n", &SourceLimits::default()).language.as_deref(), Some("JSON"));
+    assert_eq!(
+        highlighter.highlight("composer.lock", "{\"a\": 1}\n", &SourceLimits::default()).language.as_deref(),
+        Some("JSON")
+    );
 }
