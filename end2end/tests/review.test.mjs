@@ -58,15 +58,18 @@ test('staff grant a new reviewer access and revoke it, ending their session', as
     await grants.locator('input[name=from]').fill('2020-01-01T00:00');
     await grants.locator('input[name=until]').fill('2099-01-01T00:00');
     await Promise.all([staff.waitForNavigation(), grants.locator('button').click()]);
-    assert.match(await staff.locator('.notice-ok').innerText(), /granted 1 pin/);
+    assert.match(await staff.locator('#grants-outcome').innerText(), /granted 1 pin/);
 
     await signIn(guest, server.url, 'guest', 'visiting auditor 2026');
     await guest.goto(`${server.url}/pins/1/tree`);
     assert.ok(await guest.locator('.file-list').isVisible(), 'the guest browses the pin');
 
     await staff.goto(`${server.url}/admin`);
-    const row = staff.locator('tr', { hasText: 'guest' }).filter({ has: staff.locator('button', { hasText: 'Revoke' }) });
-    await Promise.all([staff.waitForNavigation(), row.locator('button', { hasText: 'Revoke' }).click()]);
+    // Revoking asks first, naming what it takes away.
+    const row = staff.locator('tr', { hasText: 'guest' }).filter({ has: staff.locator('summary', { hasText: 'Revoke…' }) });
+    await row.locator('summary', { hasText: 'Revoke…' }).click();
+    assert.match(await row.locator('.confirm-box').innerText(), /guest loses access to/);
+    await Promise.all([staff.waitForNavigation(), row.locator('.confirm-box button').click()]);
     assert.match(await staff.locator('.notice-ok').innerText(), /revoked grant/);
 
     await guest.goto(`${server.url}/pins/1/tree`);

@@ -68,7 +68,11 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
     let password_refused = password_kept.as_ref().is_some_and(|k| k.refused);
     let described = |refused: bool, id: &'static str| refused.then_some(id);
     let second_factor = if page.second_factor {
-        view! { <p>"On: sign-in asks for a code from your authenticator app. If you lose the device, staff can remove it."</p> }.into_any()
+        view! {
+            <FormOutcome id="second-factor-outcome" kept=factor_kept.clone()/>
+            <p>"On: sign-in asks for a code from your authenticator app. If you lose the device, staff can remove it."</p>
+        }
+        .into_any()
     } else if let Some((secret, uri)) = page.second_factor_setup.clone() {
         view! {
             <p>"Scan the code with your authenticator app (or type the key in), then enter the code it shows."</p>
@@ -77,6 +81,7 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
             })}
             <p><code class="secret">{secret}</code></p>
             <p class="muted path">{uri}</p>
+            <FormOutcome id="second-factor-outcome" kept=factor_kept.clone()/>
             <form method="post" action="/account/second-factor/confirm" class="row-form">
                 <input type="hidden" name="csrf" value=csrf_factor/>
                 <label>"Code" <input
@@ -97,6 +102,7 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
     } else {
         view! {
             <p>"Off. With it on, sign-in also asks for a code from an authenticator app (TOTP)."</p>
+            <FormOutcome id="second-factor-outcome" kept=factor_kept.clone()/>
             <form method="post" action="/account/second-factor/start" class="row-form">
                 <input type="hidden" name="csrf" value=csrf_factor/>
                 <label>"Your password" <input
@@ -129,13 +135,12 @@ fn Account(page: AccountPage, csrf: String) -> impl IntoView {
         </section>
         <section class="panel" id="second-factor">
             <h2>"Second factor"</h2>
-            <FormOutcome id="second-factor-outcome" kept=factor_kept/>
             {second_factor}
         </section>
         <section class="panel" id="password">
             <h2>"Change password"</h2>
-            <FormOutcome id="password-outcome" kept=password_kept/>
             <p class="muted">"At least 12 characters; a few unrelated words make a good one. Common passwords are refused. Your other sessions end when it changes."</p>
+            <FormOutcome id="password-outcome" kept=password_kept/>
             <form method="post" action="/account/password" class="stack-form">
                 <input type="hidden" name="csrf" value=csrf_again/>
                 <label>"Current password" <input
