@@ -161,3 +161,26 @@ test('account: each session names its browser and can be ended; the second facto
   await other.context().close();
   await tab.context().close();
 });
+
+test('the sidebar opens directories in place, down to a file, and folds them again', async () => {
+  const tab = await page('reviewer');
+  await withScreenshotOnFailure(tab, 'sidebar-tree', async () => {
+    await tab.goto(`${server.url}/pins/1/blob/README.md`);
+    const server_ = tab.locator('.sidebar li.entry.dir[data-name=server] > .twisty');
+    await server_.waitFor({ state: 'visible' });
+    await server_.click();
+    const src = tab.locator('.sidebar li.entry.dir[data-name=server] > ul.nested li.entry.dir[data-name=src] > .twisty');
+    await src.waitFor({ state: 'visible' });
+    assert.equal(await server_.getAttribute('aria-expanded'), 'true');
+    await src.click();
+    const file = tab.locator('.sidebar li[data-name=src] > ul.nested li.entry.file[data-name="lib.rs"] a');
+    await file.waitFor();
+    assert.match(tab.url(), /\/blob\/README\.md$/, 'still on the same file');
+    await server_.click();
+    assert.equal(await tab.locator('.sidebar li.entry.dir[data-name=server] > ul.nested').isVisible(), false, 'folded');
+    await server_.click();
+    await Promise.all([tab.waitForNavigation(), file.click()]);
+    assert.match(tab.url(), /\/blob\/server\/src\/lib\.rs$/);
+  });
+  await tab.context().close();
+});

@@ -2,7 +2,9 @@
 //! threads under the lines they are on, the reviewed mark, and the composer for a new comment.
 
 use crate::api::open_blob;
-use crate::components::islands::{Composer, CopyButton, FileFilter, LineSelection, SymbolLookup, WindowLoader};
+use crate::components::islands::{
+    Composer, CopyButton, FileFilter, LineSelection, SidebarTree, SymbolLookup, WindowLoader,
+};
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
 use crate::components::notices::file_notice;
 use crate::components::review::{thread_html, ReviewedButton, ThreadForms, Threads};
@@ -72,6 +74,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
         <div class="browse">
             <aside class="sidebar" aria-label="Files in this directory">
                 <FileFilter/>
+                <SidebarTree pin=pin_id.clone()/>
                 <EntryList pin=pin_id.clone() dir=dir entries=view.siblings.clone() current=Some(name) class="file-list side"/>
             </aside>
             <main class=pane_class>

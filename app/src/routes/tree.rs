@@ -138,15 +138,31 @@ pub fn EntryList(
     current: Option<String>,
     #[prop(into)] class: String,
 ) -> impl IntoView {
-    view! { <ul class=class inner_html=entry_items_html(&pin, &dir, &entries, current.as_deref())></ul> }
+    // Beside the code, a directory also opens in place (`SidebarTree`).
+    let toggles = class.split_whitespace().any(|c| c == "side");
+    view! { <ul class=class inner_html=entry_items_html(&pin, &dir, &entries, current.as_deref(), toggles, true)></ul> }
+}
+
+/// A directory's entries as the sidebar lists them under it when it is opened in place.
+pub fn nested_items_html(pin: &str, dir: &RepoPath, entries: &[TreeEntry]) -> String {
+    entry_items_html(pin, dir, entries, None, true, false)
 }
 
 /// The items of an `EntryList`, written as text: every file page shows its directory beside the
 /// code, and building a view per entry cost more than the rest of a small file's page.
-fn entry_items_html(pin: &str, dir: &RepoPath, entries: &[TreeEntry], current: Option<&str>) -> String {
+/// With `toggles`, each directory has a button that opens it in place; with `up`, the list starts
+/// with `..`.
+fn entry_items_html(
+    pin: &str,
+    dir: &RepoPath,
+    entries: &[TreeEntry],
+    current: Option<&str>,
+    toggles: bool,
+    up: bool,
+) -> String {
     use crate::html::escape_into;
     let mut out = String::with_capacity(64 + entries.len() * 240);
-    if !dir.is_root() {
+    if up && !dir.is_root() {
         out.push_str("<li class=\"entry up\"><a href=\"/pins/");
         escape_into(&mut out, pin);
         out.push_str("/tree/");
@@ -166,6 +182,15 @@ fn entry_items_html(pin: &str, dir: &RepoPath, entries: &[TreeEntry], current: O
         out.push_str(if is_current { " current\" data-name=\"" } else { "\" data-name=\"" });
         escape_into(&mut out, &entry.name);
         out.push_str("\">");
+        if toggles && entry.kind == EntryKind::Directory {
+            out.push_str(
+                "<button type=\"button\" class=\"twisty\" aria-expanded=\"false\" aria-label=\"Show the entries of ",
+            );
+            escape_into(&mut out, &entry.name);
+            out.push_str(" here\" data-path=\"");
+            escape_into(&mut out, dir.join(&entry.name).as_str());
+            out.push_str("\">▸</button>");
+        }
         match route {
             Some(route) => {
                 out.push_str("<a href=\"/pins/");
@@ -212,7 +237,7 @@ mod tests {
             TreeEntry { name: "vendored".into(), kind: EntryKind::Submodule, size: None },
         ];
         let dir = RepoPath::parse("lib").unwrap();
-        let html = entry_items_html("7", &dir, &entries, Some("main.rs"));
+        let html = entry_items_html("7", &dir, &entries, Some("main.rs"), false, true);
         assert!(html.starts_with("<li class=\"entry up\"><a href=\"/pins/7/tree/\">"), "{html}");
         assert!(html.contains("<li class=\"entry dir\" data-name=\"src\"><a href=\"/pins/7/tree/lib/src\">"));
         assert!(html.contains(
@@ -227,7 +252,15 @@ mod tests {
         assert_eq!(html.matches("aria-current").count(), 1, "only the open file is current");
         assert!(html.contains("<span class=\"submodule-entry\""));
         assert!(!html.contains("/vendored\""), "a submodule has no link");
-        let root = entry_items_html("7", &RepoPath::root(), &entries[..1], None);
+        let root = entry_items_html("7", &RepoPath::root(), &entries[..1], None, false, true);
         assert!(!root.contains("entry up"), "the root has no parent");
+        assert!(!html.contains("twisty"), "the listing's directories open as pages");
+        // Beside the code, a directory opens in place; opened in place, no `..`.
+        let side = entry_items_html("7", &dir, &entries, None, true, true);
+        assert!(side.contains(
+            r#"class="twisty" aria-expanded="false" aria-label="Show the entries of src here" data-path="lib/src">"#
+        ));
+        assert_eq!(side.matches("twisty").count(), 1, "directories only");
+        assert!(!nested_items_html("7", &dir, &entries).contains("entry up"));
     }
 }
