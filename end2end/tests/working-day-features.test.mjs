@@ -184,3 +184,21 @@ test('the sidebar opens directories in place, down to a file, and folds them aga
   });
   await tab.context().close();
 });
+
+test('every diff of a comparison on one page, each loaded as the reader comes to it', async () => {
+  const tab = await page('reviewer');
+  await withScreenshotOnFailure(tab, 'every-diff', async () => {
+    await tab.goto(`${server.url}/pins/2/compare/1`);
+    await Promise.all([tab.waitForNavigation(), tab.locator('a', { hasText: 'Show every diff on this page' }).click()]);
+    assert.match(tab.url(), /diffs=1/);
+    const files = await tab.locator('.change-file').count();
+    assert.equal(await tab.locator('.lazy-diff').count(), files, 'a place for each file\'s diff');
+    await tab.locator('.lazy-diff table.diff').first().waitFor();
+    await tab.locator('.lazy-diff table.diff tr.add').first().waitFor();
+    await tab.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await tab.waitForFunction((n) => document.querySelectorAll('.lazy-diff table.diff').length === n, files);
+    const width = await tab.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 1440, `no sideways scroll: ${width}`);
+  });
+  await tab.context().close();
+});

@@ -2,6 +2,7 @@
 //! paged, never silently cut), and one file's diff, unified or side by side.
 
 use crate::api::{list_pins, load_compare};
+use crate::components::islands::LazyDiffs;
 use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
 use crate::model::{ChangeStatus, ChangedFileView, CompareFilter, CompareView, RepoPath};
 use crate::routes::tree::PinBar;
@@ -105,7 +106,18 @@ fn diff_href(view: &CompareView, file: &ChangedFileView) -> String {
 fn CompareBody(view: CompareView) -> impl IntoView {
     let query = use_query_map();
     let filter_now = query.get_untracked().get("filter").unwrap_or_default();
+    // Every diff of the page under its file, each loaded as it comes near (`LazyDiffs`).
+    let with_diffs = query.get_untracked().get("diffs").as_deref() == Some("1");
     let (a, b) = (view.a.id, view.b.id);
+    let diffs_link = {
+        let mut q = query.get_untracked();
+        if with_diffs {
+            q.remove("diffs");
+        } else {
+            q.replace("diffs", "1".to_string());
+        }
+        format!("/pins/{a}/compare/{b}{}", q.to_query_string())
+    };
     let page_link = move |page: u32| {
         let mut q = query.get_untracked();
         q.replace("page", page.to_string());
@@ -130,6 +142,15 @@ fn CompareBody(view: CompareView) -> impl IntoView {
                     <ul class="change-files">
                         {files.into_iter().map(|file| {
                             let href = diff_href(&view, &file);
+                            let fragment = with_diffs.then(|| {
+                                // Beside the diff pages' addresses, so that no path of the repository is taken.
+                                let source = href.replacen(&format!("/compare/{b}/"), &format!("/diff-fragment/{b}/"), 1);
+                                view! {
+                                    <div class="lazy-diff" data-src=source>
+                                        <a href=href.clone()>"Show this diff"</a>
+                                    </div>
+                                }
+                            });
                             let name = file.path.rsplit('/').next().unwrap_or(&file.path).to_string();
                             let renamed = file.old_path.clone().map(|old| match file.similarity {
                                 Some(similarity) => format!("from {old} ({similarity} % similar)"),
@@ -148,6 +169,7 @@ fn CompareBody(view: CompareView) -> impl IntoView {
                                     } else {
                                         view! { <span class="additions">{format!("+{}", file.additions)}</span><span class="deletions">{format!("−{}", file.deletions)}</span> }.into_any()
                                     }}
+                                    {fragment}
                                 </li>
                             }
                         }).collect_view()}
@@ -172,7 +194,9 @@ fn CompareBody(view: CompareView) -> impl IntoView {
                 <button type="submit" class="button">"Filter"</button>
                 <a class="button subtle" href=format!("/pins/{a}/compare/{b}")>"Clear"</a>
                 <span class="muted">{format!("{} of {} files match; page {} of {}", view.matching, view.total_files, view.page, view.pages)}</span>
+                <a class="button subtle" href=diffs_link>{if with_diffs { "List the files only" } else { "Show every diff on this page" }}</a>
             </form>
+            {with_diffs.then(|| view! { <LazyDiffs/> })}
             {if view.files.is_empty() {
                 view! { <div class="empty"><h2>"No changed file matches"</h2></div> }.into_any()
             } else {

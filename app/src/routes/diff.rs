@@ -287,3 +287,32 @@ fn DiffBody(view: DiffView) -> impl IntoView {
         </main>
     }
 }
+
+/// One file's diff as a fragment of HTML for a comparison's page of every diff (unified, three
+/// lines of context): the table, or why there is none; a long diff's first window, with a link to
+/// its own page.
+pub fn fragment_html(view: &DiffView) -> String {
+    let mut out = String::new();
+    if let Some(notice) = view.notice {
+        out.push_str(r#"<p class="notice notice-info">"#);
+        crate::html::escape_into(&mut out, &diff_notice(notice));
+        out.push_str("</p>");
+        return out;
+    }
+    if view.hunks.is_empty() {
+        out.push_str(r#"<p class="muted">The contents are identical (only the mode or the name changed).</p>"#);
+        return out;
+    }
+    out.push_str(r#"<div class="code-scroll"><table class="code diff diff-unified"><colgroup><col class="ln-col"><col class="ln-col"><col></colgroup><tbody>"#);
+    out.push_str(&unified_html(&view.hunks));
+    out.push_str("</tbody></table></div>");
+    if let Some(rows) = view.rows.filter(|rows| rows.last < rows.total) {
+        let _ = write!(
+            out,
+            r#"<p class="muted">Rows 1–{} of {} shown: open the file's diff for the rest.</p>"#,
+            thousands(rows.last),
+            thousands(rows.total)
+        );
+    }
+    out
+}

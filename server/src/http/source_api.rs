@@ -8,7 +8,7 @@ use crate::domain::Actor;
 use crate::http::extract::ApiQuery;
 use crate::http::extract::PinPath;
 use app::model::*;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/pins/{pin}/jobs", get(jobs))
         .route("/pins/{pin}/lines/{*path}", get(lines))
         .route("/pins/{pin}/raw/{*path}", get(raw))
+        .route("/pins/{a}/diff-fragment/{b}/{*path}", get(diff_fragment))
 }
 
 /// A background job and how far it got.
@@ -97,6 +98,50 @@ async fn lines(
         rows,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+struct FragmentParams {
+    from: Option<String>,
+}
+
+/// One file's diff as HTML for a comparison's page of every diff (`LazyDiffs`): recorded as its
+/// own page is (`diff.open`, `diff.view`); a refusal is its short reason as text.
+async fn diff_fragment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((a, b, path)): Path<(String, String, String)>,
+    Query(params): Query<FragmentParams>,
+) -> axum::response::Response {
+    let answer = async {
+        let path = RepoPath::parse(&path)?;
+        let old = params.from.as_deref().filter(|f| !f.is_empty()).map(RepoPath::parse).transpose()?;
+        let view = state
+            .domain
+            .compare()
+            .file_diff(
+                Actor::Web(&caller),
+                PinId::parse(&a)?,
+                PinId::parse(&b)?,
+                &path,
+                old.as_ref(),
+                app::model::DiffLayout::Unified,
+                Some(3),
+                Some(1),
+            )
+            .await?;
+        Ok::<_, app::error::AppError>(app::routes::diff::fragment_html(&view))
+    }
+    .await;
+    let no_store = (axum::http::header::CACHE_CONTROL, "no-store");
+    match answer {
+        Ok(html) => ([no_store], axum::response::Html(html)).into_response(),
+        Err(error) => {
+            let status = axum::http::StatusCode::from_u16(error.status())
+                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            (status, [no_store], error.to_string()).into_response()
+        }
+    }
 }
 
 /// A file's bytes as a download (recorded as `blob.download`). A link a browser follows: a refusal

@@ -387,3 +387,41 @@ async fn definitions_of_the_files_pins_share_are_stored_once() {
         assert_eq!(found, [("src/main.rs", line)], "pin {pin}: {symbol}");
     }
 }
+
+/// A comparison's page of every diff loads each file's diff as a fragment: the same table as the
+/// diff's own page, recorded as it is; a diff steps to its neighbours in the list.
+#[tokio::test]
+async fn every_diff_on_one_page_comes_as_recorded_fragments_and_a_diff_names_its_neighbours() {
+    let app = spawn_app().await;
+    let next = release_1_1(&app).await;
+    app.login_as("reviewer").await;
+    let (_, page) = app.get_text(&format!("/pins/{}/compare/{next}?diffs=1", app.pin)).await;
+    assert!(page.contains("lazy-diff"));
+    let marker = r#"data-src=""#;
+    let first = &page[page.find(marker).expect("a placeholder per file") + marker.len()..];
+    let source = first[..first.find('"').unwrap()].replace("&amp;", "&");
+    assert!(source.starts_with(&format!("/pins/{}/diff-fragment/{next}/", app.pin)), "{source}");
+    let views_before = app.events("diff.view").await.len();
+    let response = app.get(&format!("/pins/{}/diff-fragment/{next}/src/main.rs", app.pin)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let fragment = response.text().await.unwrap();
+    assert!(fragment.starts_with(r#"<div class="code-scroll"><table class="code diff diff-unified">"#), "{fragment}");
+    assert!(fragment.contains(r#"class="del""#) && fragment.contains(r#"class="add""#));
+    assert_eq!(app.events("diff.view").await.len(), views_before + 1, "recorded as a diff view");
+    let response = app.get(&format!("/pins/{}/diff-fragment/{next}/no/such.rs", app.pin)).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    // The diff page says where the file is in the list, and links the files on either side.
+    let (_, diff) = app.get_text(&format!("/pins/{}/compare/{next}/src/main.rs", app.pin)).await;
+    assert!(diff.contains(r#"class="file-steps""#));
+    let place = &diff[diff.find("File ").unwrap()..];
+    assert!(place.starts_with("File ") && place.contains(" of "), "{}", &place[..20]);
+    assert!(diff.contains(r#"rel="prev""#) || diff.contains(r#"rel="next""#));
+
+    // Without a grant the fragment is refused like the page.
+    let outsider = crate::audit::spawn_client_as(&app, "outsider").await;
+    let refused =
+        outsider.get(app.url(&format!("/pins/{}/diff-fragment/{next}/src/main.rs", app.pin))).send().await.unwrap();
+    assert!(matches!(refused.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", refused.status());
+}
