@@ -19,11 +19,17 @@ after(async () => {
   await server?.stop();
 });
 
-async function page(user, width = 1440) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const tab = await context.newPage();
-  await signIn(tab, server.url, user, server.passwords[user]);
-  return tab;
+// One signed-in context per person for the whole file: sign-in is rate-limited per account (a
+// burst of 5), and each test opens its own page in it.
+const contexts = {};
+async function page(user) {
+  if (!contexts[user]) {
+    contexts[user] = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const first = await contexts[user].newPage();
+    await signIn(first, server.url, user, server.passwords[user]);
+    await first.close();
+  }
+  return contexts[user].newPage();
 }
 
 test('coverage: the whole-pin row says what the figures say, rounded alike', async () => {
@@ -36,7 +42,7 @@ test('coverage: the whole-pin row says what the figures say, rounded alike', asy
     assert.equal(await whole.nth(3).innerText(), lines, 'Shown: one rule, one number');
     assert.match(await tab.locator('thead', { hasText: 'Reviewed or carried' }).innerText(), /Shown/);
   });
-  await tab.context().close();
+  await tab.close();
 });
 
 test('search: totals, "N more lines" is a link, result lines are highlighted', async () => {
@@ -51,7 +57,7 @@ test('search: totals, "N more lines" is a link, result lines are highlighted', a
     assert.match(tab.url(), /lines=all/);
     assert.equal(await tab.locator('.search-file').count(), 1, 'that file, all its lines');
   });
-  await tab.context().close();
+  await tab.close();
 });
 
 test('audit: a bad filter is said, the count is of the matches, every path and the event indented', async () => {
@@ -74,12 +80,13 @@ test('audit: a bad filter is said, the count is of the matches, every path and t
     const paths = await tab.locator('table.audit td.path').first().innerText();
     assert.ok(paths.split(', ').length > 1, paths);
   });
-  await tab.context().close();
+  await tab.close();
 });
 
 test('home: Markdown rendered in the list of comments, and the reviewer\'s progress at each pin', async () => {
   const tab = await page('reviewer');
   await withScreenshotOnFailure(tab, 'home-dashboard', async () => {
+    await tab.goto(`${server.url}/`);
     const excerpt = tab.locator('.my-threads .excerpt', { hasText: 'please confirm' });
     assert.equal(await excerpt.locator('strong').innerText(), 'please confirm', 'rendered, not raw');
     assert.ok(!(await excerpt.innerText()).includes('**'));
@@ -91,7 +98,7 @@ test('home: Markdown rendered in the list of comments, and the reviewer\'s progr
     await Promise.all([tab.waitForNavigation(), next.click()]);
     assert.equal(await tab.locator('h1.file-name').innerText(), path.split('/').pop(), 'the next file to review opens');
   });
-  await tab.context().close();
+  await tab.close();
 });
 
 test('Cargo.lock is highlighted as TOML', async () => {
@@ -101,7 +108,7 @@ test('Cargo.lock is highlighted as TOML', async () => {
     assert.equal(await tab.locator('.file-header .badge').first().innerText(), 'TOML');
     assert.ok(await tab.locator('table.code td.lc span.hs').count() > 10, 'its strings are marked');
   });
-  await tab.context().close();
+  await tab.close();
 });
 
 test('a diff steps to the next changed file (button and n), marks the file reviewed, copies its path', async () => {
@@ -136,11 +143,14 @@ test('a diff steps to the next changed file (button and n), marks the file revie
     const copied = await tab.evaluate(() => navigator.clipboard.readText());
     assert.ok(copied.endsWith(`/${heading}`) || copied === heading, copied);
   });
-  await tab.context().close();
+  await tab.close();
 });
 
 test('account: each session names its browser and can be ended; the second factor shows a QR code', async () => {
-  const other = await page('reviewer');
+  // A second session of the reviewer's, in a browser context of its own.
+  const elsewhere = await browser.newContext();
+  const other = await elsewhere.newPage();
+  await signIn(other, server.url, 'reviewer', server.passwords.reviewer);
   const tab = await page('reviewer');
   await withScreenshotOnFailure(tab, 'account-sessions', async () => {
     await tab.goto(`${server.url}/account`);
@@ -158,8 +168,8 @@ test('account: each session names its browser and can be ended; the second facto
     const box = await qr.boundingBox();
     assert.ok(box.width >= 150 && Math.abs(box.width - box.height) < 2, `${box.width}×${box.height}`);
   });
-  await other.context().close();
-  await tab.context().close();
+  await elsewhere.close();
+  await tab.close();
 });
 
 test('the sidebar opens directories in place, down to a file, and folds them again', async () => {
@@ -182,7 +192,7 @@ test('the sidebar opens directories in place, down to a file, and folds them aga
     await Promise.all([tab.waitForNavigation(), file.click()]);
     assert.match(tab.url(), /\/blob\/server\/src\/lib\.rs$/);
   });
-  await tab.context().close();
+  await tab.close();
 });
 
 test('every diff of a comparison on one page, each loaded as the reader comes to it', async () => {
@@ -200,5 +210,5 @@ test('every diff of a comparison on one page, each loaded as the reader comes to
     const width = await tab.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 1440, `no sideways scroll: ${width}`);
   });
-  await tab.context().close();
+  await tab.close();
 });

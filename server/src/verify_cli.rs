@@ -260,7 +260,7 @@ pub fn verify_attestation(envelope_file: &Path, key_file: &Path) -> anyhow::Resu
             }
         }
     }
-    println!("OK: {} envelope(s) verified", documents.len());
+    println!("OK: {} verified", app::html::counted(documents.len() as u64, "envelope", "envelopes"));
     Ok(())
 }
 
@@ -337,7 +337,11 @@ pub async fn verify_binary(file: &Path, url: &str, token: Option<&str>) -> anyho
         crate::builds::verify_envelope(&envelope.to_string(), &key)
             .map_err(|e| anyhow::anyhow!("an attestation for this file does not verify: {e}"))?;
     }
-    println!("attestations: {} envelope(s), each verified with key {}", list.len(), crate::builds::key_id(&key));
+    println!(
+        "attestations: {}, each verified with key {}",
+        app::html::counted(list.len() as u64, "envelope", "envelopes"),
+        crate::builds::key_id(&key)
+    );
     let mismatch = origins.iter().any(|o| o["status"]["status"] == "mismatch");
     if mismatch {
         println!("WARNING: builders of this artifact recorded different hashes (mismatch)");
@@ -400,7 +404,8 @@ pub fn verify_bundle(
         println!("VERIFIED in {:.2} s", started.elapsed().as_secs_f64());
         Ok(())
     } else {
-        println!("NOT VERIFIED: {} failure(s)", outcome.failures.len());
-        bail!("the bundle does not verify: {} failure(s)", outcome.failures.len())
+        let failures = app::html::counted(outcome.failures.len() as u64, "failure", "failures");
+        println!("NOT VERIFIED: {failures}");
+        bail!("the bundle does not verify: {failures}")
     }
 }

@@ -446,13 +446,3 @@ pub struct HomePage {
     pub pins: Vec<super::PinSummary>,
     pub my_threads: Vec<Thread>,
 }
-
-/// A reviewer's progress at a pin, for the home page: what they reviewed (or carried from an
-/// earlier pin) of the pin's size, and the first file in path order they have not.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PinProgress {
-    pub pin: PinId,
-    pub reviewed: Amount,
-    pub total: Amount,
-    pub next_unreviewed: Option<String>,
-}

@@ -384,3 +384,13 @@ pub struct JobStatus {
     pub done: u64,
     pub total: u64,
 }
+
+/// A reviewer's progress at a pin, for the home page: what they reviewed (or carried from an
+/// earlier pin) of the pin's size, and the first file in path order they have not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinProgress {
+    pub pin: PinId,
+    pub reviewed: Amount,
+    pub total: Amount,
+    pub next_unreviewed: Option<String>,
+}

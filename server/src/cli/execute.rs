@@ -149,7 +149,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::EndSessions { username }) => {
             let domain = open_domain(&admin_config()).await?;
             let ended = domain.access().end_sessions_of(Actor::Operator, &username).await.map_err(fail)?;
-            println!("{ended} session(s) of {username} ended");
+            println!("{} of {username} ended", app::html::counted(ended, "session", "sessions"));
             Ok(())
         }
         Command::User(UserCommand::Add { username, role }) => {
@@ -179,7 +179,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             for (reference, old, new) in &moved {
                 println!("{reference}: {} -> {new}", old.as_deref().unwrap_or("(new)"));
             }
-            println!("fetched {name}: {} ref(s) moved", moved.len());
+            println!("fetched {name}: {} moved", app::html::counted(moved.len() as u64, "ref", "refs"));
             Ok(())
         }
         Command::Pin { repository, commit, label } => {
@@ -200,7 +200,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                 .grant(Actor::Operator, &username, &pins, time(&from)?, time(&until)?)
                 .await
                 .map_err(fail)?;
-            println!("granted {username} {} pin(s); grant ids {ids:?}", pins.len());
+            println!("granted {username} {}; grant ids {ids:?}", app::html::counted(pins.len() as u64, "pin", "pins"));
             Ok(())
         }
         Command::Verify(VerifyCommand::Log { key, checkpoint, url, token, policy }) => {

@@ -154,7 +154,7 @@ async fn end_sessions(
         .access()
         .end_sessions_of(Actor::Web(&caller), &name)
         .await
-        .map(|n| format!("ended {n} session(s) of {name}"));
+        .map(|n| format!("ended {} of {name}", app::html::counted(n, "session", "sessions")));
     back_to("/admin#users", result)
 }
 

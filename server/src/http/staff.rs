@@ -95,7 +95,8 @@ async fn fetch_repository(
         state.domain.search().fetch_repository(Actor::Web(&caller), &name).await.map(|moved| match moved.len() {
             0 => format!("fetched {name}: already up to date"),
             n => format!(
-                "fetched {name}: {n} ref(s) moved ({})",
+                "fetched {name}: {} moved ({})",
+                app::html::counted(n as u64, "ref", "refs"),
                 moved.iter().map(|(r, _, _)| r.as_str()).collect::<Vec<_>>().join(", ")
             ),
         });

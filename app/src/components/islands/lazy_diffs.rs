@@ -29,6 +29,13 @@ pub fn LazyDiffs() -> impl IntoView {
                         let window = web_sys::window()?;
                         let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(&url)).await.ok()?;
                         let response: web_sys::Response = response.dyn_into().ok()?;
+                        // Sent to the sign-in page: the session ended.
+                        if response.redirected() {
+                            return Some((
+                                false,
+                                "your session has ended; reload the page to sign in again".to_string(),
+                            ));
+                        }
                         let ok = response.ok();
                         let text =
                             wasm_bindgen_futures::JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;

@@ -10,6 +10,7 @@ use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
 mod classes;
+mod grammars;
 
 use classes::{highlight_line, ClassCache};
 
@@ -39,37 +40,8 @@ pub struct Highlighter {
 
 impl Default for Highlighter {
     fn default() -> Self {
-        Highlighter { syntaxes: syntaxes() }
+        Highlighter { syntaxes: grammars::syntaxes() }
     }
-}
-
-/// Our own grammars, added to syntect's defaults (which have none for these).
-const OWN_SYNTAXES: [&str; 1] = [include_str!("syntaxes/TOML.sublime-syntax")];
-
-/// Files whose whole name says their grammar where the extension does not (a `.lock` file may be
-/// TOML, JSON or neither).
-const BY_WHOLE_NAME: [(&str, &str); 6] = [
-    ("Cargo.lock", "toml"),
-    ("poetry.lock", "toml"),
-    ("uv.lock", "toml"),
-    ("Pipfile", "toml"),
-    ("composer.lock", "json"),
-    ("flake.lock", "json"),
-];
-
-/// syntect's default grammars with ours, linked once per process (a few hundred milliseconds).
-fn syntaxes() -> SyntaxSet {
-    static SET: std::sync::OnceLock<SyntaxSet> = std::sync::OnceLock::new();
-    SET.get_or_init(|| {
-        let mut builder = SyntaxSet::load_defaults_newlines().into_builder();
-        for source in OWN_SYNTAXES {
-            let syntax = syntect::parsing::SyntaxDefinition::load_from_str(source, true, None)
-                .expect("our own grammars are valid (a unit test loads them)");
-            builder.add(syntax);
-        }
-        builder.build()
-    })
-    .clone()
 }
 
 fn strip_newline(line: &str) -> &str {
@@ -99,34 +71,6 @@ pub fn plain_lines(text: &str) -> Vec<String> {
 }
 
 impl Highlighter {
-    /// The grammar for a file: by its extension or name, else by its first line (only its first
-    /// 256 bytes are looked at: a grammar's first-line pattern on a megabyte line costs seconds).
-    pub(super) fn syntax_for(&self, file_name: &str, text: &str) -> Option<&SyntaxReference> {
-        self.syntax_by_name(file_name)
-            .or_else(|| {
-                let first = text.lines().next().unwrap_or("");
-                let mut end = first.len().min(256);
-                while !first.is_char_boundary(end) {
-                    end -= 1;
-                }
-                self.syntaxes.find_syntax_by_first_line(&first[..end])
-            })
-            .filter(|s| s.name != "Plain Text")
-    }
-
-    /// The grammar a file's name alone decides (its extension, or its whole name: `Makefile`).
-    pub(super) fn syntax_by_name(&self, file_name: &str) -> Option<&SyntaxReference> {
-        let extension = BY_WHOLE_NAME
-            .iter()
-            .find(|(name, _)| *name == file_name)
-            .map(|(_, extension)| *extension)
-            .unwrap_or_else(|| file_name.rsplit_once('.').map(|(_, e)| e).unwrap_or(file_name));
-        self.syntaxes
-            .find_syntax_by_extension(extension)
-            .or_else(|| self.syntaxes.find_syntax_by_extension(file_name))
-            .filter(|s| s.name != "Plain Text")
-    }
-
     /// The grammar to highlight a file of `size` bytes with: none past the highlight cap.
     pub(super) fn syntax_within_cap(
         &self,
