@@ -38,6 +38,63 @@ fn entry_from_row(row: &AnyRow) -> Result<AuditEntry> {
     })
 }
 
+/// A value a filter binds.
+enum Param {
+    Text(String),
+    Number(i64),
+}
+
+/// Binds each filter's value in order (a `query` or a `query_scalar`).
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut query = $query;
+        for param in $params {
+            query = match param {
+                Param::Text(text) => query.bind(text),
+                Param::Number(number) => query.bind(number),
+            };
+        }
+        query
+    }};
+}
+
+/// The audit query's filters as conditions on `$1`, `$2`, … and their values in that order; the
+/// page's start (`before`) only when asked for (a count covers every page).
+fn event_filters(query: &AuditQuery, with_before: bool) -> (Vec<String>, Vec<Param>) {
+    let mut conditions = Vec::new();
+    let mut params = Vec::new();
+    let mut add = |condition: &str, param: Param| {
+        params.push(param);
+        conditions.push(format!("{condition} ${}", params.len()));
+    };
+    if let Some(actor) = &query.actor {
+        add("actor =", Param::Text(actor.clone()));
+    }
+    if let Some(pin) = query.pin {
+        add("pin_id =", Param::Number(pin));
+    }
+    if let Some(action) = &query.action {
+        add("action =", Param::Text(action.clone()));
+    }
+    for (condition, number) in [("recorded_at >=", query.from_ms), ("recorded_at <=", query.until_ms)] {
+        if let Some(number) = number {
+            add(condition, Param::Number(number));
+        }
+    }
+    if let Some(before) = query.before.filter(|_| with_before) {
+        add("idx <", Param::Number(before));
+    }
+    (conditions, params)
+}
+
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        "1 = 1".into()
+    } else {
+        conditions.join(" AND ")
+    }
+}
+
 /// An object the log says was shown to someone: who, which path and blob, which lines.
 pub struct ShownRow {
     pub event_idx: u64,
@@ -91,40 +148,13 @@ impl Store {
     /// Events newest first, filtered; the page size is capped at 500.
     pub async fn query_events(&self, query: &AuditQuery) -> Result<AuditPage> {
         let limit = query.limit.clamp(1, 500) as i64;
-        let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_events WHERE 1 = 1");
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        let filters: [(bool, &str); 6] = [
-            (query.actor.is_some(), "actor ="),
-            (query.pin.is_some(), "pin_id ="),
-            (query.action.is_some(), "action ="),
-            (query.from_ms.is_some(), "recorded_at >="),
-            (query.until_ms.is_some(), "recorded_at <="),
-            (query.before.is_some(), "idx <"),
-        ];
-        for (present, condition) in filters {
-            if present {
-                sql += &format!(" AND {condition} {}", next());
-            }
-        }
-        sql += &format!(" ORDER BY idx DESC LIMIT {}", next());
-        let mut q = sqlx::query(&sql);
-        if let Some(actor) = &query.actor {
-            q = q.bind(actor.clone());
-        }
-        if let Some(pin) = query.pin {
-            q = q.bind(pin);
-        }
-        if let Some(action) = &query.action {
-            q = q.bind(action.clone());
-        }
-        for number in [query.from_ms, query.until_ms, query.before].into_iter().flatten() {
-            q = q.bind(number);
-        }
-        let rows = q.bind(limit + 1).fetch_all(&self.pool).await?;
+        let (conditions, params) = event_filters(query, true);
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_events WHERE {} ORDER BY idx DESC LIMIT ${}",
+            where_clause(&conditions),
+            params.len() + 1
+        );
+        let rows = bind_params!(sqlx::query(&sql), params).bind(limit + 1).fetch_all(&self.pool).await?;
         let mut entries = rows.iter().map(entry_from_row).collect::<Result<Vec<_>>>()?;
         let next_before = if entries.len() as i64 > limit {
             entries.truncate(limit as usize);
@@ -139,42 +169,12 @@ impl Store {
 
     /// How many events match the query's filters (its page aside); `None` without filters.
     async fn count_events(&self, query: &AuditQuery) -> Result<Option<i64>> {
-        let mut conditions = Vec::new();
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        let filters: [(bool, &str); 5] = [
-            (query.actor.is_some(), "actor ="),
-            (query.pin.is_some(), "pin_id ="),
-            (query.action.is_some(), "action ="),
-            (query.from_ms.is_some(), "recorded_at >="),
-            (query.until_ms.is_some(), "recorded_at <="),
-        ];
-        for (present, condition) in filters {
-            if present {
-                conditions.push(format!("{condition} {}", next()));
-            }
-        }
+        let (conditions, params) = event_filters(query, false);
         if conditions.is_empty() {
             return Ok(None);
         }
-        let sql = format!("SELECT COUNT(*) FROM audit_events WHERE {}", conditions.join(" AND "));
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
-        if let Some(actor) = &query.actor {
-            q = q.bind(actor.clone());
-        }
-        if let Some(pin) = query.pin {
-            q = q.bind(pin);
-        }
-        if let Some(action) = &query.action {
-            q = q.bind(action.clone());
-        }
-        for number in [query.from_ms, query.until_ms].into_iter().flatten() {
-            q = q.bind(number);
-        }
-        Ok(Some(q.fetch_one(&self.pool).await?))
+        let sql = format!("SELECT COUNT(*) FROM audit_events WHERE {}", where_clause(&conditions));
+        Ok(Some(bind_params!(sqlx::query_scalar::<_, i64>(&sql), params).fetch_one(&self.pool).await?))
     }
 
     /// The objects of a pin that the log says were shown, and to whom, from events after
