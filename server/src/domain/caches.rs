@@ -27,8 +27,9 @@ pub struct Caches {
     pub file_threads: Mutex<lru::LruCache<FileKey, (i64, Arc<CommentRows>)>>,
     /// Changed files between two trees, by (older tree, newer tree).
     pub compare: Mutex<lru::LruCache<TreePair, Arc<Vec<ChangedFile>>>>,
-    /// A search's totals, counted on its first page (a pin never changes, so neither do they).
-    pub search_totals: Mutex<lru::LruCache<super::search::TotalsKey, crate::source::Totals>>,
+    /// A search's totals, counted on its first page, with the files that match when they were
+    /// counted from the pin's search pack (a pin never changes, so neither do they).
+    pub search_totals: Mutex<lru::LruCache<super::search::TotalsKey, super::search::Counted>>,
 }
 
 impl Default for Caches {
@@ -38,7 +39,7 @@ impl Default for Caches {
             coverage: Default::default(),
             file_threads: lru(512),
             compare: lru(16),
-            search_totals: lru(1024),
+            search_totals: lru(256),
         }
     }
 }

@@ -6,10 +6,11 @@ use super::guard::{require, Actor, Permission};
 use super::Search;
 use crate::audit::Action;
 use crate::audit::{Query, Scope};
-use crate::source::{Cursor, PackedFile, SearchHit, SearchRequest, Totals};
+use crate::source::{Cursor, FileSet, PackedFile, SearchHit, SearchRequest, Totals};
 use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Longest query accepted.
@@ -50,6 +51,14 @@ fn path_glob(query: &SearchQuery) -> AppResult<Option<globset::GlobMatcher>> {
 /// A search's totals are kept by what decides them: the pin, the pattern, letter case, lines or
 /// not, and the paths.
 pub type TotalsKey = (i64, String, bool, bool, Option<String>);
+
+/// What the first page of a search counted: its totals, and the files that match (numbered in
+/// the pin's search pack) when it counted them there exactly, so that later pages read only those.
+#[derive(Clone)]
+pub struct Counted {
+    totals: Totals,
+    matching: Option<Arc<FileSet>>,
+}
 
 /// Which lines of a matching file a search answers with (and records).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +104,7 @@ impl Search<'_> {
                 .collect();
             // The pack is on the data volume of the instance that indexed the pin; an instance
             // without it searches the repository instead.
-            let packed = std::sync::Arc::new(packed);
+            let packed = Arc::new(packed);
             if let Some(outcome) = self.source.search_pack(receipt, &access.location(), packed, request.clone()).await?
             {
                 return Ok(outcome);
@@ -148,7 +157,7 @@ impl Search<'_> {
         let started = Instant::now();
         let multiline = query.regex && query.multiline;
         let key: TotalsKey = (pin.get(), pattern.as_str().to_string(), query.case, multiline, recorded.path.clone());
-        let known = self.caches.search_totals.lock().expect("cache lock").get(&key).copied();
+        let known = self.caches.search_totals.lock().expect("cache lock").get(&key).cloned();
         let request = SearchRequest {
             pattern,
             paths,
@@ -158,14 +167,16 @@ impl Search<'_> {
             continue_in_file: query.all_lines,
             multiline,
             count: known.is_none(),
+            within: known.as_ref().and_then(|k| k.matching.clone()),
             highlight: lines == Lines::WithContext,
             budget: Duration::from_millis(self.source.limits().search_budget_ms),
         };
         let mut outcome = self.search_pin(&receipt, &access, request).await?;
         let totals = match (known, outcome.totals) {
-            (Some(totals), _) => totals,
+            (Some(known), _) => known.totals,
             (None, Some(totals)) => {
-                self.caches.search_totals.lock().expect("cache lock").put(key, totals);
+                let matching = outcome.matching.take().map(Arc::new);
+                self.caches.search_totals.lock().expect("cache lock").put(key, Counted { totals, matching });
                 totals
             }
             (None, None) => Totals::default(),
@@ -305,6 +316,7 @@ impl Search<'_> {
             continue_in_file: false,
             multiline: false,
             count: false,
+            within: None,
             highlight: false,
             budget: Duration::from_millis(self.source.limits().search_budget_ms.min(2_000)),
         };

@@ -260,6 +260,8 @@ enum Form {
         /// Frames decompressed, the most recently read last.
         kept: Vec<(usize, Vec<u8>)>,
         buffer: Vec<u8>,
+        /// One zstd context for every frame the reader decompresses.
+        decompressor: Box<zstd::bulk::Decompressor<'static>>,
     },
     Raw {
         reader: std::io::BufReader<std::fs::File>,
@@ -275,7 +277,9 @@ impl PackReader {
                 let frames = read_index(&mut file, pin.get() as u64)?;
                 let files = HashMap::from([(pin.get() as u64, file)]);
                 let dir = dir.to_path_buf();
-                return Ok(Some(PackReader(Form::Framed { dir, files, frames, kept: Vec::new(), buffer: Vec::new() })));
+                let decompressor = Box::new(zstd::bulk::Decompressor::new()?);
+                let (kept, buffer) = (Vec::new(), Vec::new());
+                return Ok(Some(PackReader(Form::Framed { dir, files, frames, kept, buffer, decompressor })));
             }
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
             Err(_) => {}
@@ -307,7 +311,7 @@ impl PackReader {
                 *position = offset + length;
                 Ok(())
             }
-            Form::Framed { dir, files, frames, kept, buffer } => {
+            Form::Framed { dir, files, frames, kept, buffer, decompressor } => {
                 let index = frames.partition_point(|f| f.start + f.size <= offset);
                 let frame = *frames.get(index).ok_or_else(|| invalid("offset past the end"))?;
                 if offset < frame.start || offset + length > frame.start + frame.size {
@@ -328,12 +332,16 @@ impl PackReader {
                         };
                         buffer.resize(frame.length as usize, 0);
                         file.read_exact_at(buffer, frame.at)?;
-                        let text = zstd::bulk::decompress(buffer, frame.size as usize)?;
+                        // The oldest frame's memory is used again.
+                        let mut text = match kept.len() {
+                            KEPT_FRAMES => kept.remove(0).1,
+                            _ => Vec::new(),
+                        };
+                        text.clear();
+                        text.reserve(frame.size as usize);
+                        decompressor.decompress_to_buffer(buffer.as_slice(), &mut text)?;
                         if text.len() as u64 != frame.size {
                             return Err(invalid("a frame of the wrong size"));
-                        }
-                        if kept.len() == KEPT_FRAMES {
-                            kept.remove(0);
                         }
                         kept.push((index, text));
                         kept.len() - 1

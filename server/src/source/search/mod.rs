@@ -69,6 +69,10 @@ pub struct SearchRequest {
     pub multiline: bool,
     /// Whether to count every matching file and line of the search (its totals are not known yet).
     pub count: bool,
+    /// The files known to hold a match, from the page that counted them: a page reads only these
+    /// (and only as many as it can show). Used with a pin's search pack alone, whose files they
+    /// number; ignored when counting.
+    pub within: Option<Arc<FileSet>>,
     /// Whether result lines are given as the file view highlights them (a page; not the API).
     pub highlight: bool,
     pub budget: Duration,
@@ -119,6 +123,31 @@ pub struct SearchOutcome {
     pub files_searched: u64,
     /// When asked for: every matching file and line.
     pub totals: Option<Totals>,
+    /// When counted exactly from a search pack: the files that hold a match (for `within`).
+    pub matching: Option<FileSet>,
+}
+
+/// Some of a pin's searchable files, numbered in path order among those the path pattern keeps.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileSet(Vec<u64>);
+
+impl FileSet {
+    fn insert(&mut self, index: usize) {
+        let (word, bit) = (index / 64, index % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    fn contains(&self, index: usize) -> bool {
+        self.0.get(index / 64).is_some_and(|word| word & (1 << (index % 64)) != 0)
+    }
+
+    /// Bytes held, for a cache's accounting.
+    pub fn bytes(&self) -> usize {
+        self.0.len() * 8
+    }
 }
 
 /// A text file to search, in path order: where its text is (in the pin's pack, or a blob).
@@ -180,15 +209,25 @@ impl Source {
             let deadline = Instant::now() + request.budget;
             let chosen: Vec<&PackedFile> =
                 files.iter().filter(|f| request.paths.as_ref().is_none_or(|glob| glob.is_match(&f.path))).collect();
+            let within = request.within.as_deref().filter(|_| !request.count);
+            let chosen: Vec<&PackedFile> = match within {
+                Some(set) => chosen.into_iter().enumerate().filter(|(at, _)| set.contains(*at)).map(|(_, f)| f).collect(),
+                None => chosen,
+            };
             let grammar = |path: &str, text: &[u8]| this.grammar_of(path, text);
             let plan = Plan::new(&chosen, &request, deadline, &grammar);
-            let from = if request.count { 0 } else { plan.start };
-            let middle = halfway(&chosen, from..chosen.len());
+            // Every file of a known set holds a match: a page's worth of them is all it reads.
+            let (from, to) = match (request.count, within) {
+                (true, _) => (0, chosen.len()),
+                (false, Some(_)) => (plan.start, chosen.len().min(plan.start + plan.enough)),
+                (false, None) => (plan.start, chosen.len()),
+            };
+            let middle = halfway(&chosen, from..to);
             let first_done = AtomicBool::new(false);
             let (first, second) = std::thread::scope(|scope| {
                 let later = scope.spawn(|| {
                     let collect = || !first_done.load(Ordering::Relaxed);
-                    scan_part(&mut open()?, &plan, middle..chosen.len(), &request, &collect, &|| {})
+                    scan_part(&mut open()?, &plan, middle..to, &request, &collect, &|| {})
                 });
                 let done = || first_done.store(true, Ordering::Relaxed);
                 let earlier =
@@ -246,6 +285,8 @@ impl Source {
             let from = if request.count { 0 } else { plan.start };
             let part = scan_part(&mut BlobTexts { repo }, &plan, from..chosen.len(), &request, &|| true, &|| {})?;
             let mut outcome = assemble(vec![part], &plan, &request);
+            // Numbered among the blobs, not the pack's files that a later page would read.
+            outcome.matching = None;
             if request.highlight {
                 this.mark_up(&mut outcome.hits);
             }

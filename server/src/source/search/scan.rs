@@ -3,7 +3,7 @@
 //! and where the next one starts.
 
 use super::text::{count_text, search_text};
-use super::{Cursor, PackedFile, SearchHit, SearchOutcome, SearchRequest, Totals};
+use super::{Cursor, FileSet, PackedFile, SearchHit, SearchOutcome, SearchRequest, Totals};
 use crate::source::Result;
 use std::time::Instant;
 
@@ -61,6 +61,8 @@ pub(super) struct Part {
     files: u64,
     lines: u64,
     searched: u64,
+    /// The files counted with a match (when counting).
+    matching: Vec<usize>,
     /// The budget ran out before the part was through (its counts are a lower bound).
     late: bool,
 }
@@ -72,7 +74,7 @@ pub(super) struct Plan<'a> {
     pub(super) start: usize,
     start_line: u32,
     /// Hits that make a page's worth: one more than a page, to know where the next starts.
-    enough: usize,
+    pub(super) enough: usize,
     deadline: Instant,
     /// The grammar of a file, by its path and text.
     grammar: &'a (dyn Fn(&str, &[u8]) -> Option<String> + Sync),
@@ -166,6 +168,9 @@ pub(super) fn scan_part(
         };
         part.files += u64::from(matching > 0);
         part.lines += matching;
+        if matching > 0 && request.count {
+            part.matching.push(index);
+        }
     }
     Ok(part)
 }
@@ -184,15 +189,22 @@ pub(super) fn halfway(files: &[&PackedFile], range: std::ops::Range<usize>) -> u
 }
 
 /// The page from the parts, in file order: the hits of the first, then (when the first ran out
-/// of files) of the second; where the next page starts; the totals when counted.
+/// of files) of the second; where the next page starts; the totals when counted, and the files
+/// that match when they were counted exactly.
 pub(super) fn assemble(parts: Vec<Part>, plan: &Plan, request: &SearchRequest) -> SearchOutcome {
     let want = request.want_files;
+    let exact = parts.iter().all(|p| !p.late);
     let mut outcome = SearchOutcome {
         files_searched: parts.iter().map(|p| p.searched).sum(),
         totals: request.count.then(|| Totals {
             files: parts.iter().map(|p| p.files).sum(),
             lines: parts.iter().map(|p| p.lines).sum(),
-            exact: parts.iter().all(|p| !p.late),
+            exact,
+        }),
+        matching: (request.count && exact).then(|| {
+            let mut set = FileSet::default();
+            parts.iter().flat_map(|p| &p.matching).for_each(|&index| set.insert(index));
+            set
         }),
         ..SearchOutcome::default()
     };

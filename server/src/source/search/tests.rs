@@ -92,17 +92,29 @@ fn request(pattern: &str, lines_per_file: usize, continue_in_file: bool) -> Sear
         continue_in_file,
         multiline: false,
         count: true,
+        within: None,
         highlight: false,
         budget: Duration::from_secs(60),
     }
 }
 
 /// Every page of a search, walked by cursor (from the pack when `packed` holds its files): each
-/// file's matching lines in order, the lines counted beyond them per file, and the totals.
+/// file's matching lines in order, the lines counted beyond them per file, and the totals. Later
+/// pages read only the files the first counted with a match, as the domain asks, unless
+/// `forget_files`.
 async fn walk(
     fixture: &Fixture,
     packed: Option<&Arc<Vec<PackedFile>>>,
+    request: SearchRequest,
+) -> (Vec<(String, Vec<u32>)>, BTreeMap<String, u64>, Totals) {
+    walk_pages(fixture, packed, request, false).await
+}
+
+async fn walk_pages(
+    fixture: &Fixture,
+    packed: Option<&Arc<Vec<PackedFile>>>,
     mut request: SearchRequest,
+    forget_files: bool,
 ) -> (Vec<(String, Vec<u32>)>, BTreeMap<String, u64>, Totals) {
     let receipt = Receipt::for_tests(Scope::Search(fixture.at.pin));
     let (mut files, mut counted, mut totals) = (Vec::<(String, Vec<u32>)>::new(), BTreeMap::new(), None);
@@ -121,6 +133,8 @@ async fn walk(
         if let Some(counted) = outcome.totals {
             assert!(totals.is_none(), "counted once, on the first page");
             totals = Some(counted);
+            assert_eq!(outcome.matching.is_some(), packed.is_some(), "the files that match, from a pack alone");
+            request.within = outcome.matching.filter(|_| !forget_files).map(Arc::new);
         }
         for hit in outcome.hits {
             let lines = hit.lines.iter().filter(|l| !l.matches.is_empty()).map(|l| l.number);
@@ -164,6 +178,9 @@ async fn every_page_walked_by_cursor_is_git_grep_from_blobs_and_from_the_pack() 
         assert_eq!(found, expected, "pack: {}", from_pack.is_some());
         assert!(counted.values().all(|&n| n == 0));
         assert_eq!(totals, totals_of(&expected));
+        // The same, each page reading every file from where it starts.
+        let (found, _, _) = walk_pages(&fixture, from_pack, request("needle", 10_000, false), true).await;
+        assert_eq!(found, expected);
         // Twenty a file, the rest counted: still every line of git's, shown or counted.
         let (found, counted, totals) = walk(&fixture, from_pack, request("needle", 20, false)).await;
         for ((path, lines), (git_path, git_lines)) in found.iter().zip(&expected) {
