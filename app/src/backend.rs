@@ -77,6 +77,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn coverage_page(&self, caller: &Caller, pin: PinId, selected: Option<String>) -> AppResult<CoveragePage>;
     /// A pin's builds by artifact, and whether independent builders agree.
     async fn builds(&self, caller: &Caller, pin: PinId) -> AppResult<BuildsPage>;
+    /// A room build of a pin, with the start of its log.
+    async fn room_build(&self, caller: &Caller, pin: PinId, id: i64) -> AppResult<RoomBuildPage>;
+    /// diffoscope's report on two builds of a pin's artifact that differ.
+    async fn build_diff(&self, caller: &Caller, pin: PinId, id: i64) -> AppResult<DiffPage>;
     /// What a file with this SHA-256 was built from, and how that pin was reviewed.
     async fn lookup_artifact(&self, caller: &Caller, sha256: Sha256Hex) -> AppResult<ArtifactLookup>;
     /// A pin's verdicts and the verdict form's facts.

@@ -79,6 +79,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pins/:pin/coverage") ssr=SsrMode::Async view=routes::coverage::CoveragePage/>
                 <Route path=path!("/pins/:pin/verdicts") ssr=SsrMode::Async view=routes::verdicts::VerdictsPage/>
                 <Route path=path!("/pins/:pin/builds") ssr=SsrMode::Async view=routes::builds::BuildsPage/>
+                <Route path=path!("/pins/:pin/room/:id") ssr=SsrMode::Async view=routes::room::RoomBuildRoute/>
+                <Route path=path!("/pins/:pin/build-diffs/:id") ssr=SsrMode::Async view=routes::room::BuildDiffRoute/>
                 <Route path=path!("/verify") ssr=SsrMode::Async view=routes::verify::VerifyPage/>
                 <Route path=path!("/audit") ssr=SsrMode::Async view=routes::audit::AuditPage/>
                 <Route path=path!("/admin") ssr=SsrMode::Async view=routes::admin::AdminPage/>

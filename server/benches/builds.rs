@@ -53,6 +53,7 @@ async fn main() {
         import_roots: Vec::new(),
         require_staff_second_factor: false,
         connections: Default::default(),
+        room: Default::default(),
     };
     let domain = open_domain(&config).await.unwrap();
     domain

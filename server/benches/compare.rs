@@ -49,6 +49,7 @@ async fn start(dir: &Path, repository: &Path, first: bool) -> Server {
         import_roots: Vec::new(),
         require_staff_second_factor: false,
         connections: Default::default(),
+        room: Default::default(),
     };
     let domain = open_domain(&config).await.unwrap();
     if first {

@@ -57,6 +57,7 @@ fn main() {
             import_roots: Vec::new(),
             require_staff_second_factor: false,
             connections: Default::default(),
+            room: Default::default(),
         };
         let domain = clearroom::startup::open_domain(&config).await.unwrap();
         let source = make_repository(&dir.path().join("upstream.git"));

@@ -108,6 +108,7 @@ async fn main() {
         import_roots: Vec::new(),
         require_staff_second_factor: false,
         connections: Default::default(),
+        room: Default::default(),
     };
     let domain = open_domain(&config).await.unwrap();
     let password = || Some(Password::new(PASSWORD.into()));

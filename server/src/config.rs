@@ -32,6 +32,19 @@ pub struct Config {
     pub require_staff_second_factor: bool,
     /// How long a connection may take to send a request's headers, and how many are served at once.
     pub connections: Connections,
+    /// Where room builds run and which toolchains they may use.
+    pub room: RoomSettings,
+}
+
+/// Room builds' directories (`--room-dir`, `--toolchain-root`).
+#[derive(Clone, Debug, Default)]
+pub struct RoomSettings {
+    /// Where each room build gets a fresh directory; default `clearroom-room-<hash of the data
+    /// directory>` in the system's temporary directory (outside the private data directory, which the sandbox's user cannot
+    /// pass through when the server runs as root).
+    pub dir: Option<PathBuf>,
+    /// The directory whose subdirectories are the toolchains a recipe may name (besides `host`).
+    pub toolchain_root: Option<PathBuf>,
 }
 
 /// What a connection may hold (security defect 14: sockets that sent half a request line, or
@@ -145,6 +158,24 @@ impl Config {
     /// Highlighted files, compressed (`source::cache`).
     pub fn highlight_cache_dir(&self) -> PathBuf {
         self.data_dir.join("highlight")
+    }
+
+    /// Where room builds run: by default a directory of the system's temporary one named after
+    /// the data directory (so that two servers on one machine never share one).
+    pub fn room_dir(&self) -> PathBuf {
+        self.room.dir.clone().unwrap_or_else(|| {
+            let data = std::fs::canonicalize(&self.data_dir).unwrap_or_else(|_| self.data_dir.clone());
+            let digest = crate::builds::sha256_hex(data.as_os_str().as_encoded_bytes());
+            std::env::temp_dir().join(format!("clearroom-room-{}", &digest[..12]))
+        })
+    }
+
+    /// The room's builder id in provenance: the public URL, or the log's origin.
+    pub fn room_builder_id(&self) -> String {
+        match &self.network.public_url {
+            Some(public) => format!("{}/room", public.origin().trim_end_matches('/')),
+            None => format!("urn:clearroom:room:{}", self.log_origin),
+        }
     }
 
     /// Cookies carry `Secure` (and HSTS is sent) when the public URL is https, or, with no public

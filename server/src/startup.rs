@@ -27,7 +27,13 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
     let source = Source::new(config.repos_dir(), config.index_dir(), Some(config.highlight_cache_dir()), config.limits);
     let signer = crate::audit::checkpoint::load_or_create_key(&config.log_key_path(), &config.log_origin)?;
     let key = crate::builds::AttestationKey::load_or_create(&config.attestation_key_path())?;
-    let builds = crate::domain::builds::BuildSettings { key: Arc::new(key), artifacts: config.artifacts_dir() };
+    let builds = crate::domain::builds::BuildSettings {
+        key: Arc::new(key),
+        artifacts: config.artifacts_dir(),
+        room_dir: config.room_dir(),
+        toolchain_root: config.room.toolchain_root.clone(),
+        builder_id: config.room_builder_id(),
+    };
     let settings = crate::domain::DomainSettings {
         builds,
         exports: crate::domain::exports::ExportSettings {
@@ -253,10 +259,11 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         }
     });
     // Background jobs: two workers for pins' jobs (a pin's index and compare run beside its
-    // highlighting, which is most of the work) and one for export bundles, each running its jobs
+    // highlighting, which is most of the work), one for export bundles and one for room builds and
+    // their reports, each running its jobs
     // one after another and looking for more every second.
     use crate::domain::jobs::JobLane;
-    for lane in [JobLane::Pins, JobLane::Pins, JobLane::Exports] {
+    for lane in [JobLane::Pins, JobLane::Pins, JobLane::Exports, JobLane::Builds] {
         let domain = Arc::clone(&domain);
         tokio::spawn(async move {
             loop {
@@ -329,6 +336,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .merge(http::review::router())
         .merge(http::source_api::router())
         .merge(http::builds_api::router())
+        .merge(http::room_api::router())
         .merge(http::exports::router())
         .merge(http::openapi::router())
         .merge(pages)

@@ -154,6 +154,8 @@ fn build(release: bool) -> Result<()> {
 
 fn serve_demo(release: bool, rest: &[String]) -> Result<()> {
     let root = workspace_root();
+    // The demo's room build needs bubblewrap and gcc, and its report diffoscope.
+    ensure_tools(false)?;
     let binary = root.join(if release { "target/release/server" } else { "target/debug/server" });
     let mut serve = Command::new(binary);
     serve.current_dir(&root).arg("serve").arg("--demo").env("LEPTOS_SITE_ROOT", root.join("target/site"));
@@ -211,19 +213,37 @@ fn postgres_url() -> Option<String> {
     Some(DEFAULT_POSTGRES.to_string())
 }
 
-/// Debian's Chromium and Node.js, installed from Debian's packages when missing (as root).
-fn ensure_browser_tools() -> Result<()> {
-    let chromium = Path::new("/usr/bin/chromium").exists();
-    let node = succeeds("node", &["--version"]) && succeeds("npm", &["--version"]);
-    if chromium && node {
+/// A program on PATH (or at an absolute path).
+fn installed(program: &str) -> bool {
+    if program.starts_with('/') {
+        return Path::new(program).exists();
+    }
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// The system tools the tests and the room use, installed from Debian's packages when missing, in
+/// one `apt-get install` (as root): Chromium and Node.js for the browser tests; bubblewrap, gcc,
+/// make and diffoscope (its minimal package, with binutils for ELF files) for room builds.
+fn ensure_tools(browser: bool) -> Result<()> {
+    let mut wanted: Vec<(&str, &[&str])> = vec![
+        ("bwrap", &["bubblewrap"]),
+        ("gcc", &["gcc"]),
+        ("make", &["make"]),
+        ("diffoscope", &["diffoscope-minimal"]),
+        ("readelf", &["binutils"]),
+    ];
+    if browser {
+        wanted.extend([("/usr/bin/chromium", &["chromium"][..]), ("node", &["nodejs"]), ("npm", &["npm"])]);
+    }
+    let packages: Vec<&str> =
+        wanted.iter().filter(|(program, _)| !installed(program)).flat_map(|(_, packages)| packages.iter().copied()).collect();
+    if packages.is_empty() {
         return Ok(());
     }
-    let mut packages = Vec::new();
-    if !chromium {
-        packages.push("chromium");
-    }
-    if !node {
-        packages.extend(["nodejs", "npm"]);
+    let root = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false);
+    if !root {
+        eprintln!("warning: missing {} (Debian: apt-get install {}); run as root to install them", packages.join(" "), packages.join(" "));
+        return Ok(());
     }
     println!("installing {} from Debian's packages", packages.join(" "));
     let mut update = Command::new("apt-get");
@@ -231,12 +251,13 @@ fn ensure_browser_tools() -> Result<()> {
     run(update, "apt-get update")?;
     let mut install = Command::new("apt-get");
     install.args(["install", "-y", "--no-install-recommends"]).args(&packages).env("DEBIAN_FRONTEND", "noninteractive");
-    run(install, "installing the browser test tools")
+    run(install, "installing the system tools")
 }
 
 fn test() -> Result<()> {
     let root = workspace_root();
     let in_ci = std::env::var("CI").is_ok();
+    ensure_tools(true)?;
     build(false)?;
 
     // cargo-nextest (one process per test, hung tests stopped) when it is installed; cargo test otherwise.
@@ -267,7 +288,6 @@ fn test() -> Result<()> {
     fuzz.current_dir(&root).arg(root.join("end2end/api-fuzz/run.sh"));
     run(fuzz, "schemathesis over the API")?;
 
-    ensure_browser_tools()?;
     let end2end = root.join("end2end");
     let mut npm = Command::new("npm");
     npm.current_dir(&end2end).args(["ci", "--no-audit", "--no-fund"]);

@@ -60,6 +60,8 @@ pub struct ArtifactBuilds {
     pub name: String,
     pub platform: String,
     pub status: Reproducibility,
+    /// The accounts that recorded it, by hash (one entry when they agree): who built it.
+    pub accounts: Vec<(String, Vec<String>)>,
     pub builds: Vec<BuildView>,
 }
 
@@ -72,6 +74,8 @@ pub struct BuildsPage {
     pub can_record: bool,
     /// The review-summary statements issued for the pin, newest first: (issued at, envelope sha256).
     pub review_statements: Vec<(i64, String)>,
+    /// The room: the pin's recipe, its builds, and the reports on mismatches.
+    pub room: super::RoomSection,
     pub csrf_token: String,
 }
 

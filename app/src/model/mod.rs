@@ -4,6 +4,7 @@
 //! hold a secret (a password, a hash, a session id) nor a database row or git object as such.
 
 mod builds;
+mod room;
 mod compare;
 mod exports;
 mod input;
@@ -12,6 +13,7 @@ mod review;
 mod views;
 
 pub use builds::*;
+pub use room::*;
 pub use compare::*;
 pub use exports::*;
 pub use input::*;

@@ -6,7 +6,8 @@ use crate::api::load_builds;
 use crate::components::islands::ArtifactUpload;
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
 use crate::components::time::Time;
-use crate::model::{ArtifactBuilds, BuildView, BuildsPage, Reproducibility};
+use crate::model::{ArtifactBuilds, BuildView, BuildsPage, Mismatch, PinId, Reproducibility};
+use crate::routes::room::{MismatchReport, RoomPanel};
 use crate::routes::tree::PinBar;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -74,9 +75,22 @@ fn BuildRow(record: BuildView) -> impl IntoView {
     }
 }
 
+/// Who built an artifact: the accounts that agree, or each hash's accounts when they do not.
+fn built_by(artifact: &ArtifactBuilds) -> String {
+    match artifact.accounts.as_slice() {
+        [(_, accounts)] => format!("Built by {}", accounts.join(", ")),
+        sides => sides
+            .iter()
+            .map(|(sha, accounts)| format!("{} built {}…", accounts.join(", "), sha.chars().take(12).collect::<String>()))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
 #[component]
-fn Artifact(artifact: ArtifactBuilds) -> impl IntoView {
+fn Artifact(artifact: ArtifactBuilds, pin: PinId, report: Option<Mismatch>) -> impl IntoView {
     let mismatch = artifact.status == Reproducibility::Mismatch;
+    let by = built_by(&artifact);
     let title = if artifact.platform.is_empty() {
         artifact.name.clone()
     } else {
@@ -86,11 +100,13 @@ fn Artifact(artifact: ArtifactBuilds) -> impl IntoView {
     view! {
         <section class="panel artifact" class:artifact-mismatch=mismatch aria-label=label>
             <h2>{title}<ReproducibilityBadge status=artifact.status/></h2>
+            <p class="muted">{by}</p>
             {mismatch.then(|| view! {
                 <p class="notice notice-error" role="alert">
                     "Builders recorded different SHA-256 hashes for this artifact. At most one of them is what this commit builds to; do not ship or approve it until the difference is explained."
                 </p>
             })}
+            {report.map(|mismatch| view! { <MismatchReport pin mismatch/> })}
             <table class="grid builds">
                 <thead><tr><th>"Builder"</th><th>"SHA-256"</th><th>"Size"</th><th>"How"</th><th>"When"</th><th>"Attestations"</th></tr></thead>
                 <tbody>{artifact.builds.into_iter().map(|build| view! { <BuildRow record=build/> }).collect_view()}</tbody>
@@ -103,6 +119,7 @@ fn Artifact(artifact: ArtifactBuilds) -> impl IntoView {
 fn BuildsBody(page: BuildsPage) -> impl IntoView {
     let pin = page.pin.id;
     let empty = page.artifacts.is_empty();
+    let mismatches = page.room.mismatches.clone();
     let staff = page.can_record.then(|| {
         let csrf = page.csrf_token.clone();
         view! {
@@ -147,7 +164,10 @@ fn BuildsBody(page: BuildsPage) -> impl IntoView {
             {if empty {
                 view! { <div class="empty"><h2>"No builds recorded"</h2><p>"No builder has recorded an artifact of this commit yet."</p></div> }.into_any()
             } else {
-                page.artifacts.into_iter().map(|artifact| view! { <Artifact artifact/> }).collect_view().into_any()
+                page.artifacts.into_iter().map(|artifact| {
+                    let report = mismatches.iter().find(|m| m.name == artifact.name && m.platform == artifact.platform).cloned();
+                    view! { <Artifact artifact pin report/> }
+                }).collect_view().into_any()
             }}
             {(!page.review_statements.is_empty()).then(|| view! {
                 <section class="panel" aria-label="Review summaries">
@@ -159,6 +179,7 @@ fn BuildsBody(page: BuildsPage) -> impl IntoView {
                     </ul>
                 </section>
             })}
+            <RoomPanel pin section=page.room csrf=page.csrf_token.clone()/>
             {staff}
         </main>
     }

@@ -14,6 +14,7 @@ pub mod home;
 pub mod log;
 pub mod login;
 pub mod not_found;
+pub mod room;
 pub mod search;
 pub mod tree;
 pub mod verdicts;

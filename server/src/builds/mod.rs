@@ -2,7 +2,10 @@
 //! the attestation key, the in-toto statements the server issues (`statement`), and storing an
 //! uploaded artifact by its hash (`upload`). The formats are specified in `docs/attestations.md`.
 
+pub mod recipe;
+pub mod sandbox;
 pub mod statement;
+pub mod toolchain;
 pub mod upload;
 
 use base64::Engine as _;

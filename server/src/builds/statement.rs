@@ -9,6 +9,8 @@ pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const PROVENANCE_TYPE: &str = "https://slsa.dev/provenance/v1";
 /// The SLSA `buildType` of a build recorded in Clearroom (documented in `docs/attestations.md`).
 pub const BUILD_TYPE: &str = "https://clearroom.dev/attestations/build-record/v1";
+/// The SLSA `buildType` of a build the room ran itself (documented in `docs/attestations.md`).
+pub const ROOM_BUILD_TYPE: &str = "https://clearroom.dev/attestations/room-build/v1";
 /// The review summary predicate (documented in `docs/attestations.md`).
 pub const REVIEW_TYPE: &str = "https://clearroom.dev/attestations/review-summary/v1";
 
@@ -108,6 +110,78 @@ pub fn provenance(p: &Provenance<'_>) -> Value {
             },
         },
     })
+}
+
+/// What a room build's provenance says about one of its outputs.
+pub struct RoomProvenance<'a> {
+    pub room_build_id: i64,
+    pub name: &'a str,
+    pub platform: &'a str,
+    pub path: &'a str,
+    pub sha256: &'a str,
+    pub repository: &'a str,
+    pub repository_source: &'a str,
+    pub commit: &'a str,
+    pub pin_id: i64,
+    pub pin_label: &'a str,
+    pub recipe_sha256: &'a str,
+    /// The recipe's toolchain (`host` or a directory name) and its digest.
+    pub toolchain: &'a str,
+    pub toolchain_digest: &'a str,
+    /// The sandbox's settings, as `sandbox_settings` gives them, and the recipe's limits.
+    pub sandbox: Value,
+    pub limits: Value,
+    pub log_sha256: &'a str,
+    /// The server's public URL or origin: the builder.
+    pub builder_id: &'a str,
+    pub started_at: i64,
+    pub finished_at: i64,
+}
+
+pub fn room_provenance(p: &RoomProvenance<'_>) -> Value {
+    json!({
+        "_type": STATEMENT_TYPE,
+        "subject": [{ "name": p.name, "digest": { "sha256": p.sha256 } }],
+        "predicateType": PROVENANCE_TYPE,
+        "predicate": {
+            "buildDefinition": {
+                "buildType": ROOM_BUILD_TYPE,
+                "externalParameters": {
+                    "recipe": { "digest": { "sha256": p.recipe_sha256 } },
+                    "pin": { "id": p.pin_id, "label": p.pin_label },
+                },
+                "internalParameters": {
+                    "sandbox": p.sandbox,
+                    "limits": p.limits,
+                    "output": { "path": p.path, "artifact": p.name, "platform": p.platform },
+                    "repositoryName": p.repository,
+                },
+                "resolvedDependencies": [
+                    { "uri": git_uri(p.repository_source, p.commit), "digest": { "gitCommit": p.commit } },
+                    { "uri": format!("urn:clearroom:toolchain:{}", p.toolchain), "digest": toolchain_digest(p.toolchain_digest) },
+                ],
+            },
+            "runDetails": {
+                "builder": { "id": p.builder_id },
+                "metadata": {
+                    "invocationId": format!("urn:clearroom:room-build:{}", p.room_build_id),
+                    "startedOn": rfc3339(p.started_at),
+                    "finishedOn": rfc3339(p.finished_at),
+                },
+                "byproducts": [{ "name": "build.log", "digest": { "sha256": p.log_sha256 } }],
+            },
+        },
+    })
+}
+
+/// A toolchain digest as an in-toto digest set: `sha256:<hex>` → `{"sha256": hex}`, a host's
+/// `dpkg-status-sha256:<hex>` → `{"dpkgStatusSha256": hex}`, anything else → `{}`.
+fn toolchain_digest(digest: &str) -> Value {
+    match digest.split_once(':') {
+        Some(("sha256", hex)) => json!({ "sha256": hex }),
+        Some(("dpkg-status-sha256", hex)) => json!({ "dpkgStatusSha256": hex }),
+        _ => json!({}),
+    }
 }
 
 /// What a review-summary statement says about a pin's artifacts.

@@ -77,6 +77,15 @@ where
     }
 }
 
+/// Keeps a file the server made (a room build's output, its log, a report) under its hash, as an
+/// upload is kept: copied through the staging directory, the original left as it was.
+pub async fn keep_file(root: &Path, file: &Path) -> Result<(String, u64, Kept), UploadError> {
+    let reader = tokio::fs::File::open(file).await?;
+    let staged = stage(root, tokio_util::io::ReaderStream::with_capacity(reader, 1 << 20), u64::MAX).await?;
+    let (sha256, size) = (staged.sha256.clone(), staged.size);
+    Ok((sha256, size, staged.keep(root).await?))
+}
+
 async fn write<S, B, E>(path: &Path, mut body: S, limit: u64) -> Result<(String, u64), UploadError>
 where
     S: Stream<Item = Result<B, E>> + Unpin,

@@ -29,6 +29,7 @@ fn config(data: &DataArgs, listen: SocketAddr, site_root: PathBuf, limits: Sourc
         import_roots: Vec::new(),
         require_staff_second_factor: false,
         connections: Default::default(),
+        room: crate::config::RoomSettings { dir: data.room_dir.clone(), toolchain_root: data.toolchain_root.clone() },
     }
 }
 
@@ -310,6 +311,39 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("attestation envelope sha256 {}", recorded.attestation_sha256);
             println!("recorded build {}", recorded.id);
             Ok(())
+        }
+        Command::Build(BuildCommand::Recipe(RecipeCommand::Set { pin, file })) => {
+            let domain = open_domain(&admin_config()).await?;
+            let pin = PinId::parse(&pin).map_err(|e| anyhow::anyhow!("pin {pin:?}: {e}"))?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let recipe = crate::builds::recipe::Recipe::from_toml(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let set = domain.room().set_recipe(Actor::Operator, pin, &recipe).await.map_err(fail)?;
+            println!("recipe sha256 {}", set.digest);
+            println!("toolchain {}", set.toolchain_digest);
+            Ok(())
+        }
+        Command::Build(BuildCommand::Run { pin, wait }) => {
+            let domain = open_domain(&admin_config()).await?;
+            let pin = PinId::parse(&pin).map_err(|e| anyhow::anyhow!("pin {pin:?}: {e}"))?;
+            let started = domain.room().start(Actor::Operator, pin).await.map_err(fail)?;
+            println!("room build {}", started.id);
+            if !wait {
+                return Ok(());
+            }
+            let build = domain.room().wait_for(started.id).await.map_err(fail)?;
+            match build.state.as_str() {
+                "done" => {
+                    for output in &build.outputs {
+                        println!("output {} {} {}", output.artifact, output.platform, output.sha256);
+                    }
+                    Ok(())
+                }
+                _ => Err(anyhow::anyhow!(
+                    "room build {} failed: {}",
+                    build.id,
+                    build.reason.as_deref().unwrap_or("no reason given")
+                )),
+            }
         }
         Command::Withdraw { pin, reason } => {
             let domain = open_domain(&admin_config()).await?;

@@ -41,6 +41,12 @@ struct DataArgs {
     /// The log's origin, used when the key is created; default `<host>/clearroom/log`.
     #[arg(long, global = true, env = "CLEARROOM_LOG_ORIGIN")]
     log_origin: Option<String>,
+    /// Where room builds get their directories; default `clearroom-room` in the temporary directory.
+    #[arg(long, global = true, env = "CLEARROOM_ROOM_DIR")]
+    room_dir: Option<PathBuf>,
+    /// A directory of toolchain root file systems a build recipe may name (besides `host`).
+    #[arg(long, global = true, env = "CLEARROOM_TOOLCHAIN_ROOT")]
+    toolchain_root: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -259,7 +265,30 @@ enum WitnessCommand {
 }
 
 #[derive(Subcommand)]
+enum RecipeCommand {
+    /// Set a pin's build recipe from a TOML file (recorded); a bad recipe names its field.
+    Set {
+        #[arg(long)]
+        pin: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum BuildCommand {
+    /// A pin's build recipe, which room builds run.
+    #[command(subcommand)]
+    Recipe(RecipeCommand),
+    /// Build a pin in the room with its recipe. With --wait, runs the build here (or waits for the
+    /// server that took it) and prints `output NAME PLATFORM SHA256` per output; exits non-zero
+    /// with the reason when the build failed.
+    Run {
+        #[arg(long)]
+        pin: String,
+        #[arg(long)]
+        wait: bool,
+    },
     /// Record a build of a pin by its artifact's SHA-256; issues its provenance attestation and
     /// prints the record id last.
     Record {

@@ -22,6 +22,13 @@ pub struct BuildSettings {
     pub key: Arc<AttestationKey>,
     /// `<data-dir>/artifacts`: uploads by SHA-256.
     pub artifacts: PathBuf,
+    /// Where room builds get their directories (`--room-dir`; the sandbox's user must be able to
+    /// pass through it).
+    pub room_dir: PathBuf,
+    /// Where a recipe's named toolchains are (`--toolchain-root`); none: only `host`.
+    pub toolchain_root: Option<PathBuf>,
+    /// The room's builder id in provenance: the server's public URL, or its log origin.
+    pub builder_id: String,
 }
 
 /// A build as its recorder describes it (the hash and size come from the upload or the caller).
@@ -95,7 +102,14 @@ pub fn group(builds: Vec<BuildView>) -> Vec<ArtifactBuilds> {
     }
     by_artifact
         .into_iter()
-        .map(|((name, platform), builds)| ArtifactBuilds { status: reproducibility(&builds), name, platform, builds })
+        .map(|((name, platform), builds)| {
+            let mut accounts: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+            for build in &builds {
+                accounts.entry(build.sha256.clone()).or_default().insert(build.recorded_by.clone());
+            }
+            let accounts = accounts.into_iter().map(|(sha256, names)| (sha256, names.into_iter().collect())).collect();
+            ArtifactBuilds { status: reproducibility(&builds), name, platform, accounts, builds }
+        })
         .collect()
 }
 
@@ -112,7 +126,7 @@ pub fn reproducibility(builds: &[BuildView]) -> Reproducibility {
     }
 }
 
-pub(super) fn view(row: BuildRow, attestations: &BTreeMap<i64, String>) -> BuildView {
+pub(crate) fn view(row: BuildRow, attestations: &BTreeMap<i64, String>) -> BuildView {
     BuildView {
         attestation_sha256: attestations.get(&row.id).cloned(),
         id: row.id,
@@ -201,6 +215,10 @@ impl Builds<'_> {
             // No record names it: it is not kept.
             let _ = tokio::fs::remove_file(&kept.path).await;
         }
+        if recorded.is_ok() {
+            // A kept artifact that differs from another account's is explained by a report.
+            self.room().queue_diffs(pin).await?;
+        }
         recorded
     }
 
@@ -280,7 +298,7 @@ impl Builds<'_> {
     }
 
     /// Signs a statement into an envelope, stores it and records its hash in the log.
-    pub(super) async fn issue(
+    pub(crate) async fn issue(
         &self,
         tx: &mut crate::audit::LogTx,
         actor: &Actor<'_>,
@@ -328,13 +346,14 @@ impl Builds<'_> {
             artifacts: group(builds),
             can_record,
             review_statements,
+            room: self.room().section(actor, pin).await?,
             csrf_token: String::new(),
         })
     }
 }
 
 /// A statement to issue: what it is about and what it says.
-pub(super) struct Issue<'a> {
+pub(crate) struct Issue<'a> {
     pub object: &'a Object,
     pub pin_id: i64,
     pub build_id: Option<i64>,

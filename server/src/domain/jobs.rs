@@ -57,6 +57,19 @@ impl Jobs<'_> {
     async fn run_next(&self, lane: Option<JobLane>) -> AppResult<bool> {
         let now = self.clock.now_ms();
         let Some(job) = self.store.claim_job(now, now - STALE_MS, lane).await? else { return Ok(false) };
+        self.run_claimed(job).await?;
+        Ok(true)
+    }
+
+    /// Runs job `id` here if no instance holds it (queued, or its instance stopped); whether it ran.
+    pub async fn run_job(&self, id: i64) -> AppResult<bool> {
+        let now = self.clock.now_ms();
+        let Some(job) = self.store.claim_job_id(id, now, now - STALE_MS).await? else { return Ok(false) };
+        self.run_claimed(job).await?;
+        Ok(true)
+    }
+
+    async fn run_claimed(&self, job: JobRow) -> AppResult<()> {
         let outcome = match job.kind.as_str() {
             INDEX_PIN => self.index_pin(&job).await,
             EXTRACT_SYMBOLS => self.extract_symbols(&job).await,
@@ -64,6 +77,8 @@ impl Jobs<'_> {
             PREHIGHLIGHT_PIN => self.prehighlight_pin(&job).await,
             super::exports::EXPORT_BUNDLE => self.exports().run_export_job(&job).await,
             IMPORT_REPOSITORY => self.admin().run_import_job(&job).await,
+            super::room::RUN_BUILD => self.room().run_build(&job).await,
+            super::room::DIFF_BUILDS => self.room().run_diff(&job).await,
             other => Err(AppError::Invalid(format!("unknown job kind {other}"))),
         };
         let now = self.clock.now_ms();
@@ -79,7 +94,7 @@ impl Jobs<'_> {
                 self.store.finish_job(job.id, "failed", Some(&error.to_string()), now).await?
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     async fn index_pin(&self, job: &JobRow) -> AppResult<()> {

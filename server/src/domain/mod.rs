@@ -23,6 +23,7 @@ pub mod integrity;
 pub mod jobs;
 mod log;
 mod review;
+pub mod room;
 pub mod search;
 mod sessions;
 mod threads;
@@ -200,6 +201,18 @@ impl Backend for Domain {
         let mut page = self.core.builds().pin_builds(Actor::Web(caller), pin).await?;
         page.csrf_token = caller.csrf_token.clone().unwrap_or_default();
         Ok(page)
+    }
+
+    async fn room_build(&self, caller: &Caller, pin: PinId, id: i64) -> AppResult<RoomBuildPage> {
+        self.core.room().build_page(Actor::Web(caller), pin, id).await
+    }
+
+    async fn build_diff(&self, caller: &Caller, pin: PinId, id: i64) -> AppResult<DiffPage> {
+        let page = self.core.room().diff_page(Actor::Web(caller), id).await?;
+        match page.pin.id == pin {
+            true => Ok(page),
+            false => Err(app::error::AppError::NotFound("there is no such report of this pin".into())),
+        }
     }
 
     async fn exports_page(&self, caller: &Caller) -> AppResult<ExportsPage> {

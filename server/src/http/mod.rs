@@ -14,6 +14,7 @@ pub mod notice;
 pub mod openapi;
 pub mod request_id;
 pub mod review;
+pub mod room_api;
 pub mod search_api;
 pub mod session;
 pub mod session_state;

@@ -98,6 +98,14 @@ impl Modify for Security {
         super::builds_api::attestations,
         super::builds_api::artifact,
         super::builds_api::keys,
+        super::room_api::recipe,
+        super::room_api::set_recipe,
+        super::room_api::start,
+        super::room_api::list,
+        super::room_api::one,
+        super::room_api::log,
+        super::room_api::mismatches,
+        super::room_api::html,
         super::review::list_comments,
         super::review::create_comment,
         super::review::set_state,
@@ -126,6 +134,7 @@ impl Modify for Security {
         (name = "review", description = "Comments, findings, reviewed marks, coverage and verdicts"),
         (name = "source", description = "Comparisons, search, the file finder and symbols (recorded as views)"),
         (name = "builds", description = "Build records, reproducibility and attestations"),
+        (name = "room", description = "Room builds: recipes, builds run by the centre, reports on mismatches"),
         (name = "exports", description = "Regulator export bundles (docs/bundle-format.md)"),
         (name = "meta", description = "This description")
     )

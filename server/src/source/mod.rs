@@ -11,6 +11,7 @@ mod admin;
 pub mod binary;
 pub mod cache;
 mod diff;
+mod export;
 mod files;
 pub mod highlight;
 pub mod hunks;
@@ -35,7 +36,7 @@ use std::sync::Arc;
 pub use admin::{confined_repository, Unconfined};
 pub use diff::{ChangedFile, DiffSide};
 pub use repository::StagedRepository;
-pub use search::{Cursor, PackedFile, SearchHit, SearchLine, SearchOutcome, SearchRequest, Totals};
+pub use search::{Cursor, FileSet, PackedFile, SearchHit, SearchLine, SearchOutcome, SearchRequest, Totals};
 pub use symbols::Definition;
 
 #[derive(Debug, thiserror::Error)]

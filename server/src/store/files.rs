@@ -50,7 +50,12 @@ pub const EXPORT_JOB_KIND: &str = "export.bundle";
 pub enum JobLane {
     Exports,
     Pins,
+    /// Room builds and their reports: long, so that neither a pin's jobs nor an export waits.
+    Builds,
 }
+
+/// The jobs of the builds lane.
+pub const BUILD_JOB_KINDS: [&str; 2] = ["build.run", "build.diff"];
 
 impl Store {
     pub async fn pin_files(&self, pin_id: i64) -> Result<Vec<PinFileRow>> {
@@ -126,39 +131,46 @@ impl Store {
         let only = match lane {
             None => "",
             Some(JobLane::Exports) => "kind = $2 AND ",
-            Some(JobLane::Pins) => "kind <> $2 AND ",
+            Some(JobLane::Builds) => "kind IN ($3, $4) AND kind <> $2 AND ",
+            Some(JobLane::Pins) => "kind NOT IN ($2, $3, $4) AND ",
         };
         let sql = format!(
             "SELECT id FROM jobs WHERE {only}(state = 'queued' OR (state = 'running' AND heartbeat_at < $1)) \
              ORDER BY id LIMIT 5"
         );
         let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(stale_before);
-        if lane.is_some() {
-            query = query.bind(EXPORT_JOB_KIND);
+        match lane {
+            None => {}
+            Some(JobLane::Exports) => query = query.bind(EXPORT_JOB_KIND),
+            Some(JobLane::Builds | JobLane::Pins) => {
+                query = query.bind(EXPORT_JOB_KIND).bind(BUILD_JOB_KINDS[0]).bind(BUILD_JOB_KINDS[1])
+            }
         }
         let candidates = query.fetch_all(&self.pool).await?;
         for id in candidates {
-            let claimed = sqlx::query(
-                "UPDATE jobs SET state = 'running', heartbeat_at = $1 \
-                 WHERE id = $2 AND (state = 'queued' OR (state = 'running' AND heartbeat_at < $3))",
-            )
-            .bind(now)
-            .bind(id)
-            .bind(stale_before)
-            .execute(&self.pool)
-            .await?;
-            if claimed.rows_affected() == 1 {
-                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
-                return sqlx::query(&sql)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .as_ref()
-                    .map(job_from_row)
-                    .transpose();
+            if let Some(job) = self.claim_job_id(id, now, stale_before).await? {
+                return Ok(Some(job));
             }
         }
         Ok(None)
+    }
+
+    /// Claims job `id` if it is queued, or running with a heartbeat older than `stale_before`.
+    pub async fn claim_job_id(&self, id: i64, now: i64, stale_before: i64) -> Result<Option<JobRow>> {
+        let claimed = sqlx::query(
+            "UPDATE jobs SET state = 'running', heartbeat_at = $1 \
+             WHERE id = $2 AND (state = 'queued' OR (state = 'running' AND heartbeat_at < $3))",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(stale_before)
+        .execute(&self.pool)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(job_from_row).transpose()
     }
 
     /// Records progress (and keeps the claim alive); false when the job was cancelled meanwhile.

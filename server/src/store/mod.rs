@@ -16,6 +16,7 @@ pub mod pins;
 pub mod readers;
 pub mod review;
 pub mod sessions;
+pub mod room;
 pub mod users;
 
 use sqlx::any::AnyPoolOptions;

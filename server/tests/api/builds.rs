@@ -14,12 +14,12 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::Digest as _;
 
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// A builder account and its API token.
-async fn builder_token(app: &TestApp, name: &str) -> String {
+pub(crate) async fn builder_token(app: &TestApp, name: &str) -> String {
     app.domain
         .admin()
         .create_user(Actor::Operator, name, Role::Builder, Some(Password::new(PASSWORD.into())))
@@ -39,7 +39,7 @@ async fn record_json(app: &TestApp, token: &str, body: Value) -> (StatusCode, Va
     (response.status(), response.json().await.unwrap_or_default())
 }
 
-async fn upload(app: &TestApp, token: &str, query: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+pub(crate) async fn upload(app: &TestApp, token: &str, query: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
     let response = new_client()
         .post(app.url(&format!("/api/v1/pins/{}/builds?{query}", app.pin)))
         .bearer_auth(token)
@@ -53,7 +53,7 @@ async fn upload(app: &TestApp, token: &str, query: &str, bytes: Vec<u8>) -> (Sta
 
 /// The second verifier: DSSE v1 from its specification (PAE, base64 payload, Ed25519 over the
 /// PAE, the key named by id), then the in-toto Statement v1 layer. Returns the statement.
-fn independent_verify(envelope: &Value, key_pem: &str, keyid: &str) -> Result<Value, String> {
+pub(crate) fn independent_verify(envelope: &Value, key_pem: &str, keyid: &str) -> Result<Value, String> {
     let key = ed25519_dalek::VerifyingKey::from_public_key_pem(key_pem).map_err(|e| e.to_string())?;
     let payload_type = envelope["payloadType"].as_str().ok_or("no payloadType")?;
     if payload_type != "application/vnd.in-toto+json" {
@@ -89,7 +89,7 @@ fn pinned_commit(app: &TestApp) -> String {
     commit
 }
 
-async fn keys(app: &TestApp, token: &str) -> (String, String) {
+pub(crate) async fn keys(app: &TestApp, token: &str) -> (String, String) {
     let keys: Value =
         new_client().get(app.url("/api/v1/keys")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
     let pem = keys["attestation"]["public_key_pem"].as_str().unwrap().to_string();

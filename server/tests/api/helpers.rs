@@ -123,6 +123,7 @@ async fn spawn_app_edited(
         import_roots: vec![dir.path().to_path_buf()],
         require_staff_second_factor: false,
         connections: Default::default(),
+        room: Default::default(),
     };
     let mut config = config;
     edit(&mut config);
@@ -388,6 +389,7 @@ pub async fn spawn_second_instance(app: &TestApp) -> String {
         import_roots: Vec::new(),
         require_staff_second_factor: false,
         connections: Default::default(),
+        room: Default::default(),
     };
     let domain = open_domain(&config).await.expect("second instance");
     let application = Application::build(config, domain).await.expect("build second");

@@ -422,6 +422,7 @@ async fn a_server_started_on_an_empty_log_goes_on_publishing_checkpoints() {
         import_roots: Vec::new(),
         require_staff_second_factor: false,
         connections: Default::default(),
+        room: Default::default(),
     };
     let domain = clearroom::startup::open_domain(&config).await.unwrap();
     let application = clearroom::startup::Application::build(config.clone(), domain.clone()).await.unwrap();

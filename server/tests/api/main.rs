@@ -19,6 +19,7 @@ mod log;
 mod long_files;
 mod operations;
 mod review;
+mod room;
 mod search;
 mod security;
 mod sessions;

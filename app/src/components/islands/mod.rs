@@ -68,6 +68,7 @@ mod browser {
 mod artifact_upload;
 mod composer;
 mod copy_button;
+mod build_log;
 mod export_progress;
 mod file_filter;
 mod file_finder;
@@ -86,6 +87,7 @@ mod window_loader;
 pub use artifact_upload::ArtifactUpload;
 pub use composer::Composer;
 pub use copy_button::CopyButton;
+pub use build_log::BuildLog;
 pub use export_progress::ExportProgress;
 pub use file_filter::FileFilter;
 pub use file_finder::FileFinder;

@@ -92,6 +92,8 @@ services! {
     Log log;
     /// Comments, findings and notes (`review`).
     Review review;
+    /// Room builds: recipes, builds run by the centre, reports on mismatches (`room`).
+    Room room;
     /// Search, the file finder, symbols (`search`).
     Search search;
     /// Sign-in, sessions, second factors, passwords (`sessions`).

@@ -87,6 +87,8 @@ pub enum Permission {
     Attest,
     /// Watching the server run: background jobs, metrics (staff, or staff's `ops:read` token).
     Monitor,
+    /// Setting a pin's build recipe and starting room builds (staff, or staff's `build:write` token).
+    RunBuilds,
 }
 
 impl Permission {
@@ -100,7 +102,7 @@ impl Permission {
             Permission::RecordBuild => matches!(role, Role::Staff | Role::Builder),
             Permission::Export => matches!(role, Role::Staff | Role::Regulator),
             Permission::TakePart => role != Role::Builder,
-            Permission::Attest | Permission::Monitor => role == Role::Staff,
+            Permission::Attest | Permission::Monitor | Permission::RunBuilds => role == Role::Staff,
         }
     }
 
@@ -114,6 +116,7 @@ impl Permission {
             Permission::TakePart => "builders take no part in reviews",
             Permission::Attest => "only staff may issue review summaries",
             Permission::Monitor => "only staff may watch the server's operations",
+            Permission::RunBuilds => "only staff may set a build recipe or start a room build",
         }
     }
 }
@@ -125,7 +128,7 @@ impl Permission {
         match self {
             Permission::Administer | Permission::ReadSource => None,
             Permission::ReadLog => Some(Scope::LogRead),
-            Permission::RecordBuild | Permission::Attest => Some(Scope::BuildWrite),
+            Permission::RecordBuild | Permission::Attest | Permission::RunBuilds => Some(Scope::BuildWrite),
             Permission::Export => Some(Scope::Export),
             Permission::TakePart => Some(Scope::Review),
             Permission::Monitor => Some(Scope::OpsRead),
