@@ -124,14 +124,16 @@ pub async fn load_builds(pin: String) -> Result<BuildsPage, AppError> {
 #[server(prefix = "/fn", endpoint = "room-build")]
 pub async fn load_room_build(pin: String, id: String) -> Result<RoomBuildPage, AppError> {
     let pin = PinId::parse(&pin)?;
-    let id = id.parse::<i64>().ok().filter(|id| *id >= 1).ok_or(AppError::NotFound("there is no such room build".into()))?;
+    let id =
+        id.parse::<i64>().ok().filter(|id| *id >= 1).ok_or(AppError::NotFound("there is no such room build".into()))?;
     ssr::backend()?.room_build(&ssr::caller()?, pin, id).await
 }
 
 #[server(prefix = "/fn", endpoint = "build-diff")]
 pub async fn load_build_diff(pin: String, id: String) -> Result<DiffPage, AppError> {
     let pin = PinId::parse(&pin)?;
-    let id = id.parse::<i64>().ok().filter(|id| *id >= 1).ok_or(AppError::NotFound("there is no such report".into()))?;
+    let id =
+        id.parse::<i64>().ok().filter(|id| *id >= 1).ok_or(AppError::NotFound("there is no such report".into()))?;
     ssr::backend()?.build_diff(&ssr::caller()?, pin, id).await
 }
 

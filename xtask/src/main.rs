@@ -235,14 +235,21 @@ fn ensure_tools(browser: bool) -> Result<()> {
     if browser {
         wanted.extend([("/usr/bin/chromium", &["chromium"][..]), ("node", &["nodejs"]), ("npm", &["npm"])]);
     }
-    let packages: Vec<&str> =
-        wanted.iter().filter(|(program, _)| !installed(program)).flat_map(|(_, packages)| packages.iter().copied()).collect();
+    let packages: Vec<&str> = wanted
+        .iter()
+        .filter(|(program, _)| !installed(program))
+        .flat_map(|(_, packages)| packages.iter().copied())
+        .collect();
     if packages.is_empty() {
         return Ok(());
     }
     let root = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false);
     if !root {
-        eprintln!("warning: missing {} (Debian: apt-get install {}); run as root to install them", packages.join(" "), packages.join(" "));
+        eprintln!(
+            "warning: missing {} (Debian: apt-get install {}); run as root to install them",
+            packages.join(" "),
+            packages.join(" ")
+        );
         return Ok(());
     }
     println!("installing {} from Debian's packages", packages.join(" "));

@@ -4,19 +4,19 @@
 //! hold a secret (a password, a hash, a session id) nor a database row or git object as such.
 
 mod builds;
-mod room;
 mod compare;
 mod exports;
 mod input;
 mod notices;
 mod review;
+mod room;
 mod views;
 
 pub use builds::*;
-pub use room::*;
 pub use compare::*;
 pub use exports::*;
 pub use input::*;
 pub use notices::*;
 pub use review::*;
+pub use room::*;
 pub use views::*;

@@ -81,7 +81,9 @@ fn built_by(artifact: &ArtifactBuilds) -> String {
         [(_, accounts)] => format!("Built by {}", accounts.join(", ")),
         sides => sides
             .iter()
-            .map(|(sha, accounts)| format!("{} built {}…", accounts.join(", "), sha.chars().take(12).collect::<String>()))
+            .map(|(sha, accounts)| {
+                format!("{} built {}…", accounts.join(", "), sha.chars().take(12).collect::<String>())
+            })
             .collect::<Vec<_>>()
             .join("; "),
     }

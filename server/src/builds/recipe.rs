@@ -209,12 +209,8 @@ impl Recipe {
         if written.env.len() > 100 {
             return Err(refuse("env", "sets over 100 variables"));
         }
-        let given = [
-            written.limits.wall_seconds,
-            written.limits.memory_mb,
-            written.limits.processes,
-            written.limits.output_mb,
-        ];
+        let given =
+            [written.limits.wall_seconds, written.limits.memory_mb, written.limits.processes, written.limits.output_mb];
         let mut values = [0u64; 4];
         for (n, ((key, default, min, max), given)) in LIMITS.iter().zip(given).enumerate() {
             let value = given.unwrap_or(*default);
@@ -223,7 +219,8 @@ impl Recipe {
             }
             values[n] = value;
         }
-        let limits = Limits { wall_seconds: values[0], memory_mb: values[1], processes: values[2], output_mb: values[3] };
+        let limits =
+            Limits { wall_seconds: values[0], memory_mb: values[1], processes: values[2], output_mb: values[3] };
         Ok(Recipe { name, command: written.command, toolchain, outputs, env: written.env, limits })
     }
 
@@ -345,7 +342,9 @@ wall_seconds = 120
         assert_eq!(field(&SMALLEST.replace(r#"["make", "hello"]"#, "[]")), "command");
         assert_eq!(field(&SMALLEST.replace("[limits]", "[env]\nPATH = \"/x\"\n[limits]")), "env.PATH");
         assert_eq!(field("name = "), "recipe");
-        let json = Recipe::from_json(br#"{"name":"x","command":"make","toolchain":"host","outputs":[{"path":"a","artifact":"a","extra":1}]}"#);
+        let json = Recipe::from_json(
+            br#"{"name":"x","command":"make","toolchain":"host","outputs":[{"path":"a","artifact":"a","extra":1}]}"#,
+        );
         assert_eq!(json.unwrap_err().field, "outputs[0].extra");
     }
 }

@@ -276,6 +276,8 @@ enum RecipeCommand {
 }
 
 #[derive(Subcommand)]
+// A command line is parsed once: the size of its variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum BuildCommand {
     /// A pin's build recipe, which room builds run.
     #[command(subcommand)]

@@ -45,7 +45,8 @@ fn parse_recipe(headers: &HeaderMap, bytes: &[u8]) -> Result<Recipe, HttpError> 
     let parsed = if essence == "application/json" || essence.ends_with("+json") {
         Recipe::from_json(bytes)
     } else {
-        let text = std::str::from_utf8(bytes).map_err(|_| HttpError(AppError::Invalid("recipe: is not UTF-8".into())))?;
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| HttpError(AppError::Invalid("recipe: is not UTF-8".into())))?;
         Recipe::from_toml(text)
     };
     parsed.map_err(|error| HttpError(AppError::Invalid(error.to_string())))

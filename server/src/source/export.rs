@@ -48,11 +48,8 @@ impl Source {
                     (Some(git2::ObjectType::Blob), _) => {
                         let blob = repo.find_blob(id)?;
                         let permissions = if mode == 0o100755 { 0o755 } else { 0o644 };
-                        let mut file = std::fs::OpenOptions::new()
-                            .write(true)
-                            .create_new(true)
-                            .mode(permissions)
-                            .open(&target)?;
+                        let mut file =
+                            std::fs::OpenOptions::new().write(true).create_new(true).mode(permissions).open(&target)?;
                         file.write_all(blob.content())?;
                         exported.files += 1;
                         exported.bytes += blob.size() as u64;

@@ -15,8 +15,8 @@ pub mod log;
 pub mod pins;
 pub mod readers;
 pub mod review;
-pub mod sessions;
 pub mod room;
+pub mod sessions;
 pub mod users;
 
 use sqlx::any::AnyPoolOptions;

@@ -166,12 +166,14 @@ impl Store {
 
     /// Keeps a toolchain root's digest (the first one computed stays).
     pub async fn keep_toolchain_digest(&self, name: &str, digest: &str, now: i64) -> Result<String> {
-        sqlx::query("INSERT INTO toolchains (name, digest, computed_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .bind(digest)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO toolchains (name, digest, computed_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(digest)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(self.toolchain_digest(name).await?.unwrap_or_else(|| digest.to_string()))
     }
 
@@ -239,6 +241,16 @@ pub async fn set_recipe(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A room build of the pin that is queued or running, in the caller's transaction.
+pub async fn unfinished_room_build(conn: &mut Connection, pin_id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM room_builds WHERE pin_id = $1 AND state IN ('queued', 'running') ORDER BY id LIMIT 1",
+    )
+    .bind(pin_id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Adds a queued room build in the caller's transaction.
@@ -349,11 +361,12 @@ impl Store {
 
     /// A room build's log from byte `from`, at most about `max` bytes (whole parts).
     pub async fn room_log(&self, id: i64, from: u64, max: usize) -> Result<(u64, Vec<u8>)> {
-        let rows = sqlx::query("SELECT at, bytes FROM room_build_logs WHERE room_build_id = $1 AND at > $2 ORDER BY at")
-            .bind(id)
-            .bind(from as i64 - LOG_PART as i64)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT at, bytes FROM room_build_logs WHERE room_build_id = $1 AND at > $2 ORDER BY at")
+                .bind(id)
+                .bind(from as i64 - LOG_PART as i64)
+                .fetch_all(&self.pool)
+                .await?;
         let mut text = Vec::new();
         let mut next = from;
         for row in rows {

@@ -204,3 +204,36 @@ async fn settings_come_from_a_file_below_the_environment_and_the_flags() {
     assert!(!ok && out.contains("unknown setting \"public-ulr\""), "{out}");
     assert!(!out.contains("s3cret"), "{out}");
 }
+
+#[tokio::test]
+async fn an_operator_sets_a_recipe_and_builds_a_pin_in_the_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let repository = make_repository(&dir.path().join("upstream.git"));
+    let data = dir.path().join("data");
+    assert!(server(&data, &["repo", "import", "product", repository.to_str().unwrap()], None).0);
+    let (ok, out) = server(&data, &["pin", "product", "HEAD", "--label", "Release 1.0"], None);
+    assert!(ok, "{out}");
+    let pin = last_word(&out);
+    let recipe = dir.path().join("recipe.toml");
+    let write = |text: &str| std::fs::write(&recipe, text).unwrap();
+    write("name = \"listing\"\ncommand = \"find . -type f | sort > files\"\ntoolchain = \"host\"\n[[outputs]]\npath = \"files\"\nartifact = \"files\"\nplatform = \"any\"\n");
+    let recipe_path = recipe.to_str().unwrap();
+    let (ok, out) = server(&data, &["build", "recipe", "set", "--pin", &pin, "--file", recipe_path], None);
+    assert!(ok && out.contains("recipe sha256 "), "{out}");
+    let (ok, out) = server(&data, &["build", "run", "--pin", &pin, "--wait"], None);
+    assert!(ok, "{out}");
+    let output = out.lines().find(|l| l.starts_with("output ")).expect("an output line");
+    let words: Vec<&str> = output.split(' ').collect();
+    assert_eq!(words[..3], ["output", "files", "any"]);
+    assert_eq!(words[3].len(), 64, "{output}");
+    // A failing build exits non-zero with its reason; a bad recipe names its field.
+    write(
+        "name = \"fails\"\ncommand = \"exit 3\"\ntoolchain = \"host\"\n[[outputs]]\npath = \"x\"\nartifact = \"x\"\n",
+    );
+    assert!(server(&data, &["build", "recipe", "set", "--pin", &pin, "--file", recipe_path], None).0);
+    let (ok, out) = server(&data, &["build", "run", "--pin", &pin, "--wait"], None);
+    assert!(!ok && out.contains("exit status 3"), "{out}");
+    write("name = \"bad\"\ncommand = \"true\"\ntoolchain = \"host\"\n[[outputs]]\npath = \"/etc/passwd\"\nartifact = \"x\"\n");
+    let (ok, out) = server(&data, &["build", "recipe", "set", "--pin", &pin, "--file", recipe_path], None);
+    assert!(!ok && out.contains("outputs[0].path"), "{out}");
+}

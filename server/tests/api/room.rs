@@ -159,7 +159,13 @@ async fn a_room_build_is_the_same_as_the_command_outside_and_reproduced_by_two()
     assert_eq!(app.events("build.log_view").await.len(), 1);
 }
 
-async fn upload_to(app: &TestApp, token: &str, pin: app::model::PinId, query: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+async fn upload_to(
+    app: &TestApp,
+    token: &str,
+    pin: app::model::PinId,
+    query: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
     let response = new_client()
         .post(app.url(&format!("/api/v1/pins/{pin}/builds?{query}")))
         .bearer_auth(token)
@@ -181,7 +187,8 @@ async fn a_build_that_embeds_its_clock_is_a_mismatch_diffoscope_explains() {
     assert_eq!(build["state"], "done", "{build}");
     // Built outside under another clock: another __DATE__ and __TIME__ in .rodata.
     let ci = builder_token(&app, "ci").await;
-    let (status, _) = upload_to(&app, &ci, pin, "name=hello&platform=linux-x86_64", build_outside(STAMP_C, "86400")).await;
+    let (status, _) =
+        upload_to(&app, &ci, pin, "name=hello&platform=linux-x86_64", build_outside(STAMP_C, "86400")).await;
     assert_eq!(status, StatusCode::CREATED);
     let mut mismatch = Value::Null;
     for _ in 0..600 {
@@ -193,7 +200,8 @@ async fn a_build_that_embeds_its_clock_is_a_mismatch_diffoscope_explains() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(mismatch["diff"]["state"], "done", "{mismatch}");
-    let accounts: Vec<&str> = mismatch["records"].as_array().unwrap().iter().map(|r| r["account"].as_str().unwrap()).collect();
+    let accounts: Vec<&str> =
+        mismatch["records"].as_array().unwrap().iter().map(|r| r["account"].as_str().unwrap()).collect();
     assert!(accounts.contains(&"room") && accounts.contains(&"ci"));
     let report = mismatch["diff"]["report"].to_string();
     assert!(report.contains("a/hello") && report.contains("b/hello"), "the differing file is named");
@@ -203,7 +211,8 @@ async fn a_build_that_embeds_its_clock_is_a_mismatch_diffoscope_explains() {
     let (status, page) = app.get_text(&format!("/pins/{pin}/build-diffs/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(".rodata") && page.contains("dl-add"), "the page shows the section and its diff");
-    let html = new_client().get(app.url(&format!("/api/v1/build-diffs/{id}/html"))).bearer_auth(&token).send().await.unwrap();
+    let html =
+        new_client().get(app.url(&format!("/api/v1/build-diffs/{id}/html"))).bearer_auth(&token).send().await.unwrap();
     assert_eq!(html.headers()["content-type"], "application/zip");
     assert!(html.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
     assert!(!app.events("build.diff_view").await.is_empty());
@@ -218,8 +227,13 @@ async fn a_build_that_embeds_its_clock_is_a_mismatch_diffoscope_explains() {
 
 async fn record_hash(app: &TestApp, token: &str, pin: app::model::PinId, sha: &str) -> (StatusCode, Value) {
     let body = json!({ "name": "hello", "platform": "linux-x86_64", "sha256": sha });
-    let response =
-        new_client().post(app.url(&format!("/api/v1/pins/{pin}/builds"))).bearer_auth(token).json(&body).send().await.unwrap();
+    let response = new_client()
+        .post(app.url(&format!("/api/v1/pins/{pin}/builds")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     (response.status(), response.json().await.unwrap_or_default())
 }
 
@@ -318,6 +332,8 @@ async fn a_build_runs_once_on_two_instances_and_a_stopped_one_is_taken_over_from
     let listing = "name = \"listing\"\ncommand = \"ls -a > listing\"\ntoolchain = \"host\"\n[[outputs]]\npath = \"listing\"\nartifact = \"listing\"\n";
     let token = with_recipe(&app, pin, listing).await;
     let (_, started) = start(&app, &token, pin).await;
+    let (status, busy) = start(&app, &token, pin).await;
+    assert_eq!(status, StatusCode::CONFLICT, "one build of a pin at a time: {busy}");
     let build = ended(&app, &token, started["id"].as_i64().unwrap()).await;
     assert_eq!(build["state"], "done");
     assert_eq!(app.events("build.start").await.len(), 1, "one instance ran it");

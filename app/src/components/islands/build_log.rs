@@ -43,7 +43,10 @@ pub fn BuildLog(id: i64, next: u64, wall_seconds: u64, elapsed: u64) -> impl Int
                 match part {
                     Some((state, next, text, elapsed)) => {
                         if !text.is_empty() {
-                            if let Some(log) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("build-log")) {
+                            if let Some(log) = web_sys::window()
+                                .and_then(|w| w.document())
+                                .and_then(|d| d.get_element_by_id("build-log"))
+                            {
                                 let _ = log.insert_adjacent_text("beforeend", &text);
                                 log.set_scroll_top(log.scroll_height());
                             }

@@ -66,9 +66,9 @@ mod browser {
 }
 
 mod artifact_upload;
+mod build_log;
 mod composer;
 mod copy_button;
-mod build_log;
 mod export_progress;
 mod file_filter;
 mod file_finder;
@@ -85,9 +85,9 @@ mod theme_toggle;
 mod window_loader;
 
 pub use artifact_upload::ArtifactUpload;
+pub use build_log::BuildLog;
 pub use composer::Composer;
 pub use copy_button::CopyButton;
-pub use build_log::BuildLog;
 pub use export_progress::ExportProgress;
 pub use file_filter::FileFilter;
 pub use file_finder::FileFinder;

@@ -162,7 +162,12 @@ impl Room<'_> {
 
     /// Runs diffoscope: the report's hash, the HTML zip's hash, and whether a limit cut it; or why
     /// it failed (a message fit to show).
-    async fn diffoscope(&self, job: &JobRow, diff: &DiffRow, work: &Path) -> Result<(String, Option<String>, bool), String> {
+    async fn diffoscope(
+        &self,
+        job: &JobRow,
+        diff: &DiffRow,
+        work: &Path,
+    ) -> Result<(String, Option<String>, bool), String> {
         let failed = |error: &dyn std::error::Error| {
             internal(error);
             "the room could not run diffoscope (the server's log says why)".to_string()
@@ -277,7 +282,12 @@ impl Room<'_> {
             let records = artifact
                 .builds
                 .iter()
-                .map(|b| MismatchRecord { id: b.id, account: b.recorded_by.clone(), sha256: b.sha256.clone(), stored: b.uploaded })
+                .map(|b| MismatchRecord {
+                    id: b.id,
+                    account: b.recorded_by.clone(),
+                    sha256: b.sha256.clone(),
+                    stored: b.uploaded,
+                })
                 .collect();
             let latest = diffs.iter().rev().find(|d| d.name == artifact.name && d.platform == artifact.platform);
             let report = match latest.and_then(|d| d.report_sha256.as_ref()).filter(|_| with_reports) {
@@ -299,7 +309,8 @@ impl Room<'_> {
             found.push((Mismatch { name: artifact.name, platform: artifact.platform, records, diff }, report));
         }
         if !read.is_empty() {
-            let event = actor.event(Action::BuildDiffView).on(access.object(&RepoPath::root())).with(json!({ "diffs": read }));
+            let event =
+                actor.event(Action::BuildDiffView).on(access.object(&RepoPath::root())).with(json!({ "diffs": read }));
             self.record(event).await?;
         }
         Ok(found)
@@ -334,7 +345,8 @@ impl Room<'_> {
             Some((tree, cut)) => (Some(tree), cut),
             None => (None, false),
         };
-        let event = actor.event(Action::BuildDiffView).on(access.object(&RepoPath::root())).with(json!({ "diffs": [id] }));
+        let event =
+            actor.event(Action::BuildDiffView).on(access.object(&RepoPath::root())).with(json!({ "diffs": [id] }));
         self.record(event).await?;
         Ok(DiffPage {
             pin: self.pin_summary(&access).await?,

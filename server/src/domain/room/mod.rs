@@ -104,10 +104,12 @@ impl Room<'_> {
         let (canonical, digest) = (recipe.canonical_json(), recipe.digest());
         let now = self.clock.now_ms();
         let object = access.object(&RepoPath::root());
-        let recipe_value: serde_json::Value = serde_json::from_str(&canonical).map_err(|e| super::error::internal(&e))?;
+        let recipe_value: serde_json::Value =
+            serde_json::from_str(&canonical).map_err(|e| super::error::internal(&e))?;
         self.write(async |tx| {
             rows::set_recipe(tx.conn(), pin.get(), &canonical, &digest, actor.user_id(), now).await?;
-            let details = json!({ "recipe_sha256": digest, "recipe": recipe_value, "toolchain_digest": toolchain_digest });
+            let details =
+                json!({ "recipe_sha256": digest, "recipe": recipe_value, "toolchain_digest": toolchain_digest });
             tx.append(&actor.event(Action::BuildRecipeSet).on(object.clone()).with(details)).await?;
             Ok(())
         })
@@ -122,10 +124,16 @@ impl Room<'_> {
         let Some(recipe) = self.store.recipe(pin.get()).await? else {
             return Err(AppError::Conflict("this pin has no build recipe yet".into()));
         };
+
         let now = self.clock.now_ms();
         let object = access.object(&RepoPath::root());
         let id = self
             .write(async |tx| {
+                // One room build of a pin at a time (checked under the log's write lock, which
+                // every request holds in turn): a second request while one waits or runs is refused.
+                if let Some(busy) = rows::unfinished_room_build(tx.conn(), pin.get()).await? {
+                    return Err(AppError::Conflict(format!("room build #{busy} of this pin has not ended yet")));
+                }
                 let id =
                     rows::insert_room_build(tx.conn(), pin.get(), &recipe.recipe, &recipe.digest, actor.user_id(), now)
                         .await?;
@@ -230,13 +238,15 @@ impl Room<'_> {
     /// line's `--wait`); the build as it ended.
     pub async fn wait_for(&self, id: i64) -> AppResult<RoomBuildView> {
         loop {
-            let row = self.store.room_build(id).await?.ok_or_else(|| AppError::NotFound("no such room build".into()))?;
+            let row =
+                self.store.room_build(id).await?.ok_or_else(|| AppError::NotFound("no such room build".into()))?;
             if matches!(row.state.as_str(), "done" | "failed") {
                 return Ok(build_view(row));
             }
             let job = self.store.job_for(RUN_BUILD, id).await?;
             if job.as_ref().is_some_and(|job| matches!(job.state.as_str(), "failed" | "cancelled")) {
-                let row = self.store.room_build(id).await?.ok_or_else(|| AppError::NotFound("no such room build".into()))?;
+                let row =
+                    self.store.room_build(id).await?.ok_or_else(|| AppError::NotFound("no such room build".into()))?;
                 return Ok(build_view(row));
             }
             let ran = match job {

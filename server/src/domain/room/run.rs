@@ -78,7 +78,9 @@ impl Room<'_> {
         let outcome = self.run_build_once(job).await;
         if let Err(error) = &outcome {
             // The build ends as failed whatever stopped it (its job says why, in the server's log).
-            if let Some(row) = self.store.room_build(job.subject).await?.filter(|r| !matches!(r.state.as_str(), "done" | "failed")) {
+            if let Some(row) =
+                self.store.room_build(job.subject).await?.filter(|r| !matches!(r.state.as_str(), "done" | "failed"))
+            {
                 let pin = PinId::from_stored(row.pin_id);
                 let commit = self.store.pin(row.pin_id).await?.map(|p| p.commit_id);
                 let object = Object::at(pin, commit.as_deref(), &RepoPath::root());
@@ -218,7 +220,10 @@ impl Room<'_> {
                 return Err(Failure(format!("limit: a file passed the output limit of {} MB", limits.output_mb)))
             }
             Ending::Ended(Ended::Signalled(signal)) => {
-                return Err(Failure(format!("killed by signal {signal} (a limit: memory {} MB, processes {})", limits.memory_mb, limits.processes)))
+                return Err(Failure(format!(
+                    "killed by signal {signal} (a limit: memory {} MB, processes {})",
+                    limits.memory_mb, limits.processes
+                )))
             }
             Ending::Ended(Ended::Timeout) => {
                 return Err(Failure(format!("timeout: the wall-time limit of {} s", limits.wall_seconds)))

@@ -211,7 +211,9 @@ impl Source {
                 files.iter().filter(|f| request.paths.as_ref().is_none_or(|glob| glob.is_match(&f.path))).collect();
             let within = request.within.as_deref().filter(|_| !request.count);
             let chosen: Vec<&PackedFile> = match within {
-                Some(set) => chosen.into_iter().enumerate().filter(|(at, _)| set.contains(*at)).map(|(_, f)| f).collect(),
+                Some(set) => {
+                    chosen.into_iter().enumerate().filter(|(at, _)| set.contains(*at)).map(|(_, f)| f).collect()
+                }
                 None => chosen,
             };
             let grammar = |path: &str, text: &[u8]| this.grammar_of(path, text);
