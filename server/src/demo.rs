@@ -81,6 +81,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         access_ends_ms: None,
     };
     builds(domain, pin, previous, &builder(ci_id, "ci"), &builder(lab_id, "lab")).await.map_err(fail)?;
+    let room = crate::demo_room::seed(domain, config, &builder(ci_id, "ci")).await?;
     review(domain, pin, &source, &person("reviewer"), &person("staff")).await.map_err(fail)?;
     domain.attestations().issue_review_summary(Actor::Operator, pin).await.map_err(fail)?;
     // A regulator's export of the demo release, built in the background once the server runs.
@@ -97,6 +98,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         println!("Its previous commit is pin {previous}: compare them at /pins/{previous}/compare/{pin}");
         println!("Builds: pin {pin}'s server binary is reproduced by two builder accounts (ci and lab); pin {previous}'s builders disagree (a mismatch).");
     }
+    println!("{room}");
     println!("The builder account ci records builds with the API token (shown only now): {ci}");
     println!("The regulator's export {export} of pin {pin} is on /exports (sign in as regulator to download it;");
     println!("  check it offline with `server verify bundle FILE --key KEY`, KEY from /api/v1/log/key).");
