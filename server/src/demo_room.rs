@@ -11,7 +11,8 @@ use app::model::{Caller, PinId};
 use std::path::Path;
 
 const MAKEFILE: &str = "# The firmware image: two objects, linked.\nCFLAGS = -O2 -Wall\n\nfirmware: main.o greet.o\n\tgcc $(CFLAGS) -o firmware main.o greet.o\n\n%.o: %.c\n\tgcc $(CFLAGS) -c $< -o $@\n";
-const MAIN_C: &str = "/* Entry point of the firmware. */\nvoid greet(void);\n\nint main(void) {\n    greet();\n    return 0;\n}\n";
+const MAIN_C: &str =
+    "/* Entry point of the firmware. */\nvoid greet(void);\n\nint main(void) {\n    greet();\n    return 0;\n}\n";
 /// Release 1.0 prints when it was built: each build that runs at another time differs.
 const GREET_STAMPED: &str = "#include <stdio.h>\n\n/* Says hello, and when this image was built. */\nvoid greet(void) {\n    puts(\"firmware 1.0, built \" __DATE__ \" \" __TIME__);\n}\n";
 /// Release 1.1 no longer does: every build of it is the same.
@@ -62,11 +63,22 @@ pub async fn seed(domain: &Domain, config: &Config, ci: &Caller) -> anyhow::Resu
     let first = crate::demo::write_commit(&repo, &files(GREET_STAMPED), "Firmware 1.0")?;
     let second = crate::demo::write_commit(&repo, &files(GREET), "Firmware 1.1: no build time in the image")?;
     domain.admin().import_repository(Actor::Operator, "firmware", &dir.display().to_string()).await.map_err(fail)?;
-    let older = domain.admin().create_pin(Actor::Operator, "firmware", &first.to_string(), "Firmware 1.0").await.map_err(fail)?;
-    let newer =
-        domain.admin().create_pin(Actor::Operator, "firmware", &second.to_string(), "Firmware 1.1").await.map_err(fail)?;
+    let older = domain
+        .admin()
+        .create_pin(Actor::Operator, "firmware", &first.to_string(), "Firmware 1.0")
+        .await
+        .map_err(fail)?;
+    let newer = domain
+        .admin()
+        .create_pin(Actor::Operator, "firmware", &second.to_string(), "Firmware 1.1")
+        .await
+        .map_err(fail)?;
     let now = domain.clock().now_ms();
-    domain.access().grant(Actor::Operator, "reviewer", &[older, newer], now - 60_000, now + 8 * 3_600_000).await.map_err(fail)?;
+    domain
+        .access()
+        .grant(Actor::Operator, "reviewer", &[older, newer], now - 60_000, now + 8 * 3_600_000)
+        .await
+        .map_err(fail)?;
     let recipe = crate::builds::recipe::Recipe::from_toml(RECIPE).map_err(|e| anyhow::anyhow!("{e}"))?;
     for pin in [older, newer] {
         domain.room().set_recipe(Actor::Operator, pin, &recipe).await.map_err(fail)?;

@@ -325,6 +325,8 @@ pub async fn verify_binary(file: &Path, url: &str, token: Option<&str>) -> anyho
             origin["platform"].as_str().unwrap_or("")
         );
         println!("builders:     {}", origin["builders"]);
+        let room = if origin["room_reproduced"] == true { "yes (the centre's own build gave this file)" } else { "no" };
+        println!("built in the room: {room}");
         println!("reproducible: {}", origin["status"]);
         println!("verdicts:     {}", origin["verdicts"]);
     }

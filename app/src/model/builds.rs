@@ -98,6 +98,8 @@ pub struct ArtifactOrigin {
     pub status: Reproducibility,
     /// The accounts that recorded exactly this hash.
     pub builders: Vec<String>,
+    /// Whether the centre's own room build gave exactly this hash.
+    pub room_reproduced: bool,
     pub verdicts: Vec<VerdictBrief>,
     pub total: Amount,
     /// Shown to at least one reviewer.

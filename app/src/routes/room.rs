@@ -48,7 +48,7 @@ pub fn RoomPanel(pin: PinId, section: RoomSection, csrf: String) -> impl IntoVie
                 <form method="post" action=format!("/pins/{pin}/recipe")>
                     <input type="hidden" name="csrf" value=csrf.clone()/>
                     <label for="recipe-toml">"Recipe (TOML: name, command, toolchain, outputs, env, limits)"</label>
-                    <textarea id="recipe-toml" name="recipe" rows="12" class="code-input" spellcheck="false" placeholder=placeholder>{section.recipe_toml.clone()}</textarea>
+                    <textarea id="recipe-toml" name="recipe" rows="12" class="mono" spellcheck="false" placeholder=placeholder>{section.recipe_toml.clone()}</textarea>
                     <button type="submit" class="button">"Save the recipe"</button>
                 </form>
             </details>

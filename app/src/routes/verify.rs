@@ -76,6 +76,12 @@ fn Origin(origin: ArtifactOrigin, sha: String) -> impl IntoView {
                 <dd><a href=format!("/pins/{pin}/builds")>{origin.pin.label.clone()}</a>" · "{origin.pin.repository.clone()}</dd>
                 <dt>"Commit"</dt><dd><code class="commit">{origin.pin.commit_id.clone()}</code></dd>
                 <dt>"Builders with this hash"</dt><dd>{origin.builders.join(", ")}</dd>
+                <dt>"Built in the room"</dt>
+                <dd>{if origin.room_reproduced {
+                    "yes: the centre's own build of this commit gave exactly this file"
+                } else {
+                    "no: the centre's own build has not given this file"
+                }}</dd>
                 <dt>"Verdicts"</dt>
                 <dd>
                     {if origin.verdicts.is_empty() {

@@ -134,6 +134,7 @@ impl Attestations<'_> {
                     name: artifact.name,
                     platform: artifact.platform,
                     status: artifact.status,
+                    room_reproduced: builders.iter().any(|b| b == crate::store::room::ROOM_ACCOUNT),
                     builders,
                     verdicts: review.verdicts.clone(),
                     total: review.total,

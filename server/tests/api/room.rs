@@ -120,7 +120,7 @@ async fn a_room_build_is_the_same_as_the_command_outside_and_reproduced_by_two()
 
     // The same bytes uploaded by a second builder account: reproduced by 2, the room one of them.
     let ci = builder_token(&app, "ci").await;
-    let (status, _) = upload_to(&app, &ci, pin, "name=hello&platform=linux-x86_64", outside).await;
+    let (status, _) = upload_to(&app, &ci, pin, "name=hello&platform=linux-x86_64", outside.clone()).await;
     assert_eq!(status, StatusCode::CREATED);
     let builds = get_json(&app, &token, &format!("/api/v1/pins/{pin}/builds")).await;
     let artifact = &builds["artifacts"][0];
@@ -131,6 +131,22 @@ async fn a_room_build_is_the_same_as_the_command_outside_and_reproduced_by_two()
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Built by ci, room") && page.contains("reproduced by 2"), "the page names them");
 
+    // Asked what the file is, the server says the room reproduced it.
+    let lookup = get_json(&app, &token, &format!("/api/v1/artifacts/{room_sha}")).await;
+    assert_eq!(lookup["origins"][0]["room_reproduced"], true, "{lookup}");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &outside).unwrap();
+    let verified = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["verify", "binary"])
+        .arg(file.path())
+        .args(["--url", &app.address, "--token", &token])
+        .output()
+        .await
+        .unwrap();
+    let printed = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success() && printed.contains("built in the room: yes"), "{printed}");
+    let other = get_json(&app, &token, &format!("/api/v1/artifacts/{}", "cd".repeat(32))).await;
+    assert!(other["origins"].as_array().unwrap().is_empty());
     // The room's provenance verifies as every record's does, and says what ran and how.
     let (pem, keyid) = keys(&app, &token).await;
     let envelopes = get_json(&app, &token, &format!("/api/v1/attestations/{room_sha}")).await;

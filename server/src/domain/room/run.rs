@@ -329,7 +329,8 @@ impl Room<'_> {
                     platform: &kept.output.platform,
                     sha256: &kept.sha256,
                     size: Some(kept.size as i64),
-                    builder: "room",
+                    // The room is the account; it gives itself no label.
+                    builder: "",
                     recorded_by: Some(room),
                     command: &command,
                     toolchain: toolchain_digest,
@@ -342,7 +343,7 @@ impl Room<'_> {
                 let build_id = build_rows::insert_build(tx.conn(), &new).await?;
                 tx.append(&actor.event(Action::BuildRecord).on(object.clone()).with(json!({
                     "build_id": build_id, "name": kept.output.artifact, "platform": kept.output.platform,
-                    "sha256": kept.sha256, "size": kept.size, "builder": "room", "uploaded": true, "room_build": id,
+                    "sha256": kept.sha256, "size": kept.size, "builder": "", "uploaded": true, "room_build": id,
                 })))
                 .await?;
                 let payload = statement::room_provenance(&RoomProvenance {
