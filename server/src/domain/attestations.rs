@@ -210,6 +210,13 @@ impl Attestations<'_> {
         let record = &access.record;
         let source = self.repository_source(record).await?;
         let subjects: Vec<String> = binaries.iter().map(|b| b.sha256.clone()).collect();
+        let build_diffs: Vec<_> = self
+            .store
+            .diffs_of_pin(record.id)
+            .await?
+            .into_iter()
+            .map(|d| (d.name, d.platform, d.sha256_a, d.sha256_b, d.state, d.report_sha256))
+            .collect();
         let payload = statement::review_summary(&statement::ReviewSummary {
             subjects: &binaries,
             repository_source: &source,
@@ -223,6 +230,7 @@ impl Attestations<'_> {
             open_findings: &review.open_findings,
             checkpoint: &checkpoint,
             issued_at: now,
+            build_diffs: &build_diffs,
         });
         let object = access.object(&RepoPath::root());
         let issue = Issue {

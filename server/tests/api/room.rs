@@ -233,6 +233,29 @@ async fn a_build_that_embeds_its_clock_is_a_mismatch_diffoscope_explains() {
     assert!(html.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
     assert!(!app.events("build.diff_view").await.is_empty());
     assert_eq!(app.events("build.diff_download").await.len(), 1);
+    // The report's digest is in the log (and so in a regulator's bundle) and in the review summary.
+    let report_sha = mismatch["diff"]["report_sha256"].as_str().unwrap().to_string();
+    let done = app.events("build.diff").await;
+    assert!(done.iter().any(|e| e.leaf.contains(&report_sha)), "build.diff names the report");
+    let issued = new_client()
+        .post(app.url(&format!("/api/v1/pins/{pin}/review-summary")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), StatusCode::CREATED);
+    let (pem, keyid) = keys(&app, &token).await;
+    let envelopes =
+        get_json(&app, &token, &format!("/api/v1/attestations/{}", build["outputs"][0]["sha256"].as_str().unwrap()))
+            .await;
+    let summary = envelopes["envelopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| independent_verify(e, &pem, &keyid).unwrap())
+        .find(|s| s["predicateType"] == "https://clearroom.dev/attestations/review-summary/v1")
+        .expect("a review summary");
+    assert_eq!(summary["predicate"]["buildDiffs"][0]["reportSha256"], report_sha.as_str());
     // A hash-only record cannot be compared: the page says an upload is needed.
     let lab = builder_token(&app, "lab").await;
     let (status, _) = record_hash(&app, &lab, pin, &"ab".repeat(32)).await;
