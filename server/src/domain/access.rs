@@ -133,6 +133,12 @@ impl Access<'_> {
         if user.disabled_at.is_some() {
             return Err(AppError::Conflict(format!("{username} is disabled")));
         }
+        if username == crate::store::room::ROOM_ACCOUNT && user.role == Role::Builder {
+            // The room's records are the room's builds alone: nobody records as it.
+            return Err(AppError::Conflict(
+                "the room account records only the room's own builds; it has no tokens".into(),
+            ));
+        }
         let mut scopes = request.scopes.to_vec();
         scopes.sort();
         scopes.dedup();

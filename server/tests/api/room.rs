@@ -131,6 +131,10 @@ async fn a_room_build_is_the_same_as_the_command_outside_and_reproduced_by_two()
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Built by ci, room") && page.contains("reproduced by 2"), "the page names them");
 
+    // Nobody records as the room: it has no tokens.
+    let request = clearroom::domain::TokenRequest { scopes: &[app::model::Scope::BuildWrite], days: 1, label: "" };
+    let refused = app.domain.access().create_token(clearroom::domain::Actor::Operator, "room", request).await;
+    assert!(matches!(refused, Err(app::error::AppError::Conflict(_))), "{refused:?}");
     // Asked what the file is, the server says the room reproduced it.
     let lookup = get_json(&app, &token, &format!("/api/v1/artifacts/{room_sha}")).await;
     assert_eq!(lookup["origins"][0]["room_reproduced"], true, "{lookup}");
