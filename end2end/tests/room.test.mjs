@@ -39,6 +39,8 @@ test('1.1 is reproduced by ci and the room; 1.0 differs and diffoscope says wher
     await until(page, '/pins/3/builds', 'Investigate the difference');
     await page.click('text=Investigate the difference');
     await page.waitForURL(/\/pins\/3\/build-diffs\/\d+$/);
+    // diffoscope takes a few seconds after the room's build is done.
+    await until(page, new URL(page.url()).pathname, 'readelf');
     const report = page.locator('section.report');
     assert.match(await report.innerText(), /\.rodata/, 'the differing section is named');
     assert.ok(await report.locator('.dl-add').count() > 0 && await report.locator('.dl-del').count() > 0);
