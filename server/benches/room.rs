@@ -4,6 +4,8 @@
 //! - diffoscope on two ~20 MB ELF files that differ in one section (its time and peak memory),
 //!   run in the sandbox as the `build.diff` job runs it.
 //!
+//! Run:
+//!
 //!     bash ../shared/corpus/make-corpus.sh /tmp/corpus
 //!     cargo bench -p server --bench room -- /tmp/corpus/work
 //!

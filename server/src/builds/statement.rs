@@ -201,9 +201,8 @@ pub struct ReviewSummary<'a> {
     /// The log checkpoint signed when it was issued.
     pub checkpoint: &'a crate::audit::checkpoint::Checkpoint,
     pub issued_at: i64,
-    /// The diffoscope reports on the pin's mismatched artifacts: (name, platform, the two hashes,
-    /// state, the report's SHA-256 when done).
-    pub build_diffs: &'a [(String, String, String, String, String, Option<String>)],
+    /// The diffoscope reports on the pin's mismatched artifacts.
+    pub build_diffs: &'a [crate::store::room::DiffRow],
 }
 
 pub fn review_summary(r: &ReviewSummary<'_>) -> Value {
@@ -232,8 +231,9 @@ pub fn review_summary(r: &ReviewSummary<'_>) -> Value {
                 "note": r.checkpoint.note,
             },
             "timeIssued": rfc3339(r.issued_at),
-            "buildDiffs": r.build_diffs.iter().map(|(name, platform, a, b, state, report)| json!({
-                "name": name, "platform": platform, "sha256A": a, "sha256B": b, "state": state, "reportSha256": report,
+            "buildDiffs": r.build_diffs.iter().map(|d| json!({
+                "name": d.name, "platform": d.platform, "sha256A": d.sha256_a, "sha256B": d.sha256_b,
+                "state": d.state, "reportSha256": d.report_sha256,
             })).collect::<Vec<_>>(),
         },
     })

@@ -210,13 +210,7 @@ impl Attestations<'_> {
         let record = &access.record;
         let source = self.repository_source(record).await?;
         let subjects: Vec<String> = binaries.iter().map(|b| b.sha256.clone()).collect();
-        let build_diffs: Vec<_> = self
-            .store
-            .diffs_of_pin(record.id)
-            .await?
-            .into_iter()
-            .map(|d| (d.name, d.platform, d.sha256_a, d.sha256_b, d.state, d.report_sha256))
-            .collect();
+        let build_diffs = self.store.diffs_of_pin(record.id).await?;
         let payload = statement::review_summary(&statement::ReviewSummary {
             subjects: &binaries,
             repository_source: &source,

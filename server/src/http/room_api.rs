@@ -86,6 +86,8 @@ pub(crate) async fn set_recipe(
     headers: HeaderMap,
     body: Body,
 ) -> Result<impl IntoResponse, HttpError> {
+    // Who may not set one is refused before the body is read.
+    state.domain.room().may_set_recipe(Actor::Web(&caller), pin).await?;
     let bytes = axum::body::to_bytes(body, 64 * 1024)
         .await
         .map_err(|_| HttpError(AppError::TooLarge("a recipe is at most 64 KiB".into())))?;
@@ -270,6 +272,7 @@ async fn form_recipe(
     CsrfForm { caller, form }: CsrfForm<RecipeForm>,
 ) -> Response {
     let result = async {
+        state.domain.room().may_set_recipe(Actor::Web(&caller), pin).await?;
         let recipe = Recipe::from_toml(&form.recipe).map_err(|e| AppError::Invalid(e.to_string()))?;
         let set = state.domain.room().set_recipe(Actor::Web(&caller), pin, &recipe).await?;
         Ok(format!("recipe set (sha256 {})", set.digest))

@@ -123,6 +123,13 @@ async fn every_api_route_refuses_builders_strangers_revoked_reviewers_and_expire
     let expiring = app.token("regulator").await;
     let (outsider, outsider_csrf) = signed_in(&app, "outsider").await;
 
+    // A room build and a report of the pin, with the comment's id, so their routes have one to refuse.
+    let id = comment.to_string();
+    app.execute_sql(&[
+        &format!("INSERT INTO room_builds (id, pin_id, recipe, recipe_digest, state, created_at) VALUES ({id}, 1, '{{}}', 'x', 'failed', 0)"),
+        &format!("INSERT INTO build_diffs (id, pin_id, name, platform, sha256_a, sha256_b, state, html_sha256, created_at) VALUES ({id}, 1, 'a', '', '0', '1', 'done', '{SHA}', 0)"),
+    ])
+    .await;
     let routes = routed_api_paths();
     assert!(routes.len() >= 25, "the walk found too few routes: {routes:?}");
     // Nobody unknown reads anything of the API.

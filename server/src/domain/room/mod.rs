@@ -61,6 +61,11 @@ fn recipe_toml(canonical: &str) -> String {
 }
 
 impl Room<'_> {
+    /// Refuses, before a recipe is read, whoever may not set one for the pin.
+    pub async fn may_set_recipe(&self, actor: Actor<'_>, pin: PinId) -> AppResult<()> {
+        self.pin_to_build(&actor, pin).await.map(|_| ())
+    }
+
     /// The pin a recipe is set or a build started for: staff (or a staff token with `build:write`),
     /// a pin not withdrawn.
     async fn pin_to_build(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinPage> {
