@@ -90,7 +90,7 @@ test('home: Markdown rendered in the list of comments, and the reviewer\'s progr
     const excerpt = tab.locator('.my-threads .excerpt', { hasText: 'please confirm' });
     assert.equal(await excerpt.locator('strong').innerText(), 'please confirm', 'rendered, not raw');
     assert.ok(!(await excerpt.innerText()).includes('**'));
-    const progress = tab.locator('.pin-progress').first();
+    const progress = tab.locator('tr', { hasText: 'Demo release' }).locator('.pin-progress');
     assert.match(await progress.innerText(), /Reviewed [\d.]+ % of the lines \(\d+ of [\d,]+ files?\)/);
     assert.match(await progress.innerText(), /\d+ open findings? of yours/);
     const next = progress.locator('.next-file a');

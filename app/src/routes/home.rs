@@ -110,12 +110,17 @@ fn progress_cell(pin: &PinSummary, progress: &PinProgress, open_findings: usize)
     view! {
         <div class="pin-progress">
             <progress max=progress.total.lines.max(1).to_string() value=progress.reviewed.lines.to_string() aria-label=format!("Reviewed of {}", pin.label)></progress>
-            <span>{format!(
-                "Reviewed {} of the lines ({} of {})",
-                percent(progress.reviewed.lines, progress.total.lines),
-                progress.reviewed.files,
-                counted(progress.total.files, "file", "files")
-            )}</span>
+            <span>{if progress.total.files == 0 {
+                // The pin's file index is still being built (a pin made moments ago).
+                "Its files are being indexed; progress shows once they are".to_string()
+            } else {
+                format!(
+                    "Reviewed {} of the lines ({} of {})",
+                    percent(progress.reviewed.lines, progress.total.lines),
+                    progress.reviewed.files,
+                    counted(progress.total.files, "file", "files")
+                )
+            }}</span>
             <a href=format!("/pins/{}/comments?kind=finding", pin.id) class="muted">{findings}</a>
             {next}
         </div>
