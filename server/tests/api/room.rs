@@ -402,3 +402,54 @@ async fn a_build_runs_once_on_two_instances_and_a_stopped_one_is_taken_over_from
     let listing = std::fs::read_to_string(app.data_dir.join("artifacts/sha256").join(sha)).unwrap();
     assert!(listing.contains("main.c") && !listing.contains("left-by-the-stopped-instance"), "{listing}");
 }
+
+/// A toolchain root of its own: a shell and the C library, copied from the host, nothing else.
+fn mini_root(root: &Path) {
+    let copy = |from: &str, to: &str| {
+        let target = root.join(to);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(std::fs::canonicalize(from).unwrap(), &target).unwrap();
+    };
+    copy("/usr/bin/dash", "bin/sh");
+    copy("/lib/x86_64-linux-gnu/libc.so.6", "lib/x86_64-linux-gnu/libc.so.6");
+    copy("/lib64/ld-linux-x86-64.so.2", "lib64/ld-linux-x86-64.so.2");
+    // The sandbox's user passes through it.
+    for dir in [root.parent().unwrap(), root] {
+        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_recipe_may_name_a_toolchain_root_whose_digest_is_kept_and_which_is_all_the_build_sees() {
+    let roots = tempfile::tempdir().unwrap();
+    let root = roots.path().join("mini");
+    mini_root(&root);
+    let where_roots = roots.path().to_path_buf();
+    let app = spawn_app_configured(|config| config.room.toolchain_root = Some(where_roots)).await;
+    let (pin, _) = c_project(&app, GREET_C, "C on mini").await;
+    let script = "command -v gcc > /dev/null && echo gcc-found > out || echo no-gcc > out; ls /usr >> out 2>&1 || echo no-usr >> out";
+    let recipe = format!(
+        "name = \"mini\"\ncommand = {}\ntoolchain = \"mini\"\n[[outputs]]\npath = \"out\"\nartifact = \"out\"\n",
+        serde_json::to_string(script).unwrap()
+    );
+    let token = with_recipe(&app, pin, &recipe).await;
+    let set = get_json(&app, &token, &format!("/api/v1/pins/{pin}/recipe")).await;
+    let digest = set["toolchain_digest"].as_str().unwrap().to_string();
+    assert!(digest.starts_with("sha256:") && digest.len() == 71, "{set}");
+    let (_, started) = start(&app, &token, pin).await;
+    let build = ended(&app, &token, started["id"].as_i64().unwrap()).await;
+    assert_eq!(build["state"], "done", "{build}");
+    assert_eq!(build["toolchain_digest"], digest.as_str());
+    let sha = build["outputs"][0]["sha256"].as_str().unwrap();
+    let out = std::fs::read_to_string(app.data_dir.join("artifacts/sha256").join(sha)).unwrap();
+    assert!(out.starts_with("no-gcc\n") && out.contains("no-usr"), "only the root is in view: {out}");
+    // Computed once and kept: a change to the directory afterwards does not move it (a root in use
+    // is never changed; a new toolchain is a new directory).
+    std::fs::write(root.join("extra"), "x").unwrap();
+    with_recipe(&app, pin, &recipe).await;
+    let again = get_json(&app, &token, &format!("/api/v1/pins/{pin}/recipe")).await;
+    assert_eq!(again["toolchain_digest"], digest.as_str());
+    let (status, error) = put_recipe(&app, &token, pin, &recipe.replace("\"mini\"\n[[", "\"maxi\"\n[[")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert!(error["error"].as_str().unwrap().contains("toolchain"), "{error}");
+}

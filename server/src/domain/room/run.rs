@@ -131,7 +131,10 @@ impl Room<'_> {
                 recorded
             }
             (Err(failure), Ok(log)) => self.end_failed(id, attempt, &object, failure, Some(log), &work).await,
-            (_, Err(error)) => {
+            (attempted, Err(error)) => {
+                for kept in attempted.iter().flatten().filter(|k| k.new) {
+                    let _ = std::fs::remove_file(&kept.path);
+                }
                 let failure = Failure::from(super::super::error::internal(&error));
                 self.end_failed(id, attempt, &object, failure, None, &work).await
             }
@@ -233,20 +236,30 @@ impl Room<'_> {
                 return Err(Failure(format!("limit: the build wrote over {} MB", limits.output_mb)));
             }
         }
+        // Every output is found before any is kept: a build missing one keeps nothing.
         let inside = tree.canonicalize()?;
-        let mut kept = Vec::new();
+        let mut found = Vec::new();
         for output in &recipe.outputs {
-            let found = tree.join(&output.path).canonicalize().ok().filter(|path| path.starts_with(&inside));
-            let Some(path) = found.filter(|path| std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())) else {
-                return Err(Failure(format!("missing output {}", output.path)));
-            };
-            match upload::keep_file(&self.builds.artifacts, &path).await {
-                Ok((sha256, size, file)) => {
-                    kept.push(Kept { output: output.clone(), sha256, size, path: file.path, new: file.new })
-                }
-                Err(UploadError::Empty) => return Err(Failure(format!("output {} is empty", output.path))),
-                Err(error) => return Err(super::super::error::internal(&error).into()),
+            let path = tree.join(&output.path).canonicalize().ok().filter(|path| path.starts_with(&inside));
+            match path.filter(|path| std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())) {
+                Some(path) => found.push((output, path)),
+                None => return Err(Failure(format!("missing output {}", output.path))),
             }
+        }
+        let mut kept: Vec<Kept> = Vec::new();
+        for (output, path) in found {
+            let failure = match upload::keep_file(&self.builds.artifacts, &path).await {
+                Ok((sha256, size, file)) => {
+                    kept.push(Kept { output: output.clone(), sha256, size, path: file.path, new: file.new });
+                    continue;
+                }
+                Err(UploadError::Empty) => Failure(format!("output {} is empty", output.path)),
+                Err(error) => super::super::error::internal(&error).into(),
+            };
+            for file in kept.iter().filter(|k| k.new) {
+                let _ = std::fs::remove_file(&file.path);
+            }
+            return Err(failure);
         }
         Ok(kept)
     }
