@@ -216,8 +216,11 @@ impl Builds<'_> {
             let _ = tokio::fs::remove_file(&kept.path).await;
         }
         if recorded.is_ok() {
-            // A kept artifact that differs from another account's is explained by a report.
-            self.room().queue_diffs(pin).await?;
+            // A kept artifact that differs from another account's is explained by a report (the
+            // record stands even when the report cannot be asked for now; the next record asks).
+            if let Err(error) = self.room().queue_diffs(pin).await {
+                tracing::warn!(%error, %pin, "a report on differing builds could not be queued");
+            }
         }
         recorded
     }

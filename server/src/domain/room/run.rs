@@ -141,7 +141,12 @@ impl Room<'_> {
         };
         let _ = std::fs::remove_dir_all(&work);
         outcome?;
-        self.queue_diffs(pin).await
+        // The build is done whatever happens here; a report not queued now is asked for by the
+        // next record of the pin.
+        if let Err(error) = self.queue_diffs(pin).await {
+            tracing::warn!(%error, %pin, "a report on differing builds could not be queued");
+        }
+        Ok(())
     }
 
     /// One attempt: the tree exported, the recipe run and watched, the outputs kept.
