@@ -153,8 +153,8 @@ pub(crate) async fn one(
 #[serde(deny_unknown_fields)]
 pub(crate) struct LogQuery {
     /// The byte offset to start from (the last answer's `next`); default 0.
-    #[param(minimum = 0)]
-    from: Option<u64>,
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
+    from: Option<i64>,
 }
 
 impl QueryNumbers for LogQuery {
@@ -177,7 +177,10 @@ pub(crate) async fn log(
     ApiQuery(query): ApiQuery<LogQuery>,
 ) -> Result<impl IntoResponse, HttpError> {
     let id = id_of(&id, "room build")?;
-    let from = query.from.unwrap_or(0).min(i64::MAX as u64 / 2);
+    let from = match query.from.unwrap_or(0) {
+        from if from < 0 => return Err(HttpError(AppError::Invalid("from is a byte offset, 0 or more".into()))),
+        from => from as u64,
+    };
     Ok(Json(state.domain.room().log(Actor::Web(&caller), id, from).await?))
 }
 

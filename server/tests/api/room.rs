@@ -177,6 +177,15 @@ async fn a_room_build_is_the_same_as_the_command_outside_and_reproduced_by_two()
     let log = get_json(&app, &token, &format!("/api/v1/room-builds/{}/log", build["id"])).await;
     assert!(log["text"].as_str().unwrap().contains("gcc -O2 -c main.c"), "{log}");
     assert_eq!(app.events("build.log_view").await.len(), 1);
+    for bad in ["-1", "9223372036854775808", "x"] {
+        let response = new_client()
+            .get(app.url(&format!("/api/v1/room-builds/{}/log?from={bad}", build["id"])))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "from={bad}");
+    }
 }
 
 async fn upload_to(
