@@ -70,12 +70,18 @@ pub async fn open_tree(pin: String, path: String) -> Result<TreeView, AppError> 
 }
 
 #[server(prefix = "/fn", endpoint = "blob")]
-pub async fn open_blob(pin: String, path: String, from: Option<u32>) -> Result<BlobView, AppError> {
+pub async fn open_blob(
+    pin: String,
+    path: String,
+    from: Option<u32>,
+    artifact: Option<String>,
+) -> Result<BlobView, AppError> {
     let pin = PinId::parse(&pin)?;
     let path = RepoPath::parse_url_encoded(&path)?;
+    let artifact = artifact.as_deref().filter(|a| !a.is_empty()).map(Sha256Hex::parse).transpose()?;
     let parts = use_context::<leptos::server_fn::http_export::request::Parts>();
     let slot = parts.and_then(|parts| parts.extensions.get::<crate::backend::RowsSlot>().cloned());
-    ssr::backend()?.open_blob(&ssr::caller()?, pin, path, from, slot).await
+    ssr::backend()?.open_blob(&ssr::caller()?, pin, path, from, artifact, slot).await
 }
 
 #[server(prefix = "/fn", endpoint = "audit")]

@@ -52,13 +52,15 @@ pub trait Backend: Send + Sync + 'static {
     /// A file, highlighted; records a `blob.view` event before any byte is read. A file shown in
     /// windows is shown from the window holding line `from` (the first when `None`). Given `rows`
     /// (a file page sent with gzip), the backend may leave the rows there, rendered and compressed
-    /// once, and name the slot's marker in the content instead of the lines.
+    /// once, and name the slot's marker in the content instead of the lines. `artifact` chooses
+    /// whose compiled-code map marks the lines (the pin's first artifact with one otherwise).
     async fn open_blob(
         &self,
         caller: &Caller,
         pin: PinId,
         path: RepoPath,
         from: Option<u32>,
+        artifact: Option<Sha256Hex>,
         rows: Option<RowsSlot>,
     ) -> AppResult<BlobView>;
     /// The audit log, newest first (staff and regulators).

@@ -123,6 +123,7 @@ async fn builds(domain: &Domain, pin: PinId, previous: Option<PinId>, ci: &Calle
         notes: String::new(),
         started_at_ms: Some(now - 20 * 60_000),
         finished_at_ms: Some(now - 12 * 60_000),
+        source_prefix: None,
     };
     let release = stand_in(format!("demo build of pin {pin}"))?;
     domain
@@ -183,7 +184,7 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
     // The reviewer read these files (recorded views: coverage and the export's sessions show them).
     for path in ["README.md", code.as_str()] {
         if let Ok(path) = RepoPath::parse(path) {
-            app::backend::Backend::open_blob(domain, reviewer, pin, path, None, None).await?;
+            app::backend::Backend::open_blob(domain, reviewer, pin, path, None, None, None).await?;
         }
     }
     domain

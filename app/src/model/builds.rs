@@ -77,6 +77,9 @@ pub struct BuildsPage {
     /// The room: the pin's recipe, its builds, and the reports on mismatches.
     pub room: super::RoomSection,
     pub csrf_token: String,
+    /// The compiled-code map of each artifact that has one, by SHA-256.
+    #[serde(default)]
+    pub compiled: Vec<super::ArtifactCompiled>,
 }
 
 /// A verdict as the review summary and the verify page show it.

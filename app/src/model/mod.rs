@@ -4,6 +4,7 @@
 //! hold a secret (a password, a hash, a session id) nor a database row or git object as such.
 
 mod builds;
+mod compiled;
 mod compare;
 mod exports;
 mod input;
@@ -13,6 +14,7 @@ mod room;
 mod views;
 
 pub use builds::*;
+pub use compiled::*;
 pub use compare::*;
 pub use exports::*;
 pub use input::*;

@@ -109,6 +109,9 @@ pub struct TreeView {
     pub path: RepoPath,
     pub entries: Vec<TreeEntry>,
     pub watermark: Watermark,
+    /// Which entries are compiled into the pin's first artifact with a map.
+    #[serde(default)]
+    pub compiled: Option<TreeCompiled>,
 }
 
 /// How a file's content is shown.
@@ -180,6 +183,9 @@ pub struct BlobView {
     pub can_comment: bool,
     /// The anti-forgery token the page's forms and islands send back.
     pub csrf_token: String,
+    /// The compiled-code map's marks for this file, when the pin has an artifact with one.
+    #[serde(default)]
+    pub compiled: Option<FileCompiled>,
 }
 
 /// One audit event as shown in the UI and the JSON API.

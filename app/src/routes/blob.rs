@@ -10,6 +10,7 @@ use crate::components::notices::file_notice;
 use crate::components::review::{thread_html, ReviewedButton, ThreadForms, Threads};
 use crate::html::thousands;
 use crate::model::{BlobContent, BlobView, FileNotice, LineWindow, RepoPath, Thread};
+use crate::routes::compiled::CompiledBar;
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
 use crate::rows::rows_html;
 use leptos::prelude::*;
@@ -24,9 +25,10 @@ pub fn BlobPage() -> impl IntoView {
         // `line` (the go-to-line field) opens the window that holds the line, as `from` does.
         let query = query.read();
         let from = query.get("from").or_else(|| query.get("line")).and_then(|f| f.parse::<u32>().ok());
-        (params.get("pin").unwrap_or_default(), params.get("path").unwrap_or_default(), from)
+        let artifact = query.get("artifact");
+        (params.get("pin").unwrap_or_default(), params.get("path").unwrap_or_default(), from, artifact)
     };
-    let blob = Resource::new(key, |(pin, path, from)| open_blob(pin, path, from));
+    let blob = Resource::new(key, |(pin, path, from, artifact)| open_blob(pin, path, from, artifact));
     view! {
         <Page title="File">
             <Suspense fallback=Loading>
@@ -64,6 +66,18 @@ fn BlobBody(view: BlobView) -> impl IntoView {
         let kept = crate::components::layout::kept_form("composer");
         view! { <Composer pin=pin_id.clone() path=view.path.to_string() csrf=view.csrf_token.clone() back=back.clone() kept=kept/> }
     });
+    let compiled_bar = view.compiled.clone().map(|compiled| {
+        let (first, last, total) = match &view.content {
+            BlobContent::Text { window: Some(w), .. } => (w.first, w.last, w.total),
+            BlobContent::Text { lines, spliced, .. } => {
+                let count = spliced.as_ref().map_or(lines.len() as u32, |rows| rows.lines);
+                (1, count, count)
+            }
+            _ => (1, 0, 0),
+        };
+        let base = format!("/pins/{}/blob/{}", view.pin.id, view.path.url_encoded());
+        view! { <CompiledBar compiled base total first last/> }
+    });
     // What the pin's take-away policy allows this person, as the server's guard decided it.
     let downloads = view.pin.caps.download;
     let pane_class = if view.pin.caps.copy { "content code-pane" } else { "content code-pane no-copy" };
@@ -95,6 +109,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                 {(!view.pin.caps.copy).then(|| view! {
                     <p class="notice notice-info policy-note" role="note">"This pin's policy turns copying off: the code cannot be selected. Permalinks and comments work as usual."</p>
                 })}
+                {compiled_bar}
                 {file_threads_view}
                 <FileContent
                     downloads

@@ -6,7 +6,8 @@ use crate::api::load_builds;
 use crate::components::islands::ArtifactUpload;
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page};
 use crate::components::time::Time;
-use crate::model::{ArtifactBuilds, BuildView, BuildsPage, Mismatch, PinId, Reproducibility};
+use crate::model::{ArtifactBuilds, ArtifactCompiled, BuildView, BuildsPage, Mismatch, PinId, Reproducibility};
+use crate::routes::compiled::CompiledSummary;
 use crate::routes::room::{MismatchReport, RoomPanel};
 use crate::routes::tree::PinBar;
 use leptos::prelude::*;
@@ -90,7 +91,7 @@ fn built_by(artifact: &ArtifactBuilds) -> String {
 }
 
 #[component]
-fn Artifact(artifact: ArtifactBuilds, pin: PinId, report: Option<Mismatch>) -> impl IntoView {
+fn Artifact(artifact: ArtifactBuilds, pin: PinId, report: Option<Mismatch>, compiled: Vec<ArtifactCompiled>) -> impl IntoView {
     let mismatch = artifact.status == Reproducibility::Mismatch;
     let by = built_by(&artifact);
     let title = if artifact.platform.is_empty() {
@@ -113,6 +114,10 @@ fn Artifact(artifact: ArtifactBuilds, pin: PinId, report: Option<Mismatch>) -> i
                 <thead><tr><th>"Builder"</th><th>"SHA-256"</th><th>"Size"</th><th>"How"</th><th>"When"</th><th>"Attestations"</th></tr></thead>
                 <tbody>{artifact.builds.into_iter().map(|build| view! { <BuildRow record=build/> }).collect_view()}</tbody>
             </table>
+            {
+                let several = compiled.len() > 1;
+                compiled.into_iter().map(|map| view! { <CompiledSummary map pin=pin.get() several/> }).collect_view()
+            }
         </section>
     }
 }
@@ -168,7 +173,8 @@ fn BuildsBody(page: BuildsPage) -> impl IntoView {
             } else {
                 page.artifacts.into_iter().map(|artifact| {
                     let report = mismatches.iter().find(|m| m.name == artifact.name && m.platform == artifact.platform).cloned();
-                    view! { <Artifact artifact pin report/> }
+                    let compiled = page.compiled.iter().filter(|m| artifact.builds.iter().any(|b| b.sha256 == m.sha256)).cloned().collect();
+                    view! { <Artifact artifact pin report compiled/> }
                 }).collect_view().into_any()
             }}
             {(!page.review_statements.is_empty()).then(|| view! {

@@ -7,6 +7,7 @@ pub mod blob;
 pub mod builds;
 pub mod comments;
 pub mod compare;
+pub mod compiled;
 pub mod coverage;
 pub mod diff;
 pub mod exports;

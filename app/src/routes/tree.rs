@@ -4,7 +4,7 @@ use crate::api::open_tree;
 use crate::components::islands::FileFilter;
 use crate::components::layout::{ErrorPanel, Loading, Page, Watermark};
 use crate::components::review::PinTabs;
-use crate::model::{EntryKind, PinSummary, RepoPath, TreeEntry};
+use crate::model::{EntryKind, PinSummary, RepoPath, TreeCompiled, TreeEntry};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -35,7 +35,10 @@ pub fn TreePage() -> impl IntoView {
                                     <h1 class="visually-hidden">{format!("{} at {}", if view.path.is_root() { "/".to_string() } else { view.path.to_string() }, view.pin.label)}</h1>
                                     <Breadcrumbs pin=view.pin.clone() path=view.path.clone() leaf_is_file=false/>
                                     <FileFilter/>
-                                    <EntryList pin=view.pin.id.to_string() dir=view.path.clone() entries=view.entries current=None class="file-list listing"/>
+                                    {view.compiled.as_ref().map(|c| view! {
+                                        <p class="compiled-bar"><span class="compiled-key" aria-hidden="true"></span>{format!("Badges: compiled into {}", c.artifact.name)}</p>
+                                    })}
+                                    <EntryList pin=view.pin.id.to_string() dir=view.path.clone() entries=view.entries current=None class="file-list listing" compiled=view.compiled.clone()/>
                                 </main>
                             }
                                 .into_any()
@@ -137,10 +140,43 @@ pub fn EntryList(
     entries: Vec<TreeEntry>,
     current: Option<String>,
     #[prop(into)] class: String,
+    /// The files and directories compiled into an artifact, badged.
+    #[prop(optional_no_strip)]
+    compiled: Option<TreeCompiled>,
 ) -> impl IntoView {
     // Beside the code, a directory also opens in place (`SidebarTree`).
     let toggles = class.split_whitespace().any(|c| c == "side");
-    view! { <ul class=class inner_html=entry_items_html(&pin, &dir, &entries, current.as_deref(), toggles, true)></ul> }
+    let mut html = entry_items_html(&pin, &dir, &entries, current.as_deref(), toggles, true);
+    if let Some(compiled) = &compiled {
+        html = badge_compiled(html, compiled);
+    }
+    view! { <ul class=class inner_html=html></ul> }
+}
+
+/// Adds the compiled badges to a listing's items (found by their `data-name`).
+fn badge_compiled(html: String, compiled: &TreeCompiled) -> String {
+    use crate::html::escape_into;
+    let mut out = html;
+    let mut badge = |name: &str, text: String| {
+        let mut key = String::from("data-name=\"");
+        escape_into(&mut key, name);
+        key.push_str("\">");
+        let Some(at) = out.find(&key) else { return };
+        let Some(end) = out[at..].find("<span class=\"size\">").map(|end| at + end) else { return };
+        let mut mark = String::from("<span class=\"badge badge-compiled\" title=\"compiled into ");
+        escape_into(&mut mark, &compiled.artifact.name);
+        mark.push_str("\">");
+        mark.push_str(&text);
+        mark.push_str("</span>");
+        out.insert_str(end, &mark);
+    };
+    for name in &compiled.files {
+        badge(name, "compiled".into());
+    }
+    for (name, files) in &compiled.directories {
+        badge(name, format!("{files} compiled"));
+    }
+    out
 }
 
 /// A directory's entries as the sidebar lists them under it when it is opened in place.

@@ -57,6 +57,8 @@ macro_rules! actions {
 
 actions! {
     AccessDenied = "access.denied" => Nothing,
+    ArtifactCompiledMap = "artifact.compiled_map" => Nothing,
+    ArtifactCompiledView = "artifact.compiled_view" => Nothing,
     ArtifactLookup = "artifact.lookup" => Nothing,
     AttestationDownload = "attestation.download" => Nothing,
     AttestationIssue = "attestation.issue" => Nothing,
@@ -72,6 +74,7 @@ actions! {
     BuildDiff = "build.diff" => Nothing,
     BuildDiffDownload = "build.diff_download" => Nothing,
     BuildDiffView = "build.diff_view" => Nothing,
+    BuildDebugFile = "build.debug_file" => Nothing,
     BuildFailed = "build.failed" => Nothing,
     BuildFinish = "build.finish" => Nothing,
     BuildLogView = "build.log_view" => Nothing,

@@ -2,6 +2,8 @@
 //! the attestation key, the in-toto statements the server issues (`statement`), and storing an
 //! uploaded artifact by its hash (`upload`). The formats are specified in `docs/attestations.md`.
 
+pub mod compiled;
+pub mod dwarf;
 pub mod recipe;
 pub mod sandbox;
 pub mod statement;

@@ -37,6 +37,11 @@ pub struct Kept {
 }
 
 impl Staged {
+    /// Where the staged file is, to read it before it is kept.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
     /// Moves the artifact to `<root>/sha256/<hex>`. Same bytes, same name: a second upload of one
     /// artifact replaces it with itself.
     pub async fn keep(mut self, root: &Path) -> Result<Kept, UploadError> {

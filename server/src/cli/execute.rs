@@ -305,6 +305,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                 notes,
                 started_at_ms: time(started_at)?,
                 finished_at_ms: time(finished_at)?,
+                source_prefix: None,
             };
             let recorded =
                 domain.builds().record_build(Actor::Operator, pin, &input, &sha256, size).await.map_err(fail)?;

@@ -147,11 +147,16 @@ impl Browse<'_> {
         let event = actor.event(Action::TreeView).on(access.object(&path).shown(&located[0].object_id));
         let receipt = self.read(event, Scope::path(pin, &path)).await?;
         let entries = self.source.read_tree(&receipt, &access.location(), &path).await?;
+        let maps = self.compiled().pin_maps(&access).await?;
+        let compiled = maps.as_deref().and_then(|maps| maps.chosen(None)).map(|chosen| {
+            super::compiled::marks::tree_marks(chosen, path.as_str())
+        });
         Ok(TreeView {
             pin: self.pin_summary(&access).await?,
             path,
             entries,
             watermark: watermark(caller, identity, self.clock.now_ms()),
+            compiled,
         })
     }
 
@@ -215,6 +220,7 @@ impl Browse<'_> {
         pin: PinId,
         path: RepoPath,
         from: Option<u32>,
+        artifact: Option<&Sha256Hex>,
         rows: Option<RowsSlot>,
     ) -> AppResult<BlobView> {
         if path.is_root() {
@@ -241,8 +247,15 @@ impl Browse<'_> {
         if let Some(sent) = window.and_then(|(window, total)| lines_sent(window.first, total)) {
             file_object = file_object.lines(sent);
         }
-        let event =
+        let mut event =
             actor.event(Action::BlobView).on(file_object).on(access.object(&directory).shown(&located[1].object_id));
+        // The compiled-code marks shown are part of the view.
+        let maps = self.compiled().pin_maps(&access).await?;
+        let chosen = maps.as_deref().and_then(|maps| maps.chosen(artifact.map(Sha256Hex::as_str)));
+        if let Some(chosen) = chosen {
+            let marks = json!({ "sha256": chosen.artifact.sha256, "map_sha256": chosen.map_sha256 });
+            event = event.with(json!({ "compiled": marks }));
+        }
         let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory)])).await?;
         let from = window.map(|(lines, _)| lines.first);
         let threads = self.review().threads_of_file(&actor, &access, &path, &located[0].object_id).await?;
@@ -259,6 +272,9 @@ impl Browse<'_> {
         }
         let reviewed = self.coverage().is_marked(&actor, &access, &path).await?;
         let can_comment = access.caps.start_thread;
+        let compiled = maps.as_deref().zip(chosen).map(|(maps, chosen)| {
+            super::compiled::marks::file_marks(maps, chosen, path.as_str())
+        });
         Ok(BlobView {
             pin: self.pin_summary(&access).await?,
             path,
@@ -271,6 +287,7 @@ impl Browse<'_> {
             reviewed,
             can_comment,
             csrf_token: caller.csrf_token.clone().unwrap_or_default(),
+            compiled,
         })
     }
 }

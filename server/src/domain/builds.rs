@@ -44,6 +44,9 @@ pub struct BuildInput {
     pub notes: String,
     pub started_at_ms: Option<i64>,
     pub finished_at_ms: Option<i64>,
+    /// Where the build tree was (`/home/ci/src`), so that the compiled-code map names pinned
+    /// paths without guessing; an upload's only.
+    pub source_prefix: Option<String>,
 }
 
 /// What recording a build produced.
@@ -91,7 +94,21 @@ fn check_input(input: &BuildInput) -> AppResult<BuildInput> {
         notes: field("notes", &input.notes, 10_000, false)?,
         started_at_ms: input.started_at_ms,
         finished_at_ms: input.finished_at_ms,
+        source_prefix: match &input.source_prefix {
+            Some(prefix) => Some(field("source_prefix", prefix, 1000, false)?).filter(|p| !p.is_empty()),
+            None => None,
+        },
     })
+}
+
+/// An upload's failure as the uploader is told it.
+pub(super) fn upload_error(error: UploadError) -> AppError {
+    match error {
+        UploadError::TooLarge(limit) => AppError::TooLarge(format!("the artifact is larger than the limit of {limit} bytes")),
+        UploadError::Empty => AppError::Invalid("the artifact is empty".into()),
+        UploadError::Interrupted => AppError::Invalid("the upload was cut off".into()),
+        UploadError::Io(error) => super::error::internal(&error),
+    }
 }
 
 /// Groups a pin's builds by artifact (name and platform) and decides whether builders agree.
@@ -149,7 +166,7 @@ pub(crate) fn view(row: BuildRow, attestations: &BTreeMap<i64, String>) -> Build
 
 impl Builds<'_> {
     /// The pin a build may be recorded for (any pin that exists and is not withdrawn).
-    async fn pin_for_build(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinPage> {
+    pub(super) async fn pin_for_build(&self, actor: &Actor<'_>, pin: PinId) -> AppResult<PinPage> {
         require(actor, Permission::RecordBuild)?;
         match self.store.pin(pin.get()).await? {
             Some(record) if record.withdrawn_at.is_none() => Ok(PinPage::named(record)),
@@ -190,14 +207,6 @@ impl Builds<'_> {
         let access = self.pin_for_build(&actor, pin).await?;
         let input = check_input(input)?;
         let limit = self.source.limits().upload_max_bytes;
-        let upload_error = |error| match error {
-            UploadError::TooLarge(limit) => {
-                AppError::TooLarge(format!("the artifact is larger than the limit of {limit} bytes"))
-            }
-            UploadError::Empty => AppError::Invalid("the artifact is empty".into()),
-            UploadError::Interrupted => AppError::Invalid("the upload was cut off".into()),
-            UploadError::Io(error) => super::error::internal(&error),
-        };
         let staged = upload::stage(&self.builds.artifacts, body, limit).await.map_err(upload_error)?;
         if let Some(expected) = expected.filter(|expected| expected.as_str() != staged.sha256) {
             // Refused before it is kept: the staged file goes with `staged`, and the refusal is
@@ -214,6 +223,13 @@ impl Builds<'_> {
         if recorded.is_err() && kept.new {
             // No record names it: it is not kept.
             let _ = tokio::fs::remove_file(&kept.path).await;
+        }
+        if recorded.is_ok() && self.compiled().is_object_file(&sha256).await {
+            // An object file gets its compiled-code map (one without DWARF says so).
+            let queued = self.compiled().queue(&actor, &access, &sha256, input.source_prefix.as_deref()).await;
+            if let Err(error) = queued {
+                tracing::warn!(%error, %pin, "a compiled-code map could not be queued");
+            }
         }
         if recorded.is_ok() {
             // A kept artifact that differs from another account's is explained by a report (the
@@ -351,6 +367,7 @@ impl Builds<'_> {
             review_statements,
             room: self.room().section(actor, pin).await?,
             csrf_token: String::new(),
+            compiled: self.compiled().summaries(pin).await?,
         })
     }
 }

@@ -30,6 +30,8 @@ pub struct Caches {
     /// A search's totals, counted on its first page, with the files that match when they were
     /// counted from the pin's search pack (a pin never changes, so neither do they).
     pub search_totals: Mutex<lru::LruCache<super::search::TotalsKey, super::search::Counted>>,
+    /// Pins' done compiled-code maps, parsed, with the pin's maps revision they were read at.
+    pub compiled: Mutex<lru::LruCache<i64, Arc<super::compiled::PinMaps>>>,
 }
 
 impl Default for Caches {
@@ -40,6 +42,7 @@ impl Default for Caches {
             file_threads: lru(512),
             compare: lru(16),
             search_totals: lru(256),
+            compiled: lru(8),
         }
     }
 }

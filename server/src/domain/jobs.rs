@@ -79,6 +79,7 @@ impl Jobs<'_> {
             IMPORT_REPOSITORY => self.admin().run_import_job(&job).await,
             super::room::RUN_BUILD => self.room().run_build(&job).await,
             super::room::DIFF_BUILDS => self.room().run_diff(&job).await,
+            super::compiled::COMPILED_MAP => self.compiled().run_map(&job).await,
             other => Err(AppError::Invalid(format!("unknown job kind {other}"))),
         };
         let now = self.clock.now_ms();

@@ -14,6 +14,7 @@ mod browse;
 pub mod builds;
 mod caches;
 mod compare;
+pub mod compiled;
 mod core;
 mod coverage;
 pub mod error;
@@ -128,9 +129,10 @@ impl Backend for Domain {
         pin: PinId,
         path: RepoPath,
         from: Option<u32>,
+        artifact: Option<Sha256Hex>,
         rows: Option<app::backend::RowsSlot>,
     ) -> AppResult<BlobView> {
-        self.core.browse().open_blob(Actor::Web(caller), pin, path, from, rows).await
+        self.core.browse().open_blob(Actor::Web(caller), pin, path, from, artifact.as_ref(), rows).await
     }
 
     async fn audit_log(&self, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage> {

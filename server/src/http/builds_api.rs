@@ -62,6 +62,13 @@ pub(crate) struct BuildFields {
     notes: Option<String>,
     started_at: Option<String>,
     finished_at: Option<String>,
+    /// `debuginfo`: the body is the debug file of the artifact `of` (an upload only).
+    kind: Option<String>,
+    /// The SHA-256 of the artifact a debug file belongs to.
+    of: Option<String>,
+    /// Where the build tree was when it was built (`/home/ci/src`): stripped from the debug
+    /// information's paths to name the pin's files (an upload only).
+    source_prefix: Option<String>,
 }
 
 impl BuildFields {
@@ -81,12 +88,22 @@ impl BuildFields {
             notes: self.notes.clone().unwrap_or_default(),
             started_at_ms: time(&self.started_at)?,
             finished_at_ms: time(&self.finished_at)?,
+            source_prefix: self.source_prefix.clone(),
         })
     }
 
     fn sha256(&self) -> Result<Option<Sha256Hex>, HttpError> {
         Ok(self.sha256.as_deref().filter(|s| !s.trim().is_empty()).map(Sha256Hex::parse).transpose()?)
     }
+}
+
+/// What recording a build answers: the record, or for a debug file what was kept.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // it only describes the answer in the OpenAPI document
+pub(crate) enum UploadAnswer {
+    Build(crate::domain::builds::Recorded),
+    DebugFile(crate::domain::compiled::DebugFileRecorded),
 }
 
 #[utoipa::path(
@@ -99,7 +116,10 @@ impl BuildFields {
         content((BuildFields = "application/json"), (Vec<u8> = "application/octet-stream")),
         description = "The build as JSON (sha256 required); or the artifact itself, described by the query"
     ),
-    responses((status = 201, description = "Recorded", body = crate::domain::builds::Recorded), crate::http::openapi::Refusals),
+    responses(
+        (status = 201, description = "Recorded (a debug file: `DebugFileRecorded`)", body = UploadAnswer),
+        crate::http::openapi::Refusals
+    ),
     security(("session" = []), ("bearer" = []))
 )]
 pub(crate) async fn record(
@@ -110,6 +130,26 @@ pub(crate) async fn record(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HttpError> {
+    match query.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        None | Some("artifact") => {}
+        Some("debuginfo") if !is_json(&headers) => {
+            let of = query.of.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+                HttpError(AppError::Invalid("a debug file names its artifact's SHA-256 as `of`".into()))
+            })?;
+            let of = Sha256Hex::parse(of)?;
+            let stream = body.into_data_stream();
+            let recorded = state
+                .domain
+                .compiled()
+                .record_debug_file(Actor::Web(&caller), pin, &of, query.sha256()?.as_ref(), stream)
+                .await?;
+            return Ok((StatusCode::CREATED, Json(recorded)).into_response());
+        }
+        Some("debuginfo") => {
+            return Err(HttpError(AppError::Invalid("a debug file is uploaded as the body, not described in JSON".into())))
+        }
+        Some(_) => return Err(HttpError(AppError::Invalid("kind is `artifact` or `debuginfo`".into()))),
+    }
     let recorded = if is_json(&headers) {
         let bytes = axum::body::to_bytes(body, 64 * 1024)
             .await
@@ -293,6 +333,7 @@ async fn form_record(
             notes: form.notes,
             started_at_ms: None,
             finished_at_ms: None,
+            source_prefix: None,
         };
         let recorded = state.domain.builds().record_build(Actor::Web(&caller), pin, &input, &sha256, None).await?;
         Ok(format!("build #{} recorded and attested", recorded.id))

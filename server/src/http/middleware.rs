@@ -19,12 +19,16 @@ pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsaf
      img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'";
 
+/// A page's CSP: its nonce lets its own inline scripts run and its own `<style>` (the compiled
+/// lines' marks) apply; nothing else inline does.
 pub fn page_csp(nonce: &str) -> String {
-    DEFAULT_CSP.replacen(
-        "script-src 'self' 'wasm-unsafe-eval'",
-        &format!("script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'"),
-        1,
-    )
+    DEFAULT_CSP
+        .replacen(
+            "script-src 'self' 'wasm-unsafe-eval'",
+            &format!("script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'"),
+            1,
+        )
+        .replacen("style-src 'self'", &format!("style-src 'self' 'nonce-{nonce}'"), 1)
 }
 
 fn is_public_asset(path: &str) -> bool {

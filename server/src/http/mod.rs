@@ -5,6 +5,7 @@
 pub mod account;
 pub mod api;
 pub mod builds_api;
+pub mod compiled_api;
 pub mod exports;
 pub mod extract;
 pub mod forms;

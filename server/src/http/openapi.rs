@@ -98,6 +98,8 @@ impl Modify for Security {
         super::builds_api::attestations,
         super::builds_api::artifact,
         super::builds_api::keys,
+        super::compiled_api::map,
+        super::compiled_api::request,
         super::room_api::recipe,
         super::room_api::set_recipe,
         super::room_api::start,

@@ -55,7 +55,7 @@ pub enum JobLane {
 }
 
 /// The jobs of the builds lane.
-pub const BUILD_JOB_KINDS: [&str; 2] = ["build.run", "build.diff"];
+pub const BUILD_JOB_KINDS: [&str; 3] = ["build.run", "build.diff", "artifact.compiled_map"];
 
 impl Store {
     pub async fn pin_files(&self, pin_id: i64) -> Result<Vec<PinFileRow>> {
@@ -131,8 +131,8 @@ impl Store {
         let only = match lane {
             None => "",
             Some(JobLane::Exports) => "kind = $2 AND ",
-            Some(JobLane::Builds) => "kind IN ($3, $4) AND kind <> $2 AND ",
-            Some(JobLane::Pins) => "kind NOT IN ($2, $3, $4) AND ",
+            Some(JobLane::Builds) => "kind IN ($3, $4, $5) AND kind <> $2 AND ",
+            Some(JobLane::Pins) => "kind NOT IN ($2, $3, $4, $5) AND ",
         };
         let sql = format!(
             "SELECT id FROM jobs WHERE {only}(state = 'queued' OR (state = 'running' AND heartbeat_at < $1)) \
@@ -143,7 +143,7 @@ impl Store {
             None => {}
             Some(JobLane::Exports) => query = query.bind(EXPORT_JOB_KIND),
             Some(JobLane::Builds | JobLane::Pins) => {
-                query = query.bind(EXPORT_JOB_KIND).bind(BUILD_JOB_KINDS[0]).bind(BUILD_JOB_KINDS[1])
+                query = BUILD_JOB_KINDS.iter().fold(query.bind(EXPORT_JOB_KIND), |query, kind| query.bind(*kind))
             }
         }
         let candidates = query.fetch_all(&self.pool).await?;

@@ -7,6 +7,7 @@
 //! nothing about authorisation; `domain` does.
 
 pub mod builds;
+pub mod compiled;
 mod definitions;
 pub mod exports;
 pub mod files;

@@ -36,6 +36,9 @@ pub struct PinRecord {
     pub comment_revision: i64,
     /// Whether builders disagree on some artifact of the pin (`Store::mismatched_artifacts` names them).
     pub has_mismatches: bool,
+    /// Moves whenever a compiled-code map of the pin is done (again): 0 while it has none, so a
+    /// file view of a pin without maps reads none.
+    pub maps_revision: i64,
 }
 
 // Every pin page needs the last two (whether its file threads are still current, and whether a
@@ -44,9 +47,10 @@ pub(super) const PIN_COLUMNS: &str =
     "p.id, p.repository_id, r.name, p.commit_id, p.tree_id, p.label, u.username, p.pinned_at, p.withdrawn_at, p.committed_at, p.no_download, p.no_copy, \
      COALESCE((SELECT cr.revision FROM comment_revisions cr WHERE cr.repository_id = p.repository_id), 0), \
      CASE WHEN EXISTS (SELECT 1 FROM builds b WHERE b.pin_id = p.id GROUP BY b.name, b.platform \
-         HAVING COUNT(DISTINCT b.sha256) > 1) THEN 1 ELSE 0 END";
+         HAVING COUNT(DISTINCT b.sha256) > 1) THEN 1 ELSE 0 END, \
+     CAST(COALESCE((SELECT SUM(m.updated_at) FROM compiled_maps m WHERE m.pin_id = p.id AND m.state = 'done'), 0) AS BIGINT)";
 /// How many columns `PIN_COLUMNS` names (a joined table's columns follow).
-pub(super) const PIN_COLUMN_COUNT: usize = 14;
+pub(super) const PIN_COLUMN_COUNT: usize = 15;
 pub(super) const PIN_FROM: &str =
     "FROM pins p JOIN repositories r ON r.id = p.repository_id LEFT JOIN users u ON u.id = p.pinned_by";
 
@@ -66,6 +70,7 @@ pub(super) fn pin_from_row(row: &AnyRow) -> Result<PinRecord> {
         no_copy: row.try_get::<i64, _>(11)? != 0,
         comment_revision: row.try_get(12)?,
         has_mismatches: row.try_get::<i64, _>(13)? != 0,
+        maps_revision: row.try_get(14)?,
     })
 }
 

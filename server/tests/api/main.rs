@@ -13,6 +13,7 @@ mod browsing;
 mod builds;
 mod cli;
 mod compare;
+mod compiled;
 mod console;
 mod exports;
 mod log;

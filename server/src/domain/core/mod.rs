@@ -80,6 +80,8 @@ services! {
     Browse browse;
     /// Build records and uploads (`builds`).
     Builds builds;
+    /// Compiled-code maps of artifacts and their debug files (`compiled`).
+    Compiled compiled;
     /// Comparing two pins and a file between them (`compare`).
     Compare compare;
     /// Reviewed marks, coverage and verdicts (`coverage`).

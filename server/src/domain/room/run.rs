@@ -338,6 +338,11 @@ impl Room<'_> {
         let notes = format!("room build {id}, recipe sha256 {}", recipe.digest());
         let sandbox = sandbox::settings(recipe);
         let limits = serde_json::to_value(recipe.limits).map_err(|e| super::super::error::internal(&e))?;
+        // Each object file gets its compiled-code map, its paths under the build's directory.
+        let mut objects = Vec::new();
+        for kept in outputs {
+            objects.push(self.compiled().is_object_file(&kept.sha256).await);
+        }
         self.write(async |tx| {
             let mut listed = Vec::new();
             for kept in outputs {
@@ -404,6 +409,9 @@ impl Room<'_> {
                     size: kept.size,
                     build_id,
                 });
+            }
+            for (kept, _) in outputs.iter().zip(&objects).filter(|(_, object)| **object) {
+                self.compiled().queue_in(tx, &actor, access, &kept.sha256, Some(sandbox::BUILD_DIR)).await?;
             }
             let outputs_json = serde_json::to_string(&listed).map_err(|e| super::super::error::internal(&e))?;
             let end = Finished {

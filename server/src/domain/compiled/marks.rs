@@ -1,0 +1,127 @@
+//! What the pages show of a pin's maps: a file's compiled lines in the chosen artifact, a
+//! directory's compiled files, an artifact's summary and its loud list of files from elsewhere.
+//! A pin's done maps are parsed once and kept with the pin's maps revision (read with the pin
+//! itself), so a view of a pin without maps reads nothing more, and a map done on another
+//! instance is seen at the next view.
+
+use crate::domain::guard::PinPage;
+use crate::domain::Compiled;
+use app::error::AppResult;
+use app::model::*;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// One artifact's done map, by pinned path.
+pub struct ParsedMap {
+    pub artifact: CompiledArtifact,
+    pub map_sha256: String,
+    pub files: HashMap<String, (Vec<[u32; 2]>, Checksum)>,
+}
+
+/// A pin's done maps, in the builds page's order (name, platform).
+pub struct PinMaps {
+    pub revision: i64,
+    pub maps: Vec<ParsedMap>,
+}
+
+impl PinMaps {
+    /// The map of `sha256`, else the first.
+    pub fn chosen(&self, sha256: Option<&str>) -> Option<&ParsedMap> {
+        sha256.and_then(|sha| self.maps.iter().find(|m| m.artifact.sha256 == sha)).or(self.maps.first())
+    }
+}
+
+impl Compiled<'_> {
+    /// The pin's done maps (none read when its record says it has none).
+    pub(in crate::domain) async fn pin_maps(&self, access: &PinPage) -> AppResult<Option<Arc<PinMaps>>> {
+        let revision = access.record.maps_revision;
+        if revision == 0 {
+            return Ok(None);
+        }
+        let pin = access.record.id;
+        if let Some(kept) = self.caches.compiled.lock().expect("the maps cache").get(&pin) {
+            if kept.revision == revision {
+                return Ok(Some(Arc::clone(kept)));
+            }
+        }
+        let builds = self.store.builds_of_pin(pin).await?;
+        let mut maps = Vec::new();
+        for row in self.store.compiled_maps(pin).await? {
+            let Some((files, _)) = self.stored(&row).await? else { continue };
+            let Some(build) = builds.iter().find(|b| b.sha256 == row.sha256) else { continue };
+            maps.push(ParsedMap {
+                artifact: CompiledArtifact {
+                    name: build.name.clone(),
+                    platform: build.platform.clone(),
+                    sha256: row.sha256.clone(),
+                },
+                map_sha256: row.map_sha256.clone().unwrap_or_default(),
+                files: files.into_iter().map(|f| (f.path, (f.lines, f.checksum))).collect(),
+            });
+        }
+        maps.sort_by(|a, b| (&a.artifact.name, &a.artifact.platform).cmp(&(&b.artifact.name, &b.artifact.platform)));
+        let kept = Arc::new(PinMaps { revision, maps });
+        self.caches.compiled.lock().expect("the maps cache").put(pin, Arc::clone(&kept));
+        Ok(Some(kept))
+    }
+}
+
+/// A file's marks in the chosen artifact.
+pub fn file_marks(maps: &PinMaps, chosen: &ParsedMap, path: &str) -> FileCompiled {
+    let (lines, checksum) = match chosen.files.get(path) {
+        Some((lines, checksum)) => (lines.clone(), Some(*checksum)),
+        None => (Vec::new(), None),
+    };
+    FileCompiled {
+        artifacts: maps.maps.iter().map(|m| m.artifact.clone()).collect(),
+        chosen: chosen.artifact.sha256.clone(),
+        lines,
+        checksum,
+        compiled_into: maps.maps.iter().filter(|m| m.files.contains_key(path)).map(|m| m.artifact.name.clone()).collect(),
+    }
+}
+
+/// A directory's compiled files and, for each subdirectory, how many of its files are compiled.
+pub fn tree_marks(chosen: &ParsedMap, directory: &str) -> TreeCompiled {
+    let prefix = if directory.is_empty() { String::new() } else { format!("{directory}/") };
+    let mut files = Vec::new();
+    let mut directories: BTreeMap<String, u64> = BTreeMap::new();
+    for path in chosen.files.keys() {
+        let Some(rest) = path.strip_prefix(&prefix) else { continue };
+        match rest.split_once('/') {
+            Some((subdirectory, _)) => *directories.entry(subdirectory.to_string()).or_default() += 1,
+            None => files.push(rest.to_string()),
+        }
+    }
+    files.sort();
+    TreeCompiled { artifact: chosen.artifact.clone(), files, directories: directories.into_iter().collect() }
+}
+
+/// An artifact's map as the builds page shows it: files from elsewhere grouped by group and
+/// prefix (toolchain, then vendored, generated, other), and the pinned files that differ.
+pub fn summary(map: &CompiledMap) -> ArtifactCompiled {
+    let order = |group: &str| ["generated", "vendored", "other", "toolchain"].iter().position(|g| *g == group);
+    let mut groups: BTreeMap<(Option<usize>, String, String), ElsewhereGroup> = BTreeMap::new();
+    for file in &map.elsewhere {
+        let key = (order(&file.group), file.group.clone(), file.prefix.clone());
+        let entry = groups.entry(key).or_insert_with(|| ElsewhereGroup {
+            group: file.group.clone(),
+            prefix: file.prefix.clone(),
+            files: Vec::new(),
+            lines: 0,
+        });
+        let lines = range_lines(&file.lines);
+        let shown = file.path.strip_prefix(&file.prefix).map(|p| p.trim_start_matches('/')).unwrap_or(&file.path);
+        entry.files.push((shown.to_string(), lines));
+        entry.lines += lines;
+    }
+    ArtifactCompiled {
+        sha256: map.sha256.clone(),
+        state: map.state,
+        reason: map.reason.clone(),
+        totals: map.totals.clone(),
+        debug_file_sha256: map.debug_file_sha256.clone(),
+        elsewhere: groups.into_values().collect(),
+        mismatched: map.files.iter().filter(|f| f.checksum == Checksum::Different).map(|f| f.path.clone()).collect(),
+    }
+}
