@@ -82,6 +82,10 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     };
     builds(domain, pin, previous, &builder(ci_id, "ci"), &builder(lab_id, "lab")).await.map_err(fail)?;
     let room = crate::demo_room::seed(domain, config, &builder(ci_id, "ci")).await?;
+    let running = match name {
+        "clearroom" => record_running_server(domain, pin, &builder(ci_id, "ci")).await,
+        _ => None,
+    };
     review(domain, pin, &source, &person("reviewer"), &person("staff")).await.map_err(fail)?;
     domain.attestations().issue_review_summary(Actor::Operator, pin).await.map_err(fail)?;
     // A regulator's export of the demo release, built in the background once the server runs.
@@ -99,6 +103,9 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         println!("Builds: pin {pin}'s server binary is reproduced by two builder accounts (ci and lab); pin {previous}'s builders disagree (a mismatch).");
     }
     println!("{room}");
+    if let Some(running) = running {
+        println!("{running}");
+    }
     println!("The builder account ci records builds with the API token (shown only now): {ci}");
     println!("The regulator's export {export} of pin {pin} is on /exports (sign in as regulator to download it;");
     println!("  check it offline with `server verify bundle FILE --key KEY`, KEY from /api/v1/log/key).");
@@ -163,6 +170,31 @@ async fn builds(domain: &Domain, pin: PinId, previous: Option<PinId>, ci: &Calle
             .await?;
     }
     Ok(())
+}
+
+/// The server binary running now, recorded as an artifact of the pin (hard-linked, not copied,
+/// where the file system allows): its compiled-code map shows which lines of this checkout are
+/// compiled into the server the newcomer is running, and which files come from elsewhere (the
+/// standard library, the crates). A release build without debug information says so.
+async fn record_running_server(domain: &Domain, pin: PinId, ci: &Caller) -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let input = crate::domain::builds::BuildInput {
+        name: "clearroom-server (this binary)".into(),
+        platform: format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH),
+        command: "cargo xtask serve-demo".into(),
+        notes: format!("the server binary running the demo: {}", exe.display()),
+        ..Default::default()
+    };
+    match domain.builds().record_local_file(Actor::Web(ci), pin, &input, &exe).await {
+        Ok(recorded) => Some(format!(
+            "The running server binary is an artifact of pin {pin} ({}…): its compiled-code map is on the Builds page, and each file shows which of its lines are compiled in.",
+            &recorded.sha256[..12]
+        )),
+        Err(error) => {
+            tracing::warn!(%error, "the running server binary could not be recorded for the demo");
+            None
+        }
+    }
 }
 
 /// A review under way: a comment, a finding the vendor answered, a private note, a file marked

@@ -91,6 +91,46 @@ pub async fn keep_file(root: &Path, file: &Path) -> Result<(String, u64, Kept), 
     Ok((sha256, size, staged.keep(root).await?))
 }
 
+/// The SHA-256 and size of a file, read on a blocking thread.
+pub async fn hash_file(file: &Path) -> std::io::Result<(String, u64)> {
+    let file = file.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read as _;
+        let mut reader = std::fs::File::open(file)?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let read = reader.read(&mut buffer)?;
+            if read == 0 {
+                return Ok((hex::encode(hasher.finalize()), size));
+            }
+            size += read as u64;
+            hasher.update(&buffer[..read]);
+        }
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+/// Keeps a file of this machine (the demo's own server binary): hard-linked under its hash when
+/// the file system allows (no second copy of a large binary), else copied as an upload is. A
+/// linked file is never written through: a build writes a new file in its place, and whoever
+/// reads a kept artifact's bytes hashes them first (`hash_file`).
+pub async fn link_or_keep(root: &Path, file: &Path) -> Result<(String, u64, Kept), UploadError> {
+    let (sha256, size) = hash_file(file).await?;
+    let directory = root.join("sha256");
+    tokio::fs::create_dir_all(&directory).await?;
+    let path = directory.join(&sha256);
+    if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Ok((sha256, size, Kept { path, new: false }));
+    }
+    if tokio::fs::hard_link(file, &path).await.is_ok() {
+        return Ok((sha256, size, Kept { path, new: true }));
+    }
+    keep_file(root, file).await
+}
+
 async fn write<S, B, E>(path: &Path, mut body: S, limit: u64) -> Result<(String, u64), UploadError>
 where
     S: Stream<Item = Result<B, E>> + Unpin,

@@ -241,6 +241,31 @@ impl Builds<'_> {
         recorded
     }
 
+    /// Records a file of this machine as an uploaded artifact (the demo's own server binary),
+    /// kept by `upload::link_or_keep`; an object file gets its compiled-code map.
+    pub async fn record_local_file(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+        input: &BuildInput,
+        file: &std::path::Path,
+    ) -> AppResult<Recorded> {
+        let access = self.pin_for_build(&actor, pin).await?;
+        let input = check_input(input)?;
+        let (sha256, size, kept) = upload::link_or_keep(&self.builds.artifacts, file).await.map_err(upload_error)?;
+        let recorded = self.insert_build(&actor, &access, &input, &sha256, Some(size), true).await;
+        match &recorded {
+            Err(_) if kept.new => {
+                let _ = tokio::fs::remove_file(&kept.path).await;
+            }
+            Ok(_) if self.compiled().is_object_file(&sha256).await => {
+                self.compiled().queue(&actor, &access, &sha256, input.source_prefix.as_deref()).await?;
+            }
+            _ => {}
+        }
+        recorded
+    }
+
     /// Writes the record (its description already checked), its provenance envelope and both
     /// events in one transaction.
     async fn insert_build(

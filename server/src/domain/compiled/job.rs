@@ -195,7 +195,12 @@ impl Compiled<'_> {
         Ok((files, assigned.elsewhere, totals))
     }}
 
+/// Reads a kept file's line tables, its bytes first checked against the hash it is kept under.
 async fn read_lines(path: PathBuf) -> AppResult<DebugLines> {
+    let (sha256, _) = crate::builds::upload::hash_file(&path).await.map_err(|e| crate::domain::error::internal(&e))?;
+    if path.file_name().and_then(|name| name.to_str()) != Some(sha256.as_str()) {
+        return Err(AppError::Conflict(format!("the kept file no longer has its SHA-256 (it is now {sha256})")));
+    }
     tokio::task::spawn_blocking(move || dwarf::read(&path, Limits::default()))
         .await
         .map_err(|e| crate::domain::error::internal(&e))?
