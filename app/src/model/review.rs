@@ -307,6 +307,25 @@ pub struct ReviewerCoverage {
     pub reviewed: Amount,
     pub carried: Amount,
     pub files: Vec<FileState>,
+    /// Of each artifact's compiled lines (its compiled-code map), how many were shown and how
+    /// many are in files reviewed (or carried).
+    #[serde(default)]
+    pub compiled: Vec<CompiledCoverage>,
+}
+
+/// Coverage of the lines compiled into one artifact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CompiledCoverage {
+    /// The artifact's name.
+    pub artifact: String,
+    pub sha256: String,
+    /// Lines of the pin's files with code in the artifact.
+    pub lines: u64,
+    /// Of those, lines shown to the reviewer.
+    pub shown: u64,
+    /// Of those, lines in files the reviewer marked reviewed (or carried).
+    pub reviewed: u64,
 }
 
 /// Coverage of a pin: its size and each reviewer's figures the caller may see.

@@ -198,6 +198,8 @@ pub struct ReviewSummary<'a> {
     pub reviewed: app::model::Amount,
     /// Open findings by severity.
     pub open_findings: &'a [(app::model::Severity, u32)],
+    /// Everyone's coverage of each artifact's compiled lines, with its map's figures.
+    pub compiled: &'a [crate::domain::compiled::marks::CompiledFigures],
     /// The log checkpoint signed when it was issued.
     pub checkpoint: &'a crate::audit::checkpoint::Checkpoint,
     pub issued_at: i64,
@@ -224,6 +226,13 @@ pub fn review_summary(r: &ReviewSummary<'_>) -> Value {
                 "name": v.reviewer, "verdict": v.verdict.as_str(), "timeReviewed": rfc3339(v.given_at_ms),
             })).collect::<Vec<_>>(),
             "coverage": { "total": amount(r.total), "shown": amount(r.shown), "reviewed": amount(r.reviewed) },
+            "compiledCoverage": r.compiled.iter().map(|c| json!({
+                "artifact": c.coverage.artifact, "digest": { "sha256": c.coverage.sha256 },
+                "compiledFiles": c.files, "compiledLines": c.coverage.lines,
+                "linesShown": c.coverage.shown, "linesReviewed": c.coverage.reviewed,
+                "filesElsewhere": c.elsewhere_files, "checksumMismatches": c.checksum_mismatches,
+                "mapSha256": c.map_sha256,
+            })).collect::<Vec<_>>(),
             "openFindings": r.open_findings.iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
             "checkpoint": {
                 "size": r.checkpoint.size,

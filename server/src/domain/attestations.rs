@@ -163,7 +163,9 @@ impl Attestations<'_> {
     /// The current verdicts, everyone's coverage together and the open findings of a pin.
     async fn review_figures(&self, access: &PinPage) -> AppResult<ReviewFigures> {
         let (files, inputs, _, _) = self.coverage().coverage_inputs(access).await?;
-        let combined = figures::combined_coverage(&files, &inputs);
+        let everyone = figures::combined_inputs(&inputs);
+        let combined = figures::reviewer_coverage(&files, &everyone);
+        let compiled = self.compiled().figures(access, &files, &everyone).await?;
         let stored = self.store.verdicts_of_pin(access.record.id).await?;
         let superseded: HashSet<i64> = stored.iter().filter_map(|v| v.supersedes).collect();
         let verdicts = stored
@@ -188,6 +190,7 @@ impl Attestations<'_> {
             shown: combined.shown,
             reviewed: combined.reviewed,
             open_findings,
+            compiled,
         })
     }
 
@@ -222,6 +225,7 @@ impl Attestations<'_> {
             shown: review.shown,
             reviewed: review.reviewed,
             open_findings: &review.open_findings,
+            compiled: &review.compiled,
             checkpoint: &checkpoint,
             issued_at: now,
             build_diffs: &build_diffs,
@@ -247,4 +251,5 @@ struct ReviewFigures {
     shown: Amount,
     reviewed: Amount,
     open_findings: Vec<(Severity, u32)>,
+    compiled: Vec<super::compiled::marks::CompiledFigures>,
 }

@@ -194,6 +194,7 @@ impl CoverageService<'_> {
     pub async fn coverage(&self, actor: Actor<'_>, pin: PinId) -> AppResult<CoverageFigures> {
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
         let (files, inputs, indexed, index_progress) = self.coverage_inputs(&access).await?;
+        let all_files = Arc::clone(&files);
         // The pin's size counts every file; the lists name only what the guard lets this person
         // see by path (files not shown to anyone add nothing to any figure but the total).
         let total = figures::total(&files);
@@ -203,7 +204,7 @@ impl CoverageService<'_> {
             let named = |path: &String| inputs.iter().any(|i| i.shown.contains_key(path) || i.reviewed.contains(path));
             Arc::new(files.iter().filter(|f| named(&f.path)).cloned().collect())
         };
-        let combined = figures::combined_coverage(&files, &inputs);
+        let mut combined = figures::combined_coverage(&files, &inputs);
         let own = super::guard::rules::coverage_limited_to(actor.identity()).map(str::to_string);
         let mut reviewers: Vec<Coverage> = inputs
             .iter()
@@ -216,6 +217,19 @@ impl CoverageService<'_> {
                     &files,
                     &ReviewerInputs { username: me.clone(), ..Default::default() },
                 ));
+            }
+        }
+        // Of each artifact's compiled lines: counted over every indexed file (figures name no path).
+        if let Some(maps) = self.compiled().pin_maps(&access).await? {
+            let everyone = figures::combined_inputs(&inputs);
+            let nobody = ReviewerInputs::default();
+            for map in &maps.maps {
+                let figure = |of: &ReviewerInputs| super::compiled::marks::figures_of(map, &all_files, of).coverage;
+                combined.compiled.push(figure(&everyone));
+                for reviewer in reviewers.iter_mut() {
+                    let of = inputs.iter().find(|i| i.username == reviewer.username).unwrap_or(&nobody);
+                    reviewer.compiled.push(figure(of));
+                }
             }
         }
         self.record(actor.event(Action::CoverageView).on(access.object(&RepoPath::root()))).await?;
@@ -364,14 +378,18 @@ impl CoverageService<'_> {
                 "the pin's files are still being indexed ({done} of {total}); a verdict records your coverage, so give it in a moment"
             )));
         }
-        let mine = inputs.iter().find(|i| i.username == identity.username).cloned().unwrap_or_default();
-        let mine = figures::reviewer_coverage(files, &mine);
+        let mine_inputs = inputs.iter().find(|i| i.username == identity.username).cloned().unwrap_or_default();
+        let mine = figures::reviewer_coverage(files, &mine_inputs);
         let coverage = ReviewerCoverageFigures {
             total: figures::total(files),
             shown: mine.shown,
             reviewed: mine.reviewed,
             carried: mine.carried,
         };
+        // The figures as kept and recorded, with the compiled coverage of each artifact beside them.
+        let compiled = self.compiled().figures(&access, files, &mine_inputs).await?;
+        let mut coverage = serde_json::to_value(coverage).map_err(|e| super::error::internal(&e))?;
+        coverage["compiled"] = serde_json::to_value(&compiled).map_err(|e| super::error::internal(&e))?;
         let open_findings = self.open_findings(&access, &viewer).await?;
         let binaries = self.binaries_of(pin).await?;
         let (coverage_json, findings_json, binaries_json) = (

@@ -9,7 +9,7 @@
 //! A file's state is the best of these: reviewed, then carried, then shown, then none. Everything
 //! here is a pure function of those inputs, so the figures are checked against hand-computed ones.
 
-use app::model::{Amount, FileCoverage, FileState, PinId, ReviewerCoverage};
+use app::model::{Amount, CompiledCoverage, FileCoverage, FileState, PinId, ReviewerCoverage};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One file of the pin's index.
@@ -95,6 +95,8 @@ pub struct Coverage {
     pub states: Vec<(FileCoverage, Option<PinId>)>,
     /// Per file of the index: how many of its lines were shown, if any event showed it.
     pub shown_lines: Vec<Option<u64>>,
+    /// Per artifact with a compiled-code map (`compiled_coverage`).
+    pub compiled: Vec<CompiledCoverage>,
 }
 
 impl Coverage {
@@ -115,6 +117,7 @@ impl Coverage {
                     carried_from: *carried_from,
                 })
                 .collect(),
+            compiled: self.compiled.clone(),
         }
     }
 }
@@ -128,6 +131,7 @@ pub fn reviewer_coverage(files: &[IndexedFile], inputs: &ReviewerInputs) -> Cove
         carried: Amount::default(),
         states: Vec::with_capacity(files.len()),
         shown_lines: Vec::with_capacity(files.len()),
+        compiled: Vec::new(),
     };
     for file in files {
         let shown = inputs.shown.get(&file.path);
@@ -154,6 +158,11 @@ pub fn reviewer_coverage(files: &[IndexedFile], inputs: &ReviewerInputs) -> Cove
 
 /// Everyone together: a file is reviewed if anyone marked it, and so on; shown lines are the union.
 pub fn combined_coverage(files: &[IndexedFile], reviewers: &[ReviewerInputs]) -> Coverage {
+    reviewer_coverage(files, &combined_inputs(reviewers))
+}
+
+/// Every reviewer's inputs as one reviewer's ("everyone").
+pub fn combined_inputs(reviewers: &[ReviewerInputs]) -> ReviewerInputs {
     let mut together = ReviewerInputs { username: "everyone".into(), ..Default::default() };
     for inputs in reviewers {
         for (path, shown) in &inputs.shown {
@@ -164,7 +173,59 @@ pub fn combined_coverage(files: &[IndexedFile], reviewers: &[ReviewerInputs]) ->
             together.carried.entry(blob.clone()).or_insert(*pin);
         }
     }
-    reviewer_coverage(files, &together)
+    together
+}
+
+/// One artifact's compiled lines (path → sorted, merged, inclusive ranges) against a reviewer's
+/// inputs: every compiled line, those shown (the ranges' intersection with what was shown), and
+/// those in files reviewed at this pin or carried. Files not in the index count for nothing.
+pub fn compiled_coverage(
+    files: &[IndexedFile],
+    compiled: &HashMap<String, Vec<[u32; 2]>>,
+    inputs: &ReviewerInputs,
+) -> (u64, u64, u64) {
+    let (mut lines, mut shown, mut reviewed) = (0, 0, 0);
+    for file in files {
+        let Some(ranges) = compiled.get(&file.path) else { continue };
+        let count = app::model::range_lines(ranges);
+        lines += count;
+        if inputs.reviewed.contains(&file.path) || inputs.carried.contains_key(&file.blob_id) {
+            reviewed += count;
+        }
+        shown += match inputs.shown.get(&file.path) {
+            None => 0,
+            Some(seen) if seen.whole => count,
+            Some(seen) => intersection(ranges, &seen.ranges),
+        };
+    }
+    (lines, shown, reviewed)
+}
+
+/// Lines in both the compiled ranges (sorted, disjoint) and the shown ones (any order, overlapping).
+fn intersection(compiled: &[[u32; 2]], shown: &[(u64, u64)]) -> u64 {
+    let mut merged: Vec<(u64, u64)> = shown.iter().copied().filter(|(a, b)| a <= b).collect();
+    merged.sort_unstable();
+    let mut disjoint: Vec<(u64, u64)> = Vec::with_capacity(merged.len());
+    for (first, last) in merged {
+        match disjoint.last_mut() {
+            Some((_, end)) if first <= *end + 1 => *end = (*end).max(last),
+            _ => disjoint.push((first, last)),
+        }
+    }
+    let mut count = 0;
+    let mut j = 0;
+    for [first, last] in compiled {
+        let (first, last) = (u64::from(*first), u64::from(*last));
+        while j < disjoint.len() && disjoint[j].1 < first {
+            j += 1;
+        }
+        let mut k = j;
+        while k < disjoint.len() && disjoint[k].0 <= last {
+            count += disjoint[k].1.min(last) + 1 - disjoint[k].0.max(first);
+            k += 1;
+        }
+    }
+    count
 }
 
 /// Per directory (every ancestor of every file, "" for the root): total, shown and reviewed
@@ -202,6 +263,26 @@ mod tests {
 
     fn files() -> Vec<IndexedFile> {
         vec![file("a.rs", "A", 100), file("src/b.rs", "B", 50), file("src/c.rs", "C", 10), file("logo.png", "P", 0)]
+    }
+
+    #[test]
+    fn compiled_lines_count_as_shown_where_they_were_shown_and_reviewed_with_their_file() {
+        let compiled: HashMap<String, Vec<[u32; 2]>> =
+            [("a.rs".to_string(), vec![[1, 10], [20, 30]]), ("src/b.rs".to_string(), vec![[5, 5]]), ("gone.rs".to_string(), vec![[1, 9]])]
+                .into();
+        let mut inputs = ReviewerInputs::default();
+        let mut seen = Shown::default();
+        seen.add(Some((8, 12)));
+        seen.add(Some((9, 25)));
+        seen.add(Some((29, 40)));
+        inputs.shown.insert("a.rs".into(), seen);
+        inputs.carried.insert("B".into(), PinId::from_stored(1));
+        // a.rs: 21 compiled lines, 8..=10, 20..=25 and 29..=30 shown (11); b.rs carried (1 line).
+        assert_eq!(compiled_coverage(&files(), &compiled, &inputs), (22, 11, 1));
+        inputs.reviewed.insert("a.rs".into());
+        inputs.shown.insert("src/b.rs".into(), Shown { whole: true, ranges: vec![] });
+        assert_eq!(compiled_coverage(&files(), &compiled, &inputs), (22, 12, 22));
+        assert_eq!(intersection(&[[1, 3], [5, 9]], &[(2, 6), (9, 100), (0, 0)]), 2 + 2 + 1);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! and its `--only-keep-debug` companion; a Rust crate built with line tables only; DWARF 5
 //! checksums compared with the pinned blobs; and files that are not debug information.
 
-use crate::builds::{builder_token, sha256};
+use crate::builds::{builder_token, independent_verify, keys, sha256};
 use crate::helpers::*;
 use app::model::{Checksum, CompiledMap, MapState, PinId};
 use reqwest::StatusCode;
@@ -263,6 +263,87 @@ async fn a_rust_crate_with_line_tables_only_maps_onto_its_src_files() {
     let counting = LIB_RS.lines().position(|l| l.contains("words += 1")).unwrap() as u32 + 1;
     assert!(app::model::in_ranges(&lib.lines, counting), "{:?}", lib.lines);
     assert!(map.elsewhere.iter().any(|f| f.group == "toolchain" && f.path.contains("/library/core/")));
+}
+
+#[tokio::test]
+async fn compiled_coverage_after_viewing_and_marking_one_compiled_file_is_one_figure_everywhere() {
+    let app = spawn_app().await;
+    let builder = builder_token(&app, "ci").await;
+    let staff = app.token("staff").await;
+    let pin = pin_files(&app, &c_files(), "c 1.0").await;
+    let built = build(&c_files(), &["make", "prog"]);
+    let bytes = std::fs::read(built.path().join("prog")).unwrap();
+    upload_to(&app, &builder, pin, "name=prog&platform=linux-x86_64", bytes.clone()).await;
+    let map = finished_map(&app, &staff, pin, &sha256(&bytes)).await;
+    let util = map.files.iter().find(|f| f.path == "util.c").unwrap();
+    let util_lines = app::model::range_lines(&util.lines);
+    let all_lines = map.totals.lines;
+    assert!(util_lines > 0 && util_lines < all_lines);
+
+    // The reviewer opens util.c (shown whole: its marks are part of the view) and marks it reviewed.
+    let (reviewer, csrf) = signed_in(&app, "reviewer").await;
+    let page = reviewer.get(app.url(&format!("/pins/{pin}/blob/util.c"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("compiled into prog: {util_lines} of {} lines", UTIL_C.lines().count())), "the header");
+    let first = util.lines[0][0];
+    assert!(page.contains(&format!("#L{first} .ln")), "the compiled lines are marked");
+    let views = details_of(&app, "blob.view").await;
+    let view = views.iter().rev().find(|d| d.get("compiled").is_some()).expect("the view names the map shown");
+    assert_eq!(view["compiled"]["map_sha256"], Value::String(map.map_sha256.clone().unwrap()));
+    let marked = reviewer
+        .put(app.url(&format!("/api/v1/pins/{pin}/reviewed/util.c")))
+        .header("origin", &app.address)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert!(marked.status().is_success(), "{}", marked.status());
+
+    // The coverage API, per reviewer and combined.
+    let coverage: Value =
+        reviewer.get(app.url(&format!("/api/v1/pins/{pin}/coverage"))).send().await.unwrap().json().await.unwrap();
+    let expected = serde_json::json!([{ "artifact": "prog", "sha256": sha256(&bytes), "lines": all_lines, "shown": util_lines, "reviewed": util_lines }]);
+    assert_eq!(coverage["combined"]["compiled"], expected, "{coverage}");
+    assert_eq!(coverage["reviewers"][0]["compiled"], expected);
+
+    // A verdict keeps and records it.
+    let verdict = reviewer
+        .post(app.url(&format!("/api/v1/pins/{pin}/verdicts")))
+        .header("origin", &app.address)
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({ "verdict": "concerns", "summary": "util.c only so far" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(verdict.status().is_success(), "{}", verdict.status());
+    let submitted = details_of(&app, "verdict.submit").await;
+    let compiled = &submitted[0]["coverage"]["compiled"][0];
+    assert_eq!((&compiled["lines"], &compiled["shown"], &compiled["reviewed"]), (&all_lines.into(), &util_lines.into(), &util_lines.into()));
+    assert_eq!(compiled["map_sha256"], Value::String(map.map_sha256.clone().unwrap()));
+
+    // And the review summary, signed.
+    let response = new_client()
+        .post(app.url(&format!("/api/v1/pins/{pin}/review-summary")))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (pem, keyid) = keys(&app, &staff).await;
+    let body: Value = new_client()
+        .get(app.url(&format!("/api/v1/attestations/{}", sha256(&bytes))))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let envelope = body["envelopes"].as_array().unwrap().last().unwrap();
+    let summary = independent_verify(envelope, &pem, &keyid).unwrap();
+    let bound = &summary["predicate"]["compiledCoverage"][0];
+    assert_eq!(bound["digest"]["sha256"], Value::String(sha256(&bytes)));
+    assert_eq!((&bound["compiledLines"], &bound["linesShown"], &bound["linesReviewed"]), (&all_lines.into(), &util_lines.into(), &util_lines.into()));
+    assert_eq!((&bound["compiledFiles"], &bound["filesElsewhere"], &bound["checksumMismatches"]), (&3.into(), &2.into(), &0.into()));
 }
 
 /// Adds `md5 0x…` to the assembler's `.file` lines that name `name`. GNU as reads the MD5 as a

@@ -15,7 +15,23 @@ use std::sync::Arc;
 pub struct ParsedMap {
     pub artifact: CompiledArtifact,
     pub map_sha256: String,
-    pub files: HashMap<String, (Vec<[u32; 2]>, Checksum)>,
+    /// Pinned path → its compiled lines.
+    pub lines: HashMap<String, Vec<[u32; 2]>>,
+    pub checksums: HashMap<String, Checksum>,
+    pub totals: CompiledTotals,
+}
+
+/// One artifact's compiled coverage with its map's figures, as a verdict, the review summary and
+/// an export bind them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CompiledFigures {
+    #[serde(flatten)]
+    pub coverage: CompiledCoverage,
+    /// Pinned files compiled in.
+    pub files: u64,
+    pub elsewhere_files: u64,
+    pub checksum_mismatches: u64,
+    pub map_sha256: String,
 }
 
 /// A pin's done maps, in the builds page's order (name, platform).
@@ -56,7 +72,9 @@ impl Compiled<'_> {
                     sha256: row.sha256.clone(),
                 },
                 map_sha256: row.map_sha256.clone().unwrap_or_default(),
-                files: files.into_iter().map(|f| (f.path, (f.lines, f.checksum))).collect(),
+                totals: super::view(&row, None).totals,
+                checksums: files.iter().map(|f| (f.path.clone(), f.checksum)).collect(),
+                lines: files.into_iter().map(|f| (f.path, f.lines)).collect(),
             });
         }
         maps.sort_by(|a, b| (&a.artifact.name, &a.artifact.platform).cmp(&(&b.artifact.name, &b.artifact.platform)));
@@ -66,18 +84,47 @@ impl Compiled<'_> {
     }
 }
 
+impl Compiled<'_> {
+    /// Each artifact's compiled coverage of one reviewer's inputs (or everyone's together),
+    /// counted over every indexed file of the pin.
+    pub(in crate::domain) async fn figures(
+        &self,
+        access: &PinPage,
+        files: &[crate::review::coverage::IndexedFile],
+        of: &crate::review::coverage::ReviewerInputs,
+    ) -> AppResult<Vec<CompiledFigures>> {
+        let Some(maps) = self.pin_maps(access).await? else { return Ok(Vec::new()) };
+        Ok(maps.maps.iter().map(|map| figures_of(map, files, of)).collect())
+    }
+}
+
+/// One map's compiled coverage of a reviewer's inputs.
+pub fn figures_of(
+    map: &ParsedMap,
+    files: &[crate::review::coverage::IndexedFile],
+    of: &crate::review::coverage::ReviewerInputs,
+) -> CompiledFigures {
+    let (lines, shown, reviewed) = crate::review::coverage::compiled_coverage(files, &map.lines, of);
+    let (artifact, sha256) = (map.artifact.name.clone(), map.artifact.sha256.clone());
+    CompiledFigures {
+        coverage: CompiledCoverage { artifact, sha256, lines, shown, reviewed },
+        files: map.totals.files,
+        elsewhere_files: map.totals.elsewhere_files,
+        checksum_mismatches: map.totals.checksum_mismatches,
+        map_sha256: map.map_sha256.clone(),
+    }
+}
+
 /// A file's marks in the chosen artifact.
 pub fn file_marks(maps: &PinMaps, chosen: &ParsedMap, path: &str) -> FileCompiled {
-    let (lines, checksum) = match chosen.files.get(path) {
-        Some((lines, checksum)) => (lines.clone(), Some(*checksum)),
-        None => (Vec::new(), None),
-    };
+    let lines = chosen.lines.get(path).cloned().unwrap_or_default();
+    let checksum = chosen.checksums.get(path).copied();
     FileCompiled {
         artifacts: maps.maps.iter().map(|m| m.artifact.clone()).collect(),
         chosen: chosen.artifact.sha256.clone(),
         lines,
         checksum,
-        compiled_into: maps.maps.iter().filter(|m| m.files.contains_key(path)).map(|m| m.artifact.name.clone()).collect(),
+        compiled_into: maps.maps.iter().filter(|m| m.lines.contains_key(path)).map(|m| m.artifact.name.clone()).collect(),
     }
 }
 
@@ -86,7 +133,7 @@ pub fn tree_marks(chosen: &ParsedMap, directory: &str) -> TreeCompiled {
     let prefix = if directory.is_empty() { String::new() } else { format!("{directory}/") };
     let mut files = Vec::new();
     let mut directories: BTreeMap<String, u64> = BTreeMap::new();
-    for path in chosen.files.keys() {
+    for path in chosen.lines.keys() {
         let Some(rest) = path.strip_prefix(&prefix) else { continue };
         match rest.split_once('/') {
             Some((subdirectory, _)) => *directories.entry(subdirectory.to_string()).or_default() += 1,

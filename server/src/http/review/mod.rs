@@ -84,6 +84,8 @@ pub(crate) struct Combined {
     shown: Amount,
     reviewed: Amount,
     carried: Amount,
+    /// Everyone's coverage of each artifact's compiled lines.
+    compiled: Vec<app::model::CompiledCoverage>,
 }
 
 /// Coverage per reviewer the caller may see, and together.
@@ -345,8 +347,12 @@ pub(crate) async fn coverage(
 ) -> Result<impl IntoResponse, HttpError> {
     // Files neither shown nor reviewed are left out of the lists: `total` says how many there are.
     let report = state.domain.coverage().coverage(Actor::Web(&caller), pin).await?.report(true);
-    let combined =
-        Combined { shown: report.combined.shown, reviewed: report.combined.reviewed, carried: report.combined.carried };
+    let combined = Combined {
+        shown: report.combined.shown,
+        reviewed: report.combined.reviewed,
+        carried: report.combined.carried,
+        compiled: report.combined.compiled,
+    };
     Ok(Json(CoverageBody { total: report.total, indexed: report.indexed, reviewers: report.reviewers, combined }))
 }
 
