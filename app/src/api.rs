@@ -116,9 +116,14 @@ pub async fn pin_comments(pin: String, filter: CommentFilter) -> Result<CommentL
 }
 
 #[server(prefix = "/fn", endpoint = "coverage")]
-pub async fn load_coverage(pin: String, reviewer: Option<String>) -> Result<CoveragePage, AppError> {
+pub async fn load_coverage(
+    pin: String,
+    reviewer: Option<String>,
+    compiled: Option<String>,
+) -> Result<CoveragePage, AppError> {
     let pin = PinId::parse(&pin)?;
-    ssr::backend()?.coverage_page(&ssr::caller()?, pin, reviewer).await
+    let compiled = compiled.as_deref().filter(|c| !c.is_empty()).map(Sha256Hex::parse).transpose()?;
+    ssr::backend()?.coverage_page(&ssr::caller()?, pin, reviewer, compiled).await
 }
 
 #[server(prefix = "/fn", endpoint = "builds")]

@@ -76,7 +76,14 @@ pub trait Backend: Send + Sync + 'static {
     /// A pin's threads, filtered, one page of them.
     async fn pin_comments(&self, caller: &Caller, pin: PinId, filter: CommentFilter) -> AppResult<CommentList>;
     /// A pin's coverage with its picture for one reviewer (or everyone).
-    async fn coverage_page(&self, caller: &Caller, pin: PinId, selected: Option<String>) -> AppResult<CoveragePage>;
+    /// `compiled`: the picture of the lines compiled into that artifact rather than every file.
+    async fn coverage_page(
+        &self,
+        caller: &Caller,
+        pin: PinId,
+        selected: Option<String>,
+        compiled: Option<Sha256Hex>,
+    ) -> AppResult<CoveragePage>;
     /// A pin's builds by artifact, and whether independent builders agree.
     async fn builds(&self, caller: &Caller, pin: PinId) -> AppResult<BuildsPage>;
     /// A room build of a pin, with the start of its log.

@@ -352,6 +352,12 @@ pub struct CoveragePage {
     /// The treemap, SVG rendered on the server (already safe markup).
     pub svg: String,
     pub directories: Vec<DirectoryCoverage>,
+    /// The artifact whose compiled lines the picture shows (none: every file).
+    #[serde(default)]
+    pub compiled: Option<super::CompiledArtifact>,
+    /// The pin's artifacts with a compiled-code map, to choose from.
+    #[serde(default)]
+    pub artifacts: Vec<super::CompiledArtifact>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use crate::api::load_coverage;
 use crate::components::layout::{ErrorPanel, Loading, Page};
 use crate::html::{percent, thousands};
-use crate::model::{Amount, CoveragePage, ReviewerCoverage};
+use crate::model::{Amount, CompiledCoverage, CoveragePage, ReviewerCoverage};
 use crate::routes::tree::PinBar;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -26,9 +26,15 @@ fn figures(amount: Amount, total: Amount) -> String {
 pub fn CoveragePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let key =
-        move || (params.read().get("pin").unwrap_or_default(), query.read().get("reviewer").filter(|r| !r.is_empty()));
-    let page = Resource::new(key, |(pin, reviewer)| load_coverage(pin, reviewer));
+    let key = move || {
+        let query = query.read();
+        (
+            params.read().get("pin").unwrap_or_default(),
+            query.get("reviewer").filter(|r| !r.is_empty()),
+            query.get("compiled").filter(|c| !c.is_empty()),
+        )
+    };
+    let page = Resource::new(key, |(pin, reviewer, compiled)| load_coverage(pin, reviewer, compiled));
     view! {
         <Page title="Coverage">
             <Suspense fallback=Loading>
@@ -56,8 +62,63 @@ fn ReviewerRow(coverage: ReviewerCoverage, total: Amount, pin: String, selected:
     }
 }
 
+fn lines_of(part: u64, whole: u64) -> String {
+    format!("{} of {} lines ({})", thousands(part), thousands(whole), percent(part, whole))
+}
+
+/// The toggle between every file and the code compiled into one of the pin's artifacts.
+#[component]
+fn CompiledToggle(page: CoveragePage) -> impl IntoView {
+    let pin = page.pin.id;
+    let reviewer = page.selected.as_ref().map(|r| format!("reviewer={r}&")).unwrap_or_default();
+    let current = page.compiled.as_ref().map(|a| a.sha256.clone());
+    view! {
+        <nav class="compiled-chooser compiled-toggle" aria-label="What the coverage is of">
+            "Coverage of: "
+            <a href=format!("/pins/{pin}/coverage?{}", reviewer.trim_end_matches('&')) class="chip" class:chip-current=current.is_none()
+                aria-current=current.is_none().then_some("true")>"all files"</a>
+            {page.artifacts.iter().map(|artifact| {
+                let here = current.as_deref() == Some(artifact.sha256.as_str());
+                view! {
+                    <a href=format!("/pins/{pin}/coverage?{reviewer}compiled={}", artifact.sha256) class="chip" class:chip-current=here
+                        aria-current=here.then_some("true")>{format!("compiled into {}", artifact.name)}</a>
+                }
+            }).collect_view()}
+        </nav>
+    }
+}
+
+/// Per reviewer and together: of the chosen artifact's compiled lines, those shown and those in
+/// files reviewed (or carried).
+#[component]
+fn CompiledTable(page: CoveragePage) -> impl IntoView {
+    let Some(artifact) = page.compiled.clone() else { return ().into_any() };
+    let of = |figures: &[CompiledCoverage]| figures.iter().find(|c| c.sha256 == artifact.sha256).cloned();
+    let combined = of(&page.report.combined.compiled);
+    let lines = combined.as_ref().map_or(0, |c| c.lines);
+    let row = |name: String, figures: Option<CompiledCoverage>| {
+        let figures = figures.unwrap_or(CompiledCoverage { artifact: String::new(), sha256: String::new(), lines, shown: 0, reviewed: 0 });
+        view! {
+            <tr><td>{name}</td><td>{lines_of(figures.shown, figures.lines)}</td><td>{lines_of(figures.reviewed, figures.lines)}</td></tr>
+        }
+    };
+    view! {
+        <table class="grid compiled-coverage">
+            <caption>{format!("Of the {} lines of this pin compiled into {}", thousands(lines), artifact.name)}</caption>
+            <thead><tr><th scope="col">"Reviewer"</th><th scope="col">"Shown ∩ compiled"</th><th scope="col">"Reviewed ∩ compiled"</th></tr></thead>
+            <tbody>
+                {page.report.reviewers.iter().map(|r| row(r.username.clone(), of(&r.compiled))).collect_view()}
+                {row("Everyone together".into(), combined)}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
 #[component]
 fn CoverageBody(page: CoveragePage) -> impl IntoView {
+    let toggle = (!page.artifacts.is_empty()).then(|| view! { <CompiledToggle page=page.clone()/> });
+    let compiled_table = view! { <CompiledTable page=page.clone()/> };
     let pin = page.pin.id.to_string();
     let total = page.report.total;
     let report = page.report;
@@ -102,6 +163,8 @@ fn CoverageBody(page: CoveragePage) -> impl IntoView {
                     </tr>
                 </tbody>
             </table>
+            {toggle}
+            {compiled_table}
             <section class="panel treemap-panel" aria-label="Coverage picture">
                 <h2>{format!("Picture: {whose}")}</h2>
                 <ul class="legend">
@@ -110,7 +173,10 @@ fn CoverageBody(page: CoveragePage) -> impl IntoView {
                     <li><span class="swatch tm-shown"></span>"shown"</li>
                     <li><span class="swatch tm-none"></span>"not yet seen"</li>
                 </ul>
-                <p class="muted">"Each rectangle is a file, its area its lines. Hover to name it; click to open it."</p>
+                <p class="muted">{match &page.compiled {
+                    Some(artifact) => format!("Each rectangle is a file compiled into {}, its area its compiled lines. Hover to name it; click to open it.", artifact.name),
+                    None => "Each rectangle is a file, its area its lines. Hover to name it; click to open it.".to_string(),
+                }}</p>
                 <div class="treemap-frame" inner_html=page.svg></div>
             </section>
             <section class="panel" aria-label="Coverage by directory">

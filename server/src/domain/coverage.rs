@@ -272,28 +272,41 @@ impl CoverageService<'_> {
         actor: Actor<'_>,
         pin: PinId,
         selected: Option<String>,
+        compiled: Option<&Sha256Hex>,
     ) -> AppResult<CoveragePage> {
         let figures = self.coverage(actor, pin).await?;
+        let maps = self.compiled().pin_maps(&figures.access).await?;
+        let artifacts: Vec<CompiledArtifact> =
+            maps.iter().flat_map(|maps| maps.maps.iter().map(|m| m.artifact.clone())).collect();
+        let chosen = compiled.and_then(|sha| maps.as_deref()?.maps.iter().find(|m| m.artifact.sha256 == sha.as_str()));
         let selected = selected.filter(|name| figures.reviewers.iter().any(|r| &r.username == name));
         let shown = match &selected {
             Some(name) => figures.reviewers.iter().find(|r| &r.username == name).unwrap_or(&figures.combined),
             None => &figures.combined,
         };
+        // Compiled into an artifact: only its compiled files, each as large as its compiled lines.
         let tiles: Vec<treemap::Tile<'_>> = figures
             .files
             .iter()
             .zip(&shown.states)
-            .map(|(f, (state, _))| treemap::Tile { path: &f.path, lines: f.lines, state: *state })
+            .filter_map(|(f, (state, _))| match chosen {
+                None => Some(treemap::Tile { path: &f.path, lines: f.lines, state: *state }),
+                Some(map) => map.lines.get(&f.path).map(|lines| treemap::Tile {
+                    path: &f.path,
+                    lines: app::model::range_lines(lines),
+                    state: *state,
+                }),
+            })
             .collect();
         let link = |path: &str| {
             let encoded = RepoPath::parse(path).map(|p| p.url_encoded()).unwrap_or_default();
             format!("/pins/{pin}/blob/{encoded}")
         };
-        let label = format!(
-            "Coverage of {} by {}",
-            figures.access.record.label,
-            selected.as_deref().unwrap_or("all reviewers")
-        );
+        let of = match chosen {
+            Some(map) => format!("the code compiled into {}", map.artifact.name),
+            None => figures.access.record.label.clone(),
+        };
+        let label = format!("Coverage of {of} by {}", selected.as_deref().unwrap_or("all reviewers"));
         let svg = treemap::render(&tiles, &link, &label);
         let directories: Vec<DirectoryCoverage> = figures::by_directory(&figures.files, shown)
             .into_iter()
@@ -301,7 +314,9 @@ impl CoverageService<'_> {
             .map(|(path, [total, shown, reviewed])| DirectoryCoverage { path, total, shown, reviewed })
             .collect();
         let report = figures.report(false);
-        Ok(CoveragePage { pin: self.pin_summary(&figures.access).await?, report, selected, svg, directories })
+        let compiled = chosen.map(|map| map.artifact.clone());
+        let pin = self.pin_summary(&figures.access).await?;
+        Ok(CoveragePage { pin, report, selected, svg, directories, compiled, artifacts })
     }
 
     /// A pin's verdicts, and what a verdict given now would record.

@@ -157,8 +157,14 @@ impl Backend for Domain {
         Ok(list)
     }
 
-    async fn coverage_page(&self, caller: &Caller, pin: PinId, selected: Option<String>) -> AppResult<CoveragePage> {
-        self.core.coverage().coverage_page(Actor::Web(caller), pin, selected).await
+    async fn coverage_page(
+        &self,
+        caller: &Caller,
+        pin: PinId,
+        selected: Option<String>,
+        compiled: Option<Sha256Hex>,
+    ) -> AppResult<CoveragePage> {
+        self.core.coverage().coverage_page(Actor::Web(caller), pin, selected, compiled.as_ref()).await
     }
 
     async fn compare(&self, caller: &Caller, a: PinId, b: PinId, filter: CompareFilter) -> AppResult<CompareView> {

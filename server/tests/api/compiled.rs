@@ -305,6 +305,12 @@ async fn compiled_coverage_after_viewing_and_marking_one_compiled_file_is_one_fi
     assert_eq!(coverage["combined"]["compiled"], expected, "{coverage}");
     assert_eq!(coverage["reviewers"][0]["compiled"], expected);
 
+    // The page, switched to the artifact's compiled code.
+    let url = app.url(&format!("/pins/{pin}/coverage?compiled={}", sha256(&bytes)));
+    let page = reviewer.get(url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("Of the {all_lines} lines of this pin compiled into prog")), "the page's table");
+    assert!(page.contains(&format!("{util_lines} of {all_lines} lines")), "shown and reviewed of the compiled lines");
+
     // A verdict keeps and records it.
     let verdict = reviewer
         .post(app.url(&format!("/api/v1/pins/{pin}/verdicts")))
