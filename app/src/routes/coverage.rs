@@ -145,6 +145,7 @@ fn CoverageBody(page: CoveragePage) -> impl IntoView {
         <main class="content">
             <h1>{format!("Coverage of {}", page.pin.label)}</h1>
             {progress}
+            {toggle}
             <p class="muted">
                 {format!("{} files, {} lines. ", thousands(total.files), thousands(total.lines))}
                 "Shown: what the audit log says was shown to the reviewer. Reviewed: marked reviewed here. "
@@ -163,7 +164,6 @@ fn CoverageBody(page: CoveragePage) -> impl IntoView {
                     </tr>
                 </tbody>
             </table>
-            {toggle}
             {compiled_table}
             <section class="panel treemap-panel" aria-label="Coverage picture">
                 <h2>{format!("Picture: {whose}")}</h2>

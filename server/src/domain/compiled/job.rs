@@ -36,7 +36,14 @@ impl Compiled<'_> {
         match outcome {
             Ok(Outcome::Done { lines, debug_sha256, assigned }) => {
                 let prefix = assigned.prefix.clone();
-                let (files, elsewhere, totals) = self.compare_checksums(&actor, &access, assigned).await?;
+                let (files, elsewhere, totals) = match self.compare_checksums(&actor, &access, assigned).await {
+                    Ok(compared) => compared,
+                    Err(error) => {
+                        let reason = failure_text(&error);
+                        return self.end_without_map(&actor, &object, &row, "failed", &reason, None).await;
+                    }
+                };
+                self.store.job_progress(job.id, 3, 3, self.clock.now_ms()).await?;
                 let canonical = mapping::canonical(&files, &elsewhere);
                 let map_sha256 = crate::builds::sha256_hex(&canonical);
                 let packed = zstd::bulk::compress(&canonical, 3).map_err(|e| crate::domain::error::internal(&e))?;
@@ -139,10 +146,13 @@ impl Compiled<'_> {
             };
             return Ok(Outcome::NoDebugInfo { build_id, reason });
         };
+        // Progress in three steps: the line tables read, assigned to the pin, checksums compared.
+        self.store.job_progress(job.id, 1, 3, self.clock.now_ms()).await?;
         let files = self.indexed_files(job, access).await?;
         let pinned: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
         let declared: Vec<String> = row.declared_prefix.iter().cloned().collect();
         let assigned = mapping::assign(&lines, &pinned, &declared);
+        self.store.job_progress(job.id, 2, 3, self.clock.now_ms()).await?;
         Ok(Outcome::Done { lines, debug_sha256, assigned })
     }
 
@@ -160,7 +170,7 @@ impl Compiled<'_> {
                     return Err(AppError::Conflict("the pin's file index is not built yet".into()))
                 }
                 _ => {
-                    self.store.job_progress(job.id, 0, 1, self.clock.now_ms()).await?;
+                    self.store.job_progress(job.id, 1, 3, self.clock.now_ms()).await?;
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 }
             }
