@@ -185,7 +185,8 @@ async fn record_running_server(domain: &Domain, pin: PinId, ci: &Caller) -> Opti
         notes: format!("the server binary running the demo: {}", exe.display()),
         ..Default::default()
     };
-    match domain.builds().record_local_file(Actor::Web(ci), pin, &input, &exe).await {
+    // A copy only when small: a debug binary on another file system than the data is not copied.
+    match domain.builds().record_local_file(Actor::Web(ci), pin, &input, &exe, 256 << 20).await {
         Ok(recorded) => Some(format!(
             "The running server binary is an artifact of pin {pin} ({}…): its compiled-code map is on the Builds page, and each file shows which of its lines are compiled in.",
             &recorded.sha256[..12]

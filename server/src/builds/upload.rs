@@ -114,10 +114,10 @@ pub async fn hash_file(file: &Path) -> std::io::Result<(String, u64)> {
 }
 
 /// Keeps a file of this machine (the demo's own server binary): hard-linked under its hash when
-/// the file system allows (no second copy of a large binary), else copied as an upload is. A
-/// linked file is never written through: a build writes a new file in its place, and whoever
-/// reads a kept artifact's bytes hashes them first (`hash_file`).
-pub async fn link_or_keep(root: &Path, file: &Path) -> Result<(String, u64, Kept), UploadError> {
+/// the file system allows (no second copy of a large binary), else copied as an upload is when it
+/// is at most `copy_max` bytes. A linked file is never written through: a build writes a new file
+/// in its place, and whoever reads a kept artifact's bytes hashes them first (`hash_file`).
+pub async fn link_or_keep(root: &Path, file: &Path, copy_max: u64) -> Result<(String, u64, Kept), UploadError> {
     let (sha256, size) = hash_file(file).await?;
     let directory = root.join("sha256");
     tokio::fs::create_dir_all(&directory).await?;
@@ -127,6 +127,9 @@ pub async fn link_or_keep(root: &Path, file: &Path) -> Result<(String, u64, Kept
     }
     if tokio::fs::hard_link(file, &path).await.is_ok() {
         return Ok((sha256, size, Kept { path, new: true }));
+    }
+    if size > copy_max {
+        return Err(UploadError::TooLarge(copy_max));
     }
     keep_file(root, file).await
 }

@@ -242,17 +242,20 @@ impl Builds<'_> {
     }
 
     /// Records a file of this machine as an uploaded artifact (the demo's own server binary),
-    /// kept by `upload::link_or_keep`; an object file gets its compiled-code map.
+    /// kept by `upload::link_or_keep` (copied only up to `copy_max` bytes); an object file gets
+    /// its compiled-code map.
     pub async fn record_local_file(
         &self,
         actor: Actor<'_>,
         pin: PinId,
         input: &BuildInput,
         file: &std::path::Path,
+        copy_max: u64,
     ) -> AppResult<Recorded> {
         let access = self.pin_for_build(&actor, pin).await?;
         let input = check_input(input)?;
-        let (sha256, size, kept) = upload::link_or_keep(&self.builds.artifacts, file).await.map_err(upload_error)?;
+        let kept = upload::link_or_keep(&self.builds.artifacts, file, copy_max).await;
+        let (sha256, size, kept) = kept.map_err(upload_error)?;
         let recorded = self.insert_build(&actor, &access, &input, &sha256, Some(size), true).await;
         match &recorded {
             Err(_) if kept.new => {
