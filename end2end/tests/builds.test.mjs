@@ -58,8 +58,35 @@ test('a mismatch between builders is shown on every page of the pin, a reproduce
     await page.screenshot({ path: join(shots, 'builds-mismatch.png'), fullPage: false });
     await page.goto(`${server.url}/pins/1/builds`);
     assert.equal(await page.locator('.mismatch-banner').count(), 0);
-    assert.match(await page.locator('.artifact', { hasText: 'clearroom-server' }).innerText(), /reproduced by 2/);
+    const release = page.locator('section.artifact[aria-label="clearroom-server (linux/amd64)"]');
+    assert.match(await release.innerText(), /reproduced by 2/);
     await page.screenshot({ path: join(shots, 'builds.png'), fullPage: true });
+  });
+});
+
+test('the running server binary is mapped onto its source: marked lines, badges, the loud list', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await withScreenshotOnFailure(page, 'builds-compiled', async () => {
+    await signIn(page, server.url, 'reviewer', server.passwords.reviewer);
+    // The map is built in the background once the pin is indexed: the builds page says when.
+    const built = page.getByText(/Built from [\d,]+ files of this pin/);
+    for (let attempt = 0; attempt < 90 && (await built.count()) === 0; attempt += 1) {
+      await page.goto(`${server.url}/pins/1/builds`);
+      if ((await built.count()) === 0) await page.waitForTimeout(1000);
+    }
+    assert.equal(await built.count(), 1, 'the map of the running binary is done');
+    const loud = page.locator('.elsewhere-list');
+    assert.match(await loud.innerText(), /files compiled into this binary are not in the reviewed tree/);
+    assert.match(await loud.innerText(), /From the toolchain/);
+    await page.goto(`${server.url}/pins/1/blob/server/src/main.rs`);
+    assert.match(await page.locator('.compiled-bar').innerText(), /compiled into clearroom-server \(this binary\): \d+ of [\d,]+ lines/);
+    // The compiled lines' gutters carry the mark (the page's nonce'd style applies).
+    const marked = await page.evaluate(() =>
+      [...document.querySelectorAll('table.code td.ln')].filter((td) => getComputedStyle(td).backgroundImage.includes('gradient')).length);
+    assert.ok(marked > 0, 'some lines are marked compiled');
+    await page.screenshot({ path: join(shots, 'compiled-file.png'), fullPage: false });
+    await page.goto(`${server.url}/pins/1/tree/server/src`);
+    assert.ok((await page.locator('.badge-compiled').count()) > 3, 'compiled files and directories are badged');
   });
 });
 

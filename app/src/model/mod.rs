@@ -4,8 +4,8 @@
 //! hold a secret (a password, a hash, a session id) nor a database row or git object as such.
 
 mod builds;
-mod compiled;
 mod compare;
+mod compiled;
 mod exports;
 mod input;
 mod notices;
@@ -14,8 +14,8 @@ mod room;
 mod views;
 
 pub use builds::*;
-pub use compiled::*;
 pub use compare::*;
+pub use compiled::*;
 pub use exports::*;
 pub use input::*;
 pub use notices::*;

@@ -91,7 +91,12 @@ fn built_by(artifact: &ArtifactBuilds) -> String {
 }
 
 #[component]
-fn Artifact(artifact: ArtifactBuilds, pin: PinId, report: Option<Mismatch>, compiled: Vec<ArtifactCompiled>) -> impl IntoView {
+fn Artifact(
+    artifact: ArtifactBuilds,
+    pin: PinId,
+    report: Option<Mismatch>,
+    compiled: Vec<ArtifactCompiled>,
+) -> impl IntoView {
     let mismatch = artifact.status == Reproducibility::Mismatch;
     let by = built_by(&artifact);
     let title = if artifact.platform.is_empty() {

@@ -83,9 +83,10 @@ pub fn CompiledSummary(map: ArtifactCompiled, pin: i64, several: bool) -> impl I
         }
         MapState::Done => {
             let totals = map.totals.clone();
-            let from_debug = map.debug_file_sha256.as_ref().map(|sha| {
-                format!(" (from its debug file {}…)", sha.chars().take(12).collect::<String>())
-            });
+            let from_debug = map
+                .debug_file_sha256
+                .as_ref()
+                .map(|sha| format!(" (from its debug file {}…)", sha.chars().take(12).collect::<String>()));
             view! {
                 <p>
                     <strong>{format!("Built from {} files of this pin ({} lines)", thousands(totals.files), thousands(totals.lines))}</strong>
@@ -136,7 +137,13 @@ pub fn marks_css(lines: &[[u32; 2]], first: u32, last: u32) -> String {
 /// The file view's line about the maps: how many of the file's lines are compiled into the
 /// chosen artifact, a chooser when the pin has several, and the style that marks the lines.
 #[component]
-pub fn CompiledBar(compiled: crate::model::FileCompiled, base: String, total: u32, first: u32, last: u32) -> impl IntoView {
+pub fn CompiledBar(
+    compiled: crate::model::FileCompiled,
+    base: String,
+    total: u32,
+    first: u32,
+    last: u32,
+) -> impl IntoView {
     use crate::model::{range_lines, Checksum};
     let chosen = compiled.artifacts.iter().find(|a| a.sha256 == compiled.chosen).cloned();
     let name = chosen.as_ref().map(|a| a.name.clone()).unwrap_or_default();

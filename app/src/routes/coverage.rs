@@ -97,7 +97,13 @@ fn CompiledTable(page: CoveragePage) -> impl IntoView {
     let combined = of(&page.report.combined.compiled);
     let lines = combined.as_ref().map_or(0, |c| c.lines);
     let row = |name: String, figures: Option<CompiledCoverage>| {
-        let figures = figures.unwrap_or(CompiledCoverage { artifact: String::new(), sha256: String::new(), lines, shown: 0, reviewed: 0 });
+        let figures = figures.unwrap_or(CompiledCoverage {
+            artifact: String::new(),
+            sha256: String::new(),
+            lines,
+            shown: 0,
+            reviewed: 0,
+        });
         view! {
             <tr><td>{name}</td><td>{lines_of(figures.shown, figures.lines)}</td><td>{lines_of(figures.reviewed, figures.lines)}</td></tr>
         }

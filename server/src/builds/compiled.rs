@@ -69,11 +69,9 @@ pub fn assign(lines: &DebugLines, pinned: &HashSet<&str>, declared: &[String]) -
     for file in &lines.files {
         let rest = prefix.as_deref().and_then(|prefix| under(&file.path, prefix));
         match rest {
-            Some(rest) if pinned.contains(rest) => assigned.pinned.push(PinnedLines {
-                path: rest.to_string(),
-                lines: ranges(&file.lines),
-                md5: file.md5,
-            }),
+            Some(rest) if pinned.contains(rest) => {
+                assigned.pinned.push(PinnedLines { path: rest.to_string(), lines: ranges(&file.lines), md5: file.md5 })
+            }
             _ => assigned.elsewhere.push(elsewhere(file, prefix.as_deref().filter(|_| rest.is_some()))),
         }
     }
@@ -112,10 +110,21 @@ pub fn classify(path: &str, build_tree: Option<&str>) -> (&'static str, String) 
         return ("toolchain", prefix);
     }
     if let Some(root) = TOOLCHAIN.iter().find(|root| path.starts_with(*root)) {
-        let prefix = if root.ends_with('/') { root.trim_end_matches('/').to_string() } else { through(path, root, 1).unwrap_or_default() };
+        let prefix = if root.ends_with('/') {
+            root.trim_end_matches('/').to_string()
+        } else {
+            through(path, root, 1).unwrap_or_default()
+        };
         return ("toolchain", prefix);
     }
-    for (marker, keep) in [("/.cargo/registry/src/", 2), ("/.cargo/git/checkouts/", 2), ("/vendor/", 1), ("/third_party/", 1), ("/third-party/", 1), ("/node_modules/", 1)] {
+    for (marker, keep) in [
+        ("/.cargo/registry/src/", 2),
+        ("/.cargo/git/checkouts/", 2),
+        ("/vendor/", 1),
+        ("/third_party/", 1),
+        ("/third-party/", 1),
+        ("/node_modules/", 1),
+    ] {
         if let Some(prefix) = through(path, marker, keep) {
             return ("vendored", prefix);
         }
@@ -177,7 +186,10 @@ mod tests {
         DebugLines {
             build_id: None,
             has_lines: true,
-            files: files.iter().map(|(path, md5)| SourceLines { path: path.to_string(), md5: *md5, lines: vec![(1, 2)] }).collect(),
+            files: files
+                .iter()
+                .map(|(path, md5)| SourceLines { path: path.to_string(), md5: *md5, lines: vec![(1, 2)] })
+                .collect(),
             rows: 2,
         }
     }
@@ -198,7 +210,8 @@ mod tests {
         assert_eq!(assigned.prefix.as_deref(), Some("/w/app"));
         let paths: Vec<&str> = assigned.pinned.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["src/a/mod.rs", "src/lib.rs", "src/main.rs"]);
-        let groups: Vec<(&str, &str)> = assigned.elsewhere.iter().map(|f| (f.group.as_str(), f.prefix.as_str())).collect();
+        let groups: Vec<(&str, &str)> =
+            assigned.elsewhere.iter().map(|f| (f.group.as_str(), f.prefix.as_str())).collect();
         assert_eq!(
             groups,
             [

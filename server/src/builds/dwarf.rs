@@ -140,7 +140,9 @@ impl Gather {
         let mut slots: HashMap<u64, usize> = HashMap::new();
         let mut rows = program.rows();
         let mut last: Option<(u64, u64)> = None;
-        while let Some((header, row)) = rows.next_row().map_err(|e| fail(format!("a line program is malformed ({e})")))? {
+        while let Some((header, row)) =
+            rows.next_row().map_err(|e| fail(format!("a line program is malformed ({e})")))?
+        {
             self.rows += 1;
             if self.rows > self.limits.rows {
                 return Err(fail(format!("its line programs have more than {} rows", self.limits.rows)));

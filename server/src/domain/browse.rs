@@ -148,9 +148,10 @@ impl Browse<'_> {
         let receipt = self.read(event, Scope::path(pin, &path)).await?;
         let entries = self.source.read_tree(&receipt, &access.location(), &path).await?;
         let maps = self.compiled().pin_maps(&access).await?;
-        let compiled = maps.as_deref().and_then(|maps| maps.chosen(None)).map(|chosen| {
-            super::compiled::marks::tree_marks(chosen, path.as_str())
-        });
+        let compiled = maps
+            .as_deref()
+            .and_then(|maps| maps.chosen(None))
+            .map(|chosen| super::compiled::marks::tree_marks(chosen, path.as_str()));
         Ok(TreeView {
             pin: self.pin_summary(&access).await?,
             path,
@@ -272,9 +273,10 @@ impl Browse<'_> {
         }
         let reviewed = self.coverage().is_marked(&actor, &access, &path).await?;
         let can_comment = access.caps.start_thread;
-        let compiled = maps.as_deref().zip(chosen).map(|(maps, chosen)| {
-            super::compiled::marks::file_marks(maps, chosen, path.as_str())
-        });
+        let compiled = maps
+            .as_deref()
+            .zip(chosen)
+            .map(|(maps, chosen)| super::compiled::marks::file_marks(maps, chosen, path.as_str()));
         Ok(BlobView {
             pin: self.pin_summary(&access).await?,
             path,

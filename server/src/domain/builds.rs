@@ -104,7 +104,9 @@ fn check_input(input: &BuildInput) -> AppResult<BuildInput> {
 /// An upload's failure as the uploader is told it.
 pub(super) fn upload_error(error: UploadError) -> AppError {
     match error {
-        UploadError::TooLarge(limit) => AppError::TooLarge(format!("the artifact is larger than the limit of {limit} bytes")),
+        UploadError::TooLarge(limit) => {
+            AppError::TooLarge(format!("the artifact is larger than the limit of {limit} bytes"))
+        }
         UploadError::Empty => AppError::Invalid("the artifact is empty".into()),
         UploadError::Interrupted => AppError::Invalid("the upload was cut off".into()),
         UploadError::Io(error) => super::error::internal(&error),

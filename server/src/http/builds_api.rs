@@ -146,7 +146,9 @@ pub(crate) async fn record(
             return Ok((StatusCode::CREATED, Json(recorded)).into_response());
         }
         Some("debuginfo") => {
-            return Err(HttpError(AppError::Invalid("a debug file is uploaded as the body, not described in JSON".into())))
+            return Err(HttpError(AppError::Invalid(
+                "a debug file is uploaded as the body, not described in JSON".into(),
+            )))
         }
         Some(_) => return Err(HttpError(AppError::Invalid("kind is `artifact` or `debuginfo`".into()))),
     }

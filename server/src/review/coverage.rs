@@ -267,9 +267,12 @@ mod tests {
 
     #[test]
     fn compiled_lines_count_as_shown_where_they_were_shown_and_reviewed_with_their_file() {
-        let compiled: HashMap<String, Vec<[u32; 2]>> =
-            [("a.rs".to_string(), vec![[1, 10], [20, 30]]), ("src/b.rs".to_string(), vec![[5, 5]]), ("gone.rs".to_string(), vec![[1, 9]])]
-                .into();
+        let compiled: HashMap<String, Vec<[u32; 2]>> = [
+            ("a.rs".to_string(), vec![[1, 10], [20, 30]]),
+            ("src/b.rs".to_string(), vec![[5, 5]]),
+            ("gone.rs".to_string(), vec![[1, 9]]),
+        ]
+        .into();
         let mut inputs = ReviewerInputs::default();
         let mut seen = Shown::default();
         seen.add(Some((8, 12)));

@@ -87,7 +87,8 @@ impl Store {
 
     /// A done map's stored bytes (zstd of its canonical JSON).
     pub async fn compiled_map_bytes(&self, id: i64) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT map FROM compiled_maps WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT map FROM compiled_maps WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         Ok(row.map(|row| row.try_get::<Option<Vec<u8>>, _>(0)).transpose()?.flatten())
     }
 

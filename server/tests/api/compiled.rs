@@ -147,8 +147,11 @@ async fn a_c_binary_maps_onto_the_pin_as_objdump_reads_it_and_a_stripped_one_thr
     assert!(map.files.iter().all(|f| f.checksum == Checksum::None), "gcc writes no MD5");
 
     // From elsewhere: the C library's header (toolchain) and the file the Makefile wrote.
-    let elsewhere: BTreeMap<&str, (&str, &str)> =
-        map.elsewhere.iter().map(|f| (f.path.rsplit('/').next().unwrap(), (f.group.as_str(), f.prefix.as_str()))).collect();
+    let elsewhere: BTreeMap<&str, (&str, &str)> = map
+        .elsewhere
+        .iter()
+        .map(|f| (f.path.rsplit('/').next().unwrap(), (f.group.as_str(), f.prefix.as_str())))
+        .collect();
     assert_eq!(elsewhere["stdio2.h"], ("toolchain", "/usr/include"));
     assert_eq!(elsewhere["version.c"].0, "generated");
     let totals = &map.totals;
@@ -175,10 +178,21 @@ async fn a_c_binary_maps_onto_the_pin_as_objdump_reads_it_and_a_stripped_one_thr
     let through = finished_map(&app, &staff, pin, &sha256(&stripped)).await;
     assert_eq!(through.state, MapState::Done, "{:?}", through.reason);
     assert_eq!(through.debug_file_sha256.as_deref(), Some(sha256(&debug).as_str()));
-    assert_eq!((&through.files, &through.elsewhere, &through.map_sha256), (&map.files, &map.elsewhere, &map.map_sha256));
+    assert_eq!(
+        (&through.files, &through.elsewhere, &through.map_sha256),
+        (&map.files, &map.elsewhere, &map.map_sha256)
+    );
 
     // A debug file of another build is refused and not kept.
-    let other = build(&[("Makefile", MAKEFILE), ("main.c", MAIN_C), ("util.c", "int scale(int v) { return v; }\n"), ("util.h", UTIL_H)], &["make", "prog"]);
+    let other = build(
+        &[
+            ("Makefile", MAKEFILE),
+            ("main.c", MAIN_C),
+            ("util.c", "int scale(int v) { return v; }\n"),
+            ("util.h", UTIL_H),
+        ],
+        &["make", "prog"],
+    );
     run(&["objcopy", "--only-keep-debug", "prog", "prog.debug"], other.path());
     let foreign = std::fs::read(other.path().join("prog.debug")).unwrap();
     let (status, body) = upload_to(&app, &builder, pin, &query, foreign.clone()).await;
@@ -200,7 +214,8 @@ async fn who_reads_a_map_and_files_that_are_no_debug_information() {
     finished_map(&app, &staff, pin, &sha).await;
 
     // Reviewers with a grant and regulators read it; a builder does not; every read is recorded.
-    for (user, expected) in [("reviewer", StatusCode::OK), ("regulator", StatusCode::OK), ("ci", StatusCode::FORBIDDEN)] {
+    for (user, expected) in [("reviewer", StatusCode::OK), ("regulator", StatusCode::OK), ("ci", StatusCode::FORBIDDEN)]
+    {
         let token = if user == "ci" { builder.clone() } else { app.token(user).await };
         let (status, body) = get_map(&app, &token, pin, &sha).await;
         assert_eq!(status, expected, "{user}: {body}");
@@ -283,7 +298,10 @@ async fn compiled_coverage_after_viewing_and_marking_one_compiled_file_is_one_fi
     // The reviewer opens util.c (shown whole: its marks are part of the view) and marks it reviewed.
     let (reviewer, csrf) = signed_in(&app, "reviewer").await;
     let page = reviewer.get(app.url(&format!("/pins/{pin}/blob/util.c"))).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains(&format!("compiled into prog: {util_lines} of {} lines", UTIL_C.lines().count())), "the header");
+    assert!(
+        page.contains(&format!("compiled into prog: {util_lines} of {} lines", UTIL_C.lines().count())),
+        "the header"
+    );
     let first = util.lines[0][0];
     assert!(page.contains(&format!("#L{first} .ln")), "the compiled lines are marked");
     let views = details_of(&app, "blob.view").await;
@@ -323,7 +341,10 @@ async fn compiled_coverage_after_viewing_and_marking_one_compiled_file_is_one_fi
     assert!(verdict.status().is_success(), "{}", verdict.status());
     let submitted = details_of(&app, "verdict.submit").await;
     let compiled = &submitted[0]["coverage"]["compiled"][0];
-    assert_eq!((&compiled["lines"], &compiled["shown"], &compiled["reviewed"]), (&all_lines.into(), &util_lines.into(), &util_lines.into()));
+    assert_eq!(
+        (&compiled["lines"], &compiled["shown"], &compiled["reviewed"]),
+        (&all_lines.into(), &util_lines.into(), &util_lines.into())
+    );
     assert_eq!(compiled["map_sha256"], Value::String(map.map_sha256.clone().unwrap()));
 
     // And the review summary, signed.
@@ -348,8 +369,14 @@ async fn compiled_coverage_after_viewing_and_marking_one_compiled_file_is_one_fi
     let summary = independent_verify(envelope, &pem, &keyid).unwrap();
     let bound = &summary["predicate"]["compiledCoverage"][0];
     assert_eq!(bound["digest"]["sha256"], Value::String(sha256(&bytes)));
-    assert_eq!((&bound["compiledLines"], &bound["linesShown"], &bound["linesReviewed"]), (&all_lines.into(), &util_lines.into(), &util_lines.into()));
-    assert_eq!((&bound["compiledFiles"], &bound["filesElsewhere"], &bound["checksumMismatches"]), (&3.into(), &2.into(), &0.into()));
+    assert_eq!(
+        (&bound["compiledLines"], &bound["linesShown"], &bound["linesReviewed"]),
+        (&all_lines.into(), &util_lines.into(), &util_lines.into())
+    );
+    assert_eq!(
+        (&bound["compiledFiles"], &bound["filesElsewhere"], &bound["checksumMismatches"]),
+        (&3.into(), &2.into(), &0.into())
+    );
 }
 
 /// Adds `md5 0x…` to the assembler's `.file` lines that name `name`. GNU as reads the MD5 as a
@@ -361,7 +388,10 @@ fn with_md5(assembly: &str, name: &str, digest: &[u8]) -> String {
         .lines()
         .map(|line| {
             let trimmed = line.trim();
-            if trimmed.starts_with(".file") && trimmed.ends_with(&format!("\"{name}\"")) && trimmed.split_whitespace().nth(1).is_some_and(|n| n.parse::<u32>().is_ok()) {
+            if trimmed.starts_with(".file")
+                && trimmed.ends_with(&format!("\"{name}\""))
+                && trimmed.split_whitespace().nth(1).is_some_and(|n| n.parse::<u32>().is_ok())
+            {
                 format!("{line} md5 0x{md5}\n")
             } else {
                 format!("{line}\n")

@@ -141,7 +141,9 @@ impl Compiled<'_> {
         let Some((lines, debug_sha256)) = found else {
             let reason = match (kept, refused) {
                 (_, Some(refused)) => format!("no DWARF: strip happened before upload, and {refused}"),
-                (true, None) => "no DWARF: strip happened before upload (upload its debug file with kind=debuginfo)".into(),
+                (true, None) => {
+                    "no DWARF: strip happened before upload (upload its debug file with kind=debuginfo)".into()
+                }
                 (false, None) => "only the artifact's hash was recorded: upload the artifact or its debug file".into(),
             };
             return Ok(Outcome::NoDebugInfo { build_id, reason });
@@ -201,9 +203,11 @@ impl Compiled<'_> {
                 pinned_md5.insert(path.clone(), <[u8; 16]>::from(md5::Md5::digest(&bytes)));
             }
         }
-        let (files, totals) = mapping::finish(assigned.pinned, &assigned.elsewhere, |path| pinned_md5.get(path).copied());
+        let (files, totals) =
+            mapping::finish(assigned.pinned, &assigned.elsewhere, |path| pinned_md5.get(path).copied());
         Ok((files, assigned.elsewhere, totals))
-    }}
+    }
+}
 
 /// Reads a kept file's line tables, its bytes first checked against the hash it is kept under.
 async fn read_lines(path: PathBuf) -> AppResult<DebugLines> {

@@ -124,7 +124,12 @@ pub fn file_marks(maps: &PinMaps, chosen: &ParsedMap, path: &str) -> FileCompile
         chosen: chosen.artifact.sha256.clone(),
         lines,
         checksum,
-        compiled_into: maps.maps.iter().filter(|m| m.lines.contains_key(path)).map(|m| m.artifact.name.clone()).collect(),
+        compiled_into: maps
+            .maps
+            .iter()
+            .filter(|m| m.lines.contains_key(path))
+            .map(|m| m.artifact.name.clone())
+            .collect(),
     }
 }
 

@@ -107,7 +107,8 @@ impl Compiled<'_> {
             return Err(AppError::NotFound("no build of this pin has that SHA-256".into()));
         }
         let id = self.write(async |tx| self.queue_in(tx, &actor, &access, sha256.as_str(), None).await).await?;
-        let row = self.store.compiled_map_by_id(id).await?.ok_or_else(|| AppError::NotFound("the map is gone".into()))?;
+        let row =
+            self.store.compiled_map_by_id(id).await?.ok_or_else(|| AppError::NotFound("the map is gone".into()))?;
         Ok(view(&row, None))
     }
 

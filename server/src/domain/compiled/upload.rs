@@ -47,13 +47,15 @@ impl Compiled<'_> {
         let limit = self.source.limits().upload_max_bytes;
         let staged = upload::stage(&self.builds.artifacts, body, limit).await.map_err(upload_error)?;
         let refuse = async |reason: String| -> AppResult<DebugFileRecorded> {
-            let event = actor.event(Action::BuildDebugFile).outcome(Outcome::Failed).on(access.object(&RepoPath::root()));
+            let event =
+                actor.event(Action::BuildDebugFile).outcome(Outcome::Failed).on(access.object(&RepoPath::root()));
             let details = json!({ "reason": reason, "of": of.as_str(), "sha256": staged.sha256, "size": staged.size });
             self.record(event.with(details)).await?;
             Err(AppError::Invalid(reason))
         };
         if let Some(expected) = expected.filter(|expected| expected.as_str() != staged.sha256) {
-            return refuse(format!("the uploaded file's SHA-256 is {}, not the {} given", staged.sha256, expected)).await;
+            return refuse(format!("the uploaded file's SHA-256 is {}, not the {} given", staged.sha256, expected))
+                .await;
         }
         let read = {
             let path = staged.path().to_path_buf();
@@ -106,7 +108,14 @@ impl Compiled<'_> {
                 return Err(error);
             }
         };
-        let map = self.store.compiled_map_by_id(map).await?.ok_or_else(|| AppError::NotFound("the map is gone".into()))?;
-        Ok(DebugFileRecorded { of: row.of_sha256, sha256: row.sha256, size, build_id: row.build_id, map: super::view(&map, None) })
+        let map =
+            self.store.compiled_map_by_id(map).await?.ok_or_else(|| AppError::NotFound("the map is gone".into()))?;
+        Ok(DebugFileRecorded {
+            of: row.of_sha256,
+            sha256: row.sha256,
+            size,
+            build_id: row.build_id,
+            map: super::view(&map, None),
+        })
     }
 }
