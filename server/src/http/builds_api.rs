@@ -103,7 +103,7 @@ impl BuildFields {
 #[allow(dead_code)] // it only describes the answer in the OpenAPI document
 pub(crate) enum UploadAnswer {
     Build(crate::domain::builds::Recorded),
-    DebugFile(crate::domain::compiled::DebugFileRecorded),
+    DebugFile(Box<crate::domain::compiled::DebugFileRecorded>),
 }
 
 #[utoipa::path(
