@@ -106,6 +106,10 @@ pub fn classify(path: &str, build_tree: Option<&str>) -> (&'static str, String) 
     if let Some(prefix) = through(path, "/rustc/", 1).filter(|_| path.starts_with("/rustc/")) {
         return ("toolchain", prefix);
     }
+    // The crates Rust's standard library is built with, as its own line tables name them.
+    if let Some(prefix) = through(path, "/rust/deps/", 1).filter(|_| path.starts_with("/rust/deps/")) {
+        return ("toolchain", prefix);
+    }
     if let Some(prefix) = through(path, "/.rustup/toolchains/", 1) {
         return ("toolchain", prefix);
     }
@@ -200,6 +204,7 @@ mod tests {
         let debug = lines(&[
             ("/home/ci/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/serde-1.0.1/src/lib.rs", None),
             ("/rustc/17067e9ac6d7e98f18d4a4c0e6ed1c4bcd7d2c3b/library/core/src/option.rs", None),
+            ("/rust/deps/hashbrown-0.16.1/src/raw/mod.rs", None),
             ("/usr/include/x86_64-linux-gnu/bits/stdio2.h", None),
             ("/w/app/src/a/mod.rs", None),
             ("/w/app/src/lib.rs", None),
@@ -217,6 +222,7 @@ mod tests {
             [
                 ("vendored", "/home/ci/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/serde-1.0.1"),
                 ("toolchain", "/rustc/17067e9ac6d7e98f18d4a4c0e6ed1c4bcd7d2c3b"),
+                ("toolchain", "/rust/deps/hashbrown-0.16.1"),
                 ("toolchain", "/usr/include"),
                 ("generated", "/w/app"),
             ]
