@@ -1,6 +1,8 @@
 //! Browsing benchmark against the real server (release build), over HTTP, as a signed-in staff
 //! member: cold (a fresh server, empty highlight cache) and warm times for a ~5,000-line Rust file,
-//! for sqlite3.c, and for the largest directory listing, each including its audit event.
+//! for sqlite3.c, and for the largest directory listing, each including its audit event. Then the
+//! same warm pages once sqlite3.c, compiled by gcc with `-g`, is an artifact of the pin with its
+//! compiled-code map: sqlite3.c's page carries the marks of its compiled lines.
 //!
 //!     bash ../shared/corpus/make-corpus.sh /tmp/corpus
 //!     cargo bench -p server --bench browse -- /tmp/corpus/corpus.git
@@ -62,8 +64,8 @@ struct Server {
     _runtime_guard: tokio::task::JoinHandle<()>,
 }
 
-async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
-    let config = Config {
+fn bench_config(data_dir: &Path) -> Config {
+    Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir.to_path_buf(),
         database_url: Config::default_database_url(data_dir),
@@ -78,7 +80,11 @@ async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
         require_staff_second_factor: false,
         connections: Default::default(),
         room: Default::default(),
-    };
+    }
+}
+
+async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
+    let config = bench_config(data_dir);
     let domain = open_domain(&config).await.unwrap();
     if first {
         domain
@@ -143,19 +149,89 @@ async fn main() {
     }
     let server = start(dir.path(), &repository, false).await;
     println!("{:<24} {:>10} {:>10} {:>12}", "page", "cold", "warm", "bytes");
+    let mut unmarked = Vec::new();
     for (i, (name, path)) in pages.iter().enumerate() {
-        let (_, bytes) = fetch(&server, path).await;
-        let mut warm = Vec::new();
-        for _ in 0..WARM_RUNS {
-            warm.push(fetch(&server, path).await.0);
-        }
+        let (warm, bytes) = warm_median(&server, path).await;
+        unmarked.push(warm);
         println!(
             "{:<24} {:>8.1}ms {:>8.1}ms {:>12}   {}",
             name,
             median(cold[i].clone()).as_secs_f64() * 1e3,
-            median(warm).as_secs_f64() * 1e3,
+            warm.as_secs_f64() * 1e3,
             bytes,
             path
         );
     }
+    // sqlite3.c compiled with debug information, recorded, and its map built by the server.
+    let object = compile_sqlite(&repository, &sqlite, dir.path());
+    map_artifact(&server, dir.path(), &object).await;
+    println!("with sqlite3.o's compiled-code map (its marks on sqlite3.c's page):");
+    for (i, (name, path)) in pages.iter().enumerate() {
+        let (warm, bytes) = warm_median(&server, path).await;
+        let change = (warm.as_secs_f64() / unmarked[i].as_secs_f64() - 1.0) * 100.0;
+        println!(
+            "{:<24} {:>10} {:>8.1}ms {:>12}   {:+.1}% against without",
+            name,
+            "",
+            warm.as_secs_f64() * 1e3,
+            bytes,
+            change
+        );
+    }
+}
+
+/// The median of warm fetches of a page, and its size.
+async fn warm_median(server: &Server, path: &str) -> (Duration, usize) {
+    let (_, bytes) = fetch(server, path).await;
+    let mut warm = Vec::new();
+    for _ in 0..WARM_RUNS {
+        warm.push(fetch(server, path).await.0);
+    }
+    (median(warm), bytes)
+}
+
+/// `gcc -g -O1 -c sqlite3.c` on the pinned file, in its directory of the corpus' tree (so that the
+/// debug information names the pinned path under one prefix).
+fn compile_sqlite(repository: &Path, sqlite: &str, dir: &Path) -> std::path::PathBuf {
+    let repo = git2::Repository::open_bare(repository).unwrap();
+    let tree = repo.revparse_single("HEAD").unwrap().peel_to_tree().unwrap();
+    let entry = tree.get_path(Path::new(sqlite)).unwrap();
+    let source = dir.join("tree").join(sqlite);
+    std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+    std::fs::write(&source, repo.find_blob(entry.id()).unwrap().content()).unwrap();
+    let object = dir.join("sqlite3.o");
+    let started = Instant::now();
+    let status = std::process::Command::new("gcc")
+        .args(["-g", "-O1", "-c"])
+        .arg(&source)
+        .arg("-o")
+        .arg(&object)
+        .current_dir(dir.join("tree"))
+        .status()
+        .expect("gcc");
+    assert!(status.success(), "gcc sqlite3.c");
+    println!("gcc -g -O1 -c sqlite3.c: {:.1} s", started.elapsed().as_secs_f64());
+    object
+}
+
+/// Records the object as an artifact of pin 1 (the operator, as the command line does) and waits
+/// for the server's own worker to build its map.
+async fn map_artifact(server: &Server, data_dir: &Path, object: &Path) {
+    let domain = open_domain(&bench_config(data_dir)).await.unwrap();
+    let input = clearroom::domain::builds::BuildInput { name: "sqlite3.o".into(), ..Default::default() };
+    let pin = app::model::PinId::parse("1").unwrap();
+    let recorded = domain.builds().record_local_file(Actor::Operator, pin, &input, object, u64::MAX).await.unwrap();
+    let url = format!("{}/api/v1/pins/{pin}/artifacts/{}/compiled", server.url, recorded.sha256);
+    let started = Instant::now();
+    loop {
+        let map: serde_json::Value = server.client.get(&url).send().await.unwrap().json().await.unwrap();
+        match map["state"].as_str() {
+            Some("done") => break,
+            Some("queued" | "running") => {}
+            _ => panic!("the map of sqlite3.o: {map}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "the map of sqlite3.o took too long");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("the map of sqlite3.o: {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -6,6 +6,7 @@
 //! events, so that a bundle's CSV and JSON members can be checked against its events.
 
 pub mod bundle;
+pub mod compiled;
 pub mod multiproof;
 pub mod report;
 pub mod sarif;
@@ -48,6 +49,7 @@ pub mod members {
     pub const GRANTS: &str = "grants.json";
     pub const SESSIONS: &str = "sessions.json";
     pub const COVERAGE: &str = "coverage.csv";
+    pub const COMPILED: &str = "compiled.json";
     pub const REPORT: &str = "report.html";
     pub const MANIFEST: &str = "manifest.json";
     pub const SIGNATURE: &str = "manifest.sig";
@@ -226,10 +228,12 @@ pub struct CoverageRow {
     /// What of the file was shown to reviewers (not a column: the report's figures, by the rule
     /// of the coverage page, `review::coverage`).
     pub shown_to_reviewers: crate::review::coverage::Shown,
+    /// Lines with code in the pin's bundled compiled-code maps (`compiled::compiled_lines`).
+    pub compiled_lines: Option<u64>,
 }
 
-pub const COVERAGE_HEADER: [&str; 8] =
-    ["pin", "path", "lines", "views", "viewed_by", "first_viewed", "last_viewed", "reviewed_by"];
+pub const COVERAGE_HEADER: [&str; 9] =
+    ["pin", "path", "lines", "views", "viewed_by", "first_viewed", "last_viewed", "reviewed_by", "compiled_lines"];
 
 /// What the events say of files and sessions, accumulated event by event.
 #[derive(Default)]
@@ -240,6 +244,11 @@ pub struct Summary {
     marks: BTreeMap<(i64, String, String), bool>,
     /// Session fingerprint → what was done in it.
     pub sessions: BTreeMap<String, SessionSummary>,
+    /// (pin, path, reviewer) → what of the file was shown to that reviewer.
+    pub shown_by: BTreeMap<(i64, String, String), crate::review::coverage::Shown>,
+    /// (pin, artifact SHA-256) → the digest of its compiled-code map, as the latest
+    /// `artifact.compiled_map` event with `state: "done"` records it.
+    pub maps: BTreeMap<(i64, String), String>,
     /// (actor, client) → the time of their latest sign-in so far.
     last_login: BTreeMap<(String, String), String>,
 }
@@ -272,12 +281,23 @@ impl Summary {
                 insert_sorted(&mut row.viewed_by, actor);
             }
             if leaf.role.as_deref() == Some("reviewer") {
-                row.shown_to_reviewers.add(object.lines.map(|[first, last]| (first, last)));
+                let lines = object.lines.map(|[first, last]| (first, last));
+                row.shown_to_reviewers.add(lines);
+                if let Some(actor) = &leaf.actor {
+                    self.shown_by.entry((object.pin, object.path.clone(), actor.clone())).or_default().add(lines);
+                }
             }
             if row.first_viewed.is_none() {
                 row.first_viewed = Some(leaf.time.clone());
             }
             row.last_viewed = Some(leaf.time.clone());
+        }
+        if leaf.outcome == "ok" && leaf.action == "artifact.compiled_map" && leaf.details["state"] == "done" {
+            let sha = leaf.details["sha256"].as_str();
+            let digest = leaf.details["map_sha256"].as_str();
+            if let (Some(object), Some(sha), Some(digest)) = (leaf.objects.first(), sha, digest) {
+                self.maps.insert((object.pin, sha.to_string()), digest.to_string());
+            }
         }
         if leaf.outcome == "ok" && matches!(leaf.action.as_str(), "review.mark" | "review.unmark") {
             if let (Some(object), Some(actor)) = (leaf.objects.first(), &leaf.actor) {
@@ -357,7 +377,7 @@ pub fn csv_uncell(text: &str) -> &str {
 }
 
 impl CoverageRow {
-    pub fn record(&self) -> [String; 8] {
+    pub fn record(&self) -> [String; 9] {
         let join = |names: &[String]| names.join(" ");
         [
             self.pin.to_string(),
@@ -368,6 +388,7 @@ impl CoverageRow {
             self.first_viewed.clone().unwrap_or_default(),
             self.last_viewed.clone().unwrap_or_default(),
             csv_cell(&join(&self.reviewed_by)),
+            self.compiled_lines.map(|l| l.to_string()).unwrap_or_default(),
         ]
     }
 }

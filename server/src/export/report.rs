@@ -23,6 +23,8 @@ pub struct Report<'a> {
     pub threads: &'a [Thread],
     pub verdicts: &'a [super::bundle::VerdictRecord],
     pub builds: &'a [BuildRow],
+    /// `compiled.json`: each bundled compiled-code map's figures and compiled coverage.
+    pub compiled: &'a [super::compiled::CompiledRecord],
     pub log_key: &'a str,
     pub log_fingerprint: &'a str,
 }
@@ -90,6 +92,7 @@ impl Report<'_> {
         self.header(&mut out);
         self.reviewers(&mut out);
         self.coverage_section(&mut out);
+        self.compiled_section(&mut out);
         self.findings(&mut out);
         self.verdicts_section(&mut out);
         self.builds_section(&mut out);
@@ -249,6 +252,47 @@ impl Report<'_> {
                     let _ = write!(out, "<p class=\"muted\">{} more files in coverage.csv.</p>", opened.len() - 2000);
                 }
             }
+        }
+        out.push_str("</section>");
+    }
+
+    /// Reviewed = compiled: of each artifact's compiled lines, what reviewers were shown and marked.
+    fn compiled_section(&self, out: &mut String) {
+        if self.compiled.is_empty() {
+            return;
+        }
+        out.push_str("<section><h2>Compiled code</h2><p class=\"muted\">From each artifact's debug information (its compiled-code map, in <code>compiled/</code>, its SHA-256 in the log): the lines of the pinned files that produced code in it, and of those, the lines shown to reviewers and the lines of files they marked reviewed. Files compiled in from outside the pinned tree are listed in the map.</p>");
+        for record in self.compiled {
+            let _ = write!(
+                out,
+                "<h3>Pin {} · {} <span class=\"mono\">{}</span></h3><p>{} lines in {} files of the pin compiled into it; {} files compiled in from elsewhere; {}.</p>\
+                 <table><thead><tr><th>Reviewer</th><th class=\"num\">Shown ∩ compiled</th><th class=\"num\">Reviewed ∩ compiled</th></tr></thead><tbody>",
+                record.pin,
+                escape(&record.artifact),
+                escape(&record.sha256),
+                thousands(record.lines),
+                thousands(record.files),
+                thousands(record.elsewhere_files),
+                match record.checksum_mismatches {
+                    0 => "no compiled file differs from its pinned file".to_string(),
+                    n => format!("<b>{n} compiled files differ from the pinned files</b> (their MD5 in the debug information)"),
+                },
+            );
+            let everyone = std::iter::once(&record.combined);
+            for share in record.reviewers.iter().chain(everyone) {
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td class=\"num\">{} of {} ({})</td><td class=\"num\">{} of {} ({})</td></tr>",
+                    escape(share.reviewer.as_deref().unwrap_or("Everyone together")),
+                    thousands(share.shown),
+                    thousands(record.lines),
+                    percent(share.shown, record.lines),
+                    thousands(share.reviewed),
+                    thousands(record.lines),
+                    percent(share.reviewed, record.lines),
+                );
+            }
+            out.push_str("</tbody></table>");
         }
         out.push_str("</section>");
     }

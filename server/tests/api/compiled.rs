@@ -377,6 +377,36 @@ async fn compiled_coverage_after_viewing_and_marking_one_compiled_file_is_one_fi
         (&bound["compiledFiles"], &bound["filesElsewhere"], &bound["checksumMismatches"]),
         (&3.into(), &2.into(), &0.into())
     );
+
+    // The regulator's bundle holds the map and the same figures, recomputed by the verifier.
+    use crate::exports::{download, export_over_api, member, members, rebuild_signed, verify};
+    let regulator = app.token("regulator").await;
+    let (id, _) = export_over_api(&app, &regulator, serde_json::json!({ "pins": [pin.get()] })).await;
+    let bundle = download(&app, &regulator, id).await.bytes().await.unwrap().to_vec();
+    let outcome = verify(&app, &bundle, None);
+    assert!(outcome.ok(), "{outcome:#?}");
+    assert!(outcome.passed.iter().any(|p| p.starts_with("compiled code: 1 maps")), "{:#?}", outcome.passed);
+    let list = members(&bundle);
+    let map_name = format!("compiled/{pin}-{}.json", sha256(&bytes));
+    assert_eq!(sha256(member(&list, &map_name)), map.map_sha256.clone().unwrap());
+    let compiled: Value = serde_json::from_slice(member(&list, "compiled.json")).unwrap();
+    let figures = (&compiled[0]["lines"], &compiled[0]["files"], &compiled[0]["elsewhere_files"]);
+    assert_eq!(figures, (&all_lines.into(), &3.into(), &2.into()));
+    let mine = serde_json::json!({ "reviewer": "reviewer", "shown": util_lines, "reviewed": util_lines });
+    assert_eq!(compiled[0]["reviewers"], serde_json::json!([mine]));
+    assert_eq!(compiled[0]["combined"], serde_json::json!({ "shown": util_lines, "reviewed": util_lines }));
+    let csv = String::from_utf8(member(&list, "coverage.csv").to_vec()).unwrap();
+    assert!(csv.starts_with("pin,path,lines,views,viewed_by,first_viewed,last_viewed,reviewed_by,compiled_lines\r\n"));
+    let util_row = csv.lines().find(|l| l.starts_with(&format!("{pin},util.c,"))).unwrap();
+    assert!(util_row.ends_with(&format!(",reviewer,{util_lines}")), "{util_row}");
+    let report = String::from_utf8(member(&list, "report.html").to_vec()).unwrap();
+    assert!(report.contains("Compiled code") && report.contains(&format!("{util_lines} of {all_lines}")));
+
+    // A map altered after the fact (the manifest brought up to date and signed again with the log's
+    // own key) is caught by the digest its event recorded.
+    let forged = rebuild_signed(&app, &bundle, &map_name, |text| text.replacen("\"none\"", "\"same\"", 1));
+    let outcome = verify(&app, &forged, None);
+    assert!(outcome.failures.iter().any(|f| f.contains("is not the map_sha256")), "{:#?}", outcome.failures);
 }
 
 /// Adds `md5 0x…` to the assembler's `.file` lines that name `name`. GNU as reads the MD5 as a

@@ -132,7 +132,7 @@ async fn fixture_review(app: &TestApp) {
 }
 
 /// Asks for an export over the API and waits for the background job.
-async fn export_over_api(app: &TestApp, token: &str, body: Value) -> (i64, Value) {
+pub(crate) async fn export_over_api(app: &TestApp, token: &str, body: Value) -> (i64, Value) {
     let response = new_client().post(app.url("/api/v1/exports")).bearer_auth(token).json(&body).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
@@ -155,7 +155,7 @@ async fn export_over_api(app: &TestApp, token: &str, body: Value) -> (i64, Value
     panic!("the export did not finish");
 }
 
-fn members(bundle: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn members(bundle: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bundle)).unwrap();
     let mut out = Vec::new();
     for index in 0..archive.len() {
@@ -167,7 +167,7 @@ fn members(bundle: &[u8]) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-fn member<'a>(members: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
+pub(crate) fn member<'a>(members: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
     &members.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name} is missing")).1
 }
 
@@ -207,7 +207,17 @@ fn rebuild(bundle: &[u8], edit: impl FnOnce(&mut Vec<(String, Vec<u8>)>), signer
     out.into_inner()
 }
 
-fn verify(app: &TestApp, bundle: &[u8], previous: Option<&str>) -> Outcome {
+/// The bundle with one text member changed by `edit`, its manifest brought up to date and signed
+/// again with the log's own key (what an insider with the key could do).
+pub(crate) fn rebuild_signed(app: &TestApp, bundle: &[u8], name: &str, edit: impl FnOnce(&str) -> String) -> Vec<u8> {
+    let edit_member = |list: &mut Vec<(String, Vec<u8>)>| {
+        let content = &mut list.iter_mut().find(|(n, _)| n == name).unwrap().1;
+        *content = edit(std::str::from_utf8(content).unwrap()).into_bytes();
+    };
+    rebuild(bundle, edit_member, Some(&app.signer))
+}
+
+pub(crate) fn verify(app: &TestApp, bundle: &[u8], previous: Option<&str>) -> Outcome {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), bundle).unwrap();
     let key = app.signer.verifier();
@@ -225,7 +235,7 @@ async fn regulator_token(app: &TestApp) -> String {
     app.token("regulator").await
 }
 
-async fn download(app: &TestApp, token: &str, id: i64) -> reqwest::Response {
+pub(crate) async fn download(app: &TestApp, token: &str, id: i64) -> reqwest::Response {
     new_client().get(app.url(&format!("/api/v1/exports/{id}/bundle"))).bearer_auth(token).send().await.unwrap()
 }
 

@@ -28,13 +28,6 @@ pub const COMPILED_MAP: &str = "artifact.compiled_map";
 /// How long a map waits for its pin's file index (built by `pin.index` when the pin is made).
 const INDEX_WAIT_MS: u64 = 10 * 60 * 1000;
 
-/// A map's stored form, as the job writes it and the API reads it.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Stored {
-    files: Vec<CompiledFile>,
-    elsewhere: Vec<ElsewhereFile>,
-}
-
 pub(super) fn view(row: &MapRow, stored: Option<(Vec<CompiledFile>, Vec<ElsewhereFile>)>) -> CompiledMap {
     let [files, lines, elsewhere_files, elsewhere_lines, checksum_mismatches] = row.figures.map(|n| n.max(0) as u64);
     let (file_list, elsewhere) = stored.unwrap_or_default();
@@ -143,7 +136,9 @@ impl Compiled<'_> {
         }
         let Some(bytes) = self.store.compiled_map_bytes(row.id).await? else { return Ok(None) };
         let json = zstd::bulk::decompress(&bytes, 1 << 30).map_err(|e| super::error::internal(&e))?;
-        let stored: Stored = serde_json::from_slice(&json).map_err(|e| super::error::internal(&e))?;
+        // The canonical form, as a bundle holds it.
+        let stored: crate::export::compiled::MapMember =
+            serde_json::from_slice(&json).map_err(|e| super::error::internal(&e))?;
         Ok(Some((stored.files, stored.elsewhere)))
     }
 }

@@ -63,13 +63,15 @@ impl Exports<'_> {
         let mut start = 0u64;
         while start < size {
             let end = (start + 20 * PAGE).min(size);
-            let actions = ["auth.login", "auth.logout", "attestation.issue"];
+            let actions = ["auth.login", "auth.logout", "attestation.issue", "artifact.compiled_map"];
             for (index, leaf, _) in self.store.context_events(&actions, start, end).await? {
                 let Some(leaf) = Leaf::parse(&leaf) else { continue };
-                let wanted = if leaf.action == "attestation.issue" {
-                    leaf.pins().iter().any(|pin| record_pins.contains(pin))
-                } else {
-                    scope.is_session_context(&leaf, &actors)
+                let of_pins = leaf.pins().iter().any(|pin| record_pins.contains(pin));
+                let wanted = match leaf.action.as_str() {
+                    "attestation.issue" => of_pins,
+                    // A map's digest, so that the map the bundle holds is proven.
+                    "artifact.compiled_map" => of_pins && leaf.details["state"] == "done",
+                    _ => scope.is_session_context(&leaf, &actors),
                 };
                 if wanted {
                     selected.push(index);
@@ -276,6 +278,20 @@ impl Exports<'_> {
             .await
             .map_err(io_error)?;
 
+        let builds = {
+            let mut all = Vec::new();
+            for pin in &pins {
+                all.extend(self.store.builds_of_pin(pin.id).await?);
+            }
+            all
+        };
+        let maps = self.bundled_maps(&mut bundle, &summary, &builds).await?;
+        let compiled = export::compiled::records(&maps, &summary);
+        bundle
+            .member(members::COMPILED, &serde_json::to_vec_pretty(&compiled).map_err(|e| internal(&e))?)
+            .await
+            .map_err(io_error)?;
+        let compiled_lines = export::compiled::compiled_lines(&maps);
         let mut coverage = std::mem::take(&mut summary.files);
         let creator = match &row.creator {
             Some(name) => self.store.user_by_name(name).await?,
@@ -312,6 +328,11 @@ impl Exports<'_> {
                 row.lines = Some(file.lines);
             }
         }
+        for ((pin, path), lines) in compiled_lines {
+            if let Some(row) = coverage.get_mut(&(pin, path)) {
+                row.compiled_lines = Some(lines);
+            }
+        }
         // Streamed a thousand rows at a time: a pin may have a hundred thousand files.
         bundle.begin(members::COVERAGE).await.map_err(io_error)?;
         let csv_writer = || csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
@@ -338,13 +359,6 @@ impl Exports<'_> {
                 repository: p.repository.clone(),
             })
             .collect();
-        let builds = {
-            let mut all = Vec::new();
-            for pin in &pins {
-                all.extend(self.store.builds_of_pin(pin.id).await?);
-            }
-            all
-        };
         let report = export::report::Report {
             created: &created,
             scope: &scope,
@@ -357,6 +371,7 @@ impl Exports<'_> {
             threads: &threads,
             verdicts: &verdicts,
             builds: &builds,
+            compiled: &compiled,
             log_key: &log_key.to_string(),
             log_fingerprint: &log_key.fingerprint(),
         }

@@ -8,6 +8,7 @@
 //! index order. Only indices are kept between passes, so memory stays flat.
 
 mod build;
+mod maps;
 
 use super::error::internal;
 use super::guard::{require, Actor, Permission};

@@ -322,6 +322,9 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
         let context = match event.leaf.action.as_str() {
             "auth.login" | "auth.logout" => scope.is_session_context(&event.leaf, &actors_named),
             "attestation.issue" => event.leaf.pins().iter().any(|p| record_pins.contains(p)),
+            "artifact.compiled_map" => {
+                event.leaf.details["state"] == "done" && event.leaf.pins().iter().any(|p| record_pins.contains(p))
+            }
             _ => false,
         };
         if !context {
@@ -332,7 +335,7 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
         }
     }
     if outside == 0 {
-        out.pass("scope: every event is in the manifest's scope, or a sign-in, sign-out or attestation of it");
+        out.pass("scope: every event is in the manifest's scope, or a sign-in, sign-out, attestation or compiled-code map of it");
     }
 
     // 5. Inclusion of every event in the checkpoint.

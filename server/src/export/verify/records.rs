@@ -5,6 +5,7 @@
 use super::{is_grant_change, read_member, Archive, Event, Outcome, Trust};
 use crate::builds::sha256_hex;
 use crate::export::bundle::{GrantRecord, SarifLog, ThreadRecord, VerdictRecord};
+use crate::export::compiled::{member_name, records, BundledMap, CompiledRecord, MapMember};
 use crate::export::{members, Summary};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -215,12 +216,19 @@ pub(super) fn check_records(archive: &mut Archive, kept: &[Event], summary: &Sum
         None => out.fail("sessions.json is missing"),
     }
 
-    // Coverage.
+    // Compiled-code maps, then coverage (whose `compiled_lines` the maps give).
+    let maps = check_compiled(archive, summary, out);
+    let compiled_lines = crate::export::compiled::compiled_lines(&maps);
     match read_member(archive, members::COVERAGE) {
         None => out.fail("coverage.csv is missing"),
         Some(bytes) => {
             let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes.as_slice());
-            let header_ok = reader.headers().map(|h| h.iter().eq(crate::export::COVERAGE_HEADER)).unwrap_or(false);
+            // Bundles written before `compiled_lines` have the first eight columns.
+            let header: Vec<String> =
+                reader.headers().map(|h| h.iter().map(str::to_string).collect()).unwrap_or_default();
+            let columns = header.len();
+            let header_ok = (columns == 8 || columns == 9)
+                && header.iter().map(String::as_str).eq(crate::export::COVERAGE_HEADER[..columns].iter().copied());
             if !header_ok {
                 out.fail("coverage.csv: its header is not the documented one");
             }
@@ -238,9 +246,13 @@ pub(super) fn check_records(archive: &mut Archive, kept: &[Event], summary: &Sum
                     path: path.clone(),
                     ..Default::default()
                 });
+                let expected = crate::export::CoverageRow {
+                    compiled_lines: compiled_lines.get(&(pin, path.clone())).copied(),
+                    ..expected
+                };
                 let mut expected_record = expected.record();
                 expected_record[2] = record.get(2).unwrap_or("").to_string(); // lines: from the pin's index
-                if !record.iter().eq(expected_record.iter().map(String::as_str)) {
+                if !record.iter().eq(expected_record.iter().take(columns).map(String::as_str)) {
                     mismatches += 1;
                     if mismatches <= 5 {
                         out.fail(format!("coverage.csv: the row of pin {pin} {path} differs from the events"));
@@ -258,6 +270,58 @@ pub(super) fn check_records(archive: &mut Archive, kept: &[Event], summary: &Sum
     if out.failures.len() == failures_before {
         out.pass("records: comments, findings, verdicts, grants, sessions and coverage agree with the events");
     }
+}
+
+/// The compiled-code maps: each `compiled/<pin>-<sha256>.json` is the map whose SHA-256 the latest
+/// `done` `artifact.compiled_map` event of the bundle for that pin and artifact records, and
+/// `compiled.json` is what those maps and the events give. Returns the maps that hold.
+fn check_compiled(archive: &mut Archive, summary: &Summary, out: &mut Outcome) -> Vec<BundledMap> {
+    let listed: Vec<CompiledRecord> = json_member(archive, members::COMPILED, out).unwrap_or_default();
+    let present: Vec<String> = archive
+        .file_names()
+        .filter_map(|name| name.ok().map(|name| name.into_owned()))
+        .filter(|name| name.starts_with("compiled/"))
+        .collect();
+    let mut maps = Vec::new();
+    let mut failed = false;
+    for ((pin, sha256), digest) in &summary.maps {
+        let name = member_name(*pin, sha256);
+        let Some(bytes) = read_member(archive, &name) else {
+            out.note(format!("{name}: an event records this map (sha256 {digest}), but the bundle does not hold it (built again since the export's checkpoint)"));
+            continue;
+        };
+        if sha256_hex(&bytes) != *digest {
+            failed = true;
+            out.fail(format!("{name}: its SHA-256 is not the map_sha256 its artifact.compiled_map event records"));
+            continue;
+        }
+        let Ok(map) = serde_json::from_slice::<MapMember>(&bytes) else {
+            failed = true;
+            out.fail(format!("{name}: not a compiled-code map"));
+            continue;
+        };
+        // The artifact's name is the builds' word for it: the digests name the bytes.
+        let artifact = listed.iter().find(|r| r.pin == *pin && r.sha256 == *sha256).map(|r| r.artifact.clone());
+        let (pin, sha256, map_sha256) = (*pin, sha256.clone(), digest.clone());
+        maps.push(BundledMap { pin, sha256, artifact: artifact.unwrap_or_default(), map_sha256, map });
+    }
+    for name in present {
+        if !summary.maps.keys().any(|(pin, sha256)| member_name(*pin, sha256) == name) {
+            failed = true;
+            out.fail(format!("{name}: no artifact.compiled_map event of the bundle records this map"));
+        }
+    }
+    if records(&maps, summary) != listed {
+        failed = true;
+        out.fail("compiled.json: differs from the compiled coverage the bundled maps and the events give");
+    }
+    if !failed && !maps.is_empty() {
+        out.pass(format!(
+            "compiled code: {} maps, each the one its event's SHA-256 names; compiled.json's coverage recomputed from the events",
+            maps.len()
+        ));
+    }
+    maps
 }
 
 /// attestations.intoto.jsonl: each envelope is one an `attestation.issue` event of the bundle
