@@ -94,6 +94,8 @@ async fn start(data_dir: &Path, repository: &Path, first: bool) -> Server {
             .unwrap();
         domain.admin().import_repository(Actor::Operator, "corpus", &repository.display().to_string()).await.unwrap();
         domain.admin().create_pin(Actor::Operator, "corpus", "HEAD", "v2.0").await.unwrap();
+        // The same commit again: the pin the compiled-code marks are compared against.
+        domain.admin().create_pin(Actor::Operator, "corpus", "HEAD", "v2.0 (no artifacts)").await.unwrap();
     }
     let application = Application::build(config, domain).await.unwrap();
     let url = format!("http://{}", application.address());
@@ -149,10 +151,8 @@ async fn main() {
     }
     let server = start(dir.path(), &repository, false).await;
     println!("{:<24} {:>10} {:>10} {:>12}", "page", "cold", "warm", "bytes");
-    let mut unmarked = Vec::new();
     for (i, (name, path)) in pages.iter().enumerate() {
         let (warm, bytes) = warm_median(&server, path).await;
-        unmarked.push(warm);
         println!(
             "{:<24} {:>8.1}ms {:>8.1}ms {:>12}   {}",
             name,
@@ -162,22 +162,61 @@ async fn main() {
             path
         );
     }
-    // sqlite3.c compiled with debug information, recorded, and its map built by the server.
+    // sqlite3.c compiled with debug information, recorded at pin 1, and its map built by the
+    // server; pin 2 is the same commit without artifacts. Warm fetches of each page at the two pins
+    // alternate, once the pins' background jobs are done.
     let object = compile_sqlite(&repository, &sqlite, dir.path());
     map_artifact(&server, dir.path(), &object).await;
-    println!("with sqlite3.o's compiled-code map (its marks on sqlite3.c's page):");
-    for (i, (name, path)) in pages.iter().enumerate() {
-        let (warm, bytes) = warm_median(&server, path).await;
-        let change = (warm.as_secs_f64() / unmarked[i].as_secs_f64() - 1.0) * 100.0;
+    jobs_done(dir.path()).await;
+    let page = server.client.get(format!("{}/pins/1/blob/{sqlite}?from=100001", server.url)).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let bar = page.find("compiled-bar").map(|at| &page[at..(at + 160).min(page.len())]);
+    println!("sqlite3.c lines 100,001–: {bar:?}");
+    let marked_pages = [
+        ("~5,000-line Rust file", format!("blob/{rust}")),
+        ("sqlite3.c lines 1–4,000", format!("blob/{sqlite}")),
+        ("sqlite3.c lines 100,001–", format!("blob/{sqlite}?from=100001")),
+        ("largest directory", format!("tree/{directory}")),
+    ];
+    println!("warm, alternating: pin 1 with sqlite3.o's compiled-code map, pin 2 the same commit without");
+    println!("{:<26} {:>10} {:>10} {:>8} {:>12} {:>12}", "page", "marked", "unmarked", "change", "bytes", "bytes");
+    for (name, page) in &marked_pages {
+        let (marked_path, plain_path) = (format!("/pins/1/{page}"), format!("/pins/2/{page}"));
+        let (_, marked_bytes) = fetch(&server, &marked_path).await;
+        let (_, plain_bytes) = fetch(&server, &plain_path).await;
+        let (mut marked, mut plain) = (Vec::new(), Vec::new());
+        for _ in 0..WARM_RUNS * 2 {
+            marked.push(fetch(&server, &marked_path).await.0);
+            plain.push(fetch(&server, &plain_path).await.0);
+        }
+        let (marked, plain) = (median(marked), median(plain));
         println!(
-            "{:<24} {:>10} {:>8.1}ms {:>12}   {:+.1}% against without",
+            "{:<26} {:>8.2}ms {:>8.2}ms {:>+7.1}% {:>12} {:>12}",
             name,
-            "",
-            warm.as_secs_f64() * 1e3,
-            bytes,
-            change
+            marked.as_secs_f64() * 1e3,
+            plain.as_secs_f64() * 1e3,
+            (marked.as_secs_f64() / plain.as_secs_f64() - 1.0) * 100.0,
+            marked_bytes,
+            plain_bytes
         );
     }
+}
+
+/// Waits until every background job of both pins is done (pre-highlighting runs for minutes).
+async fn jobs_done(data_dir: &Path) {
+    let domain = open_domain(&bench_config(data_dir)).await.unwrap();
+    let started = Instant::now();
+    for pin in ["1", "2"] {
+        let pin = app::model::PinId::parse(pin).unwrap();
+        loop {
+            let jobs = domain.jobs().pin_jobs(Actor::Operator, pin).await.unwrap();
+            if jobs.iter().all(|job| job.state == "done" || job.state == "failed") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    println!("background jobs done after {:.0} s more", started.elapsed().as_secs_f64());
 }
 
 /// The median of warm fetches of a page, and its size.
@@ -226,7 +265,10 @@ async fn map_artifact(server: &Server, data_dir: &Path, object: &Path) {
     loop {
         let map: serde_json::Value = server.client.get(&url).send().await.unwrap().json().await.unwrap();
         match map["state"].as_str() {
-            Some("done") => break,
+            Some("done") => {
+                println!("the map: {} (prefix {})", map["totals"], map["source_prefix"]);
+                break;
+            }
             Some("queued" | "running") => {}
             _ => panic!("the map of sqlite3.o: {map}"),
         }

@@ -122,16 +122,18 @@ pub fn CompiledSummary(map: ArtifactCompiled, pin: i64, several: bool) -> impl I
 /// selector a line, in a `<style>` with the page's nonce, so the rows themselves (packed once
 /// for every reader) stay as they are and the marks need no script.
 pub fn marks_css(lines: &[[u32; 2]], first: u32, last: u32) -> String {
-    let mut selectors: Vec<String> = Vec::new();
+    use std::fmt::Write as _;
+    let mut css = String::new();
     for [from, to] in lines {
         for line in (*from).max(first)..=(*to).min(last) {
-            selectors.push(format!("#L{line} .ln"));
+            css.push_str(if css.is_empty() { "#L" } else { ",#L" });
+            let _ = write!(css, "{line} .ln");
         }
     }
-    if selectors.is_empty() {
-        return String::new();
+    if !css.is_empty() {
+        css.push_str("{background-image:var(--compiled-gutter)}");
     }
-    format!("{}{{background-image:var(--compiled-gutter)}}", selectors.join(","))
+    css
 }
 
 /// The file view's line about the maps: how many of the file's lines are compiled into the
