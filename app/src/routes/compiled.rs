@@ -189,3 +189,15 @@ pub fn CompiledBar(
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_style_marks_the_compiled_lines_on_the_page_only() {
+        let css = marks_css(&[[2, 3], [7, 7], [9, 20]], 3, 10);
+        assert_eq!(css, "#L3 .ln,#L7 .ln,#L9 .ln,#L10 .ln{background-image:var(--compiled-gutter)}");
+        assert_eq!(marks_css(&[[1, 2]], 3, 10), "");
+    }
+}
