@@ -6,6 +6,7 @@
 mod builds;
 mod compare;
 mod compiled;
+mod coverage;
 mod exports;
 mod input;
 mod notices;
@@ -16,6 +17,7 @@ mod views;
 pub use builds::*;
 pub use compare::*;
 pub use compiled::*;
+pub use coverage::*;
 pub use exports::*;
 pub use input::*;
 pub use notices::*;

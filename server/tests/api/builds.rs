@@ -40,15 +40,7 @@ async fn record_json(app: &TestApp, token: &str, body: Value) -> (StatusCode, Va
 }
 
 pub(crate) async fn upload(app: &TestApp, token: &str, query: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
-    let response = new_client()
-        .post(app.url(&format!("/api/v1/pins/{}/builds?{query}", app.pin)))
-        .bearer_auth(token)
-        .header("content-type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.json().await.unwrap_or_default())
+    crate::compiled::upload_to(app, token, app.pin, query, bytes).await
 }
 
 /// The second verifier: DSSE v1 from its specification (PAE, base64 payload, Ed25519 over the

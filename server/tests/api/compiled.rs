@@ -51,7 +51,13 @@ fn run(command: &[&str], dir: &Path) {
     assert!(output.status.success(), "{command:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
-async fn upload_to(app: &TestApp, token: &str, pin: PinId, query: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+pub(crate) async fn upload_to(
+    app: &TestApp,
+    token: &str,
+    pin: PinId,
+    query: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
     let response = new_client()
         .post(app.url(&format!("/api/v1/pins/{pin}/builds?{query}")))
         .bearer_auth(token)
