@@ -3,7 +3,7 @@
 //! `comp_dir` and the line program's include directories, then normalised). Bounded: a row count,
 //! a highest line and the bytes of the line sets, so a hostile file cannot exhaust memory.
 
-use gimli::{EndianSlice, RunTimeEndian};
+use gimli::{EndianSlice, Reader as _, RunTimeEndian};
 use object::{Object as _, ObjectSection as _};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -91,18 +91,24 @@ pub fn read_bytes(bytes: &[u8], limits: Limits) -> Result<DebugLines, DwarfError
     if !has_lines {
         return Ok(DebugLines { build_id, has_lines: false, files: Vec::new(), rows: 0 });
     }
-    let load = |id: gimli::SectionId| -> Result<Cow<'_, [u8]>, DwarfError> {
+    // A relocatable object (`.o`, a kernel module) leaves its sections' references to other
+    // sections (file names in `.debug_line_str`, for one) to relocations: applied as read.
+    let load = |id: gimli::SectionId| -> Result<Section<'_>, DwarfError> {
         let section = object.section_by_name(id.name()).or_else(|| {
             // Mach-O names `__debug_line` for `.debug_line`.
             id.name().strip_prefix('.').and_then(|name| object.section_by_name(&format!("__{name}")))
         });
         match section {
-            Some(section) => section.uncompressed_data().map_err(|_| fail(format!("section {} is corrupt", id.name()))),
-            None => Ok(Cow::Borrowed(&[][..])),
+            Some(section) => Ok(Section {
+                data: section.uncompressed_data().map_err(|_| fail(format!("section {} is corrupt", id.name())))?,
+                relocations: Relocations::of(&object, &section),
+            }),
+            None => Ok(Section { data: Cow::Borrowed(&[][..]), relocations: Relocations::default() }),
         }
     };
     let sections = gimli::DwarfSections::load(load)?;
-    let dwarf = sections.borrow(|section| EndianSlice::new(section, endian));
+    let dwarf = sections
+        .borrow(|section| gimli::RelocateReader::new(EndianSlice::new(&section.data, endian), &section.relocations));
     let mut gather = Gather::new(limits);
     let mut units = dwarf.units();
     while let Some(header) = units.next().map_err(|e| fail(format!("a unit header is malformed ({e})")))? {
@@ -112,7 +118,38 @@ pub fn read_bytes(bytes: &[u8], limits: Limits) -> Result<DebugLines, DwarfError
     Ok(DebugLines { build_id, has_lines: true, files: gather.finish(), rows: gather.rows })
 }
 
-type Slice<'a> = EndianSlice<'a, RunTimeEndian>;
+type Slice<'a> = gimli::RelocateReader<EndianSlice<'a, RunTimeEndian>, &'a Relocations>;
+
+/// A section's bytes and the relocations that apply to them (none in a linked file).
+struct Section<'d> {
+    data: Cow<'d, [u8]>,
+    relocations: Relocations,
+}
+
+#[derive(Debug, Default)]
+struct Relocations(object::read::RelocationMap);
+
+impl Relocations {
+    /// The relocations DWARF uses (absolute ones, against a symbol or a section); others (an
+    /// architecture's label differences) leave the value as written.
+    fn of<'d>(object: &object::File<'d>, section: &object::Section<'d, '_>) -> Self {
+        let mut map = object::read::RelocationMap::default();
+        for (offset, relocation) in section.relocations() {
+            let _ = map.add(object, offset, relocation);
+        }
+        Relocations(map)
+    }
+}
+
+impl gimli::read::Relocate for &Relocations {
+    fn relocate_address(&self, offset: usize, value: u64) -> gimli::Result<u64> {
+        Ok(self.0.relocate(offset as u64, value))
+    }
+
+    fn relocate_offset(&self, offset: usize, value: usize) -> gimli::Result<usize> {
+        <usize as gimli::ReaderOffset>::from_u64(self.0.relocate(offset as u64, value as u64))
+    }
+}
 
 /// One file's lines while rows are read: one bit a line.
 struct Accumulated {
@@ -135,7 +172,12 @@ impl Gather {
 
     fn unit(&mut self, dwarf: &gimli::Dwarf<Slice<'_>>, unit: &gimli::Unit<Slice<'_>>) -> Result<(), DwarfError> {
         let Some(program) = unit.line_program.clone() else { return Ok(()) };
-        let comp_dir = unit.comp_dir.map(|dir| dir.to_string_lossy().into_owned());
+        let comp_dir = match &unit.comp_dir {
+            Some(dir) => {
+                Some(dir.to_string_lossy().map_err(|e| fail(format!("a directory cannot be read ({e})")))?.into_owned())
+            }
+            None => None,
+        };
         // The accumulator of each file index, found when a row first names it.
         let mut slots: HashMap<u64, usize> = HashMap::new();
         let mut rows = program.rows();
@@ -243,7 +285,7 @@ fn file_path(
     let text = |value| {
         dwarf
             .attr_string(unit, value)
-            .map(|s| s.to_string_lossy().into_owned())
+            .and_then(|s| s.to_string_lossy().map(Cow::into_owned))
             .map_err(|e| fail(format!("a file name cannot be read ({e})")))
     };
     let mut path = text(entry.path_name())?;

@@ -104,7 +104,8 @@ fn objdump_lines(binary: &Path) -> BTreeMap<String, BTreeSet<u32>> {
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         if let [name, number, address, ..] = fields[..] {
-            if let (Ok(number), true) = (number.parse::<u32>(), address.starts_with("0x")) {
+            // A relocatable object's first address is written `0`, the others `0x…`.
+            if let (Ok(number), true) = (number.parse::<u32>(), address == "0" || address.starts_with("0x")) {
                 if number > 0 {
                     files.entry(name.to_string()).or_default().insert(number);
                 }
@@ -166,6 +167,18 @@ async fn a_c_binary_maps_onto_the_pin_as_objdump_reads_it_and_a_stripped_one_thr
     assert!(map.map_sha256.as_ref().is_some_and(|s| s.len() == 64));
     let done = details_of(&app, "artifact.compiled_map").await;
     assert!(done.iter().any(|d| d["state"] == "done" && d["map_sha256"] == *map.map_sha256.as_ref().unwrap()));
+
+    // A relocatable object (`util.o`, as `make` left it): its file names are relocations into
+    // `.debug_line_str`, applied as read, so the same lines under the same names.
+    let object = built.path().join("util.o");
+    let object_bytes = std::fs::read(&object).unwrap();
+    let (status, body) = upload_to(&app, &builder, pin, "name=util.o", object_bytes.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let of_object = finished_map(&app, &staff, pin, &sha256(&object_bytes)).await;
+    assert_eq!(map_lines(&of_object), objdump_lines(&object));
+    let pinned: Vec<&str> = of_object.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(pinned, ["util.c", "util.h"]);
+    assert_eq!(of_object.files[0].lines, util.lines, "util.c compiled alone and linked: the same lines");
 
     // Stripped, then its debug file: the same map, through the build-id.
     run(&["objcopy", "--only-keep-debug", "prog", "prog.debug"], built.path());
