@@ -15,6 +15,7 @@ pub mod note;
 pub mod policy;
 pub mod proof;
 pub mod receipt;
+pub mod tiles;
 mod tree;
 pub mod verify;
 pub mod witnessing;
@@ -42,6 +43,8 @@ pub enum AuditError {
     Note(#[from] note::NoteError),
     #[error("the audit log could not store the event")]
     Unavailable,
+    #[error(transparent)]
+    Tile(#[from] tiles::TileError),
     #[error("refusing to sign: the log is not consistent with checkpoint {0}")]
     Inconsistent(u64),
     /// A programming error: a receipt was asked for a scope its event does not name.

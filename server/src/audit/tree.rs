@@ -2,6 +2,7 @@
 //! stored nodes it needs, which are then fetched in two queries, and runs again with them.
 
 use super::merkle::Hash;
+use super::tiles::{self, TileKind, TileRef};
 use super::{proof, AuditError, AuditLog, Result};
 use std::collections::{BTreeSet, HashMap};
 
@@ -49,6 +50,33 @@ impl AuditLog {
     pub async fn root_at(&self, size: u64) -> Result<Hash> {
         self.require_size(size).await?;
         self.compute(|nodes| proof::root(nodes, size)).await
+    }
+
+    /// A tile's bytes when the log has it at that width (else `None`): its hashes, or its
+    /// entries' exact leaves as an entry bundle.
+    pub async fn tile(&self, tile: &TileRef) -> Result<Option<Vec<u8>>> {
+        let (size, _) = self.head().await?;
+        if !tile.exists_at(size) {
+            return Ok(None);
+        }
+        let (level, start, end) = tile.span();
+        let corrupt = || AuditError::Store(crate::store::StoreError::Corrupt("a tile's stored nodes"));
+        match tile.kind {
+            TileKind::Hashes { .. } => {
+                let hashes = self.store.node_range(level, start, end).await?;
+                if hashes.len() != usize::from(tile.width) {
+                    return Err(corrupt());
+                }
+                Ok(Some(hashes.concat()))
+            }
+            TileKind::Entries => {
+                let entries = self.raw_entries(start, end).await?;
+                if entries.len() != usize::from(tile.width) {
+                    return Err(corrupt());
+                }
+                Ok(Some(tiles::entry_bundle(entries.iter().map(|(_, leaf, _)| leaf.as_slice()))?))
+            }
+        }
     }
 
     async fn require_size(&self, size: u64) -> Result<()> {

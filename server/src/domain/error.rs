@@ -43,6 +43,7 @@ impl From<AuditError> for AppError {
     fn from(error: AuditError) -> Self {
         match error {
             AuditError::Proof(e) => AppError::Invalid(e.to_string()),
+            AuditError::Tile(e) => AppError::Conflict(e.to_string()),
             AuditError::ScopeNotRecorded | AuditError::Note(_) => internal(&error),
             other => audit_unavailable(&other),
         }

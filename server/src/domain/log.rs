@@ -5,6 +5,7 @@ use super::guard::{require, Actor, Permission};
 use super::Log;
 use crate::audit::checkpoint::{self, Checkpoint};
 use crate::audit::proof;
+use crate::audit::tiles::{TileKind, TileRef};
 use crate::audit::Action;
 use app::error::{AppError, AppResult};
 use app::model::{AuditEntry, AuditPage, AuditQuery, LogOverview, WitnessStatus};
@@ -117,6 +118,26 @@ impl Log<'_> {
         let end = end.min(start.saturating_add(MAX_ENTRIES));
         self.record(actor.event(Action::LogRead).with(json!({ "start": start, "end": end }))).await?;
         Ok(self.audit.entries(start, end).await?)
+    }
+
+    /// A tile of the log (C2SP tlog-tiles) by its path after `tile/`, and whether it is full (and
+    /// so never changes). Hash tiles name no event; an entry bundle holds events, so it is
+    /// recorded as `log.read` before it is read, as the entries API is.
+    pub async fn tile(&self, actor: Actor<'_>, path: &str) -> AppResult<(Vec<u8>, bool)> {
+        require(&actor, Permission::ReadLog)?;
+        let tile = TileRef::parse(path).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let missing = || AppError::NotFound("the log has no such tile (yet)".into());
+        let (size, _) = self.audit.head().await?;
+        if !tile.exists_at(size) {
+            return Err(missing());
+        }
+        if tile.kind == TileKind::Entries {
+            let (_, start, end) = tile.span();
+            let details = json!({ "start": start, "end": end, "tile": tile.path() });
+            self.record(actor.event(Action::LogRead).with(details)).await?;
+        }
+        let bytes = self.audit.tile(&tile).await?.ok_or_else(missing)?;
+        Ok((bytes, tile.full() && tile.kind != TileKind::Entries))
     }
 
     /// The event list, newest first, filtered.

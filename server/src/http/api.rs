@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/log/entries/{index}/proof", get(entry_proof))
         .route("/api/v1/log/checkpoint", get(checkpoint))
         .route("/api/v1/log/key", get(verifier_key))
+        .route("/api/v1/log/tile/{*path}", get(log_tile))
         .route("/api/v1/log/proof/inclusion", get(inclusion_proof))
         .route("/api/v1/log/proof/consistency", get(consistency_proof))
         .route("/healthz", get(health))
@@ -133,6 +134,35 @@ async fn metrics(
 ) -> Result<axum::response::Response, HttpError> {
     let body = state.domain.metrics_text(Some(&caller)).await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
+}
+
+/// A tile of the log, C2SP tlog-tiles under the prefix `/api/v1/log` (whose `checkpoint` is the
+/// tiles' checkpoint): `tile/<L>/<N>[.p/<W>]` (hashes) or `tile/entries/<N>[.p/<W>]`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/tile/{path}",
+    tag = "log",
+    summary = "A tile of the log (C2SP tlog-tiles): 32-byte hashes, or an entry bundle",
+    params(("path" = String, Path, description = "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, N in 3-digit groups")),
+    responses(
+        (status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        crate::http::openapi::Refusals
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+pub(crate) async fn log_tile(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    let (bytes, immutable) = state.domain.log().tile(Actor::Web(&caller), &path).await?;
+    // A full hash tile never changes; it names no event, so a reader's own cache may keep it.
+    // Partial tiles grow, and entry bundles are read again only as a recorded read.
+    let cache = if immutable { "private, max-age=31536000, immutable" } else { "no-store" };
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/octet-stream"), (axum::http::header::CACHE_CONTROL, cache)],
+        bytes,
+    ))
 }
 
 fn text(body: String) -> axum::response::Response {

@@ -55,11 +55,8 @@ pub async fn security_headers(State(secure): State<bool>, request: Request, next
     if secure {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
     }
-    if cacheable {
-        set(header::CACHE_CONTROL, "public, max-age=300");
-    } else {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
+    // Nothing is stored by a cache unless its handler says so (an immutable log tile).
+    set(header::CACHE_CONTROL, if cacheable { "public, max-age=300" } else { "no-store" });
     response
 }
 

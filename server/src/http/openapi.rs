@@ -90,6 +90,7 @@ impl Modify for Security {
         super::api::entry_proof,
         super::api::checkpoint,
         super::api::verifier_key,
+        super::api::log_tile,
         super::api::inclusion_proof,
         super::api::consistency_proof,
         super::builds_api::record,

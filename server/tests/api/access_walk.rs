@@ -66,6 +66,7 @@ fn request_for(path: &str, method: &str, comment: i64) -> (String, Option<Value>
         "/api/v1/log/entries" => format!("{concrete}?start=0&end=1"),
         "/api/v1/log/proof/inclusion" => format!("{concrete}?index=0&size=1"),
         "/api/v1/log/proof/consistency" => format!("{concrete}?from=1&to=2"),
+        "/api/v1/log/tile/{path}" => "/api/v1/log/tile/0/000.p/1".into(),
         _ => concrete,
     };
     let body = match (method, path) {

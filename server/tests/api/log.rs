@@ -620,3 +620,86 @@ async fn a_sqlite_log_from_before_the_events_table_was_rebuilt_verifies_and_grow
     assert_eq!(grown.size, 70);
     clearroom::verify_cli::verify_log(&key, Some(&old_note), None, None, &url, None).await.unwrap();
 }
+
+/// The tiles of the log (C2SP tlog-tiles) as a client reads them: from the checkpoint's size,
+/// every hash tile equal to the subtree roots computed from the entries, the entry bundles
+/// holding the exact leaves, partial tiles at the edge, and nothing past it.
+#[tokio::test]
+async fn the_log_is_served_as_tiles_that_agree_with_its_entries() {
+    use clearroom::audit::tiles::{self, TileKind};
+    let app = spawn_app().await;
+    let token = regulator_token(&app).await;
+    // Past one full tile at level 0, so that level 1 has a node.
+    let mut tx = app.log.begin().await.unwrap();
+    for n in 0..300 {
+        let event = clearroom::audit::Event::by_operator(clearroom::audit::Action::PinCreate)
+            .with(serde_json::json!({ "n": n }));
+        tx.append(&event).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let key = NoteVerifier::parse(&get_text(&app, &token, "/api/v1/log/key").await.1).unwrap();
+    let (_, note) = get_text(&app, &token, "/api/v1/log/checkpoint?latest=1").await;
+    let (size, root) = checkpoint::open(&key, &note).unwrap();
+    assert!(size > 300);
+
+    let get = |path: String| {
+        let request = new_client().get(app.url(&format!("/api/v1/log/{path}"))).bearer_auth(&token);
+        async move {
+            let response = request.send().await.unwrap();
+            let cache = response.headers()["cache-control"].to_str().unwrap().to_string();
+            (response.status(), cache, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (mut from_entries, mut from_tiles, mut level1): (Vec<Hash>, Vec<Hash>, Vec<Hash>) = Default::default();
+    for tile in tiles::tiles_of(size) {
+        let (status, cache, body) = get(tile.path()).await;
+        assert_eq!(status, StatusCode::OK, "{}", tile.path());
+        let (_, start, _) = tile.span();
+        match tile.kind {
+            TileKind::Entries => {
+                let entries = tiles::parse_entry_bundle(&body).unwrap();
+                assert_eq!(entries.len(), tile.width as usize);
+                let stored = app.log.raw_entries(start, start + tile.width as u64).await.unwrap();
+                assert!(entries.iter().zip(&stored).all(|(entry, (_, leaf, _))| entry == leaf));
+                assert_eq!(cache, "no-store", "entry bundles are recorded reads");
+                from_entries.extend(entries.iter().map(|entry| leaf_hash(entry)));
+            }
+            TileKind::Hashes { level } => {
+                let hashes: Vec<Hash> = body.chunks_exact(32).map(|c| c.try_into().unwrap()).collect();
+                assert_eq!(hashes.len(), tile.width as usize);
+                assert_eq!(cache.contains("immutable"), tile.full(), "{}", tile.path());
+                match level {
+                    0 => from_tiles.extend(hashes),
+                    1 => level1.extend(hashes),
+                    _ => unreachable!("{size} leaves reach level 1"),
+                }
+            }
+        }
+    }
+    assert_eq!(from_entries.len() as u64, size);
+    assert_eq!(from_entries, from_tiles);
+    // Level 1's first node is the root of the first 256 leaves; the tree's root from the tiles.
+    let mut frontier = Frontier::empty();
+    for hash in &from_entries[..256] {
+        frontier.push(*hash);
+    }
+    assert_eq!(level1, vec![frontier.root()]);
+    let mut whole = Frontier::empty();
+    for hash in &from_entries {
+        whole.push(*hash);
+    }
+    assert_eq!(whole.root(), root, "the checkpoint's root, from the tiles alone");
+
+    // Past the edge, a wider partial, a malformed path; the entries read is recorded.
+    let edge = tiles::TileRef { kind: TileKind::Hashes { level: 0 }, index: size / 256, width: 256 };
+    assert_eq!(get(edge.path()).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(format!("tile/0/{:03}.p/255", size / 256 + 1)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get("tile/0/7".into()).await.0, StatusCode::BAD_REQUEST);
+    let reads = app.events("log.read").await;
+    assert!(reads.iter().any(|e| e.leaf.contains("\"tile\":\"tile/entries/000\"")), "the bundle's read is recorded");
+    let anonymous = new_client().get(app.url("/api/v1/log/tile/0/000")).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let reviewer = app.token("reviewer").await;
+    let refused = new_client().get(app.url("/api/v1/log/tile/0/000")).bearer_auth(&reviewer).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}

@@ -285,6 +285,27 @@ impl Store {
         rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)? as u64, to_hash(row.try_get(1)?)?))).collect()
     }
 
+    /// The hashes at Merkle `level` with indices `start..end`, in order: leaf hashes at level 0,
+    /// stored perfect subtrees above (a tile's contents).
+    pub async fn node_range(&self, level: u32, start: u64, end: u64) -> Result<Vec<Hash>> {
+        let (start, end) = (start as i64, end as i64);
+        let rows = if level == 0 {
+            sqlx::query("SELECT leaf_hash FROM audit_events WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                .bind(start)
+                .bind(end)
+                .fetch_all(&self.pool)
+                .await?
+        } else {
+            sqlx::query("SELECT hash FROM merkle_nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx")
+                .bind(level as i32)
+                .bind(start)
+                .bind(end)
+                .fetch_all(&self.pool)
+                .await?
+        };
+        rows.iter().map(|row| to_hash(row.try_get(0)?)).collect()
+    }
+
     /// Stored subtree hashes by (level, index), for proofs.
     pub async fn tree_nodes(&self, keys: &[(u32, u64)]) -> Result<Vec<((u32, u64), Hash)>> {
         if keys.is_empty() {
