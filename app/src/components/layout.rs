@@ -82,7 +82,7 @@ fn KeysHelp() -> impl IntoView {
 #[component]
 fn Nav(me: Me) -> impl IntoView {
     let staff = me.role == Role::Staff;
-    let auditor = matches!(me.role, Role::Staff | Role::Regulator);
+    let auditor = me.role == Role::Staff || me.role.oversees();
     view! {
         // On a narrow screen the links and the account fold under a Menu button (a checkbox: it
         // works without JavaScript); on a wide one they are all in the bar.

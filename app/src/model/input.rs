@@ -17,6 +17,9 @@ pub enum Role {
     /// A CI system or an independent rebuilder: records builds through an API token, reads no
     /// source, comments or grants.
     Builder,
+    /// An outside organisation that authorises releases: reads the audit log and the review
+    /// records, and, like a regulator, no source without a grant; comments on nothing.
+    Supervisor,
 }
 
 impl Role {
@@ -26,7 +29,8 @@ impl Role {
             "reviewer" => Ok(Role::Reviewer),
             "regulator" => Ok(Role::Regulator),
             "builder" => Ok(Role::Builder),
-            _ => Err(InputError("role must be staff, reviewer, regulator or builder")),
+            "supervisor" => Ok(Role::Supervisor),
+            _ => Err(InputError("role must be staff, reviewer, regulator, builder or supervisor")),
         }
     }
 
@@ -36,7 +40,16 @@ impl Role {
             Role::Reviewer => "reviewer",
             Role::Regulator => "regulator",
             Role::Builder => "builder",
+            Role::Supervisor => "supervisor",
         }
+    }
+
+    pub const ALL: [Role; 5] = [Role::Staff, Role::Reviewer, Role::Regulator, Role::Builder, Role::Supervisor];
+
+    /// Whether the role oversees reviews from outside (regulators, supervisors): every pin's
+    /// review records and the audit log, source only with a grant, no part in the review itself.
+    pub fn oversees(self) -> bool {
+        matches!(self, Role::Regulator | Role::Supervisor)
     }
 }
 
@@ -91,7 +104,8 @@ impl Scope {
     /// account may do).
     pub fn fits(self, role: Role) -> bool {
         match self {
-            Scope::LogRead | Scope::Export => matches!(role, Role::Staff | Role::Regulator),
+            Scope::LogRead => matches!(role, Role::Staff | Role::Regulator | Role::Supervisor),
+            Scope::Export => matches!(role, Role::Staff | Role::Regulator),
             Scope::Review => role != Role::Builder,
             Scope::BuildWrite => matches!(role, Role::Staff | Role::Builder),
             Scope::OpsRead => role == Role::Staff,

@@ -41,7 +41,9 @@ impl Access<'_> {
         }
         let user = self.user_named(username).await?;
         if user.role == Role::Staff {
-            return Err(AppError::Invalid("staff see every pin; grants are for reviewers and regulators".into()));
+            return Err(AppError::Invalid(
+                "staff see every pin; grants are for reviewers, regulators and supervisors".into(),
+            ));
         }
         let mut records = Vec::new();
         for pin in pins {

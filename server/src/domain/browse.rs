@@ -83,8 +83,8 @@ impl Browse<'_> {
                 pins.push(summary(pin, ends, capabilities(identity.role, PinFacts::of(pin), &grants, now, token)));
             }
         }
-        // A regulator also reads the review records of pins they hold no grant for.
-        if identity.role == Role::Regulator {
+        // A regulator or supervisor also reads the review records of pins they hold no grant for.
+        if identity.role.oversees() {
             let listed: std::collections::HashSet<i64> = pins.iter().map(|p| p.id.get()).collect();
             for pin in self.store.list_pins().await?.iter().filter(|p| !listed.contains(&p.id)) {
                 let caps = capabilities(identity.role, PinFacts::of(pin), &[], now, token);

@@ -97,7 +97,9 @@ impl Backend for Domain {
             access_ends_ms,
             now_ms: now,
             integrity_alarm: match identity.role {
-                Role::Staff | Role::Regulator => self.integrity.alarm().map(|alarm| alarm.describe()),
+                Role::Staff | Role::Regulator | Role::Supervisor => {
+                    self.integrity.alarm().map(|alarm| alarm.describe())
+                }
                 _ => None,
             },
         })

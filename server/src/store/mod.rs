@@ -160,7 +160,7 @@ impl Store {
         Ok(())
     }
 
-    /// SQLite only: rebuilds `users` with the `builder` role in its CHECK, once (after every
+    /// SQLite only: rebuilds `users` with every role (`builder`, `supervisor`) in its CHECK, once (after every
     /// migration, so it carries the columns later migrations added: keep its list in step). SQLite cannot alter
     /// a CHECK in place, and the documented rebuild needs foreign keys off, which SQLite ignores
     /// inside a transaction (and sqlx runs each SQLite migration in one). So it runs here, on one
@@ -171,7 +171,7 @@ impl Store {
             sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'")
                 .fetch_one(&mut *conn)
                 .await?;
-        if schema.contains("'builder'") {
+        if schema.contains("'supervisor'") {
             return Ok(());
         }
         sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
@@ -181,7 +181,7 @@ impl Store {
                 "CREATE TABLE users_widened (
                     id            INTEGER PRIMARY KEY AUTOINCREMENT,
                     username      TEXT NOT NULL UNIQUE,
-                    role          TEXT NOT NULL CHECK (role IN ('staff', 'reviewer', 'regulator', 'builder')),
+                    role          TEXT NOT NULL CHECK (role IN ('staff', 'reviewer', 'regulator', 'builder', 'supervisor')),
                     password_hash TEXT NOT NULL,
                     created_at    BIGINT NOT NULL,
                     disabled_at   BIGINT,

@@ -26,6 +26,7 @@ mod security;
 mod sessions;
 mod sign_in;
 mod staff;
+mod supervisors;
 mod witness;
 mod witnessing;
 mod working_day;

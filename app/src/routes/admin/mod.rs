@@ -297,6 +297,7 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                         <option value="reviewer">"reviewer"</option>
                         <option value="staff">"staff"</option>
                         <option value="regulator">"regulator"</option>
+                        <option value="supervisor">"supervisor"</option>
                         <option value="builder">"builder (API token only)"</option>
                     </select>
                 </label>

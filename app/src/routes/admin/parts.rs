@@ -114,7 +114,7 @@ pub fn TokensPanel(overview: AdminOverview, csrf: String) -> impl IntoView {
         .into_iter()
         .map(|scope| {
             let roles: Vec<&str> =
-                [Role::Staff, Role::Reviewer, Role::Regulator, Role::Builder].into_iter().filter(|r| scope.fits(*r)).map(Role::as_str).collect();
+                Role::ALL.into_iter().filter(|r| scope.fits(*r)).map(Role::as_str).collect();
             view! {
                 <label class="check" title=format!("for {} accounts", roles.join(", "))>
                     <input type="checkbox" name="scope" value=scope.as_str() checked=refused.has("scope", scope.as_str())/>

@@ -97,7 +97,7 @@ impl Permission {
     pub fn allows(self, role: Role) -> bool {
         match self {
             Permission::Administer => role == Role::Staff,
-            Permission::ReadLog => matches!(role, Role::Staff | Role::Regulator),
+            Permission::ReadLog => role == Role::Staff || role.oversees(),
             Permission::ReadSource => role != Role::Builder,
             Permission::RecordBuild => matches!(role, Role::Staff | Role::Builder),
             Permission::Export => matches!(role, Role::Staff | Role::Regulator),
@@ -109,7 +109,7 @@ impl Permission {
     fn refusal(self) -> &'static str {
         match self {
             Permission::Administer => "only staff may do this",
-            Permission::ReadLog => "only staff and regulators may read the audit log",
+            Permission::ReadLog => "only staff, regulators and supervisors may read the audit log",
             Permission::ReadSource => "you may not read source",
             Permission::RecordBuild => "only staff and builders may record builds",
             Permission::Export => "only staff and regulators may export review records",
@@ -317,7 +317,9 @@ impl Core {
         let Actor::Web(caller) = actor else { return Ok(ArtifactRecords::Review) };
         let Some(identity) = &caller.identity else { return Ok(ArtifactRecords::Hidden) };
         let grants = match identity.role {
-            Role::Reviewer | Role::Regulator => self.store.grants_of_for_pin(identity.user_id, record.id).await?,
+            Role::Reviewer | Role::Regulator | Role::Supervisor => {
+                self.store.grants_of_for_pin(identity.user_id, record.id).await?
+            }
             Role::Staff | Role::Builder => Vec::new(),
         };
         let now = self.clock.now_ms();
@@ -380,6 +382,7 @@ mod tests {
             (Role::Regulator, [false, true, true, false]),
             (Role::Reviewer, [false, false, true, false]),
             (Role::Builder, [false, false, false, true]),
+            (Role::Supervisor, [false, true, true, false]),
         ];
         for (role, expected) in table {
             let who = caller(Some(role));

@@ -99,11 +99,14 @@ pub fn role_refusal(role: Role, usage: PinUse) -> Option<Refusal> {
     const NOT_COMMENTERS: &str = "regulators oversee reviews; they do not comment";
     match (role, usage) {
         (Role::Regulator, PinUse::StartThread | PinUse::Reply) => Some(Refusal::Role(NOT_COMMENTERS)),
+        (Role::Supervisor, PinUse::StartThread | PinUse::Reply) => {
+            Some(Refusal::Role("supervisors authorise releases; they do not comment"))
+        }
         (Role::Staff, PinUse::StartThread) => Some(Refusal::NotSo("staff answer threads; reviewers start them")),
-        (Role::Staff | Role::Regulator | Role::Builder, PinUse::MarkReviewed) => {
+        (Role::Staff | Role::Regulator | Role::Builder | Role::Supervisor, PinUse::MarkReviewed) => {
             Some(Refusal::Role("reviewers mark files reviewed"))
         }
-        (Role::Staff | Role::Regulator | Role::Builder, PinUse::GiveVerdict) => {
+        (Role::Staff | Role::Regulator | Role::Builder | Role::Supervisor, PinUse::GiveVerdict) => {
             Some(Refusal::Role("reviewers give verdicts"))
         }
         _ => None,
@@ -128,10 +131,12 @@ pub fn pin_permitted(
     let until = match (role, usage) {
         (Role::Staff, _) => return Ok(None),
         (Role::Builder, _) => return Err(Refusal::NoAccess),
-        (Role::Regulator, PinUse::ReadReview) => return Ok(None),
-        (Role::Regulator, PinUse::Review) => return Err(Refusal::NoAccess),
-        (Role::Reviewer | Role::Regulator, _) if pin.withdrawn => return Err(Refusal::NoAccess),
-        (Role::Reviewer | Role::Regulator, _) => latest_active_end(grants, now).ok_or(Refusal::NoAccess)?,
+        (Role::Regulator | Role::Supervisor, PinUse::ReadReview) => return Ok(None),
+        (Role::Regulator | Role::Supervisor, PinUse::Review) => return Err(Refusal::NoAccess),
+        (Role::Reviewer | Role::Regulator | Role::Supervisor, _) if pin.withdrawn => return Err(Refusal::NoAccess),
+        (Role::Reviewer | Role::Regulator | Role::Supervisor, _) => {
+            latest_active_end(grants, now).ok_or(Refusal::NoAccess)?
+        }
     };
     match usage {
         PinUse::Download if pin.no_download => {
