@@ -20,6 +20,7 @@ pub mod http;
 pub mod metrics;
 pub mod network;
 pub mod private_files;
+pub mod releases;
 pub mod request_scope;
 pub mod review;
 pub mod serve;

@@ -338,6 +338,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .merge(http::builds_api::router())
         .merge(http::compiled_api::router())
         .merge(http::room_api::router())
+        .merge(http::releases_api::router())
         .merge(http::exports::router())
         .merge(http::openapi::router())
         .merge(pages)

@@ -74,10 +74,15 @@ pub enum Scope {
     /// Operations (staff): background jobs' progress, metrics.
     #[serde(rename = "ops:read")]
     OpsRead,
+    /// Releases: setting a release policy and proposing releases (staff), signing or objecting to
+    /// them (supervisors).
+    #[serde(rename = "release")]
+    Release,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [Scope::LogRead, Scope::Review, Scope::BuildWrite, Scope::Export, Scope::OpsRead];
+    pub const ALL: [Scope; 6] =
+        [Scope::LogRead, Scope::Review, Scope::BuildWrite, Scope::Export, Scope::OpsRead, Scope::Release];
 
     pub fn parse(text: &str) -> Result<Scope, InputError> {
         match text.trim() {
@@ -86,7 +91,8 @@ impl Scope {
             "build:write" => Ok(Scope::BuildWrite),
             "export" => Ok(Scope::Export),
             "ops:read" => Ok(Scope::OpsRead),
-            _ => Err(InputError("a scope is log:read, review, build:write, export or ops:read")),
+            "release" => Ok(Scope::Release),
+            _ => Err(InputError("a scope is log:read, review, build:write, export, ops:read or release")),
         }
     }
 
@@ -97,6 +103,7 @@ impl Scope {
             Scope::BuildWrite => "build:write",
             Scope::Export => "export",
             Scope::OpsRead => "ops:read",
+            Scope::Release => "release",
         }
     }
 
@@ -109,6 +116,7 @@ impl Scope {
             Scope::Review => role != Role::Builder,
             Scope::BuildWrite => matches!(role, Role::Staff | Role::Builder),
             Scope::OpsRead => role == Role::Staff,
+            Scope::Release => matches!(role, Role::Staff | Role::Supervisor),
         }
     }
 

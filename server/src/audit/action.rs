@@ -114,6 +114,7 @@ actions! {
     PinPrehighlight = "pin.prehighlight" => Nothing,
     PinSymbols = "pin.symbols" => Nothing,
     PinWithdraw = "pin.withdraw" => Nothing,
+    ReleasePolicySet = "release.policy_set" => Nothing,
     RepoFetch = "repo.fetch" => Nothing,
     RepoImport = "repo.import" => Nothing,
     RepoImportComplete = "repo.import_complete" => Nothing,

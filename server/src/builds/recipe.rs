@@ -100,6 +100,18 @@ fn refuse(field: impl Into<String>, problem: impl Into<String>) -> RecipeError {
 
 /// Reads serde's error into the field it names (`limits.wall_seconds`, or the unknown key).
 fn parse_error(path: String, error: impl std::fmt::Display) -> RecipeError {
+    let (field, problem) = field_problem("recipe", "is not a recipe key", path, error);
+    refuse(field, problem)
+}
+
+/// Reads serde's error (through `serde_path_to_error`) of a TOML or JSON `document` into the
+/// field it names and what is wrong with it; an unknown key is said to be `unknown`.
+pub(crate) fn field_problem(
+    document: &str,
+    unknown: &str,
+    path: String,
+    error: impl std::fmt::Display,
+) -> (String, String) {
     let text = error.to_string();
     // TOML's errors quote the line before saying what is wrong: the message is the last line.
     let message = text.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or_default();
@@ -109,14 +121,14 @@ fn parse_error(path: String, error: impl std::fmt::Display) -> RecipeError {
         p if p == key || p.ends_with(&format!(".{key}")) => p.to_string(),
         p => format!("{p}.{key}"),
     };
-    for (marker, problem) in [("unknown field `", "is not a recipe key"), ("missing field `", "is required")] {
+    for (marker, problem) in [("unknown field `", unknown), ("missing field `", "is required")] {
         if let Some(rest) = text.split(marker).nth(1) {
-            return refuse(within(rest.split('`').next().unwrap_or_default()), problem);
+            return (within(rest.split('`').next().unwrap_or_default()), problem.to_string());
         }
     }
-    let field = if path == "." { "recipe".to_string() } else { path };
+    let field = if path == "." { document.to_string() } else { path };
     let problem = message.split(" at line ").next().unwrap_or(message).trim();
-    refuse(field, if problem.is_empty() { "is not valid" } else { problem })
+    (field, if problem.is_empty() { "is not valid".into() } else { problem.to_string() })
 }
 
 impl Recipe {
@@ -283,7 +295,7 @@ impl Recipe {
 }
 
 /// TOML's own syntax error, its first line.
-fn toml_problem(error: &toml::de::Error) -> String {
+pub(crate) fn toml_problem(error: &toml::de::Error) -> String {
     error.message().lines().next().unwrap_or("is not TOML").to_string()
 }
 

@@ -204,6 +204,10 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("granted {username} {}; grant ids {ids:?}", app::html::counted(pins.len() as u64, "pin", "pins"));
             Ok(())
         }
+        Command::Release(command) => {
+            let domain = open_domain(&admin_config()).await?;
+            super::releases::run(&domain, command).await
+        }
         Command::Verify(VerifyCommand::Log { key, checkpoint, url, token, policy }) => {
             let database_url =
                 cli.data.database_url.clone().unwrap_or_else(|| Config::default_database_url(&cli.data.data_dir));

@@ -2,6 +2,7 @@
 //! directory and database (they work while a server runs on them).
 
 mod execute;
+mod releases;
 
 use crate::config::Config;
 use clap::{Args, Parser, Subcommand};
@@ -176,6 +177,9 @@ enum Command {
     /// Record builds of pinned commits.
     #[command(subcommand)]
     Build(BuildCommand),
+    /// Releases: a repository's release policy.
+    #[command(subcommand)]
+    Release(releases::ReleaseCommand),
     /// Run a C2SP tlog-witness for the logs a policy names (in its own data directory).
     #[command(subcommand)]
     Witness(WitnessCommand),

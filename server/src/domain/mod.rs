@@ -23,6 +23,7 @@ pub mod guard;
 pub mod integrity;
 pub mod jobs;
 mod log;
+pub mod releases;
 mod review;
 pub mod room;
 pub mod search;

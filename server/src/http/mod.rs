@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod network;
 pub mod notice;
 pub mod openapi;
+pub mod releases_api;
 pub mod request_id;
 pub mod review;
 pub mod room_api;

@@ -101,6 +101,8 @@ impl Modify for Security {
         super::builds_api::keys,
         super::compiled_api::map,
         super::compiled_api::request,
+        super::releases_api::policy,
+        super::releases_api::set_policy,
         super::room_api::recipe,
         super::room_api::set_recipe,
         super::room_api::start,
@@ -137,6 +139,7 @@ impl Modify for Security {
         (name = "review", description = "Comments, findings, reviewed marks, coverage and verdicts"),
         (name = "source", description = "Comparisons, search, the file finder and symbols (recorded as views)"),
         (name = "builds", description = "Build records, reproducibility and attestations"),
+        (name = "releases", description = "Releases: a repository's release policy"),
         (name = "room", description = "Room builds: recipes, builds run by the centre, reports on mismatches"),
         (name = "exports", description = "Regulator export bundles (docs/bundle-format.md)"),
         (name = "meta", description = "This description")

@@ -15,6 +15,7 @@ pub mod grants;
 pub mod log;
 pub mod pins;
 pub mod readers;
+pub mod releases;
 pub mod review;
 pub mod room;
 pub mod sessions;

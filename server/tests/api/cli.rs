@@ -237,3 +237,28 @@ async fn an_operator_sets_a_recipe_and_builds_a_pin_in_the_room() {
     let (ok, out) = server(&data, &["build", "recipe", "set", "--pin", &pin, "--file", recipe_path], None);
     assert!(!ok && out.contains("outputs[0].path"), "{out}");
 }
+
+#[tokio::test]
+async fn an_operator_adds_a_supervisor_and_sets_a_release_policy_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let repository = make_repository(&dir.path().join("upstream.git"));
+    let data = dir.path().join("data");
+    let (ok, out) = server(&data, &["user", "add", "--username", "sup1", "--role", "supervisor"], None);
+    assert!(ok, "{out}");
+    let (ok, out) = server(&data, &["repo", "import", "product", repository.to_str().unwrap()], None);
+    assert!(ok, "{out}");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "reproduced_by = 1\n[supervisors]\nquorum = 1\nnames = [\"sup1\"]\n").unwrap();
+    let (ok, out) =
+        server(&data, &["release", "policy", "set", "--repo", "product", "--file", policy.to_str().unwrap()], None);
+    assert!(ok, "{out}");
+    let digest = last_word(&out);
+    assert_eq!(digest.len(), 64, "{out}");
+    let (ok, shown) = server(&data, &["release", "policy", "show", "--repo", "product"], None);
+    assert!(ok && shown.contains("\"names\": [\n") && last_word(&shown) == digest, "{shown}");
+
+    std::fs::write(&policy, "reproduced_by = 1\nquorum = 2\n").unwrap();
+    let (ok, out) =
+        server(&data, &["release", "policy", "set", "--repo", "product", "--file", policy.to_str().unwrap()], None);
+    assert!(!ok && out.contains("release policy: quorum: is not a release policy rule"), "{out}");
+}

@@ -92,6 +92,8 @@ services! {
     Jobs jobs;
     /// The log: checkpoints, proofs, witnesses, the self-audit (`log`, `integrity`).
     Log log;
+    /// Release policies, releases and their authorisation (`releases`).
+    Releases releases;
     /// Comments, findings and notes (`review`).
     Review review;
     /// Room builds: recipes, builds run by the centre, reports on mismatches (`room`).

@@ -89,11 +89,15 @@ pub enum Permission {
     Monitor,
     /// Setting a pin's build recipe and starting room builds (staff, or staff's `build:write` token).
     RunBuilds,
+    /// Setting a repository's release policy and proposing releases (staff, or staff's `release`
+    /// token).
+    ManageReleases,
 }
 
 impl Permission {
     /// The role table: staff may do everything; regulators read the log and, with a grant, source;
-    /// reviewers read source with a grant; builders record builds and read nothing else.
+    /// supervisors as regulators, but export nothing; reviewers read source with a grant;
+    /// builders record builds and read nothing else.
     pub fn allows(self, role: Role) -> bool {
         match self {
             Permission::Administer => role == Role::Staff,
@@ -102,7 +106,9 @@ impl Permission {
             Permission::RecordBuild => matches!(role, Role::Staff | Role::Builder),
             Permission::Export => matches!(role, Role::Staff | Role::Regulator),
             Permission::TakePart => role != Role::Builder,
-            Permission::Attest | Permission::Monitor | Permission::RunBuilds => role == Role::Staff,
+            Permission::Attest | Permission::Monitor | Permission::RunBuilds | Permission::ManageReleases => {
+                role == Role::Staff
+            }
         }
     }
 
@@ -117,6 +123,7 @@ impl Permission {
             Permission::Attest => "only staff may issue review summaries",
             Permission::Monitor => "only staff may watch the server's operations",
             Permission::RunBuilds => "only staff may set a build recipe or start a room build",
+            Permission::ManageReleases => "only staff may set a release policy or propose a release",
         }
     }
 }
@@ -132,6 +139,7 @@ impl Permission {
             Permission::Export => Some(Scope::Export),
             Permission::TakePart => Some(Scope::Review),
             Permission::Monitor => Some(Scope::OpsRead),
+            Permission::ManageReleases => Some(Scope::Release),
         }
     }
 }
