@@ -120,8 +120,10 @@ pub struct FileCompiled {
     pub artifacts: Vec<CompiledArtifact>,
     /// The artifact shown (its SHA-256).
     pub chosen: String,
-    /// This file's lines with code in it (empty: not compiled into it).
+    /// This file's lines with code in it that the page shows (the window's, of a long file).
     pub lines: Vec<[u32; 2]>,
+    /// How many of the whole file's lines have code in it (0: not compiled into it).
+    pub line_count: u64,
     pub checksum: Option<Checksum>,
     /// The names of the artifacts this file is compiled into.
     pub compiled_into: Vec<String>,

@@ -146,10 +146,10 @@ pub fn CompiledBar(
     first: u32,
     last: u32,
 ) -> impl IntoView {
-    use crate::model::{range_lines, Checksum};
+    use crate::model::Checksum;
     let chosen = compiled.artifacts.iter().find(|a| a.sha256 == compiled.chosen).cloned();
     let name = chosen.as_ref().map(|a| a.name.clone()).unwrap_or_default();
-    let count = range_lines(&compiled.lines);
+    let count = compiled.line_count;
     let text = if count > 0 {
         format!("compiled into {name}: {} of {} lines", thousands(count), thousands(total))
     } else if compiled.compiled_into.is_empty() {

@@ -273,10 +273,14 @@ impl Browse<'_> {
         }
         let reviewed = self.coverage().is_marked(&actor, &access, &path).await?;
         let can_comment = access.caps.start_thread;
+        let shown = match &file.content {
+            BlobContent::Text { window: Some(window), .. } => (window.first, window.last),
+            _ => (1, u32::MAX),
+        };
         let compiled = maps
             .as_deref()
             .zip(chosen)
-            .map(|(maps, chosen)| super::compiled::marks::file_marks(maps, chosen, path.as_str()));
+            .map(|(maps, chosen)| super::compiled::marks::file_marks(maps, chosen, path.as_str(), shown));
         Ok(BlobView {
             pin: self.pin_summary(&access).await?,
             path,

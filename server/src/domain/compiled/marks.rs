@@ -115,14 +115,18 @@ pub fn figures_of(
     }
 }
 
-/// A file's marks in the chosen artifact.
-pub fn file_marks(maps: &PinMaps, chosen: &ParsedMap, path: &str) -> FileCompiled {
-    let lines = chosen.lines.get(path).cloned().unwrap_or_default();
+/// A file's marks in the chosen artifact: its count, and the ranges within the lines the page
+/// shows (`first..=last`), so a long file's view carries only its window's.
+pub fn file_marks(maps: &PinMaps, chosen: &ParsedMap, path: &str, (first, last): (u32, u32)) -> FileCompiled {
+    let all = chosen.lines.get(path).map(Vec::as_slice).unwrap_or_default();
+    let lines = within(all, first, last).to_vec();
+    let line_count = app::model::range_lines(all);
     let checksum = chosen.checksums.get(path).copied();
     FileCompiled {
         artifacts: maps.maps.iter().map(|m| m.artifact.clone()).collect(),
         chosen: chosen.artifact.sha256.clone(),
         lines,
+        line_count,
         checksum,
         compiled_into: maps
             .maps
@@ -131,6 +135,13 @@ pub fn file_marks(maps: &PinMaps, chosen: &ParsedMap, path: &str) -> FileCompile
             .map(|m| m.artifact.name.clone())
             .collect(),
     }
+}
+
+/// The sorted, disjoint ranges that reach into `first..=last` (whole, as the page clips them).
+fn within(ranges: &[[u32; 2]], first: u32, last: u32) -> &[[u32; 2]] {
+    let start = ranges.partition_point(|[_, to]| *to < first);
+    let end = start + ranges[start..].partition_point(|[from, _]| *from <= last);
+    &ranges[start..end]
 }
 
 /// A directory's compiled files and, for each subdirectory, how many of its files are compiled.
@@ -175,5 +186,21 @@ pub fn summary(map: &CompiledMap) -> ArtifactCompiled {
         debug_file_sha256: map.debug_file_sha256.clone(),
         elsewhere: groups.into_values().collect(),
         mismatched: map.files.iter().filter(|f| f.checksum == Checksum::Different).map(|f| f.path.clone()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within;
+
+    #[test]
+    fn a_window_carries_the_ranges_that_reach_into_it() {
+        let ranges = [[3, 5], [10, 4_000], [4_100, 4_200], [8_001, 8_001], [9_000, 12_500]];
+        assert_eq!(within(&ranges, 1, 4_000), &ranges[..2]);
+        assert_eq!(within(&ranges, 4_001, 8_000), &ranges[2..3]);
+        assert_eq!(within(&ranges, 8_001, 12_000), &ranges[3..]);
+        assert_eq!(within(&ranges, 12_501, 16_500), &[] as &[[u32; 2]]);
+        assert_eq!(within(&ranges, 1, u32::MAX), &ranges[..]);
+        assert_eq!(within(&[], 1, 10), &[] as &[[u32; 2]]);
     }
 }
