@@ -66,6 +66,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
         let kept = crate::components::layout::kept_form("composer");
         view! { <Composer pin=pin_id.clone() path=view.path.to_string() csrf=view.csrf_token.clone() back=back.clone() kept=kept/> }
     });
+    let chosen_artifact = view.compiled.as_ref().filter(|c| c.artifacts.len() > 1).map(|c| c.chosen.clone());
     let compiled_bar = view.compiled.clone().map(|compiled| {
         let (first, last, total) = match &view.content {
             BlobContent::Text { window: Some(w), .. } => (w.first, w.last, w.total),
@@ -119,6 +120,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                     back=back.clone()
                     pin=pin_id.clone()
                     path=view.path.clone()
+                    artifact=chosen_artifact
                 />
                 {composer}
             </main>
@@ -149,7 +151,7 @@ fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread]
     let mut next = 1;
     for (last, threads) in by_last_line {
         if last >= next && count > 0 {
-            rows_html(&mut html, lines, next, last, &marked, offset);
+            rows_html(&mut html, lines, (next, last), &marked, offset, &[]);
             next = last + 1;
         }
         html.push_str("<tr class=\"thread-row\"><td colspan=\"2\">");
@@ -159,7 +161,7 @@ fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread]
         html.push_str("</td></tr>");
     }
     if next <= count {
-        rows_html(&mut html, lines, next, count, &marked, offset);
+        rows_html(&mut html, lines, (next, count), &marked, offset, &[]);
     }
     html
 }
@@ -174,7 +176,12 @@ fn FileContent(
     back: String,
     pin: String,
     path: RepoPath,
+    /// The artifact whose compiled lines are marked, when the reader chose among several: the
+    /// windows before and after, and those loaded on scrolling, keep the choice.
+    artifact: Option<String>,
 ) -> impl IntoView {
+    let keep = artifact.as_ref().map(|sha| format!("&artifact={sha}")).unwrap_or_default();
+    let lines_query = artifact.map(|sha| format!("?artifact={sha}")).unwrap_or_default();
     match content {
         BlobContent::Text { lines, notice, window, spliced, .. } => {
             // Spliced rows come with no thread on their lines (the server splices only then).
@@ -193,10 +200,10 @@ fn FileContent(
             let window_bar = window.map(|w| {
                 let earlier = (w.first > 1).then(|| {
                     let from = w.first.saturating_sub(LineWindow::LINES).max(1);
-                    view! { <a href=format!("{base}?from={from}") rel="prev">"← Earlier lines"</a> }
+                    view! { <a href=format!("{base}?from={from}{keep}") rel="prev">"← Earlier lines"</a> }
                 });
                 let later = (w.last < w.total).then(|| {
-                    view! { <a href=format!("{base}?from={}", w.last + 1) rel="next" class="window-next">"Later lines →"</a> }
+                    view! { <a href=format!("{base}?from={}{keep}", w.last + 1) rel="next" class="window-next">"Later lines →"</a> }
                 });
                 view! {
                     <nav class="window-bar" aria-label="Lines of this file">
@@ -223,7 +230,7 @@ fn FileContent(
                         </form>
                     </div>
                     <WindowLoader
-                        lines_url=format!("/pins/{pin}/lines/{}", path.url_encoded())
+                        lines_url=format!("/pins/{pin}/lines/{}{lines_query}", path.url_encoded())
                         page_url=base.clone()
                         first=w.first
                         last=w.last

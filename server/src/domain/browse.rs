@@ -163,7 +163,17 @@ impl Browse<'_> {
 
     /// One window of a large file's lines, from the window that holds line `from`: what a reader's
     /// page loads as they scroll or jump. Recorded (`blob.lines`, naming the lines) before the read.
-    pub async fn read_lines(&self, actor: Actor<'_>, pin: PinId, path: RepoPath, from: u32) -> AppResult<BlobContent> {
+    /// A window of a long file's lines for a page that loads them as its reader scrolls, with
+    /// the lines of it compiled into the artifact the page chose (or the pin's first). Recorded
+    /// (`blob.lines`, with the map whose marks it shows) before the read.
+    pub async fn read_lines(
+        &self,
+        actor: Actor<'_>,
+        pin: PinId,
+        path: RepoPath,
+        from: u32,
+        artifact: Option<&Sha256Hex>,
+    ) -> AppResult<(BlobContent, Vec<[u32; 2]>)> {
         actor.person()?;
         let access = self.pin_access(&actor, pin).await?;
         let located = self
@@ -175,9 +185,22 @@ impl Browse<'_> {
         if let Some(sent) = lines_sent(from, total) {
             object = object.lines(sent);
         }
-        let receipt =
-            self.read(actor.event(Action::BlobLines).on(object), Scope::Paths(vec![(pin, path.clone())])).await?;
-        Ok(self.source.read_window(&receipt, &access.location(), &path, from).await?.content)
+        let mut event = actor.event(Action::BlobLines).on(object);
+        let maps = self.compiled().pin_maps(&access).await?;
+        let chosen = maps.as_deref().and_then(|maps| maps.chosen(artifact.map(Sha256Hex::as_str)));
+        if let Some(chosen) = chosen {
+            event = event
+                .with(json!({ "compiled": { "sha256": chosen.artifact.sha256, "map_sha256": chosen.map_sha256 } }));
+        }
+        let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
+        let content = self.source.read_window(&receipt, &access.location(), &path, from).await?.content;
+        let marks = match (&content, chosen) {
+            (BlobContent::Text { window: Some(window), .. }, Some(chosen)) => {
+                super::compiled::marks::window_marks(chosen, path.as_str(), (window.first, window.last))
+            }
+            _ => Vec::new(),
+        };
+        Ok((content, marks))
     }
 
     /// A file's bytes, whole, for a download. Recorded (`blob.download`) before the read.

@@ -64,10 +64,13 @@ pub(crate) async fn jobs(
 #[derive(Deserialize)]
 pub(crate) struct LinesParams {
     from: Option<String>,
+    /// The artifact whose compiled lines are marked (the page's choice; default the pin's first).
+    artifact: Option<String>,
 }
 
 /// The rows of one window of a large file (HTML `<tr>` rows for the file view's table), from the
-/// window that holds line `from`; `X-Lines: FIRST-LAST/TOTAL` says which lines they are.
+/// window that holds line `from`; `X-Lines: FIRST-LAST/TOTAL` says which lines they are. Lines
+/// compiled into the chosen artifact are rows of class `compiled`.
 async fn lines(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -80,15 +83,16 @@ async fn lines(
         .and_then(|f| f.trim().parse::<u32>().ok())
         .filter(|f| *f > 0)
         .ok_or_else(|| HttpError(app::error::AppError::Invalid("from is a line number, 1 or more".into())))?;
-    let content = state
+    let artifact = params.artifact.as_deref().map(Sha256Hex::parse).transpose()?;
+    let (content, compiled) = state
         .domain
         .browse()
-        .read_lines(Actor::Web(&caller), PinId::parse(&pin)?, RepoPath::parse(&path)?, from)
+        .read_lines(Actor::Web(&caller), PinId::parse(&pin)?, RepoPath::parse(&path)?, from, artifact.as_ref())
         .await?;
     let BlobContent::Text { lines, window: Some(window), .. } = content else {
         return Err(HttpError(app::error::AppError::NotFound("this file has no lines to load".into())));
     };
-    let rows = app::rows::plain_rows_html(&lines, window.first);
+    let rows = app::rows::plain_rows_html(&lines, window.first, &compiled);
     let range = format!("{}-{}/{}", window.first, window.last, window.total);
     Ok((
         [

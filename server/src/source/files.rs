@@ -323,7 +323,7 @@ fn packed_rows(entry: &highlight::Highlighted, first: u32, pack: bool) -> Option
         return None;
     }
     let packed = entry.packed.get_or_init(|| {
-        let html = app::rows::plain_rows_html(&entry.lines, first);
+        let html = app::rows::plain_rows_html(&entry.lines, first, &[]);
         Arc::new(rows::PackedRows::pack(&html, first, entry.lines.len() as u32))
     });
     (packed.first == first).then(|| Arc::clone(packed))

@@ -505,3 +505,43 @@ fn line_programs_past_the_limits_are_refused_without_reading_on() {
     let error = read(&object, Limits { set_bytes: 64, ..Limits::default() }).unwrap_err();
     assert!(error.to_string().contains("MiB"), "{error}");
 }
+
+/// A C file longer than a window, compiled: the window a reader loads on scrolling marks the
+/// lines with code in it (`tr.compiled`, as `objdump` reads them), and its read names the map.
+#[tokio::test]
+async fn a_window_loaded_on_scrolling_marks_its_compiled_lines() {
+    let app = spawn_app().await;
+    let builder = builder_token(&app, "ci").await;
+    let staff = app.token("staff").await;
+    // 4,100 lines: comments, then a function whose lines all lie past line 4,000.
+    let mut long = "/* filler */\n".repeat(4_040);
+    long.push_str("int late(int v)\n{\n    if (v > 3)\n        v = v * 7;\n    return v + 1;\n}\n");
+    long.push_str(&"/* tail */\n".repeat(54));
+    let files = [("long.c", long.as_str())];
+    let pin = pin_files(&app, &files, "long 1.0").await;
+    let built = build(&files, &["gcc", "-g", "-O0", "-c", "long.c", "-o", "long.o"]);
+    let object = std::fs::read(built.path().join("long.o")).unwrap();
+    let (status, body) = upload_to(&app, &builder, pin, "name=long.o", object.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let map = finished_map(&app, &staff, pin, &sha256(&object)).await;
+    let expected: BTreeSet<u32> = objdump_lines(&built.path().join("long.o"))["long.c"].clone();
+    assert!(expected.iter().all(|line| *line > 4_000), "{expected:?}");
+    assert_eq!(map_lines(&map)["long.c"], expected);
+
+    let session = app.session_client("reviewer").await;
+    let response = session.get(app.url(&format!("/pins/{pin}/lines/long.c?from=4001"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let rows = response.text().await.unwrap();
+    let marked: BTreeSet<u32> = rows
+        .split("<tr id=\"L")
+        .skip(1)
+        .filter(|row| row.split('>').next().unwrap().contains("class=\"compiled\""))
+        .map(|row| row.split('"').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(marked, expected);
+    let read = details_of(&app, "blob.lines").await.pop().unwrap();
+    assert_eq!(read["compiled"]["map_sha256"], Value::String(map.map_sha256.clone().unwrap()));
+    // A malformed artifact is refused; the first window's page marks by its style.
+    let bad = session.get(app.url(&format!("/pins/{pin}/lines/long.c?from=4001&artifact=xyz"))).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}

@@ -60,7 +60,8 @@ pub fn WindowLoader(lines_url: String, page_url: String, first: u32, last: u32, 
                 return;
             }
             busy.set_value(true);
-            let url = format!("{lines_url}?from={}", loaded_last.get_value() + 1);
+            let join = if lines_url.contains('?') { '&' } else { '?' };
+            let url = format!("{lines_url}{join}from={}", loaded_last.get_value() + 1);
             leptos::task::spawn_local(async move {
                 let rows = async {
                     let window = web_sys::window()?;

@@ -137,6 +137,11 @@ pub fn file_marks(maps: &PinMaps, chosen: &ParsedMap, path: &str, (first, last):
     }
 }
 
+/// The chosen artifact's ranges of `path` that reach into lines `first..=last`.
+pub fn window_marks(chosen: &ParsedMap, path: &str, (first, last): (u32, u32)) -> Vec<[u32; 2]> {
+    within(chosen.lines.get(path).map(Vec::as_slice).unwrap_or_default(), first, last).to_vec()
+}
+
 /// The sorted, disjoint ranges that reach into `first..=last` (whole, as the page clips them).
 fn within(ranges: &[[u32; 2]], first: u32, last: u32) -> &[[u32; 2]] {
     let start = ranges.partition_point(|[_, to]| *to < first);
