@@ -118,20 +118,20 @@ pub fn CompiledSummary(map: ArtifactCompiled, pin: i64, several: bool) -> impl I
     }
 }
 
-/// The style that marks the compiled lines among `first..=last` (the rows on the page): one
-/// selector a line, in a `<style>` with the page's nonce, so the rows themselves (packed once
-/// for every reader) stay as they are and the marks need no script.
+/// The style that marks the compiled lines among `first..=last` (the rows on the page): the
+/// rows' ids in one `:is()`, in a `<style>` with the page's nonce, so the rows themselves (packed
+/// once for every reader) stay as they are and the marks need no script.
 pub fn marks_css(lines: &[[u32; 2]], first: u32, last: u32) -> String {
     use std::fmt::Write as _;
     let mut css = String::new();
     for [from, to] in lines {
         for line in (*from).max(first)..=(*to).min(last) {
-            css.push_str(if css.is_empty() { "#L" } else { ",#L" });
-            let _ = write!(css, "{line} .ln");
+            css.push_str(if css.is_empty() { ":is(#L" } else { ",#L" });
+            let _ = write!(css, "{line}");
         }
     }
     if !css.is_empty() {
-        css.push_str("{background-image:var(--compiled-gutter)}");
+        css.push_str(") .ln{background-image:var(--compiled-gutter)}");
     }
     css
 }
@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn the_style_marks_the_compiled_lines_on_the_page_only() {
         let css = marks_css(&[[2, 3], [7, 7], [9, 20]], 3, 10);
-        assert_eq!(css, "#L3 .ln,#L7 .ln,#L9 .ln,#L10 .ln{background-image:var(--compiled-gutter)}");
+        assert_eq!(css, ":is(#L3,#L7,#L9,#L10) .ln{background-image:var(--compiled-gutter)}");
         assert_eq!(marks_css(&[[1, 2]], 3, 10), "");
     }
 }
