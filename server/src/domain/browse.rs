@@ -162,10 +162,9 @@ impl Browse<'_> {
     }
 
     /// One window of a large file's lines, from the window that holds line `from`: what a reader's
-    /// page loads as they scroll or jump. Recorded (`blob.lines`, naming the lines) before the read.
-    /// A window of a long file's lines for a page that loads them as its reader scrolls, with
-    /// the lines of it compiled into the artifact the page chose (or the pin's first). Recorded
-    /// (`blob.lines`, with the map whose marks it shows) before the read.
+    /// page loads as they scroll or jump, with the window's lines compiled into the artifact the
+    /// page chose (or the pin's first). Recorded (`blob.lines`, naming the lines and the map whose
+    /// marks it shows) before the read.
     pub async fn read_lines(
         &self,
         actor: Actor<'_>,
