@@ -160,3 +160,11 @@ query_numbers! {
     super::search_api::FilesParams => [];
     app::model::CommentFilter => ["page"];
 }
+
+/// Whether a request's body is sent as JSON (`application/json` or `…+json`); documents the API
+/// takes as TOML or JSON are TOML otherwise.
+pub fn sent_as_json(headers: &axum::http::HeaderMap) -> bool {
+    let media = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
+}

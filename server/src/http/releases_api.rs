@@ -8,7 +8,7 @@ use app::error::AppError;
 use app::model::{Caller, ReleasePolicyView};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -61,12 +61,6 @@ pub(crate) async fn set_policy(
         .map_err(|_| HttpError(AppError::TooLarge("a release policy is at most 64 KiB".into())))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| HttpError(AppError::Invalid("release policy: policy: is not UTF-8".into())))?;
-    let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let format = if essence == "application/json" || essence.ends_with("+json") {
-        PolicyFormat::Json
-    } else {
-        PolicyFormat::Toml
-    };
+    let format = if crate::http::extract::sent_as_json(&headers) { PolicyFormat::Json } else { PolicyFormat::Toml };
     Ok(Json(state.domain.releases().set_policy(Actor::Web(&caller), &name, text, format).await?))
 }

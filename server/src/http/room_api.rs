@@ -40,9 +40,7 @@ fn id_of(text: &str, what: &str) -> Result<i64, HttpError> {
 
 /// A recipe from a request body: TOML unless it is sent as JSON.
 fn parse_recipe(headers: &HeaderMap, bytes: &[u8]) -> Result<Recipe, HttpError> {
-    let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let parsed = if essence == "application/json" || essence.ends_with("+json") {
+    let parsed = if crate::http::extract::sent_as_json(headers) {
         Recipe::from_json(bytes)
     } else {
         let text =
