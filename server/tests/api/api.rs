@@ -77,6 +77,7 @@ pub(crate) fn routed_api_paths() -> Vec<(String, Vec<String>)> {
         include_str!("../../src/http/builds_api.rs"),
         include_str!("../../src/http/compiled_api.rs"),
         include_str!("../../src/http/room_api.rs"),
+        include_str!("../../src/http/releases_api.rs"),
         include_str!("../../src/http/review/mod.rs"),
         include_str!("../../src/http/source_api.rs"),
         include_str!("../../src/http/exports.rs"),

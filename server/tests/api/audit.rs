@@ -130,7 +130,7 @@ async fn a_reviewer_cannot_read_the_audit_log() {
     app.login_as("reviewer").await;
     let (status, html) = app.get_text("/audit").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(html.contains("only staff and regulators"));
+    assert!(html.contains("only staff, regulators and supervisors"));
 }
 
 /// A second browser, signed in as someone else.
