@@ -152,6 +152,14 @@ test('keys: the first Tab offers a skip link, t opens the finder focused, arrows
     await page.waitForFunction(() => document.activeElement?.id === 'finder-input', null, { timeout: 5_000 });
     await page.keyboard.type('routes/');
     await page.waitForSelector('#finder-results li');
+    // The list follows the typing: wait until it has stopped changing (the whole query's).
+    const hrefs = () => page.evaluate(() => [...document.querySelectorAll('#finder-results li a')].map((a) => a.href).join(' '));
+    for (let i = 0, last = ''; i < 30; i++) {
+      const now = await hrefs();
+      if (now === last && (await page.inputValue('#finder-input')) === 'routes/') break;
+      last = now;
+      await page.waitForTimeout(150);
+    }
     const first = await page.locator('#finder-results li a').nth(0).getAttribute('href');
     const second = await page.locator('#finder-results li a').nth(1).getAttribute('href');
     assert.ok(second, 'two files match');
