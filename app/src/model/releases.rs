@@ -46,3 +46,109 @@ pub struct ReleasePolicyView {
     pub set_by: Option<String>,
     pub set_at_ms: i64,
 }
+
+/// One artifact of a release: what ships, by name, platform and hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseArtifact {
+    pub name: String,
+    pub platform: String,
+    /// Lowercase hex SHA-256 of the file.
+    pub sha256: String,
+}
+
+/// A release staff propose for a pin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewRelease {
+    pub version: String,
+    pub artifacts: Vec<ReleaseArtifact>,
+}
+
+/// Where a release stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ReleaseState {
+    /// Waiting for the rules or the supervisors.
+    Proposed,
+    /// The policy's quorum of supervisors signed.
+    Authorised,
+    /// A supervisor objected; it is not authorised.
+    Objected,
+    /// A newer dossier of the same version replaced this one.
+    Replaced,
+}
+
+impl ReleaseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseState::Proposed => "proposed",
+            ReleaseState::Authorised => "authorised",
+            ReleaseState::Objected => "objected",
+            ReleaseState::Replaced => "replaced",
+        }
+    }
+}
+
+/// One rule of the policy, as the dossier froze it: met or not, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RuleOutcome {
+    pub rule: String,
+    pub met: bool,
+    pub reason: String,
+}
+
+/// A supervisor's signature or objection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReleaseDecision {
+    pub supervisor: String,
+    pub keyid: String,
+    /// `true`: signed; `false`: objected.
+    pub signed: bool,
+    pub reason: Option<String>,
+    pub decided_at_ms: i64,
+}
+
+/// A release: what it ships, its dossier's rules, and the supervisors' decisions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReleaseView {
+    pub id: i64,
+    pub repository: String,
+    pub pin_id: i64,
+    pub pin_label: String,
+    pub commit: String,
+    pub version: String,
+    pub artifacts: Vec<ReleaseArtifact>,
+    pub state: ReleaseState,
+    /// Every rule, the supervisors' last (met once their quorum has signed).
+    pub rules: Vec<RuleOutcome>,
+    /// Every rule but the supervisors' was met when the dossier was frozen: supervisors may sign.
+    pub ready_for_supervisors: bool,
+    pub policy_sha256: String,
+    /// SHA-256 of the dossier (the statement's exact bytes).
+    pub dossier_sha256: String,
+    pub decisions: Vec<ReleaseDecision>,
+    pub replaces: Option<i64>,
+    pub replaced_by: Option<i64>,
+    pub proposed_by: Option<String>,
+    pub proposed_at_ms: i64,
+    pub authorised_at_ms: Option<i64>,
+}
+
+/// A supervisor's registered public key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SupervisorKey {
+    pub username: String,
+    /// The DSSE key id: SHA-256 of the key's SubjectPublicKeyInfo DER, hex.
+    pub keyid: String,
+    /// The key as registered: a C2SP note verifier key line.
+    pub vkey: String,
+    pub registered_at_ms: i64,
+}

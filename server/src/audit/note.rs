@@ -116,6 +116,11 @@ impl NoteSigner {
         &self.name
     }
 
+    /// Signs raw bytes with the key (a DSSE PAE, a COSE `Sig_structure`): not a note.
+    pub fn sign_bytes(&self, message: &[u8]) -> ed25519_dalek::Signature {
+        self.key.sign(message)
+    }
+
     pub fn verifier(&self) -> NoteVerifier {
         NoteVerifier { name: self.name.clone(), id: self.id, key: self.key.verifying_key() }
     }
@@ -164,6 +169,11 @@ impl NoteVerifier {
     }
 
     /// A short fingerprint for people to compare: SHA-256 of the verifier key string, hex.
+    /// The Ed25519 public key.
+    pub fn public_key(&self) -> VerifyingKey {
+        self.key
+    }
+
     pub fn fingerprint(&self) -> String {
         let digest = Sha256::digest(self.to_string().as_bytes());
         digest[..16].iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")

@@ -204,6 +204,11 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("granted {username} {}; grant ids {ids:?}", app::html::counted(pins.len() as u64, "pin", "pins"));
             Ok(())
         }
+        Command::Supervisor(super::releases::SupervisorCommand::Register { username, key_file }) => {
+            let domain = open_domain(&admin_config()).await?;
+            super::releases::register(&domain, &username, &key_file).await
+        }
+        Command::Supervisor(command) => super::releases::offline(command),
         Command::Release(command) => {
             let domain = open_domain(&admin_config()).await?;
             super::releases::run(&domain, command).await

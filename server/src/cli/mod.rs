@@ -177,9 +177,12 @@ enum Command {
     /// Record builds of pinned commits.
     #[command(subcommand)]
     Build(BuildCommand),
-    /// Releases: a repository's release policy.
+    /// Releases: a repository's release policy; proposing, reading and signing releases.
     #[command(subcommand)]
     Release(releases::ReleaseCommand),
+    /// Supervisors: a key made and used offline (`key`, `sign`, `object`); registering it (staff).
+    #[command(subcommand)]
+    Supervisor(releases::SupervisorCommand),
     /// Run a C2SP tlog-witness for the logs a policy names (in its own data directory).
     #[command(subcommand)]
     Witness(WitnessCommand),

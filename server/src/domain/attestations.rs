@@ -161,7 +161,7 @@ impl Attestations<'_> {
     }
 
     /// The current verdicts, everyone's coverage together and the open findings of a pin.
-    async fn review_figures(&self, access: &PinPage) -> AppResult<ReviewFigures> {
+    pub(super) async fn review_figures(&self, access: &PinPage) -> AppResult<ReviewFigures> {
         let (files, inputs, _, _) = self.coverage().coverage_inputs(access).await?;
         let everyone = figures::combined_inputs(&inputs);
         let combined = figures::reviewer_coverage(&files, &everyone);
@@ -245,11 +245,11 @@ impl Attestations<'_> {
 }
 
 #[derive(Default)]
-struct ReviewFigures {
-    verdicts: Vec<VerdictBrief>,
-    total: Amount,
-    shown: Amount,
-    reviewed: Amount,
-    open_findings: Vec<(Severity, u32)>,
-    compiled: Vec<super::compiled::marks::CompiledFigures>,
+pub(super) struct ReviewFigures {
+    pub(super) verdicts: Vec<VerdictBrief>,
+    pub(super) total: Amount,
+    pub(super) shown: Amount,
+    pub(super) reviewed: Amount,
+    pub(super) open_findings: Vec<(Severity, u32)>,
+    pub(super) compiled: Vec<super::compiled::marks::CompiledFigures>,
 }

@@ -31,7 +31,7 @@ const LOOKUPS: [(&str, &str); 2] =
     [("/api/v1/artifacts/{sha256}", "origins"), ("/api/v1/attestations/{sha256}", "envelopes")];
 
 /// The words the guard refuses with (`domain::guard`), and nothing else a route might say.
-const GUARD_WORDS: [&str; 13] = [
+const GUARD_WORDS: [&str; 14] = [
     "there is no such comment",
     "only staff",
     "you may not read source",
@@ -45,6 +45,7 @@ const GUARD_WORDS: [&str; 13] = [
     "staff answer threads",
     "only staff and regulators",
     "only staff may",
+    "only supervisors",
 ];
 
 const SHA: &str = "0000000000000000000000000000000000000000000000000000000000000001";
@@ -59,6 +60,7 @@ fn request_for(path: &str, method: &str, comment: i64) -> (String, Option<Value>
         .replace("{id}", &comment.to_string())
         .replace("{index}", "0")
         .replace("{name}", "count")
+        .replace("{username}", "staff")
         .replace("{path}", "README.md");
     let concrete = match path {
         "/api/v1/pins/{pin}/search" => format!("{concrete}?q=count"),
@@ -76,6 +78,13 @@ fn request_for(path: &str, method: &str, comment: i64) -> (String, Option<Value>
         ("POST", "/api/v1/pins/{pin}/verdicts") => Some(json!({"verdict": "concerns", "summary": "s"})),
         ("POST", "/api/v1/exports" | "/api/v1/exports/estimate") => Some(json!({"pins": [1]})),
         ("POST", "/api/v1/pins/{pin}/builds") => Some(json!({"name": "server", "platform": "linux", "sha256": SHA})),
+        ("POST", "/api/v1/pins/{pin}/releases") => {
+            Some(json!({"version": "1.0", "artifacts": [{"name": "server", "platform": "linux", "sha256": SHA}]}))
+        }
+        ("POST", "/api/v1/releases/{id}/decisions") => Some(
+            json!({"type": "https://clearroom.dev/release-signature/v1", "dossier_sha256": SHA, "keyid": SHA, "sig": "AA=="}),
+        ),
+        ("POST", "/api/v1/users/{username}/keys") => Some(json!({"vkey": "sup1+00000000+AQ=="})),
         _ => None,
     };
     (concrete, body)

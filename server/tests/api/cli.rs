@@ -261,4 +261,35 @@ async fn an_operator_adds_a_supervisor_and_sets_a_release_policy_from_the_comman
     let (ok, out) =
         server(&data, &["release", "policy", "set", "--repo", "product", "--file", policy.to_str().unwrap()], None);
     assert!(!ok && out.contains("release policy: quorum: is not a release policy rule"), "{out}");
+
+    // A release, from the supervisor's key to the authorisation, every step at the command line.
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (ok, out) = server(&data, &["supervisor", "key", "--out", &path("sup1.key")], None);
+    assert!(ok && last_word(&out).starts_with("sup1+"), "{out}");
+    assert_eq!(std::fs::read_to_string(path("sup1.pub")).unwrap().trim(), out.lines().last().unwrap());
+    let (ok, out) = server(&data, &["supervisor", "key", "--out", &path("sup1.key")], None);
+    assert!(!ok && out.contains("it must not exist"), "a key is never overwritten: {out}");
+    let (ok, out) =
+        server(&data, &["supervisor", "register", "--username", "sup1", "--key-file", &path("sup1.pub")], None);
+    assert!(ok, "{out}");
+    let (ok, out) = server(&data, &["pin", "product", "HEAD", "--label", "Release 1.0"], None);
+    let pin = last_word(&out);
+    assert!(ok, "{out}");
+    let sha = "ab".repeat(32);
+    assert!(server(&data, &["build", "record", "--pin", &pin, "--name", "product", "--sha256", &sha], None).0);
+    let artifact = format!("product:linux:{sha}");
+    let propose = ["release", "propose", "--pin", &pin, "--version", "1.0", "--artifact", &artifact];
+    let (ok, out) = server(&data, &propose, None);
+    assert!(ok && out.contains("rule reproduced_by met"), "{out}");
+    let id = last_word(&out);
+    let (ok, out) = server(&data, &["release", "dossier", &id, "--out", &path("dossier.json")], None);
+    assert!(ok, "{out}");
+    let sign = ["supervisor", "sign", &path("dossier.json"), "--key", &path("sup1.key"), "--out", &path("sup1.sig")];
+    let (ok, out) = server(&data, &sign, None);
+    assert!(ok, "{out}");
+    let (ok, out) =
+        server(&data, &["release", "sign", &id, "--username", "sup1", "--signature", &path("sup1.sig")], None);
+    assert!(ok && out.contains("signed sup1"), "{out}");
+    let (ok, out) = server(&data, &["release", "show", &id], None);
+    assert!(ok && out.ends_with("state authorised\n") && out.contains("rule supervisors met"), "{out}");
 }

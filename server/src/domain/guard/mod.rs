@@ -92,6 +92,8 @@ pub enum Permission {
     /// Setting a repository's release policy and proposing releases (staff, or staff's `release`
     /// token).
     ManageReleases,
+    /// Signing or objecting to a release's dossier (supervisors, or their `release` token).
+    SignReleases,
 }
 
 impl Permission {
@@ -106,6 +108,7 @@ impl Permission {
             Permission::RecordBuild => matches!(role, Role::Staff | Role::Builder),
             Permission::Export => matches!(role, Role::Staff | Role::Regulator),
             Permission::TakePart => role != Role::Builder,
+            Permission::SignReleases => role == Role::Supervisor,
             Permission::Attest | Permission::Monitor | Permission::RunBuilds | Permission::ManageReleases => {
                 role == Role::Staff
             }
@@ -124,6 +127,7 @@ impl Permission {
             Permission::Monitor => "only staff may watch the server's operations",
             Permission::RunBuilds => "only staff may set a build recipe or start a room build",
             Permission::ManageReleases => "only staff may set a release policy or propose a release",
+            Permission::SignReleases => "only supervisors sign or object to releases",
         }
     }
 }
@@ -139,7 +143,7 @@ impl Permission {
             Permission::Export => Some(Scope::Export),
             Permission::TakePart => Some(Scope::Review),
             Permission::Monitor => Some(Scope::OpsRead),
-            Permission::ManageReleases => Some(Scope::Release),
+            Permission::ManageReleases | Permission::SignReleases => Some(Scope::Release),
         }
     }
 }

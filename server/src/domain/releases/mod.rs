@@ -1,5 +1,11 @@
 //! Releases a supervisor authorises (`docs/releases.md`): each repository's release policy, set
-//! by staff and read by who oversees reviews.
+//! by staff and read by who oversees reviews (here); proposing a release and freezing its dossier
+//! (`propose`); supervisors' keys, signatures, objections and the authorisation (`decide`);
+//! reading releases (`view`).
+
+mod decide;
+mod propose;
+mod view;
 
 use super::guard::{require, Actor, Permission};
 use super::Releases;

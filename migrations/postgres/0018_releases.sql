@@ -1,0 +1,55 @@
+-- Releases (issue 36): supervisors' registered public keys, proposed releases with their frozen
+-- dossiers, the supervisors' signatures and objections, and authorisations. Every table is
+-- append-only; a release's state follows from the rows that name it (docs/releases.md).
+CREATE TABLE account_keys (
+    id            BIGSERIAL PRIMARY KEY,
+    user_id       BIGINT NOT NULL REFERENCES users (id),
+    keyid         TEXT NOT NULL UNIQUE, -- SHA-256 of the SubjectPublicKeyInfo DER, hex (DSSE keyid)
+    vkey          TEXT NOT NULL,        -- the key as registered: a C2SP note verifier key line
+    registered_by BIGINT REFERENCES users (id), -- null: the operator
+    registered_at BIGINT NOT NULL
+);
+CREATE INDEX account_keys_by_user ON account_keys (user_id, id);
+
+CREATE TABLE releases (
+    id           BIGSERIAL PRIMARY KEY,
+    pin_id       BIGINT NOT NULL REFERENCES pins (id),
+    version      TEXT NOT NULL,
+    policy_id    BIGINT NOT NULL REFERENCES release_policies (id),
+    statement    TEXT NOT NULL, -- the dossier: the in-toto statement, exact bytes
+    statement_sha256 TEXT NOT NULL,
+    envelope     TEXT NOT NULL, -- its DSSE envelope, signed by the vendor's attestation key
+    rules_met    BIGINT NOT NULL, -- 1: every rule but the supervisors' was met when frozen
+    replaces     BIGINT REFERENCES releases (id),
+    proposed_by  BIGINT REFERENCES users (id), -- null: the operator
+    proposed_at  BIGINT NOT NULL
+);
+CREATE INDEX releases_by_pin ON releases (pin_id, id);
+CREATE UNIQUE INDEX releases_replaced_once ON releases (replaces);
+
+CREATE TABLE release_decisions (
+    id          BIGSERIAL PRIMARY KEY,
+    release_id  BIGINT NOT NULL REFERENCES releases (id),
+    user_id     BIGINT NOT NULL REFERENCES users (id),
+    key_id      BIGINT NOT NULL REFERENCES account_keys (id),
+    kind        TEXT NOT NULL CHECK (kind IN ('sign', 'object')),
+    signature   TEXT NOT NULL, -- base64 Ed25519 signature (docs/releases.md)
+    reason      TEXT NOT NULL, -- an objection's reason; empty for a signature
+    decided_at  BIGINT NOT NULL,
+    UNIQUE (release_id, user_id)
+);
+
+CREATE TABLE release_authorisations (
+    release_id    BIGINT PRIMARY KEY REFERENCES releases (id),
+    envelope      TEXT NOT NULL, -- the DSSE envelope with the vendor's and the supervisors' signatures
+    authorised_at BIGINT NOT NULL
+);
+
+CREATE TRIGGER account_keys_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON account_keys
+FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
+CREATE TRIGGER releases_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON releases
+FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
+CREATE TRIGGER release_decisions_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON release_decisions
+FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
+CREATE TRIGGER release_authorisations_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON release_authorisations
+FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
