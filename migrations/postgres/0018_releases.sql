@@ -45,6 +45,32 @@ CREATE TABLE release_authorisations (
     authorised_at BIGINT NOT NULL
 );
 
+-- The public log (binary transparency, a SCITT Transparency Service): each leaf is a Signed
+-- Statement's exact bytes; its index is its place in the log's RFC 9162 tree.
+CREATE TABLE public_entries (
+    idx          BIGINT PRIMARY KEY,
+    entry_id     TEXT NOT NULL UNIQUE, -- SHA-256 of the statement, hex
+    statement    TEXT NOT NULL,        -- the Signed Statement (COSE_Sign1), base64
+    leaf_hash    TEXT NOT NULL,        -- SHA-256(0x00 ‖ statement), hex
+    release_id   BIGINT REFERENCES releases (id), -- an authorised release's statement
+    issuer       TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    registered_by BIGINT REFERENCES users (id), -- a statement registered through POST /entries
+    appended_at  BIGINT NOT NULL
+);
+CREATE TABLE public_subjects (
+    sha256 TEXT NOT NULL, -- an artifact the entry names
+    idx    BIGINT NOT NULL REFERENCES public_entries (idx),
+    PRIMARY KEY (sha256, idx)
+);
+CREATE TABLE public_checkpoints (
+    size      BIGINT PRIMARY KEY,
+    root      TEXT NOT NULL, -- hex
+    note      TEXT NOT NULL, -- the signed note
+    signed_at BIGINT NOT NULL
+);
+
 CREATE TRIGGER account_keys_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON account_keys
 FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
 CREATE TRIGGER releases_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON releases
@@ -52,4 +78,10 @@ FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
 CREATE TRIGGER release_decisions_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON release_decisions
 FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
 CREATE TRIGGER release_authorisations_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON release_authorisations
+FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
+CREATE TRIGGER public_entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON public_entries
+FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
+CREATE TRIGGER public_subjects_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON public_subjects
+FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
+CREATE TRIGGER public_checkpoints_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON public_checkpoints
 FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();

@@ -45,6 +45,32 @@ CREATE TABLE release_authorisations (
     authorised_at BIGINT NOT NULL
 );
 
+-- The public log (binary transparency, a SCITT Transparency Service): each leaf is a Signed
+-- Statement's exact bytes; its index is its place in the log's RFC 9162 tree.
+CREATE TABLE public_entries (
+    idx          BIGINT PRIMARY KEY,
+    entry_id     TEXT NOT NULL UNIQUE, -- SHA-256 of the statement, hex
+    statement    TEXT NOT NULL,        -- the Signed Statement (COSE_Sign1), base64
+    leaf_hash    TEXT NOT NULL,        -- SHA-256(0x00 ‖ statement), hex
+    release_id   BIGINT REFERENCES releases (id), -- an authorised release's statement
+    issuer       TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    registered_by BIGINT REFERENCES users (id), -- a statement registered through POST /entries
+    appended_at  BIGINT NOT NULL
+);
+CREATE TABLE public_subjects (
+    sha256 TEXT NOT NULL, -- an artifact the entry names
+    idx    BIGINT NOT NULL REFERENCES public_entries (idx),
+    PRIMARY KEY (sha256, idx)
+);
+CREATE TABLE public_checkpoints (
+    size      BIGINT PRIMARY KEY,
+    root      TEXT NOT NULL, -- hex
+    note      TEXT NOT NULL, -- the signed note
+    signed_at BIGINT NOT NULL
+);
+
 CREATE TRIGGER account_keys_no_update BEFORE UPDATE ON account_keys
 BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
 CREATE TRIGGER account_keys_no_delete BEFORE DELETE ON account_keys
@@ -60,4 +86,16 @@ BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
 CREATE TRIGGER release_authorisations_no_update BEFORE UPDATE ON release_authorisations
 BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
 CREATE TRIGGER release_authorisations_no_delete BEFORE DELETE ON release_authorisations
+BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
+CREATE TRIGGER public_entries_no_update BEFORE UPDATE ON public_entries
+BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
+CREATE TRIGGER public_entries_no_delete BEFORE DELETE ON public_entries
+BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
+CREATE TRIGGER public_subjects_no_update BEFORE UPDATE ON public_subjects
+BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
+CREATE TRIGGER public_subjects_no_delete BEFORE DELETE ON public_subjects
+BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
+CREATE TRIGGER public_checkpoints_no_update BEFORE UPDATE ON public_checkpoints
+BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
+CREATE TRIGGER public_checkpoints_no_delete BEFORE DELETE ON public_checkpoints
 BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;

@@ -142,6 +142,16 @@ impl Config {
     }
 
     /// The attestation signing key (PKCS#8 PEM, 0600), separate from the log's key.
+    /// The public log's signing key (its checkpoints and receipts), beside the log's.
+    pub fn public_log_key_path(&self) -> PathBuf {
+        self.data_dir.join("public-log-signing.key")
+    }
+
+    /// The public log's origin: the audit log's, with `/releases`.
+    pub fn public_log_origin(&self) -> String {
+        format!("{}/releases", self.log_origin)
+    }
+
     pub fn attestation_key_path(&self) -> PathBuf {
         self.data_dir.join("attestation-signing.key")
     }

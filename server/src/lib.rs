@@ -27,6 +27,7 @@ pub mod serve;
 pub mod source;
 pub mod startup;
 pub mod store;
+pub mod transparency;
 pub mod verify_cli;
 pub mod witness;
 

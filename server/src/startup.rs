@@ -44,6 +44,10 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
         },
         import_roots: config.import_roots.clone(),
         staff_second_factor: config.require_staff_second_factor,
+        public_log: Arc::new(crate::audit::checkpoint::load_or_create_key(
+            &config.public_log_key_path(),
+            &config.public_log_origin(),
+        )?),
     };
     let domain = Domain::new(store, source, Arc::new(signer), settings, config.clock.clone());
     sweep_staging(&config.repos_dir());

@@ -152,3 +152,32 @@ pub struct SupervisorKey {
     pub vkey: String,
     pub registered_at_ms: i64,
 }
+
+/// An artifact of an authorised release, as the public page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicArtifact {
+    pub name: String,
+    pub platform: String,
+    pub sha256: String,
+    /// Distinct builder accounts that recorded its hash; whether the room was one.
+    pub builders: u32,
+    pub room: bool,
+}
+
+/// An authorised release, as the public page shows it (from its entry in the public log).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicRelease {
+    pub index: u64,
+    pub entry_id: String,
+    pub repository: String,
+    pub version: String,
+    pub commit: String,
+    pub artifacts: Vec<PublicArtifact>,
+    pub policy_sha256: String,
+    pub quorum: u32,
+    /// The supervisors the policy names.
+    pub supervisors: Vec<String>,
+    /// Key ids of the supervisors who signed.
+    pub signers: Vec<String>,
+    pub authorised_at_ms: i64,
+}

@@ -94,6 +94,7 @@ actions! {
     CoverageView = "coverage.view" => Nothing,
     DiffOpen = "diff.open" => Nothing,
     DiffView = "diff.view" => EveryObject,
+    EntryRegister = "entry.register" => Nothing,
     ExportComplete = "export.complete" => Nothing,
     ExportDownload = "export.download" => Nothing,
     ExportRequest = "export.request" => Nothing,

@@ -144,6 +144,15 @@ pub fn root(nodes: &mut Nodes, size: u64) -> Result<Hash, ProofError> {
 
 /// Verifies an inclusion proof (RFC 9162 2.1.3.2).
 pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &[u8]) -> Result<(), ProofError> {
+    if root_from_inclusion(index, size, leaf, proof)?[..] != *root {
+        return Err(ProofError::RootMismatch);
+    }
+    Ok(())
+}
+
+/// The root an inclusion proof leads to from its leaf (RFC 9162 2.1.3.2, before the final
+/// comparison): what a COSE receipt's signature is over.
+pub fn root_from_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash]) -> Result<Hash, ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange);
     }
@@ -170,10 +179,7 @@ pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root
     if s_n != 0 {
         return Err(ProofError::WrongLength);
     }
-    if r[..] != *root {
-        return Err(ProofError::RootMismatch);
-    }
-    Ok(())
+    Ok(r)
 }
 
 /// Verifies a consistency proof (RFC 9162 2.1.4.2).

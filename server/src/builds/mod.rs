@@ -118,6 +118,11 @@ impl AttestationKey {
         public_pem(&self.key.verifying_key())
     }
 
+    /// Signs raw bytes (a COSE `Sig_structure`).
+    pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+
     /// Signs `payload` (an in-toto statement's JSON bytes) into an envelope.
     pub fn sign(&self, payload: &[u8]) -> Envelope {
         let signature = self.key.sign(&pae(PAYLOAD_TYPE, payload));

@@ -29,6 +29,7 @@ pub mod room;
 pub mod search;
 mod sessions;
 mod threads;
+pub mod transparency;
 
 use crate::audit::note::NoteSigner;
 use crate::clock::Clock;
@@ -65,6 +66,8 @@ pub struct DomainSettings {
     /// As configured; kept canonical (a root that does not exist is dropped).
     pub import_roots: Vec<std::path::PathBuf>,
     pub staff_second_factor: bool,
+    /// The public log's signing key (checkpoints and receipts).
+    pub public_log: Arc<crate::audit::note::NoteSigner>,
 }
 
 impl Domain {

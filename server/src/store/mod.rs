@@ -14,6 +14,7 @@ pub mod files;
 pub mod grants;
 pub mod log;
 pub mod pins;
+pub mod public_log;
 pub mod readers;
 pub mod releases;
 pub mod review;

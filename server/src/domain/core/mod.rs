@@ -28,6 +28,8 @@ pub struct Core {
     pub(super) clock: Clock,
     pub(super) caches: caches::Caches,
     pub(super) builds: builds::BuildSettings,
+    /// The public log: its key and what this instance has read of it.
+    pub(super) public: crate::transparency::PublicLog,
     /// The witnesses asked to cosign checkpoints, when a trust policy is configured. The one
     /// setting made after construction: a policy names the log's key, which the domain's signer
     /// holds, so the demo (and a test) start their witnesses against the running log first.
@@ -98,6 +100,8 @@ services! {
     Review review;
     /// Room builds: recipes, builds run by the centre, reports on mismatches (`room`).
     Room room;
+    /// The public log: its tiles, receipts and keys, appending to it (`transparency`).
+    Transparency transparency;
     /// Search, the file finder, symbols (`search`).
     Search search;
     /// Sign-in, sessions, second factors, passwords (`sessions`).
@@ -176,6 +180,7 @@ impl Core {
             clock,
             caches: caches::Caches::default(),
             builds: settings.builds,
+            public: crate::transparency::PublicLog::new(settings.public_log),
             supervision,
             exports: settings.exports,
             integrity: integrity::Integrity::default(),

@@ -117,9 +117,11 @@ impl Releases<'_> {
         let key =
             registered.iter().find(|k| k.keyid == keyid).ok_or_else(|| AppError::Invalid("unknown key".into()))?;
         let reason = decision.reason.clone().unwrap_or_default();
+        let pin =
+            self.store.pin(release.pin_id).await?.ok_or_else(|| AppError::NotFound("there is no such pin".into()))?;
         let now = self.clock.now_ms();
         let action = if signs { Action::ReleaseSign } else { Action::ReleaseObject };
-        self.write(async |tx| {
+        let authorised = self.write(async |tx| {
             rows::insert_decision(tx.conn(), (release.id, user.id, key.id), (signs, &decision.sig, &reason), now).await?;
             let mut details = json!({
                 "release_id": release.id, "version": release.version, "supervisor": user.username,
@@ -149,10 +151,16 @@ impl Releases<'_> {
                     "supervisors": signed.iter().map(|d| json!({ "name": d.username, "keyid": d.keyid })).collect::<Vec<_>>(),
                 })))
                 .await?;
+                // Public from here: the vendor's statement of it, in the public log.
+                self.transparency().append_release(tx, &release, &pin.repository, &text, now).await?;
+                return Ok(true);
             }
-            Ok(())
+            Ok(false)
         })
         .await?;
+        if authorised {
+            self.transparency().publish().await?;
+        }
         self.view_of(release.id).await
     }
 
