@@ -167,6 +167,13 @@ pub async fn lookup_artifact(sha256: String) -> Result<Option<ArtifactLookup>, A
     ssr::backend()?.lookup_artifact(&ssr::caller()?, sha256).await.map(Some)
 }
 
+/// The public releases page: anyone's, signed in or not (limited per client, recorded nowhere).
+#[server(prefix = "/fn", endpoint = "public_releases")]
+pub async fn load_public_releases(sha256: String) -> Result<PublicReleases, AppError> {
+    let sha256 = if sha256.trim().is_empty() { None } else { Some(Sha256Hex::parse(&sha256)?) };
+    ssr::backend()?.public_releases(sha256).await
+}
+
 #[server(prefix = "/fn", endpoint = "verdicts")]
 pub async fn verdicts(pin: String) -> Result<VerdictPage, AppError> {
     let pin = PinId::parse(&pin)?;

@@ -92,6 +92,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn build_diff(&self, caller: &Caller, pin: PinId, id: i64) -> AppResult<DiffPage>;
     /// What a file with this SHA-256 was built from, and how that pin was reviewed.
     async fn lookup_artifact(&self, caller: &Caller, sha256: Sha256Hex) -> AppResult<ArtifactLookup>;
+    /// The authorised releases in the public log, and the entries naming a file's hash (anyone).
+    async fn public_releases(&self, sha256: Option<Sha256Hex>) -> AppResult<PublicReleases>;
     /// A pin's verdicts and the verdict form's facts.
     async fn verdicts(&self, caller: &Caller, pin: PinId) -> AppResult<VerdictPage>;
     /// The files changed from pin `a` to pin `b` (one page of them).

@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pins/:pin/room/:id") ssr=SsrMode::Async view=routes::room::RoomBuildRoute/>
                 <Route path=path!("/pins/:pin/build-diffs/:id") ssr=SsrMode::Async view=routes::room::BuildDiffRoute/>
                 <Route path=path!("/verify") ssr=SsrMode::Async view=routes::verify::VerifyPage/>
+                <Route path=path!("/releases") ssr=SsrMode::Async view=routes::releases::PublicReleasesPage/>
                 <Route path=path!("/audit") ssr=SsrMode::Async view=routes::audit::AuditPage/>
                 <Route path=path!("/admin") ssr=SsrMode::Async view=routes::admin::AdminPage/>
                 <Route path=path!("/account") ssr=SsrMode::Async view=routes::account::AccountRoute/>

@@ -94,6 +94,9 @@ pub struct SourceLimits {
     /// Exports one account may ask for in 24 hours (an identical request while one is waiting
     /// is answered with it and does not count).
     pub exports_per_day: u32,
+    /// Requests one client may make to the public routes (`/bt/*`, `/entries`, `/releases`, the
+    /// SCITT keys) per minute, with bursts of a fifth of it; 0: no limit (a benchmark's).
+    pub public_per_minute: u32,
 }
 
 impl Default for SourceLimits {
@@ -110,6 +113,7 @@ impl Default for SourceLimits {
             export_retention_hours: 72,
             export_disk_bytes: 10 * 1024 * 1024 * 1024,
             exports_per_day: 50,
+            public_per_minute: 600,
             disk_cache_bytes: 2 * 1024 * 1024 * 1024,
         }
     }

@@ -205,6 +205,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         domain: Arc::clone(&domain),
         leptos_options: leptos_options.clone(),
         login_limiter: Arc::new(http::session::LoginLimiter::default()),
+        public_limiter: Arc::new(http::public::PublicLimiter::new(config.limits.public_per_minute)),
         notices: http::notice::NoticeKey::new(domain.derived_key("page notices")),
     };
     let backend: Arc<dyn Backend> = domain.clone();
@@ -304,6 +305,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
     tokio::spawn({
         let store = session_store.clone();
         let (domain, limiter) = (Arc::clone(&domain), Arc::clone(&state.login_limiter));
+        let public_limiter = Arc::clone(&state.public_limiter);
         async move {
             let mut every = tokio::time::interval(tokio::time::Duration::from_secs(600));
             loop {
@@ -315,6 +317,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
                     tracing::warn!(%error, "pruning sign-in failure counts failed");
                 }
                 limiter.prune();
+                public_limiter.prune();
             }
         }
     });
@@ -350,6 +353,9 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::identify))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::same_origin_writes))
+        // Anyone's: no session, no caller, no audit event; limited per client.
+        .merge(http::public::router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::public::limit))
         .layer(axum::middleware::from_fn_with_state(Arc::new(config.network.clone()), http::network::locate))
         .layer(axum::middleware::from_fn_with_state(secure, middleware::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))

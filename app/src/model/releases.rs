@@ -181,3 +181,22 @@ pub struct PublicRelease {
     pub signers: Vec<String>,
     pub authorised_at_ms: i64,
 }
+
+/// The public releases page: the authorised releases, and a file checked against the public log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicReleases {
+    pub releases: Vec<PublicRelease>,
+    /// The SHA-256 asked about, with the public log's entries naming it.
+    pub checked: Option<PublicCheck>,
+    /// The public log's verifier key (a vkey line), to check its checkpoints and receipts.
+    pub log_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicCheck {
+    pub sha256: String,
+    /// The releases naming it (index, version, repository, entry id).
+    pub releases: Vec<(u64, String, String, String)>,
+    /// Entries naming it that are not releases (statements registered by issuers).
+    pub other_entries: u32,
+}

@@ -61,6 +61,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             export_retention_hours,
             export_disk_mb,
             exports_per_day,
+            public_rate_limit,
             trusted_proxies,
             public_url,
             metrics_listen,
@@ -76,6 +77,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                 export_retention_hours,
                 export_disk_bytes: export_disk_mb.saturating_mul(1024 * 1024),
                 exports_per_day,
+                public_per_minute: public_rate_limit,
                 ..SourceLimits::default()
             };
             let site_root = std::path::absolute(&site_root).unwrap_or(site_root);

@@ -90,6 +90,10 @@ enum Command {
         /// Exports one account may ask for in 24 hours.
         #[arg(long, env = "CLEARROOM_EXPORTS_PER_DAY", default_value_t = 50)]
         exports_per_day: u32,
+        /// Requests one client may make to the public routes (the public log, `/releases`) per
+        /// minute; 0: no limit.
+        #[arg(long, default_value_t = 600, env = "CLEARROOM_PUBLIC_RATE_LIMIT")]
+        public_rate_limit: u32,
         /// A reverse proxy (address or CIDR range, repeatable) whose X-Forwarded-For / Forwarded
         /// and X-Forwarded-Proto headers are believed; from any other peer they are ignored.
         #[arg(long = "trusted-proxy", value_name = "CIDR", env = "CLEARROOM_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]

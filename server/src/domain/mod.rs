@@ -241,6 +241,10 @@ impl Backend for Domain {
         self.core.attestations().lookup_artifact(Actor::Web(caller), &sha256).await
     }
 
+    async fn public_releases(&self, sha256: Option<Sha256Hex>) -> AppResult<PublicReleases> {
+        self.core.transparency().public_page(sha256).await
+    }
+
     async fn verdicts(&self, caller: &Caller, pin: PinId) -> AppResult<VerdictPage> {
         let mut page = self.core.coverage().verdicts(Actor::Web(caller), pin).await?;
         page.csrf_token = caller.csrf_token.clone().unwrap_or_default();

@@ -125,7 +125,9 @@ pub async fn identify(
     next: Next,
 ) -> Response {
     // The API and the metrics answer in their own formats and accept API tokens; all else is pages.
-    let api = request.uri().path().starts_with("/api/") || request.uri().path() == "/metrics";
+    let api = request.uri().path().starts_with("/api/")
+        || request.uri().path() == "/metrics"
+        || (request.uri().path() == "/entries" && request.method() == Method::POST);
     match identify_caller(&state, origin.client, session.clone(), request.headers(), api).await {
         Ok((caller, ended)) => {
             let path = request.uri().path().to_string();
@@ -134,6 +136,7 @@ pub async fn identify(
                 && !api
                 && !path.starts_with("/fn/")
                 && path != "/login"
+                && path != "/releases"
                 && path != "/healthz";
             if caller.identity.is_none() && page {
                 let query = if ended { "expired=1".to_string() } else { format!("next={}", encode(&path)) };

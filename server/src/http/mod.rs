@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod network;
 pub mod notice;
 pub mod openapi;
+pub mod public;
 pub mod releases_api;
 pub mod request_id;
 pub mod review;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub domain: Arc<Domain>,
     pub leptos_options: leptos::config::LeptosOptions,
     pub login_limiter: Arc<session::LoginLimiter>,
+    /// Requests per client to the public routes (`public`).
+    pub public_limiter: Arc<public::PublicLimiter>,
     /// Seals the messages forms send back to their pages (`notice`).
     pub notices: notice::NoticeKey,
 }

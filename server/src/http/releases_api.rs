@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/releases/{id}/dossier", get(dossier))
         .route("/api/v1/releases/{id}/decisions", post(decide))
         .route("/api/v1/users/{username}/keys", post(register_key).get(keys))
+        .route("/entries", post(register_statement))
 }
 
 fn release_id(text: &str) -> Result<i64, HttpError> {
@@ -215,4 +216,38 @@ pub(crate) async fn keys(
     Path(username): Path<String>,
 ) -> Result<impl IntoResponse, HttpError> {
     Ok(Json(state.domain.releases().keys_of(Actor::Web(&caller), &username).await?))
+}
+
+/// Registers a Signed Statement in the public log (SCRAPI `POST /entries`, `application/cose`):
+/// 201 with its receipt and `Location: /entries/{id}` (200 for one registered before); a refusal
+/// is RFC 9290 problem details naming the registration policy's rule.
+pub(crate) async fn register_statement(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> axum::response::Response {
+    use crate::domain::transparency::Registration;
+    use crate::http::public::problem;
+    let refuse = |status: u16, rule: &'static str, detail: &str| problem(&Registration { status, rule, detail: detail.into() });
+    if caller.identity.is_none() {
+        return refuse(401, "issuer", "send an issuer's API token");
+    }
+    let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if media.split(';').next().unwrap_or("").trim() != "application/cose" {
+        return refuse(415, "media_type", "send the Signed Statement as application/cose");
+    }
+    let limit = crate::transparency::MAX_STATEMENT;
+    let Ok(bytes) = axum::body::to_bytes(body, limit + 1).await else {
+        return refuse(413, "size", &format!("a statement is at most {limit} bytes"));
+    };
+    match state.domain.transparency().register(Actor::Web(&caller), &bytes).await {
+        Ok((id, receipt, created)) => {
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            let location = format!("/entries/{id}");
+            (status, [(header::CONTENT_TYPE, "application/cose".to_string()), (header::LOCATION, location)], receipt)
+                .into_response()
+        }
+        Err(refusal) => problem(&refusal),
+    }
 }

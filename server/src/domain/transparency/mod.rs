@@ -152,6 +152,24 @@ impl Transparency<'_> {
         Ok(Some(cose::transparent(&entry.statement, &[receipt]).map_err(|e| super::error::internal(&e))?))
     }
 
+    /// The public releases page: the newest 200 authorised releases, and what names a hash.
+    pub async fn public_page(&self, sha256: Option<Sha256Hex>) -> AppResult<app::model::PublicReleases> {
+        let releases = self.releases(200).await?;
+        let checked = match sha256 {
+            None => None,
+            Some(sha256) => {
+                let entries = self.store.public_entries_naming(sha256.as_str()).await?;
+                let found: Vec<_> = entries.iter().filter_map(public_release).collect();
+                Some(app::model::PublicCheck {
+                    sha256: sha256.as_str().to_string(),
+                    other_entries: (entries.len() - found.len()) as u32,
+                    releases: found.into_iter().map(|r| (r.index, r.version, r.repository, r.entry_id)).collect(),
+                })
+            }
+        };
+        Ok(app::model::PublicReleases { releases, checked, log_key: self.verifier_key() })
+    }
+
     /// The authorised releases, newest first (at most `limit`).
     pub async fn releases(&self, limit: i64) -> AppResult<Vec<PublicRelease>> {
         let entries = self.store.public_release_entries(limit).await?;
