@@ -93,7 +93,10 @@ async fn tile(State(state): State<AppState>, Path(path): Path<String>) -> Result
     match state.domain.transparency().tile(&path).await? {
         // A tile at a width never changes (a partial one is a prefix of the full one).
         Some(bytes) => Ok((
-            [(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")],
+            [
+                (header::CONTENT_TYPE, "application/octet-stream"),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
             bytes,
         )
             .into_response()),
@@ -114,7 +117,8 @@ fn entry_id(text: &str) -> Result<String, HttpError> {
 }
 
 fn cose(bytes: Vec<u8>, disposition: Option<String>) -> Response {
-    let mut response = ([(header::CONTENT_TYPE, "application/cose"), (header::CACHE_CONTROL, "no-cache")], bytes).into_response();
+    let mut response =
+        ([(header::CONTENT_TYPE, "application/cose"), (header::CACHE_CONTROL, "no-cache")], bytes).into_response();
     if let Some(value) = disposition.and_then(|d| HeaderValue::from_str(&d).ok()) {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
     }
@@ -142,7 +146,8 @@ async fn receipt(State(state): State<AppState>, Path(id): Path<String>) -> Respo
 
 async fn scitt_keys(State(state): State<AppState>) -> Response {
     let keys = state.domain.transparency().key_set();
-    ([(header::CONTENT_TYPE, "application/cbor"), (header::CACHE_CONTROL, "public, max-age=3600")], keys).into_response()
+    ([(header::CONTENT_TYPE, "application/cbor"), (header::CACHE_CONTROL, "public, max-age=3600")], keys)
+        .into_response()
 }
 
 /// RFC 9290 concise problem details: `{-1: title, -2: detail, -4: response code}`, the title

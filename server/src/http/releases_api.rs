@@ -229,7 +229,8 @@ pub(crate) async fn register_statement(
 ) -> axum::response::Response {
     use crate::domain::transparency::Registration;
     use crate::http::public::problem;
-    let refuse = |status: u16, rule: &'static str, detail: &str| problem(&Registration { status, rule, detail: detail.into() });
+    let refuse =
+        |status: u16, rule: &'static str, detail: &str| problem(&Registration { status, rule, detail: detail.into() });
     if caller.identity.is_none() {
         return refuse(401, "issuer", "send an issuer's API token");
     }

@@ -19,6 +19,7 @@ mod exports;
 mod log;
 mod long_files;
 mod operations;
+mod public_log;
 mod release_flow;
 mod releases;
 mod review;

@@ -26,14 +26,18 @@ names = ["sup1", "sup2", "sup3"]
 "#;
 
 /// Supervisors with registered keys (kept here, as they would be offline), the policy set.
-struct Room {
-    app: TestApp,
-    staff: String,
-    keys: Vec<NoteSigner>,
+pub(crate) struct Room {
+    pub(crate) app: TestApp,
+    pub(crate) staff: String,
+    pub(crate) keys: Vec<NoteSigner>,
 }
 
-async fn room() -> Room {
-    let app = spawn_app().await;
+pub(crate) async fn room() -> Room {
+    room_on(spawn_app().await).await
+}
+
+/// `room` on a server of one's own (with other limits, say).
+pub(crate) async fn room_on(app: TestApp) -> Room {
     let mut signers = Vec::new();
     for name in ["sup1", "sup2", "sup3"] {
         let password = Some(Password::new(PASSWORD.into()));
@@ -54,16 +58,16 @@ async fn room() -> Room {
     Room { app, staff, keys: signers }
 }
 
-const BINARY: &[u8] = b"\x7fELF the product, version 2.4.1";
+pub(crate) const BINARY: &[u8] = b"\x7fELF the product, version 2.4.1";
 
-async fn record(app: &TestApp, token: &str, bytes: &[u8]) {
+pub(crate) async fn record(app: &TestApp, token: &str, bytes: &[u8]) {
     let body = json!({"name": "product", "platform": "linux", "sha256": sha256(bytes)});
     let url = app.url(&format!("/api/v1/pins/{}/builds", app.pin));
     let response = new_client().post(url).bearer_auth(token).json(&body).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 
-async fn verdict(app: &TestApp, kind: &str) {
+pub(crate) async fn verdict(app: &TestApp, kind: &str) {
     let (client, csrf) = signed_in(app, "reviewer").await;
     let response = client
         .post(app.url(&format!("/api/v1/pins/{}/verdicts", app.pin)))
@@ -76,7 +80,7 @@ async fn verdict(app: &TestApp, kind: &str) {
     assert!(response.status().is_success(), "{}", response.status());
 }
 
-async fn propose(app: &TestApp, staff: &str, version: &str) -> Value {
+pub(crate) async fn propose(app: &TestApp, staff: &str, version: &str) -> Value {
     let body =
         json!({"version": version, "artifacts": [{"name": "product", "platform": "linux", "sha256": sha256(BINARY)}]});
     let url = app.url(&format!("/api/v1/pins/{}/releases", app.pin));
@@ -85,12 +89,12 @@ async fn propose(app: &TestApp, staff: &str, version: &str) -> Value {
     response.json().await.unwrap()
 }
 
-async fn dossier(app: &TestApp, token: &str, id: i64) -> String {
+pub(crate) async fn dossier(app: &TestApp, token: &str, id: i64) -> String {
     let url = app.url(&format!("/api/v1/releases/{id}/dossier"));
     new_client().get(url).bearer_auth(token).send().await.unwrap().text().await.unwrap()
 }
 
-async fn decide(app: &TestApp, supervisor: &str, id: i64, decision: &keys::Decision) -> (StatusCode, Value) {
+pub(crate) async fn decide(app: &TestApp, supervisor: &str, id: i64, decision: &keys::Decision) -> (StatusCode, Value) {
     let token = app.token(supervisor).await;
     let url = app.url(&format!("/api/v1/releases/{id}/decisions"));
     let response = new_client().post(url).bearer_auth(token).json(decision).send().await.unwrap();
