@@ -29,6 +29,7 @@ pub mod startup;
 pub mod store;
 pub mod transparency;
 pub mod verify_cli;
+pub mod verify_release;
 pub mod witness;
 
 /// An error and its causes, `outer: inner: innermost`, for log lines (never for users).

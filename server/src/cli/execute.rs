@@ -262,6 +262,30 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(VerifyCommand::Binary { file, url, token }) => {
             crate::verify_cli::verify_binary(&file, &url, token.as_deref()).await
         }
+        Command::Verify(VerifyCommand::Release {
+            file,
+            bt_key,
+            supervisor_keys,
+            vendor_key,
+            policy,
+            url,
+            proof,
+            statement,
+            service_key,
+        }) => {
+            crate::verify_release::verify_release(crate::verify_release::Inputs {
+                file: &file,
+                bt_key: bt_key.as_deref(),
+                supervisor_keys: &supervisor_keys,
+                vendor_key: vendor_key.as_deref(),
+                policy: policy.as_deref(),
+                url: url.as_deref(),
+                proof: proof.as_deref(),
+                statement: statement.as_deref(),
+                service_key: service_key.as_deref(),
+            })
+            .await
+        }
         Command::Verify(VerifyCommand::Attestation { envelope, key }) => {
             crate::verify_cli::verify_attestation(&envelope, &key)
         }

@@ -228,6 +228,37 @@ enum VerifyCommand {
         #[arg(long, env = "CLEARROOM_TOKEN")]
         token: Option<String>,
     },
+    /// Check a file against the public log: the checkpoint (and witnesses' quorum), the
+    /// statement's inclusion, its COSE signature, the DSSE signatures of the vendor and a quorum of
+    /// supervisors, and that the file is one of the release's artifacts. Exits non-zero naming what
+    /// failed.
+    Release {
+        file: PathBuf,
+        /// The public log's key (the vkey line of /bt/key), or a file holding it.
+        #[arg(long)]
+        bt_key: Option<String>,
+        /// A supervisor's public key (a vkey line, or a file holding it); repeat for each.
+        #[arg(long = "supervisor-key")]
+        supervisor_keys: Vec<String>,
+        /// The vendor's attestation key (PEM, or base64), or a file holding it.
+        #[arg(long)]
+        vendor_key: Option<String>,
+        /// A C2SP tlog-policy file: the checkpoint's cosignatures must meet its quorum.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// A server: the statement and its inclusion proof come from its tiles.
+        #[arg(long, conflicts_with_all = ["proof", "statement"])]
+        url: Option<String>,
+        /// A proof saved with `server release proof`.
+        #[arg(long, conflicts_with = "statement")]
+        proof: Option<PathBuf>,
+        /// A Transparent Statement (with its receipt), checked with --service-key and no network.
+        #[arg(long)]
+        statement: Option<PathBuf>,
+        /// The transparency service's key (the vkey line of /bt/key), for --statement.
+        #[arg(long)]
+        service_key: Option<String>,
+    },
     /// Check a DSSE envelope (a JSON file, or a .intoto.jsonl of them) offline against a public
     /// key (PEM, or 32 bytes in base64); exits non-zero naming what failed.
     Attestation {

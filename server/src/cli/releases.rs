@@ -42,6 +42,13 @@ pub(super) enum ReleaseCommand {
     },
     /// Print a release's state (proposed, authorised, objected, replaced) and each rule.
     Show { id: i64 },
+    /// Write an authorised release's proof: its statement in the public log, the inclusion proof
+    /// and the checkpoint (`server verify release --proof`).
+    Proof {
+        id: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +175,13 @@ pub(super) async fn run(domain: &Domain, command: ReleaseCommand) -> anyhow::Res
             print_release(&view);
         }
         ReleaseCommand::Show { id } => print_release(&releases.release(Actor::Operator, id).await.map_err(fail)?),
+        ReleaseCommand::Proof { id, out } => {
+            let proof = domain.transparency().release_proof(id).await.map_err(fail)?;
+            std::fs::write(&out, serde_json::to_string_pretty(&proof)? + "\n")
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("entry {} of the public log", proof.index);
+            println!("wrote {}", out.display());
+        }
     }
     Ok(())
 }

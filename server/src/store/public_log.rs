@@ -111,6 +111,12 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
+    pub async fn public_entry_of_release(&self, release_id: i64) -> Result<Option<PublicEntry>> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} WHERE release_id = $1");
+        let row = sqlx::query(&sql).bind(release_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(entry_from_row).transpose()
+    }
+
     pub async fn public_entry_by_id(&self, entry_id: &str) -> Result<Option<PublicEntry>> {
         let sql = format!("SELECT {ENTRY_COLUMNS} WHERE entry_id = $1");
         let row = sqlx::query(&sql).bind(entry_id).fetch_optional(&self.pool).await?;

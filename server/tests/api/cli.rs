@@ -275,7 +275,9 @@ async fn an_operator_adds_a_supervisor_and_sets_a_release_policy_from_the_comman
     let (ok, out) = server(&data, &["pin", "product", "HEAD", "--label", "Release 1.0"], None);
     let pin = last_word(&out);
     assert!(ok, "{out}");
-    let sha = "ab".repeat(32);
+    let binary = path("product");
+    std::fs::write(&binary, b"the product, built").unwrap();
+    let sha = crate::builds::sha256(b"the product, built");
     assert!(server(&data, &["build", "record", "--pin", &pin, "--name", "product", "--sha256", &sha], None).0);
     let artifact = format!("product:linux:{sha}");
     let propose = ["release", "propose", "--pin", &pin, "--version", "1.0", "--artifact", &artifact];
@@ -292,4 +294,27 @@ async fn an_operator_adds_a_supervisor_and_sets_a_release_policy_from_the_comman
     assert!(ok && out.contains("signed sup1"), "{out}");
     let (ok, out) = server(&data, &["release", "show", &id], None);
     assert!(ok && out.ends_with("state authorised\n") && out.contains("rule supervisors met"), "{out}");
+
+    // Its proof, checked offline; a tampered file and a missing supervisor fail by name.
+    let (ok, out) = server(&data, &["release", "proof", &id, "--out", &path("proof.json")], None);
+    assert!(ok, "{out}");
+    let bt_key = data.join("public-log-signing.key");
+    let signer = clearroom::audit::note::NoteSigner::parse(&std::fs::read_to_string(bt_key).unwrap()).unwrap();
+    std::fs::write(path("bt.pub"), signer.verifier().to_string()).unwrap();
+    let verify = |file: &str, keys: &[&str]| {
+        let mut args =
+            vec!["verify", "release", file, "--bt-key", path("bt.pub").leak(), "--proof", path("proof.json").leak()];
+        for key in keys {
+            args.extend(["--supervisor-key", *key]);
+        }
+        server(&data, &args, None)
+    };
+    let sup1 = path("sup1.pub");
+    let (ok, out) = verify(&binary, &[&sup1]);
+    assert!(ok && out.contains("verified:"), "{out}");
+    std::fs::write(path("tampered"), b"the product, built!").unwrap();
+    let (ok, out) = verify(&path("tampered"), &[&sup1]);
+    assert!(!ok && out.contains("FAILED: the release does not name a file"), "{out}");
+    let (ok, out) = verify(&binary, &[]);
+    assert!(!ok && out.contains("FAILED: 0 of the given supervisors' keys signed"), "{out}");
 }

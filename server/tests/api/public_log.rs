@@ -224,6 +224,35 @@ async fn an_authorised_release_is_in_the_public_log_and_anyone_checks_it_without
     assert_eq!(registered, statement);
     assert_eq!(verify_receipt(&receipts[0], &registered, &log_key), Ok((1, 0)));
 
+    // `server verify release`, from the tiles and from the Transparent Statement alone.
+    let dir = tempfile::tempdir().unwrap();
+    let (file, tampered) = (dir.path().join("product"), dir.path().join("tampered"));
+    std::fs::write(&file, BINARY).unwrap();
+    std::fs::write(&tampered, [BINARY, b"!"].concat()).unwrap();
+    let statement_file = dir.path().join("product.cose");
+    std::fs::write(&statement_file, &transparent).unwrap();
+    let supervisors: Vec<String> = [0, 2].iter().map(|i| room.keys[*i].verifier().to_string()).collect();
+    let vendor = keys["attestation"]["public_key_pem"].as_str().unwrap().to_string();
+    let verify = async |file: &std::path::Path, supervisors: &[String], from_statement: bool| {
+        let inputs = clearroom::verify_release::Inputs {
+            file,
+            bt_key: Some(key_line.trim()),
+            supervisor_keys: supervisors,
+            vendor_key: Some(&vendor),
+            policy: None,
+            url: (!from_statement).then_some(app.address.as_str()),
+            proof: None,
+            statement: from_statement.then_some(statement_file.as_path()),
+            service_key: Some(key_line.trim()),
+        };
+        clearroom::verify_release::verify_release(inputs).await.map_err(|e| e.to_string())
+    };
+    assert_eq!(verify(&file, &supervisors, false).await, Ok(()));
+    assert_eq!(verify(&file, &supervisors, true).await, Ok(()));
+    assert!(verify(&tampered, &supervisors, false).await.unwrap_err().contains("no release naming"));
+    assert!(verify(&tampered, &supervisors, true).await.unwrap_err().contains("does not name a file"));
+    assert!(verify(&file, &supervisors[..1], true).await.unwrap_err().contains("its policy needs 2"));
+
     // Nothing private: the lookup's fields, field by field, and no reviewer's name anywhere.
     let fields: Vec<&str> = entry.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(fields, ["appended_at_ms", "content_type", "entry_id", "index", "issuer", "payload", "subject"]);

@@ -170,6 +170,30 @@ impl Transparency<'_> {
         Ok(app::model::PublicReleases { releases, checked, log_key: self.verifier_key() })
     }
 
+    /// A release's proof file (`server release proof`): its statement, its inclusion proof at the
+    /// newest checkpoint, and that checkpoint.
+    pub async fn release_proof(&self, release_id: i64) -> AppResult<crate::verify_release::ProofFile> {
+        let entry = self.store.public_entry_of_release(release_id).await?.ok_or_else(|| {
+            AppError::NotFound(format!("release {release_id} is not in the public log: it is not authorised"))
+        })?;
+        self.publish().await?;
+        let (size, note) =
+            self.store.public_checkpoint().await?.ok_or_else(|| AppError::NotFound("no checkpoint".into()))?;
+        if self.public.size() < size {
+            self.sync().await?;
+        }
+        let path = self.public.tree.read().expect("the tree's lock").inclusion(entry.index, size);
+        let path = path.map_err(|e| super::error::internal(&e))?;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        Ok(crate::verify_release::ProofFile {
+            kind: crate::verify_release::PROOF_TYPE.into(),
+            index: entry.index,
+            statement: b64.encode(&entry.statement),
+            inclusion: path.iter().map(|h| b64.encode(h)).collect(),
+            checkpoint: note,
+        })
+    }
+
     /// The authorised releases, newest first (at most `limit`).
     pub async fn releases(&self, limit: i64) -> AppResult<Vec<PublicRelease>> {
         let entries = self.store.public_release_entries(limit).await?;
