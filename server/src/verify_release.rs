@@ -175,8 +175,7 @@ async fn fetch_proof(base: &str, sha256: &str) -> anyhow::Result<ProofFile> {
         .flatten()
         .filter(|e| e["content_type"] == RELEASE_CONTENT_TYPE)
         .filter_map(|e| e["index"].as_u64())
-        .filter(|index| *index < size)
-        .next_back()
+        .rfind(|index| *index < size)
         .ok_or_else(|| fail(format!("the public log has no release naming {sha256}")))?;
     // The statement, from its entry bundle.
     let tile_index = index / 256;
