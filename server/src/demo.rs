@@ -1,4 +1,4 @@
-//! `serve --demo`: four accounts with printed passwords (staff, reviewer, regulator, supervisor), a repository (this checkout's own git
+//! `serve --demo`: five accounts with printed passwords (staff, reviewer, regulator, two supervisors), a repository (this checkout's own git
 //! repository, or a generated multi-language sample), a pin of its current commit, an eight-hour
 //! grant for the reviewer, and a review under way (comments, a finding the vendor answered, a
 //! private note, a reviewed file, a verdict), builds (reproduced on the release, a mismatch on the
@@ -25,6 +25,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         ("reviewer", Role::Reviewer),
         ("regulator", Role::Regulator),
         ("supervisor", Role::Supervisor),
+        ("supervisor2", Role::Supervisor),
     ];
     for (username, role) in roles {
         let password = Password::generate();
@@ -98,14 +99,8 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     let export = app::model::ExportRequest { pins: vec![pin.get()], ..Default::default() };
     let export =
         domain.exports().request_export(Actor::Web(&person("regulator")), &export, true).await.map_err(fail)?;
-    // The repository's release policy: what a release must meet before the supervisor signs.
-    let policy = "reproduced_by = 2\nverdicts_no_objection = 1\nmax_open_findings_at = \"high\"\n\
-                  [supervisors]\nquorum = 1\nnames = [\"supervisor\"]\n";
-    let policy = domain
-        .releases()
-        .set_policy(Actor::Operator, name, policy, crate::domain::releases::PolicyFormat::Toml)
-        .await
-        .map_err(fail)?;
+    // The release policy, two supervisors' keys, an authorised release and an objected one.
+    let releases = crate::demo_releases::seed(domain, config, name, pin, previous).await?;
     println!();
     println!("Demo accounts (passwords are shown only now):");
     for (username, role, password, _) in &accounts {
@@ -116,10 +111,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         println!("Its previous commit is pin {previous}: compare them at /pins/{previous}/compare/{pin}");
         println!("Builds: pin {pin}'s server binary is reproduced by two builder accounts (ci and lab); pin {previous}'s builders disagree (a mismatch).");
     }
-    println!(
-        "Release policy of {name} (sha256 {}): `server release policy show --repo {name}`, or sign in as supervisor.",
-        policy.sha256
-    );
+    println!("{releases}");
     println!("{room}");
     if let Some(running) = running {
         println!("{running}");

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod config_file;
 pub mod demo;
+pub mod demo_releases;
 pub mod demo_room;
 pub mod domain;
 pub mod export;

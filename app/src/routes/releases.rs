@@ -114,7 +114,7 @@ fn ReleaseItem(release: PublicRelease) -> impl IntoView {
                     <a href=format!("/bt/statement/{}", release.entry_id) download="">"transparent statement"</a>
                 </dd>
             </dl>
-            <table class="data">
+            <table class="grid release-artifacts">
                 <thead><tr><th scope="col">"Artifact"</th><th scope="col">"Platform"</th><th scope="col">"SHA-256"</th><th scope="col">"Reproduced by"</th></tr></thead>
                 <tbody>
                     {release.artifacts.into_iter().map(|a| view! {
