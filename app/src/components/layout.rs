@@ -33,7 +33,8 @@ pub fn Page(#[prop(into)] title: String, children: Children) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match me.await {
                         Ok(Some(me)) => view! { <Nav me/> }.into_any(),
-                        _ => view! { <span class="nav"></span> }.into_any(),
+                        // Someone not signed in (the public releases page): a way in.
+                        _ => view! { <nav class="nav"><a href="/login">"Sign in"</a></nav> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -91,6 +92,7 @@ fn Nav(me: Me) -> impl IntoView {
         <nav class="nav" id="main-nav" aria-label="Main">
             <a href="/">"Pins"</a>
             <a href="/verify">"Verify a file"</a>
+            <a href="/releases">"Releases"</a>
             {auditor.then(|| view! { <a href="/audit">"Audit log"</a> <a href="/log">"Log integrity"</a> <a href="/exports">"Exports"</a> })}
             {staff.then(|| view! { <a href="/admin">"Administration"</a> })}
         </nav>
