@@ -46,7 +46,8 @@ pub async fn seed(
         domain.releases().register_key(Actor::Operator, name, &signer.verifier().to_string()).await.map_err(fail)?;
         signers.push(signer);
     }
-    let policy = domain.releases().set_policy(Actor::Operator, repository, POLICY, PolicyFormat::Toml).await.map_err(fail)?;
+    let policy =
+        domain.releases().set_policy(Actor::Operator, repository, POLICY, PolicyFormat::Toml).await.map_err(fail)?;
     let mut lines = vec![format!(
         "Release policy of {repository} (sha256 {}): `server release policy show --repo {repository}`.",
         policy.sha256
@@ -62,7 +63,10 @@ pub async fn seed(
         let objection = keys::object(&dossier, &signers[1], reason)?;
         let file = serde_json::to_string(&objection)?;
         domain.releases().decide(Actor::Operator, proposed.id, Some("supervisor2"), &file).await.map_err(fail)?;
-        lines.push(format!("Release 0.9 (pin {previous}) was objected to by supervisor2: `server release show {}`.", proposed.id));
+        lines.push(format!(
+            "Release 0.9 (pin {previous}) was objected to by supervisor2: `server release show {}`.",
+            proposed.id
+        ));
     }
     let proposed = domain
         .releases()
@@ -71,7 +75,8 @@ pub async fn seed(
         .map_err(fail)?;
     let dossier = domain.releases().dossier(Actor::Operator, proposed.id).await.map_err(fail)?;
     let signature = serde_json::to_string(&keys::sign(&dossier, &signers[0])?)?;
-    let signed = domain.releases().decide(Actor::Operator, proposed.id, Some("supervisor"), &signature).await.map_err(fail)?;
+    let signed =
+        domain.releases().decide(Actor::Operator, proposed.id, Some("supervisor"), &signature).await.map_err(fail)?;
     lines.push(format!(
         "Release 1.0 (pin {pin}) is {} by supervisor and in the public log: /releases, /bt/checkpoint, /entries/… (no sign-in).",
         signed.state.as_str()
