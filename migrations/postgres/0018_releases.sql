@@ -71,6 +71,15 @@ CREATE TABLE public_checkpoints (
     signed_at BIGINT NOT NULL
 );
 
+CREATE TABLE public_cosignatures (
+    size        BIGINT NOT NULL REFERENCES public_checkpoints (size),
+    witness     TEXT NOT NULL,
+    line        TEXT NOT NULL, -- the C2SP cosignature line, as the witness sent it
+    cosigned_at BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (size, witness)
+);
+
 CREATE TRIGGER account_keys_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON account_keys
 FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
 CREATE TRIGGER releases_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON releases
@@ -84,4 +93,6 @@ FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
 CREATE TRIGGER public_subjects_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON public_subjects
 FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
 CREATE TRIGGER public_checkpoints_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON public_checkpoints
+FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();
+CREATE TRIGGER public_cosignatures_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON public_cosignatures
 FOR EACH STATEMENT EXECUTE FUNCTION clearroom_release_records_append_only();

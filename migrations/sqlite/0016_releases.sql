@@ -71,6 +71,15 @@ CREATE TABLE public_checkpoints (
     signed_at BIGINT NOT NULL
 );
 
+CREATE TABLE public_cosignatures (
+    size        BIGINT NOT NULL REFERENCES public_checkpoints (size),
+    witness     TEXT NOT NULL,
+    line        TEXT NOT NULL, -- the C2SP cosignature line, as the witness sent it
+    cosigned_at BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (size, witness)
+);
+
 CREATE TRIGGER account_keys_no_update BEFORE UPDATE ON account_keys
 BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
 CREATE TRIGGER account_keys_no_delete BEFORE DELETE ON account_keys
@@ -98,4 +107,8 @@ BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
 CREATE TRIGGER public_checkpoints_no_update BEFORE UPDATE ON public_checkpoints
 BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
 CREATE TRIGGER public_checkpoints_no_delete BEFORE DELETE ON public_checkpoints
+BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
+CREATE TRIGGER public_cosignatures_no_update BEFORE UPDATE ON public_cosignatures
+BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;
+CREATE TRIGGER public_cosignatures_no_delete BEFORE DELETE ON public_cosignatures
 BEGIN SELECT RAISE(ABORT, 'release records are append-only'); END;

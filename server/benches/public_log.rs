@@ -183,6 +183,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (static_rate, static_p99) = wrk("http://127.0.0.1:18099", &script);
     let _ = lighttpd.kill();
+    let _ = lighttpd.wait();
     println!("lighttpd:  {static_rate:.0} tiles/s (p99 {static_p99})");
     println!("clearroom serves {:.0} % of lighttpd's rate", served * 100.0 / static_rate.max(1.0));
 }

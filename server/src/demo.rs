@@ -383,12 +383,14 @@ fn generate_sample(dir: &Path) -> anyhow::Result<PathBuf> {
 /// key under `<data-dir>/demo-witnesses/`, and a policy whose quorum is both of them.
 pub async fn start_witnesses(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     let log_key = domain.log().log_verifier_key();
+    let public_key = domain.transparency().verifier_key();
     let mut policy = format!("log {log_key}\n");
     for n in 1..=2 {
         let dir = config.data_dir.join("demo-witnesses").join(format!("w{n}"));
         let cosigner = crate::witness::load_or_create_key(&dir.join("witness.key"), &format!("demo.witness/w{n}"))?;
         let vkey = cosigner.verifier().to_string();
-        let own = crate::audit::policy::Policy::parse(&format!("log {log_key}\nquorum none\n"))
+        // Each witness follows both logs: the audit log and the public log of releases.
+        let own = crate::audit::policy::Policy::parse(&format!("log {log_key}\nlog {public_key}\nquorum none\n"))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let witness = crate::witness::Witness::open(&dir, own, cosigner).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

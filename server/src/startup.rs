@@ -263,6 +263,24 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
             }
         }
     });
+    // The public log's checkpoint, signed when it grew (an append signs one at once; this covers an
+    // instance that stopped in between) and sent to the witnesses, one round at a time.
+    tokio::spawn({
+        let domain = Arc::clone(&domain);
+        async move {
+            let mut every = tokio::time::interval(tokio::time::Duration::from_secs(1));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut submitted = 0;
+            loop {
+                every.tick().await;
+                match domain.transparency().witness_round(submitted).await {
+                    Ok(Some(size)) => submitted = size,
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(%error, "the public log's checkpoint round failed"),
+                }
+            }
+        }
+    });
     // Background jobs: two workers for pins' jobs (a pin's index and compare run beside its
     // highlighting, which is most of the work), one for export bundles and one for room builds and
     // their reports, each running its jobs

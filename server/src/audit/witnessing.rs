@@ -31,6 +31,52 @@ pub struct WitnessState {
     back_off_until: Option<Instant>,
 }
 
+/// A log whose checkpoints witnesses cosign: where its consistency proofs come from and where
+/// the cosignatures it receives are kept (the audit log, `AuditWitnessed`; the public log).
+pub trait Witnessed {
+    /// A consistency proof from `old` to `new`.
+    fn consistency(
+        &self,
+        old: u64,
+        new: u64,
+    ) -> impl std::future::Future<Output = Result<Vec<super::merkle::Hash>, String>> + Send;
+    /// The size each witness last cosigned, as stored.
+    fn cosigned_sizes(&self) -> impl std::future::Future<Output = Result<Vec<(String, u64)>, String>> + Send;
+    /// Keeps a cosignature line of a checkpoint.
+    fn keep(
+        &self,
+        size: u64,
+        witness: &str,
+        line: &str,
+        timestamp: u64,
+        now: i64,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+}
+
+/// The audit log, as witnesses see it.
+pub struct AuditWitnessed<'a> {
+    pub log: &'a AuditLog,
+    pub store: &'a Store,
+}
+
+impl Witnessed for AuditWitnessed<'_> {
+    async fn consistency(&self, old: u64, new: u64) -> Result<Vec<super::merkle::Hash>, String> {
+        self.log.consistency_proof(old, new).await.map_err(|_| "no consistency proof".to_string())
+    }
+
+    async fn cosigned_sizes(&self) -> Result<Vec<(String, u64)>, String> {
+        let rows = self.store.latest_cosignatures().await.map_err(|_| "the database did not answer".to_string())?;
+        Ok(rows.into_iter().map(|(name, size, _)| (name, size)).collect())
+    }
+
+    async fn keep(&self, size: u64, witness: &str, line: &str, timestamp: u64, now: i64) -> Result<(), String> {
+        self.store
+            .insert_cosignature(size, witness, line, timestamp, now)
+            .await
+            .map_err(|_| "storing the cosignature failed".to_string())
+    }
+}
+
 pub struct Supervision {
     policy: Policy,
     client: reqwest::Client,
@@ -67,7 +113,7 @@ impl Supervision {
     }
 
     /// Asks every witness with a URL to cosign `checkpoint`, concurrently; stores what verifies.
-    pub async fn submit(&self, log: &AuditLog, store: &Store, checkpoint: &Checkpoint, now_ms: i64) {
+    pub async fn submit(&self, log: &impl Witnessed, checkpoint: &Checkpoint, now_ms: i64) {
         let asks = self.policy.witnesses.iter().filter(|w| w.url.is_some()).map(|witness| async move {
             let backing_off = self
                 .state
@@ -79,7 +125,7 @@ impl Supervision {
             if backing_off {
                 return;
             }
-            let outcome = self.submit_to(witness, log, store, checkpoint, now_ms).await;
+            let outcome = self.submit_to(witness, log, checkpoint, now_ms).await;
             self.update(&witness.name, |state| {
                 state.last_attempt_ms = Some(now_ms);
                 state.last_error = outcome.err();
@@ -91,8 +137,7 @@ impl Supervision {
     async fn submit_to(
         &self,
         witness: &Witness,
-        log: &AuditLog,
-        store: &Store,
+        log: &impl Witnessed,
         checkpoint: &Checkpoint,
         now_ms: i64,
     ) -> Result<(), String> {
@@ -100,13 +145,12 @@ impl Supervision {
         let known = self.state.lock().expect("witness state").get(&witness.name).and_then(|s| s.known_size);
         let mut old = match known {
             Some(size) => size,
-            None => store
-                .latest_cosignatures()
-                .await
-                .map_err(|_| "the database did not answer".to_string())?
+            None => log
+                .cosigned_sizes()
+                .await?
                 .into_iter()
-                .find(|(name, _, _)| *name == witness.name)
-                .map(|(_, size, _)| size)
+                .find(|(name, _)| *name == witness.name)
+                .map(|(_, size)| size)
                 .unwrap_or(0),
         };
         let checkpoint_body = super::note::split(&checkpoint.note).map_or(checkpoint.note.as_str(), |(body, _)| body);
@@ -118,7 +162,7 @@ impl Supervision {
             let proof = if old == 0 || old == checkpoint.size {
                 Vec::new()
             } else {
-                log.consistency_proof(old, checkpoint.size).await.map_err(|_| "no consistency proof".to_string())?
+                log.consistency(old, checkpoint.size).await?
             };
             let mut request = format!("old {old}\n");
             for hash in &proof {
@@ -146,10 +190,7 @@ impl Supervision {
                     let mut stored = false;
                     for line in text.lines() {
                         if let Ok(Some(timestamp)) = witness.key.check_line(checkpoint_body, line) {
-                            store
-                                .insert_cosignature(checkpoint.size, &witness.name, line, timestamp, now_ms)
-                                .await
-                                .map_err(|_| "storing the cosignature failed".to_string())?;
+                            log.keep(checkpoint.size, &witness.name, line, timestamp, now_ms).await?;
                             stored = true;
                         }
                     }

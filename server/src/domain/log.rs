@@ -38,13 +38,16 @@ impl Log<'_> {
 
     /// Starts asking the policy's witnesses to cosign each checkpoint (once, at start-up).
     pub fn supervise(&self, policy: crate::audit::policy::Policy) {
+        let public = crate::audit::witnessing::Supervision::new(policy.clone());
+        let _ = self.public_supervision.set(std::sync::Arc::new(public));
         let _ = self.supervision.set(std::sync::Arc::new(crate::audit::witnessing::Supervision::new(policy)));
     }
 
     /// Asks the witnesses to cosign the newest checkpoint, if a policy is configured.
     pub async fn submit_to_witnesses(&self, checkpoint: &Checkpoint) {
         if let Some(supervision) = self.supervision.get() {
-            supervision.submit(&self.audit, &self.store, checkpoint, self.clock.now_ms()).await;
+            let log = crate::audit::witnessing::AuditWitnessed { log: &self.audit, store: &self.store };
+            supervision.submit(&log, checkpoint, self.clock.now_ms()).await;
         }
     }
 

@@ -162,4 +162,53 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// The newest checkpoints (at most `limit`), newest first: (size, root, note).
+    pub async fn public_checkpoints(&self, limit: i64) -> Result<Vec<(u64, [u8; 32], String)>> {
+        let rows = sqlx::query("SELECT size, root, note FROM public_checkpoints ORDER BY size DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let root: String = row.try_get(1)?;
+                let root = hex::decode(root).ok().and_then(|b| b.try_into().ok());
+                let root = root.ok_or(super::StoreError::Corrupt("a public checkpoint's root"))?;
+                Ok((row.try_get::<i64, _>(0)? as u64, root, row.try_get(2)?))
+            })
+            .collect()
+    }
+
+    pub async fn add_public_cosignature(&self, size: u64, witness: &str, line: &str, at: u64, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO public_cosignatures (size, witness, line, cosigned_at, received_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (size, witness) DO NOTHING",
+        )
+        .bind(size as i64)
+        .bind(witness)
+        .bind(line)
+        .bind(at as i64)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The size each witness last cosigned.
+    pub async fn public_cosigned_sizes(&self) -> Result<Vec<(String, u64)>> {
+        let rows = sqlx::query("SELECT witness, MAX(size) FROM public_cosignatures GROUP BY witness ORDER BY witness")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get::<i64, _>(1)? as u64))).collect()
+    }
+
+    /// The cosignature lines of checkpoints from `size` on: (size, witness, line).
+    pub async fn public_cosignatures_from(&self, size: u64) -> Result<Vec<(u64, String, String)>> {
+        let rows =
+            sqlx::query("SELECT size, witness, line FROM public_cosignatures WHERE size >= $1 ORDER BY size, witness")
+                .bind(size as i64)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?, row.try_get(2)?))).collect()
+    }
 }

@@ -396,3 +396,60 @@ async fn a_flood_from_one_client_is_limited_and_public_reads_need_no_session() {
     // Signed-in pages are not limited by it.
     assert_eq!(app.get("/api/v1/log/key").await.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_public_logs_checkpoint_is_cosigned_by_the_witnesses_of_the_policy() {
+    use clearroom::audit::cosignature::Cosigner;
+    use clearroom::audit::policy::Policy;
+    let room = room().await;
+    let app = &room.app;
+    let public_key = app.domain.transparency().verifier_key();
+    let mut policy = format!("log {}\n", app.signer.verifier());
+    let mut dirs = Vec::new();
+    let mut vkeys = Vec::new();
+    for (n, name) in ["witness.test/a", "witness.test/b"].into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        // Each witness follows both logs.
+        let own = Policy::parse(&format!("log {}\nlog {public_key}\nquorum none\n", app.signer.verifier())).unwrap();
+        let cosigner = Cosigner::from_seed(name, [n as u8 + 1; 32]).unwrap();
+        let vkey = cosigner.verifier().to_string();
+        let witness = std::sync::Arc::new(clearroom::witness::Witness::open(dir.path(), own, cosigner).await.unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, clearroom::witness::router(witness)).await });
+        policy.push_str(&format!("witness W{n} {vkey} {url}\n"));
+        dirs.push(dir);
+        vkeys.push(vkey);
+    }
+    policy.push_str("group both all W0 W1\nquorum both\n");
+    app.domain.log().supervise(Policy::parse(&policy).unwrap());
+    authorised(&room).await;
+    // The server asks in the background each second; the test asks once itself.
+    app.domain.transparency().witness_round(0).await.unwrap();
+    let served = anonymous(app, "/bt/checkpoint").await.text().await.unwrap();
+    assert_eq!(served.lines().nth(1), Some("1"), "{served}");
+    for vkey in &vkeys {
+        assert!(crate::witnessing::independently_cosigned(vkey, &served), "{vkey} cosigned {served}");
+    }
+    let parsed = Policy::parse(&policy).unwrap();
+    assert_eq!(clearroom::verify_cli::check_quorum(&parsed, &served).unwrap().len(), 2);
+
+    // `verify release --policy` checks the quorum of the served checkpoint.
+    let dir = tempfile::tempdir().unwrap();
+    let (file, policy_file) = (dir.path().join("product"), dir.path().join("policy"));
+    std::fs::write(&file, BINARY).unwrap();
+    std::fs::write(&policy_file, &policy).unwrap();
+    let supervisors: Vec<String> = [0, 2].iter().map(|i| room.keys[*i].verifier().to_string()).collect();
+    let inputs = clearroom::verify_release::Inputs {
+        file: &file,
+        bt_key: Some(public_key.as_str()),
+        supervisor_keys: &supervisors,
+        vendor_key: None,
+        policy: Some(&policy_file),
+        url: Some(app.address.as_str()),
+        proof: None,
+        statement: None,
+        service_key: None,
+    };
+    assert_eq!(clearroom::verify_release::verify_release(inputs).await.map_err(|e| e.to_string()), Ok(()));
+}

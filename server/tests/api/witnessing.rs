@@ -28,7 +28,7 @@ async fn start_witness(app: &TestApp, dir: &std::path::Path, name: &str, seed: u
 
 /// The second verifier, from the C2SP text: the vkey's name, id and key; the line's key id,
 /// timestamp and signature over `cosignature/v1\ntime <t>\n` ‖ body.
-fn independently_cosigned(vkey: &str, note: &str) -> bool {
+pub(crate) fn independently_cosigned(vkey: &str, note: &str) -> bool {
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut parts = vkey.splitn(3, '+');
     let (name, _, key) = (parts.next().unwrap(), parts.next().unwrap(), b64.decode(parts.next().unwrap()).unwrap());

@@ -34,6 +34,8 @@ pub struct Core {
     /// setting made after construction: a policy names the log's key, which the domain's signer
     /// holds, so the demo (and a test) start their witnesses against the running log first.
     pub(super) supervision: std::sync::OnceLock<Arc<crate::audit::witnessing::Supervision>>,
+    /// The same witnesses, asked to cosign the public log's checkpoints (state of their own).
+    pub(super) public_supervision: std::sync::OnceLock<Arc<crate::audit::witnessing::Supervision>>,
     /// Where export bundles are kept, and for how long.
     pub(super) exports: exports::ExportSettings,
     /// The self-audit of the log (`integrity`).
@@ -182,6 +184,7 @@ impl Core {
             builds: settings.builds,
             public: crate::transparency::PublicLog::new(settings.public_log),
             supervision,
+            public_supervision: std::sync::OnceLock::new(),
             exports: settings.exports,
             integrity: integrity::Integrity::default(),
             import_roots: settings.import_roots.iter().filter_map(|root| std::fs::canonicalize(root).ok()).collect(),

@@ -4,6 +4,7 @@
 //! be able to fill the audit log (ARCHITECTURE.md). Appending: `append`.
 
 mod append;
+mod witnessed;
 
 use super::Transparency;
 use crate::audit::checkpoint;
@@ -48,15 +49,13 @@ impl Transparency<'_> {
         Ok(())
     }
 
-    /// The newest checkpoint (a C2SP signed note).
+    /// The checkpoint served (a C2SP signed note, with the witnesses' cosignatures).
     pub async fn checkpoint(&self) -> AppResult<String> {
-        if let Some((_, note)) = self.store.public_checkpoint().await? {
+        if let Some(note) = self.cosigned_checkpoint().await? {
             return Ok(note);
         }
         self.publish().await?;
-        let (_, note) =
-            self.store.public_checkpoint().await?.ok_or_else(|| AppError::NotFound("no checkpoint".into()))?;
-        Ok(note)
+        self.cosigned_checkpoint().await?.ok_or_else(|| AppError::NotFound("no checkpoint".into()))
     }
 
     /// The verifier key of the log (a vkey line): checkpoints and receipts are signed with it.
