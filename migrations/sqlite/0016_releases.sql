@@ -25,6 +25,7 @@ CREATE TABLE releases (
     proposed_at  BIGINT NOT NULL
 );
 CREATE INDEX releases_by_pin ON releases (pin_id, id);
+CREATE INDEX releases_by_version ON releases (version, id);
 CREATE UNIQUE INDEX releases_replaced_once ON releases (replaces);
 
 CREATE TABLE release_decisions (

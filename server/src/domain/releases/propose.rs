@@ -117,6 +117,16 @@ impl Releases<'_> {
         let statement_sha256 = crate::builds::sha256_hex(statement_text.as_bytes());
         let envelope = self.builds.key.sign(statement_text.as_bytes());
         let envelope = serde_json::to_string(&envelope).map_err(|e| super::super::error::internal(&e))?;
+        // Once authorised, the envelope (with each supervisor's signature, about 140 bytes) goes
+        // into the public log inside a COSE statement: refuse now what would not fit then.
+        let authorised = envelope.len() + policy.supervisors.names.len() * 160 + 1024;
+        if authorised > crate::transparency::MAX_STATEMENT {
+            let message = format!(
+                "the dossier would be {authorised} bytes once signed, past the public log's {}: propose fewer artifacts per release",
+                crate::transparency::MAX_STATEMENT
+            );
+            return Err(AppError::Invalid(message));
+        }
         let new = NewReleaseRow {
             pin_id: record.id,
             version: &release.version,
