@@ -193,6 +193,9 @@ async fn two_builders_one_verdict_and_two_of_three_supervisors_authorise_a_relea
     // The first signature is recorded; the release waits for the second.
     let (status, after) = decide(&app, "sup1", id, &keys::sign(&envelope, &signers[0]).unwrap()).await;
     assert_eq!((status, &after["state"]), (StatusCode::OK, &json!("proposed")), "{after}");
+    let (status, again) = decide(&app, "sup1", id, &keys::sign(&envelope, &signers[0]).unwrap()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a supervisor decides once: {again}");
+    assert!(again["error"].as_str().unwrap().contains("sup1 has already signed"), "{again}");
     // A signature by a key sup2 never registered is refused, and so is sup2's signature of
     // another dossier.
     let stranger = NoteSigner::generate("sup2").unwrap();

@@ -16,14 +16,15 @@ use app::model::{ReleaseView, Role, SupervisorKey};
 use serde_json::json;
 
 impl Releases<'_> {
-    /// Registers an account's public key (staff): a supervisor's (or a builder's, to register
-    /// statements later), as `server supervisor key` printed it.
+    /// Registers an account's public key (staff): a supervisor's, or a builder's or a lab's (a
+    /// reviewer account) to register statements in the public log, as `server supervisor key`
+    /// printed it.
     pub async fn register_key(&self, actor: Actor<'_>, username: &str, vkey: &str) -> AppResult<SupervisorKey> {
         require(&actor, Permission::Administer)?;
         let user = self.account(username).await?;
-        if !matches!(user.role, Role::Supervisor | Role::Builder) {
+        if !matches!(user.role, Role::Supervisor | Role::Builder | Role::Reviewer) {
             return Err(AppError::Invalid(format!(
-                "{username} is a {}: only supervisors and builders hold keys",
+                "{username} is a {}: only supervisors, builders and labs (reviewer accounts) hold keys",
                 user.role.as_str()
             )));
         }
@@ -98,6 +99,10 @@ impl Releases<'_> {
             return Err(AppError::Forbidden(message));
         }
         self.open_for_decisions(&release).await?;
+        if let Some(earlier) = self.store.release_decisions(release.id).await?.iter().find(|d| d.user_id == user.id) {
+            let what = if earlier.signed { "signed" } else { "objected to" };
+            return Err(AppError::Conflict(format!("{} has already {what} release {}", user.username, release.id)));
+        }
         let (decision, signs) = keys::parse(file).map_err(|e| AppError::Invalid(e.to_string()))?;
         if signs && !release.rules_met {
             let message =
