@@ -104,7 +104,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     println!();
     println!("Demo accounts (passwords are shown only now):");
     for (username, role, password, _) in &accounts {
-        println!("  {:<10} {:<10} {}", username, role.as_str(), password.expose());
+        println!("  {:<12} {:<10} {}", username, role.as_str(), password.expose());
     }
     println!("Demo repository {name} pinned as pin {pin}; the reviewer may browse it for 8 hours.");
     if let Some(previous) = previous {

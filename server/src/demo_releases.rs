@@ -82,7 +82,7 @@ pub async fn seed(
         signed.state.as_str()
     ));
     lines.push(format!(
-        "The supervisors' keys are in {}: `server release proof {} --out proof.json`, then `server verify release FILE --bt-key KEY --supervisor-key {} --proof proof.json`.",
+        "The supervisors' keys are in {}. Check a file against the public log: `server release proof {} --out proof.json`, then `server verify release FILE --bt-key KEY --supervisor-key {} --proof proof.json` (KEY from /bt/key).",
         dir.display(),
         proposed.id,
         dir.join("supervisor.pub").display()
