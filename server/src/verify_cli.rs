@@ -266,7 +266,8 @@ pub fn verify_attestation(envelope_file: &Path, key_file: &Path) -> anyhow::Resu
 
 /// `server verify binary`: hashes a file locally and asks the server what it was built from; each
 /// envelope returned is checked against the attestation key the server publishes.
-pub async fn verify_binary(file: &Path, url: &str, token: Option<&str>) -> anyhow::Result<()> {
+/// A file's SHA-256 (lowercase hex) and size, read a MiB at a time.
+pub fn sha256_file(file: &Path) -> anyhow::Result<(String, u64)> {
     use sha2::Digest as _;
     use std::io::Read as _;
     let mut input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
@@ -281,7 +282,11 @@ pub async fn verify_binary(file: &Path, url: &str, token: Option<&str>) -> anyho
         size += read as u64;
         hasher.update(&buffer[..read]);
     }
-    let sha256 = hex::encode(hasher.finalize());
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+pub async fn verify_binary(file: &Path, url: &str, token: Option<&str>) -> anyhow::Result<()> {
+    let (sha256, size) = sha256_file(file)?;
     println!("file:         {} ({size} bytes)", file.display());
     println!("sha256:       {sha256}");
     let base = url.trim_end_matches('/');

@@ -60,24 +60,8 @@ fn fail(what: String) -> anyhow::Error {
     anyhow::anyhow!("verification failed: {what}")
 }
 
-fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    use sha2::Digest as _;
-    use std::io::Read as _;
-    let mut input = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let read = input.read(&mut buffer).with_context(|| format!("reading {}", path.display()))?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
 pub async fn verify_release(inputs: Inputs<'_>) -> anyhow::Result<()> {
-    let sha256 = sha256_file(inputs.file)?;
+    let (sha256, _) = crate::verify_cli::sha256_file(inputs.file)?;
     println!("file:        {} sha256 {sha256}", inputs.file.display());
     let statement = match (inputs.statement, inputs.proof, inputs.url) {
         (Some(path), _, _) => from_transparent(path, inputs.service_key)?,

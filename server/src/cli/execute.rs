@@ -215,28 +215,6 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             let domain = open_domain(&admin_config()).await?;
             super::releases::run(&domain, command).await
         }
-        Command::Verify(VerifyCommand::Log { key, checkpoint, url, token, policy }) => {
-            let database_url =
-                cli.data.database_url.clone().unwrap_or_else(|| Config::default_database_url(&cli.data.data_dir));
-            crate::verify_cli::verify_log(
-                &key,
-                checkpoint.as_deref(),
-                url.as_deref(),
-                token.as_deref(),
-                &database_url,
-                policy.as_deref(),
-            )
-            .await
-        }
-        Command::Verify(VerifyCommand::Bundle { bundle, key, attestation_key, policy, previous_checkpoint }) => {
-            crate::verify_cli::verify_bundle(
-                &bundle,
-                &key,
-                attestation_key.as_deref(),
-                policy.as_deref(),
-                previous_checkpoint.as_deref(),
-            )
-        }
         Command::Export { pins, reviewer, from, until, previous_checkpoint, out } => {
             let domain = open_domain(&admin_config()).await?;
             let pins = pins
@@ -259,36 +237,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("sha256 {}", built.written.sha256);
             Ok(())
         }
-        Command::Verify(VerifyCommand::Binary { file, url, token }) => {
-            crate::verify_cli::verify_binary(&file, &url, token.as_deref()).await
-        }
-        Command::Verify(VerifyCommand::Release {
-            file,
-            bt_key,
-            supervisor_keys,
-            vendor_key,
-            policy,
-            url,
-            proof,
-            statement,
-            service_key,
-        }) => {
-            crate::verify_release::verify_release(crate::verify_release::Inputs {
-                file: &file,
-                bt_key: bt_key.as_deref(),
-                supervisor_keys: &supervisor_keys,
-                vendor_key: vendor_key.as_deref(),
-                policy: policy.as_deref(),
-                url: url.as_deref(),
-                proof: proof.as_deref(),
-                statement: statement.as_deref(),
-                service_key: service_key.as_deref(),
-            })
-            .await
-        }
-        Command::Verify(VerifyCommand::Attestation { envelope, key }) => {
-            crate::verify_cli::verify_attestation(&envelope, &key)
-        }
+        Command::Verify(command) => super::verify::run(command, &cli.data).await,
         Command::Witness(WitnessCommand::Key { name }) => {
             let name = name.unwrap_or_else(default_witness_name);
             let cosigner = crate::witness::load_or_create_key(&cli.data.data_dir.join("witness.key"), &name)?;

@@ -98,11 +98,7 @@ impl Releases<'_> {
             let message = format!("{} is not one of the supervisors this release's policy names", user.username);
             return Err(AppError::Forbidden(message));
         }
-        self.open_for_decisions(&release).await?;
-        if let Some(earlier) = self.store.release_decisions(release.id).await?.iter().find(|d| d.user_id == user.id) {
-            let what = if earlier.signed { "signed" } else { "objected to" };
-            return Err(AppError::Conflict(format!("{} has already {what} release {}", user.username, release.id)));
-        }
+        self.open_for_decisions(&release, &user).await?;
         let (decision, signs) = keys::parse(file).map_err(|e| AppError::Invalid(e.to_string()))?;
         if signs && !release.rules_met {
             let message =
@@ -169,8 +165,9 @@ impl Releases<'_> {
         self.view_of(release.id).await
     }
 
-    /// Refuses a decision on a release that was replaced, authorised or objected to.
-    async fn open_for_decisions(&self, release: &ReleaseRow) -> AppResult<()> {
+    /// Refuses a decision on a release that was replaced, authorised or objected to, or that this
+    /// supervisor decided on already.
+    async fn open_for_decisions(&self, release: &ReleaseRow, user: &UserRecord) -> AppResult<()> {
         if let Some(newer) = self.store.release_replacing(release.id).await? {
             return Err(AppError::Conflict(format!(
                 "release {} was replaced by release {newer}: decide on its dossier",
@@ -180,7 +177,12 @@ impl Releases<'_> {
         if self.store.release_authorisation(release.id).await?.is_some() {
             return Err(AppError::Conflict(format!("release {} is already authorised", release.id)));
         }
-        if self.store.release_decisions(release.id).await?.iter().any(|d| !d.signed) {
+        let decisions = self.store.release_decisions(release.id).await?;
+        if let Some(earlier) = decisions.iter().find(|d| d.user_id == user.id) {
+            let what = if earlier.signed { "signed" } else { "objected to" };
+            return Err(AppError::Conflict(format!("{} has already {what} release {}", user.username, release.id)));
+        }
+        if decisions.iter().any(|d| !d.signed) {
             return Err(AppError::Conflict(format!("release {} was objected to: propose it again", release.id)));
         }
         Ok(())
