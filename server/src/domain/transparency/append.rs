@@ -121,7 +121,11 @@ impl Transparency<'_> {
                 format!("the statement's issuer must be {expected}, the account sending it"),
             ));
         }
-        let internal = |_| refuse(500, "service", "the statement could not be registered");
+        // A database failure is logged with its cause (`AppError::from`) and answered without it.
+        let internal = |error: crate::store::StoreError| {
+            let _ = AppError::from(error);
+            refuse(500, "service", "the statement could not be registered")
+        };
         let keys = self.store.account_keys(identity.user_id).await.map_err(internal)?;
         let key = keys
             .iter()
@@ -133,8 +137,7 @@ impl Transparency<'_> {
             })?;
         cose::verify_statement(&sign1, &key).map_err(|e| refuse(400, "signature", e.to_string()))?;
         let entry_id = crate::builds::sha256_hex(bytes);
-        let known =
-            self.store.public_entry_by_id(&entry_id).await.map_err(|_| refuse(500, "service", "lookup failed"))?;
+        let known = self.store.public_entry_by_id(&entry_id).await.map_err(internal)?;
         let created = known.is_none();
         if created {
             let now = self.clock.now_ms();
