@@ -174,6 +174,17 @@ pub async fn load_public_releases(sha256: String) -> Result<PublicReleases, AppE
     ssr::backend()?.public_releases(sha256).await
 }
 
+#[server(prefix = "/fn", endpoint = "open-releases")]
+pub async fn open_releases() -> Result<Vec<OpenRelease>, AppError> {
+    ssr::backend()?.open_releases(&ssr::caller()?).await
+}
+
+#[server(prefix = "/fn", endpoint = "pin-releases")]
+pub async fn pin_releases(pin: String) -> Result<PinReleasesPage, AppError> {
+    let pin = PinId::parse(&pin)?;
+    ssr::backend()?.pin_releases(&ssr::caller()?, pin).await
+}
+
 #[server(prefix = "/fn", endpoint = "verdicts")]
 pub async fn verdicts(pin: String) -> Result<VerdictPage, AppError> {
     let pin = PinId::parse(&pin)?;

@@ -94,6 +94,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn lookup_artifact(&self, caller: &Caller, sha256: Sha256Hex) -> AppResult<ArtifactLookup>;
     /// The authorised releases in the public log, and the entries naming a file's hash (anyone).
     async fn public_releases(&self, sha256: Option<Sha256Hex>) -> AppResult<PublicReleases>;
+    /// The releases still open, for the home page of who may read them.
+    async fn open_releases(&self, caller: &Caller) -> AppResult<Vec<OpenRelease>>;
+    /// A pin's releases, their rules and decisions, and the forms the viewer may use.
+    async fn pin_releases(&self, caller: &Caller, pin: PinId) -> AppResult<PinReleasesPage>;
     /// A pin's verdicts and the verdict form's facts.
     async fn verdicts(&self, caller: &Caller, pin: PinId) -> AppResult<VerdictPage>;
     /// The files changed from pin `a` to pin `b` (one page of them).

@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pins/:a/compare/:b/*path") ssr=SsrMode::Async view=routes::diff::DiffPage/>
                 <Route path=path!("/pins/:pin/coverage") ssr=SsrMode::Async view=routes::coverage::CoveragePage/>
                 <Route path=path!("/pins/:pin/verdicts") ssr=SsrMode::Async view=routes::verdicts::VerdictsPage/>
+                <Route path=path!("/pins/:pin/releases") ssr=SsrMode::Async view=routes::pin_releases::PinReleasesRoute/>
                 <Route path=path!("/pins/:pin/builds") ssr=SsrMode::Async view=routes::builds::BuildsPage/>
                 <Route path=path!("/pins/:pin/room/:id") ssr=SsrMode::Async view=routes::room::RoomBuildRoute/>
                 <Route path=path!("/pins/:pin/build-diffs/:id") ssr=SsrMode::Async view=routes::room::BuildDiffRoute/>

@@ -3,10 +3,13 @@
 // computed in the browser (the file is not uploaded).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDemo, launchBrowser, withScreenshotOnFailure } from './support.mjs';
+import { startDemo, launchBrowser, signIn, withScreenshotOnFailure, root } from './support.mjs';
+
+const shots = join(root, 'end2end', 'test-results');
 
 let server;
 let browser;
@@ -14,6 +17,7 @@ let scratch;
 
 before(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'clearroom-releases-'));
+  mkdirSync(shots, { recursive: true });
   server = await startDemo();
   browser = await launchBrowser();
 });
@@ -54,5 +58,43 @@ test('anyone sees the authorised release and checks a file against the public lo
     const other = join(scratch, 'something-else');
     writeFileSync(other, 'a binary nobody released');
     assert.match(await check(page, other), /No authorised release contains/);
+  });
+});
+
+test('staff propose a release on the pin page; a supervisor signs it offline and pastes the file', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  await withScreenshotOnFailure(page, 'releases-decide', async () => {
+    await signIn(page, server.url, 'staff', server.passwords.staff);
+    await page.goto(`${server.url}/pins/1/tree`);
+    await Promise.all([page.waitForURL(/\/pins\/1\/releases$/), page.click('#releases-tab')]);
+    const authorised = page.locator('article.release-detail', { has: page.locator('.state-authorised') });
+    assert.match(await authorised.locator('h2').innerText(), / 1\.0$/);
+    assert.equal(await authorised.locator('.rule-list li.unmet').count(), 0, 'every rule met');
+    // The demo's recorded build is offered, ticked: its two builders agree.
+    const offered = page.locator('#propose input[name=artifact]');
+    assert.equal(await offered.count(), 1);
+    assert.ok(await offered.isChecked());
+    await page.fill('#propose input[name=version]', '1.1');
+    await Promise.all([page.waitForURL(/\/releases#propose$/), page.click('#propose button.primary')]);
+    assert.match(await page.locator('#propose-outcome').innerText(), /^proposed: release \d+ \(1\.1\) waiting for supervisors$/);
+
+    // The supervisor sees it waiting on the home page, downloads the envelope, signs it with the
+    // key kept outside the server, and pastes the file.
+    await page.context().clearCookies();
+    await signIn(page, server.url, 'supervisor', server.passwords.supervisor);
+    assert.match(await page.locator('.open-releases').innerText(), /1 release waits for your decision/);
+    await Promise.all([page.waitForURL(/\/releases#release-\d+$/), page.click('.open-releases a')]);
+    const waiting = page.locator('article.release-detail', { has: page.locator('.state-proposed') });
+    const [download] = await Promise.all([page.waitForEvent('download'), waiting.locator('a[download]').click()]);
+    const dossier = join(scratch, 'dossier.json');
+    await download.saveAs(dossier);
+    const signature = join(scratch, 'decision.sig');
+    const key = join(server.dataDir, 'demo-supervisor-keys', 'supervisor.key');
+    execFileSync(server.binary, ['supervisor', 'sign', dossier, '--key', key, '--out', signature]);
+    await waiting.locator('textarea[name=decision]').fill(readFileSync(signature, 'utf8'));
+    await Promise.all([page.waitForURL(/\/releases#release-\d+$/), waiting.locator('button.primary').click()]);
+    assert.match(await page.locator('#decision-outcome').innerText(), /your decision is recorded: release \d+ \(1\.1\) authorised/);
+    assert.equal(await page.locator('article.release-detail .state-authorised').count(), 2);
+    await page.screenshot({ path: join(shots, 'pin-releases.png'), fullPage: true });
   });
 });

@@ -46,7 +46,7 @@ export async function startDemo(extra = []) {
     const timer = setTimeout(() => reject(new Error('the server did not start in 60 s')), 60_000);
     child.stdout.on('data', (chunk) => {
       buffer += chunk.toString();
-      for (const match of buffer.matchAll(/^\s+(staff|reviewer|regulator)\s+\S+\s+(\S+)$/gm)) {
+      for (const match of buffer.matchAll(/^\s+(staff|reviewer|regulator|supervisor2?)\s+\S+\s+(\S+)$/gm)) {
         passwords[match[1]] = match[2];
       }
       const listening = buffer.match(/listening on (http:\/\/\S+)/);
@@ -60,6 +60,8 @@ export async function startDemo(extra = []) {
   return {
     url,
     passwords,
+    dataDir,
+    binary,
     /** Stops the server as an operator would (SIGTERM: it answers what is in flight, then exits),
      * waits for it to exit (SIGKILL after 15 s), then removes its data. */
     async stop() {

@@ -276,6 +276,7 @@ pub fn PinTabs(pin: PinId, caps: crate::model::Capabilities, current: &'static s
         ("coverage", "Coverage", "coverage", records),
         ("verdicts", "Verdicts", "verdicts", records),
         ("builds", "Builds", "builds", records),
+        ("releases", "Releases", "releases", caps.releases),
     ];
     view! {
         <div class="pin-tabs">

@@ -200,3 +200,52 @@ pub struct PublicCheck {
     /// Entries naming it that are not releases (statements registered by issuers).
     pub other_entries: u32,
 }
+
+/// An artifact recorded for a pin, as the form to propose a release offers it: one hash of it and
+/// the builder accounts that recorded that hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedArtifact {
+    pub artifact: ReleaseArtifact,
+    pub builders: Vec<String>,
+    /// Every builder of this name and platform recorded this hash (not a mismatch).
+    pub agreed: bool,
+}
+
+/// A pin's releases page (staff, regulators, supervisors): the repository's policy, each release
+/// newest first with its rules and decisions, and the controls the viewer may use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PinReleasesPage {
+    pub pin: super::PinSummary,
+    pub policy: Option<ReleasePolicyView>,
+    pub releases: Vec<ReleaseView>,
+    /// Staff may propose a release; the artifacts recorded for the pin are offered.
+    pub can_propose: bool,
+    pub recorded: Vec<RecordedArtifact>,
+    /// The signed-in supervisor, who may sign or object to a release ready for them.
+    pub supervisor: Option<String>,
+    pub csrf_token: String,
+}
+
+/// A release still open, as the home page lists it: for a supervisor, whether it waits for them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenRelease {
+    pub release: ReleaseView,
+    pub yours: bool,
+}
+
+impl ReleaseArtifact {
+    /// An artifact written as `NAME:PLATFORM:SHA256`, split at the last two colons (a name may
+    /// hold one; the platform may be empty). The parts are checked when the release is proposed.
+    pub fn parse_spec(text: &str) -> Result<ReleaseArtifact, String> {
+        let mut parts = text.trim().rsplitn(3, ':');
+        let (Some(sha256), Some(platform), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(format!("{text:?}: give NAME:PLATFORM:SHA256"));
+        };
+        Ok(ReleaseArtifact { name: name.into(), platform: platform.into(), sha256: sha256.into() })
+    }
+
+    /// The artifact as `parse_spec` reads it.
+    pub fn spec(&self) -> String {
+        format!("{}:{}:{}", self.name, self.platform, self.sha256)
+    }
+}

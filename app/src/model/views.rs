@@ -70,6 +70,9 @@ pub struct Capabilities {
     pub copy: bool,
     /// Export review records.
     pub export: bool,
+    /// Read its releases, their rules and decisions (staff, regulators, supervisors).
+    #[serde(default)]
+    pub releases: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

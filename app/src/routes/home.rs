@@ -1,17 +1,18 @@
 //! The pins the signed-in person may browse.
 
-use crate::api::{list_pins, my_progress, my_threads};
+use crate::api::{list_pins, my_progress, my_threads, open_releases};
 use crate::components::layout::{ErrorPanel, Loading, Page};
 use crate::components::review::{thread_link, SeverityBadge, StateBadge};
 use crate::components::time::Time;
 use crate::html::{counted, percent};
-use crate::model::{CommentKind, PinProgress, PinSummary, Thread};
+use crate::model::{CommentKind, OpenRelease, PinProgress, PinSummary, Thread};
 use leptos::prelude::*;
 
 #[component]
 pub fn Home() -> impl IntoView {
     let pins = Resource::new(|| (), |_| async { (list_pins().await, my_progress().await.unwrap_or_default()) });
     let threads = Resource::new(|| (), |_| my_threads());
+    let releases = Resource::new(|| (), |_| open_releases());
     view! {
         <Page title="Pins">
             <main class="content narrow">
@@ -52,6 +53,14 @@ pub fn Home() -> impl IntoView {
                 </Suspense>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
+                        match releases.await {
+                            Ok(releases) if !releases.is_empty() => Some(view! { <OpenReleases releases/> }),
+                            _ => None,
+                        }
+                    })}
+                </Suspense>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
                         match threads.await {
                             Ok(threads) if !threads.is_empty() => Some(view! { <MyThreads threads/> }),
                             _ => None,
@@ -60,6 +69,40 @@ pub fn Home() -> impl IntoView {
                 </Suspense>
             </main>
         </Page>
+    }
+}
+
+/// The releases not yet authorised, and which wait for the signed-in supervisor's decision.
+#[component]
+fn OpenReleases(releases: Vec<OpenRelease>) -> impl IntoView {
+    let yours = releases.iter().filter(|r| r.yours).count();
+    view! {
+        <section class="panel open-releases" aria-labelledby="open-releases-heading">
+            <h2 id="open-releases-heading">"Releases in progress"</h2>
+            {(yours > 0).then(|| view! {
+                <p class="notice notice-warn" role="status">{format!("{} for your decision.", counted(yours as u64, "release waits", "releases wait"))}</p>
+            })}
+            <table class="grid">
+                <thead><tr><th scope="col">"Release"</th><th scope="col">"Pin"</th><th scope="col">"State"</th><th scope="col">"Waiting for"</th></tr></thead>
+                <tbody>
+                    {releases.into_iter().map(|open| {
+                        let r = open.release;
+                        let unmet: Vec<String> = r.rules.iter().filter(|rule| !rule.met).map(|rule| rule.rule.clone()).collect();
+                        view! {
+                            <tr>
+                                <td><a href=format!("/pins/{}/releases#release-{}", r.pin_id, r.id)>{format!("{} {}", r.repository, r.version)}</a></td>
+                                <td>{r.pin_label.clone()}</td>
+                                <td>
+                                    <span class=format!("badge release-state state-{}", r.state.as_str())>{r.state.as_str()}</span>
+                                    {open.yours.then(|| view! { <span class="badge badge-yours">"your decision"</span> })}
+                                </td>
+                                <td>{if unmet.is_empty() { "nothing".to_string() } else { unmet.join(", ") }}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
     }
 }
 

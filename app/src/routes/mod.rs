@@ -15,6 +15,7 @@ pub mod home;
 pub mod log;
 pub mod login;
 pub mod not_found;
+pub mod pin_releases;
 pub mod releases;
 pub mod room;
 pub mod search;

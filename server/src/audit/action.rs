@@ -117,6 +117,7 @@ actions! {
     PinWithdraw = "pin.withdraw" => Nothing,
     ReleaseAuthorise = "release.authorise" => Nothing,
     ReleaseDossier = "release.dossier" => Nothing,
+    ReleaseList = "release.list" => Nothing,
     ReleaseObject = "release.object" => Nothing,
     ReleasePolicySet = "release.policy_set" => Nothing,
     ReleasePropose = "release.propose" => Nothing,

@@ -116,11 +116,7 @@ fn fail(error: app::error::AppError) -> anyhow::Error {
 
 /// NAME:PLATFORM:SHA256, split at the last two colons (a name may hold one).
 fn artifact(text: &str) -> anyhow::Result<ReleaseArtifact> {
-    let mut parts = text.rsplitn(3, ':');
-    let (Some(sha256), Some(platform), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
-        anyhow::bail!("--artifact {text:?}: give NAME:PLATFORM:SHA256");
-    };
-    Ok(ReleaseArtifact { name: name.into(), platform: platform.into(), sha256: sha256.into() })
+    ReleaseArtifact::parse_spec(text).map_err(|e| anyhow::anyhow!("--artifact {e}"))
 }
 
 fn print_release(view: &ReleaseView) {

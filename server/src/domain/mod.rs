@@ -245,6 +245,16 @@ impl Backend for Domain {
         self.core.transparency().public_page(sha256).await
     }
 
+    async fn open_releases(&self, caller: &Caller) -> AppResult<Vec<OpenRelease>> {
+        self.core.releases().open_releases(Actor::Web(caller)).await
+    }
+
+    async fn pin_releases(&self, caller: &Caller, pin: PinId) -> AppResult<PinReleasesPage> {
+        let mut page = self.core.releases().pin_page(Actor::Web(caller), pin).await?;
+        page.csrf_token = caller.csrf_token.clone().unwrap_or_default();
+        Ok(page)
+    }
+
     async fn verdicts(&self, caller: &Caller, pin: PinId) -> AppResult<VerdictPage> {
         let mut page = self.core.coverage().verdicts(Actor::Web(caller), pin).await?;
         page.csrf_token = caller.csrf_token.clone().unwrap_or_default();

@@ -14,6 +14,7 @@ pub mod network;
 pub mod notice;
 pub mod openapi;
 pub mod public;
+pub mod release_forms;
 pub mod releases_api;
 pub mod request_id;
 pub mod review;

@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/entries", post(register_statement))
 }
 
-fn release_id(text: &str) -> Result<i64, HttpError> {
+pub(super) fn release_id(text: &str) -> Result<i64, HttpError> {
     text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)

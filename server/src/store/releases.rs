@@ -286,6 +286,16 @@ impl Store {
         rows.iter().map(release_from_row).collect()
     }
 
+    /// The releases neither authorised nor replaced, oldest first.
+    pub async fn open_releases(&self) -> Result<Vec<ReleaseRow>> {
+        let sql = format!(
+            "SELECT {RELEASE_COLUMNS} WHERE NOT EXISTS (SELECT 1 FROM release_authorisations a WHERE a.release_id = r.id) \
+             AND NOT EXISTS (SELECT 1 FROM releases n WHERE n.replaces = r.id) ORDER BY r.id"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(release_from_row).collect()
+    }
+
     /// The releases of a version of a repository, oldest first.
     pub async fn releases_of_version(&self, repository_id: i64, version: &str) -> Result<Vec<ReleaseRow>> {
         let sql = format!(

@@ -21,6 +21,7 @@ mod long_files;
 mod operations;
 mod public_log;
 mod release_flow;
+mod release_pages;
 mod releases;
 mod review;
 mod room;

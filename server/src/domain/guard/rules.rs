@@ -182,6 +182,9 @@ pub fn capabilities(
         download: may(PinUse::Download),
         copy: may(PinUse::Copy),
         export: super::Permission::Export.allows(role) && token.is_none_or(|t| t.scopes.contains(&Scope::Export)),
+        releases: may(PinUse::ReadReview)
+            && super::Permission::ReadLog.allows(role)
+            && token.is_none_or(|t| t.scopes.contains(&Scope::LogRead)),
     }
 }
 

@@ -4,6 +4,7 @@
 //! reading releases (`view`).
 
 mod decide;
+mod page;
 mod propose;
 mod view;
 

@@ -16,14 +16,9 @@ impl Releases<'_> {
         self.view_of(id).await
     }
 
-    /// A pin's releases, oldest first.
+    /// A pin's releases, oldest first (recorded).
     pub async fn releases_of_pin(&self, actor: Actor<'_>, pin: PinId) -> AppResult<Vec<ReleaseView>> {
-        require(&actor, Permission::ReadLog)?;
-        let mut views = Vec::new();
-        for row in self.store.releases_of_pin(pin.get()).await? {
-            views.push(self.view_of(row.id).await?);
-        }
-        Ok(views)
+        Ok(self.listed(&actor, pin).await?.1)
     }
 
     /// A release's dossier: the DSSE envelope to sign, the vendor's signature in it, or once
