@@ -16,9 +16,7 @@ use axum::Router;
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/pins/{pin}/releases", post(propose))
-        .route("/pins/{pin}/releases/{id}/decision", post(decide))
+    Router::new().route("/pins/{pin}/releases", post(propose)).route("/pins/{pin}/releases/{id}/decision", post(decide))
 }
 
 #[derive(Deserialize, Default)]

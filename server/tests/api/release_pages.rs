@@ -52,7 +52,7 @@ async fn staff_propose_on_the_page_and_supervisors_sign_there_until_the_release_
         &[("csrf", &csrf), ("version", "2.4.1"), ("artifact", &spec), ("more", "tool:linux:not-a-hash")],
     )
     .await;
-    assert_eq!(outcomes(&refused), ["tool: not a SHA-256 (64 hex digits)"], "{}", outcomes(&refused).join("|"));
+    assert_eq!(outcomes(&refused), ["tool: a SHA-256 is 64 hexadecimal digits"], "{}", outcomes(&refused).join("|"));
     assert!(refused.contains("tool:linux:not-a-hash</textarea>"), "the typed line comes back");
     assert!(refused.contains(r#"value="2.4.1""#));
     assert!(app.events("release.propose").await.is_empty());
@@ -84,27 +84,29 @@ async fn staff_propose_on_the_page_and_supervisors_sign_there_until_the_release_
         assert!(home.contains(&format!("{releases}#release-{id}")));
         let html = page(&app, &client).await;
         assert!(html.contains("Your decision") && !html.contains("Propose a release"), "{name}'s page");
-        let envelope = client
-            .get(app.url(&format!("/api/v1/releases/{id}/dossier")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let envelope =
+            client.get(app.url(&format!("/api/v1/releases/{id}/dossier"))).send().await.unwrap().text().await.unwrap();
         if n == 0 {
             // Pasting something else is refused next to the form, and kept there.
-            let wrong =
-                post_and_follow(&app, &client, &format!("{releases}/{id}/decision"), &[("csrf", &csrf), ("decision", "{}")])
-                    .await;
+            let wrong = post_and_follow(
+                &app,
+                &client,
+                &format!("{releases}/{id}/decision"),
+                &[("csrf", &csrf), ("decision", "{}")],
+            )
+            .await;
             assert_eq!(outcomes(&wrong).len(), 1, "{}", outcomes(&wrong).join("|"));
             assert!(wrong.contains("{}</textarea>"));
             assert!(app.events("release.sign").await.is_empty());
         }
         let file = serde_json::to_string(&keys::sign(&envelope, &signers[n]).unwrap()).unwrap();
-        let after =
-            post_and_follow(&app, &client, &format!("{releases}/{id}/decision"), &[("csrf", &csrf), ("decision", &file)])
-                .await;
+        let after = post_and_follow(
+            &app,
+            &client,
+            &format!("{releases}/{id}/decision"),
+            &[("csrf", &csrf), ("decision", &file)],
+        )
+        .await;
         let state = if n == 0 { "waiting for supervisors" } else { "authorised" };
         assert_eq!(outcomes(&after), [format!("your decision is recorded: release {id} (2.4.1) {state}")]);
         assert!(!after.contains("Your decision"), "{name} decides once");

@@ -98,11 +98,7 @@ fn recorded(builds: Vec<BuildRow>) -> Vec<RecordedArtifact> {
         .flat_map(|artifact| {
             let agreed = artifact.accounts.len() == 1;
             artifact.accounts.into_iter().map(move |(sha256, builders)| RecordedArtifact {
-                artifact: ReleaseArtifact {
-                    name: artifact.name.clone(),
-                    platform: artifact.platform.clone(),
-                    sha256,
-                },
+                artifact: ReleaseArtifact { name: artifact.name.clone(), platform: artifact.platform.clone(), sha256 },
                 builders,
                 agreed,
             })
