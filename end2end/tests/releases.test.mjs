@@ -70,10 +70,11 @@ test('staff propose a release on the pin page; a supervisor signs it offline and
     const authorised = page.locator('article.release-detail', { has: page.locator('.state-authorised') });
     assert.match(await authorised.locator('h2').innerText(), / 1\.0$/);
     assert.equal(await authorised.locator('.rule-list li.unmet').count(), 0, 'every rule met');
-    // The demo's recorded build is offered, ticked: its two builders agree.
-    const offered = page.locator('#propose input[name=artifact]');
-    assert.equal(await offered.count(), 1);
-    assert.ok(await offered.isChecked());
+    // The demo's recorded builds are offered; the one its two builders agree on is ticked.
+    assert.equal(await page.locator('#propose input[name=artifact]').count(), 3);
+    const ticked = page.locator('#propose input[name=artifact]:checked');
+    assert.equal(await ticked.count(), 1);
+    assert.match(await ticked.getAttribute('value'), /^clearroom-server:linux\/amd64:[0-9a-f]{64}$/);
     await page.fill('#propose input[name=version]', '1.1');
     await Promise.all([page.waitForURL(/\/releases#propose$/), page.click('#propose button.primary')]);
     assert.match(await page.locator('#propose-outcome').innerText(), /^proposed: release \d+ \(1\.1\) waiting for supervisors$/);

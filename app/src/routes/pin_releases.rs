@@ -33,7 +33,8 @@ pub fn PinReleasesRoute() -> impl IntoView {
 fn ReleasesBody(page: PinReleasesPage) -> impl IntoView {
     let pin = page.pin.id;
     let propose = page.can_propose.then(|| {
-        view! { <ProposeForm pin=pin.get() recorded=page.recorded.clone() has_policy=page.policy.is_some() csrf=page.csrf_token.clone()/> }
+        let needed = page.policy.as_ref().map_or(1, |p| p.policy.reproduced_by.max(1));
+        view! { <ProposeForm pin=pin.get() recorded=page.recorded.clone() needed has_policy=page.policy.is_some() csrf=page.csrf_token.clone()/> }
     });
     let releases = if page.releases.is_empty() {
         view! { <div class="empty"><h2>"No release proposed yet"</h2><p>"Staff propose a release of this pin when its artifacts are built and reviewed."</p></div> }.into_any()
@@ -108,7 +109,13 @@ fn Policy(policy: Option<ReleasePolicyView>) -> impl IntoView {
 }
 
 #[component]
-fn ProposeForm(pin: i64, recorded: Vec<RecordedArtifact>, has_policy: bool, csrf: String) -> impl IntoView {
+fn ProposeForm(
+    pin: i64,
+    recorded: Vec<RecordedArtifact>,
+    needed: u32,
+    has_policy: bool,
+    csrf: String,
+) -> impl IntoView {
     let kept = kept_form("propose");
     let refused = kept.as_ref().filter(|k| k.refused).cloned();
     let offered = if recorded.is_empty() {
@@ -118,15 +125,23 @@ fn ProposeForm(pin: i64, recorded: Vec<RecordedArtifact>, has_policy: bool, csrf
             .into_iter()
             .map(|r| {
                 let spec = r.artifact.spec();
+                // Offered ticked when it meets the policy's reproduction rule.
+                let reproduced = r.agreed && r.builders.len() as u32 >= needed;
                 let ticked = match &refused {
                     Some(form) => form.has("artifact", &spec),
-                    None => r.agreed,
+                    None => reproduced,
+                };
+                let why = if !r.agreed {
+                    " — builders disagree on this artifact".to_string()
+                } else if !reproduced {
+                    format!(" — {} of the {needed} builders the policy asks", r.builders.len())
+                } else {
+                    String::new()
                 };
                 let who = format!(
-                    "{} · built by {}{}",
+                    "{} · built by {}{why}",
                     if r.artifact.platform.is_empty() { "no platform" } else { r.artifact.platform.as_str() },
                     r.builders.join(", "),
-                    if r.agreed { "" } else { " — builders disagree on this artifact" }
                 );
                 view! {
                     <label class="check artifact-choice">
