@@ -205,6 +205,7 @@ async fn main() {
             end_line: Some(1 + i % 20),
             body: format!("Comment {i}: is **this** bounded? See `fn {i}`."),
             severity: (i % 5 == 0).then(|| "medium".to_string()),
+            cwe: Vec::new(),
             private: false,
             reply_to: None,
         };
@@ -229,6 +230,7 @@ async fn main() {
                 1 => Some("low".to_string()),
                 _ => None,
             },
+            cwe: Vec::new(),
             private: false,
             reply_to: None,
         };

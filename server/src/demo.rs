@@ -220,6 +220,7 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
             end_line: lines.map(|l| l.1),
             body: body.into(),
             severity: severity.map(str::to_string),
+            cwe: Vec::new(),
             private,
             reply_to: None,
         };
@@ -244,20 +245,18 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
             ),
         )
         .await?;
-    let finding = domain
-        .review()
-        .add_comment(
-            who,
-            pin,
-            &comment(
-                &code,
-                Some((1, 3)),
-                "No input validation before use: **please confirm** the caller checks bounds.",
-                Some("high"),
-                false,
-            ),
+    // Classified: CWE-20, Improper Input Validation.
+    let finding = NewComment {
+        cwe: vec![20],
+        ..comment(
+            &code,
+            Some((1, 3)),
+            "No input validation before use: **please confirm** the caller checks bounds.",
+            Some("high"),
+            false,
         )
-        .await?;
+    };
+    let finding = domain.review().add_comment(who, pin, &finding).await?;
     let reply = NewComment {
         reply_to: Some(finding),
         ..comment(&code, None, "The caller validates lengths; see the module docs.", None, false)

@@ -162,6 +162,9 @@ pub fn thread_html(out: &mut String, thread: &Thread, forms: &ThreadForms, show_
     if let Some(severity) = thread.severity {
         let _ = write!(out, r#"<span class="badge severity severity-{0}">{0}</span>"#, severity.as_str());
     }
+    for weakness in &thread.cwe {
+        let _ = write!(out, r#"<span class="badge cwe" title="{}">CWE-{}</span>"#, escape(&weakness.name), weakness.id);
+    }
     let open = if thread.state.is_open() { "state-open" } else { "state-closed" };
     let _ = write!(
         out,
@@ -190,6 +193,14 @@ pub fn thread_html(out: &mut String, thread: &Thread, forms: &ThreadForms, show_
         out.push_str("</span>");
     }
     out.push_str("</header>");
+    if !thread.cwe.is_empty() {
+        out.push_str(r#"<p class="thread-cwe">"#);
+        for (i, weakness) in thread.cwe.iter().enumerate() {
+            let _ = write!(out, "{}<b>CWE-{}</b> ", if i > 0 { "; " } else { "" }, weakness.id);
+            escape_into(out, &weakness.name);
+        }
+        out.push_str("</p>");
+    }
     comment_html(out, &thread.root, forms);
     for reply in &thread.replies {
         comment_html(out, reply, forms);

@@ -34,6 +34,14 @@ impl CommentKind {
     }
 }
 
+/// A weakness of MITRE's CWE list, by id, with its name (empty for an id the server's list lacks).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Weakness {
+    pub id: u32,
+    pub name: String,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -192,6 +200,9 @@ pub struct Thread {
     pub lines: Option<LineRange>,
     pub kind: CommentKind,
     pub severity: Option<Severity>,
+    /// A finding's CWE ids, with their names.
+    #[serde(default)]
+    pub cwe: Vec<Weakness>,
     pub state: ThreadState,
     pub states: Vec<StateChange>,
     pub root: CommentView,
@@ -217,6 +228,8 @@ pub struct CommentFilter {
     pub severity: Option<String>,
     pub author: Option<String>,
     pub kind: Option<String>,
+    /// Findings classified with this CWE id (`79` or `CWE-79`).
+    pub cwe: Option<String>,
     /// 1-based page of `COMMENT_PAGE` threads.
     #[cfg_attr(feature = "ssr", param(value_type = Option<u64>, minimum = 0, maximum = 4_294_967_295_u64))]
     pub page: Option<u32>,
@@ -234,6 +247,9 @@ pub struct NewComment {
     pub end_line: Option<u32>,
     pub body: String,
     pub severity: Option<String>,
+    /// A finding's CWE ids (MITRE's CWE list; a 400 for one it lacks).
+    #[serde(default)]
+    pub cwe: Vec<u32>,
     #[serde(default)]
     pub private: bool,
     pub reply_to: Option<i64>,

@@ -22,6 +22,7 @@ pub fn CommentsPage() -> impl IntoView {
             severity: get("severity"),
             author: get("author"),
             kind: get("kind"),
+            cwe: get("cwe"),
             page: get("page").and_then(|p| p.parse().ok()),
         };
         (params.read().get("pin").unwrap_or_default(), filter)
@@ -72,6 +73,7 @@ fn CommentsBody(list: CommentList) -> impl IntoView {
                             {Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
                         </select>
                     </label>
+                    <label>"CWE ids (a finding's)" <input name="cwe" placeholder="CWE-20, CWE-787"/></label>
                     <label class="check"><input type="checkbox" name="private"/>" Private note (only you see it)"</label>
                     <div><button type="submit" class="button primary">"Save"</button></div>
                 </form>
@@ -107,6 +109,7 @@ fn CommentsBody(list: CommentList) -> impl IntoView {
                         {Severity::ALL.iter().map(|s| option(s.as_str(), s.as_str(), &current("severity"))).collect_view()}
                     </select>
                 </label>
+                <label>"CWE" <input type="text" name="cwe" value=current("cwe") placeholder="CWE-79" size="8"/></label>
                 <label>"Kind"
                     <select name="kind">
                         {option("", "any", &current("kind"))}

@@ -145,12 +145,14 @@ impl Review<'_> {
         let severity = wanted(&filter.severity).map(|s| Severity::parse(&s)).transpose()?;
         let kind = wanted(&filter.kind).map(|k| CommentKind::parse(&k)).transpose()?;
         let author = wanted(&filter.author);
+        let cwe = wanted(&filter.cwe).map(|id| crate::review::cwe::parse_id(&id)).transpose()?;
         let query = rows::ThreadFilter {
             pin_id: pin.get(),
             viewer_id: viewer.user_id.unwrap_or(-1),
             path: path.as_deref(),
             states,
             severity: severity.map(Severity::as_str),
+            cwe,
             kind: kind.map(CommentKind::as_str),
             author: author.as_deref(),
         };
@@ -194,6 +196,10 @@ impl Review<'_> {
             Some(text) => Some(Severity::parse(text)?),
             None => None,
         };
+        let cwe = crate::review::cwe::checked(&new.cwe)?;
+        if !cwe.is_empty() && (severity.is_none() || new.private) {
+            return Err(AppError::Invalid("only a finding (a comment with a severity) carries CWE ids".into()));
+        }
         let access = self.pin_use(&actor, pin, usage).await?;
         let now = self.clock.now_ms();
         // A reply joins its thread: same anchor, a plain comment, never a note.
@@ -240,6 +246,7 @@ impl Review<'_> {
             Some(key) => Some((commitment(key, body)?, commitment(key, &note_anchor(&path, lines))?)),
             None => None,
         };
+        let cwe_stored = crate::review::cwe::stored(&cwe);
         self.write(async |tx| {
             let row = NewCommentRow {
                 pin_id: pin.get(),
@@ -249,6 +256,7 @@ impl Review<'_> {
                 author_id: identity.user_id,
                 kind: kind.as_str(),
                 severity: severity.map(Severity::as_str),
+                cwe: cwe_stored.as_deref(),
                 reply_to: root,
                 created_at: now,
                 commitment_key: commitment_key.as_deref(),
@@ -276,10 +284,14 @@ impl Review<'_> {
                 let mut object = access.object(&path);
                 object.blob = blob_id.clone();
                 object.lines = lines;
-                actor.event(Action::CommentCreate).on(object).with(json!({
+                let mut details = json!({
                     "comment_id": id, "kind": kind.as_str(), "severity": severity.map(Severity::as_str),
                     "reply_to": root, "content_sha256": content_sha256
-                }))
+                });
+                if !cwe.is_empty() {
+                    details["cwe"] = json!(cwe);
+                }
+                actor.event(Action::CommentCreate).on(object).with(details)
             };
             tx.append(&event).await?;
             Ok(id)

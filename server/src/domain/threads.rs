@@ -89,6 +89,7 @@ pub fn assemble(
             lines: anchor_lines(root),
             kind,
             severity: root.severity.as_deref().and_then(|s| Severity::parse(s).ok()),
+            cwe: crate::review::cwe::from_stored(root.cwe.as_deref()),
             state,
             states: history,
             root: comment_view(root, may_act),

@@ -141,6 +141,9 @@ pub struct EventLine {
 pub struct ThreadRecord {
     /// The first comment, then the replies.
     pub comments: Vec<CommentRecord>,
+    /// A finding's CWE ids (absent for none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cwe: Vec<u32>,
     pub id: i64,
     /// `comment` or `finding` (private notes are never exported).
     pub kind: String,
@@ -231,6 +234,9 @@ pub struct SarifRun {
     pub column_kind: String,
     pub properties: serde_json::Value,
     pub results: Vec<SarifResult>,
+    /// The CWE taxonomy, holding the weaknesses the run's results name (absent when none does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxonomies: Option<serde_json::Value>,
     pub tool: serde_json::Value,
     pub version_control_provenance: serde_json::Value,
 }
@@ -252,6 +258,24 @@ pub struct SarifResult {
     pub rule_index: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressions: Option<Vec<SarifSuppression>>,
+    /// The finding's CWE ids, as references into the run's CWE taxonomy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxa: Option<Vec<SarifTaxonReference>>,
+}
+
+/// A weakness a result names: its CWE id, its index among the taxonomy's taxa, and the taxonomy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SarifTaxonReference {
+    pub id: String,
+    pub index: usize,
+    pub tool_component: SarifComponentReference,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SarifComponentReference {
+    pub index: usize,
+    pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

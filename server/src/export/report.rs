@@ -324,6 +324,11 @@ impl Report<'_> {
                 // Sanitised as on the pages (no image, no script; links marked noopener).
                 crate::review::markdown::render(&thread.root.current().body)
             );
+            if !thread.cwe.is_empty() {
+                let named: Vec<String> =
+                    thread.cwe.iter().map(|w| escape(&format!("CWE-{}: {}", w.id, w.name))).collect();
+                let _ = write!(out, "<p class=\"cwe\">{}</p>", named.join("; "));
+            }
             if !thread.replies.is_empty() {
                 let _ = write!(
                     out,

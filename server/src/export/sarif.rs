@@ -91,21 +91,32 @@ pub fn findings(
         .iter()
         .map(|pin| {
             let source = repositories.get(&pin.repository_id).map(String::as_str).unwrap_or("");
-            let results = threads
-                .iter()
-                .filter(|t| t.kind == CommentKind::Finding && t.pin.get() == pin.id)
-                .map(|thread| result(thread, &pin.repository))
-                .collect();
+            let findings = || threads.iter().filter(|t| t.kind == CommentKind::Finding && t.pin.get() == pin.id);
+            let weaknesses = run_taxa(findings());
+            let ids: Vec<u32> = weaknesses.iter().map(|w| w.id).collect();
+            let results = findings().map(|thread| result(thread, &pin.repository, &ids)).collect();
+            let mut driver = json!({
+                "name": "Clearroom",
+                "version": version,
+                "rules": [{
+                    "id": RULE_ID,
+                    "name": "ReviewerFinding",
+                    "shortDescription": {"text": "A finding recorded by a reviewer in a transparency centre"},
+                }],
+            });
+            let taxonomies = (!weaknesses.is_empty()).then(|| {
+                driver["supportedTaxonomies"] = json!([{"name": TAXONOMY, "index": 0}]);
+                json!([{
+                    "name": TAXONOMY,
+                    "version": crate::review::cwe::VERSION,
+                    "organization": "MITRE",
+                    "shortDescription": {"text": "The MITRE Common Weakness Enumeration"},
+                    "taxa": weaknesses.iter().map(|w| json!({"id": w.id.to_string(), "name": w.name})).collect::<Vec<_>>(),
+                }])
+            });
             SarifRun {
-                tool: json!({"driver": {
-                    "name": "Clearroom",
-                    "version": version,
-                    "rules": [{
-                        "id": RULE_ID,
-                        "name": "ReviewerFinding",
-                        "shortDescription": {"text": "A finding recorded by a reviewer in a transparency centre"},
-                    }],
-                }}),
+                taxonomies,
+                tool: json!({ "driver": driver }),
                 automation_details: json!({"id": format!("clearroom/pin-{}/", pin.id)}),
                 version_control_provenance: json!([{
                     "repositoryUri": repository_uri(source, &pin.repository),
@@ -139,7 +150,31 @@ pub fn classify(severity: Option<Severity>, state: ThreadState) -> (&'static str
     (kind, if kind == "pass" { "none" } else { level(severity) }, suppression)
 }
 
-fn result(thread: &Thread, repository: &str) -> SarifResult {
+/// The name of the CWE taxonomy in a run.
+pub const TAXONOMY: &str = "CWE";
+
+/// The CWE ids the findings of a run name, in order: the taxa of its taxonomy.
+fn run_taxa<'a>(findings: impl Iterator<Item = &'a Thread>) -> Vec<app::model::Weakness> {
+    let mut taxa: Vec<app::model::Weakness> = findings.flat_map(|t| t.cwe.iter().cloned()).collect();
+    taxa.sort_by_key(|w| w.id);
+    taxa.dedup_by_key(|w| w.id);
+    taxa
+}
+
+/// A finding's references into its run's taxonomy (none when it names no weakness).
+pub fn taxa_of(cwe: &[u32], taxa: &[u32]) -> Option<Vec<SarifTaxonReference>> {
+    (!cwe.is_empty()).then(|| {
+        cwe.iter()
+            .map(|id| SarifTaxonReference {
+                id: id.to_string(),
+                index: taxa.iter().position(|t| t == id).unwrap_or_default(),
+                tool_component: SarifComponentReference { index: 0, name: TAXONOMY.into() },
+            })
+            .collect()
+    })
+}
+
+fn result(thread: &Thread, repository: &str, taxa: &[u32]) -> SarifResult {
     let body = &thread.root.current().body;
     let title = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("(no text)").trim();
     let (kind, level, suppression) = classify(thread.severity, thread.state);
@@ -164,6 +199,7 @@ fn result(thread: &Thread, repository: &str) -> SarifResult {
         rule_id: RULE_ID.into(),
         rule_index: 0,
         suppressions,
+        taxa: taxa_of(&thread.cwe.iter().map(|w| w.id).collect::<Vec<_>>(), taxa),
     }
 }
 
@@ -191,6 +227,7 @@ pub fn comments_json(threads: &[Thread], events: &HashMap<i64, u64>) -> Vec<Thre
         .iter()
         .map(|t| ThreadRecord {
             comments: std::iter::once(&t.root).chain(&t.replies).map(comment).collect(),
+            cwe: t.cwe.iter().map(|w| w.id).collect(),
             id: t.id,
             kind: t.kind.as_str().into(),
             lines: t.lines.map(|l| [l.first, l.last]),

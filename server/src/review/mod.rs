@@ -4,5 +4,6 @@
 
 pub mod commitment;
 pub mod coverage;
+pub mod cwe;
 pub mod markdown;
 pub mod treemap;

@@ -15,6 +15,7 @@ mod cli;
 mod compare;
 mod compiled;
 mod console;
+mod cwe;
 mod exports;
 mod log;
 mod long_files;

@@ -21,6 +21,7 @@ pub fn Composer(
     let kept = kept.unwrap_or_default();
     let field = |name: &str| kept.field(name).to_string();
     let (start, end, body, severity) = (field("start_line"), field("end_line"), field("body"), field("severity"));
+    let cwe = field("cwe");
     let private = matches!(kept.field("private"), "on" | "1");
     let error =
         refused.then(|| view! { <p class="field-error" id="composer-error" role="alert">{kept.message.clone()}</p> });
@@ -109,6 +110,7 @@ pub fn Composer(
                                 {crate::model::Severity::ALL.iter().map(|s| view! { <option value=s.as_str() selected=severity == s.as_str()>{s.as_str()}</option> }).collect_view()}
                             </select>
                         </label>
+                        <label>"CWE ids (a finding's)" <input name="cwe" value=cwe placeholder="CWE-20, CWE-787" size="16"/></label>
                         <label class="check"><input type="checkbox" name="private" checked=private/>" Private note (only you see it)"</label>
                         <button type="submit" class="button primary">"Save comment"</button>
                     </div>

@@ -68,11 +68,17 @@ pub(super) fn check_records(archive: &mut Archive, kept: &[Event], summary: &Sum
                 if object.map(|o| o.path.as_str()) != Some(thread.path.as_str()) || lines != thread_lines {
                     out.fail(format!("comments.json: thread {id}'s place differs from entry {}", event.index));
                 }
+                let recorded_cwe: Vec<u64> = event.leaf.details["cwe"]
+                    .as_array()
+                    .map(|ids| ids.iter().filter_map(serde_json::Value::as_u64).collect())
+                    .unwrap_or_default();
+                let thread_cwe: Vec<u64> = thread.cwe.iter().map(|id| u64::from(*id)).collect();
                 if event.leaf.details["kind"].as_str() != Some(thread.kind.as_str())
                     || event.leaf.details["severity"].as_str() != thread.severity.as_deref()
+                    || recorded_cwe != thread_cwe
                 {
                     out.fail(format!(
-                        "comments.json: thread {id}'s kind or severity differs from entry {}",
+                        "comments.json: thread {id}'s kind, severity or CWE ids differ from entry {}",
                         event.index
                     ));
                 }
@@ -127,7 +133,10 @@ pub(super) fn check_records(archive: &mut Archive, kept: &[Event], summary: &Sum
                 let expected_location = crate::export::sarif::location(&thread.path, thread.lines);
                 let first_author = thread.comments.first().map(|c| c.author.as_str());
                 let status = result.suppressions.as_ref().and_then(|s| s.first()).map(|s| s.status.as_str());
+                let taxa: Vec<String> = result.taxa.iter().flatten().map(|t| t.id.clone()).collect();
+                let cwe: Vec<String> = thread.cwe.iter().map(u32::to_string).collect();
                 if result.level != level
+                    || taxa != cwe
                     || result.kind != kind
                     || status != suppression
                     || result.properties.state != thread.state

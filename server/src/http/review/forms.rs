@@ -38,6 +38,8 @@ pub(super) struct CommentForm {
     end_line: String,
     body: String,
     severity: String,
+    /// A finding's CWE ids: `79, CWE-787`.
+    cwe: String,
     private: String,
     reply_to: String,
 }
@@ -54,6 +56,12 @@ pub(super) async fn form_comment(
             start_line: line(&form.start_line, "start_line")?,
             end_line: line(&form.end_line, "end_line")?,
             severity: optional(&form.severity).map(str::to_string),
+            cwe: form
+                .cwe
+                .split([',', ' '])
+                .filter(|id| !id.trim().is_empty())
+                .map(crate::review::cwe::parse_id)
+                .collect::<Result<_, _>>()?,
             private: ticked(&form.private),
             reply_to: optional(&form.reply_to).map(comment_id).transpose()?,
             path: form.path.clone(),
@@ -72,6 +80,7 @@ pub(super) async fn form_comment(
         ("end_line", form.end_line.as_str()),
         ("body", form.body.as_str()),
         ("severity", form.severity.as_str()),
+        ("cwe", form.cwe.as_str()),
         ("private", form.private.as_str()),
     ];
     back_to_form(TypedSession(session), &back, &place, result, fields).await

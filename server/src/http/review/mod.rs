@@ -129,6 +129,8 @@ pub(crate) struct ApiThread {
     author: String,
     kind: CommentKind,
     severity: Option<Severity>,
+    /// A finding's CWE ids with their names (CWE 4.14).
+    cwe: Vec<Weakness>,
     state: String,
     body: String,
     versions: Vec<ApiVersion>,
@@ -161,6 +163,7 @@ fn api_thread(thread: &Thread) -> ApiThread {
         author: thread.root.author.clone(),
         kind: thread.kind,
         severity: thread.severity,
+        cwe: thread.cwe.clone(),
         state: thread.state.as_str().to_string(),
         body: thread.root.current().body.clone(),
         versions: api_versions(&thread.root),

@@ -25,6 +25,8 @@ pub struct CommentRow {
     pub created_at: i64,
     /// A private note's commitment key (hex), which its log events' HMACs are keyed with.
     pub commitment_key: Option<String>,
+    /// A finding's CWE ids, `79,787` (`review::cwe::stored`).
+    pub cwe: Option<String>,
 }
 
 pub struct VersionRow {
@@ -52,7 +54,7 @@ pub struct CommentRows {
 }
 
 const COMMENT_COLUMNS: &str = "c.id, c.pin_id, c.path, c.blob_id, c.start_line, c.end_line, c.author_id, u.username, \
-     u.role, c.kind, c.severity, c.reply_to, c.created_at, c.commitment_key";
+     u.role, c.kind, c.severity, c.reply_to, c.created_at, c.commitment_key, c.cwe";
 
 fn comment_from_row(row: &AnyRow) -> Result<CommentRow> {
     let role: String = row.try_get(8)?;
@@ -71,6 +73,7 @@ fn comment_from_row(row: &AnyRow) -> Result<CommentRow> {
         reply_to: row.try_get(11)?,
         created_at: row.try_get(12)?,
         commitment_key: row.try_get(13)?,
+        cwe: row.try_get(14)?,
     })
 }
 
@@ -178,6 +181,10 @@ impl Store {
         }
         if let Some(severity) = filter.severity {
             conditions.push(format!("c.severity = {}", parameter(severity.to_string())));
+        }
+        if let Some(cwe) = filter.cwe {
+            // Stored as `79,787`: one id among them.
+            conditions.push(format!("(',' || c.cwe || ',') LIKE {}", parameter(format!("%,{cwe},%"))));
         }
         if let Some(kind) = filter.kind {
             conditions.push(format!("c.kind = {}", parameter(kind.to_string())));
@@ -333,6 +340,8 @@ pub struct ThreadFilter<'a> {
     /// The thread states wanted (a thread without a state row is open).
     pub states: Option<Vec<&'static str>>,
     pub severity: Option<&'a str>,
+    /// Findings classified with this CWE id.
+    pub cwe: Option<u32>,
     pub kind: Option<&'a str>,
     pub author: Option<&'a str>,
 }

@@ -12,6 +12,8 @@ pub struct NewCommentRow<'a> {
     pub author_id: i64,
     pub kind: &'a str,
     pub severity: Option<&'a str>,
+    /// A finding's CWE ids, `79,787`.
+    pub cwe: Option<&'a str>,
     pub reply_to: Option<i64>,
     pub created_at: i64,
     /// A private note's commitment key (hex); `None` for a comment or a finding.
@@ -33,7 +35,7 @@ pub async fn bump_revision(conn: &mut Connection, repository_id: i64) -> Result<
 pub async fn insert_comment(conn: &mut Connection, new: &NewCommentRow<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO comments (pin_id, path, blob_id, start_line, end_line, author_id, kind, severity, reply_to, created_at, \
-         commitment_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+         commitment_key, cwe) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(new.pin_id)
     .bind(new.path)
@@ -46,6 +48,7 @@ pub async fn insert_comment(conn: &mut Connection, new: &NewCommentRow<'_>) -> R
     .bind(new.reply_to)
     .bind(new.created_at)
     .bind(new.commitment_key)
+    .bind(new.cwe)
     .fetch_one(conn)
     .await?)
 }
