@@ -151,6 +151,11 @@ impl Config {
         self.data_dir.join("public-log-signing.key")
     }
 
+    /// The key second-factor secrets are sealed with (`auth::sealed`), beside the log's.
+    pub fn second_factor_key_path(&self) -> PathBuf {
+        self.data_dir.join("second-factor.key")
+    }
+
     /// The public log's origin: the audit log's, with `/releases`.
     pub fn public_log_origin(&self) -> String {
         format!("{}/releases", self.log_origin)

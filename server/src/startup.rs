@@ -48,9 +48,15 @@ pub async fn open_domain(config: &Config) -> anyhow::Result<Arc<Domain>> {
             &config.public_log_key_path(),
             &config.public_log_origin(),
         )?),
+        second_factor: Arc::new(crate::auth::sealed::SealingKey::load_or_create(&config.second_factor_key_path())?),
     };
     let domain = Domain::new(store, source, Arc::new(signer), settings, config.clock.clone());
     sweep_staging(&config.repos_dir());
+    // Second-factor secrets stored before they were sealed are sealed now.
+    let sealed = domain.sessions().seal_second_factors().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if sealed > 0 {
+        tracing::info!(accounts = sealed, "sealed second-factor secrets stored in the clear");
+    }
     if let Some(path) = &config.witness_policy {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let policy =

@@ -4,6 +4,7 @@
 //! time a failed sign-in takes does not tell whether the account exists. No secret or hash is
 //! ever logged or sent to a client.
 
+pub mod sealed;
 pub mod totp;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

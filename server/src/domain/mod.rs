@@ -26,6 +26,7 @@ mod log;
 pub mod releases;
 mod review;
 pub mod room;
+mod sealing;
 pub mod search;
 mod sessions;
 mod threads;
@@ -68,6 +69,8 @@ pub struct DomainSettings {
     pub staff_second_factor: bool,
     /// The public log's signing key (checkpoints and receipts).
     pub public_log: Arc<crate::audit::note::NoteSigner>,
+    /// The key second-factor secrets are sealed with at rest.
+    pub second_factor: Arc<crate::auth::sealed::SealingKey>,
 }
 
 impl Domain {

@@ -6,6 +6,7 @@ use super::guard::{latest_active_end, session_state, SessionData, SessionState};
 use super::Sessions;
 use crate::audit::Action;
 use crate::audit::{Event, Outcome};
+use crate::auth::sealed::Column;
 use crate::auth::{self, Password};
 use crate::store::users;
 use crate::store::users::UserRecord;
@@ -84,12 +85,18 @@ impl Sessions<'_> {
         // The second factor, after the password: the account's code when it has one; none at all
         // for staff when the server requires one of them.
         if let Some(person) = &user {
-            let refusal = match &person.totp_secret {
-                Some(secret) => match auth::totp::verify(secret, code, now, person.totp_last_step) {
+            let secret = person.totp_secret.as_deref().map(|s| self.sealing.open(person.id, Column::Secret, s));
+            let refusal = match secret {
+                Some(Ok(secret)) => match auth::totp::verify(&secret, code, now, person.totp_last_step) {
                     Some(step) if self.store.use_totp_step(person.id, step).await? => None,
                     _ if code.trim().is_empty() => Some(("missing", SignIn::CodeNeeded)),
                     _ => Some(("wrong or used", SignIn::CodeNeeded)),
                 },
+                Some(Err(unopenable)) => {
+                    // Another key, or an altered row: no code can be checked; staff reset it.
+                    tracing::error!(account = %person.username, error = %unopenable, "a second factor could not be checked");
+                    Some(("unopenable", SignIn::CodeNeeded))
+                }
                 None if person.role == Role::Staff && self.staff_second_factor() => {
                     Some(("not set up", SignIn::SecondFactorRequired))
                 }
@@ -228,7 +235,9 @@ impl Sessions<'_> {
             })
             .collect();
         sessions.sort_by_key(|s| (!s.current, -s.last_seen_at_ms));
-        let setup = match (&user.totp_secret, self.store.totp_pending(user.id).await?) {
+        let pending = self.store.totp_pending(user.id).await?;
+        let pending = pending.and_then(|stored| self.sealing.open(user.id, Column::Pending, &stored).ok());
+        let setup = match (&user.totp_secret, pending) {
             (None, Some(secret)) => auth::totp::provisioning_uri(&secret, &user.username).map(|uri| (secret, uri)),
             _ => None,
         };
@@ -255,7 +264,8 @@ impl Sessions<'_> {
             return Err(AppError::Conflict("a second factor is already set up".into()));
         }
         self.check_own_password(caller, &user, password, Action::UserSecondFactor).await?;
-        Ok(self.store.set_totp_pending(user.id, &auth::totp::new_secret()).await?)
+        let sealed = self.sealing.seal(user.id, Column::Pending, &auth::totp::new_secret());
+        Ok(self.store.set_totp_pending(user.id, &sealed).await?)
     }
 
     /// Confirms the second factor being set up with a code from it; from then on sign-in asks for one.
@@ -266,11 +276,15 @@ impl Sessions<'_> {
             .totp_pending(identity.user_id)
             .await?
             .ok_or_else(|| AppError::Invalid("start setting up a second factor first".into()))?;
+        let pending = self.sealing.open(identity.user_id, Column::Pending, &pending).map_err(|_| {
+            AppError::Invalid("the second factor being set up cannot be read here: start setting it up again".into())
+        })?;
+        let secret = self.sealing.seal(identity.user_id, Column::Secret, &pending);
         let step = auth::totp::verify(&pending, code, self.clock.now_ms(), 0).ok_or_else(|| {
             AppError::Invalid("that code is not the authenticator's current one; try the next".into())
         })?;
         self.write(async |tx| {
-            users::set_totp_secret(tx.conn(), identity.user_id, Some(&pending), step).await?;
+            users::set_totp_secret(tx.conn(), identity.user_id, Some(&secret), step).await?;
             tx.append(&actor.event(Action::UserSecondFactor).with(json!({ "enabled": true }))).await?;
             Ok(())
         })
@@ -285,8 +299,9 @@ impl Sessions<'_> {
         let secret = auth::totp::new_secret();
         let uri = auth::totp::provisioning_uri(&secret, &user.username)
             .ok_or_else(|| AppError::Invalid("that account name cannot label an authenticator entry".into()))?;
+        let sealed = self.sealing.seal(user.id, Column::Secret, &secret);
         self.write(async |tx| {
-            users::set_totp_secret(tx.conn(), user.id, Some(&secret), 0).await?;
+            users::set_totp_secret(tx.conn(), user.id, Some(&sealed), 0).await?;
             let details = json!({ "username": user.username, "enabled": true });
             tx.append(&actor.event(Action::UserSecondFactor).with(details)).await?;
             Ok(())

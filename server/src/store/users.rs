@@ -338,6 +338,41 @@ impl Store {
         Ok(())
     }
 
+    /// Accounts with a second-factor value stored in the clear (from before sealing): id, secret,
+    /// pending secret.
+    pub async fn unsealed_second_factors(&self) -> Result<Vec<(i64, Option<String>, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT id, totp_secret, totp_pending FROM users \
+             WHERE (totp_secret IS NOT NULL AND totp_secret NOT LIKE 'sealed1:%') \
+             OR (totp_pending IS NOT NULL AND totp_pending NOT LIKE 'sealed1:%') ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))).collect()
+    }
+
+    /// Replaces an account's second-factor values with `new` if they are still `old` (another
+    /// instance may be sealing them too, or the owner changing them); whether they were.
+    pub async fn reseal_second_factor(
+        &self,
+        user_id: i64,
+        old: (Option<&str>, Option<&str>),
+        new: (Option<&str>, Option<&str>),
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET totp_secret = $1, totp_pending = $2 \
+             WHERE id = $3 AND totp_secret IS NOT DISTINCT FROM $4 AND totp_pending IS NOT DISTINCT FROM $5",
+        )
+        .bind(new.0)
+        .bind(new.1)
+        .bind(user_id)
+        .bind(old.0)
+        .bind(old.1)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records that a code for `step` was used; false when that step (or a later one) already was
     /// (a replayed code), so two requests with one code cannot both pass.
     pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {

@@ -27,6 +27,7 @@ mod releases;
 mod review;
 mod room;
 mod search;
+mod second_factor;
 mod security;
 mod sessions;
 mod sign_in;

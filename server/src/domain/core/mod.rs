@@ -44,6 +44,8 @@ pub struct Core {
     pub(super) import_roots: Vec<std::path::PathBuf>,
     /// Whether staff must sign in with a second factor (`--require-staff-second-factor`).
     pub(super) staff_second_factor: bool,
+    /// The key second-factor secrets are sealed with in the database (`auth::sealed`).
+    pub(super) sealing: Arc<crate::auth::sealed::SealingKey>,
 }
 
 macro_rules! services {
@@ -189,6 +191,7 @@ impl Core {
             integrity: integrity::Integrity::default(),
             import_roots: settings.import_roots.iter().filter_map(|root| std::fs::canonicalize(root).ok()).collect(),
             staff_second_factor: settings.staff_second_factor,
+            sealing: settings.second_factor,
         }
     }
 
