@@ -8,16 +8,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 async fn post_comment(app: &TestApp, client: &Client, csrf: &str, body: Value) -> (StatusCode, Value) {
-    let response = client
-        .post(app.url(&format!("/api/v1/pins/{}/comments", app.pin)))
-        .header("origin", &app.address)
-        .header("x-csrf-token", csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    crate::exports::post_json(app, client, csrf, &format!("/api/v1/pins/{}/comments", app.pin), body).await
 }
 
 async fn threads(app: &TestApp, client: &Client, query: &str) -> (StatusCode, Value) {

@@ -20,7 +20,7 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-async fn post_json(
+pub(crate) async fn post_json(
     app: &TestApp,
     client: &reqwest::Client,
     csrf: &str,
