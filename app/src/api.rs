@@ -229,6 +229,29 @@ pub async fn load_diff(
     ssr::backend()?.file_diff(&ssr::caller()?, a, b, path, old_path, layout, context, rows).await
 }
 
+#[server(prefix = "/fn", endpoint = "history")]
+pub async fn load_history(a: String, b: String, page: Option<String>) -> Result<HistoryView, AppError> {
+    let (a, b) = (PinId::parse(&a)?, PinId::parse(&b)?);
+    let page = match page.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => Some(p.parse::<u32>().map_err(|_| AppError::Invalid("page is a page number".into()))?),
+        None => None,
+    };
+    ssr::backend()?.history(&ssr::caller()?, a, b, page).await
+}
+
+#[server(prefix = "/fn", endpoint = "history-commit")]
+pub async fn load_history_commit(a: String, b: String, commit: String) -> Result<CommitDiffView, AppError> {
+    let (a, b) = (PinId::parse(&a)?, PinId::parse(&b)?);
+    ssr::backend()?.history_commit(&ssr::caller()?, a, b, commit).await
+}
+
+#[server(prefix = "/fn", endpoint = "blame")]
+pub async fn load_blame(pin: String, path: String) -> Result<BlameView, AppError> {
+    let pin = PinId::parse(&pin)?;
+    let path = RepoPath::parse_url_encoded(&path)?;
+    ssr::backend()?.blame(&ssr::caller()?, pin, path).await
+}
+
 #[server(prefix = "/fn", endpoint = "search")]
 pub async fn run_search(pin: String, query: SearchQuery) -> Result<SearchView, AppError> {
     let pin = PinId::parse(&pin)?;

@@ -115,6 +115,13 @@ pub trait Backend: Send + Sync + 'static {
         context: Option<u32>,
         rows: u32,
     ) -> AppResult<DiffView>;
+    /// The first-parent commits from pin `a` to pin `b` (a page of them), as the pins' history
+    /// policy shows them.
+    async fn history(&self, caller: &Caller, a: PinId, b: PinId, page: Option<u32>) -> AppResult<HistoryView>;
+    /// One commit between pins `a` and `b` with its diffs (the `full` history policy).
+    async fn history_commit(&self, caller: &Caller, a: PinId, b: PinId, commit: String) -> AppResult<CommitDiffView>;
+    /// Who last changed each line of a file at a pin.
+    async fn blame(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlameView>;
     /// Searches a pin (one page of files with hits).
     async fn search(&self, caller: &Caller, pin: PinId, query: SearchQuery) -> AppResult<SearchView>;
     /// The pin's files whose paths match fuzzily.

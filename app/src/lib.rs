@@ -76,6 +76,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pins/:pin/compare") ssr=SsrMode::Async view=routes::compare::CompareChooser/>
                 <Route path=path!("/pins/:a/compare/:b") ssr=SsrMode::Async view=routes::compare::ComparePage/>
                 <Route path=path!("/pins/:a/compare/:b/*path") ssr=SsrMode::Async view=routes::diff::DiffPage/>
+                <Route path=path!("/pins/:pin/history") ssr=SsrMode::Async view=routes::history::HistoryChooser/>
+                <Route path=path!("/pins/:a/history/:b") ssr=SsrMode::Async view=routes::history::HistoryPage/>
+                <Route path=path!("/pins/:a/history/:b/:commit") ssr=SsrMode::Async view=routes::history::CommitPage/>
+                <Route path=path!("/pins/:pin/blame/*path") ssr=SsrMode::Async view=routes::history::BlamePage/>
                 <Route path=path!("/pins/:pin/coverage") ssr=SsrMode::Async view=routes::coverage::CoveragePage/>
                 <Route path=path!("/pins/:pin/verdicts") ssr=SsrMode::Async view=routes::verdicts::VerdictsPage/>
                 <Route path=path!("/pins/:pin/releases") ssr=SsrMode::Async view=routes::pin_releases::PinReleasesRoute/>

@@ -50,6 +50,13 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         .grant(Actor::Operator, "reviewer", &granted, now - 60_000, now + 8 * 3_600_000)
         .await
         .map_err(fail)?;
+    // Both releases show the history behind them, messages and diffs, and blame (staff choose
+    // per pin; `off` is the default).
+    for pin in &granted {
+        let change =
+            crate::store::pins::PolicyChange { history: Some(app::model::HistoryPolicy::Full), ..Default::default() };
+        domain.admin().set_pin_policy(Actor::Operator, *pin, change).await.map_err(fail)?;
+    }
     let person = |name: &str| {
         let (username, role, _, id) = accounts.iter().find(|a| a.0 == name).expect("a demo account");
         Caller {
@@ -109,6 +116,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     println!("Demo repository {name} pinned as pin {pin}; the reviewer may browse it for 8 hours.");
     if let Some(previous) = previous {
         println!("Its previous commit is pin {previous}: compare them at /pins/{previous}/compare/{pin}");
+        println!("  and read the commits between them at /pins/{previous}/history/{pin} (history policy: full).");
         println!("Builds: pin {pin}'s server binary is reproduced by two builder accounts (ci and lab); pin {previous}'s builders disagree (a mismatch).");
     }
     println!("{releases}");

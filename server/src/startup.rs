@@ -366,6 +366,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .merge(http::api::router())
         .merge(http::review::router())
         .merge(http::source_api::router())
+        .merge(http::history_api::router())
         .merge(http::builds_api::router())
         .merge(http::compiled_api::router())
         .merge(http::room_api::router())

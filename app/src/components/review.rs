@@ -283,6 +283,7 @@ pub fn PinTabs(pin: PinId, caps: crate::model::Capabilities, current: &'static s
         ("files", "Files", "tree", source),
         ("search", "Search", "search", source),
         ("compare", "Compare", "compare", source),
+        ("history", "History", "history", caps.history),
         ("comments", "Comments", "comments", records),
         ("coverage", "Coverage", "coverage", records),
         ("verdicts", "Verdicts", "verdicts", records),

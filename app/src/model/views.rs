@@ -42,6 +42,9 @@ pub struct PinSummary {
     pub no_download: bool,
     #[serde(default)]
     pub no_copy: bool,
+    /// How much of the history behind the pin its readers see (staff's setting).
+    #[serde(default)]
+    pub history: crate::model::HistoryPolicy,
     /// What the person looking may do at this pin, as the server's guard decided it; pages offer
     /// only these controls (the server decides again on every request).
     #[serde(default)]
@@ -73,6 +76,12 @@ pub struct Capabilities {
     /// Read its releases, their rules and decisions (staff, regulators, supervisors).
     #[serde(default)]
     pub releases: bool,
+    /// Read the commits behind it and blame its files (the pin's history policy).
+    #[serde(default)]
+    pub history: bool,
+    /// Read each of those commits' diffs (the `full` history policy).
+    #[serde(default)]
+    pub history_diffs: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -103,6 +103,9 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                         _ => None,
                     }}
                     <span class="spacer"></span>
+                    {view.pin.caps.history.then(|| view! {
+                        <a class="button small subtle" href=format!("/pins/{}/blame/{}", view.pin.id, view.path.url_encoded()) title="Who last changed each line">"Blame"</a>
+                    })}
                     <CopyButton label="Copy path".to_string() text=view.path.to_string()/>
                     <CopyButton label="Copy permalink".to_string()/>
                     {reviewed}

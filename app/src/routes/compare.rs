@@ -12,11 +12,19 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 /// `/pins/{pin}/compare`: the pins of the same repository this one can be compared with.
 #[component]
 pub fn CompareChooser() -> impl IntoView {
+    view! { <PairChooser kind="compare"/> }
+}
+
+/// The pins of the same repository as this one, each pair older → newer, for a comparison
+/// (`kind` "compare") or the history between them ("history").
+#[component]
+pub fn PairChooser(kind: &'static str) -> impl IntoView {
     let params = use_params_map();
     let pin = move || params.read().get("pin").unwrap_or_default();
     let pins = Resource::new(|| (), |_| list_pins());
+    let title = if kind == "history" { "History" } else { "Compare" };
     view! {
-        <Page title="Compare">
+        <Page title=title>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     let current = pin();
@@ -26,10 +34,15 @@ pub fn CompareChooser() -> impl IntoView {
                                 return view! { <main class="content"><ErrorPanel error=crate::error::AppError::NotFound("there is no such pin, or you have no access to it".into())/></main> }.into_any();
                             };
                             let others: Vec<_> = pins.into_iter().filter(|p| p.repository == this.repository && p.id != this.id).collect();
+                            let heading = if kind == "history" {
+                                format!("History of {}: the commits from or to another release", this.label)
+                            } else {
+                                format!("Compare {} with another release", this.label)
+                            };
                             view! {
-                                <PinBar pin=this.clone() current="compare"/>
+                                <PinBar pin=this.clone() current=kind/>
                                 <main class="content narrow">
-                                    <h1>{format!("Compare {} with another release", this.label)}</h1>
+                                    <h1>{heading}</h1>
                                     {if others.is_empty() {
                                         view! { <div class="empty"><h2>"No other pin of this repository"</h2><p>"Staff pin the next release of the same repository to compare them."</p></div> }.into_any()
                                     } else {
@@ -41,7 +54,7 @@ pub fn CompareChooser() -> impl IntoView {
                                                     let (older, newer) = if order(&other) <= order(&this) { (other.clone(), this.clone()) } else { (this.clone(), other.clone()) };
                                                     view! {
                                                         <li>
-                                                            <a href=format!("/pins/{}/compare/{}", older.id, newer.id)>{format!("{} → {}", older.label, newer.label)}</a>
+                                                            <a href=format!("/pins/{}/{kind}/{}", older.id, newer.id)>{format!("{} → {}", older.label, newer.label)}</a>
                                                             <span class="muted">{format!(" {} → {}", &older.commit_id[..12.min(older.commit_id.len())], &newer.commit_id[..12.min(newer.commit_id.len())])}</span>
                                                         </li>
                                                     }
@@ -88,7 +101,7 @@ pub fn ComparePage() -> impl IntoView {
     }
 }
 
-fn status_badge(status: ChangeStatus) -> impl IntoView {
+pub fn status_badge(status: ChangeStatus) -> impl IntoView {
     view! { <span class=format!("badge change change-{}", status.as_str())>{status.label()}</span> }
 }
 
@@ -183,6 +196,9 @@ fn CompareBody(view: CompareView) -> impl IntoView {
         <PinBar pin=view.b.clone() current="compare"/>
         <main class="content">
             <h1>{format!("{} → {}", view.a.label, view.b.label)}</h1>
+            {(view.a.caps.history && view.b.caps.history).then(|| view! {
+                <p><a href=format!("/pins/{a}/history/{b}")>"The commits between these releases"</a></p>
+            })}
             <p class="muted">
                 {format!("{} files changed, ", view.total_files)}
                 <span class="additions">{format!("+{}", view.total_additions)}</span>" "

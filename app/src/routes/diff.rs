@@ -74,7 +74,7 @@ fn hunk_header(out: &mut String, hunk: &Hunk, columns: u32) {
 }
 
 /// Unified: old number, new number, the line.
-fn unified_html(hunks: &[Hunk]) -> String {
+pub fn unified_html(hunks: &[Hunk]) -> String {
     let mut out = String::new();
     for hunk in hunks {
         hunk_header(&mut out, hunk, 3);

@@ -11,6 +11,7 @@ pub mod compiled;
 pub mod coverage;
 pub mod diff;
 pub mod exports;
+pub mod history;
 pub mod home;
 pub mod log;
 pub mod login;

@@ -71,6 +71,9 @@ actions! {
     BlobDownload = "blob.download" => FirstObject,
     BlobLines = "blob.lines" => FirstObject,
     BlobView = "blob.view" => FirstObject,
+    // Blame shows the whole file beside the commits that last changed each line.
+    BlameOpen = "blame.open" => Nothing,
+    BlameView = "blame.view" => FirstObject,
     BuildDiff = "build.diff" => Nothing,
     BuildDiffDownload = "build.diff_download" => Nothing,
     BuildDiffView = "build.diff_view" => Nothing,
@@ -102,6 +105,10 @@ actions! {
     GrantCreate = "grant.create" => Nothing,
     GrantExtend = "grant.extend" => Nothing,
     GrantRevoke = "grant.revoke" => Nothing,
+    // A commit's diffs show blobs of commits between pins, no pin's file: not coverage.
+    HistoryCommit = "history.commit" => Nothing,
+    HistoryList = "history.list" => Nothing,
+    HistoryOpen = "history.open" => Nothing,
     JobCancel = "job.cancel" => Nothing,
     LogRead = "log.read" => Nothing,
     LogSelfCheckFailed = "log.self_check_failed" => Nothing,

@@ -19,6 +19,9 @@ pub enum Scope {
     WholePin(PinId),
     /// Any path of two pins, to find what changed between them (the event names both).
     Compare(PinId, PinId),
+    /// The commits from one pin to another of its repository, their messages, changed files and
+    /// diffs (the event names both; the history policy decided what is read).
+    History(PinId, PinId),
 }
 
 impl Scope {
@@ -34,7 +37,7 @@ impl Scope {
             Scope::Paths(paths) => !paths.is_empty() && paths.iter().all(|(pin, path)| names(*pin, path.as_str())),
             Scope::Search(pin) => event.query.is_some() && event.objects.iter().any(|o| o.pin == pin.get()),
             Scope::WholePin(pin) => event.role == Some("system") && names(*pin, ""),
-            Scope::Compare(a, b) => names(*a, "") && names(*b, ""),
+            Scope::Compare(a, b) | Scope::History(a, b) => names(*a, "") && names(*b, ""),
         }
     }
 }
@@ -67,8 +70,13 @@ impl Receipt {
         match &self.scope {
             Scope::Search(p) | Scope::WholePin(p) => *p == pin,
             Scope::Compare(a, b) => *a == pin || *b == pin,
-            Scope::Paths(_) => false,
+            Scope::Paths(_) | Scope::History(..) => false,
         }
+    }
+
+    /// Whether this receipt covers reading the commits from pin `a` to pin `b`.
+    pub fn covers_history(&self, a: PinId, b: PinId) -> bool {
+        self.scope == Scope::History(a, b)
     }
 
     /// Whether this receipt covers reading `path` at `pin`.
@@ -77,6 +85,7 @@ impl Receipt {
             Scope::Paths(paths) => paths.iter().any(|(p, q)| *p == pin && q == path),
             Scope::Search(p) | Scope::WholePin(p) => *p == pin,
             Scope::Compare(a, b) => *a == pin || *b == pin,
+            Scope::History(..) => false,
         }
     }
 }

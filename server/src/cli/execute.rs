@@ -185,12 +185,38 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             println!("fetched {name}: {} moved", app::html::counted(moved.len() as u64, "ref", "refs"));
             Ok(())
         }
-        Command::Pin { repository, commit, label } => {
+        Command::Pin { action: Some(PinCommand::Policy { pin, history, downloads, copying }), .. } => {
+            let pin = PinId::parse(&pin).map_err(|e| anyhow::anyhow!("pin {pin:?}: {e}"))?;
+            let switch = |value: Option<String>, what: &str| -> anyhow::Result<Option<bool>> {
+                match value.as_deref().map(str::trim) {
+                    None => Ok(None),
+                    Some("on") => Ok(Some(false)),
+                    Some("off") => Ok(Some(true)),
+                    Some(other) => anyhow::bail!("--{what} is on or off, not {other:?}"),
+                }
+            };
+            let change = crate::store::pins::PolicyChange {
+                no_download: switch(downloads, "downloads")?,
+                no_copy: switch(copying, "copying")?,
+                history: history
+                    .map(|h| app::model::HistoryPolicy::parse(&h).map_err(|e| anyhow::anyhow!("--history: {e}")))
+                    .transpose()?,
+            };
+            if change == crate::store::pins::PolicyChange::default() {
+                anyhow::bail!("name a policy to set: --history, --downloads or --copying");
+            }
+            let domain = open_domain(&admin_config()).await?;
+            domain.admin().set_pin_policy(Actor::Operator, pin, change).await.map_err(fail)?;
+            println!("pin {pin}: policy set");
+            Ok(())
+        }
+        Command::Pin { action: None, repository: Some(repository), commit: Some(commit), label: Some(label) } => {
             let domain = open_domain(&admin_config()).await?;
             let pin = domain.admin().create_pin(Actor::Operator, &repository, &commit, &label).await.map_err(fail)?;
             println!("pinned {repository} {commit} as {pin}");
             Ok(())
         }
+        Command::Pin { .. } => anyhow::bail!("usage: server pin REPO COMMIT --label LABEL, or server pin policy PIN …"),
         Command::Grant { username, pins, from, until } => {
             let domain = open_domain(&admin_config()).await?;
             let pins = pins

@@ -142,12 +142,18 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Pin a commit of a repository; prints the new pin's id last.
+    /// Pin a commit of a repository (`pin REPO COMMIT --label L`; prints the new pin's id last),
+    /// or set a pin's policies (`pin policy PIN --history full`).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Pin {
-        repository: String,
-        commit: String,
-        #[arg(long)]
-        label: String,
+        #[command(subcommand)]
+        action: Option<PinCommand>,
+        #[arg(required = true)]
+        repository: Option<String>,
+        #[arg(required = true)]
+        commit: Option<String>,
+        #[arg(long, required = true)]
+        label: Option<String>,
     },
     /// Grant a reviewer access to pins for a time window (RFC 3339 times, or 2026-11-28T10:00 as UTC).
     Grant {
@@ -194,6 +200,25 @@ enum Command {
     /// Verify records without trusting the server.
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
+}
+
+#[derive(Subcommand)]
+enum PinCommand {
+    /// Set a pin's policies for everyone but staff; what is not named is kept.
+    Policy {
+        /// The pin's id.
+        pin: String,
+        /// What readers see of the commits behind the pin: `off`, `messages` (commits between
+        /// pins and blame) or `full` (each commit's diffs too).
+        #[arg(long)]
+        history: Option<String>,
+        /// Raw downloads: `on` or `off`.
+        #[arg(long)]
+        downloads: Option<String>,
+        /// Selecting and copying source: `on` or `off`.
+        #[arg(long)]
+        copying: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

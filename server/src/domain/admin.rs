@@ -8,7 +8,7 @@ use super::Admin;
 use crate::audit::Action;
 use crate::audit::Object;
 use crate::auth::{self, Password};
-use crate::store::pins::{self, NewPin};
+use crate::store::pins::{self, NewPin, PolicyChange};
 use crate::store::users;
 use app::error::{AppError, AppResult};
 use app::model::*;
@@ -204,24 +204,20 @@ impl Admin<'_> {
         }
     }
 
-    /// Sets a pin's take-away policy: raw downloads refused and copying discouraged, for everyone
-    /// but staff. Recorded as `pin.policy`.
-    pub async fn set_pin_policy(
-        &self,
-        actor: Actor<'_>,
-        pin: PinId,
-        no_download: bool,
-        no_copy: bool,
-    ) -> AppResult<()> {
+    /// Changes a pin's policies: the take-away policy (raw downloads refused and copying
+    /// discouraged) and the history policy (how much of the history behind it is shown), for
+    /// everyone but staff. Recorded as `pin.policy` with the policies the pin then has.
+    pub async fn set_pin_policy(&self, actor: Actor<'_>, pin: PinId, change: PolicyChange) -> AppResult<()> {
         require(&actor, Permission::Administer)?;
         self.write(async |tx| {
-            if !pins::set_pin_policy(tx.conn(), pin.get(), no_download, no_copy).await? {
+            let Some((no_download, no_copy, history)) = pins::set_pin_policy(tx.conn(), pin.get(), change).await?
+            else {
                 return Err(AppError::NotFound(format!("there is no pin {pin}")));
-            }
+            };
             let event = actor
                 .event(Action::PinPolicy)
                 .on(Object::at(pin, None, &RepoPath::root()))
-                .with(json!({ "no_download": no_download, "no_copy": no_copy }));
+                .with(json!({ "no_download": no_download, "no_copy": no_copy, "history": history.as_str() }));
             tx.append(&event).await?;
             Ok(())
         })

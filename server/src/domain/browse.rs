@@ -27,6 +27,7 @@ pub fn summary(pin: &PinRecord, access_ends_ms: Option<i64>, caps: Capabilities)
         mismatches: Vec::new(),
         no_download: pin.no_download,
         no_copy: pin.no_copy,
+        history: pin.history,
         caps,
     }
 }

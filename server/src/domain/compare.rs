@@ -30,7 +30,7 @@ fn view_of(file: &ChangedFile) -> ChangedFileView {
 }
 
 /// The line ranges of one side that hunks show, merged where they touch.
-fn ranges(hunks: &[Hunk], old_side: bool) -> Vec<LineRange> {
+pub(super) fn ranges(hunks: &[Hunk], old_side: bool) -> Vec<LineRange> {
     let mut ranges: Vec<LineRange> = Vec::new();
     for hunk in hunks {
         let (start, count) = if old_side { (hunk.old_start, hunk.old_lines) } else { (hunk.new_start, hunk.new_lines) };

@@ -58,6 +58,7 @@ impl From<SourceError> for AppError {
             SourceError::IsFile => AppError::NotFound("this path is a file; open it as a blob".into()),
             SourceError::NoSuchCommit(spec) => AppError::Invalid(format!("{spec} does not name a commit")),
             SourceError::TooLarge => AppError::TooLarge("this file is too large to be sent".into()),
+            SourceError::Binary => AppError::Invalid("this file is binary: blame shows text files".into()),
             other => internal(&other),
         }
     }

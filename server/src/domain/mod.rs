@@ -20,6 +20,7 @@ mod coverage;
 pub mod error;
 pub mod exports;
 pub mod guard;
+mod history;
 pub mod integrity;
 pub mod jobs;
 mod log;
@@ -200,6 +201,25 @@ impl Backend for Domain {
         // The page shows the highlighted HTML; the plain text is the API's.
         view.hunks.iter_mut().flat_map(|hunk| hunk.lines.iter_mut()).for_each(|line| line.text = String::new());
         Ok(view)
+    }
+
+    async fn history(&self, caller: &Caller, a: PinId, b: PinId, page: Option<u32>) -> AppResult<HistoryView> {
+        self.core.history().history(Actor::Web(caller), a, b, page).await
+    }
+
+    async fn history_commit(&self, caller: &Caller, a: PinId, b: PinId, commit: String) -> AppResult<CommitDiffView> {
+        let mut view = self.core.history().commit(Actor::Web(caller), a, b, &commit, Some(3)).await?;
+        // The page shows the highlighted HTML; the plain text is the API's.
+        view.files
+            .iter_mut()
+            .flat_map(|file| file.hunks.iter_mut())
+            .flat_map(|hunk| hunk.lines.iter_mut())
+            .for_each(|line| line.text = String::new());
+        Ok(view)
+    }
+
+    async fn blame(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlameView> {
+        self.core.history().blame(Actor::Web(caller), pin, &path).await
     }
 
     async fn search(&self, caller: &Caller, pin: PinId, query: SearchQuery) -> AppResult<SearchView> {

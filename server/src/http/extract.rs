@@ -156,6 +156,8 @@ query_numbers! {
     super::source_api::LinesParams => ["from"];
     super::source_api::CompareParams => ["page"];
     super::source_api::DiffParams => [];
+    super::history_api::HistoryParams => ["page"];
+    super::history_api::BlameParams => [];
     super::search_api::SearchParams => ["per_page"];
     super::search_api::FilesParams => [];
     app::model::CommentFilter => ["page"];

@@ -204,7 +204,7 @@ pub(crate) struct CompareParams {
     page: Option<String>,
 }
 
-fn page(text: Option<&str>) -> Result<Option<u32>, HttpError> {
+pub(super) fn page(text: Option<&str>) -> Result<Option<u32>, HttpError> {
     match text.map(str::trim) {
         None => Ok(None),
         Some(t) => t

@@ -8,8 +8,9 @@ use super::AppState;
 use crate::auth::Password;
 use crate::domain::Actor;
 use crate::http::extract::{CsrfForm, PinPath};
+use crate::store::pins::PolicyChange;
 use app::error::AppError;
-use app::model::{PinId, Role};
+use app::model::{HistoryPolicy, PinId, Role};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::post;
@@ -288,6 +289,8 @@ async fn withdraw_pin(
 struct Policy {
     no_download: String,
     no_copy: String,
+    /// Absent from an older page's form: the history policy is then kept.
+    history: String,
 }
 
 async fn pin_policy(
@@ -297,9 +300,15 @@ async fn pin_policy(
 ) -> Response {
     let (no_download, no_copy) = (ticked(&form.no_download), ticked(&form.no_copy));
     let result = async {
-        state.domain.admin().set_pin_policy(Actor::Web(&caller), pin, no_download, no_copy).await?;
+        let history = match form.history.trim() {
+            "" => None,
+            text => Some(HistoryPolicy::parse(text)?),
+        };
+        let change = PolicyChange { no_download: Some(no_download), no_copy: Some(no_copy), history };
+        state.domain.admin().set_pin_policy(Actor::Web(&caller), pin, change).await?;
         let said = |off: bool, what: &str| format!("{what} {}", if off { "off" } else { "on" });
-        Ok(format!("pin {pin}: {}, {}", said(no_download, "downloads"), said(no_copy, "copying")))
+        let history = history.map(|h| format!(", history {}", h.as_str())).unwrap_or_default();
+        Ok(format!("pin {pin}: {}, {}{history}", said(no_download, "downloads"), said(no_copy, "copying")))
     }
     .await;
     back(result)

@@ -103,65 +103,7 @@ impl Source {
         self.with_repo(repository, move |_, repo| {
             let old = repo.find_tree(git2::Oid::from_str(&old_tree)?)?;
             let new = repo.find_tree(git2::Oid::from_str(&new_tree)?)?;
-            let mut options = git2::DiffOptions::new();
-            options.include_typechange(true).ignore_submodules(true).context_lines(0);
-            let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))?;
-            let mut files = Vec::with_capacity(diff.deltas().len());
-            for delta in diff.deltas() {
-                let status = status(&delta);
-                let (old_path, new_path) = (path_text(&delta.old_file()), path_text(&delta.new_file()));
-                let path = match status {
-                    ChangeStatus::Deleted => old_path.clone(),
-                    _ => new_path.clone(),
-                }
-                .unwrap_or_default();
-                let file = ChangedFile {
-                    status,
-                    old_path: old_path.filter(|old| *old != path),
-                    path,
-                    old_blob: blob_of(&delta.old_file()),
-                    new_blob: blob_of(&delta.new_file()),
-                    old_mode: u32::from(delta.old_file().mode()),
-                    new_mode: u32::from(delta.new_file().mode()),
-                    similarity: None,
-                    additions: 0,
-                    deletions: 0,
-                    binary: delta.flags().is_binary(),
-                };
-                files.push(file);
-            }
-            let files = pair_renames(repo, files);
-            let to_count: Vec<usize> = (0..files.len()).filter(|&i| files[i].similarity != Some(100)).collect();
-            // Line counts are most of the cost: two threads, each with its own repository handle.
-            let location = repo.path().to_path_buf();
-            let halves: Vec<Vec<usize>> =
-                (0..2).map(|half| to_count.iter().copied().skip(half).step_by(2).collect()).collect();
-            let mut files = files;
-            let counted: Vec<Vec<(usize, Option<Counts>)>> = std::thread::scope(|scope| {
-                let files = &files;
-                let workers: Vec<_> = halves
-                    .into_iter()
-                    .map(|half| {
-                        let location = location.clone();
-                        scope.spawn(move || {
-                            let Ok(repo) = git2::Repository::open(&location) else {
-                                return half.into_iter().map(|i| (i, None)).collect::<Vec<_>>();
-                            };
-                            half.into_iter().map(|i| (i, count_lines_changed(&repo, &files[i]))).collect()
-                        })
-                    })
-                    .collect();
-                workers.into_iter().map(|w| w.join().unwrap_or_default()).collect()
-            });
-            for (index, counts) in counted.into_iter().flatten() {
-                let Some(counts) = counts else { continue };
-                let file = &mut files[index];
-                file.additions = counts.additions;
-                file.deletions = counts.deletions;
-                file.binary |= counts.binary;
-            }
-            files.sort_by(|x, y| x.path.cmp(&y.path));
-            Ok(files)
+            tree_changes(repo, Some(&old), &new)
         })
         .await
     }
@@ -194,7 +136,12 @@ impl Source {
         .await
     }
 
-    fn diff_side(&self, repo: &git2::Repository, tree_id: &str, path: &RepoPath) -> Result<Option<DiffSide>> {
+    pub(super) fn diff_side(
+        &self,
+        repo: &git2::Repository,
+        tree_id: &str,
+        path: &RepoPath,
+    ) -> Result<Option<DiffSide>> {
         let root = repo.find_tree(git2::Oid::from_str(tree_id)?)?;
         let entry = match root.get_path(Path::new(path.as_str())) {
             Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => entry,
@@ -220,6 +167,73 @@ impl Source {
         let highlighted = Some(self.highlighted(&blob_id, path.file_name(), blob.content()));
         Ok(Some(DiffSide { blob_id, size, binary, text: Some(text), highlighted }))
     }
+}
+
+/// The files that differ from tree `old` (none: an empty tree, for a root commit) to tree `new`,
+/// renames paired as `git diff -M` pairs them, each with its line counts, in path order.
+pub(super) fn tree_changes(
+    repo: &git2::Repository,
+    old: Option<&git2::Tree<'_>>,
+    new: &git2::Tree<'_>,
+) -> Result<Vec<ChangedFile>> {
+    let mut options = git2::DiffOptions::new();
+    options.include_typechange(true).ignore_submodules(true).context_lines(0);
+    let diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut options))?;
+    let mut files = Vec::with_capacity(diff.deltas().len());
+    for delta in diff.deltas() {
+        let status = status(&delta);
+        let (old_path, new_path) = (path_text(&delta.old_file()), path_text(&delta.new_file()));
+        let path = match status {
+            ChangeStatus::Deleted => old_path.clone(),
+            _ => new_path.clone(),
+        }
+        .unwrap_or_default();
+        let file = ChangedFile {
+            status,
+            old_path: old_path.filter(|old| *old != path),
+            path,
+            old_blob: blob_of(&delta.old_file()),
+            new_blob: blob_of(&delta.new_file()),
+            old_mode: u32::from(delta.old_file().mode()),
+            new_mode: u32::from(delta.new_file().mode()),
+            similarity: None,
+            additions: 0,
+            deletions: 0,
+            binary: delta.flags().is_binary(),
+        };
+        files.push(file);
+    }
+    let files = pair_renames(repo, files);
+    let to_count: Vec<usize> = (0..files.len()).filter(|&i| files[i].similarity != Some(100)).collect();
+    // Line counts are most of the cost: two threads, each with its own repository handle.
+    let location = repo.path().to_path_buf();
+    let halves: Vec<Vec<usize>> = (0..2).map(|half| to_count.iter().copied().skip(half).step_by(2).collect()).collect();
+    let mut files = files;
+    let counted: Vec<Vec<(usize, Option<Counts>)>> = std::thread::scope(|scope| {
+        let files = &files;
+        let workers: Vec<_> = halves
+            .into_iter()
+            .map(|half| {
+                let location = location.clone();
+                scope.spawn(move || {
+                    let Ok(repo) = git2::Repository::open(&location) else {
+                        return half.into_iter().map(|i| (i, None)).collect::<Vec<_>>();
+                    };
+                    half.into_iter().map(|i| (i, count_lines_changed(&repo, &files[i]))).collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or_default()).collect()
+    });
+    for (index, counts) in counted.into_iter().flatten() {
+        let Some(counts) = counts else { continue };
+        let file = &mut files[index];
+        file.additions = counts.additions;
+        file.deletions = counts.deletions;
+        file.binary |= counts.binary;
+    }
+    files.sort_by(|x, y| x.path.cmp(&y.path));
+    Ok(files)
 }
 
 /// A changed file's line counts.

@@ -14,6 +14,7 @@ mod diff;
 mod export;
 mod files;
 pub mod highlight;
+mod history;
 pub mod hunks;
 mod index;
 mod pack;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 
 pub use admin::{confined_repository, Unconfined};
 pub use diff::{ChangedFile, DiffSide};
+pub use history::{CommitChanges, CommitFileSides, PinRange, MAX_COMMITS};
 pub use repository::StagedRepository;
 pub use search::{Cursor, FileSet, PackedFile, SearchHit, SearchLine, SearchOutcome, SearchRequest, Totals};
 pub use symbols::Definition;
@@ -49,6 +51,8 @@ pub enum SourceError {
     IsFile,
     #[error("this file is too large to be sent")]
     TooLarge,
+    #[error("this file is binary")]
+    Binary,
     #[error("the receipt does not cover this read")]
     WrongReceipt,
     #[error("{0} does not name a commit")]

@@ -31,6 +31,8 @@ pub struct PinRecord {
     /// Take-away policy: raw downloads refused, copying discouraged (for everyone but staff).
     pub no_download: bool,
     pub no_copy: bool,
+    /// How much of the history behind the pin its readers see.
+    pub history: app::model::HistoryPolicy,
     /// The repository's comment revision when the record was read: it moves with every comment,
     /// version and state written (0 before the first).
     pub comment_revision: i64,
@@ -48,9 +50,10 @@ pub(super) const PIN_COLUMNS: &str =
      COALESCE((SELECT cr.revision FROM comment_revisions cr WHERE cr.repository_id = p.repository_id), 0), \
      CASE WHEN EXISTS (SELECT 1 FROM builds b WHERE b.pin_id = p.id GROUP BY b.name, b.platform \
          HAVING COUNT(DISTINCT b.sha256) > 1) THEN 1 ELSE 0 END, \
-     CAST(COALESCE((SELECT SUM(m.updated_at) FROM compiled_maps m WHERE m.pin_id = p.id AND m.state = 'done'), 0) AS BIGINT)";
+     CAST(COALESCE((SELECT SUM(m.updated_at) FROM compiled_maps m WHERE m.pin_id = p.id AND m.state = 'done'), 0) AS BIGINT), \
+     p.history";
 /// How many columns `PIN_COLUMNS` names (a joined table's columns follow).
-pub(super) const PIN_COLUMN_COUNT: usize = 15;
+pub(super) const PIN_COLUMN_COUNT: usize = 16;
 pub(super) const PIN_FROM: &str =
     "FROM pins p JOIN repositories r ON r.id = p.repository_id LEFT JOIN users u ON u.id = p.pinned_by";
 
@@ -71,6 +74,8 @@ pub(super) fn pin_from_row(row: &AnyRow) -> Result<PinRecord> {
         comment_revision: row.try_get(12)?,
         has_mismatches: row.try_get::<i64, _>(13)? != 0,
         maps_revision: row.try_get(14)?,
+        // A value this server never writes reads as the strictest.
+        history: app::model::HistoryPolicy::parse(&row.try_get::<String, _>(15)?).unwrap_or_default(),
     })
 }
 
@@ -187,18 +192,39 @@ pub async fn insert_pin(conn: &mut Connection, pin: &NewPin<'_>) -> Result<i64> 
     .await?)
 }
 
-/// Withdraws a pin (in the caller's transaction); false when it was already withdrawn or is none.
-/// Sets a pin's take-away policy; false when there is no such pin.
-pub async fn set_pin_policy(conn: &mut Connection, pin_id: i64, no_download: bool, no_copy: bool) -> Result<bool> {
-    let updated = sqlx::query("UPDATE pins SET no_download = $1, no_copy = $2 WHERE id = $3")
-        .bind(i64::from(no_download))
-        .bind(i64::from(no_copy))
-        .bind(pin_id)
-        .execute(conn)
-        .await?;
-    Ok(updated.rows_affected() == 1)
+/// A change to a pin's policies: each field set replaces the stored one, each `None` keeps it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PolicyChange {
+    pub no_download: Option<bool>,
+    pub no_copy: Option<bool>,
+    pub history: Option<app::model::HistoryPolicy>,
 }
 
+/// Changes a pin's take-away and history policies; the policies it then has (no download, no
+/// copy, history), or `None` when there is no such pin.
+pub async fn set_pin_policy(
+    conn: &mut Connection,
+    pin_id: i64,
+    change: PolicyChange,
+) -> Result<Option<(bool, bool, app::model::HistoryPolicy)>> {
+    let row = sqlx::query(
+        "UPDATE pins SET no_download = COALESCE($1, no_download), no_copy = COALESCE($2, no_copy), \
+         history = COALESCE($3, history) WHERE id = $4 RETURNING no_download, no_copy, history",
+    )
+    .bind(change.no_download.map(i64::from))
+    .bind(change.no_copy.map(i64::from))
+    .bind(change.history.map(|h| h.as_str()))
+    .bind(pin_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        let history = app::model::HistoryPolicy::parse(&row.try_get::<String, _>(2)?).unwrap_or_default();
+        Ok((row.try_get::<i64, _>(0)? != 0, row.try_get::<i64, _>(1)? != 0, history))
+    })
+    .transpose()
+}
+
+/// Withdraws a pin (in the caller's transaction); false when it was already withdrawn or is none.
 pub async fn withdraw_pin(conn: &mut Connection, pin_id: i64, at: i64) -> Result<bool> {
     let updated = sqlx::query("UPDATE pins SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
         .bind(at)

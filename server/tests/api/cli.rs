@@ -53,6 +53,16 @@ async fn an_operator_sets_up_a_review_from_the_command_line() {
     assert_eq!(pin, "1");
     let (ok, out) = server(&data, &["pin", "product", "no-such-commit", "--label", "Bad"], None);
     assert!(!ok && out.contains("does not name a commit"), "{out}");
+    let (ok, out) = server(&data, &["pin", "policy", &pin, "--history", "messages", "--downloads", "off"], None);
+    assert!(ok && out.contains("policy set"), "{out}");
+    let (ok, out) = server(&data, &["pin", "policy", &pin, "--history", "everything"], None);
+    assert!(!ok && out.contains("off, messages, full"), "{out}");
+    let (ok, out) = server(&data, &["pin", "policy", &pin], None);
+    assert!(!ok && out.contains("name a policy"), "{out}");
+    let (ok, out) = server(&data, &["pin", "policy", "99", "--history", "full"], None);
+    assert!(!ok && out.contains("no pin 99"), "{out}");
+    let (ok, out) = server(&data, &["pin", "product", "HEAD"], None);
+    assert!(!ok && out.contains("--label"), "a pin needs its label: {out}");
 
     let (ok, out) = server(
         &data,
@@ -117,7 +127,7 @@ async fn an_operator_sets_up_a_review_from_the_command_line() {
     log.publish_checkpoint(&signer).await.unwrap();
     std::fs::write(dir.path().join("log.pub"), signer.verifier().to_string()).unwrap();
     let (ok, out) = server(&data, &["verify", "log", "--key", dir.path().join("log.pub").to_str().unwrap()], None);
-    assert!(ok && out.contains("all 9 verified"), "{out}");
+    assert!(ok && out.contains("all 10 verified"), "{out}");
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ mod compiled;
 mod console;
 mod cwe;
 mod exports;
+mod history;
 mod log;
 mod long_files;
 mod operations;

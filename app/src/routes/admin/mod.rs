@@ -159,6 +159,13 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                             {csrf_field()}
                             <label class="check" title="Reviewers and regulators may not download raw files"><input type="checkbox" name="no_download" checked=p.no_download/>" No downloads"</label>
                             <label class="check" title="Selecting and copying source is discouraged (the watermark stays)"><input type="checkbox" name="no_copy" checked=p.no_copy/>" No copying"</label>
+                            <label title="What reviewers and regulators see of the commits behind this pin">" History "
+                                <select name="history">
+                                    {crate::model::HistoryPolicy::ALL.into_iter().map(|h| view! {
+                                        <option value=h.as_str() selected=p.history == h>{history_label(h)}</option>
+                                    }).collect_view()}
+                                </select>
+                            </label>
                             <button type="submit" class="button small">"Save"</button>
                         </form>
                         " "
@@ -336,5 +343,14 @@ fn highlight_cell<F: IntoView>(job: JobStatus, csrf_field: &impl Fn() -> F) -> i
                 </form>
             })}
         </span>
+    }
+}
+
+/// A history policy as the console's choice names it.
+fn history_label(policy: crate::model::HistoryPolicy) -> &'static str {
+    match policy {
+        crate::model::HistoryPolicy::Off => "off",
+        crate::model::HistoryPolicy::Messages => "commit messages and blame",
+        crate::model::HistoryPolicy::Full => "messages and diffs",
     }
 }

@@ -94,6 +94,8 @@ services! {
     CoverageService coverage;
     /// Export bundles (`exports`).
     Exports exports;
+    /// The history behind pins and blame (`history`).
+    History history;
     /// Background jobs (`jobs`).
     Jobs jobs;
     /// The log: checkpoints, proofs, witnesses, the self-audit (`log`, `integrity`).

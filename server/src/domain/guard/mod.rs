@@ -226,7 +226,12 @@ impl PinPage {
 impl PinFacts {
     /// A stored pin's state and policy, as the rules read them.
     pub fn of(record: &PinRecord) -> PinFacts {
-        PinFacts { withdrawn: record.withdrawn_at.is_some(), no_download: record.no_download, no_copy: record.no_copy }
+        PinFacts {
+            withdrawn: record.withdrawn_at.is_some(),
+            no_download: record.no_download,
+            no_copy: record.no_copy,
+            history: record.history,
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! in `pin_permitted`; nothing outside the guard needs to learn it.
 
 use crate::store::grants::GrantWindow;
-use app::model::{Capabilities, Identity, Role, Scope, TokenAccess};
+use app::model::{Capabilities, HistoryPolicy, Identity, Role, Scope, TokenAccess};
 
 /// Whether a grant lets its holder in at `now`: started, not ended, not revoked.
 pub fn grant_is_active_at(grant: &GrantWindow, now: i64) -> bool {
@@ -40,11 +40,15 @@ pub enum PinUse {
     Download,
     /// Selecting and copying source in the page (the pin's take-away policy; the page enforces it).
     Copy,
+    /// Reading the commits behind the pin and blaming its files (its history policy: `messages`).
+    ReadHistory,
+    /// Reading those commits' diffs (its history policy: `full`).
+    ReadHistoryDiffs,
 }
 
 impl PinUse {
     /// Every use, for tables and tests.
-    pub const ALL: [PinUse; 9] = [
+    pub const ALL: [PinUse; 11] = [
         PinUse::ReadSource,
         PinUse::ReadReview,
         PinUse::Review,
@@ -54,12 +58,16 @@ impl PinUse {
         PinUse::GiveVerdict,
         PinUse::Download,
         PinUse::Copy,
+        PinUse::ReadHistory,
+        PinUse::ReadHistoryDiffs,
     ];
 
     /// The scope an API token needs to use a pin so (`None`: no token may).
     pub fn token_scope(self) -> Option<Scope> {
         match self {
-            PinUse::ReadSource | PinUse::Download | PinUse::Copy => None,
+            PinUse::ReadSource | PinUse::Download | PinUse::Copy | PinUse::ReadHistory | PinUse::ReadHistoryDiffs => {
+                None
+            }
             PinUse::ReadReview
             | PinUse::Review
             | PinUse::StartThread
@@ -70,12 +78,13 @@ impl PinUse {
     }
 }
 
-/// What the guard knows of a pin when it decides: its state and its take-away policy.
+/// What the guard knows of a pin when it decides: its state, its take-away and history policies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PinFacts {
     pub withdrawn: bool,
     pub no_download: bool,
     pub no_copy: bool,
+    pub history: HistoryPolicy,
 }
 
 /// Why a use is refused.
@@ -143,6 +152,12 @@ pub fn pin_permitted(
             Err(Refusal::Policy("downloads of this pin are disabled by staff; read the file in the browser"))
         }
         PinUse::Copy if pin.no_copy => Err(Refusal::Policy("copying from this pin is disabled by staff")),
+        PinUse::ReadHistory if pin.history < HistoryPolicy::Messages => {
+            Err(Refusal::Policy("the history behind this pin is not shown; staff decide what is"))
+        }
+        PinUse::ReadHistoryDiffs if pin.history < HistoryPolicy::Full => {
+            Err(Refusal::Policy("the diffs of the commits behind this pin are not shown; staff decide what is"))
+        }
         _ => Ok(Some(until)),
     }
 }
@@ -185,6 +200,8 @@ pub fn capabilities(
         releases: may(PinUse::ReadReview)
             && super::Permission::ReadLog.allows(role)
             && token.is_none_or(|t| t.scopes.contains(&Scope::LogRead)),
+        history: may(PinUse::ReadHistory),
+        history_diffs: may(PinUse::ReadHistoryDiffs),
     }
 }
 

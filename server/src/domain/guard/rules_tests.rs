@@ -6,8 +6,9 @@ fn grant(starts_at: i64, ends_at: i64, revoked_at: Option<i64>) -> GrantWindow {
     GrantWindow { id: 1, pin_id: 1, starts_at, ends_at, revoked_at }
 }
 
+/// A pin under no policy: nothing taken away, its whole history shown.
 fn open() -> PinFacts {
-    PinFacts::default()
+    PinFacts { history: HistoryPolicy::Full, ..PinFacts::default() }
 }
 
 #[test]
@@ -62,7 +63,7 @@ fn every_role_use_pin_state_and_window_edge_is_decided_by_the_table() {
     let window = [grant(HOUR, 2 * HOUR, None)];
     let revoked = [grant(HOUR, 2 * HOUR, Some(HOUR + 1))];
     // (role, use, expected on an open pin with an active grant)
-    let granted_open: [(Role, PinUse, Result<(), Refusal>); 4 * 9] = [
+    let granted_open: [(Role, PinUse, Result<(), Refusal>); 4 * 11] = [
         (Role::Staff, ReadSource, Ok(())),
         (Role::Staff, ReadReview, Ok(())),
         (Role::Staff, Review, Ok(())),
@@ -72,6 +73,8 @@ fn every_role_use_pin_state_and_window_edge_is_decided_by_the_table() {
         (Role::Staff, GiveVerdict, Err(Refusal::Role("reviewers give verdicts"))),
         (Role::Staff, Download, Ok(())),
         (Role::Staff, Copy, Ok(())),
+        (Role::Staff, ReadHistory, Ok(())),
+        (Role::Staff, ReadHistoryDiffs, Ok(())),
         (Role::Regulator, ReadSource, Ok(())),
         (Role::Regulator, ReadReview, Ok(())),
         (Role::Regulator, Review, Err(Refusal::NoAccess)),
@@ -81,6 +84,8 @@ fn every_role_use_pin_state_and_window_edge_is_decided_by_the_table() {
         (Role::Regulator, GiveVerdict, Err(Refusal::Role("reviewers give verdicts"))),
         (Role::Regulator, Download, Ok(())),
         (Role::Regulator, Copy, Ok(())),
+        (Role::Regulator, ReadHistory, Ok(())),
+        (Role::Regulator, ReadHistoryDiffs, Ok(())),
         (Role::Reviewer, ReadSource, Ok(())),
         (Role::Reviewer, ReadReview, Ok(())),
         (Role::Reviewer, Review, Ok(())),
@@ -90,6 +95,8 @@ fn every_role_use_pin_state_and_window_edge_is_decided_by_the_table() {
         (Role::Reviewer, GiveVerdict, Ok(())),
         (Role::Reviewer, Download, Ok(())),
         (Role::Reviewer, Copy, Ok(())),
+        (Role::Reviewer, ReadHistory, Ok(())),
+        (Role::Reviewer, ReadHistoryDiffs, Ok(())),
         (Role::Builder, ReadSource, Err(Refusal::NoAccess)),
         (Role::Builder, ReadReview, Err(Refusal::NoAccess)),
         (Role::Builder, Review, Err(Refusal::NoAccess)),
@@ -99,6 +106,8 @@ fn every_role_use_pin_state_and_window_edge_is_decided_by_the_table() {
         (Role::Builder, GiveVerdict, Err(Refusal::Role("reviewers give verdicts"))),
         (Role::Builder, Download, Err(Refusal::NoAccess)),
         (Role::Builder, Copy, Err(Refusal::NoAccess)),
+        (Role::Builder, ReadHistory, Err(Refusal::NoAccess)),
+        (Role::Builder, ReadHistoryDiffs, Err(Refusal::NoAccess)),
     ];
     let now = HOUR + HOUR / 2;
     for (role, usage, expected) in granted_open {
@@ -140,6 +149,37 @@ fn every_role_use_pin_state_and_window_edge_is_decided_by_the_table() {
         };
         assert_eq!(answer, wanted, "{role:?} {usage:?} under the take-away policy");
     }
+}
+
+/// The history policy binds everyone but staff: `off` shows no history, `messages` the commits and
+/// blame, `full` their diffs too; a grant is needed as for the source.
+#[test]
+fn the_history_policy_shows_each_level_and_not_the_next() {
+    let window = [grant(0, 2 * HOUR, None)];
+    let refused_history = Err(Refusal::Policy("the history behind this pin is not shown; staff decide what is"));
+    let refused_diffs =
+        Err(Refusal::Policy("the diffs of the commits behind this pin are not shown; staff decide what is"));
+    for (policy, history, diffs) in [
+        (HistoryPolicy::Off, refused_history, refused_diffs),
+        (HistoryPolicy::Messages, Ok(()), refused_diffs),
+        (HistoryPolicy::Full, Ok(()), Ok(())),
+    ] {
+        let pin = PinFacts { history: policy, ..PinFacts::default() };
+        for role in [Role::Reviewer, Role::Regulator] {
+            let answer = |usage| pin_permitted(role, usage, pin, &window, HOUR).map(|_| ());
+            assert_eq!(answer(PinUse::ReadHistory), history, "{role:?} {policy:?}");
+            assert_eq!(answer(PinUse::ReadHistoryDiffs), diffs, "{role:?} {policy:?}");
+            assert_eq!(answer(PinUse::ReadSource), Ok(()), "{role:?} {policy:?}: the source stays readable");
+            assert_eq!(pin_permitted(role, PinUse::ReadHistory, pin, &[], HOUR), Err(Refusal::NoAccess));
+            let caps = capabilities(role, pin, &window, HOUR, None);
+            assert_eq!((caps.history, caps.history_diffs), (history.is_ok(), diffs.is_ok()), "{role:?} {policy:?}");
+        }
+        let staff = capabilities(Role::Staff, pin, &[], HOUR, None);
+        assert!(staff.history && staff.history_diffs, "staff read every pin's history ({policy:?})");
+    }
+    let token = TokenAccess { id: 1, scopes: vec![Scope::Review] };
+    let pin = PinFacts { history: HistoryPolicy::Full, ..PinFacts::default() };
+    assert!(!capabilities(Role::Reviewer, pin, &window, HOUR, Some(&token)).history, "no token reads history");
 }
 
 #[test]
