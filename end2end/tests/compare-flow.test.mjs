@@ -1,5 +1,6 @@
 // Comparing two releases in the browser: the changed files, one file's diff, side by side (the
-// choice remembered), a search and a jump to a result, the file finder, go to definition.
+// choice remembered), the commits between them and blame, a search and a jump to a result, the
+// file finder, go to definition.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -21,7 +22,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('a reviewer compares two releases, reads a diff side by side, searches and goes to a definition', async () => {
+test('a reviewer compares two releases, reads a diff side by side and the history, searches and goes to a definition', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await withScreenshotOnFailure(page, 'compare-flow', async () => {
     await signIn(page, server.url, 'reviewer', server.passwords.reviewer);
@@ -45,6 +46,19 @@ test('a reviewer compares two releases, reads a diff side by side, searches and 
     const address = page.url().replace(/\?.*$/, '');
     await page.goto(address);
     await page.waitForSelector('table.diff-split');
+
+    // The commits between the releases (the demo's history policy is full), one commit's diffs, blame.
+    await page.goto(`${server.url}/pins/2/compare/1`);
+    await Promise.all([page.waitForNavigation(), page.locator('a', { hasText: 'The commits between these releases' }).click()]);
+    assert.match(page.url(), /\/pins\/2\/history\/1$/);
+    const commit = page.locator('.commit-list a.commit-summary', { hasText: 'The demo release' });
+    await Promise.all([page.waitForNavigation(), commit.click()]);
+    await page.waitForSelector('.commit-file table.diff tr.add');
+    assert.equal(await page.locator('.commit-file').count(), 3, 'the three files the commit changed');
+    await page.goto(`${server.url}/pins/1/blob/README.md`);
+    await Promise.all([page.waitForNavigation(), page.locator('a.button[href*="/blame/"]').click()]);
+    const firstRun = page.locator('table.blame tr.blame-start').first();
+    assert.match(await firstRun.innerText(), /The demo release/, 'the first line was changed by the demo release');
 
     // Search, then jump to a result's line.
     await page.goto(`${server.url}/pins/1/search?q=leaf_hash`);

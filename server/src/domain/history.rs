@@ -150,10 +150,10 @@ impl History<'_> {
         context: Option<u32>,
     ) -> AppResult<CommitDiffView> {
         let watermark = watermark(&actor, self.clock.now_ms())?;
+        let (older, newer, range) = self.pins(&actor, a, b, PinUse::ReadHistoryDiffs).await?;
         if commit.len() != 40 || !commit.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
             return Err(AppError::Invalid("a commit is named by its 40 lower-case hexadecimal digits".into()));
         }
-        let (older, newer, range) = self.pins(&actor, a, b, PinUse::ReadHistoryDiffs).await?;
         let receipt =
             self.read(Self::opening(&actor, &older, &newer, HistoryPolicy::Full), Scope::History(a, b)).await?;
         let (ids, _) = self.source.first_parent_commits(&receipt, &range).await?;
