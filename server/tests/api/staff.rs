@@ -265,10 +265,22 @@ async fn staff_turn_off_downloads_and_copying_for_a_pin_and_staff_are_not_bound(
     let policy = app.events("pin.policy").await;
     assert_eq!(policy.len(), 1);
     assert!(policy[0].leaf.contains("\"no_download\":true") && policy[0].leaf.contains("\"no_copy\":true"));
-    // Turned back on.
+    // Turned back on; the history policy (absent from the form) is kept.
     app.post_form(&path, &[("csrf", &csrf)]).await;
     assert_eq!(reviewer.get(app.url(&raw)).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(listed_policy(&app, &reviewer).await, (false, false), "and the list says so again");
+    assert!(app.events("pin.policy").await[0].leaf.contains("\"history\":\"off\""));
+
+    // The history policy from the same form: chosen, shown, recorded; a made-up level refused.
+    assert!(console.contains("<option value=\"off\" selected"), "off by default");
+    let response = app.post_form(&path, &[("csrf", &csrf), ("history", "messages")]).await;
+    assert!(location(&response).contains("history+messages"), "{}", location(&response));
+    let (_, console) = app.get_text("/admin").await;
+    assert!(console.contains("<option value=\"messages\" selected"), "the console shows the history policy");
+    assert!(app.events("pin.policy").await[0].leaf.contains("\"history\":\"messages\""));
+    let response = app.post_form(&path, &[("csrf", &csrf), ("history", "everything")]).await;
+    assert!(location(&response).contains("error="), "{}", location(&response));
+    assert_eq!(app.events("pin.policy").await.len(), 3, "a refused change is not recorded");
 }
 
 /// The take-away policy (no downloads, no copying) of the app's pin in the person's list of pins.
