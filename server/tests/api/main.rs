@@ -18,6 +18,7 @@ mod console;
 mod cwe;
 mod exports;
 mod history;
+mod instances;
 mod log;
 mod long_files;
 mod operations;
