@@ -21,12 +21,12 @@ const CARGO_TOML: &str = include_str!("../fixtures/compiled/rust/Cargo.toml.fixt
 const LIB_RS: &str = include_str!("../fixtures/compiled/rust/src/lib.rs");
 const WORDS_MAIN_RS: &str = include_str!("../fixtures/compiled/rust/src/main.rs");
 
-fn c_files() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn c_files() -> Vec<(&'static str, &'static str)> {
     vec![("Makefile", MAKEFILE), ("main.c", MAIN_C), ("util.c", UTIL_C), ("util.h", UTIL_H)]
 }
 
 /// Pins the files as the next release (granted to the reviewer).
-async fn pin_files(app: &TestApp, files: &[(&str, &str)], label: &str) -> PinId {
+pub(crate) async fn pin_files(app: &TestApp, files: &[(&str, &str)], label: &str) -> PinId {
     let files: Vec<(&str, Vec<u8>, u32)> = files.iter().map(|(p, t)| (*p, t.as_bytes().to_vec(), 0o100644)).collect();
     let pin = next_release(app, &files, label).await;
     jobs_done(app, pin).await;
@@ -34,7 +34,7 @@ async fn pin_files(app: &TestApp, files: &[(&str, &str)], label: &str) -> PinId 
 }
 
 /// Writes the files into a new directory and runs `command` there; the directory.
-fn build(files: &[(&str, &str)], command: &[&str]) -> tempfile::TempDir {
+pub(crate) fn build(files: &[(&str, &str)], command: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (path, text) in files {
         let path = dir.path().join(path);
@@ -76,7 +76,7 @@ async fn get_map(app: &TestApp, token: &str, pin: PinId, sha: &str) -> (StatusCo
 }
 
 /// Runs the jobs waiting and reads the map until it is no longer queued or running.
-async fn finished_map(app: &TestApp, token: &str, pin: PinId, sha: &str) -> CompiledMap {
+pub(crate) async fn finished_map(app: &TestApp, token: &str, pin: PinId, sha: &str) -> CompiledMap {
     for _ in 0..500 {
         while app.domain.jobs().run_next_job().await.unwrap() {}
         let (status, body) = get_map(app, token, pin, sha).await;
@@ -116,7 +116,7 @@ fn objdump_lines(binary: &Path) -> BTreeMap<String, BTreeSet<u32>> {
 }
 
 /// The map's lines of each file, pinned or not, by base name.
-fn map_lines(map: &CompiledMap) -> BTreeMap<String, BTreeSet<u32>> {
+pub(crate) fn map_lines(map: &CompiledMap) -> BTreeMap<String, BTreeSet<u32>> {
     let mut files: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
     let all = map.files.iter().map(|f| (&f.path, &f.lines)).chain(map.elsewhere.iter().map(|f| (&f.path, &f.lines)));
     for (path, ranges) in all {

@@ -1,6 +1,7 @@
 //! Two instances on one database and one data directory, as behind a load balancer: what one
 //! writes to the shared volume (an imported repository, a new release, the highlight cache, the
-//! search pack, the changed-file list, an export bundle) the other reads, with the same answers.
+//! search pack, the changed-file list, an uploaded artifact, an export bundle) the other reads, with
+//! the same answers; a job left running by an instance that stopped is done again by another.
 
 use crate::helpers::*;
 use clearroom::domain::Actor;
@@ -98,4 +99,63 @@ async fn an_export_asked_for_on_one_instance_is_built_once_and_downloaded_from_e
     let members = crate::exports::members(&bytes_a);
     assert!(members.iter().any(|(name, _)| name == "manifest.json"), "a whole bundle");
     assert_eq!(app.events("export.download").await.len(), 2, "each download recorded, whichever instance served it");
+}
+
+#[tokio::test]
+async fn an_artifact_uploaded_to_one_instance_is_mapped_and_read_on_the_other() {
+    use crate::compiled::{build, c_files, finished_map, map_lines, pin_files};
+    let app = spawn_app().await;
+    let second = spawn_second_instance(&app).await;
+    let builder = crate::builds::builder_token(&app, "ci").await;
+    let staff = app.token("staff").await;
+    let pin = pin_files(&app, &c_files(), "c 1.0").await;
+    let built = build(&c_files(), &["make", "prog"]);
+    let bytes = std::fs::read(built.path().join("prog")).unwrap();
+    let sha = crate::builds::sha256(&bytes);
+    // Uploaded to B: kept on the shared volume under its hash, its map made by a worker of either.
+    let response = new_client()
+        .post(format!("{second}/api/v1/pins/{pin}/builds?name=prog&platform=linux-x86_64"))
+        .bearer_auth(&builder)
+        .header("content-type", "application/octet-stream")
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(std::fs::read(app.data_dir.join("artifacts/sha256").join(&sha)).unwrap(), bytes);
+    let map = finished_map(&app, &staff, pin, &sha).await;
+    assert_eq!(map.state, app::model::MapState::Done, "{:?}", map.reason);
+    let on_b: app::model::CompiledMap = new_client()
+        .get(format!("{second}/api/v1/pins/{pin}/artifacts/{sha}/compiled"))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(map_lines(&on_b), map_lines(&map), "the one map, read on either instance");
+    assert_eq!(on_b.sha256, map.sha256);
+}
+
+#[tokio::test]
+async fn a_pin_job_left_running_by_a_stopped_instance_is_done_again_by_another() {
+    let app = spawn_app().await;
+    let _second = spawn_second_instance(&app).await;
+    let files = vec![("src/lib.rs", b"pub fn answer() -> u32 {\n    42\n}\n".to_vec(), 0o100644)];
+    let pin = next_release(&app, &files, "Release 2.0").await;
+    jobs_done(&app, pin).await;
+    // As an instance killed mid-way leaves them: running, with a heartbeat a minute and more old.
+    app.execute_sql(&[&format!(
+        "UPDATE jobs SET state = 'running', heartbeat_at = 0 WHERE subject = {pin} AND kind LIKE 'pin.%'"
+    )])
+    .await;
+    let running =
+        app.count_sql(&format!("SELECT COUNT(*) FROM jobs WHERE subject = {pin} AND state = 'running'")).await;
+    assert!(running >= 2, "the pin's jobs are left running");
+    jobs_done(&app, pin).await;
+    let reviewer = app.session_client("reviewer").await;
+    let (status, found) = text(&reviewer, app.url(&format!("/api/v1/pins/{pin}/search?q=answer"))).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(serde_json::from_str::<Value>(&found).unwrap()["results"][0]["path"], "src/lib.rs");
 }
