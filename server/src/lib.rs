@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod builds;
 pub mod cli;
 pub mod clock;

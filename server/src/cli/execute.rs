@@ -356,6 +356,37 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                 )),
             }
         }
+        Command::Backup { out, without_keys } => {
+            let config = admin_config();
+            let summary = crate::backup::backup(&config.data_dir, &config.database_url, &out, without_keys).await?;
+            println!(
+                "backed up {} files ({} MB) and a log of {} events to {}{}",
+                summary.files,
+                summary.bytes / 1_000_000,
+                summary.log_size,
+                out.display(),
+                if config.database_url.starts_with("sqlite:") {
+                    ""
+                } else {
+                    "\n(the PostgreSQL database is not in it: keep the pg_dump taken before it beside it)"
+                }
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let (summary, manifest) = crate::backup::restore(&file, &cli.data.data_dir)?;
+            println!(
+                "restored {} files ({} MB) into {}: a log of {} events, taken {}{}",
+                summary.files,
+                summary.bytes / 1_000_000,
+                cli.data.data_dir.display(),
+                summary.log_size,
+                manifest.created_at,
+                if manifest.without_keys { " without its keys (put them back before serving)" } else { "" }
+            );
+            println!("Events recorded after the backup was taken are not in it.");
+            Ok(())
+        }
         Command::Withdraw { pin, reason } => {
             let domain = open_domain(&admin_config()).await?;
             let pin = PinId::parse(&pin).map_err(|e| anyhow::anyhow!("pin {pin:?}: {e}"))?;

@@ -166,6 +166,22 @@ enum Command {
         #[arg(long)]
         until: String,
     },
+    /// Back up the data directory (and its SQLite database) while the server runs: one zip file
+    /// with a manifest of SHA-256s and the log's newest checkpoint. With PostgreSQL, dump the
+    /// database first (`pg_dump`); this copies the files.
+    Backup {
+        /// The backup file to write (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave the keys out (for a backup kept where keys must not be).
+        #[arg(long)]
+        without_keys: bool,
+    },
+    /// Restore a backup into a new data directory (`--data-dir NEWDIR`), every file checked.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
     /// Withdraw a pin: only staff read it from now on (reviewers and regulators are refused); its
     /// records stay.
     Withdraw {

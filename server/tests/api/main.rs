@@ -9,6 +9,7 @@ mod access_walk;
 mod accounts;
 mod api;
 mod audit;
+mod backup;
 mod browsing;
 mod builds;
 mod cli;
