@@ -149,11 +149,11 @@ impl Source {
                 .iter()
                 .map(|file| {
                     let old_path = file.old_path.as_deref().unwrap_or(&file.path);
+                    // A path git holds but no pin's path could name (`..`, a control character):
+                    // listed, its sides not read.
                     let side = |tree: Option<&String>, path: &str, present: bool| -> Result<Option<DiffSide>> {
-                        match (tree, present) {
-                            (Some(tree), true) => {
-                                this.diff_side(repo, tree, &RepoPath::parse(path).map_err(|_| SourceError::NotFound)?)
-                            }
+                        match (tree, present, RepoPath::parse(path)) {
+                            (Some(tree), true, Ok(path)) => this.diff_side(repo, tree, &path),
                             _ => Ok(None),
                         }
                     };
