@@ -15,7 +15,8 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn view_of(file: &ChangedFile) -> ChangedFileView {
+/// A changed file as lists show it (a comparison's, a commit's).
+pub(super) fn view_of(file: &ChangedFile) -> ChangedFileView {
     ChangedFileView {
         path: file.path.clone(),
         old_path: file.old_path.clone(),

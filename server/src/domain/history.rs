@@ -5,6 +5,7 @@
 //! page shows (the commits; the blobs and line ranges of a commit's diffs; the file blamed and the
 //! commits it names) before it is sent.
 
+use super::compare::view_of;
 use super::guard::{signed_in, Actor, PinPage, PinUse};
 use super::History;
 use crate::audit::{Action, Event, Outcome, Scope};
@@ -19,21 +20,6 @@ use std::time::Duration;
 pub const HISTORY_PAGE: usize = 50;
 /// Files of one commit whose diffs a commit page shows (the rest are listed without).
 pub const COMMIT_FILES: usize = 100;
-
-/// A changed file as lists show it (the comparison's shape).
-fn file_view(file: &ChangedFile) -> ChangedFileView {
-    ChangedFileView {
-        path: file.path.clone(),
-        old_path: file.old_path.clone(),
-        status: file.status,
-        similarity: file.similarity,
-        additions: file.additions,
-        deletions: file.deletions,
-        binary: file.binary,
-        mode_change: (file.old_mode != file.new_mode && file.old_mode != 0 && file.new_mode != 0)
-            .then(|| (format!("{:o}", file.old_mode), format!("{:o}", file.new_mode))),
-    }
-}
 
 /// The line ranges of one side that hunks show, as `[first, last]` pairs.
 fn shown_ranges(hunks: &[Hunk], old_side: bool) -> Vec<[u32; 2]> {
@@ -122,7 +108,7 @@ impl History<'_> {
             .into_iter()
             .map(|CommitChanges { mut commit, files }| {
                 if level == HistoryPolicy::Full {
-                    commit.files = Some(files.iter().map(file_view).collect());
+                    commit.files = Some(files.iter().map(view_of).collect());
                 }
                 commit
             })
@@ -193,7 +179,7 @@ impl History<'_> {
                 "old_lines": shown_ranges(&hunks, true),
                 "new_lines": shown_ranges(&hunks, false),
             }));
-            out.push(CommitFileDiff { file: file_view(file), hunks, notice, omitted });
+            out.push(CommitFileDiff { file: view_of(file), hunks, notice, omitted });
         }
         let event = actor
             .event(Action::HistoryCommit)
@@ -201,7 +187,7 @@ impl History<'_> {
             .on(newer.object(&RepoPath::root()))
             .with(json!({ "commit": commit, "files": shown }));
         self.record(event).await?;
-        view.files = Some(files.iter().map(file_view).collect());
+        view.files = Some(files.iter().map(view_of).collect());
         Ok(CommitDiffView {
             a: self.pin_summary(&older).await?,
             b: self.pin_summary(&newer).await?,
