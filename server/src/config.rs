@@ -97,6 +97,9 @@ pub struct SourceLimits {
     /// Requests one client may make to the public routes (`/bt/*`, `/entries`, `/releases`, the
     /// SCITT keys) per minute, with bursts of a fifth of it; 0: no limit (a benchmark's).
     pub public_per_minute: u32,
+    /// How long a running job's instance may go without a sign of life (its progress) before
+    /// another instance takes the job over, in seconds.
+    pub job_stale_seconds: u64,
 }
 
 impl Default for SourceLimits {
@@ -114,6 +117,7 @@ impl Default for SourceLimits {
             export_disk_bytes: 10 * 1024 * 1024 * 1024,
             exports_per_day: 50,
             public_per_minute: 600,
+            job_stale_seconds: 60,
             disk_cache_bytes: 2 * 1024 * 1024 * 1024,
         }
     }

@@ -62,6 +62,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             export_disk_mb,
             exports_per_day,
             public_rate_limit,
+            job_stale_seconds,
             trusted_proxies,
             public_url,
             metrics_listen,
@@ -78,6 +79,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
                 export_disk_bytes: export_disk_mb.saturating_mul(1024 * 1024),
                 exports_per_day,
                 public_per_minute: public_rate_limit,
+                job_stale_seconds,
                 ..SourceLimits::default()
             };
             let site_root = std::path::absolute(&site_root).unwrap_or(site_root);

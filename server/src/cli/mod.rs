@@ -95,6 +95,10 @@ enum Command {
         /// minute; 0: no limit.
         #[arg(long, default_value_t = 600, env = "CLEARROOM_PUBLIC_RATE_LIMIT")]
         public_rate_limit: u32,
+        /// Seconds a running job's instance may go without progress before another instance takes
+        /// the job over (instances sharing a database).
+        #[arg(long, default_value_t = 60, env = "CLEARROOM_JOB_STALE_SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        job_stale_seconds: u64,
         /// A reverse proxy (address or CIDR range, repeatable) whose X-Forwarded-For / Forwarded
         /// and X-Forwarded-Proto headers are believed; from any other peer they are ignored.
         #[arg(long = "trusted-proxy", value_name = "CIDR", env = "CLEARROOM_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]

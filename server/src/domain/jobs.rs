@@ -28,9 +28,6 @@ pub const PREHIGHLIGHT_PIN: &str = "pin.prehighlight";
 /// Copies a repository imported from the console (`admin::run_import_job`).
 pub const IMPORT_REPOSITORY: &str = "repo.import";
 
-/// A job whose instance has not reported for this long is taken over.
-const STALE_MS: i64 = 60_000;
-
 /// Rows written per progress report.
 const CHUNK: usize = 1000;
 
@@ -44,6 +41,12 @@ pub struct JobProgress {
 }
 
 impl Jobs<'_> {
+    /// How long a running job's instance may go without reporting before another takes the job
+    /// over (`--job-stale-seconds`).
+    fn stale_ms(&self) -> i64 {
+        self.source.limits().job_stale_seconds.saturating_mul(1000).min(i64::MAX as u64) as i64
+    }
+
     /// Runs the next job waiting, of any kind, if any; returns whether one ran.
     pub async fn run_next_job(&self) -> AppResult<bool> {
         self.run_next(None).await
@@ -56,7 +59,7 @@ impl Jobs<'_> {
 
     async fn run_next(&self, lane: Option<JobLane>) -> AppResult<bool> {
         let now = self.clock.now_ms();
-        let Some(job) = self.store.claim_job(now, now - STALE_MS, lane).await? else { return Ok(false) };
+        let Some(job) = self.store.claim_job(now, now - self.stale_ms(), lane).await? else { return Ok(false) };
         self.run_claimed(job).await?;
         Ok(true)
     }
@@ -64,7 +67,7 @@ impl Jobs<'_> {
     /// Runs job `id` here if no instance holds it (queued, or its instance stopped); whether it ran.
     pub async fn run_job(&self, id: i64) -> AppResult<bool> {
         let now = self.clock.now_ms();
-        let Some(job) = self.store.claim_job_id(id, now, now - STALE_MS).await? else { return Ok(false) };
+        let Some(job) = self.store.claim_job_id(id, now, now - self.stale_ms()).await? else { return Ok(false) };
         self.run_claimed(job).await?;
         Ok(true)
     }

@@ -159,3 +159,135 @@ async fn a_pin_job_left_running_by_a_stopped_instance_is_done_again_by_another()
     assert_eq!(status, StatusCode::OK, "{found}");
     assert_eq!(serde_json::from_str::<Value>(&found).unwrap()["results"][0]["path"], "src/lib.rs");
 }
+
+/// The server's command line on a data directory and database.
+fn command_line(data: &std::path::Path, database: &str, args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["--data-dir", data.to_str().unwrap(), "--database-url", database])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{args:?}: {text}");
+    text
+}
+
+/// `server serve` as its own process on the data directory and database; its address.
+fn serve(data: &std::path::Path, database: &str) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["--data-dir", data.to_str().unwrap(), "--database-url", database])
+        .args(["serve", "--listen", "127.0.0.1:0", "--job-stale-seconds", "2"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("the server prints its address").unwrap();
+        if let Some((_, address)) = line.split_once("listening on ") {
+            break address.trim().to_string();
+        }
+    };
+    // The rest of its output is read and dropped, so that it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, address)
+}
+
+/// The state and progress of a job, read from the shared database.
+async fn job(database: &str, id: i64) -> (String, i64, i64) {
+    use sqlx::{Connection as _, Row as _};
+    let mut connection = sqlx::AnyConnection::connect(database).await.unwrap();
+    let row = sqlx::query("SELECT state, done_units, total_units FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    (row.try_get(0).unwrap(), row.try_get(1).unwrap(), row.try_get(2).unwrap())
+}
+
+#[tokio::test]
+async fn a_job_of_an_instance_killed_mid_way_is_taken_over_by_another() {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().unwrap();
+    let (data, database) = (dir.path().join("data"), test_database_url(dir.path()).await);
+    // A repository whose highlighting takes a while: 2,000 C files of 200 lines.
+    let upstream = dir.path().join("big.git");
+    let repo = git2::Repository::init_bare(&upstream).unwrap();
+    let body: String = (0..200).map(|i| format!("int f{i}(int x) {{ return x * {i} + {i}; }}\n")).collect();
+    let files: Vec<(String, Vec<u8>)> =
+        (0..2_000).map(|n| (format!("src/m{:02}/f{n}.c", n % 40), body.clone().into_bytes())).collect();
+    let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, b)| (p.as_str(), b.clone())).collect();
+    clearroom::demo::write_commit(&repo, &files, "Big").unwrap();
+    command_line(
+        &data,
+        &database,
+        &["user", "add", "--username", "rita", "--role", "reviewer"],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    command_line(&data, &database, &["repo", "import", "big", upstream.to_str().unwrap()], None);
+    command_line(&data, &database, &["pin", "big", "HEAD", "--label", "Big 1.0"], None);
+    let grant =
+        ["grant", "--username", "rita", "--pin", "1", "--from", "2020-01-01T00:00", "--until", "2099-01-01T00:00"];
+    command_line(&data, &database, &grant, None);
+
+    // Instance A takes the pin's jobs; it is killed (SIGKILL) while one is part-way through.
+    let (mut a, _) = serve(&data, &database);
+    let mut caught = None;
+    for _ in 0..2_000 {
+        use sqlx::{Connection as _, Row as _};
+        let mut connection = sqlx::AnyConnection::connect(&database).await.unwrap();
+        let running = sqlx::query(
+            "SELECT id FROM jobs WHERE state = 'running' AND done_units > 0 AND done_units < total_units ORDER BY id",
+        )
+        .fetch_optional(&mut connection)
+        .await
+        .unwrap();
+        if let Some(row) = running {
+            caught = Some(row.try_get::<i64, _>(0).unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let id = caught.expect("a job of instance A was seen part-way");
+    let (state, done, total) = job(&database, id).await;
+    assert_eq!(state, "running", "left running by the killed instance ({done}/{total})");
+    assert!(done < total);
+
+    // Instance B finds it silent past the stale window and does it again, to the end.
+    let (mut b, address) = serve(&data, &database);
+    let mut finished = None;
+    for _ in 0..1_200 {
+        let (state, done, total) = job(&database, id).await;
+        if state != "running" && state != "queued" {
+            finished = Some((state, done, total));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (state, done, total) = finished.expect("instance B finished the job");
+    assert_eq!((state.as_str(), done), ("done", total), "taken over and done");
+    let client = new_client();
+    let response = client
+        .post(format!("{address}/login"))
+        .form(&[("username", "rita"), ("password", PASSWORD), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let view = client.get(format!("{address}/pins/1/blob/src/m07/f7.c")).send().await.unwrap();
+    assert_eq!(view.status(), StatusCode::OK);
+    b.kill().unwrap();
+    b.wait().unwrap();
+}
