@@ -70,42 +70,52 @@ impl Source {
             return Err(SourceError::WrongReceipt);
         }
         let (old_tree, new_tree) = (a.tree_id.clone(), b.tree_id.clone());
-        // Two trees never change, so neither does their list: kept on disk once computed (by the
-        // pin's compare job, or the first request), read back by any instance after a restart.
-        let kept = self.index_dir.join(format!("compare-{old_tree}-{new_tree}.json"));
-        if let Ok(bytes) = tokio::fs::read(&kept).await {
+        if let Ok(bytes) = tokio::fs::read(self.kept_list(&old_tree, &new_tree)).await {
             if let Ok(files) = serde_json::from_slice::<Vec<ChangedFile>>(&bytes) {
                 return Ok(files);
             }
         }
-        let files = self.compute_diff_list(&a.repository, old_tree, new_tree).await?;
+        self.with_repo(&a.repository, move |this, repo| {
+            let old = repo.find_tree(git2::Oid::from_str(&old_tree)?)?;
+            let new = repo.find_tree(git2::Oid::from_str(&new_tree)?)?;
+            Ok(this.kept_changes(repo, Some(&old), &new))
+        })
+        .await?
+    }
+
+    /// Where the changed-file list of two trees is kept.
+    fn kept_list(&self, old_tree: &str, new_tree: &str) -> std::path::PathBuf {
+        self.index_dir.join(format!("compare-{old_tree}-{new_tree}.json"))
+    }
+
+    /// `tree_changes`, kept on disk: two trees never change, so neither does their list, which is
+    /// computed once (by a pin's compare job, the first request, a commit's page in a history) and
+    /// read back by any instance after a restart. A root commit's (no old tree) is not kept.
+    pub(super) fn kept_changes(
+        &self,
+        repo: &git2::Repository,
+        old: Option<&git2::Tree<'_>>,
+        new: &git2::Tree<'_>,
+    ) -> Result<Vec<ChangedFile>> {
+        let Some(old) = old else { return tree_changes(repo, None, new) };
+        let kept = self.kept_list(&old.id().to_string(), &new.id().to_string());
+        if let Ok(bytes) = std::fs::read(&kept) {
+            if let Ok(files) = serde_json::from_slice::<Vec<ChangedFile>>(&bytes) {
+                return Ok(files);
+            }
+        }
+        let files = tree_changes(repo, Some(old), new)?;
         if let Ok(bytes) = serde_json::to_vec(&files) {
             let staged = kept.with_extension(format!("{:016x}", rand::random::<u64>()));
-            let written = async {
-                tokio::fs::create_dir_all(&self.index_dir).await?;
-                tokio::fs::write(&staged, &bytes).await?;
-                tokio::fs::rename(&staged, &kept).await
-            };
-            if let Err(error) = written.await {
+            let written = std::fs::create_dir_all(&self.index_dir)
+                .and_then(|()| std::fs::write(&staged, &bytes))
+                .and_then(|()| std::fs::rename(&staged, &kept));
+            if let Err(error) = written {
                 tracing::warn!(%error, "keeping a changed-file list failed; it will be computed again");
-                let _ = tokio::fs::remove_file(&staged).await;
+                let _ = std::fs::remove_file(&staged);
             }
         }
         Ok(files)
-    }
-
-    async fn compute_diff_list(
-        self: &Arc<Self>,
-        repository: &str,
-        old_tree: String,
-        new_tree: String,
-    ) -> Result<Vec<ChangedFile>> {
-        self.with_repo(repository, move |_, repo| {
-            let old = repo.find_tree(git2::Oid::from_str(&old_tree)?)?;
-            let new = repo.find_tree(git2::Oid::from_str(&new_tree)?)?;
-            tree_changes(repo, Some(&old), &new)
-        })
-        .await
     }
 
     /// Both sides of a file: `old` at pin `a` and `new` at pin `b` (either may be absent). The

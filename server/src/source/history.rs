@@ -3,7 +3,7 @@
 //! parent), and blame at a pin (`git blame`). Reading the commits needs a receipt for the history
 //! of both pins; blame one for the file's path at its pin.
 
-use super::diff::{tree_changes, ChangedFile, DiffSide};
+use super::diff::{ChangedFile, DiffSide};
 use super::{PinLocation, Result, Source, SourceError};
 use crate::audit::Receipt;
 use app::model::{BlameHunk, CommitPerson, CommitView, RepoPath};
@@ -108,7 +108,7 @@ impl Source {
         with_files: bool,
     ) -> Result<Vec<CommitChanges>> {
         Self::check_range(receipt, range)?;
-        self.with_repo(&range.newer.repository, move |_, repo| {
+        self.with_repo(&range.newer.repository, move |this, repo| {
             ids.iter()
                 .map(|id| {
                     let commit = repo.find_commit(oid(id)?)?;
@@ -117,7 +117,7 @@ impl Source {
                             0 => None,
                             _ => Some(commit.parent(0)?.tree()?),
                         };
-                        tree_changes(repo, parent.as_ref(), &commit.tree()?)?
+                        this.kept_changes(repo, parent.as_ref(), &commit.tree()?)?
                     } else {
                         Vec::new()
                     };
