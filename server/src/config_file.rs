@@ -24,6 +24,12 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("upload-max-bytes", "CLEARROOM_UPLOAD_MAX_BYTES"),
     ("witness-policy", "CLEARROOM_WITNESS_POLICY"),
     ("export-retention-hours", "CLEARROOM_EXPORT_RETENTION_HOURS"),
+    ("export-disk-mb", "CLEARROOM_EXPORT_DISK_MB"),
+    ("exports-per-day", "CLEARROOM_EXPORTS_PER_DAY"),
+    ("public-rate-limit", "CLEARROOM_PUBLIC_RATE_LIMIT"),
+    ("job-stale-seconds", "CLEARROOM_JOB_STALE_SECONDS"),
+    ("room-dir", "CLEARROOM_ROOM_DIR"),
+    ("toolchain-root", "CLEARROOM_TOOLCHAIN_ROOT"),
     ("trusted-proxy", "CLEARROOM_TRUSTED_PROXIES"),
     ("public-url", "CLEARROOM_PUBLIC_URL"),
     ("metrics-listen", "CLEARROOM_METRICS_LISTEN"),
@@ -107,6 +113,20 @@ pub fn apply_from_args() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_setting_a_file_may_hold_is_a_long_option_read_from_its_variable() {
+        let cli = [include_str!("cli/mod.rs"), include_str!("main.rs")].concat();
+        for (setting, variable) in SETTINGS {
+            assert!(cli.contains(&format!("\"{variable}\"")), "{setting}: no option reads {variable}");
+            let field = setting.replace('-', "_");
+            let long = format!("long = \"{setting}\"");
+            assert!(
+                cli.contains(&format!("{field}:")) || cli.contains(&long),
+                "{setting}: no long option of that name"
+            );
+        }
+    }
 
     #[test]
     fn a_file_names_settings_as_the_long_options_do() {

@@ -38,6 +38,25 @@ fn commit_view(commit: &git2::Commit<'_>) -> CommitView {
     }
 }
 
+/// How many added and deleted files libgit2's blame compares for renames. Whenever a file changed
+/// in a commit, libgit2 diffs the whole trees and searches every added file against every deleted
+/// one for a rename of it: in the corpus's release commit (4,071 changed files) blaming a 1,365-line
+/// file took 25 s, and 2.6 s with the search capped (the same blame; `git blame` caps it too).
+const BLAME_RENAME_LIMIT: i64 = 100;
+
+/// Caps libgit2's rename search for blame in the repository's own configuration (our copy's; the
+/// server's own rename detection, `renames/`, does not read it). Best effort.
+fn limit_rename_search(repo: &git2::Repository) -> Result<()> {
+    let mut config = repo.config()?;
+    if config.get_i64("diff.renamelimit").ok() != Some(BLAME_RENAME_LIMIT) {
+        if let Err(error) = config.set_i64("diff.renameLimit", BLAME_RENAME_LIMIT) {
+            // Blame stays right, only slower on very large commits.
+            tracing::warn!(%error, "could not cap the rename search of blame in a repository's configuration");
+        }
+    }
+    Ok(())
+}
+
 fn oid(text: &str) -> Result<git2::Oid> {
     git2::Oid::from_str(text).map_err(|_| SourceError::NoSuchCommit(text.to_string()))
 }
@@ -190,6 +209,7 @@ impl Source {
             if blob.is_binary() {
                 return Err(SourceError::Binary);
             }
+            limit_rename_search(repo)?;
             let mut options = git2::BlameOptions::new();
             options.newest_commit(commit);
             let blame = repo.blame_file(Path::new(path.as_str()), Some(&mut options))?;
