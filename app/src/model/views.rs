@@ -49,6 +49,9 @@ pub struct PinSummary {
     /// only these controls (the server decides again on every request).
     #[serde(default)]
     pub caps: Capabilities,
+    /// The paths the person looking may read here, as their grants' patterns (empty: every path).
+    #[serde(default)]
+    pub scope: Vec<String>,
 }
 
 /// What a person may do at a pin now (`server`'s guard decides; pages only show or hide).
@@ -372,6 +375,9 @@ pub struct GrantSummary {
     pub ends_at_ms: i64,
     pub granted_by: Option<String>,
     pub revoked_at_ms: Option<i64>,
+    /// The path patterns the grant is limited to (empty: the whole tree).
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 /// Everything the staff console shows.

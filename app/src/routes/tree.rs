@@ -63,6 +63,15 @@ pub fn PinBar(pin: PinSummary, current: &'static str) -> impl IntoView {
             </code>
             <PinTabs pin=pin.id caps=pin.caps current/>
         </nav>
+        {(!pin.scope.is_empty()).then(|| {
+            let patterns = pin.scope.join("  ");
+            let count = crate::html::counted(pin.scope.len() as u64, "pattern", "patterns");
+            view! {
+                <p class="scope-bar" title=pin.scope.join("\n")>
+                    "Your access covers: " <code>{patterns}</code> {format!(" ({count})")}
+                </p>
+            }
+        })}
         {(!pin.mismatches.is_empty()).then(|| view! {
             <div class="mismatch-banner" role="alert">
                 <strong>"Build mismatch: "</strong>

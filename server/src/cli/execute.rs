@@ -219,7 +219,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Pin { .. } => anyhow::bail!("usage: server pin REPO COMMIT --label LABEL, or server pin policy PIN …"),
-        Command::Grant { username, pins, from, until } => {
+        Command::Grant { username, pins, from, until, paths } => {
             let domain = open_domain(&admin_config()).await?;
             let pins = pins
                 .iter()
@@ -228,10 +228,14 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             let time = |t: &str| app::times::parse(t).map_err(|e| anyhow::anyhow!("{t:?}: {e}"));
             let ids = domain
                 .access()
-                .grant(Actor::Operator, &username, &pins, time(&from)?, time(&until)?)
+                .grant_paths(Actor::Operator, &username, &pins, (time(&from)?, time(&until)?), &paths)
                 .await
                 .map_err(fail)?;
-            println!("granted {username} {}; grant ids {ids:?}", app::html::counted(pins.len() as u64, "pin", "pins"));
+            let pins = app::html::counted(pins.len() as u64, "pin", "pins");
+            match paths.is_empty() {
+                true => println!("granted {username} {pins}; grant ids {ids:?}"),
+                false => println!("granted {username} {pins}, limited to {}; grant ids {ids:?}", paths.join(" ")),
+            }
             Ok(())
         }
         Command::Supervisor(super::releases::SupervisorCommand::Register { username, key_file }) => {

@@ -169,6 +169,10 @@ enum Command {
         from: String,
         #[arg(long)]
         until: String,
+        /// Limit the grant to paths: gitignore-style patterns (`crypto/**`, `!crypto/test/**`),
+        /// repeated; without any, the whole tree.
+        #[arg(long = "path")]
+        paths: Vec<String>,
     },
     /// Back up the data directory (and its SQLite database) while the server runs: one zip file
     /// with a manifest of SHA-256s and the log's newest checkpoint. With PostgreSQL, dump the

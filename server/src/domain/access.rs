@@ -23,7 +23,7 @@ pub struct TokenRequest<'a> {
 }
 
 impl Access<'_> {
-    /// Grants a reviewer (or regulator) access to pins for a time window.
+    /// Grants a reviewer (or regulator) access to pins, their whole trees, for a time window.
     pub async fn grant(
         &self,
         actor: Actor<'_>,
@@ -32,7 +32,21 @@ impl Access<'_> {
         starts_at_ms: i64,
         ends_at_ms: i64,
     ) -> AppResult<Vec<i64>> {
+        self.grant_paths(actor, username, pins, (starts_at_ms, ends_at_ms), &[]).await
+    }
+
+    /// Grants access to pins for a time window (start, end), limited to the paths the patterns
+    /// name (gitignore-style; none: the whole tree).
+    pub async fn grant_paths(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+        pins: &[PinId],
+        (starts_at_ms, ends_at_ms): (i64, i64),
+        paths: &[String],
+    ) -> AppResult<Vec<i64>> {
         require(&actor, Permission::Administer)?;
+        let paths = super::guard::scope::check_patterns(paths)?;
         if pins.is_empty() {
             return Err(AppError::Invalid("choose at least one pin".into()));
         }
@@ -66,15 +80,20 @@ impl Access<'_> {
                     ends_at: ends_at_ms,
                     granted_by: actor.user_id(),
                     granted_at: now,
+                    paths: (!paths.is_empty()).then(|| paths.join("\n")),
                 };
                 let id = grants::insert_grant(tx.conn(), &new).await?;
+                let mut details = json!({
+                    "grant_id": id, "grantee": user.username, "starts_at_ms": starts_at_ms, "ends_at_ms": ends_at_ms
+                });
+                if !paths.is_empty() {
+                    details["paths"] = json!(paths);
+                }
                 let pin = PinId::from_stored(record.id);
                 let event = actor
                     .event(Action::GrantCreate)
                     .on(Object::at(pin, Some(&record.commit_id), &RepoPath::root()))
-                    .with(json!({
-                        "grant_id": id, "grantee": user.username, "starts_at_ms": starts_at_ms, "ends_at_ms": ends_at_ms
-                    }));
+                    .with(details);
                 tx.append(&event).await?;
                 ids.push(id);
             }

@@ -397,6 +397,7 @@ impl Admin<'_> {
                     ends_at_ms: g.ends_at,
                     granted_by: g.granted_by,
                     revoked_at_ms: g.revoked_at,
+                    paths: g.paths.as_deref().map(super::guard::scope::stored_patterns).unwrap_or_default(),
                 })
                 .collect(),
             tokens,

@@ -29,6 +29,7 @@ pub fn summary(pin: &PinRecord, access_ends_ms: Option<i64>, caps: Capabilities)
         no_copy: pin.no_copy,
         history: pin.history,
         caps,
+        scope: Vec::new(),
     }
 }
 
@@ -50,6 +51,11 @@ fn lines_sent(from: u32, total: Option<u32>) -> Option<LineRange> {
     let total = total.filter(|total| *total > 0)?;
     let first = from.clamp(1, total);
     Some(LineRange { first, last: first.saturating_add(LineWindow::LINES - 1).min(total) })
+}
+
+/// The answer for a path a pin does not have (or the reader's grant does not cover).
+fn no_such_path() -> AppError {
+    AppError::NotFound("there is no such path at this pin".into())
 }
 
 /// Refuses what is not a file (a directory, a submodule) for a read of a file's content.
@@ -79,9 +85,11 @@ impl Browse<'_> {
         let mut pins = Vec::new();
         for rows in granted.chunk_by(|a, b| a.0.id == b.0.id) {
             let pin = &rows[0].0;
-            let grants: Vec<_> = rows.iter().map(|(_, grant)| *grant).collect();
+            let grants: Vec<_> = rows.iter().map(|(_, grant)| grant.clone()).collect();
             if let Some(ends) = pin_readable(identity.role, pin.withdrawn_at.is_some(), &grants, now) {
-                pins.push(summary(pin, ends, capabilities(identity.role, PinFacts::of(pin), &grants, now, token)));
+                let mut shown = summary(pin, ends, capabilities(identity.role, PinFacts::of(pin), &grants, now, token));
+                shown.scope = super::guard::PathScope::of_grants(&grants, now).patterns();
+                pins.push(shown);
             }
         }
         // A regulator or supervisor also reads the review records of pins they hold no grant for.
@@ -113,11 +121,15 @@ impl Browse<'_> {
         paths: &[RepoPath],
         want: impl Fn(usize, &Located) -> Result<(), AppError>,
     ) -> AppResult<Vec<Located>> {
+        // A path outside the grant's paths is answered as one that does not exist.
+        for path in paths {
+            self.require_in_scope(actor, access, path, no_such_path).await?;
+        }
         let found = self.source.locate(&access.location(), paths).await?;
         let mut located = Vec::new();
         for (at, (path, found)) in paths.iter().zip(found).enumerate() {
             let problem = match &found {
-                None => Some(AppError::NotFound("there is no such path at this pin".into())),
+                None => Some(no_such_path()),
                 Some(found) => want(at, found).err(),
             };
             if let Some(problem) = problem {
@@ -147,12 +159,14 @@ impl Browse<'_> {
             .await?;
         let event = actor.event(Action::TreeView).on(access.object(&path).shown(&located[0].object_id));
         let receipt = self.read(event, Scope::path(pin, &path)).await?;
-        let entries = self.source.read_tree(&receipt, &access.location(), &path).await?;
+        let mut entries = self.source.read_tree(&receipt, &access.location(), &path).await?;
+        let scope = self.scope_filter(&access).await?;
+        entries.retain(|entry| scope.keep(path.join(&entry.name).as_str()));
         let maps = self.compiled().pin_maps(&access).await?;
         let compiled = maps
             .as_deref()
             .and_then(|maps| maps.chosen(None))
-            .map(|chosen| super::compiled::marks::tree_marks(chosen, path.as_str()));
+            .map(|chosen| super::compiled::marks::tree_marks(chosen, path.as_str(), &scope));
         Ok(TreeView {
             pin: self.pin_summary(&access).await?,
             path,
@@ -280,14 +294,16 @@ impl Browse<'_> {
             let marks = json!({ "sha256": chosen.artifact.sha256, "map_sha256": chosen.map_sha256 });
             event = event.with(json!({ "compiled": marks }));
         }
-        let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory)])).await?;
+        let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory.clone())])).await?;
         let from = window.map(|(lines, _)| lines.first);
         let threads = self.review().threads_of_file(&actor, &access, &path, &located[0].object_id).await?;
         // A page sent with gzip takes the file's rows packed once (`source::rows`), unless a thread
         // sits between them.
         let rows = rows.filter(|_| threads.iter().all(|thread| thread.lines.is_none()));
-        let (mut file, siblings) =
+        let (mut file, mut siblings) =
             self.source.read_file(&receipt, &access.location(), &path, from, rows.is_some()).await?;
+        let scope = self.scope_filter(&access).await?;
+        siblings.retain(|entry| scope.keep(directory.join(&entry.name).as_str()));
         if let (Some(slot), Some(packed), BlobContent::Text { spliced, .. }) =
             (rows, file.packed.take(), &mut file.content)
         {

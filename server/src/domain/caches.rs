@@ -32,6 +32,8 @@ pub struct Caches {
     pub search_totals: Mutex<lru::LruCache<super::search::TotalsKey, super::search::Counted>>,
     /// Pins' done compiled-code maps, parsed, with the pin's maps revision they were read at.
     pub compiled: Mutex<lru::LruCache<i64, Arc<super::compiled::PinMaps>>>,
+    /// The paths in a grant's scope at a pin, by (pin's tree, the scope's patterns).
+    pub scoped_paths: Mutex<lru::LruCache<(String, String), Arc<super::guard::scope::ScopedPaths>>>,
 }
 
 impl Default for Caches {
@@ -43,6 +45,7 @@ impl Default for Caches {
             compare: lru(16),
             search_totals: lru(256),
             compiled: lru(8),
+            scoped_paths: lru(64),
         }
     }
 }

@@ -47,6 +47,17 @@ pub(super) fn ranges(hunks: &[Hunk], old_side: bool) -> Vec<LineRange> {
     ranges
 }
 
+/// The changed files whose every path is in the reader's scope at its pin (the old path at the
+/// older pin, the new at the newer): a rename out of scope is not listed, so its name is not told.
+pub(super) fn in_scope<'f>(files: &'f [ChangedFile], older: &PinPage, newer: &PinPage) -> Vec<&'f ChangedFile> {
+    files
+        .iter()
+        .filter(|f| {
+            newer.scope.covers_file(&f.path) && older.scope.covers_file(f.old_path.as_deref().unwrap_or(&f.path))
+        })
+        .collect()
+}
+
 impl Compare<'_> {
     /// Both pins, each readable by the actor (a refusal recorded as for a file), of one repository.
     async fn pin_pair(&self, actor: &Actor<'_>, a: PinId, b: PinId) -> AppResult<(PinPage, PinPage)> {
@@ -98,9 +109,11 @@ impl Compare<'_> {
         .clone();
         let (older, newer) = self.pin_pair(&actor, a, b).await?;
         let files = self.changed_files(&actor, &older, &newer).await?;
+        let files = in_scope(&files, &older, &newer);
         let needle = filter.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()).map(str::to_lowercase);
         let matching: Vec<&ChangedFile> = files
             .iter()
+            .copied()
             .filter(|f| {
                 needle.as_ref().is_none_or(|needle| {
                     f.path.to_lowercase().contains(needle)
@@ -173,11 +186,16 @@ impl Compare<'_> {
             return Err(AppError::Invalid("name a file to compare".into()));
         }
         let old_path = old_path.unwrap_or(path);
+        // A side outside the reader's paths is answered as a file at neither pin.
+        let absent = || AppError::NotFound("there is no such file at either pin".into());
+        self.require_file_in_scope(&actor, &newer, path, absent).await?;
+        self.require_file_in_scope(&actor, &older, old_path, absent).await?;
         // Its neighbours in the comparison's list (named in the event, as a listing's paths are).
-        let files = self.changed_files(&actor, &older, &newer).await?;
+        let all = self.changed_files(&actor, &older, &newer).await?;
+        let files = in_scope(&all, &older, &newer);
         let at = files.iter().position(|f| f.path == path.as_str());
-        let previous = at.and_then(|at| at.checked_sub(1)).map(|at| &files[at]);
-        let next = at.and_then(|at| files.get(at + 1));
+        let previous = at.and_then(|at| at.checked_sub(1)).map(|at| files[at]);
+        let next = at.and_then(|at| files.get(at + 1).copied());
         let old_found = self.source.locate(&older.location(), std::slice::from_ref(old_path)).await?.pop().flatten();
         let new_found = self.source.locate(&newer.location(), std::slice::from_ref(path)).await?.pop().flatten();
         let is_file = |l: &crate::source::Located| matches!(l.kind, EntryKind::File | EntryKind::Symlink);
@@ -197,7 +215,7 @@ impl Compare<'_> {
         }
         if scope.is_empty() {
             self.record(open.outcome(Outcome::Failed).with(json!({ "reason": "no such file at either pin" }))).await?;
-            return Err(AppError::NotFound("there is no such file at either pin".into()));
+            return Err(absent());
         }
         let receipt = self.read(open, Scope::Paths(scope)).await?;
         let (old_side, new_side) = self

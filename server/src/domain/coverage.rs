@@ -82,10 +82,11 @@ impl CoverageService<'_> {
     pub async fn mark_reviewed(&self, actor: Actor<'_>, pin: PinId, path: &RepoPath, reviewed: bool) -> AppResult<()> {
         let identity = actor.identity().cloned().ok_or(AppError::Unauthorized)?;
         let access = self.pin_use(&actor, pin, PinUse::MarkReviewed).await?;
+        let missing = || AppError::NotFound("there is no such file at this pin".into());
+        self.require_file_in_scope(&actor, &access, path, missing).await?;
         let located = self.source.locate(&access.location(), std::slice::from_ref(path)).await?.pop().flatten();
         let Some(blob) = located.filter(|l| matches!(l.kind, EntryKind::File | EntryKind::Symlink)) else {
-            let missing = AppError::NotFound("there is no such file at this pin".into());
-            return Err(self.refuse_object(&actor, access.object(path), missing).await?);
+            return Err(self.refuse_object(&actor, access.object(path), missing()).await?);
         };
         let now = self.clock.now_ms();
         self.write(async |tx| {
@@ -194,6 +195,11 @@ impl CoverageService<'_> {
     pub async fn coverage(&self, actor: Actor<'_>, pin: PinId) -> AppResult<CoverageFigures> {
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
         let (files, inputs, indexed, index_progress) = self.coverage_inputs(&access).await?;
+        // A person whose grant is limited to paths counts only the files in them.
+        let files = match access.scope.is_whole() {
+            true => files,
+            false => Arc::new(files.iter().filter(|f| access.scope.covers_file(&f.path)).cloned().collect()),
+        };
         let all_files = Arc::clone(&files);
         // The pin's size counts every file; the lists name only what the guard lets this person
         // see by path (files not shown to anyone add nothing to any figure but the total).
@@ -357,6 +363,7 @@ impl CoverageService<'_> {
         Ok(threads
             .into_iter()
             .filter(|t| t.kind == CommentKind::Finding && t.state.is_open())
+            .filter(|t| access.scope.covers_file(t.path.as_str()))
             .filter_map(|t| {
                 t.severity.map(|severity| FindingSummary {
                     id: t.id,

@@ -5,7 +5,7 @@
 //! page shows (the commits; the blobs and line ranges of a commit's diffs; the file blamed and the
 //! commits it names) before it is sent.
 
-use super::compare::view_of;
+use super::compare::{in_scope, view_of};
 use super::guard::{signed_in, Actor, PinPage, PinUse};
 use super::History;
 use crate::audit::{Action, Event, Outcome, Scope};
@@ -89,7 +89,10 @@ impl History<'_> {
         let page = page.unwrap_or(1).clamp(1, pages);
         let shown: Vec<String> =
             ids.iter().skip((page as usize - 1) * HISTORY_PAGE).take(HISTORY_PAGE).cloned().collect();
-        let changes = self.source.commits(&receipt, &range, shown, level == HistoryPolicy::Full).await?;
+        let mut changes = self.source.commits(&receipt, &range, shown, level == HistoryPolicy::Full).await?;
+        for change in &mut changes {
+            change.files = in_scope(&change.files, &older, &newer).into_iter().cloned().collect();
+        }
         let listed: usize = changes.iter().map(|c| c.files.len()).sum();
         let event = actor
             .event(Action::HistoryList)
@@ -146,12 +149,14 @@ impl History<'_> {
         if !ids.iter().any(|id| id == commit) {
             return Err(AppError::NotFound("there is no such commit between these pins".into()));
         }
-        let CommitChanges { commit: mut view, files } = self
+        let CommitChanges { commit: mut view, files: all } = self
             .source
             .commits(&receipt, &range, vec![commit.to_string()], true)
             .await?
             .pop()
             .ok_or_else(|| AppError::NotFound("there is no such commit between these pins".into()))?;
+        // Only the files in the reader's paths (at both pins) are listed and read.
+        let files: Vec<ChangedFile> = in_scope(&all, &older, &newer).into_iter().cloned().collect();
         let read: Vec<ChangedFile> = files.iter().take(COMMIT_FILES).cloned().collect();
         let sides = self.source.commit_file_sides(&receipt, &range, commit.to_string(), read).await?;
         let budget = Duration::from_millis(self.source.limits().highlight_budget_ms);
@@ -203,6 +208,8 @@ impl History<'_> {
     pub async fn blame(&self, actor: Actor<'_>, pin: PinId, path: &RepoPath) -> AppResult<BlameView> {
         let watermark = watermark(&actor, self.clock.now_ms())?;
         let page = self.pin_use_at(&actor, pin, PinUse::ReadHistory, path).await?;
+        let absent = || AppError::NotFound("there is no such file at this pin".into());
+        self.require_file_in_scope(&actor, &page, path, absent).await?;
         let found = self.source.locate(&page.location(), std::slice::from_ref(path)).await?.pop().flatten();
         let Some(found) = found.filter(|f| f.kind == EntryKind::File && !path.is_root()) else {
             let failed = actor
@@ -211,7 +218,7 @@ impl History<'_> {
                 .on(page.object(path))
                 .with(json!({ "reason": "no such file at this pin" }));
             self.record(failed).await?;
-            return Err(AppError::NotFound("there is no such file at this pin".into()));
+            return Err(absent());
         };
         let receipt = self.read(actor.event(Action::BlameOpen).on(page.object(path)), Scope::path(pin, path)).await?;
         let (hunks, commits, lines) =

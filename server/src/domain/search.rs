@@ -49,8 +49,8 @@ fn path_glob(query: &SearchQuery) -> AppResult<Option<globset::GlobMatcher>> {
 }
 
 /// A search's totals are kept by what decides them: the pin, the pattern, letter case, lines or
-/// not, and the paths.
-pub type TotalsKey = (i64, String, bool, bool, Option<String>);
+/// not, the paths asked for, and the searcher's scope (its patterns).
+pub type TotalsKey = (i64, String, bool, bool, Option<String>, String);
 
 /// What the first page of a search counted: its totals, and the files that match (numbered in
 /// the pin's search pack) when it counted them there exactly, so that later pages read only those.
@@ -156,11 +156,14 @@ impl Search<'_> {
         let receipt = self.read(event, Scope::Search(pin)).await?;
         let started = Instant::now();
         let multiline = query.regex && query.multiline;
-        let key: TotalsKey = (pin.get(), pattern.as_str().to_string(), query.case, multiline, recorded.path.clone());
+        let scope = self.scope_filter(&access).await?;
+        let key: TotalsKey =
+            (pin.get(), pattern.as_str().to_string(), query.case, multiline, recorded.path.clone(), access.scope.key());
         let known = self.caches.search_totals.lock().expect("cache lock").get(&key).cloned();
         let request = SearchRequest {
             pattern,
             paths,
+            scope: scope.search_filter(),
             from: from.clone(),
             want_files: files_per_page,
             lines_per_file: if query.all_lines { SEARCH_ALL_LINES } else { SEARCH_LINES },
@@ -242,9 +245,18 @@ impl Search<'_> {
         }
         let access = self.pin_access(&actor, pin).await?;
         let (files, _, _) = self.indexed_files(pin).await?;
+        let scope = self.scope_filter(&access).await?;
         let found = tokio::task::spawn_blocking({
             let query = query.to_string();
             move || {
+                let in_scope: Vec<_>;
+                let files = match scope.is_whole() {
+                    true => &files[..],
+                    false => {
+                        in_scope = files.iter().filter(|f| scope.keep(&f.path)).cloned().collect();
+                        &in_scope[..]
+                    }
+                };
                 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
                 let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT.match_paths());
                 let pattern = Pattern::parse(&query, CaseMatching::Smart, Normalization::Smart);
@@ -307,9 +319,11 @@ impl Search<'_> {
         let receipt = self.read(event, Scope::Search(pin)).await?;
         let pattern = regex::bytes::Regex::new(&format!(r"\b{}\b", regex::escape(name)))
             .map_err(|e| super::error::internal(&e))?;
+        let scope = self.scope_filter(&access).await?;
         let request = SearchRequest {
             pattern,
             paths: None,
+            scope: scope.search_filter(),
             from: None,
             want_files: 30,
             lines_per_file: 5,
@@ -326,6 +340,7 @@ impl Search<'_> {
             .symbol_sites(pin.get(), name)
             .await?
             .into_iter()
+            .filter(|(_, path, _)| scope.keep(path))
             .map(|(kind, path, line)| {
                 let text = outcome
                     .hits

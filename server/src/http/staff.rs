@@ -134,6 +134,8 @@ struct NewGrant {
     until: String,
     /// `8h`, `1d` or `1w` from the start, instead of an end.
     length: String,
+    /// Path patterns the grant is limited to, one a line (blank: the whole tree).
+    paths: String,
 }
 
 /// How long a grant of a preset length lasts, in ms.
@@ -165,7 +167,12 @@ async fn create_grant(
             (None, Some(length)) => from + length,
             (None, None) => return Err(AppError::Invalid("give the grant an end, or a length".into())),
         };
-        let ids = state.domain.access().grant(Actor::Web(&caller), &form.username, &pins, from, until).await?;
+        let paths: Vec<String> = form.paths.lines().map(str::to_string).collect();
+        let ids = state
+            .domain
+            .access()
+            .grant_paths(Actor::Web(&caller), &form.username, &pins, (from, until), &paths)
+            .await?;
         let pins = if ids.len() == 1 { "1 pin".to_string() } else { format!("{} pins", ids.len()) };
         Ok(format!("granted {pins} to {} until {}", form.username, app::times::utc_text(until)))
     }
@@ -176,6 +183,7 @@ async fn create_grant(
         ("from", form.from.as_str()),
         ("until", form.until.as_str()),
         ("length", form.length.as_str()),
+        ("paths", form.paths.as_str()),
     ];
     fields.extend(form.pin.iter().map(|pin| ("pin", pin.as_str())));
     keep_form(TypedSession(session), "/admin", "grants", result, fields).await

@@ -77,6 +77,24 @@ impl Source {
         })
         .await
     }
+
+    /// The path of every entry at the pin that is not a directory (files, symlinks, submodules),
+    /// unordered: what a grant limited to paths is matched against (names only; nothing is read).
+    pub async fn entry_paths(self: &Arc<Self>, at: &PinLocation) -> Result<Vec<String>> {
+        let tree_id = at.tree_id.clone();
+        self.with_repo(&at.repository, move |_, repo| {
+            let root = repo.find_tree(git2::Oid::from_str(&tree_id)?)?;
+            let mut paths = Vec::new();
+            root.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                if entry.kind() != Some(git2::ObjectType::Tree) {
+                    paths.push(format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes())));
+                }
+                git2::TreeWalkResult::Ok
+            })?;
+            Ok(paths)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

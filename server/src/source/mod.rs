@@ -38,7 +38,9 @@ pub use admin::{confined_repository, Unconfined};
 pub use diff::{ChangedFile, DiffSide};
 pub use history::{CommitChanges, CommitFileSides, PinRange, MAX_COMMITS};
 pub use repository::StagedRepository;
-pub use search::{Cursor, FileSet, PackedFile, SearchHit, SearchLine, SearchOutcome, SearchRequest, Totals};
+pub use search::{
+    Cursor, FileSet, PackedFile, PathFilter, SearchHit, SearchLine, SearchOutcome, SearchRequest, Totals,
+};
 pub use symbols::Definition;
 
 #[derive(Debug, thiserror::Error)]

@@ -7,13 +7,15 @@ use super::{Connection, Result, Store};
 use sqlx::Row;
 
 /// One grant's window, as the guard needs it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantWindow {
     pub id: i64,
     pub pin_id: i64,
     pub starts_at: i64,
     pub ends_at: i64,
     pub revoked_at: Option<i64>,
+    /// The path patterns the grant is limited to, one a line (`None`: the whole tree).
+    pub paths: Option<std::sync::Arc<str>>,
 }
 
 pub struct GrantRecord {
@@ -25,9 +27,11 @@ pub struct GrantRecord {
     pub ends_at: i64,
     pub granted_by: Option<String>,
     pub revoked_at: Option<i64>,
+    /// The path patterns, one a line (`None`: the whole tree).
+    pub paths: Option<String>,
 }
 
-const WINDOW_COLUMNS: &str = "g.id, g.pin_id, g.starts_at, g.ends_at, g.revoked_at";
+const WINDOW_COLUMNS: &str = "g.id, g.pin_id, g.starts_at, g.ends_at, g.revoked_at, g.paths";
 
 fn window_from_row(row: &sqlx::any::AnyRow, at: usize) -> Result<GrantWindow> {
     Ok(GrantWindow {
@@ -36,6 +40,7 @@ fn window_from_row(row: &sqlx::any::AnyRow, at: usize) -> Result<GrantWindow> {
         starts_at: row.try_get(at + 2)?,
         ends_at: row.try_get(at + 3)?,
         revoked_at: row.try_get(at + 4)?,
+        paths: row.try_get::<Option<String>, _>(at + 5)?.map(Into::into),
     })
 }
 
@@ -105,7 +110,7 @@ impl Store {
 
     pub async fn list_grants(&self) -> Result<Vec<GrantRecord>> {
         let rows = sqlx::query(
-            "SELECT g.id, r.username, g.pin_id, p.label, g.starts_at, g.ends_at, s.username, g.revoked_at \
+            "SELECT g.id, r.username, g.pin_id, p.label, g.starts_at, g.ends_at, s.username, g.revoked_at, g.paths \
              FROM grants g JOIN users r ON r.id = g.reviewer_id JOIN pins p ON p.id = g.pin_id \
              LEFT JOIN users s ON s.id = g.granted_by ORDER BY g.id DESC",
         )
@@ -122,6 +127,7 @@ impl Store {
                     ends_at: row.try_get(5)?,
                     granted_by: row.try_get(6)?,
                     revoked_at: row.try_get(7)?,
+                    paths: row.try_get(8)?,
                 })
             })
             .collect()
@@ -135,12 +141,14 @@ pub struct NewGrant {
     pub ends_at: i64,
     pub granted_by: Option<i64>,
     pub granted_at: i64,
+    /// The path patterns, one a line (`None`: the whole tree).
+    pub paths: Option<String>,
 }
 
 pub async fn insert_grant(conn: &mut Connection, grant: &NewGrant) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO grants (reviewer_id, pin_id, starts_at, ends_at, granted_by, granted_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO grants (reviewer_id, pin_id, starts_at, ends_at, granted_by, granted_at, paths) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(grant.reviewer_id)
     .bind(grant.pin_id)
@@ -148,6 +156,7 @@ pub async fn insert_grant(conn: &mut Connection, grant: &NewGrant) -> Result<i64
     .bind(grant.ends_at)
     .bind(grant.granted_by)
     .bind(grant.granted_at)
+    .bind(&grant.paths)
     .fetch_one(conn)
     .await?)
 }

@@ -224,7 +224,12 @@ fn Console(overview: AdminOverview, csrf: String, now_ms: i64) -> impl IntoView 
                 view! {
                     <tr data-grant=g.id.to_string()>
                         <td>{g.reviewer.clone()}</td>
-                        <td>{g.pin_label.clone()} " (#" {g.pin.get()} ")"</td>
+                        <td>
+                            {g.pin_label.clone()} " (#" {g.pin.get()} ")"
+                            {(!g.paths.is_empty()).then(|| view! {
+                                <div class="muted grant-paths">"Only " <code>{g.paths.join(" ")}</code></div>
+                            })}
+                        </td>
                         <td><Time ms=g.starts_at_ms/></td>
                         <td><Time ms=g.ends_at_ms/></td>
                         <td>{g.granted_by.clone().unwrap_or_else(|| "operator (command line)".into())}</td>

@@ -91,6 +91,9 @@ pub fn GrantForm(overview: AdminOverview, csrf: String) -> impl IntoView {
             <label>"From (UTC; blank: now)" <input name="from" type="datetime-local" value=refused.field("from").to_string()/></label>
             <label>"For" <select name="length">{lengths}</select></label>
             <label>"Until (UTC)" <input name="until" type="datetime-local" value=refused.field("until").to_string()/></label>
+            <label>"Only these paths (one pattern a line, as in .gitignore; blank: all)"
+                <textarea name="paths" rows="2" placeholder="crypto/**\n!crypto/test/**">{refused.field("paths").to_string()}</textarea>
+            </label>
             <button type="submit" class="button primary">"Grant access"</button>
         </form>
     }

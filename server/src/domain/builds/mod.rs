@@ -369,7 +369,7 @@ impl Builds<'_> {
             review_statements,
             room: self.room().section(actor, pin).await?,
             csrf_token: String::new(),
-            compiled: self.compiled().summaries(pin).await?,
+            compiled: self.compiled().summaries(&access).await?,
         })
     }
 }

@@ -150,11 +150,11 @@ fn within(ranges: &[[u32; 2]], first: u32, last: u32) -> &[[u32; 2]] {
 }
 
 /// A directory's compiled files and, for each subdirectory, how many of its files are compiled.
-pub fn tree_marks(chosen: &ParsedMap, directory: &str) -> TreeCompiled {
+pub fn tree_marks(chosen: &ParsedMap, directory: &str, scope: &crate::domain::guard::ScopeFilter) -> TreeCompiled {
     let prefix = if directory.is_empty() { String::new() } else { format!("{directory}/") };
     let mut files = Vec::new();
     let mut directories: BTreeMap<String, u64> = BTreeMap::new();
-    for path in chosen.lines.keys() {
+    for path in chosen.lines.keys().filter(|path| scope.keep(path)) {
         let Some(rest) = path.strip_prefix(&prefix) else { continue };
         match rest.split_once('/') {
             Some((subdirectory, _)) => *directories.entry(subdirectory.to_string()).or_default() += 1,

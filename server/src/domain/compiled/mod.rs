@@ -116,15 +116,20 @@ impl Compiled<'_> {
         let details = json!({ "sha256": row.sha256, "map_sha256": row.map_sha256, "state": row.state });
         self.record(actor.event(Action::ArtifactCompiledView).on(access.object(&RepoPath::root())).with(details))
             .await?;
-        Ok(view(&row, stored))
+        let mut map = view(&row, stored);
+        // A person limited to paths is shown the pinned files in them (not how many others).
+        map.files.retain(|file| access.scope.covers_file(&file.path));
+        Ok(map)
     }
 
     /// Every map of the pin as the builds page shows it (the page's own event records the view).
-    pub(in crate::domain) async fn summaries(&self, pin: PinId) -> AppResult<Vec<ArtifactCompiled>> {
+    pub(in crate::domain) async fn summaries(&self, access: &PinPage) -> AppResult<Vec<ArtifactCompiled>> {
         let mut summaries = Vec::new();
-        for row in self.store.compiled_maps(pin.get()).await? {
+        for row in self.store.compiled_maps(access.record.id).await? {
             let stored = self.stored(&row).await?;
-            summaries.push(marks::summary(&view(&row, stored)));
+            let mut summary = marks::summary(&view(&row, stored));
+            summary.mismatched.retain(|path| access.scope.covers_file(path));
+            summaries.push(summary);
         }
         Ok(summaries)
     }

@@ -12,6 +12,7 @@ impl Core {
     /// A pin as every pin page shows it, with the artifacts whose builders disagree.
     pub(crate) async fn pin_summary(&self, access: &PinPage) -> AppResult<PinSummary> {
         let mut summary = crate::domain::browse::summary(&access.record, access.ends_at, access.caps);
+        summary.scope = access.scope.patterns();
         if !access.record.has_mismatches {
             return Ok(summary);
         }

@@ -7,6 +7,8 @@
 //! to a request and hands the operation a `PinPage` with the capabilities its page may offer.
 
 pub mod rules;
+pub mod scope;
+pub mod scoped;
 pub mod sessions;
 pub mod threads;
 
@@ -22,6 +24,8 @@ pub use rules::{
     artifact_records, capabilities, grant_is_active_at, latest_active_end, pin_permitted, pin_readable,
     ArtifactRecords, PinFacts, PinUse, Refusal,
 };
+pub use scope::PathScope;
+pub use scoped::ScopeFilter;
 pub use sessions::{session_state, SessionData, SessionState, ABSOLUTE_MS, IDLE_MS, TOUCH_MS};
 
 /// Who performs an operation.
@@ -195,6 +199,8 @@ pub struct PinPage {
     pub record: PinRecord,
     pub ends_at: Option<i64>,
     pub caps: Capabilities,
+    /// The paths the actor may read there (their active grants' patterns; staff: every path).
+    pub scope: PathScope,
 }
 
 impl PinPage {
@@ -202,7 +208,7 @@ impl PinPage {
     /// it, an artifact looked up, a job's previous pin): no use of the pin is decided, so it
     /// offers nothing.
     pub fn named(record: PinRecord) -> PinPage {
-        PinPage { record, ends_at: None, caps: Capabilities::default() }
+        PinPage { record, ends_at: None, caps: Capabilities::default(), scope: PathScope::whole() }
     }
 
     pub fn pin(&self) -> PinId {
@@ -306,15 +312,15 @@ impl Core {
             Actor::Web(caller) => match &caller.identity {
                 Some(identity) => pin_permitted(identity.role, usage, facts, &grants, now).map(|ends_at| {
                     let caps = capabilities(identity.role, facts, &grants, now, caller.token.as_ref());
-                    (ends_at, caps)
+                    (ends_at, caps, PathScope::of_grants(&grants, now))
                 }),
                 None => Err(Refusal::NoAccess),
             },
             // The operator and the server's own jobs act as staff.
-            Actor::Operator | Actor::System(_) => Ok((None, rules::every_capability())),
+            Actor::Operator | Actor::System(_) => Ok((None, rules::every_capability(), PathScope::whole())),
         };
         match decided {
-            Ok((ends_at, caps)) => Ok(PinPage { record, ends_at, caps }),
+            Ok((ends_at, caps, scope)) => Ok(PinPage { record, ends_at, caps, scope }),
             Err(refusal) => {
                 let reason = match refusal {
                     Refusal::Policy(reason) => Some(reason),

@@ -3,8 +3,8 @@
 //! (read its source or its review records, start a thread, take part, mark, give a verdict,
 //! download, copy), and the capabilities a page offers. Unit-tested at every window edge.
 //!
-//! A grant limited to paths will be one more input here (`PinFacts` or the grant windows), checked
-//! in `pin_permitted`; nothing outside the guard needs to learn it.
+//! A grant limited to paths narrows what is read, not whether the pin is: `scope.rs` works out the
+//! person's `PathScope` from the same grants, handed to every operation in its `PinPage`.
 
 use crate::store::grants::GrantWindow;
 use app::model::{Capabilities, HistoryPolicy, Identity, Role, Scope, TokenAccess};

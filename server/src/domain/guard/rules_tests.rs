@@ -3,7 +3,7 @@ use super::*;
 const HOUR: i64 = 3_600_000;
 
 fn grant(starts_at: i64, ends_at: i64, revoked_at: Option<i64>) -> GrantWindow {
-    GrantWindow { id: 1, pin_id: 1, starts_at, ends_at, revoked_at }
+    GrantWindow { id: 1, pin_id: 1, starts_at, ends_at, revoked_at, paths: None }
 }
 
 /// A pin under no policy: nothing taken away, its whole history shown.

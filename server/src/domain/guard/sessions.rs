@@ -67,7 +67,7 @@ mod tests {
     const HOUR: i64 = 3_600_000;
 
     fn grant(starts_at: i64, ends_at: i64, revoked_at: Option<i64>) -> GrantWindow {
-        GrantWindow { id: 1, pin_id: 1, starts_at, ends_at, revoked_at }
+        GrantWindow { id: 1, pin_id: 1, starts_at, ends_at, revoked_at, paths: None }
     }
 
     fn session(started_ms: i64, last_seen_ms: i64, had_grants: bool) -> SessionData {

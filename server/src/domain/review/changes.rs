@@ -113,11 +113,18 @@ impl Review<'_> {
 
     /// The pin of a comment, if the actor takes part in its review; a refusal (recorded by the
     /// guard) reads as the comment missing, as one the actor may not see does.
+    /// A comment on a path outside the actor's grant reads as missing too.
     async fn comment_pin(&self, actor: &Actor<'_>, comment: &rows::CommentRow) -> AppResult<PinPage> {
-        self.pin_use(actor, PinId::from_stored(comment.pin_id), PinUse::Review).await.map_err(|error| match error {
-            AppError::NotFound(_) => AppError::NotFound("there is no such comment".into()),
-            other => other,
-        })
+        let missing = || AppError::NotFound("there is no such comment".into());
+        let page =
+            self.pin_use(actor, PinId::from_stored(comment.pin_id), PinUse::Review).await.map_err(
+                |error| match error {
+                    AppError::NotFound(_) => missing(),
+                    other => other,
+                },
+            )?;
+        self.require_file_in_scope(actor, &page, &RepoPath::parse(&comment.path)?, missing).await?;
+        Ok(page)
     }
 
     /// A comment the actor may see (another's private note is "not found", and its probing recorded).

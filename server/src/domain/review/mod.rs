@@ -3,7 +3,7 @@
 //! a comment is in the log only as its SHA-256, and a private note's place only so, so that staff
 //! reading the log learn nothing a note says.
 
-use super::guard::{require_use, signed_in, Actor, PinPage, PinUse};
+use super::guard::{require_use, signed_in, Actor, PathScope, PinPage, PinUse};
 use super::threads::{self, Viewer};
 use super::Review;
 use crate::audit::Action;
@@ -103,14 +103,24 @@ impl Review<'_> {
     /// The threads a person started, newest first, at the pins they may still see.
     pub async fn my_threads(&self, actor: Actor<'_>) -> AppResult<Vec<Thread>> {
         let (_, identity) = actor.person()?;
-        let visible: std::collections::HashSet<i64> =
-            self.browse().list_pins(actor).await?.iter().map(|p| p.id.get()).collect();
+        // The pins they may see, each with the paths they may (a thread elsewhere is not listed).
+        let visible: std::collections::HashMap<i64, PathScope> = self
+            .browse()
+            .list_pins(actor)
+            .await?
+            .iter()
+            .map(|p| (p.id.get(), PathScope::of_patterns(&p.scope).unwrap_or_else(|_| PathScope::nothing())))
+            .collect();
         let viewer = Viewer { user_id: Some(identity.user_id), role: identity.role, may_review: false };
         let labels = self.pin_labels().await?;
         let rows = self.store.comments_by_author(identity.user_id).await?;
         let mut mine: Vec<Thread> = threads::assemble(&rows, &viewer, None, &labels)
             .into_iter()
-            .filter(|t| visible.contains(&t.pin.get()) || identity.role != Role::Reviewer)
+            .filter(|t| {
+                visible
+                    .get(&t.pin.get())
+                    .map_or(identity.role != Role::Reviewer, |scope| scope.covers_file(t.path.as_str()))
+            })
             .collect();
         mine.sort_by_key(|t| std::cmp::Reverse(t.id));
         mine.truncate(50);
@@ -159,11 +169,39 @@ impl Review<'_> {
         let page = filter.page.unwrap_or(1).max(1);
         let (offset, limit) =
             if render { ((page as u64 - 1) * COMMENT_PAGE as u64, COMMENT_PAGE as u64) } else { (0, i64::MAX as u64) };
-        let (ids, matching) = self.store.find_threads(&query, offset, limit).await?;
-        let (authors, total) = self.store.thread_authors(pin.get(), viewer.user_id.unwrap_or(-1)).await?;
         let labels = self.pin_labels().await?;
-        let mut threads =
-            threads::assemble(&self.store.comments_of_threads(&ids).await?, &viewer, Some(pin.get()), &labels);
+        let (authors, mut total) = self.store.thread_authors(pin.get(), viewer.user_id.unwrap_or(-1)).await?;
+        let (mut threads, matching) = if access.scope.is_whole() {
+            let (ids, matching) = self.store.find_threads(&query, offset, limit).await?;
+            (
+                threads::assemble(&self.store.comments_of_threads(&ids).await?, &viewer, Some(pin.get()), &labels),
+                matching,
+            )
+        } else {
+            // A person limited to paths sees the threads on them (and the pin's own), paged here.
+            let (ids, _) = self.store.find_threads(&query, 0, i64::MAX as u64).await?;
+            let mut all =
+                threads::assemble(&self.store.comments_of_threads(&ids).await?, &viewer, Some(pin.get()), &labels);
+            all.retain(|thread| access.scope.covers_file(thread.path.as_str()));
+            let matching = all.len() as u64;
+            let everything = rows::ThreadFilter {
+                pin_id: pin.get(),
+                viewer_id: viewer.user_id.unwrap_or(-1),
+                path: None,
+                states: None,
+                severity: None,
+                cwe: None,
+                kind: None,
+                author: None,
+            };
+            let (every_id, _) = self.store.find_threads(&everything, 0, i64::MAX as u64).await?;
+            let every = self.store.comments_of_threads(&every_id).await?;
+            total = threads::assemble(&every, &viewer, Some(pin.get()), &labels)
+                .iter()
+                .filter(|thread| access.scope.covers_file(thread.path.as_str()))
+                .count() as u64;
+            (all.into_iter().skip(offset as usize).take(limit as usize).collect::<Vec<_>>(), matching)
+        };
         if render {
             threads::render_bodies(&mut threads, &self.caches.markdown);
         }
@@ -233,6 +271,12 @@ impl Review<'_> {
                 (None, path, lines, kind)
             }
         };
+        // A file (or thread) outside the reader's paths is answered as one that does not exist.
+        let absent = || match root {
+            Some(_) => AppError::NotFound("there is no such thread at this pin".into()),
+            None => AppError::NotFound("there is no such file at this pin".into()),
+        };
+        self.require_file_in_scope(&actor, &access, &path, absent).await?;
         let blob_id = match self.file_blob(&access, &path, lines).await {
             Ok(blob_id) => blob_id,
             Err(error @ (AppError::NotFound(_) | AppError::Invalid(_))) => {

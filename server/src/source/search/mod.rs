@@ -50,11 +50,24 @@ impl Cursor {
     }
 }
 
+impl SearchRequest {
+    /// Whether the search reads the file at `path`: in the searcher's scope, and matching the
+    /// path filter asked for.
+    pub fn reads(&self, path: &str) -> bool {
+        self.scope.as_ref().is_none_or(|keep| keep(path)) && self.paths.as_ref().is_none_or(|glob| glob.is_match(path))
+    }
+}
+
+/// Which paths a search may read (a grant's scope): `true` to read.
+pub type PathFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// What to look for and how much of it to return.
 #[derive(Clone)]
 pub struct SearchRequest {
     pub pattern: regex::bytes::Regex,
     pub paths: Option<globset::GlobMatcher>,
+    /// The paths the searcher's grant covers (`None`: every path); no other file is read.
+    pub scope: Option<PathFilter>,
     /// Where this page starts (`None`: at the first file).
     pub from: Option<Cursor>,
     /// Files with hits to return.
@@ -207,8 +220,7 @@ impl Source {
         let this = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let deadline = Instant::now() + request.budget;
-            let chosen: Vec<&PackedFile> =
-                files.iter().filter(|f| request.paths.as_ref().is_none_or(|glob| glob.is_match(&f.path))).collect();
+            let chosen: Vec<&PackedFile> = files.iter().filter(|f| request.reads(&f.path)).collect();
             let within = request.within.as_deref().filter(|_| !request.count);
             let chosen: Vec<&PackedFile> = match within {
                 Some(set) => {
@@ -267,7 +279,7 @@ impl Source {
             root.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
                 if entry.kind() == Some(git2::ObjectType::Blob) && entry.filemode() != 0o120000 {
                     let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
-                    if request.paths.as_ref().is_none_or(|glob| glob.is_match(&path)) {
+                    if request.reads(&path) {
                         files.push(PackedFile { path, blob_id: entry.id().to_string(), offset: 0, length: 0 });
                     }
                 }

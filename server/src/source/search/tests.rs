@@ -86,6 +86,7 @@ fn request(pattern: &str, lines_per_file: usize, continue_in_file: bool) -> Sear
     SearchRequest {
         pattern: regex::bytes::RegexBuilder::new(pattern).multi_line(true).build().unwrap(),
         paths: None,
+        scope: None,
         from: None,
         want_files: 7,
         lines_per_file,
