@@ -130,3 +130,34 @@ test('a grant for a day from now; a refused grant keeps its dates; checkboxes si
   });
   await page.close();
 });
+
+test('a grant limited to paths: made on the console, listed with them; its holder sees only them, and is told', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await withScreenshotOnFailure(page, 'console-scoped-grant', async () => {
+    // The demo's evaluator holds a grant limited to the audit log's code.
+    await signIn(page, server.url, 'evaluator', server.passwords.evaluator);
+    await page.goto(`${server.url}/pins/1/tree`);
+    assert.match(await page.locator('.scope-bar').innerText(), /^Your access covers: server\/src\/audit\/\*\* .*\(2 patterns\)$/);
+    assert.deepEqual(await page.locator('.file-list a').allInnerTexts(), ['server']);
+    await page.goto(`${server.url}/pins/1/tree/server/src`);
+    assert.deepEqual(await page.locator('.file-list a').allInnerTexts(), ['audit']);
+    const outside = await page.goto(`${server.url}/pins/1/blob/server/src/main.rs`);
+    assert.equal(outside.status(), 404);
+    assert.match(await page.locator('main').innerText(), /there is no such path at this pin/);
+    const inside = await page.goto(`${server.url}/pins/1/blob/server/src/audit/merkle.rs`);
+    assert.equal(inside.status(), 200);
+
+    await signIn(page, server.url, 'staff', server.passwords.staff);
+    await page.goto(`${server.url}/admin`);
+    assert.match(await page.locator('tr', { hasText: 'evaluator' }).first().innerText(), /Only server\/src\/audit\/\*\*/);
+    const form = page.locator('form.grant-form');
+    await form.locator('select[name=username]').selectOption('evaluator');
+    await form.locator('select[name=pin]').selectOption({ index: 0 });
+    await form.locator('select[name=length]').selectOption('8h');
+    await form.locator('textarea[name=paths]').fill('migrations/**\n!migrations/postgres/**');
+    await Promise.all([page.waitForNavigation(), form.locator('button[type=submit]').click()]);
+    assert.match(await page.locator('#grants-outcome').innerText(), /^granted 1 pin to evaluator/);
+    assert.match(await page.locator('tr', { hasText: 'migrations/**' }).first().innerText(), /Only migrations\/\*\* !migrations\/postgres\/\*\*/);
+  });
+  await page.close();
+});

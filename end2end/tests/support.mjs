@@ -46,7 +46,7 @@ export async function startDemo(extra = []) {
     const timer = setTimeout(() => reject(new Error('the server did not start in 60 s')), 60_000);
     child.stdout.on('data', (chunk) => {
       buffer += chunk.toString();
-      for (const match of buffer.matchAll(/^\s+(staff|reviewer|regulator|supervisor2?)\s+\S+\s+(\S+)$/gm)) {
+      for (const match of buffer.matchAll(/^\s+(staff|reviewer|evaluator|regulator|supervisor2?)\s+\S+\s+(\S+)$/gm)) {
         passwords[match[1]] = match[2];
       }
       const listening = buffer.match(/listening on (http:\/\/\S+)/);

@@ -23,6 +23,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     let roles = [
         ("staff", Role::Staff),
         ("reviewer", Role::Reviewer),
+        ("evaluator", Role::Reviewer),
         ("regulator", Role::Regulator),
         ("supervisor", Role::Supervisor),
         ("supervisor2", Role::Supervisor),
@@ -48,6 +49,16 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
     domain
         .access()
         .grant(Actor::Operator, "reviewer", &granted, now - 60_000, now + 8 * 3_600_000)
+        .await
+        .map_err(fail)?;
+    // An evaluation lab's reviewer, granted only the part of the code in its target of evaluation.
+    let scope: Vec<String> = match name {
+        "clearroom" => vec!["server/src/audit/**".into(), "!server/src/audit/**/*tests*".into()],
+        _ => vec!["src/**".into(), "!src/limits.rs".into()],
+    };
+    domain
+        .access()
+        .grant_paths(Actor::Operator, "evaluator", &granted, (now - 60_000, now + 8 * 3_600_000), &scope)
         .await
         .map_err(fail)?;
     // Both releases show the history behind them, messages and diffs, and blame (staff choose
@@ -114,6 +125,10 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         println!("  {:<12} {:<10} {}", username, role.as_str(), password.expose());
     }
     println!("Demo repository {name} pinned as pin {pin}; the reviewer may browse it for 8 hours.");
+    println!(
+        "The evaluator's grant is limited to the paths {}: nothing else of the pin exists for them.",
+        scope.join(" ")
+    );
     if let Some(previous) = previous {
         println!("Its previous commit is pin {previous}: compare them at /pins/{previous}/compare/{pin}");
         println!("  and read the commits between them at /pins/{previous}/history/{pin} (history policy: full).");

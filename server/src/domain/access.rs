@@ -22,7 +22,28 @@ pub struct TokenRequest<'a> {
     pub label: &'a str,
 }
 
+/// A grant as the console and the API list it.
+pub(super) fn grant_summary(g: grants::GrantRecord) -> GrantSummary {
+    GrantSummary {
+        id: g.id,
+        reviewer: g.reviewer,
+        pin: PinId::from_stored(g.pin_id),
+        pin_label: g.pin_label,
+        starts_at_ms: g.starts_at,
+        ends_at_ms: g.ends_at,
+        granted_by: g.granted_by,
+        revoked_at_ms: g.revoked_at,
+        paths: g.paths.as_deref().map(super::guard::scope::stored_patterns).unwrap_or_default(),
+    }
+}
+
 impl Access<'_> {
+    /// Every grant, newest first, revoked and ended ones included (staff).
+    pub async fn grants(&self, actor: Actor<'_>) -> AppResult<Vec<GrantSummary>> {
+        require(&actor, Permission::Administer)?;
+        Ok(self.store.list_grants().await?.into_iter().map(grant_summary).collect())
+    }
+
     /// Grants a reviewer (or regulator) access to pins, their whole trees, for a time window.
     pub async fn grant(
         &self,

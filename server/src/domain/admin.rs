@@ -386,20 +386,7 @@ impl Admin<'_> {
                 })
                 .collect(),
             pins: pins.iter().map(|p| summary(p, None, super::guard::rules::every_capability())).collect(),
-            grants: grants
-                .into_iter()
-                .map(|g| GrantSummary {
-                    id: g.id,
-                    reviewer: g.reviewer,
-                    pin: PinId::from_stored(g.pin_id),
-                    pin_label: g.pin_label,
-                    starts_at_ms: g.starts_at,
-                    ends_at_ms: g.ends_at,
-                    granted_by: g.granted_by,
-                    revoked_at_ms: g.revoked_at,
-                    paths: g.paths.as_deref().map(super::guard::scope::stored_patterns).unwrap_or_default(),
-                })
-                .collect(),
+            grants: grants.into_iter().map(super::access::grant_summary).collect(),
             tokens,
         })
     }

@@ -34,6 +34,9 @@ pub struct Caches {
     pub compiled: Mutex<lru::LruCache<i64, Arc<super::compiled::PinMaps>>>,
     /// The paths in a grant's scope at a pin, by (pin's tree, the scope's patterns).
     pub scoped_paths: Mutex<lru::LruCache<(String, String), Arc<super::guard::scope::ScopedPaths>>>,
+    /// The commits between two pins changing a path in a grant's scope, by (older commit, newer
+    /// commit, older pin's scope, newer pin's scope).
+    pub scoped_commits: Mutex<lru::LruCache<(String, String, String, String), Arc<Vec<String>>>>,
 }
 
 impl Default for Caches {
@@ -46,6 +49,7 @@ impl Default for Caches {
             search_totals: lru(256),
             compiled: lru(8),
             scoped_paths: lru(64),
+            scoped_commits: lru(16),
         }
     }
 }

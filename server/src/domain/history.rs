@@ -63,6 +63,34 @@ impl History<'_> {
         Ok((older, newer, range))
     }
 
+    /// The range's first-parent commits (newest first, at most `MAX_COMMITS`, and whether there
+    /// were more) that the reader may see: for a grant limited to paths, those changing a path in
+    /// it (as `git log --first-parent -- PATHS` lists them), worked out once per range and scope.
+    async fn listed_commits(
+        &self,
+        receipt: &crate::audit::Receipt,
+        range: &PinRange,
+        older: &PinPage,
+        newer: &PinPage,
+    ) -> AppResult<(Arc<Vec<String>>, bool)> {
+        let (ids, cut) = self.source.first_parent_commits(receipt, range).await?;
+        if older.scope.is_whole() && newer.scope.is_whole() {
+            return Ok((Arc::new(ids), cut));
+        }
+        let key = (range.older_commit.clone(), range.newer_commit.clone(), older.scope.key(), newer.scope.key());
+        if let Some(kept) = self.caches.scoped_commits.lock().ok().and_then(|mut kept| kept.get(&key).cloned()) {
+            return Ok((kept, cut));
+        }
+        let (old_scope, new_scope) = (older.scope.clone(), newer.scope.clone());
+        let keep: crate::source::PathFilter =
+            Arc::new(move |path: &str| old_scope.covers_file(path) && new_scope.covers_file(path));
+        let touching = Arc::new(self.source.commits_touching(receipt, range, ids, keep).await?);
+        if let Ok(mut kept) = self.caches.scoped_commits.lock() {
+            kept.put(key, Arc::clone(&touching));
+        }
+        Ok((touching, cut))
+    }
+
     /// The event that opens the history between two pins (what the receipt covers).
     fn opening(actor: &Actor<'_>, older: &PinPage, newer: &PinPage, level: HistoryPolicy) -> Event {
         actor
@@ -84,7 +112,7 @@ impl History<'_> {
             HistoryPolicy::Messages
         };
         let receipt = self.read(Self::opening(&actor, &older, &newer, level), Scope::History(a, b)).await?;
-        let (ids, cut) = self.source.first_parent_commits(&receipt, &range).await?;
+        let (ids, cut) = self.listed_commits(&receipt, &range, &older, &newer).await?;
         let pages = ids.len().div_ceil(HISTORY_PAGE).max(1) as u32;
         let page = page.unwrap_or(1).clamp(1, pages);
         let shown: Vec<String> =
@@ -145,7 +173,7 @@ impl History<'_> {
         }
         let receipt =
             self.read(Self::opening(&actor, &older, &newer, HistoryPolicy::Full), Scope::History(a, b)).await?;
-        let (ids, _) = self.source.first_parent_commits(&receipt, &range).await?;
+        let (ids, _) = self.listed_commits(&receipt, &range, &older, &newer).await?;
         if !ids.iter().any(|id| id == commit) {
             return Err(AppError::NotFound("there is no such commit between these pins".into()));
         }

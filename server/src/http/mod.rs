@@ -9,6 +9,7 @@ pub mod compiled_api;
 pub mod exports;
 pub mod extract;
 pub mod forms;
+pub mod grants_api;
 pub mod history_api;
 pub mod middleware;
 pub mod network;

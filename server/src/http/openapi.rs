@@ -141,6 +141,8 @@ impl Modify for Security {
         super::exports::list,
         super::exports::status,
         super::exports::bundle,
+        super::grants_api::list,
+        super::grants_api::create,
     ),
     components(schemas(ApiError)),
     modifiers(&Security),
@@ -152,6 +154,7 @@ impl Modify for Security {
         (name = "releases", description = "Releases: a repository's release policy"),
         (name = "room", description = "Room builds: recipes, builds run by the centre, reports on mismatches"),
         (name = "exports", description = "Regulator export bundles (docs/bundle-format.md)"),
+        (name = "access", description = "Grants: who may read which pins, until when, and which paths (staff)"),
         (name = "meta", description = "This description")
     )
 )]

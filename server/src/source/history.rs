@@ -147,6 +147,37 @@ impl Source {
         .await
     }
 
+    /// Of these commits (the range's), those that change a path `keep` keeps (its old or its new
+    /// path): the tree diffs alone, without renames found or contents read.
+    pub async fn commits_touching(
+        self: &Arc<Self>,
+        receipt: &Receipt,
+        range: &PinRange,
+        ids: Vec<String>,
+        keep: super::PathFilter,
+    ) -> Result<Vec<String>> {
+        Self::check_range(receipt, range)?;
+        self.with_repo(&range.newer.repository, move |_, repo| {
+            let mut touching = Vec::new();
+            for id in ids {
+                let commit = repo.find_commit(oid(&id)?)?;
+                let parent = match commit.parent_count() {
+                    0 => None,
+                    _ => Some(commit.parent(0)?.tree()?),
+                };
+                let diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&commit.tree()?), None)?;
+                let kept = |file: git2::DiffFile<'_>| {
+                    file.path_bytes().is_some_and(|path| std::str::from_utf8(path).is_ok_and(|path| keep(path)))
+                };
+                if diff.deltas().any(|delta| kept(delta.old_file()) || kept(delta.new_file())) {
+                    touching.push(id);
+                }
+            }
+            Ok(touching)
+        })
+        .await
+    }
+
     /// Both sides of each of `files` (as `commits` listed them for `commit`): the old at the
     /// commit's first parent, the new at the commit.
     pub async fn commit_file_sides(

@@ -78,6 +78,7 @@ pub(crate) fn routed_api_paths() -> Vec<(String, Vec<String>)> {
         include_str!("../../src/http/compiled_api.rs"),
         include_str!("../../src/http/room_api.rs"),
         include_str!("../../src/http/releases_api.rs"),
+        include_str!("../../src/http/grants_api.rs"),
         include_str!("../../src/http/review/mod.rs"),
         include_str!("../../src/http/source_api.rs"),
         include_str!("../../src/http/history_api.rs"),

@@ -42,10 +42,14 @@ async fn lab_pins(app: &TestApp) -> (PinId, PinId) {
     let dir = tempfile::tempdir().unwrap();
     let repo = git2::Repository::init_bare(dir.path()).unwrap();
     clearroom::demo::write_commit(&repo, &release(false), "First release").unwrap();
+    // A commit changing only files outside the scope, between the pins.
+    let mut tidied = release(false);
+    tidied[2].1.extend_from_slice(b"/* tidied */\n");
+    clearroom::demo::write_commit(&repo, &tidied, "Tidy the network code").unwrap();
     clearroom::demo::write_commit(&repo, &release(true), "Second release").unwrap();
     let admin = app.domain.admin();
     admin.import_repository(Actor::Operator, "lab", &dir.path().display().to_string()).await.unwrap();
-    let older = admin.create_pin(Actor::Operator, "lab", "HEAD~1", "Lab 1").await.unwrap();
+    let older = admin.create_pin(Actor::Operator, "lab", "HEAD~2", "Lab 1").await.unwrap();
     let newer = admin.create_pin(Actor::Operator, "lab", "HEAD", "Lab 2").await.unwrap();
     admin.create_user(Actor::Operator, "lab", Role::Reviewer, Some(Password::new(PASSWORD.into()))).await.unwrap();
     for pin in [older, newer] {
@@ -116,7 +120,7 @@ async fn a_grant_limited_to_paths_reads_as_if_nothing_else_existed() {
         (format!("/pins/{b}/raw/crypto/aes.c"), "aes_encrypt"),
         (format!("/pins/{b}/search?q=shared_fn"), "aes.c"),
         (format!("/api/v1/pins/{b}/search?q=shared_fn"), "gcm.c"),
-        (format!("/api/v1/pins/{b}/search?q=Z%5BQ%5DXJ&regex=1"), "\"files\""),
+        (format!("/api/v1/pins/{b}/search?q=Z%5BQ%5DXJ&re=1"), "\"files\""),
         (format!("/api/v1/pins/{b}/search?q=revised"), "aes.c"),
         (format!("/api/v1/pins/{b}/files?q=c"), "crypto/aes.c"),
         (format!("/api/v1/pins/{b}/files?q=sock"), "["),
@@ -153,6 +157,18 @@ async fn a_grant_limited_to_paths_reads_as_if_nothing_else_existed() {
     let commit = history["commits"][0]["id"].as_str().unwrap().to_string();
     let files = history["commits"][0]["files"].as_array().unwrap();
     assert_eq!(files.len(), 2, "aes.c changed and gcm.c added: {history}");
+    // Only the commits changing a path in scope are listed; another is answered as no commit.
+    assert_eq!(history["total"], 1, "{history}");
+    let (_, everything) = send(&full, "", "GET", app.url(&format!("/api/v1/pins/{a}/history/{b}")), None).await;
+    let everything: Value = serde_json::from_str(&everything).unwrap();
+    assert_eq!(everything["total"], 2);
+    let tidy = everything["commits"][1]["id"].as_str().unwrap().to_string();
+    let (status, hidden) =
+        send(&lab, &csrf, "GET", app.url(&format!("/api/v1/pins/{a}/history/{b}/commits/{tidy}")), None).await;
+    let nothing = "0".repeat(40);
+    let (_, absent) =
+        send(&lab, &csrf, "GET", app.url(&format!("/api/v1/pins/{a}/history/{b}/commits/{nothing}")), None).await;
+    assert_eq!((status, normalised(&hidden)), (StatusCode::NOT_FOUND, normalised(&absent)));
     for url in [format!("/api/v1/pins/{a}/history/{b}/commits/{commit}"), format!("/pins/{a}/history/{b}/{commit}")] {
         let (status, body) = send(&lab, &csrf, "GET", app.url(&url), None).await;
         assert_eq!(status, StatusCode::OK, "{url}");
@@ -260,6 +276,24 @@ async fn path_patterns_are_checked_when_granted_and_recorded() {
     let secret = client.get(app.url(&format!("/pins/{}/raw/src/deep/secret.c", app.pin))).send().await.unwrap();
     assert_eq!(secret.status(), StatusCode::OK);
     assert!(secret.text().await.unwrap().contains(SECRET_MARKER));
+
+    // So does the API, for staff signed in (never a token); a bad pattern is a 400 and grants nothing.
+    let (staff, csrf) = signed_in(&app, "staff").await;
+    let grant = json!({"username": "regulator", "pins": [app.pin.get()], "until": "2036-01-01T00:00",
+                       "paths": ["src/*.rs"]});
+    let (status, made) = post_json(&app, &staff, &csrf, "/api/v1/grants", grant).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let bad = json!({"username": "regulator", "pins": [app.pin.get()], "until": "2036-01-01T00:00", "paths": ["!x"]});
+    let (status, refused) = post_json(&app, &staff, &csrf, "/api/v1/grants", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let listed: Value = staff.get(app.url("/api/v1/grants")).send().await.unwrap().json().await.unwrap();
+    let regulators: Vec<&Value> = listed.as_array().unwrap().iter().filter(|g| g["reviewer"] == "regulator").collect();
+    assert_eq!(regulators.len(), 1);
+    assert_eq!(regulators[0]["paths"], json!(["src/*.rs"]));
+    assert_eq!(regulators[0]["id"], made["ids"][0]);
+    let token = app.token("staff").await;
+    let by_token = new_client().get(app.url("/api/v1/grants")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(by_token.status(), StatusCode::FORBIDDEN);
 
     // The command line takes the same patterns.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
