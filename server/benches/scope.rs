@@ -1,7 +1,6 @@
 //! Grants limited to paths, against the real server (release build) over HTTP on the corpus (v2.0
 //! pinned and indexed): the same searches, tree and file pages for a reviewer whose grant has no
-//! patterns and for one whose grant has 50 (every top-level directory and those below it, as
-//! `DIR/**`, until there are 50, the last one a `!` pattern), which together cover nearly all of
+//! patterns and for one whose grant has 50 (`fifty_patterns`), which together cover nearly all of
 //! the pin, so that the figures differ by what matching the patterns costs and not by what is read.
 //!
 //!     bash ../shared/corpus/make-corpus.sh /tmp/corpus
@@ -21,30 +20,45 @@ use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "quiet orchard lamp 2026";
 
-/// Up to 50 patterns: each top-level directory's subdirectories (`TOP/SUB/**`), else the
-/// directory itself, with the last replaced by a `!` pattern taking one subdirectory out.
+/// 50 patterns covering the whole pin but for one small directory: one `NAME/**` for each
+/// directory one level down (there, the vendored crates) and each file at the top, then as
+/// many of the directories a level further down as make 49, then a `!` pattern taking out the
+/// last crate's tests.
 fn fifty_patterns(repository: &Path) -> Vec<String> {
     let repo = git2::Repository::open_bare(repository).unwrap();
     let tree = repo.revparse_single("v2.0").unwrap().peel_to_tree().unwrap();
-    let mut patterns = Vec::new();
-    for top in tree.iter().filter(|e| e.kind() == Some(git2::ObjectType::Tree)) {
+    let (mut covering, mut further) = (Vec::new(), Vec::new());
+    for top in tree.iter() {
         let name = top.name().unwrap().to_string();
-        let sub = repo.find_tree(top.id()).unwrap();
-        let dirs: Vec<String> = sub
-            .iter()
-            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
-            .map(|e| format!("{name}/{}/**", e.name().unwrap()))
-            .collect();
-        if dirs.is_empty() {
-            patterns.push(format!("{name}/**"));
-        } else {
-            patterns.extend(dirs);
+        if top.kind() != Some(git2::ObjectType::Tree) {
+            covering.push(format!("/{name}"));
+            continue;
+        }
+        for entry in repo.find_tree(top.id()).unwrap().iter() {
+            let path = format!("{name}/{}", entry.name().unwrap());
+            covering.push(if entry.kind() == Some(git2::ObjectType::Tree) {
+                format!("{path}/**")
+            } else {
+                format!("/{path}")
+            });
+            if entry.kind() == Some(git2::ObjectType::Tree) {
+                for below in
+                    repo.find_tree(entry.id()).unwrap().iter().filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+                {
+                    further.push(format!("{path}/{}/**", below.name().unwrap()));
+                }
+            }
         }
     }
-    patterns.push("*.md".into());
-    patterns.truncate(49);
-    let last = patterns.last().unwrap().clone();
-    patterns.push(format!("!{}", last.trim_end_matches("/**").to_string() + "/**/test*"));
+    // Patterns past 49 would each cover one directory: they are folded into a `**` for the rest.
+    if covering.len() > 49 {
+        covering.truncate(48);
+        covering.push("**".into());
+    }
+    let mut patterns = covering;
+    patterns.extend(further.into_iter().take(49usize.saturating_sub(patterns.len())));
+    let last = patterns.iter().rev().find(|p| p.ends_with("/**")).cloned().unwrap_or_default();
+    patterns.push(format!("!{}/tests/**", last.trim_end_matches("/**")));
     patterns
 }
 
@@ -128,7 +142,7 @@ async fn main() {
 
     let count = |body: &str| -> u64 {
         let json: serde_json::Value = serde_json::from_str(body).unwrap();
-        json["totals"]["files"].as_u64().unwrap_or(0)
+        json["total"]["files"].as_u64().unwrap_or(0)
     };
     let everything = format!("{url}/api/v1/pins/{pin}/search?q=%5Cw&re=1");
     let (_, all) = timed(&whole, &everything).await;

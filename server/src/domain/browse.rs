@@ -121,13 +121,13 @@ impl Browse<'_> {
         paths: &[RepoPath],
         want: impl Fn(usize, &Located) -> Result<(), AppError>,
     ) -> AppResult<Vec<Located>> {
-        // A path outside the grant's paths is answered as one that does not exist.
-        for path in paths {
-            self.require_in_scope(actor, access, path, no_such_path).await?;
-        }
         let found = self.source.locate(&access.location(), paths).await?;
         let mut located = Vec::new();
         for (at, (path, found)) in paths.iter().zip(found).enumerate() {
+            // A path outside the grant's paths is answered as one that does not exist.
+            if found.is_some() && !self.in_scope(access, path).await? {
+                return Err(self.refuse_outside(actor, access, path, no_such_path).await?);
+            }
             let problem = match &found {
                 None => Some(no_such_path()),
                 Some(found) => want(at, found).err(),

@@ -249,14 +249,6 @@ impl Search<'_> {
         let found = tokio::task::spawn_blocking({
             let query = query.to_string();
             move || {
-                let in_scope: Vec<_>;
-                let files = match scope.is_whole() {
-                    true => &files[..],
-                    false => {
-                        in_scope = files.iter().filter(|f| scope.keep(&f.path)).cloned().collect();
-                        &in_scope[..]
-                    }
-                };
                 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
                 let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT.match_paths());
                 let pattern = Pattern::parse(&query, CaseMatching::Smart, Normalization::Smart);
@@ -264,6 +256,7 @@ impl Search<'_> {
                 let mut scored: Vec<(u32, usize)> = files
                     .iter()
                     .enumerate()
+                    .filter(|(_, f)| scope.keep(&f.path))
                     .filter_map(|(i, f)| {
                         pattern.score(nucleo_matcher::Utf32Str::new(&f.path, &mut buffer), &mut matcher).map(|s| (s, i))
                     })

@@ -12,7 +12,6 @@ use super::rules::grant_is_active_at;
 use crate::store::grants::GrantWindow;
 use app::error::{AppError, AppResult};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// At most this many patterns in one grant.
@@ -24,7 +23,26 @@ const MAX_PATTERN_BYTES: usize = 300;
 #[derive(Clone, Default)]
 pub struct PathScope {
     /// One matcher per scoped grant, with its patterns; none: the whole tree.
-    grants: Vec<(Arc<[String]>, Gitignore)>,
+    grants: Vec<(Arc<[String]>, Arc<Gitignore>)>,
+}
+
+/// Matchers built from grants' stored patterns, kept: every request at a pin works out its
+/// person's scope, and compiling 50 patterns each time costs more than the read it guards.
+fn kept_matcher(text: &str) -> Arc<Gitignore> {
+    static KEPT: std::sync::OnceLock<std::sync::Mutex<lru::LruCache<String, Arc<Gitignore>>>> =
+        std::sync::OnceLock::new();
+    let kept =
+        KEPT.get_or_init(|| std::sync::Mutex::new(lru::LruCache::new(std::num::NonZeroUsize::MIN.saturating_add(255))));
+    if let Some(found) = kept.lock().ok().and_then(|mut kept| kept.get(text).cloned()) {
+        return found;
+    }
+    // Stored patterns were checked when the grant was made; ones that no longer parse (a
+    // different matcher) cover nothing rather than everything.
+    let built = Arc::new(matcher(&stored_patterns(text)).unwrap_or_else(|_| Gitignore::empty()));
+    if let Ok(mut kept) = kept.lock() {
+        kept.put(text.to_string(), Arc::clone(&built));
+    }
+    built
 }
 
 impl std::fmt::Debug for PathScope {
@@ -80,7 +98,7 @@ impl PathScope {
 
     /// No path but the root (patterns that could not be read).
     pub fn nothing() -> PathScope {
-        PathScope { grants: vec![(Arc::from(Vec::new()), Gitignore::empty())] }
+        PathScope { grants: vec![(Arc::from(Vec::new()), Arc::new(Gitignore::empty()))] }
     }
 
     /// The scope of the grants active at `now` (the union of theirs; whole if one has none).
@@ -92,11 +110,7 @@ impl PathScope {
         let mut scope = PathScope::default();
         for grant in active {
             let Some(text) = &grant.paths else { continue };
-            let patterns: Arc<[String]> = stored_patterns(text).into();
-            // Stored patterns were checked when the grant was made; one that no longer parses
-            // (a different matcher) covers nothing rather than everything.
-            let matcher = matcher(&patterns).unwrap_or_else(|_| Gitignore::empty());
-            scope.grants.push((patterns, matcher));
+            scope.grants.push((stored_patterns(text).into(), kept_matcher(text)));
         }
         scope
     }
@@ -107,7 +121,7 @@ impl PathScope {
         if patterns.is_empty() {
             return Ok(PathScope::whole());
         }
-        let matcher = matcher(&patterns)?;
+        let matcher = Arc::new(matcher(&patterns)?);
         Ok(PathScope { grants: vec![(patterns.into(), matcher)] })
     }
 
@@ -145,13 +159,13 @@ impl PathScope {
 /// always). Worked out from the pin's tree, once per pin and scope.
 #[derive(Debug, Default)]
 pub struct ScopedPaths {
-    paths: HashSet<String>,
+    paths: foldhash::HashSet<String>,
 }
 
 impl ScopedPaths {
     /// From every non-directory entry's path at the pin.
     pub fn new(scope: &PathScope, files: &[String]) -> ScopedPaths {
-        let mut paths = HashSet::new();
+        let mut paths = foldhash::HashSet::default();
         paths.insert(String::new());
         for file in files.iter().filter(|file| scope.covers_file(file)) {
             let mut end = file.len();

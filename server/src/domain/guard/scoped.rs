@@ -39,24 +39,11 @@ impl Core {
         Ok(ScopeFilter(self.scoped_paths(page).await?))
     }
 
-    /// Refuses `path` when it is outside the page's scope: records `access.denied` naming it (the
-    /// scope's reason) and gives back `absent`, the error the operation answers for a path that
-    /// does not exist, so that the answer does not tell the two apart.
-    pub(crate) async fn require_in_scope(
-        &self,
-        actor: &Actor<'_>,
-        page: &PinPage,
-        path: &RepoPath,
-        absent: impl FnOnce() -> AppError,
-    ) -> AppResult<()> {
-        if self.in_scope(page, path).await? {
-            return Ok(());
-        }
-        Err(self.refuse_outside(actor, page, path, absent).await?)
-    }
-
-    /// `require_in_scope` for a file named at a pin that may not have it (one side of a diff, a
-    /// blamed file): decided by the patterns alone, without the pin's tree.
+    /// Refuses a file named at a pin (one side of a diff, a blamed, commented or marked file) when
+    /// the page's patterns do not cover it, whether or not the pin has it: records `access.denied`
+    /// naming it and gives back `absent`, the error the operation answers for a file that does not
+    /// exist, so that the answer does not tell the two apart. (A read that first finds what the
+    /// path is asks `in_scope`, which knows directories, and `refuse_outside`.)
     pub(crate) async fn require_file_in_scope(
         &self,
         actor: &Actor<'_>,
@@ -72,7 +59,7 @@ impl Core {
 
     /// Records a path refused for being outside the page's scope (`access.denied` naming it) and
     /// gives back the error to answer with.
-    async fn refuse_outside(
+    pub(crate) async fn refuse_outside(
         &self,
         actor: &Actor<'_>,
         page: &PinPage,
