@@ -13,6 +13,9 @@ use std::sync::{Arc, Mutex};
 pub type FileKey = (i64, String, String);
 /// Two trees compared: (older tree, newer tree).
 pub type TreePair = (String, String);
+/// A history read through grants limited to paths: (older commit, newer commit, the older pin's
+/// scope, the newer's).
+pub type ScopedRange = (String, String, String, String);
 
 fn lru<K: std::hash::Hash + Eq, V>(capacity: usize) -> Mutex<lru::LruCache<K, V>> {
     Mutex::new(lru::LruCache::new(NonZeroUsize::new(capacity).expect("a capacity")))
@@ -36,7 +39,7 @@ pub struct Caches {
     pub scoped_paths: Mutex<lru::LruCache<(String, String), Arc<super::guard::scope::ScopedPaths>>>,
     /// The commits between two pins changing a path in a grant's scope, by (older commit, newer
     /// commit, older pin's scope, newer pin's scope).
-    pub scoped_commits: Mutex<lru::LruCache<(String, String, String, String), Arc<Vec<String>>>>,
+    pub scoped_commits: Mutex<lru::LruCache<ScopedRange, Arc<Vec<String>>>>,
 }
 
 impl Default for Caches {

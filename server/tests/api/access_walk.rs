@@ -85,6 +85,7 @@ fn request_for(path: &str, method: &str, comment: i64) -> (String, Option<Value>
             json!({"type": "https://clearroom.dev/release-signature/v1", "dossier_sha256": SHA, "keyid": SHA, "sig": "AA=="}),
         ),
         ("POST", "/api/v1/users/{username}/keys") => Some(json!({"vkey": "sup1+00000000+AQ=="})),
+        ("POST", "/api/v1/grants") => Some(json!({"username": "outsider", "pins": [1], "until": "2036-01-01T00:00"})),
         _ => None,
     };
     (concrete, body)
