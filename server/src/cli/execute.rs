@@ -221,22 +221,7 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Pin { .. } => anyhow::bail!("usage: server pin REPO COMMIT --label LABEL, or server pin policy PIN …"),
         Command::Grant { username, pins, from, until, paths } => {
             let domain = open_domain(&admin_config()).await?;
-            let pins = pins
-                .iter()
-                .map(|p| PinId::parse(p).map_err(|e| anyhow::anyhow!("pin {p:?}: {e}")))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let time = |t: &str| app::times::parse(t).map_err(|e| anyhow::anyhow!("{t:?}: {e}"));
-            let ids = domain
-                .access()
-                .grant_paths(Actor::Operator, &username, &pins, (time(&from)?, time(&until)?), &paths)
-                .await
-                .map_err(fail)?;
-            let pins = app::html::counted(pins.len() as u64, "pin", "pins");
-            match paths.is_empty() {
-                true => println!("granted {username} {pins}; grant ids {ids:?}"),
-                false => println!("granted {username} {pins}, limited to {}; grant ids {ids:?}", paths.join(" ")),
-            }
-            Ok(())
+            super::grants::grant(&domain, &username, &pins, (&from, &until), &paths).await
         }
         Command::Supervisor(super::releases::SupervisorCommand::Register { username, key_file }) => {
             let domain = open_domain(&admin_config()).await?;

@@ -2,6 +2,7 @@
 //! directory and database (they work while a server runs on them).
 
 mod execute;
+mod grants;
 mod releases;
 mod verify;
 

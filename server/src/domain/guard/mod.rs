@@ -229,18 +229,6 @@ impl PinPage {
     }
 }
 
-impl PinFacts {
-    /// A stored pin's state and policy, as the rules read them.
-    pub fn of(record: &PinRecord) -> PinFacts {
-        PinFacts {
-            withdrawn: record.withdrawn_at.is_some(),
-            no_download: record.no_download,
-            no_copy: record.no_copy,
-            history: record.history,
-        }
-    }
-}
-
 /// Refuses, before anything is read, a use the actor's role never makes (a regulator commenting,
 /// staff giving a verdict); `pin_use` decides the rest.
 pub fn require_use(actor: &Actor<'_>, usage: PinUse) -> AppResult<()> {

@@ -7,6 +7,7 @@
 //! person's `PathScope` from the same grants, handed to every operation in its `PinPage`.
 
 use crate::store::grants::GrantWindow;
+use crate::store::pins::PinRecord;
 use app::model::{Capabilities, HistoryPolicy, Identity, Role, Scope, TokenAccess};
 
 /// Whether a grant lets its holder in at `now`: started, not ended, not revoked.
@@ -17,6 +18,18 @@ pub fn grant_is_active_at(grant: &GrantWindow, now: i64) -> bool {
 /// The latest end among the grants active at `now`, if any is.
 pub fn latest_active_end(grants: &[GrantWindow], now: i64) -> Option<i64> {
     grants.iter().filter(|g| grant_is_active_at(g, now)).map(|g| g.ends_at).max()
+}
+
+impl PinFacts {
+    /// A stored pin's state and policy, as the rules read them.
+    pub fn of(record: &PinRecord) -> PinFacts {
+        PinFacts {
+            withdrawn: record.withdrawn_at.is_some(),
+            no_download: record.no_download,
+            no_copy: record.no_copy,
+            history: record.history,
+        }
+    }
 }
 
 /// What a pin is used for.
