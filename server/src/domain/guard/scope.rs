@@ -149,9 +149,10 @@ impl PathScope {
         self.grants.iter().any(|(_, matcher)| matcher.matched_path_or_any_parents(path, false).is_ignore())
     }
 
-    /// A fingerprint of the patterns, to key what is worked out from them.
+    /// A fingerprint of the patterns, grant by grant, to key what is worked out from them (two
+    /// grants are a union, one grant of the same patterns is not: their keys differ).
     pub fn key(&self) -> String {
-        self.patterns().join("\n")
+        self.grants.iter().map(|(patterns, _)| patterns.join("\n")).collect::<Vec<_>>().join("\0")
     }
 }
 
@@ -246,6 +247,12 @@ mod tests {
         assert!(both.covers_file("crypto/a.c") && both.covers_file("net/b.c") && !both.covers_file("ui/c.c"));
         // An unscoped active grant is the whole tree; an ended scoped one does not narrow it.
         assert!(PathScope::of_grants(&[window(Some("crypto/**"), 10), window(None, 10)], 5).is_whole());
+        // The order of one grant's patterns decides; two grants are a union.
+        let (a, b) = ("secret/a/**", "**\n!secret/**");
+        let two = PathScope::of_grants(&[window(Some(a), 10), window(Some(b), 10)], 5);
+        let one = PathScope::of_grants(&[window(Some(format!("{a}\n{b}").as_str()), 10)], 5);
+        assert!(two.covers_file("secret/a/x.c") && !one.covers_file("secret/a/x.c"));
+        assert_ne!(two.key(), one.key(), "what is kept for one is never given to the other");
         let ended = PathScope::of_grants(&[window(Some("crypto/**"), 10), window(Some("net/**"), 4)], 5);
         assert!(!ended.covers_file("net/b.c"));
         assert_eq!(ended.patterns(), vec!["crypto/**"]);
