@@ -73,16 +73,12 @@ impl Core {
     }
 }
 
-/// Which paths of a pin are in a person's scope, decided once for a request.
-#[derive(Clone, Default)]
+/// Which paths of a pin are in a person's scope, decided once for a request (`None` inside: every
+/// path, for staff and unscoped grants); made only by `Core::scope_filter`.
+#[derive(Clone)]
 pub struct ScopeFilter(Option<Arc<ScopedPaths>>);
 
 impl ScopeFilter {
-    /// Every path (staff, an unscoped grant).
-    pub fn whole() -> ScopeFilter {
-        ScopeFilter(None)
-    }
-
     pub fn is_whole(&self) -> bool {
         self.0.is_none()
     }
