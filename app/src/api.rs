@@ -229,6 +229,21 @@ pub async fn load_diff(
     ssr::backend()?.file_diff(&ssr::caller()?, a, b, path, old_path, layout, context, rows).await
 }
 
+#[server(prefix = "/fn", endpoint = "sarif")]
+pub async fn load_sarif(pin: String) -> Result<SarifLogsPage, AppError> {
+    ssr::backend()?.sarif_logs(&ssr::caller()?, PinId::parse(&pin)?).await
+}
+
+#[server(prefix = "/fn", endpoint = "sarif-results")]
+pub async fn load_sarif_results(pin: String, log: String, filter: SarifFilter) -> Result<SarifResults, AppError> {
+    let log = log
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::NotFound("there is no such tool log at this pin".into()))?;
+    ssr::backend()?.sarif_results(&ssr::caller()?, PinId::parse(&pin)?, log, filter).await
+}
+
 #[server(prefix = "/fn", endpoint = "history")]
 pub async fn load_history(a: String, b: String, page: Option<String>) -> Result<HistoryView, AppError> {
     let (a, b) = (PinId::parse(&a)?, PinId::parse(&b)?);

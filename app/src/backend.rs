@@ -120,6 +120,16 @@ pub trait Backend: Send + Sync + 'static {
     async fn history(&self, caller: &Caller, a: PinId, b: PinId, page: Option<u32>) -> AppResult<HistoryView>;
     /// One commit between pins `a` and `b` with its diffs (the `full` history policy).
     async fn history_commit(&self, caller: &Caller, a: PinId, b: PinId, commit: String) -> AppResult<CommitDiffView>;
+    /// A pin's imported tool logs, with counts by triage state.
+    async fn sarif_logs(&self, caller: &Caller, pin: PinId) -> AppResult<SarifLogsPage>;
+    /// One imported log's results, filtered and paged.
+    async fn sarif_results(
+        &self,
+        caller: &Caller,
+        pin: PinId,
+        log: i64,
+        filter: SarifFilter,
+    ) -> AppResult<SarifResults>;
     /// Who last changed each line of a file at a pin.
     async fn blame(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlameView>;
     /// Searches a pin (one page of files with hits).

@@ -112,6 +112,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         _ => None,
     };
     review(domain, pin, &source, &person("reviewer"), &person("staff")).await.map_err(fail)?;
+    let tool_results = crate::demo_sarif::seed(domain, pin, &source, &person("reviewer")).await;
     domain.attestations().issue_review_summary(Actor::Operator, pin).await.map_err(fail)?;
     // A regulator's export of the demo release, built in the background once the server runs.
     let export = app::model::ExportRequest { pins: vec![pin.get()], ..Default::default() };
@@ -135,6 +136,7 @@ pub async fn seed(domain: &Domain, config: &Config) -> anyhow::Result<()> {
         println!("Builds: pin {pin}'s server binary is reproduced by two builder accounts (ci and lab); pin {previous}'s builders disagree (a mismatch).");
     }
     println!("{releases}");
+    println!("{tool_results}");
     println!("{room}");
     if let Some(running) = running {
         println!("{running}");

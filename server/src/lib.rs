@@ -15,6 +15,7 @@ pub mod config_file;
 pub mod demo;
 pub mod demo_releases;
 pub mod demo_room;
+pub mod demo_sarif;
 pub mod domain;
 pub mod export;
 pub mod fuzzing;

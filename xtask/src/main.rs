@@ -223,7 +223,8 @@ fn installed(program: &str) -> bool {
 
 /// The system tools the tests and the room use, installed from Debian's packages when missing, in
 /// one `apt-get install` (as root): Chromium and Node.js for the browser tests; bubblewrap, gcc,
-/// make and diffoscope (its minimal package, with binutils for ELF files) for room builds.
+/// make and diffoscope (its minimal package, with binutils for ELF files) for room builds;
+/// flawfinder, whose SARIF the tool-results tests and the demo import.
 fn ensure_tools(browser: bool) -> Result<()> {
     let mut wanted: Vec<(&str, &[&str])> = vec![
         ("bwrap", &["bubblewrap"]),
@@ -231,6 +232,7 @@ fn ensure_tools(browser: bool) -> Result<()> {
         ("make", &["make"]),
         ("diffoscope", &["diffoscope-minimal"]),
         ("readelf", &["binutils"]),
+        ("flawfinder", &["flawfinder"]),
     ];
     if browser {
         wanted.extend([("/usr/bin/chromium", &["chromium"][..]), ("node", &["nodejs"]), ("npm", &["npm"])]);

@@ -285,6 +285,7 @@ pub fn PinTabs(pin: PinId, caps: crate::model::Capabilities, current: &'static s
         ("compare", "Compare", "compare", source),
         ("history", "History", "history", caps.history),
         ("comments", "Comments", "comments", records),
+        ("sarif", "Tool results", "sarif", caps.tool_results),
         ("coverage", "Coverage", "coverage", records),
         ("verdicts", "Verdicts", "verdicts", records),
         ("builds", "Builds", "builds", records),

@@ -14,6 +14,7 @@ mod notices;
 mod releases;
 mod review;
 mod room;
+mod sarif;
 mod views;
 
 pub use builds::*;
@@ -27,4 +28,5 @@ pub use notices::*;
 pub use releases::*;
 pub use review::*;
 pub use room::*;
+pub use sarif::*;
 pub use views::*;

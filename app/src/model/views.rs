@@ -85,6 +85,9 @@ pub struct Capabilities {
     /// Read each of those commits' diffs (the `full` history policy).
     #[serde(default)]
     pub history_diffs: bool,
+    /// Read the tool results reviewers imported (its reviewers and staff).
+    #[serde(default)]
+    pub tool_results: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,6 +204,9 @@ pub struct BlobView {
     /// The compiled-code map's marks for this file, when the pin has an artifact with one.
     #[serde(default)]
     pub compiled: Option<FileCompiled>,
+    /// Imported tool results placed on this file (on the lines shown, of a long file).
+    #[serde(default)]
+    pub annotations: Vec<super::Annotation>,
 }
 
 /// One audit event as shown in the UI and the JSON API.

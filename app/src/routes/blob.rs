@@ -8,13 +8,15 @@ use crate::components::islands::{
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
 use crate::components::notices::file_notice;
 use crate::components::review::{thread_html, ReviewedButton, ThreadForms, Threads};
+use crate::html::escape_into;
 use crate::html::thousands;
-use crate::model::{BlobContent, BlobView, FileNotice, LineWindow, RepoPath, Thread};
+use crate::model::{Annotation, BlobContent, BlobView, FileNotice, LineWindow, RepoPath, Thread};
 use crate::routes::compiled::CompiledBar;
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
 use crate::rows::rows_html;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use std::fmt::Write as _;
 
 #[component]
 pub fn BlobPage() -> impl IntoView {
@@ -52,6 +54,15 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     let back = format!("/pins/{}/blob/{}", view.pin.id, view.path.url_encoded());
     let (file_threads, line_threads): (Vec<Thread>, Vec<Thread>) =
         view.threads.into_iter().partition(|t| t.lines.is_none());
+    let (file_annotations, line_annotations): (Vec<Annotation>, Vec<Annotation>) =
+        view.annotations.into_iter().partition(|a| a.start_line.is_none());
+    let file_annotations_view = (!file_annotations.is_empty()).then(|| {
+        let mut html = String::new();
+        for annotation in &file_annotations {
+            annotation_html(&mut html, &pin_id, annotation);
+        }
+        view! { <section class="file-annotations" aria-label="Tool results on this file" inner_html=html></section> }
+    });
     let reviewed = view.reviewed.map(|reviewed| {
         view! { <ReviewedButton pin=view.pin.id path=view.path.clone() reviewed csrf=view.csrf_token.clone() back=back.clone()/> }
     });
@@ -114,11 +125,13 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                     <p class="notice notice-info policy-note" role="note">"This pin's policy turns copying off: the code cannot be selected. Permalinks and comments work as usual."</p>
                 })}
                 {compiled_bar}
+                {file_annotations_view}
                 {file_threads_view}
                 <FileContent
                     downloads
                     content=view.content
                     threads=line_threads
+                    annotations=line_annotations
                     csrf=view.csrf_token.clone()
                     back=back.clone()
                     pin=pin_id.clone()
@@ -133,13 +146,69 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     }
 }
 
-/// The code table's rows, with each thread in a row of its own after the line it ends on. The
-/// lines are numbered from `first`; in a window (`windowed`), threads on other lines are left out.
-fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread], forms: &ThreadForms) -> String {
+/// One imported tool result, as a note under the lines it is on: its level, rule, tool and
+/// message, and its triage (or a link to triage it).
+pub(crate) fn annotation_html(out: &mut String, pin: &str, annotation: &Annotation) {
+    let level = match annotation.level.as_str() {
+        level @ ("error" | "warning" | "note") => level,
+        _ => "none",
+    };
+    let _ = write!(
+        out,
+        r#"<div class="annotation level-{level}" id="result-{}-{}"><span class="badge level level-{level}">{level}</span> <code class="rule">"#,
+        annotation.log, annotation.index
+    );
+    escape_into(out, &annotation.rule_id);
+    out.push_str(r#"</code> <span class="message">"#);
+    escape_into(out, &annotation.message);
+    out.push_str(r#"</span> <span class="muted tool">"#);
+    escape_into(out, &annotation.tool);
+    out.push_str("</span> ");
+    let href = format!("/pins/{pin}/sarif/{}#result-{}", annotation.log, annotation.index);
+    match (annotation.triage, annotation.finding) {
+        (Some(_), Some(finding)) => {
+            let _ = write!(
+                out,
+                r#"<a class="triage-state" href="/pins/{pin}/comments#thread-{finding}">finding #{finding}</a>"#
+            );
+        }
+        (Some(state), None) => {
+            let _ =
+                write!(out, r#"<a class="triage-state triage-{}" href="{href}">{}</a>"#, state.as_str(), state.label());
+        }
+        (None, _) => {
+            let _ = write!(out, r#"<a class="triage-state" href="{href}">Triage</a>"#);
+        }
+    }
+    out.push_str("</div>");
+}
+
+/// The code table's rows, with each thread, and the tool results on a line, in a row of their
+/// own after the line they end on. The lines are numbered from `first`; in a window (`windowed`),
+/// threads and results on other lines are left out.
+fn table_html(
+    lines: &[String],
+    first: usize,
+    windowed: bool,
+    threads: &[Thread],
+    annotations: &[Annotation],
+    pin: &str,
+    forms: &ThreadForms,
+) -> String {
     let count = lines.len();
     let offset = first.saturating_sub(1);
     let mut marked = vec![false; count + 2];
-    let mut by_last_line: std::collections::BTreeMap<usize, Vec<&Thread>> = Default::default();
+    type Notes<'a> = (Vec<&'a Annotation>, Vec<&'a Thread>);
+    let mut by_last_line: std::collections::BTreeMap<usize, Notes> = Default::default();
+    for annotation in annotations {
+        let Some(from) = annotation.start_line.map(|l| l as usize) else { continue };
+        let to = annotation.end_line.map_or(from, |l| l as usize);
+        if windowed && (to <= offset || from > offset + count) {
+            continue;
+        }
+        let last = to.saturating_sub(offset).clamp(1, count.max(1));
+        by_last_line.entry(last).or_default().0.push(annotation);
+    }
     for thread in threads {
         let Some(range) = thread.lines else { continue };
         let (from, to) = (range.first as usize, range.last as usize);
@@ -148,20 +217,29 @@ fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread]
         }
         let last = to.saturating_sub(offset).clamp(1, count.max(1));
         marked[from.saturating_sub(offset).clamp(1, last)..=last].fill(true);
-        by_last_line.entry(last).or_default().push(thread);
+        by_last_line.entry(last).or_default().1.push(thread);
     }
     let mut html = String::new();
     let mut next = 1;
-    for (last, threads) in by_last_line {
+    for (last, (annotations, threads)) in by_last_line {
         if last >= next && count > 0 {
             rows_html(&mut html, lines, (next, last), &marked, offset, &[]);
             next = last + 1;
         }
-        html.push_str("<tr class=\"thread-row\"><td colspan=\"2\">");
-        for thread in threads {
-            thread_html(&mut html, thread, forms, false, false);
+        if !annotations.is_empty() {
+            html.push_str("<tr class=\"annotation-row\"><td colspan=\"2\">");
+            for annotation in annotations {
+                annotation_html(&mut html, pin, annotation);
+            }
+            html.push_str("</td></tr>");
         }
-        html.push_str("</td></tr>");
+        if !threads.is_empty() {
+            html.push_str("<tr class=\"thread-row\"><td colspan=\"2\">");
+            for thread in threads {
+                thread_html(&mut html, thread, forms, false, false);
+            }
+            html.push_str("</td></tr>");
+        }
     }
     if next <= count {
         rows_html(&mut html, lines, (next, count), &marked, offset, &[]);
@@ -175,6 +253,7 @@ fn FileContent(
     downloads: bool,
     content: BlobContent,
     threads: Vec<Thread>,
+    annotations: Vec<Annotation>,
     csrf: String,
     back: String,
     pin: String,
@@ -195,7 +274,7 @@ fn FileContent(
                 None => {
                     let kept = crate::components::layout::kept_forms();
                     let forms = ThreadForms { back: &back, csrf: &csrf, kept: kept.as_ref() };
-                    table_html(&lines, first, window.is_some(), &threads, &forms)
+                    table_html(&lines, first, window.is_some(), &threads, &annotations, &pin, &forms)
                 }
             };
             let base = format!("/pins/{pin}/blob/{}", path.url_encoded());

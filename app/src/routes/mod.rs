@@ -19,6 +19,7 @@ pub mod not_found;
 pub mod pin_releases;
 pub mod releases;
 pub mod room;
+pub mod sarif;
 pub mod search;
 pub mod tree;
 pub mod verdicts;

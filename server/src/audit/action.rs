@@ -135,6 +135,11 @@ actions! {
     RepoImportFailed = "repo.import_failed" => Nothing,
     ReviewMark = "review.mark" => Nothing,
     ReviewUnmark = "review.unmark" => Nothing,
+    // Imported tool results name files and lines, never their content.
+    SarifImport = "sarif.import" => Nothing,
+    SarifList = "sarif.list" => Nothing,
+    SarifTriage = "sarif.triage" => Nothing,
+    SarifView = "sarif.view" => Nothing,
     SearchResults = "search.results" => Nothing,
     SearchRun = "search.run" => Nothing,
     SessionEndAll = "session.end_all" => Nothing,

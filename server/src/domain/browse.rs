@@ -282,24 +282,35 @@ impl Browse<'_> {
         // at a time: the event names the lines it sends.
         let window = self.windowed_lines(&access, &located[0]).await?.map(|total| (window_from(from), total));
         let mut file_object = access.object(&path).shown(&located[0].object_id);
-        if let Some(sent) = window.and_then(|(window, total)| lines_sent(window.first, total)) {
+        let sent = window.and_then(|(window, total)| lines_sent(window.first, total));
+        if let Some(sent) = sent {
             file_object = file_object.lines(sent);
         }
+        // Imported tool results on the lines sent (on every line, of a file sent whole).
+        let shown = sent.map_or((1, u32::MAX), |lines| (lines.first, lines.last));
+        let annotations = self.tool_results().annotations(&actor, &access, &path, shown).await?;
         let mut event =
             actor.event(Action::BlobView).on(file_object).on(access.object(&directory).shown(&located[1].object_id));
+        let mut details = serde_json::Map::new();
+        if !annotations.is_empty() {
+            details.insert("tool_results".into(), json!(annotations.len()));
+        }
         // The compiled-code marks shown are part of the view.
         let maps = self.compiled().pin_maps(&access).await?;
         let chosen = maps.as_deref().and_then(|maps| maps.chosen(artifact.map(Sha256Hex::as_str)));
         if let Some(chosen) = chosen {
             let marks = json!({ "sha256": chosen.artifact.sha256, "map_sha256": chosen.map_sha256 });
-            event = event.with(json!({ "compiled": marks }));
+            details.insert("compiled".into(), marks);
+        }
+        if !details.is_empty() {
+            event = event.with(serde_json::Value::Object(details));
         }
         let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone()), (pin, directory.clone())])).await?;
         let from = window.map(|(lines, _)| lines.first);
         let threads = self.review().threads_of_file(&actor, &access, &path, &located[0].object_id).await?;
         // A page sent with gzip takes the file's rows packed once (`source::rows`), unless a thread
         // sits between them.
-        let rows = rows.filter(|_| threads.iter().all(|thread| thread.lines.is_none()));
+        let rows = rows.filter(|_| threads.iter().all(|thread| thread.lines.is_none()) && annotations.is_empty());
         let (mut file, mut siblings) =
             self.source.read_file(&receipt, &access.location(), &path, from, rows.is_some()).await?;
         let scope = self.scope_filter(&access).await?;
@@ -333,6 +344,7 @@ impl Browse<'_> {
             can_comment,
             csrf_token: caller.csrf_token.clone().unwrap_or_default(),
             compiled,
+            annotations,
         })
     }
 }

@@ -27,6 +27,7 @@ mod log;
 pub mod releases;
 mod review;
 pub mod room;
+pub mod sarif;
 mod sealing;
 pub mod search;
 mod sessions;
@@ -201,6 +202,20 @@ impl Backend for Domain {
         // The page shows the highlighted HTML; the plain text is the API's.
         view.hunks.iter_mut().flat_map(|hunk| hunk.lines.iter_mut()).for_each(|line| line.text = String::new());
         Ok(view)
+    }
+
+    async fn sarif_logs(&self, caller: &Caller, pin: PinId) -> AppResult<SarifLogsPage> {
+        self.core.tool_results().logs_page(Actor::Web(caller), pin).await
+    }
+
+    async fn sarif_results(
+        &self,
+        caller: &Caller,
+        pin: PinId,
+        log: i64,
+        filter: SarifFilter,
+    ) -> AppResult<SarifResults> {
+        self.core.tool_results().results(Actor::Web(caller), pin, log, &filter).await
     }
 
     async fn history(&self, caller: &Caller, a: PinId, b: PinId, page: Option<u32>) -> AppResult<HistoryView> {

@@ -158,6 +158,7 @@ query_numbers! {
     super::source_api::DiffParams => [];
     super::history_api::HistoryParams => ["page"];
     super::history_api::BlameParams => [];
+    super::sarif_api::ResultsParams => ["page"];
     super::search_api::SearchParams => ["per_page"];
     super::search_api::FilesParams => [];
     app::model::CommentFilter => ["page"];

@@ -74,7 +74,8 @@ pub fn compression() -> tower_http::compression::CompressionLayer<impl tower_htt
 
 /// Answers 503 when a request takes longer than a minute, or an hour for an artifact upload.
 pub async fn deadline(request: Request, next: Next) -> Response {
-    let upload = super::builds_api::is_upload(request.method(), request.uri().path(), request.headers());
+    let upload = super::builds_api::is_upload(request.method(), request.uri().path(), request.headers())
+        || super::sarif_api::is_upload(request.method(), request.uri().path());
     let limit = std::time::Duration::from_secs(if upload { 3600 } else { 60 });
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,

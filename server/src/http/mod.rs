@@ -21,6 +21,7 @@ pub mod releases_api;
 pub mod request_id;
 pub mod review;
 pub mod room_api;
+pub mod sarif_api;
 pub mod search_api;
 pub mod session;
 pub mod session_state;

@@ -6,4 +6,5 @@ pub mod commitment;
 pub mod coverage;
 pub mod cwe;
 pub mod markdown;
+pub mod sarif;
 pub mod treemap;

@@ -19,6 +19,7 @@ pub mod readers;
 pub mod releases;
 pub mod review;
 pub mod room;
+pub mod sarif;
 pub mod sessions;
 pub mod users;
 

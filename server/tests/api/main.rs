@@ -29,6 +29,7 @@ mod release_pages;
 mod releases;
 mod review;
 mod room;
+mod sarif;
 mod scope;
 mod search;
 mod second_factor;

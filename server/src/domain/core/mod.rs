@@ -106,6 +106,8 @@ services! {
     Review review;
     /// Room builds: recipes, builds run by the centre, reports on mismatches (`room`).
     Room room;
+    /// Imported tool results (SARIF logs) and their triage (`sarif`).
+    ToolResults tool_results;
     /// The public log: its tiles, receipts and keys, appending to it (`transparency`).
     Transparency transparency;
     /// Search, the file finder, symbols (`search`).

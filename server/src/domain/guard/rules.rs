@@ -215,6 +215,7 @@ pub fn capabilities(
             && token.is_none_or(|t| t.scopes.contains(&Scope::LogRead)),
         history: may(PinUse::ReadHistory),
         history_diffs: may(PinUse::ReadHistoryDiffs),
+        tool_results: may(PinUse::ReadReview) && reads_tool_results(role),
     }
 }
 
@@ -243,6 +244,13 @@ pub fn artifact_records(role: Role, reads_review: bool) -> ArtifactRecords {
         (false, Role::Builder) => ArtifactRecords::BuildFacts,
         (false, _) => ArtifactRecords::Hidden,
     }
+}
+
+/// Who reads a pin's imported tool results (SARIF logs), given that they read its review records:
+/// its reviewers and staff. Regulators and supervisors see what triage made of them (findings),
+/// not the tools' raw output, which names files and lines a reviewer never looked at.
+pub fn reads_tool_results(role: Role) -> bool {
+    matches!(role, Role::Reviewer | Role::Staff)
 }
 
 /// Whose coverage a person reads at a pin they may read the review of: a reviewer only their own

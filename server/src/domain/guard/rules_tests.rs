@@ -243,3 +243,11 @@ fn the_latest_of_several_active_grants_counts() {
     assert_eq!(latest_active_end(&grants, HOUR), Some(5 * HOUR));
     assert_eq!(latest_active_end(&grants, 5 * HOUR), None);
 }
+
+#[test]
+fn imported_tool_results_are_read_by_reviewers_and_staff_only() {
+    assert!(reads_tool_results(Role::Reviewer) && reads_tool_results(Role::Staff));
+    for role in [Role::Regulator, Role::Supervisor, Role::Builder] {
+        assert!(!reads_tool_results(role), "{role:?}");
+    }
+}

@@ -8,7 +8,7 @@ use super::threads::{self, Viewer};
 use super::Review;
 use crate::audit::Action;
 use crate::review::commitment::{commitment, note_anchor};
-use crate::store::review::{self as rows, CommentRows, NewCommentRow, NewState};
+use crate::store::review::{self as rows, CommentRows, NewCommentRow};
 use app::error::{AppError, AppResult};
 use app::model::*;
 mod changes;
@@ -305,20 +305,7 @@ impl Review<'_> {
                 created_at: now,
                 commitment_key: commitment_key.as_deref(),
             };
-            let id = rows::insert_comment(tx.conn(), &row).await?;
-            rows::insert_version(tx.conn(), id, body, identity.user_id, now).await?;
-            rows::bump_revision(tx.conn(), access.record.repository_id).await?;
-            if root.is_none() {
-                let state = NewState {
-                    comment_id: id,
-                    state: "open",
-                    reason: None,
-                    fixed_pin: None,
-                    by_id: Some(identity.user_id),
-                    at: now,
-                };
-                rows::insert_state(tx.conn(), &state).await?;
-            }
+            let id = rows::insert_thread(tx.conn(), &row, access.record.repository_id, body).await?;
             let event = if let Some((content_hmac, anchor_hmac)) = &note_commitments {
                 // The note's place and text stay its author's: the log binds them by keyed hash only.
                 actor.event(Action::NoteCreate).on(access.object(&RepoPath::root())).with(json!({
@@ -344,7 +331,7 @@ impl Review<'_> {
     }
 
     /// The blob of the file a thread is anchored at (none for the whole pin); lines must lie in it.
-    async fn file_blob(
+    pub(super) async fn file_blob(
         &self,
         access: &PinPage,
         path: &RepoPath,

@@ -32,6 +32,31 @@ pub async fn bump_revision(conn: &mut Connection, repository_id: i64) -> Result<
     Ok(())
 }
 
+/// A new comment with its first version, and, for a thread's root, its `open` state; moves the
+/// repository's comment revision.
+pub async fn insert_thread(
+    conn: &mut Connection,
+    new: &NewCommentRow<'_>,
+    repository_id: i64,
+    body: &str,
+) -> Result<i64> {
+    let id = insert_comment(conn, new).await?;
+    insert_version(conn, id, body, new.author_id, new.created_at).await?;
+    bump_revision(conn, repository_id).await?;
+    if new.reply_to.is_none() {
+        let state = NewState {
+            comment_id: id,
+            state: "open",
+            reason: None,
+            fixed_pin: None,
+            by_id: Some(new.author_id),
+            at: new.created_at,
+        };
+        insert_state(conn, &state).await?;
+    }
+    Ok(id)
+}
+
 pub async fn insert_comment(conn: &mut Connection, new: &NewCommentRow<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO comments (pin_id, path, blob_id, start_line, end_line, author_id, kind, severity, reply_to, created_at, \

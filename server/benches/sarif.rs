@@ -1,0 +1,163 @@
+//! Imported tool results against the real server (release build) over HTTP: a SARIF log of
+//! 100,000 results over a pin of 2,000 C files (each result's URI under a lab's checkout, as tools
+//! write them), imported and placed; then the file view of a file with 500 results on its lines
+//! beside the same file (same bytes, another path) with none.
+//!
+//!     cargo bench -p server --bench sarif
+//!
+//! Prints the import's time and the medians of 9 warm views each; it asserts nothing about time.
+
+use app::model::Role;
+use clearroom::auth::Password;
+use clearroom::clock::Clock;
+use clearroom::config::{Config, SourceLimits};
+use clearroom::domain::Actor;
+use clearroom::startup::{open_domain, Application};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "quiet orchard lamp 2026";
+const FILES: usize = 2_000;
+const LINES: usize = 1_000;
+const RESULTS: usize = 100_000;
+const ON_HOT: usize = 500;
+
+fn c_file(seed: usize) -> Vec<u8> {
+    let mut text = String::from("#include <string.h>\n\n");
+    for line in 2..LINES {
+        text.push_str(&format!(
+            "static int f{seed}_{line}(char *d, const char *s) {{ strcpy(d, s); return {line}; }}\n"
+        ));
+    }
+    text.into_bytes()
+}
+
+/// The log: `ON_HOT` results on `src/hot.c`, the rest spread over the other files.
+fn log() -> Vec<u8> {
+    let rules = serde_json::json!([{"id": "FF1001", "name": "buffer/strcpy", "defaultConfiguration": {"level": "error"},
+        "relationships": [{"target": {"id": "CWE-120", "toolComponent": {"name": "CWE"}}}]}]);
+    let results: Vec<serde_json::Value> = (0..RESULTS)
+        .map(|n| {
+            let (path, line) = if n < ON_HOT {
+                ("src/hot.c".to_string(), 3 + n % (LINES - 4))
+            } else {
+                (format!("src/d{}/f{}.c", n % 40, n % FILES), 3 + n % (LINES - 4))
+            };
+            serde_json::json!({
+                "ruleId": "FF1001", "ruleIndex": 0, "level": "error",
+                "message": {"text": "buffer/strcpy:Does not check for buffer overflows when copying to destination (CWE-120)."},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": format!("file:///home/lab/checkout/{path}")},
+                    "region": {"startLine": line, "startColumn": 5}}}]
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({"version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "Flawfinder", "version": "2.0.19", "rules": rules}}, "results": results}]}))
+    .unwrap()
+}
+
+async fn sign_in(url: &str) -> (reqwest::Client, String) {
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(format!("{url}/login"))
+        .header("origin", url)
+        .form(&[("username", "lab"), ("password", PASSWORD), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let home = client.get(format!("{url}/")).send().await.unwrap().text().await.unwrap();
+    let at = home.find("name=\"csrf\" value=\"").expect("a form on the home page") + 19;
+    let csrf = home[at..at + home[at..].find('"').unwrap()].to_string();
+    (client, csrf)
+}
+
+async fn warm(client: &reqwest::Client, url: &str) -> Duration {
+    let mut times = Vec::new();
+    for round in 0..10 {
+        let started = Instant::now();
+        let response = client.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        response.text().await.unwrap();
+        if round > 0 {
+            times.push(started.elapsed());
+        }
+    }
+    times.sort();
+    times[times.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let repository = dir.path().join("product.git");
+    let repo = git2::Repository::init_bare(&repository).unwrap();
+    let hot = c_file(0);
+    let mut files: Vec<(String, Vec<u8>)> = vec![("src/hot.c".into(), hot.clone()), ("src/cold.c".into(), hot)];
+    files.extend((0..FILES).map(|n| (format!("src/d{}/f{n}.c", n % 40), c_file(n + 1))));
+    let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, b)| (p.as_str(), b.clone())).collect();
+    clearroom::demo::write_commit(&repo, &named, "Release").unwrap();
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        database_url: Config::default_database_url(&dir.path().join("data")),
+        site_root: dir.path().join("site"),
+        limits: SourceLimits::default(),
+        log_key: None,
+        log_origin: "bench.invalid/clearroom/log".into(),
+        witness_policy: None,
+        clock: Clock::system(),
+        network: Default::default(),
+        import_roots: Vec::new(),
+        require_staff_second_factor: false,
+        connections: Default::default(),
+        room: Default::default(),
+    };
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    let domain = open_domain(&config).await.unwrap();
+    let admin = domain.admin();
+    admin.create_user(Actor::Operator, "lab", Role::Reviewer, Some(Password::new(PASSWORD.into()))).await.unwrap();
+    admin.import_repository(Actor::Operator, "product", &repository.display().to_string()).await.unwrap();
+    let pin = admin.create_pin(Actor::Operator, "product", "HEAD", "Release").await.unwrap();
+    while domain.jobs().run_next_job().await.unwrap() {}
+    let now = domain.clock().now_ms();
+    domain.access().grant(Actor::Operator, "lab", &[pin], now - 1000, now + 3_600_000).await.unwrap();
+    let application = Application::build(config, domain).await.unwrap();
+    let url = format!("http://{}", application.address());
+    tokio::spawn(async move {
+        let _ = application.run_until_stopped().await;
+    });
+    let (client, csrf) = sign_in(&url).await;
+    let body = log();
+    let bytes = body.len();
+    let started = Instant::now();
+    let response = client
+        .post(format!("{url}/api/v1/pins/{pin}/sarif"))
+        .header("origin", &url)
+        .header("x-csrf-token", &csrf)
+        .header("content-type", "application/sarif+json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let status = response.status();
+    let imported: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, 201, "{imported}");
+    println!(
+        "import of {RESULTS} results ({:.1} MB) over {} files: {:.2} s ({} placed)",
+        bytes as f64 / 1e6,
+        FILES + 2,
+        took.as_secs_f64(),
+        imported["placed"]
+    );
+    let cold = warm(&client, &format!("{url}/pins/{pin}/blob/src/cold.c")).await;
+    let hot = warm(&client, &format!("{url}/pins/{pin}/blob/src/hot.c")).await;
+    println!(
+        "file view, {LINES} lines: without results {:.1} ms, with {ON_HOT} results {:.1} ms (ratio {:.2})",
+        cold.as_secs_f64() * 1e3,
+        hot.as_secs_f64() * 1e3,
+        hot.as_secs_f64() / cold.as_secs_f64()
+    );
+}
