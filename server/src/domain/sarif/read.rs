@@ -97,7 +97,7 @@ impl ToolResults<'_> {
 
     async fn logs_at(&self, actor: &Actor<'_>, access: &PinPage) -> AppResult<SarifLogs> {
         let pin = access.pin();
-        let scope = self.scope_filter(&access).await?;
+        let scope = self.scope_filter(access).await?;
         let logs = self.store.sarif_logs(pin.get()).await?;
         let mut per_log: BTreeMap<i64, TriageCounts> = BTreeMap::new();
         let mut per_rule: BTreeMap<(String, String), TriageCounts> = BTreeMap::new();
