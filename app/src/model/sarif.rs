@@ -78,12 +78,6 @@ impl TriageCounts {
     pub fn total(&self) -> u64 {
         self.untriaged + self.confirmed + self.false_positive + self.not_useful
     }
-
-    /// False positives among the triaged results, as a share (`None` before any triage).
-    pub fn false_positive_rate(&self) -> Option<f64> {
-        let triaged = self.confirmed + self.false_positive + self.not_useful;
-        (triaged > 0).then(|| self.false_positive as f64 / triaged as f64)
-    }
 }
 
 /// One imported log.

@@ -33,7 +33,13 @@ pub fn SarifPage() -> impl IntoView {
 }
 
 fn rate(counts: &TriageCounts) -> String {
-    counts.false_positive_rate().map_or_else(|| "—".to_string(), |rate| format!("{:.0} %", rate * 100.0))
+    // False positives among the triaged results.
+    let triaged = counts.confirmed + counts.false_positive + counts.not_useful;
+    if triaged == 0 {
+        "—".to_string()
+    } else {
+        crate::html::percent(counts.false_positive, triaged)
+    }
 }
 
 fn count_cells(counts: &TriageCounts) -> impl IntoView + use<> {
@@ -187,7 +193,8 @@ fn triage_form(pin: i64, result: &ToolResultView, csrf: &str, back: &str) -> imp
         <form method="post" action=action class="triage-form" aria-label=format!("Triage result {}", result.index)>
             <input type="hidden" name="csrf" value=csrf.to_string()/>
             <input type="hidden" name="back" value=back.to_string()/>
-            <select name="state" aria-label="Triage" id=format!("{id}-state")>
+            <select name="state" aria-label="Triage" id=format!("{id}-state") required>
+                <option value="" selected disabled>"Triage as…"</option>
                 {Triage::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{t.label()}</option> }).collect_view()}
             </select>
             <select name="severity" aria-label="Severity of the finding (confirmed)" title="Severity of the finding, when confirmed">
@@ -243,8 +250,17 @@ fn LogBody(view: SarifResults) -> impl IntoView {
             }
         })
         .collect_view();
+    // The filter as asked, kept by the filter form and the pages' links.
+    let query = use_query_map();
+    let asked = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
+    let (state, level, rule) = (asked("state"), asked("level"), asked("rule"));
+    let kept: String = [("state", &state), ("level", &level), ("rule", &rule)]
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("&{key}={}", percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)))
+        .collect();
     let pages = (view.matching as usize).div_ceil(SARIF_PAGE).max(1) as u32;
-    let page_link = move |page: u32| format!("/pins/{pin}/sarif/{}?page={page}", log.id);
+    let page_link = move |page: u32| format!("/pins/{pin}/sarif/{}?page={page}{kept}", log.id);
     let pager = (pages > 1).then(|| {
         view! {
             <nav class="pager" aria-label="Pages of results">
@@ -289,17 +305,17 @@ fn LogBody(view: SarifResults) -> impl IntoView {
                 <label>"Triage "
                     <select name="state">
                         <option value="">"Any"</option>
-                        <option value="untriaged">"Untriaged"</option>
-                        {Triage::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{t.label()}</option> }).collect_view()}
+                        <option value="untriaged" selected=state == "untriaged">"Untriaged"</option>
+                        {Triage::ALL.into_iter().map(|t| view! { <option value=t.as_str() selected=state == t.as_str()>{t.label()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>"Level "
                     <select name="level">
                         <option value="">"Any"</option>
-                        {["error", "warning", "note", "none"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
+                        {["error", "warning", "note", "none"].into_iter().map(|l| view! { <option value=l selected=level == l>{l}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"Rule " <input type="text" name="rule" size="16"/></label>
+                <label>"Rule " <input type="text" name="rule" size="16" value=rule.clone()/></label>
                 <button type="submit" class="small">"Filter"</button>
             </form>
             <p class="muted">{format!("{} results match", thousands(view.matching))}</p>
