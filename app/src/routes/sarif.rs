@@ -257,7 +257,9 @@ fn LogBody(view: SarifResults) -> impl IntoView {
     let kept: String = [("state", &state), ("level", &level), ("rule", &rule)]
         .iter()
         .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| format!("&{key}={}", percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)))
+        .map(|(key, value)| {
+            format!("&{key}={}", percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC))
+        })
         .collect();
     let pages = (view.matching as usize).div_ceil(SARIF_PAGE).max(1) as u32;
     let page_link = move |page: u32| format!("/pins/{pin}/sarif/{}?page={page}{kept}", log.id);
