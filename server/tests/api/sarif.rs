@@ -238,7 +238,12 @@ async fn results_outside_the_pin_are_listed_with_why_and_bad_logs_are_refused_le
     let kept =
         |app: &TestApp| std::fs::read_dir(app.data_dir.join("artifacts/sarif/sha256")).map(|d| d.count()).unwrap_or(0);
     let before = kept(&app);
+    let crowded = format!(
+        r#"{{"version": "2.1.0", "runs": [{{"tool": {{"driver": {{"name": "t"}}}}, "results": [{}{{}}]}}]}}"#,
+        "{},".repeat(200_000)
+    );
     for (body, reason) in [
+        (crowded.into_bytes(), "the log holds 200001 results; a log holds at most 200000"),
         (b"{".to_vec(), "not SARIF 2.1.0 JSON"),
         (br#"{"version": "2.0.0", "runs": []}"#.to_vec(), "SARIF 2.0.0"),
         (br#"{"version": "2.1.0", "runs": [{"tool": {}}]}"#.to_vec(), "not SARIF 2.1.0 JSON"),
@@ -251,7 +256,7 @@ async fn results_outside_the_pin_are_listed_with_why_and_bad_logs_are_refused_le
     assert_eq!(kept(&app), before);
     assert_eq!(std::fs::read_dir(app.data_dir.join("artifacts/sarif/staging")).unwrap().count(), 0);
     let failed = app.events("sarif.import").await;
-    assert_eq!(failed.iter().filter(|e| e.outcome == "failed").count(), 3, "the empty body is refused before");
+    assert_eq!(failed.iter().filter(|e| e.outcome == "failed").count(), 4, "the empty body is refused before");
 
     // A 200 MB log is refused by its declared length, before a byte of it is read.
     let token = app.token("reviewer").await;

@@ -22,6 +22,11 @@ use serde_json::json;
 /// The largest log imported (bytes): larger ones are refused before they are read.
 pub const MAX_LOG_BYTES: u64 = 128 * 1024 * 1024;
 
+/// Most results one log holds: its rows are written with its event, under the log's write lock,
+/// which every other recorded action waits for (100,000 take a few seconds); a larger log is
+/// refused, to be imported a run or a directory at a time.
+pub const MAX_RESULTS: usize = 200_000;
+
 impl ToolResults<'_> {
     /// The pin as a reviewer of its tool results uses it: its review records, for a reviewer or
     /// staff (`rules::reads_tool_results`).
@@ -73,6 +78,12 @@ impl ToolResults<'_> {
         let bytes = tokio::fs::read(staged.path()).await.map_err(|e| super::error::internal(&e))?;
         let parsed =
             tokio::task::spawn_blocking(move || sarif::parse(&bytes)).await.map_err(|e| super::error::internal(&e))?;
+        let parsed = parsed.and_then(|parsed| match parsed.results.len() {
+            n if n > MAX_RESULTS => Err(format!(
+                "the log holds {n} results; a log holds at most {MAX_RESULTS}: import it a run or a directory at a time"
+            )),
+            _ => Ok(parsed),
+        });
         let parsed = match parsed {
             Ok(parsed) => parsed,
             Err(reason) => {
