@@ -25,6 +25,14 @@ pub fn optional(text: &str) -> Option<&str> {
     Some(text.trim()).filter(|v| !v.is_empty())
 }
 
+/// The page a form came from (its `back` field, when it is a path of this site), or `fallback`.
+pub fn back_page(back: &str, fallback: String) -> String {
+    match optional(back) {
+        Some(back) if super::session::safe_next(back) == back => back.to_string(),
+        _ => fallback,
+    }
+}
+
 /// Whether a checkbox was ticked (a browser sends `on`; a script may send `1`).
 pub fn ticked(text: &str) -> bool {
     matches!(text, "on" | "1")

@@ -5,7 +5,7 @@
 use super::{AppState, HttpError};
 use crate::domain::Actor;
 use crate::http::extract::{ApiJson, ApiQuery, ApiWrite, CsrfForm, PinPath};
-use crate::http::forms::{back_to, optional};
+use crate::http::forms::{back_page, back_to, optional};
 use app::error::AppError;
 use app::model::*;
 use axum::body::Body;
@@ -226,11 +226,7 @@ async fn form_triage(
     Path((pin, log, index)): Path<(String, String, String)>,
     CsrfForm { caller, form }: CsrfForm<TriageForm>,
 ) -> Response {
-    let fallback = format!("/pins/{pin}/sarif/{log}");
-    let back = match optional(&form.back) {
-        Some(back) if crate::http::session::safe_next(back) == back => back.to_string(),
-        _ => fallback,
-    };
+    let back = back_page(&form.back, format!("/pins/{pin}/sarif/{log}"));
     let result = async {
         let (pin, log, index) = (PinId::parse(&pin)?, log_id(&log)?, result_index(&index)?);
         let state_of = Triage::parse(form.state.trim())

@@ -151,16 +151,10 @@ impl Store {
         sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(log_from_row).transpose()
     }
 
-    /// Every result of the given logs, in their order, with its latest triage.
-    pub async fn sarif_results(&self, log_ids: &[i64]) -> Result<Vec<ResultRow>> {
-        let mut rows = Vec::new();
-        for id in log_ids {
-            let sql = format!("SELECT {RESULT_COLUMNS} WHERE r.log_id = $1 ORDER BY r.seq");
-            for row in sqlx::query(&sql).bind(id).fetch_all(&self.pool).await? {
-                rows.push(result_from_row(&row)?);
-            }
-        }
-        Ok(rows)
+    /// Every result of a log, in its order, with its latest triage.
+    pub async fn sarif_results(&self, log_id: i64) -> Result<Vec<ResultRow>> {
+        let sql = format!("SELECT {RESULT_COLUMNS} WHERE r.log_id = $1 ORDER BY r.seq");
+        sqlx::query(&sql).bind(log_id).fetch_all(&self.pool).await?.iter().map(result_from_row).collect()
     }
 
     /// One result with its latest triage.

@@ -24,7 +24,7 @@ fn line(value: Option<i64>) -> Option<u32> {
     value.and_then(|v| u32::try_from(v).ok())
 }
 
-pub(super) fn result_view(row: ResultRow, show_uri: bool) -> ToolResultView {
+fn result_view(row: ResultRow, show_uri: bool) -> ToolResultView {
     let triage = row.triage.as_ref().and_then(|t| {
         Some(TriageView {
             state: Triage::parse(&t.state)?,
@@ -150,7 +150,7 @@ impl ToolResults<'_> {
         let show_outside = Self::sees_outside(&actor, &access, &log);
         let mut counts = TriageCounts::default();
         let (mut matching, mut outside) = (Vec::new(), Vec::new());
-        for row in self.store.sarif_results(&[log_id]).await? {
+        for row in self.store.sarif_results(log_id).await? {
             match row.path.as_deref() {
                 Some(path) if scope.keep(path) => {
                     counts.add(triage_of(&row), 1);

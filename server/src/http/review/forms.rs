@@ -4,8 +4,7 @@
 use super::{comment_id, fixed_pin};
 use crate::domain::Actor;
 use crate::http::extract::{CsrfForm, PinPath};
-use crate::http::forms::{back_to, back_to_form, optional, ticked};
-use crate::http::session::safe_next;
+use crate::http::forms::{back_page, back_to, back_to_form, optional, ticked};
 use crate::http::session_state::TypedSession;
 use crate::http::AppState;
 use app::error::AppError;
@@ -13,14 +12,6 @@ use app::model::*;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
-
-/// The page a form came from (its `back` field), or `fallback`.
-fn back_page(back: &str, fallback: String) -> String {
-    match optional(back) {
-        Some(back) if safe_next(back) == back => back.to_string(),
-        _ => fallback,
-    }
-}
 
 fn line(text: &str, key: &str) -> Result<Option<u32>, AppError> {
     match optional(text) {
