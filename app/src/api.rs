@@ -234,6 +234,11 @@ pub async fn load_sarif(pin: String) -> Result<SarifLogsPage, AppError> {
     ssr::backend()?.sarif_logs(&ssr::caller()?, PinId::parse(&pin)?).await
 }
 
+#[server(prefix = "/fn", endpoint = "traceability")]
+pub async fn load_traceability(pin: String) -> Result<Traceability, AppError> {
+    ssr::backend()?.traceability(&ssr::caller()?, PinId::parse(&pin)?).await
+}
+
 #[server(prefix = "/fn", endpoint = "sarif-results")]
 pub async fn load_sarif_results(pin: String, log: String, filter: SarifFilter) -> Result<SarifResults, AppError> {
     let log = log

@@ -130,6 +130,8 @@ pub trait Backend: Send + Sync + 'static {
         log: i64,
         filter: SarifFilter,
     ) -> AppResult<SarifResults>;
+    /// Each requirement of a pin's list with the code traced to it.
+    async fn traceability(&self, caller: &Caller, pin: PinId) -> AppResult<Traceability>;
     /// Who last changed each line of a file at a pin.
     async fn blame(&self, caller: &Caller, pin: PinId, path: RepoPath) -> AppResult<BlameView>;
     /// Searches a pin (one page of files with hits).

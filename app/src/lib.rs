@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pins/:a/history/:b/:commit") ssr=SsrMode::Async view=routes::history::CommitPage/>
                 <Route path=path!("/pins/:pin/blame/*path") ssr=SsrMode::Async view=routes::history::BlamePage/>
                 <Route path=path!("/pins/:pin/sarif") ssr=SsrMode::Async view=routes::sarif::SarifPage/>
+                <Route path=path!("/pins/:pin/traceability") ssr=SsrMode::Async view=routes::traceability::TraceabilityPage/>
                 <Route path=path!("/pins/:pin/sarif/:log") ssr=SsrMode::Async view=routes::sarif::SarifLogPage/>
                 <Route path=path!("/pins/:pin/coverage") ssr=SsrMode::Async view=routes::coverage::CoveragePage/>
                 <Route path=path!("/pins/:pin/verdicts") ssr=SsrMode::Async view=routes::verdicts::VerdictsPage/>

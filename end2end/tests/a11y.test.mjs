@@ -30,7 +30,7 @@ async function violations(page) {
 }
 
 const pages = {
-  reviewer: ['/', '/pins/1/tree', '/pins/1/tree/server/src', '/pins/1/blob/server/src/audit/merkle.rs', '/pins/1/comments', '/pins/1/coverage', '/pins/1/verdicts'],
+  reviewer: ['/', '/pins/1/tree', '/pins/1/tree/server/src', '/pins/1/blob/server/src/audit/merkle.rs', '/pins/1/comments', '/pins/1/coverage', '/pins/1/verdicts', '/pins/1/traceability'],
   staff: ['/admin', '/account', '/audit', '/log', '/exports', '/pins/1/coverage'],
   regulator: ['/audit', '/log', '/exports', '/pins/1/comments'],
 };

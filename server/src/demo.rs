@@ -246,6 +246,7 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
             body: body.into(),
             severity: severity.map(str::to_string),
             cwe: Vec::new(),
+            requirements: Vec::new(),
             private,
             reply_to: None,
         };
@@ -270,9 +271,11 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
             ),
         )
         .await?;
-    // Classified: CWE-20, Improper Input Validation.
+    // Classified: CWE-20, Improper Input Validation; against a requirement of the pin's list.
+    crate::demo_requirements::import(domain, pin).await?;
     let finding = NewComment {
         cwe: vec![20],
+        requirements: vec![crate::demo_requirements::FINDING_AGAINST.into()],
         ..comment(
             &code,
             Some((1, 3)),
@@ -282,6 +285,11 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
         )
     };
     let finding = domain.review().add_comment(who, pin, &finding).await?;
+    let traced = NewComment {
+        requirements: vec![crate::demo_requirements::TRACED.into()],
+        ..comment(&code, Some((1, 2)), "This is where the hashing this requirement asks for begins.", None, false)
+    };
+    domain.review().add_comment(who, pin, &traced).await?;
     let reply = NewComment {
         reply_to: Some(finding),
         ..comment(&code, None, "The caller validates lengths; see the module docs.", None, false)
@@ -309,7 +317,9 @@ async fn review(domain: &Domain, pin: PinId, source: &Path, reviewer: &Caller, s
             who,
             pin,
             VerdictKind::Concerns,
-            "One high finding is open; the vendor's answer needs checking.",
+            "One high finding is open; the vendor's answer needs checking.\n\
+             FDP_ITC.1: lengths are not checked before use (the open finding).\n\
+             FCS_COP.1/HASH: hashing is domain-separated as RFC 6962 asks.",
         )
         .await?;
     Ok(())

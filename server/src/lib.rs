@@ -14,6 +14,7 @@ pub mod config;
 pub mod config_file;
 pub mod demo;
 pub mod demo_releases;
+pub mod demo_requirements;
 pub mod demo_room;
 pub mod demo_sarif;
 pub mod domain;

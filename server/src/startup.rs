@@ -372,6 +372,7 @@ fn router(config: &Config, domain: Arc<Domain>, address: SocketAddr) -> Router {
         .merge(http::room_api::router())
         .merge(http::releases_api::router())
         .merge(http::grants_api::router())
+        .merge(http::requirements_api::router())
         .merge(http::sarif_api::router())
         .merge(http::release_forms::router())
         .merge(http::exports::router())

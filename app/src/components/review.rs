@@ -165,6 +165,15 @@ pub fn thread_html(out: &mut String, thread: &Thread, forms: &ThreadForms, show_
     for weakness in &thread.cwe {
         let _ = write!(out, r#"<span class="badge cwe" title="{}">CWE-{}</span>"#, escape(&weakness.name), weakness.id);
     }
+    for id in &thread.requirements {
+        let _ = write!(
+            out,
+            r#"<a class="badge requirement" href="/pins/{}/traceability#{}" title="Traced to requirement {name}">{name}</a>"#,
+            thread.pin,
+            crate::routes::traceability::requirement_anchor(id),
+            name = escape(id)
+        );
+    }
     let open = if thread.state.is_open() { "state-open" } else { "state-closed" };
     let _ = write!(
         out,
@@ -286,6 +295,7 @@ pub fn PinTabs(pin: PinId, caps: crate::model::Capabilities, current: &'static s
         ("history", "History", "history", caps.history),
         ("comments", "Comments", "comments", records),
         ("sarif", "Tool results", "sarif", caps.tool_results),
+        ("traceability", "Traceability", "traceability", records),
         ("coverage", "Coverage", "coverage", records),
         ("verdicts", "Verdicts", "verdicts", records),
         ("builds", "Builds", "builds", records),

@@ -203,6 +203,9 @@ pub struct Thread {
     /// A finding's CWE ids, with their names.
     #[serde(default)]
     pub cwe: Vec<Weakness>,
+    /// The requirement ids the thread's region is tagged with (the pin's requirement list).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<String>,
     pub state: ThreadState,
     pub states: Vec<StateChange>,
     pub root: CommentView,
@@ -250,6 +253,10 @@ pub struct NewComment {
     /// A finding's CWE ids (MITRE's CWE list; a 400 for one it lacks).
     #[serde(default)]
     pub cwe: Vec<u32>,
+    /// Requirement ids of the pin's list the region traces to (a 400 for one it lacks); a
+    /// thread's, not a reply's or a private note's.
+    #[serde(default)]
+    pub requirements: Vec<String>,
     #[serde(default)]
     pub private: bool,
     pub reply_to: Option<i64>,

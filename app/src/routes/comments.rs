@@ -74,6 +74,7 @@ fn CommentsBody(list: CommentList) -> impl IntoView {
                         </select>
                     </label>
                     <label>"CWE ids (a finding's)" <input name="cwe" placeholder="CWE-20, CWE-787"/></label>
+                    <label>"Requirements traced" <input name="requirements" placeholder="FCS_COP.1/AES"/></label>
                     <label class="check"><input type="checkbox" name="private"/>" Private note (only you see it)"</label>
                     <div><button type="submit" class="button primary">"Save"</button></div>
                 </form>

@@ -21,6 +21,7 @@ pub mod releases;
 pub mod room;
 pub mod sarif;
 pub mod search;
+pub mod traceability;
 pub mod tree;
 pub mod verdicts;
 pub mod verify;

@@ -133,6 +133,8 @@ actions! {
     RepoImport = "repo.import" => Nothing,
     RepoImportComplete = "repo.import_complete" => Nothing,
     RepoImportFailed = "repo.import_failed" => Nothing,
+    // A requirement list is the vendor's, not source; the view names what it counted.
+    RequirementsImport = "requirements.import" => Nothing,
     ReviewMark = "review.mark" => Nothing,
     ReviewUnmark = "review.unmark" => Nothing,
     // Imported tool results name files and lines, never their content.
@@ -149,6 +151,7 @@ actions! {
     SymbolLookup = "symbol.lookup" => Nothing,
     SymbolResults = "symbol.results" => Nothing,
     TokenCreate = "token.create" => Nothing,
+    TraceabilityView = "traceability.view" => Nothing,
     TokenRevoke = "token.revoke" => Nothing,
     TreeView = "tree.view" => Nothing,
     UserCreate = "user.create" => Nothing,

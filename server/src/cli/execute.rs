@@ -223,6 +223,10 @@ pub(super) async fn execute(cli: Cli) -> anyhow::Result<()> {
             let domain = open_domain(&admin_config()).await?;
             super::grants::grant(&domain, &username, &pins, (&from, &until), &paths).await
         }
+        Command::Requirements(command) => {
+            let domain = open_domain(&admin_config()).await?;
+            super::requirements::run(&domain, command).await
+        }
         Command::Supervisor(super::releases::SupervisorCommand::Register { username, key_file }) => {
             let domain = open_domain(&admin_config()).await?;
             super::releases::register(&domain, &username, &key_file).await

@@ -4,6 +4,7 @@
 mod execute;
 mod grants;
 mod releases;
+mod requirements;
 mod verify;
 
 use crate::config::Config;
@@ -216,6 +217,9 @@ enum Command {
     /// Releases: a repository's release policy; proposing, reading and signing releases.
     #[command(subcommand)]
     Release(releases::ReleaseCommand),
+    /// A pin's requirement list (`requirements import --pin PIN --file reqs.csv`).
+    #[command(subcommand)]
+    Requirements(requirements::RequirementsCommand),
     /// Supervisors: a key made and used offline (`key`, `sign`, `object`); registering it (staff).
     #[command(subcommand)]
     Supervisor(releases::SupervisorCommand),

@@ -25,6 +25,7 @@ pub mod integrity;
 pub mod jobs;
 mod log;
 pub mod releases;
+mod requirements;
 mod review;
 pub mod room;
 pub mod sarif;
@@ -247,6 +248,12 @@ impl Backend for Domain {
 
     async fn symbol(&self, caller: &Caller, pin: PinId, name: String) -> AppResult<SymbolView> {
         self.core.search().symbol(Actor::Web(caller), pin, &name).await
+    }
+
+    async fn traceability(&self, caller: &Caller, pin: PinId) -> AppResult<Traceability> {
+        let mut page = self.core.requirements().traceability(Actor::Web(caller), pin).await?;
+        page.csrf_token = caller.csrf_token.clone().unwrap_or_default();
+        Ok(page)
     }
 
     async fn builds(&self, caller: &Caller, pin: PinId) -> AppResult<BuildsPage> {

@@ -90,6 +90,11 @@ pub fn assemble(
             kind,
             severity: root.severity.as_deref().and_then(|s| Severity::parse(s).ok()),
             cwe: crate::review::cwe::from_stored(root.cwe.as_deref()),
+            requirements: root
+                .requirements
+                .as_deref()
+                .and_then(|stored| serde_json::from_str(stored).ok())
+                .unwrap_or_default(),
             state,
             states: history,
             root: comment_view(root, may_act),

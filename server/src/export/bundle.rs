@@ -152,6 +152,9 @@ pub struct ThreadRecord {
     /// "" for a comment on the whole pin.
     pub path: String,
     pub pin: i64,
+    /// The requirement ids the thread's region is traced to (absent for none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<String>,
     pub severity: Option<String>,
     pub state: String,
     pub states: Vec<StateRecord>,

@@ -10,6 +10,7 @@ pub mod compiled;
 pub mod multiproof;
 pub mod report;
 pub mod sarif;
+pub mod traceability;
 pub mod verify;
 pub mod writer;
 
@@ -50,6 +51,8 @@ pub mod members {
     pub const SESSIONS: &str = "sessions.json";
     pub const COVERAGE: &str = "coverage.csv";
     pub const COMPILED: &str = "compiled.json";
+    pub const REQUIREMENTS: &str = "requirements.json";
+    pub const TRACEABILITY: &str = "traceability.csv";
     pub const REPORT: &str = "report.html";
     pub const MANIFEST: &str = "manifest.json";
     pub const SIGNATURE: &str = "manifest.sig";
@@ -249,6 +252,9 @@ pub struct Summary {
     /// (pin, artifact SHA-256) → the digest of its compiled-code map, as the latest
     /// `artifact.compiled_map` event with `state: "done"` records it.
     pub maps: BTreeMap<(i64, String), String>,
+    /// Pin → the list id and canonical SHA-256 of its requirement list, as the latest
+    /// `requirements.import` event records them.
+    pub requirement_lists: BTreeMap<i64, (i64, String)>,
     /// (actor, client) → the time of their latest sign-in so far.
     last_login: BTreeMap<(String, String), String>,
 }
@@ -297,6 +303,13 @@ impl Summary {
             let digest = leaf.details["map_sha256"].as_str();
             if let (Some(object), Some(sha), Some(digest)) = (leaf.objects.first(), sha, digest) {
                 self.maps.insert((object.pin, sha.to_string()), digest.to_string());
+            }
+        }
+        if leaf.outcome == "ok" && leaf.action == "requirements.import" {
+            let list = leaf.details["list_id"].as_i64();
+            let digest = leaf.details["sha256"].as_str();
+            if let (Some(object), Some(list), Some(digest)) = (leaf.objects.first(), list, digest) {
+                self.requirement_lists.insert(object.pin, (list, digest.to_string()));
             }
         }
         if leaf.outcome == "ok" && matches!(leaf.action.as_str(), "review.mark" | "review.unmark") {

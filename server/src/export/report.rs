@@ -25,6 +25,9 @@ pub struct Report<'a> {
     pub builds: &'a [BuildRow],
     /// `compiled.json`: each bundled compiled-code map's figures and compiled coverage.
     pub compiled: &'a [super::compiled::CompiledRecord],
+    /// `requirements.json` and the rows of `traceability.csv`.
+    pub requirements: &'a [super::traceability::RequirementsRecord],
+    pub traceability: &'a [super::traceability::TraceRow],
     pub log_key: &'a str,
     pub log_fingerprint: &'a str,
 }
@@ -94,6 +97,7 @@ impl Report<'_> {
         self.coverage_section(&mut out);
         self.compiled_section(&mut out);
         self.findings(&mut out);
+        super::traceability::report_section(&mut out, self.requirements, self.traceability);
         self.verdicts_section(&mut out);
         self.builds_section(&mut out);
         self.verification(&mut out);

@@ -233,6 +233,7 @@ pub fn comments_json(threads: &[Thread], events: &HashMap<i64, u64>) -> Vec<Thre
             lines: t.lines.map(|l| [l.first, l.last]),
             path: t.path.as_str().into(),
             pin: t.pin.get(),
+            requirements: t.requirements.clone(),
             severity: t.severity.map(|s| s.as_str().to_string()),
             state: t.state.as_str().into(),
             states: t

@@ -19,6 +19,7 @@ pub mod public;
 pub mod release_forms;
 pub mod releases_api;
 pub mod request_id;
+pub mod requirements_api;
 pub mod review;
 pub mod room_api;
 pub mod sarif_api;

@@ -143,6 +143,8 @@ impl Modify for Security {
         super::exports::bundle,
         super::grants_api::list,
         super::grants_api::create,
+        super::requirements_api::import,
+        super::requirements_api::traceability,
         super::sarif_api::import,
         super::sarif_api::logs,
         super::sarif_api::results,

@@ -57,6 +57,28 @@ impl Shown {
         count
     }
 
+    /// Whether this shows all of a region: lines `first..=last` (windows of lines together
+    /// covering them, or the whole file), or, for `None`, the whole file.
+    pub fn covers(&self, region: Option<(u64, u64)>) -> bool {
+        if self.whole {
+            return true;
+        }
+        let Some((first, last)) = region else { return false };
+        let mut ranges = self.ranges.clone();
+        ranges.sort_unstable();
+        let mut next = first;
+        for (a, b) in ranges {
+            if a > next {
+                break;
+            }
+            next = next.max(b.saturating_add(1));
+            if next > last {
+                return true;
+            }
+        }
+        false
+    }
+
     fn merge(&mut self, other: &Shown) {
         self.whole |= other.whole;
         self.ranges.extend_from_slice(&other.ranges);
@@ -263,6 +285,20 @@ mod tests {
 
     fn files() -> Vec<IndexedFile> {
         vec![file("a.rs", "A", 100), file("src/b.rs", "B", 50), file("src/c.rs", "C", 10), file("logo.png", "P", 0)]
+    }
+
+    #[test]
+    fn a_region_is_shown_when_windows_cover_all_of_it() {
+        let mut shown = Shown::default();
+        assert!(!shown.covers(Some((1, 1))) && !shown.covers(None));
+        shown.add(Some((10, 20)));
+        shown.add(Some((1, 9)));
+        assert!(shown.covers(Some((1, 20))) && shown.covers(Some((5, 5))));
+        assert!(!shown.covers(Some((15, 21))) && !shown.covers(None));
+        shown.add(Some((30, 40)));
+        assert!(!shown.covers(Some((20, 30))));
+        shown.add(None);
+        assert!(shown.covers(Some((100, 200))) && shown.covers(None));
     }
 
     #[test]

@@ -6,5 +6,6 @@ pub mod commitment;
 pub mod coverage;
 pub mod cwe;
 pub mod markdown;
+pub mod requirements;
 pub mod sarif;
 pub mod treemap;

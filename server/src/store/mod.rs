@@ -17,6 +17,7 @@ pub mod pins;
 pub mod public_log;
 pub mod readers;
 pub mod releases;
+pub mod requirements;
 pub mod review;
 pub mod room;
 pub mod sarif;

@@ -88,6 +88,7 @@ fn request_for(path: &str, method: &str, comment: i64) -> (String, Option<Value>
         ("POST", "/api/v1/users/{username}/keys") => Some(json!({"vkey": "sup1+00000000+AQ=="})),
         ("POST", "/api/v1/grants") => Some(json!({"username": "outsider", "pins": [1], "until": "2036-01-01T00:00"})),
         ("POST", "/api/v1/pins/{pin}/sarif") => Some(json!({"version": "2.1.0", "runs": []})),
+        ("POST", "/api/v1/pins/{pin}/requirements") => Some(json!([{"id": "W.1", "title": "walk", "text": ""}])),
         ("POST", "/api/v1/pins/{pin}/sarif/{log}/results/{index}/triage") => {
             Some(json!({"state": "not_useful", "reason": "walk"}))
         }

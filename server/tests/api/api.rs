@@ -82,6 +82,7 @@ pub(crate) fn routed_api_paths() -> Vec<(String, Vec<String>)> {
         include_str!("../../src/http/review/mod.rs"),
         include_str!("../../src/http/source_api.rs"),
         include_str!("../../src/http/history_api.rs"),
+        include_str!("../../src/http/requirements_api.rs"),
         include_str!("../../src/http/sarif_api.rs"),
         include_str!("../../src/http/exports.rs"),
         include_str!("../../src/http/openapi.rs"),

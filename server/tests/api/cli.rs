@@ -64,6 +64,19 @@ async fn an_operator_sets_up_a_review_from_the_command_line() {
     let (ok, out) = server(&data, &["pin", "product", "HEAD"], None);
     assert!(!ok && out.contains("--label"), "a pin needs its label: {out}");
 
+    // The pin's requirement list, from a CSV file; a file that is not a list is refused with why.
+    let list = dir.path().join("reqs.csv");
+    std::fs::write(&list, "id,title,text\nFCS_COP.1/AES,AES,Encrypts.\nFIA_UAU.2,Auth,First.\n").unwrap();
+    let import = ["requirements", "import", "--pin", &pin, "--file", list.to_str().unwrap()];
+    let (ok, out) = server(&data, &import, None);
+    assert!(ok && out.contains("imported 2 requirements for pin 1 as list 1 (sha256 "), "{out}");
+    std::fs::write(&list, "id,title,text\nA B,spaces,x\n").unwrap();
+    let (ok, out) = server(&data, &import, None);
+    assert!(!ok && out.contains("without spaces or commas"), "{out}");
+    let missing = ["requirements", "import", "--pin", &pin, "--file", "/nonexistent/reqs.csv"];
+    let (ok, out) = server(&data, &missing, None);
+    assert!(!ok && out.contains("reading /nonexistent/reqs.csv"), "{out}");
+
     let (ok, out) = server(
         &data,
         &[
@@ -127,7 +140,7 @@ async fn an_operator_sets_up_a_review_from_the_command_line() {
     log.publish_checkpoint(&signer).await.unwrap();
     std::fs::write(dir.path().join("log.pub"), signer.verifier().to_string()).unwrap();
     let (ok, out) = server(&data, &["verify", "log", "--key", dir.path().join("log.pub").to_str().unwrap()], None);
-    assert!(ok && out.contains("all 10 verified"), "{out}");
+    assert!(ok && out.contains("all 12 verified"), "{out}");
 }
 
 #[tokio::test]

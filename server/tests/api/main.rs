@@ -27,6 +27,7 @@ mod public_log;
 mod release_flow;
 mod release_pages;
 mod releases;
+mod requirements;
 mod review;
 mod room;
 mod sarif;

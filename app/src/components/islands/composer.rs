@@ -22,6 +22,7 @@ pub fn Composer(
     let field = |name: &str| kept.field(name).to_string();
     let (start, end, body, severity) = (field("start_line"), field("end_line"), field("body"), field("severity"));
     let cwe = field("cwe");
+    let requirements = field("requirements");
     let private = matches!(kept.field("private"), "on" | "1");
     let error =
         refused.then(|| view! { <p class="field-error" id="composer-error" role="alert">{kept.message.clone()}</p> });
@@ -111,6 +112,7 @@ pub fn Composer(
                             </select>
                         </label>
                         <label>"CWE ids (a finding's)" <input name="cwe" value=cwe placeholder="CWE-20, CWE-787" size="16"/></label>
+                        <label title="Ids of the pin's requirement list this code implements or affects">"Requirements traced" <input name="requirements" value=requirements placeholder="FCS_COP.1/AES" size="16"/></label>
                         <label class="check"><input type="checkbox" name="private" checked=private/>" Private note (only you see it)"</label>
                         <button type="submit" class="button primary">"Save comment"</button>
                     </div>

@@ -104,6 +104,8 @@ services! {
     Releases releases;
     /// Comments, findings and notes (`review`).
     Review review;
+    /// Requirement lists and the traceability of code to them (`requirements`).
+    Requirements requirements;
     /// Room builds: recipes, builds run by the centre, reports on mismatches (`room`).
     Room room;
     /// Imported tool results (SARIF logs) and their triage (`sarif`).

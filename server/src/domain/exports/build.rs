@@ -63,12 +63,14 @@ impl Exports<'_> {
         let mut start = 0u64;
         while start < size {
             let end = (start + 20 * PAGE).min(size);
-            let actions = ["auth.login", "auth.logout", "attestation.issue", "artifact.compiled_map"];
+            let actions =
+                ["auth.login", "auth.logout", "attestation.issue", "artifact.compiled_map", "requirements.import"];
             for (index, leaf, _) in self.store.context_events(&actions, start, end).await? {
                 let Some(leaf) = Leaf::parse(&leaf) else { continue };
                 let of_pins = leaf.pins().iter().any(|pin| record_pins.contains(pin));
                 let wanted = match leaf.action.as_str() {
-                    "attestation.issue" => of_pins,
+                    // Attestations, and the digests of the requirement lists the bundle holds.
+                    "attestation.issue" | "requirements.import" => of_pins,
                     // A map's digest, so that the map the bundle holds is proven.
                     "artifact.compiled_map" => of_pins && leaf.details["state"] == "done",
                     _ => scope.is_session_context(&leaf, &actors),
@@ -222,6 +224,7 @@ impl Exports<'_> {
             .member(members::COMMENTS, &serde_json::to_vec_pretty(&comments).map_err(|e| internal(&e))?)
             .await
             .map_err(io_error)?;
+        let (requirement_lists, traceability) = self.bundled_requirements(&mut bundle, &summary, &comments).await?;
 
         let mut verdicts = Vec::new();
         for pin in &pins {
@@ -372,6 +375,8 @@ impl Exports<'_> {
             verdicts: &verdicts,
             builds: &builds,
             compiled: &compiled,
+            requirements: &requirement_lists,
+            traceability: &traceability,
             log_key: &log_key.to_string(),
             log_fingerprint: &log_key.fingerprint(),
         }

@@ -9,6 +9,7 @@
 
 mod build;
 mod maps;
+mod requirements;
 
 use super::error::internal;
 use super::guard::{require, Actor, Permission};

@@ -238,7 +238,20 @@ impl Review<'_> {
         if !cwe.is_empty() && (severity.is_none() || new.private) {
             return Err(AppError::Invalid("only a finding (a comment with a severity) carries CWE ids".into()));
         }
+        if !new.requirements.is_empty() && (new.reply_to.is_some() || new.private) {
+            return Err(AppError::Invalid("a thread's region is traced to requirements, not a reply or a note".into()));
+        }
         let access = self.pin_use(&actor, pin, usage).await?;
+        let requirements = match new.requirements.is_empty() {
+            true => Vec::new(),
+            false => {
+                let list = match self.store.latest_requirement_list(pin.get()).await? {
+                    Some(list) => self.store.requirements_of(list.id).await?,
+                    None => Vec::new(),
+                };
+                crate::review::requirements::checked_tags(&new.requirements, &list).map_err(AppError::Invalid)?
+            }
+        };
         let now = self.clock.now_ms();
         // A reply joins its thread: same anchor, a plain comment, never a note.
         let (root, path, lines, kind) = match new.reply_to {
@@ -291,6 +304,7 @@ impl Review<'_> {
             None => None,
         };
         let cwe_stored = crate::review::cwe::stored(&cwe);
+        let requirements_stored = (!requirements.is_empty()).then(|| json!(requirements).to_string());
         self.write(async |tx| {
             let row = NewCommentRow {
                 pin_id: pin.get(),
@@ -301,6 +315,7 @@ impl Review<'_> {
                 kind: kind.as_str(),
                 severity: severity.map(Severity::as_str),
                 cwe: cwe_stored.as_deref(),
+                requirements: requirements_stored.as_deref(),
                 reply_to: root,
                 created_at: now,
                 commitment_key: commitment_key.as_deref(),
@@ -321,6 +336,9 @@ impl Review<'_> {
                 });
                 if !cwe.is_empty() {
                     details["cwe"] = json!(cwe);
+                }
+                if !requirements.is_empty() {
+                    details["requirements"] = json!(requirements);
                 }
                 actor.event(Action::CommentCreate).on(object).with(details)
             };

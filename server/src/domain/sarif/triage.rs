@@ -98,6 +98,7 @@ impl ToolResults<'_> {
                         author_id: identity.user_id,
                         kind: CommentKind::Finding.as_str(),
                         severity: Some(severity.as_str()),
+                        requirements: None,
                         cwe: row.cwe.as_deref(),
                         reply_to: None,
                         created_at: now,

@@ -18,6 +18,7 @@ use std::path::Path;
 
 mod bounds;
 mod records;
+mod traceability;
 
 use bounds::{hash_member, next_line, oversized_members, read_bounded};
 use bounds::{read_member, Archive};
@@ -321,7 +322,7 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
     for event in kept.iter().filter(|e| !scope.holds(&e.leaf, &HashSet::new()) && !is_grant_change(&e.leaf)) {
         let context = match event.leaf.action.as_str() {
             "auth.login" | "auth.logout" => scope.is_session_context(&event.leaf, &actors_named),
-            "attestation.issue" => event.leaf.pins().iter().any(|p| record_pins.contains(p)),
+            "attestation.issue" | "requirements.import" => event.leaf.pins().iter().any(|p| record_pins.contains(p)),
             "artifact.compiled_map" => {
                 event.leaf.details["state"] == "done" && event.leaf.pins().iter().any(|p| record_pins.contains(p))
             }
@@ -335,7 +336,7 @@ pub fn verify_bundle(path: &Path, trust: &Trust<'_>) -> Outcome {
         }
     }
     if outside == 0 {
-        out.pass("scope: every event is in the manifest's scope, or a sign-in, sign-out, attestation or compiled-code map of it");
+        out.pass("scope: every event is in the manifest's scope, or a sign-in, sign-out, attestation, compiled-code map or requirement list of it");
     }
 
     // 5. Inclusion of every event in the checkpoint.

@@ -73,12 +73,17 @@ pub(super) fn check_records(archive: &mut Archive, kept: &[Event], summary: &Sum
                     .map(|ids| ids.iter().filter_map(serde_json::Value::as_u64).collect())
                     .unwrap_or_default();
                 let thread_cwe: Vec<u64> = thread.cwe.iter().map(|id| u64::from(*id)).collect();
+                let recorded_requirements: Vec<&str> = event.leaf.details["requirements"]
+                    .as_array()
+                    .map(|ids| ids.iter().filter_map(serde_json::Value::as_str).collect())
+                    .unwrap_or_default();
                 if event.leaf.details["kind"].as_str() != Some(thread.kind.as_str())
                     || event.leaf.details["severity"].as_str() != thread.severity.as_deref()
                     || recorded_cwe != thread_cwe
+                    || !recorded_requirements.iter().copied().eq(thread.requirements.iter().map(String::as_str))
                 {
                     out.fail(format!(
-                        "comments.json: thread {id}'s kind, severity or CWE ids differ from entry {}",
+                        "comments.json: thread {id}'s kind, severity, CWE ids or requirements differ from entry {}",
                         event.index
                     ));
                 }
@@ -276,8 +281,11 @@ pub(super) fn check_records(archive: &mut Archive, kept: &[Event], summary: &Sum
             }
         }
     }
+    super::traceability::check(archive, &comments, summary, out);
     if out.failures.len() == failures_before {
-        out.pass("records: comments, findings, verdicts, grants, sessions and coverage agree with the events");
+        out.pass(
+            "records: comments, findings, verdicts, grants, sessions, coverage and traceability agree with the events",
+        );
     }
 }
 

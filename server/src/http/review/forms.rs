@@ -31,6 +31,8 @@ pub(super) struct CommentForm {
     severity: String,
     /// A finding's CWE ids: `79, CWE-787`.
     cwe: String,
+    /// Requirement ids of the pin's list: `FCS_COP.1/AES, FIA_UAU.2`.
+    requirements: String,
     private: String,
     reply_to: String,
 }
@@ -53,6 +55,7 @@ pub(super) async fn form_comment(
                 .filter(|id| !id.trim().is_empty())
                 .map(crate::review::cwe::parse_id)
                 .collect::<Result<_, _>>()?,
+            requirements: crate::review::requirements::parse_tags(&form.requirements),
             private: ticked(&form.private),
             reply_to: optional(&form.reply_to).map(comment_id).transpose()?,
             path: form.path.clone(),
@@ -72,6 +75,7 @@ pub(super) async fn form_comment(
         ("body", form.body.as_str()),
         ("severity", form.severity.as_str()),
         ("cwe", form.cwe.as_str()),
+        ("requirements", form.requirements.as_str()),
         ("private", form.private.as_str()),
     ];
     back_to_form(TypedSession(session), &back, &place, result, fields).await

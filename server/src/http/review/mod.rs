@@ -131,6 +131,8 @@ pub(crate) struct ApiThread {
     severity: Option<Severity>,
     /// A finding's CWE ids with their names (CWE 4.14).
     cwe: Vec<Weakness>,
+    /// The requirement ids the thread's region is traced to (the pin's list).
+    requirements: Vec<String>,
     state: String,
     body: String,
     versions: Vec<ApiVersion>,
@@ -164,6 +166,7 @@ fn api_thread(thread: &Thread) -> ApiThread {
         kind: thread.kind,
         severity: thread.severity,
         cwe: thread.cwe.clone(),
+        requirements: thread.requirements.clone(),
         state: thread.state.as_str().to_string(),
         body: thread.root.current().body.clone(),
         versions: api_versions(&thread.root),

@@ -27,6 +27,8 @@ pub struct CommentRow {
     pub commitment_key: Option<String>,
     /// A finding's CWE ids, `79,787` (`review::cwe::stored`).
     pub cwe: Option<String>,
+    /// A thread's requirement ids, a JSON array of strings.
+    pub requirements: Option<String>,
 }
 
 pub struct VersionRow {
@@ -54,7 +56,7 @@ pub struct CommentRows {
 }
 
 const COMMENT_COLUMNS: &str = "c.id, c.pin_id, c.path, c.blob_id, c.start_line, c.end_line, c.author_id, u.username, \
-     u.role, c.kind, c.severity, c.reply_to, c.created_at, c.commitment_key, c.cwe";
+     u.role, c.kind, c.severity, c.reply_to, c.created_at, c.commitment_key, c.cwe, c.requirements";
 
 fn comment_from_row(row: &AnyRow) -> Result<CommentRow> {
     let role: String = row.try_get(8)?;
@@ -74,6 +76,7 @@ fn comment_from_row(row: &AnyRow) -> Result<CommentRow> {
         created_at: row.try_get(12)?,
         commitment_key: row.try_get(13)?,
         cwe: row.try_get(14)?,
+        requirements: row.try_get(15)?,
     })
 }
 

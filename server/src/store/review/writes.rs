@@ -14,6 +14,8 @@ pub struct NewCommentRow<'a> {
     pub severity: Option<&'a str>,
     /// A finding's CWE ids, `79,787`.
     pub cwe: Option<&'a str>,
+    /// A thread's requirement ids, a JSON array of strings.
+    pub requirements: Option<&'a str>,
     pub reply_to: Option<i64>,
     pub created_at: i64,
     /// A private note's commitment key (hex); `None` for a comment or a finding.
@@ -60,7 +62,7 @@ pub async fn insert_thread(
 pub async fn insert_comment(conn: &mut Connection, new: &NewCommentRow<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO comments (pin_id, path, blob_id, start_line, end_line, author_id, kind, severity, reply_to, created_at, \
-         commitment_key, cwe) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         commitment_key, cwe, requirements) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(new.pin_id)
     .bind(new.path)
@@ -74,6 +76,7 @@ pub async fn insert_comment(conn: &mut Connection, new: &NewCommentRow<'_>) -> R
     .bind(new.created_at)
     .bind(new.commitment_key)
     .bind(new.cwe)
+    .bind(new.requirements)
     .fetch_one(conn)
     .await?)
 }
