@@ -64,12 +64,16 @@ async fn lab_pins(app: &TestApp) -> (PinId, PinId) {
     access.grant_paths(Actor::Operator, "reviewer", &[older, newer], window, &[]).await.unwrap();
     jobs_done(app, older).await;
     jobs_done(app, newer).await;
+    // A requirement list; the reviewer traces code in and out of the lab's scope to it.
+    let list = b"id,title,text\nR.1,Encryption,Encrypt.\nR.2,Networking,Send.\n";
+    app.domain.requirements().import(Actor::Operator, newer, list).await.unwrap();
     let (client, csrf) = signed_in(app, "reviewer").await;
     let comments = format!("/api/v1/pins/{newer}/comments");
     for body in [
-        json!({"path": "ZQXJnet/ZQXJsocket.c", "start_line": 2, "severity": "high", "body": "ZQXJ overflow"}),
-        json!({"path": "crypto/ZQXJtest/ZQXJvectors.c", "body": "ZQXJ vectors are stale"}),
-        json!({"path": "crypto/aes.c", "start_line": 1, "severity": "low", "body": "Constant time?"}),
+        json!({"path": "ZQXJnet/ZQXJsocket.c", "start_line": 2, "severity": "high", "body": "ZQXJ overflow",
+               "requirements": ["R.2", "R.1"]}),
+        json!({"path": "crypto/ZQXJtest/ZQXJvectors.c", "body": "ZQXJ vectors are stale", "requirements": ["R.1"]}),
+        json!({"path": "crypto/aes.c", "start_line": 1, "severity": "low", "body": "Constant time?", "requirements": ["R.1"]}),
     ] {
         let (status, created) = post_json(app, &client, &csrf, &comments, body).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -134,6 +138,8 @@ async fn a_grant_limited_to_paths_reads_as_if_nothing_else_existed() {
         (format!("/api/v1/pins/{b}/comments"), "Constant time?"),
         (format!("/pins/{b}/comments"), "Constant time?"),
         (format!("/pins/{b}/verdicts"), "1 open finding"),
+        (format!("/api/v1/pins/{b}/traceability"), "Constant time?"),
+        (format!("/pins/{b}/traceability"), "crypto/aes.c:1"),
         (format!("/api/v1/pins/{a}/history/{b}"), "crypto/aes.c"),
         (format!("/pins/{a}/history/{b}"), "Second release"),
         (format!("/api/v1/pins/{b}/blame?path=crypto/aes.c"), "aes_encrypt"),
@@ -148,6 +154,19 @@ async fn a_grant_limited_to_paths_reads_as_if_nothing_else_existed() {
         assert!(body.contains(shown), "{url} shows {shown:?}: {body}");
         probes += 1;
     }
+    // Traceability counts only the regions in scope: R.2's one region is outside it.
+    let url = app.url(&format!("/api/v1/pins/{b}/traceability"));
+    let trace = |client: Client| {
+        let url = url.clone();
+        async move { client.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let (lab_trace, full_trace) = (trace(lab.clone()).await, trace(full.clone()).await);
+    assert_eq!((lab_trace["traced"].as_u64(), lab_trace["untraced"].as_u64()), (Some(1), Some(1)), "{lab_trace}");
+    assert_eq!(lab_trace["requirements"][0]["id"], "R.2");
+    assert_eq!(
+        (full_trace["traced"].as_u64(), full_trace["requirements"][0]["regions"].as_array().map(Vec::len)),
+        (Some(2), Some(3))
+    );
     // The scope is told on the pin's pages.
     let (_, tree) = send(&lab, &csrf, "GET", app.url(&format!("/pins/{b}/tree")), None).await;
     assert!(tree.contains("Your access covers: ") && tree.contains("(2 patterns)"), "{tree}");
