@@ -144,5 +144,5 @@ async fn the_export_carries_cwe_ids_to_sarif_taxa_and_the_verifier_checks_them()
         serde_json::to_string_pretty(&threads).unwrap()
     });
     let outcome = verify(&app, &altered, None);
-    assert!(outcome.failures.iter().any(|f| f.contains("CWE ids differ")), "{:#?}", outcome.failures);
+    assert!(outcome.failures.iter().any(|f| f.contains("CWE ids or requirements differ")), "{:#?}", outcome.failures);
 }
