@@ -206,6 +206,7 @@ async fn main() {
             body: format!("Comment {i}: is **this** bounded? See `fn {i}`."),
             severity: (i % 5 == 0).then(|| "medium".to_string()),
             cwe: Vec::new(),
+            requirements: Vec::new(),
             private: false,
             reply_to: None,
         };
@@ -231,6 +232,7 @@ async fn main() {
                 _ => None,
             },
             cwe: Vec::new(),
+            requirements: Vec::new(),
             private: false,
             reply_to: None,
         };
