@@ -43,11 +43,13 @@ test('the demo list puts untraced requirements first, and a reviewer traces a ra
     assert.match(await input.innerText(), /1, 1 open/, 'the open finding against it');
 
     // Trace lines 3–4 of the README to FAU_GEN.1 from the file view's composer.
-    await page.goto(`${server.url}/pins/1/blob/README.md#L3-L4`);
-    await page.locator('#composer summary').click();
-    await page.fill('#composer textarea[name=body]', 'The README promises an audit record of each access.');
-    await page.fill('#composer input[name=requirements]', 'FAU_GEN.1');
-    await Promise.all([page.waitForLoadState('load'), page.click('#composer button[type=submit]')]);
+    await page.goto(`${server.url}/pins/1/blob/README.md`);
+    await page.locator('#composer-details summary').click();
+    await page.fill('#composer-start', '3');
+    await page.fill('#composer-end', '4');
+    await page.fill('#composer-body', 'The README promises an audit record of each access.');
+    await page.fill('.composer-form input[name=requirements]', 'FAU_GEN.1');
+    await Promise.all([page.waitForNavigation(), page.locator('.composer-form button[type=submit]').click()]);
     await page.waitForSelector('a.badge.requirement:has-text("FAU_GEN.1")');
     await page.goto(`${server.url}/pins/1/traceability`);
     assert.match(await page.locator('.trace-figures').innerText(), /3 traced · 3 untraced/);

@@ -29,6 +29,9 @@ fn list_view(row: &ListRow) -> RequirementList {
 /// The thread's first non-blank line, at most 160 characters.
 fn summary_of(body: &str) -> String {
     let line = body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    // Shown as text: Markdown's emphasis and code marks would show as themselves.
+    let line = line.replace("**", "").replace('`', "");
+    let line = line.trim_start_matches(['#', '>', ' ']);
     match line.char_indices().nth(160) {
         Some((at, _)) => format!("{}…", &line[..at]),
         None => line.to_string(),
