@@ -115,3 +115,31 @@ mod tests {
         assert_eq!(response.headers()["location"], "/pins/1/comments?state=open&error=no");
     }
 }
+
+/// The file of an upload form whose anti-forgery field comes right before it (`csrf`, then
+/// `file`): the token is checked before a byte of the file is read; a form without a matching
+/// token, or without the file after it, has expired (403).
+pub async fn file_after_csrf<'f>(
+    caller: &app::model::Caller,
+    form: &'f mut axum::extract::Multipart,
+) -> Result<axum::extract::multipart::Field<'f>, AppError> {
+    let unreadable = || AppError::Invalid("the form could not be read".into());
+    let expired = || AppError::Forbidden("this form has expired; reload the page and send it again".into());
+    loop {
+        let Some(field) = form.next_field().await.map_err(|_| unreadable())? else { return Err(expired()) };
+        match field.name() {
+            Some("csrf") => {
+                let sent = field.text().await.map_err(|_| unreadable())?;
+                if super::session::csrf_matches(caller, &sent) {
+                    break;
+                }
+            }
+            Some("file") => return Err(expired()),
+            _ => {}
+        }
+    }
+    match form.next_field().await.map_err(|_| unreadable())? {
+        Some(field) if field.name() == Some("file") => Ok(field),
+        _ => Err(expired()),
+    }
+}

@@ -5,7 +5,7 @@
 use super::{AppState, HttpError};
 use crate::domain::Actor;
 use crate::http::extract::{ApiWrite, PinPath};
-use crate::http::forms::back_to;
+use crate::http::forms::{back_to, file_after_csrf};
 use crate::review::requirements::MAX_LIST_BYTES;
 use app::error::AppError;
 use app::model::*;
@@ -69,27 +69,12 @@ async fn form_import(
     PinPath(pin): PinPath,
     mut form: Multipart,
 ) -> Response {
-    let unreadable = || AppError::Invalid("the form could not be read".into());
     let result = async {
-        let mut checked = false;
-        while let Some(field) = form.next_field().await.map_err(|_| unreadable())? {
-            match field.name() {
-                Some("csrf") => {
-                    let sent = field.text().await.map_err(|_| unreadable())?;
-                    checked = crate::http::session::csrf_matches(&caller, &sent);
-                }
-                Some("file") if checked => {
-                    let bytes = field.bytes().await.map_err(|_| {
-                        AppError::TooLarge(format!("a requirement list is at most {} MiB", MAX_LIST_BYTES >> 20))
-                    })?;
-                    let imported = state.domain.requirements().import(Actor::Web(&caller), pin, &bytes).await?;
-                    return Ok(format!("imported {} requirements", imported.requirements));
-                }
-                Some("file") => break,
-                _ => {}
-            }
-        }
-        Err(AppError::Forbidden("this form has expired; reload the page and send it again".into()))
+        let file = file_after_csrf(&caller, &mut form).await?;
+        let too_large = |_| AppError::TooLarge(format!("a requirement list is at most {} MiB", MAX_LIST_BYTES >> 20));
+        let bytes = file.bytes().await.map_err(too_large)?;
+        let imported = state.domain.requirements().import(Actor::Web(&caller), pin, &bytes).await?;
+        Ok(format!("imported {} requirements", imported.requirements))
     }
     .await;
     back_to(&format!("/pins/{pin}/traceability"), result)

@@ -5,7 +5,7 @@
 use super::{AppState, HttpError};
 use crate::domain::Actor;
 use crate::http::extract::{ApiJson, ApiQuery, ApiWrite, CsrfForm, PinPath};
-use crate::http::forms::{back_page, back_to, optional};
+use crate::http::forms::{back_page, back_to, file_after_csrf, optional};
 use app::error::AppError;
 use app::model::*;
 use axum::body::Body;
@@ -177,33 +177,16 @@ async fn form_import(
 ) -> Response {
     let page = format!("/pins/{pin}/sarif");
     let result = async {
-        let mut checked = false;
-        while let Some(field) =
-            form.next_field().await.map_err(|_| AppError::Invalid("the form could not be read".into()))?
-        {
-            match field.name() {
-                Some("csrf") => {
-                    let sent =
-                        field.text().await.map_err(|_| AppError::Invalid("the form could not be read".into()))?;
-                    checked = crate::http::session::csrf_matches(&caller, &sent);
-                }
-                Some("file") if checked => {
-                    let stream = field.map(|chunk| chunk.map_err(|_| std::io::Error::other("the upload was cut off")));
-                    let imported =
-                        state.domain.tool_results().import(Actor::Web(&caller), pin, None, Box::pin(stream)).await?;
-                    return Ok((
-                        imported.id,
-                        format!(
-                            "imported {} results: {} placed in the pin, {} outside it",
-                            imported.results, imported.placed, imported.outside
-                        ),
-                    ));
-                }
-                Some("file") => break,
-                _ => {}
-            }
-        }
-        Err(AppError::Forbidden("this form has expired; reload the page and send it again".into()))
+        let file = file_after_csrf(&caller, &mut form).await?;
+        let stream = file.map(|chunk| chunk.map_err(|_| std::io::Error::other("the upload was cut off")));
+        let imported = state.domain.tool_results().import(Actor::Web(&caller), pin, None, Box::pin(stream)).await?;
+        Ok((
+            imported.id,
+            format!(
+                "imported {} results: {} placed in the pin, {} outside it",
+                imported.results, imported.placed, imported.outside
+            ),
+        ))
     }
     .await;
     match result {
