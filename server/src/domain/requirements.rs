@@ -134,7 +134,10 @@ impl Requirements<'_> {
         let (_, inputs, _, _) = self.coverage().coverage_inputs(access).await?;
         let own = rules::coverage_limited_to(actor.identity());
         let inputs: Vec<&ReviewerInputs> = inputs.iter().filter(|i| own.is_none_or(|me| me == i.username)).collect();
-        let verdicts = self.store.verdicts_of_pin(pin.get()).await?;
+        // A verdict given again supersedes the earlier one: its notes are the ones that stand.
+        let mut verdicts = self.store.verdicts_of_pin(pin.get()).await?;
+        let superseded: std::collections::HashSet<i64> = verdicts.iter().filter_map(|v| v.supersedes).collect();
+        verdicts.retain(|v| !superseded.contains(&v.id));
         let mut regions: HashMap<&str, Vec<TracedRegion>> = HashMap::new();
         for thread in &threads {
             let path = thread.path.as_str();

@@ -157,8 +157,17 @@ async fn staff_import_a_list_reviewers_trace_code_to_it_and_the_page_puts_untrac
     assert_eq!(r1["verdict_notes"][0]["note"], "R.1: the MAC is missing (finding).");
     assert_eq!(r1["verdict_notes"].as_array().unwrap().len(), 1, "R.10 is another id");
     assert!(page["requirements"][0]["verdict_notes"].as_array().unwrap().is_empty());
+    // A verdict given again supersedes the first: its notes are the ones that stand.
+    let again = json!({"verdict": "concerns", "summary": "R.1: still no MAC."});
+    let (status, _) = post_json(&app, &reviewer, &csrf, &format!("/api/v1/pins/{}/verdicts", app.pin), again).await;
+    assert!(status.is_success());
+    let notes = traceability(&app, &reviewer).await["requirements"][1]["verdict_notes"].clone();
+    assert_eq!(
+        notes.as_array().map(|n| n.iter().map(|n| n["note"].clone()).collect::<Vec<_>>()),
+        Some(vec![json!("R.1: still no MAC.")])
+    );
     let views = app.events("traceability.view").await;
-    assert_eq!(views.len(), 3, "every reading is recorded");
+    assert_eq!(views.len(), 4, "every reading is recorded");
 
     // The page: untraced first, marked; the staff's import form; the tags on the file's threads.
     let html =
