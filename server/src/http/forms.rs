@@ -103,19 +103,6 @@ pub async fn keep_form(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_message_goes_before_the_fragment() {
-        let response = back_to("/pins/1/blob/a.rs#L3-L4", Ok("saved".into()));
-        assert_eq!(response.headers()["location"], "/pins/1/blob/a.rs?done=saved#L3-L4");
-        let response = back_to("/pins/1/comments?state=open", Err(AppError::Invalid("no".into())));
-        assert_eq!(response.headers()["location"], "/pins/1/comments?state=open&error=no");
-    }
-}
-
 /// The file of an upload form whose anti-forgery field comes right before it (`csrf`, then
 /// `file`): the token is checked before a byte of the file is read; a form without a matching
 /// token, or without the file after it, has expired (403).
@@ -141,5 +128,18 @@ pub async fn file_after_csrf<'f>(
     match form.next_field().await.map_err(|_| unreadable())? {
         Some(field) if field.name() == Some("file") => Ok(field),
         _ => Err(expired()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_goes_before_the_fragment() {
+        let response = back_to("/pins/1/blob/a.rs#L3-L4", Ok("saved".into()));
+        assert_eq!(response.headers()["location"], "/pins/1/blob/a.rs?done=saved#L3-L4");
+        let response = back_to("/pins/1/comments?state=open", Err(AppError::Invalid("no".into())));
+        assert_eq!(response.headers()["location"], "/pins/1/comments?state=open&error=no");
     }
 }
