@@ -245,10 +245,7 @@ impl Review<'_> {
         let requirements = match new.requirements.is_empty() {
             true => Vec::new(),
             false => {
-                let list = match self.store.latest_requirement_list(pin.get()).await? {
-                    Some(list) => self.store.requirements_of(list.id).await?,
-                    None => Vec::new(),
-                };
+                let list = self.requirements().current_list(pin).await?.map(|(_, list)| list).unwrap_or_default();
                 crate::review::requirements::checked_tags(&new.requirements, &list).map_err(AppError::Invalid)?
             }
         };
