@@ -16,6 +16,38 @@ pub fn plain_rows_html(lines: &[String], first: u32, compiled: &[[u32; 2]]) -> S
     out
 }
 
+/// Rows for a window of lines as `plain_rows_html` makes them, each of `notes` (the line it goes
+/// under, by number, and its markup, in line order) in a row of class `annotation-row` after its
+/// line (a note on a line outside the window after the window's last).
+pub fn rows_with_notes_html(lines: &[String], first: u32, compiled: &[[u32; 2]], notes: &[(u32, String)]) -> String {
+    let mut out = String::new();
+    if lines.is_empty() {
+        return out;
+    }
+    let count = lines.len();
+    let marked = vec![false; count + 2];
+    let offset = first as usize - 1;
+    let mut next = 1;
+    let mut notes = notes.iter().peekable();
+    while let Some(&(line, _)) = notes.peek() {
+        let last = (*line as usize).saturating_sub(offset).clamp(1, count);
+        if last >= next {
+            rows_html(&mut out, lines, (next, last), &marked, offset, compiled);
+            next = last + 1;
+        }
+        out.push_str("<tr class=\"annotation-row\"><td colspan=\"2\">");
+        while let Some((_, html)) = notes.next_if(|(l, _)| (*l as usize).saturating_sub(offset).clamp(1, count) == last)
+        {
+            out.push_str(html);
+        }
+        out.push_str("</td></tr>");
+    }
+    if next <= count {
+        rows_html(&mut out, lines, (next, count), &marked, offset, compiled);
+    }
+    out
+}
+
 /// Raw rows for lines `from..=to` (1-based in `lines`), numbered `offset` more than their place
 /// in `lines` (a window); `marked` lines carry a thread marker, lines (by number) in `compiled`
 /// the compiled mark.
@@ -51,5 +83,30 @@ pub fn rows_html(
         out.push_str("</td><td class=\"lc\">");
         out.push_str(&lines[n - 1]);
         out.push_str("</td></tr>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_go_after_their_lines_and_the_rows_are_the_plain_rows_around_them() {
+        let lines: Vec<String> = (1..=5).map(|n| format!("line {n}")).collect();
+        let notes = vec![(12, "<b>a</b>".to_string()), (12, "<b>b</b>".to_string()), (99, "<b>c</b>".to_string())];
+        let html = rows_with_notes_html(&lines, 11, &[[13, 13]], &notes);
+        assert_eq!(
+            html.replace(r#"<tr class="annotation-row"><td colspan="2"><b>a</b><b>b</b></td></tr>"#, "")
+                .replace(r#"<tr class="annotation-row"><td colspan="2"><b>c</b></td></tr>"#, ""),
+            plain_rows_html(&lines, 11, &[[13, 13]])
+        );
+        let (l12, a, l13) =
+            (html.find("id=\"L12\"").unwrap(), html.find("<b>a</b>").unwrap(), html.find("id=\"L13\"").unwrap());
+        assert!(l12 < a && a < l13, "{html}");
+        assert!(
+            html.ends_with(r#"<tr class="annotation-row"><td colspan="2"><b>c</b></td></tr>"#),
+            "past the window: after its last line"
+        );
+        assert_eq!(rows_with_notes_html(&lines, 11, &[], &[]), plain_rows_html(&lines, 11, &[]));
     }
 }

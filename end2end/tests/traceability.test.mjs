@@ -36,10 +36,10 @@ test('the demo list puts untraced requirements first, and a reviewer traces a ra
     for (let i = 0; i < 4; i++) {
       assert.match(await rows.nth(i).getAttribute('class'), /untraced/, `row ${i} is untraced`);
     }
-    const hashing = page.locator('#req-FCS-COP-1-HASH');
+    const hashing = page.locator('[id="req-FCS_COP.1/HASH"]');
     assert.match(await hashing.innerText(), /Shown to reviewer/);
     assert.match(await hashing.innerText(), /domain-separated/, "the verdict's note on it");
-    const input = page.locator('#req-FDP-ITC-1');
+    const input = page.locator('[id="req-FDP_ITC.1"]');
     assert.match(await input.innerText(), /1, 1 open/, 'the open finding against it');
 
     // Trace lines 3–4 of the README to FAU_GEN.1 from the file view's composer.
@@ -53,7 +53,7 @@ test('the demo list puts untraced requirements first, and a reviewer traces a ra
     await page.waitForSelector('a.badge.requirement:has-text("FAU_GEN.1")');
     await page.goto(`${server.url}/pins/1/traceability`);
     assert.match(await page.locator('.trace-figures').innerText(), /3 traced · 3 untraced/);
-    assert.match(await page.locator('#req-FAU-GEN-1').innerText(), /README\.md:3–4/);
+    assert.match(await page.locator('[id="req-FAU_GEN.1"]').innerText(), /README\.md:3–4/);
   });
   await context.close();
 });

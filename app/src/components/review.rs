@@ -170,7 +170,7 @@ pub fn thread_html(out: &mut String, thread: &Thread, forms: &ThreadForms, show_
             out,
             r#"<a class="badge requirement" href="/pins/{}/traceability#{}" title="Traced to requirement {name}">{name}</a>"#,
             thread.pin,
-            crate::routes::traceability::requirement_anchor(id),
+            crate::routes::traceability::requirement_fragment(id),
             name = escape(id)
         );
     }

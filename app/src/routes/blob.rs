@@ -3,20 +3,19 @@
 
 use crate::api::open_blob;
 use crate::components::islands::{
-    Composer, CopyButton, FileFilter, LineSelection, SidebarTree, SymbolLookup, WindowLoader,
+    Composer, CopyButton, FileFilter, LineSelection, SidebarTree, SymbolLookup, ToolResultMarks, WindowLoader,
 };
 use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
 use crate::components::notices::file_notice;
 use crate::components::review::{thread_html, ReviewedButton, ThreadForms, Threads};
-use crate::html::escape_into;
-use crate::html::thousands;
+use crate::html::{counted, thousands};
 use crate::model::{Annotation, BlobContent, BlobView, FileNotice, LineWindow, RepoPath, Thread};
+use crate::routes::blob_results::{annotation_html, results_list_html};
 use crate::routes::compiled::CompiledBar;
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
 use crate::rows::rows_html;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use std::fmt::Write as _;
 
 #[component]
 pub fn BlobPage() -> impl IntoView {
@@ -62,6 +61,24 @@ fn BlobBody(view: BlobView) -> impl IntoView {
             annotation_html(&mut html, &pin_id, annotation);
         }
         view! { <section class="file-annotations" aria-label="Tool results on this file" inner_html=html></section> }
+    });
+    let windowed = matches!(view.content, BlobContent::Text { window: Some(_), .. });
+    let results_count = line_annotations.len();
+    let results_link = (results_count > 0).then(|| {
+        let text = counted(results_count as u64, "tool result", "tool results");
+        view! { <a class="badge results-link" href="#tool-results" title="Imported tool results on these lines, listed after the code">{text}</a> }
+    });
+    let results_view = (results_count > 0).then(|| {
+        let list = results_list_html(&pin_id, &line_annotations);
+        let title = if windowed { "Tool results on these lines" } else { "Tool results on this file" };
+        view! {
+            <section class="file-results" id="tool-results" aria-labelledby="tool-results-title">
+                <h2 id="tool-results-title">{title}</h2>
+                <p class="muted">"From imported tool logs, by rule and message; a line number opens its line. With scripts on, each result is also shown under its line."</p>
+                <div inner_html=list></div>
+            </section>
+            <ToolResultMarks/>
+        }
     });
     let reviewed = view.reviewed.map(|reviewed| {
         view! { <ReviewedButton pin=view.pin.id path=view.path.clone() reviewed csrf=view.csrf_token.clone() back=back.clone()/> }
@@ -113,6 +130,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                         BlobContent::Text { language: Some(language), .. } => Some(view! { <span class="badge">{language.clone()}</span> }),
                         _ => None,
                     }}
+                    {results_link}
                     <span class="spacer"></span>
                     {view.pin.caps.history.then(|| view! {
                         <a class="button small subtle" href=format!("/pins/{}/blame/{}", view.pin.id, view.path.url_encoded()) title="Who last changed each line">"Blame"</a>
@@ -131,13 +149,13 @@ fn BlobBody(view: BlobView) -> impl IntoView {
                     downloads
                     content=view.content
                     threads=line_threads
-                    annotations=line_annotations
                     csrf=view.csrf_token.clone()
                     back=back.clone()
                     pin=pin_id.clone()
                     path=view.path.clone()
                     artifact=chosen_artifact
                 />
+                {results_view}
                 {composer}
             </main>
         </div>
@@ -146,69 +164,13 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     }
 }
 
-/// One imported tool result, as a note under the lines it is on: its level, rule, tool and
-/// message, and its triage (or a link to triage it).
-pub(crate) fn annotation_html(out: &mut String, pin: &str, annotation: &Annotation) {
-    let level = match annotation.level.as_str() {
-        level @ ("error" | "warning" | "note") => level,
-        _ => "none",
-    };
-    let _ = write!(
-        out,
-        r#"<div class="annotation level-{level}" id="result-{}-{}"><span class="badge level level-{level}">{level}</span> <code class="rule">"#,
-        annotation.log, annotation.index
-    );
-    escape_into(out, &annotation.rule_id);
-    out.push_str(r#"</code> <span class="message">"#);
-    escape_into(out, &annotation.message);
-    out.push_str(r#"</span> <span class="muted tool">"#);
-    escape_into(out, &annotation.tool);
-    out.push_str("</span> ");
-    let href = format!("/pins/{pin}/sarif/{}#result-{}", annotation.log, annotation.index);
-    match (annotation.triage, annotation.finding) {
-        (Some(_), Some(finding)) => {
-            let _ = write!(
-                out,
-                r#"<a class="triage-state" href="/pins/{pin}/comments#thread-{finding}">finding #{finding}</a>"#
-            );
-        }
-        (Some(state), None) => {
-            let _ =
-                write!(out, r#"<a class="triage-state triage-{}" href="{href}">{}</a>"#, state.as_str(), state.label());
-        }
-        (None, _) => {
-            let _ = write!(out, r#"<a class="triage-state" href="{href}">Triage</a>"#);
-        }
-    }
-    out.push_str("</div>");
-}
-
-/// The code table's rows, with each thread, and the tool results on a line, in a row of their
-/// own after the line they end on. The lines are numbered from `first`; in a window (`windowed`),
-/// threads and results on other lines are left out.
-fn table_html(
-    lines: &[String],
-    first: usize,
-    windowed: bool,
-    threads: &[Thread],
-    annotations: &[Annotation],
-    pin: &str,
-    forms: &ThreadForms,
-) -> String {
+/// The code table's rows, with each thread in a row of its own after the line it ends on. The
+/// lines are numbered from `first`; in a window (`windowed`), threads on other lines are left out.
+fn table_html(lines: &[String], first: usize, windowed: bool, threads: &[Thread], forms: &ThreadForms) -> String {
     let count = lines.len();
     let offset = first.saturating_sub(1);
     let mut marked = vec![false; count + 2];
-    type Notes<'a> = (Vec<&'a Annotation>, Vec<&'a Thread>);
-    let mut by_last_line: std::collections::BTreeMap<usize, Notes> = Default::default();
-    for annotation in annotations {
-        let Some(from) = annotation.start_line.map(|l| l as usize) else { continue };
-        let to = annotation.end_line.map_or(from, |l| l as usize);
-        if windowed && (to <= offset || from > offset + count) {
-            continue;
-        }
-        let last = to.saturating_sub(offset).clamp(1, count.max(1));
-        by_last_line.entry(last).or_default().0.push(annotation);
-    }
+    let mut by_last_line: std::collections::BTreeMap<usize, Vec<&Thread>> = Default::default();
     for thread in threads {
         let Some(range) = thread.lines else { continue };
         let (from, to) = (range.first as usize, range.last as usize);
@@ -217,29 +179,20 @@ fn table_html(
         }
         let last = to.saturating_sub(offset).clamp(1, count.max(1));
         marked[from.saturating_sub(offset).clamp(1, last)..=last].fill(true);
-        by_last_line.entry(last).or_default().1.push(thread);
+        by_last_line.entry(last).or_default().push(thread);
     }
     let mut html = String::new();
     let mut next = 1;
-    for (last, (annotations, threads)) in by_last_line {
+    for (last, threads) in by_last_line {
         if last >= next && count > 0 {
             rows_html(&mut html, lines, (next, last), &marked, offset, &[]);
             next = last + 1;
         }
-        if !annotations.is_empty() {
-            html.push_str("<tr class=\"annotation-row\"><td colspan=\"2\">");
-            for annotation in annotations {
-                annotation_html(&mut html, pin, annotation);
-            }
-            html.push_str("</td></tr>");
+        html.push_str("<tr class=\"thread-row\"><td colspan=\"2\">");
+        for thread in threads {
+            thread_html(&mut html, thread, forms, false, false);
         }
-        if !threads.is_empty() {
-            html.push_str("<tr class=\"thread-row\"><td colspan=\"2\">");
-            for thread in threads {
-                thread_html(&mut html, thread, forms, false, false);
-            }
-            html.push_str("</td></tr>");
-        }
+        html.push_str("</td></tr>");
     }
     if next <= count {
         rows_html(&mut html, lines, (next, count), &marked, offset, &[]);
@@ -253,7 +206,6 @@ fn FileContent(
     downloads: bool,
     content: BlobContent,
     threads: Vec<Thread>,
-    annotations: Vec<Annotation>,
     csrf: String,
     back: String,
     pin: String,
@@ -266,7 +218,8 @@ fn FileContent(
     let lines_query = artifact.map(|sha| format!("?artifact={sha}")).unwrap_or_default();
     match content {
         BlobContent::Text { lines, notice, window, spliced, .. } => {
-            // Spliced rows come with no thread on their lines (the server splices only then).
+            // Spliced rows come with no thread on their lines (the server splices only then);
+            // tool results are listed after the table and placed by `ToolResultMarks`.
             let count = spliced.as_ref().map_or(lines.len(), |rows| rows.lines as usize);
             let first = window.map_or(1, |w| w.first as usize);
             let rows = match spliced {
@@ -274,7 +227,7 @@ fn FileContent(
                 None => {
                     let kept = crate::components::layout::kept_forms();
                     let forms = ThreadForms { back: &back, csrf: &csrf, kept: kept.as_ref() };
-                    table_html(&lines, first, window.is_some(), &threads, &annotations, &pin, &forms)
+                    table_html(&lines, first, window.is_some(), &threads, &forms)
                 }
             };
             let base = format!("/pins/{pin}/blob/{}", path.url_encoded());

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod blob;
+pub mod blob_results;
 pub mod builds;
 pub mod comments;
 pub mod compare;

@@ -30,10 +30,27 @@ pub fn TraceabilityPage() -> impl IntoView {
     }
 }
 
-/// An anchor for a requirement id (ids hold characters a fragment should not).
+/// A requirement's row's id: `req-` and the requirement's id itself (ids hold no white space), so
+/// two requirements never share one.
 pub fn requirement_anchor(id: &str) -> String {
-    let safe: String = id.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    format!("req-{safe}")
+    format!("req-{id}")
+}
+
+/// The fragment that opens a requirement's row: its anchor with what a fragment (or an attribute)
+/// should not hold percent-encoded, which the browser decodes before it looks for the id.
+pub fn requirement_fragment(id: &str) -> String {
+    const KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/')
+        .remove(b':')
+        .remove(b'@')
+        .remove(b'(')
+        .remove(b')')
+        .remove(b'+');
+    format!("req-{}", percent_encoding::utf8_percent_encode(id, KEPT))
 }
 
 fn names(people: &[String]) -> String {
@@ -195,5 +212,18 @@ fn TraceabilityBody(page: Traceability) -> impl IntoView {
             {import}
             {table}
         </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_differing_only_in_punctuation_have_their_own_rows_and_fragments() {
+        assert_ne!(requirement_anchor("A.1"), requirement_anchor("A_1"));
+        assert_eq!(requirement_fragment("FCS_COP.1/HASH"), "req-FCS_COP.1/HASH");
+        assert_eq!(requirement_fragment("a\"b&c%d#e"), "req-a%22b%26c%25d%23e");
+        assert_eq!(requirement_fragment("Ä"), "req-%C3%84");
     }
 }

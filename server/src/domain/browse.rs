@@ -43,6 +43,14 @@ fn window_from(from: Option<u32>) -> LineRange {
     LineRange { first, last: first.saturating_add(LineWindow::LINES - 1) }
 }
 
+/// A window of a long file's lines, read for a page that loads them: its lines, those compiled
+/// into the chosen artifact, and the tool results on them.
+pub struct WindowRead {
+    pub content: BlobContent,
+    pub compiled: Vec<[u32; 2]>,
+    pub annotations: Vec<Annotation>,
+}
+
 /// The lines a window from `from` sends of a file of `total` lines, cut as the source cuts it (from
 /// `from`, or the last line when `from` is past the end, for at most a window), or `None` when it
 /// sends none (an empty, binary or undisplayed file). Security defect 7: an event recorded the
@@ -187,7 +195,7 @@ impl Browse<'_> {
         path: RepoPath,
         from: u32,
         artifact: Option<&Sha256Hex>,
-    ) -> AppResult<(BlobContent, Vec<[u32; 2]>)> {
+    ) -> AppResult<WindowRead> {
         actor.person()?;
         let access = self.pin_access(&actor, pin).await?;
         let located = self
@@ -196,15 +204,30 @@ impl Browse<'_> {
         let from = window_from(Some(from)).first;
         let total = self.source.line_count(&access.location(), &located[0].object_id).await?;
         let mut object = access.object(&path).shown(&located[0].object_id);
-        if let Some(sent) = lines_sent(from, total) {
+        let sent = lines_sent(from, total);
+        if let Some(sent) = sent {
             object = object.lines(sent);
         }
         let mut event = actor.event(Action::BlobLines).on(object);
+        // The tool results on the lines sent, as on the file's page.
+        let annotations = match sent {
+            Some(sent) => self.tool_results().annotations(&actor, &access, &path, (sent.first, sent.last)).await?,
+            None => Vec::new(),
+        };
+        let mut details = serde_json::Map::new();
+        if !annotations.is_empty() {
+            details.insert("tool_results".into(), json!(annotations.len()));
+        }
         let maps = self.compiled().pin_maps(&access).await?;
         let chosen = maps.as_deref().and_then(|maps| maps.chosen(artifact.map(Sha256Hex::as_str)));
         if let Some(chosen) = chosen {
-            event = event
-                .with(json!({ "compiled": { "sha256": chosen.artifact.sha256, "map_sha256": chosen.map_sha256 } }));
+            details.insert(
+                "compiled".into(),
+                json!({ "sha256": chosen.artifact.sha256, "map_sha256": chosen.map_sha256 }),
+            );
+        }
+        if !details.is_empty() {
+            event = event.with(serde_json::Value::Object(details));
         }
         let receipt = self.read(event, Scope::Paths(vec![(pin, path.clone())])).await?;
         let content = self.source.read_window(&receipt, &access.location(), &path, from).await?.content;
@@ -214,7 +237,7 @@ impl Browse<'_> {
             }
             _ => Vec::new(),
         };
-        Ok((content, marks))
+        Ok(WindowRead { content, compiled: marks, annotations })
     }
 
     /// A file's bytes, whole, for a download. Recorded (`blob.download`) before the read.
@@ -309,8 +332,8 @@ impl Browse<'_> {
         let from = window.map(|(lines, _)| lines.first);
         let threads = self.review().threads_of_file(&actor, &access, &path, &located[0].object_id).await?;
         // A page sent with gzip takes the file's rows packed once (`source::rows`), unless a thread
-        // sits between them.
-        let rows = rows.filter(|_| threads.iter().all(|thread| thread.lines.is_none()) && annotations.is_empty());
+        // sits between them (tool results are listed after the rows, and placed by the page).
+        let rows = rows.filter(|_| threads.iter().all(|thread| thread.lines.is_none()));
         let (mut file, mut siblings) =
             self.source.read_file(&receipt, &access.location(), &path, from, rows.is_some()).await?;
         let scope = self.scope_filter(&access).await?;

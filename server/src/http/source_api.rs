@@ -70,7 +70,8 @@ pub(crate) struct LinesParams {
 
 /// The rows of one window of a large file (HTML `<tr>` rows for the file view's table), from the
 /// window that holds line `from`; `X-Lines: FIRST-LAST/TOTAL` says which lines they are. Lines
-/// compiled into the chosen artifact are rows of class `compiled`.
+/// compiled into the chosen artifact are rows of class `compiled`; the tool results on the lines
+/// are notes in rows of their own (`annotation-row`).
 async fn lines(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -84,15 +85,30 @@ async fn lines(
         .filter(|f| *f > 0)
         .ok_or_else(|| HttpError(app::error::AppError::Invalid("from is a line number, 1 or more".into())))?;
     let artifact = params.artifact.as_deref().map(Sha256Hex::parse).transpose()?;
-    let (content, compiled) = state
+    let pin = PinId::parse(&pin)?;
+    let read = state
         .domain
         .browse()
-        .read_lines(Actor::Web(&caller), PinId::parse(&pin)?, RepoPath::parse(&path)?, from, artifact.as_ref())
+        .read_lines(Actor::Web(&caller), pin, RepoPath::parse(&path)?, from, artifact.as_ref())
         .await?;
-    let BlobContent::Text { lines, window: Some(window), .. } = content else {
+    let BlobContent::Text { lines, window: Some(window), .. } = read.content else {
         return Err(HttpError(app::error::AppError::NotFound("this file has no lines to load".into())));
     };
-    let rows = app::rows::plain_rows_html(&lines, window.first, &compiled);
+    // Each tool result on the window's lines in a row after the line it ends on, as the page's
+    // own results are placed.
+    let pin_text = pin.to_string();
+    let mut notes: Vec<(u32, String)> = read
+        .annotations
+        .iter()
+        .filter_map(|annotation| {
+            let last = annotation.end_line.or(annotation.start_line)?;
+            let mut html = String::new();
+            app::routes::blob_results::annotation_html(&mut html, &pin_text, annotation);
+            Some((last, html))
+        })
+        .collect();
+    notes.sort_by_key(|(line, _)| *line);
+    let rows = app::rows::rows_with_notes_html(&lines, window.first, &read.compiled, &notes);
     let range = format!("{}-{}/{}", window.first, window.last, window.total);
     Ok((
         [

@@ -5,7 +5,7 @@ use super::{Connection, Result, Store};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-/// Rows a multi-row insert writes at once (13 parameters each, under SQLite's limit).
+/// Rows a multi-row insert writes at once (14 parameters each, under SQLite's limit).
 const BATCH: usize = 1_000;
 
 pub struct NewLog<'a> {
@@ -230,42 +230,79 @@ pub async fn insert_log(conn: &mut Connection, new: &NewLog<'_>) -> Result<i64> 
     .await?)
 }
 
-/// Writes a log's results, numbered from 0 in order, a batch of rows a statement.
-pub async fn insert_results(conn: &mut Connection, log_id: i64, results: &[NewResult]) -> Result<()> {
-    for (batch_at, batch) in results.chunks(BATCH).enumerate() {
-        let mut sql = String::from(
-            "INSERT INTO sarif_results (log_id, seq, tool, rule_id, rule_name, level, message, uri, path, \
-             start_line, end_line, cwe, outside) VALUES ",
-        );
-        for at in 0..batch.len() {
-            let p = at * 13;
-            if at > 0 {
-                sql.push_str(", ");
+/// How long rows an interrupted import left in `sarif_staged` are kept (an import takes seconds).
+const STAGED_KEPT_MS: i64 = 3_600_000;
+
+impl Store {
+    /// Writes a log's results, numbered from 0 in order, under `stage` (the import's random id), to
+    /// be copied to the log when its import is recorded (`insert_staged`): a batch of rows a
+    /// statement, each its own transaction, so that no one waits on the whole. Rows an interrupted
+    /// import left are removed first.
+    pub async fn stage_results(&self, stage: &str, results: &[NewResult], now: i64) -> Result<()> {
+        sqlx::query("DELETE FROM sarif_staged WHERE created_at < $1")
+            .bind(now - STAGED_KEPT_MS)
+            .execute(&self.pool)
+            .await?;
+        for (batch_at, batch) in results.chunks(BATCH).enumerate() {
+            let mut sql = String::from(
+                "INSERT INTO sarif_staged (stage, seq, tool, rule_id, rule_name, level, message, uri, path, \
+                 start_line, end_line, cwe, outside, created_at) VALUES ",
+            );
+            for at in 0..batch.len() {
+                let p = at * 14;
+                if at > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                sql.push_str(&(1..=14).map(|n| format!("${}", p + n)).collect::<Vec<_>>().join(", "));
+                sql.push(')');
             }
-            sql.push('(');
-            sql.push_str(&(1..=13).map(|n| format!("${}", p + n)).collect::<Vec<_>>().join(", "));
-            sql.push(')');
+            let mut query = sqlx::query(&sql);
+            for (at, result) in batch.iter().enumerate() {
+                query = query
+                    .bind(stage)
+                    .bind((batch_at * BATCH + at) as i64)
+                    .bind(result.tool.as_str())
+                    .bind(result.rule_id.as_str())
+                    .bind(result.rule_name.as_deref())
+                    .bind(result.level)
+                    .bind(result.message.as_str())
+                    .bind(result.uri.as_str())
+                    .bind(result.path.as_deref())
+                    .bind(result.lines.map(|(first, _)| i64::from(first)))
+                    .bind(result.lines.map(|(_, last)| i64::from(last)))
+                    .bind(result.cwe.as_deref())
+                    .bind(result.outside)
+                    .bind(now);
+            }
+            query.execute(&self.pool).await?;
         }
-        let mut query = sqlx::query(&sql);
-        for (at, result) in batch.iter().enumerate() {
-            query = query
-                .bind(log_id)
-                .bind((batch_at * BATCH + at) as i64)
-                .bind(result.tool.as_str())
-                .bind(result.rule_id.as_str())
-                .bind(result.rule_name.as_deref())
-                .bind(result.level)
-                .bind(result.message.as_str())
-                .bind(result.uri.as_str())
-                .bind(result.path.as_deref())
-                .bind(result.lines.map(|(first, _)| i64::from(first)))
-                .bind(result.lines.map(|(_, last)| i64::from(last)))
-                .bind(result.cwe.as_deref())
-                .bind(result.outside);
-        }
-        query.execute(&mut *conn).await?;
+        Ok(())
     }
-    Ok(())
+
+    /// Removes what `stage_results` wrote for an import that was not recorded.
+    pub async fn unstage_results(&self, stage: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sarif_staged WHERE stage = $1").bind(stage).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Copies the results staged under `stage` to the log `log_id` by one statement, and removes
+/// them; how many it copied.
+pub async fn insert_staged(conn: &mut Connection, log_id: i64, stage: &str) -> Result<u64> {
+    let copied = sqlx::query(
+        "INSERT INTO sarif_results (log_id, seq, tool, rule_id, rule_name, level, message, uri, path, \
+         start_line, end_line, cwe, outside) \
+         SELECT $1, seq, tool, rule_id, rule_name, level, message, uri, path, start_line, end_line, cwe, outside \
+         FROM sarif_staged WHERE stage = $2 ORDER BY seq",
+    )
+    .bind(log_id)
+    .bind(stage)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM sarif_staged WHERE stage = $1").bind(stage).execute(&mut *conn).await?;
+    Ok(copied)
 }
 
 pub async fn insert_triage(conn: &mut Connection, new: &NewTriage<'_>) -> Result<i64> {

@@ -172,14 +172,14 @@ async fn staff_import_a_list_reviewers_trace_code_to_it_and_the_page_puts_untrac
     // The page: untraced first, marked; the staff's import form; the tags on the file's threads.
     let html =
         reviewer.get(app.url(&format!("/pins/{}/traceability", app.pin))).send().await.unwrap().text().await.unwrap();
-    let (r3, r1) = (html.find("id=\"req-R-3\"").unwrap(), html.find("id=\"req-R-1\"").unwrap());
+    let (r3, r1) = (html.find("id=\"req-R.3\"").unwrap(), html.find("id=\"req-R.1\"").unwrap());
     assert!(r3 < r1, "untraced first");
     assert!(html.contains("untraced-badge") && !html.contains("requirements-upload"), "no import form for a reviewer");
     let staff_page =
         staff.get(app.url(&format!("/pins/{}/traceability", app.pin))).send().await.unwrap().text().await.unwrap();
     assert!(staff_page.contains("requirements-upload"));
     let (_, file) = app_file(&app, &reviewer).await;
-    assert!(file.contains(&format!("href=\"/pins/{}/traceability#req-R-2\"", app.pin)), "the tag links to its row");
+    assert!(file.contains(&format!("href=\"/pins/{}/traceability#req-R.2\"", app.pin)), "the tag links to its row");
 }
 
 async fn app_file(app: &TestApp, client: &Client) -> (StatusCode, String) {

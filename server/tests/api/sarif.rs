@@ -95,14 +95,21 @@ async fn flawfinder_results_land_on_their_lines_and_are_triaged_into_findings() 
         json!([{"id": 120, "name": "Buffer Copy without Checking Size of Input ('Classic Buffer Overflow')"}])
     );
 
-    // The file view shows each result under its line.
-    let (status, html) = app_get(&client, &app, &format!("/pins/{pin}/blob/src/copy.c")).await;
-    assert_eq!(status, StatusCode::OK);
+    // The file view lists each result after the code, in its rule's group, with a link to its
+    // line (the page's script places it under the line); the rows are the file's packed rows all
+    // the same: the page goes out with gzip, not compressed whole per view.
+    let url = app.url(&format!("/pins/{pin}/blob/src/copy.c"));
+    let (status, encoding, html) = get_compressed(&client, &url).await;
+    assert_eq!((status, encoding.as_deref()), (StatusCode::OK, Some("gzip")), "the rows are spliced");
+    let (_, plain) = app_get(&client, &app, &format!("/pins/{pin}/blob/src/copy.c")).await;
+    assert_eq!(code_rows(&html), code_rows(&plain), "the same rows either way");
     let strcpy_at = strcpy["index"].as_u64().unwrap();
-    let note = html.find(&format!("id=\"result-{id}-{strcpy_at}\"")).expect("the strcpy result on the page");
-    let (line_6, line_7) = (html.find("id=\"L6\"").unwrap(), html.find("id=\"L7\"").unwrap());
-    assert!(line_6 < note && note < line_7, "the result is under line 6");
-    assert!(html.contains("class=\"annotation level-error\""));
+    let link = html.find(&format!("href=\"#L6\" data-i=\"{strcpy_at}\"")).expect("the strcpy result listed");
+    assert!(html.find("</tbody>").unwrap() < link, "listed after the code");
+    let group = &html[html[..link].rfind("<li class=\"result-group\"").unwrap()..link];
+    assert!(group.contains("data-level=\"error\"") && group.contains("<code class=\"rule\">FF1001</code>"), "{group}");
+    assert!(group.contains(&format!("data-triage=\"/pins/{pin}/sarif/{id}\"")), "{group}");
+    assert!(html.contains(&format!("{} tool results", expected.len())), "counted in the file's header");
     let view = app.events("blob.view").await;
     let leaf: Value = serde_json::from_str(&view.last().unwrap().leaf).unwrap();
     assert_eq!(leaf["details"]["tool_results"], expected.len());
@@ -337,4 +344,43 @@ async fn a_reviewer_limited_to_paths_places_and_sees_only_results_on_their_paths
         post_json(&app, &scoped, &scoped_csrf, &triage, json!({"state": "not_useful", "reason": "x"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
     assert_eq!(refused["error"], "there is no such result in this log");
+}
+
+#[tokio::test]
+async fn a_long_files_windows_carry_the_results_on_their_lines() {
+    let app = spawn_app().await;
+    jobs_done(&app, app.pin).await;
+    let (client, csrf) = signed_in(&app, "reviewer").await;
+    let log = log_at(&[("data/big.py", Some(10)), ("data/big.py", Some(4005)), ("data/big.py", Some(4003))]);
+    let (status, imported) = import(&app, &client, &csrf, app.pin, log).await;
+    assert_eq!((status, imported["placed"].as_u64()), (StatusCode::CREATED, Some(3)), "{imported}");
+
+    // The page's window (lines 1–4000) lists the result on line 10, not those further on.
+    let (status, page) = app_get(&client, &app, &format!("/pins/{}/blob/data/big.py", app.pin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r##"<a href="#L10" data-i="0">10</a>"##), "the window's result listed");
+    assert!(!page.contains("href=\"#L4005\"") && page.contains("Tool results on these lines"));
+
+    // The next window, loaded as the reader scrolls, has the two on its lines, each after its line.
+    let response = client.get(app.url(&format!("/pins/{}/lines/data/big.py?from=4001", app.pin))).send().await.unwrap();
+    assert_eq!(response.headers()["x-lines"].to_str().unwrap().split('/').next(), Some("4001-8000"));
+    let rows = response.text().await.unwrap();
+    let at = |needle: &str| rows.find(needle).unwrap_or_else(|| panic!("{needle} in the window"));
+    let id = imported["id"].as_i64().unwrap();
+    let (l4003, first, l4004) = (at("id=\"L4003\""), at(&format!("id=\"result-{id}-2\"")), at("id=\"L4004\""));
+    let (l4005, second, l4006) = (at("id=\"L4005\""), at(&format!("id=\"result-{id}-1\"")), at("id=\"L4006\""));
+    assert!(l4003 < first && first < l4004 && l4005 < second && second < l4006, "each under its line");
+    assert_eq!(rows.matches("class=\"annotation-row\"").count(), 2);
+    let lines = app.events("blob.lines").await;
+    let leaf: Value = serde_json::from_str(&lines.last().unwrap().leaf).unwrap();
+    assert_eq!(leaf["details"]["tool_results"], 2, "the window's event counts the results it sent");
+    assert_eq!(app.count_sql("SELECT COUNT(*) FROM sarif_staged").await, 0, "the written rows are not left staged");
+
+    // A log whose import cannot be recorded leaves no result, staged or not.
+    let results = app.count_sql("SELECT COUNT(*) FROM sarif_results").await;
+    app.break_audit_inserts().await;
+    let (status, _) = import(&app, &client, &csrf, app.pin, log_at(&[("data/big.py", Some(7))])).await;
+    assert!(status.is_server_error(), "{status}");
+    assert_eq!(app.count_sql("SELECT COUNT(*) FROM sarif_results").await, results);
+    assert_eq!(app.count_sql("SELECT COUNT(*) FROM sarif_staged").await, 0);
 }

@@ -127,31 +127,48 @@ impl ToolResults<'_> {
         let kept = staged.keep(&root).await.map_err(upload_error)?;
         let tools = parsed.tools.join("\n");
         let now = self.clock.now_ms();
-        let written = self
-            .write(async |tx| {
-                let new = NewLog {
-                    pin_id: pin.get(),
-                    uploader_id: identity.user_id,
-                    tools: &tools,
-                    sha256: &sha256,
-                    bytes: size as i64,
-                    results: total as i64,
-                    placed: placed as i64,
-                    created_at: now,
-                };
-                let id = rows::insert_log(tx.conn(), &new).await?;
-                rows::insert_results(tx.conn(), id, &results).await?;
-                let details = json!({
-                    "log_id": id, "sha256": sha256, "bytes": size, "tools": parsed.tools,
-                    "results": total, "placed": placed, "outside": total - placed
-                });
-                tx.append(&actor.event(Action::SarifImport).on(access.object(&RepoPath::root())).with(details)).await?;
-                Ok(id)
-            })
-            .await;
+        // The rows are written first, outside the log's write lock; the recording transaction
+        // copies them to the log by one statement (other recorded actions wait for that only).
+        let stage = hex::encode(rand::random::<[u8; 16]>());
+        let staged = self.store.stage_results(&stage, &results, now).await;
+        drop(results);
+        let written = match staged {
+            Err(error) => Err(AppError::from(error)),
+            Ok(()) => {
+                self.write(async |tx| {
+                    let new = NewLog {
+                        pin_id: pin.get(),
+                        uploader_id: identity.user_id,
+                        tools: &tools,
+                        sha256: &sha256,
+                        bytes: size as i64,
+                        results: total as i64,
+                        placed: placed as i64,
+                        created_at: now,
+                    };
+                    let id = rows::insert_log(tx.conn(), &new).await?;
+                    let copied = rows::insert_staged(tx.conn(), id, &stage).await?;
+                    if copied != total {
+                        let short = std::io::Error::other(format!("{copied} of {total} staged results copied"));
+                        return Err(super::error::internal(&short));
+                    }
+                    let details = json!({
+                        "log_id": id, "sha256": sha256, "bytes": size, "tools": parsed.tools,
+                        "results": total, "placed": placed, "outside": total - placed
+                    });
+                    let event = actor.event(Action::SarifImport).on(access.object(&RepoPath::root()));
+                    tx.append(&event.with(details)).await?;
+                    Ok(id)
+                })
+                .await
+            }
+        };
         match written {
             Ok(id) => Ok(SarifImported { id, results: total, placed, outside: total - placed }),
             Err(error) => {
+                if let Err(left) = self.store.unstage_results(&stage).await {
+                    tracing::warn!(error = %left, "staged tool results were left for the next import to remove");
+                }
                 if kept.new {
                     // No record names it: it is not kept.
                     let _ = tokio::fs::remove_file(&kept.path).await;
