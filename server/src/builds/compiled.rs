@@ -161,14 +161,19 @@ pub fn finish(
             CompiledFile { path: file.path, lines: file.lines, checksum }
         })
         .collect();
-    let totals = CompiledTotals {
+    let totals = totals(&files, elsewhere);
+    (files, totals)
+}
+
+/// A map's totals over its files and those from elsewhere.
+pub fn totals(files: &[CompiledFile], elsewhere: &[ElsewhereFile]) -> CompiledTotals {
+    CompiledTotals {
         files: files.len() as u64,
         lines: files.iter().map(|f| app::model::range_lines(&f.lines)).sum(),
         elsewhere_files: elsewhere.len() as u64,
         elsewhere_lines: elsewhere.iter().map(|f| app::model::range_lines(&f.lines)).sum(),
         checksum_mismatches: files.iter().filter(|f| f.checksum == Checksum::Different).count() as u64,
-    };
-    (files, totals)
+    }
 }
 
 /// The map's canonical form: the JSON `{"files":[…],"elsewhere":[…]}` with members in the order

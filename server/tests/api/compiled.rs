@@ -168,6 +168,23 @@ async fn a_c_binary_maps_onto_the_pin_as_objdump_reads_it_and_a_stripped_one_thr
     let done = details_of(&app, "artifact.compiled_map").await;
     assert!(done.iter().any(|d| d["state"] == "done" && d["map_sha256"] == *map.map_sha256.as_ref().unwrap()));
 
+    // A reader limited to util.* is shown those files, the toolchain's, and totals over them alone.
+    let now = app.clock.now_ms();
+    let patterns = vec!["util.*".to_string()];
+    let window = (now - 1000, now + 3_600_000);
+    let access = app.domain.access();
+    access.grant_paths(clearroom::domain::Actor::Operator, "outsider", &[pin], window, &patterns).await.unwrap();
+    let (status, body) = get_map(&app, &app.token("outsider").await, pin, &sha256(&bytes)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let scoped: CompiledMap = serde_json::from_value(body).unwrap();
+    let pinned: Vec<&str> = scoped.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(pinned, ["util.c", "util.h"]);
+    assert!(scoped.elsewhere.iter().all(|f| f.group == "toolchain") && !scoped.elsewhere.is_empty());
+    let lines: u64 = scoped.files.iter().map(|f| app::model::range_lines(&f.lines)).sum();
+    assert_eq!((scoped.totals.files, scoped.totals.lines), (2, lines), "counted over their files");
+    assert_eq!(scoped.totals.elsewhere_files, scoped.elsewhere.len() as u64);
+    assert!(!serde_json::to_string(&scoped).unwrap().contains("version.c"), "no generated file named");
+
     // A relocatable object (`util.o`, as `make` left it): its file names are relocations into
     // `.debug_line_str`, applied as read, so the same lines under the same names.
     let object = built.path().join("util.o");

@@ -246,6 +246,24 @@ async fn a_build_that_embeds_its_clock_is_a_mismatch_diffoscope_explains() {
     assert!(html.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
     assert!(!app.events("build.diff_view").await.is_empty());
     assert_eq!(app.events("build.diff_download").await.len(), 1);
+    // A reader limited to paths is told of the mismatch, not given the report or the build's log
+    // (either may quote any file); each refusal is recorded.
+    let now = app.clock.now_ms();
+    let patterns = vec!["include/**".to_string()];
+    let window = (now - 1000, now + 3_600_000);
+    let access = app.domain.access();
+    access.grant_paths(clearroom::domain::Actor::Operator, "outsider", &[pin], window, &patterns).await.unwrap();
+    let scoped = app.token("outsider").await;
+    let denied = app.events("access.denied").await.len();
+    let found = get_json(&app, &scoped, &format!("/api/v1/pins/{pin}/mismatches")).await;
+    assert_eq!(found[0]["diff"]["state"], "done", "{found}");
+    assert!(found[0]["diff"]["report"].is_null() && !found.to_string().contains(".rodata"), "{found}");
+    for path in [format!("/api/v1/build-diffs/{id}/html"), format!("/api/v1/room-builds/{}/log", build["id"])] {
+        let response = new_client().get(app.url(&path)).bearer_auth(&scoped).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(response.text().await.unwrap().contains("some of its paths only"), "{path}");
+    }
+    assert_eq!(app.events("access.denied").await.len(), denied + 2);
     // The report's digest is in the log (and so in a regulator's bundle) and in the review summary.
     let report_sha = mismatch["diff"]["report_sha256"].as_str().unwrap().to_string();
     let done = app.events("build.diff").await;

@@ -12,6 +12,7 @@ mod upload;
 pub use marks::PinMaps;
 pub use upload::DebugFileRecorded;
 
+use super::guard::scope::PathScope;
 use super::guard::{require, Actor, Permission, PinPage, PinUse};
 use super::Compiled;
 use crate::audit::Action;
@@ -46,6 +47,18 @@ pub(super) fn view(row: &MapRow, stored: Option<(Vec<CompiledFile>, Vec<Elsewher
     }
 }
 
+/// What a person limited to paths is shown of a map: the pinned files in their paths, the files
+/// from elsewhere that are the toolchain's (not the vendor's source) or in their paths, and the
+/// totals counted over those alone (not how many others there are).
+fn narrowed(mut map: CompiledMap, scope: &PathScope) -> CompiledMap {
+    if scope.is_whole() {
+        return map;
+    }
+    map.files.retain(|file| scope.covers_file(&file.path));
+    map.elsewhere.retain(|file| file.group == "toolchain" || scope.covers_file(&file.path));
+    map.totals = crate::builds::compiled::totals(&map.files, &map.elsewhere);
+    map
+}
 impl Compiled<'_> {
     fn artifact_path(&self, sha256: &str) -> PathBuf {
         self.builds.artifacts.join("sha256").join(sha256)
@@ -116,10 +129,7 @@ impl Compiled<'_> {
         let details = json!({ "sha256": row.sha256, "map_sha256": row.map_sha256, "state": row.state });
         self.record(actor.event(Action::ArtifactCompiledView).on(access.object(&RepoPath::root())).with(details))
             .await?;
-        let mut map = view(&row, stored);
-        // A person limited to paths is shown the pinned files in them (not how many others).
-        map.files.retain(|file| access.scope.covers_file(&file.path));
-        Ok(map)
+        Ok(narrowed(view(&row, stored), &access.scope))
     }
 
     /// Every map of the pin as the builds page shows it (the page's own event records the view).
@@ -127,9 +137,7 @@ impl Compiled<'_> {
         let mut summaries = Vec::new();
         for row in self.store.compiled_maps(access.record.id).await? {
             let stored = self.stored(&row).await?;
-            let mut summary = marks::summary(&view(&row, stored));
-            summary.mismatched.retain(|path| access.scope.covers_file(path));
-            summaries.push(summary);
+            summaries.push(marks::summary(&narrowed(view(&row, stored), &access.scope)));
         }
         Ok(summaries)
     }

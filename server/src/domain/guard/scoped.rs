@@ -71,6 +71,21 @@ impl Core {
             .await?;
         Ok(absent())
     }
+
+    /// Refuses a reader limited to paths `what` a build of the whole tree made, which may quote
+    /// any file and cannot be narrowed (a room build's log, a diffoscope report); the refusal is
+    /// recorded (`access.denied`, with the reason).
+    pub(crate) async fn require_whole_tree(&self, actor: &Actor<'_>, page: &PinPage, what: &str) -> AppResult<()> {
+        if page.scope.is_whole() {
+            return Ok(());
+        }
+        let reason = serde_json::json!({ "reason": format!("{what}: the grant covers some paths only") });
+        let event = actor.event(Action::AccessDenied).outcome(Outcome::Denied).on(page.object(&RepoPath::root()));
+        self.record(event.with(reason)).await?;
+        Err(AppError::Forbidden(format!(
+            "{what} may quote any file of the pin, and your access covers some of its paths only"
+        )))
+    }
 }
 
 /// Which paths of a pin are in a person's scope, decided once for a request (`None` inside: every

@@ -290,7 +290,9 @@ impl Room<'_> {
                 })
                 .collect();
             let latest = diffs.iter().rev().find(|d| d.name == artifact.name && d.platform == artifact.platform);
-            let report = match latest.and_then(|d| d.report_sha256.as_ref()).filter(|_| with_reports) {
+            // A reader limited to paths is told of the report, not given it (it may quote any file).
+            let whole = access.scope.is_whole();
+            let report = match latest.and_then(|d| d.report_sha256.as_ref()).filter(|_| with_reports && whole) {
                 Some(sha256) => {
                     read.push(latest.map(|d| d.id).unwrap_or_default());
                     self.read_report(sha256)?
@@ -328,6 +330,7 @@ impl Room<'_> {
         let diff = self.store.diff(id).await?.ok_or_else(|| AppError::NotFound("there is no such report".into()))?;
         let pin = PinId::from_stored(diff.pin_id);
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
+        self.require_whole_tree(&actor, &access, "A diffoscope report").await?;
         let accounts = |sha256: &str, builds: &[crate::store::builds::BuildRow]| -> Vec<String> {
             let names: BTreeSet<String> = builds
                 .iter()
@@ -370,6 +373,7 @@ impl Room<'_> {
     pub async fn diff_html(&self, actor: Actor<'_>, id: i64) -> AppResult<PathBuf> {
         let diff = self.store.diff(id).await?.ok_or_else(|| AppError::NotFound("there is no such report".into()))?;
         let access = self.pin_use(&actor, PinId::from_stored(diff.pin_id), PinUse::ReadReview).await?;
+        self.require_whole_tree(&actor, &access, "A diffoscope report").await?;
         let Some(sha256) = diff.html_sha256 else {
             return Err(AppError::NotFound("this report has no HTML version".into()));
         };

@@ -197,7 +197,20 @@ impl Room<'_> {
             return Err(AppError::NotFound("there is no such room build of this pin".into()));
         }
         let access = self.pin_use(&actor, pin, PinUse::ReadReview).await?;
-        let log = self.log(actor, id, 0).await?;
+        // A reader limited to paths sees the build, not its log (which may quote any file).
+        let log = match access.scope.is_whole() {
+            true => self.log(actor, id, 0).await?,
+            false => BuildLogPart {
+                state: build.state.clone(),
+                reason: build.reason.clone(),
+                from: 0,
+                next: 0,
+                text: "The log is not shown: a compiler's messages may quote any file of the pin, and your access \
+                       covers some of its paths only."
+                    .into(),
+                elapsed_seconds: None,
+            },
+        };
         Ok(RoomBuildPage { pin: self.pin_summary(&access).await?, build, log })
     }
 
@@ -213,6 +226,7 @@ impl Room<'_> {
     pub async fn log(&self, actor: Actor<'_>, id: i64, from: u64) -> AppResult<BuildLogPart> {
         let row = self.store.room_build(id).await?.ok_or_else(|| AppError::NotFound("no such room build".into()))?;
         let access = self.pin_use(&actor, PinId::from_stored(row.pin_id), PinUse::ReadReview).await?;
+        self.require_whole_tree(&actor, &access, "A room build's log").await?;
         let (mut next, mut bytes) = self.store.room_log(id, from, LOG_ANSWER).await?;
         // A running build's last character may still be coming: the next part starts with it.
         if let Err(error) = std::str::from_utf8(&bytes) {
