@@ -66,10 +66,13 @@ fn set_by_cargo_run(name: &str) -> bool {
 }
 
 fn run(mut command: Command, what: &str) -> Result<()> {
+    let started = std::time::Instant::now();
     let status = command.status().with_context(|| format!("starting {what}"))?;
     if !status.success() {
         bail!("{what} failed ({status})");
     }
+    // Where a run's time goes (CI's aim is 30 minutes on two cores).
+    println!("xtask: {what}: {} s", started.elapsed().as_secs());
     Ok(())
 }
 
@@ -267,7 +270,11 @@ fn test() -> Result<()> {
     let root = workspace_root();
     let in_ci = std::env::var("CI").is_ok();
     ensure_tools(true)?;
-    build(false)?;
+    // The site only: the tests' build makes `target/debug/server` (cargo builds a package's binary
+    // for its integration tests), which the API fuzzing and the browser tests then run. A separate
+    // `cargo build` would compile many dependencies a second time: without the dev-dependencies,
+    // their features resolve differently.
+    site(false)?;
 
     // cargo-nextest (one process per test, hung tests stopped) when it is installed; cargo test otherwise.
     let nextest = succeeds("cargo", &["nextest", "--version"]);
