@@ -40,6 +40,9 @@ pub struct Caches {
     /// The commits between two pins changing a path in a grant's scope, by (older commit, newer
     /// commit, older pin's scope, newer pin's scope).
     pub scoped_commits: Mutex<lru::LruCache<ScopedRange, Arc<Vec<String>>>>,
+    /// The imported tool results on a file, by (pin, path), with the pin's tool-results revision
+    /// they were read at (`Store::sarif_revision`).
+    pub annotations: Mutex<lru::LruCache<(i64, String), ((i64, i64), Arc<Vec<app::model::Annotation>>)>>,
 }
 
 impl Default for Caches {
@@ -53,6 +56,7 @@ impl Default for Caches {
             compiled: lru(8),
             scoped_paths: lru(64),
             scoped_commits: lru(16),
+            annotations: lru(256),
         }
     }
 }

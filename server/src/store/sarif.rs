@@ -164,6 +164,19 @@ impl Store {
         row.as_ref().map(result_from_row).transpose()
     }
 
+    /// What changes the tool results a pin's files show: its newest log, and the newest triage of
+    /// any result (both ids only grow, and a log's results commit with it).
+    pub async fn sarif_revision(&self, pin_id: i64) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COALESCE((SELECT MAX(id) FROM sarif_logs WHERE pin_id = $1), 0), \
+                    COALESCE((SELECT MAX(id) FROM sarif_triage), 0)",
+        )
+        .bind(pin_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+
     /// The results placed at a pin's file, from every log of the pin, by line.
     pub async fn sarif_annotations(&self, pin_id: i64, path: &str) -> Result<Vec<ResultRow>> {
         let sql = format!(

@@ -127,6 +127,9 @@ async fn flawfinder_results_land_on_their_lines_and_are_triaged_into_findings() 
     assert_eq!(made["start_line"], 6);
     assert_eq!(made["cwe"][0]["id"], 120);
     assert!(made["body"].as_str().unwrap().contains("argv reaches it"));
+    // The file's list (read from memory since the first view) shows the triage at once.
+    let (_, html) = app_get(&client, &app, &format!("/pins/{pin}/blob/src/copy.c")).await;
+    assert!(html.contains(&format!("href=\"#L6\" data-i=\"{strcpy_at}\" data-finding=\"{finding}\"")), "{html}");
     let (status, again) =
         post_json(&app, &client, &csrf, &triage(strcpy_at), json!({"state": "not_useful", "reason": "x"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");

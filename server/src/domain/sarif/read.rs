@@ -12,6 +12,7 @@ use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Results not placed that a log's page lists (the rest are counted).
 const OUTSIDE_LISTED: usize = 200;
@@ -215,23 +216,41 @@ impl ToolResults<'_> {
         if !reads || !access.caps.read_review {
             return Ok(Vec::new());
         }
-        let mut rows = self.store.sarif_annotations(access.record.id, path.as_str()).await?;
-        rows.retain(|row| line(row.start_line).is_none_or(|first| first >= shown.0 && first <= shown.1));
+        let all = self.file_annotations(access.record.id, path).await?;
+        let shown = |a: &&Annotation| a.start_line.is_none_or(|first| first >= shown.0 && first <= shown.1);
+        Ok(all.iter().filter(shown).cloned().collect())
+    }
+
+    /// Every result placed on a pin's file, by line: from memory while the pin's tool-results
+    /// revision (read from the database, so every instance sees an import or a triage) has not
+    /// moved.
+    async fn file_annotations(&self, pin: i64, path: &RepoPath) -> AppResult<Arc<Vec<Annotation>>> {
+        let revision = self.store.sarif_revision(pin).await?;
+        let key = (pin, path.to_string());
+        if let Some((cached, all)) = self.caches.annotations.lock().expect("cache lock").get(&key) {
+            if *cached == revision {
+                return Ok(Arc::clone(all));
+            }
+        }
+        let mut rows = self.store.sarif_annotations(pin, path.as_str()).await?;
         rows.sort_by_key(|row| (row.start_line.unwrap_or(0), row.log_id, row.seq));
-        Ok(rows
-            .into_iter()
-            .map(|row| Annotation {
-                triage: triage_of(&row),
-                finding: row.triage.as_ref().and_then(|t| t.finding_id),
-                log: row.log_id,
-                index: row.seq as u64,
-                start_line: line(row.start_line),
-                end_line: line(row.end_line),
-                tool: row.tool,
-                rule_id: row.rule_id,
-                level: row.level,
-                message: row.message,
-            })
-            .collect())
+        let all: Arc<Vec<Annotation>> = Arc::new(
+            rows.into_iter()
+                .map(|row| Annotation {
+                    triage: triage_of(&row),
+                    finding: row.triage.as_ref().and_then(|t| t.finding_id),
+                    log: row.log_id,
+                    index: row.seq as u64,
+                    start_line: line(row.start_line),
+                    end_line: line(row.end_line),
+                    tool: row.tool,
+                    rule_id: row.rule_id,
+                    level: row.level,
+                    message: row.message,
+                })
+                .collect(),
+        );
+        self.caches.annotations.lock().expect("cache lock").put(key, (revision, Arc::clone(&all)));
+        Ok(all)
     }
 }
