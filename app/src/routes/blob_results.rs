@@ -62,8 +62,9 @@ pub fn annotation_html(out: &mut String, pin: &str, annotation: &Annotation) {
 /// The list of results on lines (`annotations` in line order): a group per log, tool, rule, level
 /// and message, in the order of its first line; in each, the lines of its results not triaged (with
 /// a link to triage them on the log's page), then those of each triage state (a confirmed result
-/// with its finding). Each line link carries the result's index (`data-i`) and, confirmed, its
-/// finding (`data-finding`), so that `ToolResultMarks` can make the result's note under its line.
+/// with its finding). Each state's paragraph lists its results' indices (`data-i`) in the order of
+/// its line links, and a confirmed result's link names its finding (`data-finding`), so that
+/// `ToolResultMarks` can make each result's note under its line.
 pub(crate) fn results_list_html(pin: &str, annotations: &[Annotation]) -> String {
     type Key<'a> = (i64, &'a str, &'a str, &'a str, &'a str);
     let mut groups: Vec<Vec<&Annotation>> = Vec::new();
@@ -94,23 +95,27 @@ pub(crate) fn results_list_html(pin: &str, annotations: &[Annotation]) -> String
             if members.is_empty() {
                 continue;
             }
+            // The results' indices, in the order of their line links (one attribute, not one a
+            // link: a file with many results is a list of many links).
+            out.push_str(r#"<p class="result-lines" data-i=""#);
+            for (n, a) in members.iter().enumerate() {
+                let _ = write!(out, "{}{}", if n > 0 { " " } else { "" }, a.index);
+            }
             match state {
-                None => out.push_str(r#"<p class="result-lines"><span class="result-state">Not triaged</span>"#),
+                None => out.push_str(r#""><span class="result-state">Not triaged</span>"#),
                 Some(state) => {
                     let _ = write!(
                         out,
-                        r#"<p class="result-lines" data-state="{}"><span class="result-state triage-{}">{}</span>"#,
+                        r#"" data-state="{}"><span class="result-state triage-{}">{}</span>"#,
                         state.as_str(),
                         state.as_str(),
                         state.label()
                     );
                 }
             }
-            let _ = write!(out, " ({}): ", members.len());
-            for (n, a) in members.iter().enumerate() {
-                if n > 0 {
-                    out.push_str(", ");
-                }
+            let _ = write!(out, " ({}):", members.len());
+            for a in &members {
+                out.push(' ');
                 line_link(&mut out, pin, a);
             }
             if state.is_none() {
@@ -130,16 +135,17 @@ pub(crate) fn results_list_html(pin: &str, annotations: &[Annotation]) -> String
 }
 
 /// A result's lines as a link to them (`#L12`, `#L12-L14`), with its finding after it when it
-/// made one.
+/// made one (also on the link, for `ToolResultMarks`).
 fn line_link(out: &mut String, pin: &str, a: &Annotation) {
     let first = a.start_line.unwrap_or(1);
     let last = a.end_line.filter(|&last| last > first);
+    let finding = a.finding.filter(|_| a.triage == Some(Triage::Confirmed));
     let _ = write!(out, r##"<a href="#L{first}"##);
     if let Some(last) = last {
         let _ = write!(out, "-L{last}");
     }
-    let _ = write!(out, r#"" data-i="{}""#, a.index);
-    if let Some(finding) = a.finding.filter(|_| a.triage == Some(Triage::Confirmed)) {
+    out.push('"');
+    if let Some(finding) = finding {
         let _ = write!(out, r#" data-finding="{finding}""#);
     }
     let _ = write!(out, ">{first}");
@@ -147,7 +153,7 @@ fn line_link(out: &mut String, pin: &str, a: &Annotation) {
         let _ = write!(out, "–{last}");
     }
     out.push_str("</a>");
-    if let Some(finding) = a.finding.filter(|_| a.triage == Some(Triage::Confirmed)) {
+    if let Some(finding) = finding {
         let _ = write!(out, r#" (<a href="/pins/{pin}/comments#thread-{finding}">finding #{finding}</a>)"#);
     }
 }
@@ -182,9 +188,15 @@ mod tests {
         let html = results_list_html("1", &results);
         assert_eq!(html.matches("<li class=\"result-group\"").count(), 2);
         let first = &html[..html.find("FF1002").unwrap()];
-        assert!(first.contains(r##"Not triaged</span> (2): <a href="#L3" data-i="0">3</a>, <a href="#L7-L8" data-i="2">7–8</a> <a class="triage-state" href="/pins/1/sarif/4?rule=FF1001&amp;state=untriaged">Triage</a>"##), "{first}");
-        assert!(first.contains(r##"<a href="#L9" data-i="3" data-finding="12">9</a> (<a href="/pins/1/comments#thread-12">finding #12</a>)"##), "{first}");
-        assert!(html.contains(r#"<p class="result-lines" data-state="false_positive">"#));
+        assert!(first.contains(r##"<p class="result-lines" data-i="0 2"><span class="result-state">Not triaged</span> (2): <a href="#L3">3</a> <a href="#L7-L8">7–8</a> <a class="triage-state" href="/pins/1/sarif/4?rule=FF1001&amp;state=untriaged">Triage</a>"##), "{first}");
+        assert!(first.contains(r##"<p class="result-lines" data-i="3" data-state="confirmed">"##), "{first}");
+        assert!(
+            first.contains(
+                r##"<a href="#L9" data-finding="12">9</a> (<a href="/pins/1/comments#thread-12">finding #12</a>)"##
+            ),
+            "{first}"
+        );
+        assert!(html.contains(r#"<p class="result-lines" data-i="1" data-state="false_positive">"#));
         assert!(html.contains("strcpy &lt;unchecked&gt;"), "the message is escaped");
         assert!(!html.contains("<unchecked>"));
     }

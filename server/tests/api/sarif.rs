@@ -104,7 +104,8 @@ async fn flawfinder_results_land_on_their_lines_and_are_triaged_into_findings() 
     let (_, plain) = app_get(&client, &app, &format!("/pins/{pin}/blob/src/copy.c")).await;
     assert_eq!(code_rows(&html), code_rows(&plain), "the same rows either way");
     let strcpy_at = strcpy["index"].as_u64().unwrap();
-    let link = html.find(&format!("href=\"#L6\" data-i=\"{strcpy_at}\"")).expect("the strcpy result listed");
+    let listed = html.find(&format!("<p class=\"result-lines\" data-i=\"{strcpy_at}\"><span class=\"result-state\">Not triaged</span> (1): <a href=\"#L6\">6</a>"));
+    let link = listed.expect("the strcpy result listed: its index, and its line");
     assert!(html.find("</tbody>").unwrap() < link, "listed after the code");
     let group = &html[html[..link].rfind("<li class=\"result-group\"").unwrap()..link];
     assert!(group.contains("data-level=\"error\"") && group.contains("<code class=\"rule\">FF1001</code>"), "{group}");
@@ -129,7 +130,8 @@ async fn flawfinder_results_land_on_their_lines_and_are_triaged_into_findings() 
     assert!(made["body"].as_str().unwrap().contains("argv reaches it"));
     // The file's list (read from memory since the first view) shows the triage at once.
     let (_, html) = app_get(&client, &app, &format!("/pins/{pin}/blob/src/copy.c")).await;
-    assert!(html.contains(&format!("href=\"#L6\" data-i=\"{strcpy_at}\" data-finding=\"{finding}\"")), "{html}");
+    let confirmed = format!("data-i=\"{strcpy_at}\" data-state=\"confirmed\"><span class=\"result-state triage-confirmed\">Confirmed</span> (1): <a href=\"#L6\" data-finding=\"{finding}\">6</a>");
+    assert!(html.contains(&confirmed), "{html}");
     let (status, again) =
         post_json(&app, &client, &csrf, &triage(strcpy_at), json!({"state": "not_useful", "reason": "x"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
@@ -361,7 +363,7 @@ async fn a_long_files_windows_carry_the_results_on_their_lines() {
     // The page's window (lines 1–4000) lists the result on line 10, not those further on.
     let (status, page) = app_get(&client, &app, &format!("/pins/{}/blob/data/big.py", app.pin)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(r##"<a href="#L10" data-i="0">10</a>"##), "the window's result listed");
+    assert!(page.contains(r##"data-i="0"><span class="result-state">Not triaged</span> (1): <a href="#L10">10</a>"##));
     assert!(!page.contains("href=\"#L4005\"") && page.contains("Tool results on these lines"));
 
     // The next window, loaded as the reader scrolls, has the two on its lines, each after its line.

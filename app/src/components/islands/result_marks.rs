@@ -26,40 +26,44 @@ fn place_all() {
         };
         let attribute = |name: &str| group.get_attribute(name).unwrap_or_default();
         let (log, triage, comments) = (attribute("data-log"), attribute("data-triage"), attribute("data-comments"));
-        let Ok(links) = group.query_selector_all("a[data-i]") else { continue };
-        for n in 0..links.length() {
-            let Some(link) =
-                links.item(n).and_then(|node| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(node).ok())
-            else {
-                continue;
-            };
-            let Some(index) = link.get_attribute("data-i").filter(|i| i.bytes().all(|b| b.is_ascii_digit())) else {
-                continue;
-            };
-            let Ok(range) = crate::model::LineRange::parse(&link.get_attribute("href").unwrap_or_default()) else {
-                continue;
-            };
-            // A line not on the page (another window of a long file) has no place.
-            let Some(row) = document.get_element_by_id(&format!("L{}", range.last)) else { continue };
-            let state = link
-                .parent_element()
-                .and_then(|p| p.get_attribute("data-state"))
-                .and_then(|s| crate::model::Triage::parse(&s));
-            let finding = link.get_attribute("data-finding").filter(|f| f.bytes().all(|b| b.is_ascii_digit()));
-            let (href, text, class) = match (state, finding) {
-                (Some(_), Some(finding)) => {
-                    (format!("{comments}#thread-{finding}"), format!("finding #{finding}"), String::new())
+        for lines in group.query_selector_all("p.result-lines[data-i]").map(|l| nodes(&l)).unwrap_or_default() {
+            let state = lines.get_attribute("data-state").and_then(|s| crate::model::Triage::parse(&s));
+            let indices = lines.get_attribute("data-i").unwrap_or_default();
+            let links = lines.query_selector_all(r##"a[href^="#L"]"##).map(|l| nodes(&l)).unwrap_or_default();
+            for (index, link) in indices.split_whitespace().zip(links) {
+                if !index.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
                 }
-                (Some(state), None) => (
-                    format!("{triage}#result-{index}"),
-                    state.label().to_string(),
-                    format!(" triage-{}", state.as_str()),
-                ),
-                (None, _) => (format!("{triage}#result-{index}"), "Triage".to_string(), String::new()),
-            };
-            let _ = place(&document, &row, &head, &format!("result-{log}-{index}"), &level, (&href, &text, &class));
+                let Ok(range) = crate::model::LineRange::parse(&link.get_attribute("href").unwrap_or_default()) else {
+                    continue;
+                };
+                // A line not on the page (another window of a long file) has no place.
+                let Some(row) = document.get_element_by_id(&format!("L{}", range.last)) else { continue };
+                let finding = link.get_attribute("data-finding").filter(|f| f.bytes().all(|b| b.is_ascii_digit()));
+                let (href, text, class) = match (state, finding) {
+                    (Some(_), Some(finding)) => {
+                        (format!("{comments}#thread-{finding}"), format!("finding #{finding}"), String::new())
+                    }
+                    (Some(state), None) => (
+                        format!("{triage}#result-{index}"),
+                        state.label().to_string(),
+                        format!(" triage-{}", state.as_str()),
+                    ),
+                    (None, _) => (format!("{triage}#result-{index}"), "Triage".to_string(), String::new()),
+                };
+                let id = format!("result-{log}-{index}");
+                let _ = place(&document, &row, &head, &id, &level, (&href, &text, &class));
+            }
         }
     }
+}
+
+/// The elements of a node list.
+#[cfg(feature = "hydrate")]
+fn nodes(list: &web_sys::NodeList) -> Vec<web_sys::Element> {
+    (0..list.length())
+        .filter_map(|n| list.item(n).and_then(|node| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(node).ok()))
+        .collect()
 }
 
 /// Adds one result's note to the notes row after `row` (made before any thread's row).
