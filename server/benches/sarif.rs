@@ -5,8 +5,8 @@
 //!
 //!     cargo bench -p server --bench sarif
 //!
-//! Prints the import's time and the medians of 9 warm views each, compressed (as browsers ask)
-//! and not; it asserts nothing about time.
+//! Prints the import's time and the medians of 101 warm views each, taken in turn, compressed (as
+//! browsers ask) and not; it asserts nothing about time.
 
 use app::model::Role;
 use clearroom::auth::Password;
@@ -74,25 +74,34 @@ async fn sign_in(url: &str) -> (reqwest::Client, String) {
     (client, csrf)
 }
 
-/// The median of 9 warm views (after one more); `gzip` asks for a compressed page, as browsers do
-/// (the bytes are read, not decoded: that is the browser's time).
-async fn warm(client: &reqwest::Client, url: &str, gzip: bool) -> Duration {
-    let mut times = Vec::new();
-    for round in 0..10 {
-        let started = Instant::now();
-        let mut request = client.get(url);
-        if gzip {
-            request = request.header("accept-encoding", "gzip, deflate, br, zstd");
-        }
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), 200, "{url}");
-        response.bytes().await.unwrap();
-        if round > 0 {
-            times.push(started.elapsed());
-        }
+/// One view's time; `gzip` asks for a compressed page, as browsers do (the bytes are read, not
+/// decoded: that is the browser's time).
+async fn view(client: &reqwest::Client, url: &str, gzip: bool) -> Duration {
+    let started = Instant::now();
+    let mut request = client.get(url);
+    if gzip {
+        request = request.header("accept-encoding", "gzip, deflate, br, zstd");
     }
-    times.sort();
-    times[times.len() / 2]
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    response.bytes().await.unwrap();
+    started.elapsed()
+}
+
+/// The medians of `ROUNDS` warm views of each of two pages, taken in turn (so that the machine's
+/// drift, ±30 % on this VM, falls on both alike), after one of each.
+async fn side_by_side(client: &reqwest::Client, a: &str, b: &str, gzip: bool) -> (Duration, Duration) {
+    const ROUNDS: usize = 101;
+    view(client, a, gzip).await;
+    view(client, b, gzip).await;
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        first.push(view(client, a, gzip).await);
+        second.push(view(client, b, gzip).await);
+    }
+    first.sort();
+    second.sort();
+    (first[ROUNDS / 2], second[ROUNDS / 2])
 }
 
 #[tokio::main]
@@ -182,8 +191,13 @@ async fn main() {
     );
     println!("the longest file view meanwhile (another reader, every 50 ms): {:.0} ms", longest.as_secs_f64() * 1e3);
     for (gzip, how) in [(true, "compressed, as browsers ask"), (false, "uncompressed")] {
-        let cold = warm(&client, &format!("{url}/pins/{pin}/blob/src/cold.c"), gzip).await;
-        let hot = warm(&client, &format!("{url}/pins/{pin}/blob/src/hot.c"), gzip).await;
+        let (cold, hot) = side_by_side(
+            &client,
+            &format!("{url}/pins/{pin}/blob/src/cold.c"),
+            &format!("{url}/pins/{pin}/blob/src/hot.c"),
+            gzip,
+        )
+        .await;
         println!(
             "file view, {LINES} lines, {how}: without results {:.1} ms, with {ON_HOT} results {:.1} ms (ratio {:.2})",
             cold.as_secs_f64() * 1e3,
