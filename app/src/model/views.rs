@@ -204,9 +204,22 @@ pub struct BlobView {
     /// The compiled-code map's marks for this file, when the pin has an artifact with one.
     #[serde(default)]
     pub compiled: Option<FileCompiled>,
-    /// Imported tool results placed on this file (on the lines shown, of a long file).
+    /// Imported tool results placed on this file as a whole (on no line).
     #[serde(default)]
     pub annotations: Vec<super::Annotation>,
+    /// Those on its lines (the lines shown, of a long file), as their list: made by the server
+    /// and kept while the pin's results do not change.
+    #[serde(default)]
+    pub results_list: Option<ResultsList>,
+}
+
+/// The imported tool results on a file's lines as their list's markup
+/// (`routes::blob_results::results_list_html`), and how many it lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ResultsList {
+    pub count: u32,
+    pub html: String,
 }
 
 /// One audit event as shown in the UI and the JSON API.

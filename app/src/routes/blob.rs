@@ -9,8 +9,8 @@ use crate::components::layout::{ErrorPanel, Flash, Loading, Page, Watermark};
 use crate::components::notices::file_notice;
 use crate::components::review::{thread_html, ReviewedButton, ThreadForms, Threads};
 use crate::html::{counted, thousands};
-use crate::model::{Annotation, BlobContent, BlobView, FileNotice, LineWindow, RepoPath, Thread};
-use crate::routes::blob_results::{annotation_html, results_list_html};
+use crate::model::{BlobContent, BlobView, FileNotice, LineWindow, RepoPath, Thread};
+use crate::routes::blob_results::annotation_html;
 use crate::routes::compiled::CompiledBar;
 use crate::routes::tree::{size_text, Breadcrumbs, EntryList, PinBar};
 use crate::rows::rows_html;
@@ -53,8 +53,7 @@ fn BlobBody(view: BlobView) -> impl IntoView {
     let back = format!("/pins/{}/blob/{}", view.pin.id, view.path.url_encoded());
     let (file_threads, line_threads): (Vec<Thread>, Vec<Thread>) =
         view.threads.into_iter().partition(|t| t.lines.is_none());
-    let (file_annotations, line_annotations): (Vec<Annotation>, Vec<Annotation>) =
-        view.annotations.into_iter().partition(|a| a.start_line.is_none());
+    let file_annotations = view.annotations;
     let file_annotations_view = (!file_annotations.is_empty()).then(|| {
         let mut html = String::new();
         for annotation in &file_annotations {
@@ -63,13 +62,13 @@ fn BlobBody(view: BlobView) -> impl IntoView {
         view! { <section class="file-annotations" aria-label="Tool results on this file" inner_html=html></section> }
     });
     let windowed = matches!(view.content, BlobContent::Text { window: Some(_), .. });
-    let results_count = line_annotations.len();
-    let results_link = (results_count > 0).then(|| {
-        let text = counted(results_count as u64, "tool result", "tool results");
+    let results_list = view.results_list.filter(|list| list.count > 0);
+    let results_link = results_list.as_ref().map(|list| {
+        let text = counted(list.count, "tool result", "tool results");
         view! { <a class="badge results-link" href="#tool-results" title="Imported tool results on these lines, listed after the code">{text}</a> }
     });
-    let results_view = (results_count > 0).then(|| {
-        let list = results_list_html(&pin_id, &line_annotations);
+    let results_view = results_list.map(|list| {
+        let list = list.html;
         let title = if windowed { "Tool results on these lines" } else { "Tool results on this file" };
         view! {
             <section class="file-results" id="tool-results" aria-labelledby="tool-results-title">

@@ -2,7 +2,8 @@
 //! by log, tool, rule, level and message, each group's lines by triage state; a line is a link to
 //! it. The code table stays the file's rows as packed once per file (`source::rows`), whatever
 //! results there are, so a file with 500 results costs its list, not a table rendered and
-//! compressed again. `ToolResultMarks` places each result under the line it ends on; without
+//! compressed again; the server makes the list (`results_list_html`) and keeps a whole file's with
+//! its results until they change. `ToolResultMarks` places each result under the line it ends on; without
 //! scripts the list is the way to them. Results on the whole file are notes above the code.
 
 use crate::html::escape_into;
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// The class a level is shown with (anything else a tool wrote is `none`).
-pub(crate) fn level_class(level: &str) -> &'static str {
+pub fn level_class(level: &str) -> &'static str {
     match level {
         "error" => "error",
         "warning" => "warning",
@@ -65,7 +66,7 @@ pub fn annotation_html(out: &mut String, pin: &str, annotation: &Annotation) {
 /// with its finding). Each state's paragraph lists its results' indices (`data-i`) in the order of
 /// its line links, and a confirmed result's link names its finding (`data-finding`), so that
 /// `ToolResultMarks` can make each result's note under its line.
-pub(crate) fn results_list_html(pin: &str, annotations: &[Annotation]) -> String {
+pub fn results_list_html(pin: &str, annotations: &[Annotation]) -> String {
     type Key<'a> = (i64, &'a str, &'a str, &'a str, &'a str);
     let mut groups: Vec<Vec<&Annotation>> = Vec::new();
     let mut at: HashMap<Key, usize> = HashMap::new();

@@ -310,13 +310,13 @@ impl Browse<'_> {
             file_object = file_object.lines(sent);
         }
         // Imported tool results on the lines sent (on every line, of a file sent whole).
-        let shown = sent.map_or((1, u32::MAX), |lines| (lines.first, lines.last));
-        let annotations = self.tool_results().annotations(&actor, &access, &path, shown).await?;
+        let shown = sent.map(|lines| (lines.first, lines.last));
+        let results = self.tool_results().file_results(&actor, &access, &path, shown).await?;
         let mut event =
             actor.event(Action::BlobView).on(file_object).on(access.object(&directory).shown(&located[1].object_id));
         let mut details = serde_json::Map::new();
-        if !annotations.is_empty() {
-            details.insert("tool_results".into(), json!(annotations.len()));
+        if results.count() > 0 {
+            details.insert("tool_results".into(), json!(results.count()));
         }
         // The compiled-code marks shown are part of the view.
         let maps = self.compiled().pin_maps(&access).await?;
@@ -367,7 +367,8 @@ impl Browse<'_> {
             can_comment,
             csrf_token: caller.csrf_token.clone().unwrap_or_default(),
             compiled,
-            annotations,
+            annotations: results.on_file,
+            results_list: results.list,
         })
     }
 }

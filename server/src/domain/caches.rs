@@ -16,8 +16,6 @@ pub type TreePair = (String, String);
 /// A history read through grants limited to paths: (older commit, newer commit, the older pin's
 /// scope, the newer's).
 pub type ScopedRange = (String, String, String, String);
-/// A file's tool results with the pin's tool-results revision they were read at.
-pub type FileAnnotations = ((i64, i64), Arc<Vec<app::model::Annotation>>);
 
 fn lru<K: std::hash::Hash + Eq, V>(capacity: usize) -> Mutex<lru::LruCache<K, V>> {
     Mutex::new(lru::LruCache::new(NonZeroUsize::new(capacity).expect("a capacity")))
@@ -43,8 +41,8 @@ pub struct Caches {
     /// commit, older pin's scope, newer pin's scope).
     pub scoped_commits: Mutex<lru::LruCache<ScopedRange, Arc<Vec<String>>>>,
     /// The imported tool results on a file, by (pin, path), with the pin's tool-results revision
-    /// they were read at (`Store::sarif_revision`).
-    pub annotations: Mutex<lru::LruCache<(i64, String), FileAnnotations>>,
+    /// they were read at (`Store::sarif_revision`) and their list, once made.
+    pub annotations: Mutex<lru::LruCache<(i64, String), Arc<super::sarif::FileAnnotations>>>,
 }
 
 impl Default for Caches {

@@ -6,6 +6,7 @@
 //! and staff's; every import, read and triage is recorded.
 
 mod read;
+pub use read::FileAnnotations;
 mod triage;
 
 use super::builds::upload_error;

@@ -12,7 +12,7 @@ use app::error::{AppError, AppResult};
 use app::model::*;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Results not placed that a log's page lists (the rest are counted).
 const OUTSIDE_LISTED: usize = 200;
@@ -203,8 +203,31 @@ impl ToolResults<'_> {
             .ok_or_else(|| AppError::NotFound("there is no such tool log at this pin".into()))
     }
 
-    /// The results placed on a file, for its view (those on the lines `shown`, and those on the
-    /// whole file), when the reader reads tool results; the view's event counts them.
+    /// The results placed on a file, for its view, when the reader reads tool results: those on
+    /// the file as a whole, and the list of those on its lines (on the lines `shown` of a long
+    /// file; the list of a whole file's is made once and kept with the results).
+    pub(crate) async fn file_results(
+        &self,
+        actor: &Actor<'_>,
+        access: &PinPage,
+        path: &RepoPath,
+        shown: Option<(u32, u32)>,
+    ) -> AppResult<FileResults> {
+        if !Self::reads(actor, access) {
+            return Ok(FileResults::default());
+        }
+        let file = self.file_annotations(access.record.id, path).await?;
+        let on_file: Vec<Annotation> = file.all.iter().filter(|a| a.start_line.is_none()).cloned().collect();
+        let pin = access.record.id.to_string();
+        let list = match shown {
+            None => file.whole_list.get_or_init(|| list_of(&pin, file.all.iter())).clone(),
+            Some(shown) => list_of(&pin, file.all.iter().filter(|a| on_lines(a, shown))),
+        };
+        Ok(FileResults { on_file, list })
+    }
+
+    /// The results placed on a file on the lines `shown` (and those on the whole file), when the
+    /// reader reads tool results: what a window of a long file carries.
     pub(crate) async fn annotations(
         &self,
         actor: &Actor<'_>,
@@ -212,45 +235,85 @@ impl ToolResults<'_> {
         path: &RepoPath,
         shown: (u32, u32),
     ) -> AppResult<Vec<Annotation>> {
-        let reads = actor.identity().is_some_and(|i| super::super::guard::rules::reads_tool_results(i.role));
-        if !reads || !access.caps.read_review {
+        if !Self::reads(actor, access) {
             return Ok(Vec::new());
         }
-        let all = self.file_annotations(access.record.id, path).await?;
-        let shown = |a: &&Annotation| a.start_line.is_none_or(|first| first >= shown.0 && first <= shown.1);
-        Ok(all.iter().filter(shown).cloned().collect())
+        let file = self.file_annotations(access.record.id, path).await?;
+        Ok(file.all.iter().filter(|a| a.start_line.is_none() || on_lines(a, shown)).cloned().collect())
+    }
+
+    fn reads(actor: &Actor<'_>, access: &PinPage) -> bool {
+        let reads = actor.identity().is_some_and(|i| super::super::guard::rules::reads_tool_results(i.role));
+        reads && access.caps.read_review
     }
 
     /// Every result placed on a pin's file, by line: from memory while the pin's tool-results
     /// revision (read from the database, so every instance sees an import or a triage) has not
     /// moved.
-    async fn file_annotations(&self, pin: i64, path: &RepoPath) -> AppResult<Arc<Vec<Annotation>>> {
+    async fn file_annotations(&self, pin: i64, path: &RepoPath) -> AppResult<Arc<FileAnnotations>> {
         let revision = self.store.sarif_revision(pin).await?;
         let key = (pin, path.to_string());
-        if let Some((cached, all)) = self.caches.annotations.lock().expect("cache lock").get(&key) {
-            if *cached == revision {
-                return Ok(Arc::clone(all));
+        if let Some(cached) = self.caches.annotations.lock().expect("cache lock").get(&key) {
+            if cached.revision == revision {
+                return Ok(Arc::clone(cached));
             }
         }
         let mut rows = self.store.sarif_annotations(pin, path.as_str()).await?;
         rows.sort_by_key(|row| (row.start_line.unwrap_or(0), row.log_id, row.seq));
-        let all: Arc<Vec<Annotation>> = Arc::new(
-            rows.into_iter()
-                .map(|row| Annotation {
-                    triage: triage_of(&row),
-                    finding: row.triage.as_ref().and_then(|t| t.finding_id),
-                    log: row.log_id,
-                    index: row.seq as u64,
-                    start_line: line(row.start_line),
-                    end_line: line(row.end_line),
-                    tool: row.tool,
-                    rule_id: row.rule_id,
-                    level: row.level,
-                    message: row.message,
-                })
-                .collect(),
-        );
-        self.caches.annotations.lock().expect("cache lock").put(key, (revision, Arc::clone(&all)));
-        Ok(all)
+        let all = rows
+            .into_iter()
+            .map(|row| Annotation {
+                triage: triage_of(&row),
+                finding: row.triage.as_ref().and_then(|t| t.finding_id),
+                log: row.log_id,
+                index: row.seq as u64,
+                start_line: line(row.start_line),
+                end_line: line(row.end_line),
+                tool: row.tool,
+                rule_id: row.rule_id,
+                level: row.level,
+                message: row.message,
+            })
+            .collect();
+        let file = Arc::new(FileAnnotations { revision, all, whole_list: OnceLock::new() });
+        self.caches.annotations.lock().expect("cache lock").put(key, Arc::clone(&file));
+        Ok(file)
     }
+}
+
+/// A file's placed results as read at a revision of the pin's results, with the list of those on
+/// its lines once a whole-file view made it.
+pub struct FileAnnotations {
+    revision: (i64, i64),
+    all: Vec<Annotation>,
+    whole_list: OnceLock<Option<ResultsList>>,
+}
+
+/// What a file view shows of the results on it: those on the file as a whole, and the list of
+/// those on its lines (none when there are none).
+#[derive(Default)]
+pub(crate) struct FileResults {
+    pub on_file: Vec<Annotation>,
+    pub list: Option<ResultsList>,
+}
+
+impl FileResults {
+    /// How many results the view shows.
+    pub fn count(&self) -> usize {
+        self.on_file.len() + self.list.as_ref().map_or(0, |list| list.count as usize)
+    }
+}
+
+/// Whether a result starts on one of the lines `shown`.
+fn on_lines(a: &Annotation, (first, last): (u32, u32)) -> bool {
+    a.start_line.is_some_and(|line| line >= first && line <= last)
+}
+
+/// The list of the results on lines among `results` (none when there are none).
+fn list_of<'a>(pin: &str, results: impl Iterator<Item = &'a Annotation>) -> Option<ResultsList> {
+    let on_lines: Vec<Annotation> = results.filter(|a| a.start_line.is_some()).cloned().collect();
+    (!on_lines.is_empty()).then(|| ResultsList {
+        count: on_lines.len() as u32,
+        html: app::routes::blob_results::results_list_html(pin, &on_lines),
+    })
 }
